@@ -1,0 +1,1 @@
+"""Cohort: runs blended leadership programmes end to end."""

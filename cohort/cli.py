@@ -1,0 +1,216 @@
+"""The `cohort` command line (also available as `flask --app wsgi cohort ...`).
+
+Command names and JSON shapes here are a contract that other tools and checks rely on.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from . import db, services
+from .core.participants import ParticipantImportError, parse_participants_csv
+from .core.planning import plan_cohort
+from .core.programme import ProgrammeError, load_library, load_programme_file
+
+cohort = AppGroup("cohort", help="Run blended leadership programmes.")
+
+
+def _engine():
+    return current_app.extensions["cohort.engine"]
+
+
+def _library():
+    return load_library(current_app.config["PROGRAMMES_DIR"])
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@cohort.command("init-db")
+def init_db() -> None:
+    """Create the database tables (safe to run again)."""
+    db.create_schema(_engine())
+    click.echo("Database ready.")
+
+
+@cohort.group("programmes")
+def programmes() -> None:
+    """Programme templates in programmes/."""
+
+
+@programmes.command("list")
+def programmes_list() -> None:
+    """Every programme template, and the broken ones with their errors."""
+    library = _library()
+    for programme in library.programmes.values():
+        click.echo(f"{programme.id}\t{programme.language}\t{len(programme.meetings)} meetings\t"
+                   f"{programme.title}")
+    for name, error in library.broken.items():
+        click.echo(f"BROKEN {name}: {len(error.errors)} error(s); run 'cohort programmes check'",
+                   err=True)
+
+
+@programmes.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
+def programmes_check(paths: tuple[str, ...]) -> None:
+    """Validate templates (all of programmes/ when no PATH is given); exit 1 on any error."""
+    files = [Path(p) for p in paths] or sorted(
+        Path(current_app.config["PROGRAMMES_DIR"]).glob("*.y*ml"))
+    failed = 0
+    for path in files:
+        try:
+            programme = load_programme_file(path, str(path))
+        except FileNotFoundError:
+            click.echo(f"{path}: no such file", err=True)
+            failed += 1
+        except ProgrammeError as exc:
+            for error in exc.errors:
+                click.echo(str(error), err=True)
+            failed += 1
+        else:
+            click.echo(f"{path}: ok ({programme.id}, {len(programme.meetings)} meetings)")
+    if failed or not files:
+        sys.exit(1)
+
+
+@cohort.command("create")
+@click.option("--programme", "programme_id", required=True, help="programme id")
+@click.option("--start", required=True, help="start date, YYYY-MM-DD")
+@click.option("--title")
+@click.option("--timezone")
+@click.option("--language", type=click.Choice(["da", "nb", "en"]))
+@click.option("--participants", "participants_file", type=click.Path(exists=True, dir_okay=False))
+def create(programme_id, start, title, timezone, language, participants_file) -> None:
+    """Create a cohort from a programme and print its id."""
+    library = _library()
+    if programme_id not in library.programmes:
+        known = ", ".join(library.programmes) or "none"
+        broken = f"; broken templates: {', '.join(library.broken)}" if library.broken else ""
+        _fail(f"no programme '{programme_id}' (known: {known}){broken}")
+    programme = library.programmes[programme_id]
+    start_date = _parse_date(start)
+    if timezone:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            _fail(f"unknown time zone '{timezone}'")
+    rows = []
+    if participants_file:
+        rows = _read_participants(participants_file, language or programme.language)
+    new = services.NewCohort(programme, library.sources[programme_id], start_date, title,
+                             timezone, language)
+    with db.transaction(_engine()) as session:
+        created = services.create_cohort(session, new, rows)
+    for warning in plan_cohort(programme, start_date, timezone).warnings:
+        click.echo(f"Warning: {warning.meeting_key}: {warning.message}", err=True)
+    click.echo(created.id)
+
+
+def _parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"'{value}' is not a date in the form YYYY-MM-DD")
+        raise
+
+
+def _read_participants(path: str, language: str):
+    try:
+        return parse_participants_csv(Path(path).read_bytes(), language)
+    except ParticipantImportError as exc:
+        _report_import_errors(path, exc)
+
+
+def _report_import_errors(path: str, exc: ParticipantImportError) -> None:
+    for error in exc.errors:
+        click.echo(f"{path}: {error}", err=True)
+    _fail(f"{len(exc.errors)} problem(s) in {path}; nothing was imported")
+
+
+@cohort.group("participants")
+def participants() -> None:
+    """Participants of a cohort."""
+
+
+@participants.command("import")
+@click.argument("cohort_id", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def participants_import(cohort_id: int, file: str) -> None:
+    """Add the participants in a CSV file (name, email, organisation, role, language)."""
+    try:
+        with db.transaction(_engine()) as session:
+            rows = services.import_participants(session, cohort_id, Path(file).read_bytes())
+    except ParticipantImportError as exc:
+        _report_import_errors(file, exc)
+    except services.NotFound as exc:
+        _fail(str(exc))
+    click.echo(f"Imported {len(rows)} participant(s) into cohort {cohort_id}.")
+
+
+@cohort.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def list_cohorts(as_json: bool) -> None:
+    """Every cohort."""
+    with db.transaction(_engine()) as session:
+        cohorts = services.list_cohorts(session)
+    rows = [dict(id=c.id, title=c.title, programme=c.programme_id, start=c.start_date.isoformat())
+            for c in cohorts]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['id']}\t{row['start']}\t{row['programme']}\t{row['title']}")
+
+
+@cohort.command("show")
+@click.argument("cohort_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+def show(cohort_id: int, as_json: bool) -> None:
+    """One cohort: meetings, participants, tasks, prompts, groups and deliveries."""
+    try:
+        with db.transaction(_engine()) as session:
+            data = services.cohort_as_dict(session, services.get_cohort(session, cohort_id))
+    except services.NotFound as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{data['title']} ({data['programme']}, {data['timezone']})")
+    for m in data["meetings"]:
+        starts = datetime.fromisoformat(m["starts_at"]).strftime("%a %d %b %Y %H:%M")
+        click.echo(f"  {starts}  {m['kind']:<9} {m['title']}")
+    click.echo(f"{len(data['participants'])} participants, {len(data['tasks'])} tasks, "
+               f"{len(data['prompts'])} prompts, {len(data['surveys'])} surveys, "
+               f"{len(data['deliveries'])} deliveries")
+
+
+@cohort.command("demo")
+def demo() -> None:
+    """Create the database and a demo cohort, unless there are cohorts already."""
+    from .demo import load_demo
+
+    db.create_schema(_engine())
+    cohort_id = load_demo(_engine(), current_app.config["PROGRAMMES_DIR"])
+    if cohort_id is None:
+        click.echo("The database already has cohorts; demo not loaded again.")
+    else:
+        click.echo(f"Demo cohort {cohort_id} created.")
+
+
+def main() -> None:
+    """Console entry point: `cohort ...` without needing `flask --app`."""
+    from .app import create_app
+
+    app = create_app()
+    with app.app_context():
+        cohort.main(prog_name="cohort")

@@ -1,0 +1,1 @@
+"""Pure core: plain functions on plain data. No Flask, no database session."""

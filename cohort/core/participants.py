@@ -1,0 +1,156 @@
+"""Participant lists from CSV, as facilitators export them from Excel.
+
+Danish and Norwegian Excel writes semicolon-separated files, often with a byte-order mark;
+English Excel writes commas. Every bad row is reported at once (row and column) so the
+facilitator fixes the file in one go, and nothing of a bad file is imported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .programme import LANGUAGES
+
+COLUMNS = ("name", "email", "organisation", "role", "language")
+# Header words facilitators actually use, in the three languages.
+_ALIASES = {
+    "name": "name", "navn": "name", "fulde navn": "name", "full name": "name",
+    "email": "email", "e-mail": "email", "mail": "email", "e-post": "email", "epost": "email",
+    "organisation": "organisation", "organization": "organisation",
+    "organisasjon": "organisation", "kommune": "organisation", "arbejdssted": "organisation",
+    "arbeidssted": "organisation",
+    "role": "role", "rolle": "role", "stilling": "role",
+    "language": "language", "sprog": "language", "språk": "language", "sprak": "language",
+}
+_LANGUAGE_ALIASES = {"no": "nb", "nn": "nb", "nob": "nb", "dk": "da", "dan": "da", "eng": "en"}
+_EMAIL = re.compile(r"^[^@\s,;<>\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+
+
+@dataclass(frozen=True)
+class ParticipantRow:
+    name: str
+    email: str
+    organisation: str = ""
+    role: str = ""
+    language: str = "da"
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # the line in the file, the header being row 1
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.message}"
+
+
+class ParticipantImportError(ValueError):
+    def __init__(self, errors: list[RowError]):
+        super().__init__("\n".join(str(e) for e in errors))
+        self.errors = errors
+
+
+def normalise_email(value: str) -> str:
+    return value.strip().lower()
+
+
+def is_valid_email(value: str) -> bool:
+    return bool(_EMAIL.match(value)) and len(value) <= 254
+
+
+def parse_participants_csv(
+    data: bytes | str,
+    default_language: str = "da",
+    existing_emails: Iterable[str] = (),
+) -> list[ParticipantRow]:
+    """CSV bytes -> participant rows, or ParticipantImportError listing every bad row."""
+    text = _decode(data)
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise ParticipantImportError([RowError(1, "name", "the file is empty")])
+    delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = [cell.strip().lower() for cell in next(reader)]
+    columns = _map_header(header)
+    rows: list[ParticipantRow] = []
+    errors: list[RowError] = []
+    seen = {normalise_email(e): None for e in existing_emails}
+    for cells in reader:
+        row_number = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        values = {field: cells[i].strip() if i < len(cells) else "" for field, i in columns.items()}
+        row_errors = _check_row(values, row_number, seen, default_language)
+        if row_errors:
+            errors.extend(row_errors)
+            continue
+        email = normalise_email(values["email"])
+        seen[email] = row_number
+        rows.append(ParticipantRow(
+            name=values["name"], email=email,
+            organisation=values.get("organisation", ""), role=values.get("role", ""),
+            language=_language(values.get("language", "")) or default_language,
+        ))
+    if errors:
+        raise ParticipantImportError(errors)
+    return rows
+
+
+def _decode(data: bytes | str) -> str:
+    if isinstance(data, str):
+        return data.lstrip("\ufeff")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParticipantImportError([RowError(
+            data[: exc.start].count(b"\n") + 1, "-",
+            "the file is not UTF-8 text; in Excel choose 'CSV UTF-8' when saving",
+        )]) from None
+
+
+def _map_header(header: list[str]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for index, title in enumerate(header):
+        field = _ALIASES.get(title)
+        if field and field not in columns:
+            columns[field] = index
+    missing = [c for c in ("name", "email") if c not in columns]
+    if missing:
+        raise ParticipantImportError([
+            RowError(1, c, f"no '{c}' column; the header needs: {', '.join(COLUMNS)}")
+            for c in missing
+        ])
+    return columns
+
+
+def _language(value: str) -> str:
+    value = value.strip().lower()
+    return _LANGUAGE_ALIASES.get(value, value)
+
+
+def _check_row(
+    values: dict[str, str], row: int, seen: dict[str, int | None], default_language: str
+) -> list[RowError]:
+    errors = []
+    if not values["name"]:
+        errors.append(RowError(row, "name", "name is missing"))
+    email = normalise_email(values["email"])
+    if not email:
+        errors.append(RowError(row, "email", "email is missing"))
+    elif not is_valid_email(email):
+        errors.append(RowError(row, "email", f"'{values['email']}' is not a valid email address"))
+    elif email in seen:
+        where = f"row {seen[email]}" if seen[email] else "this cohort already"
+        errors.append(RowError(row, "email", f"'{email}' is a duplicate (also in {where})"))
+    language = _language(values.get("language", ""))
+    if language and language not in LANGUAGES:
+        errors.append(RowError(
+            row, "language", f"'{values['language']}' is not one of {', '.join(LANGUAGES)}"
+        ))
+    return errors

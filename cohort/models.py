@@ -1,0 +1,150 @@
+"""SQLModel tables. Times are stored in UTC (see db.UTCDateTime)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from .db import UTCDateTime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(nullable: bool = False, index: bool = False, default_factory=None):
+    column = Column(UTCDateTime(), nullable=nullable, index=index)
+    if default_factory is not None:
+        return Field(default_factory=default_factory, sa_column=column)
+    return Field(default=None, sa_column=column)
+
+
+class Cohort(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    programme_id: str = Field(index=True)
+    programme: dict = Field(sa_column=Column(JSON, nullable=False))  # snapshot of the template
+    start_date: date
+    timezone: str
+    language: str
+    created_at: datetime = _utc(default_factory=utcnow)
+
+
+class Meeting(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("cohort_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cohort_id: int = Field(foreign_key="cohort.id", index=True, ondelete="CASCADE")
+    key: str
+    kind: str
+    title: str
+    format: str
+    position: int
+    starts_at: datetime = _utc()
+    ends_at: datetime = _utc()
+    location: str | None = None
+    online_url: str | None = None
+    status: str = "scheduled"  # scheduled | cancelled
+    sequence: int = 0
+    # The facilitator's overrides, kept apart from the plan so re-planning can respect them.
+    override_starts_at: datetime | None = _utc(nullable=True)
+    override_location: str | None = None
+    override_online_url: str | None = None
+
+
+class Participant(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("cohort_id", "email"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cohort_id: int = Field(foreign_key="cohort.id", index=True, ondelete="CASCADE")
+    name: str
+    email: str
+    organisation: str = ""
+    role: str = ""
+    language: str = "da"
+    created_at: datetime = _utc(default_factory=utcnow)
+
+
+class Task(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("cohort_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cohort_id: int = Field(foreign_key="cohort.id", index=True, ondelete="CASCADE")
+    key: str
+    template_key: str
+    kind: str
+    title: str
+    description: str = ""
+    meeting_key: str
+    due_meeting_key: str | None = None
+    release_at: datetime = _utc()
+    due_at: datetime | None = _utc(nullable=True)
+    reminder_at: datetime | None = _utc(nullable=True)
+
+
+class Prompt(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("cohort_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cohort_id: int = Field(foreign_key="cohort.id", index=True, ondelete="CASCADE")
+    key: str
+    template_key: str
+    meeting_key: str
+    question: str
+    send_at: datetime = _utc()
+
+
+class Group(SQLModel, table=True):
+    __tablename__ = "cohort_group"  # "group" is an SQL keyword
+    id: int | None = Field(default=None, primary_key=True)
+    cohort_id: int = Field(foreign_key="cohort.id", index=True, ondelete="CASCADE")
+    grouping_key: str
+    rotation: int = 1
+    number: int
+    explanation: str = ""
+
+
+class GroupMember(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("group_id", "participant_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="cohort_group.id", index=True, ondelete="CASCADE")
+    participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
+
+
+class Survey(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("cohort_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cohort_id: int = Field(foreign_key="cohort.id", index=True, ondelete="CASCADE")
+    key: str
+    template_key: str
+    title: str
+    mode: str
+    meeting_key: str
+    opens_at: datetime = _utc()
+    closes_at: datetime = _utc()
+
+
+class Invitation(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("survey_id", "participant_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="survey.id", index=True, ondelete="CASCADE")
+    participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
+    completed: bool = False
+
+
+class Delivery(SQLModel, table=True):
+    """One planned email in the outbox; (cohort, kind, anchor, recipient) is unique."""
+
+    __table_args__ = (UniqueConstraint("cohort_id", "kind", "anchor", "recipient"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cohort_id: int = Field(foreign_key="cohort.id", index=True, ondelete="CASCADE")
+    participant_id: int | None = Field(
+        default=None, foreign_key="participant.id", index=True, ondelete="SET NULL"
+    )
+    kind: str
+    anchor: str
+    recipient: str
+    send_at: datetime = _utc(index=True)
+    state: str = Field(default="pending", index=True)
+    attempts: int = 0
+    last_code: int | None = None
+    last_error: str | None = None
+    sent_at: datetime | None = _utc(nullable=True)

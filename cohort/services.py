@@ -1,0 +1,305 @@
+"""The seam between the edges (CLI, web) and the core: load rows, call the core, write rows.
+
+Each public function is one use case and runs inside the caller's transaction
+(`db.transaction`), so a failure anywhere leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlmodel import Session
+
+from .core import deliveries as delivery_kinds
+from .core.deliveries import PlannedDelivery, plan_deliveries
+from .core.participants import ParticipantRow, normalise_email, parse_participants_csv
+from .core.planning import MeetingOverride, Plan, plan_cohort
+from .core.programme import Programme, parse_programme
+from .models import (
+    Cohort,
+    Delivery,
+    Group,
+    GroupMember,
+    Invitation,
+    Meeting,
+    Participant,
+    Prompt,
+    Survey,
+    Task,
+    utcnow,
+)
+
+
+class NotFound(LookupError):
+    """A cohort, meeting or participant that does not exist (the web turns this into 404)."""
+
+
+@dataclass(frozen=True)
+class NewCohort:
+    programme: Programme
+    programme_source: str
+    start: date
+    title: str | None = None
+    timezone: str | None = None
+    language: str | None = None
+
+
+def create_cohort(
+    session: Session, new: NewCohort, participants: Sequence[ParticipantRow] = (),
+    now: datetime | None = None,
+) -> Cohort:
+    """A cohort with its dated plan, participants, invitations and deliveries."""
+    now = now or utcnow()
+    programme = new.programme
+    cohort = Cohort(
+        title=new.title or f"{programme.title} {new.start.isoformat()}",
+        programme_id=programme.id,
+        programme={"source": new.programme_source},
+        start_date=new.start,
+        timezone=new.timezone or programme.timezone,
+        language=new.language or programme.language,
+        created_at=now,
+    )
+    session.add(cohort)
+    session.flush()
+    plan = plan_cohort(programme, cohort.start_date, cohort.timezone)
+    _write_plan(session, cohort.id, plan)
+    _add_participants(session, cohort, plan, participants, now)
+    return cohort
+
+
+def cohort_programme(cohort: Cohort) -> Programme:
+    """The template as it was when the cohort was created (later edits do not leak in)."""
+    return parse_programme(cohort.programme["source"], f"cohort {cohort.id} programme")
+
+
+def get_cohort(session: Session, cohort_id: int) -> Cohort:
+    cohort = session.get(Cohort, cohort_id)
+    if cohort is None:
+        raise NotFound(f"no cohort {cohort_id}")
+    return cohort
+
+
+def import_participants(
+    session: Session, cohort_id: int, data: bytes | str, now: datetime | None = None
+) -> list[ParticipantRow]:
+    """Add the participants in a CSV file, or none of them if any row is bad."""
+    cohort = get_cohort(session, cohort_id)
+    existing = session.scalars(select(Participant.email).where(Participant.cohort_id == cohort_id))
+    rows = parse_participants_csv(data, cohort.language, existing_emails=list(existing))
+    _add_participants(session, cohort, current_plan(session, cohort), rows, now or utcnow())
+    return rows
+
+
+def current_plan(session: Session, cohort: Cohort) -> Plan:
+    """The cohort's plan with the facilitator's overrides applied."""
+    meetings = session.scalars(select(Meeting).where(Meeting.cohort_id == cohort.id)).all()
+    overrides = {
+        m.key: MeetingOverride(
+            starts_at=m.override_starts_at,
+            location=m.override_location,
+            online_url=m.override_online_url,
+            cancelled=m.status == "cancelled",
+        )
+        for m in meetings
+    }
+    return plan_cohort(cohort_programme(cohort), cohort.start_date, cohort.timezone, overrides)
+
+
+def reschedule_meeting(
+    session: Session, cohort_id: int, meeting_key: str, starts_at: datetime,
+    now: datetime | None = None,
+) -> Plan:
+    """Move one meeting; everything anchored to it moves along and its SEQUENCE goes up."""
+    cohort = get_cohort(session, cohort_id)
+    meeting = session.scalars(
+        select(Meeting).where(Meeting.cohort_id == cohort_id, Meeting.key == meeting_key)
+    ).one_or_none()
+    if meeting is None:
+        raise NotFound(f"cohort {cohort_id} has no meeting '{meeting_key}'")
+    meeting.override_starts_at = starts_at
+    meeting.sequence += 1
+    session.flush()
+    return replan(session, cohort, now or utcnow())
+
+
+def replan(session: Session, cohort: Cohort, now: datetime) -> Plan:
+    """Recompute the plan and bring rows in line; only pending deliveries ever change."""
+    plan = current_plan(session, cohort)
+    _sync_plan(session, cohort.id, plan)
+    emails = session.scalars(select(Participant.email).where(Participant.cohort_id == cohort.id))
+    wanted = {d.natural_key: d for d in plan_deliveries(plan, list(emails), now)
+              if d.kind not in (delivery_kinds.WELCOME, delivery_kinds.MEETING_INVITATION)}
+    pending = session.scalars(select(Delivery).where(
+        Delivery.cohort_id == cohort.id, Delivery.state == "pending",
+        Delivery.kind.not_in([delivery_kinds.WELCOME, delivery_kinds.MEETING_INVITATION]),
+    )).all()
+    for row in pending:
+        planned = wanted.get((row.kind, row.anchor, row.recipient))
+        if planned is None:
+            row.state = "cancelled"
+        elif planned.send_at != row.send_at:
+            row.send_at = planned.send_at
+    existing = {tuple(row) for row in session.execute(
+        select(Delivery.kind, Delivery.anchor, Delivery.recipient)
+        .where(Delivery.cohort_id == cohort.id))}
+    participant_ids = {email: pid for email, pid in session.execute(
+        select(Participant.email, Participant.id).where(Participant.cohort_id == cohort.id))}
+    _insert_deliveries(session, cohort.id, [d for k, d in wanted.items() if k not in existing],
+                       participant_ids)
+    return plan
+
+
+def list_cohorts(session: Session) -> list[Cohort]:
+    return list(session.scalars(select(Cohort).order_by(Cohort.start_date, Cohort.id)))
+
+
+def count_cohorts(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Cohort)) or 0
+
+
+def _write_plan(session: Session, cohort_id: int, plan: Plan) -> None:
+    _bulk(session, Meeting, [
+        dict(cohort_id=cohort_id, key=m.key, kind=m.kind, title=m.title, format=m.format,
+             position=i, starts_at=m.starts_at, ends_at=m.ends_at, location=m.location,
+             online_url=m.online_url)
+        for i, m in enumerate(plan.meetings)
+    ])
+    _bulk(session, Task, [_task_row(cohort_id, t) for t in plan.tasks])
+    _bulk(session, Prompt, [_prompt_row(cohort_id, p) for p in plan.prompts])
+    _bulk(session, Survey, [_survey_row(cohort_id, s) for s in plan.surveys])
+
+
+def _task_row(cohort_id: int, t) -> dict:
+    return dict(cohort_id=cohort_id, key=t.key, template_key=t.template_key, kind=t.kind,
+                title=t.title, description=t.description, meeting_key=t.meeting_key,
+                due_meeting_key=t.due_meeting_key, release_at=t.release_at, due_at=t.due_at,
+                reminder_at=t.reminder_at)
+
+
+def _prompt_row(cohort_id: int, p) -> dict:
+    return dict(cohort_id=cohort_id, key=p.key, template_key=p.template_key,
+                meeting_key=p.meeting_key, question=p.question, send_at=p.send_at)
+
+
+def _survey_row(cohort_id: int, s) -> dict:
+    return dict(cohort_id=cohort_id, key=s.key, template_key=s.template_key, title=s.title,
+                mode=s.mode, meeting_key=s.meeting_key, opens_at=s.opens_at,
+                closes_at=s.closes_at)
+
+
+def _sync_plan(session: Session, cohort_id: int, plan: Plan) -> None:
+    """Update dated rows in place by key; rows whose item left the plan are removed."""
+    for position, m in enumerate(plan.meetings):
+        session.execute(update(Meeting).where(
+            Meeting.cohort_id == cohort_id, Meeting.key == m.key
+        ).values(starts_at=m.starts_at, ends_at=m.ends_at, position=position,
+                 location=m.location, online_url=m.online_url))
+    for model, planned, row in ((Task, plan.tasks, _task_row), (Prompt, plan.prompts, _prompt_row),
+                                (Survey, plan.surveys, _survey_row)):
+        rows = {r["key"]: r for r in (row(cohort_id, item) for item in planned)}
+        stored = set(session.scalars(select(model.key).where(model.cohort_id == cohort_id)))
+        for key in stored - rows.keys():
+            session.execute(delete(model).where(model.cohort_id == cohort_id, model.key == key))
+        for key, values in rows.items():
+            if key in stored:
+                session.execute(update(model).where(
+                    model.cohort_id == cohort_id, model.key == key).values(**values))
+        _bulk(session, model, [v for k, v in rows.items() if k not in stored])
+
+
+def _add_participants(
+    session: Session, cohort: Cohort, plan: Plan, rows: Sequence[ParticipantRow], now: datetime
+) -> None:
+    if not rows:
+        return
+    values = [dict(cohort_id=cohort.id, name=r.name, email=normalise_email(r.email),
+                     organisation=r.organisation, role=r.role, language=r.language,
+                     created_at=now) for r in rows]
+    result = session.execute(
+        insert(Participant).returning(Participant.id, Participant.email,
+                                      sort_by_parameter_order=True),
+        values,
+    )
+    ids = {email: pid for pid, email in result}
+    surveys = session.scalars(select(Survey.id).where(Survey.cohort_id == cohort.id)).all()
+    _bulk(session, Invitation, [dict(survey_id=s, participant_id=p) for s in surveys
+                                for p in ids.values()])
+    _insert_deliveries(session, cohort.id, plan_deliveries(plan, ids.keys(), now), ids)
+
+
+def _insert_deliveries(
+    session: Session, cohort_id: int, planned: Iterable[PlannedDelivery], ids: dict[str, int]
+) -> None:
+    _bulk(session, Delivery, [
+        dict(cohort_id=cohort_id, participant_id=ids.get(d.recipient), kind=d.kind,
+             anchor=d.anchor, recipient=d.recipient, send_at=d.send_at, state="pending",
+             attempts=0)
+        for d in planned
+    ])
+
+
+def _bulk(session: Session, model: type, rows: list[dict]) -> None:
+    """Core insert(): an order of magnitude faster than ORM add_all for thousands of rows."""
+    if rows:
+        session.execute(insert(model), rows)
+
+
+def group_rows(session: Session, cohort_id: int) -> list[tuple[Group, list[Participant]]]:
+    groups = session.scalars(select(Group).where(Group.cohort_id == cohort_id)
+                             .order_by(Group.grouping_key, Group.rotation, Group.number)).all()
+    result = []
+    for group in groups:
+        members = session.scalars(select(Participant).join(
+            GroupMember, GroupMember.participant_id == Participant.id
+        ).where(GroupMember.group_id == group.id).order_by(Participant.name)).all()
+        result.append((group, list(members)))
+    return result
+
+
+def cohort_as_dict(session: Session, cohort: Cohort) -> dict:
+    """Everything about a cohort as plain JSON-ready data (`cohort show --json`)."""
+    def iso(value: datetime | None) -> str | None:
+        return value.astimezone(zone).isoformat() if value else None
+
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(cohort.timezone)
+    cid = cohort.id
+    meetings = session.scalars(select(Meeting).where(Meeting.cohort_id == cid)
+                               .order_by(Meeting.starts_at)).all()
+    participants = session.scalars(select(Participant).where(Participant.cohort_id == cid)
+                                   .order_by(Participant.name)).all()
+    tasks = session.scalars(select(Task).where(Task.cohort_id == cid)
+                            .order_by(Task.release_at, Task.key)).all()
+    prompts = session.scalars(select(Prompt).where(Prompt.cohort_id == cid)
+                              .order_by(Prompt.send_at, Prompt.key)).all()
+    surveys = session.scalars(select(Survey).where(Survey.cohort_id == cid)
+                              .order_by(Survey.opens_at, Survey.key)).all()
+    deliveries = session.scalars(select(Delivery).where(Delivery.cohort_id == cid)
+                                 .order_by(Delivery.send_at, Delivery.id)).all()
+    return {
+        "id": cid, "title": cohort.title, "programme": cohort.programme_id,
+        "start": cohort.start_date.isoformat(), "timezone": cohort.timezone,
+        "language": cohort.language,
+        "meetings": [dict(key=m.key, kind=m.kind, title=m.title, format=m.format,
+                          starts_at=iso(m.starts_at), ends_at=iso(m.ends_at), status=m.status,
+                          location=m.location, online_url=m.online_url, sequence=m.sequence)
+                     for m in meetings],
+        "participants": [dict(name=p.name, email=p.email, organisation=p.organisation,
+                              role=p.role, language=p.language) for p in participants],
+        "tasks": [dict(key=t.key, kind=t.kind, title=t.title, meeting=t.meeting_key,
+                       release_at=iso(t.release_at), due_at=iso(t.due_at)) for t in tasks],
+        "prompts": [dict(key=p.key, meeting=p.meeting_key, question=p.question,
+                         send_at=iso(p.send_at)) for p in prompts],
+        "surveys": [dict(key=s.key, title=s.title, mode=s.mode, meeting=s.meeting_key,
+                         opens_at=iso(s.opens_at), closes_at=iso(s.closes_at)) for s in surveys],
+        "groups": [dict(grouping=g.grouping_key, rotation=g.rotation, number=g.number,
+                        members=[m.email for m in members], explanation=g.explanation)
+                   for g, members in group_rows(session, cid)],
+        "deliveries": [dict(kind=d.kind, anchor=d.anchor, to=d.recipient,
+                            send_at=iso(d.send_at), state=d.state) for d in deliveries],
+    }

@@ -1,0 +1,1 @@
+"""Blueprints: parse input, call services, render."""

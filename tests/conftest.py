@@ -1,0 +1,118 @@
+"""Shared fixtures: real SQLite files and a real PostgreSQL 15 server started for the run."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from cohort import db
+from cohort.app import create_app
+
+REPO = Path(__file__).resolve().parent.parent
+PROGRAMMES = REPO / "programmes"
+PG_BIN = Path(os.environ.get("COHORT_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PostgresServer:
+    """A throwaway cluster in a temporary folder (initdb refuses root, so run as postgres)."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="cohort-pg-"))
+        self.port = _free_port()
+        self._as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        self._counter = itertools.count(1)
+
+    def start(self) -> None:
+        if self._as_user:
+            shutil.chown(self.dir, "postgres")
+        self._run(PG_BIN / "initdb", "-D", self.dir / "data", "-U", "postgres", "-A", "trust",
+                  "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+        options = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off")
+        self._run(PG_BIN / "pg_ctl", "-D", self.dir / "data", "-l", self.dir / "log", "-w",
+                  "-t", "30", "start", "-o", options)
+
+    def stop(self) -> None:
+        self._run(PG_BIN / "pg_ctl", "-D", self.dir / "data", "-m", "immediate", "-w", "stop",
+                  check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        name = f"cohort_test_{next(self._counter)}"
+        admin = create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        return self.url(name)
+
+    def _run(self, *args, check: bool = True) -> None:
+        subprocess.run([*self._as_user, *map(str, args)], check=check, capture_output=True,
+                       timeout=60)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    if not (PG_BIN / "initdb").exists():
+        pytest.fail(f"PostgreSQL binaries not found in {PG_BIN}")
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """Each database test runs twice: on an SQLite file and on the real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'cohort.sqlite3'}"
+    return request.getfixturevalue("postgres_server").new_database()
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = db.make_engine(database_url)
+    db.create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("COHORT_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app({
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test",
+        "PROGRAMMES_DIR": str(PROGRAMMES),
+    })
+    db.create_schema(app.extensions["cohort.engine"])
+    yield app
+    app.extensions["cohort.engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

@@ -1,0 +1,150 @@
+"""Template loading: shipped programmes validate; broken ones get file:line: field: message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cohort.core.programme import ProgrammeError, load_library, parse_programme
+
+PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
+
+VALID = """\
+id: mini
+title: Mini
+language: da
+meetings:
+  - key: kickoff
+    kind: kickoff
+    title: Kick-off
+    offset: 0d
+  - key: webinar-1
+    kind: webinar
+    title: Webinar 1
+    offset: 9d
+    duration: 2h
+tasks:
+  - key: questions
+    kind: reflection
+    title: Saml spørgsmål
+    repeat: each-meeting
+    release: meeting end +1d 08:00
+    due: next -1d 12:00
+surveys:
+  - key: evaluation
+    title: Evaluering
+    open: last end +0d 16:00
+"""
+
+
+def errors_of(text: str) -> list[str]:
+    with pytest.raises(ProgrammeError) as caught:
+        parse_programme(text, "programmes/x.yaml")
+    return [str(e) for e in caught.value.errors]
+
+
+def test_minimal_template_is_valid():
+    programme = parse_programme(VALID, "programmes/x.yaml")
+    assert [m.key for m in programme.meetings] == ["kickoff", "webinar-1"]
+
+
+@pytest.mark.parametrize("programme_id", [
+    "digital-lederskab", "ledelse-i-digitalisering", "digital-helsekompetanse",
+])
+def test_shipped_programmes_are_valid(programme_id):
+    library = load_library(PROGRAMMES)
+    assert not library.broken, "\n".join(str(e) for e in library.broken.values())
+    assert programme_id in library.programmes
+
+
+def test_shipped_programme_languages():
+    programmes = load_library(PROGRAMMES).programmes
+    assert programmes["digital-lederskab"].language == "da"
+    assert programmes["ledelse-i-digitalisering"].language == "da"
+    assert programmes["digital-helsekompetanse"].language == "nb"
+    assert programmes["digital-helsekompetanse"].timezone == "Europe/Oslo"
+
+
+BROKEN = [
+    # (what is wrong, replace this, with this, the exact error expected)
+    ("unknown meeting kind", "kind: webinar\n", "kind: webinaar\n",
+     "programmes/x.yaml:10: meetings[1].kind: 'webinaar' is not one of kickoff, webinar, "
+     "workshop, module, kickout"),
+    ("typo in a field name", "    duration: 2h\n", "    duraton: 2h\n",
+     "programmes/x.yaml:13: meetings[1].duraton: unknown field 'duraton' "
+     "(did you mean 'duration'?)"),
+    ("anchor to an unknown meeting", "due: next -1d 12:00", "due: webinar-9 -1d 12:00",
+     "programmes/x.yaml:20: tasks[0].due: anchor 'webinar-9 -1d 12:00' names unknown meeting "
+     "'webinar-9' (did you mean 'webinar-1'?); meetings: kickoff, webinar-1"),
+    ("duplicate YAML key", "    title: Webinar 1\n", "    title: Webinar 1\n    title: Again\n",
+     "programmes/x.yaml:12: meetings[1].title: duplicate key 'title'"),
+    ("duplicate meeting key", "  - key: webinar-1\n", "  - key: kickoff\n",
+     "programmes/x.yaml:9: meetings[1].key: duplicate meeting key 'kickoff'"),
+    ("missing required field", "    title: Kick-off\n", "",
+     "programmes/x.yaml:5: meetings[0].title: required field is missing"),
+    ("impossible duration", "duration: 2h", "duration: 30h",
+     "programmes/x.yaml:13: meetings[1].duration: 30 h 0 min is impossible: a meeting lasts "
+     "5 min to 12 h"),
+    ("unreadable duration", "duration: 2h", "duration: two hours",
+     "programmes/x.yaml:13: meetings[1].duration: 'two hours' is not a duration such as 2h, "
+     "90min or 3w 2d"),
+    ("due before release", "due: next -1d 12:00", "due: meeting -1d 12:00",
+     "programmes/x.yaml:20: tasks[0].due: due 'meeting -1d 12:00' comes before release "
+     "'meeting end +1d 08:00' (for meeting 'kickoff')"),
+    ("YAML syntax error", "title: Mini\n", "title: [Mini\n",
+     "programmes/x.yaml:3: YAML syntax error: expected ',' or ']', but got ':'; "
+     "text containing : ? [ ] { } , or # may need \"quotes\""),
+    ("unknown language", "language: da", "language: sv",
+     "programmes/x.yaml:3: language: 'sv' is not one of da, nb, en"),
+    ("unknown time zone", "language: da\n", "language: da\ntimezone: Europe/Kobenhavn\n",
+     "programmes/x.yaml:4: timezone: 'Europe/Kobenhavn' is not a time zone such as "
+     "Europe/Copenhagen"),
+    ("negative meeting offset", "offset: 9d", "offset: -3d",
+     "programmes/x.yaml:12: meetings[1].offset: '-3d' is negative: meetings start on or after "
+     "the cohort start"),
+    ("relative anchor in a one-off item", "open: last end +0d 16:00", "open: next",
+     "programmes/x.yaml:24: surveys[0].open: 'next' only works with repeat: each-meeting; "
+     "name a meeting key"),
+    ("unreadable anchor", "release: meeting end +1d 08:00", "release: meeting plus one day",
+     "programmes/x.yaml:19: tasks[0].release: cannot read 'plus' in anchor 'meeting plus one "
+     "day': expected start/end, an offset such as +1d or -2h, then a time such as 08:00"),
+    ("bad start time", "    offset: 0d\n", "    offset: 0d\n    start: '25:00'\n",
+     "programmes/x.yaml:9: meetings[0].start: '25:00' is not a time of day such as 08:00 or "
+     "13:30"),
+    ("reserved meeting key", "key: webinar-1\n", "key: next\n",
+     "programmes/x.yaml:9: meetings[1].key: 'next' is a reserved word in anchors; choose another"),
+]
+
+
+@pytest.mark.parametrize("what, old, new, expected", BROKEN, ids=[b[0] for b in BROKEN])
+def test_broken_template_error_names_file_line_and_field(what, old, new, expected):
+    assert old in VALID
+    assert expected in errors_of(VALID.replace(old, new, 1))
+
+
+def test_every_error_is_reported_not_just_the_first():
+    broken = VALID.replace("kind: webinar\n", "kind: webinaar\n").replace("language: da",
+                                                                          "language: sv")
+    assert len(errors_of(broken)) == 2
+
+
+def test_meetings_out_of_order_are_rejected():
+    broken = VALID.replace("offset: 0d", "offset: 20d")
+    assert ("programmes/x.yaml:12: meetings[1].offset: meetings must be listed in date order"
+            in errors_of(broken))
+
+
+def test_broken_file_is_listed_in_library_not_hidden(tmp_path):
+    (tmp_path / "good.yaml").write_text(VALID, encoding="utf-8")
+    (tmp_path / "bad.yaml").write_text(VALID.replace("kind: webinar\n", "kind: x\n"),
+                                       encoding="utf-8")
+    library = load_library(tmp_path)
+    assert list(library.programmes) == ["mini"]
+    assert list(library.broken) == [f"{tmp_path.name}/bad.yaml"]
+
+
+def test_unquoted_clock_times_are_read_as_text():
+    text = VALID.replace("    offset: 0d\n", "    offset: 0d\n    start: 9:30\n")
+    programme = parse_programme(text, "x.yaml")
+    assert programme.meetings[0].start.hour == 9
