@@ -19,7 +19,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         __name__,
         instance_path=os.environ.get("COHORT_INSTANCE_PATH", str(PROJECT_ROOT / "instance")),
         template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(

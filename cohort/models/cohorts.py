@@ -1,4 +1,7 @@
-"""SQLModel tables. Times are stored in UTC (see db.UTCDateTime)."""
+"""Cohorts and their plan: meetings, participants, tasks, prompts, groups, surveys, outbox rows.
+
+Times are stored in UTC (see db.UTCDateTime).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from .db import UTCDateTime
+from ..db import UTCDateTime
 
 
 def utcnow() -> datetime:

@@ -1,8 +1,4 @@
-"""The seam between the edges (CLI, web) and the core: load rows, call the core, write rows.
-
-Each public function is one use case and runs inside the caller's transaction
-(`db.transaction`), so a failure anywhere leaves nothing behind.
-"""
+"""Cohorts: create from a programme, add participants, re-plan when meetings move."""
 
 from __future__ import annotations
 
@@ -13,12 +9,12 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, insert, select, update
 from sqlmodel import Session
 
-from .core import deliveries as delivery_kinds
-from .core.deliveries import PlannedDelivery, plan_deliveries
-from .core.participants import ParticipantRow, normalise_email, parse_participants_csv
-from .core.planning import MeetingOverride, Plan, plan_cohort
-from .core.programme import Programme, parse_programme
-from .models import (
+from ..core import deliveries as delivery_kinds
+from ..core.deliveries import PlannedDelivery, plan_deliveries
+from ..core.participants import ParticipantRow, normalise_email, parse_participants_csv
+from ..core.planning import MeetingOverride, Plan, plan_cohort
+from ..core.programme import Programme, parse_programme
+from ..models import (
     Cohort,
     Delivery,
     Group,

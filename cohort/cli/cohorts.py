@@ -1,7 +1,4 @@
-"""The `cohort` command line (also available as `flask --app wsgi cohort ...`).
-
-Command names and JSON shapes here are a contract that other tools and checks rely on.
-"""
+"""Commands for programmes, cohorts and participants."""
 
 from __future__ import annotations
 
@@ -13,27 +10,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 
-from . import db, services
-from .core.participants import ParticipantImportError, parse_participants_csv
-from .core.planning import plan_cohort
-from .core.programme import ProgrammeError, load_library, load_programme_file
-
-cohort = AppGroup("cohort", help="Run blended leadership programmes.")
-
-
-def _engine():
-    return current_app.extensions["cohort.engine"]
+from .. import db, services
+from ..core.participants import ParticipantImportError, parse_participants_csv
+from ..core.planning import plan_cohort
+from ..core.programme import ProgrammeError, load_library, load_programme_file
+from .base import cohort
+from .base import engine as _engine
+from .base import fail as _fail
 
 
 def _library():
     return load_library(current_app.config["PROGRAMMES_DIR"])
-
-
-def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
 
 
 @cohort.command("init-db")
@@ -197,7 +185,7 @@ def show(cohort_id: int, as_json: bool) -> None:
 @cohort.command("demo")
 def demo() -> None:
     """Create the database and a demo cohort, unless there are cohorts already."""
-    from .demo import load_demo
+    from ..demo import load_demo
 
     db.create_schema(_engine())
     cohort_id = load_demo(_engine(), current_app.config["PROGRAMMES_DIR"])
@@ -205,12 +193,3 @@ def demo() -> None:
         click.echo("The database already has cohorts; demo not loaded again.")
     else:
         click.echo(f"Demo cohort {cohort_id} created.")
-
-
-def main() -> None:
-    """Console entry point: `cohort ...` without needing `flask --app`."""
-    from .app import create_app
-
-    app = create_app()
-    with app.app_context():
-        cohort.main(prog_name="cohort")

@@ -1,0 +1,21 @@
+"""The `cohort` command line (also available as `flask --app wsgi cohort ...`).
+
+Command names and JSON shapes are a contract that other tools and checks rely on. Each module
+here adds its commands to the one `cohort` group.
+"""
+
+from __future__ import annotations
+
+from . import cohorts  # noqa: F401  (registers commands)
+from .base import cohort
+
+__all__ = ["cohort", "main"]
+
+
+def main() -> None:
+    """Console entry point: `cohort ...` without needing `flask --app`."""
+    from ..app import create_app
+
+    app = create_app()
+    with app.app_context():
+        cohort.main(prog_name="cohort")

@@ -1,0 +1,15 @@
+"""SQLModel tables, one module per domain; importing this package registers them all."""
+
+from .cohorts import (  # noqa: F401
+    Cohort,
+    Delivery,
+    Group,
+    GroupMember,
+    Invitation,
+    Meeting,
+    Participant,
+    Prompt,
+    Survey,
+    Task,
+    utcnow,
+)
