@@ -183,12 +183,12 @@ def decide_check_in(
 # if it leaks, and changing the app's secret key never invalidates slides already shown.
 # The alphabet leaves out characters that look or sound alike when read off a screen or aloud
 # in Danish, Norwegian or English: 0/O/Q/D, 1/I/L, 2/Z, 5/S, 6/G/B, 8/B, U/V, M/N.
-CODE_ALPHABET = "ACEFHJKMPRTWXY34679"
+CODE_ALPHABET = "ACEFHJKPRTWXY3479"
 CODE_LENGTH = 6
 
 
 def new_check_in_code(randbelow: Callable[[int], int] = secrets.randbelow) -> str:
-    """Six characters (about 47 million codes), shown grouped as 'K7M-4PX' for reading aloud."""
+    """Six characters (about 24 million codes), shown grouped as "K7H-4PX" for reading aloud."""
     return "".join(CODE_ALPHABET[randbelow(len(CODE_ALPHABET))] for _ in range(CODE_LENGTH))
 
 
