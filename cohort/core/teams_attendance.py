@@ -151,7 +151,11 @@ def classify_header(cells: Sequence[str]) -> dict[str, int]:
     return found
 
 
-def _is_participant_header(columns: dict[str, int]) -> bool:
+def _is_participant_header(columns: dict[str, int], sectioned: bool = True) -> bool:
+    """Inside "2. Participants" a name and an email or time suffice (a policy may leave
+    durations out); a table on its own needs durations, or any name list would pass."""
+    if not sectioned:
+        return NAME in columns and DURATION in columns
     return NAME in columns and (DURATION in columns or FIRST_JOIN in columns
                                 or EMAIL in columns)
 
@@ -319,7 +323,7 @@ def parse_teams_report(data: bytes, timezone: str = "Europe/Copenhagen",
     columns = classify_header(rows[0].cells)
     if _is_flat_header(columns):
         return _parse_flat(rows[0], rows[1:], columns, encoding, zone, near, len(lines))
-    if _is_participant_header(columns):
+    if _is_participant_header(columns, sectioned=False):
         attendees, clock_stamps = _participant_rows(rows[0], rows[1:], columns)
         clock = _Clock(clock_stamps, zone, near)
         return TeamsReport(TABLE, encoding, None, None, None, None,
