@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
 
 from .. import db, services
 from ..core.attendance import DEFAULT_MIN_GROUP, STATES, AttendanceError, Mark, format_code
@@ -23,7 +24,7 @@ from ..core.teams_attendance import TeamsReportError
 from .base import cohort, engine, fail
 
 
-class _ShowByDefault(click.Group):
+class _ShowByDefault(AppGroup):
     """`attendance 3 --json` means `attendance show 3 --json`."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
