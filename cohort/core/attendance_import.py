@@ -73,6 +73,7 @@ class ImportPlan:
     matches: list[RowMatch]
     marks: dict[int, ProposedMark]
     warnings: list[str]
+    other_date: bool = False  # the report seems to be about a meeting on another day
 
     @property
     def to_confirm(self) -> list[RowMatch]:
@@ -164,7 +165,9 @@ def plan_import(
     if report.duration and timedelta(minutes=5) <= report.duration < planned_length:
         length = report.duration
     threshold = length * (min_percent / 100)
-    if report.starts_at and abs(report.starts_at - planned_start) > DATE_TOLERANCE:
+    other_date = bool(report.starts_at
+                      and abs(report.starts_at - planned_start) > DATE_TOLERANCE)
+    if other_date:
         warnings.append(
             f"the report is for a meeting that started {report.starts_at.isoformat()}, but this "
             f"meeting started {planned_start.isoformat()}: is it the right file?")
@@ -184,7 +187,7 @@ def plan_import(
             marks[person.id] = _mark_from_rows(person.id, rows, threshold, length)
         elif person.id not in pending:
             marks[person.id] = ProposedMark(person.id, ABSENT, None, None, "not in the report")
-    return ImportPlan(length, threshold, matches, marks, warnings)
+    return ImportPlan(length, threshold, matches, marks, warnings, other_date)
 
 
 def _mark_from_rows(pid: int, rows: list[RowMatch], threshold: timedelta,

@@ -369,10 +369,8 @@ def apply_teams_import(
     now = now or utcnow()
     preview = preview_teams_import(session, cohort_id, meeting_key, data, min_percent,
                                    confirmed_lines, assignments)
-    if preview.plan.warnings and not allow_other_date:
-        date_warnings = [w for w in preview.plan.warnings if "right file" in w]
-        if date_warnings:
-            raise ImportRefused(date_warnings[0])
+    if preview.plan.other_date and not allow_other_date:
+        raise ImportRefused(preview.plan.warnings[0])
     if now < preview.meeting.starts_at:
         raise ImportRefused(f"meeting '{meeting_key}' has not taken place yet")
     cohort = get_cohort(session, cohort_id)

@@ -266,4 +266,17 @@ def test_a_meeting_cut_short_lowers_the_bar_and_a_wrong_date_warns():
     plan = plan_import(report, ROSTER, KICKOFF, timedelta(hours=3))
     assert plan.meeting_length == report.duration
     wrong = plan_import(sectioned(), ROSTER, KICKOFF, timedelta(hours=2))
-    assert "is it the right file?" in wrong.warnings[0]
+    assert "is it the right file?" in wrong.warnings[0] and wrong.other_date
+    assert not plan.other_date
+
+
+def test_report_without_durations_counts_everyone_listed_as_present():
+    data = ("1. Summary\nMeeting title\tWebinar 1\nStart time\t15/05/25, 12:56:10\n\n"
+            "2. Participants\nName\tEmail\tRole\n"
+            "Anne Ærenlund\tanne.aerenlund@vejle-kommune.example\tAttendee\n").encode("utf-16")
+    report = parse_teams_report(data, near=WEBINAR_1)
+    assert report.attendees[0].duration is None
+    plan = plan_import(report, ROSTER, WEBINAR_1, timedelta(hours=2))
+    assert plan.marks[1].state == PRESENT and plan.marks[2].state == ABSENT
+    assert plan.warnings == ["the report has no in-meeting durations; everyone listed counts "
+                             "as present"]
