@@ -296,7 +296,8 @@ def check_in(session: Session, participant_id: int, meeting_id: int, code: str |
 class OwnMeetingRow:
     meeting: Meeting
     attendance: Attendance | None
-    check_in: CheckInDecision
+    check_in: CheckInDecision  # about the time window (and whether a code exists yet)
+    needs_code: bool  # the check-in form must ask for the room code
 
 
 def participant_attendance(session: Session, participant_id: int, now: datetime | None = None,
@@ -310,9 +311,10 @@ def participant_attendance(session: Session, participant_id: int, now: datetime 
         Attendance.participant_id == participant_id))}
     rows = []
     for meeting in _meetings(session, participant.cohort_id):
-        decision = core.decide_check_in(_slot(session, meeting), participant.cohort_id, None,
-                                        now, policy)
-        rows.append(OwnMeetingRow(meeting, own.get(meeting.id), decision))
+        slot = _slot(session, meeting)
+        # Judged as if the right code were typed: the page shows whether check-in is open.
+        decision = core.decide_check_in(slot, participant.cohort_id, slot.code, now, policy)
+        rows.append(OwnMeetingRow(meeting, own.get(meeting.id), decision, slot.requires_code))
     return rows
 
 
