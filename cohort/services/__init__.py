@@ -4,6 +4,27 @@ Each public function is one use case and runs inside the caller's transaction
 (`db.transaction`), so a failure anywhere leaves nothing behind.
 """
 
+from .attendance import (  # noqa: F401
+    CheckInRefused,
+    ImportOutcome,
+    ImportPreview,
+    MarksResult,
+    MeetingSheet,
+    OwnMeetingRow,
+    apply_teams_import,
+    attendance_as_dict,
+    attendance_summary,
+    catch_up_content,
+    check_in,
+    check_in_code,
+    export_attendance_csv,
+    export_attendance_xlsx,
+    get_meeting,
+    meeting_sheet,
+    participant_attendance,
+    preview_teams_import,
+    set_marks,
+)
 from .cohorts import (  # noqa: F401
     NewCohort,
     NotFound,

@@ -128,10 +128,12 @@ def replan(session: Session, cohort: Cohort, now: datetime) -> Plan:
     _sync_plan(session, cohort.id, plan)
     emails = session.scalars(select(Participant.email).where(Participant.cohort_id == cohort.id))
     wanted = {d.natural_key: d for d in plan_deliveries(plan, list(emails), now)
-              if d.kind not in (delivery_kinds.WELCOME, delivery_kinds.MEETING_INVITATION)}
+              if d.kind in _REPLANNED_KINDS}
+    # Only kinds the plan produces: others (e.g. attendance catch-ups) are not the plan's to
+    # cancel.
     pending = session.scalars(select(Delivery).where(
         Delivery.cohort_id == cohort.id, Delivery.state == "pending",
-        Delivery.kind.not_in([delivery_kinds.WELCOME, delivery_kinds.MEETING_INVITATION]),
+        Delivery.kind.in_(_REPLANNED_KINDS),
     )).all()
     for row in pending:
         planned = wanted.get((row.kind, row.anchor, row.recipient))
@@ -147,6 +149,10 @@ def replan(session: Session, cohort: Cohort, now: datetime) -> Plan:
     _insert_deliveries(session, cohort.id, [d for k, d in wanted.items() if k not in existing],
                        participant_ids)
     return plan
+
+
+_REPLANNED_KINDS = tuple(k for k in delivery_kinds.KINDS
+                        if k not in (delivery_kinds.WELCOME, delivery_kinds.MEETING_INVITATION))
 
 
 def list_cohorts(session: Session) -> list[Cohort]:

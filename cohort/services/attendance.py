@@ -1,0 +1,501 @@
+"""Attendance use cases: marks, check-in, report imports, catch-ups, summaries and exports.
+
+The pages call these (next phase): the facilitator's one-page list (`meeting_sheet`,
+`set_marks`, `check_in_code`), the participant's page (`participant_attendance`, `check_in`),
+the import with its confirm step (`preview_teams_import` then `apply_teams_import`), the
+dashboard and the report (`attendance_summary`), exports (`export_attendance_csv/xlsx`) and the
+outbox when it renders a catch-up email (`catch_up_content`).
+
+Catch-ups: a mark of absent or excused queues one Delivery (kind 'catch_up', anchor
+'catch-up:<meeting>') for the participant, unless the next meeting has already begun (the
+material would come too late to help). Correcting the mark to present, or clearing it, cancels
+the delivery while it is still pending; once sent it stays sent, and a later absence at the
+same meeting never sends a second one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from ..core import attendance as core
+from ..core.attendance import (
+    CATCH_UP,
+    DEFAULT_MIN_GROUP,
+    MISSED_STATES,
+    PRESENT,
+    SOURCE_CHECK_IN,
+    SOURCE_FACILITATOR,
+    SOURCE_IMPORT,
+    AttendanceError,
+    AttendanceSummary,
+    CatchUpItem,
+    CheckInDecision,
+    CheckInPolicy,
+    Mark,
+    MeetingInfo,
+    MeetingSlot,
+    PersonInfo,
+)
+from ..core.attendance_import import (
+    DEFAULT_MIN_PERCENT,
+    ImportPlan,
+    ImportRefused,
+    RosterPerson,
+    plan_import,
+)
+from ..core.teams_attendance import TeamsReport, parse_teams_report
+from ..models import Cohort, Delivery, Meeting, Participant, utcnow
+from ..models.attendance import Attendance, AttendanceImport, CheckInCode
+from .cohorts import NotFound, current_plan, get_cohort
+
+
+class CheckInRefused(AttendanceError):
+    """The participant may not check in now; `decision.reason` says why (nothing is saved)."""
+
+    def __init__(self, decision: CheckInDecision):
+        super().__init__(decision.message)
+        self.decision = decision
+
+
+# --- lookups --------------------------------------------------------------------------------
+
+def get_meeting(session: Session, cohort_id: int, meeting_key: str) -> Meeting:
+    meeting = session.scalars(select(Meeting).where(
+        Meeting.cohort_id == cohort_id, Meeting.key == meeting_key)).one_or_none()
+    if meeting is None:
+        raise NotFound(f"cohort {cohort_id} has no meeting '{meeting_key}'")
+    return meeting
+
+
+def _participants(session: Session, cohort_id: int) -> list[Participant]:
+    return list(session.scalars(select(Participant).where(Participant.cohort_id == cohort_id)
+                                .order_by(Participant.name, Participant.id)))
+
+
+def _meetings(session: Session, cohort_id: int) -> list[Meeting]:
+    return list(session.scalars(select(Meeting).where(Meeting.cohort_id == cohort_id)
+                                .order_by(Meeting.starts_at, Meeting.position)))
+
+
+def _marks_of_meeting(session: Session, meeting_id: int) -> dict[int, Attendance]:
+    rows = session.scalars(select(Attendance).where(Attendance.meeting_id == meeting_id))
+    return {row.participant_id: row for row in rows}
+
+
+def _code_of(session: Session, meeting_id: int) -> str | None:
+    return session.scalar(select(CheckInCode.code).where(CheckInCode.meeting_id == meeting_id))
+
+
+# --- the facilitator's one-page list --------------------------------------------------------
+
+@dataclass(frozen=True)
+class SheetRow:
+    participant: Participant
+    attendance: Attendance | None
+
+
+@dataclass(frozen=True)
+class MeetingSheet:
+    cohort: Cohort
+    meeting: Meeting
+    rows: list[SheetRow]
+    code: str | None  # the check-in code, if one has been made
+
+
+def meeting_sheet(session: Session, cohort_id: int, meeting_key: str) -> MeetingSheet:
+    """Every participant of the cohort with their mark for one meeting, by name."""
+    cohort = get_cohort(session, cohort_id)
+    meeting = get_meeting(session, cohort_id, meeting_key)
+    marks = _marks_of_meeting(session, meeting.id)
+    rows = [SheetRow(p, marks.get(p.id)) for p in _participants(session, cohort_id)]
+    return MeetingSheet(cohort, meeting, rows, _code_of(session, meeting.id))
+
+
+@dataclass
+class MarksResult:
+    changed: list[int] = field(default_factory=list)  # participant ids whose mark changed
+    kept: list[int] = field(default_factory=list)  # not overwritten (a person's own mark)
+    catch_ups_created: int = 0
+    catch_ups_cancelled: int = 0
+
+
+def set_marks(
+    session: Session, cohort_id: int, meeting_key: str, marks: Mapping[int, Mark | None],
+    recorded_by: str = "", now: datetime | None = None, source: str = SOURCE_FACILITATOR,
+) -> MarksResult:
+    """Record (or with None, clear) marks for one meeting, keyed by participant id."""
+    now = now or utcnow()
+    cohort = get_cohort(session, cohort_id)
+    meeting = get_meeting(session, cohort_id, meeting_key)
+    return _write_marks(session, cohort, meeting, {pid: (m, None) for pid, m in marks.items()},
+                        source, recorded_by, now)
+
+
+def _write_marks(
+    session: Session, cohort: Cohort, meeting: Meeting,
+    marks: Mapping[int, tuple[Mark | None, int | None]], source: str, recorded_by: str,
+    now: datetime,
+) -> MarksResult:
+    if source not in core.SOURCES:
+        raise AttendanceError(f"unknown source '{source}'")
+    people = {p.id: p for p in _participants(session, cohort.id)}
+    strangers = sorted(set(marks) - people.keys())
+    if strangers:
+        raise NotFound(f"participant(s) {', '.join(map(str, strangers))} are not in cohort "
+                       f"{cohort.id}")
+    for mark, _seconds in marks.values():
+        if mark is not None:
+            core.check_markable(mark.state, meeting.starts_at, meeting.status == "cancelled",
+                                now)
+    existing = _marks_of_meeting(session, meeting.id)
+    result = MarksResult()
+    states: dict[int, str | None] = {}
+    for pid, (mark, seconds) in marks.items():
+        row = existing.get(pid)
+        if source == SOURCE_IMPORT and row is not None and not core.import_may_overwrite(
+                row.source):
+            result.kept.append(pid)
+            continue
+        if mark is None:
+            if row is not None:
+                session.delete(row)
+                result.changed.append(pid)
+            states[pid] = None
+            continue
+        if row is None:
+            row = Attendance(cohort_id=cohort.id, meeting_id=meeting.id, participant_id=pid,
+                             state=mark.state, source=source)
+            session.add(row)
+        elif (row.state, row.note, row.seconds_in_meeting) == (mark.state, mark.note, seconds):
+            states[pid] = row.state
+            continue
+        row.state, row.note, row.source = mark.state, mark.note, source
+        row.seconds_in_meeting = seconds
+        row.recorded_at, row.recorded_by = now, recorded_by
+        result.changed.append(pid)
+        states[pid] = mark.state
+    session.flush()
+    created, cancelled = _sync_catch_ups(session, cohort, meeting, states, people, now)
+    result.catch_ups_created, result.catch_ups_cancelled = created, cancelled
+    return result
+
+
+# --- catch-ups ------------------------------------------------------------------------------
+
+def _next_meeting(session: Session, meeting: Meeting) -> Meeting | None:
+    return session.scalars(select(Meeting).where(
+        Meeting.cohort_id == meeting.cohort_id, Meeting.status != "cancelled",
+        Meeting.starts_at > meeting.starts_at).order_by(Meeting.starts_at)).first()
+
+
+def _sync_catch_ups(
+    session: Session, cohort: Cohort, meeting: Meeting, states: Mapping[int, str | None],
+    people: Mapping[int, Participant], now: datetime,
+) -> tuple[int, int]:
+    """One catch-up per missed meeting and participant; cancelled while pending if corrected."""
+    anchor = core.catch_up_anchor(meeting.key)
+    existing = {d.recipient: d for d in session.scalars(select(Delivery).where(
+        Delivery.cohort_id == cohort.id, Delivery.kind == CATCH_UP, Delivery.anchor == anchor))}
+    following = _next_meeting(session, meeting)
+    still_useful = following is None or now < following.starts_at
+    send_at = core.catch_up_send_at(meeting.ends_at, now, cohort.timezone)
+    created = cancelled = 0
+    for pid, state in states.items():
+        person = people[pid]
+        row = existing.get(person.email)
+        if state in MISSED_STATES:
+            if not still_useful:
+                continue
+            if row is None:
+                session.add(Delivery(cohort_id=cohort.id, participant_id=pid, kind=CATCH_UP,
+                                     anchor=anchor, recipient=person.email, send_at=send_at,
+                                     state="pending"))
+                created += 1
+            elif row.state == "cancelled":
+                row.state, row.send_at = "pending", send_at
+                created += 1
+        elif row is not None and row.state == "pending":
+            row.state = "cancelled"
+            cancelled += 1
+    session.flush()
+    return created, cancelled
+
+
+def catch_up_content(session: Session, delivery: Delivery,
+                     now: datetime | None = None) -> CatchUpItem:
+    """What a catch-up email says, from the cohort's current plan (for the outbox's template)."""
+    if delivery.kind != CATCH_UP or not delivery.anchor.startswith("catch-up:"):
+        raise AttendanceError(f"delivery {delivery.id} is not a catch-up")
+    cohort = get_cohort(session, delivery.cohort_id)
+    meeting_key = delivery.anchor.removeprefix("catch-up:")
+    plan = current_plan(session, cohort)
+    if meeting_key not in {m.key for m in plan.meetings}:
+        raise NotFound(f"cohort {cohort.id} has no meeting '{meeting_key}'")
+    item = core.plan_catch_up(plan, meeting_key, delivery.recipient, now or utcnow())
+    return replace(item, send_at=delivery.send_at)
+
+
+# --- check-in -------------------------------------------------------------------------------
+
+def check_in_code(session: Session, cohort_id: int, meeting_key: str, created_by: str = "",
+                  renew: bool = False, now: datetime | None = None) -> str:
+    """The meeting's code for the room, made on first use; `renew` replaces a leaked one."""
+    meeting = get_meeting(session, cohort_id, meeting_key)
+    row = session.scalars(select(CheckInCode).where(
+        CheckInCode.meeting_id == meeting.id)).one_or_none()
+    if row is None:
+        row = CheckInCode(meeting_id=meeting.id, code=core.new_check_in_code())
+        session.add(row)
+    elif renew:
+        old = row.code
+        while row.code == old:
+            row.code = core.new_check_in_code()
+    else:
+        return row.code
+    row.created_at, row.created_by = now or utcnow(), created_by
+    session.flush()
+    return row.code
+
+
+def _slot(session: Session, meeting: Meeting) -> MeetingSlot:
+    return MeetingSlot(id=meeting.id, cohort_id=meeting.cohort_id, format=meeting.format,
+                       starts_at=meeting.starts_at, ends_at=meeting.ends_at,
+                       cancelled=meeting.status == "cancelled",
+                       code=_code_of(session, meeting.id))
+
+
+def check_in(session: Session, participant_id: int, meeting_id: int, code: str | None,
+             now: datetime | None = None, policy: CheckInPolicy | None = None) -> Attendance:
+    """The participant marks themselves present; CheckInRefused says why not."""
+    now = now or utcnow()
+    participant = session.get(Participant, participant_id)
+    meeting = session.get(Meeting, meeting_id)
+    if participant is None or meeting is None:
+        raise NotFound("no such participant or meeting")
+    decision = core.decide_check_in(_slot(session, meeting), participant.cohort_id, code, now,
+                                    policy)
+    if not decision.accepted:
+        raise CheckInRefused(decision)
+    existing = _marks_of_meeting(session, meeting.id).get(participant.id)
+    if existing is not None and existing.state == PRESENT:
+        return existing
+    cohort = get_cohort(session, meeting.cohort_id)
+    _write_marks(session, cohort, meeting, {participant.id: (Mark(PRESENT), None)},
+                 SOURCE_CHECK_IN, participant.email, now)
+    return _marks_of_meeting(session, meeting.id)[participant.id]
+
+
+@dataclass(frozen=True)
+class OwnMeetingRow:
+    meeting: Meeting
+    attendance: Attendance | None
+    check_in: CheckInDecision  # about the time window (and whether a code exists yet)
+    needs_code: bool  # the check-in form must ask for the room code
+
+
+def participant_attendance(session: Session, participant_id: int, now: datetime | None = None,
+                           policy: CheckInPolicy | None = None) -> list[OwnMeetingRow]:
+    """A participant's own record, meeting by meeting, and whether check-in is open now."""
+    now = now or utcnow()
+    participant = session.get(Participant, participant_id)
+    if participant is None:
+        raise NotFound(f"no participant {participant_id}")
+    own = {a.meeting_id: a for a in session.scalars(select(Attendance).where(
+        Attendance.participant_id == participant_id))}
+    rows = []
+    for meeting in _meetings(session, participant.cohort_id):
+        slot = _slot(session, meeting)
+        # Judged as if the right code were typed: the page shows whether check-in is open.
+        decision = core.decide_check_in(slot, participant.cohort_id, slot.code, now, policy)
+        rows.append(OwnMeetingRow(meeting, own.get(meeting.id), decision, slot.requires_code))
+    return rows
+
+
+# --- importing a video-meeting report -------------------------------------------------------
+
+@dataclass(frozen=True)
+class ImportPreview:
+    meeting: Meeting
+    report: TeamsReport
+    plan: ImportPlan
+    participants: dict[int, Participant]
+    kept: dict[int, Attendance]  # marks the import will leave alone (facilitator, check-in)
+
+    @property
+    def will_write(self) -> dict[int, core.Mark]:
+        return {pid: Mark(m.state, m.note) for pid, m in self.plan.marks.items()
+                if pid not in self.kept}
+
+
+def preview_teams_import(
+    session: Session, cohort_id: int, meeting_key: str, data: bytes,
+    min_percent: float = DEFAULT_MIN_PERCENT, confirmed_lines: Collection[int] | bool = False,
+    assignments: Mapping[int, int] | None = None,
+) -> ImportPreview:
+    """What importing `data` would do; writes nothing. TeamsReportError for a bad file."""
+    cohort = get_cohort(session, cohort_id)
+    meeting = get_meeting(session, cohort_id, meeting_key)
+    if meeting.status == "cancelled":
+        raise ImportRefused(f"meeting '{meeting_key}' is cancelled")
+    report = parse_teams_report(data, cohort.timezone, near=meeting.starts_at)
+    people = {p.id: p for p in _participants(session, cohort_id)}
+    roster = [RosterPerson(p.id, p.name, p.email) for p in people.values()]
+    plan = plan_import(report, roster, meeting.starts_at, meeting.ends_at - meeting.starts_at,
+                       min_percent, confirmed_lines, assignments)
+    kept = {pid: row for pid, row in _marks_of_meeting(session, meeting.id).items()
+            if pid in plan.marks and not core.import_may_overwrite(row.source)}
+    return ImportPreview(meeting, report, plan, people, kept)
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    preview: ImportPreview
+    result: MarksResult
+    import_id: int
+
+
+def apply_teams_import(
+    session: Session, cohort_id: int, meeting_key: str, data: bytes, *,
+    filename: str = "", min_percent: float = DEFAULT_MIN_PERCENT,
+    confirmed_lines: Collection[int] | bool = False, assignments: Mapping[int, int] | None = None,
+    allow_other_date: bool = False, recorded_by: str = "", now: datetime | None = None,
+) -> ImportOutcome:
+    """Record the marks of a report; a report dated another day is refused unless allowed."""
+    now = now or utcnow()
+    preview = preview_teams_import(session, cohort_id, meeting_key, data, min_percent,
+                                   confirmed_lines, assignments)
+    if preview.plan.other_date and not allow_other_date:
+        raise ImportRefused(preview.plan.warnings[0])
+    if now < preview.meeting.starts_at:
+        raise ImportRefused(f"meeting '{meeting_key}' has not taken place yet")
+    cohort = get_cohort(session, cohort_id)
+    marks = {
+        pid: (Mark(m.state, m.note),
+              int(m.duration.total_seconds()) if m.duration is not None else None)
+        for pid, m in preview.plan.marks.items()
+    }
+    who = recorded_by or f"import:{filename}"
+    result = _write_marks(session, cohort, preview.meeting, marks, SOURCE_IMPORT, who, now)
+    log = AttendanceImport(
+        cohort_id=cohort_id, meeting_id=preview.meeting.id, filename=filename,
+        layout=preview.report.layout, min_percent=min_percent,
+        rows=len(preview.report.attendees), marked=len(result.changed),
+        unmatched=[_unmatched_row(m) for m in preview.plan.unmatched + preview.plan.to_confirm],
+        imported_at=now, imported_by=recorded_by)
+    session.add(log)
+    session.flush()
+    return ImportOutcome(preview, result, log.id)
+
+
+def _unmatched_row(match) -> dict:
+    attendee = match.attendee
+    return dict(line=attendee.line, name=attendee.name, email=attendee.email,
+                minutes=(round(attendee.duration.total_seconds() / 60)
+                         if attendee.duration is not None else None),
+                proposed=match.participant_id, candidates=list(match.candidates))
+
+
+# --- summaries and exports ------------------------------------------------------------------
+
+def attendance_summary(session: Session, cohort_id: int,
+                       min_group: int = DEFAULT_MIN_GROUP) -> AttendanceSummary:
+    """Per meeting, per participant, follow-up list and the report's figures."""
+    get_cohort(session, cohort_id)
+    meetings = [MeetingInfo(m.key, m.title, m.kind, m.starts_at, m.status == "cancelled")
+                for m in _meetings(session, cohort_id)]
+    people = [PersonInfo(p.id, p.name, p.email, p.organisation)
+              for p in _participants(session, cohort_id)]
+    marks = {(key, pid): state for key, pid, state in session.execute(
+        select(Meeting.key, Attendance.participant_id, Attendance.state)
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .where(Attendance.cohort_id == cohort_id))}
+    return core.summarise(meetings, people, marks, min_group)
+
+
+def attendance_as_dict(session: Session, cohort_id: int,
+                       min_group: int = DEFAULT_MIN_GROUP) -> dict:
+    """The summary as JSON-ready data (`cohort attendance COHORT --json`)."""
+    summary = attendance_summary(session, cohort_id, min_group)
+    return {
+        "cohort": cohort_id,
+        "min_group": min_group,
+        "meetings": [dict(key=f.key, title=f.title, recorded=f.recorded, present=f.present,
+                          absent=f.absent, excused=f.excused, unmarked=f.unmarked,
+                          rate=_rate(summary.rates.get(f.key)),
+                          suppressed=bool(summary.rates.get(f.key)
+                                          and summary.rates[f.key].suppressed))
+                     for f in summary.meetings],
+        "participants": [dict(name=p.person.name, email=p.person.email,
+                              organisation=p.person.organisation, present=p.count(PRESENT),
+                              absent=p.count(core.ABSENT), excused=p.count(core.EXCUSED),
+                              missed=list(p.missed), follow_up=p.follow_up, marks=p.marks)
+                         for p in summary.people],
+        "follow_up": [p.person.email for p in summary.follow_up],
+        "distribution": (None if summary.distribution is None else
+                         [dict(attended=k, participants=n)
+                          for k, n in summary.distribution.items()]),
+        "distribution_base": summary.distribution_base,
+    }
+
+
+def _rate(figure) -> float | None:
+    return None if figure is None or figure.value is None else round(figure.value, 4)
+
+
+_EXPORT_COLUMNS = ("name", "email", "organisation")
+
+
+def export_rows(session: Session, cohort_id: int) -> tuple[list[str], list[list]]:
+    """One row per participant, one column per meeting with the state, then the totals."""
+    summary = attendance_summary(session, cohort_id, min_group=0)
+    keys = [f.key for f in summary.meetings]
+    header = [*_EXPORT_COLUMNS, *keys, "present", "missed"]
+    rows = [[p.person.name, p.person.email, p.person.organisation,
+             *[p.marks[k] or "" for k in keys], p.count(PRESENT), len(p.missed)]
+            for p in summary.people]
+    return header, rows
+
+
+def export_attendance_csv(session: Session, cohort_id: int) -> bytes:
+    """UTF-8 with BOM and ';' so Danish and Norwegian Excel open it as it is."""
+    header, rows = export_rows(session, cohort_id)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def export_attendance_xlsx(session: Session, cohort_id: int) -> bytes:
+    """A workbook: 'Attendance' (participants x meetings) and 'Meetings' (figures per meeting)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    header, rows = export_rows(session, cohort_id)
+    summary = attendance_summary(session, cohort_id, min_group=0)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Attendance"
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    meetings = book.create_sheet("Meetings")
+    meetings.append(["meeting", "title", "present", "absent", "excused", "unmarked", "rate"])
+    for f in summary.meetings:
+        rate = summary.rates.get(f.key)
+        meetings.append([f.key, f.title, f.present, f.absent, f.excused, f.unmarked,
+                         None if rate is None else round(rate.value, 4)])
+    for ws in (sheet, meetings):
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
