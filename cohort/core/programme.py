@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from .anonymity import DEFAULT_MIN_GROUP_SIZE, MIN_GROUP_SIZE_FLOOR
 from .timeexpr import (
     POSITION_REFS,
     RELATIVE_REFS,
@@ -315,12 +316,10 @@ class Guide(Strict):
     sections: list[GuideSection] = Field(min_length=1)
 
 
-MIN_GROUP_SIZE_FLOOR = 3
-
-
 class Evaluation(Strict):
     min_group_size: int = Field(
-        default=5, description="no figure is shown for fewer answers than this (at least 3)"
+        default=DEFAULT_MIN_GROUP_SIZE,
+        description="no figure is shown for fewer answers than this (at least 3)",
     )
     themes: TextList = Field(default_factory=list, description="codes for quotes")
     guides: list[Guide] = []
