@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from . import db, services
 from .core.participants import ParticipantRow
 from .core.programme import load_library
+from .demo_surveys import add_demo_evaluation
 
 DEMO_PROGRAMME = "digital-lederskab"
 FIRST_NAMES = [
@@ -70,4 +71,6 @@ def load_demo(engine: Engine, programmes_dir: str | Path, today: date | None = N
             programme, library.sources[DEMO_PROGRAMME], demo_start(today or date.today()),
             title=f"{programme.title} — demohold",
         )
-        return services.create_cohort(session, new, demo_participants()).id
+        cohort = services.create_cohort(session, new, demo_participants())
+        add_demo_evaluation(session, cohort.id)
+        return cohort.id
