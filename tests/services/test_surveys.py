@@ -4,6 +4,7 @@ reminders, response rates, results, paper answers."""
 from __future__ import annotations
 
 import random
+import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -353,3 +354,26 @@ def test_unknown_survey_is_not_found(engine, cohort_id):
     with pytest.raises(services.NotFound, match="no survey 'finale'"), \
             db.transaction(engine) as session:
         services.get_survey(session, cohort_id, "finale")
+
+
+def test_two_simultaneous_submits_store_one_answer(engine, cohort_id):
+    """The second submit waits for the first one's lock, then finds the invitation taken."""
+    target = invitation_id(engine, cohort_id, "final", "leder02@example.org")
+    outcome: dict[str, object] = {}
+
+    def second_submit():
+        try:
+            with db.transaction(engine) as session:
+                services.submit_response(session, target, FINAL_ANSWERS, DURING_FINAL)
+            outcome["second"] = "stored"
+        except services.AlreadyAnswered:
+            outcome["second"] = "already answered"
+
+    with db.transaction(engine) as session:
+        services.submit_response(session, target, FINAL_ANSWERS, DURING_FINAL)
+        thread = threading.Thread(target=second_submit)
+        thread.start()
+        thread.join(timeout=0.5)  # let it reach the locked UPDATE before this one commits
+    thread.join(timeout=30)
+    assert outcome == {"second": "already answered"}
+    assert count(engine, AnonymousResponse) == 1
