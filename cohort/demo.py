@@ -15,6 +15,7 @@ from . import db, services
 from .core.attendance import ABSENT, EXCUSED, PRESENT, SOURCE_CHECK_IN, SOURCE_FACILITATOR, Mark
 from .core.participants import ParticipantRow
 from .core.programme import load_library
+from .demo_surveys import add_demo_evaluation
 from .models import Delivery, utcnow
 
 DEMO_PROGRAMME = "digital-lederskab"
@@ -90,6 +91,7 @@ def load_demo(engine: Engine, programmes_dir: str | Path, today: date | None = N
         cohort = services.create_cohort(session, new, demo_participants(), now=created)
         _mark_past_deliveries_sent(session, cohort.id, now)
         record_demo_attendance(session, cohort.id, now)
+        add_demo_evaluation(session, cohort.id)
         return cohort.id
 
 

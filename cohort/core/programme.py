@@ -14,8 +14,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from .anonymity import DEFAULT_MIN_GROUP_SIZE, MIN_GROUP_SIZE_FLOOR
 from .timeexpr import (
     POSITION_REFS,
     RELATIVE_REFS,
@@ -150,12 +159,190 @@ class Grouping(Strict):
         return value
 
 
+QuestionType = Literal[
+    "likert5", "single_choice", "multiple_choice", "rating", "text", "self_assessment",
+]
+QUESTION_TYPES: tuple[str, ...] = QuestionType.__args__  # type: ignore[attr-defined]
+KirkpatrickLevel = Literal["reaction", "learning", "behaviour", "results"]
+SurveyKind = Literal["meeting", "pre", "post", "final", "follow_up"]
+SURVEY_KINDS: tuple[str, ...] = SurveyKind.__args__  # type: ignore[attr-defined]
+SurveyMode = Literal["anonymous", "identified"]
+Breakdown = Literal["none", "organisation", "role"]
+RATING_VALUES = tuple(range(0, 11))
+
+
+class QuestionBase(Strict):
+    """What every question has; `level` tags it for the report (Kirkpatrick's four levels)."""
+
+    id: Key
+    text: str = Field(min_length=1)
+    help: str = ""
+    required: bool = True
+    level: KirkpatrickLevel | None = None
+
+
+def _distinct(value: list[str], what: str) -> list[str]:
+    seen: set[str] = set()
+    for item in value:
+        if item in seen:
+            raise ValueError(f"{what} '{item}' is listed twice")
+        seen.add(item)
+    return value
+
+
+class Likert5Question(QuestionBase):
+    """Agreement on a five-point scale; 4 and 5 count as agreeing."""
+
+    type: Literal["likert5"]
+    labels: list[str] | None = Field(
+        default=None, description="five labels, disagree first; default in the survey language"
+    )
+    report: str | None = Field(
+        default=None, min_length=1,
+        description="how the report says who agreed: '28 af 31 (90 %) <report>'",
+    )
+
+    @field_validator("labels")
+    @classmethod
+    def _five_labels(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(value) != 5:
+            raise ValueError(f"a likert5 question has 5 labels, not {len(value)}")
+        return value
+
+
+class SingleChoiceQuestion(QuestionBase):
+    type: Literal["single_choice"]
+    options: list[str] = Field(min_length=2, max_length=30)
+
+    @field_validator("options")
+    @classmethod
+    def _distinct_options(cls, value: list[str]) -> list[str]:
+        return _distinct(value, "option")
+
+
+class MultipleChoiceQuestion(QuestionBase):
+    type: Literal["multiple_choice"]
+    options: list[str] = Field(min_length=2, max_length=30)
+    max_choices: int | None = Field(default=None, ge=1)
+
+    @field_validator("options")
+    @classmethod
+    def _distinct_options(cls, value: list[str]) -> list[str]:
+        return _distinct(value, "option")
+
+
+class RatingQuestion(QuestionBase):
+    """0 to 10, e.g. 'How likely is it that you would recommend ...'."""
+
+    type: Literal["rating"]
+    low_label: str = ""
+    high_label: str = ""
+
+
+class TextQuestion(QuestionBase):
+    type: Literal["text"]
+    max_length: int = Field(default=2000, ge=1, le=20000)
+
+
+class Area(Strict):
+    id: Key
+    text: str = Field(min_length=1)
+    description: str = ""
+
+
+class SelfAssessmentQuestion(QuestionBase):
+    """A competence self-assessment: each area rated on one scale (1 = lowest)."""
+
+    type: Literal["self_assessment"]
+    areas: list[Area] = Field(min_length=1, max_length=30)
+    scale: list[str] | None = Field(
+        default=None, description="labels from lowest to highest; default five, in the language"
+    )
+
+    @field_validator("scale")
+    @classmethod
+    def _scale_size(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not 2 <= len(value) <= 10:
+            raise ValueError(f"a scale has 2 to 10 labels, not {len(value)}")
+        return value
+
+
+Question = Annotated[
+    Likert5Question | SingleChoiceQuestion | MultipleChoiceQuestion | RatingQuestion
+    | TextQuestion | SelfAssessmentQuestion,
+    Field(discriminator="type"),
+]
+
+
 class Survey(RepeatedItem):
     title: str = Field(min_length=1)
-    mode: Literal["anonymous", "identified"] = "anonymous"
+    kind: SurveyKind = Field(description="default: meeting if repeated per meeting, else final")
+    mode: SurveyMode = "anonymous"
+    intro: str = ""
     open: AnchorField
     close: RelativeField = (timedelta(days=14), None)
     reminders: list[RelativeField] = []
+    breakdown: Breakdown = Field(
+        default="none", description="anonymous surveys: the one attribute kept for breakdowns"
+    )
+    compare_with: Key | None = Field(
+        default=None, description="post/follow-up: the survey whose answers this one is set against"
+    )
+    questions: list[Question] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_kind(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "kind" not in data:
+            return {**data, "kind": "meeting" if data.get("repeat") == "each-meeting" else "final"}
+        return data
+
+    def question(self, question_id: str):
+        return next(q for q in self.questions if q.id == question_id)
+
+
+class GuideSection(Strict):
+    heading: str = Field(min_length=1)
+    questions: TextList = []
+
+
+class Guide(Strict):
+    """An observation or interview guide: the headings an evaluator's notes follow."""
+
+    key: Key
+    kind: Literal["observation", "interview"]
+    title: str = Field(min_length=1)
+    intro: str = ""
+    sections: list[GuideSection] = Field(min_length=1)
+
+
+class Evaluation(Strict):
+    min_group_size: int = Field(
+        default=DEFAULT_MIN_GROUP_SIZE,
+        description="no figure is shown for fewer answers than this (at least 3)",
+    )
+    themes: TextList = Field(default_factory=list, description="codes for quotes")
+    guides: list[Guide] = []
+
+    @field_validator("min_group_size")
+    @classmethod
+    def _not_below_floor(cls, value: int) -> int:
+        if value < MIN_GROUP_SIZE_FLOOR:
+            raise ValueError(
+                f"{value} is too small: figures for fewer than {MIN_GROUP_SIZE_FLOOR} answers "
+                "can identify people"
+            )
+        if value > 100:
+            raise ValueError(f"{value} is too large: at most 100")
+        return value
+
+    @field_validator("themes")
+    @classmethod
+    def _distinct_themes(cls, value: list[str]) -> list[str]:
+        return _distinct(value, "theme")
+
+    def guide(self, key: str) -> Guide:
+        return next(g for g in self.guides if g.key == key)
 
 
 class Programme(Strict):
@@ -171,6 +358,7 @@ class Programme(Strict):
     prompts: list[Prompt] = []
     groupings: list[Grouping] = []
     surveys: list[Survey] = []
+    evaluation: Evaluation = Evaluation()
 
     @field_validator("timezone")
     @classmethod
@@ -192,6 +380,9 @@ class Programme(Strict):
 
     def meeting_format(self, meeting: Meeting) -> str:
         return meeting.format or self.defaults.format
+
+    def survey(self, key: str) -> Survey:
+        return next(s for s in self.surveys if s.key == key)
 
 
 class ProgrammeError(ValueError):
@@ -235,9 +426,23 @@ def parse_programme(text: str, filename: str) -> Programme:
 def _locate(exc: ValidationError, data: dict, smap: SourceMap, filename: str) -> list:
     errors = []
     for error in exc.errors():
-        path = tuple(part for part in error["loc"] if not _is_union_tag(part))
+        path = _field_path(error["loc"])
+        if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            path = (*path, "type")
         errors.append(LocatedError(filename, smap.line_of(path), path, _message(error, data)))
     return errors
+
+
+def _field_path(loc: tuple) -> tuple:
+    """Drop the parts pydantic adds inside unions: type names and discriminator tags."""
+    path: list = []
+    for part in loc:
+        if _is_union_tag(part):
+            continue
+        if part in QUESTION_TYPES and len(path) >= 2 and path[-2] == "questions":
+            continue
+        path.append(part)
+    return tuple(path)
 
 
 def _is_union_tag(part: object) -> bool:
@@ -247,11 +452,18 @@ def _is_union_tag(part: object) -> bool:
 
 def _message(error: dict, data: dict) -> str:
     kind, given = error["type"], error.get("input")
+    if kind == "union_tag_invalid":
+        return f"'{error['ctx']['tag']}' is not one of {', '.join(QUESTION_TYPES)}"
+    if kind == "union_tag_not_found":
+        return f"required field is missing: the question type, one of {', '.join(QUESTION_TYPES)}"
     if kind == "literal_error":
         expected = error["ctx"]["expected"].replace("'", "").replace(" or ", ", ")
         return f"'{given}' is not one of {expected}"
     if kind == "missing":
         return "required field is missing"
+    if kind == "too_short":
+        return (f"needs at least {error['ctx']['min_length']} item(s), "
+                f"has {error['ctx']['actual_length']}")
     if kind == "extra_forbidden":
         field_name = error["loc"][-1]
         known = _known_fields(error["loc"][:-1], data)
@@ -266,17 +478,41 @@ def _message(error: dict, data: dict) -> str:
 
 
 def _known_fields(parent_loc: tuple, data: dict) -> list[str]:
-    model: type[BaseModel] = Programme
-    for part in parent_loc:
-        if isinstance(part, int):
-            continue
-        annotation = model.model_fields[part].annotation
-        inner = getattr(annotation, "__args__", (annotation,))[0]
-        if isinstance(inner, type) and issubclass(inner, BaseModel):
-            model = inner
-        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            model = annotation
-    return list(model.model_fields)
+    """The field names allowed where an unknown one was found (walks models and data)."""
+    candidates: list[type[BaseModel]] = [Programme]
+    node: Any = data
+    for part in _field_path(parent_loc):
+        node = _child(node, part)
+        if not isinstance(part, int):
+            annotation = candidates[0].model_fields[part].annotation
+            candidates = [a for a in _flatten_types(annotation)
+                          if isinstance(a, type) and issubclass(a, BaseModel)] or candidates
+        if len(candidates) > 1 and isinstance(node, dict):  # a question: choose by its type
+            candidates = [c for c in candidates
+                          if node.get("type") in _literal_values(c, "type")] or candidates[:1]
+    return list(candidates[0].model_fields)
+
+
+def _child(node: Any, part: Any) -> Any:
+    try:
+        return node[part]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def _flatten_types(annotation: Any) -> list:
+    """list[A | B] -> [A, B]; Annotated[...] unwrapped."""
+    args = getattr(annotation, "__args__", None)
+    if getattr(annotation, "__metadata__", None) is not None:
+        return _flatten_types(annotation.__origin__)
+    if not args:
+        return [annotation]
+    return [t for arg in args for t in _flatten_types(arg)]
+
+
+def _literal_values(model: type[BaseModel], field_name: str) -> tuple:
+    field = model.model_fields.get(field_name)
+    return getattr(field.annotation, "__args__", ()) if field else ()
 
 
 def _human(value: timedelta) -> str:
@@ -314,6 +550,47 @@ def check_consistency(programme: Programme) -> Iterable[tuple[tuple, str]]:
                     if problem:
                         yield (section, index, field_name), problem
     yield from _check_due_after_release(programme, meeting_keys)
+    yield from _check_surveys(programme)
+    yield from _check_guides(programme)
+
+
+def _check_surveys(programme: Programme) -> Iterable[tuple[tuple, str]]:
+    """Question and area ids are column names in exports: unique within their survey."""
+    survey_keys = [s.key for s in programme.surveys]
+    for index, survey in enumerate(programme.surveys):
+        path = ("surveys", index)
+        seen: set[str] = set()
+        for q_index, question in enumerate(survey.questions):
+            if question.id in seen:
+                yield (*path, "questions", q_index, "id"), (
+                    f"duplicate question id '{question.id}' in survey '{survey.key}'")
+            seen.add(question.id)
+            areas: set[str] = set()
+            for a_index, area in enumerate(getattr(question, "areas", ())):
+                if area.id in areas:
+                    yield (*path, "questions", q_index, "areas", a_index, "id"), (
+                        f"duplicate area id '{area.id}' in question '{question.id}'")
+                areas.add(area.id)
+            max_choices = getattr(question, "max_choices", None)
+            if max_choices is not None and max_choices > len(question.options):
+                yield (*path, "questions", q_index, "max_choices"), (
+                    f"max_choices {max_choices} is more than the {len(question.options)} options")
+        if survey.compare_with is not None:
+            if survey.compare_with == survey.key:
+                yield (*path, "compare_with"), "a survey cannot be compared with itself"
+            elif survey.compare_with not in survey_keys:
+                close = difflib.get_close_matches(survey.compare_with, survey_keys, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                yield (*path, "compare_with"), (
+                    f"no survey '{survey.compare_with}'{hint}; surveys: {', '.join(survey_keys)}")
+
+
+def _check_guides(programme: Programme) -> Iterable[tuple[tuple, str]]:
+    seen: set[str] = set()
+    for index, guide in enumerate(programme.evaluation.guides):
+        if guide.key in seen:
+            yield ("evaluation", "guides", index, "key"), f"duplicate guide key '{guide.key}'"
+        seen.add(guide.key)
 
 
 def _anchor_problem(anchor: Anchor, repeat: str, meeting_keys: set[str]) -> str | None:

@@ -14,3 +14,9 @@ from .cohorts import (  # noqa: F401
     Task,
     utcnow,
 )
+from .surveys import (  # noqa: F401
+    AnonymousResponse,
+    EvaluatorNote,
+    IdentifiedResponse,
+    Quote,
+)

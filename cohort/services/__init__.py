@@ -40,3 +40,38 @@ from .cohorts import (  # noqa: F401
     replan,
     reschedule_meeting,
 )
+from .evaluation_notes import (  # noqa: F401
+    NoteInvalid,
+    add_quote,
+    cohort_guides,
+    cohort_themes,
+    list_notes,
+    list_quotes,
+    quotes_by_theme,
+    save_note,
+    tag_quote,
+)
+from .survey_exports import quotes_table, response_rates_table, responses_table  # noqa: F401
+from .surveys import (  # noqa: F401
+    AlreadyAnswered,
+    ResponseRate,
+    SelfAssessmentChange,
+    SurveyClosed,
+    SurveyNotOpen,
+    SurveyUnavailable,
+    get_invitation,
+    get_survey,
+    has_answered,
+    import_responses,
+    list_surveys,
+    min_group_size_of,
+    pending_reminder_recipients,
+    response_rates,
+    self_assessment_change,
+    submit_response,
+    survey_breakdown,
+    survey_results,
+    survey_spec_of,
+    survey_state,
+    template_results,
+)

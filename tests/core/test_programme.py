@@ -148,3 +148,148 @@ def test_unquoted_clock_times_are_read_as_text():
     text = VALID.replace("    offset: 0d\n", "    offset: 0d\n    start: 9:30\n")
     programme = parse_programme(text, "x.yaml")
     assert programme.meetings[0].start.hour == 9
+
+
+WITH_QUESTIONS = VALID + """\
+    questions:
+      - id: relevant
+        type: likert5
+        text: Mødet var relevant for mit arbejde
+        level: reaction
+        report: fandt mødet relevant for deres arbejde
+      - id: format
+        type: single_choice
+        text: Hvilken form foretrækker du?
+        options: [Webinar, Workshop]
+      - id: tools
+        type: multiple_choice
+        text: Hvilke værktøjer har du brugt?
+        options: [Teknologiradaren, Brugerrejse, Adfærdsdesign]
+        max_choices: 2
+        required: false
+      - id: recommend
+        type: rating
+        text: Vil du anbefale forløbet til en kollega?
+        low_label: Slet ikke
+        high_label: I høj grad
+      - id: comments
+        type: text
+        text: Kommentarer
+        required: false
+      - id: competences
+        type: self_assessment
+        text: Hvor godt kan du ...
+        level: learning
+        areas:
+          - id: strategy
+            text: Koble teknologi til strategi
+          - id: ethics
+            text: Etik og governance
+evaluation:
+  min_group_size: 6
+  themes: [Tid til at lære, Ledelse]
+  guides:
+    - key: observation
+      kind: observation
+      title: Observation af mødet
+      sections:
+        - heading: Deltagelse
+          questions:
+            - Hvem taler?
+            - Hvem tier?
+"""
+
+
+def test_survey_questions_and_evaluation_are_read():
+    programme = parse_programme(WITH_QUESTIONS, "programmes/x.yaml")
+    survey = programme.survey("evaluation")
+    assert survey.kind == "final" and survey.mode == "anonymous"
+    assert [q.type for q in survey.questions] == [
+        "likert5", "single_choice", "multiple_choice", "rating", "text", "self_assessment"]
+    assert survey.question("relevant").report == "fandt mødet relevant for deres arbejde"
+    assert survey.question("relevant").level == "reaction"
+    assert survey.question("comments").required is False
+    assert [a.id for a in survey.question("competences").areas] == ["strategy", "ethics"]
+    assert programme.evaluation.min_group_size == 6
+    assert programme.evaluation.guide("observation").sections[0].questions == [
+        "Hvem taler?", "Hvem tier?"]
+
+
+def test_survey_kind_defaults_follow_repeat():
+    text = VALID.replace("    open: last end +0d 16:00\n",
+                         "    open: meeting end +0d 16:00\n    repeat: each-meeting\n")
+    assert parse_programme(text, "x.yaml").surveys[0].kind == "meeting"
+    assert parse_programme(VALID, "x.yaml").surveys[0].kind == "final"
+    assert parse_programme(VALID, "x.yaml").evaluation.min_group_size == 5
+
+
+BROKEN_SURVEYS = [
+    ("unknown question type", "type: rating\n", "type: stars\n",
+     "programmes/x.yaml:42: surveys[0].questions[3].type: 'stars' is not one of likert5, "
+     "single_choice, multiple_choice, rating, text, self_assessment"),
+    ("question without type", "        type: rating\n", "",
+     "programmes/x.yaml:41: surveys[0].questions[3].type: required field is missing: the "
+     "question type, one of likert5, single_choice, multiple_choice, rating, text, "
+     "self_assessment"),
+    ("typo in a question field", "        required: false\n      - id: recommend",
+     "        requird: false\n      - id: recommend",
+     "programmes/x.yaml:40: surveys[0].questions[2].requird: unknown field 'requird' "
+     "(did you mean 'required'?)"),
+    ("report phrase on a non-likert question", "        high_label: I høj grad\n",
+     "        high_label: I høj grad\n        report: anbefaler forløbet\n",
+     "programmes/x.yaml:46: surveys[0].questions[3].report: unknown field 'report'"),
+    ("unknown Kirkpatrick level", "level: reaction", "level: reactions",
+     "programmes/x.yaml:29: surveys[0].questions[0].level: 'reactions' is not one of reaction, "
+     "learning, behaviour, results"),
+    ("single choice with one option", "options: [Webinar, Workshop]", "options: [Webinar]",
+     "programmes/x.yaml:34: surveys[0].questions[1].options: needs at least 2 item(s), has 1"),
+    ("duplicate option", "options: [Webinar, Workshop]", "options: [Webinar, Webinar]",
+     "programmes/x.yaml:34: surveys[0].questions[1].options: option 'Webinar' is listed twice"),
+    ("duplicate question id", "      - id: comments\n", "      - id: relevant\n",
+     "programmes/x.yaml:46: surveys[0].questions[4].id: duplicate question id 'relevant' in "
+     "survey 'evaluation'"),
+    ("duplicate area id", "          - id: ethics\n", "          - id: strategy\n",
+     "programmes/x.yaml:57: surveys[0].questions[5].areas[1].id: duplicate area id 'strategy' "
+     "in question 'competences'"),
+    ("bad question id", "      - id: format\n", "      - id: Format!\n",
+     "programmes/x.yaml:31: surveys[0].questions[1].id: 'Format!' is not a valid key: use "
+     "lower-case letters, digits and hyphens"),
+    ("likert with four labels", "        level: reaction\n",
+     "        level: reaction\n        labels: [a, b, c, d]\n",
+     "programmes/x.yaml:30: surveys[0].questions[0].labels: a likert5 question has 5 labels, "
+     "not 4"),
+    ("self-assessment without areas",
+     "        areas:\n          - id: strategy\n            text: Koble teknologi til strategi\n"
+     "          - id: ethics\n            text: Etik og governance\n", "        areas: []\n",
+     "programmes/x.yaml:54: surveys[0].questions[5].areas: needs at least 1 item(s), has 0"),
+    ("max_choices above options", "max_choices: 2", "max_choices: 4",
+     "programmes/x.yaml:39: surveys[0].questions[2].max_choices: max_choices 4 is more than "
+     "the 3 options"),
+    ("unknown survey kind", "    title: Evaluering\n", "    title: Evaluering\n    kind: exit\n",
+     "programmes/x.yaml:24: surveys[0].kind: 'exit' is not one of meeting, pre, post, final, "
+     "follow_up"),
+    ("unknown survey mode", "    title: Evaluering\n",
+     "    title: Evaluering\n    mode: anonymus\n",
+     "programmes/x.yaml:24: surveys[0].mode: 'anonymus' is not one of anonymous, identified"),
+    ("compare_with an unknown survey", "    title: Evaluering\n",
+     "    title: Evaluering\n    compare_with: evalution\n",
+     "programmes/x.yaml:24: surveys[0].compare_with: no survey 'evalution' (did you mean "
+     "'evaluation'?); surveys: evaluation"),
+    ("minimum group size below 3", "min_group_size: 6", "min_group_size: 2",
+     "programmes/x.yaml:60: evaluation.min_group_size: 2 is too small: figures for fewer than "
+     "3 answers can identify people"),
+    ("unknown guide kind", "kind: observation", "kind: observasjon",
+     "programmes/x.yaml:64: evaluation.guides[0].kind: 'observasjon' is not one of "
+     "observation, interview"),
+    ("typo in evaluation", "  themes: [", "  temes: [",
+     "programmes/x.yaml:61: evaluation.temes: unknown field 'temes' (did you mean 'themes'?)"),
+    ("duplicate theme", "[Tid til at lære, Ledelse]", "[Ledelse, Ledelse]",
+     "programmes/x.yaml:61: evaluation.themes: theme 'Ledelse' is listed twice"),
+]
+
+
+@pytest.mark.parametrize("what, old, new, expected", BROKEN_SURVEYS,
+                         ids=[b[0] for b in BROKEN_SURVEYS])
+def test_broken_survey_error_names_file_line_and_field(what, old, new, expected):
+    assert old in WITH_QUESTIONS
+    assert expected in errors_of(WITH_QUESTIONS.replace(old, new, 1))

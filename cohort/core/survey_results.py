@@ -1,0 +1,315 @@
+"""Answers -> figures: n, distributions, means, agree-shares, free text, pre/post change.
+
+**One rounding rule, used everywhere** (report, exports, web): percentages are rounded half
+up to a whole percent (`percent(28, 31) == 90`, `percent(1, 8) == 13`, `percent(1, 200) == 1`)
+and means half up to one decimal (`format_decimal(3.25) == "3,3"` in Danish). Use `percent`,
+`format_percent`, `format_decimal` and `agree_statement` rather than formatting figures
+anew, so the same answers never show as 90 % in one place and 91 % in another.
+
+Figures for fewer answers than the minimum group size are never computed into the result
+(see `anonymity`); free-text answers appear only from that many answers on, shuffled.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from .anonymity import checked_min_group_size, suppressed_groups
+from .programme import (
+    Likert5Question,
+    MultipleChoiceQuestion,
+    Question,
+    RatingQuestion,
+    SelfAssessmentQuestion,
+    SingleChoiceQuestion,
+    TextQuestion,
+)
+from .surveys import SurveySpec, agrees, choices
+
+Answers = Mapping[str, Any]
+
+# The sentence around a report phrase, in the survey's language (the phrase is written in it).
+_STATEMENTS = {
+    "da": ("{agree} af {n} ({pct}) {phrase}", "{agree} af {n} ({pct}) er enige i: »{text}«"),
+    "nb": ("{agree} av {n} ({pct}) {phrase}", "{agree} av {n} ({pct}) er enige i: «{text}»"),
+    "en": ("{agree} of {n} ({pct}) {phrase}", "{agree} of {n} ({pct}) agree: “{text}”"),
+}
+
+
+# --- the one rounding rule ------------------------------------------------------------------
+
+def percent(part: int, whole: int) -> int:
+    """part/whole as a whole percent, rounded half up, in exact integer arithmetic."""
+    if whole <= 0:
+        raise ValueError("a percentage of nothing is undefined")
+    return (200 * part + whole) // (2 * whole)
+
+
+def round_half_up(value: float, digits: int = 1) -> Decimal:
+    """A mean rounded half up (3.25 -> 3.3), not to even as round() does."""
+    return Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
+def format_percent(part: int, whole: int, language: str) -> str:
+    """'90 %' in Danish and Norwegian, '90%' in English."""
+    value = percent(part, whole)
+    return f"{value}%" if language == "en" else f"{value} %"
+
+
+def format_decimal(value: float, language: str, digits: int = 1) -> str:
+    """'4,2' in Danish and Norwegian, '4.2' in English."""
+    text = str(round_half_up(value, digits))
+    return text if language == "en" else text.replace(".", ",")
+
+
+def agree_statement(
+    agree: int, n: int, language: str, phrase: str | None = None, question_text: str = ""
+) -> str:
+    """'28 af 31 (90 %) anvendte nye værktøjer ...' (the template's report phrase), or with
+    the question quoted when the template gives no phrase."""
+    with_phrase, with_text = _STATEMENTS.get(language, _STATEMENTS["en"])
+    pct = format_percent(agree, n, language)
+    if phrase:
+        return with_phrase.format(agree=agree, n=n, pct=pct, phrase=phrase)
+    return with_text.format(agree=agree, n=n, pct=pct, text=question_text)
+
+
+# --- results --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Count:
+    value: int
+    label: str
+    count: int
+    percent: int  # of the n who answered the question
+
+
+@dataclass(frozen=True)
+class AgreeShare:
+    agree: int
+    n: int
+    percent: int
+    statement: str
+
+
+@dataclass(frozen=True)
+class AreaResult:
+    area_id: str
+    text: str
+    n: int
+    suppressed: bool
+    distribution: tuple[Count, ...] = ()
+    mean: float | None = None
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    question: Question
+    n: int  # how many answered this question
+    suppressed: bool
+    distribution: tuple[Count, ...] = ()
+    mean: float | None = None
+    agree: AgreeShare | None = None
+    areas: tuple[AreaResult, ...] = ()
+    texts: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.question.id
+
+
+@dataclass(frozen=True)
+class SurveySummary:
+    spec: SurveySpec
+    responses: int
+    min_group_size: int
+    questions: tuple[QuestionResult, ...]
+
+    @property
+    def suppressed(self) -> bool:
+        return self.responses < self.min_group_size
+
+    def by_level(self) -> dict[str | None, list[QuestionResult]]:
+        """Question results grouped by Kirkpatrick level, in template order."""
+        levels: dict[str | None, list[QuestionResult]] = {}
+        for result in self.questions:
+            levels.setdefault(result.question.level, []).append(result)
+        return levels
+
+    def agree_statements(self) -> list[str]:
+        return [q.agree.statement for q in self.questions if q.agree is not None]
+
+
+def summarise(
+    spec: SurveySpec,
+    responses: Sequence[Answers],
+    min_group_size: int | None = None,
+    rng: random.Random | None = None,
+) -> SurveySummary:
+    """Every question's figures over all responses; small groups get no figures."""
+    k = checked_min_group_size(min_group_size)
+    rng = rng or random.Random()
+    results = tuple(
+        _question_result(spec, q, [r[q.id] for r in responses if q.id in r], k, rng)
+        for q in spec.questions
+    )
+    return SurveySummary(spec, len(responses), k, results)
+
+
+def _question_result(
+    spec: SurveySpec, question: Question, values: list, k: int, rng: random.Random,
+    hidden: bool = False, with_texts: bool = True,
+) -> QuestionResult:
+    n = len(values)
+    if isinstance(question, SelfAssessmentQuestion):
+        areas = tuple(_area_result(spec, question, area.id, area.text,
+                                   [v[area.id] for v in values if area.id in v], k, hidden)
+                      for area in question.areas)
+        return QuestionResult(question, n, n < k or hidden, areas=areas)
+    if n < k or hidden:
+        return QuestionResult(question, n, True)
+    if isinstance(question, TextQuestion):
+        texts = list(values) if with_texts else []
+        rng.shuffle(texts)
+        return QuestionResult(question, n, False, texts=tuple(texts))
+    distribution = _distribution(question, values, spec.language)
+    mean = None
+    if isinstance(question, Likert5Question | RatingQuestion):
+        mean = sum(values) / n
+    agree = None
+    if isinstance(question, Likert5Question):
+        agreeing = sum(1 for v in values if agrees(question, v))
+        agree = AgreeShare(agreeing, n, percent(agreeing, n), agree_statement(
+            agreeing, n, spec.language, question.report, question.text))
+    return QuestionResult(question, n, False, distribution, mean, agree)
+
+
+def _distribution(question: Question, values: list, language: str) -> tuple[Count, ...]:
+    n = len(values)
+    if isinstance(question, MultipleChoiceQuestion):
+        counts = Counter(option for picked in values for option in picked)
+    elif isinstance(question, Likert5Question | SingleChoiceQuestion | RatingQuestion):
+        counts = Counter(values)
+    else:
+        return ()
+    return tuple(Count(c.value, c.label, counts[c.value], percent(counts[c.value], n))
+                 for c in choices(question, language))
+
+
+def _area_result(
+    spec: SurveySpec, question: SelfAssessmentQuestion, area_id: str, text: str, values: list,
+    k: int, hidden: bool,
+) -> AreaResult:
+    n = len(values)
+    if n < k or hidden:
+        return AreaResult(area_id, text, n, True)
+    counts = Counter(values)
+    distribution = tuple(Count(c.value, c.label, counts[c.value], percent(counts[c.value], n))
+                         for c in choices(question, spec.language))
+    return AreaResult(area_id, text, n, False, distribution, sum(values) / n)
+
+
+# --- breakdowns -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GroupResult:
+    label: str  # '' is "other": values too rare to keep
+    responses: int | None  # None when the count itself is suppressed
+    questions: tuple[QuestionResult, ...]
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    dimension: str
+    min_group_size: int
+    groups: tuple[GroupResult, ...]
+
+
+def summarise_by_group(
+    spec: SurveySpec,
+    grouped: Mapping[str, Sequence[Answers]],
+    dimension: str,
+    min_group_size: int | None = None,
+) -> Breakdown:
+    """Figures per group (organisation, role, ...) with primary and secondary suppression.
+
+    Suppression is decided per question (and per self-assessment area) on how many in each
+    group answered it, so a group that is hidden for one question stays hidden however the
+    shown groups are subtracted from the overall figures. Free text is never broken down.
+    """
+    k = checked_min_group_size(min_group_size)
+    labels = sorted(grouped, key=lambda g: (g == "", g))
+    hidden_count = suppressed_groups({g: len(grouped[g]) for g in labels}, k)
+    per_group: dict[str, list[QuestionResult]] = {g: [] for g in labels}
+    for question in spec.questions:
+        values = {g: [r[question.id] for r in grouped[g] if question.id in r] for g in labels}
+        hidden = suppressed_groups({g: len(v) for g, v in values.items()}, k)
+        if isinstance(question, SelfAssessmentQuestion):
+            hidden_areas = {area.id: suppressed_groups(
+                {g: sum(1 for v in values[g] if area.id in v) for g in labels}, k)
+                for area in question.areas}
+            for g in labels:
+                areas = tuple(_area_result(
+                    spec, question, a.id, a.text, [v[a.id] for v in values[g] if a.id in v], k,
+                    g in hidden_areas[a.id]) for a in question.areas)
+                per_group[g].append(QuestionResult(question, len(values[g]), g in hidden,
+                                                   areas=areas))
+            continue
+        for g in labels:
+            per_group[g].append(_question_result(spec, question, values[g], k, random.Random(0),
+                                                 hidden=g in hidden, with_texts=False))
+    groups = tuple(GroupResult(g, None if g in hidden_count else len(grouped[g]),
+                               tuple(per_group[g])) for g in labels)
+    return Breakdown(dimension, k, groups)
+
+
+# --- pre/post -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AreaChange:
+    area_id: str
+    text: str
+    pre_n: int
+    pre_mean: float | None
+    post_n: int
+    post_mean: float | None
+    paired_n: int
+    paired_change: float | None  # mean of each person's post minus pre (identified surveys)
+
+    @property
+    def change(self) -> float | None:
+        if self.pre_mean is None or self.post_mean is None:
+            return None
+        return self.post_mean - self.pre_mean
+
+
+def compare_self_assessment(
+    question: SelfAssessmentQuestion,
+    pre: Sequence[Answers],
+    post: Sequence[Answers],
+    pairs: Sequence[tuple[Answers, Answers]] = (),
+    min_group_size: int | None = None,
+) -> tuple[AreaChange, ...]:
+    """Per area: mean before, mean after, and (when paired) the mean individual change."""
+    k = checked_min_group_size(min_group_size)
+
+    def ratings(answers: Sequence[Answers], area: str) -> list[int]:
+        return [a[question.id][area] for a in answers
+                if area in (a.get(question.id) or {})]
+
+    def mean(values: list) -> float | None:
+        return sum(values) / len(values) if len(values) >= k else None
+
+    changes = []
+    for area in question.areas:
+        before, after = ratings(pre, area.id), ratings(post, area.id)
+        diffs = [b[question.id][area.id] - a[question.id][area.id] for a, b in pairs
+                 if area.id in (a.get(question.id) or {}) and area.id in (b.get(question.id) or {})]
+        changes.append(AreaChange(area.id, area.text, len(before), mean(before), len(after),
+                                  mean(after), len(diffs), mean(diffs)))
+    return tuple(changes)

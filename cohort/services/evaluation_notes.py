@@ -1,0 +1,166 @@
+"""Evaluators' notes (per meeting from the observation guide, per interview from the interview
+guide) and coded quotes, attributed only as organisation and group, never by name."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from ..core.programme import Guide
+from ..core.surveys import clean_text
+from ..models import EvaluatorNote, Meeting, Participant, Quote, utcnow
+from .cohorts import NotFound, get_cohort
+from .surveys import programme_snapshot
+
+
+class NoteInvalid(ValueError):
+    """A note or quote that cannot be saved; `problems` lists every reason."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def cohort_guides(session: Session, cohort_id: int) -> list[Guide]:
+    return list(programme_snapshot(get_cohort(session, cohort_id)).evaluation.guides)
+
+
+def cohort_themes(session: Session, cohort_id: int) -> list[str]:
+    """The programme's codebook, then any theme evaluators have added since, in use order."""
+    themes = list(programme_snapshot(get_cohort(session, cohort_id)).evaluation.themes)
+    for quote in list_quotes(session, cohort_id):
+        themes += [t for t in quote.themes if t not in themes]
+    return themes
+
+
+def save_note(
+    session: Session, cohort_id: int, guide_key: str, entries: Mapping[str, str], *,
+    meeting_key: str | None = None, title: str = "", held_on: date | None = None,
+    organisation: str = "", group_label: str = "", author: str = "",
+    note_id: int | None = None, now: datetime | None = None, is_demo: bool = False,
+) -> EvaluatorNote:
+    """Create (or with `note_id` update) a note; `entries` maps guide headings to text."""
+    now = now or utcnow()
+    guide = _guide(session, cohort_id, guide_key)
+    headings = [s.heading for s in guide.sections]
+    problems = [f"'{h}' is not a heading of guide '{guide.key}'" for h in entries
+                if h not in headings]
+    if meeting_key is not None and session.scalar(select(Meeting.id).where(
+            Meeting.cohort_id == cohort_id, Meeting.key == meeting_key)) is None:
+        problems.append(f"cohort {cohort_id} has no meeting '{meeting_key}'")
+    problems += _names_in(session, cohort_id, {"organisation": organisation,
+                                               "group": group_label, "title": title})
+    if problems:
+        raise NoteInvalid(problems)
+    note = session.get(EvaluatorNote, note_id) if note_id is not None else EvaluatorNote(
+        cohort_id=cohort_id, kind=guide.kind, guide_key=guide.key, created_at=now)
+    if note is None or note.cohort_id != cohort_id:
+        raise NotFound(f"cohort {cohort_id} has no note {note_id}")
+    note.meeting_key, note.title, note.held_on = meeting_key, clean_text(title), held_on
+    note.organisation, note.group_label = clean_text(organisation), clean_text(group_label)
+    note.entries = [{"heading": h, "text": clean_text(entries[h])} for h in headings
+                    if clean_text(entries.get(h, ""))]
+    note.author, note.is_demo, note.updated_at = author, is_demo, now
+    session.add(note)
+    session.flush()
+    return note
+
+
+def add_quote(
+    session: Session, cohort_id: int, text: str, *, organisation: str, group_label: str = "",
+    themes: Iterable[str] = (), note_id: int | None = None, now: datetime | None = None,
+    is_demo: bool = False,
+) -> Quote:
+    """A quote for the report, attributed as 'organisation, group' and tagged with themes."""
+    get_cohort(session, cohort_id)
+    problems = []
+    if not clean_text(text):
+        problems.append("the quote is empty")
+    if not clean_text(organisation):
+        problems.append("a quote is attributed to an organisation (and a group), e.g. "
+                        "'Lier, gruppe 3'")
+    problems += _names_in(session, cohort_id, {"quote": text, "organisation": organisation,
+                                               "group": group_label})
+    if note_id is not None:
+        note = session.get(EvaluatorNote, note_id)
+        if note is None or note.cohort_id != cohort_id:
+            problems.append(f"cohort {cohort_id} has no note {note_id}")
+    if problems:
+        raise NoteInvalid(problems)
+    quote = Quote(cohort_id=cohort_id, note_id=note_id, text=clean_text(text),
+                  organisation=clean_text(organisation), group_label=clean_text(group_label),
+                  themes=normalise_themes(themes), is_demo=is_demo, created_at=now or utcnow())
+    session.add(quote)
+    session.flush()
+    return quote
+
+
+def tag_quote(session: Session, cohort_id: int, quote_id: int, themes: Iterable[str]) -> Quote:
+    quote = session.get(Quote, quote_id)
+    if quote is None or quote.cohort_id != cohort_id:
+        raise NotFound(f"cohort {cohort_id} has no quote {quote_id}")
+    quote.themes = normalise_themes(themes)
+    session.add(quote)
+    session.flush()
+    return quote
+
+
+def normalise_themes(themes: Iterable[str]) -> list[str]:
+    """Trimmed, without duplicates (case-insensitive), in the order given."""
+    result: list[str] = []
+    for theme in themes:
+        theme = clean_text(theme)
+        if theme and theme.casefold() not in {t.casefold() for t in result}:
+            result.append(theme)
+    return result
+
+
+def list_notes(session: Session, cohort_id: int, kind: str | None = None) -> list[EvaluatorNote]:
+    query = select(EvaluatorNote).where(EvaluatorNote.cohort_id == cohort_id)
+    if kind is not None:
+        query = query.where(EvaluatorNote.kind == kind)
+    return list(session.scalars(query.order_by(EvaluatorNote.held_on, EvaluatorNote.id)))
+
+
+def list_quotes(session: Session, cohort_id: int, theme: str | None = None) -> list[Quote]:
+    quotes = session.scalars(select(Quote).where(Quote.cohort_id == cohort_id)
+                             .order_by(Quote.id)).all()
+    if theme is None:
+        return list(quotes)
+    return [q for q in quotes if theme.casefold() in {t.casefold() for t in q.themes}]
+
+
+def quotes_by_theme(session: Session, cohort_id: int) -> dict[str, list[Quote]]:
+    grouped: dict[str, list[Quote]] = {}
+    for quote in list_quotes(session, cohort_id):
+        for theme in quote.themes or [""]:
+            grouped.setdefault(theme, []).append(quote)
+    return grouped
+
+
+def _guide(session: Session, cohort_id: int, guide_key: str) -> Guide:
+    guides = cohort_guides(session, cohort_id)
+    for guide in guides:
+        if guide.key == guide_key:
+            return guide
+    known = ", ".join(g.key for g in guides) or "none"
+    raise NotFound(f"cohort {cohort_id} has no guide '{guide_key}' (guides: {known})")
+
+
+def _names_in(session: Session, cohort_id: int, fields: Mapping[str, str]) -> list[str]:
+    """Refuse text that names a participant: quotes are attributed by organisation and group."""
+    names: Sequence[str] = session.scalars(
+        select(Participant.name).where(Participant.cohort_id == cohort_id)).all()
+    problems = []
+    for label, value in fields.items():
+        text = (value or "").casefold()
+        for name in names:
+            if name.strip() and re.search(rf"\b{re.escape(name.strip().casefold())}\b", text):
+                problems.append(f"the {label} names a participant ({name}); attribute quotes "
+                                "only by organisation and group")
+                break
+    return problems

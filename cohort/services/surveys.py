@@ -1,0 +1,458 @@
+"""Surveys: answering, results for evaluators, response rates, reminders, paper answers.
+
+Every function runs in the caller's transaction. Submitting marks the invitation completed and
+stores the answers in that one transaction: both happen or neither does.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, insert, select, update
+from sqlmodel import Session
+
+from ..core.anonymity import OTHER, checked_min_group_size, generalise
+from ..core.participants import RowError
+from ..core.programme import Programme, SelfAssessmentQuestion, parse_programme
+from ..core.response_import import ParsedResponse, ResponseImportError, parse_responses_csv
+from ..core.survey_results import (
+    AreaChange,
+    Breakdown,
+    SurveySummary,
+    compare_self_assessment,
+    summarise,
+    summarise_by_group,
+)
+from ..core.surveys import SurveySpec, normalise_answers, spec_from_survey
+from ..models import (
+    AnonymousResponse,
+    Cohort,
+    IdentifiedResponse,
+    Invitation,
+    Participant,
+    Survey,
+    utcnow,
+)
+from .cohorts import NotFound, get_cohort
+
+BREAKDOWN_DIMENSIONS = ("organisation", "role")
+
+
+class SurveyUnavailable(Exception):
+    """A survey that cannot be answered now; the page shows the reason, nothing is stored."""
+
+
+class SurveyNotOpen(SurveyUnavailable):
+    def __init__(self, survey: Survey):
+        super().__init__(f"survey '{survey.key}' opens at {survey.opens_at.isoformat()}")
+        self.survey = survey
+
+
+class SurveyClosed(SurveyUnavailable):
+    def __init__(self, survey: Survey):
+        super().__init__(f"survey '{survey.key}' closed at {survey.closes_at.isoformat()}")
+        self.survey = survey
+
+
+class AlreadyAnswered(SurveyUnavailable):
+    def __init__(self, survey: Survey):
+        super().__init__(f"survey '{survey.key}' has already been answered")
+        self.survey = survey
+
+
+# --- lookups --------------------------------------------------------------------------------
+
+def get_survey(session: Session, cohort_id: int, survey_key: str) -> Survey:
+    survey = session.scalars(select(Survey).where(
+        Survey.cohort_id == cohort_id, Survey.key == survey_key)).one_or_none()
+    if survey is None:
+        keys = session.scalars(select(Survey.key).where(Survey.cohort_id == cohort_id)
+                               .order_by(Survey.opens_at, Survey.key)).all()
+        known = ", ".join(keys) or "none"
+        raise NotFound(f"cohort {cohort_id} has no survey '{survey_key}' (surveys: {known})")
+    return survey
+
+
+def list_surveys(session: Session, cohort_id: int) -> list[Survey]:
+    return list(session.scalars(select(Survey).where(Survey.cohort_id == cohort_id)
+                                .order_by(Survey.opens_at, Survey.key)))
+
+
+def survey_spec_of(session: Session, survey: Survey) -> SurveySpec:
+    """The survey's questions from the cohort's own copy of the programme."""
+    programme = _programme(session, survey.cohort_id)
+    return spec_from_survey(programme.survey(survey.template_key), programme.language)
+
+
+def get_invitation(session: Session, invitation_id: int) -> Invitation:
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None:
+        raise NotFound(f"no invitation {invitation_id}")
+    return invitation
+
+
+def survey_state(survey: Survey, now: datetime) -> str:
+    """'not_open', 'open' or 'closed'."""
+    if now < survey.opens_at:
+        return "not_open"
+    return "open" if now < survey.closes_at else "closed"
+
+
+def min_group_size_of(session: Session, cohort_id: int, override: int | None = None) -> int:
+    """The override (e.g. from app config) or the programme's; never below the floor."""
+    if override is not None:
+        return checked_min_group_size(override)
+    return checked_min_group_size(_programme(session, cohort_id).evaluation.min_group_size)
+
+
+def _programme(session: Session, cohort_id: int) -> Programme:
+    return programme_snapshot(get_cohort(session, cohort_id))
+
+
+def programme_snapshot(cohort: Cohort) -> Programme:
+    """The cohort's own copy of its programme, parsed once per process (a parse takes ~50 ms;
+    the frozen model is safe to share)."""
+    return _parse_snapshot(cohort.programme["source"], cohort.id)
+
+
+@lru_cache(maxsize=64)
+def _parse_snapshot(source: str, cohort_id: int) -> Programme:
+    return parse_programme(source, f"cohort {cohort_id} programme")
+
+
+# --- answering ------------------------------------------------------------------------------
+
+def submit_response(
+    session: Session, invitation_id: int, answers: Mapping[str, object],
+    now: datetime | None = None, source: str = "web",
+) -> None:
+    """Store one participant's answers and mark their invitation completed, or raise.
+
+    Raises NotFound, SurveyNotOpen, SurveyClosed, AlreadyAnswered or core AnswersInvalid.
+    The invitation is claimed with a conditional UPDATE, so two simultaneous submits cannot
+    both succeed. An anonymous answer keeps nothing that leads back to the participant.
+    """
+    now = now or utcnow()
+    invitation = get_invitation(session, invitation_id)
+    survey = session.get(Survey, invitation.survey_id)
+    state = survey_state(survey, now)
+    if state == "not_open":
+        raise SurveyNotOpen(survey)
+    if state == "closed":
+        raise SurveyClosed(survey)
+    if invitation.completed:
+        raise AlreadyAnswered(survey)
+    spec = survey_spec_of(session, survey)
+    stored = normalise_answers(spec, answers)
+    claimed = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.completed.is_(False))
+        .values(completed=True)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise AlreadyAnswered(survey)
+    cohort = session.get(Cohort, survey.cohort_id)
+    if spec.anonymous:
+        breakdown = _breakdown_value(session, survey, spec, invitation.participant_id)
+        _store_anonymous(session, survey.id, [stored], _local_day(now, cohort), [breakdown],
+                         source)
+    else:
+        session.execute(insert(IdentifiedResponse), [dict(
+            survey_id=survey.id, participant_id=invitation.participant_id, submitted_at=now,
+            answers=stored, source=source)])
+    session.expire(invitation)
+
+
+def has_answered(session: Session, survey_id: int, participant_id: int) -> bool:
+    return bool(session.scalar(select(Invitation.completed).where(
+        Invitation.survey_id == survey_id, Invitation.participant_id == participant_id)))
+
+
+def pending_reminder_recipients(
+    session: Session, survey_id: int, now: datetime | None = None
+) -> list[Participant]:
+    """Who a reminder for this survey may go to: invited, not answered, survey still open.
+
+    The outbox asks this when a reminder is due (rather than cancelling reminders when someone
+    answers), so answering writes no timestamp anywhere that could be matched with a response.
+    """
+    survey = session.get(Survey, survey_id)
+    if survey is None:
+        raise NotFound(f"no survey {survey_id}")
+    if now is not None and survey_state(survey, now) != "open":
+        return []
+    return list(session.scalars(
+        select(Participant)
+        .join(Invitation, Invitation.participant_id == Participant.id)
+        .where(Invitation.survey_id == survey_id, Invitation.completed.is_(False))
+        .order_by(Participant.name, Participant.id)
+    ))
+
+
+def _local_day(now: datetime, cohort: Cohort) -> date:
+    return now.astimezone(ZoneInfo(cohort.timezone)).date()
+
+
+def _breakdown_value(
+    session: Session, survey: Survey, spec: SurveySpec, participant_id: int | None
+) -> str:
+    """The participant's organisation or role, if enough invited participants share it."""
+    if spec.breakdown not in BREAKDOWN_DIMENSIONS or participant_id is None:
+        return OTHER
+    column = getattr(Participant, spec.breakdown)
+    rows = session.execute(
+        select(Participant.id, column)
+        .join(Invitation, Invitation.participant_id == Participant.id)
+        .where(Invitation.survey_id == survey.id)
+    ).all()
+    values = {pid: (value or "").strip() for pid, value in rows}
+    mapping = generalise(values.values(), min_group_size_of(session, survey.cohort_id))
+    return mapping.get(values.get(participant_id, OTHER), OTHER)
+
+
+def _store_anonymous(
+    session: Session, survey_id: int, answers: list[dict], day: date | list[date],
+    breakdowns: list[str], source: str,
+) -> None:
+    days = day if isinstance(day, list) else [day] * len(answers)
+    session.execute(insert(AnonymousResponse), [
+        dict(id=uuid.uuid4().hex, survey_id=survey_id, submitted_on=d, answers=a,
+             breakdown_value=b, source=source)
+        for a, d, b in zip(answers, days, breakdowns, strict=True)
+    ])
+
+
+# --- results --------------------------------------------------------------------------------
+
+def response_answers(session: Session, survey: Survey) -> list[dict]:
+    """All stored answers of one survey (anonymous ones in random-id order, not by time)."""
+    if survey.mode == "anonymous":
+        return list(session.scalars(select(AnonymousResponse.answers).where(
+            AnonymousResponse.survey_id == survey.id).order_by(AnonymousResponse.id)))
+    return list(session.scalars(select(IdentifiedResponse.answers).where(
+        IdentifiedResponse.survey_id == survey.id).order_by(IdentifiedResponse.id)))
+
+
+def survey_results(
+    session: Session, survey_id: int, min_group_size: int | None = None,
+    rng: random.Random | None = None,
+) -> SurveySummary:
+    """Figures per question for one survey (one meeting's evaluation, say)."""
+    survey = _survey(session, survey_id)
+    return summarise(survey_spec_of(session, survey), response_answers(session, survey),
+                     min_group_size_of(session, survey.cohort_id, min_group_size), rng)
+
+
+def template_results(
+    session: Session, cohort_id: int, template_key: str, min_group_size: int | None = None,
+    rng: random.Random | None = None,
+) -> SurveySummary:
+    """Figures over every copy of a survey template (all meeting evaluations together)."""
+    surveys = session.scalars(select(Survey).where(
+        Survey.cohort_id == cohort_id, Survey.template_key == template_key)).all()
+    if not surveys:
+        raise NotFound(f"cohort {cohort_id} has no survey from template '{template_key}'")
+    answers = [a for s in surveys for a in response_answers(session, s)]
+    return summarise(survey_spec_of(session, surveys[0]), answers,
+                     min_group_size_of(session, cohort_id, min_group_size), rng)
+
+
+def survey_breakdown(
+    session: Session, survey_id: int, dimension: str, min_group_size: int | None = None,
+) -> Breakdown:
+    """Figures per organisation or role, with small groups (and a second one) suppressed.
+
+    An anonymous survey can only be broken down by the one attribute its template keeps.
+    """
+    if dimension not in BREAKDOWN_DIMENSIONS:
+        raise ValueError(f"'{dimension}' is not one of {', '.join(BREAKDOWN_DIMENSIONS)}")
+    survey = _survey(session, survey_id)
+    spec = survey_spec_of(session, survey)
+    k = min_group_size_of(session, survey.cohort_id, min_group_size)
+    grouped: dict[str, list[dict]] = {}
+    if spec.anonymous:
+        if spec.breakdown != dimension:
+            raise ValueError(f"anonymous survey '{survey.key}' keeps no {dimension} "
+                             f"(breakdown: {spec.breakdown})")
+        rows = session.execute(select(AnonymousResponse.breakdown_value,
+                                      AnonymousResponse.answers)
+                               .where(AnonymousResponse.survey_id == survey.id)
+                               .order_by(AnonymousResponse.id)).all()
+    else:
+        column = getattr(Participant, dimension)
+        rows = session.execute(
+            select(column, IdentifiedResponse.answers)
+            .join(Participant, Participant.id == IdentifiedResponse.participant_id)
+            .where(IdentifiedResponse.survey_id == survey.id)
+            .order_by(IdentifiedResponse.id)).all()
+    for value, answers in rows:
+        grouped.setdefault((value or "").strip(), []).append(answers)
+    return summarise_by_group(spec, grouped, dimension, k)
+
+
+@dataclass(frozen=True)
+class SelfAssessmentChange:
+    question_id: str
+    question_text: str
+    pre_survey: str
+    post_survey: str
+    paired: bool
+    areas: tuple[AreaChange, ...]
+
+
+def self_assessment_change(
+    session: Session, cohort_id: int, post_template_key: str,
+    min_group_size: int | None = None,
+) -> list[SelfAssessmentChange]:
+    """Per-area change between a survey and the one it names in `compare_with`.
+
+    When both are identified, answers are also paired per participant.
+    """
+    programme = _programme(session, cohort_id)
+    post_template = programme.survey(post_template_key)
+    if post_template.compare_with is None:
+        raise ValueError(f"survey '{post_template_key}' names no survey to compare with")
+    k = min_group_size_of(session, cohort_id, min_group_size)
+    pre_rows = _rows_by_template(session, cohort_id, post_template.compare_with)
+    post_rows = _rows_by_template(session, cohort_id, post_template_key)
+    pre_template = programme.survey(post_template.compare_with)
+    paired = pre_template.mode == post_template.mode == "identified"
+    changes = []
+    for question in post_template.questions:
+        if not isinstance(question, SelfAssessmentQuestion):
+            continue
+        pre = [a for _, a in pre_rows]
+        post = [a for _, a in post_rows]
+        pairs = []
+        if paired:
+            before = {pid: a for pid, a in pre_rows}
+            pairs = [(before[pid], a) for pid, a in post_rows if pid in before]
+        changes.append(SelfAssessmentChange(
+            question.id, question.text, post_template.compare_with, post_template_key, paired,
+            compare_self_assessment(question, pre, post, pairs, k)))
+    return changes
+
+
+def _rows_by_template(
+    session: Session, cohort_id: int, template_key: str
+) -> list[tuple[int | None, dict]]:
+    surveys = session.scalars(select(Survey).where(
+        Survey.cohort_id == cohort_id, Survey.template_key == template_key)).all()
+    rows: list[tuple[int | None, dict]] = []
+    for survey in surveys:
+        if survey.mode == "identified":
+            rows += session.execute(select(IdentifiedResponse.participant_id,
+                                           IdentifiedResponse.answers)
+                                    .where(IdentifiedResponse.survey_id == survey.id)).all()
+        else:
+            rows += [(None, a) for a in response_answers(session, survey)]
+    return [(pid, answers) for pid, answers in rows]
+
+
+def _survey(session: Session, survey_id: int) -> Survey:
+    survey = session.get(Survey, survey_id)
+    if survey is None:
+        raise NotFound(f"no survey {survey_id}")
+    return survey
+
+
+# --- response rates -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ResponseRate:
+    survey_id: int
+    survey_key: str
+    template_key: str
+    title: str
+    kind: str
+    mode: str
+    meeting_key: str
+    opens_at: datetime
+    closes_at: datetime
+    invited: int
+    answered: int
+    # Identified surveys: names of those who have not answered. Anonymous: None (only counts).
+    not_answered: tuple[str, ...] | None
+
+
+def response_rates(session: Session, cohort_id: int) -> list[ResponseRate]:
+    """Per survey (so per meeting for meeting evaluations): invited, answered, who has not."""
+    programme = _programme(session, cohort_id)
+    kinds = {s.key: s.kind for s in programme.surveys}
+    rates = []
+    for survey in list_surveys(session, cohort_id):
+        invited = session.scalar(select(func.count()).select_from(Invitation)
+                                 .where(Invitation.survey_id == survey.id)) or 0
+        if survey.mode == "anonymous":
+            answered = session.scalar(select(func.count()).select_from(AnonymousResponse)
+                                      .where(AnonymousResponse.survey_id == survey.id)) or 0
+            missing = None
+        else:
+            answered = session.scalar(select(func.count()).select_from(IdentifiedResponse)
+                                      .where(IdentifiedResponse.survey_id == survey.id)) or 0
+            missing = tuple(p.name for p in pending_reminder_recipients(session, survey.id))
+        rates.append(ResponseRate(
+            survey.id, survey.key, survey.template_key, survey.title,
+            kinds.get(survey.template_key, ""), survey.mode, survey.meeting_key,
+            survey.opens_at, survey.closes_at, invited, answered, missing))
+    return rates
+
+
+# --- paper answers --------------------------------------------------------------------------
+
+def import_responses(
+    session: Session, cohort_id: int, survey_key: str, data: bytes | str,
+    now: datetime | None = None,
+) -> int:
+    """Answers collected on paper or in another tool, one CSV row per response.
+
+    Every bad cell is reported (row and column) in ResponseImportError and nothing is stored.
+    Identified surveys need an `email` column and mark those invitations completed; anonymous
+    surveys refuse identifying columns.
+    """
+    now = now or utcnow()
+    cohort = get_cohort(session, cohort_id)
+    survey = get_survey(session, cohort_id, survey_key)
+    spec = survey_spec_of(session, survey)
+    parsed = parse_responses_csv(spec, data, _local_day(now, cohort))
+    if not spec.anonymous:
+        _import_identified(session, survey, parsed, now)
+    else:
+        _store_anonymous(session, survey.id, [p.answers for p in parsed],
+                         [p.submitted_on for p in parsed], [OTHER] * len(parsed), "paper")
+    return len(parsed)
+
+
+def _import_identified(
+    session: Session, survey: Survey, parsed: list[ParsedResponse], now: datetime
+) -> None:
+    invitations = {email: (inv, pid) for email, inv, pid in session.execute(
+        select(Participant.email, Invitation, Participant.id)
+        .join(Invitation, Invitation.participant_id == Participant.id)
+        .where(Invitation.survey_id == survey.id))}
+    errors = []
+    for row in parsed:
+        found = invitations.get(row.email or "")
+        if found is None:
+            errors.append(RowError(row.row, "email",
+                                   f"'{row.email}' is not invited to this survey"))
+        elif found[0].completed:
+            errors.append(RowError(row.row, "email", f"'{row.email}' has already answered"))
+    if errors:
+        raise ResponseImportError(errors)
+    zone = ZoneInfo(session.get(Cohort, survey.cohort_id).timezone)
+    for row in parsed:
+        invitation, _ = invitations[row.email]
+        invitation.completed = True
+    session.execute(insert(IdentifiedResponse), [dict(
+        survey_id=survey.id, participant_id=invitations[row.email][1],
+        submitted_at=datetime.combine(row.submitted_on, time(12, 0), zone),
+        answers=row.answers, source="paper") for row in parsed])
+    session.flush()
