@@ -4,6 +4,18 @@ Each public function is one use case and runs inside the caller's transaction
 (`db.transaction`), so a failure anywhere leaves nothing behind.
 """
 
+from .calendars import (  # noqa: F401
+    CalendarDocument,
+    calendar_feed_token,
+    calendar_text,
+    cohort_calendar,
+    feed_calendar,
+    meeting_invitation,
+    participant_by_email,
+    participant_calendar,
+    renew_calendar_feed,
+    revoke_calendar_feed,
+)
 from .cohorts import (  # noqa: F401
     NewCohort,
     NotFound,
