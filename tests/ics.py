@@ -113,7 +113,7 @@ def calendar_from_plan(plan, programme, now: datetime, cancelled: frozenset[str]
         for m in plan.meetings
     ]
     uids = {m.key: m.uid for m in meetings}
-    tasks = [ical.CalendarTask(uid=ical.task_uid(uids[t.meeting_key], t.key), sequence=0,
+    tasks = [ical.CalendarTask(key=t.key, uid=ical.task_uid(uids[t.meeting_key], t.key), sequence=0,
                                title=t.title, description=t.description, due_at=t.due_at,
                                last_modified=now)
              for t in plan.tasks if t.due_at is not None]

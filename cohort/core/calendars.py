@@ -89,6 +89,7 @@ class CalendarTask:
     description: str
     due_at: datetime
     last_modified: datetime
+    key: str = ""  # the cohort's name for it (not written to the file)
 
 
 @dataclass(frozen=True)
@@ -139,12 +140,12 @@ def feed_calendar(calendar: CohortCalendar) -> Calendar:
     ical.add("x-wr-timezone", calendar.timezone)
     ical.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     ical.add("x-published-ttl", vDuration(REFRESH_INTERVAL))
-    for meeting in sorted(calendar.meetings, key=lambda m: (m.starts_at, m.uid)):
+    for meeting in sorted(calendar.meetings, key=lambda m: (m.starts_at, m.key, m.uid)):
         summary = _summary(meeting, calendar)
         if meeting.cancelled:
             summary = calendar.text.cancelled % {"title": summary}
         ical.add_component(_meeting_event(meeting, calendar, meeting.last_modified, summary))
-    for task in sorted(calendar.tasks, key=lambda t: (t.due_at, t.uid)):
+    for task in sorted(calendar.tasks, key=lambda t: (t.due_at, t.key, t.uid)):
         ical.add_component(_task_event(task, calendar))
     return ical
 

@@ -202,7 +202,8 @@ def _calendar_data(
         uids = {row.key: row.uid for row in rows}
         revision = sum(row.sequence for row in rows)  # moves whenever any meeting moves
         calendar_tasks = [
-            ical.CalendarTask(uid=ical.task_uid(uids[t.meeting_key], t.key), sequence=revision,
+            ical.CalendarTask(key=t.key, uid=ical.task_uid(uids[t.meeting_key], t.key),
+                              sequence=revision,
                               title=t.title, description=t.description, due_at=t.due_at,
                               last_modified=modified)
             for t in tasks

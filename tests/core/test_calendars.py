@@ -175,3 +175,11 @@ def test_danish_text_and_dates():
         ical.to_ics(ical.feed_calendar(data))).walk("VEVENT")[0]["DESCRIPTION"])
     assert "Temaer: Forståelsesrammer" in description
     assert "- Vælg din case (frist ons. 16 apr. 12:00)" in description
+
+
+def test_lines_are_crlf_and_folded_at_75_octets(programme):
+    _, ics = feed(programme, date(2025, 4, 8), online_url="https://meet.example/" + "x" * 120)
+    assert ics.endswith(b"\r\n")
+    lines = ics.split(b"\r\n")[:-1]
+    assert b"\n" not in b"".join(lines)
+    assert max(len(line) for line in lines) <= 75
