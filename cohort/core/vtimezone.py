@@ -65,6 +65,7 @@ class ZoneRules:
 
     since: datetime
     component: Timezone
+    ics: bytes  # the component rendered once
 
 
 def _state(zone: ZoneInfo, instant: datetime) -> ZoneState:
@@ -76,19 +77,24 @@ def transitions(zone_name: str, start: datetime, end: datetime) -> list[Transiti
     """Every change of offset, DST or abbreviation between two UTC instants.
 
     zoneinfo has no public list of transitions, so we step a day at a time and bisect each
-    change to the second (about 20 ms for 75 years; callers cache).
+    change to the second (about 30 ms for 75 years; callers cache).
     """
     zone = ZoneInfo(zone_name)
     found: list[Transition] = []
-    step = timedelta(days=1)
-    moment, state = start, _state(zone, start)
-    while moment < end:
-        following = moment + step
-        next_state = _state(zone, following)
-        if next_state != state:
-            found.append(Transition(_bisect(zone, moment, following, state), state, next_state))
-            state = next_state
-        moment = following
+    day = 86400
+    moment, stop = int(start.timestamp()), int(end.timestamp())
+    state = _state(zone, start)
+    seen = (state.offset, state.dst, state.name)
+    while moment < stop:
+        local = datetime.fromtimestamp(moment + day, zone)
+        now_seen = (local.utcoffset(), local.dst(), local.tzname())
+        if now_seen != seen:
+            low = datetime.fromtimestamp(moment, UTC)
+            high = datetime.fromtimestamp(moment + day, UTC)
+            after = ZoneState(*now_seen)
+            found.append(Transition(_bisect(zone, low, high, state), state, after))
+            state, seen = after, now_seen
+        moment += day
     return found
 
 
@@ -118,7 +124,7 @@ def current_rules(zone_name: str) -> ZoneRules | None:
     for key in dict.fromkeys(t.rule_key for t in run):
         members = [t for t in run if t.rule_key == key]
         observances.append(_yearly_observance(members, daylight=_is_daylight(members[0], run)))
-    return ZoneRules(run[0].at, _component(zone_name, observances))
+    return _rules(run[0].at, _component(zone_name, observances))
 
 
 def _fixed_offset_rules(zone_name: str, found: list[Transition]) -> ZoneRules:
@@ -132,7 +138,11 @@ def _fixed_offset_rules(zone_name: str, found: list[Transition]) -> ZoneRules:
         before = after = _state(zone, _SCAN_FROM)
         start = (_SCAN_FROM + after.offset).replace(tzinfo=None)
     observance = _observance(TimezoneStandard, start, before.offset, after)
-    return ZoneRules(since, _component(zone_name, [observance]))
+    return _rules(since, _component(zone_name, [observance]))
+
+
+def _rules(since: datetime, component: Timezone) -> ZoneRules:
+    return ZoneRules(since, component, component.to_ical())
 
 
 def _yearly_run(found: list[Transition], keys: set[tuple]) -> list[Transition] | None:
@@ -222,6 +232,19 @@ def vtimezone(zone_name: str, first: datetime, last: datetime) -> Timezone:
     if rules is not None and first >= rules.since:
         return rules.component
     return _explicit_component(zone_name, first.year - 1, last.year + 1)
+
+
+def vtimezone_ics(zone_name: str, first: datetime, last: datetime) -> bytes:
+    """`vtimezone` rendered, from the same caches (a feed joins bytes, not components)."""
+    rules = current_rules(zone_name)
+    if rules is not None and first >= rules.since:
+        return rules.ics
+    return _explicit_ics(zone_name, first.year - 1, last.year + 1)
+
+
+@lru_cache(maxsize=256)
+def _explicit_ics(zone_name: str, first_year: int, last_year: int) -> bytes:
+    return _explicit_component(zone_name, first_year, last_year).to_ical()
 
 
 @lru_cache(maxsize=256)

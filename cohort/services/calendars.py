@@ -62,7 +62,7 @@ def cohort_calendar(session: Session, cohort_id: int) -> CalendarDocument:
     """The facilitator's download: every meeting of the cohort, cancelled ones included."""
     cohort = get_cohort(session, cohort_id)
     data, modified = _calendar_data(session, cohort, with_tasks=False)
-    return CalendarDocument(ical.to_ics(ical.feed_calendar(data)), f"{_slug(cohort.title)}.ics",
+    return CalendarDocument(ical.feed_ics(data), f"{_slug(cohort.title)}.ics",
                             modified)
 
 
@@ -166,7 +166,7 @@ def _participant_document(session: Session, participant: Participant) -> Calenda
     cohort = get_cohort(session, participant.cohort_id)
     data, modified = _calendar_data(session, cohort, with_tasks=True)
     filename = f"{_slug(cohort.title)}-{_slug(participant.name)}.ics"
-    return CalendarDocument(ical.to_ics(ical.feed_calendar(data)), filename, modified)
+    return CalendarDocument(ical.feed_ics(data), filename, modified)
 
 
 def _meetings(session: Session, cohort_id: int) -> list[Meeting]:

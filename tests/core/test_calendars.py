@@ -30,7 +30,7 @@ def programme():
 def feed(programme, start: date, **options) -> tuple[object, bytes]:
     plan = plan_cohort(programme, start, ZONE)
     data = calendar_from_plan(plan, programme, NOW, **options)
-    return plan, ical.to_ics(ical.feed_calendar(data))
+    return plan, ical.feed_ics(data)
 
 
 def test_every_meeting_parses_back_at_its_planned_local_time(programme):
@@ -76,10 +76,18 @@ def test_feed_header_refresh_and_one_vtimezone(programme):
 def test_feed_bytes_depend_only_on_the_data(programme):
     plan = plan_cohort(programme, date(2025, 4, 8), ZONE)
     data = calendar_from_plan(plan, programme, NOW)
-    assert ical.to_ics(ical.feed_calendar(data)) == ical.to_ics(ical.feed_calendar(data))
-    stamps = {line for line in unfold(ical.to_ics(ical.feed_calendar(data))).splitlines()
-              if line.startswith("DTSTAMP")}
+    warm = ical.feed_ics(data)
+    ical._meeting_ics.cache_clear()
+    ical._task_ics.cache_clear()
+    assert ical.feed_ics(data) == warm
+    stamps = {line for line in unfold(warm).splitlines() if line.startswith("DTSTAMP")}
     assert stamps == {"DTSTAMP:20250301T090000Z"}
+    moved = replace(data.meetings[3], sequence=1, starts_at=data.meetings[3].starts_at
+                    + timedelta(hours=1), last_modified=NOW + timedelta(days=1))
+    changed = ical.feed_ics(replace(data, meetings=[*data.meetings[:3], moved,
+                                                    *data.meetings[4:]]))
+    assert changed != warm
+    assert "SEQUENCE:1\n" in unfold(changed) and "SEQUENCE:1\n" not in unfold(warm)
 
 
 def test_description_has_themes_content_question_tasks_and_link(programme):
@@ -105,7 +113,7 @@ def test_in_person_meeting_has_location_but_no_url(programme):
     data = calendar_from_plan(plan, programme, NOW)
     workshop = replace(data.meetings[1], location="Vejle Rådhus, lokale 3")
     data = replace(data, meetings=[workshop])
-    event = icalendar.Calendar.from_ical(ical.to_ics(ical.feed_calendar(data))).walk("VEVENT")[0]
+    event = icalendar.Calendar.from_ical(ical.feed_ics(data)).walk("VEVENT")[0]
     assert str(event["LOCATION"]) == "Vejle Rådhus, lokale 3" and "URL" not in event
 
 
@@ -172,7 +180,7 @@ def test_danish_text_and_dates():
         tasks_due=(ical.DueTask("Vælg din case", when),))
     data = ical.CohortCalendar("Hold 1", "Digitalt Lederskab", ZONE, [meeting], text=text)
     description = str(icalendar.Calendar.from_ical(
-        ical.to_ics(ical.feed_calendar(data))).walk("VEVENT")[0]["DESCRIPTION"])
+        ical.feed_ics(data)).walk("VEVENT")[0]["DESCRIPTION"])
     assert "Temaer: Forståelsesrammer" in description
     assert "- Vælg din case (frist ons. 16 apr. 12:00)" in description
 
