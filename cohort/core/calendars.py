@@ -1,6 +1,6 @@
 """A cohort's meetings (and a participant's task deadlines) as RFC 5545 iCalendar.
 
-Pure: plain data in, a `Calendar` (or bytes) out; no app, no database, an explicit `now`.
+Pure: plain data in, .ics bytes out; no app, no database, an explicit `now`.
 
 What keeps calendars right in Outlook and Google when a webinar moves:
 - every meeting has a UID that never changes (stored on the meeting, a UUID, so it is unique
@@ -166,9 +166,7 @@ def _feed_header(name: str, zone_name: str) -> bytes:
     ical.add("x-wr-timezone", zone_name)
     ical.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     ical.add("x-published-ttl", vDuration(REFRESH_INTERVAL))
-    closed = ical.to_ical()
-    assert closed.endswith(b"END:VCALENDAR\r\n")
-    return closed[: -len(b"END:VCALENDAR\r\n")]
+    return ical.to_ical().removesuffix(b"END:VCALENDAR\r\n")
 
 
 @lru_cache(maxsize=8192)
