@@ -36,12 +36,15 @@ test: install-test system-test-deps lint
 lint: install-test
 	$(BIN)/ruff check cohort tests benchmarks wsgi.py
 
-# Browser tests need chromium; PDF tests need poppler-utils; WeasyPrint wants libharfbuzz-subset0.
+# Browser tests need chromium; PDF tests need poppler-utils; WeasyPrint wants libharfbuzz-subset0;
+# calendar tests import our .ics files into khal and calcurse.
 system-test-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	ls /usr/lib/*/libharfbuzz-subset.so.0 >/dev/null 2>&1 || missing="$$missing libharfbuzz-subset0"; \
+	command -v khal >/dev/null || missing="$$missing khal"; \
+	command -v calcurse >/dev/null || missing="$$missing calcurse"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing Debian packages:$$missing"; \

@@ -1,6 +1,7 @@
 """SQLModel tables, one module per domain; importing this package registers them all."""
 
 from .attendance import Attendance, AttendanceImport, CheckInCode  # noqa: F401
+from .calendars import CalendarFeed  # noqa: F401
 from .cohorts import (  # noqa: F401
     Cohort,
     Delivery,

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from ..core.calendars import new_uid
 from ..db import UTCDateTime
 
 
@@ -49,11 +50,18 @@ class Meeting(SQLModel, table=True):
     location: str | None = None
     online_url: str | None = None
     status: str = "scheduled"  # scheduled | cancelled
-    sequence: int = 0
+    sequence: int = 0  # iCalendar SEQUENCE: goes up with every change of time, place or status
+    uid: str = Field(default_factory=new_uid, unique=True, max_length=64)  # iCalendar UID
+    updated_at: datetime = _utc(default_factory=utcnow)  # iCalendar LAST-MODIFIED
     # The facilitator's overrides, kept apart from the plan so re-planning can respect them.
     override_starts_at: datetime | None = _utc(nullable=True)
     override_location: str | None = None
     override_online_url: str | None = None
+
+    def revise(self, now: datetime) -> None:
+        """Record a change of time, place or status, so calendars update the event."""
+        self.sequence += 1
+        self.updated_at = now
 
 
 class Participant(SQLModel, table=True):

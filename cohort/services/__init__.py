@@ -25,6 +25,18 @@ from .attendance import (  # noqa: F401
     preview_teams_import,
     set_marks,
 )
+from .calendars import (  # noqa: F401
+    CalendarDocument,
+    calendar_feed_token,
+    calendar_text,
+    cohort_calendar,
+    feed_calendar,
+    meeting_invitation,
+    participant_by_email,
+    participant_calendar,
+    renew_calendar_feed,
+    revoke_calendar_feed,
+)
 from .cohorts import (  # noqa: F401
     NewCohort,
     NotFound,

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlmodel import Session
 
 from ..core import deliveries as delivery_kinds
+from ..core.calendars import new_uid
 from ..core.deliveries import PlannedDelivery, plan_deliveries
 from ..core.participants import ParticipantRow, normalise_email, parse_participants_csv
 from ..core.planning import MeetingOverride, Plan, plan_cohort
@@ -62,7 +63,7 @@ def create_cohort(
     session.add(cohort)
     session.flush()
     plan = plan_cohort(programme, cohort.start_date, cohort.timezone)
-    _write_plan(session, cohort.id, plan)
+    _write_plan(session, cohort.id, plan, now)
     _add_participants(session, cohort, plan, participants, now)
     return cohort
 
@@ -116,10 +117,11 @@ def reschedule_meeting(
     ).one_or_none()
     if meeting is None:
         raise NotFound(f"cohort {cohort_id} has no meeting '{meeting_key}'")
+    now = now or utcnow()
     meeting.override_starts_at = starts_at
-    meeting.sequence += 1
+    meeting.revise(now)
     session.flush()
-    return replan(session, cohort, now or utcnow())
+    return replan(session, cohort, now)
 
 
 def replan(session: Session, cohort: Cohort, now: datetime) -> Plan:
@@ -163,11 +165,11 @@ def count_cohorts(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Cohort)) or 0
 
 
-def _write_plan(session: Session, cohort_id: int, plan: Plan) -> None:
+def _write_plan(session: Session, cohort_id: int, plan: Plan, now: datetime) -> None:
     _bulk(session, Meeting, [
         dict(cohort_id=cohort_id, key=m.key, kind=m.kind, title=m.title, format=m.format,
              position=i, starts_at=m.starts_at, ends_at=m.ends_at, location=m.location,
-             online_url=m.online_url)
+             online_url=m.online_url, uid=new_uid(), updated_at=now)
         for i, m in enumerate(plan.meetings)
     ])
     _bulk(session, Task, [_task_row(cohort_id, t) for t in plan.tasks])

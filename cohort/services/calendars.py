@@ -1,0 +1,229 @@
+"""Calendars: a cohort's and a participant's .ics, personal feeds and meeting invitations.
+
+Rows are the truth for times, places, status and revisions; the cohort's programme snapshot
+adds what a meeting is about (themes, content, leading question).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from flask_babel import force_locale, gettext
+from sqlalchemy import select
+from sqlmodel import Session
+
+from ..core import calendars as ical
+from ..core.calendars import CalendarMessage, CalendarText, Person
+from ..core.participants import normalise_email
+from ..core.programme import Programme, parse_programme
+from ..models import CalendarFeed, Cohort, Meeting, Participant, Task, utcnow
+from .cohorts import NotFound, get_cohort
+
+
+@dataclass(frozen=True)
+class CalendarDocument:
+    """An .ics file with what HTTP caching needs (ETag from the bytes, Last-Modified)."""
+
+    ics: bytes
+    filename: str
+    last_modified: datetime
+
+    @property
+    def etag(self) -> str:
+        return hashlib.sha256(self.ics).hexdigest()[:32]
+
+
+def calendar_text(language: str) -> CalendarText:
+    """The calendar's words in the cohort's language (Flask-Babel; msgids in English)."""
+    with force_locale(language):
+        return CalendarText(
+            language=language,
+            themes=gettext("Themes"),
+            content=gettext("Content"),
+            question=gettext("Leading question"),
+            tasks_due=gettext("To do before this meeting"),
+            due=gettext("due %(time)s"),
+            online=gettext("Online"),
+            reminder=gettext("Tomorrow: %(title)s"),
+            cancelled=gettext("Cancelled: %(title)s"),
+            task_due=gettext("Deadline %(time)s: %(title)s"),
+        )
+
+
+def cohort_calendar(session: Session, cohort_id: int) -> CalendarDocument:
+    """The facilitator's download: every meeting of the cohort, cancelled ones included."""
+    cohort = get_cohort(session, cohort_id)
+    data, modified = _calendar_data(session, cohort, with_tasks=False)
+    return CalendarDocument(ical.feed_ics(data), f"{_slug(cohort.title)}.ics",
+                            modified)
+
+
+def participant_calendar(session: Session, cohort_id: int, email: str) -> CalendarDocument:
+    """A participant's own calendar: the meetings plus their task deadlines."""
+    return _participant_document(session, participant_by_email(session, cohort_id, email))
+
+
+def feed_calendar(session: Session, token: str) -> CalendarDocument:
+    """The live calendar behind a personal subscription URL; NotFound for a bad/revoked token."""
+    participant = session.scalars(
+        select(Participant).join(CalendarFeed, CalendarFeed.participant_id == Participant.id)
+        .where(CalendarFeed.token_hash == _token_hash(token), CalendarFeed.revoked_at.is_(None))
+    ).one_or_none()
+    if participant is None:
+        raise NotFound("no such calendar feed")
+    return _participant_document(session, participant)
+
+
+def meeting_invitation(
+    session: Session, cohort_id: int, meeting_key: str, email: str, organizer: Person,
+    now: datetime | None = None,
+) -> CalendarMessage:
+    """The email attachment for one meeting and participant: REQUEST, or CANCEL if cancelled."""
+    cohort = get_cohort(session, cohort_id)
+    participant = participant_by_email(session, cohort_id, email)
+    data, _ = _calendar_data(session, cohort, with_tasks=False)
+    meeting = next((m for m in data.meetings if m.key == meeting_key), None)
+    if meeting is None:
+        raise NotFound(f"cohort {cohort_id} has no meeting '{meeting_key}'")
+    attendee = Person(participant.email, participant.name)
+    return ical.invitation(meeting, data, organizer, attendee, now or utcnow())
+
+
+def calendar_feed_token(session: Session, participant_id: int, secret: str | bytes) -> str | None:
+    """The participant's feed token, made on first use; None once it has been revoked."""
+    feed = _feed(session, participant_id)
+    if feed is None:
+        return renew_calendar_feed(session, participant_id, secret)
+    if feed.revoked_at is not None:
+        return None
+    return _token(secret, feed.salt)
+
+
+def renew_calendar_feed(session: Session, participant_id: int, secret: str | bytes,
+                        now: datetime | None = None) -> str:
+    """A new secret URL for the participant; the previous one stops working at once."""
+    if session.get(Participant, participant_id) is None:
+        raise NotFound(f"no participant {participant_id}")
+    feed = _feed(session, participant_id) or CalendarFeed(participant_id=participant_id)
+    feed.salt = secrets.token_hex(16)
+    token = _token(secret, feed.salt)
+    feed.token_hash = _token_hash(token)
+    feed.created_at = now or utcnow()
+    feed.revoked_at = None
+    session.add(feed)
+    session.flush()
+    return token
+
+
+def revoke_calendar_feed(session: Session, participant_id: int,
+                         now: datetime | None = None) -> bool:
+    """Stop the participant's feed URL; True if there was a live one."""
+    feed = _feed(session, participant_id)
+    if feed is None or feed.revoked_at is not None:
+        return False
+    feed.revoked_at = now or utcnow()
+    session.flush()
+    return True
+
+
+def _feed(session: Session, participant_id: int) -> CalendarFeed | None:
+    return session.scalars(
+        select(CalendarFeed).where(CalendarFeed.participant_id == participant_id)
+    ).one_or_none()
+
+
+def _token(secret: str | bytes, salt: str) -> str:
+    """HMAC-SHA256 of the feed's salt: 256 unguessable bits, recomputable, never stored."""
+    key = secret.encode() if isinstance(secret, str) else secret
+    digest = hmac.new(key, f"calendar-feed:{salt}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def participant_by_email(session: Session, cohort_id: int, email: str) -> Participant:
+    """The participant with this address in the cohort, or NotFound."""
+    get_cohort(session, cohort_id)
+    participant = session.scalars(select(Participant).where(
+        Participant.cohort_id == cohort_id, Participant.email == normalise_email(email)
+    )).one_or_none()
+    if participant is None:
+        raise NotFound(f"cohort {cohort_id} has no participant '{email}'")
+    return participant
+
+
+def _participant_document(session: Session, participant: Participant) -> CalendarDocument:
+    cohort = get_cohort(session, participant.cohort_id)
+    data, modified = _calendar_data(session, cohort, with_tasks=True)
+    filename = f"{_slug(cohort.title)}-{_slug(participant.name)}.ics"
+    return CalendarDocument(ical.feed_ics(data), filename, modified)
+
+
+def _meetings(session: Session, cohort_id: int) -> list[Meeting]:
+    return list(session.scalars(select(Meeting).where(Meeting.cohort_id == cohort_id)
+                                .order_by(Meeting.starts_at, Meeting.position)))
+
+
+def _calendar_data(
+    session: Session, cohort: Cohort, with_tasks: bool
+) -> tuple[ical.CohortCalendar, datetime]:
+    """The cohort's calendar as core data, and when it last changed."""
+    programme = _programme(cohort.programme["source"])
+    about = {m.key: m for m in programme.meetings}
+    rows = _meetings(session, cohort.id)
+    tasks = list(session.scalars(select(Task).where(Task.cohort_id == cohort.id,
+                                                    Task.due_at.is_not(None))))
+    modified = max([cohort.created_at, *(m.updated_at for m in rows)])
+    meetings = [
+        ical.CalendarMeeting(
+            key=row.key, uid=row.uid, sequence=row.sequence, title=row.title,
+            starts_at=row.starts_at, ends_at=row.ends_at, last_modified=row.updated_at,
+            location=row.location, online_url=row.online_url, cancelled=row.status == "cancelled",
+            themes=tuple(about[row.key].themes) if row.key in about else (),
+            content=tuple(about[row.key].content) if row.key in about else (),
+            question=about[row.key].question if row.key in about else "",
+            tasks_due=tuple(ical.DueTask(t.title, t.due_at) for t in tasks
+                            if t.due_meeting_key == row.key),
+        )
+        for row in rows
+    ]
+    calendar_tasks = []
+    if with_tasks:
+        uids = {row.key: row.uid for row in rows}
+        revision = sum(row.sequence for row in rows)  # moves whenever any meeting moves
+        calendar_tasks = [
+            ical.CalendarTask(key=t.key, uid=ical.task_uid(uids[t.meeting_key], t.key),
+                              sequence=revision,
+                              title=t.title, description=t.description, due_at=t.due_at,
+                              last_modified=modified)
+            for t in tasks
+        ]
+    data = ical.CohortCalendar(
+        name=cohort.title, programme_title=programme.title, timezone=cohort.timezone,
+        meetings=meetings, tasks=calendar_tasks, text=calendar_text(cohort.language),
+    )
+    return data, modified
+
+
+@lru_cache(maxsize=64)
+def _programme(source: str) -> Programme:
+    """Parsing a snapshot takes ~8 ms; a feed is asked for often, the snapshot never changes."""
+    return parse_programme(source, "cohort programme")
+
+
+_DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "Oe", "Å": "Aa"})
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text.translate(_DANISH)).encode("ascii", "ignore")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.decode().lower()).strip("-") or "calendar"

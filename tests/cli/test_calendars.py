@@ -1,0 +1,100 @@
+"""`cohort calendar`, `cohort reschedule` and `cohort calendar-link` as a facilitator uses them."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+import pytest
+
+from tests.ics import parse_both, unfold
+
+CSV = ("navn;e-mail;organisation;rolle;sprog\n"
+       "Anne Ærø;anne@vejle.example;Vejle;leder;da\n")
+
+
+@pytest.fixture
+def cohort_id(runner, tmp_path) -> int:
+    people = tmp_path / "people.csv"
+    people.write_text(CSV, encoding="utf-8")
+    result = runner.invoke(args=["cohort", "create", "--programme", "digital-lederskab",
+                                 "--start", "2025-04-08", "--participants", str(people)])
+    assert result.exit_code == 0, result.output
+    return int(result.output.strip().splitlines()[-1])
+
+
+def run(runner, *args):
+    return runner.invoke(args=["cohort", *map(str, args)])
+
+
+def webinar_1(ics: bytes):
+    return next(e for e in parse_both(ics) if e.summary.endswith("Webinar 1"))
+
+
+def test_calendar_to_stdout_and_file(runner, cohort_id, tmp_path):
+    result = run(runner, "calendar", cohort_id)
+    assert result.exit_code == 0
+    events = parse_both(result.stdout_bytes)
+    assert len(events) == 7 and {e.local_start("Europe/Copenhagen").time()
+                                 for e in events} == {time(13), time(9)}
+    target = tmp_path / "anne.ics"
+    result = run(runner, "calendar", cohort_id, "--participant", "anne@vejle.example",
+                 "-o", target)
+    assert result.exit_code == 0 and f"Wrote {target}" in result.output
+    events = parse_both(target.read_bytes())
+    assert len(events) > 7 and any(e.summary.startswith("Deadline") for e in events)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["calendar", "999"], "Error: no cohort 999"),
+    (["calendar", "{id}", "--participant", "x@y.example"], "has no participant 'x@y.example'"),
+    (["calendar", "{id}", "-o", "/nonexistent/dir/x.ics"], "Error: cannot write"),
+    (["reschedule", "{id}", "webinar-1", "--to", "22/5 14:00"], "form \"YYYY-MM-DD HH:MM\""),
+    (["reschedule", "{id}", "webinar-1", "--to", "2025-02-30 14:00"], "YYYY-MM-DD HH:MM"),
+    (["reschedule", "{id}", "webinar-9", "--to", "2025-05-22 14:00"],
+     "has no meeting 'webinar-9'"),
+    (["reschedule", "{id}", "webinar-1", "--to", "2026-03-29 02:30"],
+     "2026-03-29 02:30 does not exist in Europe/Copenhagen"),
+    (["calendar-link", "{id}", "x@y.example"], "has no participant"),
+])
+def test_bad_input_is_a_clear_error(runner, cohort_id, args, message):
+    result = run(runner, *[a.format(id=cohort_id) for a in args])
+    assert result.exit_code == 1
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_reschedule_moves_the_meeting_and_bumps_sequence(runner, cohort_id):
+    before = webinar_1(run(runner, "calendar", cohort_id).stdout_bytes)
+    result = run(runner, "reschedule", cohort_id, "webinar-1", "--to", "2025-05-22 14:00")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ("Moved webinar-1 to Thu 22 May 2025 14:00 (Europe/Copenhagen); "
+                             "calendar SEQUENCE is now 1.\n")
+    after = webinar_1(run(runner, "calendar", cohort_id).stdout_bytes)
+    assert after.uid == before.uid and after.sequence == before.sequence + 1
+    assert after.local_start("Europe/Copenhagen") == datetime(2025, 5, 22, 14, 0)
+    again = run(runner, "reschedule", cohort_id, "webinar-1", "--to", "2025-12-25 13:00")
+    assert "calendar SEQUENCE is now 2." in again.stdout
+    assert "Warning: webinar-1: 2025-12-25 is a public holiday in DK" in again.output
+    winter = webinar_1(run(runner, "calendar", cohort_id).stdout_bytes)
+    assert winter.local_start("Europe/Copenhagen") == datetime(2025, 12, 25, 13, 0)
+    assert "DTSTART;TZID=Europe/Copenhagen:20251225T130000" in unfold(
+        run(runner, "calendar", cohort_id).stdout_bytes)
+
+
+def test_calendar_link_renew_and_revoke(runner, client, cohort_id):
+    link = run(runner, "calendar-link", cohort_id, "anne@vejle.example",
+               "--base-url", "https://cohort.example/")
+    assert link.exit_code == 0
+    url = link.stdout.strip()
+    assert url.startswith("webcal://cohort.example/calendar/") and url.endswith(".ics")
+    path = url.removeprefix("webcal://cohort.example")
+    assert client.get(path).status_code == 200
+    assert run(runner, "calendar-link", cohort_id, "anne@vejle.example",
+               "--base-url", "https://cohort.example").stdout.strip() == url
+    renewed = run(runner, "calendar-link", cohort_id, "anne@vejle.example", "--renew",
+                  "--base-url", "https://cohort.example").stdout.strip()
+    assert renewed != url and client.get(path).status_code == 404
+    revoked = run(runner, "calendar-link", cohort_id, "anne@vejle.example", "--revoke")
+    assert revoked.exit_code == 0 and "revoked" in revoked.stdout
+    assert client.get(renewed.removeprefix("webcal://cohort.example")).status_code == 404
+    shown = run(runner, "calendar-link", cohort_id, "anne@vejle.example")
+    assert shown.exit_code == 1 and "use --renew" in shown.output

@@ -1,0 +1,217 @@
+"""Calendar use cases on real databases (SQLite and PostgreSQL), with golden files."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from cohort import db, services
+from cohort.core.calendars import Person
+from cohort.core.participants import ParticipantRow
+from cohort.core.programme import load_library
+from cohort.models import CalendarFeed, Meeting, Task
+from tests.ics import normalise, parse_both, unfold
+
+REPO = Path(__file__).resolve().parents[2]
+GOLDEN = REPO / "tests" / "golden"
+ZONE = ZoneInfo("Europe/Copenhagen")
+NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+LATER = datetime(2025, 4, 20, 10, 30, tzinfo=UTC)
+SECRET = "test-secret"
+FACILITATOR = Person("facilitator@cohort.example", "Fie Facilitator")
+PEOPLE = [ParticipantRow("Anne Ærø", "anne@vejle.example", "Vejle Kommune", "leder", "en"),
+          ParticipantRow("Bo Holm", "bo@kolding.example", "Kolding Kommune", "leder", "en")]
+
+
+@pytest.fixture(scope="module")
+def library():
+    return load_library(REPO / "programmes")
+
+
+@pytest.fixture
+def cohort_id(engine, library):
+    """The reference programme started 2025-04-08 in Copenhagen; English so the golden files
+    do not depend on which translations are installed."""
+    new = services.NewCohort(library.programmes["digital-lederskab"],
+                             library.sources["digital-lederskab"], date(2025, 4, 8),
+                             title="Reference cohort", language="en")
+    with db.transaction(engine) as session:
+        return services.create_cohort(session, new, PEOPLE, now=NOW).id
+
+
+def assert_golden(name: str, ics: bytes) -> None:
+    """Compare with tests/golden/NAME; COHORT_UPDATE_GOLDEN=1 rewrites the file instead."""
+    path = GOLDEN / name
+    if os.environ.get("COHORT_UPDATE_GOLDEN"):
+        path.write_text(normalise(ics), encoding="utf-8")
+    assert normalise(ics) == path.read_text(encoding="utf-8")
+
+
+def meeting_rows(engine, cohort_id) -> dict[str, Meeting]:
+    with db.transaction(engine) as session:
+        rows = session.scalars(select(Meeting).where(Meeting.cohort_id == cohort_id)).all()
+    return {m.key: m for m in rows}
+
+
+def test_cohort_calendar_matches_golden_file(engine, cohort_id):
+    with db.transaction(engine) as session:
+        document = services.cohort_calendar(session, cohort_id)
+    assert document.filename == "reference-cohort.ics"
+    assert document.last_modified == NOW
+    assert_golden("digital-lederskab-2025-04-08.ics", document.ics)
+
+
+def test_participant_calendar_matches_golden_file(engine, cohort_id):
+    with db.transaction(engine) as session:
+        document = services.participant_calendar(session, cohort_id, "ANNE@vejle.example")
+    assert document.filename == "reference-cohort-anne-aeroe.ics"
+    assert_golden("digital-lederskab-2025-04-08-participant.ics", document.ics)
+
+
+def test_invitation_matches_golden_file(engine, cohort_id):
+    with db.transaction(engine) as session:
+        message = services.meeting_invitation(session, cohort_id, "webinar-1",
+                                              "anne@vejle.example", FACILITATOR, now=NOW)
+    assert message.method == "REQUEST"
+    assert_golden("digital-lederskab-2025-04-08-invitation-webinar-1.ics", message.ics)
+
+
+def test_files_read_back_at_the_stored_local_times(engine, cohort_id):
+    rows = meeting_rows(engine, cohort_id)
+    with db.transaction(engine) as session:
+        documents = [services.cohort_calendar(session, cohort_id).ics,
+                     services.participant_calendar(session, cohort_id, "bo@kolding.example").ics]
+    for ics in documents:
+        events = {e.uid: e for e in parse_both(ics)}
+        for row in rows.values():
+            assert events[row.uid].start == row.starts_at
+            assert events[row.uid].local_start("Europe/Copenhagen") == (
+                row.starts_at.astimezone(ZONE).replace(tzinfo=None))
+    assert {e.local_start("Europe/Copenhagen").time() for e in parse_both(documents[0])} == {
+        time(13), time(9)}
+
+
+def test_reschedule_keeps_uid_and_raises_sequence(engine, cohort_id):
+    before = meeting_rows(engine, cohort_id)["webinar-1"]
+    moves = [datetime(2025, 5, 22, 14, 0, tzinfo=ZONE),
+             datetime(2025, 11, 6, 13, 0, tzinfo=ZONE)]  # past the October DST change
+    sequences = [before.sequence]
+    for number, new_start in enumerate(moves, start=1):
+        with db.transaction(engine) as session:
+            services.reschedule_meeting(session, cohort_id, "webinar-1", new_start,
+                                        now=LATER + timedelta(days=number))
+            document = services.participant_calendar(session, cohort_id, "anne@vejle.example")
+            message = services.meeting_invitation(session, cohort_id, "webinar-1",
+                                                  "anne@vejle.example", FACILITATOR,
+                                                  now=LATER + timedelta(days=number))
+        event = next(e for e in parse_both(document.ics) if e.uid == before.uid)
+        invited = parse_both(message.ics)[0]
+        assert invited.uid == before.uid and invited.sequence == event.sequence
+        assert event.local_start("Europe/Copenhagen") == new_start.replace(tzinfo=None)
+        assert document.last_modified == LATER + timedelta(days=number)
+        assert f"LAST-MODIFIED:{(LATER + timedelta(days=number)):%Y%m%dT%H%M%SZ}" in unfold(
+            document.ics)
+        sequences.append(event.sequence)
+    assert sequences == sorted(set(sequences)) and len(sequences) == 3
+    with db.transaction(engine) as session:
+        # Tasks due before webinar-1 moved with it; it is now the last meeting, after kick-out.
+        due = dict(session.execute(select(Task.key, Task.due_at).where(
+            Task.cohort_id == cohort_id, Task.due_meeting_key == "webinar-1")).all())
+    assert due["questions@kickout"].astimezone(ZONE) == datetime(2025, 11, 5, 12, 0,
+                                                                   tzinfo=ZONE)
+
+
+def cancel(session, cohort_id: int, key: str, now: datetime) -> None:
+    """What a cancel use case does to the row (issue 3 builds the real one)."""
+    meeting = session.scalars(select(Meeting).where(Meeting.cohort_id == cohort_id,
+                                                    Meeting.key == key)).one()
+    meeting.status = "cancelled"
+    meeting.revise(now)
+    session.flush()
+    services.replan(session, services.get_cohort(session, cohort_id), now)
+
+
+def test_cancelled_meeting_is_cancelled_in_feed_and_invitation(engine, cohort_id):
+    uid = meeting_rows(engine, cohort_id)["webinar-2"].uid
+    with db.transaction(engine) as session:
+        cancel(session, cohort_id, "webinar-2", LATER)
+    with db.transaction(engine) as session:
+        document = services.cohort_calendar(session, cohort_id)
+        message = services.meeting_invitation(session, cohort_id, "webinar-2",
+                                              "bo@kolding.example", FACILITATOR, now=LATER)
+    event = next(e for e in parse_both(document.ics) if e.uid == uid)
+    assert (event.status, event.sequence) == ("CANCELLED", 1)
+    assert message.method == "CANCEL"
+    assert (parse_both(message.ics)[0].uid, parse_both(message.ics)[0].status) == (
+        uid, "CANCELLED")
+    assert "METHOD:CANCEL\n" in unfold(message.ics)
+
+
+def test_uids_are_unique_across_cohorts(engine, library, cohort_id):
+    with db.transaction(engine) as session:
+        other = services.create_cohort(session, services.NewCohort(
+            library.programmes["digital-lederskab"], library.sources["digital-lederskab"],
+            date(2025, 4, 8)), PEOPLE, now=NOW)
+        first = services.participant_calendar(session, cohort_id, "anne@vejle.example")
+        second = services.participant_calendar(session, other.id, "anne@vejle.example")
+    uids = [e.uid for e in parse_both(first.ics) + parse_both(second.ics)]
+    assert len(uids) == len(set(uids))
+
+
+def test_unknown_cohort_meeting_or_participant(engine, cohort_id):
+    with db.transaction(engine) as session, pytest.raises(services.NotFound):
+        services.cohort_calendar(session, 999)
+    with db.transaction(engine) as session, pytest.raises(services.NotFound, match="nobody"):
+        services.participant_calendar(session, cohort_id, "nobody@x.example")
+    with db.transaction(engine) as session, pytest.raises(services.NotFound, match="no-such"):
+        services.meeting_invitation(session, cohort_id, "no-such", "anne@vejle.example",
+                                    FACILITATOR)
+
+
+def test_feed_token_is_stable_secret_and_stored_hashed(engine, cohort_id):
+    with db.transaction(engine) as session:
+        anne = services.participant_by_email(session, cohort_id, "anne@vejle.example")
+        token = services.calendar_feed_token(session, anne.id, SECRET)
+    with db.transaction(engine) as session:
+        assert services.calendar_feed_token(session, anne.id, SECRET) == token
+        stored = session.scalars(select(CalendarFeed)).one()
+        document = services.feed_calendar(session, token)
+    assert len(token) >= 43
+    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in {stored.salt, stored.token_hash}
+    assert b"BEGIN:VCALENDAR" in document.ics and b"Deadline" in document.ics
+    with db.transaction(engine) as session, pytest.raises(services.NotFound):
+        services.feed_calendar(session, token[:-1] + ("A" if token[-1] != "A" else "B"))
+    with db.transaction(engine) as session:
+        bo = services.participant_by_email(session, cohort_id, "bo@kolding.example")
+        assert services.calendar_feed_token(session, bo.id, SECRET) != token
+        assert services.calendar_feed_token(session, anne.id, "another secret") != token
+
+
+def test_renewed_or_revoked_token_stops_working(engine, cohort_id):
+    with db.transaction(engine) as session:
+        anne = services.participant_by_email(session, cohort_id, "anne@vejle.example")
+        old = services.calendar_feed_token(session, anne.id, SECRET)
+        new = services.renew_calendar_feed(session, anne.id, SECRET)
+    assert new != old
+    with db.transaction(engine) as session:
+        services.feed_calendar(session, new)
+        with pytest.raises(services.NotFound):
+            services.feed_calendar(session, old)
+        assert services.revoke_calendar_feed(session, anne.id) is True
+        assert services.revoke_calendar_feed(session, anne.id) is False
+    with db.transaction(engine) as session:
+        with pytest.raises(services.NotFound):
+            services.feed_calendar(session, new)
+        assert services.calendar_feed_token(session, anne.id, SECRET) is None
+        renewed = services.renew_calendar_feed(session, anne.id, SECRET)
+    with db.transaction(engine) as session:
+        services.feed_calendar(session, renewed)
+        with pytest.raises(services.NotFound):
+            services.renew_calendar_feed(session, 999, SECRET)
