@@ -4,9 +4,11 @@ Each public function is one use case and runs inside the caller's transaction
 (`db.transaction`), so a failure anywhere leaves nothing behind.
 """
 
+from . import accounts, activity, dashboard, meetings, participants  # noqa: F401
 from .cohorts import (  # noqa: F401
     NewCohort,
     NotFound,
+    add_participants,
     cohort_as_dict,
     cohort_programme,
     count_cohorts,
@@ -16,6 +18,7 @@ from .cohorts import (  # noqa: F401
     group_rows,
     import_participants,
     list_cohorts,
+    meeting_overrides,
     replan,
     reschedule_meeting,
 )
