@@ -9,7 +9,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from flask import Flask
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -61,9 +61,9 @@ def localtime(value: datetime | None, timezone: str, fmt: str = "medium") -> str
         return ""
     if fmt == "time":
         return format_time(value, "short", tzinfo=ZoneInfo(timezone), locale=get_locale())
-    if fmt == "day":  # "tir. 8. apr. 2025, 13:00"
+    if fmt == "day":  # "tirs. 8. apr. 2025 13.00", "Tue, Apr 8, 2025 1:00 PM"
         local = value.astimezone(ZoneInfo(timezone))
-        return (format_date(local.date(), "EEE d MMM y", locale=get_locale()) + " "
+        return (format_skeleton("yMMMEd", local.date(), locale=get_locale()) + " "
                 + format_time(local, "short", locale=get_locale()))
     return format_datetime(value, fmt, tzinfo=ZoneInfo(timezone), locale=get_locale())
 
@@ -74,8 +74,8 @@ def localdate(value: date | datetime | None, fmt: str = "long",
         return ""
     if isinstance(value, datetime) and timezone:
         value = value.astimezone(ZoneInfo(timezone)).date()
-    if fmt == "weekday":
-        return format_date(value, "EEEE d MMMM y", locale=get_locale())
+    if fmt == "weekday":  # "tirsdag den 8. april 2025"
+        return format_date(value, "full", locale=get_locale())
     return format_date(value, fmt, locale=get_locale())
 
 
