@@ -16,14 +16,14 @@ from .access import requires
 from .auth import SignedInUser
 from .common import read_session, transaction
 from .formatting import LANGUAGE_NAMES
-from .forms import CohortForm
+from .forms import CohortForm, options
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
 class LanguageSettingForm(CohortForm):
-    locale = SelectField(_l("Language"), choices=[("", _l("As my browser says"))]
-                         + list(LANGUAGE_NAMES.items()))
+    locale = SelectField(_l("Language"), choices=options(
+        [("", _l("As my browser says")), *LANGUAGE_NAMES.items()]))
     save_language = SubmitField(_l("Save the language"))
 
 

@@ -14,13 +14,13 @@ from ..services import accounts
 from .access import requires
 from .common import or_404, read_session, transaction
 from .formatting import ROLES
-from .forms import CohortForm
+from .forms import CohortForm, options
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _role_choices():
-    return [(str(role), ROLES[role]) for role in STAFF_ROLES]
+    return options((str(role), ROLES[role]) for role in STAFF_ROLES)
 
 
 class NewUserForm(CohortForm):

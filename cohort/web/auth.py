@@ -27,7 +27,7 @@ from .. import db
 from ..models import Role, User
 from ..services import accounts
 from .access import public, requires
-from .forms import CohortForm
+from .forms import CohortForm, options
 from .ratelimit import FailureLimiter
 
 bp = Blueprint("auth", __name__)
@@ -95,7 +95,7 @@ class LoginForm(CohortForm):
 
 
 class LanguageForm(CohortForm):
-    language = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
+    language = SelectField(_l("Language"), choices=options(LANGUAGE_NAMES.items()))
     next = HiddenField()
     submit = SubmitField(_l("Change language"))
 

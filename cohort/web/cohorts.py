@@ -32,7 +32,7 @@ from ..services import meetings as meeting_service
 from .access import requires
 from .common import actor, library, now, or_404, read_session, transaction
 from .formatting import LANGUAGE_NAMES, warning_text
-from .forms import CohortForm, SubForm
+from .forms import CohortForm, SubForm, options
 
 bp = Blueprint("cohorts", __name__)
 COMMON_ZONES = ("Europe/Copenhagen", "Europe/Oslo", "Europe/Stockholm", "Europe/Helsinki",
@@ -70,7 +70,7 @@ class NewCohortForm(CohortForm):
     start = DateField(_l("Start date (the first meeting's day)"), validators=[DataRequired()])
     timezone = StringField(_l("Time zone"), default="Europe/Copenhagen",
                            validators=[DataRequired(), _known_zone])
-    language = SelectField(_l("Language of the cohort"), choices=list(LANGUAGE_NAMES.items()))
+    language = SelectField(_l("Language of the cohort"), choices=options(LANGUAGE_NAMES.items()))
     planned_programme = HiddenField()
     meetings = FieldList(FormField(MeetingRowForm))
     preview = SubmitField(_l("Show the planned dates"))
@@ -79,8 +79,8 @@ class NewCohortForm(CohortForm):
 
 class StaffForm(CohortForm):
     email = EmailField(_l("Email of a staff member"), validators=[DataRequired(), Length(max=254)])
-    role = SelectField(_l("Role in this cohort"), choices=[
-        ("co_facilitator", _l("Co-facilitator")), ("evaluator", _l("Evaluator"))])
+    role = SelectField(_l("Role in this cohort"), choices=options([
+        ("co_facilitator", _l("Co-facilitator")), ("evaluator", _l("Evaluator"))]))
     submit = SubmitField(_l("Add"))
 
 
@@ -112,7 +112,7 @@ def _default_start(today: date) -> date:
 def new():
     lib = library()
     form = NewCohortForm()
-    form.programme.choices = [(p.id, p.title) for p in lib.programmes.values()]
+    form.programme.choices = options((p.id, p.title) for p in lib.programmes.values())
     if request.method == "GET":
         chosen = lib.programmes.get(request.args.get("programme", ""))
         if chosen is not None:

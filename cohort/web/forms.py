@@ -10,7 +10,7 @@ import flask_babel
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
-from wtforms import Form
+from wtforms import Form, SelectChoice
 
 
 class _CatalogTranslations:
@@ -50,3 +50,8 @@ WTFORMS_MESSAGES = (
     lazy_ngettext("Field cannot be longer than %(max)d character.",
                   "Field cannot be longer than %(max)d characters.", 1),
 )
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as SelectField choices (tuples are deprecated in WTForms 3.3)."""
+    return [SelectChoice(value, label) for value, label in pairs]

@@ -17,7 +17,7 @@ from ..services.participants import ParticipantError
 from .access import requires
 from .common import actor, now, read_session, transaction
 from .formatting import LANGUAGE_NAMES
-from .forms import CohortForm
+from .forms import CohortForm, options
 
 bp = Blueprint("participants", __name__, url_prefix="/cohorts/<int:cohort_id>/participants")
 PARTICIPANT_ERRORS = {
@@ -33,7 +33,7 @@ class ParticipantForm(CohortForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     organisation = StringField(_l("Organisation"), validators=[Length(max=200)])
     role = StringField(_l("Role"), validators=[Length(max=200)])
-    language = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
+    language = SelectField(_l("Language"), choices=options(LANGUAGE_NAMES.items()))
     submit = SubmitField(_l("Save"))
 
     def row(self) -> ParticipantRow:
