@@ -111,3 +111,9 @@ def sign_in_participant(client, participant: Participant) -> None:
     with client.session_transaction() as session:
         session[PARTICIPANT_SESSION_KEY] = {"id": participant.id,
                                             "cohort_id": participant.cohort_id}
+
+
+@pytest.fixture
+def sqlite_only_url(tmp_path) -> str:
+    """For tests about HTTP behaviour, not storage: one SQLite run is enough."""
+    return f"sqlite:///{tmp_path / 'cohort.sqlite3'}"
