@@ -20,7 +20,7 @@ from wtforms import (
     SubmitField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from .. import services
 from ..core.planning import MeetingOverride, plan_cohort
@@ -67,7 +67,7 @@ class MeetingRowForm(SubForm):
 class NewCohortForm(CohortForm):
     programme = SelectField(_l("Programme"), validators=[DataRequired()])
     title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
-    start = DateField(_l("Start date (the first meeting's day)"), validators=[DataRequired()])
+    start = DateField(_l("Start date (the first meeting's day)"), validators=[InputRequired()])
     timezone = StringField(_l("Time zone"), default="Europe/Copenhagen",
                            validators=[DataRequired(), _known_zone])
     language = SelectField(_l("Language of the cohort"), choices=options(LANGUAGE_NAMES.items()))

@@ -10,7 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, HiddenField, StringField, SubmitField, TimeField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from .. import services
 from ..models import Role
@@ -24,8 +24,8 @@ bp = Blueprint("meetings", __name__, url_prefix="/cohorts/<int:cohort_id>/meetin
 
 
 class RescheduleForm(CohortForm):
-    day = DateField(_l("New date"), validators=[DataRequired()])
-    clock = TimeField(_l("New start time"), validators=[DataRequired()])
+    day = DateField(_l("New date"), validators=[InputRequired()])
+    clock = TimeField(_l("New start time"), validators=[InputRequired()])
     location = StringField(_l("Location"), validators=[Optional(), Length(max=300)])
     online_url = StringField(_l("Online link"), validators=[Optional(), Length(max=500)])
     previewed = HiddenField()
