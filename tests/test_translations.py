@@ -45,6 +45,9 @@ def test_catalog_is_complete_and_not_fuzzy(locale):
             problems.append(f"untranslated: {message.id!r}")
         if message.fuzzy:
             problems.append(f"fuzzy: {message.id!r}")
+        if locale == "en" and message.string != message.id:
+            problems.append(f"English is the source language: {message.id!r} became "
+                            f"{message.string!r}")
     for message, errors in catalog.check():  # placeholders must match the source
         problems.extend(f"{message.id!r}: {error}" for error in errors)
     assert problems == [], f"{locale}: run `make translations` and translate"

@@ -19,14 +19,11 @@ def fill(path: Path) -> int:
     for message in catalog:
         if not message.id:
             continue
-        if isinstance(message.id, tuple):
-            if not all(message.string):
-                message.string = message.id
-                filled += 1
-        elif not message.string:
+        # The source text itself; this also replaces fuzzy guesses made by `pybabel update`.
+        if message.string != message.id or message.fuzzy:
             message.string = message.id
+            message.flags.discard("fuzzy")
             filled += 1
-        message.flags.discard("fuzzy")
     with path.open("wb") as handle:
         write_po(handle, catalog, sort_output=True, width=100)
     return filled

@@ -18,12 +18,12 @@ UPCOMING_DAYS = 14
 
 @dataclass(frozen=True)
 class UpcomingDelivery:
-    """Emails of one kind and anchor going out at one time (one row per batch, not per person)."""
+    """Emails of one kind going out at one time: one row per batch, not per person."""
 
     send_at: datetime
     kind: str
-    anchor: str
-    recipients: int
+    anchors: tuple[str, ...]
+    emails: int
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,13 @@ def upcoming_deliveries(session: Session, cohort_id: int, now: datetime,
                Delivery.send_at < now + timedelta(days=days))
         .group_by(Delivery.send_at, Delivery.kind, Delivery.anchor)
         .order_by(Delivery.send_at, Delivery.kind, Delivery.anchor))
-    return [UpcomingDelivery(*row) for row in rows]
+    batches: dict[tuple[datetime, str], tuple[list[str], int]] = {}
+    for send_at, kind, anchor, count in rows:
+        anchors, emails = batches.get((send_at, kind), ([], 0))
+        anchors.append(anchor)
+        batches[send_at, kind] = (anchors, emails + count)
+    return [UpcomingDelivery(send_at, kind, tuple(anchors), emails)
+            for (send_at, kind), (anchors, emails) in batches.items()]
 
 
 def response_rates(session: Session, cohort_id: int, now: datetime) -> list[ResponseRate]:
