@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from flask import Flask, abort, current_app, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
 from sqlmodel import Session
 
@@ -99,12 +99,29 @@ def sign_in_participant(participant: Participant) -> None:
     session[PARTICIPANT_SESSION_KEY] = {"id": participant.id, "cohort_id": participant.cohort_id}
 
 
+def sign_out_participant() -> None:
+    session.pop(PARTICIPANT_SESSION_KEY, None)
+
+
 def current_participant() -> dict | None:
-    """{'id', 'cohort_id'} of the participant this browser signed in as, if any."""
+    """{'id', 'cohort_id'} of the participant this browser signed in as, if they still exist.
+
+    Checked against the database once per request, so a removed participant's link session
+    stops working at once.
+    """
+    if "cohort_participant" in g:
+        return g.cohort_participant
     value = session.get(PARTICIPANT_SESSION_KEY)
+    found = None
     if isinstance(value, dict) and isinstance(value.get("id"), int):
-        return value
-    return None
+        with Session(_engine()) as db_session:
+            row = db_session.get(Participant, value["id"])
+        if row is not None and row.cohort_id == value.get("cohort_id"):
+            found = {"id": row.id, "cohort_id": row.cohort_id}
+        else:
+            sign_out_participant()
+    g.cohort_participant = found
+    return found
 
 
 def current_role() -> Role | None:

@@ -121,6 +121,8 @@ def landing():
 def login():
     form = LoginForm()
     if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(safe_next(request.args.get("next"), url_for("cohorts.dashboard")))
         form.next.data = request.args.get("next", "")
         return render_template("auth/login.html", form=form)
     limiter: FailureLimiter = current_app.extensions["cohort.login_limiter"]

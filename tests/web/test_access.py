@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-import pytest
 from flask import Flask
 
-from cohort.web.access import rule_for
-from tests.web_fixtures import sign_in, sign_in_participant
+from cohort import db, services
+from cohort.core.participants import ParticipantRow
+from cohort.models import Role
+from cohort.web.access import requires, rule_for
+from tests.web_fixtures import COHORT_START, WEB_NOW, sign_in, sign_in_participant
 
 IDENTITIES = ("anonymous", "participant", "evaluator", "facilitator_other", "facilitator_owner",
               "admin")
@@ -136,25 +138,17 @@ def test_route_without_a_rule_is_refused_and_reported(app):
     assert "forgotten" not in EXPECTED
 
 
-@pytest.mark.parametrize("identity", ["participant_of_other_cohort"])
-def test_participant_identity_is_limited_to_its_cohort(app, identity):
+def test_participant_identity_is_limited_to_its_cohort(app, programme_library):
     """Rules other blueprints (participant pages) will use: a participant sees only its cohort."""
-    from cohort.models import Role
-    from cohort.web.access import requires
 
     @requires(Role.PARTICIPANT, cohort_access=True)
     def own_page(cohort_id):
         return f"cohort {cohort_id}"
 
     app.add_url_rule("/c/<int:cohort_id>/me", "own_page", own_page)
-    from cohort import db, services
-    from cohort.core.participants import ParticipantRow
-    from tests.web_fixtures import COHORT_START, WEB_NOW
-
-    with db.transaction(app.extensions["cohort.engine"]) as session:
-        from cohort.core.programme import load_library
-
-        lib = load_library(app.config["PROGRAMMES_DIR"])
+    lib = programme_library
+    engine = app.extensions["cohort.engine"]
+    with db.transaction(engine) as session:
         ids = []
         for title in ("A", "B"):
             new = services.NewCohort(lib.programmes["digital-lederskab"],
@@ -168,3 +162,7 @@ def test_participant_identity_is_limited_to_its_cohort(app, identity):
     sign_in_participant(client, person)
     assert client.get(f"/c/{ids[0]}/me").status_code == 200
     assert client.get(f"/c/{ids[1]}/me").status_code == 403
+    # A removed participant's personal-link session ends at once.
+    with db.transaction(engine) as session:
+        services.participants.remove_participant(session, ids[0], person.id, None, WEB_NOW)
+    assert client.get(f"/c/{ids[0]}/me").status_code == 403
