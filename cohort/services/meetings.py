@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -18,7 +17,6 @@ from ..core.planning import (
     Plan,
     PlannedMeeting,
     PlanWarning,
-    local_datetime,
     plan_cohort,
 )
 from ..core.replanning import Change, DeliveryMove, delivery_moves, plan_changes
@@ -67,11 +65,6 @@ def find_meeting(session: Session, cohort_id: int, meeting_key: str) -> Meeting:
     if meeting is None:
         raise NotFound(f"cohort {cohort_id} has no meeting '{meeting_key}'")
     return meeting
-
-
-def local_start(cohort: Cohort, day, clock) -> datetime:
-    """A date and wall-clock time in the cohort's zone, as an aware UTC datetime."""
-    return local_datetime(day, clock, ZoneInfo(cohort.timezone))
 
 
 def preview_reschedule(
