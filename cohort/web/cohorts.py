@@ -211,9 +211,7 @@ def show(cohort_id: int):
     with read_session() as session:
         cohort = services.get_cohort(session, cohort_id)
         board = dashboard_service.cohort_dashboard(session, cohort, now())
-        role = accounts.cohort_role(session, current_user.id, cohort_id)
-    return render_template("cohorts/show.html", cohort=cohort, board=board, now=now(),
-                           my_role=role)
+    return render_template("cohorts/show.html", cohort=cohort, board=board, now=now())
 
 
 @bp.get("/cohorts/<int:cohort_id>/plan")
