@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test system-test-deps lint bench clean
+.PHONY: run test install install-test system-test-deps lint bench clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ test: install-test system-test-deps lint
 	$(BIN)/python -m pytest
 
 lint: install-test
-	$(BIN)/ruff check cohort tests benchmarks wsgi.py
+	$(BIN)/ruff check cohort tests benchmarks tools wsgi.py
 
 # Browser tests need chromium; PDF tests need poppler-utils; WeasyPrint wants libharfbuzz-subset0;
 # calendar tests import our .ics files into khal and calcurse.
@@ -53,6 +53,17 @@ system-test-deps:
 	    echo "Missing Debian packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; \
 	  fi; \
 	fi
+
+## make translations: extract UI strings, update the da/nb/en catalogs, compile them (.mo files
+## are committed so a fresh clone shows Danish). Translate new da/nb entries, then run it again.
+BABEL_KEYWORDS := -k _l -k lazy_ngettext:1,2
+translations: install-test
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+	  --project Cohort --copyright-holder "Cohort contributors" -o cohort/translations/messages.pot .
+	$(BIN)/pybabel update -i cohort/translations/messages.pot -d cohort/translations \
+	  --ignore-obsolete --width 100
+	$(BIN)/python tools/fill_english_catalog.py cohort/translations/en/LC_MESSAGES/messages.po
+	$(BIN)/pybabel compile -d cohort/translations --statistics
 
 clean:
 	rm -rf $(VENV) instance/cohort.sqlite3* .pytest_cache

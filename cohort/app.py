@@ -8,10 +8,14 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask_babel import Babel
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("da", "nb", "en")
+# Browsers say "no" or "nn" for Norwegian; the catalogs are Bokmål.
+_LANGUAGE_ALIASES = {"no": "nb", "nn": "nb", "nb": "nb"}
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -28,30 +32,42 @@ def create_app(test_config: dict | None = None) -> Flask:
         PROGRAMMES_DIR=os.environ.get("COHORT_PROGRAMMES_DIR", str(PROJECT_ROOT / "programmes")),
         BABEL_DEFAULT_LOCALE="da",
         BABEL_DEFAULT_TIMEZONE="Europe/Copenhagen",
-        LANGUAGES=("da", "nb", "en"),
+        LANGUAGES=LANGUAGES,
+        SESSION_COOKIE_SECURE=os.environ.get("COHORT_HTTPS_ONLY") == "1",
+        TRUST_PROXY=os.environ.get("COHORT_TRUST_PROXY") == "1",
+        MAX_CONTENT_LENGTH=5 * 1024 * 1024,  # participant CSV uploads
     )
     if test_config:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("COHORT_SECRET_KEY") or _instance_secret(app)
+    if app.config["TRUST_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     app.extensions["cohort.engine"] = db.make_engine(app.config["DATABASE_URL"])
     Babel(app, locale_selector=_select_locale)
 
     from . import cli
-    from .web import calendars, overview
+    from .web import register_web
 
-    app.register_blueprint(overview.bp)
-    app.register_blueprint(calendars.bp)
-    _register_filters(app)
+    register_web(app)
     app.cli.add_command(cli.cohort)
     return app
 
 
-def _select_locale() -> str | None:
-    from flask import current_app
+def _select_locale() -> str:
+    """The user's own setting, else the browser's Accept-Language, else Danish."""
+    from .web.auth import locale_preference
 
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
+    preferred = locale_preference()
+    if preferred:
+        return preferred
+    for language, _quality in request.accept_languages:
+        primary = language.lower().replace("_", "-").split("-")[0]
+        primary = _LANGUAGE_ALIASES.get(primary, primary)
+        if primary in LANGUAGES:
+            return primary
+    return "da"
 
 
 def _instance_secret(app: Flask) -> str:
@@ -65,27 +81,3 @@ def _instance_secret(app: Flask) -> str:
 
 def engine_of(app: Flask):
     return app.extensions["cohort.engine"]
-
-
-def _register_filters(app: Flask) -> None:
-    """Dates in the viewer's language, times in the cohort's own time zone."""
-    from zoneinfo import ZoneInfo
-
-    from babel.dates import format_date, format_datetime
-    from flask_babel import get_locale
-
-    @app.template_filter("localtime")
-    def localtime(value, timezone: str, fmt: str = "medium") -> str:
-        return format_datetime(value, fmt, tzinfo=ZoneInfo(timezone), locale=get_locale())
-
-    @app.template_filter("isolocal")
-    def isolocal(value: str, timezone: str, fmt: str = "medium") -> str:
-        from datetime import datetime
-
-        return localtime(datetime.fromisoformat(value), timezone, fmt)
-
-    @app.template_filter("localdate")
-    def localdate(value, fmt: str = "long") -> str:
-        return format_date(value, fmt, locale=get_locale())
-
-    app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "da")

@@ -21,6 +21,8 @@ REPO = Path(__file__).resolve().parent.parent
 PROGRAMMES = REPO / "programmes"
 PG_BIN = Path(os.environ.get("COHORT_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
+pytest_plugins = ["tests.web_fixtures", "tests.browser_fixtures"]
+
 
 def _free_port() -> int:
     with socket.socket() as sock:

@@ -193,3 +193,11 @@ def demo() -> None:
         click.echo("The database already has cohorts; demo not loaded again.")
     else:
         click.echo(f"Demo cohort {cohort_id} created.")
+    with db.transaction(_engine()) as session:
+        user, password = services.accounts.ensure_demo_facilitator(session)
+        email = user.email
+    if password:
+        click.echo(f"Facilitator login: {email}  password: {password}")
+    else:
+        click.echo(f"Facilitator login: {email} (password as printed when it was created; "
+                   f"new one: cohort set-password {email})")

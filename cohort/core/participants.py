@@ -45,6 +45,9 @@ class RowError:
     row: int  # the line in the file, the header being row 1
     column: str
     message: str
+    # A stable code and its values, so other languages can word the message themselves.
+    code: str = ""
+    params: tuple[tuple[str, str | int], ...] = ()
 
     def __str__(self) -> str:
         return f"row {self.row}, column {self.column}: {self.message}"
@@ -73,7 +76,7 @@ def parse_participants_csv(
     text = _decode(data)
     lines = text.splitlines()
     if not lines or not lines[0].strip():
-        raise ParticipantImportError([RowError(1, "name", "the file is empty")])
+        raise ParticipantImportError([RowError(1, "name", "the file is empty", "empty_file")])
     delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = [cell.strip().lower() for cell in next(reader)]
@@ -110,7 +113,7 @@ def _decode(data: bytes | str) -> str:
     except UnicodeDecodeError as exc:
         raise ParticipantImportError([RowError(
             data[: exc.start].count(b"\n") + 1, "-",
-            "the file is not UTF-8 text; in Excel choose 'CSV UTF-8' when saving",
+            "the file is not UTF-8 text; in Excel choose 'CSV UTF-8' when saving", "not_utf8",
         )]) from None
 
 
@@ -123,7 +126,8 @@ def _map_header(header: list[str]) -> dict[str, int]:
     missing = [c for c in ("name", "email") if c not in columns]
     if missing:
         raise ParticipantImportError([
-            RowError(1, c, f"no '{c}' column; the header needs: {', '.join(COLUMNS)}")
+            RowError(1, c, f"no '{c}' column; the header needs: {', '.join(COLUMNS)}",
+                     "missing_column", (("column", c),))
             for c in missing
         ])
     return columns
@@ -139,18 +143,22 @@ def _check_row(
 ) -> list[RowError]:
     errors = []
     if not values["name"]:
-        errors.append(RowError(row, "name", "name is missing"))
+        errors.append(RowError(row, "name", "name is missing", "name_missing"))
     email = normalise_email(values["email"])
     if not email:
-        errors.append(RowError(row, "email", "email is missing"))
+        errors.append(RowError(row, "email", "email is missing", "email_missing"))
     elif not is_valid_email(email):
-        errors.append(RowError(row, "email", f"'{values['email']}' is not a valid email address"))
+        errors.append(RowError(row, "email", f"'{values['email']}' is not a valid email address",
+                               "email_invalid", (("value", values["email"]),)))
     elif email in seen:
         where = f"row {seen[email]}" if seen[email] else "this cohort already"
-        errors.append(RowError(row, "email", f"'{email}' is a duplicate (also in {where})"))
+        errors.append(RowError(row, "email", f"'{email}' is a duplicate (also in {where})",
+                               "email_duplicate",
+                               (("value", email), ("first_row", seen[email] or 0))))
     language = _language(values.get("language", ""))
     if language and language not in LANGUAGES:
         errors.append(RowError(
-            row, "language", f"'{values['language']}' is not one of {', '.join(LANGUAGES)}"
+            row, "language", f"'{values['language']}' is not one of {', '.join(LANGUAGES)}",
+            "language_invalid", (("value", values["language"]),),
         ))
     return errors

@@ -1,5 +1,7 @@
 """SQLModel tables, one module per domain; importing this package registers them all."""
 
+from .accounts import STAFF_ROLES, CohortRole, CohortStaff, Role, User  # noqa: F401
+from .activity import ActivityEntry  # noqa: F401
 from .attendance import Attendance, AttendanceImport, CheckInCode  # noqa: F401
 from .calendars import CalendarFeed  # noqa: F401
 from .cohorts import (  # noqa: F401

@@ -4,6 +4,7 @@ Each public function is one use case and runs inside the caller's transaction
 (`db.transaction`), so a failure anywhere leaves nothing behind.
 """
 
+from . import accounts, activity, dashboard, meetings, participants  # noqa: F401
 from .attendance import (  # noqa: F401
     CheckInRefused,
     ImportOutcome,
@@ -40,6 +41,7 @@ from .calendars import (  # noqa: F401
 from .cohorts import (  # noqa: F401
     NewCohort,
     NotFound,
+    add_participants,
     cohort_as_dict,
     cohort_programme,
     count_cohorts,
@@ -49,6 +51,7 @@ from .cohorts import (  # noqa: F401
     group_rows,
     import_participants,
     list_cohorts,
+    meeting_overrides,
     replan,
     reschedule_meeting,
 )

@@ -93,8 +93,14 @@ def import_participants(
 
 def current_plan(session: Session, cohort: Cohort) -> Plan:
     """The cohort's plan with the facilitator's overrides applied."""
+    return plan_cohort(cohort_programme(cohort), cohort.start_date, cohort.timezone,
+                       meeting_overrides(session, cohort))
+
+
+def meeting_overrides(session: Session, cohort: Cohort) -> dict[str, MeetingOverride]:
+    """The facilitator's stored changes per meeting key (what-if previews start from these)."""
     meetings = session.scalars(select(Meeting).where(Meeting.cohort_id == cohort.id)).all()
-    overrides = {
+    return {
         m.key: MeetingOverride(
             starts_at=m.override_starts_at,
             location=m.override_location,
@@ -103,7 +109,14 @@ def current_plan(session: Session, cohort: Cohort) -> Plan:
         )
         for m in meetings
     }
-    return plan_cohort(cohort_programme(cohort), cohort.start_date, cohort.timezone, overrides)
+
+
+def add_participants(
+    session: Session, cohort: Cohort, rows: Sequence[ParticipantRow], now: datetime | None = None
+) -> dict[str, int]:
+    """Add already-validated participants with their invitations and deliveries; email -> id."""
+    return _add_participants(session, cohort, current_plan(session, cohort), rows,
+                             now or utcnow())
 
 
 def reschedule_meeting(
@@ -217,9 +230,9 @@ def _sync_plan(session: Session, cohort_id: int, plan: Plan) -> None:
 
 def _add_participants(
     session: Session, cohort: Cohort, plan: Plan, rows: Sequence[ParticipantRow], now: datetime
-) -> None:
+) -> dict[str, int]:
     if not rows:
-        return
+        return {}
     values = [dict(cohort_id=cohort.id, name=r.name, email=normalise_email(r.email),
                      organisation=r.organisation, role=r.role, language=r.language,
                      created_at=now) for r in rows]
@@ -232,7 +245,36 @@ def _add_participants(
     surveys = session.scalars(select(Survey.id).where(Survey.cohort_id == cohort.id)).all()
     _bulk(session, Invitation, [dict(survey_id=s, participant_id=p) for s in surveys
                                 for p in ids.values()])
-    _insert_deliveries(session, cohort.id, plan_deliveries(plan, ids.keys(), now), ids)
+    planned = plan_deliveries(plan, ids.keys(), now)
+    _insert_deliveries(session, cohort.id, _revive_earlier_deliveries(session, cohort.id, planned,
+                                                                      ids), ids)
+    return ids
+
+
+def _revive_earlier_deliveries(
+    session: Session, cohort_id: int, planned: list[PlannedDelivery], ids: dict[str, int]
+) -> list[PlannedDelivery]:
+    """Someone removed and added again: reuse their cancelled rows, never resend sent ones.
+
+    Returns the planned deliveries that still need a new row.
+    """
+    earlier = {(row.kind, row.anchor, row.recipient): row for row in session.scalars(
+        select(Delivery).where(Delivery.cohort_id == cohort_id,
+                               Delivery.recipient.in_(list(ids))))}
+    if not earlier:
+        return planned
+    fresh = []
+    for delivery in planned:
+        row = earlier.get(delivery.natural_key)
+        if row is None:
+            fresh.append(delivery)
+        elif row.state == "cancelled":
+            row.state, row.send_at = "pending", delivery.send_at
+            row.participant_id, row.attempts = ids[delivery.recipient], 0
+        else:
+            row.participant_id = ids[delivery.recipient]
+    session.flush()
+    return fresh
 
 
 def _insert_deliveries(

@@ -1,1 +1,29 @@
-"""Blueprints: parse input, call services, render."""
+"""Blueprints: parse input, call services, render. `register_web` wires them into the app."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_web(app: Flask) -> None:
+    from . import (
+        account,
+        admin,
+        auth,
+        calendars,
+        cohorts,
+        formatting,
+        meetings,
+        participants,
+        programmes,
+    )
+    from .access import init_access
+    from .security import init_security
+
+    init_security(app)
+    auth.init_auth(app)
+    init_access(app)
+    for blueprint in (auth.bp, account.bp, admin.bp, programmes.bp, cohorts.bp,
+                      participants.bp, meetings.bp, calendars.bp):
+        app.register_blueprint(blueprint)
+    formatting.init_formatting(app)

@@ -4,8 +4,7 @@ No login: the secret token in the URL is the credential (calendar apps cannot lo
 wrong or revoked token is a plain 404. Responses carry ETag and Last-Modified and answer
 conditional requests with 304, so calendar apps polling every hour cost almost nothing.
 
-`ics_response` is also what the facilitator's and participant's .ics downloads should return
-once they are wired behind the staff/participant login.
+Facilitators download the whole cohort's calendar from the cohort pages.
 """
 
 from __future__ import annotations
@@ -14,6 +13,8 @@ from flask import Blueprint, Response, abort, current_app, request, url_for
 from sqlmodel import Session
 
 from .. import services
+from ..models import Role
+from .access import public, requires
 
 bp = Blueprint("calendars", __name__)
 
@@ -21,6 +22,7 @@ CONTENT_TYPE = "text/calendar; charset=utf-8"
 
 
 @bp.get("/calendar/<token>.ics")
+@public  # the token is the credential
 def feed(token: str):
     with Session(current_app.extensions["cohort.engine"]) as session:
         try:
@@ -31,6 +33,17 @@ def feed(token: str):
     response.headers["X-Robots-Tag"] = "noindex"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@bp.get("/cohorts/<int:cohort_id>/calendar.ics")
+@requires(Role.FACILITATOR, cohort_access=True)
+def cohort_download(cohort_id: int):
+    with Session(current_app.extensions["cohort.engine"]) as session:
+        try:
+            document = services.cohort_calendar(session, cohort_id)
+        except services.NotFound:
+            abort(404)
+    return ics_response(document, download=True)
 
 
 def ics_response(document: services.CalendarDocument, download: bool = False) -> Response:

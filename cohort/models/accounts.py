@@ -1,0 +1,59 @@
+"""Staff accounts (admins, facilitators, evaluators) and who works on which cohort.
+
+Participants are not accounts: they reach their page through a personal link (see
+`cohort.web.auth` for the participant identity a personal-link session carries).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from .cohorts import _utc, utcnow
+
+
+class Role(StrEnum):
+    """Who someone is to the application; the first three are staff roles stored on accounts."""
+
+    ADMIN = "admin"
+    FACILITATOR = "facilitator"
+    EVALUATOR = "evaluator"
+    PARTICIPANT = "participant"  # never stored on a User: a personal-link session
+
+
+STAFF_ROLES: tuple[Role, ...] = (Role.ADMIN, Role.FACILITATOR, Role.EVALUATOR)
+
+
+class CohortRole(StrEnum):
+    """How a staff member is attached to one cohort."""
+
+    OWNER = "owner"
+    CO_FACILITATOR = "co_facilitator"
+    EVALUATOR = "evaluator"
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "staff_user"  # "user" is reserved in PostgreSQL
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True)
+    name: str = ""
+    role: str
+    password_hash: str
+    locale: str | None = None  # the user's language setting; None: follow the browser
+    active: bool = True
+    # Part of the login session id: bumping it (new password, deactivation) ends all sessions.
+    session_version: int = 1
+    created_at: datetime = _utc(default_factory=utcnow)
+    last_login_at: datetime | None = _utc(nullable=True)
+
+
+class CohortStaff(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("cohort_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cohort_id: int = Field(foreign_key="cohort.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="staff_user.id", index=True, ondelete="CASCADE")
+    role: str = CohortRole.OWNER
+    added_at: datetime = _utc(default_factory=utcnow)

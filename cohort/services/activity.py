@@ -1,0 +1,50 @@
+"""The cohort activity log: every change a facilitator makes is recorded with who and when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from ..models import ActivityEntry, User, utcnow
+
+# The actions written to the log; the web shows each in the reader's language.
+MEETING_RESCHEDULED = "meeting_rescheduled"
+MEETING_CANCELLED = "meeting_cancelled"
+COHORT_CREATED = "cohort_created"
+PARTICIPANTS_IMPORTED = "participants_imported"
+PARTICIPANT_ADDED = "participant_added"
+PARTICIPANT_UPDATED = "participant_updated"
+PARTICIPANT_REMOVED = "participant_removed"
+STAFF_ADDED = "staff_added"
+STAFF_REMOVED = "staff_removed"
+ACTIONS = (MEETING_RESCHEDULED, MEETING_CANCELLED, COHORT_CREATED, PARTICIPANTS_IMPORTED,
+           PARTICIPANT_ADDED, PARTICIPANT_UPDATED, PARTICIPANT_REMOVED, STAFF_ADDED,
+           STAFF_REMOVED)
+
+
+def log_activity(
+    session: Session, cohort_id: int, actor: User | None, action: str, details: dict,
+    now: datetime | None = None,
+) -> ActivityEntry:
+    """Add one entry; `details` is plain JSON (ISO dates, keys, names)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown activity '{action}'")
+    entry = ActivityEntry(
+        cohort_id=cohort_id, actor_id=actor.id if actor else None,
+        actor=(actor.email if actor else "system"), action=action, details=details,
+        created_at=now or utcnow(),
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def cohort_activity(session: Session, cohort_id: int, limit: int | None = None
+                    ) -> list[ActivityEntry]:
+    query = (select(ActivityEntry).where(ActivityEntry.cohort_id == cohort_id)
+             .order_by(ActivityEntry.created_at.desc(), ActivityEntry.id.desc()))
+    if limit:
+        query = query.limit(limit)
+    return list(session.scalars(query))

@@ -1,0 +1,107 @@
+"""The facilitator's view of one cohort: where it stands now and what happens next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from ..models import ActivityEntry, Cohort, Delivery, Invitation, Meeting, Survey
+from .activity import cohort_activity
+from .cohorts import group_rows
+from .participants import RepairFlag, groups_needing_repair, list_participants
+
+UPCOMING_DAYS = 14
+
+
+@dataclass(frozen=True)
+class UpcomingDelivery:
+    """Emails of one kind going out at one time: one row per batch, not per person."""
+
+    send_at: datetime
+    kind: str
+    anchors: tuple[str, ...]
+    emails: int
+
+
+@dataclass(frozen=True)
+class ResponseRate:
+    survey: Survey
+    invited: int
+    completed: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.completed / self.invited) if self.invited else 0
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    cohort: Cohort
+    past: list[Meeting]
+    next: Meeting | None
+    upcoming: list[Meeting]
+    cancelled: list[Meeting]
+    deliveries: list[UpcomingDelivery]
+    participants: list
+    groups: list
+    repair: list[RepairFlag]
+    response_rates: list[ResponseRate]
+    activity: list[ActivityEntry]
+    failed_deliveries: int
+
+
+def cohort_dashboard(session: Session, cohort: Cohort, now: datetime) -> Dashboard:
+    meetings = session.scalars(select(Meeting).where(Meeting.cohort_id == cohort.id)
+                               .order_by(Meeting.starts_at, Meeting.position)).all()
+    scheduled = [m for m in meetings if m.status != "cancelled"]
+    past = [m for m in scheduled if m.ends_at <= now]
+    coming = [m for m in scheduled if m.ends_at > now]
+    return Dashboard(
+        cohort=cohort, past=past, next=coming[0] if coming else None, upcoming=coming[1:],
+        cancelled=[m for m in meetings if m.status == "cancelled"],
+        deliveries=upcoming_deliveries(session, cohort.id, now),
+        participants=list_participants(session, cohort.id),
+        groups=group_rows(session, cohort.id),
+        repair=groups_needing_repair(session, cohort),
+        response_rates=response_rates(session, cohort.id, now),
+        activity=cohort_activity(session, cohort.id, limit=10),
+        failed_deliveries=session.scalar(select(func.count()).select_from(Delivery).where(
+            Delivery.cohort_id == cohort.id, Delivery.state.in_(("failed", "needs_review")))) or 0,
+    )
+
+
+def upcoming_deliveries(session: Session, cohort_id: int, now: datetime,
+                        days: int = UPCOMING_DAYS) -> list[UpcomingDelivery]:
+    rows = session.execute(
+        select(Delivery.send_at, Delivery.kind, Delivery.anchor, func.count())
+        .where(Delivery.cohort_id == cohort_id, Delivery.state == "pending",
+               Delivery.send_at < now + timedelta(days=days))
+        .group_by(Delivery.send_at, Delivery.kind, Delivery.anchor)
+        .order_by(Delivery.send_at, Delivery.kind, Delivery.anchor))
+    batches: dict[tuple[datetime, str], tuple[list[str], int]] = {}
+    for send_at, kind, anchor, count in rows:
+        anchors, emails = batches.get((send_at, kind), ([], 0))
+        anchors.append(anchor)
+        batches[send_at, kind] = (anchors, emails + count)
+    return [UpcomingDelivery(send_at, kind, tuple(anchors), emails)
+            for (send_at, kind), (anchors, emails) in batches.items()]
+
+
+def response_rates(session: Session, cohort_id: int, now: datetime) -> list[ResponseRate]:
+    """Completion per survey that has opened (only invitations exist before the survey issue)."""
+    rows = session.execute(
+        select(Survey, func.count(Invitation.id),
+               func.count(Invitation.id).filter(Invitation.completed.is_(True)))
+        .outerjoin(Invitation, Invitation.survey_id == Survey.id)
+        .where(Survey.cohort_id == cohort_id, Survey.opens_at <= now)
+        .group_by(Survey.id).order_by(Survey.opens_at, Survey.key))
+    return [ResponseRate(survey, invited, completed) for survey, invited, completed in rows]
+
+
+def next_meeting(session: Session, cohort_id: int, now: datetime) -> Meeting | None:
+    return session.scalars(select(Meeting).where(
+        Meeting.cohort_id == cohort_id, Meeting.status != "cancelled", Meeting.ends_at > now)
+        .order_by(Meeting.starts_at)).first()

@@ -1,0 +1,199 @@
+"""Changing one meeting of a running cohort: preview, reschedule, cancel, with an activity log.
+
+The preview plans the cohort twice with the pure planning core (as it is, and with the change)
+and diffs the plans, so what the facilitator sees is exactly what confirming will do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from ..core.planning import (
+    MeetingOverride,
+    Plan,
+    PlannedMeeting,
+    PlanWarning,
+    plan_cohort,
+)
+from ..core.replanning import Change, DeliveryMove, delivery_moves, plan_changes
+from ..models import Cohort, Delivery, Meeting, User, utcnow
+from . import activity
+from .cohorts import NotFound, cohort_programme, get_cohort, meeting_overrides, replan
+
+
+@dataclass(frozen=True)
+class DeliveryImpact:
+    """A delivery move with how many rows it touches, by state."""
+
+    move: DeliveryMove
+    pending: int = 0
+    sent: int = 0
+    goes_out_at_once: bool = False  # moved into the past: the next outbox run sends it
+
+
+@dataclass(frozen=True)
+class SentItem:
+    """Already-sent emails tied to the changed meeting (their recipients saw the old plan)."""
+
+    kind: str
+    anchor: str
+    count: int
+
+
+@dataclass(frozen=True)
+class MeetingChangePreview:
+    before: PlannedMeeting
+    after: PlannedMeeting
+    changes: list[Change]
+    deliveries: list[DeliveryImpact]
+    sent: list[SentItem]
+    warnings: list[PlanWarning]
+    plan_after: Plan
+
+    @property
+    def sent_total(self) -> int:
+        return sum(s.count for s in self.sent)
+
+
+def find_meeting(session: Session, cohort_id: int, meeting_key: str) -> Meeting:
+    meeting = session.scalars(select(Meeting).where(
+        Meeting.cohort_id == cohort_id, Meeting.key == meeting_key)).first()
+    if meeting is None:
+        raise NotFound(f"cohort {cohort_id} has no meeting '{meeting_key}'")
+    return meeting
+
+
+def preview_reschedule(
+    session: Session, cohort: Cohort, meeting_key: str, starts_at: datetime,
+    now: datetime | None = None, location: str | None = None, online_url: str | None = None,
+) -> MeetingChangePreview:
+    """What moving one meeting to `starts_at` (aware) would change."""
+    def change(override: MeetingOverride) -> MeetingOverride:
+        return replace(override, starts_at=starts_at,
+                       location=location if location is not None else override.location,
+                       online_url=online_url if online_url is not None else override.online_url)
+    return _preview(session, cohort, meeting_key, change, now or utcnow())
+
+
+def preview_cancel(session: Session, cohort: Cohort, meeting_key: str,
+                   now: datetime | None = None) -> MeetingChangePreview:
+    return _preview(session, cohort, meeting_key, lambda o: replace(o, cancelled=True),
+                    now or utcnow())
+
+
+def _preview(session, cohort, meeting_key, change, now) -> MeetingChangePreview:
+    find_meeting(session, cohort.id, meeting_key)
+    overrides = meeting_overrides(session, cohort)
+    programme = cohort_programme(cohort)
+    before = plan_cohort(programme, cohort.start_date, cohort.timezone, overrides)
+    overrides[meeting_key] = change(overrides.get(meeting_key, MeetingOverride()))
+    after = plan_cohort(programme, cohort.start_date, cohort.timezone, overrides)
+    moves = delivery_moves(before, after, now)
+    counts = _delivery_counts(session, cohort.id, [(m.kind, m.anchor) for m in moves])
+    impacts = [DeliveryImpact(m, counts.get((m.kind, m.anchor, "pending"), 0),
+                              counts.get((m.kind, m.anchor, "sent"), 0),
+                              m.after is not None and m.after <= now) for m in moves]
+    return MeetingChangePreview(
+        before=before.meeting(meeting_key),
+        after=after.meeting(meeting_key),
+        changes=plan_changes(before, after),
+        deliveries=impacts,
+        sent=_sent_items(session, cohort.id, meeting_key, moves),
+        warnings=[w for w in after.warnings if w.meeting_key == meeting_key],
+        plan_after=after,
+    )
+
+
+def _delivery_counts(session, cohort_id, keys) -> dict[tuple[str, str, str], int]:
+    if not keys:
+        return {}
+    anchors = {anchor for _, anchor in keys}
+    rows = session.execute(
+        select(Delivery.kind, Delivery.anchor, Delivery.state, func.count())
+        .where(Delivery.cohort_id == cohort_id, Delivery.anchor.in_(anchors))
+        .group_by(Delivery.kind, Delivery.anchor, Delivery.state))
+    wanted = set(keys)
+    return {(k, a, s): n for k, a, s, n in rows if (k, a) in wanted}
+
+
+def _sent_items(session, cohort_id, meeting_key, moves: list[DeliveryMove]) -> list[SentItem]:
+    """Sent emails whose content is now out of date: the meeting's own, and every moved one."""
+    anchors = {m.anchor for m in moves} | {f"meeting:{meeting_key}"}
+    rows = session.execute(
+        select(Delivery.kind, Delivery.anchor, func.count())
+        .where(Delivery.cohort_id == cohort_id, Delivery.state == "sent",
+               Delivery.anchor.in_(anchors))
+        .group_by(Delivery.kind, Delivery.anchor).order_by(Delivery.anchor, Delivery.kind))
+    return [SentItem(kind, anchor, count) for kind, anchor, count in rows]
+
+
+def reschedule(
+    session: Session, cohort_id: int, meeting_key: str, starts_at: datetime,
+    actor: User | None, now: datetime | None = None, location: str | None = None,
+    online_url: str | None = None,
+) -> Plan:
+    """Move a meeting (and optionally its place), re-plan, and log who did it."""
+    now = now or utcnow()
+    cohort = get_cohort(session, cohort_id)
+    meeting = find_meeting(session, cohort_id, meeting_key)
+    old_start = meeting.starts_at
+    if location is not None:
+        meeting.override_location = location
+    if online_url is not None:
+        meeting.override_online_url = online_url
+    meeting.override_starts_at = starts_at
+    meeting.sequence += 1
+    session.flush()
+    plan = replan(session, cohort, now)
+    activity.log_activity(session, cohort_id, actor, activity.MEETING_RESCHEDULED, {
+        "meeting": meeting_key, "title": meeting.title, "from": old_start.isoformat(),
+        "to": plan.meeting(meeting_key).starts_at.isoformat(),
+    }, now)
+    return plan
+
+
+def cancel_meeting(session: Session, cohort_id: int, meeting_key: str, actor: User | None,
+                   now: datetime | None = None) -> Plan:
+    """Cancel a meeting: what hung on it is re-planned or cancelled; SEQUENCE goes up."""
+    now = now or utcnow()
+    cohort = get_cohort(session, cohort_id)
+    meeting = find_meeting(session, cohort_id, meeting_key)
+    if meeting.status == "cancelled":
+        raise ValueError(f"meeting '{meeting_key}' is already cancelled")
+    meeting.status = "cancelled"
+    meeting.sequence += 1
+    session.flush()
+    plan = replan(session, cohort, now)
+    activity.log_activity(session, cohort_id, actor, activity.MEETING_CANCELLED, {
+        "meeting": meeting_key, "title": meeting.title, "was": meeting.starts_at.isoformat(),
+    }, now)
+    return plan
+
+
+def set_initial_overrides(session: Session, cohort: Cohort,
+                          overrides: dict[str, MeetingOverride], now: datetime) -> Plan | None:
+    """Overrides chosen while creating a cohort: stored like later ones, SEQUENCE stays 0."""
+    meetings = {m.key: m for m in session.scalars(
+        select(Meeting).where(Meeting.cohort_id == cohort.id))}
+    changed = False
+    for key, override in overrides.items():
+        meeting = meetings.get(key)
+        if meeting is None:
+            continue
+        if override.starts_at is not None and override.starts_at != meeting.starts_at:
+            meeting.override_starts_at = override.starts_at
+            changed = True
+        if override.location is not None and override.location != (meeting.location or ""):
+            meeting.override_location = override.location
+            changed = True
+        if override.online_url is not None and override.online_url != (meeting.online_url or ""):
+            meeting.override_online_url = override.online_url
+            changed = True
+    if not changed:
+        return None
+    session.flush()
+    return replan(session, cohort, now)

@@ -1,0 +1,177 @@
+"""One participant at a time: add, edit, remove, and which groups need repair afterwards.
+
+(CSV import of many at once is `cohorts.import_participants`.) Removing someone cancels their
+pending deliveries but keeps the sent ones as history; the groups they were in are not
+re-formed here (that is the grouping feature's job) but flagged for the facilitator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlmodel import Session
+
+from ..core.participants import ParticipantRow, is_valid_email, normalise_email
+from ..core.programme import LANGUAGES
+from ..models import Cohort, Delivery, Group, GroupMember, Participant, User, utcnow
+from . import activity
+from .cohorts import NotFound, add_participants, cohort_programme, get_cohort
+
+
+class ParticipantError(ValueError):
+    """Bad participant input; `field` names the form field to show it next to."""
+
+    def __init__(self, field: str, code: str, message: str):
+        super().__init__(message)
+        self.field, self.code = field, code
+
+
+@dataclass(frozen=True)
+class RepairFlag:
+    """A group that no longer fits its grouping's rules, or people left outside all groups."""
+
+    grouping_key: str
+    rotation: int
+    code: str  # "too_small" (group number given) or "unassigned" (count given)
+    group_number: int | None = None
+    count: int = 0
+
+
+def get_participant(session: Session, cohort_id: int, participant_id: int) -> Participant:
+    participant = session.get(Participant, participant_id)
+    if participant is None or participant.cohort_id != cohort_id:
+        raise NotFound(f"cohort {cohort_id} has no participant {participant_id}")
+    return participant
+
+
+def list_participants(session: Session, cohort_id: int) -> list[Participant]:
+    return list(session.scalars(select(Participant).where(Participant.cohort_id == cohort_id)
+                                .order_by(Participant.name, Participant.id)))
+
+
+def _checked(session: Session, cohort_id: int, row: ParticipantRow,
+             exclude_id: int | None = None) -> ParticipantRow:
+    name, email = row.name.strip(), normalise_email(row.email)
+    if not name:
+        raise ParticipantError("name", "name_missing", "name is missing")
+    if not is_valid_email(email):
+        raise ParticipantError("email", "email_invalid", f"'{email}' is not a valid email")
+    if row.language not in LANGUAGES:
+        raise ParticipantError("language", "language_invalid", f"'{row.language}' is unknown")
+    clash = select(Participant.id).where(Participant.cohort_id == cohort_id,
+                                         Participant.email == email)
+    if exclude_id is not None:
+        clash = clash.where(Participant.id != exclude_id)
+    if session.scalar(clash) is not None:
+        raise ParticipantError("email", "email_duplicate", f"{email} is already in this cohort")
+    return ParticipantRow(name, email, row.organisation.strip(), row.role.strip(), row.language)
+
+
+def add_participant(session: Session, cohort_id: int, row: ParticipantRow, actor: User | None,
+                    now: datetime | None = None) -> Participant:
+    """Add one person with their invitations and deliveries, as a CSV import would."""
+    now = now or utcnow()
+    cohort = get_cohort(session, cohort_id)
+    row = _checked(session, cohort_id, row)
+    ids = add_participants(session, cohort, [row], now)
+    activity.log_activity(session, cohort_id, actor, activity.PARTICIPANT_ADDED,
+                          {"name": row.name, "email": row.email}, now)
+    return session.get(Participant, ids[row.email])
+
+
+def update_participant(session: Session, cohort_id: int, participant_id: int,
+                       row: ParticipantRow, actor: User | None,
+                       now: datetime | None = None) -> Participant:
+    """Edit someone; a new email address takes over their pending (not their sent) emails."""
+    participant = get_participant(session, cohort_id, participant_id)
+    row = _checked(session, cohort_id, row, exclude_id=participant_id)
+    old_email = participant.email
+    if row.email != old_email:
+        # Rows a removed namesake left behind would clash with the unique delivery key.
+        session.execute(delete(Delivery).where(
+            Delivery.cohort_id == cohort_id, Delivery.recipient == row.email,
+            Delivery.state == "cancelled"))
+        session.execute(update(Delivery).where(
+            Delivery.cohort_id == cohort_id, Delivery.participant_id == participant_id,
+            Delivery.state == "pending").values(recipient=row.email))
+    participant.name, participant.email = row.name, row.email
+    participant.organisation, participant.role = row.organisation, row.role
+    participant.language = row.language
+    session.add(participant)
+    session.flush()
+    details = {"name": row.name, "email": row.email}
+    if old_email != row.email:
+        details["old_email"] = old_email
+    activity.log_activity(session, cohort_id, actor, activity.PARTICIPANT_UPDATED, details, now)
+    return participant
+
+
+def participant_groups(session: Session, participant_id: int) -> list[Group]:
+    return list(session.scalars(select(Group).join(GroupMember, GroupMember.group_id == Group.id)
+                                .where(GroupMember.participant_id == participant_id)
+                                .order_by(Group.grouping_key, Group.rotation, Group.number)))
+
+
+def remove_participant(session: Session, cohort_id: int, participant_id: int,
+                       actor: User | None, now: datetime | None = None) -> list[Group]:
+    """Remove someone: pending emails cancelled, sent ones kept; returns the groups they left."""
+    participant = get_participant(session, cohort_id, participant_id)
+    groups = participant_groups(session, participant_id)
+    session.execute(update(Delivery).where(
+        Delivery.cohort_id == cohort_id, Delivery.participant_id == participant_id,
+        Delivery.state == "pending").values(state="cancelled"))
+    activity.log_activity(session, cohort_id, actor, activity.PARTICIPANT_REMOVED, {
+        "name": participant.name, "email": participant.email,
+        "groups": [[g.grouping_key, g.rotation, g.number] for g in groups],
+    }, now)
+    session.delete(participant)
+    session.flush()
+    return groups
+
+
+def groups_needing_repair(session: Session, cohort: Cohort) -> list[RepairFlag]:
+    """Compare stored groups with the programme's group sizes, and find people left out."""
+    groupings = {g.key: g for g in cohort_programme(cohort).groupings}
+    sizes = dict(session.execute(
+        select(Group.id, func.count(GroupMember.id)).outerjoin(
+            GroupMember, GroupMember.group_id == Group.id)
+        .where(Group.cohort_id == cohort.id).group_by(Group.id)).all())
+    groups = session.scalars(select(Group).where(Group.cohort_id == cohort.id)
+                             .order_by(Group.grouping_key, Group.rotation, Group.number)).all()
+    flags: list[RepairFlag] = []
+    rotations: set[tuple[str, int]] = set()
+    for group in groups:
+        rotations.add((group.grouping_key, group.rotation))
+        grouping = groupings.get(group.grouping_key)
+        if grouping is not None and sizes.get(group.id, 0) < grouping.size[0]:
+            flags.append(RepairFlag(group.grouping_key, group.rotation, "too_small",
+                                    group.number, sizes.get(group.id, 0)))
+    total = session.scalar(select(func.count()).select_from(Participant)
+                           .where(Participant.cohort_id == cohort.id)) or 0
+    for grouping_key, rotation in sorted(rotations):
+        placed = session.scalar(
+            select(func.count(func.distinct(GroupMember.participant_id)))
+            .join(Group, Group.id == GroupMember.group_id)
+            .where(Group.cohort_id == cohort.id, Group.grouping_key == grouping_key,
+                   Group.rotation == rotation)) or 0
+        if placed < total:
+            flags.append(RepairFlag(grouping_key, rotation, "unassigned", count=total - placed))
+    return flags
+
+
+def import_csv(session: Session, cohort_id: int, data: bytes, actor: User | None,
+               now: datetime | None = None) -> list[ParticipantRow]:
+    """A CSV upload from the web: all rows or none (ParticipantImportError), then logged."""
+    from .cohorts import import_participants
+
+    rows = import_participants(session, cohort_id, data, now)
+    activity.log_activity(session, cohort_id, actor, activity.PARTICIPANTS_IMPORTED,
+                          {"count": len(rows)}, now)
+    return rows
+
+
+def pending_deliveries(session: Session, participant_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.participant_id == participant_id, Delivery.state == "pending")) or 0

@@ -1,0 +1,193 @@
+"""Who may use which route: every endpoint declares a rule, and unruled endpoints are refused.
+
+A view declares its rule with a decorator::
+
+    @bp.get("/cohorts/<int:cohort_id>")
+    @requires(Role.FACILITATOR, cohort_access=True)
+    def dashboard(cohort_id): ...
+
+    @bp.get("/p/<token>")
+    @public            # anyone; the view checks its own token
+    def personal_page(token): ...
+
+Endpoints that are not plain views (Flask's `static`) are declared with `declare()`. The rule is
+checked in one `before_request` hook, before the view runs; an endpoint with no rule is
+refused with 403 (and the authorisation-matrix test fails for it).
+
+Identities and the rules they pass:
+- anonymous: public routes only; staff routes redirect to the login page, participant routes 403.
+- participant: a personal-link session (`sign_in_participant`), no account. Passes rules that
+  list `Role.PARTICIPANT`; with `cohort_access` only for their own cohort's `cohort_id`.
+- evaluator / facilitator: rules that list their role; with `cohort_access=True` only for
+  cohorts they are attached to (facilitators as owner or co-facilitator, evaluators as
+  evaluator); with `cohort_access="owner"` only as owner.
+- admin: passes every rule that lists any staff role, for every cohort; not participant-only
+  rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask_login import current_user
+from sqlmodel import Session
+
+from ..models import STAFF_ROLES, Cohort, CohortRole, Participant, Role
+from ..services import accounts
+
+PARTICIPANT_SESSION_KEY = "participant"
+CohortAccess = bool | Literal["owner"]
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    roles: frozenset[Role] = frozenset()
+    public: bool = False
+    cohort_access: CohortAccess = False
+
+    def describe(self) -> str:
+        if self.public:
+            return "public"
+        who = ", ".join(sorted(self.roles | ({Role.ADMIN} if self.roles & set(STAFF_ROLES)
+                                              else set())))
+        scope = {False: "", True: " (own cohort)", "owner": " (cohort owner)"}[self.cohort_access]
+        return who + scope
+
+
+PUBLIC = AccessRule(public=True)
+
+
+def requires(*roles: Role, cohort_access: CohortAccess = False) -> Callable:
+    """Declare who may use a view (admins implied for staff roles; see module docstring)."""
+    if not roles:
+        raise ValueError("name at least one role, or use @public")
+    rule = AccessRule(frozenset(roles), cohort_access=cohort_access)
+
+    def decorate(view: Callable) -> Callable:
+        view.access_rule = rule
+        return view
+    return decorate
+
+
+def public(view: Callable) -> Callable:
+    """Anyone may use this view, signed in or not."""
+    view.access_rule = PUBLIC
+    return view
+
+
+def declare(app: Flask, endpoint: str, rule: AccessRule) -> None:
+    """A rule for an endpoint whose view function cannot carry one (e.g. `static`)."""
+    app.extensions.setdefault("cohort.access_rules", {})[endpoint] = rule
+
+
+def rule_for(app: Flask, endpoint: str) -> AccessRule | None:
+    declared = app.extensions.get("cohort.access_rules", {}).get(endpoint)
+    if declared is not None:
+        return declared
+    view = app.view_functions.get(endpoint)
+    return getattr(view, "access_rule", None)
+
+
+# --- identities ----------------------------------------------------------------------------
+
+def sign_in_participant(participant: Participant) -> None:
+    """Start a personal-link session (used by the participant pages' link handler)."""
+    session.clear()
+    session[PARTICIPANT_SESSION_KEY] = {"id": participant.id, "cohort_id": participant.cohort_id}
+
+
+def sign_out_participant() -> None:
+    session.pop(PARTICIPANT_SESSION_KEY, None)
+
+
+def current_participant() -> dict | None:
+    """{'id', 'cohort_id'} of the participant this browser signed in as, if they still exist.
+
+    Checked against the database once per request, so a removed participant's link session
+    stops working at once.
+    """
+    if "cohort_participant" in g:
+        return g.cohort_participant
+    value = session.get(PARTICIPANT_SESSION_KEY)
+    found = None
+    if isinstance(value, dict) and isinstance(value.get("id"), int):
+        with Session(_engine()) as db_session:
+            row = db_session.get(Participant, value["id"])
+        if row is not None and row.cohort_id == value.get("cohort_id"):
+            found = {"id": row.id, "cohort_id": row.cohort_id}
+        else:
+            sign_out_participant()
+    g.cohort_participant = found
+    return found
+
+
+def current_role() -> Role | None:
+    if current_user.is_authenticated:
+        return Role(current_user.role)
+    if current_participant() is not None:
+        return Role.PARTICIPANT
+    return None
+
+
+# --- enforcement ---------------------------------------------------------------------------
+
+def init_access(app: Flask) -> None:
+    app.before_request(_enforce)
+
+
+def _engine():
+    return current_app.extensions["cohort.engine"]
+
+
+def _enforce():
+    endpoint = request.endpoint
+    if endpoint is None:  # no route matched: Flask answers 404/405 itself
+        return None
+    rule = rule_for(current_app, endpoint)
+    if rule is None:
+        current_app.logger.error("endpoint %s declares no access rule; refused", endpoint)
+        abort(403)
+    if rule.public:
+        return None
+    role = current_role()
+    if role is None:
+        if rule.roles <= {Role.PARTICIPANT}:
+            abort(403)
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if not _role_allowed(rule, role):
+        abort(403)
+    if rule.cohort_access:
+        _check_cohort(rule, role, (request.view_args or {}).get("cohort_id"))
+    return None
+
+
+def _role_allowed(rule: AccessRule, role: Role) -> bool:
+    if role == Role.ADMIN:
+        return bool(rule.roles & set(STAFF_ROLES))
+    return role in rule.roles
+
+
+def _check_cohort(rule: AccessRule, role: Role, cohort_id: int | None) -> None:
+    if cohort_id is None:
+        raise RuntimeError(f"{request.endpoint}: cohort_access needs a <cohort_id> in the URL")
+    with Session(_engine()) as db_session:
+        if db_session.get(Cohort, cohort_id) is None:
+            abort(404)
+        if role == Role.ADMIN:
+            return
+        if role == Role.PARTICIPANT:
+            if current_participant()["cohort_id"] != cohort_id:
+                abort(403)
+            return
+        link = accounts.cohort_role(db_session, current_user.id, cohort_id)
+    if rule.cohort_access == "owner":
+        allowed = {CohortRole.OWNER}
+    elif role == Role.EVALUATOR:
+        allowed = {CohortRole.EVALUATOR}
+    else:
+        allowed = {CohortRole.OWNER, CohortRole.CO_FACILITATOR}
+    if link not in allowed:
+        abort(403)

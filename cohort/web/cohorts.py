@@ -1,0 +1,286 @@
+"""Cohorts in the browser: the staff dashboard, creating a cohort, its overview and plan."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms import (
+    DateField,
+    EmailField,
+    FieldList,
+    FormField,
+    HiddenField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from .. import services
+from ..core.planning import MeetingOverride, plan_cohort
+from ..core.timeline import plan_timeline
+from ..models import CohortRole, Role
+from ..services import accounts, activity
+from ..services import dashboard as dashboard_service
+from ..services import meetings as meeting_service
+from .access import requires
+from .common import actor, library, now, or_404, read_session, transaction
+from .formatting import LANGUAGE_NAMES, warning_text
+from .forms import CohortForm, SubForm, options
+
+bp = Blueprint("cohorts", __name__)
+COMMON_ZONES = ("Europe/Copenhagen", "Europe/Oslo", "Europe/Stockholm", "Europe/Helsinki",
+                "Europe/Berlin", "Europe/London", "Atlantic/Faroe", "America/Nuuk", "UTC")
+
+
+def _known_zone(form, field) -> None:
+    try:
+        ZoneInfo(field.data or "")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(_("'%(zone)s' is not a time zone such as Europe/Copenhagen.",
+                                zone=field.data)) from None
+
+
+class MeetingRowForm(SubForm):
+    """One meeting's date, time and place; `planned_*` remember what the plan said."""
+
+    key = HiddenField()
+    planned = HiddenField()  # "YYYY-MM-DDTHH:MM" shown at the last preview
+    overridden = HiddenField()
+    day = DateField(_l("Date"), validators=[Optional()])
+    clock = TimeField(_l("Time"), validators=[Optional()])
+    location = StringField(_l("Location"), validators=[Optional(), Length(max=300)])
+    online_url = StringField(_l("Online link"), validators=[Optional(), Length(max=500)])
+
+    def local_start(self) -> str:
+        if self.day.data is None or self.clock.data is None:
+            return ""
+        return datetime.combine(self.day.data, self.clock.data).strftime("%Y-%m-%dT%H:%M")
+
+
+class NewCohortForm(CohortForm):
+    programme = SelectField(_l("Programme"), validators=[DataRequired()])
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
+    start = DateField(_l("Start date (the first meeting's day)"), validators=[InputRequired()])
+    timezone = StringField(_l("Time zone"), default="Europe/Copenhagen",
+                           validators=[DataRequired(), _known_zone])
+    language = SelectField(_l("Language of the cohort"), choices=options(LANGUAGE_NAMES.items()))
+    planned_programme = HiddenField()
+    meetings = FieldList(FormField(MeetingRowForm))
+    preview = SubmitField(_l("Show the planned dates"))
+    create = SubmitField(_l("Create the cohort"))
+
+
+class StaffForm(CohortForm):
+    email = EmailField(_l("Email of a staff member"), validators=[DataRequired(), Length(max=254)])
+    role = SelectField(_l("Role in this cohort"), choices=options([
+        ("co_facilitator", _l("Co-facilitator")), ("evaluator", _l("Evaluator"))]))
+    submit = SubmitField(_l("Add"))
+
+
+class RemoveStaffForm(CohortForm):
+    user_id = HiddenField(validators=[DataRequired()])
+    submit = SubmitField(_l("Remove"))
+
+
+@bp.get("/dashboard")
+@requires(Role.FACILITATOR, Role.EVALUATOR)
+def dashboard():
+    """Every staff member's start page: the cohorts they may open."""
+    with read_session() as session:
+        user = accounts.get_user(session, current_user.id)
+        cohorts = accounts.visible_cohorts(session, user)
+        next_meetings = {c.id: dashboard_service.next_meeting(session, c.id, now())
+                         for c in cohorts}
+    return render_template("cohorts/dashboard.html", cohorts=cohorts,
+                           next_meetings=next_meetings)
+
+
+def _default_start(today: date) -> date:
+    start = today + timedelta(days=21)
+    return start + timedelta(days=(1 - start.weekday()) % 7)
+
+
+@bp.route("/cohorts/new", methods=["GET", "POST"])
+@requires(Role.FACILITATOR)
+def new():
+    lib = library()
+    form = NewCohortForm()
+    form.programme.choices = options((p.id, p.title) for p in lib.programmes.values())
+    if request.method == "GET":
+        chosen = lib.programmes.get(request.args.get("programme", ""))
+        if chosen is not None:
+            form.programme.data = chosen.id
+            form.language.data = chosen.language
+            form.timezone.data = chosen.timezone
+        form.start.data = _default_start(now().date())
+        return render_template("cohorts/new.html", form=form, preview=None, broken=lib.broken)
+    if not form.validate():
+        return render_template("cohorts/new.html", form=form, preview=None,
+                               broken=lib.broken), 400
+    programme = lib.programmes[form.programme.data]
+    same_programme = form.planned_programme.data == programme.id
+    overrides = _form_overrides(form, programme) if same_programme else {}
+    plan = plan_cohort(programme, form.start.data, form.timezone.data, overrides)
+    if form.create.data and same_programme and form.meetings.entries:
+        return _create(form, programme, lib.sources[programme.id], overrides)
+    _fill_meeting_rows(form, plan, overrides)
+    return render_template("cohorts/new.html", form=form, broken=lib.broken,
+                           preview=_preview_rows(plan, programme.language))
+
+
+def _form_overrides(form: NewCohortForm, programme) -> dict[str, MeetingOverride]:
+    """The rows the facilitator changed (or changed before), as naive local overrides."""
+    templates = {m.key: m for m in programme.meetings}
+    overrides = {}
+    for row in form.meetings:
+        meeting = templates.get(row.key.data)
+        if meeting is None:
+            continue
+        local = row.local_start()
+        moved = bool(local) and (row.overridden.data == "1" or local != row.planned.data)
+        location = (row.location.data or "").strip()
+        online_url = (row.online_url.data or "").strip()
+        override = MeetingOverride(
+            starts_at=datetime.fromisoformat(local) if moved else None,
+            location=location if location != (meeting.location or "") else None,
+            online_url=online_url if online_url != (meeting.online_url or "") else None,
+        )
+        if override != MeetingOverride():
+            overrides[meeting.key] = override
+    return overrides
+
+
+def _fill_meeting_rows(form: NewCohortForm, plan, overrides) -> None:
+    zone = ZoneInfo(plan.timezone)
+    while form.meetings.entries:
+        form.meetings.pop_entry()
+    for meeting in plan.meetings:
+        local = meeting.starts_at.astimezone(zone)
+        override = overrides.get(meeting.key)
+        form.meetings.append_entry({
+            "key": meeting.key,
+            "planned": local.strftime("%Y-%m-%dT%H:%M"),
+            "overridden": "1" if override and override.starts_at else "",
+            "day": local.date(), "clock": time(local.hour, local.minute),
+            "location": meeting.location or "", "online_url": meeting.online_url or "",
+        })
+    form.planned_programme.data = form.programme.data
+
+
+def _preview_rows(plan, language: str) -> dict:
+    zone = ZoneInfo(plan.timezone)
+    warnings: dict[str, list[str]] = {}
+    for warning in plan.warnings:
+        day = plan.meeting(warning.meeting_key).starts_at.astimezone(zone).date()
+        warnings.setdefault(warning.meeting_key, []).append(
+            warning_text(warning, day, plan.timezone, language))
+    return {"plan": plan, "warnings": warnings,
+            "meetings": {m.key: m for m in plan.meetings}}
+
+
+def _create(form: NewCohortForm, programme, source: str, overrides):
+    zone = ZoneInfo(form.timezone.data)
+    aware = {key: MeetingOverride(
+        starts_at=(datetime.combine(o.starts_at.date(), o.starts_at.time(), tzinfo=zone)
+                   if o.starts_at else None),
+        location=o.location, online_url=o.online_url) for key, o in overrides.items()}
+    new = services.NewCohort(programme, source, form.start.data, form.title.data or None,
+                             form.timezone.data, form.language.data)
+    with transaction() as session:
+        cohort = services.create_cohort(session, new, now=now())
+        meeting_service.set_initial_overrides(session, cohort, aware, now())
+        user = accounts.get_user(session, current_user.id)
+        accounts.add_cohort_staff(session, cohort.id, user, CohortRole.OWNER)
+        activity.log_activity(session, cohort.id, actor(), activity.COHORT_CREATED,
+                              {"title": cohort.title, "programme": programme.id}, now())
+        cohort_id = cohort.id
+    flash(_("The cohort was created. Add its participants next."), "success")
+    return redirect(url_for("participants.index", cohort_id=cohort_id))
+
+
+@bp.get("/cohorts/<int:cohort_id>")
+@requires(Role.FACILITATOR, cohort_access=True)
+def show(cohort_id: int):
+    with read_session() as session:
+        cohort = services.get_cohort(session, cohort_id)
+        board = dashboard_service.cohort_dashboard(session, cohort, now())
+    return render_template("cohorts/show.html", cohort=cohort, board=board, now=now())
+
+
+@bp.get("/cohorts/<int:cohort_id>/plan")
+@requires(Role.FACILITATOR, cohort_access=True)
+def plan(cohort_id: int):
+    with read_session() as session:
+        cohort = services.get_cohort(session, cohort_id)
+        current = services.current_plan(session, cohort)
+    return render_template("cohorts/plan.html", cohort=cohort, plan=current,
+                           timeline=plan_timeline(current), now=now())
+
+
+@bp.get("/cohorts/<int:cohort_id>/activity")
+@requires(Role.FACILITATOR, cohort_access=True)
+def activity_log(cohort_id: int):
+    with read_session() as session:
+        cohort = services.get_cohort(session, cohort_id)
+        entries = activity.cohort_activity(session, cohort_id)
+    return render_template("cohorts/activity.html", cohort=cohort, entries=entries)
+
+
+@bp.route("/cohorts/<int:cohort_id>/staff", methods=["GET", "POST"])
+@requires(Role.FACILITATOR, cohort_access="owner")
+def staff(cohort_id: int):
+    """The cohort's owner adds co-facilitators and evaluators."""
+    form = StaffForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            with transaction() as session:
+                user = accounts.find_user(session, form.email.data)
+                wanted = Role.EVALUATOR if form.role.data == "evaluator" else Role.FACILITATOR
+                if user is None or user.role not in (wanted, Role.ADMIN) or not user.active:
+                    form.email.errors.append(_(
+                        "There is no active %(role)s account with that email.",
+                        role=_("evaluator") if wanted == Role.EVALUATOR else _("facilitator")))
+                else:
+                    accounts.add_cohort_staff(session, cohort_id, user, form.role.data)
+                    activity.log_activity(session, cohort_id, actor(), activity.STAFF_ADDED,
+                                          {"email": user.email, "role": form.role.data}, now())
+                    flash(_("%(email)s was added.", email=user.email), "success")
+                    return redirect(url_for("cohorts.staff", cohort_id=cohort_id))
+        status = 400
+    with read_session() as session:
+        cohort = services.get_cohort(session, cohort_id)
+        members = accounts.cohort_staff(session, cohort_id)
+    return render_template("cohorts/staff.html", cohort=cohort, members=members, form=form,
+                           remove_form=RemoveStaffForm()), status
+
+
+@bp.post("/cohorts/<int:cohort_id>/staff/remove")
+@requires(Role.FACILITATOR, cohort_access="owner")
+def remove_staff(cohort_id: int):
+    form = RemoveStaffForm()
+    if not form.validate() or not form.user_id.data.isdigit():
+        flash(_("Nothing was changed."), "error")
+        return redirect(url_for("cohorts.staff", cohort_id=cohort_id))
+    user_id = int(form.user_id.data)
+    with transaction() as session:
+        links = accounts.cohort_staff(session, cohort_id)
+        target = next(((link, user) for link, user in links if user.id == user_id), None)
+        owners = [link for link, _user in links if link.role == CohortRole.OWNER]
+        if target is None:
+            return or_404(None)
+        if target[0].role == CohortRole.OWNER and len(owners) == 1:
+            flash(_("A cohort needs an owner; the last owner cannot be removed."), "error")
+            return redirect(url_for("cohorts.staff", cohort_id=cohort_id))
+        accounts.remove_cohort_staff(session, cohort_id, user_id)
+        activity.log_activity(session, cohort_id, actor(), activity.STAFF_REMOVED,
+                              {"email": target[1].email}, now())
+    flash(_("%(email)s was removed from the cohort.", email=target[1].email), "success")
+    return redirect(url_for("cohorts.staff", cohort_id=cohort_id))

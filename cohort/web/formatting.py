@@ -1,0 +1,152 @@
+"""How things read on a page: dates in the viewer's language and the cohort's time zone, and
+the words for codes the core and services use (kinds, fields, warnings, import errors).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
+from flask import Flask
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+
+from ..core.participants import RowError
+from ..core.planning import PlanWarning, holiday_country
+
+MEETING_KINDS = {"kickoff": _l("Kick-off"), "webinar": _l("Webinar"),
+                 "workshop": _l("Workshop"), "module": _l("Module"), "kickout": _l("Kick-out")}
+FORMATS = {"online": _l("Online"), "in_person": _l("In person")}
+ROLES = {"admin": _l("Administrator"), "facilitator": _l("Facilitator"),
+         "evaluator": _l("Evaluator"), "participant": _l("Participant")}
+COHORT_ROLES = {"owner": _l("Owner"), "co_facilitator": _l("Co-facilitator"),
+                "evaluator": _l("Evaluator")}
+DELIVERY_KINDS = {
+    "welcome": _l("Welcome email"), "meeting_invitation": _l("Meeting invitation"),
+    "task_released": _l("Task email"), "task_reminder": _l("Task reminder"),
+    "prompt": _l("Reflection question"), "survey_invitation": _l("Survey invitation"),
+    "survey_reminder": _l("Survey reminder"), "calendar_update": _l("Calendar update"),
+}
+DELIVERY_STATES = {"pending": _l("Pending"), "sending": _l("Sending"), "sent": _l("Sent"),
+                   "failed": _l("Failed"), "needs_review": _l("Needs review"),
+                   "cancelled": _l("Cancelled")}
+ITEMS = {"meeting": _l("Meeting"), "task": _l("Task"), "prompt": _l("Reflection question"),
+         "survey": _l("Survey")}
+FIELDS = {"starts_at": _l("starts"), "ends_at": _l("ends"), "release_at": _l("sent out"),
+          "due_at": _l("due"), "reminder_at": _l("reminder"), "send_at": _l("sent out"),
+          "opens_at": _l("opens"), "closes_at": _l("closes")}
+TASK_KINDS = {"reflection": _l("Reflection"), "case_work": _l("Case work"),
+              "buddy_exchange": _l("Buddy exchange"), "reading": _l("Reading"),
+              "try_with_staff": _l("Try with staff"), "checklist": _l("Checklist"),
+              "project_work": _l("Project work"), "other": _l("Other")}
+GROUPING_KINDS = {"buddy": _l("Buddy groups"), "team": _l("Project teams")}
+SURVEY_MODES = {"anonymous": _l("anonymous"), "identified": _l("identified")}
+CSV_COLUMNS = {"name": _l("name"), "email": _l("email"), "organisation": _l("organisation"),
+               "role": _l("role"), "language": _l("language"), "-": "-"}
+LANGUAGE_NAMES = {"da": "Dansk", "nb": "Norsk bokmål", "en": "English"}
+_HOLIDAY_LANGUAGE = {"da": "da", "nb": "no", "en": "en_US"}
+
+
+def locale_code() -> str:
+    return str(get_locale() or "da")
+
+
+def localtime(value: datetime | None, timezone: str, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    if fmt == "time":
+        return format_time(value, "short", tzinfo=ZoneInfo(timezone), locale=get_locale())
+    if fmt == "day":  # "tirs. 8. apr. 2025 13.00", "Tue, Apr 8, 2025 1:00 PM"
+        local = value.astimezone(ZoneInfo(timezone))
+        return (format_skeleton("yMMMEd", local.date(), locale=get_locale()) + " "
+                + format_time(local, "short", locale=get_locale()))
+    return format_datetime(value, fmt, tzinfo=ZoneInfo(timezone), locale=get_locale())
+
+
+def localdate(value: date | datetime | None, fmt: str = "long",
+              timezone: str | None = None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and timezone:
+        value = value.astimezone(ZoneInfo(timezone)).date()
+    if fmt == "weekday":  # "tirsdag den 8. april 2025"
+        return format_date(value, "full", locale=get_locale())
+    return format_date(value, fmt, locale=get_locale())
+
+
+@lru_cache(maxsize=64)
+def _holiday_names(country: str, year: int, language: str):
+    return holidays.country_holidays(country, years=year, language=language)
+
+
+def warning_text(warning: PlanWarning, day: date, timezone: str, language: str) -> str:
+    """A weekend or holiday warning in the reader's language."""
+    when = localdate(day, "weekday")
+    if warning.code == "weekend":
+        return _("%(date)s is a weekend day.", date=when)
+    country = holiday_country(timezone, language)
+    name = warning.message.rsplit(": ", 1)[-1]
+    if country:
+        try:
+            names = _holiday_names(country, day.year, _HOLIDAY_LANGUAGE.get(locale_code(),
+                                                                          "en_US"))
+        except NotImplementedError:
+            names = {}
+        name = names.get(day) or name
+    return _("%(date)s is a public holiday: %(name)s.", date=when, name=name)
+
+
+ROW_ERRORS = {
+    "empty_file": _l("the file is empty"),
+    "not_utf8": _l("the file is not UTF-8 text; in Excel choose 'CSV UTF-8' when saving"),
+    "missing_column": _l("there is no '%(column)s' column; the first row needs the column "
+                         "names: name, email, organisation, role, language"),
+    "name_missing": _l("the name is missing"),
+    "email_missing": _l("the email address is missing"),
+    "email_invalid": _l("'%(value)s' is not a valid email address"),
+    "email_duplicate": _l("'%(value)s' appears twice (also %(where)s)"),
+    "language_invalid": _l("'%(value)s' is not a language we know (da, nb or en)"),
+}
+
+
+def row_error_text(error: RowError) -> str:
+    """'Row 3, column email: ...' in the reader's language; unknown codes keep the English."""
+    params = dict(error.params)
+    if error.code == "email_duplicate":
+        params["where"] = (_("in row %(row)s", row=params["first_row"]) if params.get("first_row")
+                           else _("in this cohort already"))
+    template = ROW_ERRORS.get(error.code)
+    message = template % params if template is not None else error.message
+    return _("Row %(row)s, column %(column)s: %(message)s", row=error.row,
+             column=CSV_COLUMNS.get(error.column, error.column), message=message)
+
+
+def label(mapping: dict, code: str | None) -> str:
+    return str(mapping.get(code, code or ""))
+
+
+def nl2br(value: str) -> Markup:
+    return Markup("<br>").join(escape(value).split("\n"))
+
+
+def init_formatting(app: Flask) -> None:
+    app.add_template_filter(localtime, "localtime")
+    app.add_template_filter(localdate, "localdate")
+    app.add_template_filter(
+        lambda value, timezone, fmt="medium": localtime(
+            datetime.fromisoformat(value) if value else None, timezone, fmt), "isolocal")
+    app.add_template_filter(nl2br, "nl2br")
+    app.add_template_filter(row_error_text, "row_error")
+    app.add_template_global(locale_code, "current_locale")
+    for name, mapping in (("meeting_kind", MEETING_KINDS), ("meeting_format", FORMATS),
+                          ("role_name", ROLES), ("cohort_role", COHORT_ROLES),
+                          ("delivery_kind", DELIVERY_KINDS), ("delivery_state", DELIVERY_STATES),
+                          ("item_name", ITEMS), ("field_name", FIELDS),
+                          ("task_kind", TASK_KINDS), ("grouping_kind", GROUPING_KINDS),
+                          ("survey_mode", SURVEY_MODES), ("language_name", LANGUAGE_NAMES)):
+        app.add_template_filter(lambda code, m=mapping: label(m, code), name)

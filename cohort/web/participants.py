@@ -1,0 +1,160 @@
+"""A cohort's participants: upload a CSV, add, edit and remove one person."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, EmailField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+from .. import services
+from ..core.participants import ParticipantImportError, ParticipantRow
+from ..models import Role
+from ..services import participants as participant_service
+from ..services.participants import ParticipantError
+from .access import requires
+from .common import actor, now, read_session, transaction
+from .formatting import LANGUAGE_NAMES
+from .forms import CohortForm, options
+
+bp = Blueprint("participants", __name__, url_prefix="/cohorts/<int:cohort_id>/participants")
+PARTICIPANT_ERRORS = {
+    "name_missing": _l("The name is missing."),
+    "email_invalid": _l("That is not a valid email address."),
+    "email_duplicate": _l("Someone in this cohort already has that email address."),
+    "language_invalid": _l("Choose one of the languages."),
+}
+
+
+class ParticipantForm(CohortForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    organisation = StringField(_l("Organisation"), validators=[Length(max=200)])
+    role = StringField(_l("Role"), validators=[Length(max=200)])
+    language = SelectField(_l("Language"), choices=options(LANGUAGE_NAMES.items()))
+    submit = SubmitField(_l("Save"))
+
+    def row(self) -> ParticipantRow:
+        return ParticipantRow(self.name.data or "", self.email.data or "",
+                              self.organisation.data or "", self.role.data or "",
+                              self.language.data)
+
+    def show_error(self, error: ParticipantError) -> None:
+        getattr(self, error.field).errors.append(str(PARTICIPANT_ERRORS.get(error.code, error)))
+
+
+class UploadForm(CohortForm):
+    file = FileField(_l("CSV file"), validators=[FileRequired()])
+    submit = SubmitField(_l("Upload"))
+
+
+class RemoveForm(CohortForm):
+    confirm = BooleanField(_l("Yes, remove this participant"), validators=[DataRequired()])
+    submit = SubmitField(_l("Remove"))
+
+
+def _page(cohort_id: int, status: int = 200, **forms):
+    forms.setdefault("add_form", ParticipantForm(formdata=None))
+    forms.setdefault("upload_form", UploadForm(formdata=None))
+    forms.setdefault("import_errors", None)
+    with read_session() as session:
+        cohort = services.get_cohort(session, cohort_id)
+        if forms["add_form"].language.data is None:
+            forms["add_form"].language.data = cohort.language
+        people = participant_service.list_participants(session, cohort_id)
+        repair = participant_service.groups_needing_repair(session, cohort)
+    return render_template("participants/index.html", cohort=cohort, participants=people,
+                           repair=repair, **forms), status
+
+
+@bp.get("/")
+@requires(Role.FACILITATOR, cohort_access=True)
+def index(cohort_id: int):
+    return _page(cohort_id)
+
+
+@bp.post("/upload")
+@requires(Role.FACILITATOR, cohort_access=True)
+def upload(cohort_id: int):
+    """All rows or none: a file with any bad row is rejected with every problem listed."""
+    form = UploadForm()
+    if not form.validate():
+        return _page(cohort_id, 400, upload_form=form)
+    data = form.file.data.read()
+    try:
+        with transaction() as session:
+            rows = participant_service.import_csv(session, cohort_id, data, actor(), now())
+    except ParticipantImportError as exc:
+        return _page(cohort_id, 400, upload_form=form, import_errors=exc.errors,
+                     upload_name=form.file.data.filename)
+    flash(_("%(count)s participants were added.", count=len(rows)), "success")
+    return redirect(url_for("participants.index", cohort_id=cohort_id))
+
+
+@bp.post("/add")
+@requires(Role.FACILITATOR, cohort_access=True)
+def add(cohort_id: int):
+    form = ParticipantForm()
+    if form.validate():
+        try:
+            with transaction() as session:
+                person = participant_service.add_participant(session, cohort_id, form.row(),
+                                                             actor(), now())
+        except ParticipantError as error:
+            form.show_error(error)
+        else:
+            flash(_("%(name)s was added.", name=person.name), "success")
+            return redirect(url_for("participants.index", cohort_id=cohort_id))
+    return _page(cohort_id, 400, add_form=form)
+
+
+@bp.route("/<int:participant_id>/edit", methods=["GET", "POST"])
+@requires(Role.FACILITATOR, cohort_access=True)
+def edit(cohort_id: int, participant_id: int):
+    with read_session() as session:
+        cohort = services.get_cohort(session, cohort_id)
+        person = participant_service.get_participant(session, cohort_id, participant_id)
+    form = ParticipantForm(obj=person if request.method == "GET" else None)
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                with transaction() as session:
+                    participant_service.update_participant(
+                        session, cohort_id, participant_id, form.row(), actor(), now())
+            except ParticipantError as error:
+                form.show_error(error)
+            else:
+                flash(_("The changes were saved."), "success")
+                return redirect(url_for("participants.index", cohort_id=cohort_id))
+        status = 400
+    return render_template("participants/edit.html", cohort=cohort, person=person,
+                           form=form), status
+
+
+@bp.route("/<int:participant_id>/remove", methods=["GET", "POST"])
+@requires(Role.FACILITATOR, cohort_access=True)
+def remove(cohort_id: int, participant_id: int):
+    with read_session() as session:
+        cohort = services.get_cohort(session, cohort_id)
+        person = participant_service.get_participant(session, cohort_id, participant_id)
+        groups = participant_service.participant_groups(session, participant_id)
+        pending = participant_service.pending_deliveries(session, participant_id)
+    form = RemoveForm()
+    if request.method == "POST":
+        if form.validate():
+            with transaction() as session:
+                left = participant_service.remove_participant(session, cohort_id,
+                                                              participant_id, actor(), now())
+            flash(_("%(name)s was removed; their pending emails were cancelled.",
+                    name=person.name), "success")
+            if left:
+                flash(_("They were in a group: check the groups, which need repair."),
+                      "warning")
+            return redirect(url_for("participants.index", cohort_id=cohort_id))
+        return render_template("participants/remove.html", cohort=cohort, person=person,
+                               groups=groups, pending=pending, form=form), 400
+    return render_template("participants/remove.html", cohort=cohort, person=person,
+                           groups=groups, pending=pending, form=form)

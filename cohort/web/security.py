@@ -1,0 +1,75 @@
+"""Security basics every response gets: headers, cookie flags, and friendly error pages."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException, NotFound
+
+from .. import services
+from .access import PUBLIC, declare
+
+# No inline script or style anywhere: everything comes from /static.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+])
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+ERROR_PAGES = (400, 403, 404, 405, 429, 500)
+
+
+class HttpsAwareSessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over HTTPS (or config says so)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or (request and request.is_secure))
+
+
+def init_security(app: Flask) -> None:
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # tied to the session instead
+    app.session_interface = HttpsAwareSessionInterface()
+    CSRFProtect(app)
+    declare(app, "static", PUBLIC)
+    app.after_request(_add_headers)
+    app.register_error_handler(CSRFError, _csrf_error)
+    for code in ERROR_PAGES:
+        app.register_error_handler(code, _error_page)
+    # A cohort, meeting or participant that is not there (or not in this cohort): 404.
+    app.register_error_handler(services.NotFound, lambda _error: _error_page(NotFound()))
+
+
+def _add_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _csrf_error(error: CSRFError):
+    return render_template("errors/error.html", code=400, csrf=True), 400
+
+
+def _error_page(error):
+    code = error.code if isinstance(error, HTTPException) else 500
+    return render_template("errors/error.html", code=code, csrf=False), code

@@ -1,0 +1,102 @@
+"""Rescheduling and cancelling through the services: the preview is what confirming does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from cohort import db, services
+from cohort.models import ActivityEntry, Delivery, Meeting, Task
+from cohort.services import meetings
+from tests.web_fixtures import COHORT_START, PEOPLE, WEB_NOW
+
+
+@pytest.fixture
+def cohort(engine, programme_library):
+    lib = programme_library
+    new = services.NewCohort(lib.programmes["digital-lederskab"],
+                             lib.sources["digital-lederskab"], COHORT_START)
+    with db.transaction(engine) as session:
+        return services.create_cohort(session, new, PEOPLE, now=WEB_NOW)
+
+
+def _week_later(engine, cohort_id, key="webinar-2"):
+    with db.transaction(engine) as session:
+        meeting = meetings.find_meeting(session, cohort_id, key)
+        return meeting.starts_at + timedelta(days=7)
+
+
+def test_preview_matches_what_reschedule_does(engine, cohort):
+    new_start = _week_later(engine, cohort.id)
+    with db.transaction(engine) as session:
+        preview = meetings.preview_reschedule(session, cohort, "webinar-2", new_start, WEB_NOW)
+    assert preview.after.starts_at == new_start
+    moved_tasks = {c.key for c in preview.changes if c.item == "task"}
+    assert "case-work@webinar-2" in moved_tasks and "questions@webinar-1" in moved_tasks
+    pending = {(d.move.kind, d.move.anchor): d.pending for d in preview.deliveries}
+    assert pending[("task_released", "task:case-work@webinar-2")] == len(PEOPLE)
+    assert preview.sent == []
+    with db.transaction(engine) as session:
+        plan = meetings.reschedule(session, cohort.id, "webinar-2", new_start, None, WEB_NOW)
+    assert plan == preview.plan_after
+    with db.transaction(engine) as session:
+        task = session.scalars(select(Task).where(
+            Task.cohort_id == cohort.id, Task.key == "case-work@webinar-2")).one()
+        planned = next(t for t in preview.plan_after.tasks if t.key == task.key)
+        assert task.release_at == planned.release_at
+        rows = session.scalars(select(Delivery).where(
+            Delivery.cohort_id == cohort.id, Delivery.anchor == "task:case-work@webinar-2",
+            Delivery.kind == "task_released")).all()
+        assert {r.send_at for r in rows} == {planned.release_at}
+        meeting = meetings.find_meeting(session, cohort.id, "webinar-2")
+        assert meeting.sequence == 1 and meeting.starts_at == new_start
+        entry = session.scalars(select(ActivityEntry)).one()
+        assert entry.action == "meeting_rescheduled" and entry.actor == "system"
+        assert entry.details["meeting"] == "webinar-2"
+
+
+def test_preview_lists_already_sent_deliveries(engine, cohort):
+    with db.transaction(engine) as session:
+        row = session.scalars(select(Delivery).where(
+            Delivery.cohort_id == cohort.id, Delivery.kind == "meeting_invitation",
+            Delivery.anchor == "meeting:webinar-2")).first()
+        row.state, row.sent_at = "sent", WEB_NOW
+    with db.transaction(engine) as session:
+        preview = meetings.preview_reschedule(session, cohort, "webinar-2",
+                                              _week_later(engine, cohort.id), WEB_NOW)
+    assert [(s.kind, s.anchor, s.count) for s in preview.sent] == [
+        ("meeting_invitation", "meeting:webinar-2", 1)]
+
+
+def test_moving_into_the_past_is_flagged(engine, cohort):
+    late_now = datetime(2025, 6, 1, tzinfo=UTC)
+    with db.transaction(engine) as session:
+        preview = meetings.preview_reschedule(
+            session, cohort, "webinar-2", datetime(2025, 6, 2, 11, tzinfo=UTC), late_now)
+    assert any(d.goes_out_at_once for d in preview.deliveries)
+
+
+def test_cancel_meeting(engine, cohort):
+    with db.transaction(engine) as session:
+        preview = meetings.preview_cancel(session, cohort, "webinar-2", WEB_NOW)
+        meetings.cancel_meeting(session, cohort.id, "webinar-2", None, WEB_NOW)
+    assert any(c.key == "case-work@webinar-2" and c.after is None for c in preview.changes)
+    with db.transaction(engine) as session:
+        meeting = session.scalars(select(Meeting).where(
+            Meeting.cohort_id == cohort.id, Meeting.key == "webinar-2")).one()
+        assert (meeting.status, meeting.sequence) == ("cancelled", 1)
+        states = set(session.scalars(select(Delivery.state).where(
+            Delivery.cohort_id == cohort.id, Delivery.anchor == "task:case-work@webinar-2")))
+        assert states == {"cancelled"}
+        assert session.scalars(select(Task).where(
+            Task.cohort_id == cohort.id, Task.key == "case-work@webinar-2")).first() is None
+    with pytest.raises(ValueError, match="already cancelled"), \
+            db.transaction(engine) as session:
+        meetings.cancel_meeting(session, cohort.id, "webinar-2", None, WEB_NOW)
+
+
+def test_unknown_meeting_is_not_found(engine, cohort):
+    with pytest.raises(services.NotFound), db.transaction(engine) as session:
+        meetings.preview_cancel(session, cohort, "webinar-9", WEB_NOW)

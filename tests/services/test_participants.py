@@ -1,0 +1,90 @@
+"""One participant at a time: add, edit, remove, add again; and the group repair flags."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from cohort import db, services
+from cohort.core.participants import ParticipantRow
+from cohort.models import Delivery, Group, GroupMember, Invitation
+from cohort.services import participants
+from cohort.services.participants import ParticipantError
+from tests.web_fixtures import COHORT_START, PEOPLE, WEB_NOW
+
+NEW = ParticipantRow("Dorte Lund", "Dorte@Svendborg.example", "Svendborg Kommune", "Leder", "da")
+
+
+@pytest.fixture
+def cohort(engine, programme_library):
+    lib = programme_library
+    new = services.NewCohort(lib.programmes["digital-lederskab"],
+                             lib.sources["digital-lederskab"], COHORT_START)
+    with db.transaction(engine) as session:
+        return services.create_cohort(session, new, PEOPLE, now=WEB_NOW)
+
+
+def _states(session, email):
+    return dict(session.execute(select(Delivery.state, func.count()).where(
+        Delivery.recipient == email).group_by(Delivery.state)).all())
+
+
+def test_add_edit_remove_and_add_again(engine, cohort):
+    with db.transaction(engine) as session:
+        person = participants.add_participant(session, cohort.id, NEW, None, WEB_NOW)
+        assert person.email == "dorte@svendborg.example"
+        total = _states(session, person.email)["pending"]
+        assert total > 50 and session.scalar(select(func.count()).select_from(Invitation).where(
+            Invitation.participant_id == person.id)) > 0
+    with db.transaction(engine) as session:
+        edited = ParticipantRow("Dorte Lund", "dorte.lund@svendborg.example", "Svendborg", "Leder",
+                                "nb")
+        participants.update_participant(session, cohort.id, person.id, edited, None, WEB_NOW)
+        assert _states(session, "dorte.lund@svendborg.example") == {"pending": total}
+        assert _states(session, "dorte@svendborg.example") == {}
+        # One email already went out before she leaves.
+        sent = session.scalars(select(Delivery).where(
+            Delivery.participant_id == person.id, Delivery.kind == "welcome")).one()
+        sent.state = "sent"
+    with db.transaction(engine) as session:
+        participants.remove_participant(session, cohort.id, person.id, None, WEB_NOW)
+        assert _states(session, "dorte.lund@svendborg.example") == {
+            "cancelled": total - 1, "sent": 1}
+    with db.transaction(engine) as session:
+        again = ParticipantRow("Dorte Lund", "dorte.lund@svendborg.example")
+        back = participants.add_participant(session, cohort.id, again, None, WEB_NOW)
+        # Cancelled rows come back to life; the sent welcome is not sent twice.
+        assert _states(session, back.email) == {"pending": total - 1, "sent": 1}
+        actions = [e.action for e in services.activity.cohort_activity(session, cohort.id)]
+        assert actions == ["participant_added", "participant_removed", "participant_updated",
+                           "participant_added"]
+
+
+@pytest.mark.parametrize("row, field, code", [
+    (ParticipantRow("", "x@y.example"), "name", "name_missing"),
+    (ParticipantRow("X", "not-an-email"), "email", "email_invalid"),
+    (ParticipantRow("X", "ANNE@vejle.example"), "email", "email_duplicate"),
+    (ParticipantRow("X", "x@y.example", language="sv"), "language", "language_invalid"),
+])
+def test_bad_participant_is_refused(engine, cohort, row, field, code):
+    with pytest.raises(ParticipantError) as caught, db.transaction(engine) as session:
+        participants.add_participant(session, cohort.id, row, None, WEB_NOW)
+    assert (caught.value.field, caught.value.code) == (field, code)
+
+
+def test_removing_a_group_member_flags_the_group(engine, cohort):
+    with db.transaction(engine) as session:
+        people = participants.list_participants(session, cohort.id)
+        group = Group(cohort_id=cohort.id, grouping_key="buddies", number=1)
+        session.add(group)
+        session.flush()
+        for person in people[:2]:
+            session.add(GroupMember(group_id=group.id, participant_id=person.id))
+        session.flush()
+        # The third participant is in no buddy group yet.
+        flags = participants.groups_needing_repair(session, cohort)
+        assert [(f.code, f.count) for f in flags] == [("unassigned", 1)]
+        left = participants.remove_participant(session, cohort.id, people[0].id, None, WEB_NOW)
+        assert [g.id for g in left] == [group.id]
+        flags = participants.groups_needing_repair(session, cohort)
+        assert [(f.code, f.group_number) for f in flags] == [("too_small", 1), ("unassigned", None)]

@@ -1,0 +1,73 @@
+"""The da, nb and en catalogs: complete, not fuzzy, compiled, and in step with the sources."""
+
+from __future__ import annotations
+
+import io
+from gettext import GNUTranslations
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+REPO = Path(__file__).resolve().parent.parent
+TRANSLATIONS = REPO / "cohort" / "translations"
+LOCALES = ("da", "nb", "en")
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,
+            "lazy_ngettext": (1, 2)}
+
+
+def _catalog(locale: str):
+    with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        return read_po(handle, locale=locale)
+
+
+def _source_messages() -> set:
+    found = set()
+    for method, pattern in (("python", "cohort/**.py"), ("jinja2", "templates/**.html")):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+                REPO, method_map=[(pattern, method)], keywords=KEYWORDS):
+            found.add(message if isinstance(message, str) else tuple(message))
+    return found
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_catalog_is_complete_and_not_fuzzy(locale):
+    catalog = _catalog(locale)
+    assert not catalog.fuzzy, f"{locale}: the catalog header is marked fuzzy"
+    problems = []
+    for message in catalog:
+        if not message.id:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not all(strings):
+            problems.append(f"untranslated: {message.id!r}")
+        if message.fuzzy:
+            problems.append(f"fuzzy: {message.id!r}")
+        if locale == "en" and message.string != message.id:
+            problems.append(f"English is the source language: {message.id!r} became "
+                            f"{message.string!r}")
+    for message, errors in catalog.check():  # placeholders must match the source
+        problems.extend(f"{message.id!r}: {error}" for error in errors)
+    assert problems == [], f"{locale}: run `make translations` and translate"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_compiled_catalog_matches_the_po_file(locale):
+    """The committed .mo is what `make translations` compiles from the .po (fresh clone: da)."""
+    buffer = io.BytesIO()
+    write_mo(buffer, _catalog(locale))
+    buffer.seek(0)
+    expected = GNUTranslations(buffer)._catalog
+    with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").open("rb") as handle:
+        committed = GNUTranslations(handle)._catalog
+    assert committed == expected, f"{locale}: messages.mo is stale; run `make translations`"
+
+
+def test_catalogs_hold_exactly_the_strings_in_the_sources():
+    in_sources = _source_messages()
+    for locale in LOCALES:
+        in_catalog = {m.id for m in _catalog(locale) if m.id}
+        assert sorted(map(str, in_sources - in_catalog)) == [], f"{locale}: new strings missing"
+        assert sorted(map(str, in_catalog - in_sources)) == [], f"{locale}: strings no longer used"

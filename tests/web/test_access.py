@@ -1,0 +1,174 @@
+"""The authorisation matrix: every registered route, for every kind of visitor.
+
+The table below is the specification, written independently of the rules the views declare:
+a route added to the app without an entry here (or without a declared rule) fails the test.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from flask import Flask
+
+from cohort import db, services
+from cohort.core.participants import ParticipantRow
+from cohort.models import Role
+from cohort.web.access import requires, rule_for
+from tests.web_fixtures import COHORT_START, WEB_NOW, sign_in, sign_in_participant
+
+IDENTITIES = ("anonymous", "participant", "evaluator", "facilitator_other", "facilitator_owner",
+              "admin")
+OK, LOGIN, FORBIDDEN, NOT_FOUND = "ok", "login", "403", "404"
+
+
+def _row(anonymous, participant, evaluator, other, owner, admin) -> dict[str, str]:
+    return dict(zip(IDENTITIES, (anonymous, participant, evaluator, other, owner, admin),
+                    strict=True))
+
+
+PUBLIC = _row(OK, OK, OK, OK, OK, OK)
+# A public route whose secret token is its credential: a made-up token is a 404 for everyone.
+TOKEN_ONLY = _row(NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND)
+SIGNED_IN = _row(LOGIN, OK, OK, OK, OK, OK)
+STAFF = _row(LOGIN, FORBIDDEN, OK, OK, OK, OK)
+FACILITATORS = _row(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK)
+OWN_COHORT = _row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK)
+COHORT_OWNER = _row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK)
+ADMINS = _row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
+
+EXPECTED = {
+    "static": PUBLIC,
+    "auth.landing": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.language": PUBLIC,
+    "auth.logout": SIGNED_IN,
+    "account.settings": STAFF,
+    "cohorts.dashboard": STAFF,
+    "admin.users": ADMINS,
+    "admin.edit_user": ADMINS,
+    "programmes.index": FACILITATORS,
+    "programmes.show": FACILITATORS,
+    "cohorts.new": FACILITATORS,
+    "cohorts.show": OWN_COHORT,
+    "cohorts.plan": OWN_COHORT,
+    "cohorts.activity_log": OWN_COHORT,
+    "cohorts.staff": COHORT_OWNER,
+    "cohorts.remove_staff": COHORT_OWNER,
+    "participants.index": OWN_COHORT,
+    "participants.upload": OWN_COHORT,
+    "participants.add": OWN_COHORT,
+    "participants.edit": OWN_COHORT,
+    "participants.remove": OWN_COHORT,
+    "meetings.reschedule": OWN_COHORT,
+    "meetings.cancel": OWN_COHORT,
+    "calendars.feed": TOKEN_ONLY,
+    "calendars.cohort_download": OWN_COHORT,
+}
+
+
+def _rules(app: Flask):
+    return sorted(app.url_map.iter_rules(), key=lambda r: r.endpoint)
+
+
+def test_every_route_has_a_declared_rule_and_an_expectation(web_app):
+    endpoints = {rule.endpoint for rule in _rules(web_app)}
+    undeclared = sorted(e for e in endpoints if rule_for(web_app, e) is None)
+    assert undeclared == [], f"routes without an access rule: {undeclared}"
+    unexpected = sorted(endpoints - EXPECTED.keys())
+    assert unexpected == [], f"routes missing from the authorisation matrix: {unexpected}"
+    assert sorted(EXPECTED.keys() - endpoints) == [], "matrix names routes that do not exist"
+
+
+def _outcome(response) -> str:
+    if response.status_code == 403:
+        return FORBIDDEN
+    if response.status_code in (301, 302, 303):
+        target = urlparse(response.headers["Location"])
+        if target.path == "/login" and "next=" in target.query:
+            return LOGIN
+    if response.status_code == 404:
+        return NOT_FOUND
+    if response.status_code in (401, 405, 429) or response.status_code >= 500:
+        return f"unexpected {response.status_code}"
+    return OK
+
+
+def test_authorisation_matrix(web_app, staff, cohort_id, first_participant):
+    web_app.config["WTF_CSRF_ENABLED"] = False  # CSRF has its own test; here only access
+    values = {"cohort_id": cohort_id, "participant_id": first_participant.id,
+              "meeting_key": "webinar-2", "programme_id": "digital-lederskab",
+              "user_id": staff.owner.id, "filename": "cohort.css", "token": "made-up"}
+    users = {"evaluator": staff.evaluator, "facilitator_other": staff.other,
+             "facilitator_owner": staff.owner, "admin": staff.admin}
+    failures = []
+    for rule in _rules(web_app):
+        with web_app.test_request_context():
+            from flask import url_for
+            url = url_for(rule.endpoint, **{k: values[k] for k in rule.arguments})
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            for identity in IDENTITIES:
+                client = web_app.test_client()
+                if identity == "participant":
+                    sign_in_participant(client, first_participant)
+                elif identity in users:
+                    sign_in(client, users[identity])
+                with client.open(url, method=method, data={}) as response:
+                    got, want = _outcome(response), EXPECTED[rule.endpoint][identity]
+                if got != want:
+                    failures.append(f"{method} {url} as {identity}: {got} "
+                                    f"({response.status_code}), expected {want}")
+    assert failures == []
+
+
+def test_unknown_cohort_is_404_even_for_its_would_be_owner(web_app, staff):
+    client = web_app.test_client()
+    sign_in(client, staff.owner)
+    assert client.get("/cohorts/999").status_code == 404
+    sign_in(client, staff.admin)
+    assert client.get("/cohorts/999/plan").status_code == 404
+
+
+def test_wrong_meeting_or_participant_is_404(web_app, staff, cohort_id):
+    client = web_app.test_client()
+    sign_in(client, staff.owner)
+    assert client.get(f"/cohorts/{cohort_id}/meetings/webinar-9/reschedule").status_code == 404
+    assert client.get(f"/cohorts/{cohort_id}/participants/99999/edit").status_code == 404
+
+
+def test_route_without_a_rule_is_refused_and_reported(app):
+    """A blueprint that forgets its rule: refused at runtime, and the matrix test sees it."""
+    app.add_url_rule("/forgotten", "forgotten", lambda: "secret")
+    assert rule_for(app, "forgotten") is None
+    response = app.test_client().get("/forgotten")
+    assert response.status_code == 403 and b"secret" not in response.data
+    assert "forgotten" not in EXPECTED
+
+
+def test_participant_identity_is_limited_to_its_cohort(app, programme_library):
+    """Rules other blueprints (participant pages) will use: a participant sees only its cohort."""
+
+    @requires(Role.PARTICIPANT, cohort_access=True)
+    def own_page(cohort_id):
+        return f"cohort {cohort_id}"
+
+    app.add_url_rule("/c/<int:cohort_id>/me", "own_page", own_page)
+    lib = programme_library
+    engine = app.extensions["cohort.engine"]
+    with db.transaction(engine) as session:
+        ids = []
+        for title in ("A", "B"):
+            new = services.NewCohort(lib.programmes["digital-lederskab"],
+                                     lib.sources["digital-lederskab"], COHORT_START, title)
+            cohort = services.create_cohort(
+                session, new, [ParticipantRow(title, f"{title.lower()}@x.example")], now=WEB_NOW)
+            ids.append(cohort.id)
+        person = services.participants.list_participants(session, ids[0])[0]
+    client = app.test_client()
+    assert client.get(f"/c/{ids[0]}/me").status_code == 403  # no personal-link session
+    sign_in_participant(client, person)
+    assert client.get(f"/c/{ids[0]}/me").status_code == 200
+    assert client.get(f"/c/{ids[1]}/me").status_code == 403
+    # A removed participant's personal-link session ends at once.
+    with db.transaction(engine) as session:
+        services.participants.remove_participant(session, ids[0], person.id, None, WEB_NOW)
+    assert client.get(f"/c/{ids[0]}/me").status_code == 403

@@ -1,0 +1,95 @@
+"""Reschedule and cancel in the browser: preview first, then confirm; both are logged."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from cohort import db
+from cohort.models import Delivery, Meeting, Task
+from tests.web_fixtures import sign_in
+
+
+def _client(web_app, user):
+    web_app.config["WTF_CSRF_ENABLED"] = False
+    client = web_app.test_client()
+    sign_in(client, user)
+    return client
+
+
+def _task(web_app, cohort_id, key) -> Task:
+    with db.transaction(web_app.extensions["cohort.engine"]) as session:
+        return session.scalars(select(Task).where(Task.cohort_id == cohort_id,
+                                                  Task.key == key)).one()
+
+
+def test_reschedule_preview_then_confirm(web_app, staff, cohort_id):
+    client = _client(web_app, staff.owner)
+    url = f"/cohorts/{cohort_id}/meetings/webinar-2/reschedule"
+    form = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'value="2025-06-12"' in form and 'value="13:00"' in form
+    before = _task(web_app, cohort_id, "case-work@webinar-2")
+    change = {"day": "2025-06-19", "clock": "13:00", "location": "", "online_url": ""}
+    preview = client.post(url, data={**change, "preview": "1"}, headers={"Accept-Language": "en"})
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "What moves" in html
+    assert 'data-key="case-work@webinar-2"' in html and 'data-key="questions@webinar-1"' in html
+    assert "No email already sent is affected." in html
+    previewed = re.search(r'name="previewed" type="hidden" value="(\w+)"', html)[1]
+    # Nothing has changed yet.
+    assert _task(web_app, cohort_id, "case-work@webinar-2").release_at == before.release_at
+    # Confirming different values than were previewed shows a new preview instead.
+    other = client.post(url, data={**change, "day": "2025-06-26", "previewed": previewed,
+                                   "confirm": "1"})
+    assert other.status_code == 200
+    assert _task(web_app, cohort_id, "case-work@webinar-2").release_at == before.release_at
+    done = client.post(url, data={**change, "previewed": previewed, "confirm": "1"})
+    assert done.status_code == 302 and done.headers["Location"].endswith("#meeting-webinar-2")
+    after = _task(web_app, cohort_id, "case-work@webinar-2")
+    assert (after.release_at - before.release_at).days == 7
+    with db.transaction(web_app.extensions["cohort.engine"]) as session:
+        meeting = session.scalars(select(Meeting).where(
+            Meeting.cohort_id == cohort_id, Meeting.key == "webinar-2")).one()
+        assert meeting.sequence == 1
+        assert meeting.starts_at.isoformat() == "2025-06-19T11:00:00+00:00"
+    log = client.get(f"/cohorts/{cohort_id}/activity", headers={"Accept-Language": "en"})
+    assert re.search(r"owner@cohort.example</td><td>moved Webinar 2 from Thu, Jun 12, 2025 "
+                     r"1:00\W+PM to Thu, Jun 19, 2025 1:00\W+PM", log.get_data(as_text=True))
+
+
+def test_preview_shows_sent_emails_and_warnings(web_app, staff, cohort_id):
+    with db.transaction(web_app.extensions["cohort.engine"]) as session:
+        for row in session.scalars(select(Delivery).where(
+                Delivery.cohort_id == cohort_id, Delivery.anchor == "meeting:webinar-2")):
+            row.state = "sent"
+    client = _client(web_app, staff.owner)
+    url = f"/cohorts/{cohort_id}/meetings/webinar-2/reschedule"
+    # 29 May 2025 is Ascension Day, a public holiday in Denmark.
+    html = client.post(url, data={"day": "2025-05-29", "clock": "13:00", "preview": "1"}
+                       ).get_data(as_text=True)
+    assert "3 allerede sendte mails er berørt:" in html
+    assert "Mødeinvitation" in html and "er en helligdag: Kristi himmelfartsdag" in html
+    bad = client.post(url, data={"day": "not a day", "clock": "", "preview": "1"})
+    assert bad.status_code == 400 and "Ikke en gyldig dato." in bad.get_data(as_text=True)
+
+
+def test_cancel_meeting(web_app, staff, cohort_id):
+    client = _client(web_app, staff.owner)
+    url = f"/cohorts/{cohort_id}/meetings/webinar-2/cancel"
+    page = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Cancel Webinar 2" in page and "(no longer)" in page
+    assert client.post(url, data={}).status_code == 400
+    assert _task(web_app, cohort_id, "case-work@webinar-2") is not None
+    done = client.post(url, data={"confirm_cancel": "y"})
+    assert done.status_code == 302
+    with db.transaction(web_app.extensions["cohort.engine"]) as session:
+        meeting = session.scalars(select(Meeting).where(
+            Meeting.cohort_id == cohort_id, Meeting.key == "webinar-2")).one()
+        assert (meeting.status, meeting.sequence) == ("cancelled", 1)
+    show = client.get(f"/cohorts/{cohort_id}", headers={"Accept-Language": "en"})
+    html = show.get_data(as_text=True)
+    assert "<del>Webinar 2</del>" in html and "cancelled Webinar 2" in html
+    # A cancelled meeting cannot be moved or cancelled again.
+    assert client.get(f"/cohorts/{cohort_id}/meetings/webinar-2/reschedule").status_code == 302
+    assert client.get(url).status_code == 302

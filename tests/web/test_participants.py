@@ -1,0 +1,112 @@
+"""Participants in the browser: CSV upload (all or nothing), add, edit, remove."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from sqlalchemy import func, select
+
+from cohort import db
+from cohort.models import Delivery, Group, GroupMember, Participant
+from tests.web_fixtures import sign_in
+
+BAD_CSV = ("navn;e-mail;organisation;rolle;sprog\n"
+           "Dorte Lund;dorte@svendborg.example;Svendborg Kommune;Leder;da\n"
+           "Erik Skov;erik-at-haderslev.example;Haderslev Kommune;Leder;da\n"
+           "Frida Bach;frida@aabenraa.example;Aabenraa Kommune;Leder;sv\n")
+GOOD_CSV = BAD_CSV.replace("erik-at-haderslev", "erik@haderslev").replace(";sv\n", ";da\n")
+
+
+def _client(web_app, user):
+    web_app.config["WTF_CSRF_ENABLED"] = False
+    client = web_app.test_client()
+    sign_in(client, user)
+    return client
+
+
+def _count(web_app, cohort_id) -> int:
+    with db.transaction(web_app.extensions["cohort.engine"]) as session:
+        return session.scalar(select(func.count()).select_from(Participant).where(
+            Participant.cohort_id == cohort_id))
+
+
+def _upload(client, cohort_id, text, name="people.csv", **kwargs):
+    data = {"file": (io.BytesIO(("\ufeff" + text).encode()), name)}
+    return client.post(f"/cohorts/{cohort_id}/participants/upload", data=data,
+                       content_type="multipart/form-data", **kwargs)
+
+
+def test_bad_csv_lists_every_problem_and_imports_nothing(web_app, staff, cohort_id):
+    client = _client(web_app, staff.owner)
+    response = _upload(client, cohort_id, BAD_CSV)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Filen people.csv har 2 fejl; intet blev importeret." in html
+    assert ("Række 3, kolonne e-mail: &#39;erik-at-haderslev.example&#39; er ikke en gyldig "
+            "mailadresse") in html
+    assert "Række 4, kolonne sprog: &#39;sv&#39; er ikke et sprog, vi kender" in html
+    assert _count(web_app, cohort_id) == 3
+    english = _upload(client, cohort_id, BAD_CSV, headers={"Accept-Language": "en"})
+    assert "Row 3, column email: &#39;erik-at-haderslev.example&#39; is not a valid email " \
+           "address" in english.get_data(as_text=True)
+    fixed = _upload(client, cohort_id, GOOD_CSV)
+    assert fixed.status_code == 302
+    page = client.get(fixed.headers["Location"]).get_data(as_text=True)
+    assert "3 deltagere blev tilføjet." in page and "Erik Skov" in page
+    assert _count(web_app, cohort_id) == 6
+    again = _upload(client, cohort_id, GOOD_CSV)  # the same people twice: refused
+    assert again.status_code == 400 and "allerede på holdet" in again.get_data(as_text=True)
+    assert _count(web_app, cohort_id) == 6
+    assert _upload(client, cohort_id, "").status_code == 400
+
+
+def test_add_edit_remove_one_participant(web_app, staff, cohort_id):
+    client = _client(web_app, staff.owner)
+    person = {"name": "Gitte Kjær", "email": "gitte@fredericia.example",
+              "organisation": "Fredericia Kommune", "role": "Leder", "language": "da"}
+    added = client.post(f"/cohorts/{cohort_id}/participants/add", data=person)
+    assert added.status_code == 302
+    duplicate = client.post(f"/cohorts/{cohort_id}/participants/add", data=person)
+    assert duplicate.status_code == 400
+    assert "En anden på holdet har allerede den mailadresse." in duplicate.get_data(as_text=True)
+    engine = web_app.extensions["cohort.engine"]
+    with db.transaction(engine) as session:
+        gitte = session.scalars(select(Participant).where(
+            Participant.email == "gitte@fredericia.example")).one()
+        pending = session.scalar(select(func.count()).select_from(Delivery).where(
+            Delivery.participant_id == gitte.id, Delivery.state == "pending"))
+    assert pending > 50
+    edit_url = f"/cohorts/{cohort_id}/participants/{gitte.id}/edit"
+    assert 'value="gitte@fredericia.example"' in client.get(edit_url).get_data(as_text=True)
+    edited = client.post(edit_url, data={**person, "email": "gitte.kjaer@fredericia.example"})
+    assert edited.status_code == 302
+    with db.transaction(engine) as session:
+        recipients = set(session.scalars(select(Delivery.recipient).where(
+            Delivery.participant_id == gitte.id)))
+        assert recipients == {"gitte.kjaer@fredericia.example"}
+        # Put her in a buddy pair, so removing her leaves a group too small.
+        group = Group(cohort_id=cohort_id, grouping_key="buddies", number=1)
+        session.add(group)
+        session.flush()
+        other = session.scalars(select(Participant).where(
+            Participant.cohort_id == cohort_id, Participant.id != gitte.id)).first()
+        session.add_all([GroupMember(group_id=group.id, participant_id=gitte.id),
+                         GroupMember(group_id=group.id, participant_id=other.id)])
+    remove_url = f"/cohorts/{cohort_id}/participants/{gitte.id}/remove"
+    confirm_page = client.get(remove_url).get_data(as_text=True)
+    assert f"{pending} mails, der ikke er sendt endnu, bliver annulleret." in confirm_page
+    assert "gruppen skal have et eftersyn" in confirm_page
+    assert client.post(remove_url, data={}).status_code == 400  # not confirmed: nothing happens
+    removed = client.post(remove_url, data={"confirm": "y"})
+    assert removed.status_code == 302
+    page = client.get(removed.headers["Location"]).get_data(as_text=True)
+    assert "Gruppe 1 (buddies) er for lille nu og skal have et eftersyn." in page
+    with db.transaction(engine) as session:
+        states = set(session.scalars(select(Delivery.state).where(
+            Delivery.recipient == "gitte.kjaer@fredericia.example")))
+        assert states == {"cancelled"}
+        assert session.get(Participant, gitte.id) is None
+    activity = client.get(f"/cohorts/{cohort_id}/activity").get_data(as_text=True)
+    assert re.search(r"owner@cohort.example</td><td>fjernede Gitte Kjær", activity)
+    assert client.get(remove_url).status_code == 404

@@ -1,0 +1,107 @@
+"""Security basics: headers, CSRF on every POST, no inline script, friendly error pages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import url_for
+
+from cohort.app import create_app
+from cohort.web.access import public
+from tests.web_fixtures import PROGRAMMES, sign_in
+
+
+@pytest.fixture
+def database_url(sqlite_only_url):
+    return sqlite_only_url
+
+
+def test_security_headers(web_app):
+    response = web_app.test_client().get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "Strict-Transport-Security" not in response.headers
+    https = web_app.test_client().get("/login", base_url="https://cohort.example")
+    assert https.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_pages_have_no_inline_script_or_style(web_app, staff, cohort_id, first_participant):
+    client = web_app.test_client()
+    sign_in(client, staff.admin)
+    pages = ["/login", "/dashboard", "/programmes/", "/programmes/digital-lederskab",
+             "/cohorts/new", f"/cohorts/{cohort_id}", f"/cohorts/{cohort_id}/plan",
+             f"/cohorts/{cohort_id}/participants/", f"/cohorts/{cohort_id}/staff",
+             f"/cohorts/{cohort_id}/activity", f"/cohorts/{cohort_id}/participants/"
+             f"{first_participant.id}/edit", f"/cohorts/{cohort_id}/meetings/webinar-2/cancel",
+             f"/cohorts/{cohort_id}/meetings/webinar-2/reschedule", "/admin/users",
+             "/account/", "/nowhere"]
+    for page in pages:
+        html = client.get(page).get_data(as_text=True)
+        assert "<script" not in html, page
+        assert not re.search(r"\sstyle=", html), page
+        assert not re.search(r"\son[a-z]+=", html), page  # no inline event handlers
+
+
+def test_every_post_route_needs_a_csrf_token(web_app, staff, cohort_id, first_participant):
+    values = {"cohort_id": cohort_id, "participant_id": first_participant.id,
+              "meeting_key": "webinar-2", "user_id": staff.owner.id}
+    client = web_app.test_client()
+    sign_in(client, staff.admin)
+    posts = [r for r in web_app.url_map.iter_rules() if "POST" in r.methods]
+    assert len(posts) >= 10
+    for rule in posts:
+        with web_app.test_request_context():
+            url = url_for(rule.endpoint, **{k: values[k] for k in rule.arguments})
+        response = client.post(url, data={"confirm": "y", "confirm_cancel": "y"})
+        assert response.status_code == 400, url
+        assert "Formularen er udløbet" in response.get_data(as_text=True), url
+    # ... and with the token the same form goes through.
+    page = client.get(f"/cohorts/{cohort_id}/meetings/webinar-2/cancel").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    response = client.post(f"/cohorts/{cohort_id}/meetings/webinar-2/cancel",
+                           data={"csrf_token": token, "confirm_cancel": "y"})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("language, texts", [
+    ("da", ("Siden findes ikke", "Du har ikke adgang til siden", "Noget gik galt")),
+    ("en", ("Page not found", "You do not have access to this page", "Something went wrong")),
+    ("nb", ("Siden finnes ikke", "Du har ikke tilgang til denne siden", "Noe gikk galt")),
+])
+def test_friendly_error_pages_in_the_users_language(tmp_path, monkeypatch, language, texts,
+                                                    password_hash):
+    monkeypatch.setenv("COHORT_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+                      "SECRET_KEY": "x", "PROGRAMMES_DIR": str(PROGRAMMES)})
+
+    @public
+    def boom():
+        raise RuntimeError("secret internals")
+
+    app.add_url_rule("/boom", "boom", boom)
+    from cohort import db
+    from cohort.models import User
+
+    db.create_schema(app.extensions["cohort.engine"])
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        user = User(email="e@x.example", role="evaluator", password_hash=password_hash)
+        session.add(user)
+    client = app.test_client()
+    headers = {"Accept-Language": language}
+    not_found = client.get("/cohorts/12345/nothing", headers=headers)
+    assert not_found.status_code == 404 and texts[0] in not_found.get_data(as_text=True)
+    sign_in(client, user)
+    forbidden = client.get("/admin/users", headers=headers)
+    assert forbidden.status_code == 403 and texts[1] in forbidden.get_data(as_text=True)
+    failed = client.get("/boom", headers=headers)
+    body = failed.get_data(as_text=True)
+    assert failed.status_code == 500 and texts[2] in body
+    assert "secret internals" not in body and "Traceback" not in body
+    assert f'<html lang="{language}">' in body
+    app.extensions["cohort.engine"].dispose()
