@@ -10,6 +10,7 @@ from flask import Flask, request
 from flask_babel import Babel
 
 from . import db
+from .outbox import config_from_env as outbox_config_from_env
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         BABEL_DEFAULT_TIMEZONE="Europe/Copenhagen",
         LANGUAGES=("da", "nb", "en"),
     )
+    app.config.from_mapping(outbox_config_from_env(app.instance_path))  # mail, outbox, links
     if test_config:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):

@@ -2,7 +2,6 @@
 
 from .cohorts import (  # noqa: F401
     Cohort,
-    Delivery,
     Group,
     GroupMember,
     Invitation,
@@ -13,3 +12,6 @@ from .cohorts import (  # noqa: F401
     Task,
     utcnow,
 )
+from .outbox import CohortMailSettings, Delivery  # noqa: F401
+from .participant_access import ParticipantLink  # noqa: F401
+from .participation import PromptAnswer, TaskStatus  # noqa: F401

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlmodel import Session
 
 from ..core import deliveries as delivery_kinds
-from ..core.deliveries import PlannedDelivery, plan_deliveries
+from ..core.deliveries import PlannedDelivery, plan_deliveries, plan_facilitator_deliveries
 from ..core.participants import ParticipantRow, normalise_email, parse_participants_csv
 from ..core.planning import MeetingOverride, Plan, plan_cohort
 from ..core.programme import Programme, parse_programme
@@ -27,10 +27,8 @@ from ..models import (
     Task,
     utcnow,
 )
-
-
-class NotFound(LookupError):
-    """A cohort, meeting or participant that does not exist (the web turns this into 404)."""
+from .errors import NotFound  # defined apart so services/outbox.py can use it too
+from .outbox import cancel_participant_deliveries, queue_meeting_notices
 
 
 @dataclass(frozen=True)
@@ -63,6 +61,7 @@ def create_cohort(
     session.flush()
     plan = plan_cohort(programme, cohort.start_date, cohort.timezone)
     _write_plan(session, cohort.id, plan)
+    _insert_deliveries(session, cohort.id, plan_facilitator_deliveries(plan), {})
     _add_participants(session, cohort, plan, participants, now)
     return cohort
 
@@ -119,7 +118,47 @@ def reschedule_meeting(
     meeting.override_starts_at = starts_at
     meeting.sequence += 1
     session.flush()
-    return replan(session, cohort, now or utcnow())
+    now = now or utcnow()
+    plan = replan(session, cohort, now)
+    queue_meeting_notices(session, cohort_id, meeting_key, delivery_kinds.MEETING_UPDATE,
+                          meeting.sequence, now)
+    return plan
+
+
+def cancel_meeting(
+    session: Session, cohort_id: int, meeting_key: str, now: datetime | None = None,
+) -> Plan:
+    """Cancel one meeting: what is anchored to it leaves the plan, invitees get a notice."""
+    cohort = get_cohort(session, cohort_id)
+    meeting = session.scalars(
+        select(Meeting).where(Meeting.cohort_id == cohort_id, Meeting.key == meeting_key)
+    ).one_or_none()
+    if meeting is None:
+        raise NotFound(f"cohort {cohort_id} has no meeting '{meeting_key}'")
+    if meeting.status == "cancelled":
+        return current_plan(session, cohort)
+    meeting.status = "cancelled"
+    meeting.sequence += 1
+    session.flush()
+    now = now or utcnow()
+    plan = replan(session, cohort, now)
+    queue_meeting_notices(session, cohort_id, meeting_key,
+                          delivery_kinds.MEETING_CANCELLATION, meeting.sequence, now)
+    return plan
+
+
+def remove_participant(session: Session, cohort_id: int, email: str) -> Participant:
+    """Take a participant out of a cohort: their pending emails are cancelled (the sent ones
+    stay in the outbox as a record), their personal link, tasks and answers go with them."""
+    participant = session.scalars(select(Participant).where(
+        Participant.cohort_id == cohort_id, Participant.email == normalise_email(email),
+    )).one_or_none()
+    if participant is None:
+        raise NotFound(f"cohort {cohort_id} has no participant '{email}'")
+    cancel_participant_deliveries(session, participant)
+    session.delete(participant)
+    session.flush()
+    return participant
 
 
 def replan(session: Session, cohort: Cohort, now: datetime) -> Plan:
@@ -127,11 +166,11 @@ def replan(session: Session, cohort: Cohort, now: datetime) -> Plan:
     plan = current_plan(session, cohort)
     _sync_plan(session, cohort.id, plan)
     emails = session.scalars(select(Participant.email).where(Participant.cohort_id == cohort.id))
-    wanted = {d.natural_key: d for d in plan_deliveries(plan, list(emails), now)
-              if d.kind not in (delivery_kinds.WELCOME, delivery_kinds.MEETING_INVITATION)}
+    planned = plan_deliveries(plan, list(emails), now) + plan_facilitator_deliveries(plan)
+    wanted = {d.natural_key: d for d in planned if d.kind in delivery_kinds.REPLANNED_KINDS}
     pending = session.scalars(select(Delivery).where(
         Delivery.cohort_id == cohort.id, Delivery.state == "pending",
-        Delivery.kind.not_in([delivery_kinds.WELCOME, delivery_kinds.MEETING_INVITATION]),
+        Delivery.kind.in_(delivery_kinds.REPLANNED_KINDS), Delivery.resend_number == 0,
     )).all()
     for row in pending:
         planned = wanted.get((row.kind, row.anchor, row.recipient))
