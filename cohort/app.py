@@ -41,9 +41,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     Babel(app, locale_selector=_select_locale)
 
     from . import cli
-    from .web import overview
+    from .web import overview, participant
 
     app.register_blueprint(overview.bp)
+    app.register_blueprint(participant.bp)
     _register_filters(app)
     app.cli.add_command(cli.cohort)
     return app

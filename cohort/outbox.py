@@ -353,3 +353,17 @@ def _is_dead_local_worker(claimed_by: str) -> bool:
 def _one_line(exc: BaseException) -> str:
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     return text.splitlines()[-1][:500]
+
+
+def preview_message(delivery_id: int, now: datetime | None = None, app: Flask | None = None):
+    """The message a delivery sends (or sent), composed now from the current data; nothing is
+    sent and the row is not touched. Raises services.NotFound or Undeliverable."""
+    from .services.outbox import get_delivery
+
+    app = app or current_app._get_current_object()
+    settings = OutboxSettings.from_app(app)
+    now = now or datetime.now(UTC)
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        delivery = get_delivery(session, delivery_id)
+        data = message_data(session, delivery, settings.context, now)
+        return build_message(data, delivery.sent_at or now, settings.mail_from)

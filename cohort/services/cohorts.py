@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlmodel import Session
@@ -68,7 +69,13 @@ def create_cohort(
 
 def cohort_programme(cohort: Cohort) -> Programme:
     """The template as it was when the cohort was created (later edits do not leak in)."""
-    return parse_programme(cohort.programme["source"], f"cohort {cohort.id} programme")
+    return _parse_snapshot(cohort.programme["source"], f"cohort {cohort.id} programme")
+
+
+@lru_cache(maxsize=64)
+def _parse_snapshot(source: str, name: str) -> Programme:
+    """Snapshots never change, and parsing one costs ~50 ms: the outbox asks for each email."""
+    return parse_programme(source, name)
 
 
 def get_cohort(session: Session, cohort_id: int) -> Cohort:

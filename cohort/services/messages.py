@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.utils import parseaddr
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -109,7 +110,7 @@ class MessageData:
 
 
 class ProgrammeCache:
-    """Parsing a cohort's programme snapshot costs milliseconds; a batch does it once."""
+    """The programmes of the cohorts in one batch (parsing is cached, this saves the lookups)."""
 
     def __init__(self) -> None:
         self._programmes: dict[int, Programme] = {}
@@ -128,7 +129,8 @@ def message_data(session: Session, delivery: Delivery, context: MailContext, now
     facilitator = (settings.facilitator_email if settings else None) or context.mail_from
     if delivery.recipient == kinds.FACILITATOR:
         participant = None
-        to_address, to_name, language = facilitator, "", cohort.language
+        to_name, to_address = parseaddr(facilitator)
+        language = cohort.language
         personal_url = None
     else:
         participant = session.get(Participant, delivery.participant_id) \
