@@ -161,22 +161,23 @@ class SMTPTransport:
         s = self.settings
         try:
             if s.scheme == "smtps":
-                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=self.timeout,
-                                        context=ssl.create_default_context())
+                self._smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=self.timeout,
+                                              context=ssl.create_default_context())
             else:
-                smtp = smtplib.SMTP(s.host, s.port, timeout=self.timeout)
+                self._smtp = smtplib.SMTP(s.host, s.port, timeout=self.timeout)
                 if s.scheme == "smtp+starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+                    self._smtp.starttls(context=ssl.create_default_context())
             if s.username:
-                smtp.login(s.username, s.password or "")
+                self._smtp.login(s.username, s.password or "")
         except smtplib.SMTPResponseException as exc:
+            self._drop()
             raise MailError(exc.smtp_code, _text(exc.smtp_error), permanent=False,
                             unavailable=True) from exc
         except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
             raise MailError(None, f"cannot reach {s.description}: {_describe(exc)}",
                             permanent=False, unavailable=True) from exc
-        self._smtp = smtp
-        return smtp
+        return self._smtp
 
     def _after_failure(self, code: int) -> None:
         """421 closes the session; after other refusals reset it so the next message starts

@@ -40,7 +40,7 @@ def build_scheduler(app: Flask, interval_seconds: float | None = None) -> Backgr
     scheduler.add_job(
         outbox_tick, "interval", args=[app], seconds=interval, id=JOB_ID,
         replace_existing=True, coalesce=True, max_instances=1,
-        misfire_grace_time=int(interval), next_run_time=datetime.now(UTC),
+        misfire_grace_time=max(int(interval), 1), next_run_time=datetime.now(UTC),
     )
     return scheduler
 

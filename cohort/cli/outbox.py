@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from .. import db, services
 from ..mailer import MailConfigError
@@ -78,7 +79,7 @@ def _mail_description(app) -> str:
         fail(f"COHORT_MAIL_URL: {exc}")
 
 
-class _ListByDefault(click.Group):
+class _ListByDefault(AppGroup):
     """`cohort outbox 3` lists cohort 3's outbox; `cohort outbox resend 17` etc. still work."""
 
     def parse_args(self, ctx, args):

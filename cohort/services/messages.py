@@ -93,6 +93,7 @@ class MessageData:
     message_id: str
     to_address: str
     to_name: str
+    greeting_name: str | None  # participants are greeted by name; the facilitator is not
     language: str
     cohort_title: str
     timezone: str
@@ -146,7 +147,8 @@ def message_data(session: Session, delivery: Delivery, context: MailContext, now
         message_id=delivery.message_id or message_id(
             delivery.id, cohort.id, delivery.kind, delivery.anchor, delivery.recipient,
             delivery.resend_number, context.message_id_domain),
-        to_address=to_address, to_name=to_name, language=language,
+        to_address=to_address, to_name=to_name,
+        greeting_name=participant.name if participant is not None else None, language=language,
         cohort_title=cohort.title, timezone=cohort.timezone,
         reply_to=facilitator if participant is not None else None, personal_url=personal_url,
     )
