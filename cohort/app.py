@@ -41,10 +41,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     Babel(app, locale_selector=_select_locale)
 
     from . import cli
-    from .web import overview, participant
+    from .web import outbox, overview, participant
 
     app.register_blueprint(overview.bp)
     app.register_blueprint(participant.bp)
+    app.register_blueprint(outbox.bp)  # facilitator only: refuses all until staff login exists
     _register_filters(app)
     app.cli.add_command(cli.cohort)
     return app

@@ -386,3 +386,48 @@ def test_digest_gathers_answers_since_the_last_meeting(app, library, smtp_sink):
         live = services.facilitator_digest(session, cohort_id, "webinar-1",
                                            webinar.starts_at - timedelta(days=1))
     assert live.count == 1
+
+
+def test_calendar_attachment_plug_in_point(app, library, smtp_sink):
+    """The calendar module registers its builder; here a minimal METHOD:REQUEST file stands
+    in for it, to check how the email carries it (the builder itself is not ours)."""
+    from icalendar import Calendar, Event
+
+    from cohort.emails import CalendarAttachment
+
+    def build(data):
+        calendar = Calendar()
+        calendar.add("prodid", "-//Cohort test//")
+        calendar.add("version", "2.0")
+        calendar.add("method", "REQUEST")
+        event = Event()
+        event.add("uid", f"{data.meeting.key}@cohort.example")
+        event.add("summary", data.meeting.title)
+        event.add("dtstart", data.meeting.starts_at)
+        event.add("dtend", data.meeting.ends_at)
+        calendar.add_component(event)
+        return CalendarAttachment("REQUEST", calendar.to_ical())
+
+    app.extensions["cohort.calendar_attachment"] = build
+    make_cohort(app, library, people=PEOPLE[:1])
+    send_due(app, now=CREATED)
+    invitation = next(m for m in smtp_sink.messages
+                      if "meeting_invitation" in m["X-Cohort-Delivery"])
+    welcome = next(m for m in smtp_sink.messages if "welcome" in m["X-Cohort-Delivery"])
+    assert welcome.get_content_type() == "multipart/alternative"  # no .ics for other kinds
+    assert invitation.get_content_type() == "multipart/mixed"
+    alternative = next(invitation.iter_parts())
+    calendar_part = [p for p in alternative.iter_parts()
+                     if p.get_content_type() == "text/calendar"]
+    assert len(calendar_part) == 1 and calendar_part[0].get_param("method") == "REQUEST"
+    attachment = next(invitation.iter_attachments())
+    assert attachment.get_filename() == "invite.ics"
+    assert b"METHOD:REQUEST" in attachment.get_content()
+
+
+def test_html_is_escaped(app, library, smtp_sink):
+    make_cohort(app, library, people=[ParticipantRow(
+        "Anne <b>Ø</b>", "anne@x.example", "X & Y", "Leder", "da")])
+    send_due(app, now=CREATED)
+    html = html_of(smtp_sink.messages[0])
+    assert "Anne &lt;b&gt;Ø&lt;/b&gt;" in html and "<b>Ø</b>" not in html
