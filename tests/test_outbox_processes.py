@@ -137,3 +137,5 @@ def test_two_send_due_passes_at_once_never_send_twice(tmp_path, smtp_sink, reque
     received = smtp_sink.message_ids()
     assert len(received) == due and set(received.values()) == {1}
     assert Counter(r.state for r in final_rows(database_url)) == {"sent": due}
+    if database == "postgresql":
+        request.getfixturevalue("postgres_server").drop_database(database_url)

@@ -110,6 +110,24 @@ def _current_participant(db_session: Session):
     return access.participant
 
 
+def _when(timezone: str):
+    """'tirsdag den 8. april 2025 13:00': the day in full and the clock, in the page's
+    language and the cohort's time zone."""
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_date, format_time
+    from flask_babel import get_locale
+
+    zone = ZoneInfo(timezone)
+
+    def when(value) -> str:
+        local = value.astimezone(zone)
+        locale = get_locale()
+        return f"{format_date(local.date(), 'full', locale=locale)} " \
+               f"{format_time(local, 'HH:mm', locale=locale)}"
+    return when
+
+
 @bp.get("/me")
 def page():
     with _session() as db_session:
@@ -117,7 +135,7 @@ def page():
         data = services.participant_page(db_session, participant, utcnow())
     with force_locale(participant.language):
         html = render_template(
-            "participant/page.html", page=data,
+            "participant/page.html", page=data, when=_when(data.timezone),
             task_forms={t.id: TaskForm(prefix=f"task-{t.id}", done=t.done, note=t.note)
                         for t in data.tasks},
             answer_forms={p.id: AnswerForm(prefix=f"prompt-{p.id}", answer=p.answer)
