@@ -173,8 +173,8 @@ def replan(session: Session, cohort: Cohort, now: datetime) -> Plan:
     plan = current_plan(session, cohort)
     _sync_plan(session, cohort.id, plan)
     emails = session.scalars(select(Participant.email).where(Participant.cohort_id == cohort.id))
-    planned = plan_deliveries(plan, list(emails), now) + plan_facilitator_deliveries(plan)
-    wanted = {d.natural_key: d for d in planned if d.kind in delivery_kinds.REPLANNED_KINDS}
+    every = plan_deliveries(plan, list(emails), now) + plan_facilitator_deliveries(plan)
+    wanted = {d.natural_key: d for d in every if d.kind in delivery_kinds.REPLANNED_KINDS}
     pending = session.scalars(select(Delivery).where(
         Delivery.cohort_id == cohort.id, Delivery.state == "pending",
         Delivery.kind.in_(delivery_kinds.REPLANNED_KINDS), Delivery.resend_number == 0,
