@@ -25,9 +25,11 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 ## make run: install, create the SQLite database with a demo cohort, serve on http://127.0.0.1:5000
+## (with the outbox scheduler in the same single process; emails land in instance/mail/)
 run: install
 	$(BIN)/cohort demo
-	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+	COHORT_RUN_SCHEDULER=1 COHORT_BASE_URL=$${COHORT_BASE_URL:-http://$(HOST):$(PORT)} \
+	  $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 ## make test: install what the tests need (Python packages and Debian packages), run everything
 test: install-test system-test-deps lint

@@ -11,6 +11,7 @@ from flask_babel import Babel
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db
+from .outbox import config_from_env as outbox_config_from_env
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("da", "nb", "en")
@@ -37,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         TRUST_PROXY=os.environ.get("COHORT_TRUST_PROXY") == "1",
         MAX_CONTENT_LENGTH=5 * 1024 * 1024,  # participant CSV uploads
     )
+    app.config.from_mapping(outbox_config_from_env(app.instance_path))  # mail, outbox, links
     if test_config:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):

@@ -17,6 +17,8 @@ from sqlalchemy import create_engine, text
 from cohort import db
 from cohort.app import create_app
 
+pytest_plugins = ["tests.smtp_fixtures"]
+
 REPO = Path(__file__).resolve().parent.parent
 PROGRAMMES = REPO / "programmes"
 PG_BIN = Path(os.environ.get("COHORT_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -65,6 +67,14 @@ class PostgresServer:
         admin.dispose()
         return self.url(name)
 
+    def drop_database(self, url: str) -> None:
+        """Tests leave nothing behind: stopping a cluster with many databases is slow."""
+        name = url.rsplit("/", 1)[1]
+        admin = create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
     def _run(self, *args, check: bool = True) -> None:
         subprocess.run([*self._as_user, *map(str, args)], check=check, capture_output=True,
                        timeout=60)
@@ -81,11 +91,15 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path) -> str:
+def database_url(request, tmp_path) -> Iterator[str]:
     """Each database test runs twice: on an SQLite file and on the real PostgreSQL server."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'cohort.sqlite3'}"
-    return request.getfixturevalue("postgres_server").new_database()
+        yield f"sqlite:///{tmp_path / 'cohort.sqlite3'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = server.new_database()
+    yield url
+    server.drop_database(url)
 
 
 @pytest.fixture

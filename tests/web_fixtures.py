@@ -7,13 +7,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.core.programme import load_library
-from cohort.models import CohortRole, CohortStaff, Participant, User
+from cohort.models import CohortRole, CohortStaff, Participant, ParticipantLink, User
 from cohort.web.access import PARTICIPANT_SESSION_KEY
+from cohort.web.participant import SESSION_KEY as LINK_SESSION_KEY
 
 PROGRAMMES = Path(__file__).resolve().parent.parent / "programmes"
 PASSWORD = "correct horse battery"
@@ -107,10 +109,17 @@ def sign_in(client, user: User) -> None:
 
 
 def sign_in_participant(client, participant: Participant) -> None:
-    """What a personal-link visit leaves in the session (see cohort.web.access)."""
+    """What a personal-link visit leaves in the session (see cohort.web.participant)."""
+    app = client.application
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        services.personal_token(session, participant.id, app.config["SECRET_KEY"], WEB_NOW)
+        link = session.scalars(select(ParticipantLink).where(
+            ParticipantLink.participant_id == participant.id,
+            ParticipantLink.revoked_at.is_(None))).first()
     with client.session_transaction() as session:
         session[PARTICIPANT_SESSION_KEY] = {"id": participant.id,
                                             "cohort_id": participant.cohort_id}
+        session[LINK_SESSION_KEY] = link.id
 
 
 @pytest.fixture

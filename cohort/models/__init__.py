@@ -6,7 +6,6 @@ from .attendance import Attendance, AttendanceImport, CheckInCode  # noqa: F401
 from .calendars import CalendarFeed  # noqa: F401
 from .cohorts import (  # noqa: F401
     Cohort,
-    Delivery,
     Group,
     GroupMember,
     Invitation,
@@ -17,6 +16,9 @@ from .cohorts import (  # noqa: F401
     Task,
     utcnow,
 )
+from .outbox import CohortMailSettings, Delivery  # noqa: F401
+from .participant_access import ParticipantLink  # noqa: F401
+from .participation import PromptAnswer, TaskStatus  # noqa: F401
 from .surveys import (  # noqa: F401
     AnonymousResponse,
     EvaluatorNote,

@@ -1,4 +1,4 @@
-"""Cohorts and their plan: meetings, participants, tasks, prompts, groups, surveys, outbox rows.
+"""Cohorts and their plan: meetings, participants, tasks, prompts, groups, surveys.
 
 Times are stored in UTC (see db.UTCDateTime).
 """
@@ -140,22 +140,3 @@ class Invitation(SQLModel, table=True):
     participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
     completed: bool = False
 
-
-class Delivery(SQLModel, table=True):
-    """One planned email in the outbox; (cohort, kind, anchor, recipient) is unique."""
-
-    __table_args__ = (UniqueConstraint("cohort_id", "kind", "anchor", "recipient"),)
-    id: int | None = Field(default=None, primary_key=True)
-    cohort_id: int = Field(foreign_key="cohort.id", index=True, ondelete="CASCADE")
-    participant_id: int | None = Field(
-        default=None, foreign_key="participant.id", index=True, ondelete="SET NULL"
-    )
-    kind: str
-    anchor: str
-    recipient: str
-    send_at: datetime = _utc(index=True)
-    state: str = Field(default="pending", index=True)
-    attempts: int = 0
-    last_code: int | None = None
-    last_error: str | None = None
-    sent_at: datetime | None = _utc(nullable=True)

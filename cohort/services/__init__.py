@@ -42,6 +42,7 @@ from .cohorts import (  # noqa: F401
     NewCohort,
     NotFound,
     add_participants,
+    cancel_meeting,
     cohort_as_dict,
     cohort_programme,
     count_cohorts,
@@ -65,6 +66,29 @@ from .evaluation_notes import (  # noqa: F401
     quotes_by_theme,
     save_note,
     tag_quote,
+)
+from .outbox import (  # noqa: F401
+    OutboxView,
+    delivery_as_dict,
+    dismiss_review,
+    get_delivery,
+    outbox_view,
+    resend,
+    set_facilitator_email,
+    set_paused,
+)
+from .participant_access import (  # noqa: F401
+    access_by_link_id,
+    access_by_token,
+    personal_token,
+    revoke_links,
+)
+from .participation import (  # noqa: F401
+    answer_prompt,
+    facilitator_digest,
+    next_meeting_key,
+    participant_page,
+    set_task_status,
 )
 from .survey_exports import quotes_table, response_rates_table, responses_table  # noqa: F401
 from .surveys import (  # noqa: F401

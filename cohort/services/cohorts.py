@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlmodel import Session
 
 from ..core import deliveries as delivery_kinds
 from ..core.calendars import new_uid
-from ..core.deliveries import PlannedDelivery, plan_deliveries
+from ..core.deliveries import PlannedDelivery, plan_deliveries, plan_facilitator_deliveries
 from ..core.participants import ParticipantRow, normalise_email, parse_participants_csv
 from ..core.planning import MeetingOverride, Plan, plan_cohort
 from ..core.programme import Programme, parse_programme
@@ -28,10 +29,8 @@ from ..models import (
     Task,
     utcnow,
 )
-
-
-class NotFound(LookupError):
-    """A cohort, meeting or participant that does not exist (the web turns this into 404)."""
+from .errors import NotFound  # defined apart so services/outbox.py can use it too
+from .outbox import queue_meeting_notices
 
 
 @dataclass(frozen=True)
@@ -64,13 +63,20 @@ def create_cohort(
     session.flush()
     plan = plan_cohort(programme, cohort.start_date, cohort.timezone)
     _write_plan(session, cohort.id, plan, now)
+    _insert_deliveries(session, cohort.id, plan_facilitator_deliveries(plan), {})
     _add_participants(session, cohort, plan, participants, now)
     return cohort
 
 
 def cohort_programme(cohort: Cohort) -> Programme:
     """The template as it was when the cohort was created (later edits do not leak in)."""
-    return parse_programme(cohort.programme["source"], f"cohort {cohort.id} programme")
+    return _parse_snapshot(cohort.programme["source"], f"cohort {cohort.id} programme")
+
+
+@lru_cache(maxsize=64)
+def _parse_snapshot(source: str, name: str) -> Programme:
+    """Snapshots never change, and parsing one costs ~50 ms: the outbox asks for each email."""
+    return parse_programme(source, name)
 
 
 def get_cohort(session: Session, cohort_id: int) -> Cohort:
@@ -134,7 +140,32 @@ def reschedule_meeting(
     meeting.override_starts_at = starts_at
     meeting.revise(now)
     session.flush()
-    return replan(session, cohort, now)
+    plan = replan(session, cohort, now)
+    queue_meeting_notices(session, cohort_id, meeting_key, delivery_kinds.MEETING_UPDATE,
+                          meeting.sequence, now)
+    return plan
+
+
+def cancel_meeting(
+    session: Session, cohort_id: int, meeting_key: str, now: datetime | None = None,
+) -> Plan:
+    """Cancel one meeting: what is anchored to it leaves the plan, invitees get a notice."""
+    cohort = get_cohort(session, cohort_id)
+    meeting = session.scalars(
+        select(Meeting).where(Meeting.cohort_id == cohort_id, Meeting.key == meeting_key)
+    ).one_or_none()
+    if meeting is None:
+        raise NotFound(f"cohort {cohort_id} has no meeting '{meeting_key}'")
+    if meeting.status == "cancelled":
+        return current_plan(session, cohort)
+    meeting.status = "cancelled"
+    now = now or utcnow()
+    meeting.revise(now)
+    session.flush()
+    plan = replan(session, cohort, now)
+    queue_meeting_notices(session, cohort_id, meeting_key,
+                          delivery_kinds.MEETING_CANCELLATION, meeting.sequence, now)
+    return plan
 
 
 def replan(session: Session, cohort: Cohort, now: datetime) -> Plan:
@@ -142,13 +173,11 @@ def replan(session: Session, cohort: Cohort, now: datetime) -> Plan:
     plan = current_plan(session, cohort)
     _sync_plan(session, cohort.id, plan)
     emails = session.scalars(select(Participant.email).where(Participant.cohort_id == cohort.id))
-    wanted = {d.natural_key: d for d in plan_deliveries(plan, list(emails), now)
-              if d.kind in _REPLANNED_KINDS}
-    # Only kinds the plan produces: others (e.g. attendance catch-ups) are not the plan's to
-    # cancel.
+    every = plan_deliveries(plan, list(emails), now) + plan_facilitator_deliveries(plan)
+    wanted = {d.natural_key: d for d in every if d.kind in delivery_kinds.REPLANNED_KINDS}
     pending = session.scalars(select(Delivery).where(
         Delivery.cohort_id == cohort.id, Delivery.state == "pending",
-        Delivery.kind.in_(_REPLANNED_KINDS),
+        Delivery.kind.in_(delivery_kinds.REPLANNED_KINDS), Delivery.resend_number == 0,
     )).all()
     for row in pending:
         planned = wanted.get((row.kind, row.anchor, row.recipient))
@@ -164,10 +193,6 @@ def replan(session: Session, cohort: Cohort, now: datetime) -> Plan:
     _insert_deliveries(session, cohort.id, [d for k, d in wanted.items() if k not in existing],
                        participant_ids)
     return plan
-
-
-_REPLANNED_KINDS = tuple(k for k in delivery_kinds.KINDS
-                        if k not in (delivery_kinds.WELCOME, delivery_kinds.MEETING_INVITATION))
 
 
 def list_cohorts(session: Session) -> list[Cohort]:

@@ -21,8 +21,14 @@ from ..core.planning import (
 )
 from ..core.replanning import Change, DeliveryMove, delivery_moves, plan_changes
 from ..models import Cohort, Delivery, Meeting, User, utcnow
-from . import activity
-from .cohorts import NotFound, cohort_programme, get_cohort, meeting_overrides, replan
+from . import activity, cohorts
+from .cohorts import (
+    NotFound,
+    cohort_programme,
+    meeting_overrides,
+    replan,
+    reschedule_meeting,
+)
 
 
 @dataclass(frozen=True)
@@ -138,17 +144,13 @@ def reschedule(
 ) -> Plan:
     """Move a meeting (and optionally its place), re-plan, and log who did it."""
     now = now or utcnow()
-    cohort = get_cohort(session, cohort_id)
     meeting = find_meeting(session, cohort_id, meeting_key)
     old_start = meeting.starts_at
     if location is not None:
         meeting.override_location = location
     if online_url is not None:
         meeting.override_online_url = online_url
-    meeting.override_starts_at = starts_at
-    meeting.sequence += 1
-    session.flush()
-    plan = replan(session, cohort, now)
+    plan = reschedule_meeting(session, cohort_id, meeting_key, starts_at, now)
     activity.log_activity(session, cohort_id, actor, activity.MEETING_RESCHEDULED, {
         "meeting": meeting_key, "title": meeting.title, "from": old_start.isoformat(),
         "to": plan.meeting(meeting_key).starts_at.isoformat(),
@@ -160,14 +162,10 @@ def cancel_meeting(session: Session, cohort_id: int, meeting_key: str, actor: Us
                    now: datetime | None = None) -> Plan:
     """Cancel a meeting: what hung on it is re-planned or cancelled; SEQUENCE goes up."""
     now = now or utcnow()
-    cohort = get_cohort(session, cohort_id)
     meeting = find_meeting(session, cohort_id, meeting_key)
     if meeting.status == "cancelled":
         raise ValueError(f"meeting '{meeting_key}' is already cancelled")
-    meeting.status = "cancelled"
-    meeting.sequence += 1
-    session.flush()
-    plan = replan(session, cohort, now)
+    plan = cohorts.cancel_meeting(session, cohort_id, meeting_key, now)
     activity.log_activity(session, cohort_id, actor, activity.MEETING_CANCELLED, {
         "meeting": meeting_key, "title": meeting.title, "was": meeting.starts_at.isoformat(),
     }, now)

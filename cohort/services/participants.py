@@ -18,6 +18,7 @@ from ..core.programme import LANGUAGES
 from ..models import Cohort, Delivery, Group, GroupMember, Participant, User, utcnow
 from . import activity
 from .cohorts import NotFound, add_participants, cohort_programme, get_cohort
+from .outbox import cancel_participant_deliveries
 
 
 class ParticipantError(ValueError):
@@ -119,9 +120,7 @@ def remove_participant(session: Session, cohort_id: int, participant_id: int,
     """Remove someone: pending emails cancelled, sent ones kept; returns the groups they left."""
     participant = get_participant(session, cohort_id, participant_id)
     groups = participant_groups(session, participant_id)
-    session.execute(update(Delivery).where(
-        Delivery.cohort_id == cohort_id, Delivery.participant_id == participant_id,
-        Delivery.state == "pending").values(state="cancelled"))
+    cancel_participant_deliveries(session, participant)
     activity.log_activity(session, cohort_id, actor, activity.PARTICIPANT_REMOVED, {
         "name": participant.name, "email": participant.email,
         "groups": [[g.grouping_key, g.rotation, g.number] for g in groups],
@@ -129,6 +128,17 @@ def remove_participant(session: Session, cohort_id: int, participant_id: int,
     session.delete(participant)
     session.flush()
     return groups
+
+
+def remove_participant_by_email(session: Session, cohort_id: int, email: str,
+                                actor: User | None = None, now: datetime | None = None) -> list:
+    """The command line names people by email."""
+    participant = session.scalars(select(Participant).where(
+        Participant.cohort_id == cohort_id, Participant.email == normalise_email(email),
+    )).one_or_none()
+    if participant is None:
+        raise NotFound(f"cohort {cohort_id} has no participant '{email}'")
+    return remove_participant(session, cohort_id, participant.id, actor, now)
 
 
 def groups_needing_repair(session: Session, cohort: Cohort) -> list[RepairFlag]:

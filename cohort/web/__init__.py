@@ -14,6 +14,8 @@ def register_web(app: Flask) -> None:
         cohorts,
         formatting,
         meetings,
+        outbox,
+        participant,
         participants,
         programmes,
     )
@@ -24,6 +26,6 @@ def register_web(app: Flask) -> None:
     auth.init_auth(app)
     init_access(app)
     for blueprint in (auth.bp, account.bp, admin.bp, programmes.bp, cohorts.bp,
-                      participants.bp, meetings.bp, calendars.bp):
+                      participants.bp, meetings.bp, calendars.bp, outbox.bp, participant.bp):
         app.register_blueprint(blueprint)
     formatting.init_formatting(app)

@@ -6,6 +6,7 @@ a route added to the app without an entry here (or without a declared rule) fail
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import urlparse
 
 from flask import Flask
@@ -34,6 +35,7 @@ STAFF = _row(LOGIN, FORBIDDEN, OK, OK, OK, OK)
 FACILITATORS = _row(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK)
 OWN_COHORT = _row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK)
 COHORT_OWNER = _row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK)
+PARTICIPANT_ONLY = _row(FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)
 ADMINS = _row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
 
 EXPECTED = {
@@ -63,6 +65,20 @@ EXPECTED = {
     "meetings.cancel": OWN_COHORT,
     "calendars.feed": TOKEN_ONLY,
     "calendars.cohort_download": OWN_COHORT,
+    "outbox.index": OWN_COHORT,
+    "outbox.preview": OWN_COHORT,
+    "outbox.resend": OWN_COHORT,
+    "outbox.dismiss": OWN_COHORT,
+    "outbox.pause": OWN_COHORT,
+    "outbox.resume": OWN_COHORT,
+    "outbox.send_now": OWN_COHORT,
+    "outbox.digest": OWN_COHORT,
+    "participant.link": TOKEN_ONLY,
+    "participant.exchange": TOKEN_ONLY,
+    "participant.page": PARTICIPANT_ONLY,
+    "participant.task": PARTICIPANT_ONLY,
+    "participant.answer": PARTICIPANT_ONLY,
+    "participant.logout": PARTICIPANT_ONLY,
 }
 
 
@@ -93,11 +109,34 @@ def _outcome(response) -> str:
     return OK
 
 
+def _own_item_ids(app, cohort_id: int, participant) -> dict[str, int]:
+    """Ids of one outbox row and of the first task and prompt of the cohort."""
+    from sqlalchemy import select
+
+    from cohort import db
+    from cohort.models import Delivery, Prompt, Task
+
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        def first(model, *where):
+            return session.scalars(select(model.id).where(*where).order_by(model.id)).first()
+
+        return {
+            "delivery_id": first(Delivery, Delivery.cohort_id == cohort_id),
+            "task_id": session.scalars(select(Task.id).where(Task.cohort_id == cohort_id)
+                                       .order_by(Task.release_at)).first(),
+            "prompt_id": session.scalars(select(Prompt.id).where(Prompt.cohort_id == cohort_id)
+                                         .order_by(Prompt.send_at)).first(),
+        }
+
+
 def test_authorisation_matrix(web_app, staff, cohort_id, first_participant):
     web_app.config["WTF_CSRF_ENABLED"] = False  # CSRF has its own test; here only access
+    # A month into the course, so the participant has released tasks and prompts to act on.
+    web_app.config["COHORT_NOW"] = datetime(2025, 5, 8, 9, 0, tzinfo=UTC)
     values = {"cohort_id": cohort_id, "participant_id": first_participant.id,
               "meeting_key": "webinar-2", "programme_id": "digital-lederskab",
-              "user_id": staff.owner.id, "filename": "cohort.css", "token": "made-up"}
+              "user_id": staff.owner.id, "filename": "cohort.css", "token": "made-up",
+              **_own_item_ids(web_app, cohort_id, first_participant)}
     users = {"evaluator": staff.evaluator, "facilitator_other": staff.other,
              "facilitator_owner": staff.owner, "admin": staff.admin}
     failures = []

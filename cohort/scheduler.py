@@ -1,0 +1,58 @@
+"""The one scheduler of a deployment: APScheduler 3 running the outbox pass on an interval.
+
+Started by `cohort scheduler` as its own process, or inside the demo server by `make run`
+(wsgi.py starts it when COHORT_RUN_SCHEDULER=1). Never start it in web workers: each worker
+would run its own copy. Even so, two schedulers by mistake would not send anything twice (claims
+are atomic, see outbox.py); they would only do the work twice.
+The job store is in memory on purpose: what is due lives in the outbox table, so there is
+nothing to persist, and nothing is pickled by import path.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from flask import Flask
+
+from .outbox import send_due
+
+log = logging.getLogger("cohort.scheduler")
+JOB_ID = "cohort-outbox-send-due"
+
+
+def outbox_tick(app: Flask) -> None:
+    """One pass; an error is logged and the next tick tries again."""
+    with app.app_context():
+        try:
+            report = send_due(app)
+        except Exception:
+            log.exception("outbox pass failed")
+            return
+    if report.sent or report.failed or report.needs_review or report.stopped:
+        log.info("outbox: %s", report.summary())
+
+
+def build_scheduler(app: Flask, interval_seconds: float | None = None) -> BackgroundScheduler:
+    interval = interval_seconds or app.config["SCHEDULER_INTERVAL_SECONDS"]
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.add_job(
+        outbox_tick, "interval", args=[app], seconds=interval, id=JOB_ID,
+        replace_existing=True, coalesce=True, max_instances=1,
+        misfire_grace_time=max(int(interval), 1), next_run_time=datetime.now(UTC),
+    )
+    return scheduler
+
+
+def start_scheduler(app: Flask, interval_seconds: float | None = None) -> BackgroundScheduler:
+    """Start once per process (a second call returns the running scheduler)."""
+    running = app.extensions.get("cohort.scheduler")
+    if running is not None:
+        return running
+    scheduler = build_scheduler(app, interval_seconds)
+    scheduler.start()
+    app.extensions["cohort.scheduler"] = scheduler
+    log.info("scheduler started: outbox pass every %ss",
+             interval_seconds or app.config["SCHEDULER_INTERVAL_SECONDS"])
+    return scheduler

@@ -1,0 +1,233 @@
+"""What one delivery's email says, gathered from the database as plain data.
+
+Emails are composed when they are sent (or previewed), from the rows as they are then: an
+invitation still pending when its meeting moves simply shows the new time. The rendering into
+text and HTML is `cohort/emails.py`; the decision whether to send at all is `core/sending.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parseaddr
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from ..core import deliveries as kinds
+from ..core.digest import Digest
+from ..core.programme import Programme
+from ..core.sending import message_id
+from ..models import (
+    CohortMailSettings,
+    Delivery,
+    Invitation,
+    Meeting,
+    Participant,
+    Prompt,
+    Survey,
+    Task,
+    TaskStatus,
+)
+from .cohorts import cohort_programme, get_cohort
+from .participant_access import personal_token
+from .participation import facilitator_digest
+
+
+class Undeliverable(LookupError):
+    """The delivery's recipient or subject is gone (participant removed, task re-planned)."""
+
+
+@dataclass(frozen=True)
+class MailContext:
+    """What composing needs from the app's settings."""
+
+    base_url: str
+    mail_from: str
+    secret_key: str
+    message_id_domain: str
+
+
+@dataclass(frozen=True)
+class MeetingInfo:
+    key: str
+    title: str
+    kind: str
+    format: str
+    starts_at: datetime
+    ends_at: datetime
+    location: str | None
+    online_url: str | None
+    themes: tuple[str, ...] = ()
+    content: tuple[str, ...] = ()
+    question: str = ""
+    sequence: int = 0
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    title: str
+    description: str
+    checklist: tuple[str, ...]
+    release_at: datetime
+    due_at: datetime | None
+    due_meeting: str | None
+
+
+@dataclass(frozen=True)
+class SurveyInfo:
+    title: str
+    mode: str
+    opens_at: datetime
+    closes_at: datetime
+    reminder_number: int = 0
+
+
+@dataclass(frozen=True)
+class MessageData:
+    delivery_id: int
+    cohort_id: int
+    kind: str
+    anchor: str
+    message_id: str
+    to_address: str
+    to_name: str
+    greeting_name: str | None  # participants are greeted by name; the facilitator is not
+    language: str
+    cohort_title: str
+    timezone: str
+    reply_to: str | None
+    personal_url: str | None
+    meeting: MeetingInfo | None = None
+    task: TaskInfo | None = None
+    prompt_question: str | None = None
+    survey: SurveyInfo | None = None
+    digest: Digest | None = None
+    meetings: tuple[MeetingInfo, ...] = field(default_factory=tuple)
+    # For the send/skip decision (core.sending.skip_reason).
+    deadline: datetime | None = None
+    settled: bool = False
+
+
+class ProgrammeCache:
+    """The programmes of the cohorts in one batch (parsing is cached, this saves the lookups)."""
+
+    def __init__(self) -> None:
+        self._programmes: dict[int, Programme] = {}
+
+    def get(self, session: Session, cohort_id: int) -> Programme:
+        if cohort_id not in self._programmes:
+            self._programmes[cohort_id] = cohort_programme(get_cohort(session, cohort_id))
+        return self._programmes[cohort_id]
+
+
+def message_data(session: Session, delivery: Delivery, context: MailContext, now: datetime,
+                 programmes: ProgrammeCache | None = None) -> MessageData:
+    programmes = programmes or ProgrammeCache()
+    cohort = get_cohort(session, delivery.cohort_id)
+    settings = session.get(CohortMailSettings, cohort.id)
+    facilitator = (settings.facilitator_email if settings else None) or context.mail_from
+    if delivery.recipient == kinds.FACILITATOR:
+        participant = None
+        to_name, to_address = parseaddr(facilitator)
+        language = cohort.language
+        personal_url = None
+    else:
+        participant = session.get(Participant, delivery.participant_id) \
+            if delivery.participant_id else None
+        if participant is None or participant.cohort_id != cohort.id:
+            raise Undeliverable("the participant has been removed from the cohort")
+        to_address, to_name, language = participant.email, participant.name, participant.language
+        token = personal_token(session, participant.id, context.secret_key, now)
+        personal_url = f"{context.base_url.rstrip('/')}/p/{token}"
+    base = dict(
+        delivery_id=delivery.id, cohort_id=cohort.id, kind=delivery.kind,
+        anchor=delivery.anchor,
+        message_id=delivery.message_id or message_id(
+            delivery.id, cohort.id, delivery.kind, delivery.anchor, delivery.recipient,
+            delivery.resend_number, context.message_id_domain),
+        to_address=to_address, to_name=to_name,
+        greeting_name=participant.name if participant is not None else None, language=language,
+        cohort_title=cohort.title, timezone=cohort.timezone,
+        reply_to=facilitator if participant is not None else None, personal_url=personal_url,
+    )
+    programme = programmes.get(session, cohort.id)
+    return MessageData(**base, **_subject_of(session, delivery, participant, programme, now))
+
+
+def _subject_of(session: Session, delivery: Delivery, participant: Participant | None,
+                programme: Programme, now: datetime) -> dict:
+    """The kind-specific part: the meeting, task, prompt, survey or digest it is about."""
+    kind, cohort_id = delivery.kind, delivery.cohort_id
+    if kind == kinds.WELCOME:
+        meetings = session.scalars(select(Meeting).where(
+            Meeting.cohort_id == cohort_id, Meeting.status == "scheduled",
+        ).order_by(Meeting.starts_at)).all()
+        return dict(meetings=tuple(_meeting_info(m, programme) for m in meetings))
+    if kind in (kinds.MEETING_INVITATION, kinds.MEETING_UPDATE, kinds.MEETING_CANCELLATION,
+                kinds.FACILITATOR_DIGEST):
+        meeting = _meeting(session, cohort_id, kinds.meeting_key_of(delivery.anchor))
+        if meeting.status == "cancelled" and kind != kinds.MEETING_CANCELLATION:
+            raise Undeliverable(f"meeting '{meeting.key}' has been cancelled")
+        extra: dict = {}
+        if kind == kinds.FACILITATOR_DIGEST:
+            extra["digest"] = facilitator_digest(session, cohort_id, meeting.key, now)
+        return dict(meeting=_meeting_info(meeting, programme), deadline=meeting.starts_at,
+                    **extra)
+    if kind in (kinds.TASK_RELEASED, kinds.TASK_REMINDER):
+        task = _one(session, Task, cohort_id, kinds.item_key_of(delivery.anchor))
+        template = next((t for t in programme.tasks if t.key == task.template_key), None)
+        due_meeting = _meeting_title(session, cohort_id, task.due_meeting_key)
+        done = participant is not None and session.scalar(select(TaskStatus.done_at).where(
+            TaskStatus.task_id == task.id, TaskStatus.participant_id == participant.id,
+        )) is not None
+        return dict(task=TaskInfo(task.title, task.description,
+                                  tuple(template.checklist) if template else (),
+                                  task.release_at, task.due_at, due_meeting),
+                    deadline=task.due_at, settled=done)
+    if kind == kinds.PROMPT:
+        prompt = _one(session, Prompt, cohort_id, kinds.item_key_of(delivery.anchor))
+        meeting = _meeting(session, cohort_id, prompt.meeting_key)
+        before = prompt.send_at <= meeting.starts_at
+        return dict(prompt_question=prompt.question, meeting=_meeting_info(meeting, programme),
+                    deadline=meeting.starts_at if before else None)
+    if kind in (kinds.SURVEY_INVITATION, kinds.SURVEY_REMINDER):
+        survey = _one(session, Survey, cohort_id, kinds.item_key_of(delivery.anchor))
+        number = int(delivery.anchor.rsplit("#", 1)[1]) if "#" in delivery.anchor else 0
+        completed = participant is not None and bool(session.scalar(
+            select(Invitation.completed).where(Invitation.survey_id == survey.id,
+                                               Invitation.participant_id == participant.id)))
+        return dict(survey=SurveyInfo(survey.title, survey.mode, survey.opens_at,
+                                      survey.closes_at, number),
+                    deadline=survey.closes_at, settled=completed)
+    raise Undeliverable(f"unknown kind of delivery '{kind}'")
+
+
+def _one(session: Session, model, cohort_id: int, key: str):
+    row = session.scalars(select(model).where(model.cohort_id == cohort_id,
+                                              model.key == key)).one_or_none()
+    if row is None:
+        raise Undeliverable(f"'{key}' is no longer in the cohort's plan")
+    return row
+
+
+def _meeting(session: Session, cohort_id: int, key: str | None) -> Meeting:
+    return _one(session, Meeting, cohort_id, key or "")
+
+
+def _meeting_title(session: Session, cohort_id: int, key: str | None) -> str | None:
+    if key is None:
+        return None
+    return session.scalar(select(Meeting.title).where(Meeting.cohort_id == cohort_id,
+                                                      Meeting.key == key))
+
+
+def _meeting_info(meeting: Meeting, programme: Programme) -> MeetingInfo:
+    template = next((m for m in programme.meetings if m.key == meeting.key), None)
+    return MeetingInfo(
+        meeting.key, meeting.title, meeting.kind, meeting.format, meeting.starts_at,
+        meeting.ends_at, meeting.location, meeting.online_url,
+        tuple(template.themes) if template else (), tuple(template.content) if template else (),
+        template.question if template else "", meeting.sequence,
+        meeting.status == "cancelled")

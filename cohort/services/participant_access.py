@@ -1,0 +1,124 @@
+"""Personal links: a participant's way in, without a password.
+
+A link's token is HMAC-SHA256(secret key, random nonce), 43 URL-safe characters. The database
+stores the nonce and SHA-256(token) only: a leaked database copy opens no page, while the app
+(which has the secret key) can put the same link in every email. Rotating the secret key
+invalidates every link; revoking a participant's links issues a new one for later emails.
+A link works until the cohort's last date (meeting, task due, survey close) plus a grace period.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from ..models import Cohort, Meeting, Participant, ParticipantLink, Survey, Task
+
+DEFAULT_GRACE = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Access:
+    link: ParticipantLink
+    participant: Participant
+    cohort: Cohort
+    valid_until: datetime
+
+
+def link_token(link: ParticipantLink, secret_key: str) -> str:
+    mac = hmac.new(secret_key.encode(), f"participant-link:{link.nonce}".encode(),
+                   hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_link(session: Session, participant_id: int, secret_key: str,
+               now: datetime) -> ParticipantLink:
+    link = ParticipantLink(participant_id=participant_id, nonce=secrets.token_urlsafe(32),
+                           token_hash="", created_at=now)
+    link.token_hash = token_hash(link_token(link, secret_key))
+    session.add(link)
+    session.flush()
+    return link
+
+
+def personal_token(session: Session, participant_id: int, secret_key: str,
+                   now: datetime) -> str:
+    """The token of the participant's newest unrevoked link (issuing one if there is none)."""
+    link = session.scalars(
+        select(ParticipantLink)
+        .where(ParticipantLink.participant_id == participant_id,
+               ParticipantLink.revoked_at.is_(None))
+        .order_by(ParticipantLink.id.desc())).first()
+    if link is None:
+        link = issue_link(session, participant_id, secret_key, now)
+    return link_token(link, secret_key)
+
+
+def revoke_links(session: Session, participant_id: int, secret_key: str, now: datetime,
+                 reissue: bool = True) -> ParticipantLink | None:
+    """Revoke every link of a participant (logging them out everywhere); issue a fresh one."""
+    session.execute(update(ParticipantLink).where(
+        ParticipantLink.participant_id == participant_id,
+        ParticipantLink.revoked_at.is_(None)).values(revoked_at=now))
+    return issue_link(session, participant_id, secret_key, now) if reissue else None
+
+
+def access_by_token(session: Session, token: str, now: datetime,
+                    grace: timedelta = DEFAULT_GRACE) -> Access | None:
+    """Who a token lets in, or None (unknown, revoked or expired: all look the same)."""
+    if not token or len(token) > 200:
+        return None
+    link = session.scalars(select(ParticipantLink).where(
+        ParticipantLink.token_hash == token_hash(token))).one_or_none()
+    return _access(session, link, now, grace)
+
+
+def access_by_link_id(session: Session, link_id: int, now: datetime,
+                      grace: timedelta = DEFAULT_GRACE) -> Access | None:
+    """Re-checked on every request of a logged-in participant, so revoking bites at once."""
+    return _access(session, session.get(ParticipantLink, link_id), now, grace)
+
+
+def _access(session: Session, link: ParticipantLink | None, now: datetime,
+            grace: timedelta) -> Access | None:
+    if link is None or link.revoked_at is not None:
+        return None
+    participant = session.get(Participant, link.participant_id)
+    if participant is None:
+        return None
+    cohort = session.get(Cohort, participant.cohort_id)
+    valid_until = cohort_ends_at(session, cohort) + grace
+    if now >= valid_until:
+        return None
+    return Access(link, participant, cohort, valid_until)
+
+
+def cohort_ends_at(session: Session, cohort: Cohort) -> datetime:
+    """The cohort's last date: its last meeting, task due time or survey closing."""
+    candidates = [
+        session.scalar(select(func.max(Meeting.ends_at)).where(Meeting.cohort_id == cohort.id)),
+        session.scalar(select(func.max(Task.due_at)).where(Task.cohort_id == cohort.id)),
+        session.scalar(select(func.max(Survey.closes_at)).where(Survey.cohort_id == cohort.id)),
+    ]
+    found = [c for c in candidates if c is not None]
+    if found:
+        return max(_aware(c) for c in found)
+    return datetime.combine(cohort.start_date, time(0), tzinfo=UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    """Belt and braces: an aggregate may come back naive or as text on SQLite."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

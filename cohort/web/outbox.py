@@ -1,0 +1,170 @@
+"""The facilitator's outbox for one cohort: what goes out when, what failed, what needs review;
+preview any message, resend, pause/resume, send what is due now; and the digest page.
+
+Thin: each view declares its access rule, calls services or outbox.py, renders.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlmodel import Session
+
+from .. import db, services
+from ..models import Role
+from ..services.messages import Undeliverable
+from .access import requires
+from .common import now
+
+bp = Blueprint("outbox", __name__, url_prefix="/cohorts/<int:cohort_id>")
+SHOWN = 100  # rows per group; the CLI's --json has them all
+
+
+class ActionForm(FlaskForm):
+    """Every button here is a POST with a CSRF token and nothing else."""
+
+
+def _engine():
+    return current_app.extensions["cohort.engine"]
+
+
+def _session() -> Session:
+    return Session(_engine(), expire_on_commit=False)
+
+
+@bp.get("/outbox")
+@requires(Role.FACILITATOR, cohort_access=True)
+def index(cohort_id: int):
+    with _session() as session:
+        try:
+            cohort = services.get_cohort(session, cohort_id)
+            view = services.outbox_view(session, cohort_id)
+        except services.NotFound:
+            abort(404)
+    return render_template("outbox/index.html", cohort=cohort, view=view, shown=SHOWN,
+                           form=ActionForm())
+
+
+@bp.get("/outbox/<int:delivery_id>")
+@requires(Role.FACILITATOR, cohort_access=True)
+def preview(cohort_id: int, delivery_id: int):
+    from ..outbox import preview_message
+
+    with _session() as session:
+        try:
+            cohort = services.get_cohort(session, cohort_id)
+            delivery = services.get_delivery(session, delivery_id, cohort_id)
+        except services.NotFound:
+            abort(404)
+    try:
+        message = preview_message(delivery_id)
+        problem = None
+    except Undeliverable as exc:
+        message, problem = None, str(exc)
+    parts = {}
+    if message is not None:
+        parts = {kind: message.get_body((kind,)).get_content() for kind in ("plain", "html")}
+    return render_template("outbox/preview.html", cohort=cohort, delivery=delivery,
+                           message=message, parts=parts, problem=problem, form=ActionForm())
+
+
+def _post_action(cohort_id: int, action, delivery_id: int | None = None):
+    """Check CSRF and that the ids belong together, run `action(session)` (it returns the
+    message to show) in one transaction, and go back to the outbox."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        with db.transaction(_engine()) as session:
+            services.get_cohort(session, cohort_id)
+            if delivery_id is not None:
+                services.get_delivery(session, delivery_id, cohort_id)
+            flash(action(session))
+    except services.NotFound:
+        abort(404)
+    except ValueError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("outbox.index", cohort_id=cohort_id))
+
+
+@bp.post("/outbox/<int:delivery_id>/resend")
+@requires(Role.FACILITATOR, cohort_access=True)
+def resend(cohort_id: int, delivery_id: int):
+    def action(session):
+        copy = services.resend(session, delivery_id, now())
+        return _("Queued again as delivery %(id)s.", id=copy.id)
+
+    return _post_action(cohort_id, action, delivery_id)
+
+
+@bp.post("/outbox/<int:delivery_id>/dismiss")
+@requires(Role.FACILITATOR, cohort_access=True)
+def dismiss(cohort_id: int, delivery_id: int):
+    def action(session):
+        services.dismiss_review(session, delivery_id, now())
+        return _("Marked as reviewed.")
+
+    return _post_action(cohort_id, action, delivery_id)
+
+
+@bp.post("/outbox/pause")
+@requires(Role.FACILITATOR, cohort_access=True)
+def pause(cohort_id: int):
+    def action(session):
+        services.set_paused(session, cohort_id, True, now())
+        return _("Deliveries paused.")
+
+    return _post_action(cohort_id, action)
+
+
+@bp.post("/outbox/resume")
+@requires(Role.FACILITATOR, cohort_access=True)
+def resume(cohort_id: int):
+    def action(session):
+        services.set_paused(session, cohort_id, False, now())
+        return _("Deliveries resumed.")
+
+    return _post_action(cohort_id, action)
+
+
+@bp.post("/outbox/send-now")
+@requires(Role.FACILITATOR, cohort_access=True)
+def send_now(cohort_id: int):
+    """Run the outbox pass for this cohort at once (the same pass the scheduler runs)."""
+    from ..outbox import send_due
+
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    with _session() as session:
+        try:
+            services.get_cohort(session, cohort_id)
+        except services.NotFound:
+            abort(404)
+    report = send_due(cohort_id=cohort_id)
+    flash(_("Outbox pass: %(summary)s", summary=report.summary()))
+    return redirect(url_for("outbox.index", cohort_id=cohort_id))
+
+
+@bp.get("/digest")
+@requires(Role.FACILITATOR, cohort_access=True)
+def digest(cohort_id: int):
+    """Questions and reflections since the last meeting: input for the next agenda."""
+    moment = now()
+    with _session() as session:
+        try:
+            cohort = services.get_cohort(session, cohort_id)
+            key = request.args.get("meeting") or services.next_meeting_key(session, cohort_id,
+                                                                           moment)
+            result = services.facilitator_digest(session, cohort_id, key, moment) if key else None
+        except services.NotFound:
+            abort(404)
+    return render_template("outbox/digest.html", cohort=cohort, digest=result)

@@ -1,0 +1,114 @@
+"""Snapshots of the rendered emails: every kind in Danish, some in Norwegian and English.
+
+A change to an email's wording or layout shows up here as a diff. After a deliberate change,
+regenerate with `UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/test_email_snapshots.py`
+and review the diff of tests/snapshots/emails/ before committing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from cohort import db, services
+from cohort.core.participants import ParticipantRow
+from cohort.core.programme import load_library
+from cohort.models import Delivery, Participant, Prompt
+from cohort.outbox import preview_message, send_due
+
+REPO = Path(__file__).resolve().parent.parent
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots" / "emails"
+CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+PEOPLE = [
+    ParticipantRow("Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da"),
+    ParticipantRow("Kari Nordmann", "kari@bergen.example", "Bergen kommune", "Enhetsleder",
+                   "nb"),
+    ParticipantRow("Emma Smith", "emma@odense.example", "Odense Kommune", "Leader", "en"),
+]
+CASES = [  # (kind, anchor, recipient)
+    ("welcome", "cohort", "soren@vejle.example"),
+    ("welcome", "cohort", "kari@bergen.example"),
+    ("meeting_invitation", "meeting:workshop-1", "soren@vejle.example"),
+    ("meeting_invitation", "meeting:workshop-1", "emma@odense.example"),
+    ("meeting_update", "meeting:webinar-2#1", "soren@vejle.example"),
+    ("meeting_cancellation", "meeting:webinar-3#1", "kari@bergen.example"),
+    ("task_released", "task:choose-case", "soren@vejle.example"),
+    ("task_reminder", "task:choose-case", "soren@vejle.example"),
+    ("prompt", "prompt:leading-question@webinar-1", "soren@vejle.example"),
+    ("survey_invitation", "survey:meeting-evaluation@kickoff", "soren@vejle.example"),
+    ("survey_reminder", "survey:meeting-evaluation@kickoff#1", "emma@odense.example"),
+    ("facilitator_digest", "meeting:workshop-1", "facilitator"),
+]
+LINK = re.compile(r"https://cohort\.example/p/[A-Za-z0-9_-]{43}")
+
+
+@pytest.fixture(scope="module")
+def outbox(tmp_path_factory):
+    """One cohort with every kind of delivery in it (SQLite: the text does not depend on it)."""
+    from cohort.app import create_app
+
+    folder = tmp_path_factory.mktemp("snapshots")
+    os.environ.setdefault("COHORT_INSTANCE_PATH", str(folder / "instance"))
+    app = create_app({
+        "DATABASE_URL": f"sqlite:///{folder / 'cohort.sqlite3'}", "SECRET_KEY": "test",
+        "PROGRAMMES_DIR": str(REPO / "programmes"), "MAIL_URL": f"file://{folder / 'mail'}",
+        "MAIL_FROM": "Kursussekretariatet <kursus@cohort.example>",
+        "BASE_URL": "https://cohort.example",
+    })
+    engine = app.extensions["cohort.engine"]
+    db.create_schema(engine)
+    library = load_library(REPO / "programmes")
+    new = services.NewCohort(library.programmes["digital-lederskab"],
+                             library.sources["digital-lederskab"], date(2025, 4, 8),
+                             title="Digitalt Lederskab, hold 1")
+    with app.app_context():
+        with db.transaction(engine) as session:
+            cohort = services.create_cohort(session, new, PEOPLE, now=CREATED)
+        send_due(app, now=CREATED)  # invitations sent, so changes queue notices
+        with db.transaction(engine) as session:
+            services.reschedule_meeting(session, cohort.id, "webinar-2",
+                                        datetime(2025, 6, 19, 11, 0, tzinfo=UTC), now=CREATED)
+            services.cancel_meeting(session, cohort.id, "webinar-3", now=CREATED)
+            soren = session.scalars(select(Participant).where(
+                Participant.email == "soren@vejle.example")).one()
+            prompt = session.scalars(select(Prompt).where(
+                Prompt.key == "after-meeting@kickoff")).one()
+            services.answer_prompt(session, soren, prompt.id,
+                                   "Jeg vil prøve at lade teamet vælge næste skridt.",
+                                   prompt.send_at + timedelta(hours=2))
+        yield app
+    engine.dispose()
+
+
+def snapshot_text(message) -> str:
+    def body(kind: str) -> str:
+        text = message.get_body((kind,)).get_content().replace("\r\n", "\n")
+        return LINK.sub("https://cohort.example/p/<personal-token>", text)
+
+    headers = "\n".join(f"{name}: {message[name]}" for name in
+                        ("From", "To", "Reply-To", "Subject", "Content-Language")
+                        if message[name] is not None)
+    return f"{headers}\n\n--- text/plain ---\n{body('plain')}\n--- text/html ---\n{body('html')}"
+
+
+@pytest.mark.parametrize(("kind", "anchor", "recipient"), CASES,
+                         ids=[f"{k}-{r.split('@')[0]}" for k, _, r in CASES])
+def test_rendered_email_matches_snapshot(outbox, kind, anchor, recipient):
+    with db.transaction(outbox.extensions["cohort.engine"]) as session:
+        delivery = session.scalars(select(Delivery).where(
+            Delivery.kind == kind, Delivery.anchor == anchor,
+            Delivery.recipient == recipient)).one()
+    with outbox.app_context():
+        message = preview_message(delivery.id, now=delivery.send_at)
+    actual = snapshot_text(message)
+    path = SNAPSHOTS / f"{kind}.{recipient.split('@')[0]}.txt"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"no snapshot {path.name}; run with UPDATE_SNAPSHOTS=1 and review it"
+    assert actual == path.read_text(encoding="utf-8")
