@@ -30,11 +30,13 @@ DELIVERY_KINDS = {
     "welcome": _l("Welcome email"), "meeting_invitation": _l("Meeting invitation"),
     "task_released": _l("Task email"), "task_reminder": _l("Task reminder"),
     "prompt": _l("Reflection question"), "survey_invitation": _l("Survey invitation"),
-    "survey_reminder": _l("Survey reminder"), "calendar_update": _l("Calendar update"),
+    "survey_reminder": _l("Survey reminder"), "meeting_update": _l("Meeting update"),
+    "meeting_cancellation": _l("Meeting cancellation"),
+    "facilitator_digest": _l("Facilitator digest"), "catch_up": _l("Catch-up after absence"),
 }
 DELIVERY_STATES = {"pending": _l("Pending"), "sending": _l("Sending"), "sent": _l("Sent"),
                    "failed": _l("Failed"), "needs_review": _l("Needs review"),
-                   "cancelled": _l("Cancelled")}
+                   "cancelled": _l("Cancelled"), "skipped": _l("Skipped")}
 ITEMS = {"meeting": _l("Meeting"), "task": _l("Task"), "prompt": _l("Reflection question"),
          "survey": _l("Survey")}
 FIELDS = {"starts_at": _l("starts"), "ends_at": _l("ends"), "release_at": _l("sent out"),

@@ -61,7 +61,8 @@ def test_reschedule_preview_then_confirm(web_app, staff, cohort_id):
 def test_preview_shows_sent_emails_and_warnings(web_app, staff, cohort_id):
     with db.transaction(web_app.extensions["cohort.engine"]) as session:
         for row in session.scalars(select(Delivery).where(
-                Delivery.cohort_id == cohort_id, Delivery.anchor == "meeting:webinar-2")):
+                Delivery.cohort_id == cohort_id, Delivery.anchor == "meeting:webinar-2",
+                Delivery.kind == "meeting_invitation")):
             row.state = "sent"
     client = _client(web_app, staff.owner)
     url = f"/cohorts/{cohort_id}/meetings/webinar-2/reschedule"
