@@ -65,6 +65,12 @@ translations: install-test
 	$(BIN)/pybabel update -i cohort/translations/messages.pot -d cohort/translations \
 	  --ignore-obsolete --width 100
 	$(BIN)/python tools/fill_english_catalog.py cohort/translations/en/LC_MESSAGES/messages.po
+	$(BIN)/pybabel extract -F cohort/translations/emails-babel.cfg -k _ -k ngettext:1,2 \
+	  --no-location --sort-output -o cohort/translations/emails.pot .
+	$(BIN)/pybabel update -D emails -i cohort/translations/emails.pot -d cohort/translations \
+	  -l da --ignore-obsolete --width 100
+	$(BIN)/pybabel update -D emails -i cohort/translations/emails.pot -d cohort/translations \
+	  -l nb --ignore-obsolete --width 100
 	$(BIN)/pybabel compile -d cohort/translations --statistics
 
 clean:

@@ -58,9 +58,9 @@ def test_send_now_preview_resend_pause(app, client, cohort_id, owner):
     assert client.get(f"/cohorts/{cohort_id + 1}/outbox/{welcome.id}").status_code == 404
     done = client.post(f"{outbox}/{welcome.id}/resend", data=csrf(client, outbox),
                        follow_redirects=True)
-    assert "Queued again as delivery" in done.get_data(as_text=True)
+    assert "Sat i kø igen som udsendelse" in done.get_data(as_text=True)
     paused = client.post(f"{outbox}/pause", data=csrf(client, outbox), follow_redirects=True)
-    assert "nothing is sent for this cohort" in paused.get_data(as_text=True)
+    assert "intet sendes for dette hold" in paused.get_data(as_text=True)
     page = client.post(f"{outbox}/send-now", data=csrf(client, outbox), follow_redirects=True)
     assert "sent 0," in page.get_data(as_text=True)
     client.post(f"{outbox}/resume", data=csrf(client, outbox))

@@ -18,23 +18,32 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_ge
             "lazy_ngettext": (1, 2)}
 
 
-def _catalog(locale: str):
-    with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+# Emails are rendered outside requests, in the recipient's language, from their own domain.
+DOMAINS = {
+    "messages": [("cohort/emails.py", "ignore"), ("templates/emails/**", "ignore"),
+                 ("cohort/**.py", "python"), ("templates/**.html", "jinja2")],
+    "emails": [("cohort/emails.py", "python"), ("templates/emails/**", "jinja2")],
+}
+JINJA_OPTIONS = {"templates/emails/**": {"trim_blocks": "true", "lstrip_blocks": "true"}}
+
+
+def _catalog(locale: str, domain: str = "messages"):
+    with (TRANSLATIONS / locale / "LC_MESSAGES" / f"{domain}.po").open("rb") as handle:
         return read_po(handle, locale=locale)
 
 
-def _source_messages() -> set:
+def _source_messages(domain: str = "messages") -> set:
     found = set()
-    for method, pattern in (("python", "cohort/**.py"), ("jinja2", "templates/**.html")):
-        for _file, _line, message, _comments, _context in extract_from_dir(
-                REPO, method_map=[(pattern, method)], keywords=KEYWORDS):
-            found.add(message if isinstance(message, str) else tuple(message))
+    for _file, _line, message, _comments, _context in extract_from_dir(
+            REPO, method_map=DOMAINS[domain], options_map=JINJA_OPTIONS, keywords=KEYWORDS):
+        found.add(message if isinstance(message, str) else tuple(message))
     return found
 
 
-@pytest.mark.parametrize("locale", LOCALES)
-def test_catalog_is_complete_and_not_fuzzy(locale):
-    catalog = _catalog(locale)
+@pytest.mark.parametrize("locale, domain", [(locale, "messages") for locale in LOCALES]
+                         + [("da", "emails"), ("nb", "emails")])
+def test_catalog_is_complete_and_not_fuzzy(locale, domain):
+    catalog = _catalog(locale, domain)
     assert not catalog.fuzzy, f"{locale}: the catalog header is marked fuzzy"
     problems = []
     for message in catalog:
@@ -65,9 +74,10 @@ def test_compiled_catalog_matches_the_po_file(locale):
     assert committed == expected, f"{locale}: messages.mo is stale; run `make translations`"
 
 
-def test_catalogs_hold_exactly_the_strings_in_the_sources():
-    in_sources = _source_messages()
-    for locale in LOCALES:
-        in_catalog = {m.id for m in _catalog(locale) if m.id}
+@pytest.mark.parametrize("domain, locales", [("messages", LOCALES), ("emails", ("da", "nb"))])
+def test_catalogs_hold_exactly_the_strings_in_the_sources(domain, locales):
+    in_sources = _source_messages(domain)
+    for locale in locales:
+        in_catalog = {m.id for m in _catalog(locale, domain) if m.id}
         assert sorted(map(str, in_sources - in_catalog)) == [], f"{locale}: new strings missing"
         assert sorted(map(str, in_catalog - in_sources)) == [], f"{locale}: strings no longer used"
