@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .programme import LANGUAGES
+from .textfiles import NOT_UTF8, NotUtf8, decode_utf8
 
 COLUMNS = ("name", "email", "organisation", "role", "language")
 # Header words facilitators actually use, in the three languages.
@@ -106,15 +107,10 @@ def parse_participants_csv(
 
 
 def _decode(data: bytes | str) -> str:
-    if isinstance(data, str):
-        return data.lstrip("\ufeff")
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ParticipantImportError([RowError(
-            data[: exc.start].count(b"\n") + 1, "-",
-            "the file is not UTF-8 text; in Excel choose 'CSV UTF-8' when saving", "not_utf8",
-        )]) from None
+        return decode_utf8(data)
+    except NotUtf8 as exc:
+        raise ParticipantImportError([RowError(exc.line, "-", NOT_UTF8, "not_utf8")]) from None
 
 
 def _map_header(header: list[str]) -> dict[str, int]:

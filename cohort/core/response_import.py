@@ -19,6 +19,7 @@ from typing import Any
 from .participants import RowError, is_valid_email, normalise_email
 from .programme import SelfAssessmentQuestion
 from .surveys import AREA_SEPARATOR, SurveySpec, answer_columns, normalise_answer
+from .textfiles import NOT_UTF8, NotUtf8, decode_utf8
 
 IDENTIFYING = ("email", "e-mail", "name", "navn", "participant", "deltager", "deltaker",
                "invitation")
@@ -76,15 +77,10 @@ def parse_responses_csv(spec: SurveySpec, data: bytes | str, today: date) -> lis
 
 
 def _decode(data: bytes | str) -> str:
-    if isinstance(data, str):
-        return data.lstrip("\ufeff")
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ResponseImportError([RowError(
-            data[: exc.start].count(b"\n") + 1, "-",
-            "the file is not UTF-8 text; in Excel choose 'CSV UTF-8' when saving",
-        )]) from None
+        return decode_utf8(data)
+    except NotUtf8 as exc:
+        raise ResponseImportError([RowError(exc.line, "-", NOT_UTF8)]) from None
 
 
 def _map_header(spec: SurveySpec, header: list[str]) -> dict[int, str]:

@@ -53,7 +53,7 @@ from ..core.attendance_import import (
 from ..core.teams_attendance import TeamsReport, parse_teams_report
 from ..models import Cohort, Delivery, Meeting, Participant, utcnow
 from ..models.attendance import Attendance, AttendanceImport, CheckInCode
-from .cohorts import NotFound, current_plan, get_cohort
+from .cohorts import NotFound, current_plan, get_cohort, get_meeting
 
 
 class CheckInRefused(AttendanceError):
@@ -65,14 +65,6 @@ class CheckInRefused(AttendanceError):
 
 
 # --- lookups --------------------------------------------------------------------------------
-
-def get_meeting(session: Session, cohort_id: int, meeting_key: str) -> Meeting:
-    meeting = session.scalars(select(Meeting).where(
-        Meeting.cohort_id == cohort_id, Meeting.key == meeting_key)).one_or_none()
-    if meeting is None:
-        raise NotFound(f"cohort {cohort_id} has no meeting '{meeting_key}'")
-    return meeting
-
 
 def _participants(session: Session, cohort_id: int) -> list[Participant]:
     return list(session.scalars(select(Participant).where(Participant.cohort_id == cohort_id)

@@ -125,17 +125,22 @@ def add_participants(
                              now or utcnow())
 
 
+def get_meeting(session: Session, cohort_id: int, meeting_key: str) -> Meeting:
+    """A meeting of the cohort by key; NotFound (404 on the web) for anything else."""
+    meeting = session.scalars(select(Meeting).where(
+        Meeting.cohort_id == cohort_id, Meeting.key == meeting_key)).one_or_none()
+    if meeting is None:
+        raise NotFound(f"cohort {cohort_id} has no meeting '{meeting_key}'")
+    return meeting
+
+
 def reschedule_meeting(
     session: Session, cohort_id: int, meeting_key: str, starts_at: datetime,
     now: datetime | None = None,
 ) -> Plan:
     """Move one meeting; everything anchored to it moves along and its SEQUENCE goes up."""
     cohort = get_cohort(session, cohort_id)
-    meeting = session.scalars(
-        select(Meeting).where(Meeting.cohort_id == cohort_id, Meeting.key == meeting_key)
-    ).one_or_none()
-    if meeting is None:
-        raise NotFound(f"cohort {cohort_id} has no meeting '{meeting_key}'")
+    meeting = get_meeting(session, cohort_id, meeting_key)
     now = now or utcnow()
     meeting.override_starts_at = starts_at
     meeting.revise(now)
@@ -151,11 +156,7 @@ def cancel_meeting(
 ) -> Plan:
     """Cancel one meeting: what is anchored to it leaves the plan, invitees get a notice."""
     cohort = get_cohort(session, cohort_id)
-    meeting = session.scalars(
-        select(Meeting).where(Meeting.cohort_id == cohort_id, Meeting.key == meeting_key)
-    ).one_or_none()
-    if meeting is None:
-        raise NotFound(f"cohort {cohort_id} has no meeting '{meeting_key}'")
+    meeting = get_meeting(session, cohort_id, meeting_key)
     if meeting.status == "cancelled":
         return current_plan(session, cohort)
     meeting.status = "cancelled"

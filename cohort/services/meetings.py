@@ -23,8 +23,8 @@ from ..core.replanning import Change, DeliveryMove, delivery_moves, plan_changes
 from ..models import Cohort, Delivery, Meeting, User, utcnow
 from . import activity, cohorts
 from .cohorts import (
-    NotFound,
     cohort_programme,
+    get_meeting,
     meeting_overrides,
     replan,
     reschedule_meeting,
@@ -65,14 +65,6 @@ class MeetingChangePreview:
         return sum(s.count for s in self.sent)
 
 
-def find_meeting(session: Session, cohort_id: int, meeting_key: str) -> Meeting:
-    meeting = session.scalars(select(Meeting).where(
-        Meeting.cohort_id == cohort_id, Meeting.key == meeting_key)).first()
-    if meeting is None:
-        raise NotFound(f"cohort {cohort_id} has no meeting '{meeting_key}'")
-    return meeting
-
-
 def preview_reschedule(
     session: Session, cohort: Cohort, meeting_key: str, starts_at: datetime,
     now: datetime | None = None, location: str | None = None, online_url: str | None = None,
@@ -92,7 +84,7 @@ def preview_cancel(session: Session, cohort: Cohort, meeting_key: str,
 
 
 def _preview(session, cohort, meeting_key, change, now) -> MeetingChangePreview:
-    find_meeting(session, cohort.id, meeting_key)
+    get_meeting(session, cohort.id, meeting_key)
     overrides = meeting_overrides(session, cohort)
     programme = cohort_programme(cohort)
     before = plan_cohort(programme, cohort.start_date, cohort.timezone, overrides)
@@ -144,7 +136,7 @@ def reschedule(
 ) -> Plan:
     """Move a meeting (and optionally its place), re-plan, and log who did it."""
     now = now or utcnow()
-    meeting = find_meeting(session, cohort_id, meeting_key)
+    meeting = get_meeting(session, cohort_id, meeting_key)
     old_start = meeting.starts_at
     if location is not None:
         meeting.override_location = location
@@ -162,7 +154,7 @@ def cancel_meeting(session: Session, cohort_id: int, meeting_key: str, actor: Us
                    now: datetime | None = None) -> Plan:
     """Cancel a meeting: what hung on it is re-planned or cancelled; SEQUENCE goes up."""
     now = now or utcnow()
-    meeting = find_meeting(session, cohort_id, meeting_key)
+    meeting = get_meeting(session, cohort_id, meeting_key)
     if meeting.status == "cancelled":
         raise ValueError(f"meeting '{meeting_key}' is already cancelled")
     plan = cohorts.cancel_meeting(session, cohort_id, meeting_key, now)

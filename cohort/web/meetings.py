@@ -45,7 +45,7 @@ class CancelForm(CohortForm):
 
 def _load(session, cohort_id: int, meeting_key: str):
     cohort = services.get_cohort(session, cohort_id)
-    meeting = meeting_service.find_meeting(session, cohort_id, meeting_key)
+    meeting = meeting_service.get_meeting(session, cohort_id, meeting_key)
     return cohort, meeting
 
 

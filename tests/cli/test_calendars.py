@@ -41,7 +41,7 @@ def test_calendar_to_stdout_and_file(runner, cohort_id, tmp_path):
                  "-o", target)
     assert result.exit_code == 0 and f"Wrote {target}" in result.output
     events = parse_both(target.read_bytes())
-    assert len(events) > 7 and any(e.summary.startswith("Deadline") for e in events)
+    assert len(events) > 7 and any(e.summary.startswith("Frist") for e in events)
 
 
 @pytest.mark.parametrize("args, message", [

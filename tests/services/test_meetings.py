@@ -24,7 +24,7 @@ def cohort(engine, programme_library):
 
 def _week_later(engine, cohort_id, key="webinar-2"):
     with db.transaction(engine) as session:
-        meeting = meetings.find_meeting(session, cohort_id, key)
+        meeting = meetings.get_meeting(session, cohort_id, key)
         return meeting.starts_at + timedelta(days=7)
 
 
@@ -50,7 +50,7 @@ def test_preview_matches_what_reschedule_does(engine, cohort):
             Delivery.cohort_id == cohort.id, Delivery.anchor == "task:case-work@webinar-2",
             Delivery.kind == "task_released")).all()
         assert {r.send_at for r in rows} == {planned.release_at}
-        meeting = meetings.find_meeting(session, cohort.id, "webinar-2")
+        meeting = meetings.get_meeting(session, cohort.id, "webinar-2")
         assert meeting.sequence == 1 and meeting.starts_at == new_start
         entry = session.scalars(select(ActivityEntry)).one()
         assert entry.action == "meeting_rescheduled" and entry.actor == "system"
