@@ -481,9 +481,10 @@ def _explain(context: _Context, members: list[int], met: set[Pair], language: st
             key = "same_org" if attribute == "organisation" else "same_value"
             parts.append(text.say(language, key, count=count, value=value,
                                   label_one=text.label(language, attribute, plural=False)))
-    repeats = [(a, b) for i, a in enumerate(sorted(members)) for b in sorted(members)[i + 1:]
-               if (a, b) in met and (a, b) not in context.together]
-    if not repeats:
+    ordered = sorted(members)
+    known = [(a, b) for i, a in enumerate(ordered) for b in ordered[i + 1:] if (a, b) in met]
+    repeats = [pair for pair in known if pair not in context.together]
+    if not known:
         parts.append(text.say(language, "first_time"))
     for a, b in repeats:
         parts.append(text.say(language, "met_before",
