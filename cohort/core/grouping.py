@@ -418,21 +418,24 @@ def plan(people: Sequence[Person], spec: GroupingSpec, *, history: Iterable[Iter
 def evaluate(people: Sequence[Person], spec: GroupingSpec,
              rotations: Sequence[Sequence[Sequence[str]]], *,
              history: Iterable[Iterable[str]] = (), rules: Rules = Rules(),
-             language: str = "en", weights: Weights = Weights()) -> Grouping:
-    """Judge given groups (stored, or edited by a facilitator): score, explanations, violations."""
+             language: str = "en", weights: Weights = Weights(),
+             numbers: Sequence[Sequence[int]] | None = None) -> Grouping:
+    """Judge given groups (stored, or edited by a facilitator): score, explanations, violations.
+    `numbers` are the groups' numbers as people know them (default 1, 2, ...), for messages."""
     context = _Context(people, spec, rules, weights)
     return _judge(context, [[list(g) for g in r] for r in rotations],
-                  context.pairs_of(history), language)
+                  context.pairs_of(history), language, numbers)
 
 
 # --- judging ------------------------------------------------------------------------------
 
 def _judge(context: _Context, rotations: list[list[list[str]]], before: set[Pair],
-           language: str) -> Grouping:
+           language: str, numbers: Sequence[Sequence[int]] | None = None) -> Grouping:
     met = set(before)
     judged = []
     for number, groups in enumerate(rotations, start=1):
-        judged.append(_judge_rotation(context, number, groups, met, language))
+        labels = list(numbers[number - 1]) if numbers else list(range(1, len(groups) + 1))
+        judged.append(_judge_rotation(context, number, groups, met, language, labels))
         met |= context.pairs_of(groups)
     return Grouping(tuple(judged))
 
@@ -442,7 +445,7 @@ def _score(penalty: int, possible: int) -> float:
 
 
 def _judge_rotation(context: _Context, number: int, groups: list[list[str]], met: set[Pair],
-                    language: str) -> Rotation:
+                    language: str, labels: list[int]) -> Rotation:
     known = [[context.index[m] for m in g if m in context.index] for g in groups]
     problem = context.problem(met, hard=False)
     penalties = [problem.group_penalty(g) for g in known]
@@ -456,7 +459,7 @@ def _judge_rotation(context: _Context, number: int, groups: list[list[str]], met
     return Rotation(
         rotation=number, groups=result, score=_score(penalty, possible), penalty=penalty,
         possible=possible, unmet=tuple(_unmet(context, problem, known, met, language)),
-        violations=tuple(_violations(context, number, groups, known, language)),
+        violations=tuple(_violations(context, number, groups, known, language, labels)),
     )
 
 
@@ -549,7 +552,7 @@ def _unmet(context: _Context, problem: Problem, groups: list[list[int]], met: se
 
 
 def _violations(context: _Context, number: int, groups: list[list[str]], known: list[list[int]],
-                language: str) -> Iterable[Violation]:
+                language: str, labels: list[int]) -> Iterable[Violation]:
     people, n = context.people, context.n
 
     def violation(kind: str, members: Sequence[int], **values) -> Violation:
@@ -573,9 +576,10 @@ def _violations(context: _Context, number: int, groups: list[list[str]], known: 
     if n == 0:
         return
     low, high = size_bounds(n, context.spec)
-    for g, members in enumerate(known, start=1):
+    for g, members in enumerate(known):
         if not low <= len(members) <= high:
-            yield violation("size", members, number=g, size=len(members), low=low, high=high)
+            yield violation("size", members, number=labels[g], size=len(members), low=low,
+                            high=high)
     counts = allowed_counts(n, context.spec)
     if counts and len(known) not in counts:
         expected = (str(counts.start) if len(counts) == 1
@@ -583,7 +587,7 @@ def _violations(context: _Context, number: int, groups: list[list[str]], known: 
         yield violation("count", [], count=len(known), total=n, expected=expected)
     for a, b in sorted(context.apart):
         if a in home and home[a] == home.get(b):
-            yield violation("apart", [a, b], number=home[a] + 1,
+            yield violation("apart", [a, b], number=labels[home[a]],
                             names=text.join(language, [people[a].label, people[b].label]))
     for a, b in sorted(context.together):
         if a in home and b in home and home[a] != home[b]:

@@ -13,3 +13,4 @@ from .cohorts import (  # noqa: F401
     Task,
     utcnow,
 )
+from .grouping import RULE_KINDS, GroupingRule  # noqa: F401

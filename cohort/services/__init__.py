@@ -19,3 +19,21 @@ from .cohorts import (  # noqa: F401
     replan,
     reschedule_meeting,
 )
+from .grouping import (  # noqa: F401
+    GroupingProblem,
+    GroupsView,
+    ParticipantGroup,
+    RepairView,
+    forbid_pair,
+    form_missing_groups,
+    groupings,
+    list_groups,
+    list_rules,
+    lock_pair,
+    move_participant,
+    participant_groups,
+    participant_names,
+    plan_groups,
+    remove_rule,
+    repair_groups,
+)
