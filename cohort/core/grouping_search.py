@@ -473,8 +473,11 @@ def construct(problem: Problem, sizes: Sequence[int], rng: random.Random,
     count = len(sizes)
     singles = []
     for block in sorted(problem.blocks, key=len, reverse=True):
+        if len(block) == 1:
+            singles.append(block[0])
+            continue
         target = max(range(count), key=lambda g: (free[g], -g))
-        if len(block) == 1 or free[target] < len(block):
+        if free[target] < len(block):
             singles.extend(block)  # a block that cannot fit is dealt as singles (and reported)
             continue
         groups[target].extend(block)

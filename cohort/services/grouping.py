@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, insert, or_, select, update
 from sqlmodel import Session
 
 from ..core import grouping as core
@@ -377,53 +377,55 @@ def _number(old: Numbered, new: list[list[str]]) -> Numbered:
 
 def _store(session: Session, cohort: Cohort, template: GroupingTemplate,
            rotations: list[Numbered]) -> GroupsView:
-    """Write the groups with their new explanations; rows of surviving numbers are kept."""
+    """Write the groups with their new explanations in a few bulk statements; the rows of
+    surviving (rotation, number) pairs are kept."""
     view = _judge(session, cohort, template, rotations)
     ids = dict(session.execute(select(Participant.email, Participant.id)
                                .where(Participant.cohort_id == cohort.id)).all())
-    rows = {(g.rotation, g.number): g for g in session.scalars(select(Group).where(
-        Group.cohort_id == cohort.id, Group.grouping_key == template.key))}
-    members: dict[int, set[int]] = {}
-    for gid, pid in session.execute(select(GroupMember.group_id, GroupMember.participant_id)
-                                    .join(Group, Group.id == GroupMember.group_id)
-                                    .where(Group.cohort_id == cohort.id,
-                                           Group.grouping_key == template.key)):
-        members.setdefault(gid, set()).add(pid)
-    wanted: set[tuple[int, int]] = set()
-    new_rows, new_members = [], []
+    rows = {(r, n): (gid, text) for gid, r, n, text in session.execute(
+        select(Group.id, Group.rotation, Group.number, Group.explanation).where(
+            Group.cohort_id == cohort.id, Group.grouping_key == template.key))}
+    links = {(gid, pid): link for link, gid, pid in session.execute(
+        select(GroupMember.id, GroupMember.group_id, GroupMember.participant_id)
+        .join(Group, Group.id == GroupMember.group_id)
+        .where(Group.cohort_id == cohort.id, Group.grouping_key == template.key))}
+    wanted_links: set[tuple[int, int]] = set()
+    explanations, new_rows, new_members = [], [], []
     for r, (rotation, judged) in enumerate(zip(rotations, view.result.rotations, strict=True),
                                            start=1):
         for (number, emails), group in zip(rotation, judged.groups, strict=True):
-            wanted.add((r, number))
-            pids = {ids[e] for e in emails if e in ids}
-            row = rows.get((r, number))
-            if row is None:
+            pids = [ids[e] for e in emails if e in ids]
+            if (r, number) not in rows:
                 new_rows.append(dict(cohort_id=cohort.id, grouping_key=template.key, rotation=r,
                                      number=number, explanation=group.explanation))
                 new_members.append(pids)
                 continue
-            row.explanation = group.explanation
-            have = members.get(row.id, set())
-            _replace_members(session, row.id, have - pids, pids - have)
-    for key in set(rows) - wanted:
-        session.execute(delete(GroupMember).where(GroupMember.group_id == rows[key].id))
-        session.execute(delete(Group).where(Group.id == rows[key].id))
+            gid, text = rows.pop((r, number))
+            if text != group.explanation:
+                explanations.append({"id": gid, "explanation": group.explanation})
+            wanted_links.update((gid, pid) for pid in pids)
+    gone = [link for key, link in links.items() if key not in wanted_links]
+    gone_groups = [gid for gid, _ in rows.values()]
+    for chunk in _chunks(gone):
+        session.execute(delete(GroupMember).where(GroupMember.id.in_(chunk)))
+    for chunk in _chunks(gone_groups):
+        session.execute(delete(GroupMember).where(GroupMember.group_id.in_(chunk)))
+        session.execute(delete(Group).where(Group.id.in_(chunk)))
+    if explanations:
+        session.execute(update(Group), explanations)
+    added = [dict(group_id=gid, participant_id=pid) for gid, pid in sorted(wanted_links)
+             if (gid, pid) not in links]
     if new_rows:
         created = session.execute(insert(Group).returning(Group.id, sort_by_parameter_order=True),
                                   new_rows)
-        links = [dict(group_id=gid, participant_id=pid)
-                 for (gid,), pids in zip(created, new_members, strict=True) for pid in pids]
-        if links:
-            session.execute(insert(GroupMember), links)
+        added += [dict(group_id=gid, participant_id=pid)
+                  for (gid,), pids in zip(created, new_members, strict=True) for pid in pids]
+    if added:
+        session.execute(insert(GroupMember), added)
     session.flush()
     return view
 
 
-def _replace_members(session: Session, group_id: int, leaving: set[int],
-                     joining: set[int]) -> None:
-    if leaving:
-        session.execute(delete(GroupMember).where(GroupMember.group_id == group_id,
-                                                  GroupMember.participant_id.in_(leaving)))
-    if joining:
-        session.execute(insert(GroupMember), [dict(group_id=group_id, participant_id=pid)
-                                              for pid in sorted(joining)])
+def _chunks(values: list[int], size: int = 1000) -> list[list[int]]:
+    """IN lists of bounded length (SQLite limits the number of bound parameters)."""
+    return [values[i:i + size] for i in range(0, len(values), size)]
