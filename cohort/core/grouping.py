@@ -652,7 +652,8 @@ def _repair_rotation(context: _Context, problem: Problem, previous: list[list[in
     low, high = size_bounds(context.n, context.spec)
     untouched = [g for g in range(len(plan.groups)) if g not in plan.touched]
     state = State(problem, plan.groups, low, high, strict_profile=False, frozen=untouched)
-    improve(state, rng, scope=units_in(state, sorted(plan.touched)))
+    improve(state, rng, scope=units_in(state, sorted(plan.touched)),
+            sample=search_effort(context.n)[2])
     return [g for g in state.members if g]
 
 

@@ -325,8 +325,8 @@ def improve(state: State, rng: random.Random, scope: Sequence[int] | None = None
 
     Don't-look bits: a unit that found nothing is not tried again until a move changes its
     group, so units with an unavoidable penalty (a role nobody left can bring) cost one scan,
-    not one per pass. `scope` limits which units may start a move (repair); partners may be
-    anyone. With `sample`, each unit tries that many random partners instead of all.
+    not one per pass. `scope` limits which units may start a move (repair); they try every
+    other unit in scope and, beyond it, anyone (or, with `sample`, that many random units).
     """
     p = state.p
     all_units = list(range(len(p.blocks)))
@@ -340,7 +340,7 @@ def improve(state: State, rng: random.Random, scope: Sequence[int] | None = None
         waiting.discard(u)
         if state.unit_cost(u) <= 0:
             continue
-        changed = _best_step(state, u, all_units, rng, sample)
+        changed = _best_step(state, u, all_units, rng, sample, scope or ())
         if not changed:
             continue
         improved = True
@@ -355,7 +355,7 @@ def improve(state: State, rng: random.Random, scope: Sequence[int] | None = None
 
 
 def _best_step(state: State, u: int, units: list[int], rng: random.Random,
-               sample: int | None) -> tuple[int, int] | None:
+               sample: int | None, always: Sequence[int] = ()) -> tuple[int, int] | None:
     """Apply u's best improving swap or move (on large cohorts, with sampled partners, the
     first one found: most conflicts there are fixed by almost any partner); return the two
     groups it changed."""
@@ -363,7 +363,7 @@ def _best_step(state: State, u: int, units: list[int], rng: random.Random,
     size_u = len(p.blocks[u])
     home = state.group_of[p.blocks[u][0]]
     first = sample is not None and sample < len(units)  # large cohort: first improvement
-    partners = rng.sample(units, sample) if first else units
+    partners = [*always, *rng.sample(units, sample)] if first else units
     useful = _useful_partners(state, u, home)
     best, action = 0, None
     tried_groups = set()

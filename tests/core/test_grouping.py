@@ -337,3 +337,16 @@ def test_repair_keeps_the_rules_and_changes_only_what_must_change(scenario, data
     if changes == 0:
         assert result.changed_groups == 0
         assert result.grouping.members() == [[sorted(g) for g in r] for r in before]
+
+
+def test_repair_of_a_large_cohort_with_sampled_partners():
+    group = people(400, organisations=40)
+    spec = GroupingSpec("buddy", (2, 3), 2, mix=("organisation",))
+    before = plan(group, spec, seed=8).members()
+    leavers = {g[0] for g in before[0][:10]}
+    joiners = [Person(f"new{i}@x.example", f"New {i}", f"Org {i}") for i in range(5)]
+    result = repair([p for p in group if p.id not in leavers] + joiners, spec, before, seed=8)
+    assert result.grouping.violations == ()
+    for old, new in zip(before, result.grouping.members(), strict=True):
+        kept = {frozenset(m for m in g if m not in leavers) for g in old}
+        assert sum(1 for g in new if frozenset(g) not in kept) <= 2 * (len(leavers) + 5)
