@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,8 +22,8 @@ from cohort.core.grouping import (
     repair,
 )
 from cohort.core.programme import load_library
-from tests.conftest import PROGRAMMES
 
+PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 BUDDIES = GroupingSpec("buddy", (2, 3), 1, mix=("organisation",))
 TEAMS = GroupingSpec("team", (4, 7), 1, mix=("organisation",), balance=("role",),
                      roles=("ledelseskraft|leder", "specialist", "facilitator", "interesse"))
