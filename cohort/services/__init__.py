@@ -67,6 +67,24 @@ from .evaluation_notes import (  # noqa: F401
     save_note,
     tag_quote,
 )
+from .grouping import (  # noqa: F401
+    GroupingProblem,
+    GroupsView,
+    ParticipantGroup,
+    RepairView,
+    forbid_pair,
+    form_missing_groups,
+    groupings,
+    list_groups,
+    list_rules,
+    lock_pair,
+    move_participant,
+    participant_groups,
+    participant_names,
+    plan_groups,
+    remove_rule,
+    repair_groups,
+)
 from .outbox import (  # noqa: F401
     OutboxView,
     delivery_as_dict,

@@ -65,6 +65,7 @@ def create_cohort(
     _write_plan(session, cohort.id, plan, now)
     _insert_deliveries(session, cohort.id, plan_facilitator_deliveries(plan), {})
     _add_participants(session, cohort, plan, participants, now)
+    _form_groups(session, cohort)
     return cohort
 
 
@@ -94,7 +95,19 @@ def import_participants(
     existing = session.scalars(select(Participant.email).where(Participant.cohort_id == cohort_id))
     rows = parse_participants_csv(data, cohort.language, existing_emails=list(existing))
     _add_participants(session, cohort, current_plan(session, cohort), rows, now or utcnow())
+    _form_groups(session, cohort)
     return rows
+
+
+def _form_groups(session: Session, cohort: Cohort) -> None:
+    """Groups for each grouping that has none yet, when there are enough participants.
+
+    Existing groups are left alone: newcomers show up as ungrouped until the facilitator
+    repairs the groups (`cohort groups repair`).
+    """
+    from .grouping import form_missing_groups  # grouping.py imports this module
+
+    form_missing_groups(session, cohort)
 
 
 def current_plan(session: Session, cohort: Cohort) -> Plan:
