@@ -48,10 +48,15 @@ def parse_with_vobject(ics: bytes) -> tuple[object, list[ParsedEvent]]:
     it so that each file is read with its own VTIMEZONE, then make sure it was."""
     getattr(vobject.icalendar, "__tzidMap").clear()
     calendar = vobject.readOne(ics.decode("utf-8"))
+    # vobject swaps in its own (pytz) zone for a VTIMEZONE without DAYLIGHT parts, as for
+    # Europe/Dublin, whose summer time tzdata calls standard time; the instants are then still
+    # compared with icalendar's reading in parse_both.
+    has_daylight = b"BEGIN:DAYLIGHT" in ics
     events = []
     for e in getattr(calendar, "vevent_list", []):
         start = e.dtstart.value
-        if isinstance(start, datetime) and start.utcoffset() or "TZID" in e.dtstart.params:
+        if has_daylight and (isinstance(start, datetime) and start.utcoffset()
+                             or "TZID" in e.dtstart.params):
             assert type(start.tzinfo).__name__ == "_tzicalvtz", "vobject ignored the VTIMEZONE"
         events.append(ParsedEvent(
             uid=e.uid.value, sequence=int(e.sequence.value) if hasattr(e, "sequence") else 0,

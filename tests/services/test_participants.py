@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
@@ -74,6 +74,7 @@ def test_bad_participant_is_refused(engine, cohort, row, field, code):
 
 def test_removing_a_group_member_flags_the_group(engine, cohort):
     with db.transaction(engine) as session:
+        session.execute(delete(Group).where(Group.cohort_id == cohort.id))  # formed at creation
         people = participants.list_participants(session, cohort.id)
         group = Group(cohort_id=cohort.id, grouping_key="buddies", number=1)
         session.add(group)
