@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from .anonymity import OTHER, generalise
+from .anonymity import OTHER, generalise, suppressed_groups
 from .attendance import AttendanceSummary
 from .programme import (
     Likert5Question,
@@ -56,6 +56,7 @@ TOP_LEVELS = 2  # "share high": the top two steps of a self-assessment scale
 
 # Codes for `Suppressed.kind`; the template says each in words.
 SUPPRESSED_SURVEY = "survey"
+SUPPRESSED_SECONDARY = "secondary"  # hidden so that a hidden small group cannot be derived
 SUPPRESSED_QUESTION = "question"
 SUPPRESSED_AREA = "area"
 SUPPRESSED_TEXT = "free_text"
@@ -498,36 +499,47 @@ def build_report(
     texts_per_question: int = DEFAULT_TEXTS_PER_QUESTION,
     quotes_per_theme: int = DEFAULT_QUOTES_PER_THEME,
 ) -> Report:
-    """The whole report from its facts, with figures formatted for `language`."""
+    """The whole report from its facts, with figures formatted for `language`.
+
+    Each part adds what it had to hide to `suppressed`, which the method chapter lists.
+    """
     suppressed: list[Suppressed] = []
     zone = ZoneInfo(facts.cohort.timezone)
     blocks = {level: _blocks(facts, level, language) for level in LEVELS}
     for template in facts.templates:
         suppressed += _suppressed_in(template)
     suppressed += _suppressed_meetings(facts)
-    finals = [t for t in facts.templates if t.kind == "final"]
-    headline = _block(finals[0], None, language) if finals else None
-    if headline is not None and (headline.suppressed or not headline.responses):
-        headline = None
     about = _about(facts, language, now, zone, suppressed)
-    rates = about.response_rates
+    reaction = Reaction(_matrices(facts, language, zone, suppressed), blocks["reaction"])
+    results = Results(blocks["results"], _themes(facts, quotes_per_theme),
+                      _free_text(facts, texts_per_question, suppressed))
     return Report(
         language=language,
         cohort=facts.cohort,
         generated_at=now,
         min_group_size=facts.min_group_size,
-        headline=headline if headline and not headline.empty else None,
-        preliminary=tuple(r for r in rates if r.kind in ("final", "follow_up")
-                          and r.status != "closed"),
+        headline=_headline(facts, language),
+        preliminary=tuple(r for r in about.response_rates
+                          if r.kind in ("final", "follow_up") and r.status != "closed"),
         about=about,
-        reaction=Reaction(_matrices(facts, language, zone), blocks["reaction"]),
+        reaction=reaction,
         learning=Learning(_pre_post(facts, language), blocks["learning"]),
         behaviour=Behaviour(blocks["behaviour"], _follow_ups(facts, language)),
-        results=Results(blocks["results"], _themes(facts, quotes_per_theme),
-                        _free_text(facts, texts_per_question, suppressed)),
+        results=results,
         method=_method(facts, zone, language, now, texts_per_question, quotes_per_theme,
                        suppressed),
     )
+
+
+def _headline(facts: ReportFacts, language: str) -> SurveyBlock | None:
+    """The final survey's agree-share statements at every level, when it has figures."""
+    finals = [t for t in facts.templates if t.kind == "final"]
+    if not finals:
+        return None
+    headline = _block(finals[0], None, language)
+    if headline.suppressed or not headline.responses or headline.empty:
+        return None
+    return headline
 
 
 def level_of(question, survey_kind: str) -> str:
@@ -700,12 +712,14 @@ def _rates(facts: ReportFacts, language: str, now: datetime, zone: ZoneInfo
 def _attendance(facts: ReportFacts, language: str, zone: ZoneInfo,
                 suppressed: list[Suppressed]) -> AttendanceFigures | None:
     """Attendance rate per recorded meeting and how many meetings people attended, with the
-    attendance summary's own small-group rule (no figure about fewer than k people)."""
+    attendance summary's own small-group rule (no figure about fewer than k people). The
+    overall rate covers only the meetings shown, and only from k people on."""
     summary = facts.attendance
     if summary is None or not summary.recorded_meetings:
         return None
     days = {m.key: m.starts_at.astimezone(zone).date() for m in facts.meetings}
     rows = []
+    shown: list[str] = []
     present = marked = 0
     for figures in summary.meetings:
         if not figures.recorded:
@@ -718,8 +732,10 @@ def _attendance(facts: ReportFacts, language: str, zone: ZoneInfo,
                                   figures.present, figures.marked,
                                   None if hidden else share(figures.present, figures.marked,
                                                             language)))
-        present += figures.present
-        marked += figures.marked
+        if not hidden:  # a hidden meeting must not be recoverable as overall minus the rest
+            shown.append(figures.key)
+            present += figures.present
+            marked += figures.marked
     distribution = None
     if summary.distribution is not None:
         base = summary.distribution_base
@@ -727,15 +743,23 @@ def _attendance(facts: ReportFacts, language: str, zone: ZoneInfo,
                              for attended, count in sorted(summary.distribution.items()))
     elif summary.distribution_base:
         suppressed.append(Suppressed(SUPPRESSED_DISTRIBUTION, "", summary.distribution_base))
-    overall = share(present, marked, language) if marked >= facts.min_group_size else None
+    people = sum(1 for p in summary.people if any(p.marks.get(k) for k in shown))
+    overall = share(present, marked, language) if people >= facts.min_group_size else None
     return AttendanceFigures(tuple(rows), overall, distribution, summary.distribution_base,
                              len(summary.recorded_meetings))
 
 
 # --- reaction: meeting evaluations ----------------------------------------------------------
 
-def _matrices(facts: ReportFacts, language: str, zone: ZoneInfo) -> tuple[MeetingMatrix, ...]:
+def _matrices(facts: ReportFacts, language: str, zone: ZoneInfo,
+              suppressed: list[Suppressed]) -> tuple[MeetingMatrix, ...]:
+    """Per meeting-evaluation template: a column per answered meeting and one for all
+    meetings together. Because the "all" column is shown, a meeting hidden for too few
+    answers would be given away by subtracting the others; so, as for breakdowns
+    (`anonymity.suppressed_groups`), more meetings are hidden until the hidden ones together
+    hold at least the minimum group size."""
     meetings = {m.key: m for m in facts.meetings}
+    k = facts.min_group_size
     matrices = []
     for template in facts.templates:
         if template.kind != "meeting":
@@ -744,20 +768,33 @@ def _matrices(facts: ReportFacts, language: str, zone: ZoneInfo) -> tuple[Meetin
                         key=lambda s: (meetings[s.meeting_key].starts_at
                                        if s.meeting_key in meetings else s.opens_at, s.key))
         copies = [s for s in copies if s.answered > 0]
+        titles = [meetings[s.meeting_key].title if s.meeting_key in meetings else s.title
+                  for s in copies]
         columns = tuple(MeetingColumn(
-            s.meeting_key, meetings[s.meeting_key].title if s.meeting_key in meetings else s.title,
+            s.meeting_key, title,
             meetings[s.meeting_key].starts_at.astimezone(zone).date()
             if s.meeting_key in meetings else None,
             s.invited, s.answered, share(s.answered, s.invited, language),
-            s.summary.suppressed) for s in copies)
+            s.summary.suppressed) for s, title in zip(copies, titles, strict=True))
         rows = []
+        secondary: set[int] = set()
         for index, result in enumerate(template.summary.questions):
             if not _closed(result.question):
                 continue
             level = level_of(result.question, template.kind)
-            cells = tuple(question_figure(s.summary.questions[index], level, language)
-                          for s in copies)
-            rows.append(MatrixRow(question_figure(result, level, language), cells))
+            results = [s.summary.questions[index] for s in copies]
+            hidden = suppressed_groups({i: r.n for i, r in enumerate(results)}, k)
+            cells = []
+            for i, cell in enumerate(results):
+                figure = question_figure(cell, level, language)
+                if i in hidden and not figure.suppressed:
+                    figure = QuestionFigure(figure.id, figure.text, figure.type, level,
+                                            figure.n, True)
+                    secondary.add(i)
+                cells.append(figure)
+            rows.append(MatrixRow(question_figure(result, level, language), tuple(cells)))
+        suppressed += [Suppressed(SUPPRESSED_SECONDARY, f"{copies[i].title}: {titles[i]}",
+                                  copies[i].answered) for i in sorted(secondary)]
         matrices.append(MeetingMatrix(template.key, template.title, columns, tuple(rows),
                                       template.summary.responses))
     return tuple(matrices)
@@ -866,6 +903,8 @@ def _free_text(facts: ReportFacts, limit: int, suppressed: list[Suppressed]
     (`survey_results` leaves them out below it), a random selection of at most `limit`."""
     found = []
     for template in facts.templates:
+        if template.summary.suppressed:  # listed once, as the whole survey
+            continue
         for result in template.summary.questions:
             if not isinstance(result.question, TextQuestion) or result.n == 0:
                 continue
