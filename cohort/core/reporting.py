@@ -480,6 +480,7 @@ class Report:
     language: str  # of headings and figures; statements keep the programme's language
     cohort: CohortFacts
     generated_at: datetime
+    generated_on: date  # in the cohort's time zone
     min_group_size: int
     headline: SurveyBlock | None  # the final survey's agree-share statements, all levels
     preliminary: tuple[RateRow, ...]  # final/follow-up surveys still open or not yet open
@@ -517,6 +518,7 @@ def build_report(
         language=language,
         cohort=facts.cohort,
         generated_at=now,
+        generated_on=now.astimezone(zone).date(),
         min_group_size=facts.min_group_size,
         headline=_headline(facts, language),
         preliminary=tuple(r for r in about.response_rates

@@ -109,9 +109,10 @@ def pre_post_chart(figure: PrePostFigure, before: str, after: str) -> str | None
     if not areas:
         return None
     chart = pygal.HorizontalBar(**_config(
-        90 + 52 * len(areas), (LIGHT, ACCENT), (INK, "white"), range=(0, len(figure.scale)),
-        show_legend=True, legend_at_bottom=True, legend_at_bottom_columns=2))
-    chart.x_labels = [short(a.text) for a in areas]
+        90 + 52 * len(areas), (LIGHT, ACCENT), (INK, "white"), range=(1, len(figure.scale)),
+        zero=1, show_legend=True, legend_at_bottom=True, legend_at_bottom_columns=2,
+        truncate_label=56))  # bars start at the scale's lowest step, 1
+    chart.x_labels = [short(a.text, 56) for a in areas]
     chart.add(before, [_mean_value(a.pre_mean_value, a.pre_mean) for a in areas])
     chart.add(after, [_mean_value(a.post_mean_value, a.post_mean) for a in areas])
     return data_uri(chart)
