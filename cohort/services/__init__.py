@@ -51,6 +51,7 @@ from .evaluation_notes import (  # noqa: F401
     save_note,
     tag_quote,
 )
+from .reporting import cohort_report, comparison_report, report_facts  # noqa: F401
 from .survey_exports import quotes_table, response_rates_table, responses_table  # noqa: F401
 from .surveys import (  # noqa: F401
     AlreadyAnswered,

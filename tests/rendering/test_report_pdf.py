@@ -154,7 +154,7 @@ def test_first_pages_as_images_for_a_person_to_look_at(pdfs):
 
 
 def test_web_view_shows_the_same_figures_in_the_site_layout(report_app):
-    first, _ = report_app.config["TEST_COHORTS"]
+    first, second = report_app.config["TEST_COHORTS"]
     engine = report_app.extensions["cohort.engine"]
     with report_app.test_request_context("/"):
         html = render_report_html(engine, first, now=REPORT_NOW,
@@ -163,6 +163,10 @@ def test_web_view_shows_the_same_figures_in_the_site_layout(report_app):
         assert statement in html
     assert 'href="/static/report.css"' in html and 'href="/reports/x.pdf"' in html
     assert "Hent PDF" in html and "<header" in html  # the site's own layout
+    assert "data:image/svg+xml;base64," in html  # the same charts
+    with report_app.test_request_context("/"):
+        compared = render_report_html(engine, first, compare=second, now=REPORT_NOW)
+    assert "Sammenligning af to hold" in compared and "Hold 2" in compared
 
 
 def test_page_counter_css_quotes_the_translated_words():
