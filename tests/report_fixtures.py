@@ -23,6 +23,7 @@ chosen so that every rule of the report shows:
 
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -33,7 +34,15 @@ from sqlalchemy import insert, select, update
 from cohort import db, services
 from cohort.core.attendance import ABSENT, PRESENT, Mark
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
+from cohort.core.programme import (
+    Likert5Question,
+    MultipleChoiceQuestion,
+    RatingQuestion,
+    SelfAssessmentQuestion,
+    SingleChoiceQuestion,
+    TextQuestion,
+    load_library,
+)
 from cohort.models import (
     AnonymousResponse,
     IdentifiedResponse,
@@ -41,6 +50,7 @@ from cohort.models import (
     Participant,
     Survey,
 )
+from cohort.services.surveys import programme_snapshot
 
 PROGRAMMES = Path(__file__).resolve().parent.parent / "programmes"
 START = date(2025, 4, 8)
@@ -155,6 +165,41 @@ def fill_known_cohort(engine, cohort_id: int) -> None:
         for text, organisation, group, themes in QUOTES:
             services.add_quote(session, cohort_id, text, organisation=organisation,
                                group_label=group, themes=themes, now=AFTER_MEETINGS)
+
+
+def fill_generated(engine, cohort_id: int, seed: int = 1) -> None:
+    """Random but valid answers to every survey of any programme (about 80 % answer)."""
+    rng = random.Random(seed)
+    with db.transaction(engine) as session:
+        programme = programme_snapshot(services.get_cohort(session, cohort_id))
+        people = list(session.scalars(select(Participant.id).where(
+            Participant.cohort_id == cohort_id).order_by(Participant.id)))
+        for survey in session.scalars(select(Survey).where(Survey.cohort_id == cohort_id)):
+            template = programme.survey(survey.template_key)
+            answering = rng.sample(people, round(len(people) * 0.8))
+            answers = [{q.id: v for q in template.questions
+                        if (v := _random_answer(q, rng)) is not None} for _ in answering]
+            if survey.mode == "anonymous":
+                _anonymous(session, survey, answering, answers)
+            else:
+                _identified(session, survey, answering, answers)
+
+
+def _random_answer(question, rng: random.Random):
+    if isinstance(question, Likert5Question):
+        return rng.randint(1, 5)
+    if isinstance(question, RatingQuestion):
+        return rng.randint(0, 10)
+    if isinstance(question, SingleChoiceQuestion):
+        return rng.randint(1, len(question.options))
+    if isinstance(question, MultipleChoiceQuestion):
+        limit = question.max_choices or len(question.options)
+        return sorted(rng.sample(range(1, len(question.options) + 1), rng.randint(1, limit)))
+    if isinstance(question, SelfAssessmentQuestion):
+        return {a.id: rng.randint(1, len(question.scale or range(5))) for a in question.areas}
+    if isinstance(question, TextQuestion):
+        return "Et svar med æ, ø og å." if rng.random() < 0.5 else None
+    return None
 
 
 def _complete(session, survey: Survey, people: list[int]) -> None:

@@ -18,6 +18,7 @@ from tests.report_fixtures import (
     REPORT_NOW,
     STATEMENTS,
     create_known_cohort,
+    fill_generated,
     fill_known_cohort,
 )
 
@@ -175,3 +176,22 @@ def test_page_counter_css_quotes_the_translated_words():
     assert page_counter_css('Seite "{page}"') == '"Seite \\"" counter(page) "\\""'
     with pytest.raises(ValueError, match="unknown counter"):
         page_counter_css("Page {chapter}")
+
+
+@pytest.mark.parametrize("programme_id", ["digital-helsekompetanse", "ledelse-i-digitalisering"])
+def test_every_shipped_programme_makes_a_report(report_app, programme_id, tmp_path):
+    """The other programmes (Norwegian; modules and project teams; a follow-up survey)."""
+    engine = report_app.extensions["cohort.engine"]
+    cohort_id = create_known_cohort(engine, programme_id, programme_id)
+    fill_generated(engine, cohort_id)
+    with report_app.app_context():
+        rendered = render_report_pdf(engine, cohort_id, now=REPORT_NOW)
+    path = tmp_path / "report.pdf"
+    path.write_bytes(rendered.pdf)
+    text = flat("\n".join(pages_text(path)))
+    assert rendered.refused == () and 8 <= rendered.pages <= 30
+    assert "Et svar med æ, ø og å." in text
+    if programme_id == "digital-helsekompetanse":
+        assert "Sammendrag" in text and "Oppfølging tre måneder etter" in text
+    else:
+        assert "Sammenfatning" in text
