@@ -198,12 +198,12 @@ def _reap() -> None:
         if code is None:
             continue
         del _children[job_id]
-        folder = jobs_root_of(process)
+        folder = _folder_of(process)
         if folder is not None and not read_job(folder).finished:
             update_job(folder, state="failed", error=f"the report worker exited with {code}")
 
 
-def jobs_root_of(process: subprocess.Popen) -> Path | None:
+def _folder_of(process: subprocess.Popen) -> Path | None:
     args = process.args
     folder = Path(args[-1]) if isinstance(args, list) and args else None
     return folder if folder is not None and (folder / "job.json").is_file() else None

@@ -18,6 +18,7 @@ from cohort.core.reporting import (
     MeetingFacts,
     NotComparable,
     ParticipantFacts,
+    PrePostFacts,
     ReportFacts,
     SurveyFacts,
     TemplateFacts,
@@ -25,7 +26,7 @@ from cohort.core.reporting import (
     share,
     signed_decimal,
 )
-from cohort.core.survey_results import summarise
+from cohort.core.survey_results import compare_self_assessment, summarise
 from cohort.core.surveys import survey_spec
 from tests.report_fixtures import STATEMENTS, final_answers
 
@@ -140,3 +141,31 @@ def test_comparison_refuses_different_programmes_and_matches_by_question():
                      "arbejde"]
     assert (new_tools.first.text, new_tools.second.text) == ("63 %", "83 %")  # 25/30
     assert new_tools.second.detail == "25/30"
+
+
+def test_anonymous_pre_post_shows_the_distribution_shift_without_pairs():
+    """Anonymous self-assessments cannot be paired: means and the share in the top two steps
+    before and after, each with its n."""
+    pre_spec = survey_spec(PROGRAMME, "self-assessment-pre")
+    post_spec = survey_spec(PROGRAMME, "self-assessment-post")
+    question = post_spec.question("competences")
+    areas = [a.id for a in question.areas]
+    pre = [{"competences": {a: 2 for a in areas}} for _ in range(10)]
+    post = ([{"competences": {a: 4 for a in areas}} for _ in range(6)]
+            + [{"competences": {a: 3 for a in areas}} for _ in range(2)])
+    templates = (
+        TemplateFacts("self-assessment-pre", pre_spec.title, "pre", "anonymous",
+                      summarise(pre_spec, pre, 5)),
+        TemplateFacts("self-assessment-post", post_spec.title, "post", "anonymous",
+                      summarise(post_spec, post, 5)),
+    )
+    changes = compare_self_assessment(question, pre, post, (), 5)
+    data = replace(facts(), templates=templates, pre_post=(PrePostFacts(
+        "competences", "self-assessment-pre", "self-assessment-post", False, changes),))
+    (figure,) = build_report(data, "da", NOW).learning.pre_post
+    area = figure.areas[0]
+    assert not figure.paired and (figure.pre_responses, figure.post_responses) == (10, 8)
+    assert (area.pre_mean, area.post_mean, area.change) == ("2,0", "3,8", "+1,8")
+    assert area.paired_change is None and area.paired_n == 0
+    assert (area.pre_high.text, area.post_high.text) == ("0 %", "75 %")  # 6 of 8
+    assert (area.pre_n, area.post_n) == (10, 8)
