@@ -39,7 +39,7 @@ lint: install-test
 	$(BIN)/ruff check cohort tests benchmarks tools wsgi.py
 
 # Browser tests need chromium; PDF tests need poppler-utils; WeasyPrint wants libharfbuzz-subset0;
-# calendar tests import our .ics files into khal and calcurse.
+# calendar tests import our .ics files into khal and calcurse; the report's fonts are DejaVu.
 system-test-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
@@ -47,6 +47,7 @@ system-test-deps:
 	ls /usr/lib/*/libharfbuzz-subset.so.0 >/dev/null 2>&1 || missing="$$missing libharfbuzz-subset0"; \
 	command -v khal >/dev/null || missing="$$missing khal"; \
 	command -v calcurse >/dev/null || missing="$$missing calcurse"; \
+	fc-list 2>/dev/null | grep -q "DejaVu Sans" || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing Debian packages:$$missing"; \

@@ -108,6 +108,7 @@ from .participation import (  # noqa: F401
     participant_page,
     set_task_status,
 )
+from .reporting import cohort_report, comparison_report, report_facts  # noqa: F401
 from .survey_exports import quotes_table, response_rates_table, responses_table  # noqa: F401
 from .surveys import (  # noqa: F401
     AlreadyAnswered,

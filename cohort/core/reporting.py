@@ -1,0 +1,955 @@
+"""Evaluation data -> the final report, organised by Kirkpatrick's four levels, as plain data.
+
+The report an evaluator signs ("96 % vurderede, at de anvendte nye værktøjer og metoder i
+deres daglige arbejde") is built here from facts the service has loaded: the cohort and its
+meetings, who took part, each survey's figures (already computed by `survey_results` with the
+minimum group size applied), the pre/post self-assessment change, attendance, and the
+evaluators' coded quotes. Nothing here reads the database, formats a page or knows Flask.
+
+Sections: summary (the final survey's agree-share statements), about the programme, reaction,
+learning, behaviour, results and voices, and method. Every percentage comes from
+`survey_results.percent`/`format_percent` (half up to a whole percent) and every mean from
+`format_decimal`, so the web view, the PDF and the exports show the same figures.
+
+What is not shown, and why, is collected as `Suppressed` entries for the method section: a
+survey, question or area answered by fewer than the minimum group size; participants'
+organisations and roles shared by too few (shown together as "other"); attendance figures about
+too few people; free-text questions with too few answers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from .anonymity import OTHER, generalise, suppressed_groups
+from .attendance import AttendanceSummary
+from .programme import (
+    Likert5Question,
+    MultipleChoiceQuestion,
+    RatingQuestion,
+    SelfAssessmentQuestion,
+    SingleChoiceQuestion,
+    TextQuestion,
+)
+from .survey_results import (
+    AreaChange,
+    QuestionResult,
+    SurveySummary,
+    format_decimal,
+    format_percent,
+    percent,
+    round_half_up,
+)
+from .surveys import SCALE_LABELS
+
+LEVELS: tuple[str, ...] = ("reaction", "learning", "behaviour", "results")
+# Where a question without a Kirkpatrick level is reported, by the kind of its survey.
+DEFAULT_LEVEL = {"meeting": "reaction", "pre": "learning", "post": "learning",
+                 "final": "reaction", "follow_up": "reaction"}
+DEFAULT_TEXTS_PER_QUESTION = 10
+DEFAULT_QUOTES_PER_THEME = 3
+TOP_LEVELS = 2  # "share high": the top two steps of a self-assessment scale
+
+# Codes for `Suppressed.kind`; the template says each in words.
+SUPPRESSED_SURVEY = "survey"
+SUPPRESSED_SECONDARY = "secondary"  # hidden so that a hidden small group cannot be derived
+SUPPRESSED_QUESTION = "question"
+SUPPRESSED_AREA = "area"
+SUPPRESSED_TEXT = "free_text"
+SUPPRESSED_ORGANISATIONS = "organisations"
+SUPPRESSED_ROLES = "roles"
+SUPPRESSED_PARTICIPANTS = "participants"
+SUPPRESSED_ATTENDANCE = "attendance_meeting"
+SUPPRESSED_DISTRIBUTION = "attendance_distribution"
+
+
+class NotComparable(ValueError):
+    """Two cohorts that cannot be set side by side (different programmes)."""
+
+
+# --- facts in -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CohortFacts:
+    id: int
+    title: str
+    programme_id: str
+    programme_title: str
+    text_language: str  # the language the programme's own texts are written in
+    timezone: str
+    start_date: date
+    description: str = ""
+    audience: str = ""
+
+
+@dataclass(frozen=True)
+class MeetingFacts:
+    key: str
+    title: str
+    kind: str
+    format: str
+    starts_at: datetime
+    ends_at: datetime
+    cancelled: bool = False
+    themes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParticipantFacts:
+    organisation: str
+    role: str
+
+
+@dataclass(frozen=True)
+class SurveyFacts:
+    """One survey as sent (a meeting evaluation is one survey per meeting) and its figures."""
+
+    key: str
+    template_key: str
+    title: str
+    kind: str
+    mode: str
+    meeting_key: str
+    opens_at: datetime
+    closes_at: datetime
+    invited: int
+    answered: int
+    summary: SurveySummary | None  # meeting evaluations: this meeting's figures
+
+
+@dataclass(frozen=True)
+class TemplateFacts:
+    """A survey template's figures over all its copies (all meeting evaluations together)."""
+
+    key: str
+    title: str
+    kind: str
+    mode: str
+    summary: SurveySummary
+
+
+@dataclass(frozen=True)
+class PrePostFacts:
+    """A self-assessment asked before and after (`compare_with`), with the per-area change."""
+
+    question_id: str
+    pre_key: str
+    post_key: str
+    paired: bool  # both identified: each person's change is known
+    areas: tuple[AreaChange, ...]
+
+
+@dataclass(frozen=True)
+class QuoteFacts:
+    text: str
+    organisation: str
+    group_label: str
+    themes: tuple[str, ...]
+
+    @property
+    def attribution(self) -> str:
+        return ", ".join(part for part in (self.organisation, self.group_label) if part)
+
+
+@dataclass(frozen=True)
+class ReportFacts:
+    """Everything the report is made from; loaded by `services.reporting`."""
+
+    cohort: CohortFacts
+    meetings: tuple[MeetingFacts, ...]
+    participants: tuple[ParticipantFacts, ...]
+    surveys: tuple[SurveyFacts, ...]
+    templates: tuple[TemplateFacts, ...]
+    pre_post: tuple[PrePostFacts, ...]
+    attendance: AttendanceSummary | None
+    quotes: tuple[QuoteFacts, ...]
+    themes: tuple[str, ...]
+    observations: int
+    interviews: int
+    min_group_size: int
+
+
+# --- the report out -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Share:
+    """part of whole, rounded by the one rule and written for the report's language."""
+
+    part: int
+    whole: int
+    percent: int
+    text: str  # "90 %" (da, nb) or "90%" (en)
+
+
+def share(part: int, whole: int, language: str) -> Share | None:
+    if whole <= 0:
+        return None
+    return Share(part, whole, percent(part, whole), format_percent(part, whole, language))
+
+
+def signed_decimal(value: float | None, language: str) -> str | None:
+    """A change as "+0,6", "−0,3" or "0,0" (rounded half up to one decimal, as means are)."""
+    if value is None:
+        return None
+    rounded = round_half_up(value)
+    text = format_decimal(abs(value), language)
+    if rounded > 0:
+        return f"+{text}"
+    return f"\u2212{text}" if rounded < 0 else text
+
+
+@dataclass(frozen=True)
+class ChoiceRow:
+    label: str
+    count: int
+    share: Share | None
+
+
+@dataclass(frozen=True)
+class QuestionFigure:
+    """One closed question's figures: an agree-share statement, a mean, a distribution."""
+
+    id: str
+    text: str
+    type: str
+    level: str
+    n: int
+    suppressed: bool
+    statement: str | None = None  # "28 af 31 (90 %) anvendte nye værktøjer ..."
+    agree: Share | None = None
+    mean: str | None = None  # formatted, e.g. "8,4"
+    mean_value: float | None = None
+    scale: str = ""  # "0–10"
+    distribution: tuple[ChoiceRow, ...] = ()
+
+
+@dataclass(frozen=True)
+class SurveyBlock:
+    """The questions of one survey template that belong to one level."""
+
+    key: str
+    title: str
+    kind: str
+    mode: str
+    responses: int
+    suppressed: bool
+    statements: tuple[QuestionFigure, ...]  # likert agree-shares
+    questions: tuple[QuestionFigure, ...]  # choices and ratings
+
+    @property
+    def empty(self) -> bool:
+        return not self.statements and not self.questions
+
+
+@dataclass(frozen=True)
+class GroupCount:
+    label: str  # '' = the others together
+    count: int
+    share: Share | None
+    folded: int = 0  # for '': how many organisations/roles are in it
+
+
+@dataclass(frozen=True)
+class MeetingRow:
+    key: str
+    title: str
+    kind: str
+    format: str
+    day: date
+    status: str  # held | planned | cancelled
+    themes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RateRow:
+    key: str
+    template_key: str
+    title: str
+    kind: str
+    mode: str
+    meeting_title: str
+    invited: int
+    answered: int
+    share: Share | None
+    status: str  # not_open | open | closed
+    closes_on: date
+
+
+@dataclass(frozen=True)
+class AttendanceRow:
+    key: str
+    title: str
+    day: date
+    present: int
+    marked: int
+    share: Share | None  # None when suppressed
+
+
+@dataclass(frozen=True)
+class AttendanceFigures:
+    meetings: tuple[AttendanceRow, ...]
+    overall: Share | None
+    distribution: tuple[ChoiceRow, ...] | None  # label: number of meetings attended
+    distribution_base: int
+    recorded: int
+
+
+@dataclass(frozen=True)
+class About:
+    programme_title: str
+    description: str
+    audience: str
+    cohort_title: str
+    first_day: date | None
+    last_day: date | None
+    meetings: tuple[MeetingRow, ...]
+    held: int
+    planned: int
+    cancelled: int
+    participants: int
+    organisations: tuple[GroupCount, ...] | None  # None: too few participants to show any
+    roles: tuple[GroupCount, ...] | None
+    response_rates: tuple[RateRow, ...]
+    attendance: AttendanceFigures | None
+
+
+@dataclass(frozen=True)
+class MeetingColumn:
+    key: str
+    title: str
+    day: date | None
+    invited: int
+    answered: int
+    response: Share | None
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    question: QuestionFigure  # pooled over all meetings (the "all meetings" column)
+    cells: tuple[QuestionFigure | None, ...]  # per meeting column, in order
+
+
+@dataclass(frozen=True)
+class MeetingMatrix:
+    """A meeting-evaluation template: one column per evaluated meeting, one row per question."""
+
+    template_key: str
+    title: str
+    columns: tuple[MeetingColumn, ...]
+    rows: tuple[MatrixRow, ...]
+    responses: int  # over all meetings
+
+
+@dataclass(frozen=True)
+class AreaFigure:
+    id: str
+    text: str
+    pre_n: int
+    post_n: int
+    paired_n: int
+    pre_mean: str | None
+    post_mean: str | None
+    pre_mean_value: float | None
+    post_mean_value: float | None
+    change: str | None  # post mean minus pre mean, signed
+    paired_change: str | None  # mean of each person's change (identified surveys)
+    pre_high: Share | None  # share in the top two steps of the scale
+    post_high: Share | None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.pre_mean is None and self.post_mean is None
+
+
+@dataclass(frozen=True)
+class PrePostFigure:
+    question_id: str
+    text: str
+    pre_title: str
+    post_title: str
+    pre_responses: int
+    post_responses: int
+    paired: bool
+    scale: tuple[str, ...]
+    areas: tuple[AreaFigure, ...]
+
+
+@dataclass(frozen=True)
+class FollowUpRow:
+    question: QuestionFigure
+    final: Share | None  # the same question in the survey it is compared with
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    key: str
+    title: str
+    compared_title: str | None
+    responses: int
+    rows: tuple[FollowUpRow, ...]
+
+
+@dataclass(frozen=True)
+class QuoteRow:
+    text: str
+    attribution: str
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    count: int
+    quotes: tuple[QuoteRow, ...]
+
+
+@dataclass(frozen=True)
+class FreeText:
+    survey_title: str
+    question: str
+    n: int
+    texts: tuple[str, ...]  # a random selection of at most the limit
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    title: str
+    kind: str
+    mode: str
+    copies: int
+    opened: int  # copies that have opened; invited and answered count only these
+    invited: int
+    answered: int
+    share: Share | None
+    first_open: date
+    last_close: date
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    kind: str  # one of the SUPPRESSED_* codes
+    subject: str  # the survey, question, area or meeting concerned ('' for lists)
+    n: int  # how many answers / people the hidden figure would have been about
+    groups: int = 0  # organisations/roles: how many were counted together
+
+
+@dataclass(frozen=True)
+class Method:
+    sources: tuple[SourceRow, ...]
+    observations: int
+    interviews: int
+    quotes: int
+    attendance_meetings: int
+    min_group_size: int
+    texts_per_question: int
+    quotes_per_theme: int
+    suppressed: tuple[Suppressed, ...]
+
+
+@dataclass(frozen=True)
+class Reaction:
+    matrices: tuple[MeetingMatrix, ...]
+    blocks: tuple[SurveyBlock, ...]
+
+
+@dataclass(frozen=True)
+class Learning:
+    pre_post: tuple[PrePostFigure, ...]
+    blocks: tuple[SurveyBlock, ...]
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    blocks: tuple[SurveyBlock, ...]
+    follow_up: tuple[FollowUp, ...]
+
+
+@dataclass(frozen=True)
+class Results:
+    blocks: tuple[SurveyBlock, ...]
+    themes: tuple[Theme, ...]
+    free_text: tuple[FreeText, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    language: str  # of headings and figures; statements keep the programme's language
+    cohort: CohortFacts
+    generated_at: datetime
+    generated_on: date  # in the cohort's time zone
+    min_group_size: int
+    headline: SurveyBlock | None  # the final survey's agree-share statements, all levels
+    preliminary: tuple[RateRow, ...]  # final/follow-up surveys still open or not yet open
+    about: About
+    reaction: Reaction
+    learning: Learning
+    behaviour: Behaviour
+    results: Results
+    method: Method
+    warnings: tuple[str, ...] = field(default=())
+
+
+# --- building it ----------------------------------------------------------------------------
+
+def build_report(
+    facts: ReportFacts, language: str, now: datetime,
+    texts_per_question: int = DEFAULT_TEXTS_PER_QUESTION,
+    quotes_per_theme: int = DEFAULT_QUOTES_PER_THEME,
+) -> Report:
+    """The whole report from its facts, with figures formatted for `language`.
+
+    Each part adds what it had to hide to `suppressed`, which the method chapter lists.
+    """
+    suppressed: list[Suppressed] = []
+    zone = ZoneInfo(facts.cohort.timezone)
+    blocks = {level: _blocks(facts, level, language) for level in LEVELS}
+    for template in facts.templates:
+        suppressed += _suppressed_in(template)
+    suppressed += _suppressed_meetings(facts)
+    about = _about(facts, language, now, zone, suppressed)
+    reaction = Reaction(_matrices(facts, language, zone, suppressed), blocks["reaction"])
+    results = Results(blocks["results"], _themes(facts, quotes_per_theme),
+                      _free_text(facts, texts_per_question, suppressed))
+    return Report(
+        language=language,
+        cohort=facts.cohort,
+        generated_at=now,
+        generated_on=now.astimezone(zone).date(),
+        min_group_size=facts.min_group_size,
+        headline=_headline(facts, language),
+        preliminary=tuple(r for r in about.response_rates
+                          if r.kind in ("final", "follow_up") and r.status != "closed"),
+        about=about,
+        reaction=reaction,
+        learning=Learning(_pre_post(facts, language), blocks["learning"]),
+        behaviour=Behaviour(blocks["behaviour"], _follow_ups(facts, language)),
+        results=results,
+        method=_method(facts, zone, language, now, texts_per_question, quotes_per_theme,
+                       suppressed),
+    )
+
+
+def _headline(facts: ReportFacts, language: str) -> SurveyBlock | None:
+    """The final survey's agree-share statements at every level, when it has figures."""
+    finals = [t for t in facts.templates if t.kind == "final"]
+    if not finals:
+        return None
+    headline = _block(finals[0], None, language)
+    if headline.suppressed or not headline.responses or headline.empty:
+        return None
+    return headline
+
+
+def level_of(question, survey_kind: str) -> str:
+    return question.level or DEFAULT_LEVEL.get(survey_kind, "reaction")
+
+
+def question_figure(result: QuestionResult, level: str, language: str) -> QuestionFigure:
+    """A question's figures from `survey_results`, formatted for the report."""
+    question = result.question
+    base = dict(id=question.id, text=question.text, type=question.type, level=level,
+                n=result.n, suppressed=result.suppressed)
+    if result.suppressed:
+        return QuestionFigure(**base)
+    distribution = tuple(ChoiceRow(c.label, c.count, Share(
+        c.count, result.n, c.percent, format_percent(c.count, result.n, language)))
+        for c in result.distribution)
+    mean = result.mean
+    extra: dict = dict(distribution=distribution)
+    if mean is not None:
+        extra.update(mean=format_decimal(mean, language), mean_value=mean)
+    if isinstance(question, RatingQuestion):
+        extra["scale"] = "0\u201310"
+    if isinstance(question, Likert5Question) and result.agree is not None:
+        agree = result.agree
+        extra.update(statement=agree.statement, agree=Share(
+            agree.agree, agree.n, agree.percent, format_percent(agree.agree, agree.n, language)),
+            scale="1\u20135")
+    return QuestionFigure(**base, **extra)
+
+
+def _closed(question) -> bool:
+    return isinstance(question, Likert5Question | SingleChoiceQuestion | MultipleChoiceQuestion
+                      | RatingQuestion)
+
+
+def _block(template: TemplateFacts, level: str | None, language: str) -> SurveyBlock:
+    """A template's closed questions at `level` (None: its agree statements at every level)."""
+    statements, questions = [], []
+    for result in template.summary.questions:
+        question = result.question
+        question_level = level_of(question, template.kind)
+        if not _closed(question) or (level is not None and question_level != level):
+            continue
+        figure = question_figure(result, question_level, language)
+        if isinstance(question, Likert5Question):
+            statements.append(figure)
+        elif level is not None:
+            questions.append(figure)
+    return SurveyBlock(template.key, template.title, template.kind, template.mode,
+                       template.summary.responses, template.summary.suppressed,
+                       tuple(statements), tuple(questions))
+
+
+def _blocks(facts: ReportFacts, level: str, language: str) -> tuple[SurveyBlock, ...]:
+    """Per survey template (not the meeting evaluations, which get their own table)."""
+    blocks = [_block(t, level, language) for t in facts.templates if t.kind != "meeting"]
+    if level == "behaviour":  # the follow-up gets its own comparison with the final survey
+        blocks = [b for b in blocks if b.kind != "follow_up"]
+    return tuple(b for b in blocks if not b.empty)
+
+
+def _suppressed_in(template: TemplateFacts) -> list[Suppressed]:
+    """Figures `survey_results` left out for too few answers (the survey as a whole, or one
+    optional question or area). Free text is listed with the free-text section."""
+    summary = template.summary
+    if summary.responses == 0:
+        return []
+    if summary.suppressed:
+        return [Suppressed(SUPPRESSED_SURVEY, template.title, summary.responses)]
+    found = []
+    for result in summary.questions:
+        if isinstance(result.question, TextQuestion):
+            continue
+        if isinstance(result.question, SelfAssessmentQuestion):
+            found += [Suppressed(SUPPRESSED_AREA, f"{template.title}: {area.text}", area.n)
+                      for area in result.areas if area.suppressed and area.n > 0]
+        elif result.suppressed and result.n > 0:
+            found.append(Suppressed(SUPPRESSED_QUESTION, f"{template.title}: "
+                                    f"{result.question.text}", result.n))
+    return found
+
+
+def _suppressed_meetings(facts: ReportFacts) -> list[Suppressed]:
+    """A meeting's evaluation with too few answers (the pooled figures may still show)."""
+    titles = {m.key: m.title for m in facts.meetings}
+    k = facts.min_group_size
+    return [Suppressed(SUPPRESSED_SURVEY, f"{s.title}: {titles.get(s.meeting_key, s.key)}",
+                       s.answered)
+            for s in facts.surveys if s.kind == "meeting" and 0 < s.answered < k]
+
+
+# --- about ----------------------------------------------------------------------------------
+
+def _about(facts: ReportFacts, language: str, now: datetime, zone: ZoneInfo,
+           suppressed: list[Suppressed]) -> About:
+    meetings = tuple(MeetingRow(
+        m.key, m.title, m.kind, m.format, m.starts_at.astimezone(zone).date(),
+        "cancelled" if m.cancelled else ("held" if m.starts_at <= now else "planned"), m.themes)
+        for m in sorted(facts.meetings, key=lambda m: m.starts_at))
+    statuses = Counter(m.status for m in meetings)
+    active = [m for m in meetings if m.status != "cancelled"]
+    k = facts.min_group_size
+    return About(
+        programme_title=facts.cohort.programme_title,
+        description=facts.cohort.description,
+        audience=facts.cohort.audience,
+        cohort_title=facts.cohort.title,
+        first_day=active[0].day if active else None,
+        last_day=active[-1].day if active else None,
+        meetings=meetings,
+        held=statuses["held"], planned=statuses["planned"], cancelled=statuses["cancelled"],
+        participants=len(facts.participants),
+        organisations=_group_counts([p.organisation for p in facts.participants], k, language,
+                                    SUPPRESSED_ORGANISATIONS, suppressed),
+        roles=_group_counts([p.role for p in facts.participants], k, language,
+                            SUPPRESSED_ROLES, suppressed),
+        response_rates=_rates(facts, language, now, zone),
+        attendance=_attendance(facts, language, zone, suppressed),
+    )
+
+
+def _group_counts(values: Sequence[str], k: int, language: str, kind: str,
+                  suppressed: list[Suppressed]) -> tuple[GroupCount, ...] | None:
+    """Participants per organisation (or role); those shared by fewer than k are counted
+    together as "other", and that group is made at least k large (`anonymity.generalise`)."""
+    cleaned = [(v or "").strip() for v in values]
+    if not cleaned:
+        return ()
+    if len(cleaned) < k:
+        suppressed.append(Suppressed(SUPPRESSED_PARTICIPANTS, "", len(cleaned)))
+        return None
+    mapping = generalise(cleaned, k)
+    counts = Counter(mapping[v] for v in cleaned)
+    folded = len({v for v in cleaned if mapping[v] == OTHER and v != OTHER})
+    if folded:
+        suppressed.append(Suppressed(kind, "", counts[OTHER], folded))
+    total = len(cleaned)
+    rows = [GroupCount(label, n, share(n, total, language))
+            for label, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+            if label != OTHER]
+    if counts.get(OTHER):
+        rows.append(GroupCount(OTHER, counts[OTHER], share(counts[OTHER], total, language),
+                               folded))
+    return tuple(rows)
+
+
+def survey_status(opens_at: datetime, closes_at: datetime, now: datetime) -> str:
+    if now < opens_at:
+        return "not_open"
+    return "open" if now < closes_at else "closed"
+
+
+def _rates(facts: ReportFacts, language: str, now: datetime, zone: ZoneInfo
+           ) -> tuple[RateRow, ...]:
+    """Per survey: answered of invited; no rate for a survey that has not opened (unless
+    answers came in anyway, e.g. typed in from paper)."""
+    titles = {m.key: m.title for m in facts.meetings}
+    rows = []
+    for s in sorted(facts.surveys, key=lambda s: (s.opens_at, s.key)):
+        status = survey_status(s.opens_at, s.closes_at, now)
+        rate = (None if status == "not_open" and not s.answered
+                else share(s.answered, s.invited, language))
+        rows.append(RateRow(s.key, s.template_key, s.title, s.kind, s.mode,
+                            titles.get(s.meeting_key, "") if s.kind == "meeting" else "",
+                            s.invited, s.answered, rate, status,
+                            s.closes_at.astimezone(zone).date()))
+    return tuple(rows)
+
+
+def _attendance(facts: ReportFacts, language: str, zone: ZoneInfo,
+                suppressed: list[Suppressed]) -> AttendanceFigures | None:
+    """Attendance rate per recorded meeting and how many meetings people attended, with the
+    attendance summary's own small-group rule (no figure about fewer than k people). The
+    overall rate covers only the meetings shown, and only from k people on."""
+    summary = facts.attendance
+    if summary is None or not summary.recorded_meetings:
+        return None
+    days = {m.key: m.starts_at.astimezone(zone).date() for m in facts.meetings}
+    rows = []
+    shown: list[str] = []
+    present = marked = 0
+    for figures in summary.meetings:
+        if not figures.recorded:
+            continue
+        rate = summary.rates.get(figures.key)
+        hidden = rate is None or rate.suppressed
+        if hidden:
+            suppressed.append(Suppressed(SUPPRESSED_ATTENDANCE, figures.title, figures.marked))
+        rows.append(AttendanceRow(figures.key, figures.title, days.get(figures.key),
+                                  figures.present, figures.marked,
+                                  None if hidden else share(figures.present, figures.marked,
+                                                            language)))
+        if not hidden:  # a hidden meeting must not be recoverable as overall minus the rest
+            shown.append(figures.key)
+            present += figures.present
+            marked += figures.marked
+    distribution = None
+    if summary.distribution is not None:
+        base = summary.distribution_base
+        distribution = tuple(ChoiceRow(str(attended), count, share(count, base, language))
+                             for attended, count in sorted(summary.distribution.items()))
+    elif summary.distribution_base:
+        suppressed.append(Suppressed(SUPPRESSED_DISTRIBUTION, "", summary.distribution_base))
+    people = sum(1 for p in summary.people if any(p.marks.get(k) for k in shown))
+    overall = share(present, marked, language) if people >= facts.min_group_size else None
+    return AttendanceFigures(tuple(rows), overall, distribution, summary.distribution_base,
+                             len(summary.recorded_meetings))
+
+
+# --- reaction: meeting evaluations ----------------------------------------------------------
+
+def _matrices(facts: ReportFacts, language: str, zone: ZoneInfo,
+              suppressed: list[Suppressed]) -> tuple[MeetingMatrix, ...]:
+    """Per meeting-evaluation template: a column per answered meeting and one for all
+    meetings together. Because the "all" column is shown, a meeting hidden for too few
+    answers would be given away by subtracting the others; so, as for breakdowns
+    (`anonymity.suppressed_groups`), more meetings are hidden until the hidden ones together
+    hold at least the minimum group size."""
+    meetings = {m.key: m for m in facts.meetings}
+    k = facts.min_group_size
+    matrices = []
+    for template in facts.templates:
+        if template.kind != "meeting":
+            continue
+        copies = sorted((s for s in facts.surveys if s.template_key == template.key),
+                        key=lambda s: (meetings[s.meeting_key].starts_at
+                                       if s.meeting_key in meetings else s.opens_at, s.key))
+        copies = [s for s in copies if s.answered > 0]
+        titles = [meetings[s.meeting_key].title if s.meeting_key in meetings else s.title
+                  for s in copies]
+        columns = tuple(MeetingColumn(
+            s.meeting_key, title,
+            meetings[s.meeting_key].starts_at.astimezone(zone).date()
+            if s.meeting_key in meetings else None,
+            s.invited, s.answered, share(s.answered, s.invited, language),
+            s.summary.suppressed) for s, title in zip(copies, titles, strict=True))
+        rows = []
+        secondary: set[int] = set()
+        for index, result in enumerate(template.summary.questions):
+            if not _closed(result.question):
+                continue
+            level = level_of(result.question, template.kind)
+            results = [s.summary.questions[index] for s in copies]
+            hidden = suppressed_groups({i: r.n for i, r in enumerate(results)}, k)
+            cells = []
+            for i, cell in enumerate(results):
+                figure = question_figure(cell, level, language)
+                if i in hidden and not figure.suppressed:
+                    figure = QuestionFigure(figure.id, figure.text, figure.type, level,
+                                            figure.n, True)
+                    secondary.add(i)
+                cells.append(figure)
+            rows.append(MatrixRow(question_figure(result, level, language), tuple(cells)))
+        suppressed += [Suppressed(SUPPRESSED_SECONDARY, f"{copies[i].title}: {titles[i]}",
+                                  copies[i].answered) for i in sorted(secondary)]
+        matrices.append(MeetingMatrix(template.key, template.title, columns, tuple(rows),
+                                      template.summary.responses))
+    return tuple(matrices)
+
+
+# --- learning: pre/post ---------------------------------------------------------------------
+
+def _pre_post(facts: ReportFacts, language: str) -> tuple[PrePostFigure, ...]:
+    templates = {t.key: t for t in facts.templates}
+    figures = []
+    for item in facts.pre_post:
+        pre, post = templates.get(item.pre_key), templates.get(item.post_key)
+        if pre is None or post is None:
+            continue
+        pre_result = _result(pre.summary, item.question_id)
+        post_result = _result(post.summary, item.question_id)
+        question = post_result.question
+        scale = tuple(question.scale or SCALE_LABELS.get(post.summary.spec.language,
+                                                         SCALE_LABELS["en"]))
+        pre_areas = {a.area_id: a for a in pre_result.areas}
+        post_areas = {a.area_id: a for a in post_result.areas}
+        areas = []
+        for change in item.areas:
+            areas.append(AreaFigure(
+                id=change.area_id, text=change.text, pre_n=change.pre_n, post_n=change.post_n,
+                paired_n=change.paired_n if item.paired else 0,
+                pre_mean=_mean(change.pre_mean, language),
+                post_mean=_mean(change.post_mean, language),
+                pre_mean_value=change.pre_mean, post_mean_value=change.post_mean,
+                change=signed_decimal(change.change, language),
+                paired_change=signed_decimal(change.paired_change, language)
+                if item.paired else None,
+                pre_high=_high(pre_areas.get(change.area_id), len(scale), language),
+                post_high=_high(post_areas.get(change.area_id), len(scale), language),
+            ))
+        figures.append(PrePostFigure(item.question_id, question.text, pre.title, post.title,
+                                     pre.summary.responses, post.summary.responses,
+                                     item.paired, scale, tuple(areas)))
+    return tuple(figures)
+
+
+def _result(summary: SurveySummary, question_id: str) -> QuestionResult:
+    return next(r for r in summary.questions if r.question.id == question_id)
+
+
+def _mean(value: float | None, language: str) -> str | None:
+    return None if value is None else format_decimal(value, language)
+
+
+def _high(area, steps: int, language: str) -> Share | None:
+    """The share answering one of the top two steps of the scale (a distribution shift that
+    needs no pairing, so it works for anonymous surveys too)."""
+    if area is None or area.suppressed or not area.distribution:
+        return None
+    top = sum(c.count for c in area.distribution if c.value > steps - TOP_LEVELS)
+    return share(top, area.n, language)
+
+
+# --- behaviour: follow-up -------------------------------------------------------------------
+
+def _follow_ups(facts: ReportFacts, language: str) -> tuple[FollowUp, ...]:
+    templates = {t.key: t for t in facts.templates}
+    result = []
+    for template in facts.templates:
+        if template.kind != "follow_up":
+            continue
+        compared = templates.get(template.summary.spec.compare_with or "")
+        earlier = ({r.question.id: r for r in compared.summary.questions}
+                   if compared is not None else {})
+        rows = []
+        for item in template.summary.questions:
+            if not isinstance(item.question, Likert5Question):
+                continue
+            figure = question_figure(item, level_of(item.question, template.kind), language)
+            before = earlier.get(item.question.id)
+            final = (None if before is None or before.agree is None else
+                     Share(before.agree.agree, before.agree.n, before.agree.percent,
+                           format_percent(before.agree.agree, before.agree.n, language)))
+            rows.append(FollowUpRow(figure, final))
+        result.append(FollowUp(template.key, template.title,
+                               compared.title if compared else None,
+                               template.summary.responses, tuple(rows)))
+    return tuple(result)
+
+
+# --- results and voices ---------------------------------------------------------------------
+
+def _themes(facts: ReportFacts, limit: int) -> tuple[Theme, ...]:
+    """Themes in the codebook's order, each with its first few quotes (organisation and group
+    only, as stored)."""
+    order = list(facts.themes)
+    for quote in facts.quotes:
+        order += [t for t in quote.themes if t not in order]
+    themes = []
+    for name in order:
+        quotes = [q for q in facts.quotes if name in q.themes]
+        if quotes:
+            themes.append(Theme(name, len(quotes), tuple(
+                QuoteRow(q.text, q.attribution) for q in quotes[:limit])))
+    return tuple(themes)
+
+
+def _free_text(facts: ReportFacts, limit: int, suppressed: list[Suppressed]
+               ) -> tuple[FreeText, ...]:
+    """Free-text answers of every survey template, only from the minimum group size on
+    (`survey_results` leaves them out below it), a random selection of at most `limit`."""
+    found = []
+    for template in facts.templates:
+        if template.summary.suppressed:  # listed once, as the whole survey
+            continue
+        for result in template.summary.questions:
+            if not isinstance(result.question, TextQuestion) or result.n == 0:
+                continue
+            if result.suppressed:
+                suppressed.append(Suppressed(SUPPRESSED_TEXT, f"{template.title}: "
+                                             f"{result.question.text}", result.n))
+                continue
+            found.append(FreeText(template.title, result.question.text, result.n,
+                                  tuple(result.texts[:limit])))
+    return tuple(found)
+
+
+# --- method ---------------------------------------------------------------------------------
+
+def _method(facts: ReportFacts, zone: ZoneInfo, language: str, now: datetime,
+            texts_per_question: int, quotes_per_theme: int, suppressed: list[Suppressed]
+            ) -> Method:
+    """The data behind the report: every survey template with its response rate over the
+    copies that have opened (or were answered anyway, e.g. on paper), and what was hidden."""
+    sources = []
+    for template in facts.templates:
+        copies = [s for s in facts.surveys if s.template_key == template.key]
+        if not copies:
+            continue
+        opened = [s for s in copies if s.opens_at <= now or s.answered]
+        invited = sum(s.invited for s in opened)
+        answered = sum(s.answered for s in opened)
+        sources.append(SourceRow(
+            template.title, template.kind, template.mode, len(copies), len(opened), invited,
+            answered, share(answered, invited, language),
+            min(s.opens_at for s in copies).astimezone(zone).date(),
+            max(s.closes_at for s in copies).astimezone(zone).date()))
+    recorded = len(facts.attendance.recorded_meetings) if facts.attendance else 0
+    return Method(tuple(sources), facts.observations, facts.interviews, len(facts.quotes),
+                  recorded, facts.min_group_size, texts_per_question, quotes_per_theme,
+                  tuple(_unique(suppressed)))
+
+
+def _unique(items: Iterable[Suppressed]) -> list[Suppressed]:
+    seen: set[Suppressed] = set()
+    result = []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            result.append(item)
+    return result

@@ -1,0 +1,162 @@
+"""The evaluation report of a cohort: load the facts, let `core.reporting` build the report.
+
+The figures come from the same functions every other view uses (`survey_results.summarise`
+over `response_answers`, `self_assessment_change`, `attendance_summary`, the quotes), with the
+cohort's minimum group size. Each survey's answers are read once: a meeting evaluation's
+figures per meeting and over all meetings are both summarised from that one read.
+
+Free-text answers are shown as a random selection; the random generator is seeded by the
+cohort and survey, so the web view and the PDF of the same data show the same selection.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from ..core.programme import Programme
+from ..core.report_comparison import Comparison, compare_reports
+from ..core.reporting import (
+    CohortFacts,
+    MeetingFacts,
+    NotComparable,
+    ParticipantFacts,
+    PrePostFacts,
+    QuoteFacts,
+    Report,
+    ReportFacts,
+    SurveyFacts,
+    TemplateFacts,
+    build_report,
+)
+from ..core.survey_results import summarise
+from ..core.surveys import spec_from_survey
+from ..models import EvaluatorNote, Meeting, Participant, utcnow
+from .attendance import attendance_summary
+from .cohorts import get_cohort
+from .evaluation_notes import cohort_themes, list_quotes
+from .surveys import (
+    list_surveys,
+    min_group_size_of,
+    programme_snapshot,
+    response_answers,
+    response_rates,
+    self_assessment_change,
+)
+
+LANGUAGES = ("da", "nb", "en")
+
+
+def report_facts(session: Session, cohort_id: int, min_group_size: int | None = None
+                 ) -> ReportFacts:
+    """Everything the report needs about one cohort, as plain data."""
+    cohort = get_cohort(session, cohort_id)
+    programme = programme_snapshot(cohort)
+    k = min_group_size_of(session, cohort_id, min_group_size)
+    surveys, templates = _surveys(session, cohort_id, programme, k)
+    notes = Counter(session.scalars(select(EvaluatorNote.kind).where(
+        EvaluatorNote.cohort_id == cohort_id)))
+    return ReportFacts(
+        cohort=CohortFacts(cohort.id, cohort.title, programme.id, programme.title,
+                           programme.language, cohort.timezone, cohort.start_date,
+                           programme.description.strip(), programme.audience.strip()),
+        meetings=_meetings(session, cohort_id, programme),
+        participants=tuple(ParticipantFacts(o or "", r or "") for o, r in session.execute(
+            select(Participant.organisation, Participant.role)
+            .where(Participant.cohort_id == cohort_id))),
+        surveys=surveys,
+        templates=templates,
+        pre_post=_pre_post(session, cohort_id, templates, k),
+        attendance=attendance_summary(session, cohort_id, min_group=k),
+        quotes=tuple(QuoteFacts(q.text, q.organisation, q.group_label, tuple(q.themes or ()))
+                     for q in list_quotes(session, cohort_id)),
+        themes=tuple(cohort_themes(session, cohort_id)),
+        observations=notes.get("observation", 0),
+        interviews=notes.get("interview", 0),
+        min_group_size=k,
+    )
+
+
+def cohort_report(session: Session, cohort_id: int, language: str | None = None,
+                  now: datetime | None = None, min_group_size: int | None = None) -> Report:
+    """The report of one cohort in `language` (default: the cohort's language)."""
+    facts = report_facts(session, cohort_id, min_group_size)
+    return build_report(facts, report_language(session, cohort_id, language), now or utcnow())
+
+
+def comparison_report(session: Session, cohort_id: int, other_id: int,
+                      language: str | None = None, now: datetime | None = None) -> Comparison:
+    """Two cohorts of the same programme side by side; NotComparable for different ones."""
+    first, other = get_cohort(session, cohort_id), get_cohort(session, other_id)
+    if cohort_id == other_id:
+        raise NotComparable(f"cohort {cohort_id} cannot be compared with itself")
+    if first.programme_id != other.programme_id:
+        raise NotComparable(
+            f"cohort {cohort_id} runs programme '{first.programme_id}' and cohort {other_id} "
+            f"runs '{other.programme_id}': only cohorts of the same programme can be compared")
+    language = report_language(session, cohort_id, language)
+    now = now or utcnow()
+    return compare_reports(cohort_report(session, cohort_id, language, now),
+                           cohort_report(session, other_id, language, now))
+
+
+def report_language(session: Session, cohort_id: int, language: str | None) -> str:
+    if language is None:
+        language = get_cohort(session, cohort_id).language
+    if language not in LANGUAGES:
+        raise ValueError(f"'{language}' is not a report language (use {', '.join(LANGUAGES)})")
+    return language
+
+
+def _meetings(session: Session, cohort_id: int, programme: Programme
+              ) -> tuple[MeetingFacts, ...]:
+    themes = {m.key: tuple(m.themes) for m in programme.meetings}
+    return tuple(MeetingFacts(m.key, m.title, m.kind, m.format, m.starts_at, m.ends_at,
+                              m.status == "cancelled", themes.get(m.key, ()))
+                 for m in session.scalars(select(Meeting).where(Meeting.cohort_id == cohort_id)
+                                          .order_by(Meeting.starts_at, Meeting.position)))
+
+
+def _surveys(session: Session, cohort_id: int, programme: Programme, k: int
+             ) -> tuple[tuple[SurveyFacts, ...], tuple[TemplateFacts, ...]]:
+    """Per survey its counts (and, per meeting, its figures); per template the figures over
+    all its copies. Each survey's answers are read once."""
+    rates = {r.survey_id: r for r in response_rates(session, cohort_id)}
+    answers: dict[str, list[dict]] = {}
+    surveys = []
+    for survey in list_surveys(session, cohort_id):
+        template = programme.survey(survey.template_key)
+        spec = spec_from_survey(template, programme.language)
+        found = response_answers(session, survey)
+        answers.setdefault(template.key, []).extend(found)
+        summary = (summarise(spec, found, k, random.Random(f"{cohort_id}:{survey.key}"))
+                   if template.kind == "meeting" else None)
+        rate = rates[survey.id]
+        surveys.append(SurveyFacts(survey.key, template.key, survey.title, template.kind,
+                                   survey.mode, survey.meeting_key, survey.opens_at,
+                                   survey.closes_at, rate.invited, rate.answered, summary))
+    templates = tuple(
+        TemplateFacts(t.key, t.title, t.kind, t.mode, summarise(
+            spec_from_survey(t, programme.language), answers[t.key], k,
+            random.Random(f"{cohort_id}:{t.key}")))
+        for t in programme.surveys if t.key in answers)
+    return tuple(surveys), templates
+
+
+def _pre_post(session: Session, cohort_id: int, templates: tuple[TemplateFacts, ...], k: int
+              ) -> tuple[PrePostFacts, ...]:
+    present = {t.key for t in templates}
+    found = []
+    for template in templates:
+        compared = template.summary.spec.compare_with
+        if compared is None or compared not in present:
+            continue
+        for change in self_assessment_change(session, cohort_id, template.key, k):
+            found.append(PrePostFacts(change.question_id, change.pre_survey,
+                                      change.post_survey, change.paired, change.areas))
+    return tuple(found)
+

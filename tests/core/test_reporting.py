@@ -1,0 +1,171 @@
+"""Report data from plain facts, without a database: levels, rounding, suppression."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from cohort.core.attendance import MeetingInfo, PersonInfo
+from cohort.core.attendance import summarise as summarise_attendance
+from cohort.core.programme import load_programme_file
+from cohort.core.report_comparison import compare_reports
+from cohort.core.reporting import (
+    CohortFacts,
+    MeetingFacts,
+    NotComparable,
+    ParticipantFacts,
+    PrePostFacts,
+    ReportFacts,
+    SurveyFacts,
+    TemplateFacts,
+    build_report,
+    share,
+    signed_decimal,
+)
+from cohort.core.survey_results import compare_self_assessment, summarise
+from cohort.core.surveys import survey_spec
+from tests.report_fixtures import STATEMENTS, final_answers
+
+PROGRAMME = load_programme_file(
+    Path(__file__).resolve().parents[2] / "programmes" / "digital-lederskab.yaml")
+NOW = datetime(2025, 11, 3, 9, 0, tzinfo=UTC)
+OPENS = datetime(2025, 10, 3, 7, 0, tzinfo=UTC)
+
+
+def facts(participants=(), final=None, attendance=None, k=5, programme_id=None) -> ReportFacts:
+    surveys, templates = [], []
+    if final is not None:
+        spec = survey_spec(PROGRAMME, "final")
+        summary = summarise(spec, final, k, random.Random(1))
+        surveys.append(SurveyFacts("final", "final", spec.title, "final", "anonymous", "last",
+                                   OPENS, OPENS + timedelta(days=21), 40, len(final), None))
+        templates.append(TemplateFacts("final", spec.title, "final", "anonymous", summary))
+    meetings = tuple(MeetingFacts(m.key, m.title, m.kind, "online",
+                                  datetime(2025, 4, 8, 11, tzinfo=UTC) + timedelta(m.offset),
+                                  datetime(2025, 4, 8, 13, tzinfo=UTC) + timedelta(m.offset))
+                     for m in PROGRAMME.meetings)
+    return ReportFacts(
+        cohort=CohortFacts(1, "Hold 1", programme_id or PROGRAMME.id, PROGRAMME.title, "da",
+                           "Europe/Copenhagen", date(2025, 4, 8)),
+        meetings=meetings, participants=tuple(participants), surveys=tuple(surveys),
+        templates=tuple(templates), pre_post=(), attendance=attendance, quotes=(),
+        themes=(), observations=0, interviews=0, min_group_size=k)
+
+
+def test_share_and_signed_changes_use_the_one_rounding_rule():
+    assert share(25, 40, "da").text == "63 %" and share(25, 40, "en").text == "63%"
+    assert share(1, 8, "nb").percent == 13
+    assert share(3, 0, "da") is None
+    assert signed_decimal(0.25, "da") == "+0,3"
+    assert signed_decimal(-0.25, "en") == "\u22120.3"
+    assert signed_decimal(0.04, "da") == "0,0"
+    assert signed_decimal(None, "da") is None
+
+
+def test_final_statements_from_known_answers():
+    report = build_report(facts(final=final_answers()), "da", NOW)
+    statements = {s.id: s.statement for s in report.headline.statements}
+    for question_id, expected in STATEMENTS.items():
+        assert statements[question_id] == expected
+    assert statements["passed-on"] is None  # 4 answers, fewer than 5
+
+
+def test_a_larger_minimum_group_suppresses_more():
+    report = build_report(facts(final=final_answers(), k=10), "da", NOW)
+    statements = {s.id: s for s in report.headline.statements}
+    assert statements["network"].suppressed and statements["network"].n == 8
+    assert statements["new-tools"].statement.startswith("25 af 40 (63 %)")
+
+
+def test_a_final_survey_with_too_few_answers_has_no_headline():
+    report = build_report(facts(final=final_answers()[:4]), "da", NOW)
+    assert report.headline is None
+    assert [(s.kind, s.n) for s in report.method.suppressed] == [("survey", 4)]
+
+
+def test_too_few_participants_show_no_breakdown():
+    people = [ParticipantFacts("Lier kommune", "Leder")] * 4
+    report = build_report(facts(people), "nb", NOW)
+    assert report.about.organisations is None and report.about.roles is None
+    assert [s.kind for s in report.method.suppressed] == ["participants"]
+
+
+def test_attendance_figures_about_few_people_are_hidden():
+    meetings = [MeetingInfo("kickoff", "Kick-off", "kickoff", datetime(2025, 4, 8, tzinfo=UTC)),
+                MeetingInfo("workshop-1", "Workshop 1", "workshop",
+                            datetime(2025, 4, 17, tzinfo=UTC))]
+    people = [PersonInfo(i, f"P{i}", f"p{i}@x.org") for i in range(6)]
+    marks = {("kickoff", i): "present" if i < 5 else "absent" for i in range(6)}
+    marks |= {("workshop-1", i): "present" for i in range(6)}
+    summary = summarise_attendance(meetings, people, marks, min_group=5)
+    attendance = build_report(facts(attendance=summary), "da", NOW).about.attendance
+    assert [r.share.text for r in attendance.meetings] == ["83 %", "100 %"]
+    assert [(row.label, row.count) for row in attendance.distribution] == [
+        ("0", 0), ("1", 1), ("2", 5)]
+    assert attendance.overall.text == "92 %"  # 11 of 12
+    hidden = summarise_attendance(meetings, people[:4], marks, min_group=5)
+    attendance = build_report(facts(attendance=hidden), "da", NOW).about.attendance
+    assert [r.share for r in attendance.meetings] == [None, None]
+    assert attendance.overall is None and attendance.distribution is None
+
+
+def test_meetings_are_held_planned_or_cancelled_relative_to_now():
+    data = facts()
+    data = replace(data, meetings=tuple(replace(m, cancelled=m.key == "webinar-2")
+                                        for m in data.meetings))
+    about = build_report(data, "da", datetime(2025, 5, 20, tzinfo=UTC)).about
+    assert (about.held, about.planned, about.cancelled) == (3, 3, 1)
+    assert about.first_day == date(2025, 4, 8)
+
+
+def test_nothing_to_report_yet_still_builds():
+    report = build_report(facts(), "en", NOW)
+    assert report.headline is None and report.reaction.matrices == ()
+    assert report.learning.pre_post == () and report.results.free_text == ()
+    assert report.method.sources == () and report.about.attendance is None
+
+
+def test_comparison_refuses_different_programmes_and_matches_by_question():
+    first = build_report(facts(final=final_answers()), "da", NOW)
+    second = build_report(facts(final=final_answers()[:30]), "da", NOW)
+    other = build_report(facts(programme_id="ledelse-i-digitalisering"), "da", NOW)
+    with pytest.raises(NotComparable):
+        compare_reports(first, other)
+    final = next(s for s in compare_reports(first, second).sections if s.key == "final")
+    rows = {r.label: r for r in final.rows}
+    new_tools = rows["Jeg har anvendt nye værktøjer og metoder fra forløbet i mit daglige "
+                     "arbejde"]
+    assert (new_tools.first.text, new_tools.second.text) == ("63 %", "83 %")  # 25/30
+    assert new_tools.second.detail == "25/30"
+
+
+def test_anonymous_pre_post_shows_the_distribution_shift_without_pairs():
+    """Anonymous self-assessments cannot be paired: means and the share in the top two steps
+    before and after, each with its n."""
+    pre_spec = survey_spec(PROGRAMME, "self-assessment-pre")
+    post_spec = survey_spec(PROGRAMME, "self-assessment-post")
+    question = post_spec.question("competences")
+    areas = [a.id for a in question.areas]
+    pre = [{"competences": {a: 2 for a in areas}} for _ in range(10)]
+    post = ([{"competences": {a: 4 for a in areas}} for _ in range(6)]
+            + [{"competences": {a: 3 for a in areas}} for _ in range(2)])
+    templates = (
+        TemplateFacts("self-assessment-pre", pre_spec.title, "pre", "anonymous",
+                      summarise(pre_spec, pre, 5)),
+        TemplateFacts("self-assessment-post", post_spec.title, "post", "anonymous",
+                      summarise(post_spec, post, 5)),
+    )
+    changes = compare_self_assessment(question, pre, post, (), 5)
+    data = replace(facts(), templates=templates, pre_post=(PrePostFacts(
+        "competences", "self-assessment-pre", "self-assessment-post", False, changes),))
+    (figure,) = build_report(data, "da", NOW).learning.pre_post
+    area = figure.areas[0]
+    assert not figure.paired and (figure.pre_responses, figure.post_responses) == (10, 8)
+    assert (area.pre_mean, area.post_mean, area.change) == ("2,0", "3,8", "+1,8")
+    assert area.paired_change is None and area.paired_n == 0
+    assert (area.pre_high.text, area.post_high.text) == ("0 %", "75 %")  # 6 of 8
+    assert (area.pre_n, area.post_n) == (10, 8)

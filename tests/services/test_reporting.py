@@ -1,0 +1,188 @@
+"""The report's data from a cohort with known answers, on SQLite and PostgreSQL: exact
+percentages (half up), small groups suppressed, and the same figures as the other views."""
+
+from __future__ import annotations
+
+import pytest
+
+from cohort import db, services
+from cohort.core.reporting import (
+    SUPPRESSED_AREA,
+    SUPPRESSED_ATTENDANCE,
+    SUPPRESSED_DISTRIBUTION,
+    SUPPRESSED_ORGANISATIONS,
+    SUPPRESSED_QUESTION,
+    SUPPRESSED_ROLES,
+    SUPPRESSED_SECONDARY,
+    SUPPRESSED_SURVEY,
+    SUPPRESSED_TEXT,
+    NotComparable,
+)
+from cohort.services.reporting import cohort_report, comparison_report
+from tests.report_fixtures import (
+    LEADERSHIP_TEXTS,
+    REPORT_NOW,
+    STATEMENTS,
+    create_known_cohort,
+)
+
+
+@pytest.fixture
+def report(engine, known_cohort):
+    with db.transaction(engine) as session:
+        return cohort_report(session, known_cohort, now=REPORT_NOW)
+
+
+def test_headline_statements_are_exact_with_n_of_n_and_half_up_rounding(report):
+    headline = {s.id: s for s in report.headline.statements}
+    assert report.headline.responses == 40
+    for question_id, statement in STATEMENTS.items():
+        assert headline[question_id].statement == statement
+    assert headline["new-tools"].agree.percent == 63  # 25/40 = 62.5, half up
+    assert headline["network"].agree.text == "13 %"  # 1/8 = 12.5, half up
+    assert headline["passed-on"].suppressed and headline["passed-on"].statement is None
+    assert headline["passed-on"].n == 4
+
+
+def test_statements_are_sorted_into_their_kirkpatrick_levels(report):
+    def ids(blocks):
+        return [q.id for b in blocks for q in (*b.statements, *b.questions)]
+
+    assert ids(report.behaviour.blocks) == ["new-tools", "network", "passed-on"]
+    assert ids(report.results.blocks) == ["staff-engagement"]
+    assert "judge-technology" in ids(report.learning.blocks)
+    assert ids(report.reaction.blocks) == ["most-useful", "recommend"]
+    recommend = report.reaction.blocks[0].questions[1]
+    assert recommend.mean == "8,5" and recommend.n == 40
+
+
+def test_meeting_evaluations_hide_a_small_meeting_and_one_more(report):
+    matrix = report.reaction.matrices[0]
+    assert [c.key for c in matrix.columns] == ["kickoff", "workshop-1", "webinar-1"]
+    assert [c.answered for c in matrix.columns] == [10, 3, 8]
+    relevant = matrix.rows[0]
+    assert relevant.question.id == "relevant"
+    assert relevant.cells[0].agree.text == "90 %"
+    # Workshop 1 has 3 answers; webinar 1 (the smallest other) is hidden with it, so the
+    # "all meetings" figure minus the kick-off reveals only the two together (11 answers).
+    assert [c.suppressed for c in relevant.cells] == [False, True, True]
+    assert relevant.cells[2].agree is None and relevant.cells[2].n == 8
+    assert relevant.question.agree.part == 18 and relevant.question.agree.whole == 21
+    assert relevant.question.agree.text == "86 %"
+    assert matrix.rows[-1].cells[0].mean == "7,0"
+
+
+def test_pre_post_is_paired_per_participant(report):
+    (figure,) = report.learning.pre_post
+    assert figure.paired and figure.pre_responses == 20 and figure.post_responses == 20
+    areas = {a.id: a for a in figure.areas}
+    judge, ethics = areas["judge-technology"], areas["ethics"]
+    assert (judge.pre_mean, judge.post_mean, judge.paired_change, judge.paired_n) == (
+        "2,0", "3,0", "+1,0", 18)
+    assert (ethics.post_mean, ethics.paired_change) == ("4,0", "+2,0")
+    assert judge.pre_high.text == "0 %" and ethics.post_high.text == "100 %"
+
+
+def test_participants_by_organisation_and_role_respect_the_minimum_group(report):
+    organisations = [(g.label, g.count, g.share.text, g.folded)
+                     for g in report.about.organisations]
+    assert organisations == [("Vejle Kommune", 12, "30 %", 0),
+                             ("Kolding Kommune", 10, "25 %", 0),
+                             ("Odense Kommune", 8, "20 %", 0),
+                             ("", 10, "25 %", 3)]
+    # Centerleder (3) is too few; the sygeplejen leaders (17) are folded in with them so
+    # that the 3 cannot be worked out by subtraction.
+    assert [(g.label, g.count, g.folded) for g in report.about.roles] == [
+        ("Leder, hjemmeplejen", 20, 0), ("", 20, 2)]
+
+
+def test_attendance_hides_small_meetings_and_the_distribution(report):
+    attendance = report.about.attendance
+    rows = {r.key: r for r in attendance.meetings}
+    assert rows["kickoff"].share.text == "75 %"
+    assert rows["workshop-1"].share is None and rows["workshop-1"].marked == 4
+    assert attendance.distribution is None and attendance.distribution_base == 4
+    # Over the shown meetings only: with workshop 1 in it, overall minus the kick-off would
+    # give away workshop 1's hidden figure.
+    assert attendance.overall.part == 30 and attendance.overall.whole == 40
+
+
+def test_free_text_and_quotes(report):
+    (shown,) = report.results.free_text
+    assert shown.n == 6 and sorted(shown.texts) == sorted(LEADERSHIP_TEXTS)
+    themes = {t.name: t for t in report.results.themes}
+    assert themes["Tid og ressourcer"].count == 3
+    assert [q.attribution for q in themes["Tid og ressourcer"].quotes] == [
+        "Vejle Kommune, buddygruppe 2", "Kolding Kommune, buddygruppe 1",
+        "Odense Kommune, projektteam 3"]
+    assert list(themes)[:2] == ["Borgerperspektiv", "Tid og ressourcer"]  # codebook order
+
+
+def test_method_lists_every_suppression_with_its_reason(report):
+    found = {(s.kind, s.subject): s for s in report.method.suppressed}
+    assert found[(SUPPRESSED_QUESTION, "Afsluttende evaluering af forløbet: Forløbet har "
+                  "fået mig til at formidle viden, erfaringer og værktøjer i min egen "
+                  "organisation")].n == 4
+    assert found[(SUPPRESSED_SURVEY, "Evaluering af mødet: Workshop 1")].n == 3
+    assert found[(SUPPRESSED_SECONDARY, "Evaluering af mødet: Webinar 1")].n == 8
+    assert found[(SUPPRESSED_TEXT, "Afsluttende evaluering af forløbet: Hvad bør ændres, "
+                  "før forløbet udbydes igen?")].n == 3
+    assert found[(SUPPRESSED_ORGANISATIONS, "")].groups == 3
+    assert found[(SUPPRESSED_ROLES, "")].n == 20
+    assert found[(SUPPRESSED_ATTENDANCE, "Workshop 1")].n == 4
+    assert found[(SUPPRESSED_DISTRIBUTION, "")].n == 4
+    assert not any(s.kind == SUPPRESSED_AREA for s in report.method.suppressed)
+    sources = {s.title: s for s in report.method.sources}
+    meeting = sources["Evaluering af mødet"]
+    assert (meeting.copies, meeting.opened, meeting.answered) == (6, 6, 21)
+    assert meeting.share.text == "9 %"  # 21 of 240 = 8.75
+
+
+def test_report_figures_match_the_other_views(engine, known_cohort, report):
+    """The web view and the PDF render this report; these are the exports' and the
+    evaluators' figures for the same surveys."""
+    with db.transaction(engine) as session:
+        final = services.get_survey(session, known_cohort, "final")
+        summary = services.survey_results(session, final.id)
+        rates = services.response_rates_table(session, known_cohort)
+    by_id = {q.id: q for q in summary.questions}
+    for statement in report.headline.statements:
+        if statement.agree is not None:
+            assert statement.agree.percent == by_id[statement.id].agree.percent
+            assert statement.statement == by_id[statement.id].agree.statement
+    exported = {row[0]: row[9] for row in rates.rows}
+    for rate in report.about.response_rates:
+        assert rate.share.percent == exported[rate.key]
+
+
+def test_english_report_formats_figures_in_english(engine, known_cohort):
+    with db.transaction(engine) as session:
+        report = cohort_report(session, known_cohort, "en", now=REPORT_NOW)
+    new_tools = report.headline.statements[0]
+    assert new_tools.agree.text == "63%"
+    assert new_tools.statement == STATEMENTS["new-tools"]  # the programme's own language
+    assert report.reaction.blocks[0].questions[1].mean == "8.5"
+
+
+def test_unknown_language_and_cohort_are_refused(engine, known_cohort):
+    with db.transaction(engine) as session, pytest.raises(ValueError, match="'sv' is not"):
+        cohort_report(session, known_cohort, "sv")
+    with db.transaction(engine) as session, pytest.raises(services.NotFound):
+        cohort_report(session, 999)
+
+
+def test_comparison_needs_the_same_programme(engine, known_cohort):
+    other = create_known_cohort(engine, "digital-helsekompetanse", "Kull 1")
+    same = create_known_cohort(engine, title="Hold 2")
+    with db.transaction(engine) as session:
+        with pytest.raises(NotComparable, match="only cohorts of the same programme"):
+            comparison_report(session, known_cohort, other)
+        with pytest.raises(NotComparable, match="itself"):
+            comparison_report(session, known_cohort, known_cohort)
+        comparison = comparison_report(session, known_cohort, same, now=REPORT_NOW)
+    final = next(s for s in comparison.sections if s.key == "final")
+    new_tools = next(r for r in final.rows if r.label.startswith("Jeg har anvendt"))
+    assert (new_tools.first.text, new_tools.first.detail) == ("63 %", "25/40")
+    assert new_tools.second.text is None  # the new cohort has no answers yet
+    about = next(s for s in comparison.sections if s.key == "about")
+    assert [r.first.text for r in about.rows if r.kind == "participants"] == ["40"]
