@@ -17,13 +17,13 @@ from sqlalchemy import create_engine, text
 from cohort import db
 from cohort.app import create_app
 
-pytest_plugins = ["tests.report_fixtures"]
-
 REPO = Path(__file__).resolve().parent.parent
 PROGRAMMES = REPO / "programmes"
 PG_BIN = Path(os.environ.get("COHORT_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
-pytest_plugins = ["tests.web_fixtures", "tests.browser_fixtures", "tests.smtp_fixtures"]
+pytest_plugins = [
+    "tests.web_fixtures", "tests.browser_fixtures", "tests.smtp_fixtures", "tests.report_fixtures",
+]
 
 
 def _free_port() -> int:
