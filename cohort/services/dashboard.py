@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from ..core.survey_results import percent
 from ..models import ActivityEntry, Cohort, Delivery, Invitation, Meeting, Survey
 from .activity import cohort_activity
 from .cohorts import group_rows
@@ -34,7 +35,7 @@ class ResponseRate:
 
     @property
     def percent(self) -> int:
-        return round(100 * self.completed / self.invited) if self.invited else 0
+        return percent(self.completed, self.invited) if self.invited else 0
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,11 @@ def register_web(app: Flask) -> None:
     from . import (
         account,
         admin,
+        attendance,
         auth,
         calendars,
         cohorts,
+        evaluation,
         formatting,
         meetings,
         outbox,
@@ -26,6 +28,7 @@ def register_web(app: Flask) -> None:
     auth.init_auth(app)
     init_access(app)
     for blueprint in (auth.bp, account.bp, admin.bp, programmes.bp, cohorts.bp,
-                      participants.bp, meetings.bp, calendars.bp, outbox.bp, participant.bp):
+                      participants.bp, meetings.bp, calendars.bp, outbox.bp, participant.bp,
+                      evaluation.bp, attendance.bp):
         app.register_blueprint(blueprint)
     formatting.init_formatting(app)

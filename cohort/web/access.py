@@ -136,6 +136,26 @@ def current_role() -> Role | None:
 
 def init_access(app: Flask) -> None:
     app.before_request(_enforce)
+    app.add_template_global(may_use)
+
+
+def may_use(endpoint: str) -> bool:
+    """Whether the signed-in identity's role passes `endpoint`'s rule.
+
+    For links on a cohort page to another page of the same cohort: the reader already passed
+    this cohort's check in their role, so only the role part of the target's rule is left to
+    decide (e.g. free-text answers are for evaluators, not for the cohort's facilitators).
+    Owner-only rules need the cohort itself: use `may_manage_staff` for those.
+    """
+    rule = rule_for(current_app, endpoint)
+    if rule is None:
+        return False
+    if rule.public:
+        return True
+    if rule.cohort_access == "owner":
+        raise ValueError(f"{endpoint} is for the cohort's owner: may_use cannot decide it")
+    role = current_role()
+    return role is not None and _role_allowed(rule, role)
 
 
 def _engine():

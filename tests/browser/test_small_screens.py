@@ -41,7 +41,14 @@ def test_no_sideways_scrolling(browser, live_server, demo, artifacts_dir, width,
         for path in ["/dashboard", f"/cohorts/{demo}", f"/cohorts/{demo}/plan",
                      f"/cohorts/{demo}/participants/", "/cohorts/new", "/programmes/",
                      "/programmes/digital-lederskab",
-                     f"/cohorts/{demo}/meetings/webinar-2/reschedule", "/admin/users"]:
+                     f"/cohorts/{demo}/meetings/webinar-2/reschedule", "/admin/users",
+                     f"/cohorts/{demo}/attendance", f"/cohorts/{demo}/attendance/kickoff",
+                     f"/cohorts/{demo}/attendance/workshop-1/code",
+                     f"/cohorts/{demo}/attendance/kickoff/import",
+                     f"/cohorts/{demo}/evaluation", "/evaluation",
+                     f"/cohorts/{demo}/evaluation/surveys/self-assessment-pre?by=role",
+                     f"/cohorts/{demo}/evaluation/notes/new/final-interview",
+                     f"/cohorts/{demo}/evaluation/quotes"]:
             page.goto(live_server.url + path)
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth")

@@ -37,6 +37,11 @@ OWN_COHORT = _row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK)
 COHORT_OWNER = _row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK)
 PARTICIPANT_ONLY = _row(FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)
 ADMINS = _row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
+# Evaluation figures (rates, results that hide small groups): the cohort's evaluators and its
+# facilitators. Words and raw rows (free text, notes, quotes, response exports): evaluators
+# only, since facilitators know every participant and group (see cohort/web/evaluation.py).
+EVALUATION_FIGURES = _row(LOGIN, FORBIDDEN, OK, FORBIDDEN, OK, OK)
+EVALUATORS = _row(LOGIN, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, OK)
 
 EXPECTED = {
     "static": PUBLIC,
@@ -79,6 +84,25 @@ EXPECTED = {
     "participant.task": PARTICIPANT_ONLY,
     "participant.answer": PARTICIPANT_ONLY,
     "participant.logout": PARTICIPANT_ONLY,
+    "evaluation.index": EVALUATORS,
+    "evaluation.overview": EVALUATION_FIGURES,
+    "evaluation.survey": EVALUATION_FIGURES,
+    "evaluation.template": EVALUATION_FIGURES,
+    "evaluation.export_rates": EVALUATION_FIGURES,
+    "evaluation.survey_texts": EVALUATORS,
+    "evaluation.template_texts": EVALUATORS,
+    "evaluation.notes": EVALUATORS,
+    "evaluation.new_note": EVALUATORS,
+    "evaluation.edit_note": EVALUATORS,
+    "evaluation.quotes": EVALUATORS,
+    "evaluation.tag_quote": EVALUATORS,
+    "evaluation.export_responses": EVALUATORS,
+    "evaluation.export_quotes": EVALUATORS,
+    "attendance.index": OWN_COHORT,
+    "attendance.export": OWN_COHORT,
+    "attendance.sheet": OWN_COHORT,
+    "attendance.code": OWN_COHORT,
+    "attendance.import_report": OWN_COHORT,
 }
 
 
@@ -110,7 +134,8 @@ def _outcome(response) -> str:
 
 
 def _own_item_ids(app, cohort_id: int, participant) -> dict[str, int]:
-    """Ids of one outbox row and of the first task and prompt of the cohort."""
+    """Ids of one outbox row, of the first task and prompt of the cohort, and of an
+    evaluator's note and quote."""
     from sqlalchemy import select
 
     from cohort import db
@@ -120,7 +145,12 @@ def _own_item_ids(app, cohort_id: int, participant) -> dict[str, int]:
         def first(model, *where):
             return session.scalars(select(model.id).where(*where).order_by(model.id)).first()
 
+        note = services.save_note(session, cohort_id, "meeting-observation", {}, now=WEB_NOW)
+        quote = services.add_quote(session, cohort_id, "Et citat", organisation="Vejle Kommune",
+                                   note_id=note.id, now=WEB_NOW)
         return {
+            "note_id": note.id,
+            "quote_id": quote.id,
             "delivery_id": first(Delivery, Delivery.cohort_id == cohort_id),
             "task_id": session.scalars(select(Task.id).where(Task.cohort_id == cohort_id)
                                        .order_by(Task.release_at)).first(),
@@ -136,6 +166,8 @@ def test_authorisation_matrix(web_app, staff, cohort_id, first_participant):
     values = {"cohort_id": cohort_id, "participant_id": first_participant.id,
               "meeting_key": "webinar-2", "programme_id": "digital-lederskab",
               "user_id": staff.owner.id, "filename": "cohort.css", "token": "made-up",
+              "survey_key": "final", "template_key": "meeting-evaluation",
+              "guide_key": "meeting-observation", "fmt": "csv",
               **_own_item_ids(web_app, cohort_id, first_participant)}
     users = {"evaluator": staff.evaluator, "facilitator_other": staff.other,
              "facilitator_owner": staff.owner, "admin": staff.admin}

@@ -40,7 +40,15 @@ def test_pages_have_no_inline_script_or_style(web_app, staff, cohort_id, first_p
              f"/cohorts/{cohort_id}/activity", f"/cohorts/{cohort_id}/participants/"
              f"{first_participant.id}/edit", f"/cohorts/{cohort_id}/meetings/webinar-2/cancel",
              f"/cohorts/{cohort_id}/meetings/webinar-2/reschedule", "/admin/users",
-             "/account/", "/nowhere"]
+             "/account/", "/nowhere", "/evaluation", f"/cohorts/{cohort_id}/evaluation",
+             f"/cohorts/{cohort_id}/evaluation/surveys/final?by=organisation",
+             f"/cohorts/{cohort_id}/evaluation/templates/meeting-evaluation",
+             f"/cohorts/{cohort_id}/evaluation/notes",
+             f"/cohorts/{cohort_id}/evaluation/notes/new/final-interview",
+             f"/cohorts/{cohort_id}/evaluation/quotes", f"/cohorts/{cohort_id}/attendance",
+             f"/cohorts/{cohort_id}/attendance/kickoff",
+             f"/cohorts/{cohort_id}/attendance/workshop-1/code",
+             f"/cohorts/{cohort_id}/attendance/webinar-1/import"]
     for page in pages:
         html = client.get(page).get_data(as_text=True)
         assert "<script" not in html, page
@@ -51,7 +59,8 @@ def test_pages_have_no_inline_script_or_style(web_app, staff, cohort_id, first_p
 def test_every_post_route_needs_a_csrf_token(web_app, staff, cohort_id, first_participant):
     values = {"cohort_id": cohort_id, "participant_id": first_participant.id,
               "meeting_key": "webinar-2", "user_id": staff.owner.id, "token": "made-up",
-              "delivery_id": 1, "task_id": 1, "prompt_id": 1}
+              "delivery_id": 1, "task_id": 1, "prompt_id": 1, "guide_key": "final-interview",
+              "note_id": 1, "quote_id": 1}
     client = web_app.test_client()
     sign_in(client, staff.admin)
     posts = [r for r in web_app.url_map.iter_rules() if "POST" in r.methods]

@@ -1,0 +1,372 @@
+"""The evaluator's workspace: response rates, results, pre/post change, notes, quotes, exports.
+
+Who reads what (declared on each view, checked by the access layer):
+- *Figures* (response rates, results per survey or template with the minimum group size,
+  breakdowns, pre/post change, the response-rate export): the cohort's evaluators, its
+  facilitators (owner and co-facilitators) and admins. Facilitators run the course and chase
+  answers, and aggregate figures that hide small groups say nothing about one person.
+- *Words and raw rows* (free-text answers, observation and interview notes, coded quotes,
+  the responses and quotes exports): the cohort's evaluators and admins only. Facilitators
+  know every participant and the make-up of every group, so a free-text answer or a quote
+  attributed "Lier, group 3" can point at one person for them; the evaluator is the third
+  party the participants were promised.
+
+Thin: parse input, call services (`services.surveys`, `evaluation_notes`, `survey_exports`),
+render. Figures are never computed here: suppressed results arrive without figures.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .. import services
+from ..core.spreadsheets import Table, to_csv, to_xlsx
+from ..core.survey_results import format_decimal, format_percent
+from ..models import Role
+from ..services import accounts
+from ..services.surveys import BREAKDOWN_DIMENSIONS
+from .access import requires
+from .common import now, read_session, transaction
+from .evaluation_forms import (
+    QuoteForm,
+    ThemesForm,
+    meeting_choices,
+    note_form_for,
+    themes_prefix,
+)
+from .formatting import locale_code
+from .forms import options
+
+bp = Blueprint("evaluation", __name__)
+COHORT = "/cohorts/<int:cohort_id>/evaluation"
+FORMATS = "<any(csv, xlsx):fmt>"
+LEVELS = {"reaction": _l("Reaction"), "learning": _l("Learning"),
+          "behaviour": _l("Behaviour"), "results": _l("Results"), None: _l("Other questions")}
+DIMENSIONS = {"organisation": _l("organisation"), "role": _l("role")}
+NOTE_KINDS = {"observation": _l("Observations"), "interview": _l("Interviews")}
+
+# Figures: evaluators, facilitators and admins; words and raw rows: evaluators and admins.
+figures_rule = requires(Role.EVALUATOR, Role.FACILITATOR, cohort_access=True)
+words_rule = requires(Role.EVALUATOR, cohort_access=True)
+
+
+@bp.app_template_filter("pct")
+def percent_filter(part: int, whole: int) -> str:
+    """'90 %' (da, nb) or '90%' (en), by the one rounding rule of core.survey_results."""
+    return format_percent(part, whole, locale_code())
+
+
+@bp.app_template_filter("decimal")
+def decimal_filter(value: float) -> str:
+    return format_decimal(value, locale_code())
+
+
+def _meeting_titles(session, cohort) -> dict[str, str]:
+    return {m.key: m.title for m in services.current_plan(session, cohort).meetings}
+
+
+# --- the evaluator's cohorts ----------------------------------------------------------------
+
+@bp.get("/evaluation")
+@requires(Role.EVALUATOR)
+def index():
+    """The cohorts this evaluator works on (admins: every cohort), with response figures."""
+    with read_session() as session:
+        user = accounts.get_user(session, current_user.id)
+        cohorts = accounts.visible_cohorts(session, user)
+        moment = now()
+        figures = {}
+        for cohort in cohorts:
+            opened = [r for r in services.response_rates(session, cohort.id)
+                      if r.opens_at <= moment]
+            figures[cohort.id] = (len(opened), sum(r.answered for r in opened),
+                                  sum(r.invited for r in opened))
+    return render_template("evaluation/index.html", cohorts=cohorts, figures=figures)
+
+
+# --- response rates -------------------------------------------------------------------------
+
+@bp.get(COHORT)
+@figures_rule
+def overview(cohort_id: int):
+    """Response rates per survey (so per meeting for meeting evaluations) and who is missing."""
+    moment = now()
+    with read_session() as session:
+        cohort = services.get_cohort(session, cohort_id)
+        rates = services.response_rates(session, cohort_id)
+        titles = _meeting_titles(session, cohort)
+        k = services.min_group_size_of(session, cohort_id)
+        attendance = services.attendance_summary(session, cohort_id, min_group=k)
+    copies: dict[str, list] = {}
+    for rate in rates:
+        copies.setdefault(rate.template_key, []).append(rate)
+    repeated = [(key, found[0].title) for key, found in copies.items() if len(found) > 1]
+    states = {r.survey_id: services.survey_state(r, moment) for r in rates}
+    return render_template("evaluation/overview.html", cohort=cohort, rates=rates,
+                           states=states, titles=titles, repeated=repeated, k=k,
+                           attendance=attendance)
+
+
+# --- results --------------------------------------------------------------------------------
+
+@bp.get(COHORT + "/surveys/<survey_key>")
+@figures_rule
+def survey(cohort_id: int, survey_key: str):
+    """One survey's figures, optionally broken down by organisation or role."""
+    with read_session() as session:
+        cohort = services.get_cohort(session, cohort_id)
+        found = services.get_survey(session, cohort_id, survey_key)
+        summary = services.survey_results(session, found.id)
+        dimensions = _dimensions(summary.spec)
+        by = request.args.get("by", "")
+        if by and by not in dimensions:
+            abort(404)
+        breakdown = services.survey_breakdown(session, found.id, by) if by else None
+        changes = (services.self_assessment_change(session, cohort_id, found.template_key)
+                   if summary.spec.compare_with else [])
+        rate = next(r for r in services.response_rates(session, cohort_id)
+                    if r.survey_id == found.id)
+        titles = _meeting_titles(session, cohort)
+    return render_template("evaluation/results.html", cohort=cohort, summary=summary,
+                           survey=found, rate=rate, dimensions=dimensions, by=by,
+                           breakdown=breakdown, changes=changes, titles=titles,
+                           levels=LEVELS, dimension_names=DIMENSIONS)
+
+
+def _dimensions(spec) -> tuple[str, ...]:
+    """What a survey can be broken down by: identified ones by either attribute, anonymous
+    ones only by the attribute their template keeps."""
+    if not spec.anonymous:
+        return BREAKDOWN_DIMENSIONS
+    return (spec.breakdown,) if spec.breakdown in BREAKDOWN_DIMENSIONS else ()
+
+
+@bp.get(COHORT + "/templates/<template_key>")
+@figures_rule
+def template(cohort_id: int, template_key: str):
+    """Figures over every copy of a survey template (all meeting evaluations together)."""
+    with read_session() as session:
+        cohort = services.get_cohort(session, cohort_id)
+        summary = services.template_results(session, cohort_id, template_key)
+        surveys = [s for s in services.list_surveys(session, cohort_id)
+                   if s.template_key == template_key]
+        titles = _meeting_titles(session, cohort)
+    return render_template("evaluation/results.html", cohort=cohort, summary=summary,
+                           survey=None, surveys=surveys, template_key=template_key,
+                           titles=titles, levels=LEVELS, dimensions=(), by="",
+                           breakdown=None, changes=[], rate=None, dimension_names=DIMENSIONS)
+
+
+@bp.get(COHORT + "/surveys/<survey_key>/texts")
+@words_rule
+def survey_texts(cohort_id: int, survey_key: str):
+    """Free-text answers of one survey: only from the minimum group size on, shuffled."""
+    with read_session() as session:
+        cohort = services.get_cohort(session, cohort_id)
+        found = services.get_survey(session, cohort_id, survey_key)
+        summary = services.survey_results(session, found.id)
+    return render_template("evaluation/texts.html", cohort=cohort, summary=summary,
+                           survey=found, back=url_for("evaluation.survey", cohort_id=cohort_id,
+                                                      survey_key=survey_key))
+
+
+@bp.get(COHORT + "/templates/<template_key>/texts")
+@words_rule
+def template_texts(cohort_id: int, template_key: str):
+    with read_session() as session:
+        cohort = services.get_cohort(session, cohort_id)
+        summary = services.template_results(session, cohort_id, template_key)
+    return render_template("evaluation/texts.html", cohort=cohort, summary=summary,
+                           survey=None, back=url_for("evaluation.template", cohort_id=cohort_id,
+                                                     template_key=template_key))
+
+
+# --- notes ----------------------------------------------------------------------------------
+
+@bp.get(COHORT + "/notes")
+@words_rule
+def notes(cohort_id: int):
+    with read_session() as session:
+        cohort = services.get_cohort(session, cohort_id)
+        guides = services.cohort_guides(session, cohort_id)
+        written = services.list_notes(session, cohort_id)
+        titles = _meeting_titles(session, cohort)
+    by_kind: dict[str, list] = {}
+    for note in written:
+        by_kind.setdefault(note.kind, []).append(note)
+    return render_template("evaluation/notes.html", cohort=cohort, guides=guides,
+                           by_kind=by_kind, titles=titles, kinds=NOTE_KINDS)
+
+
+@bp.route(COHORT + "/notes/new/<guide_key>", methods=["GET", "POST"])
+@words_rule
+def new_note(cohort_id: int, guide_key: str):
+    """A note following one of the programme's observation or interview guides."""
+    return _note_page(cohort_id, guide_key, None)
+
+
+@bp.route(COHORT + "/notes/<int:note_id>", methods=["GET", "POST"])
+@words_rule
+def edit_note(cohort_id: int, note_id: int):
+    with read_session() as session:
+        note = next((n for n in services.list_notes(session, cohort_id) if n.id == note_id),
+                    None)
+    if note is None:
+        abort(404)
+    return _note_page(cohort_id, note.guide_key, note)
+
+
+def _note_page(cohort_id: int, guide_key: str, note):
+    with read_session() as session:
+        cohort = services.get_cohort(session, cohort_id)
+        guide = next((g for g in services.cohort_guides(session, cohort_id)
+                      if g.key == guide_key), None)
+        if guide is None:
+            abort(404)
+        meetings = services.current_plan(session, cohort).meetings
+        themes = services.cohort_themes(session, cohort_id)
+        quotes = [q for q in services.list_quotes(session, cohort_id)
+                  if note is not None and q.note_id == note.id]
+    form = note_form_for(guide)(obj=note if request.method == "GET" else None)
+    form.meeting_key.choices = meeting_choices(meetings)
+    if request.method == "GET" and note is not None:
+        texts = {entry["heading"]: entry["text"] for entry in note.entries}
+        for section, field in form.entry_fields():
+            field.data = texts.get(section.heading, "")
+    problems: list[str] = []
+    if request.method == "POST" and form.validate():
+        try:
+            with transaction() as session:
+                saved = services.save_note(
+                    session, cohort_id, guide.key, form.entries(),
+                    meeting_key=form.meeting_key.data or None, title=form.title.data or "",
+                    held_on=form.held_on.data, organisation=form.organisation.data or "",
+                    group_label=form.group_label.data or "", author=current_user.email,
+                    note_id=note.id if note is not None else None, now=now())
+                saved_id = saved.id
+        except services.NoteInvalid as exc:
+            problems = exc.problems
+        else:
+            flash(_("The note was saved."), "success")
+            return redirect(url_for("evaluation.edit_note", cohort_id=cohort_id,
+                                    note_id=saved_id))
+    quote_form = QuoteForm(formdata=None, note_id=note.id if note else "",
+                           organisation=note.organisation if note else "",
+                           group_label=note.group_label if note else "")
+    quote_form.themes.choices = options((t, t) for t in themes)
+    status = 400 if request.method == "POST" else 200
+    return render_template("evaluation/note.html", cohort=cohort, guide=guide, note=note,
+                           form=form, problems=problems, quotes=quotes,
+                           quote_form=quote_form), status
+
+
+# --- quotes ---------------------------------------------------------------------------------
+
+@bp.route(COHORT + "/quotes", methods=["GET", "POST"])
+@words_rule
+def quotes(cohort_id: int):
+    """Coded quotes by theme; POST adds one (attributed by organisation and group only)."""
+    with read_session() as session:
+        themes = services.cohort_themes(session, cohort_id)
+    form = QuoteForm() if request.method == "POST" else QuoteForm(formdata=None)
+    form.themes.choices = options((t, t) for t in themes)
+    problems: list[str] = []
+    if request.method == "POST" and form.validate():
+        note_id = int(form.note_id.data) if (form.note_id.data or "").isdigit() else None
+        try:
+            with transaction() as session:
+                services.add_quote(session, cohort_id, form.text.data,
+                                   organisation=form.organisation.data,
+                                   group_label=form.group_label.data or "",
+                                   themes=form.chosen_themes(), note_id=note_id, now=now())
+        except services.NoteInvalid as exc:
+            problems = exc.problems
+        else:
+            flash(_("The quote was added."), "success")
+            if note_id is not None:
+                return redirect(url_for("evaluation.edit_note", cohort_id=cohort_id,
+                                        note_id=note_id))
+            return redirect(url_for("evaluation.quotes", cohort_id=cohort_id))
+    status = 400 if request.method == "POST" else 200
+    return _quotes_page(cohort_id, form, problems, themes), status
+
+
+def _quotes_page(cohort_id: int, form: QuoteForm, problems: list[str], themes: list[str]):
+    theme = request.args.get("theme") or None
+    with read_session() as session:
+        cohort = services.get_cohort(session, cohort_id)
+        grouped = services.quotes_by_theme(session, cohort_id)
+        shown = services.list_quotes(session, cohort_id, theme)
+    tag_forms = {}
+    for quote in shown:
+        tag_form = ThemesForm(formdata=None, prefix=themes_prefix(quote.id),
+                              themes=list(quote.themes))
+        tag_form.themes.choices = options((t, t) for t in themes)
+        tag_forms[quote.id] = tag_form
+    return render_template("evaluation/quotes.html", cohort=cohort, grouped=grouped,
+                           themes=themes, theme=theme, shown=shown, form=form,
+                           problems=problems, tag_forms=tag_forms)
+
+
+@bp.post(COHORT + "/quotes/<int:quote_id>/themes")
+@words_rule
+def tag_quote(cohort_id: int, quote_id: int):
+    form = ThemesForm(prefix=themes_prefix(quote_id))
+    if not form.validate():
+        flash(_("The themes were not changed: %(problem)s",
+                problem=" ".join(e for errors in form.errors.values() for e in errors)),
+              "error")
+    else:
+        with transaction() as session:
+            services.tag_quote(session, cohort_id, quote_id, form.chosen_themes())
+        flash(_("The themes were saved."), "success")
+    return redirect(url_for("evaluation.quotes", cohort_id=cohort_id,
+                            theme=request.args.get("theme") or None) + f"#quote-{quote_id}")
+
+
+# --- exports --------------------------------------------------------------------------------
+
+def _download(tables: list[Table], fmt: str, name: str) -> Response:
+    if fmt == "csv":
+        body, mimetype = to_csv(tables[0]), "text/csv; charset=utf-8"
+    else:
+        body = to_xlsx(tables)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = Response(body, mimetype=mimetype)
+    response.headers.set("Content-Disposition", "attachment", filename=f"{name}.{fmt}")
+    response.cache_control.no_store = True
+    return response
+
+
+@bp.get(COHORT + f"/responses.{FORMATS}")
+@words_rule
+def export_responses(cohort_id: int, fmt: str):
+    """Every response (or `?survey=KEY`); anonymous rows carry no identifier, and anonymous
+    surveys with fewer answers than the minimum group size are left out (listed in the
+    workbook's Notes sheet)."""
+    with read_session() as session:
+        table, warnings = services.responses_table(session, cohort_id,
+                                                   request.args.get("survey") or None)
+    tables = [table]
+    if warnings:
+        tables.append(Table("Notes", ["note"], [[w] for w in warnings]))
+    return _download(tables, fmt, f"cohort-{cohort_id}-responses")
+
+
+@bp.get(COHORT + f"/response-rates.{FORMATS}")
+@figures_rule
+def export_rates(cohort_id: int, fmt: str):
+    with read_session() as session:
+        table = services.response_rates_table(session, cohort_id)
+    return _download([table], fmt, f"cohort-{cohort_id}-response-rates")
+
+
+@bp.get(COHORT + f"/quotes.{FORMATS}")
+@words_rule
+def export_quotes(cohort_id: int, fmt: str):
+    with read_session() as session:
+        table = services.quotes_table(session, cohort_id)
+    return _download([table], fmt, f"cohort-{cohort_id}-quotes")

@@ -1,0 +1,87 @@
+"""Forms of the evaluator's workspace: a note from a guide, a quote, a quote's themes."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    DateField,
+    HiddenField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..core.programme import Guide
+from .forms import CohortForm, options
+from .survey_forms import MultiCheckboxField
+
+ENTRY_PREFIX = "entry_"
+
+
+class NoteFormBase(CohortForm):
+    """What every note has; `note_form_for(guide)` adds one text box per guide heading."""
+
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
+    meeting_key = SelectField(_l("Meeting"), validators=[Optional()])
+    held_on = DateField(_l("Date"), validators=[Optional()])
+    organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
+    group_label = StringField(_l("Group"), validators=[Optional(), Length(max=100)])
+    submit = SubmitField(_l("Save the note"))
+
+    guide: Guide
+
+    def entry_fields(self):
+        """(guide section, text field) in the guide's order."""
+        return [(section, self[f"{ENTRY_PREFIX}{index}"])
+                for index, section in enumerate(self.guide.sections)]
+
+    def entries(self) -> dict[str, str]:
+        return {section.heading: field.data or "" for section, field in self.entry_fields()}
+
+
+def note_form_for(guide: Guide) -> type[NoteFormBase]:
+    """A form class with the guide's headings as text boxes (`entry_0`, `entry_1`, ...)."""
+    fields = {f"{ENTRY_PREFIX}{index}": TextAreaField(section.heading,
+                                                      validators=[Length(max=20000)])
+              for index, section in enumerate(guide.sections)}
+    return type(f"NoteForm[{guide.key}]", (NoteFormBase,), {"guide": guide, **fields})
+
+
+def meeting_choices(meetings) -> list:
+    return options([("", "—"), *((m.key, m.title) for m in meetings)])
+
+
+class QuoteForm(CohortForm):
+    text = TextAreaField(_l("Quote"), validators=[DataRequired(), Length(max=5000)])
+    organisation = StringField(_l("Organisation"), validators=[DataRequired(), Length(max=200)])
+    group_label = StringField(_l("Group"), validators=[Optional(), Length(max=100)])
+    themes = MultiCheckboxField(_l("Themes"), validate_choice=False)
+    new_themes = StringField(_l("New themes (separated by semicolons)"),
+                             validators=[Optional(), Length(max=500)])
+    note_id = HiddenField()
+    submit = SubmitField(_l("Add the quote"))
+
+    def chosen_themes(self) -> list[str]:
+        return [*(self.themes.data or []), *split_themes(self.new_themes.data)]
+
+
+class ThemesForm(CohortForm):
+    """A quote's themes; one per quote on the page, told apart by the form prefix."""
+
+    themes = MultiCheckboxField(_l("Themes"), validate_choice=False)
+    new_themes = StringField(_l("New themes (separated by semicolons)"),
+                             validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("Save the themes"))
+
+    def chosen_themes(self) -> list[str]:
+        return [*(self.themes.data or []), *split_themes(self.new_themes.data)]
+
+
+def themes_prefix(quote_id: int) -> str:
+    return f"quote{quote_id}"
+
+
+def split_themes(text: str | None) -> list[str]:
+    return [part for part in (text or "").split(";") if part.strip()]

@@ -1,0 +1,260 @@
+"""The facilitator's attendance pages (Flask test client, SQLite and PostgreSQL): the one-page
+list, the check-in code, importing a Teams report with its preview, the overview, exports."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from cohort import db, services
+from cohort.core.attendance import ABSENT, EXCUSED, PRESENT, SOURCE_CHECK_IN, SOURCE_IMPORT
+from cohort.core.participants import ParticipantRow
+from cohort.models import CohortRole, CohortStaff
+from tests.web_fixtures import sign_in
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+DURING_WEBINAR_1 = datetime(2025, 5, 15, 12, 0, tzinfo=UTC)  # 14:00 local, 13:00-15:00
+AFTER_WEBINAR_1 = datetime(2025, 5, 15, 13, 30, tzinfo=UTC)
+PEOPLE = [  # as in the Teams fixtures (tests/fixtures/README.md)
+    ParticipantRow("Anne Ærenlund", "anne.aerenlund@vejle-kommune.example", "Vejle Kommune"),
+    ParticipantRow("Søren Østergaard", "soeren.oestergaard@kolding-kommune.example",
+                   "Kolding Kommune"),
+    ParticipantRow("Mette Bæk Sørensen", "mette.sorensen@odense-kommune.example",
+                   "Odense Kommune"),
+    ParticipantRow("Åse Håland", "ase.haland@bergen.kommune.example", "Bergen kommune"),
+    ParticipantRow("Bjørn Kråkenes", "bjorn.krakenes@bergen.kommune.example", "Bergen kommune"),
+    ParticipantRow("Lars Jensen", "lars.jensen@vejle-kommune.example", "Vejle Kommune"),
+    ParticipantRow("Hanne Dahl", "hanne.dahl@svendborg-kommune.example", "Svendborg Kommune"),
+]
+
+
+@pytest.fixture
+def course(web_app, engine_of_app, programme_library, staff) -> int:
+    """A digital-lederskab cohort (8 April 2025) owned by the fixture's owner; now is just
+    after webinar 1."""
+    lib = programme_library
+    new = services.NewCohort(lib.programmes["digital-lederskab"],
+                             lib.sources["digital-lederskab"], date(2025, 4, 8), "Hold Teams")
+    with db.transaction(engine_of_app) as session:
+        cohort_id = services.create_cohort(session, new, PEOPLE, now=CREATED).id
+        session.add(CohortStaff(cohort_id=cohort_id, user_id=staff.owner.id,
+                                role=CohortRole.OWNER))
+    web_app.config["COHORT_NOW"] = AFTER_WEBINAR_1
+    return cohort_id
+
+
+@pytest.fixture
+def client(web_app, staff):
+    web_app.config["WTF_CSRF_ENABLED"] = False
+    client = web_app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    sign_in(client, staff.owner)
+    return client
+
+
+def _text(response) -> str:
+    page = response.get_data(as_text=True)
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+def _rows(engine, cohort_id: int, meeting_key: str):
+    with db.transaction(engine) as session:
+        return services.meeting_sheet(session, cohort_id, meeting_key).rows
+
+
+def _marks(engine, cohort_id: int, meeting_key: str) -> dict[str, tuple[str, str, str]]:
+    return {r.participant.name.split()[0]: (r.attendance.state, r.attendance.note,
+                                            r.attendance.source)
+            for r in _rows(engine, cohort_id, meeting_key) if r.attendance}
+
+
+def _sheet_form(engine, cohort_id: int, meeting_key: str, states: dict[str, str],
+                notes: dict[str, str] | None = None, button: str = "save") -> dict[str, str]:
+    """The list as the browser posts it: one row per participant, by first name."""
+    notes = notes or {}
+    data = {button: "1"}
+    for index, row in enumerate(_rows(engine, cohort_id, meeting_key)):
+        first = row.participant.name.split()[0]
+        data[f"rows-{index}-participant_id"] = str(row.participant.id)
+        data[f"rows-{index}-note"] = notes.get(first, "")
+        if first in states:
+            data[f"rows-{index}-state"] = states[first]
+    return data
+
+
+def test_one_post_marks_the_whole_list(client, course, engine_of_app):
+    url = f"/cohorts/{course}/attendance/webinar-1"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert page.get_data(as_text=True).count('type="radio"') == 3 * len(PEOPLE)
+    # Two marked by hand, everyone else present with the shortcut.
+    saved = client.post(url, data=_sheet_form(engine_of_app, course, "webinar-1",
+                                              {"Anne": ABSENT, "Søren": EXCUSED},
+                                              {"Søren": "Syg"}, button="rest_present"),
+                        follow_redirects=True)
+    assert "7 marks saved. 2 catch-up emails queued." in _text(saved)
+    marks = _marks(engine_of_app, course, "webinar-1")
+    assert marks["Anne"][0] == ABSENT and marks["Søren"][:2] == (EXCUSED, "Syg")
+    assert {m[0] for name, m in marks.items() if name not in ("Anne", "Søren")} == {PRESENT}
+    # Saving the list as shown changes nothing; correcting Anne cancels her catch-up.
+    current = {name: m[0] for name, m in marks.items()}
+    again = client.post(url, data=_sheet_form(engine_of_app, course, "webinar-1", current,
+                                              {"Søren": "Syg"}), follow_redirects=True)
+    assert "0 marks saved." in _text(again)
+    corrected = client.post(url, data=_sheet_form(engine_of_app, course, "webinar-1",
+                                                  {**current, "Anne": PRESENT}, {"Søren": "Syg"}),
+                            follow_redirects=True)
+    assert "1 mark saved. 1 catch-up email cancelled." in _text(corrected)
+
+
+def test_saving_the_list_keeps_a_participants_own_check_in(client, course, engine_of_app):
+    with db.transaction(engine_of_app) as session:
+        anne = next(r.participant for r in services.meeting_sheet(session, course,
+                                                                  "webinar-1").rows
+                    if r.participant.name.startswith("Anne"))
+        meeting = services.get_meeting(session, course, "webinar-1")
+        services.check_in(session, anne.id, meeting.id, None, now=DURING_WEBINAR_1)
+    page = _text(client.get(f"/cohorts/{course}/attendance/webinar-1"))
+    assert "Checked in themselves" in page
+    client.post(f"/cohorts/{course}/attendance/webinar-1",
+                data=_sheet_form(engine_of_app, course, "webinar-1",
+                                 {"Anne": PRESENT, "Lars": ABSENT}))
+    marks = _marks(engine_of_app, course, "webinar-1")
+    assert marks["Anne"] == (PRESENT, "", SOURCE_CHECK_IN)
+    assert marks["Lars"][0] == ABSENT and len(marks) == 2
+
+
+def test_before_the_meeting_only_excused_can_be_recorded(client, course, engine_of_app):
+    url = f"/cohorts/{course}/attendance/webinar-2"
+    assert "only “Excused” can be recorded now" in _text(client.get(url))
+    refused = client.post(url, data=_sheet_form(engine_of_app, course, "webinar-2",
+                                                {"Anne": PRESENT, "Lars": EXCUSED}))
+    assert refused.status_code == 400 and "Nothing was saved" in _text(refused)
+    assert _marks(engine_of_app, course, "webinar-2") == {}
+    client.post(url, data=_sheet_form(engine_of_app, course, "webinar-2", {"Lars": EXCUSED},
+                                      {"Lars": "Ferie"}))
+    assert _marks(engine_of_app, course, "webinar-2") == {
+        "Lars": (EXCUSED, "Ferie", "facilitator")}
+    assert client.get(f"/cohorts/{course}/attendance/webinar-9").status_code == 404
+
+
+def test_check_in_code_is_made_on_request_and_can_be_renewed(client, course, engine_of_app):
+    url = f"/cohorts/{course}/attendance/workshop-1/code"
+    assert 'value="Show a check-in code"' in client.get(url).get_data(as_text=True)
+    assert client.post(url, data={"make": "1"}).status_code == 302
+    with db.transaction(engine_of_app) as session:
+        first = services.check_in_code(session, course, "workshop-1")
+    shown = client.get(url).get_data(as_text=True)
+    assert f'<p class="check-in-code" aria-label="Check-in code">{first[:3]}-{first[3:]}</p>' \
+        in shown
+    renewed = client.post(url, data={"renew": "1"}, follow_redirects=True)
+    assert "the old one no longer works" in _text(renewed)
+    with db.transaction(engine_of_app) as session:
+        second = services.check_in_code(session, course, "workshop-1")
+    assert second != first and f"{second[:3]}-{second[3:]}" in _text(renewed)
+    sheet = _text(client.get(f"/cohorts/{course}/attendance/workshop-1"))
+    assert f"Check-in code: {second[:3]}-{second[3:]}" in sheet
+
+
+def _hidden(page: str, name: str) -> str:
+    return html.unescape(re.search(rf'name="{name}" type="hidden" value="([^"]*)"', page)[1])
+
+
+def _line_of(page: str, pattern: str) -> str:
+    """The report line of a row in the preview (checkbox value or select name)."""
+    return re.search(pattern, page, re.S)[1]
+
+
+def test_teams_report_preview_confirm_and_apply(client, course, engine_of_app):
+    url = f"/cohorts/{course}/attendance/webinar-1/import"
+    data = (FIXTURES / "teams_webinar-1_sectioned_utf16.csv").read_bytes()
+    preview = client.post(url, data={"file": (io.BytesIO(data), "webinar1.csv"),
+                                     "min_percent": "50", "preview": "1"},
+                          content_type="multipart/form-data")
+    page, text = preview.get_data(as_text=True), _text(preview)
+    assert preview.status_code == 200 and "Preview: webinar1.csv" in text
+    assert "“Åse Håland (Guest)” in the report is Åse Håland" in text
+    assert "“Kråkenes, Bjørn” in the report is Bjørn Kråkenes" in text
+    assert "iPhone" in text and "Peter Nielsen" in text  # unmatched rows are listed
+    assert "25 of 120 min in the meeting" in text  # Mette: under the 50 % bar
+    assert _marks(engine_of_app, course, "webinar-1") == {}  # a preview saves nothing
+    # Confirm Åse, count the consultant's row for Lars, leave Bjørn unconfirmed; apply.
+    ase = _line_of(page, r'value="(\d+)" id="confirm-\d+">\s*<label[^>]*>“Åse')
+    peter = _line_of(page, r'Peter Nielsen.*?name="assign-(\d+)"')
+    with db.transaction(engine_of_app) as session:
+        lars = next(r.participant.id for r in services.meeting_sheet(
+            session, course, "webinar-1").rows if r.participant.name == "Lars Jensen")
+    step_two = {"payload": _hidden(page, "payload"), "filename": _hidden(page, "filename"),
+                "min_percent": _hidden(page, "min_percent"), "confirmed": [ase],
+                f"assign-{peter}": str(lars)}
+    updated = _text(client.post(url, data={**step_two, "update": "1"}))
+    assert "waiting for your confirmation" in updated  # Bjørn only
+    assert _marks(engine_of_app, course, "webinar-1") == {}
+    applied = client.post(url, data={**step_two, "apply": "1"}, follow_redirects=True)
+    assert "6 marks recorded from the report." in _text(applied)
+    marks = _marks(engine_of_app, course, "webinar-1")
+    assert {name: m[0] for name, m in marks.items()} == {
+        "Anne": PRESENT, "Søren": PRESENT, "Mette": ABSENT, "Åse": PRESENT, "Lars": PRESENT,
+        "Hanne": PRESENT}
+    assert {m[2] for m in marks.values()} == {SOURCE_IMPORT}
+    assert "From the Teams report (88 min in the meeting)" in _text(applied)
+
+
+def test_bad_report_files_are_refused_and_nothing_is_saved(client, course, engine_of_app):
+    url = f"/cohorts/{course}/attendance/webinar-1/import"
+    refused = client.post(url, data={"file": (io.BytesIO(b"Name;Score\nAnne;12\n"), "x.csv"),
+                                     "min_percent": "50"}, content_type="multipart/form-data")
+    assert refused.status_code == 400
+    assert "The file could not be read" in _text(refused)
+    good = (FIXTURES / "teams_webinar-1_sectioned_utf16.csv").read_bytes()
+    broken = good.decode("utf-16").replace("25m 12s", "lidt").encode("utf-16")
+    refused = client.post(url, data={"file": (io.BytesIO(broken), "x.csv"),
+                                     "min_percent": "50"}, content_type="multipart/form-data")
+    assert refused.status_code == 400 and "line 14" in _text(refused)
+    tampered = client.post(url, data={"payload": "not base64!", "apply": "1"})
+    assert tampered.status_code == 400 and "upload it again" in _text(tampered)
+    too_high = client.post(url, data={"file": (io.BytesIO(good), "x.csv"),
+                                      "min_percent": "150"}, content_type="multipart/form-data")
+    assert too_high.status_code == 400
+    # The right file for the wrong meeting: the date differs, and saying so is required.
+    other = f"/cohorts/{course}/attendance/kickoff/import"
+    first = client.post(other, data={"file": (io.BytesIO(good), "x.csv"), "min_percent": "50"},
+                        content_type="multipart/form-data")
+    page = first.get_data(as_text=True)
+    assert "is it the right file?" in _text(first)
+    wrong = client.post(other, data={"payload": _hidden(page, "payload"), "apply": "1",
+                                     "min_percent": "50"})
+    assert wrong.status_code == 400 and "Nothing was saved" in _text(wrong)
+    assert _marks(engine_of_app, course, "webinar-1") == {}
+    assert _marks(engine_of_app, course, "kickoff") == {}
+
+
+def test_overview_follow_up_and_exports(client, course, engine_of_app):
+    for key in ("kickoff", "webinar-1"):
+        client.post(f"/cohorts/{course}/attendance/{key}",
+                    data=_sheet_form(engine_of_app, course, key, {"Lars": ABSENT},
+                                     button="rest_present"))
+    text = _text(client.get(f"/cohorts/{course}/attendance"))
+    follow_up = text.split("Missed two meetings or more", 1)[1].split("Per participant")[0]
+    assert "Lars Jensen (Vejle Kommune): Kick-off-webinar, Webinar 1" in follow_up
+    assert "Anne" not in follow_up
+    dashboard = _text(client.get(f"/cohorts/{course}"))
+    assert "Missed two meetings or more: Lars Jensen" in dashboard
+    response = client.get(f"/cohorts/{course}/attendance.csv")
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")),
+                           delimiter=";"))
+    assert rows[0][:5] == ["name", "email", "organisation", "kickoff", "workshop-1"]
+    lars = next(r for r in rows if r[0] == "Lars Jensen")
+    assert lars[3] == ABSENT and lars[-1] == "2"
+    book = load_workbook(io.BytesIO(client.get(f"/cohorts/{course}/attendance.xlsx").data))
+    assert book.sheetnames == ["Attendance", "Meetings"]
+    assert client.get(f"/cohorts/{course}/attendance.pdf").status_code == 404

@@ -1,0 +1,282 @@
+"""The evaluator's workspace in the browser's place (Flask test client, real databases):
+response rates, results with the minimum group size, free text, notes, quotes, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from cohort import db, services
+from cohort.demo import load_demo
+from cohort.models import CohortRole, CohortStaff, EvaluatorNote, Invitation, Quote, Survey
+from tests.web_fixtures import PROGRAMMES, WEB_NOW, sign_in
+
+FINAL_ANSWERS = {"new-tools": 5, "network": 4, "passed-on": 4, "staff-engagement": 3,
+                 "judge-technology": 4, "language": 5, "most-useful": [1, 3],
+                 "recommend": 9, "leadership-change": "Jeg inddrager medarbejderne tidligere."}
+DURING_FINAL = datetime(2025, 10, 6, 8, 0, tzinfo=UTC)
+
+
+def _client(web_app, user):
+    """A signed-in client that reads the pages in English (the source strings)."""
+    web_app.config["WTF_CSRF_ENABLED"] = False
+    client = web_app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    sign_in(client, user)
+    return client
+
+
+def _text(response) -> str:
+    """The page's visible text, tags dropped, whitespace collapsed."""
+    html = response.get_data(as_text=True)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#34;", '"')
+
+
+@pytest.fixture
+def demo_id(engine_of_app) -> int:
+    """The `make run` demo cohort: 32 people, answered surveys, notes, quotes, attendance."""
+    cohort_id = load_demo(engine_of_app, PROGRAMMES, today=WEB_NOW.date())
+    assert cohort_id is not None, "ask for demo_id before fixtures that create cohorts"
+    return cohort_id
+
+
+@pytest.fixture
+def team(demo_id, staff, engine_of_app):
+    """The fixture's evaluator and owner, attached to the demo cohort as well."""
+    with db.transaction(engine_of_app) as session:
+        session.add(CohortStaff(cohort_id=demo_id, user_id=staff.owner.id,
+                                role=CohortRole.OWNER))
+        session.add(CohortStaff(cohort_id=demo_id, user_id=staff.evaluator.id,
+                                role=CohortRole.EVALUATOR))
+    return staff
+
+
+def test_rates_name_non_responders_only_for_identified_surveys(web_app, demo_id, team,
+                                                               engine_of_app):
+    with db.transaction(engine_of_app) as session:
+        rates = {r.survey_key: r for r in services.response_rates(session, demo_id)}
+    page = _client(web_app, team.evaluator).get(f"/cohorts/{demo_id}/evaluation")
+    text = _text(page)
+    assert page.status_code == 200
+    pre = rates["self-assessment-pre"]
+    assert pre.not_answered and all(name in text for name in pre.not_answered)
+    assert f"{pre.answered} / {pre.invited} (91%)" in text
+    kickoff = rates["meeting-evaluation@kickoff"]
+    assert f"{kickoff.invited - kickoff.answered} (anonymous: no names)" in text
+    assert "Evaluering af mødet: every meeting together" in text
+    # The evaluator's list of cohorts has this one with its figures.
+    index = _text(_client(web_app, team.evaluator).get("/evaluation"))
+    assert "Kompetencer til Digitalt Lederskab — demohold" in index
+
+
+def test_results_show_agree_statements_distributions_and_means(web_app, demo_id, team,
+                                                               engine_of_app):
+    with db.transaction(engine_of_app) as session:
+        final = services.get_survey(session, demo_id, "final")
+        summary = services.survey_results(session, final.id)
+    statements = summary.agree_statements()
+    text = _text(_client(web_app, team.evaluator).get(
+        f"/cohorts/{demo_id}/evaluation/surveys/final"))
+    assert len(statements) == 6 and all(s in text for s in statements)
+    assert statements[0].startswith("28 af 29 (97 %)")
+    assert "n = 29 · mean 4.3" in text  # mean rounded half up to one decimal
+    assert "Delvis enig 19 66%" in text  # a distribution row: label, count, share
+    assert "Behaviour" in text and "Learning" in text  # grouped by Kirkpatrick level
+
+
+def test_small_groups_in_a_breakdown_show_no_figure(web_app, demo_id, team):
+    client = _client(web_app, team.evaluator)
+    # Eight municipalities of four people each: every group is under five.
+    page = client.get(f"/cohorts/{demo_id}/evaluation/surveys/self-assessment-pre"
+                      "?by=organisation")
+    table = _text(page).split("By organisation", 1)[1]
+    assert page.status_code == 200
+    assert table.count("number hidden") == 8
+    assert "mean" not in table and "n = " not in table and "%" not in table
+    # By role some groups are large enough; the small ones (and a second one) are hidden.
+    table = _text(client.get(f"/cohorts/{demo_id}/evaluation/surveys/self-assessment-pre"
+                             "?by=role")).split("By role", 1)[1]
+    assert "number hidden" in table and "mean" in table
+    # An anonymous survey can only be broken down by the attribute its template keeps.
+    assert client.get(f"/cohorts/{demo_id}/evaluation/surveys/final?by=role").status_code == 404
+
+
+def _answer_final(engine, cohort_id: int) -> None:
+    with db.transaction(engine) as session:
+        invitations = session.scalars(
+            select(Invitation.id).join(Survey, Survey.id == Invitation.survey_id)
+            .where(Survey.cohort_id == cohort_id, Survey.key == "final")).all()
+        for invitation in invitations:
+            services.submit_response(session, invitation, FINAL_ANSWERS, now=DURING_FINAL)
+
+
+def test_a_survey_with_too_few_answers_shows_no_figure_and_no_text(web_app, staff, cohort_id,
+                                                                   engine_of_app):
+    _answer_final(engine_of_app, cohort_id)  # three participants: fewer than five answers
+    client = _client(web_app, staff.evaluator)
+    text = _text(client.get(f"/cohorts/{cohort_id}/evaluation/surveys/final"))
+    assert "Hidden: fewer than 5 answers." in text
+    assert "mean" not in text and "n = " not in text and " af 3 " not in text
+    texts = _text(client.get(f"/cohorts/{cohort_id}/evaluation/surveys/final/texts"))
+    assert "Hidden: fewer than 5 answers." in texts
+    assert FINAL_ANSWERS["leadership-change"] not in texts
+    # The export leaves the three anonymous rows out and says why.
+    workbook = load_workbook(io.BytesIO(client.get(
+        f"/cohorts/{cohort_id}/evaluation/responses.xlsx").data))
+    assert workbook["Responses"].max_row == 1
+    assert "fewer than 5" in workbook["Notes"]["A2"].value
+
+
+def test_free_text_notes_and_quotes_are_for_evaluators_only(web_app, demo_id, team):
+    owner, evaluator = _client(web_app, team.owner), _client(web_app, team.evaluator)
+    results = f"/cohorts/{demo_id}/evaluation/surveys/final"
+    owner_text = _text(owner.get(results))
+    assert "Written answers are shown to the cohort's evaluators only." in owner_text
+    assert "/texts" not in owner.get(results).get_data(as_text=True)
+    for path in ("/surveys/final/texts", "/notes", "/quotes", "/responses.csv", "/quotes.csv"):
+        assert owner.get(f"/cohorts/{demo_id}/evaluation{path}").status_code == 403, path
+    assert owner.get(f"/cohorts/{demo_id}/evaluation/response-rates.csv").status_code == 200
+    # The evaluator follows the link and reads the written answers.
+    assert f"{results}/texts" in evaluator.get(results).get_data(as_text=True)
+    texts = _text(evaluator.get(f"{results}/texts"))
+    assert "8 written answers" in texts and "Buddyordningen" in texts
+
+
+def test_an_evaluator_sees_only_the_cohorts_they_evaluate(web_app, demo_id, team, make_user,
+                                                          engine_of_app, cohort_id):
+    stranger = make_user("stranger@cohort.example", "evaluator", "Stella Stranger")
+    with db.transaction(engine_of_app) as session:
+        session.add(CohortStaff(cohort_id=cohort_id, user_id=stranger.id,
+                                role=CohortRole.EVALUATOR))
+    client = _client(web_app, stranger)
+    assert client.get(f"/cohorts/{demo_id}/evaluation").status_code == 403
+    assert client.get(f"/cohorts/{demo_id}/evaluation/surveys/final").status_code == 403
+    index = _text(client.get("/evaluation"))
+    assert "Hold 1" in index and "demohold" not in index
+    assert client.get(f"/cohorts/{cohort_id}/evaluation/surveys/nope").status_code == 404
+
+
+def test_notes_follow_the_guide_and_refuse_names(web_app, demo_id, team, engine_of_app):
+    client = _client(web_app, team.evaluator)
+    form = _text(client.get(f"/cohorts/{demo_id}/evaluation/notes/new/final-interview"))
+    assert "Udbytte af forløbet" in form and "Hvordan har dine medarbejdere" in form
+    data = {"title": "Interview 1", "held_on": "2025-03-05", "organisation": "Vejle Kommune",
+            "group_label": "buddygruppe 2", "meeting_key": "",
+            "entry_0": "Bruger teknologiradaren på personalemøder.",
+            "entry_2": "Deler i netværket."}
+    # A note that names a participant is refused, and nothing is saved.
+    with db.transaction(engine_of_app) as session:
+        name = services.participants.list_participants(session, demo_id)[0].name
+        before = len(services.list_notes(session, demo_id))
+    refused = client.post(f"/cohorts/{demo_id}/evaluation/notes/new/final-interview",
+                          data={**data, "title": f"Interview med {name}"})
+    assert refused.status_code == 400 and "names a participant" in _text(refused)
+    saved = client.post(f"/cohorts/{demo_id}/evaluation/notes/new/final-interview", data=data)
+    assert saved.status_code == 302
+    with db.transaction(engine_of_app) as session:
+        notes = services.list_notes(session, demo_id)
+        (note,) = [n for n in notes if n.title == "Interview 1"]
+        assert len(notes) == before + 1
+        assert note.kind == "interview" and note.author == team.evaluator.email
+        assert [e["heading"] for e in note.entries] == ["Udbytte af forløbet",
+                                                       "Formidling og netværk"]
+    # Editing shows what was written and saves changes to the same note.
+    edit = f"/cohorts/{demo_id}/evaluation/notes/{note.id}"
+    assert "Bruger teknologiradaren" in _text(client.get(edit))
+    assert client.post(edit, data={**data, "entry_1": "Medarbejderne var nysgerrige."}
+                       ).status_code == 302
+    with db.transaction(engine_of_app) as session:
+        assert len(session.get(EvaluatorNote, note.id).entries) == 3
+    assert client.get(f"/cohorts/{demo_id}/evaluation/notes/new/no-guide").status_code == 404
+    assert client.get(f"/cohorts/{demo_id}/evaluation/notes/99999").status_code == 404
+
+
+def test_quotes_are_added_tagged_and_exported_without_names(web_app, demo_id, team, engine_of_app):
+    client = _client(web_app, team.evaluator)
+    url = f"/cohorts/{demo_id}/evaluation/quotes"
+    with db.transaction(engine_of_app) as session:
+        name = services.participants.list_participants(session, demo_id)[0].name
+    refused = client.post(url, data={"text": f"{name} sagde det bedst.",
+                                     "organisation": "Vejle Kommune"})
+    assert refused.status_code == 400 and "names a participant" in _text(refused)
+    added = client.post(url, data={"text": "Nu tør vi prøve ting af.", "organisation":
+                                   "Kolding Kommune", "group_label": "gruppe 3",
+                                   "themes": ["Tid og ressourcer"],
+                                   "new_themes": "Mod; tid og ressourcer"})
+    assert added.status_code == 302
+    with db.transaction(engine_of_app) as session:
+        quote = session.scalars(select(Quote).where(Quote.text == "Nu tør vi prøve ting af."
+                                                    )).one()
+        assert quote.themes == ["Tid og ressourcer", "Mod"]
+        assert quote.attribution == "Kolding Kommune, gruppe 3"
+    tagged = client.post(f"{url}/{quote.id}/themes",
+                         data={f"quote{quote.id}-themes": ["Teknostress"]})
+    assert tagged.status_code == 302 and tagged.headers["Location"].endswith(f"#quote-{quote.id}")
+    by_theme = _text(client.get(url, query_string={"theme": "Teknostress"}))
+    assert "Nu tør vi prøve ting af." in by_theme and "Tiden er det store problem" not in by_theme
+    rows = list(csv.reader(io.StringIO(client.get(f"/cohorts/{demo_id}/evaluation/quotes.csv")
+                                       .get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+    assert rows[0][:5] == ["quote", "attribution", "organisation", "group", "themes"]
+    assert ["Nu tør vi prøve ting af.", "Kolding Kommune, gruppe 3"] in [r[:2] for r in rows]
+    assert name not in str(rows)
+    # Another cohort's quote cannot be re-tagged through this cohort.
+    assert client.post(f"/cohorts/{demo_id}/evaluation/quotes/99999/themes",
+                       data={}).status_code == 404
+
+
+def test_response_exports(web_app, demo_id, team, engine_of_app):
+    client = _client(web_app, team.evaluator)
+    response = client.get(f"/cohorts/{demo_id}/evaluation/responses.csv")
+    assert response.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")),
+                               delimiter=";"))
+    anonymous = [r for r in rows if r["mode"] == "anonymous"]
+    identified = [r for r in rows if r["mode"] == "identified"]
+    assert anonymous and identified
+    assert all(not r["name"] and not r["email"] for r in anonymous)
+    assert all(r["email"].endswith(".example") for r in identified)
+    only = client.get(f"/cohorts/{demo_id}/evaluation/responses.csv?survey=final")
+    assert {r["survey"] for r in csv.DictReader(io.StringIO(
+        only.get_data(as_text=True).lstrip("\ufeff")), delimiter=";")} == {"final"}
+    rates = load_workbook(io.BytesIO(client.get(
+        f"/cohorts/{demo_id}/evaluation/response-rates.xlsx").data))["Response rates"]
+    header = [c.value for c in rates[1]]
+    assert header[:3] == ["survey", "title", "kind"] and rates.max_row == 10
+    assert client.get(f"/cohorts/{demo_id}/evaluation/responses.pdf").status_code == 404
+
+
+def test_owner_adds_an_evaluator_on_the_staff_page(web_app, staff, cohort_id, make_user):
+    newcomer = make_user("new.evaluator@cohort.example", "evaluator", "Nina Newcomer")
+    client = _client(web_app, newcomer)
+    assert client.get(f"/cohorts/{cohort_id}/evaluation").status_code == 403
+    owner = _client(web_app, staff.owner)
+    page = _text(owner.get(f"/cohorts/{cohort_id}/staff"))
+    assert "Evaluator" in page
+    added = owner.post(f"/cohorts/{cohort_id}/staff",
+                       data={"email": "new.evaluator@cohort.example", "role": "evaluator"})
+    assert added.status_code == 302
+    assert client.get(f"/cohorts/{cohort_id}/evaluation").status_code == 200
+    assert "Nina Newcomer" in _text(owner.get(f"/cohorts/{cohort_id}/staff"))
+    # A facilitator's account cannot be made the cohort's evaluator.
+    refused = owner.post(f"/cohorts/{cohort_id}/staff",
+                         data={"email": staff.other.email, "role": "evaluator"})
+    assert refused.status_code == 400
+
+
+def test_dashboard_links_and_figures(web_app, demo_id, team):
+    client = _client(web_app, team.owner)
+    html = client.get(f"/cohorts/{demo_id}").get_data(as_text=True)
+    for target in ("/outbox", "/digest", "/calendar.ics", "/evaluation", "/attendance"):
+        assert f'href="/cohorts/{demo_id}{target}"' in html, target
+    text = _text(client.get(f"/cohorts/{demo_id}"))
+    assert "Missed two meetings or more" in text
+    # The evaluator's start page opens the cohort's evaluation, not the facilitator's page.
+    start = _client(web_app, team.evaluator).get("/dashboard").get_data(as_text=True)
+    assert f'href="/cohorts/{demo_id}/evaluation"' in start
