@@ -18,6 +18,7 @@ def register_web(app: Flask) -> None:
         participant,
         participants,
         programmes,
+        reports,
     )
     from .access import init_access
     from .security import init_security
@@ -26,6 +27,7 @@ def register_web(app: Flask) -> None:
     auth.init_auth(app)
     init_access(app)
     for blueprint in (auth.bp, account.bp, admin.bp, programmes.bp, cohorts.bp,
-                      participants.bp, meetings.bp, calendars.bp, outbox.bp, participant.bp):
+                      participants.bp, meetings.bp, calendars.bp, outbox.bp, participant.bp,
+                      reports.bp):
         app.register_blueprint(blueprint)
     formatting.init_formatting(app)

@@ -37,6 +37,10 @@ OWN_COHORT = _row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK)
 COHORT_OWNER = _row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK)
 PARTICIPANT_ONLY = _row(FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)
 ADMINS = _row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
+# The cohort's evaluators, its facilitators and admins (the evaluation report).
+EVALUATION = _row(LOGIN, FORBIDDEN, OK, FORBIDDEN, OK, OK)
+# The same people, asking for a made-up report job: it does not exist (404); others 403/login.
+EVALUATION_MADE_UP_ID = _row(LOGIN, FORBIDDEN, NOT_FOUND, FORBIDDEN, NOT_FOUND, NOT_FOUND)
 
 EXPECTED = {
     "static": PUBLIC,
@@ -79,6 +83,10 @@ EXPECTED = {
     "participant.task": PARTICIPANT_ONLY,
     "participant.answer": PARTICIPANT_ONLY,
     "participant.logout": PARTICIPANT_ONLY,
+    "reports.view": EVALUATION,
+    "reports.start_pdf": EVALUATION,  # the matrix posts no options: 400, no job is started
+    "reports.job": EVALUATION_MADE_UP_ID,
+    "reports.job_pdf": EVALUATION_MADE_UP_ID,
 }
 
 
@@ -136,6 +144,7 @@ def test_authorisation_matrix(web_app, staff, cohort_id, first_participant):
     values = {"cohort_id": cohort_id, "participant_id": first_participant.id,
               "meeting_key": "webinar-2", "programme_id": "digital-lederskab",
               "user_id": staff.owner.id, "filename": "cohort.css", "token": "made-up",
+              "job_id": "0" * 32,
               **_own_item_ids(web_app, cohort_id, first_participant)}
     users = {"evaluator": staff.evaluator, "facilitator_other": staff.other,
              "facilitator_owner": staff.owner, "admin": staff.admin}
