@@ -13,6 +13,7 @@ def register_web(app: Flask) -> None:
         calendars,
         cohorts,
         formatting,
+        groups,
         meetings,
         outbox,
         participant,
@@ -28,6 +29,6 @@ def register_web(app: Flask) -> None:
     init_access(app)
     for blueprint in (auth.bp, account.bp, admin.bp, programmes.bp, cohorts.bp,
                       participants.bp, meetings.bp, calendars.bp, outbox.bp, participant.bp,
-                      reports.bp):
+                      reports.bp, groups.bp):
         app.register_blueprint(blueprint)
     formatting.init_formatting(app)

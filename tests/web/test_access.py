@@ -83,6 +83,12 @@ EXPECTED = {
     "participant.task": PARTICIPANT_ONLY,
     "participant.answer": PARTICIPANT_ONLY,
     "participant.logout": PARTICIPANT_ONLY,
+    "groups.index": OWN_COHORT,
+    "groups.plan": OWN_COHORT,  # the matrix posts empty forms: 400, nothing changes
+    "groups.repair": OWN_COHORT,
+    "groups.move": OWN_COHORT,
+    "groups.add_rule": OWN_COHORT,
+    "groups.drop_rule": OWN_COHORT,
     "reports.view": EVALUATION,
     "reports.start_pdf": EVALUATION,  # the matrix posts no options: 400, no job is started
     "reports.job": EVALUATION_MADE_UP_ID,
