@@ -39,6 +39,7 @@ CASES = [  # (kind, anchor, recipient)
     ("meeting_cancellation", "meeting:webinar-3#1", "kari@bergen.example"),
     ("task_released", "task:choose-case", "soren@vejle.example"),
     ("task_reminder", "task:choose-case", "soren@vejle.example"),
+    ("task_released", "task:buddy-exchange@workshop-1", "kari@bergen.example"),  # names buddies
     ("prompt", "prompt:leading-question@webinar-1", "soren@vejle.example"),
     ("survey_invitation", "survey:meeting-evaluation@kickoff", "soren@vejle.example"),
     ("survey_reminder", "survey:meeting-evaluation@kickoff#1", "emma@odense.example"),

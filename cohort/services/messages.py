@@ -30,6 +30,7 @@ from ..models import (
     TaskStatus,
 )
 from .cohorts import cohort_programme, get_cohort
+from .grouping import participant_groups
 from .participant_access import personal_token
 from .participation import facilitator_digest
 
@@ -85,6 +86,18 @@ class SurveyInfo:
 
 
 @dataclass(frozen=True)
+class GroupInfo:
+    """A participant's buddies or team in one rotation, named in their emails so they know
+    whom to contact."""
+
+    title: str
+    kind: str  # buddy | team
+    rotation: int
+    rotations: int  # how many rotations the grouping has (the rotation is named if > 1)
+    partners: tuple[tuple[str, str], ...]  # (name, email), sorted by name
+
+
+@dataclass(frozen=True)
 class MessageData:
     delivery_id: int
     cohort_id: int
@@ -105,6 +118,7 @@ class MessageData:
     survey: SurveyInfo | None = None
     digest: Digest | None = None
     meetings: tuple[MeetingInfo, ...] = field(default_factory=tuple)
+    groups: tuple[GroupInfo, ...] = field(default_factory=tuple)
     # For the send/skip decision (core.sending.skip_reason).
     deadline: datetime | None = None
     settled: bool = False
@@ -164,7 +178,8 @@ def _subject_of(session: Session, delivery: Delivery, participant: Participant |
         meetings = session.scalars(select(Meeting).where(
             Meeting.cohort_id == cohort_id, Meeting.status == "scheduled",
         ).order_by(Meeting.starts_at)).all()
-        return dict(meetings=tuple(_meeting_info(m, programme) for m in meetings))
+        return dict(meetings=tuple(_meeting_info(m, programme) for m in meetings),
+                    groups=_groups_of(session, participant, programme))
     if kind in (kinds.MEETING_INVITATION, kinds.MEETING_UPDATE, kinds.MEETING_CANCELLATION,
                 kinds.FACILITATOR_DIGEST):
         meeting = _meeting(session, cohort_id, kinds.meeting_key_of(delivery.anchor))
@@ -182,10 +197,12 @@ def _subject_of(session: Session, delivery: Delivery, participant: Participant |
         done = participant is not None and session.scalar(select(TaskStatus.done_at).where(
             TaskStatus.task_id == task.id, TaskStatus.participant_id == participant.id,
         )) is not None
+        buddies = (_groups_of(session, participant, programme, kind="buddy")
+                   if task.kind == "buddy_exchange" else ())
         return dict(task=TaskInfo(task.title, task.description,
                                   tuple(template.checklist) if template else (),
                                   task.release_at, task.due_at, due_meeting),
-                    deadline=task.due_at, settled=done)
+                    deadline=task.due_at, settled=done, groups=buddies)
     if kind == kinds.PROMPT:
         prompt = _one(session, Prompt, cohort_id, kinds.item_key_of(delivery.anchor))
         meeting = _meeting(session, cohort_id, prompt.meeting_key)
@@ -202,6 +219,25 @@ def _subject_of(session: Session, delivery: Delivery, participant: Participant |
                                       survey.closes_at, number),
                     deadline=survey.closes_at, settled=completed)
     raise Undeliverable(f"unknown kind of delivery '{kind}'")
+
+
+def _groups_of(session: Session, participant: Participant | None, programme: Programme,
+               kind: str | None = None) -> tuple[GroupInfo, ...]:
+    """The participant's groups with partners (of one kind of grouping, or all), in the
+    programme's order of groupings; none for the facilitator or a group of one."""
+    if participant is None:
+        return ()
+    templates = {t.key: (index, t) for index, t in enumerate(programme.groupings)}
+    found = []
+    for group in participant_groups(session, participant.id):
+        index, template = templates.get(group.grouping_key, (len(templates), None))
+        group_kind = template.kind if template else "buddy"
+        if not group.partners or (kind is not None and group_kind != kind):
+            continue
+        found.append((index, group.rotation, GroupInfo(
+            group.title, group_kind, group.rotation,
+            template.rotations if template else 1, group.partners)))
+    return tuple(info for _index, _rotation, info in sorted(found, key=lambda f: f[:2]))
 
 
 def _one(session: Session, model, cohort_id: int, key: str):

@@ -15,11 +15,13 @@ def register_web(app: Flask) -> None:
         cohorts,
         evaluation,
         formatting,
+        groups,
         meetings,
         outbox,
         participant,
         participants,
         programmes,
+        reports,
     )
     from .access import init_access
     from .security import init_security
@@ -29,6 +31,6 @@ def register_web(app: Flask) -> None:
     init_access(app)
     for blueprint in (auth.bp, account.bp, admin.bp, programmes.bp, cohorts.bp,
                       participants.bp, meetings.bp, calendars.bp, outbox.bp, participant.bp,
-                      evaluation.bp, attendance.bp):
+                      evaluation.bp, attendance.bp, reports.bp, groups.bp):
         app.register_blueprint(blueprint)
     formatting.init_formatting(app)

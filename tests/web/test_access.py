@@ -42,6 +42,10 @@ ADMINS = _row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
 # only, since facilitators know every participant and group (see cohort/web/evaluation.py).
 EVALUATION_FIGURES = _row(LOGIN, FORBIDDEN, OK, FORBIDDEN, OK, OK)
 EVALUATORS = _row(LOGIN, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, OK)
+# The cohort's evaluators, its facilitators and admins (the evaluation report).
+EVALUATION = _row(LOGIN, FORBIDDEN, OK, FORBIDDEN, OK, OK)
+# The same people, asking for a made-up report job: it does not exist (404); others 403/login.
+EVALUATION_MADE_UP_ID = _row(LOGIN, FORBIDDEN, NOT_FOUND, FORBIDDEN, NOT_FOUND, NOT_FOUND)
 
 EXPECTED = {
     "static": PUBLIC,
@@ -103,6 +107,16 @@ EXPECTED = {
     "attendance.sheet": OWN_COHORT,
     "attendance.code": OWN_COHORT,
     "attendance.import_report": OWN_COHORT,
+    "groups.index": OWN_COHORT,
+    "groups.plan": OWN_COHORT,  # the matrix posts empty forms: 400, nothing changes
+    "groups.repair": OWN_COHORT,
+    "groups.move": OWN_COHORT,
+    "groups.add_rule": OWN_COHORT,
+    "groups.drop_rule": OWN_COHORT,
+    "reports.view": EVALUATION,
+    "reports.start_pdf": EVALUATION,  # the matrix posts no options: 400, no job is started
+    "reports.job": EVALUATION_MADE_UP_ID,
+    "reports.job_pdf": EVALUATION_MADE_UP_ID,
 }
 
 
@@ -168,6 +182,7 @@ def test_authorisation_matrix(web_app, staff, cohort_id, first_participant):
               "user_id": staff.owner.id, "filename": "cohort.css", "token": "made-up",
               "survey_key": "final", "template_key": "meeting-evaluation",
               "guide_key": "meeting-observation", "fmt": "csv",
+              "job_id": "0" * 32,
               **_own_item_ids(web_app, cohort_id, first_participant)}
     users = {"evaluator": staff.evaluator, "facilitator_other": staff.other,
              "facilitator_owner": staff.owner, "admin": staff.admin}

@@ -1,0 +1,169 @@
+"""A cohort's buddy pairs and project teams for its facilitators: look, plan, repair, edit.
+
+Every action goes through `services.grouping`, which judges the groups again in full before
+storing them; the page always shows the stored groups judged now (explanations, score, unmet
+soft goals, broken hard rules), so an edit that breaks a rule is kept but shown plainly.
+Known problems (too few people, an unknown person or group) become a message on the page
+(400) and change nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from wtforms import HiddenField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, NumberRange
+
+from .. import services
+from ..models import Role
+from ..services import GroupingProblem, NotFound
+from .access import requires
+from .common import read_session, transaction
+from .forms import CohortForm, options
+
+bp = Blueprint("groups", __name__, url_prefix="/cohorts/<int:cohort_id>/groups")
+NEW_GROUP = "new"
+MAX_SEED = 2**31 - 1
+
+
+class PlanForm(CohortForm):
+    grouping = HiddenField(validators=[DataRequired()])
+    seed = IntegerField(_l("Seed"), default=0,
+                        validators=[InputRequired(), NumberRange(0, MAX_SEED)])
+
+
+class RepairForm(CohortForm):
+    grouping = HiddenField(validators=[DataRequired()])
+
+
+class MoveForm(CohortForm):
+    grouping = HiddenField(validators=[DataRequired()])
+    rotation = IntegerField(validators=[InputRequired(), NumberRange(1, 100)])
+    person = StringField(_l("Person"), validators=[DataRequired()])
+    to_group = StringField(_l("To group"), validators=[DataRequired()])
+
+    def target(self) -> int | None:
+        """The group number, or None for a new group."""
+        if self.to_group.data == NEW_GROUP:
+            return None
+        try:
+            return int(self.to_group.data)
+        except ValueError:
+            raise GroupingProblem(_("Choose a group or a new group.")) from None
+
+
+class PairRuleForm(CohortForm):
+    kind = SelectField(_l("Rule"), choices=options([("together", _l("always together")),
+                                                     ("apart", _l("never together"))]))
+    first = StringField(_l("First person"), validators=[DataRequired()])
+    second = StringField(_l("Second person"), validators=[DataRequired()])
+    scope = StringField(_l("Applies to"))  # a grouping key, or empty for every grouping
+
+
+class DropRuleForm(CohortForm):
+    first = StringField(validators=[DataRequired()])
+    second = StringField(validators=[DataRequired()])
+    scope = StringField()
+
+
+def _page(cohort_id: int, status: int = 200, problem: str | None = None):
+    with read_session() as session:
+        cohort = services.get_cohort(session, cohort_id)
+        views = [services.list_groups(session, cohort_id, template.key)
+                 for template in services.groupings(session, cohort_id)]
+        names = services.participant_names(session, cohort_id)
+        rules = services.list_rules(session, cohort_id)
+    titles = {view.grouping_key: view.title for view in views}
+    return render_template("groups/index.html", cohort=cohort, views=views, names=names,
+                           people=sorted(names.items(), key=lambda item: (item[1], item[0])),
+                           rules=rules, titles=titles, problem=problem,
+                           new_group=NEW_GROUP), status
+
+
+def _act(cohort_id: int, form: CohortForm, action: Callable) -> object:
+    """Run one edit in a transaction: flash what happened and show the page again (PRG),
+    or show the page with the problem (400) and nothing changed."""
+    if not form.validate():
+        return _page(cohort_id, 400, _("The request was incomplete: %(fields)s",
+                                       fields=", ".join(sorted(form.errors))))
+    try:
+        with transaction() as session:
+            message = action(session)
+    except (GroupingProblem, NotFound) as exc:
+        return _page(cohort_id, 400, str(exc))
+    flash(message, "success")
+    return redirect(url_for(".index", cohort_id=cohort_id), code=303)
+
+
+def _checked(views) -> str:
+    """'Saved.' plus how many hard rules the groups now break (every edit re-checks)."""
+    broken = sum(len(view.result.violations) for view in views)
+    if not broken:
+        return _("Saved. No hard rule is broken.")
+    return ngettext("Saved, but %(num)d hard rule is broken: see below.",
+                    "Saved, but %(num)d hard rules are broken: see below.", broken)
+
+
+@bp.get("")
+@requires(Role.FACILITATOR, cohort_access=True)
+def index(cohort_id: int):
+    """Per grouping and rotation: the groups, explanations, score, unmet goals, violations."""
+    return _page(cohort_id)
+
+
+@bp.post("/plan")
+@requires(Role.FACILITATOR, cohort_access=True)
+def plan(cohort_id: int):
+    """Plan a grouping afresh with a seed (replaces its groups)."""
+    form = PlanForm()
+    return _act(cohort_id, form, lambda session: _checked([services.plan_groups(
+        session, cohort_id, form.grouping.data, form.seed.data)]))
+
+
+@bp.post("/repair")
+@requires(Role.FACILITATOR, cohort_access=True)
+def repair(cohort_id: int):
+    """Bring the groups in line with the participants and rules, changing as few as possible."""
+    form = RepairForm()
+
+    def run(session) -> str:
+        repaired = services.repair_groups(session, cohort_id, form.grouping.data)
+        changed = ngettext("%(num)d group changed", "%(num)d groups changed",
+                           repaired.changed_groups)
+        partners = ngettext("%(num)d person has a new partner",
+                            "%(num)d people have a new partner", len(repaired.new_partner))
+        return f"{changed}; {partners}. {_checked([repaired.view])}"
+    return _act(cohort_id, form, run)
+
+
+@bp.post("/move")
+@requires(Role.FACILITATOR, cohort_access=True)
+def move(cohort_id: int):
+    """Move a person to another group of a rotation, or to a new group of their own."""
+    form = MoveForm()
+    return _act(cohort_id, form, lambda session: _checked([services.move_participant(
+        session, cohort_id, form.person.data, form.target(), form.rotation.data,
+        form.grouping.data)]))
+
+
+@bp.post("/rules")
+@requires(Role.FACILITATOR, cohort_access=True)
+def add_rule(cohort_id: int):
+    """Lock a pair together or forbid it, for one grouping or all."""
+    form = PairRuleForm()
+    set_rule = services.lock_pair if form.kind.data == "together" else services.forbid_pair
+    return _act(cohort_id, form, lambda session: _checked(set_rule(
+        session, cohort_id, form.first.data, form.second.data, form.scope.data or "")))
+
+
+@bp.post("/rules/drop")
+@requires(Role.FACILITATOR, cohort_access=True)
+def drop_rule(cohort_id: int):
+    """Drop a lock or a ban; the groups are checked again without it."""
+    form = DropRuleForm()
+    return _act(cohort_id, form, lambda session: _checked(services.remove_rule(
+        session, cohort_id, form.first.data, form.second.data, form.scope.data or "")))

@@ -1,0 +1,149 @@
+"""The report pages: the HTML view, the PDF made by a background job, and who may see them."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from cohort import db
+from cohort.models import CohortRole, CohortStaff
+from cohort.rendering import jobs
+from tests.rendering.pdf_tools import flat, pages_text
+from tests.report_fixtures import REPORT_NOW, STATEMENTS
+from tests.web_fixtures import sign_in
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                  r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def evaluated(web_app, staff, known_cohort) -> int:
+    """The known cohort (with survey data), its evaluator and owner the web fixtures' staff."""
+    web_app.config["COHORT_NOW"] = REPORT_NOW
+    with db.transaction(web_app.extensions["cohort.engine"]) as session:
+        session.add(CohortStaff(cohort_id=known_cohort, user_id=staff.owner.id,
+                                role=CohortRole.OWNER))
+        session.add(CohortStaff(cohort_id=known_cohort, user_id=staff.evaluator.id,
+                                role=CohortRole.EVALUATOR))
+    return known_cohort
+
+
+def _client(web_app, user):
+    """A signed-in client whose browser asks for English pages (the report itself is in the
+    language chosen for it: the cohort's Danish by default)."""
+    client = web_app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    sign_in(client, user)
+    return client
+
+
+def _csrf(html: str) -> str:
+    match = CSRF.search(html)
+    return match.group(1) or match.group(2)
+
+
+def test_the_report_page_shows_the_figures_with_language_and_compare_choices(
+        web_app, staff, evaluated, cohort_id):
+    client = _client(web_app, staff.evaluator)
+    page = client.get(f"/cohorts/{evaluated}/report")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for statement in STATEMENTS.values():
+        assert statement in html
+    assert "<header" in html and "Hent PDF" in html
+    # The other cohort of the programme is offered only to people who may open it.
+    assert f'<option value="{cohort_id}">Hold 1</option>' in html
+    other = staff.other  # becomes a co-facilitator of this cohort only
+    with db.transaction(web_app.extensions["cohort.engine"]) as session:
+        session.add(CohortStaff(cohort_id=evaluated, user_id=other.id,
+                                role=CohortRole.CO_FACILITATOR))
+    sign_in(client, other)
+    assert f'value="{cohort_id}"' not in client.get(
+        f"/cohorts/{evaluated}/report").get_data(as_text=True)
+
+    english = client.get(f"/cohorts/{evaluated}/report?language=en&compare=")
+    assert english.status_code == 200 and "Download PDF" in english.get_data(as_text=True)
+    sign_in(client, staff.evaluator)
+    compared = client.get(f"/cohorts/{evaluated}/report?language=da&compare={cohort_id}")
+    assert "Sammenligning af to hold" in compared.get_data(as_text=True)
+
+
+def test_bad_options_are_refused_with_a_message(web_app, staff, evaluated):
+    client = _client(web_app, staff.evaluator)
+    for query in ("language=sv", "compare=99999", f"compare={evaluated}", "compare=x"):
+        page = client.get(f"/cohorts/{evaluated}/report?{query}")
+        assert page.status_code == 400, query
+        assert "Please correct the marked fields." in page.get_data(as_text=True)
+
+
+def _wait(client, url: str, seconds: float = 90) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        page = client.get(url)
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        if 'http-equiv="refresh"' not in html:
+            return html
+        assert "updates itself" in html
+        assert "waiting to be made" in html or re.search(r"step \d of 5", html)
+        time.sleep(0.2)
+    pytest.fail(f"{url} still refreshing after {seconds} s")
+
+
+def test_the_pdf_is_made_in_a_job_then_downloaded(web_app, staff, evaluated, cohort_id):
+    client = _client(web_app, staff.evaluator)
+    page = client.get(f"/cohorts/{evaluated}/report")
+    token = _csrf(page.get_data(as_text=True))
+    assert client.post(f"/cohorts/{evaluated}/report/pdf",
+                       data={"language": "da", "compare": ""}).status_code == 400  # no CSRF
+    started = client.post(f"/cohorts/{evaluated}/report/pdf",
+                          data={"csrf_token": token, "language": "da", "compare": ""})
+    assert started.status_code == 303
+    progress_url = started.headers["Location"]
+    job_id = progress_url.rsplit("/", 1)[1]
+    assert progress_url == f"/cohorts/{evaluated}/report/jobs/{job_id}"
+    first = client.get(progress_url).get_data(as_text=True)
+    assert 'http-equiv="refresh"' in first or "The PDF is ready" in first
+    assert "<script" not in first
+    done = _wait(client, progress_url)
+    pdf_url = f"/cohorts/{evaluated}/report/jobs/{job_id}.pdf"
+    assert f'href="{pdf_url}"' in done
+
+    with client.get(pdf_url) as download:
+        assert download.status_code == 200 and download.mimetype == "application/pdf"
+        disposition = download.headers["Content-Disposition"]
+        saved = web_app.instance_path + "/downloaded.pdf"
+        with open(saved, "wb") as file:
+            file.write(download.data)
+    assert disposition == "attachment; filename=evaluation-report-hold-1-da.pdf"
+    assert STATEMENTS["new-tools"] in flat("\n".join(pages_text(saved)))
+
+    # The job belongs to its cohort: through another cohort's URL it does not exist.
+    sign_in(client, staff.owner)
+    assert client.get(f"/cohorts/{cohort_id}/report/jobs/{job_id}").status_code == 404
+    assert client.get(f"/cohorts/{cohort_id}/report/jobs/{job_id}.pdf").status_code == 404
+    # ... and a facilitator of neither cohort may not fetch it at all.
+    sign_in(client, staff.other)
+    assert client.get(pdf_url).status_code == 403
+
+
+def test_a_failing_job_shows_its_error(web_app, staff, evaluated):
+    """A comparison whose other cohort vanished after the job started: the page says why."""
+    job = jobs.start_report_job(web_app, evaluated, "da", compare=99999)
+    client = _client(web_app, staff.owner)
+    html = _wait(client, f"/cohorts/{evaluated}/report/jobs/{job.id}")
+    assert "The PDF could not be made: no cohort 99999" in html
+    assert client.get(f"/cohorts/{evaluated}/report/jobs/{job.id}.pdf").status_code == 404
+
+
+def test_too_many_jobs_at_once_is_said_plainly(web_app, staff, evaluated, monkeypatch):
+    monkeypatch.setattr(jobs, "MAX_RUNNING", 0)  # every slot taken (cannot run 3 renders here)
+    web_app.config["WTF_CSRF_ENABLED"] = False
+    client = _client(web_app, staff.evaluator)
+    response = client.post(f"/cohorts/{evaluated}/report/pdf",
+                           data={"language": "nb", "compare": ""}, follow_redirects=True)
+    assert response.status_code == 200
+    assert response.request.path == f"/cohorts/{evaluated}/report"
+    assert "Please try again in a minute." in response.get_data(as_text=True)
