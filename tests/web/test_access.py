@@ -79,6 +79,9 @@ EXPECTED = {
     "participant.task": PARTICIPANT_ONLY,
     "participant.answer": PARTICIPANT_ONLY,
     "participant.logout": PARTICIPANT_ONLY,
+    "participant.survey": PARTICIPANT_ONLY,
+    "participant.check_in": PARTICIPANT_ONLY,
+    "participant.calendar_download": PARTICIPANT_ONLY,
 }
 
 
@@ -110,11 +113,11 @@ def _outcome(response) -> str:
 
 
 def _own_item_ids(app, cohort_id: int, participant) -> dict[str, int]:
-    """Ids of one outbox row and of the first task and prompt of the cohort."""
+    """Ids of one outbox row, the first task and prompt, a survey and a meeting of the cohort."""
     from sqlalchemy import select
 
     from cohort import db
-    from cohort.models import Delivery, Prompt, Task
+    from cohort.models import Delivery, Meeting, Prompt, Survey, Task
 
     with db.transaction(app.extensions["cohort.engine"]) as session:
         def first(model, *where):
@@ -126,6 +129,8 @@ def _own_item_ids(app, cohort_id: int, participant) -> dict[str, int]:
                                        .order_by(Task.release_at)).first(),
             "prompt_id": session.scalars(select(Prompt.id).where(Prompt.cohort_id == cohort_id)
                                          .order_by(Prompt.send_at)).first(),
+            "survey_id": first(Survey, Survey.cohort_id == cohort_id),
+            "meeting_id": first(Meeting, Meeting.cohort_id == cohort_id),
         }
 
 
