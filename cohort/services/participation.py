@@ -71,6 +71,7 @@ class SurveyItem:
     opens_at: datetime
     closes_at: datetime
     status: str  # done | open | closed | upcoming
+    meeting_title: str | None = None  # for a survey repeated per meeting (see _about)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class SurveyToAnswer:
     invitation_id: int
     spec: SurveySpec
     state: str  # answered | open | not_open | closed
+    meeting_title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,7 @@ def _surveys(session: Session, participant: Participant, now: datetime) -> list[
     rows = session.execute(select(Survey, Invitation.completed).join(
         Invitation, Invitation.survey_id == Survey.id,
     ).where(Invitation.participant_id == participant.id).order_by(Survey.opens_at)).all()
+    titles = _meeting_titles(session, participant.cohort_id)
     items = []
     for survey, completed in rows:
         if completed:
@@ -179,8 +182,21 @@ def _surveys(session: Session, participant: Participant, now: datetime) -> list[
         else:
             status = "open"
         items.append(SurveyItem(survey.id, survey.title, survey.mode, survey.opens_at,
-                                survey.closes_at, status))
+                                survey.closes_at, status, _about(survey, titles)))
     return items
+
+
+def _meeting_titles(session: Session, cohort_id: int) -> dict[str, str]:
+    return dict(session.execute(select(Meeting.key, Meeting.title).where(
+        Meeting.cohort_id == cohort_id)).all())
+
+
+def _about(survey: Survey, meeting_titles: dict[str, str]) -> str | None:
+    """The meeting a survey repeated for each meeting is about ("Evaluering af mødet" after
+    Webinar 1 and after Webinar 2 share a title; their keys are `template@meeting`)."""
+    if survey.key == survey.template_key:
+        return None
+    return meeting_titles.get(survey.meeting_key)
 
 
 def survey_for_participant(session: Session, participant: Participant, survey_id: int,
@@ -196,7 +212,8 @@ def survey_for_participant(session: Session, participant: Participant, survey_id
         raise NotFound(f"no survey {survey_id} for this participant")
     survey, invitation = row
     state = "answered" if invitation.completed else survey_state(survey, now)
-    return SurveyToAnswer(survey, invitation.id, survey_spec_of(session, survey), state)
+    return SurveyToAnswer(survey, invitation.id, survey_spec_of(session, survey), state,
+                          _about(survey, _meeting_titles(session, participant.cohort_id)))
 
 
 def set_task_status(session: Session, participant: Participant, task_id: int, *, done: bool,

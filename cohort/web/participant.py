@@ -51,6 +51,8 @@ from .common import now
 
 bp = Blueprint("participant", __name__)
 SESSION_KEY = "participant_link_id"
+# Reflection questions sent within this time are shown open on the page; older ones fold away.
+RECENT_PROMPTS = timedelta(days=14)
 
 
 # Pages a personal link may continue to (`?next=`), besides the page itself.
@@ -200,9 +202,22 @@ def page():
                       for p in data.prompts},
         check_ins=check_ins, check_in_forms={row.meeting.id: CheckInForm(
             formdata=None, prefix=f"checkin-{row.meeting.id}") for row in check_ins},
+        tasks=_split_tasks(data.tasks, moment), prompts=_split_prompts(data.prompts, moment),
         attendance=record, webcal=webcal_url(feed_token) if feed_token else None,
         open_surveys=[s for s in data.surveys if s.status == "open"],
         logout_form=LogoutForm())
+
+
+def _split_tasks(tasks: list, moment: datetime) -> tuple[list, list]:
+    """(open tasks, tasks done or past their due date): the page folds the second away."""
+    current = [t for t in tasks if not t.done and (t.due_at is None or t.due_at >= moment)]
+    return current, [t for t in tasks if t not in current]
+
+
+def _split_prompts(prompts: list, moment: datetime) -> tuple[list, list]:
+    """(questions of the last RECENT_PROMPTS, older ones folded away)."""
+    recent = [p for p in prompts if p.send_at >= moment - RECENT_PROMPTS]
+    return recent, [p for p in prompts if p not in recent]
 
 
 @bp.post("/me/tasks/<int:task_id>")

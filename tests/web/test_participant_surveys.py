@@ -131,6 +131,7 @@ def test_surveys_not_open_yet_or_closed_say_so(web_app, cohort_id, first_partici
     token = csrf(client, "/me")
     closed = client.get(f"/me/surveys/{kickoff}").get_data(as_text=True)
     assert "This survey is closed." in closed and 'class="survey"' not in closed
+    assert '<p class="meta">Kick-off-webinar</p>' in closed  # which meeting it evaluates
     response = client.post(f"/me/surveys/{kickoff}", data={"csrf_token": token, "q-relevant": "5"})
     assert response.status_code == 409 and "This survey is closed." in response.get_data(
         as_text=True)
