@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import pytest
 from sqlalchemy import func, select
 
 from cohort import db, services
@@ -13,6 +14,12 @@ from tests.ics import parse_both
 from tests.web_fixtures import sign_in_participant
 
 WEBCAL = re.compile(r'href="(webcal://localhost/calendar/[A-Za-z0-9_-]{43}\.ics)"')
+
+
+@pytest.fixture
+def database_url(sqlite_only_url):
+    """Page behaviour, not storage (the services run on PostgreSQL in their own tests)."""
+    return sqlite_only_url
 
 
 def test_page_links_the_subscription_and_the_download(web_app, engine_of_app, cohort_id,

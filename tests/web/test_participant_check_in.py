@@ -21,6 +21,12 @@ DURING_KICKOFF = datetime(2025, 4, 8, 11, 30, tzinfo=UTC)
 DURING_WORKSHOP = datetime(2025, 4, 17, 8, 0, tzinfo=UTC)
 
 
+@pytest.fixture
+def database_url(sqlite_only_url):
+    """Page behaviour, not storage (the services run on PostgreSQL in their own tests)."""
+    return sqlite_only_url
+
+
 def engine(app):
     return app.extensions["cohort.engine"]
 

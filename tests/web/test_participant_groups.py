@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.models import Group, GroupMember
@@ -17,6 +19,12 @@ TEAM = [
     ParticipantRow("Dan Eriksen", "dan@aarhus.example", "", "", "da"),
     ParticipantRow("Eva Lund", "eva@aalborg.example", "Aalborg Kommune", "interesse", "da"),
 ]
+
+
+@pytest.fixture
+def database_url(sqlite_only_url):
+    """Page behaviour, not storage (the services run on PostgreSQL in their own tests)."""
+    return sqlite_only_url
 
 
 def section(html: str) -> str:
