@@ -23,7 +23,7 @@ from sqlmodel import Session
 from .core.calendars import Person
 from .emails import CalendarAttachment
 from .services.calendars import meeting_invitation
-from .services.messages import MessageData, facilitator_address
+from .services.messages import MessageData
 
 PLUG_IN = "cohort.calendar_attachment"
 
@@ -36,9 +36,8 @@ def meeting_attachment(data: MessageData) -> CalendarAttachment | None:
     """The .ics for one meeting email to one participant (None for other emails)."""
     if data.meeting is None or data.greeting_name is None:  # only participants are attendees
         return None
+    name, address = parseaddr(data.facilitator or current_app.config["MAIL_FROM"])
     with Session(current_app.extensions["cohort.engine"]) as session:
-        name, address = parseaddr(facilitator_address(session, data.cohort_id,
-                                                      current_app.config["MAIL_FROM"]))
         message = meeting_invitation(session, data.cohort_id, data.meeting.key,
                                      data.to_address, Person(address, name))
     filename = "cancel.ics" if message.method == "CANCEL" else "invite.ics"

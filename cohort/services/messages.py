@@ -111,6 +111,8 @@ class MessageData:
     timezone: str
     reply_to: str | None
     personal_url: str | None
+    # The cohort's facilitator address (facilitator_address): ORGANIZER of meeting invitations.
+    facilitator: str = ""
     meeting: MeetingInfo | None = None
     task: TaskInfo | None = None
     prompt_question: str | None = None
@@ -164,6 +166,7 @@ def message_data(session: Session, delivery: Delivery, context: MailContext, now
         greeting_name=participant.name if participant is not None else None, language=language,
         cohort_title=cohort.title, timezone=cohort.timezone,
         reply_to=facilitator if participant is not None else None, personal_url=personal_url,
+        facilitator=facilitator,
     )
     programme = programmes.get(session, cohort.id)
     return MessageData(**base, **_subject_of(session, delivery, participant, programme, now,
