@@ -135,10 +135,11 @@ def build_message(data: MessageData, now: datetime, mail_from: str) -> EmailMess
     message["X-Cohort-Delivery"] = f"{data.delivery_id} {data.kind} {data.anchor}"
     message.set_content(rendered.text, cte="quoted-printable")
     message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
-    message["Content-Language"] = data.language  # after set_content, which clears Content-*
     attachment = calendar_attachment(data)
     if attachment is not None:
         _attach_calendar(message, attachment)
+    # Last: set_content clears Content-* headers and add_attachment moves them into a part.
+    message["Content-Language"] = data.language
     return message
 
 

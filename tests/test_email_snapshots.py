@@ -46,6 +46,7 @@ CASES = [  # (kind, anchor, recipient)
     ("facilitator_digest", "meeting:workshop-1", "facilitator"),
 ]
 LINK = re.compile(r"https://cohort\.example/p/[A-Za-z0-9_-]{43}")
+FEED = re.compile(r"webcal://cohort\.example/calendar/[A-Za-z0-9_-]{43}\.ics")
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +90,7 @@ def outbox(tmp_path_factory):
 def snapshot_text(message) -> str:
     def body(kind: str) -> str:
         text = message.get_body((kind,)).get_content().replace("\r\n", "\n")
+        text = FEED.sub("webcal://cohort.example/calendar/<feed-token>.ics", text)
         return LINK.sub("https://cohort.example/p/<personal-token>", text)
 
     headers = "\n".join(f"{name}: {message[name]}" for name in

@@ -102,11 +102,13 @@ from .participant_access import (  # noqa: F401
     revoke_links,
 )
 from .participation import (  # noqa: F401
+    SurveyToAnswer,
     answer_prompt,
     facilitator_digest,
     next_meeting_key,
     participant_page,
     set_task_status,
+    survey_for_participant,
 )
 from .reporting import cohort_report, comparison_report, report_facts  # noqa: F401
 from .survey_exports import quotes_table, response_rates_table, responses_table  # noqa: F401

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.headerregistry import Address
 from email.utils import parseaddr
+from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -20,19 +22,27 @@ from ..core.programme import Programme
 from ..core.sending import message_id
 from ..models import (
     CohortMailSettings,
+    CohortRole,
+    CohortStaff,
     Delivery,
-    Invitation,
     Meeting,
     Participant,
     Prompt,
     Survey,
     Task,
     TaskStatus,
+    User,
 )
+from .calendars import calendar_feed_token
 from .cohorts import cohort_programme, get_cohort
 from .grouping import participant_groups
 from .participant_access import personal_token
 from .participation import facilitator_digest
+from .surveys import has_answered
+
+# Where a personal link lands after "continue" (the participant pages' routes; the link
+# handler accepts only participant pages as targets).
+SURVEY_PAGE = "/me/surveys/{survey_id}"
 
 
 class Undeliverable(LookupError):
@@ -83,6 +93,8 @@ class SurveyInfo:
     opens_at: datetime
     closes_at: datetime
     reminder_number: int = 0
+    # The personal link that opens this survey's page after "continue".
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +124,8 @@ class MessageData:
     timezone: str
     reply_to: str | None
     personal_url: str | None
+    # The cohort's facilitator address (facilitator_address): ORGANIZER of meeting invitations.
+    facilitator: str = ""
     meeting: MeetingInfo | None = None
     task: TaskInfo | None = None
     prompt_question: str | None = None
@@ -119,6 +133,8 @@ class MessageData:
     digest: Digest | None = None
     meetings: tuple[MeetingInfo, ...] = field(default_factory=tuple)
     groups: tuple[GroupInfo, ...] = field(default_factory=tuple)
+    # webcal:// subscription to the participant's own calendar (welcome email).
+    calendar_url: str | None = None
     # For the send/skip decision (core.sending.skip_reason).
     deadline: datetime | None = None
     settled: bool = False
@@ -140,8 +156,7 @@ def message_data(session: Session, delivery: Delivery, context: MailContext, now
                  programmes: ProgrammeCache | None = None) -> MessageData:
     programmes = programmes or ProgrammeCache()
     cohort = get_cohort(session, delivery.cohort_id)
-    settings = session.get(CohortMailSettings, cohort.id)
-    facilitator = (settings.facilitator_email if settings else None) or context.mail_from
+    facilitator = facilitator_address(session, cohort.id, context.mail_from)
     if delivery.recipient == kinds.FACILITATOR:
         participant = None
         to_name, to_address = parseaddr(facilitator)
@@ -165,20 +180,54 @@ def message_data(session: Session, delivery: Delivery, context: MailContext, now
         greeting_name=participant.name if participant is not None else None, language=language,
         cohort_title=cohort.title, timezone=cohort.timezone,
         reply_to=facilitator if participant is not None else None, personal_url=personal_url,
+        facilitator=facilitator,
     )
     programme = programmes.get(session, cohort.id)
-    return MessageData(**base, **_subject_of(session, delivery, participant, programme, now))
+    return MessageData(**base, **_subject_of(session, delivery, participant, programme, now,
+                                             context, personal_url))
+
+
+def facilitator_address(session: Session, cohort_id: int, fallback: str) -> str:
+    """The cohort's facilitator as an address: the one set for the cohort's emails, else the
+    cohort owner's account, else `fallback` (COHORT_MAIL_FROM). Replies, the digest and the
+    ORGANIZER of meeting invitations all use it."""
+    settings = session.get(CohortMailSettings, cohort_id)
+    if settings is not None and settings.facilitator_email:
+        return settings.facilitator_email
+    owner = session.execute(
+        select(User.name, User.email)
+        .join(CohortStaff, CohortStaff.user_id == User.id)
+        .where(CohortStaff.cohort_id == cohort_id, CohortStaff.role == CohortRole.OWNER)
+        .order_by(CohortStaff.id)).first()
+    if owner is not None:
+        return str(Address(display_name=owner.name, addr_spec=owner.email))
+    return fallback
+
+
+def personal_link_to(personal_url: str, page: str) -> str:
+    """The personal link that continues to `page` (a path on the participant's pages)."""
+    return f"{personal_url}?{urlencode({'next': page})}"
+
+
+def webcal_link(base_url: str, token: str) -> str:
+    """The participant's calendar subscription (the `calendars.feed` route) as webcal://."""
+    parts = urlsplit(base_url.rstrip("/"))
+    return f"webcal://{parts.netloc}{parts.path}/calendar/{token}.ics"
 
 
 def _subject_of(session: Session, delivery: Delivery, participant: Participant | None,
-                programme: Programme, now: datetime) -> dict:
+                programme: Programme, now: datetime, context: MailContext,
+                personal_url: str | None) -> dict:
     """The kind-specific part: the meeting, task, prompt, survey or digest it is about."""
     kind, cohort_id = delivery.kind, delivery.cohort_id
     if kind == kinds.WELCOME:
         meetings = session.scalars(select(Meeting).where(
             Meeting.cohort_id == cohort_id, Meeting.status == "scheduled",
         ).order_by(Meeting.starts_at)).all()
+        token = calendar_feed_token(session, participant.id, context.secret_key) \
+            if participant is not None else None
         return dict(meetings=tuple(_meeting_info(m, programme) for m in meetings),
+                    calendar_url=webcal_link(context.base_url, token) if token else None,
                     groups=_groups_of(session, participant, programme))
     if kind in (kinds.MEETING_INVITATION, kinds.MEETING_UPDATE, kinds.MEETING_CANCELLATION,
                 kinds.FACILITATOR_DIGEST):
@@ -212,12 +261,14 @@ def _subject_of(session: Session, delivery: Delivery, participant: Participant |
     if kind in (kinds.SURVEY_INVITATION, kinds.SURVEY_REMINDER):
         survey = _one(session, Survey, cohort_id, kinds.item_key_of(delivery.anchor))
         number = int(delivery.anchor.rsplit("#", 1)[1]) if "#" in delivery.anchor else 0
-        completed = participant is not None and bool(session.scalar(
-            select(Invitation.completed).where(Invitation.survey_id == survey.id,
-                                               Invitation.participant_id == participant.id)))
+        # Asked at send time: a reminder goes only to someone who has not answered (see
+        # surveys.pending_reminder_recipients); answering cancels nothing, so it leaves no trace.
+        answered = participant is not None and has_answered(session, survey.id, participant.id)
+        url = personal_link_to(personal_url, SURVEY_PAGE.format(survey_id=survey.id)) \
+            if personal_url else None
         return dict(survey=SurveyInfo(survey.title, survey.mode, survey.opens_at,
-                                      survey.closes_at, number),
-                    deadline=survey.closes_at, settled=completed)
+                                      survey.closes_at, number, url),
+                    deadline=survey.closes_at, settled=answered)
     raise Undeliverable(f"unknown kind of delivery '{kind}'")
 
 

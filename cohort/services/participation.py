@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from ..core.digest import Contribution, Digest, DigestMeeting, compose_digest
+from ..core.surveys import SurveySpec
 from ..models import (
     Group,
     GroupMember,
@@ -26,6 +27,7 @@ from ..models import (
     TaskStatus,
 )
 from .cohorts import NotFound, cohort_programme, get_cohort
+from .surveys import survey_spec_of, survey_state
 
 MAX_TEXT = 5000
 
@@ -58,14 +60,29 @@ class GroupItem:
     rotation: int
     number: int
     members: list[Participant]
+    kind: str = "buddy"  # buddy | team (the grouping's kind in the programme)
 
 
 @dataclass(frozen=True)
 class SurveyItem:
+    id: int
     title: str
+    mode: str  # anonymous | identified
     opens_at: datetime
     closes_at: datetime
     status: str  # done | open | closed | upcoming
+    meeting_title: str | None = None  # for a survey repeated per meeting (see _about)
+
+
+@dataclass(frozen=True)
+class SurveyToAnswer:
+    """A survey as the participant meets it on its page, and whether they can answer now."""
+
+    survey: Survey
+    invitation_id: int
+    spec: SurveySpec
+    state: str  # answered | open | not_open | closed
+    meeting_title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +145,7 @@ def _groups(session: Session, participant: Participant) -> list[GroupItem]:
                            .where(GroupMember.participant_id == participant.id,
                                   Group.cohort_id == participant.cohort_id)
                            .order_by(Group.grouping_key, Group.rotation.desc())).all()
-    titles = _grouping_titles(session, participant.cohort_id) if mine else {}
+    groupings = _groupings(session, participant.cohort_id) if mine else {}
     latest: dict[str, Group] = {}
     for group in mine:
         latest.setdefault(group.grouping_key, group)
@@ -138,20 +155,22 @@ def _groups(session: Session, participant: Participant) -> list[GroupItem]:
             GroupMember, GroupMember.participant_id == Participant.id,
         ).where(GroupMember.group_id == group.id, Participant.id != participant.id)
             .order_by(Participant.name)).all()
-        items.append(GroupItem(key, titles.get(key, key), group.rotation, group.number,
-                               list(members)))
+        title, kind = groupings.get(key, (key, "buddy"))
+        items.append(GroupItem(key, title, group.rotation, group.number, list(members), kind))
     return items
 
 
-def _grouping_titles(session: Session, cohort_id: int) -> dict[str, str]:
+def _groupings(session: Session, cohort_id: int) -> dict[str, tuple[str, str]]:
+    """Title and kind (buddy or team) of each grouping in the cohort's programme."""
     programme = cohort_programme(get_cohort(session, cohort_id))
-    return {g.key: g.title or g.key for g in programme.groupings}
+    return {g.key: (g.title or g.key, g.kind) for g in programme.groupings}
 
 
 def _surveys(session: Session, participant: Participant, now: datetime) -> list[SurveyItem]:
     rows = session.execute(select(Survey, Invitation.completed).join(
         Invitation, Invitation.survey_id == Survey.id,
     ).where(Invitation.participant_id == participant.id).order_by(Survey.opens_at)).all()
+    titles = _meeting_titles(session, participant.cohort_id)
     items = []
     for survey, completed in rows:
         if completed:
@@ -162,8 +181,39 @@ def _surveys(session: Session, participant: Participant, now: datetime) -> list[
             status = "closed"
         else:
             status = "open"
-        items.append(SurveyItem(survey.title, survey.opens_at, survey.closes_at, status))
+        items.append(SurveyItem(survey.id, survey.title, survey.mode, survey.opens_at,
+                                survey.closes_at, status, _about(survey, titles)))
     return items
+
+
+def _meeting_titles(session: Session, cohort_id: int) -> dict[str, str]:
+    return dict(session.execute(select(Meeting.key, Meeting.title).where(
+        Meeting.cohort_id == cohort_id)).all())
+
+
+def _about(survey: Survey, meeting_titles: dict[str, str]) -> str | None:
+    """The meeting a survey repeated for each meeting is about ("Evaluering af mødet" after
+    Webinar 1 and after Webinar 2 share a title; their keys are `template@meeting`)."""
+    if survey.key == survey.template_key:
+        return None
+    return meeting_titles.get(survey.meeting_key)
+
+
+def survey_for_participant(session: Session, participant: Participant, survey_id: int,
+                           now: datetime) -> SurveyToAnswer:
+    """A survey the participant is invited to, with its questions and whether it can be
+    answered now; NotFound for any other id (another cohort's, or one they are not invited to).
+    Answering itself is surveys.submit_response with the invitation id."""
+    row = session.execute(select(Survey, Invitation).join(
+        Invitation, Invitation.survey_id == Survey.id,
+    ).where(Survey.id == survey_id, Survey.cohort_id == participant.cohort_id,
+            Invitation.participant_id == participant.id)).one_or_none()
+    if row is None:
+        raise NotFound(f"no survey {survey_id} for this participant")
+    survey, invitation = row
+    state = "answered" if invitation.completed else survey_state(survey, now)
+    return SurveyToAnswer(survey, invitation.id, survey_spec_of(session, survey), state,
+                          _about(survey, _meeting_titles(session, participant.cohort_id)))
 
 
 def set_task_status(session: Session, participant: Participant, task_id: int, *, done: bool,

@@ -19,6 +19,9 @@ def register_web(app: Flask) -> None:
         meetings,
         outbox,
         participant,
+        participant_attendance,  # noqa: F401  (its routes are on participant.bp)
+        participant_calendar,  # noqa: F401
+        participant_surveys,  # noqa: F401
         participants,
         programmes,
         reports,

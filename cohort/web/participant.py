@@ -3,15 +3,24 @@
 GET (and HEAD) on the link only shows a "continue" button: mail scanners that prefetch links
 neither log in nor use anything up. The button POSTs (with CSRF) and exchanges the token for a
 session cookie, then redirects to /me, a URL without the token (so it does not linger in the
-browser history or Referer headers). Every request re-checks the link, so revoking it or the
-cohort ending logs the participant out. Ids in URLs are looked up inside the participant's own
-cohort only: anything else is 404.
+browser history or Referer headers). A link may carry `?next=/me/...` (a survey invitation
+opens its survey): only participant pages are accepted as targets, so the link cannot send
+anyone elsewhere. Every request re-checks the link, so revoking it or the cohort ending logs
+the participant out. Ids in URLs are looked up inside the participant's own cohort only:
+anything else is 404.
+
+The blueprint's other pages live in their own modules (`participant_surveys`,
+`participant_attendance`, `participant_calendar`) and use the helpers below.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_time
 from flask import (
     Blueprint,
     abort,
@@ -20,28 +29,38 @@ from flask import (
     make_response,
     redirect,
     render_template,
+    request,
     session,
     url_for,
 )
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlmodel import Session
-from wtforms import BooleanField, TextAreaField
-from wtforms.validators import Length
+from werkzeug.exceptions import HTTPException
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
 
 from .. import db, services
-from ..models import Role
+from ..core.attendance import NO_CODE_YET, OPEN
+from ..models import Participant, Role
 from ..services.participation import MAX_TEXT
 from .access import public, requires, sign_in_participant, sign_out_participant
+from .calendars import webcal_url
 from .common import now
 
 bp = Blueprint("participant", __name__)
 SESSION_KEY = "participant_link_id"
+# Reflection questions sent within this time are shown open on the page; older ones fold away.
+RECENT_PROMPTS = timedelta(days=14)
+
+
+# Pages a personal link may continue to (`?next=`), besides the page itself.
+NEXT_ENDPOINTS = frozenset({"participant.page", "participant.survey"})
 
 
 class ContinueForm(FlaskForm):
-    pass
+    next = HiddenField()
 
 
 class TaskForm(FlaskForm):
@@ -57,6 +76,10 @@ class LogoutForm(FlaskForm):
     pass
 
 
+class CheckInForm(FlaskForm):
+    code = StringField(_l("Code shown in the room"), validators=[Optional(), Length(max=20)])
+
+
 def _session() -> Session:
     return Session(current_app.extensions["cohort.engine"], expire_on_commit=False)
 
@@ -69,12 +92,40 @@ def _grace() -> timedelta:
     return timedelta(days=current_app.config["PARTICIPANT_LINK_GRACE_DAYS"])
 
 
-def _private(response):
+def private(response):
     """Pages behind a personal link: not cached, not indexed, no Referer to other sites."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+def render_private(template: str, participant: Participant, status: int = 200, /,
+                   **context):
+    """A participant page in the participant's own language, with the private headers."""
+    with force_locale(participant.language):
+        html = render_template(template, **context)
+    return private(make_response(html, status))
+
+
+def continue_target(value: str | None) -> str | None:
+    """The participant page a personal link should continue to, or None.
+
+    Only paths of this blueprint's pages (NEXT_ENDPOINTS) pass, rebuilt from the matched
+    route, so no crafted `next` (another site, `//host`, `/\\host`, a staff page) gets through.
+    """
+    if not value or len(value) > 200:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or parts.query or parts.fragment:
+        return None
+    try:
+        endpoint, arguments = current_app.url_map.bind("localhost").match(parts.path, "GET")
+    except HTTPException:  # no such page (or a redirect to one)
+        return None
+    if endpoint not in NEXT_ENDPOINTS:
+        return None
+    return url_for(endpoint, **arguments)
 
 
 @bp.route("/p/<token>", methods=["GET"])
@@ -84,10 +135,9 @@ def link(token: str):
         access = services.access_by_token(db_session, token, now(), _grace())
     if access is None:
         abort(404)
-    with force_locale(access.participant.language):
-        page = render_template("participant/continue.html", form=ContinueForm(),
-                               participant=access.participant, cohort=access.cohort)
-    return _private(make_response(page))
+    form = ContinueForm(formdata=None, next=continue_target(request.args.get("next")) or "")
+    return render_private("participant/continue.html", access.participant, form=form,
+                          participant=access.participant, cohort=access.cohort)
 
 
 @bp.route("/p/<token>", methods=["POST"])
@@ -103,10 +153,12 @@ def exchange(token: str):
     session.clear()  # a staff login in the same browser ends here
     sign_in_participant(access.participant)
     session[SESSION_KEY] = access.link.id
-    return _private(redirect(url_for("participant.page")))
+    target = continue_target(form.next.data) or url_for("participant.page")
+    return private(redirect(target))
 
 
-def _current_participant(db_session: Session):
+def own_participant(db_session: Session) -> Participant:
+    """The participant signed in by their personal link (re-checked now), or 403."""
     link_id = session.get(SESSION_KEY)
     access = services.access_by_link_id(db_session, link_id, now(), _grace()) \
         if isinstance(link_id, int) else None
@@ -116,17 +168,12 @@ def _current_participant(db_session: Session):
     return access.participant
 
 
-def _when(timezone: str):
+def when_formatter(timezone: str) -> Callable[[datetime], str]:
     """'tirsdag den 8. april 2025 13:00': the day in full and the clock, in the page's
     language and the cohort's time zone."""
-    from zoneinfo import ZoneInfo
-
-    from babel.dates import format_date, format_time
-    from flask_babel import get_locale
-
     zone = ZoneInfo(timezone)
 
-    def when(value) -> str:
+    def when(value: datetime) -> str:
         local = value.astimezone(zone)
         locale = get_locale()
         return f"{format_date(local.date(), 'full', locale=locale)} " \
@@ -137,18 +184,40 @@ def _when(timezone: str):
 @bp.get("/me")
 @requires(Role.PARTICIPANT)
 def page():
-    with _session() as db_session:
-        participant = _current_participant(db_session)
-        data = services.participant_page(db_session, participant, now())
-    with force_locale(participant.language):
-        html = render_template(
-            "participant/page.html", page=data, when=_when(data.timezone),
-            task_forms={t.id: TaskForm(prefix=f"task-{t.id}", done=t.done, note=t.note)
-                        for t in data.tasks},
-            answer_forms={p.id: AnswerForm(prefix=f"prompt-{p.id}", answer=p.answer)
-                          for p in data.prompts},
-            logout_form=LogoutForm())
-    return _private(make_response(html))
+    moment = now()
+    with _transaction() as db_session:  # the calendar feed is made on first view
+        participant = own_participant(db_session)
+        data = services.participant_page(db_session, participant, moment)
+        attendance = services.participant_attendance(db_session, participant.id, moment)
+        feed_token = services.calendar_feed_token(db_session, participant.id,
+                                                  current_app.config["SECRET_KEY"])
+    check_ins = [row for row in attendance if row.check_in.reason in (OPEN, NO_CODE_YET)]
+    record = [row for row in attendance
+              if row.attendance is not None or row.meeting.starts_at <= moment]
+    return render_private(
+        "participant/page.html", participant, page=data, when=when_formatter(data.timezone),
+        task_forms={t.id: TaskForm(prefix=f"task-{t.id}", done=t.done, note=t.note)
+                    for t in data.tasks},
+        answer_forms={p.id: AnswerForm(prefix=f"prompt-{p.id}", answer=p.answer)
+                      for p in data.prompts},
+        check_ins=check_ins, check_in_forms={row.meeting.id: CheckInForm(
+            formdata=None, prefix=f"checkin-{row.meeting.id}") for row in check_ins},
+        tasks=_split_tasks(data.tasks, moment), prompts=_split_prompts(data.prompts, moment),
+        attendance=record, webcal=webcal_url(feed_token) if feed_token else None,
+        open_surveys=[s for s in data.surveys if s.status == "open"],
+        logout_form=LogoutForm())
+
+
+def _split_tasks(tasks: list, moment: datetime) -> tuple[list, list]:
+    """(open tasks, tasks done or past their due date): the page folds the second away."""
+    current = [t for t in tasks if not t.done and (t.due_at is None or t.due_at >= moment)]
+    return current, [t for t in tasks if t not in current]
+
+
+def _split_prompts(prompts: list, moment: datetime) -> tuple[list, list]:
+    """(questions of the last RECENT_PROMPTS, older ones folded away)."""
+    recent = [p for p in prompts if p.send_at >= moment - RECENT_PROMPTS]
+    return recent, [p for p in prompts if p not in recent]
 
 
 @bp.post("/me/tasks/<int:task_id>")
@@ -156,7 +225,7 @@ def page():
 def task(task_id: int):
     form = TaskForm(prefix=f"task-{task_id}")
     with _transaction() as db_session:
-        participant = _current_participant(db_session)
+        participant = own_participant(db_session)
         if not form.validate_on_submit():
             abort(400)
         try:
@@ -175,7 +244,7 @@ def task(task_id: int):
 def answer(prompt_id: int):
     form = AnswerForm(prefix=f"prompt-{prompt_id}")
     with _transaction() as db_session:
-        participant = _current_participant(db_session)
+        participant = own_participant(db_session)
         if not form.validate_on_submit():
             abort(400)
         try:
@@ -196,7 +265,7 @@ def logout():
         abort(400)
     session.pop(SESSION_KEY, None)
     sign_out_participant()
-    return _private(make_response(render_template("participant/logged_out.html")))
+    return private(make_response(render_template("participant/logged_out.html")))
 
 
 @bp.errorhandler(403)

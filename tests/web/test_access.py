@@ -117,6 +117,9 @@ EXPECTED = {
     "reports.start_pdf": EVALUATION,  # the matrix posts no options: 400, no job is started
     "reports.job": EVALUATION_MADE_UP_ID,
     "reports.job_pdf": EVALUATION_MADE_UP_ID,
+    "participant.survey": PARTICIPANT_ONLY,
+    "participant.check_in": PARTICIPANT_ONLY,
+    "participant.calendar_download": PARTICIPANT_ONLY,
 }
 
 
@@ -148,12 +151,12 @@ def _outcome(response) -> str:
 
 
 def _own_item_ids(app, cohort_id: int, participant) -> dict[str, int]:
-    """Ids of one outbox row, of the first task and prompt of the cohort, and of an
-    evaluator's note and quote."""
+    """Ids of one outbox row, the first task and prompt, a survey and a meeting of the cohort,
+    and an evaluator's note and quote."""
     from sqlalchemy import select
 
     from cohort import db
-    from cohort.models import Delivery, Prompt, Task
+    from cohort.models import Delivery, Meeting, Prompt, Survey, Task
 
     with db.transaction(app.extensions["cohort.engine"]) as session:
         def first(model, *where):
@@ -170,6 +173,8 @@ def _own_item_ids(app, cohort_id: int, participant) -> dict[str, int]:
                                        .order_by(Task.release_at)).first(),
             "prompt_id": session.scalars(select(Prompt.id).where(Prompt.cohort_id == cohort_id)
                                          .order_by(Prompt.send_at)).first(),
+            "survey_id": first(Survey, Survey.cohort_id == cohort_id),
+            "meeting_id": first(Meeting, Meeting.cohort_id == cohort_id),
         }
 
 

@@ -9,7 +9,7 @@ from flask import url_for
 
 from cohort.app import create_app
 from cohort.web.access import public
-from tests.web_fixtures import PROGRAMMES, sign_in
+from tests.web_fixtures import PROGRAMMES, sign_in, sign_in_participant
 
 
 @pytest.fixture
@@ -54,13 +54,21 @@ def test_pages_have_no_inline_script_or_style(web_app, staff, cohort_id, first_p
         assert "<script" not in html, page
         assert not re.search(r"\sstyle=", html), page
         assert not re.search(r"\son[a-z]+=", html), page  # no inline event handlers
+    participant = web_app.test_client()
+    sign_in_participant(participant, first_participant)
+    for page in ["/me", "/me/surveys/1"]:
+        response = participant.get(page)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, page
+        assert "<script" not in html and not re.search(r"\sstyle=", html), page
+        assert not re.search(r"\son[a-z]+=", html), page
 
 
 def test_every_post_route_needs_a_csrf_token(web_app, staff, cohort_id, first_participant):
     values = {"cohort_id": cohort_id, "participant_id": first_participant.id,
               "meeting_key": "webinar-2", "user_id": staff.owner.id, "token": "made-up",
               "delivery_id": 1, "task_id": 1, "prompt_id": 1, "guide_key": "final-interview",
-              "note_id": 1, "quote_id": 1}
+              "note_id": 1, "quote_id": 1, "survey_id": 1, "meeting_id": 1}
     client = web_app.test_client()
     sign_in(client, staff.admin)
     posts = [r for r in web_app.url_map.iter_rules() if "POST" in r.methods]

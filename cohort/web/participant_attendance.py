@@ -1,0 +1,86 @@
+"""Checking in to a meeting from the participant's page.
+
+The page shows a check-in button while a meeting's check-in window is open (with a field for
+the code the facilitator shows in the room, for in-person meetings); this view records it with
+`services.check_in`, which decides. A refusal comes back as a message in the participant's
+language. Wrong codes are throttled per participant (`ratelimit.FailureLimiter`, in process),
+so a code cannot be guessed from a desk; a meeting of another cohort is 404.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from .. import services
+from ..core import attendance as rules
+from ..models import Meeting, Role
+from .access import requires
+from .common import now, transaction
+from .participant import CheckInForm, bp, own_participant, when_formatter
+from .ratelimit import FailureLimiter
+
+LIMITER = "cohort.check_in_limiter"
+
+
+@bp.record_once
+def _init_limiter(state) -> None:
+    state.app.extensions[LIMITER] = FailureLimiter(
+        max_failures=state.app.config.get("CHECK_IN_WRONG_CODES_PER_MINUTE", 5))
+
+
+@bp.post("/me/meetings/<int:meeting_id>/check-in")
+@requires(Role.PARTICIPANT)
+def check_in(meeting_id: int):
+    form = CheckInForm(prefix=f"checkin-{meeting_id}")
+    if not form.validate_on_submit():
+        abort(400)
+    limiter: FailureLimiter = current_app.extensions[LIMITER]
+    refused = None
+    try:
+        with transaction() as db_session:
+            participant = own_participant(db_session)
+            language, key = participant.language, f"participant:{participant.id}"
+            timezone = services.get_cohort(db_session, participant.cohort_id).timezone
+            if limiter.blocked(key):
+                refused = "throttled"
+            else:
+                mark = services.check_in(db_session, participant.id, meeting_id,
+                                         form.code.data, now())
+                title = db_session.get(Meeting, mark.meeting_id).title
+    except services.CheckInRefused as refusal:
+        refused = refusal.decision
+    except services.NotFound:
+        abort(404)
+    if isinstance(refused, rules.CheckInDecision):
+        if refused.reason == rules.NOT_YOUR_MEETING:
+            abort(404)
+        if refused.reason == rules.WRONG_CODE:
+            limiter.record_failure(key)
+    with force_locale(language):
+        if refused is None:
+            flash(_("You are checked in to %(meeting)s. Welcome!", meeting=title), "success")
+        else:
+            flash(_refusal_text(refused, when_formatter(timezone)), "error")
+    return redirect(url_for("participant.page"))  # the message shows at the top
+
+
+def _refusal_text(refused, when) -> str:
+    """Why the check-in did not work, in words (the core's reasons are codes)."""
+    if refused == "throttled":
+        return _("Too many wrong codes. Wait a minute, check the code on the screen and try "
+                 "again.")
+    reason = refused.reason
+    if reason == rules.TOO_EARLY:
+        return _("Check-in is not open yet. It opens %(when)s.", when=when(refused.opens_at))
+    if reason == rules.TOO_LATE:
+        return _("Check-in for this meeting closed %(when)s.", when=when(refused.closes_at))
+    if reason == rules.WRONG_CODE:
+        return _("That is not the code shown in the room. Check it and try again.")
+    if reason == rules.NO_CODE_YET:
+        return _("The facilitator has not shown a check-in code for this meeting yet. Try "
+                 "again when the code is on the screen.")
+    if reason == rules.CANCELLED:
+        return _("This meeting is cancelled, so there is nothing to check in to.")
+    return _("You could not be checked in.")
