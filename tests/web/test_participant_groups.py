@@ -70,6 +70,12 @@ def test_team_members_with_their_contact_details(web_app, engine_of_app, program
 
 
 def test_no_group_yet(web_app, cohort_id, first_participant):
+    from sqlalchemy import delete
+
+    from cohort.models import Group
+
+    with db.transaction(web_app.extensions["cohort.engine"]) as session:
+        session.execute(delete(Group).where(Group.cohort_id == cohort_id))  # formed at creation
     client = web_app.test_client()
     sign_in_participant(client, first_participant)
     groups = section(client.get("/me").get_data(as_text=True))
