@@ -35,6 +35,7 @@ from flask_babel import Domain, force_locale, get_locale
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .core import deliveries as kinds
+from .core.attendance import CATCH_UP
 from .services.messages import MessageData
 
 PACKAGE = Path(__file__).resolve().parent
@@ -211,4 +212,6 @@ def _subject(data: MessageData, h: _Helpers) -> str:
         return ngettext("Agenda for %(meeting)s: %(num)d contribution from participants",
                         "Agenda for %(meeting)s: %(num)d contributions from participants",
                         data.digest.count, meeting=data.meeting.title)
+    if kind == CATCH_UP:
+        return _("What you missed at %(meeting)s", meeting=data.catch_up.meeting_title)
     raise ValueError(f"unknown kind of delivery '{kind}'")

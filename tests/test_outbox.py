@@ -431,3 +431,28 @@ def test_html_is_escaped(app, library, smtp_sink):
     send_due(app, now=CREATED)
     html = html_of(smtp_sink.messages[0])
     assert "Anne &lt;b&gt;Ø&lt;/b&gt;" in html and "<b>Ø</b>" not in html
+
+
+def test_catch_up_after_an_absence_carries_the_missed_meeting(app, library, smtp_sink):
+    """Marked absent at workshop 1: the next morning's email has its material and the next
+    meeting; it is not sent once that next meeting has begun."""
+    from cohort.core.attendance import ABSENT, Mark
+
+    cohort_id = make_cohort(app, library)
+    with db.transaction(engine(app)) as session:
+        workshop = services.get_meeting(session, cohort_id, "workshop-1")
+        soren = session.scalars(select(Participant).where(
+            Participant.email == "soren@vejle.example")).one()
+        marked_at = workshop.ends_at + timedelta(hours=1)
+        services.set_marks(session, cohort_id, "workshop-1", {soren.id: Mark(ABSENT)}, "test",
+                           marked_at)
+    (catch_up,) = rows(app, kind="catch_up")
+    report = send_due(app, now=catch_up.send_at)
+    assert report.sent >= 1
+    message = next(m for m in smtp_sink.to("soren@vejle.example")
+                   if "catch_up" in m["X-Cohort-Delivery"])
+    assert message["Subject"] == "Det gik du glip af til Workshop 1"
+    body = text_of(message)
+    assert "Forståelsesrammer" in body and "Næste møde: Webinar 1" in body
+    assert "Hvad er din ledelsesrolle" in body  # the leading question
+    assert rows(app, kind="catch_up")[0].state == "sent"

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from ..core import deliveries as kinds
+from ..core.attendance import CATCH_UP, CatchUpItem
 from ..core.digest import Digest
 from ..core.programme import Programme
 from ..core.sending import message_id
@@ -33,6 +34,7 @@ from ..models import (
     TaskStatus,
     User,
 )
+from .attendance import catch_up_content
 from .calendars import calendar_feed_token
 from .cohorts import cohort_programme, get_cohort
 from .grouping import participant_groups
@@ -131,6 +133,7 @@ class MessageData:
     prompt_question: str | None = None
     survey: SurveyInfo | None = None
     digest: Digest | None = None
+    catch_up: CatchUpItem | None = None
     meetings: tuple[MeetingInfo, ...] = field(default_factory=tuple)
     groups: tuple[GroupInfo, ...] = field(default_factory=tuple)
     # webcal:// subscription to the participant's own calendar (welcome email).
@@ -269,6 +272,10 @@ def _subject_of(session: Session, delivery: Delivery, participant: Participant |
         return dict(survey=SurveyInfo(survey.title, survey.mode, survey.opens_at,
                                       survey.closes_at, number, url),
                     deadline=survey.closes_at, settled=answered)
+    if kind == CATCH_UP:
+        # What the missed meeting covered; useless once the next meeting has begun.
+        item = catch_up_content(session, delivery, now)
+        return dict(catch_up=item, deadline=item.next_meeting_starts_at)
     raise Undeliverable(f"unknown kind of delivery '{kind}'")
 
 
