@@ -36,7 +36,7 @@ test: install-test system-test-deps lint
 	$(BIN)/python -m pytest
 
 lint: install-test
-	$(BIN)/ruff check cohort tests benchmarks tools wsgi.py
+	$(BIN)/ruff check cohort tests benchmarks tools migrations wsgi.py
 
 # Browser tests need chromium; PDF tests need poppler-utils; WeasyPrint wants libharfbuzz-subset0;
 # calendar tests import our .ics files into khal and calcurse; the report's fonts are DejaVu.

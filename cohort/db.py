@@ -11,6 +11,16 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
+# Named constraints, so migrations can refer to them (SQLite batch mode needs names to drop or
+# change one). Index names are SQLAlchemy's default, written out.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
 
 class UTCDateTime(TypeDecorator):
     """Aware datetimes in, aware UTC datetimes out, on SQLite (no zone support) and PostgreSQL."""
@@ -49,6 +59,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def create_schema(engine: Engine) -> None:
+    """All tables at once, for tests and benchmarks; deployments run the migrations
+    (cohort/schema.py), which tests/test_migrations.py proves give the same schema."""
     from . import models  # noqa: F401  (registers the tables)
 
     SQLModel.metadata.create_all(engine)

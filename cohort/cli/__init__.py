@@ -6,7 +6,17 @@ here adds its commands to the one `cohort` group.
 
 from __future__ import annotations
 
-from . import accounts, attendance, calendars, cohorts, grouping, outbox, reporting, surveys  # noqa: F401  (registers commands)
+from . import (  # noqa: F401  (registers commands)
+    accounts,
+    attendance,
+    calendars,
+    cohorts,
+    database,
+    grouping,
+    outbox,
+    reporting,
+    surveys,
+)
 from .base import cohort
 
 __all__ = ["cohort", "main"]

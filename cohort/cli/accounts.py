@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .. import db
+from .. import db, schema
 from ..models import STAFF_ROLES
 from ..services import accounts
 from .base import cohort, engine, fail
@@ -27,7 +27,7 @@ def _read_password(password_stdin: bool) -> str:
               help="read the password from the first line of stdin (also when not a terminal)")
 def create_user(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create a staff account; asks for the password (at least 10 characters)."""
-    db.create_schema(engine())
+    schema.upgrade(engine())
     password = _read_password(password_stdin)
     try:
         with db.transaction(engine()) as session:

@@ -26,9 +26,11 @@ def _library():
 
 @cohort.command("init-db")
 def init_db() -> None:
-    """Create the database tables (safe to run again)."""
-    db.create_schema(_engine())
-    click.echo("Database ready.")
+    """Create the database tables, or upgrade them to the newest revision (safe to run again)."""
+    from .. import schema
+
+    _before, after = schema.upgrade(_engine())
+    click.echo(f"Database ready (revision {after}).")
 
 
 @cohort.group("programmes")
@@ -185,9 +187,10 @@ def show(cohort_id: int, as_json: bool) -> None:
 @cohort.command("demo")
 def demo() -> None:
     """Create the database and a demo cohort, unless there are cohorts already."""
+    from .. import schema
     from ..demo import load_demo
 
-    db.create_schema(_engine())
+    schema.upgrade(_engine())
     cohort_id = load_demo(_engine(), current_app.config["PROGRAMMES_DIR"])
     if cohort_id is None:
         click.echo("The database already has cohorts; demo not loaded again.")

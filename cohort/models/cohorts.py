@@ -34,6 +34,8 @@ class Cohort(SQLModel, table=True):
     timezone: str
     language: str
     created_at: datetime = _utc(default_factory=utcnow)
+    # Set when the retention purge erased the participants' personal data (services/privacy.py).
+    personal_data_purged_at: datetime | None = _utc(nullable=True)
 
 
 class Meeting(SQLModel, table=True):
@@ -74,6 +76,9 @@ class Participant(SQLModel, table=True):
     role: str = ""
     language: str = "da"
     created_at: datetime = _utc(default_factory=utcnow)
+    # Set when the person's data was erased: the row stays as an unnamed placeholder so that
+    # counts, attendance and survey results do not change (see services/privacy.py).
+    erased_at: datetime | None = _utc(nullable=True)
 
 
 class Task(SQLModel, table=True):
