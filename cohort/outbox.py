@@ -57,6 +57,11 @@ def config_from_env(instance_path: str | Path) -> dict:
         OUTBOX_STALE_AFTER_SECONDS=float(env("COHORT_OUTBOX_STALE_AFTER_SECONDS") or 900),
         OUTBOX_SMTP_TIMEOUT_SECONDS=float(env("COHORT_SMTP_TIMEOUT_SECONDS") or 30),
         SCHEDULER_INTERVAL_SECONDS=float(env("COHORT_SCHEDULER_INTERVAL_SECONDS") or 60),
+        # /healthz: unhealthy when the scheduler has not ticked for this long (default: three
+        # missed ticks, at least three minutes).
+        HEALTH_MAX_HEARTBEAT_AGE_SECONDS=float(
+            env("COHORT_HEALTH_MAX_HEARTBEAT_AGE_SECONDS")
+            or max(180.0, 3 * float(env("COHORT_SCHEDULER_INTERVAL_SECONDS") or 60))),
         PARTICIPANT_LINK_GRACE_DAYS=float(env("COHORT_PARTICIPANT_LINK_GRACE_DAYS") or 30),
     )
 

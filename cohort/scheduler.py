@@ -6,6 +6,8 @@ would run its own copy. Even so, two schedulers by mistake would not send anythi
 are atomic, see outbox.py); they would only do the work twice.
 The job store is in memory on purpose: what is due lives in the outbox table, so there is
 nothing to persist, and nothing is pickled by import path.
+Every tick records a heartbeat (before and after the pass) that `/healthz` reports, so a
+monitor notices a scheduler that is not running.
 """
 
 from __future__ import annotations
@@ -16,22 +18,38 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
+from . import db
 from .outbox import send_due
+from .services.health import record_heartbeat
 
 log = logging.getLogger("cohort.scheduler")
 JOB_ID = "cohort-outbox-send-due"
+STARTED_AT = "cohort.scheduler_started_at"
 
 
 def outbox_tick(app: Flask) -> None:
     """One pass; an error is logged and the next tick tries again."""
+    heartbeat(app)
     with app.app_context():
         try:
             report = send_due(app)
-        except Exception:
+        except Exception as exc:
             log.exception("outbox pass failed")
+            heartbeat(app, f"outbox pass failed: {type(exc).__name__}: {exc}")
             return
+    heartbeat(app, report.summary())
     if report.sent or report.failed or report.needs_review or report.stopped:
         log.info("outbox: %s", report.summary())
+
+
+def heartbeat(app: Flask, result: str | None = None) -> None:
+    """Record that this scheduler is alive; a database hiccup must not stop the ticks."""
+    started_at = app.extensions.setdefault(STARTED_AT, datetime.now(UTC))
+    try:
+        with db.transaction(app.extensions["cohort.engine"]) as session:
+            record_heartbeat(session, started_at, datetime.now(UTC), result)
+    except Exception:
+        log.exception("cannot record the scheduler heartbeat")
 
 
 def build_scheduler(app: Flask, interval_seconds: float | None = None) -> BackgroundScheduler:
@@ -50,6 +68,7 @@ def start_scheduler(app: Flask, interval_seconds: float | None = None) -> Backgr
     running = app.extensions.get("cohort.scheduler")
     if running is not None:
         return running
+    app.extensions[STARTED_AT] = datetime.now(UTC)
     scheduler = build_scheduler(app, interval_seconds)
     scheduler.start()
     app.extensions["cohort.scheduler"] = scheduler

@@ -16,6 +16,7 @@ def register_web(app: Flask) -> None:
         evaluation,
         formatting,
         groups,
+        health,
         meetings,
         outbox,
         participant,
@@ -34,6 +35,6 @@ def register_web(app: Flask) -> None:
     init_access(app)
     for blueprint in (auth.bp, account.bp, admin.bp, programmes.bp, cohorts.bp,
                       participants.bp, meetings.bp, calendars.bp, outbox.bp, participant.bp,
-                      evaluation.bp, attendance.bp, reports.bp, groups.bp):
+                      evaluation.bp, attendance.bp, reports.bp, groups.bp, health.bp):
         app.register_blueprint(blueprint)
     formatting.init_formatting(app)

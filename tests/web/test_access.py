@@ -120,6 +120,7 @@ EXPECTED = {
     "participant.survey": PARTICIPANT_ONLY,
     "participant.check_in": PARTICIPANT_ONLY,
     "participant.calendar_download": PARTICIPANT_ONLY,
+    "health.healthz": PUBLIC,
 }
 
 
@@ -178,10 +179,21 @@ def _own_item_ids(app, cohort_id: int, participant) -> dict[str, int]:
         }
 
 
+def _healthy(app) -> None:
+    from cohort import schema
+    from cohort.services.health import record_heartbeat
+
+    engine = app.extensions["cohort.engine"]
+    schema.stamp(engine, "head")
+    with db.transaction(engine) as session:
+        record_heartbeat(session, datetime.now(UTC), datetime.now(UTC))
+
+
 def test_authorisation_matrix(web_app, staff, cohort_id, first_participant):
     web_app.config["WTF_CSRF_ENABLED"] = False  # CSRF has its own test; here only access
     # A month into the course, so the participant has released tasks and prompts to act on.
     web_app.config["COHORT_NOW"] = datetime(2025, 5, 8, 9, 0, tzinfo=UTC)
+    _healthy(web_app)  # so /healthz answers 200, as it does in a working deployment
     values = {"cohort_id": cohort_id, "participant_id": first_participant.id,
               "meeting_key": "webinar-2", "programme_id": "digital-lederskab",
               "user_id": staff.owner.id, "filename": "cohort.css", "token": "made-up",
