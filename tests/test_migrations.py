@@ -100,12 +100,13 @@ def test_downgrading_a_step_keeps_the_other_data(fresh_engine):
     schema.upgrade(fresh_engine)
     fill(fresh_engine, "head")
     kept = contents(fresh_engine)
-    previous = schema.revisions()[-2]
+    # Back to before 0002, whose downgrade drops columns of cohort and participant.
+    previous = schema.FIRST_REVISION
     schema.downgrade(fresh_engine, previous)
     assert schema.current_revision(fresh_engine) == previous
     after = contents(fresh_engine)
     dropped = kept.keys() - after.keys()
-    assert dropped == {"scheduler_heartbeat"}  # what the newest revision added
+    assert dropped == {"scheduler_heartbeat", "grouping_rule"}  # tables 0002 and 0003 added
     assert_rows_kept({t: rows for t, rows in kept.items() if t not in dropped}, after)
     schema.upgrade(fresh_engine)
     with Session(fresh_engine) as session:
@@ -156,7 +157,16 @@ def fill(engine, revision: str) -> None:
         for table in metadata.sorted_tables:
             rows = [{column.name: _value(table, column, offset + i, sqlite)
                      for column in table.columns} for i in range(ROWS_PER_TABLE)]
+            for row in rows:
+                row.update(CHECKED_VALUES.get(table.name, lambda _offset: {})(offset))
             connection.execute(table.insert(), rows)
+
+
+# Tables with CHECK constraints get values that satisfy them (and point at real rows).
+CHECKED_VALUES = {
+    "grouping_rule": lambda offset: {"kind": "together", "first_id": offset,
+                                     "second_id": offset + 1},
+}
 
 
 def _value(table, column, number: int, sqlite: bool):
