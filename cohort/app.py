@@ -37,6 +37,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SECURE=os.environ.get("COHORT_HTTPS_ONLY") == "1",
         TRUST_PROXY=os.environ.get("COHORT_TRUST_PROXY") == "1",
         MAX_CONTENT_LENGTH=5 * 1024 * 1024,  # participant CSV uploads
+        # Days after a cohort ends before its participants' personal data is erased (the
+        # scheduler applies it daily; unset: only `cohort purge --older-than` does).
+        RETENTION_DAYS=int(os.environ["COHORT_RETENTION_DAYS"])
+        if os.environ.get("COHORT_RETENTION_DAYS") else None,
     )
     app.config.from_mapping(outbox_config_from_env(app.instance_path))  # mail, outbox, links
     if test_config:

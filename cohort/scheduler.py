@@ -24,6 +24,7 @@ from .services.health import record_heartbeat
 
 log = logging.getLogger("cohort.scheduler")
 JOB_ID = "cohort-outbox-send-due"
+RETENTION_JOB_ID = "cohort-retention-purge"
 STARTED_AT = "cohort.scheduler_started_at"
 
 
@@ -52,6 +53,24 @@ def heartbeat(app: Flask, result: str | None = None) -> None:
         log.exception("cannot record the scheduler heartbeat")
 
 
+def retention_tick(app: Flask) -> None:
+    """Erase the personal data of cohorts past COHORT_RETENTION_DAYS (once a day)."""
+    from datetime import timedelta
+
+    from .services.privacy import purge_ended_cohorts
+
+    try:
+        with app.app_context(), db.transaction(app.extensions["cohort.engine"]) as session:
+            purged = purge_ended_cohorts(session, timedelta(days=app.config["RETENTION_DAYS"]),
+                                         datetime.now(UTC))
+    except Exception:
+        log.exception("retention purge failed")
+        return
+    for item in purged:
+        log.info("retention: erased %d participants of cohort %d", item.participants,
+                 item.cohort_id)
+
+
 def build_scheduler(app: Flask, interval_seconds: float | None = None) -> BackgroundScheduler:
     interval = interval_seconds or app.config["SCHEDULER_INTERVAL_SECONDS"]
     scheduler = BackgroundScheduler(timezone=UTC)
@@ -60,6 +79,11 @@ def build_scheduler(app: Flask, interval_seconds: float | None = None) -> Backgr
         replace_existing=True, coalesce=True, max_instances=1,
         misfire_grace_time=max(int(interval), 1), next_run_time=datetime.now(UTC),
     )
+    if app.config.get("RETENTION_DAYS") is not None:
+        scheduler.add_job(
+            retention_tick, "interval", args=[app], hours=24, id=RETENTION_JOB_ID,
+            replace_existing=True, coalesce=True, max_instances=1,
+            next_run_time=datetime.now(UTC))
     return scheduler
 
 

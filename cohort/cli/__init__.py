@@ -14,6 +14,7 @@ from . import (  # noqa: F401  (registers commands)
     database,
     grouping,
     outbox,
+    privacy,
     reporting,
     surveys,
 )

@@ -19,9 +19,11 @@ PARTICIPANT_UPDATED = "participant_updated"
 PARTICIPANT_REMOVED = "participant_removed"
 STAFF_ADDED = "staff_added"
 STAFF_REMOVED = "staff_removed"
+PARTICIPANT_ERASED = "participant_erased"  # details: the row id only, never who it was
+PERSONAL_DATA_PURGED = "personal_data_purged"
 ACTIONS = (MEETING_RESCHEDULED, MEETING_CANCELLED, COHORT_CREATED, PARTICIPANTS_IMPORTED,
            PARTICIPANT_ADDED, PARTICIPANT_UPDATED, PARTICIPANT_REMOVED, STAFF_ADDED,
-           STAFF_REMOVED)
+           STAFF_REMOVED, PARTICIPANT_ERASED, PERSONAL_DATA_PURGED)
 
 
 def log_activity(

@@ -186,7 +186,8 @@ def replan(session: Session, cohort: Cohort, now: datetime) -> Plan:
     """Recompute the plan and bring rows in line; only pending deliveries ever change."""
     plan = current_plan(session, cohort)
     _sync_plan(session, cohort.id, plan)
-    emails = session.scalars(select(Participant.email).where(Participant.cohort_id == cohort.id))
+    emails = session.scalars(select(Participant.email).where(
+        Participant.cohort_id == cohort.id, Participant.erased_at.is_(None)))
     every = plan_deliveries(plan, list(emails), now) + plan_facilitator_deliveries(plan)
     wanted = {d.natural_key: d for d in every if d.kind in delivery_kinds.REPLANNED_KINDS}
     pending = session.scalars(select(Delivery).where(

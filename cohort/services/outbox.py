@@ -150,7 +150,8 @@ def queue_meeting_notices(session: Session, cohort_id: int, meeting_key: str, ki
         Delivery.cohort_id == cohort_id, Delivery.kind == kinds.MEETING_INVITATION,
         Delivery.anchor == anchor, Delivery.resend_number == 0,
         Delivery.state.in_((kinds.SENT, kinds.NEEDS_REVIEW, kinds.SENDING)),
-        Delivery.participant_id.is_not(None),
+        Delivery.participant_id.in_(select(Participant.id).where(
+            Participant.cohort_id == cohort_id, Participant.erased_at.is_(None))),
     )).all()
     notice_anchor = f"{anchor}#{sequence}"
     rows = [dict(cohort_id=cohort_id, participant_id=pid, kind=kind, anchor=notice_anchor,

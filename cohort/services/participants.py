@@ -48,7 +48,8 @@ def get_participant(session: Session, cohort_id: int, participant_id: int) -> Pa
 
 
 def list_participants(session: Session, cohort_id: int) -> list[Participant]:
-    return list(session.scalars(select(Participant).where(Participant.cohort_id == cohort_id)
+    return list(session.scalars(select(Participant).where(Participant.cohort_id == cohort_id,
+                                                          Participant.erased_at.is_(None))
                                 .order_by(Participant.name, Participant.id)))
 
 

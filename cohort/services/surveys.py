@@ -191,7 +191,8 @@ def pending_reminder_recipients(
     return list(session.scalars(
         select(Participant)
         .join(Invitation, Invitation.participant_id == Participant.id)
-        .where(Invitation.survey_id == survey_id, Invitation.completed.is_(False))
+        .where(Invitation.survey_id == survey_id, Invitation.completed.is_(False),
+               Participant.erased_at.is_(None))
         .order_by(Participant.name, Participant.id)
     ))
 

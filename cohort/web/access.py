@@ -116,7 +116,8 @@ def current_participant() -> dict | None:
     if isinstance(value, dict) and isinstance(value.get("id"), int):
         with Session(_engine()) as db_session:
             row = db_session.get(Participant, value["id"])
-        if row is not None and row.cohort_id == value.get("cohort_id"):
+        if row is not None and row.cohort_id == value.get("cohort_id") \
+                and row.erased_at is None:
             found = {"id": row.id, "cohort_id": row.cohort_id}
         else:
             sign_out_participant()

@@ -1,0 +1,258 @@
+"""Data protection: what is stored about a participant (export), erasing it, and retention.
+
+Erasure keeps what the cohort's results are made of and removes who it was: the participant
+row stays as an unnamed placeholder (`erased_at` set; name, email, organisation and role
+gone), so response rates, attendance figures, task completion and self-assessment results do
+not change, and anonymous answers are never touched (nothing links them to anyone). Removed:
+personal links and the calendar feed (every token), prompt answers and task notes (their own
+words), group memberships, attendance notes, the address in every email row, and their name
+and address wherever the activity log quoted them. The log then records that an erasure
+happened, not what was erased.
+
+Retention: `purge_ended_cohorts` erases every participant of the cohorts that ended more than
+a given number of days ago (`cohort purge --older-than DAYS`, or COHORT_RETENTION_DAYS, which
+the scheduler applies once a day).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlmodel import Session
+
+from ..core import deliveries as kinds
+from ..core.participants import normalise_email
+from ..models import (
+    ActivityEntry,
+    Attendance,
+    CalendarFeed,
+    Cohort,
+    Delivery,
+    Group,
+    GroupMember,
+    IdentifiedResponse,
+    Invitation,
+    Meeting,
+    Participant,
+    ParticipantLink,
+    Prompt,
+    PromptAnswer,
+    Survey,
+    Task,
+    TaskStatus,
+    User,
+)
+from . import activity
+from .cohorts import NotFound, get_cohort
+from .participant_access import cohort_ends_at
+
+ERASED_NAME = "(erased)"
+ERASED_TEXT = "[erased]"
+
+
+def find_participant(session: Session, cohort_id: int, email: str) -> Participant:
+    get_cohort(session, cohort_id)
+    participant = session.scalars(select(Participant).where(
+        Participant.cohort_id == cohort_id, Participant.email == normalise_email(email),
+        Participant.erased_at.is_(None))).one_or_none()
+    if participant is None:
+        raise NotFound(f"cohort {cohort_id} has no participant '{email}'")
+    return participant
+
+
+# --- export ---------------------------------------------------------------------------------
+
+def participant_export(session: Session, participant: Participant, now: datetime) -> dict:
+    """Everything stored about one participant, as JSON-ready data (not their anonymous
+    answers: nothing links those to them)."""
+    cohort = get_cohort(session, participant.cohort_id)
+    pid = participant.id
+    return {
+        "exported_at": _iso(now),
+        "cohort": {"id": cohort.id, "title": cohort.title, "programme": cohort.programme_id,
+                   "start_date": cohort.start_date.isoformat(), "timezone": cohort.timezone},
+        "participant": {"id": pid, "name": participant.name, "email": participant.email,
+                        "organisation": participant.organisation, "role": participant.role,
+                        "language": participant.language,
+                        "created_at": _iso(participant.created_at)},
+        "groups": [{"grouping": g.grouping_key, "rotation": g.rotation, "number": g.number}
+                   for g in session.scalars(select(Group).join(
+                       GroupMember, GroupMember.group_id == Group.id)
+                       .where(GroupMember.participant_id == pid)
+                       .order_by(Group.grouping_key, Group.rotation))],
+        "tasks": [{"task": task.key, "title": task.title, "done_at": _iso(status.done_at),
+                   "note": status.note, "updated_at": _iso(status.updated_at)}
+                  for status, task in session.execute(select(TaskStatus, Task).join(
+                      Task, Task.id == TaskStatus.task_id)
+                      .where(TaskStatus.participant_id == pid).order_by(Task.release_at))],
+        "prompt_answers": [{"prompt": prompt.key, "question": prompt.question,
+                            "answer": answer.answer, "updated_at": _iso(answer.updated_at)}
+                           for answer, prompt in session.execute(select(
+                               PromptAnswer, Prompt).join(Prompt,
+                                                          Prompt.id == PromptAnswer.prompt_id)
+                               .where(PromptAnswer.participant_id == pid)
+                               .order_by(Prompt.send_at))],
+        "survey_invitations": [{"survey": survey.key, "title": survey.title,
+                                "mode": survey.mode, "completed": invitation.completed}
+                               for invitation, survey in session.execute(select(
+                                   Invitation, Survey).join(Survey,
+                                                            Survey.id == Invitation.survey_id)
+                                   .where(Invitation.participant_id == pid)
+                                   .order_by(Survey.opens_at))],
+        "identified_answers": [{"survey": survey.key, "title": survey.title,
+                                "submitted_at": _iso(response.submitted_at),
+                                "answers": response.answers, "source": response.source}
+                               for response, survey in session.execute(select(
+                                   IdentifiedResponse, Survey).join(
+                                   Survey, Survey.id == IdentifiedResponse.survey_id)
+                                   .where(IdentifiedResponse.participant_id == pid)
+                                   .order_by(Survey.opens_at))],
+        "attendance": [{"meeting": meeting.key, "title": meeting.title, "state": mark.state,
+                        "note": mark.note, "source": mark.source,
+                        "seconds_in_meeting": mark.seconds_in_meeting,
+                        "recorded_at": _iso(mark.recorded_at), "recorded_by": mark.recorded_by}
+                       for mark, meeting in session.execute(select(Attendance, Meeting).join(
+                           Meeting, Meeting.id == Attendance.meeting_id)
+                           .where(Attendance.participant_id == pid)
+                           .order_by(Meeting.starts_at))],
+        "emails": [{"kind": d.kind, "about": d.anchor, "to": d.recipient,
+                    "planned_for": _iso(d.send_at), "state": d.state,
+                    "sent_at": _iso(d.sent_at), "attempts": d.attempts,
+                    "message_id": d.message_id, "last_code": d.last_code,
+                    "last_error": d.last_error}
+                   for d in session.scalars(select(Delivery).where(
+                       Delivery.participant_id == pid).order_by(Delivery.send_at, Delivery.id))],
+        "personal_links": [{"created_at": _iso(link.created_at),
+                            "revoked_at": _iso(link.revoked_at)}
+                           for link in session.scalars(select(ParticipantLink).where(
+                               ParticipantLink.participant_id == pid)
+                               .order_by(ParticipantLink.id))],
+        "calendar_feed": [{"created_at": _iso(feed.created_at),
+                           "revoked_at": _iso(feed.revoked_at)}
+                          for feed in session.scalars(select(CalendarFeed).where(
+                              CalendarFeed.participant_id == pid))],
+        "activity_log": [{"at": _iso(entry.created_at), "by": entry.actor,
+                          "action": entry.action, "details": entry.details}
+                         for entry in _entries_mentioning(session, participant)],
+    }
+
+
+# --- erasure --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Erasure:
+    participant_id: int
+    emails_cancelled: int
+    prompt_answers: int
+    log_entries_redacted: int
+
+
+def erase_participant(session: Session, participant: Participant, actor: User | None,
+                      now: datetime, log: bool = True) -> Erasure:
+    """Remove a participant's personal data; keep what the cohort's figures are made of."""
+    pid, cohort_id = participant.id, participant.cohort_id
+    identifiers = {participant.email, participant.name}
+    placeholder = f"erased-{pid}@erased.invalid"
+    cancelled = session.execute(update(Delivery).where(
+        Delivery.participant_id == pid, Delivery.state == kinds.PENDING,
+    ).values(state=kinds.CANCELLED)).rowcount
+    session.execute(update(Delivery).where(Delivery.participant_id == pid).values(
+        recipient=placeholder, message_id=None, last_error=None, claimed_by=None))
+    session.execute(delete(ParticipantLink).where(ParticipantLink.participant_id == pid))
+    session.execute(delete(CalendarFeed).where(CalendarFeed.participant_id == pid))
+    answers = session.execute(delete(PromptAnswer).where(
+        PromptAnswer.participant_id == pid)).rowcount
+    session.execute(update(TaskStatus).where(TaskStatus.participant_id == pid).values(note=""))
+    session.execute(delete(GroupMember).where(GroupMember.participant_id == pid))
+    session.execute(update(Attendance).where(Attendance.participant_id == pid).values(note=""))
+    session.execute(update(Attendance).where(
+        Attendance.participant_id == pid, Attendance.recorded_by == participant.email,
+    ).values(recorded_by=ERASED_TEXT))
+    redacted = 0
+    for entry in _entries_mentioning(session, participant):
+        entry.details = _redact(entry.details, identifiers)
+        redacted += 1
+    participant.name, participant.email = ERASED_NAME, placeholder
+    participant.organisation, participant.role = "", ""
+    participant.erased_at = now
+    session.add(participant)
+    session.flush()
+    if log:
+        activity.log_activity(session, cohort_id, actor, activity.PARTICIPANT_ERASED,
+                              {"participant": pid}, now)
+    return Erasure(pid, cancelled, answers, redacted)
+
+
+def _entries_mentioning(session: Session, participant: Participant) -> list[ActivityEntry]:
+    identifiers = {participant.email, participant.name}
+    entries = session.scalars(select(ActivityEntry).where(
+        ActivityEntry.cohort_id == participant.cohort_id).order_by(ActivityEntry.id))
+    return [e for e in entries if _mentions(e.details, identifiers)]
+
+
+def _mentions(value, identifiers: set[str]) -> bool:
+    if isinstance(value, str):
+        return value in identifiers
+    if isinstance(value, dict):
+        return any(_mentions(v, identifiers) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions(v, identifiers) for v in value)
+    return False
+
+
+def _redact(value, identifiers: set[str]):
+    if isinstance(value, str):
+        return ERASED_TEXT if value in identifiers else value
+    if isinstance(value, dict):
+        return {k: _redact(v, identifiers) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v, identifiers) for v in value]
+    return value
+
+
+# --- retention ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Purge:
+    cohort_id: int
+    title: str
+    ended_at: datetime
+    participants: int
+
+
+def cohorts_to_purge(session: Session, older_than: timedelta, now: datetime) -> list[Purge]:
+    """Cohorts that ended (last meeting, deadline or survey) more than `older_than` ago and
+    still hold personal data."""
+    found = []
+    for cohort in session.scalars(select(Cohort).where(
+            Cohort.personal_data_purged_at.is_(None)).order_by(Cohort.id)):
+        ended = cohort_ends_at(session, cohort)
+        if ended + older_than < now:
+            people = session.scalars(select(Participant.id).where(
+                Participant.cohort_id == cohort.id, Participant.erased_at.is_(None))).all()
+            found.append(Purge(cohort.id, cohort.title, ended, len(people)))
+    return found
+
+
+def purge_ended_cohorts(session: Session, older_than: timedelta, now: datetime,
+                        actor: User | None = None) -> list[Purge]:
+    """Erase every participant of the cohorts `cohorts_to_purge` finds; mark them purged."""
+    purged = cohorts_to_purge(session, older_than, now)
+    for purge in purged:
+        for participant in session.scalars(select(Participant).where(
+                Participant.cohort_id == purge.cohort_id,
+                Participant.erased_at.is_(None))).all():
+            erase_participant(session, participant, actor, now, log=False)
+        cohort = get_cohort(session, purge.cohort_id)
+        cohort.personal_data_purged_at = now
+        session.add(cohort)
+        activity.log_activity(session, cohort.id, actor, activity.PERSONAL_DATA_PURGED,
+                              {"participants": purge.participants,
+                               "older_than_days": older_than.days}, now)
+    return purged
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

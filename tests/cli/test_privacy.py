@@ -1,0 +1,62 @@
+"""`cohort participants export|erase` and `cohort purge` (the services are tested in
+tests/services/test_privacy.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from cohort import db
+from cohort.models import Participant
+
+
+@pytest.fixture
+def database_url(sqlite_only_url):
+    return sqlite_only_url
+
+
+def invoke(runner, *args, stdin=None):
+    return runner.invoke(args=["cohort", *args], input=stdin)
+
+
+@pytest.fixture
+def demo(runner, app):
+    assert invoke(runner, "demo").exit_code == 0
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        person = session.scalars(select(Participant).order_by(Participant.id)).first()
+        return person.cohort_id, person.email
+
+
+def test_export_writes_the_participants_data_as_json(runner, demo, tmp_path):
+    cohort_id, email = demo
+    target = tmp_path / "export.json"
+    result = invoke(runner, "participants", "export", str(cohort_id), email, "-o", str(target))
+    assert result.exit_code == 0, result.output
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert data["participant"]["email"] == email and data["emails"] and data["attendance"]
+    missing = invoke(runner, "participants", "export", str(cohort_id), "nobody@x.example",
+                     "-o", str(target))
+    assert missing.exit_code == 1 and "has no participant 'nobody@x.example'" in missing.output
+
+
+def test_erase_asks_first_and_then_erases(runner, demo, app):
+    cohort_id, email = demo
+    declined = invoke(runner, "participants", "erase", str(cohort_id), email, stdin="n\n")
+    assert declined.exit_code == 1 and "Aborted" in declined.output
+    erased = invoke(runner, "participants", "erase", str(cohort_id), email, stdin="y\n")
+    assert erased.exit_code == 0, erased.output
+    assert "Erased the personal data of participant" in erased.output
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        assert session.scalars(select(Participant).where(Participant.email == email)).all() == []
+    again = invoke(runner, "participants", "erase", str(cohort_id), email, "--yes")
+    assert again.exit_code == 1 and "Error:" in again.output
+
+
+def test_purge_needs_a_period_and_can_be_tried_first(runner, demo, app):
+    assert "COHORT_RETENTION_DAYS" in invoke(runner, "purge").output
+    dry = invoke(runner, "purge", "--older-than", "0", "--dry-run")
+    assert dry.exit_code == 0 and "No cohort ended" in dry.output  # the demo is running
+    app.config["RETENTION_DAYS"] = 0
+    assert "No cohort ended more than 0 day(s)" in invoke(runner, "purge").output
