@@ -18,6 +18,7 @@ from functools import lru_cache
 
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from ..core import calendars as ical
@@ -98,10 +99,22 @@ def meeting_invitation(
 
 
 def calendar_feed_token(session: Session, participant_id: int, secret: str | bytes) -> str | None:
-    """The participant's feed token, made on first use; None once it has been revoked."""
+    """The participant's feed token, made on first use; None once it has been revoked.
+
+    Two dispatchers composing this participant's emails at once may both get here first: the
+    loser's insert fails on the unique participant, and it takes the winner's feed instead.
+    """
     feed = _feed(session, participant_id)
+    if feed is None and session.get_bind().dialect.name == "sqlite":
+        return renew_calendar_feed(session, participant_id, secret)  # writers are serialised
     if feed is None:
-        return renew_calendar_feed(session, participant_id, secret)
+        try:
+            with session.begin_nested():
+                return renew_calendar_feed(session, participant_id, secret)
+        except IntegrityError:
+            feed = _feed(session, participant_id)
+            if feed is None:
+                raise
     if feed.revoked_at is not None:
         return None
     return _token(secret, feed.salt)
