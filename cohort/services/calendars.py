@@ -18,7 +18,8 @@ from functools import lru_cache
 
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from ..core import calendars as ical
@@ -101,20 +102,21 @@ def meeting_invitation(
 def calendar_feed_token(session: Session, participant_id: int, secret: str | bytes) -> str | None:
     """The participant's feed token, made on first use; None once it has been revoked.
 
-    Two dispatchers composing this participant's emails at once may both get here first: the
-    loser's insert fails on the unique participant, and it takes the winner's feed instead.
+    Two dispatchers composing this participant's emails at once may both get here first, so
+    the first feed is inserted with ON CONFLICT DO NOTHING and then read back: both end up
+    with the one feed, and neither transaction fails.
     """
     feed = _feed(session, participant_id)
-    if feed is None and session.get_bind().dialect.name == "sqlite":
-        return renew_calendar_feed(session, participant_id, secret)  # writers are serialised
     if feed is None:
-        try:
-            with session.begin_nested():
-                return renew_calendar_feed(session, participant_id, secret)
-        except IntegrityError:
-            feed = _feed(session, participant_id)
-            if feed is None:
-                raise
+        if session.get(Participant, participant_id) is None:
+            raise NotFound(f"no participant {participant_id}")
+        salt = secrets.token_hex(16)
+        insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+        session.execute(insert(CalendarFeed).values(
+            participant_id=participant_id, salt=salt, token_hash=_token_hash(_token(secret, salt)),
+            created_at=utcnow(),
+        ).on_conflict_do_nothing(index_elements=["participant_id"]))
+        feed = _feed(session, participant_id)
     if feed.revoked_at is not None:
         return None
     return _token(secret, feed.salt)
