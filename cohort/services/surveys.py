@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
@@ -19,7 +18,7 @@ from sqlmodel import Session
 
 from ..core.anonymity import OTHER, checked_min_group_size, generalise
 from ..core.participants import RowError
-from ..core.programme import Programme, SelfAssessmentQuestion, parse_programme
+from ..core.programme import Programme, SelfAssessmentQuestion
 from ..core.response_import import ParsedResponse, ResponseImportError, parse_responses_csv
 from ..core.survey_results import (
     AreaChange,
@@ -39,7 +38,7 @@ from ..models import (
     Survey,
     utcnow,
 )
-from .cohorts import NotFound, get_cohort
+from .cohorts import NotFound, cohort_programme, get_cohort
 
 BREAKDOWN_DIMENSIONS = ("organisation", "role")
 
@@ -116,14 +115,9 @@ def _programme(session: Session, cohort_id: int) -> Programme:
 
 
 def programme_snapshot(cohort: Cohort) -> Programme:
-    """The cohort's own copy of its programme, parsed once per process (a parse takes ~50 ms;
-    the frozen model is safe to share)."""
-    return _parse_snapshot(cohort.programme["source"], cohort.id)
-
-
-@lru_cache(maxsize=64)
-def _parse_snapshot(source: str, cohort_id: int) -> Programme:
-    return parse_programme(source, f"cohort {cohort_id} programme")
+    """The cohort's own copy of its programme (parsed once per process by the cohorts
+    service's cache, shared with every other caller)."""
+    return cohort_programme(cohort)
 
 
 # --- answering ------------------------------------------------------------------------------
