@@ -1,4 +1,5 @@
-"""What the running deployment says about itself: the scheduler's heartbeat.
+"""What the running deployment keeps about itself: the scheduler's heartbeat and recent
+failed attempts (throttling).
 
 The one scheduler process writes its row on every tick (`cohort/scheduler.py`); `/healthz`
 reports its age, so a monitor notices when no emails are being sent because the scheduler
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from .cohorts import _utc
@@ -22,3 +24,19 @@ class SchedulerHeartbeat(SQLModel, table=True):
     started_at: datetime = _utc()  # when this scheduler process started
     beat_at: datetime = _utc()  # the last tick
     last_result: str = ""  # the last outbox pass's summary, or its error
+
+
+class FailedAttempt(SQLModel, table=True):
+    """One failed login or wrong check-in code, kept for the throttling window only.
+
+    In the database rather than in memory so that every gunicorn worker and every machine
+    counts the same failures. The key (a client address or a participant) is stored only as a
+    hash: the table says that someone failed, not who.
+    """
+
+    __tablename__ = "failed_attempt"
+    __table_args__ = (Index("ix_failed_attempt_lookup", "scope", "key_hash", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=32)  # login | check_in
+    key_hash: str = Field(max_length=64)
+    at: datetime = _utc(index=True)

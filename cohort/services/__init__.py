@@ -4,7 +4,15 @@ Each public function is one use case and runs inside the caller's transaction
 (`db.transaction`), so a failure anywhere leaves nothing behind.
 """
 
-from . import accounts, activity, dashboard, meetings, participants, privacy  # noqa: F401
+from . import (  # noqa: F401
+    accounts,
+    activity,
+    dashboard,
+    meetings,
+    participants,
+    privacy,
+    throttling,
+)
 from .attendance import (  # noqa: F401
     CheckInRefused,
     ImportOutcome,

@@ -3,8 +3,8 @@
 The page shows a check-in button while a meeting's check-in window is open (with a field for
 the code the facilitator shows in the room, for in-person meetings); this view records it with
 `services.check_in`, which decides. A refusal comes back as a message in the participant's
-language. Wrong codes are throttled per participant (`ratelimit.FailureLimiter`, in process),
-so a code cannot be guessed from a desk; a meeting of another cohort is 404.
+language. Wrong codes are throttled per participant (`ratelimit.FailureLimiter`, counted in the
+database), so a code cannot be guessed from a desk; a meeting of another cohort is 404.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ LIMITER = "cohort.check_in_limiter"
 @bp.record_once
 def _init_limiter(state) -> None:
     state.app.extensions[LIMITER] = FailureLimiter(
+        state.app.extensions["cohort.engine"], "check_in",
         max_failures=state.app.config.get("CHECK_IN_WRONG_CODES_PER_MINUTE", 5))
 
 
