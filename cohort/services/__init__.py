@@ -63,6 +63,7 @@ from .cohorts import (  # noqa: F401
     meeting_overrides,
     replan,
     reschedule_meeting,
+    restore_meeting,
 )
 from .evaluation_notes import (  # noqa: F401
     NoteInvalid,

@@ -12,6 +12,7 @@ from ..models import ActivityEntry, User, utcnow
 # The actions written to the log; the web shows each in the reader's language.
 MEETING_RESCHEDULED = "meeting_rescheduled"
 MEETING_CANCELLED = "meeting_cancelled"
+MEETING_RESTORED = "meeting_restored"
 COHORT_CREATED = "cohort_created"
 PARTICIPANTS_IMPORTED = "participants_imported"
 PARTICIPANT_ADDED = "participant_added"
@@ -21,9 +22,9 @@ STAFF_ADDED = "staff_added"
 STAFF_REMOVED = "staff_removed"
 PARTICIPANT_ERASED = "participant_erased"  # details: the row id only, never who it was
 PERSONAL_DATA_PURGED = "personal_data_purged"
-ACTIONS = (MEETING_RESCHEDULED, MEETING_CANCELLED, COHORT_CREATED, PARTICIPANTS_IMPORTED,
-           PARTICIPANT_ADDED, PARTICIPANT_UPDATED, PARTICIPANT_REMOVED, STAFF_ADDED,
-           STAFF_REMOVED, PARTICIPANT_ERASED, PERSONAL_DATA_PURGED)
+ACTIONS = (MEETING_RESCHEDULED, MEETING_CANCELLED, MEETING_RESTORED, COHORT_CREATED,
+           PARTICIPANTS_IMPORTED, PARTICIPANT_ADDED, PARTICIPANT_UPDATED, PARTICIPANT_REMOVED,
+           STAFF_ADDED, STAFF_REMOVED, PARTICIPANT_ERASED, PERSONAL_DATA_PURGED)
 
 
 def log_activity(

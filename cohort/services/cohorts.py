@@ -30,7 +30,12 @@ from ..models import (
     utcnow,
 )
 from .errors import NotFound  # defined apart so services/outbox.py can use it too
-from .outbox import queue_meeting_notices
+from .outbox import queue_meeting_notices, revive_meeting_invitations
+
+# Why replan cancelled a pending email: the plan no longer has it. Only these come back when
+# the plan wants them again (a cancelled meeting restored), never emails cancelled for other
+# reasons (a participant who left, a notice superseded).
+PLAN_DROPPED = "cancelled: no longer in the plan"
 
 
 @dataclass(frozen=True)
@@ -182,23 +187,50 @@ def cancel_meeting(
     return plan
 
 
+def restore_meeting(
+    session: Session, cohort_id: int, meeting_key: str, now: datetime | None = None,
+) -> Plan:
+    """Undo a cancellation: the meeting and what hangs on it are back in the plan; invitations
+    the cancellation stopped go out, and whoever was sent one gets the meeting again (an
+    update with a higher SEQUENCE puts it back in their calendar)."""
+    cohort = get_cohort(session, cohort_id)
+    meeting = get_meeting(session, cohort_id, meeting_key)
+    if meeting.status != "cancelled":
+        return current_plan(session, cohort)
+    meeting.status = "scheduled"
+    now = now or utcnow()
+    meeting.revise(now)
+    session.flush()
+    plan = replan(session, cohort, now)
+    revive_meeting_invitations(session, cohort_id, meeting_key, now)
+    queue_meeting_notices(session, cohort_id, meeting_key, delivery_kinds.MEETING_UPDATE,
+                          meeting.sequence, now)
+    return plan
+
+
 def replan(session: Session, cohort: Cohort, now: datetime) -> Plan:
-    """Recompute the plan and bring rows in line; only pending deliveries ever change."""
+    """Recompute the plan and bring rows in line; only pending deliveries (and those an
+    earlier replan dropped) ever change."""
     plan = current_plan(session, cohort)
     _sync_plan(session, cohort.id, plan)
     emails = session.scalars(select(Participant.email).where(
         Participant.cohort_id == cohort.id, Participant.erased_at.is_(None)))
     every = plan_deliveries(plan, list(emails), now) + plan_facilitator_deliveries(plan)
     wanted = {d.natural_key: d for d in every if d.kind in delivery_kinds.REPLANNED_KINDS}
-    pending = session.scalars(select(Delivery).where(
-        Delivery.cohort_id == cohort.id, Delivery.state == "pending",
+    replannable = session.scalars(select(Delivery).where(
+        Delivery.cohort_id == cohort.id,
+        (Delivery.state == "pending")
+        | ((Delivery.state == "cancelled") & (Delivery.last_error == PLAN_DROPPED)),
         Delivery.kind.in_(delivery_kinds.REPLANNED_KINDS), Delivery.resend_number == 0,
     )).all()
-    for row in pending:
+    for row in replannable:
         planned = wanted.get((row.kind, row.anchor, row.recipient))
         if planned is None:
-            row.state = "cancelled"
-        elif planned.send_at != row.send_at:
+            row.state, row.last_error = "cancelled", PLAN_DROPPED
+            continue
+        if row.state == "cancelled":
+            row.state, row.last_error = "pending", None
+        if planned.send_at != row.send_at:
             row.send_at = planned.send_at
     existing = {tuple(row) for row in session.execute(
         select(Delivery.kind, Delivery.anchor, Delivery.recipient)

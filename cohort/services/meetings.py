@@ -1,4 +1,5 @@
-"""Changing one meeting of a running cohort: preview, reschedule, cancel, with an activity log.
+"""Changing one meeting of a running cohort: preview, reschedule, cancel, restore, with an
+activity log.
 
 The preview plans the cohort twice with the pure planning core (as it is, and with the change)
 and diffs the plans, so what the facilitator sees is exactly what confirming will do.
@@ -23,6 +24,7 @@ from ..core.replanning import Change, DeliveryMove, delivery_moves, plan_changes
 from ..models import Cohort, Delivery, Meeting, User, utcnow
 from . import activity, cohorts
 from .cohorts import (
+    PLAN_DROPPED,
     cohort_programme,
     get_meeting,
     meeting_overrides,
@@ -83,6 +85,12 @@ def preview_cancel(session: Session, cohort: Cohort, meeting_key: str,
                     now or utcnow())
 
 
+def preview_restore(session: Session, cohort: Cohort, meeting_key: str,
+                    now: datetime | None = None) -> MeetingChangePreview:
+    return _preview(session, cohort, meeting_key, lambda o: replace(o, cancelled=False),
+                    now or utcnow())
+
+
 def _preview(session, cohort, meeting_key, change, now) -> MeetingChangePreview:
     get_meeting(session, cohort.id, meeting_key)
     overrides = meeting_overrides(session, cohort)
@@ -111,11 +119,18 @@ def _delivery_counts(session, cohort_id, keys) -> dict[tuple[str, str, str], int
         return {}
     anchors = {anchor for _, anchor in keys}
     rows = session.execute(
-        select(Delivery.kind, Delivery.anchor, Delivery.state, func.count())
+        select(Delivery.kind, Delivery.anchor, Delivery.state, Delivery.last_error, func.count())
         .where(Delivery.cohort_id == cohort_id, Delivery.anchor.in_(anchors))
-        .group_by(Delivery.kind, Delivery.anchor, Delivery.state))
+        .group_by(Delivery.kind, Delivery.anchor, Delivery.state, Delivery.last_error))
     wanted = set(keys)
-    return {(k, a, s): n for k, a, s, n in rows if (k, a) in wanted}
+    counts: dict[tuple[str, str, str], int] = {}
+    for kind, anchor, state, error, count in rows:
+        if (kind, anchor) not in wanted:
+            continue
+        if state == "cancelled" and error == PLAN_DROPPED:
+            state = "pending"  # replan brings these back when the plan wants them again
+        counts[kind, anchor, state] = counts.get((kind, anchor, state), 0) + count
+    return counts
 
 
 def _sent_items(session, cohort_id, meeting_key, moves: list[DeliveryMove]) -> list[SentItem]:
@@ -160,6 +175,20 @@ def cancel_meeting(session: Session, cohort_id: int, meeting_key: str, actor: Us
     plan = cohorts.cancel_meeting(session, cohort_id, meeting_key, now)
     activity.log_activity(session, cohort_id, actor, activity.MEETING_CANCELLED, {
         "meeting": meeting_key, "title": meeting.title, "was": meeting.starts_at.isoformat(),
+    }, now)
+    return plan
+
+
+def restore_meeting(session: Session, cohort_id: int, meeting_key: str, actor: User | None,
+                    now: datetime | None = None) -> Plan:
+    """Undo a cancellation (a mistake, or the meeting happens after all), logged."""
+    now = now or utcnow()
+    meeting = get_meeting(session, cohort_id, meeting_key)
+    if meeting.status != "cancelled":
+        raise ValueError(f"meeting '{meeting_key}' is not cancelled")
+    plan = cohorts.restore_meeting(session, cohort_id, meeting_key, now)
+    activity.log_activity(session, cohort_id, actor, activity.MEETING_RESTORED, {
+        "meeting": meeting_key, "title": meeting.title, "at": meeting.starts_at.isoformat(),
     }, now)
     return plan
 

@@ -129,6 +129,9 @@ def set_facilitator_email(session: Session, cohort_id: int, email: str | None) -
     session.flush()
 
 
+SUPERSEDED = "superseded by a later change to the meeting"
+
+
 def queue_meeting_notices(session: Session, cohort_id: int, meeting_key: str, kind: str,
                           sequence: int, now: datetime) -> int:
     """After a meeting moves (meeting_update) or is cancelled (meeting_cancellation).
@@ -138,14 +141,14 @@ def queue_meeting_notices(session: Session, cohort_id: int, meeting_key: str, ki
     for the meeting are superseded. Returns the number of notices queued.
     """
     anchor = f"meeting:{meeting_key}"
-    superseded = [kinds.MEETING_UPDATE]
+    superseded = [kinds.MEETING_UPDATE, kinds.MEETING_CANCELLATION]
     if kind == kinds.MEETING_CANCELLATION:
         superseded.append(kinds.MEETING_INVITATION)
     session.execute(update(Delivery).where(
         Delivery.cohort_id == cohort_id, Delivery.state == kinds.PENDING,
         Delivery.kind.in_(superseded),
         (Delivery.anchor == anchor) | Delivery.anchor.startswith(f"{anchor}#"),
-    ).values(state=kinds.CANCELLED, last_error="superseded by a later change to the meeting"))
+    ).values(state=kinds.CANCELLED, last_error=SUPERSEDED))
     invited = session.execute(select(Delivery.recipient, Delivery.participant_id).where(
         Delivery.cohort_id == cohort_id, Delivery.kind == kinds.MEETING_INVITATION,
         Delivery.anchor == anchor, Delivery.resend_number == 0,
@@ -160,6 +163,19 @@ def queue_meeting_notices(session: Session, cohort_id: int, meeting_key: str, ki
     if rows:
         session.execute(insert(Delivery), rows)
     return len(rows)
+
+
+def revive_meeting_invitations(session: Session, cohort_id: int, meeting_key: str,
+                               now: datetime) -> int:
+    """A restored meeting: invitations its cancellation stopped before they went out are due
+    now (to participants still in the cohort). Returns how many."""
+    return session.execute(update(Delivery).where(
+        Delivery.cohort_id == cohort_id, Delivery.kind == kinds.MEETING_INVITATION,
+        Delivery.anchor == f"meeting:{meeting_key}", Delivery.state == kinds.CANCELLED,
+        Delivery.last_error == SUPERSEDED,
+        Delivery.participant_id.in_(select(Participant.id).where(
+            Participant.cohort_id == cohort_id, Participant.erased_at.is_(None))),
+    ).values(state=kinds.PENDING, last_error=None, send_at=now, retry_at=None)).rowcount
 
 
 def cancel_participant_deliveries(session: Session, participant: Participant) -> int:

@@ -1,4 +1,4 @@
-"""Reschedule or cancel one meeting: preview everything that moves, then confirm."""
+"""Reschedule, cancel or restore one meeting: preview everything that moves, then confirm."""
 
 from __future__ import annotations
 
@@ -41,6 +41,11 @@ class RescheduleForm(CohortForm):
 class CancelForm(CohortForm):
     confirm_cancel = BooleanField(_l("Yes, cancel this meeting"), validators=[DataRequired()])
     submit = SubmitField(_l("Cancel the meeting"))
+
+
+class RestoreForm(CohortForm):
+    confirm_restore = BooleanField(_l("Yes, restore this meeting"), validators=[DataRequired()])
+    submit = SubmitField(_l("Restore the meeting"))
 
 
 def _load(session, cohort_id: int, meeting_key: str):
@@ -120,4 +125,28 @@ def cancel(cohort_id: int, meeting_key: str):
     else:
         status = 200
     return render_template("meetings/cancel.html", cohort=cohort, meeting=meeting, form=form,
+                           preview=preview, now=now()), status
+
+
+@bp.route("/<meeting_key>/restore", methods=["GET", "POST"])
+@requires(Role.FACILITATOR, cohort_access=True)
+def restore(cohort_id: int, meeting_key: str):
+    """Undo a cancellation, with the same preview as any other change."""
+    with read_session() as session:
+        cohort, meeting = _load(session, cohort_id, meeting_key)
+        if meeting.status != "cancelled":
+            flash(_("This meeting is not cancelled."), "info")
+            return redirect(url_for("cohorts.show", cohort_id=cohort_id))
+        preview = meeting_service.preview_restore(session, cohort, meeting_key, now())
+    form = RestoreForm()
+    if request.method == "POST":
+        if form.validate():
+            with transaction() as session:
+                meeting_service.restore_meeting(session, cohort_id, meeting_key, actor(), now())
+            flash(_("%(meeting)s is back in the plan.", meeting=meeting.title), "success")
+            return redirect(url_for("cohorts.show", cohort_id=cohort_id))
+        status = 400
+    else:
+        status = 200
+    return render_template("meetings/restore.html", cohort=cohort, meeting=meeting, form=form,
                            preview=preview, now=now()), status

@@ -127,20 +127,10 @@ def test_reschedule_keeps_uid_and_raises_sequence(engine, cohort_id):
                                                                    tzinfo=ZONE)
 
 
-def cancel(session, cohort_id: int, key: str, now: datetime) -> None:
-    """What a cancel use case does to the row (issue 3 builds the real one)."""
-    meeting = session.scalars(select(Meeting).where(Meeting.cohort_id == cohort_id,
-                                                    Meeting.key == key)).one()
-    meeting.status = "cancelled"
-    meeting.revise(now)
-    session.flush()
-    services.replan(session, services.get_cohort(session, cohort_id), now)
-
-
-def test_cancelled_meeting_is_cancelled_in_feed_and_invitation(engine, cohort_id):
+def test_cancelled_meeting_is_cancelled_in_feed_and_invitation_until_restored(engine, cohort_id):
     uid = meeting_rows(engine, cohort_id)["webinar-2"].uid
     with db.transaction(engine) as session:
-        cancel(session, cohort_id, "webinar-2", LATER)
+        services.cancel_meeting(session, cohort_id, "webinar-2", now=LATER)
     with db.transaction(engine) as session:
         document = services.cohort_calendar(session, cohort_id)
         message = services.meeting_invitation(session, cohort_id, "webinar-2",
@@ -151,6 +141,16 @@ def test_cancelled_meeting_is_cancelled_in_feed_and_invitation(engine, cohort_id
     assert (parse_both(message.ics)[0].uid, parse_both(message.ics)[0].status) == (
         uid, "CANCELLED")
     assert "METHOD:CANCEL\n" in unfold(message.ics)
+    # Restored: confirmed again with a higher SEQUENCE, so calendars put it back.
+    with db.transaction(engine) as session:
+        services.restore_meeting(session, cohort_id, "webinar-2", now=LATER + timedelta(hours=1))
+    with db.transaction(engine) as session:
+        document = services.cohort_calendar(session, cohort_id)
+        message = services.meeting_invitation(session, cohort_id, "webinar-2",
+                                              "bo@kolding.example", FACILITATOR, now=LATER)
+    event = next(e for e in parse_both(document.ics) if e.uid == uid)
+    assert (event.status, event.sequence) == ("CONFIRMED", 2)
+    assert message.method == "REQUEST" and parse_both(message.ics)[0].sequence == 2
 
 
 def test_uids_are_unique_across_cohorts(engine, library, cohort_id):

@@ -1,14 +1,16 @@
-"""Rescheduling and cancelling through the services: the preview is what confirming does."""
+"""Rescheduling, cancelling and restoring through the services: the preview is what
+confirming does."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cohort import db, services
-from cohort.models import ActivityEntry, Delivery, Meeting, Task
+from cohort.models import ActivityEntry, Delivery, Meeting, Participant, Task
 from cohort.services import meetings
 from tests.web_fixtures import COHORT_START, PEOPLE, WEB_NOW
 
@@ -100,3 +102,57 @@ def test_cancel_meeting(engine, cohort):
 def test_unknown_meeting_is_not_found(engine, cohort):
     with pytest.raises(services.NotFound), db.transaction(engine) as session:
         meetings.preview_cancel(session, cohort, "webinar-9", WEB_NOW)
+
+
+def _states(engine, cohort_id, **where) -> dict[str, int]:
+    with db.transaction(engine) as session:
+        query = select(Delivery.state).where(Delivery.cohort_id == cohort_id)
+        for name, value in where.items():
+            query = query.where(getattr(Delivery, name) == value)
+        return dict(Counter(session.scalars(query)))
+
+
+def test_restoring_a_cancelled_meeting_brings_back_what_hung_on_it(engine, cohort):
+    invitation = dict(kind="meeting_invitation", anchor="meeting:webinar-2")
+    with db.transaction(engine) as session:
+        # Half the invitations have gone out before the meeting is cancelled.
+        first_half = [p.id for p in session.scalars(select(Participant).where(
+            Participant.cohort_id == cohort.id).order_by(Participant.id))][:len(PEOPLE) // 2]
+        session.execute(update(Delivery).where(
+            Delivery.cohort_id == cohort.id, Delivery.kind == "meeting_invitation",
+            Delivery.anchor == "meeting:webinar-2", Delivery.participant_id.in_(first_half),
+        ).values(state="sent", sent_at=WEB_NOW))
+        task_rows_before = _task_rows(session, cohort.id)
+        meetings.cancel_meeting(session, cohort.id, "webinar-2", None, WEB_NOW)
+    released = dict(kind="task_released", anchor="task:case-work@webinar-2")
+    assert _states(engine, cohort.id, **released) == {"cancelled": len(PEOPLE)}
+    later = WEB_NOW + timedelta(hours=2)
+    with db.transaction(engine) as session:
+        preview = meetings.preview_restore(session, cohort, "webinar-2", later)
+        meetings.restore_meeting(session, cohort.id, "webinar-2", None, later)
+    pending = {(d.move.kind, d.move.anchor): d.pending for d in preview.deliveries}
+    assert pending[("task_released", "task:case-work@webinar-2")] == len(PEOPLE)
+    assert any(c.key == "case-work@webinar-2" and c.before is None for c in preview.changes)
+    with db.transaction(engine) as session:
+        meeting = meetings.get_meeting(session, cohort.id, "webinar-2")
+        assert (meeting.status, meeting.sequence) == ("scheduled", 2)
+        # The same tasks at the same times, their emails pending again at their old times.
+        assert _task_rows(session, cohort.id) == task_rows_before
+        (entry,) = session.scalars(select(ActivityEntry).where(
+            ActivityEntry.action == "meeting_restored"))
+        assert entry.details["meeting"] == "webinar-2"
+    assert _states(engine, cohort.id, **released) == {"pending": len(PEOPLE)}
+    # Invitations stopped by the cancellation go out now; those already sent stay sent, and
+    # their recipients get the meeting again as an update; the unsent cancellations are void.
+    half = len(first_half)
+    assert _states(engine, cohort.id, **invitation) == {"sent": half,
+                                                        "pending": len(PEOPLE) - half}
+    assert _states(engine, cohort.id, kind="meeting_update") == {"pending": half}
+    assert _states(engine, cohort.id, kind="meeting_cancellation") == {"cancelled": half}
+    with pytest.raises(ValueError, match="not cancelled"), db.transaction(engine) as session:
+        meetings.restore_meeting(session, cohort.id, "webinar-2", None, later)
+
+
+def _task_rows(session, cohort_id) -> list[tuple]:
+    return sorted(session.execute(select(Task.key, Task.release_at, Task.due_at).where(
+        Task.cohort_id == cohort_id)).all())

@@ -72,6 +72,7 @@ EXPECTED = {
     "participants.remove": OWN_COHORT,
     "meetings.reschedule": OWN_COHORT,
     "meetings.cancel": OWN_COHORT,
+    "meetings.restore": OWN_COHORT,
     "calendars.feed": TOKEN_ONLY,
     "calendars.cohort_download": OWN_COHORT,
     "outbox.index": OWN_COHORT,

@@ -1,4 +1,4 @@
-"""Reschedule and cancel in the browser: preview first, then confirm; both are logged."""
+"""Reschedule, cancel and restore in the browser: preview first, then confirm; all logged."""
 
 from __future__ import annotations
 
@@ -94,3 +94,25 @@ def test_cancel_meeting(web_app, staff, cohort_id):
     # A cancelled meeting cannot be moved or cancelled again.
     assert client.get(f"/cohorts/{cohort_id}/meetings/webinar-2/reschedule").status_code == 302
     assert client.get(url).status_code == 302
+
+
+def test_restore_a_cancelled_meeting(web_app, staff, cohort_id):
+    client = _client(web_app, staff.owner)
+    base = f"/cohorts/{cohort_id}/meetings/webinar-2"
+    assert client.get(f"{base}/restore").status_code == 302  # not cancelled: nothing to undo
+    client.post(f"{base}/cancel", data={"confirm_cancel": "y"})
+    show = client.get(f"/cohorts/{cohort_id}", headers={"Accept-Language": "en"})
+    assert f'href="{base}/restore"' in show.get_data(as_text=True)
+    page = client.get(f"{base}/restore", headers={"Accept-Language": "en"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Restore Webinar 2" in html and "(new)" in html
+    assert client.post(f"{base}/restore", data={}).status_code == 400
+    assert client.post(f"{base}/restore", data={"confirm_restore": "y"}).status_code == 302
+    assert _task(web_app, cohort_id, "case-work@webinar-2") is not None
+    show = client.get(f"/cohorts/{cohort_id}", headers={"Accept-Language": "en"})
+    html = show.get_data(as_text=True)
+    assert "<del>Webinar 2</del>" not in html and "restored Webinar 2" in html
+    # In Danish, on the plan page too.
+    client.post(f"{base}/cancel", data={"confirm_cancel": "y"})
+    plan = client.get(f"/cohorts/{cohort_id}/plan").get_data(as_text=True)
+    assert f'href="{base}/restore"' in plan and "Gendan" in plan
