@@ -123,14 +123,16 @@ def pages(prepared: Prepared) -> dict[str, tuple[str, str]]:
 # --- under load ----------------------------------------------------------------------------
 
 def wrk(url: str, cookie: str | None, seconds: int) -> dict:
-    command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url]
+    command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--timeout", "10s", "--latency", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    timeouts = re.search(r"timeout (\d+)", out)
     return {"rps": rps, "p50": _latency(out, "50%"), "p99": _latency(out, "99%"),
-            "errors": int(errors.group(1)) if errors else 0}
+            "errors": int(errors.group(1)) if errors else 0,
+            "timeouts": int(timeouts.group(1)) if timeouts else 0}
 
 
 def _latency(out: str, percentile: str) -> float:
@@ -169,10 +171,23 @@ def under_load(database_url: str, prepared: Prepared, folder: str, seconds: int)
         figures = {"baseline bare route /bench/bare": wrk(f"{base}/bench/bare", None, seconds)}
         for name, (path, cookie) in pages(prepared).items():
             figures[name] = wrk(base + path, cookie, seconds)
+            _settle(base)
     finally:
         server.terminate()
         server.wait(30)
     return figures
+
+
+def _settle(base: str, timeout: float = 120) -> None:
+    """Wait until the workers have answered the requests wrk left queued, so the next URL's
+    figures are its own."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        start = time.perf_counter()
+        urllib.request.urlopen(f"{base}/bench/bare", timeout=timeout)
+        if time.perf_counter() - start < 0.05:
+            return
+        time.sleep(0.2)
 
 
 def print_load(database: str, participants: int, seconds: int, figures: dict) -> None:
@@ -189,8 +204,8 @@ def print_load(database: str, participants: int, seconds: int, figures: dict) ->
             ok = ratio >= RATIO_TARGET and f["p99"] < P99_TARGET_MS
             line += (f"  ratio {ratio:.2f} of {bare['rps']:.0f} (target >= {RATIO_TARGET}, "
                      f"p99 < {P99_TARGET_MS:.0f} ms: {'meets' if ok else 'MISSES'})")
-        if f["errors"]:
-            line += f"  {f['errors']} non-2xx!"
+        if f["errors"] or f["timeouts"]:
+            line += f"  {f['errors']} non-2xx, {f['timeouts']} timed out!"
         print(line, flush=True)
 
 
