@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test system-test-deps lint bench clean translations
+.PHONY: run test install install-test system-test-deps lint bench bench-deps clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,25 @@ translations: install-test
 	$(BIN)/pybabel update -D emails -i cohort/translations/emails.pot -d cohort/translations \
 	  -l nb --ignore-obsolete --width 100
 	$(BIN)/pybabel compile -d cohort/translations --statistics
+
+## make bench: every benchmark in benchmarks/, each figure printed beside its baseline from the
+## same run (not part of make test; about five minutes; pages need gunicorn and wrk: bench-deps)
+bench: install-test bench-deps
+	$(BIN)/python -m benchmarks.create_cohort
+	$(BIN)/python -m benchmarks.pages
+	$(BIN)/python -m benchmarks.calendar_feed
+	$(BIN)/python -m benchmarks.outbox_throughput
+	$(BIN)/python -m benchmarks.grouping --repeat 1
+	$(BIN)/python -m benchmarks.report --repeat 1
+
+# gunicorn comes with the project's Python packages; wrk is a Debian package.
+bench-deps: install-test
+	@test -x $(BIN)/gunicorn || $(BIN)/pip install --quiet gunicorn
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian package: wrk"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "Missing Debian package: wrk (run: sudo apt-get install wrk)"; exit 1; fi; }
 
 clean:
 	rm -rf $(VENV) instance/cohort.sqlite3* .pytest_cache

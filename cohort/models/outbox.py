@@ -27,6 +27,10 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("cohort_id", "kind", "anchor", "recipient", "resend_number"),
         Index("ix_delivery_due", "state", "send_at"),
+        # A cohort's emails by state and time, covering the overview's "next 14 days" grouped
+        # by batch and its failed count: read from the index alone (a cohort of 5,000 has
+        # 100,000 rows).
+        Index("ix_delivery_cohort_batches", "cohort_id", "state", "send_at", "kind", "anchor"),
     )
     id: int | None = Field(default=None, primary_key=True)
     cohort_id: int = Field(foreign_key="cohort.id", index=True, ondelete="CASCADE")

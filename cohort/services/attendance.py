@@ -21,13 +21,14 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from ..core import attendance as core
 from ..core.attendance import (
     CATCH_UP,
     DEFAULT_MIN_GROUP,
+    FOLLOW_UP_AFTER,
     MISSED_STATES,
     PRESENT,
     SOURCE_CHECK_IN,
@@ -39,6 +40,7 @@ from ..core.attendance import (
     CheckInDecision,
     CheckInPolicy,
     Mark,
+    MeetingFigures,
     MeetingInfo,
     MeetingSlot,
     PersonInfo,
@@ -256,11 +258,14 @@ def check_in_code(session: Session, cohort_id: int, meeting_key: str, created_by
     return row.code
 
 
-def _slot(session: Session, meeting: Meeting) -> MeetingSlot:
+def _slot(session: Session, meeting: Meeting, codes: Mapping[int, str] | None = None
+          ) -> MeetingSlot:
+    """The meeting as check-in sees it; `codes` (meeting id -> code, for all of a cohort's
+    meetings) saves one query per meeting."""
+    code = codes.get(meeting.id) if codes is not None else _code_of(session, meeting.id)
     return MeetingSlot(id=meeting.id, cohort_id=meeting.cohort_id, format=meeting.format,
                        starts_at=meeting.starts_at, ends_at=meeting.ends_at,
-                       cancelled=meeting.status == "cancelled",
-                       code=_code_of(session, meeting.id))
+                       cancelled=meeting.status == "cancelled", code=code)
 
 
 def check_in(session: Session, participant_id: int, meeting_id: int, code: str | None,
@@ -301,9 +306,12 @@ def participant_attendance(session: Session, participant_id: int, now: datetime 
         raise NotFound(f"no participant {participant_id}")
     own = {a.meeting_id: a for a in session.scalars(select(Attendance).where(
         Attendance.participant_id == participant_id))}
+    meetings = _meetings(session, participant.cohort_id)
+    codes = dict(session.execute(select(CheckInCode.meeting_id, CheckInCode.code).where(
+        CheckInCode.meeting_id.in_([m.id for m in meetings]))).all())
     rows = []
-    for meeting in _meetings(session, participant.cohort_id):
-        slot = _slot(session, meeting)
+    for meeting in meetings:
+        slot = _slot(session, meeting, codes)
         # Judged as if the right code were typed: the page shows whether check-in is open.
         decision = core.decide_check_in(slot, participant.cohort_id, slot.code, now, policy)
         rows.append(OwnMeetingRow(meeting, own.get(meeting.id), decision, slot.requires_code))
@@ -409,6 +417,53 @@ def attendance_summary(session: Session, cohort_id: int,
         .join(Meeting, Meeting.id == Attendance.meeting_id)
         .where(Attendance.cohort_id == cohort_id))}
     return core.summarise(meetings, people, marks, min_group)
+
+
+@dataclass(frozen=True)
+class AttendanceOverview:
+    """The cohort overview's part of the summary, counted in the database: figures per
+    meeting and who missed FOLLOW_UP_AFTER meetings or more (same rules as `summarise`)."""
+
+    meetings: list[MeetingFigures]
+    follow_up: list[PersonInfo]
+
+    @property
+    def recorded_meetings(self) -> tuple[str, ...]:
+        return tuple(f.key for f in self.meetings if f.recorded)
+
+
+def attendance_overview(session: Session, cohort_id: int,
+                        meetings: Collection[Meeting] | None = None) -> AttendanceOverview:
+    """Per-meeting figures and the follow-up list without loading every mark: a cohort of
+    thousands has tens of thousands of marks and the overview shows a handful of numbers.
+    `meetings` (the cohort's, if the caller has them) saves a query."""
+    if meetings is None:
+        meetings = _meetings(session, cohort_id)
+    active = sorted((m for m in meetings if m.status != "cancelled"),
+                    key=lambda m: m.starts_at)
+    people = session.scalar(select(func.count()).select_from(Participant)
+                            .where(Participant.cohort_id == cohort_id)) or 0
+    counts: dict[tuple[int, str], int] = {
+        (meeting_id, state): n for meeting_id, state, n in session.execute(
+            select(Attendance.meeting_id, Attendance.state, func.count())
+            .where(Attendance.cohort_id == cohort_id)
+            .group_by(Attendance.meeting_id, Attendance.state))}
+    figures = []
+    for m in active:
+        present, absent, excused = (counts.get((m.id, state), 0)
+                                    for state in (PRESENT, core.ABSENT, core.EXCUSED))
+        figures.append(MeetingFigures(m.key, m.title, present, absent, excused,
+                                      people - present - absent - excused))
+    missed = (select(Attendance.participant_id)
+              .where(Attendance.cohort_id == cohort_id,
+                     Attendance.meeting_id.in_([m.id for m in active]),
+                     Attendance.state.in_(MISSED_STATES))
+              .group_by(Attendance.participant_id)
+              .having(func.count() >= FOLLOW_UP_AFTER))
+    follow_up = [PersonInfo(p.id, p.name, p.email, p.organisation) for p in session.execute(
+        select(Participant.id, Participant.name, Participant.email, Participant.organisation)
+        .where(Participant.id.in_(missed)).order_by(Participant.name, Participant.id))]
+    return AttendanceOverview(figures, follow_up)
 
 
 def attendance_as_dict(session: Session, cohort_id: int,

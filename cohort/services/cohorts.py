@@ -367,15 +367,17 @@ def _bulk(session: Session, model: type, rows: list[dict]) -> None:
 
 
 def group_rows(session: Session, cohort_id: int) -> list[tuple[Group, list[Participant]]]:
+    """Every group with its members, in two queries (not one per group)."""
     groups = session.scalars(select(Group).where(Group.cohort_id == cohort_id)
                              .order_by(Group.grouping_key, Group.rotation, Group.number)).all()
-    result = []
-    for group in groups:
-        members = session.scalars(select(Participant).join(
-            GroupMember, GroupMember.participant_id == Participant.id
-        ).where(GroupMember.group_id == group.id).order_by(Participant.name)).all()
-        result.append((group, list(members)))
-    return result
+    members: dict[int, list[Participant]] = {group.id: [] for group in groups}
+    for group_id, participant in session.execute(
+            select(GroupMember.group_id, Participant)
+            .join(Participant, GroupMember.participant_id == Participant.id)
+            .join(Group, Group.id == GroupMember.group_id)
+            .where(Group.cohort_id == cohort_id).order_by(Participant.name)):
+        members[group_id].append(participant)
+    return [(group, members[group.id]) for group in groups]
 
 
 def cohort_as_dict(session: Session, cohort: Cohort) -> dict:

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from ..core.survey_results import percent
-from ..models import ActivityEntry, Cohort, Delivery, Invitation, Meeting, Survey
+from ..models import ActivityEntry, Cohort, Delivery, Invitation, Meeting, Participant, Survey
 from .activity import cohort_activity
-from .cohorts import group_rows
-from .participants import RepairFlag, groups_needing_repair, list_participants
+from .attendance import AttendanceOverview, attendance_overview
+from .participants import RepairFlag, RotationSummary, groups_overview
 
 UPCOMING_DAYS = 14
 
@@ -46,27 +46,37 @@ class Dashboard:
     upcoming: list[Meeting]
     cancelled: list[Meeting]
     deliveries: list[UpcomingDelivery]
-    participants: list
-    groups: list
+    participant_count: int
+    organisation_count: int
+    groupings: list[RotationSummary]
     repair: list[RepairFlag]
+    attendance: AttendanceOverview
     response_rates: list[ResponseRate]
     activity: list[ActivityEntry]
     failed_deliveries: int
 
 
 def cohort_dashboard(session: Session, cohort: Cohort, now: datetime) -> Dashboard:
+    """Everything the overview shows, counted in the database: a cohort can have thousands of
+    participants, and the overview shows figures about them, not lists of them."""
     meetings = session.scalars(select(Meeting).where(Meeting.cohort_id == cohort.id)
                                .order_by(Meeting.starts_at, Meeting.position)).all()
     scheduled = [m for m in meetings if m.status != "cancelled"]
     past = [m for m in scheduled if m.ends_at <= now]
     coming = [m for m in scheduled if m.ends_at > now]
+    groupings, repair = groups_overview(session, cohort)
+    people = (Participant.cohort_id == cohort.id, Participant.erased_at.is_(None))
     return Dashboard(
         cohort=cohort, past=past, next=coming[0] if coming else None, upcoming=coming[1:],
         cancelled=[m for m in meetings if m.status == "cancelled"],
         deliveries=upcoming_deliveries(session, cohort.id, now),
-        participants=list_participants(session, cohort.id),
-        groups=group_rows(session, cohort.id),
-        repair=groups_needing_repair(session, cohort),
+        participant_count=session.scalar(
+            select(func.count()).select_from(Participant).where(*people)) or 0,
+        organisation_count=session.scalar(
+            select(func.count(func.distinct(Participant.organisation)))
+            .where(*people, Participant.organisation != "")) or 0,
+        groupings=groupings, repair=repair,
+        attendance=attendance_overview(session, cohort.id, meetings),
         response_rates=response_rates(session, cohort.id, now),
         activity=cohort_activity(session, cohort.id, limit=10),
         failed_deliveries=session.scalar(select(func.count()).select_from(Delivery).where(

@@ -106,11 +106,14 @@ def _access(session: Session, link: ParticipantLink | None, now: datetime,
 
 def cohort_ends_at(session: Session, cohort: Cohort) -> datetime:
     """The cohort's last date: its last meeting, task due time or survey closing."""
-    candidates = [
-        session.scalar(select(func.max(Meeting.ends_at)).where(Meeting.cohort_id == cohort.id)),
-        session.scalar(select(func.max(Task.due_at)).where(Task.cohort_id == cohort.id)),
-        session.scalar(select(func.max(Survey.closes_at)).where(Survey.cohort_id == cohort.id)),
-    ]
+    # One round trip: this runs on every request of a signed-in participant.
+    candidates = session.execute(select(
+        select(func.max(Meeting.ends_at)).where(Meeting.cohort_id == cohort.id)
+        .scalar_subquery(),
+        select(func.max(Task.due_at)).where(Task.cohort_id == cohort.id).scalar_subquery(),
+        select(func.max(Survey.closes_at)).where(Survey.cohort_id == cohort.id)
+        .scalar_subquery(),
+    )).one()
     found = [c for c in candidates if c is not None]
     if found:
         return max(_aware(c) for c in found)

@@ -142,34 +142,57 @@ def remove_participant_by_email(session: Session, cohort_id: int, email: str,
     return remove_participant(session, cohort_id, participant.id, actor, now)
 
 
-def groups_needing_repair(session: Session, cohort: Cohort) -> list[RepairFlag]:
-    """Compare stored groups with the programme's group sizes, and find people left out."""
+@dataclass(frozen=True)
+class RotationSummary:
+    """One rotation of a grouping in a line: how many groups, their sizes, who is placed."""
+
+    grouping_key: str
+    rotation: int
+    groups: int
+    smallest: int
+    largest: int
+    placed: int
+
+
+def groups_overview(session: Session,
+                    cohort: Cohort) -> tuple[list[RotationSummary], list[RepairFlag]]:
+    """The groups counted in the database (a big cohort has hundreds), with the repair flags:
+    groups smaller than the programme allows, and people left outside a rotation."""
     groupings = {g.key: g for g in cohort_programme(cohort).groupings}
-    sizes = dict(session.execute(
-        select(Group.id, func.count(GroupMember.id)).outerjoin(
-            GroupMember, GroupMember.group_id == Group.id)
-        .where(Group.cohort_id == cohort.id).group_by(Group.id)).all())
-    groups = session.scalars(select(Group).where(Group.cohort_id == cohort.id)
-                             .order_by(Group.grouping_key, Group.rotation, Group.number)).all()
-    flags: list[RepairFlag] = []
-    rotations: set[tuple[str, int]] = set()
-    for group in groups:
-        rotations.add((group.grouping_key, group.rotation))
-        grouping = groupings.get(group.grouping_key)
-        if grouping is not None and sizes.get(group.id, 0) < grouping.size[0]:
-            flags.append(RepairFlag(group.grouping_key, group.rotation, "too_small",
-                                    group.number, sizes.get(group.id, 0)))
+    groups = session.execute(
+        select(Group.grouping_key, Group.rotation, Group.number, func.count(GroupMember.id))
+        .outerjoin(GroupMember, GroupMember.group_id == Group.id)
+        .where(Group.cohort_id == cohort.id)
+        .group_by(Group.id, Group.grouping_key, Group.rotation, Group.number)
+        .order_by(Group.grouping_key, Group.rotation, Group.number)).all()
+    placed = {(key, rotation): n for key, rotation, n in session.execute(
+        select(Group.grouping_key, Group.rotation,
+               func.count(func.distinct(GroupMember.participant_id)))
+        .join(Group, Group.id == GroupMember.group_id)
+        .where(Group.cohort_id == cohort.id)
+        .group_by(Group.grouping_key, Group.rotation))}
     total = session.scalar(select(func.count()).select_from(Participant)
                            .where(Participant.cohort_id == cohort.id)) or 0
-    for grouping_key, rotation in sorted(rotations):
-        placed = session.scalar(
-            select(func.count(func.distinct(GroupMember.participant_id)))
-            .join(Group, Group.id == GroupMember.group_id)
-            .where(Group.cohort_id == cohort.id, Group.grouping_key == grouping_key,
-                   Group.rotation == rotation)) or 0
-        if placed < total:
-            flags.append(RepairFlag(grouping_key, rotation, "unassigned", count=total - placed))
-    return flags
+    flags: list[RepairFlag] = []
+    sizes: dict[tuple[str, int], list[int]] = {}
+    for grouping_key, rotation, number, size in groups:
+        sizes.setdefault((grouping_key, rotation), []).append(size)
+        grouping = groupings.get(grouping_key)
+        if grouping is not None and size < grouping.size[0]:
+            flags.append(RepairFlag(grouping_key, rotation, "too_small", number, size))
+    for grouping_key, rotation in sorted(sizes):
+        missing = total - placed.get((grouping_key, rotation), 0)
+        if missing > 0:
+            flags.append(RepairFlag(grouping_key, rotation, "unassigned", count=missing))
+    summaries = [RotationSummary(key, rotation, len(found), min(found), max(found),
+                                 placed.get((key, rotation), 0))
+                 for (key, rotation), found in sorted(sizes.items())]
+    return summaries, flags
+
+
+def groups_needing_repair(session: Session, cohort: Cohort) -> list[RepairFlag]:
+    """Compare stored groups with the programme's group sizes, and find people left out."""
+    return groups_overview(session, cohort)[1]
 
 
 def import_csv(session: Session, cohort_id: int, data: bytes, actor: User | None,

@@ -103,11 +103,13 @@ def participant_page(session: Session, participant: Participant, now: datetime
     meetings = session.scalars(select(Meeting).where(
         Meeting.cohort_id == cohort.id, Meeting.status == "scheduled", Meeting.ends_at > now,
     ).order_by(Meeting.starts_at)).all()
+    titles = _meeting_titles(session, cohort.id)
     return ParticipantPage(
         participant=participant, cohort_title=cohort.title, timezone=cohort.timezone,
         meetings=list(meetings), tasks=_tasks(session, participant, now),
-        prompts=_prompts(session, participant, now), groups=_groups(session, participant),
-        surveys=_surveys(session, participant, now),
+        prompts=_prompts(session, participant, now, titles),
+        groups=_groups(session, participant),
+        surveys=_surveys(session, participant, now, titles),
     )
 
 
@@ -127,11 +129,10 @@ def _tasks(session: Session, participant: Participant, now: datetime) -> list[Ta
     return sorted(items, key=lambda t: t.done)
 
 
-def _prompts(session: Session, participant: Participant, now: datetime) -> list[PromptItem]:
+def _prompts(session: Session, participant: Participant, now: datetime,
+             titles: dict[str, str]) -> list[PromptItem]:
     answers = {a.prompt_id: a.answer for a in session.scalars(
         select(PromptAnswer).where(PromptAnswer.participant_id == participant.id))}
-    titles = dict(session.execute(select(Meeting.key, Meeting.title).where(
-        Meeting.cohort_id == participant.cohort_id)).all())
     prompts = session.scalars(select(Prompt).where(
         Prompt.cohort_id == participant.cohort_id, Prompt.send_at <= now,
     ).order_by(Prompt.send_at.desc(), Prompt.id)).all()
@@ -166,11 +167,11 @@ def _groupings(session: Session, cohort_id: int) -> dict[str, tuple[str, str]]:
     return {g.key: (g.title or g.key, g.kind) for g in programme.groupings}
 
 
-def _surveys(session: Session, participant: Participant, now: datetime) -> list[SurveyItem]:
+def _surveys(session: Session, participant: Participant, now: datetime,
+             titles: dict[str, str]) -> list[SurveyItem]:
     rows = session.execute(select(Survey, Invitation.completed).join(
         Invitation, Invitation.survey_id == Survey.id,
     ).where(Invitation.participant_id == participant.id).order_by(Survey.opens_at)).all()
-    titles = _meeting_titles(session, participant.cohort_id)
     items = []
     for survey, completed in rows:
         if completed:

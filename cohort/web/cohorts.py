@@ -211,9 +211,8 @@ def show(cohort_id: int):
     with read_session() as session:
         cohort = services.get_cohort(session, cohort_id)
         board = dashboard_service.cohort_dashboard(session, cohort, now())
-        attendance = services.attendance_summary(session, cohort_id)
     return render_template("cohorts/show.html", cohort=cohort, board=board, now=now(),
-                           attendance=attendance)
+                           attendance=board.attendance)
 
 
 @bp.get("/cohorts/<int:cohort_id>/plan")
