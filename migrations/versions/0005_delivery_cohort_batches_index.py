@@ -4,17 +4,17 @@ The cohort overview counts a cohort's pending emails of the next 14 days per (ti
 anchor) and its failed ones; with (cohort_id, state, send_at, kind, anchor) both are read from
 the index alone instead of the cohort's whole delivery table (about 20 rows per participant).
 
-Revision ID: 0004
-Revises: 0003
-Created: 2026-11-23
+Revision ID: 0005
+Revises: 0004
+Created: 2026-11-22
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
