@@ -8,7 +8,8 @@ Dates and times are shown in the cohort's time zone.
 
 Calendar attachments are a plug-in point: `app.extensions["cohort.calendar_attachment"]` may
 hold a function MessageData -> CalendarAttachment | None (the calendar module's METHOD:REQUEST /
-CANCEL builder); without one, meeting emails go out without an .ics file.
+CANCEL builder); without one, meeting emails go out without an .ics file. While the outbox
+composes a batch (`composing_batch`), a plug-in may keep what the batch's emails share.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import base64
 import io
 import uuid
 from binascii import b2a_qp
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime
 from email.header import Header
@@ -292,6 +295,27 @@ def _encode_header(name: str, value: str | tuple[str, str]) -> str:
             return value
         return Header(value, "us-ascii", header_name=name).encode(linesep="\r\n")
     return Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+
+
+# What the emails of one batch share, kept by plug-ins while the outbox composes the batch.
+_batch_memo: ContextVar[dict | None] = ContextVar("cohort_emails_batch_memo", default=None)
+
+
+@contextmanager
+def composing_batch() -> Iterator[None]:
+    """Around composing one batch of the outbox: plug-ins may keep what its emails share in
+    `batch_memo()` (the calendar plug-in: a meeting's invitation before its attendee), read
+    once for the batch like the rest of its rows (services.messages.Lookups)."""
+    token = _batch_memo.set({})
+    try:
+        yield
+    finally:
+        _batch_memo.reset(token)
+
+
+def batch_memo() -> dict | None:
+    """The current batch's memo, or None when one email is composed alone (preview)."""
+    return _batch_memo.get()
 
 
 def calendar_attachment(data: MessageData) -> CalendarAttachment | None:
