@@ -1,10 +1,13 @@
 """The only code that sends email: one pass over the outbox's due rows.
 
 A pass works in batches. It CLAIMS up to BATCH due rows at once (pending -> claimed, one
-committed transaction that waits for the disk: a claim is never lost), composes their emails,
-then for each row: HANDS IT OVER (claimed -> sending, guarded by the claim token), talks to the
-mail server, and records the result (sent, failed, or pending again with a retry time). Rows of
-the batch it did not get to (the mail server went away) go back to pending.
+committed transaction that waits for the disk: a claim is never lost) and composes their
+emails in one database session (services.messages.Lookups reads the batch's rows at once; rows
+that end without an email become cancelled, skipped or failed there). Sender threads then take each
+email: HAND IT OVER (claimed -> sending, guarded by the claim token), talk to the mail server,
+and record the result (sent, failed, or pending again with a retry time) while the pass
+composes the next batch. Rows of a batch never handed over (the mail server went away) go back
+to pending at the end of the pass.
 
 Several dispatchers can run at once, on one machine or several: on PostgreSQL the claim is
 `SELECT ... FOR UPDATE SKIP LOCKED`, so each takes rows nobody else is taking; on SQLite,
@@ -16,7 +19,8 @@ PostgreSQL synchronous_commit=off): that is what makes a pass fast, and it is sa
 such commits survive our process dying and are lost only if the database's machine (SQLite) or
 server (PostgreSQL) crashes. The next durable claim makes them durable too. A crash can leave:
 - `sending` rows: the message may or may not have arrived. They become `needs_review` and are
-  never sent again on their own: the facilitator decides. At most one per dispatcher.
+  never sent again on their own: the facilitator decides. At most one per sender thread
+  (SENDERS per dispatcher).
 - `claimed` rows: never handed over, so they go back to pending, unless the database restarted
   since the claim (then a hand-over may have been lost with it, and they need review too).
 A claimer is gone when it is a dead process on this host, or when its claim is older than
@@ -25,7 +29,8 @@ dispatcher waits for it (OUTBOX_DATABASE_RETRY_SECONDS) and writes again what it
 seen committed durably.
 
 Times: `now` is the logical time deciding what is due (tests and `send-due --now` pass it);
-claims are stamped with the wall clock, because staleness is about real processes.
+claims are stamped with the wall clock (PostgreSQL's own there), because staleness is about
+real processes.
 The scheduler's job and `cohort send-due` both call `send_due`.
 """
 
