@@ -89,8 +89,21 @@ def parse_mail_url(url: str) -> MailSettings:
                         unquote(parts.password) if parts.password else None)
 
 
+@dataclass(frozen=True)
+class RawMessage:
+    """A message already written out as bytes (CRLF lines), with its envelope."""
+
+    sender: str
+    recipients: list[str]
+    data: bytes
+    message_id: str = ""
+
+    def __bytes__(self) -> bytes:
+        return self.data
+
+
 class Transport(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: EmailMessage | RawMessage) -> None: ...
 
     def close(self) -> None: ...
 
@@ -107,7 +120,7 @@ class FileTransport:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage | RawMessage) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
@@ -129,12 +142,15 @@ class SMTPTransport:
         self.timeout = timeout
         self._smtp: smtplib.SMTP | None = None
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage | RawMessage) -> None:
         smtp = self._connection()
-        sender = parseaddr(str(message["Sender"] or message["From"]))[1]
-        recipients = [parseaddr(str(message["To"]))[1]]
         try:
-            refused = smtp.send_message(message, from_addr=sender, to_addrs=recipients)
+            if isinstance(message, RawMessage):
+                refused = smtp.sendmail(message.sender, message.recipients, message.data)
+            else:
+                sender = parseaddr(str(message["Sender"] or message["From"]))[1]
+                recipients = [parseaddr(str(message["To"]))[1]]
+                refused = smtp.send_message(message, from_addr=sender, to_addrs=recipients)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             self._after_failure(code)

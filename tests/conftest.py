@@ -35,21 +35,36 @@ def _free_port() -> int:
 class PostgresServer:
     """A throwaway cluster in a temporary folder (initdb refuses root, so run as postgres)."""
 
-    def __init__(self) -> None:
+    def __init__(self, synchronous_commit: bool = False) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="cohort-pg-"))
         self.port = _free_port()
         self._as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         self._counter = itertools.count(1)
+        # Off for speed in the shared server; on (PostgreSQL's default, as in production) for
+        # tests that crash the server and count what its commits kept.
+        self.synchronous_commit = synchronous_commit
 
     def start(self) -> None:
         if self._as_user:
             shutil.chown(self.dir, "postgres")
         self._run(PG_BIN / "initdb", "-D", self.dir / "data", "-U", "postgres", "-A", "trust",
                   "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+        self._start_server()
+
+    def _start_server(self) -> None:
+        synchronous = "on" if self.synchronous_commit else "off"
         options = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off")
+                   f"-c synchronous_commit={synchronous} -c full_page_writes=off")
         self._run(PG_BIN / "pg_ctl", "-D", self.dir / "data", "-l", self.dir / "log", "-w",
                   "-t", "30", "start", "-o", options)
+
+    def crash(self) -> None:
+        """Stop the server the hard way (like a crash: no shutdown checkpoint)."""
+        self._run(PG_BIN / "pg_ctl", "-D", self.dir / "data", "-m", "immediate", "-w", "stop")
+
+    def start_again(self) -> None:
+        """Start a crashed server on the same port; it recovers from its write-ahead log."""
+        self._start_server()
 
     def stop(self) -> None:
         self._run(PG_BIN / "pg_ctl", "-D", self.dir / "data", "-m", "immediate", "-w", "stop",

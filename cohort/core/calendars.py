@@ -191,6 +191,14 @@ def invitation(
     The UID is the meeting's own and SEQUENCE its revision, so a later REQUEST updates the
     event the attendee already has and a CANCEL removes it, never a duplicate.
     """
+    return with_attendee(invitation_to_all(meeting, calendar, organizer, now), attendee)
+
+
+def invitation_to_all(
+    meeting: CalendarMeeting, calendar: CohortCalendar, organizer: Person, now: datetime,
+) -> CalendarMessage:
+    """`invitation` with a stand-in ATTENDEE: what every participant's copy shares. The
+    outbox makes it once per meeting and batch; `with_attendee` completes each copy."""
     method = CANCEL if meeting.cancelled else REQUEST
     ical = _calendar_shell()
     ical.add("method", method)
@@ -198,9 +206,31 @@ def invitation(
     event = _meeting_event(meeting, _summary(meeting, calendar), calendar.timezone,
                            calendar.text, now)
     event.add("organizer", _address(organizer, organizer=True))
-    event.add("attendee", _address(attendee, organizer=False))
+    event.add("attendee", _address(_ANY_ATTENDEE, organizer=False))
     ical.add_component(event)
     return CalendarMessage(method, ical.to_ical())
+
+
+def with_attendee(message: CalendarMessage, attendee: Person) -> CalendarMessage:
+    """The invitation for `attendee`: the stand-in's content line replaced by theirs (each
+    is a whole folded line, and icalendar puts properties in an order by name, so this is
+    byte for byte what `invitation` built in one go would be)."""
+    return CalendarMessage(message.method, message.ics.replace(
+        _stand_in_line(), _attendee_line(attendee), 1))
+
+
+_ANY_ATTENDEE = Person("attendee@cohort.invalid", "")
+
+
+@lru_cache(maxsize=1)
+def _stand_in_line() -> bytes:
+    return _attendee_line(_ANY_ATTENDEE)
+
+
+def _attendee_line(attendee: Person) -> bytes:
+    event = Event()
+    event.add("attendee", _address(attendee, organizer=False))
+    return event.to_ical().removeprefix(b"BEGIN:VEVENT\r\n").removesuffix(b"END:VEVENT\r\n")
 
 
 def _calendar_shell() -> Calendar:

@@ -42,13 +42,15 @@ DIGEST_AT = time(14, 0)
 
 # States of a row (see models/outbox.py).
 PENDING = "pending"
+# Reserved by a dispatcher in a batch, not yet handed to the mail server (cohort/outbox.py).
+CLAIMED = "claimed"
 SENDING = "sending"
 SENT = "sent"
 FAILED = "failed"
 NEEDS_REVIEW = "needs_review"
 CANCELLED = "cancelled"
 SKIPPED = "skipped"
-STATES = (PENDING, SENDING, SENT, FAILED, NEEDS_REVIEW, CANCELLED, SKIPPED)
+STATES = (PENDING, CLAIMED, SENDING, SENT, FAILED, NEEDS_REVIEW, CANCELLED, SKIPPED)
 
 
 @dataclass(frozen=True)

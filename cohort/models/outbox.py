@@ -1,7 +1,8 @@
 """The outbox: one row per planned email, and each cohort's mail settings.
 
-A row's life: pending -> sending -> sent | failed | needs_review; pending rows may also become
-cancelled (the plan no longer wants them) or skipped (too late to be useful). Only
+A row's life: pending -> claimed -> sending -> sent | failed | needs_review; pending rows may
+also become cancelled (the plan no longer wants them) or skipped (too late to be useful).
+`claimed` means reserved by a dispatcher's batch, not yet handed to the mail server. Only
 `cohort/outbox.py` moves rows out of pending.
 """
 

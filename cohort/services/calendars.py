@@ -89,14 +89,24 @@ def meeting_invitation(
     now: datetime | None = None,
 ) -> CalendarMessage:
     """The email attachment for one meeting and participant: REQUEST, or CANCEL if cancelled."""
-    cohort = get_cohort(session, cohort_id)
     participant = participant_by_email(session, cohort_id, email)
+    return ical.with_attendee(
+        meeting_invitation_to_all(session, cohort_id, meeting_key, organizer, now),
+        Person(participant.email, participant.name))
+
+
+def meeting_invitation_to_all(
+    session: Session, cohort_id: int, meeting_key: str, organizer: Person,
+    now: datetime | None = None,
+) -> CalendarMessage:
+    """`meeting_invitation` before its attendee is put in (`core.calendars.with_attendee`):
+    the outbox makes it once for a batch of emails about the meeting."""
+    cohort = get_cohort(session, cohort_id)
     data, _ = _calendar_data(session, cohort, with_tasks=False)
     meeting = next((m for m in data.meetings if m.key == meeting_key), None)
     if meeting is None:
         raise NotFound(f"cohort {cohort_id} has no meeting '{meeting_key}'")
-    attendee = Person(participant.email, participant.name)
-    return ical.invitation(meeting, data, organizer, attendee, now or utcnow())
+    return ical.invitation_to_all(meeting, data, organizer, now or utcnow())
 
 
 def calendar_feed_token(session: Session, participant_id: int, secret: str | bytes) -> str | None:

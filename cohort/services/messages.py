@@ -7,6 +7,7 @@ text and HTML is `cohort/emails.py`; the decision whether to send at all is `cor
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
@@ -22,12 +23,14 @@ from ..core.digest import Digest
 from ..core.programme import Programme
 from ..core.sending import message_id
 from ..models import (
+    Cohort,
     CohortMailSettings,
     CohortRole,
     CohortStaff,
     Delivery,
     Meeting,
     Participant,
+    ParticipantLink,
     Prompt,
     Survey,
     Task,
@@ -38,9 +41,9 @@ from .attendance import catch_up_content
 from .calendars import calendar_feed_token
 from .cohorts import cohort_programme, get_cohort
 from .grouping import participant_groups
-from .participant_access import personal_token
+from .participant_access import issue_links, link_token, personal_token
 from .participation import facilitator_digest
-from .surveys import has_answered
+from .surveys import answered_surveys, has_answered
 
 # Where a personal link lands after "continue" (the participant pages' routes; the link
 # handler accepts only participant pages as targets).
@@ -143,36 +146,128 @@ class MessageData:
     settled: bool = False
 
 
-class ProgrammeCache:
-    """The programmes of the cohorts in one batch (parsing is cached, this saves the lookups)."""
+class Lookups:
+    """The rows composing needs, read once per batch instead of once per email.
 
-    def __init__(self) -> None:
-        self._programmes: dict[int, Programme] = {}
+    The outbox composes a batch of emails in one transaction: each cohort, its programme,
+    facilitator address, meetings, tasks, prompts and surveys, and the batch's participants,
+    their personal links, task statuses and answered surveys are each read with one query
+    (`prefetch`). Anything not prefetched is read on first use and kept, so a single email
+    (preview) costs what it always did.
+    """
 
-    def get(self, session: Session, cohort_id: int) -> Programme:
-        if cohort_id not in self._programmes:
-            self._programmes[cohort_id] = cohort_programme(get_cohort(session, cohort_id))
-        return self._programmes[cohort_id]
+    def __init__(self, session: Session, context: MailContext, now: datetime) -> None:
+        self.session, self.context, self.now = session, context, now
+        self._cohorts: dict[int, Cohort] = {}
+        self._facilitators: dict[int, str] = {}
+        self._rows: dict[tuple[type, int], dict[str, object]] = {}
+        self._participants: dict[int, Participant | None] = {}
+        self._urls: dict[int, str] = {}
+        self._done_tasks: dict[int, set[int]] = {}
+        self._answered: dict[int, set[int]] = {}
+
+    def prefetch(self, deliveries: list[Delivery]) -> None:
+        ids = sorted({d.participant_id for d in deliveries if d.participant_id} -
+                     self._participants.keys())
+        for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+            found = {p.id: p for p in self.session.scalars(
+                select(Participant).where(Participant.id.in_(chunk)))}
+            for pid in chunk:
+                self._participants[pid] = found.get(pid)
+                self._done_tasks[pid] = set()
+            links = self.session.scalars(select(ParticipantLink).where(
+                ParticipantLink.participant_id.in_(chunk), ParticipantLink.revoked_at.is_(None),
+            ).order_by(ParticipantLink.id))
+            for link in links:  # the newest unrevoked link wins, as personal_token() says
+                self._urls[link.participant_id] = self._url(link_token(
+                    link, self.context.secret_key))
+            without = [pid for pid in chunk if found.get(pid) and pid not in self._urls]
+            for pid, token in issue_links(self.session, without, self.context.secret_key,
+                                          self.now).items():
+                self._urls[pid] = self._url(token)
+            for pid, task_id in self.session.execute(select(
+                    TaskStatus.participant_id, TaskStatus.task_id).where(
+                    TaskStatus.participant_id.in_(chunk), TaskStatus.done_at.is_not(None))):
+                self._done_tasks[pid].add(task_id)
+            self._answered.update(answered_surveys(self.session, chunk))
+
+    def cohort(self, cohort_id: int) -> Cohort:
+        if cohort_id not in self._cohorts:
+            self._cohorts[cohort_id] = get_cohort(self.session, cohort_id)
+        return self._cohorts[cohort_id]
+
+    def facilitator(self, cohort_id: int) -> str:
+        if cohort_id not in self._facilitators:
+            self._facilitators[cohort_id] = facilitator_address(self.session, cohort_id,
+                                                                self.context.mail_from)
+        return self._facilitators[cohort_id]
+
+    def programme(self, cohort_id: int) -> Programme:
+        return cohort_programme(self.cohort(cohort_id))
+
+    def participant(self, participant_id: int) -> Participant | None:
+        if participant_id not in self._participants:
+            self._participants[participant_id] = self.session.get(Participant, participant_id)
+        return self._participants[participant_id]
+
+    def personal_url(self, participant_id: int) -> str:
+        if participant_id not in self._urls:
+            self._urls[participant_id] = self._url(personal_token(
+                self.session, participant_id, self.context.secret_key, self.now))
+        return self._urls[participant_id]
+
+    def _url(self, token: str) -> str:
+        return f"{self.context.base_url.rstrip('/')}/p/{token}"
+
+    def keyed(self, model, cohort_id: int, key: str):
+        """A meeting, task, prompt or survey of the cohort by its key (all read at once)."""
+        row = self._all(model, cohort_id).get(key)
+        if row is None:
+            raise Undeliverable(f"'{key}' is no longer in the cohort's plan")
+        return row
+
+    def meetings(self, cohort_id: int) -> list[Meeting]:
+        return sorted(self._all(Meeting, cohort_id).values(), key=lambda m: m.starts_at)
+
+    def _all(self, model, cohort_id: int) -> dict[str, object]:
+        if (model, cohort_id) not in self._rows:
+            self._rows[model, cohort_id] = {row.key: row for row in self.session.scalars(
+                select(model).where(model.cohort_id == cohort_id))}
+        return self._rows[model, cohort_id]
+
+    def task_done(self, participant_id: int, task_id: int) -> bool:
+        if participant_id in self._done_tasks:
+            return task_id in self._done_tasks[participant_id]
+        return self.session.scalar(select(TaskStatus.done_at).where(
+            TaskStatus.task_id == task_id, TaskStatus.participant_id == participant_id,
+        )) is not None
+
+    def survey_answered(self, participant_id: int, survey_id: int) -> bool:
+        """`surveys.has_answered`, from the batch's prefetch when there is one."""
+        if participant_id in self._answered:
+            return survey_id in self._answered[participant_id]
+        return has_answered(self.session, survey_id, participant_id)
 
 
 def message_data(session: Session, delivery: Delivery, context: MailContext, now: datetime,
-                 programmes: ProgrammeCache | None = None) -> MessageData:
-    programmes = programmes or ProgrammeCache()
-    cohort = get_cohort(session, delivery.cohort_id)
-    facilitator = facilitator_address(session, cohort.id, context.mail_from)
+                 lookups: Lookups | None = None) -> MessageData:
+    lookups = lookups or Lookups(session, context, now)
+    cohort = lookups.cohort(delivery.cohort_id)
+    facilitator = lookups.facilitator(cohort.id)
     if delivery.recipient == kinds.FACILITATOR:
         participant = None
         to_name, to_address = parseaddr(facilitator)
         language = cohort.language
         personal_url = None
     else:
-        participant = session.get(Participant, delivery.participant_id) \
+        participant = lookups.participant(delivery.participant_id) \
             if delivery.participant_id else None
         if participant is None or participant.cohort_id != cohort.id:
             raise Undeliverable("the participant has been removed from the cohort")
+        if participant.erased_at is not None:
+            raise Undeliverable("the participant's personal data has been erased")
         to_address, to_name, language = participant.email, participant.name, participant.language
-        token = personal_token(session, participant.id, context.secret_key, now)
-        personal_url = f"{context.base_url.rstrip('/')}/p/{token}"
+        personal_url = lookups.personal_url(participant.id)
     base = dict(
         delivery_id=delivery.id, cohort_id=cohort.id, kind=delivery.kind,
         anchor=delivery.anchor,
@@ -185,9 +280,8 @@ def message_data(session: Session, delivery: Delivery, context: MailContext, now
         reply_to=facilitator if participant is not None else None, personal_url=personal_url,
         facilitator=facilitator,
     )
-    programme = programmes.get(session, cohort.id)
-    return MessageData(**base, **_subject_of(session, delivery, participant, programme, now,
-                                             context, personal_url))
+    return MessageData(**base, **_subject_of(lookups, delivery, participant, now,
+                                             personal_url))
 
 
 def facilitator_address(session: Session, cohort_id: int, fallback: str) -> str:
@@ -218,23 +312,21 @@ def webcal_link(base_url: str, token: str) -> str:
     return f"webcal://{parts.netloc}{parts.path}/calendar/{token}.ics"
 
 
-def _subject_of(session: Session, delivery: Delivery, participant: Participant | None,
-                programme: Programme, now: datetime, context: MailContext,
-                personal_url: str | None) -> dict:
+def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant | None,
+                now: datetime, personal_url: str | None) -> dict:
     """The kind-specific part: the meeting, task, prompt, survey or digest it is about."""
-    kind, cohort_id = delivery.kind, delivery.cohort_id
+    kind, cohort_id, session = delivery.kind, delivery.cohort_id, lookups.session
+    programme = lookups.programme(cohort_id)
     if kind == kinds.WELCOME:
-        meetings = session.scalars(select(Meeting).where(
-            Meeting.cohort_id == cohort_id, Meeting.status == "scheduled",
-        ).order_by(Meeting.starts_at)).all()
-        token = calendar_feed_token(session, participant.id, context.secret_key) \
+        meetings = [m for m in lookups.meetings(cohort_id) if m.status == "scheduled"]
+        token = calendar_feed_token(session, participant.id, lookups.context.secret_key) \
             if participant is not None else None
         return dict(meetings=tuple(_meeting_info(m, programme) for m in meetings),
-                    calendar_url=webcal_link(context.base_url, token) if token else None,
+                    calendar_url=webcal_link(lookups.context.base_url, token) if token else None,
                     groups=_groups_of(session, participant, programme))
     if kind in (kinds.MEETING_INVITATION, kinds.MEETING_UPDATE, kinds.MEETING_CANCELLATION,
                 kinds.FACILITATOR_DIGEST):
-        meeting = _meeting(session, cohort_id, kinds.meeting_key_of(delivery.anchor))
+        meeting = lookups.keyed(Meeting, cohort_id, kinds.meeting_key_of(delivery.anchor) or "")
         if meeting.status == "cancelled" and kind != kinds.MEETING_CANCELLATION:
             raise Undeliverable(f"meeting '{meeting.key}' has been cancelled")
         extra: dict = {}
@@ -243,12 +335,13 @@ def _subject_of(session: Session, delivery: Delivery, participant: Participant |
         return dict(meeting=_meeting_info(meeting, programme), deadline=meeting.starts_at,
                     **extra)
     if kind in (kinds.TASK_RELEASED, kinds.TASK_REMINDER):
-        task = _one(session, Task, cohort_id, kinds.item_key_of(delivery.anchor))
+        task = lookups.keyed(Task, cohort_id, kinds.item_key_of(delivery.anchor))
         template = next((t for t in programme.tasks if t.key == task.template_key), None)
-        due_meeting = _meeting_title(session, cohort_id, task.due_meeting_key)
-        done = participant is not None and session.scalar(select(TaskStatus.done_at).where(
-            TaskStatus.task_id == task.id, TaskStatus.participant_id == participant.id,
-        )) is not None
+        due_meeting = None
+        if task.due_meeting_key is not None:
+            with contextlib.suppress(Undeliverable):
+                due_meeting = lookups.keyed(Meeting, cohort_id, task.due_meeting_key).title
+        done = participant is not None and lookups.task_done(participant.id, task.id)
         buddies = (_groups_of(session, participant, programme, kind="buddy")
                    if task.kind == "buddy_exchange" else ())
         return dict(task=TaskInfo(task.title, task.description,
@@ -256,17 +349,18 @@ def _subject_of(session: Session, delivery: Delivery, participant: Participant |
                                   task.release_at, task.due_at, due_meeting),
                     deadline=task.due_at, settled=done, groups=buddies)
     if kind == kinds.PROMPT:
-        prompt = _one(session, Prompt, cohort_id, kinds.item_key_of(delivery.anchor))
-        meeting = _meeting(session, cohort_id, prompt.meeting_key)
+        prompt = lookups.keyed(Prompt, cohort_id, kinds.item_key_of(delivery.anchor))
+        meeting = lookups.keyed(Meeting, cohort_id, prompt.meeting_key or "")
         before = prompt.send_at <= meeting.starts_at
         return dict(prompt_question=prompt.question, meeting=_meeting_info(meeting, programme),
                     deadline=meeting.starts_at if before else None)
     if kind in (kinds.SURVEY_INVITATION, kinds.SURVEY_REMINDER):
-        survey = _one(session, Survey, cohort_id, kinds.item_key_of(delivery.anchor))
+        survey = lookups.keyed(Survey, cohort_id, kinds.item_key_of(delivery.anchor))
         number = int(delivery.anchor.rsplit("#", 1)[1]) if "#" in delivery.anchor else 0
         # Asked at send time: a reminder goes only to someone who has not answered (see
         # surveys.pending_reminder_recipients); answering cancels nothing, so it leaves no trace.
-        answered = participant is not None and has_answered(session, survey.id, participant.id)
+        answered = participant is not None and lookups.survey_answered(participant.id,
+                                                                       survey.id)
         url = personal_link_to(personal_url, SURVEY_PAGE.format(survey_id=survey.id)) \
             if personal_url else None
         return dict(survey=SurveyInfo(survey.title, survey.mode, survey.opens_at,
@@ -296,25 +390,6 @@ def _groups_of(session: Session, participant: Participant | None, programme: Pro
             group.title, group_kind, group.rotation,
             template.rotations if template else 1, group.partners)))
     return tuple(info for _index, _rotation, info in sorted(found, key=lambda f: f[:2]))
-
-
-def _one(session: Session, model, cohort_id: int, key: str):
-    row = session.scalars(select(model).where(model.cohort_id == cohort_id,
-                                              model.key == key)).one_or_none()
-    if row is None:
-        raise Undeliverable(f"'{key}' is no longer in the cohort's plan")
-    return row
-
-
-def _meeting(session: Session, cohort_id: int, key: str | None) -> Meeting:
-    return _one(session, Meeting, cohort_id, key or "")
-
-
-def _meeting_title(session: Session, cohort_id: int, key: str | None) -> str | None:
-    if key is None:
-        return None
-    return session.scalar(select(Meeting.title).where(Meeting.cohort_id == cohort_id,
-                                                      Meeting.key == key))
 
 
 def _meeting_info(meeting: Meeting, programme: Programme) -> MeetingInfo:

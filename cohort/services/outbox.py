@@ -16,7 +16,7 @@ from .errors import NotFound
 
 # How the facilitator's view groups the states.
 VIEW_GROUPS = {
-    "upcoming": (kinds.PENDING, kinds.SENDING),
+    "upcoming": (kinds.PENDING, kinds.CLAIMED, kinds.SENDING),
     "needs_review": (kinds.NEEDS_REVIEW,),
     "failed": (kinds.FAILED,),
     "sent": (kinds.SENT,),

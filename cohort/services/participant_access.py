@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
 from ..models import Cohort, Meeting, Participant, ParticipantLink, Survey, Task
@@ -50,6 +50,20 @@ def issue_link(session: Session, participant_id: int, secret_key: str,
     session.add(link)
     session.flush()
     return link
+
+
+def issue_links(session: Session, participant_ids: list[int], secret_key: str,
+                now: datetime) -> dict[int, str]:
+    """A first link for each of many participants at once (one insert); id -> token."""
+    links = [ParticipantLink(participant_id=pid, nonce=secrets.token_urlsafe(32),
+                             token_hash="", created_at=now) for pid in participant_ids]
+    tokens = {link.participant_id: link_token(link, secret_key) for link in links}
+    if links:
+        session.execute(insert(ParticipantLink), [
+            dict(participant_id=link.participant_id, nonce=link.nonce,
+                 token_hash=token_hash(tokens[link.participant_id]), created_at=now)
+            for link in links])
+    return tokens
 
 
 def personal_token(session: Session, participant_id: int, secret_key: str,

@@ -169,6 +169,17 @@ def has_answered(session: Session, survey_id: int, participant_id: int) -> bool:
         Invitation.survey_id == survey_id, Invitation.participant_id == participant_id)))
 
 
+def answered_surveys(session: Session, participant_ids: list[int]) -> dict[int, set[int]]:
+    """`has_answered` for many participants at once (the outbox's batch): participant id ->
+    the ids of the surveys they have answered (every given id is a key)."""
+    answered: dict[int, set[int]] = {pid: set() for pid in participant_ids}
+    for pid, survey_id in session.execute(select(
+            Invitation.participant_id, Invitation.survey_id).where(
+            Invitation.participant_id.in_(participant_ids), Invitation.completed.is_(True))):
+        answered[pid].add(survey_id)
+    return answered
+
+
 def pending_reminder_recipients(
     session: Session, survey_id: int, now: datetime | None = None
 ) -> list[Participant]:

@@ -34,7 +34,8 @@ DELIVERY_KINDS = {
     "meeting_cancellation": _l("Meeting cancellation"),
     "facilitator_digest": _l("Facilitator digest"), "catch_up": _l("Catch-up after absence"),
 }
-DELIVERY_STATES = {"pending": _l("Pending"), "sending": _l("Sending"), "sent": _l("Sent"),
+DELIVERY_STATES = {"pending": _l("Pending"), "claimed": _l("Sending"), "sending": _l("Sending"),
+                   "sent": _l("Sent"),
                    "failed": _l("Failed"), "needs_review": _l("Needs review"),
                    "cancelled": _l("Cancelled"), "skipped": _l("Skipped")}
 ITEMS = {"meeting": _l("Meeting"), "task": _l("Task"), "prompt": _l("Reflection question"),

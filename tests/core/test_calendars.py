@@ -164,6 +164,40 @@ def test_invitation_request_then_update_then_cancel_share_the_uid(programme):
     assert "METHOD:CANCEL\n" in unfold(gone.ics) and "STATUS:CANCELLED\n" in unfold(gone.ics)
 
 
+def whole_invitation(meeting, data, organizer, attendee, now) -> bytes:
+    """The invitation built in one go with icalendar, the attendee added like the organizer."""
+    calendar = ical._calendar_shell()
+    calendar.add("method", "CANCEL" if meeting.cancelled else "REQUEST")
+    calendar.add_component(ical.vtimezone(data.timezone, meeting.starts_at, meeting.ends_at))
+    event = ical._meeting_event(meeting, ical._summary(meeting, data), data.timezone, data.text,
+                                now)
+    event.add("organizer", ical._address(organizer, organizer=True))
+    event.add("attendee", ical._address(attendee, organizer=False))
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+@pytest.mark.parametrize("attendee", [
+    ANNE, ical.Person("bo@vejle.example", ""),
+    ical.Person("long.address.of.someone@region-syddanmark.example",
+                'Åse "Aasen", Østergaard-Ærenlund Lind Brøndum von Sønderborg-Christiansen'),
+])
+def test_an_invitation_made_once_and_completed_per_attendee_is_the_whole_one(programme,
+                                                                            attendee):
+    """The outbox makes a meeting's invitation once per batch and adds each attendee: byte
+    for byte what building it whole for that attendee gives."""
+    plan = plan_cohort(programme, date(2025, 4, 8), ZONE)
+    data = calendar_from_plan(plan, programme, NOW)
+    shared = [ical.invitation_to_all(meeting, data, FACILITATOR, NOW)
+              for meeting in (data.meetings[2], replace(data.meetings[3], cancelled=True))]
+    for meeting, to_all in zip((data.meetings[2], replace(data.meetings[3], cancelled=True)),
+                               shared, strict=True):
+        completed = ical.with_attendee(to_all, attendee)
+        assert completed.ics == whole_invitation(meeting, data, FACILITATOR, attendee, NOW)
+        assert completed == ical.invitation(meeting, data, FACILITATOR, attendee, NOW)
+        assert attendee.email.encode() not in to_all.ics
+
+
 def test_task_uid_is_stable_and_distinct():
     meeting_uid = ical.new_uid()
     assert ical.task_uid(meeting_uid, "a@b") == ical.task_uid(meeting_uid, "a@b")
