@@ -152,7 +152,8 @@ def queue_meeting_notices(session: Session, cohort_id: int, meeting_key: str, ki
     invited = session.execute(select(Delivery.recipient, Delivery.participant_id).where(
         Delivery.cohort_id == cohort_id, Delivery.kind == kinds.MEETING_INVITATION,
         Delivery.anchor == anchor, Delivery.resend_number == 0,
-        Delivery.state.in_((kinds.SENT, kinds.NEEDS_REVIEW, kinds.SENDING)),
+        # claimed: composed, maybe already with the old plan, and about to be sent.
+        Delivery.state.in_((kinds.SENT, kinds.NEEDS_REVIEW, kinds.SENDING, kinds.CLAIMED)),
         Delivery.participant_id.in_(select(Participant.id).where(
             Participant.cohort_id == cohort_id, Participant.erased_at.is_(None))),
     )).all()
