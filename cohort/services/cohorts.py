@@ -159,14 +159,9 @@ def reschedule_meeting(
     """Move one meeting; everything anchored to it moves along and its SEQUENCE goes up."""
     cohort = get_cohort(session, cohort_id)
     meeting = get_meeting(session, cohort_id, meeting_key)
-    now = now or utcnow()
     meeting.override_starts_at = starts_at
-    meeting.revise(now)
-    session.flush()
-    plan = replan(session, cohort, now)
-    queue_meeting_notices(session, cohort_id, meeting_key, delivery_kinds.MEETING_UPDATE,
-                          meeting.sequence, now)
-    return plan
+    return _revise_meeting(session, cohort, meeting, delivery_kinds.MEETING_UPDATE,
+                           now or utcnow())
 
 
 def cancel_meeting(
@@ -178,13 +173,8 @@ def cancel_meeting(
     if meeting.status == "cancelled":
         return current_plan(session, cohort)
     meeting.status = "cancelled"
-    now = now or utcnow()
-    meeting.revise(now)
-    session.flush()
-    plan = replan(session, cohort, now)
-    queue_meeting_notices(session, cohort_id, meeting_key,
-                          delivery_kinds.MEETING_CANCELLATION, meeting.sequence, now)
-    return plan
+    return _revise_meeting(session, cohort, meeting, delivery_kinds.MEETING_CANCELLATION,
+                           now or utcnow())
 
 
 def restore_meeting(
@@ -199,12 +189,19 @@ def restore_meeting(
         return current_plan(session, cohort)
     meeting.status = "scheduled"
     now = now or utcnow()
+    plan = _revise_meeting(session, cohort, meeting, delivery_kinds.MEETING_UPDATE, now)
+    revive_meeting_invitations(session, cohort_id, meeting_key, now)
+    return plan
+
+
+def _revise_meeting(session: Session, cohort: Cohort, meeting: Meeting, notice_kind: str,
+                    now: datetime) -> Plan:
+    """After a change to one meeting's row: SEQUENCE up, the cohort re-planned, and a notice
+    queued for everyone already sent the meeting's invitation."""
     meeting.revise(now)
     session.flush()
     plan = replan(session, cohort, now)
-    revive_meeting_invitations(session, cohort_id, meeting_key, now)
-    queue_meeting_notices(session, cohort_id, meeting_key, delivery_kinds.MEETING_UPDATE,
-                          meeting.sequence, now)
+    queue_meeting_notices(session, cohort.id, meeting.key, notice_kind, meeting.sequence, now)
     return plan
 
 

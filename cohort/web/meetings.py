@@ -108,45 +108,43 @@ def _changed(new: str, old: str | None) -> str | None:
 @bp.route("/<meeting_key>/cancel", methods=["GET", "POST"])
 @requires(Role.FACILITATOR, cohort_access=True)
 def cancel(cohort_id: int, meeting_key: str):
-    with read_session() as session:
-        cohort, meeting = _load(session, cohort_id, meeting_key)
-        if meeting.status == "cancelled":
-            flash(_("This meeting is already cancelled."), "info")
-            return redirect(url_for("cohorts.show", cohort_id=cohort_id))
-        preview = meeting_service.preview_cancel(session, cohort, meeting_key, now())
-    form = CancelForm()
-    if request.method == "POST":
-        if form.validate():
-            with transaction() as session:
-                meeting_service.cancel_meeting(session, cohort_id, meeting_key, actor(), now())
-            flash(_("%(meeting)s was cancelled.", meeting=meeting.title), "success")
-            return redirect(url_for("cohorts.show", cohort_id=cohort_id))
-        status = 400
-    else:
-        status = 200
-    return render_template("meetings/cancel.html", cohort=cohort, meeting=meeting, form=form,
-                           preview=preview, now=now()), status
+    return _change_status(
+        cohort_id, meeting_key, CancelForm, "meetings/cancel.html", from_cancelled=False,
+        unchanged=lambda: _("This meeting is already cancelled."),
+        preview=meeting_service.preview_cancel, apply=meeting_service.cancel_meeting,
+        done=lambda title: _("%(meeting)s was cancelled.", meeting=title))
 
 
 @bp.route("/<meeting_key>/restore", methods=["GET", "POST"])
 @requires(Role.FACILITATOR, cohort_access=True)
 def restore(cohort_id: int, meeting_key: str):
     """Undo a cancellation, with the same preview as any other change."""
+    return _change_status(
+        cohort_id, meeting_key, RestoreForm, "meetings/restore.html", from_cancelled=True,
+        unchanged=lambda: _("This meeting is not cancelled."),
+        preview=meeting_service.preview_restore, apply=meeting_service.restore_meeting,
+        done=lambda title: _("%(meeting)s is back in the plan.", meeting=title))
+
+
+def _change_status(cohort_id: int, meeting_key: str, form_class, template: str, *,
+                   from_cancelled: bool, unchanged, preview, apply, done):
+    """Cancel or restore: preview on GET, confirm on POST; a meeting already in the wanted
+    state sends the facilitator back to the overview."""
     with read_session() as session:
         cohort, meeting = _load(session, cohort_id, meeting_key)
-        if meeting.status != "cancelled":
-            flash(_("This meeting is not cancelled."), "info")
+        if (meeting.status == "cancelled") != from_cancelled:
+            flash(unchanged(), "info")
             return redirect(url_for("cohorts.show", cohort_id=cohort_id))
-        preview = meeting_service.preview_restore(session, cohort, meeting_key, now())
-    form = RestoreForm()
+        changes = preview(session, cohort, meeting_key, now())
+    form = form_class()
     if request.method == "POST":
         if form.validate():
             with transaction() as session:
-                meeting_service.restore_meeting(session, cohort_id, meeting_key, actor(), now())
-            flash(_("%(meeting)s is back in the plan.", meeting=meeting.title), "success")
+                apply(session, cohort_id, meeting_key, actor(), now())
+            flash(done(meeting.title), "success")
             return redirect(url_for("cohorts.show", cohort_id=cohort_id))
         status = 400
     else:
         status = 200
-    return render_template("meetings/restore.html", cohort=cohort, meeting=meeting, form=form,
-                           preview=preview, now=now()), status
+    return render_template(template, cohort=cohort, meeting=meeting, form=form,
+                           preview=changes, now=now()), status
