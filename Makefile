@@ -5,20 +5,47 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test system-test-deps lint bench bench-deps clean translations
+.PHONY: run test lock fuzz install install-test system-test-deps lint bench bench-deps clean translations
+
+# Exact versions (with hashes) of everything installed live in two lock files made by `make lock`
+# from the ranges in pyproject.toml: requirements.lock for `make run` (the runtime) and
+# requirements-dev.lock for `make test`, `make lint` and `make bench` (runtime, the test extra,
+# the build backend). Installs never resolve anything: a fresh clone gets exactly what CI tested.
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+UV_VERSION := 0.13.9
+# --no-deps: the lock already lists every dependency; --no-build-isolation: build the editable
+# project with the locked setuptools instead of whatever the index has today.
+LOCKED_INSTALL := $(BIN)/pip install --quiet --require-hashes --no-deps -r
+PROJECT_INSTALL := $(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Re-install only when the project's dependencies change.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Re-install only when the lock changes. The runtime lock is a subset of the dev lock (same
+# versions), so a venv installed for the tests serves `make run` as well.
+$(VENV)/.installed: $(LOCK) | $(BIN)/python
+	$(LOCKED_INSTALL) $(LOCK)
+	$(PROJECT_INSTALL)
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: $(DEV_LOCK) | $(BIN)/python
+	$(LOCKED_INSTALL) $(DEV_LOCK)
+	$(PROJECT_INSTALL)
+	$(BIN)/pip check
 	touch $(VENV)/.installed $@
+
+## make lock: resolve the newest versions pyproject.toml allows and write both lock files. Run it
+## on purpose (a new dependency, a range changed, a security release), then `make test` and commit
+## the locks with the change that needed them.
+LOCK_FLAGS := --quiet --generate-hashes --universal --python-version 3.11 --no-header
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+	echo "setuptools>=77" | $(BIN)/uv pip compile pyproject.toml - --extra test $(LOCK_FLAGS) \
+	  -o $(DEV_LOCK)
+	echo "setuptools>=77" | $(BIN)/uv pip compile pyproject.toml - $(LOCK_FLAGS) \
+	  --constraint $(DEV_LOCK) -o $(LOCK)
+	$(BIN)/pip uninstall --quiet --yes uv
 
 install: $(VENV)/.installed
 
@@ -31,9 +58,21 @@ run: install
 	COHORT_RUN_SCHEDULER=1 COHORT_BASE_URL=$${COHORT_BASE_URL:-http://$(HOST):$(PORT)} \
 	  $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
-## make test: install what the tests need (Python packages and Debian packages), run everything
+## make test: install what the tests need (Python packages and Debian packages), run everything on
+## TEST_WORKERS processes (each with its own PostgreSQL server), property tests derandomized
+## (the same examples on every run, as in CI). Locally, `.venv/bin/pytest -m "not slow"` skips
+## the tests that start processes, servers or a browser.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 test: install-test system-test-deps lint
-	$(BIN)/python -m pytest
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest -n $(TEST_WORKERS) \
+	  --dist loadfile
+
+## make fuzz: the property tests only, with random examples and FUZZ_FACTOR times as many of
+## each. A failure prints its example: add it to the test as an explicit @example.
+FUZZ_FACTOR ?= 20
+fuzz: install-test
+	HYPOTHESIS_PROFILE=fuzz COHORT_FUZZ_FACTOR=$(FUZZ_FACTOR) $(BIN)/python -m pytest -m property \
+	  -n $(TEST_WORKERS)
 
 lint: install-test
 	$(BIN)/ruff check cohort tests benchmarks tools migrations wsgi.py
@@ -84,9 +123,8 @@ bench: install-test bench-deps
 	$(BIN)/python -m benchmarks.grouping --repeat 1
 	$(BIN)/python -m benchmarks.report --repeat 1
 
-# gunicorn comes with the project's Python packages; wrk is a Debian package.
+# gunicorn is in the lock with the project's runtime; wrk is a Debian package.
 bench-deps: install-test
-	@test -x $(BIN)/gunicorn || $(BIN)/pip install --quiet gunicorn
 	@command -v wrk >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing Debian package: wrk"; \
