@@ -16,6 +16,9 @@ from sqlalchemy import create_engine, text
 
 from cohort import db
 from cohort.app import create_app
+from tests.properties import load_profile
+
+load_profile()  # before any test module builds its Hypothesis settings
 
 REPO = Path(__file__).resolve().parent.parent
 PROGRAMMES = REPO / "programmes"
@@ -147,3 +150,10 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Property tests carry the `property` mark, so `make fuzz` can run just them."""
+    for item in items:
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.property)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cohort.core import calendars as ical
 from cohort.core.planning import plan_cohort
 from cohort.core.programme import MEETING_KINDS, Programme
 from tests.ics import calendar_from_plan, parse_both, same_instant
+from tests.properties import property_settings
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 # Zones chosen for their quirks: half-hour DST (Lord Howe), odd offsets (Chatham, Kathmandu),
@@ -49,7 +50,7 @@ def programmes(draw) -> Programme:
                                      "meetings": meetings, "tasks": tasks})
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@property_settings(40)
 @given(programme=programmes(), start=st.dates(date(1995, 1, 1), date(2045, 12, 31)),
        zone_name=st.sampled_from(ZONES))
 def test_every_event_starts_at_the_planned_local_time(programme, start, zone_name):

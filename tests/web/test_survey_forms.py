@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from flask import Flask, render_template_string
 from flask_babel import Babel
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import escape
 from werkzeug.datastructures import MultiDict
@@ -23,6 +23,7 @@ from werkzeug.datastructures import MultiDict
 from cohort.core.programme import QUESTION_TYPES, Survey
 from cohort.core.surveys import clean_text, spec_from_survey
 from cohort.web.survey_forms import answers_from_form, build_survey_form, field_name
+from tests.properties import property_settings
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 INVALID = object()
@@ -163,7 +164,7 @@ def specs_with_submissions(draw):
 
 # --- the properties -------------------------------------------------------------------------
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@property_settings(300)
 @given(specs_with_submissions())
 def test_form_accepts_exactly_the_valid_answers_and_stores_them_normalised(app, case):
     spec, formdata, expected = case
@@ -179,7 +180,7 @@ def test_form_accepts_exactly_the_valid_answers_and_stores_them_normalised(app, 
             assert set(form.errors) == {field_name(q) for q in wanted_invalid}
 
 
-@settings(max_examples=100, deadline=None)
+@property_settings(100)
 @given(specs())
 def test_every_question_renders_with_its_choices(app, spec):
     with app.test_request_context():
