@@ -24,6 +24,8 @@ from cohort.core.participants import ParticipantRow
 from cohort.core.programme import load_library
 from cohort.models import Meeting
 
+pytestmark = pytest.mark.slow  # a real browser or calendar program per test
+
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 ZONE = ZoneInfo("Europe/Copenhagen")

@@ -107,6 +107,7 @@ def test_demo_is_loaded_once(runner):
     assert len({p["organisation"] for p in shown["participants"]}) >= 5
 
 
+@pytest.mark.slow
 def test_console_script_runs_outside_flask(tmp_path, database_url):
     env = {**os.environ, "COHORT_DATABASE_URL": database_url,
            "COHORT_INSTANCE_PATH": str(tmp_path)}

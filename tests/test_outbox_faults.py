@@ -1,4 +1,4 @@
-"""Several dispatchers, and faults in the middle of a pass, on a real PostgreSQL server.
+"""Faults in the middle of a pass: the database restarting, the mail server down.
 
 Counted by Message-ID at a real SMTP server (aiosmtpd on 127.0.0.1): no message may be lost
 (every row ends sent, or needs review because its fate is uncertain) and none may arrive twice.
@@ -28,28 +28,6 @@ from tests.test_outbox_processes import (
 )
 
 
-def test_two_dispatchers_share_5000_messages_with_none_sent_twice(tmp_path, smtp_sink,
-                                                                   postgres_server):
-    database_url = postgres_server.new_database()
-    due = prepare(database_url, tmp_path, participants=625)
-    assert due == 5000
-    env = dispatcher_env(database_url, tmp_path, smtp_sink.url)
-    passes = [subprocess.Popen([*SEND_DUE, "--json"], env=env, cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-              for _ in range(2)]
-    outputs = [p.communicate(timeout=300) for p in passes]
-    assert [p.returncode for p in passes] == [0, 0], outputs
-    reports = [json.loads(out) for out, _ in outputs]
-    assert sum(r["sent"] for r in reports) == due
-    assert all(r["sent"] > 0 for r in reports), reports  # both did part of the work
-    received = smtp_sink.message_ids()
-    assert len(received) == due and set(received.values()) == {1}
-    rows = final_rows(database_url)
-    assert Counter(r.state for r in rows) == {"sent": due}
-    assert {r.message_id for r in rows} == set(received)
-    postgres_server.drop_database(database_url)
-
-
 @pytest.fixture
 def own_postgres_server():
     """A server of this test's own, since it gets crashed; commits wait for the disk, as
@@ -60,6 +38,7 @@ def own_postgres_server():
     server.stop()
 
 
+@pytest.mark.slow
 def test_the_database_restarting_during_a_pass_loses_and_repeats_nothing(
         tmp_path, smtp_sink, own_postgres_server):
     database_url = own_postgres_server.new_database()
@@ -100,6 +79,7 @@ def test_the_database_restarting_during_a_pass_loses_and_repeats_nothing(
     assert states["needs_review"] <= SENDERS, states  # at most the emails in flight
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_smtp_down_for_the_whole_pass_then_back(tmp_path, database, request):
     database_url = (f"sqlite:///{tmp_path / 'cohort.sqlite3'}" if database == "sqlite"

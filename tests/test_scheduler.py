@@ -10,6 +10,8 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from cohort import db, services
 from cohort.app import create_app
 from cohort.core.participants import ParticipantRow
@@ -68,6 +70,7 @@ def environment(tmp_path: Path) -> dict:
     return env
 
 
+@pytest.mark.slow
 def test_cohort_scheduler_runs_as_its_own_process_and_stops_on_sigterm(tmp_path):
     env = environment(tmp_path)
     app = create_app({"DATABASE_URL": env["COHORT_DATABASE_URL"], "SECRET_KEY": "test",
@@ -88,6 +91,7 @@ def test_cohort_scheduler_runs_as_its_own_process_and_stops_on_sigterm(tmp_path)
     assert "Scheduler running" in out and "Scheduler stopped." in out
 
 
+@pytest.mark.slow
 def test_make_run_starts_the_scheduler_inside_the_server_process_only_when_asked(tmp_path):
     code = ("import wsgi; s = wsgi.app.extensions.get('cohort.scheduler'); "
             "print('running' if s and s.running else 'none'); s and s.shutdown()")

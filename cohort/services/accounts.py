@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import datetime
 
@@ -13,9 +14,14 @@ from ..core.participants import is_valid_email, normalise_email
 from ..models import STAFF_ROLES, Cohort, CohortRole, CohortStaff, Role, User, utcnow
 
 MIN_PASSWORD_LENGTH = 10
-# Checked against when the email is unknown, so a login takes as long whether or not the
-# account exists (no timing hint about which emails have accounts).
-_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the email is unknown, so a login takes as long whether or not the
+    account exists (no timing hint about which emails have accounts). Made on first use: a
+    scrypt hash costs a noticeable part of a second, which every CLI start would pay."""
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 class AccountError(ValueError):
@@ -85,7 +91,7 @@ def authenticate(session: Session, email: str, password: str,
     """The active user with this email and password, else None (never says which was wrong)."""
     user = find_user(session, email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None

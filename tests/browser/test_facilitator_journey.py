@@ -13,6 +13,8 @@ from playwright.sync_api import Page, expect
 from cohort import db
 from cohort.services import accounts
 
+pytestmark = pytest.mark.slow  # a real browser or calendar program per test
+
 PASSWORD = "browser journey password"
 BAD_CSV = ("navn;e-mail;organisation;rolle;sprog\n"
            "Anne Jensen;anne@vejle.example;Vejle Kommune;Leder, hjemmeplejen;da\n"

@@ -18,6 +18,8 @@ from cohort.core.programme import load_library
 from cohort.models import AnonymousResponse
 from tests.browser_fixtures import REPO
 
+pytestmark = pytest.mark.slow  # a real browser or calendar program per test
+
 PHONE = dict(viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True,
              has_touch=True)
 AFTER_THE_LAST_MEETING = datetime(2025, 10, 6, 9, 0, tzinfo=UTC)

@@ -10,6 +10,8 @@ from cohort.demo import demo_participants
 from cohort.services import accounts
 from tests.browser_fixtures import REPO
 
+pytestmark = pytest.mark.slow  # a real browser or calendar program per test
+
 PASSWORD = "small screen password"
 
 

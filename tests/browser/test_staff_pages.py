@@ -16,6 +16,8 @@ from cohort.models import CohortRole
 from cohort.services import accounts
 from tests.browser_fixtures import REPO
 
+pytestmark = pytest.mark.slow  # a real browser or calendar program per test
+
 PASSWORD = "staff pages password"
 
 

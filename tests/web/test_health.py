@@ -10,6 +10,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from cohort import db, schema
 from cohort.app import create_app
 from cohort.models import SchedulerHeartbeat
@@ -87,6 +89,7 @@ def test_each_scheduler_tick_records_the_heartbeat_and_the_pass(app):
         assert row.last_result.startswith("sent 0,")
 
 
+@pytest.mark.slow
 def test_the_scheduler_process_keeps_healthz_green_until_it_stops(tmp_path):
     url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("COHORT_")}
