@@ -54,7 +54,9 @@ def reschedule(cohort_id: int, meeting_key: str, to: str) -> None:
         with db.transaction(engine()) as session:
             zone_name = services.get_cohort(session, cohort_id).timezone
             starts_at = _existing_local_time(wall, zone_name)
-            plan = services.reschedule_meeting(session, cohort_id, meeting_key, starts_at)
+            # No actor: the activity log records the command line as "system".
+            plan = services.meetings.reschedule(session, cohort_id, meeting_key, starts_at,
+                                                actor=None)
             sequence = session.scalar(select(Meeting.sequence).where(
                 Meeting.cohort_id == cohort_id, Meeting.key == meeting_key))
     except services.NotFound as exc:

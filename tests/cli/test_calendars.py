@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
 
 import pytest
+from sqlalchemy import select
 
+from cohort import db
+from cohort.models import ActivityEntry, CohortRole, CohortStaff, Meeting
 from tests.ics import parse_both, unfold
+from tests.web_fixtures import sign_in
 
 CSV = ("navn;e-mail;organisation;rolle;sprog\n"
        "Anne Ærø;anne@vejle.example;Vejle;leder;da\n")
 
 
-@pytest.fixture
-def cohort_id(runner, tmp_path) -> int:
+def create_cohort(runner, tmp_path) -> int:
     people = tmp_path / "people.csv"
     people.write_text(CSV, encoding="utf-8")
     result = runner.invoke(args=["cohort", "create", "--programme", "digital-lederskab",
                                  "--start", "2025-04-08", "--participants", str(people)])
     assert result.exit_code == 0, result.output
     return int(result.output.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def cohort_id(runner, tmp_path) -> int:
+    return create_cohort(runner, tmp_path)
 
 
 def run(runner, *args):
@@ -78,6 +87,48 @@ def test_reschedule_moves_the_meeting_and_bumps_sequence(runner, cohort_id):
     assert winter.local_start("Europe/Copenhagen") == datetime(2025, 12, 25, 13, 0)
     assert "DTSTART;TZID=Europe/Copenhagen:20251225T130000" in unfold(
         run(runner, "calendar", cohort_id).stdout_bytes)
+
+
+def test_reschedule_is_logged_like_a_move_on_the_web(app, runner, client, tmp_path, make_user):
+    """One use case, one entry point: the command line writes the activity-log entry the web
+    writes (same action, summary and details); only who did it differs."""
+    on_web, on_cli = create_cohort(runner, tmp_path), create_cohort(runner, tmp_path)
+    owner = make_user("owner@cohort.example", "facilitator")
+    engine = app.extensions["cohort.engine"]
+    with db.transaction(engine) as session:
+        for cohort in (on_web, on_cli):
+            session.add(CohortStaff(cohort_id=cohort, user_id=owner.id, role=CohortRole.OWNER))
+        meeting = session.scalars(select(Meeting).where(
+            Meeting.cohort_id == on_web, Meeting.key == "webinar-2")).one()
+        place = {"location": meeting.location or "", "online_url": meeting.online_url or ""}
+    app.config["WTF_CSRF_ENABLED"] = False
+    sign_in(client, owner)
+    url = f"/cohorts/{on_web}/meetings/webinar-2/reschedule"
+    change = {"day": "2025-06-19", "clock": "13:00", **place}
+    preview = client.post(url, data={**change, "preview": "1"}).get_data(as_text=True)
+    previewed = re.search(r'name="previewed" type="hidden" value="(\w+)"', preview)[1]
+    assert client.post(url, data={**change, "previewed": previewed,
+                                  "confirm": "1"}).status_code == 302
+    result = run(runner, "reschedule", on_cli, "webinar-2", "--to", "2025-06-19 13:00")
+    assert result.exit_code == 0, result.output
+
+    with db.transaction(engine) as session:
+        web, cli = (session.scalars(select(ActivityEntry).where(
+            ActivityEntry.cohort_id == cohort)).one() for cohort in (on_web, on_cli))
+        assert (cli.action, cli.details) == (web.action, web.details)
+        assert web.action == "meeting_rescheduled" and web.details["meeting"] == "webinar-2"
+        assert (web.actor, web.actor_id) == ("owner@cohort.example", owner.id)
+        assert (cli.actor, cli.actor_id) == ("system", None)
+
+    def summary(cohort: int) -> tuple[str, str]:
+        page = client.get(f"/cohorts/{cohort}/activity", headers={"Accept-Language": "en"})
+        (row,) = re.findall(r"</time></td><td>([^<]*)</td><td>([^<]*)</td></tr>",
+                            page.get_data(as_text=True))
+        return row
+
+    assert summary(on_web)[0] == "owner@cohort.example" and summary(on_cli)[0] == "system"
+    assert summary(on_cli)[1] == summary(on_web)[1]
+    assert summary(on_web)[1].startswith("moved Webinar 2 from Thu, Jun 12, 2025")
 
 
 def test_calendar_link_renew_and_revoke(runner, client, cohort_id):
