@@ -141,9 +141,9 @@ def test_rescheduling_leaves_catch_ups_alone(engine, cohort_id):
     anne = ids(engine, cohort_id)["Anne"]
     set_marks(engine, cohort_id, "webinar-1", {anne: Mark(ABSENT)})
     with db.transaction(engine) as session:
-        services.reschedule_meeting(session, cohort_id, "webinar-2",
-                                    datetime(2025, 6, 19, 11, 0, tzinfo=UTC),
-                                    now=AFTER_WEBINAR_1)
+        services.meetings.reschedule(session, cohort_id, "webinar-2",
+                                     datetime(2025, 6, 19, 11, 0, tzinfo=UTC), None,
+                                     now=AFTER_WEBINAR_1)
     assert catch_ups(engine, cohort_id) == {("catch-up:webinar-1", "anne"): "pending"}
 
 

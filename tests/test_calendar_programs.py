@@ -117,8 +117,8 @@ def test_khal_imports_feed_and_invitations_and_applies_updates(engine, tmp_path)
     assert khal.events("Webinar 1") == ["2025-10-08 13:00 2025-10-08 15:00 CONFIRMED"]
 
     with db.transaction(engine) as session:
-        services.reschedule_meeting(session, cohort_id, "webinar-1",
-                                    datetime(2025, 10, 30, 9, 30, tzinfo=ZONE))
+        services.meetings.reschedule(session, cohort_id, "webinar-1",
+                                     datetime(2025, 10, 30, 9, 30, tzinfo=ZONE), None)
         update = services.meeting_invitation(session, cohort_id, "webinar-1", ANNE.email,
                                              FACILITATOR)
         meeting = session.scalars(select(Meeting).where(Meeting.cohort_id == cohort_id,

@@ -74,9 +74,11 @@ def outbox(tmp_path_factory):
             cohort = services.create_cohort(session, new, PEOPLE, now=CREATED)
         send_due(app, now=CREATED)  # invitations sent, so changes queue notices
         with db.transaction(engine) as session:
-            services.reschedule_meeting(session, cohort.id, "webinar-2",
-                                        datetime(2025, 6, 19, 11, 0, tzinfo=UTC), now=CREATED)
-            services.cancel_meeting(session, cohort.id, "webinar-3", now=CREATED)
+            services.meetings.reschedule(session, cohort.id, "webinar-2",
+                                         datetime(2025, 6, 19, 11, 0, tzinfo=UTC), None,
+                                         now=CREATED)
+            services.meetings.cancel_meeting(session, cohort.id, "webinar-3", None,
+                                             now=CREATED)
             soren = session.scalars(select(Participant).where(
                 Participant.email == "soren@vejle.example")).one()
             prompt = session.scalars(select(Prompt).where(

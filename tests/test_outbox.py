@@ -151,9 +151,9 @@ def test_reschedule_moves_pending_and_notifies_those_already_invited(app, librar
     send_due(app, now=CREATED)
     before = {(r.kind, r.anchor, r.recipient): r.send_at for r in rows(app)}
     with db.transaction(engine(app)) as session:
-        services.reschedule_meeting(session, cohort_id, "webinar-2",
-                                    datetime(2025, 6, 19, 11, 0, tzinfo=UTC),
-                                    now=CREATED + timedelta(days=1))
+        services.meetings.reschedule(session, cohort_id, "webinar-2",
+                                     datetime(2025, 6, 19, 11, 0, tzinfo=UTC), None,
+                                     now=CREATED + timedelta(days=1))
     after = rows(app)
     moved = [r for r in after if (r.kind, r.anchor, r.recipient) in before
              and before[(r.kind, r.anchor, r.recipient)] != r.send_at]
@@ -172,8 +172,9 @@ def test_reschedule_moves_pending_and_notifies_those_already_invited(app, librar
 def test_a_pending_invitation_carries_the_new_time_without_a_notice(app, library, smtp_sink):
     cohort_id = make_cohort(app, library)
     with db.transaction(engine(app)) as session:
-        services.reschedule_meeting(session, cohort_id, "webinar-2",
-                                    datetime(2025, 6, 19, 11, 0, tzinfo=UTC), now=CREATED)
+        services.meetings.reschedule(session, cohort_id, "webinar-2",
+                                     datetime(2025, 6, 19, 11, 0, tzinfo=UTC), None,
+                                     now=CREATED)
     assert rows(app, kind="meeting_update") == []
     send_due(app, now=CREATED)
     invitation = next(m for m in smtp_sink.to("emma@odense.example")
@@ -185,7 +186,7 @@ def test_cancelling_a_meeting(app, library, smtp_sink):
     cohort_id = make_cohort(app, library, people=PEOPLE[:1])
     send_due(app, now=CREATED)
     with db.transaction(engine(app)) as session:
-        services.cancel_meeting(session, cohort_id, "webinar-3", now=CREATED)
+        services.meetings.cancel_meeting(session, cohort_id, "webinar-3", None, now=CREATED)
     anchored = [r for r in rows(app) if "webinar-3" in r.anchor and r.kind in
                 ("prompt", "facilitator_digest", "survey_invitation", "survey_reminder")]
     assert anchored and {r.state for r in anchored} == {"cancelled"}

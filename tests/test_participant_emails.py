@@ -132,8 +132,9 @@ def test_meeting_emails_carry_request_and_cancel_invitations(app, cohort_id, smt
 
     moved_to = datetime(2025, 6, 19, 11, 0, tzinfo=UTC)
     with db.transaction(engine(app)) as session:
-        services.reschedule_meeting(session, cohort_id, "webinar-2", moved_to, now=CREATED)
-        services.cancel_meeting(session, cohort_id, "webinar-3", now=CREATED)
+        services.meetings.reschedule(session, cohort_id, "webinar-2", moved_to, None,
+                                     now=CREATED)
+        services.meetings.cancel_meeting(session, cohort_id, "webinar-3", None, now=CREATED)
     send(app, CREATED + timedelta(minutes=5))
     (update,) = [m for m in smtp_sink.to("soren@vejle.example")
                  if "meeting_update meeting:webinar-2" in m["X-Cohort-Delivery"]]

@@ -112,8 +112,8 @@ def test_reschedule_moves_anchored_tasks_and_pending_deliveries(engine, library)
 
     before = snapshot()
     with db.transaction(engine) as session:
-        services.reschedule_meeting(session, cohort.id, "webinar-2",
-                                    datetime(2025, 6, 19, 13, 0, tzinfo=UTC), now=NOW)
+        services.meetings.reschedule(session, cohort.id, "webinar-2",
+                                     datetime(2025, 6, 19, 13, 0, tzinfo=UTC), None, now=NOW)
     after = snapshot()
     moved = next(m for m in after["meetings"] if m["key"] == "webinar-2")
     assert moved["starts_at"] == "2025-06-19T15:00:00+02:00" and moved["sequence"] == 1

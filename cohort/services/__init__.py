@@ -49,7 +49,6 @@ from .cohorts import (  # noqa: F401
     NewCohort,
     NotFound,
     add_participants,
-    cancel_meeting,
     cohort_as_dict,
     cohort_programme,
     count_cohorts,
@@ -61,9 +60,6 @@ from .cohorts import (  # noqa: F401
     import_participants,
     list_cohorts,
     meeting_overrides,
-    replan,
-    reschedule_meeting,
-    restore_meeting,
 )
 from .evaluation_notes import (  # noqa: F401
     NoteInvalid,

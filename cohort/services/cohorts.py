@@ -1,4 +1,4 @@
-"""Cohorts: create from a programme, add participants, re-plan when meetings move."""
+"""Cohorts: create from a programme, add participants (meeting changes: services/meetings.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from functools import lru_cache
 from sqlalchemy import delete, func, insert, select, update
 from sqlmodel import Session
 
-from ..core import deliveries as delivery_kinds
 from ..core.calendars import new_uid
 from ..core.deliveries import PlannedDelivery, plan_deliveries, plan_facilitator_deliveries
 from ..core.participants import ParticipantRow, normalise_email, parse_participants_csv
@@ -30,12 +29,6 @@ from ..models import (
     utcnow,
 )
 from .errors import NotFound  # defined apart so services/outbox.py can use it too
-from .outbox import queue_meeting_notices, revive_meeting_invitations
-
-# Why replan cancelled a pending email: the plan no longer has it. Only these come back when
-# the plan wants them again (a cancelled meeting restored), never emails cancelled for other
-# reasons (a participant who left, a notice superseded).
-PLAN_DROPPED = "cancelled: no longer in the plan"
 
 
 @dataclass(frozen=True)
@@ -150,93 +143,6 @@ def get_meeting(session: Session, cohort_id: int, meeting_key: str) -> Meeting:
     if meeting is None:
         raise NotFound(f"cohort {cohort_id} has no meeting '{meeting_key}'")
     return meeting
-
-
-def reschedule_meeting(
-    session: Session, cohort_id: int, meeting_key: str, starts_at: datetime,
-    now: datetime | None = None,
-) -> Plan:
-    """Move one meeting; everything anchored to it moves along and its SEQUENCE goes up."""
-    cohort = get_cohort(session, cohort_id)
-    meeting = get_meeting(session, cohort_id, meeting_key)
-    meeting.override_starts_at = starts_at
-    return _revise_meeting(session, cohort, meeting, delivery_kinds.MEETING_UPDATE,
-                           now or utcnow())
-
-
-def cancel_meeting(
-    session: Session, cohort_id: int, meeting_key: str, now: datetime | None = None,
-) -> Plan:
-    """Cancel one meeting: what is anchored to it leaves the plan, invitees get a notice."""
-    cohort = get_cohort(session, cohort_id)
-    meeting = get_meeting(session, cohort_id, meeting_key)
-    if meeting.status == "cancelled":
-        return current_plan(session, cohort)
-    meeting.status = "cancelled"
-    return _revise_meeting(session, cohort, meeting, delivery_kinds.MEETING_CANCELLATION,
-                           now or utcnow())
-
-
-def restore_meeting(
-    session: Session, cohort_id: int, meeting_key: str, now: datetime | None = None,
-) -> Plan:
-    """Undo a cancellation: the meeting and what hangs on it are back in the plan; invitations
-    the cancellation stopped go out, and whoever was sent one gets the meeting again (an
-    update with a higher SEQUENCE puts it back in their calendar)."""
-    cohort = get_cohort(session, cohort_id)
-    meeting = get_meeting(session, cohort_id, meeting_key)
-    if meeting.status != "cancelled":
-        return current_plan(session, cohort)
-    meeting.status = "scheduled"
-    now = now or utcnow()
-    plan = _revise_meeting(session, cohort, meeting, delivery_kinds.MEETING_UPDATE, now)
-    revive_meeting_invitations(session, cohort_id, meeting_key, now)
-    return plan
-
-
-def _revise_meeting(session: Session, cohort: Cohort, meeting: Meeting, notice_kind: str,
-                    now: datetime) -> Plan:
-    """After a change to one meeting's row: SEQUENCE up, the cohort re-planned, and a notice
-    queued for everyone already sent the meeting's invitation."""
-    meeting.revise(now)
-    session.flush()
-    plan = replan(session, cohort, now)
-    queue_meeting_notices(session, cohort.id, meeting.key, notice_kind, meeting.sequence, now)
-    return plan
-
-
-def replan(session: Session, cohort: Cohort, now: datetime) -> Plan:
-    """Recompute the plan and bring rows in line; only pending deliveries (and those an
-    earlier replan dropped) ever change."""
-    plan = current_plan(session, cohort)
-    _sync_plan(session, cohort.id, plan)
-    emails = session.scalars(select(Participant.email).where(
-        Participant.cohort_id == cohort.id, Participant.erased_at.is_(None)))
-    every = plan_deliveries(plan, list(emails), now) + plan_facilitator_deliveries(plan)
-    wanted = {d.natural_key: d for d in every if d.kind in delivery_kinds.REPLANNED_KINDS}
-    replannable = session.scalars(select(Delivery).where(
-        Delivery.cohort_id == cohort.id,
-        (Delivery.state == "pending")
-        | ((Delivery.state == "cancelled") & (Delivery.last_error == PLAN_DROPPED)),
-        Delivery.kind.in_(delivery_kinds.REPLANNED_KINDS), Delivery.resend_number == 0,
-    )).all()
-    for row in replannable:
-        planned = wanted.get((row.kind, row.anchor, row.recipient))
-        if planned is None:
-            row.state, row.last_error = "cancelled", PLAN_DROPPED
-            continue
-        if row.state == "cancelled":
-            row.state, row.last_error = "pending", None
-        if planned.send_at != row.send_at:
-            row.send_at = planned.send_at
-    existing = {tuple(row) for row in session.execute(
-        select(Delivery.kind, Delivery.anchor, Delivery.recipient)
-        .where(Delivery.cohort_id == cohort.id))}
-    participant_ids = {email: pid for email, pid in session.execute(
-        select(Participant.email, Participant.id).where(Participant.cohort_id == cohort.id))}
-    _insert_deliveries(session, cohort.id, [d for k, d in wanted.items() if k not in existing],
-                       participant_ids)
-    return plan
 
 
 def list_cohorts(session: Session) -> list[Cohort]:

@@ -1,5 +1,5 @@
-"""Changing one meeting of a running cohort: preview, reschedule, cancel, restore, with an
-activity log.
+"""Changing one meeting of a running cohort: preview, reschedule, cancel, restore. This is
+the only way to change a meeting (web and command line alike), and every change is logged.
 
 The preview plans the cohort twice with the pure planning core (as it is, and with the change)
 and diffs the plans, so what the facilitator sees is exactly what confirming will do.
@@ -13,6 +13,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from ..core import deliveries as delivery_kinds
+from ..core.deliveries import plan_deliveries, plan_facilitator_deliveries
 from ..core.planning import (
     MeetingOverride,
     Plan,
@@ -21,16 +23,23 @@ from ..core.planning import (
     plan_cohort,
 )
 from ..core.replanning import Change, DeliveryMove, delivery_moves, plan_changes
-from ..models import Cohort, Delivery, Meeting, User, utcnow
-from . import activity, cohorts
-from .cohorts import (
-    PLAN_DROPPED,
+from ..models import Cohort, Delivery, Meeting, Participant, User, utcnow
+from . import activity
+from .cohorts import (  # the plan rows are stored the same way when a cohort is created
+    _insert_deliveries,
+    _sync_plan,
     cohort_programme,
+    current_plan,
+    get_cohort,
     get_meeting,
     meeting_overrides,
-    replan,
-    reschedule_meeting,
 )
+from .outbox import queue_meeting_notices, revive_meeting_invitations
+
+# Why replan cancelled a pending email: the plan no longer has it. Only these come back when
+# the plan wants them again (a cancelled meeting restored), never emails cancelled for other
+# reasons (a participant who left, a notice superseded).
+PLAN_DROPPED = "cancelled: no longer in the plan"
 
 
 @dataclass(frozen=True)
@@ -149,15 +158,20 @@ def reschedule(
     actor: User | None, now: datetime | None = None, location: str | None = None,
     online_url: str | None = None,
 ) -> Plan:
-    """Move a meeting (and optionally its place), re-plan, and log who did it."""
+    """Move a meeting (and optionally its place): everything anchored to it moves along, its
+    SEQUENCE goes up, whoever was sent the invitation gets an update; logged.
+
+    `actor` None is the command line (the log says "system")."""
     now = now or utcnow()
+    cohort = get_cohort(session, cohort_id)
     meeting = get_meeting(session, cohort_id, meeting_key)
     old_start = meeting.starts_at
     if location is not None:
         meeting.override_location = location
     if online_url is not None:
         meeting.override_online_url = online_url
-    plan = reschedule_meeting(session, cohort_id, meeting_key, starts_at, now)
+    meeting.override_starts_at = starts_at
+    plan = _revise_meeting(session, cohort, meeting, delivery_kinds.MEETING_UPDATE, now)
     activity.log_activity(session, cohort_id, actor, activity.MEETING_RESCHEDULED, {
         "meeting": meeting_key, "title": meeting.title, "from": old_start.isoformat(),
         "to": plan.meeting(meeting_key).starts_at.isoformat(),
@@ -167,12 +181,15 @@ def reschedule(
 
 def cancel_meeting(session: Session, cohort_id: int, meeting_key: str, actor: User | None,
                    now: datetime | None = None) -> Plan:
-    """Cancel a meeting: what hung on it is re-planned or cancelled; SEQUENCE goes up."""
+    """Cancel a meeting: what is anchored to it leaves the plan, SEQUENCE goes up and whoever
+    was sent the invitation gets a cancellation; logged."""
     now = now or utcnow()
+    cohort = get_cohort(session, cohort_id)
     meeting = get_meeting(session, cohort_id, meeting_key)
     if meeting.status == "cancelled":
         raise ValueError(f"meeting '{meeting_key}' is already cancelled")
-    plan = cohorts.cancel_meeting(session, cohort_id, meeting_key, now)
+    meeting.status = "cancelled"
+    plan = _revise_meeting(session, cohort, meeting, delivery_kinds.MEETING_CANCELLATION, now)
     activity.log_activity(session, cohort_id, actor, activity.MEETING_CANCELLED, {
         "meeting": meeting_key, "title": meeting.title, "was": meeting.starts_at.isoformat(),
     }, now)
@@ -181,15 +198,66 @@ def cancel_meeting(session: Session, cohort_id: int, meeting_key: str, actor: Us
 
 def restore_meeting(session: Session, cohort_id: int, meeting_key: str, actor: User | None,
                     now: datetime | None = None) -> Plan:
-    """Undo a cancellation (a mistake, or the meeting happens after all), logged."""
+    """Undo a cancellation (a mistake, or the meeting happens after all), logged: the meeting
+    and what hangs on it are back in the plan; invitations the cancellation stopped go out,
+    and whoever was sent one gets the meeting again (an update with a higher SEQUENCE puts it
+    back in their calendar)."""
     now = now or utcnow()
+    cohort = get_cohort(session, cohort_id)
     meeting = get_meeting(session, cohort_id, meeting_key)
     if meeting.status != "cancelled":
         raise ValueError(f"meeting '{meeting_key}' is not cancelled")
-    plan = cohorts.restore_meeting(session, cohort_id, meeting_key, now)
+    meeting.status = "scheduled"
+    plan = _revise_meeting(session, cohort, meeting, delivery_kinds.MEETING_UPDATE, now)
+    revive_meeting_invitations(session, cohort_id, meeting_key, now)
     activity.log_activity(session, cohort_id, actor, activity.MEETING_RESTORED, {
         "meeting": meeting_key, "title": meeting.title, "at": meeting.starts_at.isoformat(),
     }, now)
+    return plan
+
+
+def _revise_meeting(session: Session, cohort: Cohort, meeting: Meeting, notice_kind: str,
+                    now: datetime) -> Plan:
+    """After a change to one meeting's row: SEQUENCE up, the cohort re-planned, and a notice
+    queued for everyone already sent the meeting's invitation."""
+    meeting.revise(now)
+    session.flush()
+    plan = replan(session, cohort, now)
+    queue_meeting_notices(session, cohort.id, meeting.key, notice_kind, meeting.sequence, now)
+    return plan
+
+
+def replan(session: Session, cohort: Cohort, now: datetime) -> Plan:
+    """Recompute the plan and bring rows in line; only pending deliveries (and those an
+    earlier replan dropped) ever change."""
+    plan = current_plan(session, cohort)
+    _sync_plan(session, cohort.id, plan)
+    emails = session.scalars(select(Participant.email).where(
+        Participant.cohort_id == cohort.id, Participant.erased_at.is_(None)))
+    every = plan_deliveries(plan, list(emails), now) + plan_facilitator_deliveries(plan)
+    wanted = {d.natural_key: d for d in every if d.kind in delivery_kinds.REPLANNED_KINDS}
+    replannable = session.scalars(select(Delivery).where(
+        Delivery.cohort_id == cohort.id,
+        (Delivery.state == "pending")
+        | ((Delivery.state == "cancelled") & (Delivery.last_error == PLAN_DROPPED)),
+        Delivery.kind.in_(delivery_kinds.REPLANNED_KINDS), Delivery.resend_number == 0,
+    )).all()
+    for row in replannable:
+        planned = wanted.get((row.kind, row.anchor, row.recipient))
+        if planned is None:
+            row.state, row.last_error = "cancelled", PLAN_DROPPED
+            continue
+        if row.state == "cancelled":
+            row.state, row.last_error = "pending", None
+        if planned.send_at != row.send_at:
+            row.send_at = planned.send_at
+    existing = {tuple(row) for row in session.execute(
+        select(Delivery.kind, Delivery.anchor, Delivery.recipient)
+        .where(Delivery.cohort_id == cohort.id))}
+    participant_ids = {email: pid for email, pid in session.execute(
+        select(Participant.email, Participant.id).where(Participant.cohort_id == cohort.id))}
+    _insert_deliveries(session, cohort.id, [d for k, d in wanted.items() if k not in existing],
+                       participant_ids)
     return plan
 
 

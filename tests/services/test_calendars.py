@@ -104,8 +104,8 @@ def test_reschedule_keeps_uid_and_raises_sequence(engine, cohort_id):
     sequences = [before.sequence]
     for number, new_start in enumerate(moves, start=1):
         with db.transaction(engine) as session:
-            services.reschedule_meeting(session, cohort_id, "webinar-1", new_start,
-                                        now=LATER + timedelta(days=number))
+            services.meetings.reschedule(session, cohort_id, "webinar-1", new_start, None,
+                                         now=LATER + timedelta(days=number))
             document = services.participant_calendar(session, cohort_id, "anne@vejle.example")
             message = services.meeting_invitation(session, cohort_id, "webinar-1",
                                                   "anne@vejle.example", FACILITATOR,
@@ -130,7 +130,7 @@ def test_reschedule_keeps_uid_and_raises_sequence(engine, cohort_id):
 def test_cancelled_meeting_is_cancelled_in_feed_and_invitation_until_restored(engine, cohort_id):
     uid = meeting_rows(engine, cohort_id)["webinar-2"].uid
     with db.transaction(engine) as session:
-        services.cancel_meeting(session, cohort_id, "webinar-2", now=LATER)
+        services.meetings.cancel_meeting(session, cohort_id, "webinar-2", None, now=LATER)
     with db.transaction(engine) as session:
         document = services.cohort_calendar(session, cohort_id)
         message = services.meeting_invitation(session, cohort_id, "webinar-2",
@@ -143,7 +143,8 @@ def test_cancelled_meeting_is_cancelled_in_feed_and_invitation_until_restored(en
     assert "METHOD:CANCEL\n" in unfold(message.ics)
     # Restored: confirmed again with a higher SEQUENCE, so calendars put it back.
     with db.transaction(engine) as session:
-        services.restore_meeting(session, cohort_id, "webinar-2", now=LATER + timedelta(hours=1))
+        services.meetings.restore_meeting(session, cohort_id, "webinar-2", None,
+                                          now=LATER + timedelta(hours=1))
     with db.transaction(engine) as session:
         document = services.cohort_calendar(session, cohort_id)
         message = services.meeting_invitation(session, cohort_id, "webinar-2",

@@ -148,8 +148,8 @@ def test_erasure_removes_the_person_and_keeps_every_result(engine, demo):
         with pytest.raises(services.NotFound):
             privacy.find_participant(session, demo["cohort_id"], demo["email"])
         # Re-planning never writes to the erased placeholder again.
-        services.reschedule_meeting(session, demo["cohort_id"], "webinar-3",
-                                    datetime(2025, 6, 24, 11, 0, tzinfo=UTC), NOW)
+        services.meetings.reschedule(session, demo["cohort_id"], "webinar-3",
+                                     datetime(2025, 6, 24, 11, 0, tzinfo=UTC), None, NOW)
         assert not session.scalars(select(Delivery).where(
             Delivery.participant_id == demo["id"], Delivery.state == "pending")).all()
 

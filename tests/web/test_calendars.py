@@ -64,9 +64,9 @@ def test_conditional_get_answers_304_until_the_calendar_changes(client, engine_o
     assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 304
 
     with db.transaction(engine_of_app) as session:
-        services.reschedule_meeting(session, cohort_id, "webinar-1",
-                                    datetime(2025, 5, 22, 14, 0,
-                                             tzinfo=ZoneInfo("Europe/Copenhagen")))
+        services.meetings.reschedule(session, cohort_id, "webinar-1",
+                                     datetime(2025, 5, 22, 14, 0,
+                                              tzinfo=ZoneInfo("Europe/Copenhagen")), None)
     changed = client.get(url, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 200
