@@ -59,7 +59,7 @@ def reschedule(cohort_id: int, meeting_key: str, to: str) -> None:
                                                 actor=None)
             sequence = session.scalar(select(Meeting.sequence).where(
                 Meeting.cohort_id == cohort_id, Meeting.key == meeting_key))
-    except services.NotFound as exc:
+    except (services.NotFound, ValueError) as exc:  # ValueError: a cancelled meeting
         fail(str(exc))
     moved = plan.meeting(meeting_key)
     local = moved.starts_at.astimezone(ZoneInfo(zone_name))

@@ -165,6 +165,8 @@ def reschedule(
     now = now or utcnow()
     cohort = get_cohort(session, cohort_id)
     meeting = get_meeting(session, cohort_id, meeting_key)
+    if meeting.status == "cancelled":
+        raise ValueError(f"meeting '{meeting_key}' is cancelled; restore it before moving it")
     old_start = meeting.starts_at
     if location is not None:
         meeting.override_location = location

@@ -8,7 +8,7 @@ from datetime import datetime, time
 import pytest
 from sqlalchemy import select
 
-from cohort import db
+from cohort import db, services
 from cohort.models import ActivityEntry, CohortRole, CohortStaff, Meeting
 from tests.ics import parse_both, unfold
 from tests.web_fixtures import sign_in
@@ -87,6 +87,14 @@ def test_reschedule_moves_the_meeting_and_bumps_sequence(runner, cohort_id):
     assert winter.local_start("Europe/Copenhagen") == datetime(2025, 12, 25, 13, 0)
     assert "DTSTART;TZID=Europe/Copenhagen:20251225T130000" in unfold(
         run(runner, "calendar", cohort_id).stdout_bytes)
+
+
+def test_a_cancelled_meeting_cannot_be_moved(app, runner, cohort_id):
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        services.meetings.cancel_meeting(session, cohort_id, "webinar-1", None)
+    result = run(runner, "reschedule", cohort_id, "webinar-1", "--to", "2025-05-22 14:00")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "Error: meeting 'webinar-1' is cancelled; restore it before moving it" in result.output
 
 
 def test_reschedule_is_logged_like_a_move_on_the_web(app, runner, client, tmp_path, make_user):

@@ -97,6 +97,10 @@ def test_cancel_meeting(engine, cohort):
     with pytest.raises(ValueError, match="already cancelled"), \
             db.transaction(engine) as session:
         meetings.cancel_meeting(session, cohort.id, "webinar-2", None, WEB_NOW)
+    with pytest.raises(ValueError, match="is cancelled; restore it"), \
+            db.transaction(engine) as session:
+        meetings.reschedule(session, cohort.id, "webinar-2",
+                            meeting.starts_at + timedelta(days=7), None, WEB_NOW)
 
 
 def test_unknown_meeting_is_not_found(engine, cohort):
