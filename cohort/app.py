@@ -53,11 +53,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["cohort.engine"] = db.make_engine(app.config["DATABASE_URL"])
     Babel(app, locale_selector=_select_locale)
 
-    from . import calendar_attachments, cli
+    from . import cli
     from .web import register_web
 
     register_web(app)
-    calendar_attachments.init_app(app)  # meeting emails carry the meeting as .ics
     app.cli.add_command(cli.cohort)
     return app
 

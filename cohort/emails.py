@@ -6,10 +6,9 @@ recipient's language under Flask-Babel's `force_locale`, with their own gettext 
 compiled .mo has to be kept in step): emails follow the recipient's language, not the browser's.
 Dates and times are shown in the cohort's time zone.
 
-Calendar attachments are a plug-in point: `app.extensions["cohort.calendar_attachment"]` may
-hold a function MessageData -> CalendarAttachment | None (the calendar module's METHOD:REQUEST /
-CANCEL builder); without one, meeting emails go out without an .ics file. While the outbox
-composes a batch (`composing_batch`), a plug-in may keep what the batch's emails share.
+Rendering reads no database: everything an email says and carries was gathered when it was
+composed (`services.messages.MessageData`), the .ics of meeting invitations, updates and
+cancellations too (`MessageData.calendar`, made by `services.messages.meeting_attachment`).
 """
 
 from __future__ import annotations
@@ -18,9 +17,6 @@ import base64
 import io
 import uuid
 from binascii import b2a_qp
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime
 from email.header import Header
@@ -37,7 +33,6 @@ from babel import dates as babel_dates
 from babel import support
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import current_app
 from flask_babel import Domain, force_locale, get_locale
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import escape
@@ -45,19 +40,12 @@ from markupsafe import escape
 from .core import deliveries as kinds
 from .core.attendance import CATCH_UP
 from .mailer import RawMessage
-from .services.messages import MessageData
+from .services.messages import CalendarAttachment, MessageData
 
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE.parent / "templates"
 TRANSLATIONS = PACKAGE / "translations"
 LANGUAGES = ("da", "nb", "en")
-
-
-@dataclass(frozen=True)
-class CalendarAttachment:
-    method: str  # REQUEST or CANCEL
-    ics: bytes
-    filename: str = "invite.ics"
 
 
 @dataclass(frozen=True)
@@ -135,7 +123,8 @@ def render(data: MessageData) -> RenderedEmail:
         personal_url=_URL if data.personal_url else None,
         calendar_url=_CALENDAR_URL if data.calendar_url else None,
         survey=replace(data.survey, url=_SURVEY_URL if data.survey.url else None)
-        if data.survey is not None else None)
+        if data.survey is not None else None,
+        calendar=None)  # names the recipient as attendee; the templates do not show it
     rendered = _render_shape(shape)
     subject, text, html = rendered.subject, rendered.text, rendered.html
     for placeholder, value in personal.items():
@@ -175,11 +164,6 @@ def render_directly(data: MessageData) -> RenderedEmail:
 
 def build_message(data: MessageData, now: datetime, mail_from: str) -> EmailMessage:
     """An RFC 5322 message: headers with æøå encoded, plain text + HTML, optional .ics."""
-    return _email_package_message(data, now, mail_from, calendar_attachment(data))
-
-
-def _email_package_message(data: MessageData, now: datetime, mail_from: str,
-                           attachment: CalendarAttachment | None) -> EmailMessage:
     rendered = render(data)
     message = EmailMessage(policy=SMTP)
     for name, value in _headers(data, rendered, now, mail_from):
@@ -187,8 +171,8 @@ def _email_package_message(data: MessageData, now: datetime, mail_from: str,
             if isinstance(value, tuple) else value
     message.set_content(rendered.text, cte="quoted-printable")
     message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
-    if attachment is not None:
-        _attach_calendar(message, attachment)
+    if data.calendar is not None:
+        _attach_calendar(message, data.calendar)
     # Last: set_content clears Content-* headers and add_attachment moves them into a part.
     message["Content-Language"] = data.language
     return message
@@ -205,7 +189,7 @@ def build_outgoing(data: MessageData, now: datetime, mail_from: str) -> RawMessa
     to what `build_message` says.
     """
     rendered = render(data)
-    attachment = calendar_attachment(data)
+    attachment = data.calendar
     alternatives = [_text_part("plain", rendered.text), _text_part("html", rendered.html)]
     if attachment is not None:
         alternatives.append(_text_part("calendar", attachment.ics.decode("utf-8"),
@@ -295,37 +279,6 @@ def _encode_header(name: str, value: str | tuple[str, str]) -> str:
             return value
         return Header(value, "us-ascii", header_name=name).encode(linesep="\r\n")
     return Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
-
-
-# What the emails of one batch share, kept by plug-ins while the outbox composes the batch.
-_batch_memo: ContextVar[dict | None] = ContextVar("cohort_emails_batch_memo", default=None)
-
-
-@contextmanager
-def composing_batch() -> Iterator[None]:
-    """Around composing one batch of the outbox: plug-ins may keep what its emails share in
-    `batch_memo()` (the calendar plug-in: a meeting's invitation before its attendee), read
-    once for the batch like the rest of its rows (services.messages.Lookups)."""
-    token = _batch_memo.set({})
-    try:
-        yield
-    finally:
-        _batch_memo.reset(token)
-
-
-def batch_memo() -> dict | None:
-    """The current batch's memo, or None when one email is composed alone (preview)."""
-    return _batch_memo.get()
-
-
-def calendar_attachment(data: MessageData) -> CalendarAttachment | None:
-    """The meeting's .ics for invitations, updates and cancellations, if a builder is set."""
-    if data.kind not in (kinds.MEETING_INVITATION, kinds.MEETING_UPDATE,
-                         kinds.MEETING_CANCELLATION):
-        return None
-    builder: Callable[[MessageData], CalendarAttachment | None] | None = \
-        current_app.extensions.get("cohort.calendar_attachment")
-    return builder(data) if builder else None
 
 
 def _attach_calendar(message: EmailMessage, attachment: CalendarAttachment) -> None:

@@ -61,7 +61,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from . import db
 from .core import deliveries as kinds
 from .core.sending import RetryPolicy, SendFailure, message_id, outcome_of_failure, skip_reason
-from .emails import build_message, build_outgoing, composing_batch
+from .emails import build_message, build_outgoing
 from .mailer import MailError, Transport, open_transport, parse_mail_url
 from .models import CohortMailSettings, Delivery
 from .services.messages import Lookups, MailContext, Undeliverable, message_data
@@ -338,7 +338,7 @@ class Dispatcher:
     def _compose(self, ids: list[int], token: str, now: datetime) -> list:
         """Each claimed row's message, or why it ends without one (cancelled, skipped,
         failed), from the rows as they are now; one transaction for the whole batch."""
-        with db.transaction(self.engine) as session, composing_batch():
+        with db.transaction(self.engine) as session:
             deliveries = list(session.scalars(select(Delivery).where(
                 Delivery.id.in_(ids), Delivery.claim_token == token,
                 Delivery.state == kinds.CLAIMED).order_by(Delivery.send_at, Delivery.id)))

@@ -221,3 +221,77 @@ def test_rendering_once_per_shape_gives_each_recipient_their_own_text(outbox, ki
             assert render(variant) == render_directly(variant)
         if data.greeting_name:  # a participant's email: nobody gets someone else's text
             assert len({render(variant).text for variant in [data, *others]}) == 4
+
+
+@pytest.mark.parametrize(("kind", "anchor", "recipient"), CASES,
+                         ids=[f"{k}-{r.split('@')[0]}" for k, _, r in CASES])
+def test_rendering_reads_no_database(outbox, kind, anchor, recipient):
+    """Composing gathers everything an email carries, the meeting's .ics included; writing the
+    message out afterwards runs not one SQL statement, on any engine."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from cohort import emails
+    from cohort.outbox import OutboxSettings
+    from cohort.services.messages import message_data
+
+    settings = OutboxSettings.from_app(outbox)
+    with outbox.app_context():
+        with db.transaction(outbox.extensions["cohort.engine"]) as session:
+            delivery = session.scalars(select(Delivery).where(
+                Delivery.kind == kind, Delivery.anchor == anchor,
+                Delivery.recipient == recipient)).one()
+            data = message_data(session, delivery, settings.context, delivery.send_at)
+        emails._render_shape.cache_clear()  # every template rendered, not taken from the cache
+        statements = []
+
+        def count(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        event.listen(Engine, "before_cursor_execute", count)
+        try:
+            message = emails.build_message(data, delivery.send_at, settings.mail_from)
+            outgoing = emails.build_outgoing(data, delivery.send_at, settings.mail_from)
+        finally:
+            event.remove(Engine, "before_cursor_execute", count)
+    assert statements == []
+    attachments = [p.get_payload(decode=True) for p in message.walk()
+                   if p.get_content_type() == "application/ics"]
+    if kind.startswith("meeting_"):  # the participant's meeting emails carry the meeting
+        assert attachments == [data.calendar.ics]
+        method = "CANCEL" if kind == "meeting_cancellation" else "REQUEST"
+        assert data.calendar.method == method and f"METHOD:{method}".encode() in data.calendar.ics
+        assert f"mailto:{recipient}".encode() in data.calendar.ics.replace(b"\r\n ", b"")
+        assert b"Content-Type: application/ics" in bytes(outgoing)
+    else:
+        assert data.calendar is None and attachments == []
+
+
+def test_a_batch_makes_each_meetings_invitation_once(outbox, monkeypatch):
+    """The outbox composes a batch with one `Lookups`: a meeting's invitation is made once and
+    only its attendee differs from email to email."""
+    from cohort.outbox import OutboxSettings
+    from cohort.services import messages
+
+    made = []
+
+    def counted(session, cohort_id, meeting_key, organizer, now=None):
+        made.append(meeting_key)
+        return invitation_to_all(session, cohort_id, meeting_key, organizer, now)
+
+    invitation_to_all = messages.meeting_invitation_to_all
+    monkeypatch.setattr(messages, "meeting_invitation_to_all", counted)
+    settings = OutboxSettings.from_app(outbox)
+    with outbox.app_context(), db.transaction(outbox.extensions["cohort.engine"]) as session:
+        deliveries = list(session.scalars(select(Delivery).where(
+            Delivery.kind == "meeting_invitation",
+            Delivery.anchor != "meeting:webinar-3").order_by(Delivery.id)))  # cancelled
+        lookups = messages.Lookups(session, settings.context, CREATED)
+        lookups.prefetch(deliveries)
+        composed = [messages.message_data(session, d, settings.context, CREATED, lookups)
+                    for d in deliveries]
+    meetings = {d.anchor for d in deliveries}
+    assert len(deliveries) > len(meetings) > 1
+    assert sorted(made) == sorted(m.removeprefix("meeting:") for m in meetings)
+    calendars = [data.calendar.ics for data in composed]
+    assert len(set(calendars)) == len(deliveries)  # each with its own attendee

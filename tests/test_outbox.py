@@ -417,27 +417,10 @@ def test_digest_gathers_answers_since_the_last_meeting(app, library, smtp_sink):
     assert live.count == 1
 
 
-def test_calendar_attachment_plug_in_point(app, library, smtp_sink):
-    """The calendar module registers its builder; here a minimal METHOD:REQUEST file stands
-    in for it, to check how the email carries it (the builder itself is not ours)."""
-    from icalendar import Calendar, Event
-
-    from cohort.emails import CalendarAttachment
-
-    def build(data):
-        calendar = Calendar()
-        calendar.add("prodid", "-//Cohort test//")
-        calendar.add("version", "2.0")
-        calendar.add("method", "REQUEST")
-        event = Event()
-        event.add("uid", f"{data.meeting.key}@cohort.example")
-        event.add("summary", data.meeting.title)
-        event.add("dtstart", data.meeting.starts_at)
-        event.add("dtend", data.meeting.ends_at)
-        calendar.add_component(event)
-        return CalendarAttachment("REQUEST", calendar.to_ical())
-
-    app.extensions["cohort.calendar_attachment"] = build
+def test_meeting_invitations_carry_the_meeting_as_ics(app, library, smtp_sink):
+    """How the email carries the .ics composed with it (services.messages.meeting_attachment;
+    its content is tested in tests/test_participant_emails.py): a text/calendar alternative with
+    the METHOD, and the same file attached. Other kinds of email have none."""
     make_cohort(app, library, people=PEOPLE[:1])
     send_due(app, now=CREATED)
     invitation = next(m for m in smtp_sink.messages

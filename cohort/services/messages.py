@@ -1,8 +1,20 @@
 """What one delivery's email says, gathered from the database as plain data.
 
 Emails are composed when they are sent (or previewed), from the rows as they are then: an
-invitation still pending when its meeting moves simply shows the new time. The rendering into
-text and HTML is `cohort/emails.py`; the decision whether to send at all is `core/sending.py`.
+invitation still pending when its meeting moves simply shows the new time. Composing gathers
+everything the email carries, its calendar attachment included, so the rendering into text and
+HTML (`cohort/emails.py`) reads no database; the decision whether to send at all is
+`core/sending.py`.
+
+Meeting invitations, updates and cancellations to a participant carry the meeting itself as an
+.ics (`MessageData.calendar`): `services.calendars.meeting_invitation_to_all` (core
+`calendars.invitation_to_all`) with the participant put in as ATTENDEE
+(`core.calendars.with_attendee`). It has the meeting's own UID and SEQUENCE, METHOD:REQUEST
+while the meeting takes place (a moved meeting's update carries the higher SEQUENCE, so
+calendars move the event instead of adding one) and METHOD:CANCEL once it is cancelled. The
+ORGANIZER is the cohort's facilitator address (`facilitator_address`, falling back to the
+app's MAIL_FROM). While the outbox composes a batch, `Lookups` makes the invitation once per
+meeting and only the attendee differs from email to email.
 """
 
 from __future__ import annotations
@@ -19,6 +31,7 @@ from sqlmodel import Session
 
 from ..core import deliveries as kinds
 from ..core.attendance import CATCH_UP, CatchUpItem
+from ..core.calendars import CalendarMessage, Person, with_attendee
 from ..core.digest import Digest
 from ..core.programme import Programme
 from ..core.sending import message_id
@@ -38,7 +51,7 @@ from ..models import (
     User,
 )
 from .attendance import catch_up_content
-from .calendars import calendar_feed_token
+from .calendars import calendar_feed_token, meeting_invitation_to_all
 from .cohorts import cohort_programme, get_cohort
 from .grouping import participant_groups
 from .participant_access import issue_links, link_token, personal_token
@@ -115,6 +128,15 @@ class GroupInfo:
 
 
 @dataclass(frozen=True)
+class CalendarAttachment:
+    """A meeting email's .ics: sent as a text/calendar alternative and as a file."""
+
+    method: str  # REQUEST or CANCEL
+    ics: bytes
+    filename: str = "invite.ics"
+
+
+@dataclass(frozen=True)
 class MessageData:
     delivery_id: int
     cohort_id: int
@@ -144,6 +166,8 @@ class MessageData:
     # For the send/skip decision (core.sending.skip_reason).
     deadline: datetime | None = None
     settled: bool = False
+    # The meeting as .ics for a participant's meeting invitation, update or cancellation.
+    calendar: CalendarAttachment | None = None
 
 
 class Lookups:
@@ -153,7 +177,8 @@ class Lookups:
     facilitator address, meetings, tasks, prompts and surveys, and the batch's participants,
     their personal links, task statuses and answered surveys are each read with one query
     (`prefetch`). Anything not prefetched is read on first use and kept, so a single email
-    (preview) costs what it always did.
+    (preview) costs what it always did. A meeting's calendar invitation is likewise made once
+    for the batch (`invitation`), before its attendee is put in.
     """
 
     def __init__(self, session: Session, context: MailContext, now: datetime) -> None:
@@ -165,6 +190,7 @@ class Lookups:
         self._urls: dict[int, str] = {}
         self._done_tasks: dict[int, set[int]] = {}
         self._answered: dict[int, set[int]] = {}
+        self._invitations: dict[tuple[int, str, Person], CalendarMessage] = {}
 
     def prefetch(self, deliveries: list[Delivery]) -> None:
         ids = sorted({d.participant_id for d in deliveries if d.participant_id} -
@@ -248,6 +274,14 @@ class Lookups:
             return survey_id in self._answered[participant_id]
         return has_answered(self.session, survey_id, participant_id)
 
+    def invitation(self, cohort_id: int, meeting_key: str, organizer: Person) -> CalendarMessage:
+        """The meeting's invitation before its attendee is put in, made once per batch."""
+        key = (cohort_id, meeting_key, organizer)
+        if key not in self._invitations:
+            self._invitations[key] = meeting_invitation_to_all(self.session, cohort_id,
+                                                               meeting_key, organizer)
+        return self._invitations[key]
+
 
 def message_data(session: Session, delivery: Delivery, context: MailContext, now: datetime,
                  lookups: Lookups | None = None) -> MessageData:
@@ -280,8 +314,29 @@ def message_data(session: Session, delivery: Delivery, context: MailContext, now
         reply_to=facilitator if participant is not None else None, personal_url=personal_url,
         facilitator=facilitator,
     )
-    return MessageData(**base, **_subject_of(lookups, delivery, participant, now,
-                                             personal_url))
+    subject = _subject_of(lookups, delivery, participant, now, personal_url)
+    if participant is not None and delivery.kind in CALENDAR_KINDS:  # only participants attend
+        subject["calendar"] = meeting_attachment(
+            lookups.invitation(cohort.id, subject["meeting"].key,
+                               _person(facilitator or context.mail_from)),
+            Person(to_address, to_name))
+    return MessageData(**base, **subject)
+
+
+# The emails that carry the meeting as .ics.
+CALENDAR_KINDS = (kinds.MEETING_INVITATION, kinds.MEETING_UPDATE, kinds.MEETING_CANCELLATION)
+
+
+def meeting_attachment(invitation: CalendarMessage, attendee: Person) -> CalendarAttachment:
+    """The .ics of a meeting email: the meeting's invitation to all, for this attendee."""
+    message = with_attendee(invitation, attendee)
+    filename = "cancel.ics" if message.method == "CANCEL" else "invite.ics"
+    return CalendarAttachment(message.method, message.ics, filename)
+
+
+def _person(address: str) -> Person:
+    name, email = parseaddr(address)
+    return Person(email, name)
 
 
 def facilitator_address(session: Session, cohort_id: int, fallback: str) -> str:
