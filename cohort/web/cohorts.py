@@ -28,7 +28,6 @@ from ..core.timeline import plan_timeline
 from ..models import CohortRole, Role
 from ..services import accounts, activity
 from ..services import dashboard as dashboard_service
-from ..services import meetings as meeting_service
 from .access import requires
 from .common import actor, library, now, or_404, read_session, transaction
 from .formatting import LANGUAGE_NAMES, warning_text
@@ -186,21 +185,11 @@ def _preview_rows(plan, language: str) -> dict:
 
 
 def _create(form: NewCohortForm, programme, source: str, overrides):
-    zone = ZoneInfo(form.timezone.data)
-    aware = {key: MeetingOverride(
-        starts_at=(datetime.combine(o.starts_at.date(), o.starts_at.time(), tzinfo=zone)
-                   if o.starts_at else None),
-        location=o.location, online_url=o.online_url) for key, o in overrides.items()}
     new = services.NewCohort(programme, source, form.start.data, form.title.data or None,
                              form.timezone.data, form.language.data)
     with transaction() as session:
-        cohort = services.create_cohort(session, new, now=now())
-        meeting_service.set_initial_overrides(session, cohort, aware, now())
-        user = accounts.get_user(session, current_user.id)
-        accounts.add_cohort_staff(session, cohort.id, user, CohortRole.OWNER)
-        activity.log_activity(session, cohort.id, actor(), activity.COHORT_CREATED,
-                              {"title": cohort.title, "programme": programme.id}, now())
-        cohort_id = cohort.id
+        cohort_id = services.create_cohort_as(session, new, actor(), overrides=overrides,
+                                              now=now()).id
     flash(_("The cohort was created. Add its participants next."), "success")
     return redirect(url_for("participants.index", cohort_id=cohort_id))
 
