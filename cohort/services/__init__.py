@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     meetings,
     participants,
     privacy,
+    staff,
     throttling,
 )
 from .attendance import (  # noqa: F401
