@@ -4,7 +4,7 @@ The rules, shared by the web's Staff page and anything else that changes a cohor
 - the cohort's owners and admins manage its staff (`actor` None is the command line, trusted);
 - a colleague joins as co-facilitator or evaluator, with an active account of the matching
   kind (a facilitator account, resp. an evaluator account; admin accounts fit either);
-- a cohort keeps an owner: its last owner cannot be removed.
+- a cohort keeps an owner: its last owner can be neither removed nor given another role.
 Every change is written to the cohort's activity log. A refused change raises a `StaffError`
 and changes nothing.
 """
@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from ..models import Cohort, CohortRole, Role, User, utcnow
+from ..models import Cohort, CohortRole, CohortStaff, Role, User, utcnow
 from . import accounts, activity
 from .errors import NotFound
 
@@ -71,6 +71,8 @@ def add_staff(session: Session, cohort_id: int, email: str, role: str, actor: Us
     user = accounts.find_user(session, email)
     if user is None or user.role not in (wanted, Role.ADMIN) or not user.active:
         raise NoSuchAccount(email, wanted)
+    if _is_last_owner(accounts.cohort_staff(session, cohort_id), user.id):
+        raise LastOwner("a cohort needs an owner; its last owner cannot be given another role")
     accounts.add_cohort_staff(session, cohort_id, user, role)
     activity.log_activity(session, cohort_id, actor, activity.STAFF_ADDED,
                           {"email": user.email, "role": str(role)}, now or utcnow())
@@ -85,17 +87,20 @@ def remove_staff(session: Session, cohort_id: int, user_id: int, actor: User | N
     """
     _check(session, cohort_id, actor)
     members = accounts.cohort_staff(session, cohort_id)
-    target = next(((link, user) for link, user in members if user.id == user_id), None)
-    if target is None:
+    user = next((user for _link, user in members if user.id == user_id), None)
+    if user is None:
         raise NotFound(f"account {user_id} does not work on cohort {cohort_id}")
-    link, user = target
-    owners = [other for other, _user in members if other.role == CohortRole.OWNER]
-    if link.role == CohortRole.OWNER and len(owners) == 1:
+    if _is_last_owner(members, user_id):
         raise LastOwner("a cohort needs an owner; the last owner cannot be removed")
     accounts.remove_cohort_staff(session, cohort_id, user_id)
     activity.log_activity(session, cohort_id, actor, activity.STAFF_REMOVED,
                           {"email": user.email}, now or utcnow())
     return user
+
+
+def _is_last_owner(members: list[tuple[CohortStaff, User]], user_id: int) -> bool:
+    owners = [user.id for link, user in members if link.role == CohortRole.OWNER]
+    return owners == [user_id]
 
 
 def _check(session: Session, cohort_id: int, actor: User | None) -> None:

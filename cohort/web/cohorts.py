@@ -243,6 +243,9 @@ def staff(cohort_id: int):
                     else _("facilitator")))
             except staff_service.NotAllowed:
                 abort(403)
+            except staff_service.LastOwner:
+                flash(_("A cohort needs an owner; the last owner cannot be removed."), "error")
+                return redirect(url_for("cohorts.staff", cohort_id=cohort_id))
             else:
                 flash(_("%(email)s was added.", email=user.email), "success")
                 return redirect(url_for("cohorts.staff", cohort_id=cohort_id))

@@ -156,6 +156,19 @@ def test_the_last_owner_cannot_be_removed(engine, team):
         ("staff_removed", "colleague@cohort.example", {"email": "owner@cohort.example"})]
 
 
+def test_the_last_owner_cannot_be_given_another_role(engine, team):
+    """Adding the only owner again as a colleague would leave the cohort without an owner."""
+    with pytest.raises(staff.LastOwner), db.transaction(engine) as session:
+        staff.add_staff(session, team.cohort_id, "owner@cohort.example", "co_facilitator",
+                        team.owner, WEB_NOW)
+    assert _members(engine, team.cohort_id)["owner@cohort.example"] == "owner"
+    with db.transaction(engine) as session:
+        accounts.add_cohort_staff(session, team.cohort_id, team.admin, CohortRole.OWNER)
+        staff.add_staff(session, team.cohort_id, "owner@cohort.example", "co_facilitator",
+                        team.admin, WEB_NOW)
+    assert _members(engine, team.cohort_id)["owner@cohort.example"] == "co_facilitator"
+
+
 def test_removing_someone_not_on_the_cohort_or_from_no_cohort_is_not_found(engine, team):
     with pytest.raises(services.NotFound), db.transaction(engine) as session:
         staff.remove_staff(session, team.cohort_id, team.colleague.id, team.owner, WEB_NOW)

@@ -157,6 +157,10 @@ def test_staff_page_adds_and_removes_colleagues_but_keeps_the_owner(web_app, sta
         f"{page}/remove", data={"user_id": staff.owner.id}).status_code == 403
     kept = owner.post(f"{page}/remove", data={"user_id": staff.owner.id}, follow_redirects=True)
     assert "the last owner cannot be removed" in kept.get_data(as_text=True)
+    # Nor can the owner add themselves as a co-facilitator and so leave the cohort ownerless.
+    demoted = owner.post(page, data={"email": staff.owner.email, "role": "co_facilitator"},
+                         follow_redirects=True)
+    assert "the last owner cannot be removed" in demoted.get_data(as_text=True)
     assert owner.post(f"{page}/remove", data={"user_id": staff.admin.id}).status_code == 404
     removed = owner.post(f"{page}/remove", data={"user_id": staff.other.id},
                          follow_redirects=True)
