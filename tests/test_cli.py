@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from cohort import db, services
+
 REPO = Path(__file__).resolve().parent.parent
 CSV_OK = "navn;e-mail;organisation;rolle;sprog\nAnne Ærø;anne@vejle.example;Vejle;leder;da\n"
 
@@ -59,6 +61,19 @@ def test_create_list_show(runner, csv_file):
                                       "language": "da"}]
     assert {"kind", "to", "send_at", "state"} <= shown["deliveries"][0].keys()
     assert "groups" in shown and "tasks" in shown and "prompts" in shown
+
+
+def test_create_is_logged_like_the_web(app, runner):
+    """`cohort create` uses the web's use case: a cohort_created entry, by "system"."""
+    created = invoke(runner, "create", "--programme", "digital-lederskab", "--start",
+                     "2025-04-08", "--title", "Hold 1")
+    cohort_id = int(created.output.strip().splitlines()[-1])
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        entries = services.activity.cohort_activity(session, cohort_id)
+        owners = services.accounts.cohort_staff(session, cohort_id)
+    assert [(e.action, e.actor, e.details) for e in entries] == [
+        ("cohort_created", "system", {"title": "Hold 1", "programme": "digital-lederskab"})]
+    assert owners == []  # the command line names no owner
 
 
 def test_create_warns_about_holidays(runner):

@@ -100,7 +100,7 @@ def create(programme_id, start, title, timezone, language, participants_file) ->
     new = services.NewCohort(programme, library.sources[programme_id], start_date, title,
                              timezone, language)
     with db.transaction(_engine()) as session:
-        created = services.create_cohort(session, new, rows)
+        created = services.create_cohort_as(session, new, None, participants=rows)
     for warning in plan_cohort(programme, start_date, timezone).warnings:
         click.echo(f"Warning: {warning.meeting_key}: {warning.message}", err=True)
     click.echo(created.id)

@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     meetings,
     participants,
     privacy,
+    staff,
     throttling,
 )
 from .attendance import (  # noqa: F401
@@ -53,6 +54,7 @@ from .cohorts import (  # noqa: F401
     cohort_programme,
     count_cohorts,
     create_cohort,
+    create_cohort_as,
     current_plan,
     get_cohort,
     get_meeting,

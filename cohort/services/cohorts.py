@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlmodel import Session
@@ -17,6 +18,7 @@ from ..core.planning import MeetingOverride, Plan, plan_cohort
 from ..core.programme import Programme, parse_programme
 from ..models import (
     Cohort,
+    CohortRole,
     Delivery,
     Group,
     GroupMember,
@@ -26,8 +28,10 @@ from ..models import (
     Prompt,
     Survey,
     Task,
+    User,
     utcnow,
 )
+from . import accounts, activity
 from .errors import NotFound  # defined apart so services/outbox.py can use it too
 
 
@@ -65,6 +69,44 @@ def create_cohort(
     _add_participants(session, cohort, plan, participants, now)
     _form_groups(session, cohort)
     return cohort
+
+
+def create_cohort_as(
+    session: Session, new: NewCohort, actor: User | None, *,
+    overrides: Mapping[str, MeetingOverride] | None = None,
+    participants: Sequence[ParticipantRow] = (), now: datetime | None = None,
+) -> Cohort:
+    """Someone creates a cohort: the use case behind the web's New cohort page and `cohort
+    create`.
+
+    The cohort (see `create_cohort`), then the dates and places changed on the preview
+    (`overrides`: starts in the cohort's local time, naive or aware), then the creator as its
+    owner, then a `cohort_created` entry in its activity log. `actor` None is the command
+    line: the cohort has no owner yet and the log says "system".
+    """
+    from .meetings import set_initial_overrides  # meetings builds on this module
+
+    now = now or utcnow()
+    cohort = create_cohort(session, new, participants, now=now)
+    if overrides:
+        set_initial_overrides(session, cohort, _localised(overrides, cohort.timezone), now)
+    if actor is not None:
+        owner = accounts.get_user(session, actor.id)
+        if owner is None:
+            raise NotFound(f"no staff account {actor.id}")
+        accounts.add_cohort_staff(session, cohort.id, owner, CohortRole.OWNER)
+    activity.log_activity(session, cohort.id, actor, activity.COHORT_CREATED,
+                          {"title": cohort.title, "programme": new.programme.id}, now)
+    return cohort
+
+
+def _localised(overrides: Mapping[str, MeetingOverride], timezone: str
+               ) -> dict[str, MeetingOverride]:
+    """Naive override starts read as wall-clock time in the cohort's zone."""
+    zone = ZoneInfo(timezone)
+    return {key: replace(o, starts_at=o.starts_at.replace(tzinfo=zone))
+            if o.starts_at is not None and o.starts_at.tzinfo is None else o
+            for key, o in overrides.items()}
 
 
 def cohort_programme(cohort: Cohort) -> Programme:

@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, Length
 
 from .. import db
 from ..models import Role, User
-from ..services import accounts
+from ..services import accounts, staff
 from .access import public, requires
 from .forms import CohortForm, options
 from .ratelimit import FailureLimiter
@@ -196,7 +196,5 @@ def may_manage_staff(cohort_id: int) -> bool:
     """Owners and admins manage who works on a cohort (the Staff tab)."""
     if not current_user.is_authenticated:
         return False
-    if current_user.role == Role.ADMIN:
-        return True
     with db.transaction(current_app.extensions["cohort.engine"]) as db_session:
-        return accounts.cohort_role(db_session, current_user.id, cohort_id) == "owner"
+        return staff.may_manage_staff(db_session, current_user, cohort_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -25,12 +25,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from .. import services
 from ..core.planning import MeetingOverride, plan_cohort
 from ..core.timeline import plan_timeline
-from ..models import CohortRole, Role
+from ..models import Role
 from ..services import accounts, activity
 from ..services import dashboard as dashboard_service
-from ..services import meetings as meeting_service
+from ..services import staff as staff_service
 from .access import requires
-from .common import actor, library, now, or_404, read_session, transaction
+from .common import actor, library, now, read_session, transaction
 from .formatting import LANGUAGE_NAMES, warning_text
 from .forms import CohortForm, SubForm, options
 
@@ -186,21 +186,11 @@ def _preview_rows(plan, language: str) -> dict:
 
 
 def _create(form: NewCohortForm, programme, source: str, overrides):
-    zone = ZoneInfo(form.timezone.data)
-    aware = {key: MeetingOverride(
-        starts_at=(datetime.combine(o.starts_at.date(), o.starts_at.time(), tzinfo=zone)
-                   if o.starts_at else None),
-        location=o.location, online_url=o.online_url) for key, o in overrides.items()}
     new = services.NewCohort(programme, source, form.start.data, form.title.data or None,
                              form.timezone.data, form.language.data)
     with transaction() as session:
-        cohort = services.create_cohort(session, new, now=now())
-        meeting_service.set_initial_overrides(session, cohort, aware, now())
-        user = accounts.get_user(session, current_user.id)
-        accounts.add_cohort_staff(session, cohort.id, user, CohortRole.OWNER)
-        activity.log_activity(session, cohort.id, actor(), activity.COHORT_CREATED,
-                              {"title": cohort.title, "programme": programme.id}, now())
-        cohort_id = cohort.id
+        cohort_id = services.create_cohort_as(session, new, actor(), overrides=overrides,
+                                              now=now()).id
     flash(_("The cohort was created. Add its participants next."), "success")
     return redirect(url_for("participants.index", cohort_id=cohort_id))
 
@@ -242,19 +232,23 @@ def staff(cohort_id: int):
     status = 200
     if request.method == "POST":
         if form.validate():
-            with transaction() as session:
-                user = accounts.find_user(session, form.email.data)
-                wanted = Role.EVALUATOR if form.role.data == "evaluator" else Role.FACILITATOR
-                if user is None or user.role not in (wanted, Role.ADMIN) or not user.active:
-                    form.email.errors.append(_(
-                        "There is no active %(role)s account with that email.",
-                        role=_("evaluator") if wanted == Role.EVALUATOR else _("facilitator")))
-                else:
-                    accounts.add_cohort_staff(session, cohort_id, user, form.role.data)
-                    activity.log_activity(session, cohort_id, actor(), activity.STAFF_ADDED,
-                                          {"email": user.email, "role": form.role.data}, now())
-                    flash(_("%(email)s was added.", email=user.email), "success")
-                    return redirect(url_for("cohorts.staff", cohort_id=cohort_id))
+            try:
+                with transaction() as session:
+                    user = staff_service.add_staff(session, cohort_id, form.email.data,
+                                                   form.role.data, actor(), now())
+            except staff_service.NoSuchAccount as refusal:
+                form.email.errors.append(_(
+                    "There is no active %(role)s account with that email.",
+                    role=_("evaluator") if refusal.account_role == Role.EVALUATOR
+                    else _("facilitator")))
+            except staff_service.NotAllowed:
+                abort(403)
+            except staff_service.LastOwner:
+                flash(_("A cohort needs an owner; the last owner cannot be removed."), "error")
+                return redirect(url_for("cohorts.staff", cohort_id=cohort_id))
+            else:
+                flash(_("%(email)s was added.", email=user.email), "success")
+                return redirect(url_for("cohorts.staff", cohort_id=cohort_id))
         status = 400
     with read_session() as session:
         cohort = services.get_cohort(session, cohort_id)
@@ -270,18 +264,16 @@ def remove_staff(cohort_id: int):
     if not form.validate() or not form.user_id.data.isdigit():
         flash(_("Nothing was changed."), "error")
         return redirect(url_for("cohorts.staff", cohort_id=cohort_id))
-    user_id = int(form.user_id.data)
-    with transaction() as session:
-        links = accounts.cohort_staff(session, cohort_id)
-        target = next(((link, user) for link, user in links if user.id == user_id), None)
-        owners = [link for link, _user in links if link.role == CohortRole.OWNER]
-        if target is None:
-            return or_404(None)
-        if target[0].role == CohortRole.OWNER and len(owners) == 1:
-            flash(_("A cohort needs an owner; the last owner cannot be removed."), "error")
-            return redirect(url_for("cohorts.staff", cohort_id=cohort_id))
-        accounts.remove_cohort_staff(session, cohort_id, user_id)
-        activity.log_activity(session, cohort_id, actor(), activity.STAFF_REMOVED,
-                              {"email": target[1].email}, now())
-    flash(_("%(email)s was removed from the cohort.", email=target[1].email), "success")
+    try:
+        with transaction() as session:
+            removed = staff_service.remove_staff(session, cohort_id, int(form.user_id.data),
+                                                 actor(), now())
+    except services.NotFound:
+        abort(404)
+    except staff_service.NotAllowed:
+        abort(403)
+    except staff_service.LastOwner:
+        flash(_("A cohort needs an owner; the last owner cannot be removed."), "error")
+        return redirect(url_for("cohorts.staff", cohort_id=cohort_id))
+    flash(_("%(email)s was removed from the cohort.", email=removed.email), "success")
     return redirect(url_for("cohorts.staff", cohort_id=cohort_id))

@@ -139,3 +139,39 @@ def test_programme_library_shows_previews_and_broken_templates(web_app, staff, t
     assert "Saml spørgsmål og refleksioner til næste møde" in preview
     assert "Evaluering af mødet" in preview
     assert client.get("/programmes/no-such").status_code == 404
+
+
+def test_staff_page_adds_and_removes_colleagues_but_keeps_the_owner(web_app, staff, cohort_id):
+    owner = _client(web_app, staff.owner)
+    owner.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the source strings
+    page = f"/cohorts/{cohort_id}/staff"
+    unknown = owner.post(page, data={"email": "nobody@cohort.example", "role": "co_facilitator"})
+    assert unknown.status_code == 400
+    assert "There is no active facilitator account with that email." in unknown.get_data(
+        as_text=True)
+    added = owner.post(page, data={"email": staff.other.email, "role": "co_facilitator"})
+    assert added.status_code == 302
+    assert _client(web_app, staff.other).get(f"/cohorts/{cohort_id}").status_code == 200
+    # The other facilitator works on the cohort now, but only its owner manages the staff.
+    assert _client(web_app, staff.other).post(
+        f"{page}/remove", data={"user_id": staff.owner.id}).status_code == 403
+    kept = owner.post(f"{page}/remove", data={"user_id": staff.owner.id}, follow_redirects=True)
+    assert "the last owner cannot be removed" in kept.get_data(as_text=True)
+    # Nor can the owner add themselves as a co-facilitator and so leave the cohort ownerless.
+    demoted = owner.post(page, data={"email": staff.owner.email, "role": "co_facilitator"},
+                         follow_redirects=True)
+    assert "the last owner cannot be removed" in demoted.get_data(as_text=True)
+    assert owner.post(f"{page}/remove", data={"user_id": staff.admin.id}).status_code == 404
+    removed = owner.post(f"{page}/remove", data={"user_id": staff.other.id},
+                         follow_redirects=True)
+    assert "other@cohort.example was removed from the cohort." in removed.get_data(as_text=True)
+    assert _client(web_app, staff.other).get(f"/cohorts/{cohort_id}").status_code == 403
+    with db.transaction(web_app.extensions["cohort.engine"]) as session:
+        log = [(e.action, e.actor, e.details) for e in session.scalars(
+            select(ActivityEntry).where(ActivityEntry.cohort_id == cohort_id)
+            .order_by(ActivityEntry.id))]
+    assert log == [
+        ("staff_added", "owner@cohort.example",
+         {"email": "other@cohort.example", "role": "co_facilitator"}),
+        ("staff_removed", "owner@cohort.example", {"email": "other@cohort.example"}),
+    ]
