@@ -13,7 +13,7 @@ from cohort.app import create_app
 app = create_app()
 
 if os.environ.get("COHORT_RUN_SCHEDULER") == "1":
-    from cohort.scheduler import start_scheduler
+    from cohort.mail.scheduler import start_scheduler
 
     logging.basicConfig(level=logging.INFO)
     start_scheduler(app)

@@ -31,7 +31,7 @@ from cohort import db, services
 from cohort.app import create_app
 from cohort.core.programme import load_library
 from cohort.demo import demo_participants
-from cohort.outbox import send_due
+from cohort.mail.dispatch import send_due
 
 REPO = Path(__file__).resolve().parent.parent
 CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from flask_babel import Babel
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db
-from .outbox import config_from_env as outbox_config_from_env
+from .mail.dispatch import config_from_env as outbox_config_from_env
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("da", "nb", "en")

@@ -2,12 +2,13 @@
 
 `cohort db upgrade` passes its own connection; the plain `alembic` command opens one from
 COHORT_DATABASE_URL. What is shared with the test that compares models and migrations lives in
-`cohort/schema.py` (type rendering, comparison options, SQLite foreign keys off while migrating).
+`cohort/db/migrate.py` (type rendering, comparison options, SQLite foreign keys off while
+migrating).
 """
 
 from alembic import context
 
-from cohort import schema
+from cohort.db import migrate as schema
 
 config = context.config
 

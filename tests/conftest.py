@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from cohort import db
 from cohort.app import create_app
-from tests.properties import load_profile
+from tests.fixtures.properties import load_profile
 
 load_profile()  # before any test module builds its Hypothesis settings
 
@@ -25,7 +25,7 @@ PROGRAMMES = REPO / "programmes"
 PG_BIN = Path(os.environ.get("COHORT_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
 pytest_plugins = [
-    "tests.web_fixtures", "tests.browser_fixtures", "tests.smtp_fixtures", "tests.report_fixtures",
+    "tests.fixtures.web", "tests.fixtures.browser", "tests.fixtures.smtp", "tests.fixtures.report",
 ]
 
 

@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from .. import db, schema
+from .. import db
+from ..db import migrate as schema
 from ..models import STAFF_ROLES
 from ..services import accounts
 from .base import cohort, engine, fail

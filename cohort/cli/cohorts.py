@@ -27,7 +27,7 @@ def _library():
 @cohort.command("init-db")
 def init_db() -> None:
     """Create the database tables, or upgrade them to the newest revision (safe to run again)."""
-    from .. import schema
+    from ..db import migrate as schema
 
     _before, after = schema.upgrade(_engine())
     click.echo(f"Database ready (revision {after}).")
@@ -187,7 +187,7 @@ def show(cohort_id: int, as_json: bool) -> None:
 @cohort.command("demo")
 def demo() -> None:
     """Create the database and a demo cohort, unless there are cohorts already."""
-    from .. import schema
+    from ..db import migrate as schema
     from ..demo import load_demo
 
     schema.upgrade(_engine())

@@ -1,4 +1,4 @@
-"""`cohort db ...`: the schema's migrations (see cohort/schema.py)."""
+"""`cohort db ...`: the schema's migrations (see cohort/db/migrate.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import click
 from alembic.util import CommandError
 from sqlalchemy.exc import OperationalError
 
-from .. import schema
+from ..db import migrate as schema
 from .base import cohort, engine, fail
 
 

@@ -12,9 +12,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .. import db, services
-from ..mailer import MailConfigError
+from ..mail.compose import Undeliverable
+from ..mail.transport import MailConfigError
 from ..models import utcnow
-from ..services.messages import Undeliverable
 from .base import cohort, engine, fail
 from .cohorts import participants
 
@@ -36,7 +36,7 @@ def _parse_now(value: str | None) -> datetime:
 @click.option("--json", "as_json", is_flag=True)
 def send_due(now_text, cohort_id, limit, as_json) -> None:
     """Send every delivery that is due, once (the scheduler runs the same pass)."""
-    from ..outbox import send_due as run_pass
+    from ..mail.dispatch import send_due as run_pass
 
     try:
         report = run_pass(now=_parse_now(now_text), cohort_id=cohort_id, limit=limit)
@@ -54,7 +54,7 @@ def send_due(now_text, cohort_id, limit, as_json) -> None:
 @click.option("--interval", type=float, help="seconds between outbox passes")
 def scheduler(interval) -> None:
     """Run the deployment's one scheduler in this process until stopped (Ctrl+C, SIGTERM)."""
-    from ..scheduler import start_scheduler
+    from ..mail.scheduler import start_scheduler
 
     app = current_app._get_current_object()
     stop = threading.Event()
@@ -66,12 +66,12 @@ def scheduler(interval) -> None:
                f"to {_mail_description(app)}. Stop with Ctrl+C.")
     stop.wait()
     running.shutdown(wait=True)
-    app.extensions.pop("cohort.scheduler", None)
+    app.extensions.pop("cohort.mail.scheduler", None)
     click.echo("Scheduler stopped.")
 
 
 def _mail_description(app) -> str:
-    from ..mailer import parse_mail_url
+    from ..mail.transport import parse_mail_url
 
     try:
         return parse_mail_url(app.config["MAIL_URL"]).description
@@ -175,7 +175,7 @@ def _set_paused(cohort_id: int, paused: bool) -> None:
 @click.argument("delivery_id", type=int)
 def outbox_preview(delivery_id: int) -> None:
     """Print the message a delivery sends, as an RFC 5322 message (.eml)."""
-    from ..outbox import preview_message
+    from ..mail.dispatch import preview_message
 
     try:
         message = preview_message(delivery_id)

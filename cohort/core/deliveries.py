@@ -40,9 +40,9 @@ FACILITATOR = "facilitator"
 DIGEST_DAYS_BEFORE = 1
 DIGEST_AT = time(14, 0)
 
-# States of a row (see models/outbox.py).
+# States of a row (see models/deliveries.py).
 PENDING = "pending"
-# Reserved by a dispatcher in a batch, not yet handed to the mail server (cohort/outbox.py).
+# Reserved by a dispatcher in a batch, not yet handed to the mail server (cohort/mail/dispatch.py).
 CLAIMED = "claimed"
 SENDING = "sending"
 SENT = "sent"

@@ -1,7 +1,7 @@
 """The outbox's rules, as pure functions: retries, give-ups, skips and Message-IDs.
 
-The dispatcher (`cohort/outbox.py`) does the I/O; what it decides lives here so the rules can be
-read and tested on their own.
+The dispatcher (`cohort/mail/dispatch.py`) does the I/O; what it decides lives here so the
+rules can be read and tested on their own.
 """
 
 from __future__ import annotations

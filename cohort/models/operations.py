@@ -1,7 +1,7 @@
 """What the running deployment keeps about itself: the scheduler's heartbeat and recent
 failed attempts (throttling).
 
-The one scheduler process writes its row on every tick (`cohort/scheduler.py`); `/healthz`
+The one scheduler process writes its row on every tick (`cohort/mail/scheduler.py`); `/healthz`
 reports its age, so a monitor notices when no emails are being sent because the scheduler
 is not running.
 """

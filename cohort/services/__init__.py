@@ -63,6 +63,16 @@ from .cohorts import (  # noqa: F401
     list_cohorts,
     meeting_overrides,
 )
+from .deliveries import (  # noqa: F401
+    OutboxView,
+    delivery_as_dict,
+    dismiss_review,
+    get_delivery,
+    outbox_view,
+    resend,
+    set_facilitator_email,
+    set_paused,
+)
 from .evaluation_notes import (  # noqa: F401
     NoteInvalid,
     add_quote,
@@ -91,16 +101,6 @@ from .grouping import (  # noqa: F401
     plan_groups,
     remove_rule,
     repair_groups,
-)
-from .outbox import (  # noqa: F401
-    OutboxView,
-    delivery_as_dict,
-    dismiss_review,
-    get_delivery,
-    outbox_view,
-    resend,
-    set_facilitator_email,
-    set_paused,
 )
 from .participant_access import (  # noqa: F401
     access_by_link_id,

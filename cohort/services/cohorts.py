@@ -32,7 +32,7 @@ from ..models import (
     utcnow,
 )
 from . import accounts, activity
-from .errors import NotFound  # defined apart so services/outbox.py can use it too
+from .errors import NotFound  # defined apart so services/deliveries.py can use it too
 
 
 @dataclass(frozen=True)

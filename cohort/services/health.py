@@ -65,7 +65,7 @@ class Health:
 
 
 def check_health(engine: Engine, now: datetime, max_heartbeat_age: float) -> Health:
-    from .. import schema
+    from ..db import migrate as schema
 
     head = schema.head_revision()
     try:

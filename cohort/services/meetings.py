@@ -34,7 +34,7 @@ from .cohorts import (  # the plan rows are stored the same way when a cohort is
     get_meeting,
     meeting_overrides,
 )
-from .outbox import queue_meeting_notices, revive_meeting_invitations
+from .deliveries import queue_meeting_notices, revive_meeting_invitations
 
 # Why replan cancelled a pending email: the plan no longer has it. Only these come back when
 # the plan wants them again (a cancelled meeting restored), never emails cancelled for other

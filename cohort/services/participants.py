@@ -18,7 +18,7 @@ from ..core.programme import LANGUAGES
 from ..models import Cohort, Delivery, Group, GroupMember, Participant, User, utcnow
 from . import activity
 from .cohorts import NotFound, add_participants, cohort_programme, get_cohort
-from .outbox import cancel_participant_deliveries
+from .deliveries import cancel_participant_deliveries
 
 
 class ParticipantError(ValueError):

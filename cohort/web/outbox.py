@@ -1,7 +1,7 @@
 """The facilitator's outbox for one cohort: what goes out when, what failed, what needs review;
 preview any message, resend, pause/resume, send what is due now; and the digest page.
 
-Thin: each view declares its access rule, calls services or outbox.py, renders.
+Thin: each view declares its access rule, calls services or mail/dispatch.py, renders.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from flask_wtf import FlaskForm
 from sqlmodel import Session
 
 from .. import db, services
+from ..mail.compose import Undeliverable
 from ..models import Role
-from ..services.messages import Undeliverable
 from .access import requires
 from .common import now
 
@@ -58,7 +58,7 @@ def index(cohort_id: int):
 @bp.get("/outbox/<int:delivery_id>")
 @requires(Role.FACILITATOR, cohort_access=True)
 def preview(cohort_id: int, delivery_id: int):
-    from ..outbox import preview_message
+    from ..mail.dispatch import preview_message
 
     with _session() as session:
         try:
@@ -140,7 +140,7 @@ def resume(cohort_id: int):
 @requires(Role.FACILITATOR, cohort_access=True)
 def send_now(cohort_id: int):
     """Run the outbox pass for this cohort at once (the same pass the scheduler runs)."""
-    from ..outbox import send_due
+    from ..mail.dispatch import send_due
 
     if not ActionForm().validate_on_submit():
         abort(400)

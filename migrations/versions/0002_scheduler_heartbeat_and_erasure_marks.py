@@ -4,7 +4,7 @@ Adds the scheduler_heartbeat table, participant.erased_at (an erased participant
 unnamed placeholder so results do not change) and cohort.personal_data_purged_at (set by
 `cohort purge`). Both columns are nullable: existing rows need no value. Downgrading drops the
 columns, which SQLite does by copying the table (batch mode, foreign keys off: see
-cohort/schema.py).
+cohort/db/migrate.py).
 
 Revision ID: 0002
 Revises: 0001

@@ -16,7 +16,7 @@ from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.core.programme import load_library
 from cohort.models import AnonymousResponse
-from tests.browser_fixtures import REPO
+from tests.fixtures.browser import REPO
 
 pytestmark = pytest.mark.slow  # a real browser or calendar program per test
 
@@ -28,8 +28,8 @@ AFTER_THE_LAST_MEETING = datetime(2025, 10, 6, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def invitation_link(live_server) -> tuple[str, int]:
     """The link of Søren's invitation to the final survey of digital-lederskab, as the email
-    gives it (see services.messages): his personal link continuing to the survey."""
-    from cohort.services.messages import SURVEY_PAGE, personal_link_to
+    gives it (see mail.compose): his personal link continuing to the survey."""
+    from cohort.mail.compose import SURVEY_PAGE, personal_link_to
 
     live_server.app.config["COHORT_NOW"] = AFTER_THE_LAST_MEETING
     lib = load_library(REPO / "programmes")

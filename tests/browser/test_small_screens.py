@@ -8,7 +8,7 @@ from cohort import db, services
 from cohort.core.programme import load_library
 from cohort.demo import demo_participants
 from cohort.services import accounts
-from tests.browser_fixtures import REPO
+from tests.fixtures.browser import REPO
 
 pytestmark = pytest.mark.slow  # a real browser or calendar program per test
 

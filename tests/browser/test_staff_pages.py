@@ -14,7 +14,7 @@ from cohort.core.attendance import ABSENT, EXCUSED, PRESENT
 from cohort.demo import load_demo
 from cohort.models import CohortRole
 from cohort.services import accounts
-from tests.browser_fixtures import REPO
+from tests.fixtures.browser import REPO
 
 pytestmark = pytest.mark.slow  # a real browser or calendar program per test
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.report_fixtures import STATEMENTS, create_known_cohort
+from tests.fixtures.report import STATEMENTS, create_known_cohort
 
 
 def invoke(runner, *args):

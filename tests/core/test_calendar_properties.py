@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from cohort.core import calendars as ical
 from cohort.core.planning import plan_cohort
 from cohort.core.programme import MEETING_KINDS, Programme
-from tests.ics import calendar_from_plan, parse_both, same_instant
-from tests.properties import property_settings
+from tests.fixtures.ics import calendar_from_plan, parse_both, same_instant
+from tests.fixtures.properties import property_settings
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 # Zones chosen for their quirks: half-hour DST (Lord Howe), odd offsets (Chatham, Kathmandu),

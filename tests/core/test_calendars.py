@@ -13,7 +13,7 @@ import pytest
 from cohort.core import calendars as ical
 from cohort.core.planning import plan_cohort
 from cohort.core.programme import load_library
-from tests.ics import calendar_from_plan, parse_both, unfold
+from tests.fixtures.ics import calendar_from_plan, parse_both, unfold
 
 PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

@@ -28,7 +28,7 @@ from cohort.core.reporting import (
 )
 from cohort.core.survey_results import compare_self_assessment, summarise
 from cohort.core.surveys import survey_spec
-from tests.report_fixtures import STATEMENTS, final_answers
+from tests.fixtures.report import STATEMENTS, final_answers
 
 PROGRAMME = load_programme_file(
     Path(__file__).resolve().parents[2] / "programmes" / "digital-lederskab.yaml")

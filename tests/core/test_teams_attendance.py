@@ -27,7 +27,7 @@ from cohort.core.teams_attendance import (
     parse_teams_report,
 )
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "files"
 SECTIONED_FILE = FIXTURES / "teams_webinar-1_sectioned_utf16.csv"
 FLAT_FILE = FIXTURES / "teams_kickoff_flat_utf8.csv"
 WEBINAR_1 = datetime(2025, 5, 15, 11, 0, tzinfo=UTC)  # 13:00 Copenhagen

@@ -19,7 +19,7 @@ from cohort import db, services
 from cohort.app import create_app
 from cohort.rendering.fetcher import STATIC_ROOT, RefusedURL, StaticOnlyFetcher
 from cohort.rendering.report import html_to_pdf, render_report_pdf
-from tests.report_fixtures import REPORT_NOW, create_known_cohort
+from tests.fixtures.report import REPORT_NOW, create_known_cohort
 
 from .pdf_tools import flat, pages_text
 

@@ -9,7 +9,7 @@ import pytest
 
 from cohort import services
 from cohort.rendering import jobs
-from tests.report_fixtures import STATEMENTS
+from tests.fixtures.report import STATEMENTS
 
 from .pdf_tools import flat, pages_text
 

@@ -13,7 +13,7 @@ import pytest
 from cohort import db
 from cohort.app import create_app
 from cohort.rendering.report import page_counter_css, render_report_html, render_report_pdf
-from tests.report_fixtures import (
+from tests.fixtures.report import (
     PEOPLE,
     REPORT_NOW,
     STATEMENTS,

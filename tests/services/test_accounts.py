@@ -7,7 +7,7 @@ import pytest
 from cohort import db, services
 from cohort.models import CohortRole
 from cohort.services import accounts
-from tests.web_fixtures import COHORT_START, WEB_NOW
+from tests.fixtures.web import COHORT_START, WEB_NOW
 
 
 def test_create_and_authenticate(engine):

@@ -16,7 +16,7 @@ from cohort.core.calendars import Person
 from cohort.core.participants import ParticipantRow
 from cohort.core.programme import load_library
 from cohort.models import CalendarFeed, Meeting, Task
-from tests.ics import normalise, parse_both, unfold
+from tests.fixtures.ics import normalise, parse_both, unfold
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden"

@@ -10,7 +10,7 @@ from cohort import db, services
 from cohort.core.planning import MeetingOverride
 from cohort.models import Meeting, User
 from cohort.services import accounts, activity
-from tests.web_fixtures import COHORT_START, PEOPLE, WEB_NOW
+from tests.fixtures.web import COHORT_START, PEOPLE, WEB_NOW
 
 
 def _new(lib, title="Hold 1") -> services.NewCohort:

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from cohort import db, services
 from cohort.models import ActivityEntry, Delivery, Meeting, Participant, Task
 from cohort.services import meetings
-from tests.web_fixtures import COHORT_START, PEOPLE, WEB_NOW
+from tests.fixtures.web import COHORT_START, PEOPLE, WEB_NOW
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.core.programme import load_library
+from cohort.mail.compose import MailContext, message_data
+from cohort.mail.dispatch import preview_message
 from cohort.models import Delivery, Participant, Task
-from cohort.outbox import preview_message
-from cohort.services.messages import MailContext, message_data
 
 PROGRAMMES = Path(__file__).resolve().parent.parent.parent / "programmes"
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ from cohort.core.participants import ParticipantRow
 from cohort.models import Delivery, Group, GroupMember, Invitation
 from cohort.services import participants
 from cohort.services.participants import ParticipantError
-from tests.web_fixtures import COHORT_START, PEOPLE, WEB_NOW
+from tests.fixtures.web import COHORT_START, PEOPLE, WEB_NOW
 
 NEW = ParticipantRow("Dorte Lund", "Dorte@Svendborg.example", "Svendborg Kommune", "Leder", "da")
 

@@ -19,7 +19,7 @@ from cohort.core.reporting import (
     NotComparable,
 )
 from cohort.services.reporting import cohort_report, comparison_report
-from tests.report_fixtures import (
+from tests.fixtures.report import (
     LEADERSHIP_TEXTS,
     REPORT_NOW,
     STATEMENTS,

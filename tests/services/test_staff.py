@@ -9,7 +9,7 @@ import pytest
 from cohort import db, services
 from cohort.models import CohortRole, User
 from cohort.services import accounts, activity, staff
-from tests.web_fixtures import COHORT_START, WEB_NOW
+from tests.fixtures.web import COHORT_START, WEB_NOW
 
 
 @dataclass

@@ -15,7 +15,7 @@ from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.models import Role
 from cohort.web.access import requires, rule_for
-from tests.web_fixtures import COHORT_START, WEB_NOW, sign_in, sign_in_participant
+from tests.fixtures.web import COHORT_START, WEB_NOW, sign_in, sign_in_participant
 
 IDENTITIES = ("anonymous", "participant", "evaluator", "facilitator_other", "facilitator_owner",
               "admin")
@@ -181,7 +181,7 @@ def _own_item_ids(app, cohort_id: int, participant) -> dict[str, int]:
 
 
 def _healthy(app) -> None:
-    from cohort import schema
+    from cohort.db import migrate as schema
     from cohort.services.health import record_heartbeat
 
     engine = app.extensions["cohort.engine"]

@@ -17,13 +17,13 @@ from cohort import db, services
 from cohort.core.attendance import ABSENT, EXCUSED, PRESENT, SOURCE_CHECK_IN, SOURCE_IMPORT
 from cohort.core.participants import ParticipantRow
 from cohort.models import CohortRole, CohortStaff
-from tests.web_fixtures import sign_in
+from tests.fixtures.web import sign_in
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "files"
 CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 DURING_WEBINAR_1 = datetime(2025, 5, 15, 12, 0, tzinfo=UTC)  # 14:00 local, 13:00-15:00
 AFTER_WEBINAR_1 = datetime(2025, 5, 15, 13, 30, tzinfo=UTC)
-PEOPLE = [  # as in the Teams fixtures (tests/fixtures/README.md)
+PEOPLE = [  # as in the Teams fixtures (tests/fixtures/files/README.md)
     ParticipantRow("Anne Ærenlund", "anne.aerenlund@vejle-kommune.example", "Vejle Kommune"),
     ParticipantRow("Søren Østergaard", "soeren.oestergaard@kolding-kommune.example",
                    "Kolding Kommune"),

@@ -8,7 +8,7 @@ import pytest
 
 from cohort import db
 from cohort.services import accounts
-from tests.web_fixtures import sign_in
+from tests.fixtures.web import sign_in
 
 PASSWORD = "a good long password"
 

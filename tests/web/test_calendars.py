@@ -12,7 +12,7 @@ from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.core.programme import load_library
 from cohort.web.calendars import webcal_url
-from tests.ics import parse_both
+from tests.fixtures.ics import parse_both
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

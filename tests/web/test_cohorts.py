@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from cohort import db
 from cohort.models import ActivityEntry, Cohort, CohortStaff, Meeting
-from tests.web_fixtures import PROGRAMMES, sign_in
+from tests.fixtures.web import PROGRAMMES, sign_in
 
 
 def _client(web_app, user):

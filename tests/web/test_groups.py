@@ -8,7 +8,7 @@ import pytest
 
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
-from tests.web_fixtures import sign_in
+from tests.fixtures.web import sign_in
 
 LATECOMERS = [
     ParticipantRow("Dorte Lund", "dorte@svendborg.example", "Svendborg Kommune", "Leder", "da"),

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from cohort import db, schema
+from cohort import db
 from cohort.app import create_app
+from cohort.db import migrate as schema
+from cohort.mail.scheduler import outbox_tick
 from cohort.models import SchedulerHeartbeat
-from cohort.scheduler import outbox_tick
 from cohort.services.health import SCHEDULER, record_heartbeat
 
 REPO = Path(__file__).resolve().parent.parent.parent

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from cohort import db
 from cohort.models import Delivery, Meeting, Task
-from tests.web_fixtures import sign_in
+from tests.fixtures.web import sign_in
 
 
 def _client(web_app, user):

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from cohort import db, services
 from cohort.models import Meeting, Task
-from tests.ics import parse_both
-from tests.web_fixtures import sign_in_participant
+from tests.fixtures.ics import parse_both
+from tests.fixtures.web import sign_in_participant
 
 WEBCAL = re.compile(r'href="(webcal://localhost/calendar/[A-Za-z0-9_-]{43}\.ics)"')
 

@@ -12,7 +12,7 @@ from cohort import db, services
 from cohort.core.attendance import Mark, format_code
 from cohort.core.participants import ParticipantRow
 from cohort.models import Attendance, Meeting, Participant
-from tests.web_fixtures import COHORT_START, WEB_NOW, sign_in_participant
+from tests.fixtures.web import COHORT_START, WEB_NOW, sign_in_participant
 
 CSRF = re.compile(r'name="([\w-]*csrf_token)" type="hidden" value="([^"]+)"')
 # The kick-off webinar (online) is 8 April 2025 13:00-15:00 Copenhagen time; workshop 1 (in

@@ -9,7 +9,7 @@ import pytest
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.models import Group, GroupMember
-from tests.web_fixtures import WEB_NOW, sign_in_participant
+from tests.fixtures.web import WEB_NOW, sign_in_participant
 
 TEAM = [
     ParticipantRow("Anne Jensen", "anne@vejle.example", "Vejle Kommune", "ledelseskraft", "en"),

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.models import AnonymousResponse, IdentifiedResponse, Invitation, Participant, Survey
-from tests.web_fixtures import COHORT_START, WEB_NOW, sign_in_participant
+from tests.fixtures.web import COHORT_START, WEB_NOW, sign_in_participant
 
 # The final survey and the post self-assessment are open from 3 to 24 October 2025.
 AFTER_THE_LAST_MEETING = datetime(2025, 10, 6, 9, 0, tzinfo=UTC)

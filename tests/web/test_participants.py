@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from cohort import db
 from cohort.models import Delivery, Group, GroupMember, Participant
-from tests.web_fixtures import sign_in
+from tests.fixtures.web import sign_in
 
 BAD_CSV = ("navn;e-mail;organisation;rolle;sprog\n"
            "Dorte Lund;dorte@svendborg.example;Svendborg Kommune;Leder;da\n"

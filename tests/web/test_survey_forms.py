@@ -23,7 +23,7 @@ from werkzeug.datastructures import MultiDict
 from cohort.core.programme import QUESTION_TYPES, Survey
 from cohort.core.surveys import clean_text, spec_from_survey
 from cohort.web.survey_forms import answers_from_form, build_survey_form, field_name
-from tests.properties import property_settings
+from tests.fixtures.properties import property_settings
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 INVALID = object()

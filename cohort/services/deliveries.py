@@ -1,0 +1,186 @@
+"""The facilitator's outbox: see what goes out when, resend, pause, and the notices a change
+to a meeting queues. Nothing here sends; `cohort/mail/dispatch.py` does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlmodel import Session
+
+from ..core import deliveries as kinds
+from ..models import Cohort, CohortMailSettings, Delivery, Participant
+from .errors import NotFound
+
+# How the facilitator's view groups the states.
+VIEW_GROUPS = {
+    "upcoming": (kinds.PENDING, kinds.CLAIMED, kinds.SENDING),
+    "needs_review": (kinds.NEEDS_REVIEW,),
+    "failed": (kinds.FAILED,),
+    "sent": (kinds.SENT,),
+    "not_sent": (kinds.SKIPPED, kinds.CANCELLED),
+}
+RESENDABLE = (kinds.SENT, kinds.FAILED, kinds.NEEDS_REVIEW, kinds.SKIPPED)
+
+
+@dataclass(frozen=True)
+class OutboxView:
+    cohort_id: int
+    paused: bool
+    facilitator_email: str | None
+    groups: dict[str, list[Delivery]]
+
+    def count(self, group: str) -> int:
+        return len(self.groups[group])
+
+
+def _require_cohort(session: Session, cohort_id: int) -> None:
+    if session.get(Cohort, cohort_id) is None:
+        raise NotFound(f"no cohort {cohort_id}")
+
+
+def outbox_view(session: Session, cohort_id: int) -> OutboxView:
+    _require_cohort(session, cohort_id)
+    rows = session.scalars(select(Delivery).where(Delivery.cohort_id == cohort_id)
+                           .order_by(Delivery.send_at, Delivery.id)).all()
+    groups: dict[str, list[Delivery]] = {name: [] for name in VIEW_GROUPS}
+    for row in rows:
+        if row.state == kinds.NEEDS_REVIEW and row.reviewed_at is not None:
+            groups["not_sent"].append(row)
+            continue
+        group = next(name for name, states in VIEW_GROUPS.items() if row.state in states)
+        groups[group].append(row)
+    groups["sent"].sort(key=lambda d: (d.sent_at or d.send_at, d.id), reverse=True)
+    settings = session.get(CohortMailSettings, cohort_id)
+    return OutboxView(cohort_id, bool(settings and settings.paused),
+                      settings.facilitator_email if settings else None, groups)
+
+
+def delivery_as_dict(row: Delivery) -> dict:
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return dict(id=row.id, kind=row.kind, anchor=row.anchor, to=row.recipient,
+                send_at=iso(row.send_at), state=row.state, attempts=row.attempts,
+                last_code=row.last_code, last_error=row.last_error, sent_at=iso(row.sent_at),
+                retry_at=iso(row.retry_at), message_id=row.message_id,
+                resend_of=row.resend_of, reviewed=row.reviewed_at is not None)
+
+
+def get_delivery(session: Session, delivery_id: int, cohort_id: int | None = None) -> Delivery:
+    """A delivery (of the given cohort, when one is given: ids from elsewhere are NotFound)."""
+    row = session.get(Delivery, delivery_id)
+    if row is None or (cohort_id is not None and row.cohort_id != cohort_id):
+        raise NotFound(f"no delivery {delivery_id}")
+    return row
+
+
+def resend(session: Session, delivery_id: int, now: datetime) -> Delivery:
+    """A new row, due now, repeating an earlier one; the original is kept as it was (and, if it
+    needed review, counts as reviewed)."""
+    original = get_delivery(session, delivery_id)
+    if original.state not in RESENDABLE:
+        raise ValueError(f"delivery {delivery_id} is {original.state}; only sent, failed, "
+                         "skipped or needs-review deliveries can be resent")
+    number = session.scalar(select(func.max(Delivery.resend_number)).where(
+        Delivery.cohort_id == original.cohort_id, Delivery.kind == original.kind,
+        Delivery.anchor == original.anchor, Delivery.recipient == original.recipient)) or 0
+    copy = Delivery(cohort_id=original.cohort_id, participant_id=original.participant_id,
+                    kind=original.kind, anchor=original.anchor, recipient=original.recipient,
+                    send_at=now, resend_number=number + 1, resend_of=original.id,
+                    created_at=now)
+    if original.state == kinds.NEEDS_REVIEW:
+        original.reviewed_at = now
+    session.add(copy)
+    session.flush()
+    return copy
+
+
+def dismiss_review(session: Session, delivery_id: int, now: datetime) -> Delivery:
+    """The facilitator checked an uncertain delivery (it did arrive): no resend needed."""
+    row = get_delivery(session, delivery_id)
+    if row.state != kinds.NEEDS_REVIEW:
+        raise ValueError(f"delivery {delivery_id} is {row.state}, not needs_review")
+    row.reviewed_at = now
+    return row
+
+
+def _settings(session: Session, cohort_id: int) -> CohortMailSettings:
+    _require_cohort(session, cohort_id)
+    settings = session.get(CohortMailSettings, cohort_id)
+    if settings is None:
+        settings = CohortMailSettings(cohort_id=cohort_id)
+        session.add(settings)
+    return settings
+
+
+def set_paused(session: Session, cohort_id: int, paused: bool, now: datetime) -> None:
+    """Paused cohorts' rows stay pending; on resume, overdue rules decide what still goes."""
+    settings = _settings(session, cohort_id)
+    settings.paused = paused
+    settings.paused_at = now if paused else None
+    session.flush()
+
+
+def set_facilitator_email(session: Session, cohort_id: int, email: str | None) -> None:
+    _settings(session, cohort_id).facilitator_email = email or None
+    session.flush()
+
+
+SUPERSEDED = "superseded by a later change to the meeting"
+
+
+def queue_meeting_notices(session: Session, cohort_id: int, meeting_key: str, kind: str,
+                          sequence: int, now: datetime) -> int:
+    """After a meeting moves (meeting_update) or is cancelled (meeting_cancellation).
+
+    Whoever has not been sent the invitation yet needs no notice: the pending invitation shows
+    the new time when it goes out (or is cancelled with the meeting). Earlier pending updates
+    for the meeting are superseded. Returns the number of notices queued.
+    """
+    anchor = f"meeting:{meeting_key}"
+    superseded = [kinds.MEETING_UPDATE, kinds.MEETING_CANCELLATION]
+    if kind == kinds.MEETING_CANCELLATION:
+        superseded.append(kinds.MEETING_INVITATION)
+    session.execute(update(Delivery).where(
+        Delivery.cohort_id == cohort_id, Delivery.state == kinds.PENDING,
+        Delivery.kind.in_(superseded),
+        (Delivery.anchor == anchor) | Delivery.anchor.startswith(f"{anchor}#"),
+    ).values(state=kinds.CANCELLED, last_error=SUPERSEDED))
+    invited = session.execute(select(Delivery.recipient, Delivery.participant_id).where(
+        Delivery.cohort_id == cohort_id, Delivery.kind == kinds.MEETING_INVITATION,
+        Delivery.anchor == anchor, Delivery.resend_number == 0,
+        # claimed: composed, maybe already with the old plan, and about to be sent.
+        Delivery.state.in_((kinds.SENT, kinds.NEEDS_REVIEW, kinds.SENDING, kinds.CLAIMED)),
+        Delivery.participant_id.in_(select(Participant.id).where(
+            Participant.cohort_id == cohort_id, Participant.erased_at.is_(None))),
+    )).all()
+    notice_anchor = f"{anchor}#{sequence}"
+    rows = [dict(cohort_id=cohort_id, participant_id=pid, kind=kind, anchor=notice_anchor,
+                 recipient=recipient, send_at=now, state=kinds.PENDING, attempts=0)
+            for recipient, pid in invited]
+    if rows:
+        session.execute(insert(Delivery), rows)
+    return len(rows)
+
+
+def revive_meeting_invitations(session: Session, cohort_id: int, meeting_key: str,
+                               now: datetime) -> int:
+    """A restored meeting: invitations its cancellation stopped before they went out are due
+    now (to participants still in the cohort). Returns how many."""
+    return session.execute(update(Delivery).where(
+        Delivery.cohort_id == cohort_id, Delivery.kind == kinds.MEETING_INVITATION,
+        Delivery.anchor == f"meeting:{meeting_key}", Delivery.state == kinds.CANCELLED,
+        Delivery.last_error == SUPERSEDED,
+        Delivery.participant_id.in_(select(Participant.id).where(
+            Participant.cohort_id == cohort_id, Participant.erased_at.is_(None))),
+    ).values(state=kinds.PENDING, last_error=None, send_at=now, retry_at=None)).rowcount
+
+
+def cancel_participant_deliveries(session: Session, participant: Participant) -> int:
+    """Before a participant leaves the cohort: nothing more goes to them."""
+    return session.execute(update(Delivery).where(
+        Delivery.participant_id == participant.id, Delivery.state == kinds.PENDING,
+    ).values(state=kinds.CANCELLED, last_error="the participant left the cohort")).rowcount

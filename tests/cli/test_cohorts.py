@@ -1,0 +1,136 @@
+"""The command line contract: names, exit codes and JSON shapes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cohort import db, services
+
+REPO = Path(__file__).resolve().parents[2]
+CSV_OK = "navn;e-mail;organisation;rolle;sprog\nAnne Ærø;anne@vejle.example;Vejle;leder;da\n"
+
+
+@pytest.fixture
+def csv_file(tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("\ufeff" + CSV_OK, encoding="utf-8")
+    return path
+
+
+def invoke(runner, *args):
+    return runner.invoke(args=["cohort", *args], catch_exceptions=False)
+
+
+def test_programmes_list_and_check(runner):
+    listed = invoke(runner, "programmes", "list")
+    assert listed.exit_code == 0
+    assert "digital-lederskab" in listed.output and "digital-helsekompetanse" in listed.output
+    checked = invoke(runner, "programmes", "check")
+    assert checked.exit_code == 0, checked.output
+
+
+def test_programmes_check_reports_located_errors(runner, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: x\ntitle: X\nlanguage: da\nmeetings:\n"
+                      "  - {key: a, kind: webinaar, title: A, offset: 0d}\n")
+    result = runner.invoke(args=["cohort", "programmes", "check", str(broken)])
+    assert result.exit_code == 1
+    assert (f"{broken}:5: meetings[0].kind: 'webinaar' is not one of kickoff, webinar, workshop, "
+            "module, kickout") in result.output
+
+
+def test_create_list_show(runner, csv_file):
+    created = invoke(runner, "create", "--programme", "digital-lederskab", "--start",
+                     "2025-04-08", "--title", "Hold 1", "--participants", str(csv_file))
+    assert created.exit_code == 0, created.output
+    cohort_id = int(created.output.strip().splitlines()[-1])
+    listed = json.loads(invoke(runner, "list", "--json").output)
+    assert listed == [{"id": cohort_id, "title": "Hold 1", "programme": "digital-lederskab",
+                       "start": "2025-04-08"}]
+    shown = json.loads(invoke(runner, "show", str(cohort_id), "--json").output)
+    assert shown["id"] == cohort_id and shown["timezone"] == "Europe/Copenhagen"
+    assert {"key", "kind", "title", "starts_at", "ends_at"} <= shown["meetings"][0].keys()
+    assert shown["participants"] == [{"name": "Anne Ærø", "email": "anne@vejle.example",
+                                      "organisation": "Vejle", "role": "leder",
+                                      "language": "da"}]
+    assert {"kind", "to", "send_at", "state"} <= shown["deliveries"][0].keys()
+    assert "groups" in shown and "tasks" in shown and "prompts" in shown
+
+
+def test_create_is_logged_like_the_web(app, runner):
+    """`cohort create` uses the web's use case: a cohort_created entry, by "system"."""
+    created = invoke(runner, "create", "--programme", "digital-lederskab", "--start",
+                     "2025-04-08", "--title", "Hold 1")
+    cohort_id = int(created.output.strip().splitlines()[-1])
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        entries = services.activity.cohort_activity(session, cohort_id)
+        owners = services.accounts.cohort_staff(session, cohort_id)
+    assert [(e.action, e.actor, e.details) for e in entries] == [
+        ("cohort_created", "system", {"title": "Hold 1", "programme": "digital-lederskab"})]
+    assert owners == []  # the command line names no owner
+
+
+def test_create_warns_about_holidays(runner):
+    result = runner.invoke(args=["cohort", "create", "--programme", "digital-lederskab",
+                                 "--start", "2025-12-25"])
+    assert result.exit_code == 0
+    assert "public holiday in DK" in result.output
+
+
+def test_create_with_bad_csv_saves_nothing(runner, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(CSV_OK + ";nobody@x.example;;;\n", encoding="utf-8")
+    result = runner.invoke(args=["cohort", "create", "--programme", "digital-lederskab",
+                                 "--start", "2025-04-08", "--participants", str(bad)])
+    assert result.exit_code == 1
+    assert "row 3, column name: name is missing" in result.output
+    assert json.loads(invoke(runner, "list", "--json").output) == []
+
+
+def test_participants_import(runner, csv_file):
+    created = invoke(runner, "create", "--programme", "ledelse-i-digitalisering", "--start",
+                     "2025-09-02")
+    cohort_id = created.output.strip().splitlines()[-1]
+    result = invoke(runner, "participants", "import", cohort_id, str(csv_file))
+    assert result.exit_code == 0 and "Imported 1" in result.output
+    again = runner.invoke(args=["cohort", "participants", "import", cohort_id, str(csv_file)])
+    assert again.exit_code == 1 and "duplicate" in again.output
+
+
+def test_unknown_things_are_clear_errors(runner):
+    for args, message in [
+        (["create", "--programme", "nope", "--start", "2025-04-08"], "no programme 'nope'"),
+        (["create", "--programme", "digital-lederskab", "--start", "8/4/2025"], "YYYY-MM-DD"),
+        (["show", "42"], "no cohort 42"),
+    ]:
+        result = runner.invoke(args=["cohort", *args])
+        assert result.exit_code == 1 and message in result.output
+
+
+def test_demo_is_loaded_once(runner):
+    assert "Demo cohort" in invoke(runner, "demo").output
+    assert "not loaded again" in invoke(runner, "demo").output
+    (cohort,) = json.loads(invoke(runner, "list", "--json").output)
+    shown = json.loads(invoke(runner, "show", str(cohort["id"]), "--json").output)
+    assert len(shown["participants"]) == 32
+    assert len({p["organisation"] for p in shown["participants"]}) >= 5
+
+
+@pytest.mark.slow
+def test_console_script_runs_outside_flask(tmp_path, database_url):
+    env = {**os.environ, "COHORT_DATABASE_URL": database_url,
+           "COHORT_INSTANCE_PATH": str(tmp_path)}
+    script = Path(sys.executable).parent / "cohort"
+    subprocess.run([script, "init-db"], check=True, env=env, capture_output=True)
+    out = subprocess.run([script, "create", "--programme", "digital-helsekompetanse", "--start",
+                          "2025-09-02"], check=True, env=env, capture_output=True, text=True)
+    assert out.stdout.strip().isdigit()
+    shown = subprocess.run([script, "show", out.stdout.strip(), "--json"], check=True, env=env,
+                           capture_output=True, text=True)
+    assert json.loads(shown.stdout)["timezone"] == "Europe/Oslo"

@@ -1,0 +1,32 @@
+"""The demo cohort comes with answered surveys, notes and quotes, all marked as demo data."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from cohort import db, services
+from cohort.demo import load_demo
+from cohort.models import AnonymousResponse, EvaluatorNote, IdentifiedResponse, Quote
+
+PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
+
+
+def test_demo_cohort_has_demo_answers_for_the_evaluator(engine):
+    cohort_id = load_demo(engine, PROGRAMMES, today=date(2025, 3, 20))
+    with db.transaction(engine) as session:
+        sources = set(session.scalars(select(AnonymousResponse.source))) | set(
+            session.scalars(select(IdentifiedResponse.source)))
+        assert sources == {"demo"}
+        assert all(session.scalars(select(Quote.is_demo)))
+        assert all(session.scalars(select(EvaluatorNote.is_demo)))
+        final = services.get_survey(session, cohort_id, "final")
+        summary = services.survey_results(session, final.id)
+        rates = {r.survey_key: r for r in services.response_rates(session, cohort_id)}
+        (change,) = services.self_assessment_change(session, cohort_id, "self-assessment-post")
+    assert not summary.suppressed and len(summary.agree_statements()) == 6
+    assert summary.questions[0].agree.percent >= 90
+    assert rates["final"].answered == 29 and rates["self-assessment-pre"].not_answered
+    assert change.paired and all(a.paired_change and a.paired_change > 0 for a in change.areas)

@@ -1,0 +1,70 @@
+"""The facilitator's outbox pages (who may open them is the authorisation matrix's job)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from cohort import db, services
+from cohort.core.participants import ParticipantRow
+from cohort.core.programme import load_library
+from cohort.models import CohortRole, CohortStaff, Delivery
+from tests.fixtures.web import sign_in
+
+PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+@pytest.fixture
+def cohort_id(app, make_user):
+    """A cohort starting next month, owned by a facilitator (so its mail is not overdue)."""
+    library = load_library(PROGRAMMES)
+    new = services.NewCohort(library.programmes["digital-lederskab"],
+                             library.sources["digital-lederskab"],
+                             date.today() + timedelta(days=30))
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        return services.create_cohort(session, new, [ParticipantRow(
+            "Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da")]).id
+
+
+@pytest.fixture
+def owner(app, make_user, cohort_id):
+    app.config["COHORT_NOW"] = None  # make_user's web_app pins the clock; this test runs now
+    user = make_user("owner@cohort.example", "facilitator", "Olga Owner")
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        session.add(CohortStaff(cohort_id=cohort_id, user_id=user.id, role=CohortRole.OWNER))
+    return user
+
+
+def csrf(client, url: str) -> dict:
+    return {"csrf_token": CSRF.search(client.get(url).get_data(as_text=True)).group(1)}
+
+
+def test_send_now_preview_resend_pause(app, client, cohort_id, owner):
+    sign_in(client, owner)
+    outbox = f"/cohorts/{cohort_id}/outbox"
+    assert client.post(f"{outbox}/send-now").status_code == 400  # CSRF
+    page = client.post(f"{outbox}/send-now", data=csrf(client, outbox), follow_redirects=True)
+    assert "sent 8," in page.get_data(as_text=True)
+    assert len(list((Path(app.instance_path) / "mail").glob("*.eml"))) == 8
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        welcome = session.scalars(select(Delivery).where(Delivery.kind == "welcome")).one()
+    preview = client.get(f"{outbox}/{welcome.id}").get_data(as_text=True)
+    assert "Velkommen til" in preview and "<iframe" in preview and "srcdoc=" in preview
+    assert client.get(f"/cohorts/{cohort_id + 1}/outbox/{welcome.id}").status_code == 404
+    done = client.post(f"{outbox}/{welcome.id}/resend", data=csrf(client, outbox),
+                       follow_redirects=True)
+    assert "Sat i kø igen som udsendelse" in done.get_data(as_text=True)
+    paused = client.post(f"{outbox}/pause", data=csrf(client, outbox), follow_redirects=True)
+    assert "intet sendes for dette hold" in paused.get_data(as_text=True)
+    page = client.post(f"{outbox}/send-now", data=csrf(client, outbox), follow_redirects=True)
+    assert "sent 0," in page.get_data(as_text=True)
+    client.post(f"{outbox}/resume", data=csrf(client, outbox))
+    page = client.post(f"{outbox}/send-now", data=csrf(client, outbox), follow_redirects=True)
+    assert "sent 1," in page.get_data(as_text=True)
+    digest = client.get(f"/cohorts/{cohort_id}/digest")
+    assert digest.status_code == 200 and "Kick-off-webinar" in digest.get_data(as_text=True)
