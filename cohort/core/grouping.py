@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from . import grouping_text as text
@@ -719,12 +719,14 @@ class _RepairPlan:
             self.pool.extend(self.groups.pop(smallest))
             self.touched = {g - (g > smallest) for g in self.touched if g != smallest}
 
-    def _shed(self, members: list[int]) -> bool:
-        """Drop the units that suit the group least until it fits (whole locked blocks)."""
+    def _shed(self, members: list[int], keep: Collection[int] = ()) -> bool:
+        """Drop the units that suit the group least until it fits (whole locked blocks), back
+        into the pool; people in `keep` stay."""
         unit_of, blocks = self.problem.unit_of, self.problem.blocks
         shed = False
         while len(members) > self.high:
-            singles = [m for m in members if len(blocks[unit_of[m]]) == 1] or members
+            movable = [m for m in members if m not in keep]
+            singles = [m for m in movable if len(blocks[unit_of[m]]) == 1] or movable
             worst = max(singles, key=lambda m: (self.problem.cost_to(
                 m, [x for x in members if x != m]), -m))
             for m in blocks[unit_of[worst]]:
@@ -742,8 +744,11 @@ class _RepairPlan:
         for _ in range(target - len(self.groups)):
             self.touched.add(len(self.groups))
             self.groups.append([])
-        for unit in self._pool_units():
-            self._place(unit)
+        # Placing a locked block may send single people back to the pool (see _place); they
+        # are placed in the next round and never send anyone back themselves.
+        while self.pool:
+            for unit in self._pool_units():
+                self._place(unit)
         self._fill_small_groups()
 
     def _pool_units(self) -> list[list[int]]:
@@ -753,9 +758,20 @@ class _RepairPlan:
         return sorted((blocks[u] for u in units), key=lambda b: (-len(b), b))
 
     def _place(self, unit: list[int]) -> None:
-        """Into the group that needs people most, then the one that changes least and suits."""
-        options = [g for g, members in enumerate(self.groups)
-                   if len(members) + len(unit) <= self.high] or range(len(self.groups))
+        """Into the group that needs people most, then the one that changes least and suits.
+
+        A locked block may find no group with room although the groups have room in total
+        (every group one short of full, two locked together in the pool). Then it goes where
+        it would best fit and that group sends enough of its single people back to the pool
+        to stay within the size range; they are placed like the rest of the pool.
+        """
+        unit_of, blocks = self.problem.unit_of, self.problem.blocks
+        fits = [g for g, members in enumerate(self.groups)
+                if len(members) + len(unit) <= self.high]
+        can_make_room = [g for g, members in enumerate(self.groups) if len(unit) > 1
+                         and sum(1 for m in members if len(blocks[unit_of[m]]) == 1)
+                         >= len(members) + len(unit) - self.high]
+        options = fits or can_make_room or range(len(self.groups))
 
         def rank(g: int) -> tuple:
             members = self.groups[g]
@@ -765,6 +781,8 @@ class _RepairPlan:
         best = min(options, key=rank)
         self.groups[best].extend(unit)
         self.touched.add(best)
+        if not fits and can_make_room:
+            self._shed(self.groups[best], keep=unit)
 
     def _fill_small_groups(self) -> None:
         """New groups still below the minimum take one person from groups above it."""
