@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cohort.core.grouping import (
@@ -22,13 +22,13 @@ from cohort.core.grouping import (
     repair,
 )
 from cohort.core.programme import load_library
+from tests.fixtures.properties import property_settings
 
 PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 BUDDIES = GroupingSpec("buddy", (2, 3), 1, mix=("organisation",))
 TEAMS = GroupingSpec("team", (4, 7), 1, mix=("organisation",), balance=("role",),
                      roles=("ledelseskraft|leder", "specialist", "facilitator", "interesse"))
-PROPERTY = settings(max_examples=30, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = property_settings(30)
 
 
 def people(n: int, organisations: int = 6, seed: int = 1, roles=("Leder",)) -> list[Person]:
