@@ -74,8 +74,10 @@ fuzz: install-test
 	HYPOTHESIS_PROFILE=fuzz COHORT_FUZZ_FACTOR=$(FUZZ_FACTOR) $(BIN)/python -m pytest -m property \
 	  -n $(TEST_WORKERS)
 
+## make lint: ruff, and the architecture's import contracts (pyproject.toml, docs/architecture.md)
 lint: install-test
 	$(BIN)/ruff check cohort tests benchmarks tools migrations wsgi.py
+	$(BIN)/lint-imports
 
 # Browser tests need chromium; PDF tests need poppler-utils; WeasyPrint wants libharfbuzz-subset0;
 # calendar tests import our .ics files into khal and calcurse; the report's fonts are DejaVu.

@@ -1,8 +1,9 @@
-"""The Flask application factory."""
+"""The application: the Flask factory that wires settings, database, web and CLI together, and
+the `cohort` console script. Wiring only: what the application does lives in the layers below
+(docs/architecture.md)."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
@@ -11,42 +12,21 @@ from flask_babel import Babel
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db
-from .mail.dispatch import config_from_env as outbox_config_from_env
+from .config import LANGUAGES, PROJECT_ROOT, instance_path_from_env, settings_from_env
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-LANGUAGES = ("da", "nb", "en")
 # Browsers say "no" or "nn" for Norwegian; the catalogs are Bokmål.
 _LANGUAGE_ALIASES = {"no": "nb", "nn": "nb", "nb": "nb"}
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(
-        __name__,
-        instance_path=os.environ.get("COHORT_INSTANCE_PATH", str(PROJECT_ROOT / "instance")),
-        template_folder=str(PROJECT_ROOT / "templates"),
-    )
+    app = Flask(__name__, instance_path=instance_path_from_env(),
+                template_folder=str(PROJECT_ROOT / "templates"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config.from_mapping(
-        DATABASE_URL=os.environ.get(
-            "COHORT_DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'cohort.sqlite3'}"
-        ),
-        PROGRAMMES_DIR=os.environ.get("COHORT_PROGRAMMES_DIR", str(PROJECT_ROOT / "programmes")),
-        BABEL_DEFAULT_LOCALE="da",
-        BABEL_DEFAULT_TIMEZONE="Europe/Copenhagen",
-        LANGUAGES=LANGUAGES,
-        SESSION_COOKIE_SECURE=os.environ.get("COHORT_HTTPS_ONLY") == "1",
-        TRUST_PROXY=os.environ.get("COHORT_TRUST_PROXY") == "1",
-        MAX_CONTENT_LENGTH=5 * 1024 * 1024,  # participant CSV uploads
-        # Days after a cohort ends before its participants' personal data is erased (the
-        # scheduler applies it daily; unset: only `cohort purge --older-than` does).
-        RETENTION_DAYS=int(os.environ["COHORT_RETENTION_DAYS"])
-        if os.environ.get("COHORT_RETENTION_DAYS") else None,
-    )
-    app.config.from_mapping(outbox_config_from_env(app.instance_path))  # mail, outbox, links
+    app.config.from_mapping(settings_from_env(app.instance_path))
     if test_config:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = os.environ.get("COHORT_SECRET_KEY") or _instance_secret(app)
+        app.config["SECRET_KEY"] = _instance_secret(app)
     if app.config["TRUST_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
@@ -87,3 +67,12 @@ def _instance_secret(app: Flask) -> str:
 
 def engine_of(app: Flask):
     return app.extensions["cohort.engine"]
+
+
+def main() -> None:
+    """Console entry point: `cohort ...` without needing `flask --app`."""
+    from .cli import cohort
+
+    app = create_app()
+    with app.app_context():
+        cohort.main(prog_name="cohort")

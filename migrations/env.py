@@ -24,7 +24,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _migrate(connection)
         return
-    engine = schema.engine_for_cli()
+    engine = schema.engine_for_url(schema.database_url())
     try:
         with schema.migration_connection(engine) as connection:
             _migrate(connection)

@@ -1,5 +1,6 @@
 """The `cohort` command line (also available as `flask --app wsgi cohort ...`).
 
+The console script `cohort` is `cohort.app:main` (it makes the app, then runs this group).
 Command names and JSON shapes are a contract that other tools and checks rely on. Each module
 here adds its commands to the one `cohort` group.
 """
@@ -20,13 +21,4 @@ from . import (  # noqa: F401  (registers commands)
 )
 from .base import cohort
 
-__all__ = ["cohort", "main"]
-
-
-def main() -> None:
-    """Console entry point: `cohort ...` without needing `flask --app`."""
-    from ..app import create_app
-
-    app = create_app()
-    with app.app_context():
-        cohort.main(prog_name="cohort")
+__all__ = ["cohort"]

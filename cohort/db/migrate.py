@@ -28,6 +28,8 @@ from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
 from .. import db
+from ..config import instance_path_from_env, settings_from_env
+from ..models.types import UTCDateTime
 
 log = logging.getLogger("cohort.db.migrate")
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -137,7 +139,7 @@ def render_item(type_: str, obj, autogen_context):
     stored form of UTCDateTime is a timezone-aware DateTime, of AutoString a VARCHAR."""
     if type_ != "type":
         return False
-    if isinstance(obj, db.UTCDateTime):
+    if isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     if isinstance(obj, AutoString):
         return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
@@ -145,12 +147,10 @@ def render_item(type_: str, obj, autogen_context):
 
 
 def database_url() -> str:
-    """The app's database (COHORT_DATABASE_URL or instance/cohort.sqlite3) for the alembic
-    command line."""
-    from ..app import create_app
-
-    return create_app().config["DATABASE_URL"]
+    """The installation's database (COHORT_DATABASE_URL or instance/cohort.sqlite3), for the
+    plain `alembic` command line."""
+    return settings_from_env(instance_path_from_env())["DATABASE_URL"]
 
 
-def engine_for_cli() -> Engine:
-    return db.make_engine(database_url())
+def engine_for_url(url: str) -> Engine:
+    return db.make_engine(url)

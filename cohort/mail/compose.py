@@ -50,9 +50,9 @@ from ..models import (
     TaskStatus,
     User,
 )
+from ..services._lookup import cohort_programme, get_cohort
 from ..services.attendance import catch_up_content
 from ..services.calendars import calendar_feed_token, meeting_invitation_to_all
-from ..services.cohorts import cohort_programme, get_cohort
 from ..services.grouping import participant_groups
 from ..services.participant_access import issue_links, link_token, personal_token
 from ..services.participation import facilitator_digest

@@ -49,7 +49,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
-from pathlib import Path
 from queue import Queue
 from typing import TypeVar
 
@@ -72,30 +71,6 @@ BATCH = 100  # rows per durable claim: the disk waits once for this many emails
 # reply the other talks. At most this many emails of a dispatcher are ever in flight.
 SENDERS = 2
 T = TypeVar("T")
-
-
-def config_from_env(instance_path: str | Path) -> dict:
-    """The outbox's settings with their defaults (app.py merges these into app.config)."""
-    env = os.environ.get
-    return dict(
-        MAIL_URL=env("COHORT_MAIL_URL") or f"file://{Path(instance_path) / 'mail'}",
-        MAIL_FROM=env("COHORT_MAIL_FROM") or "Cohort <cohort@localhost>",
-        BASE_URL=env("COHORT_BASE_URL") or "http://127.0.0.1:5000",
-        OUTBOX_MAX_ATTEMPTS=int(env("COHORT_OUTBOX_MAX_ATTEMPTS") or 8),
-        OUTBOX_RETRY_BASE_SECONDS=float(env("COHORT_OUTBOX_RETRY_BASE_SECONDS") or 60),
-        OUTBOX_RETRY_CAP_SECONDS=float(env("COHORT_OUTBOX_RETRY_CAP_SECONDS") or 7200),
-        OUTBOX_OVERDUE_LIMIT_HOURS=float(env("COHORT_OUTBOX_OVERDUE_LIMIT_HOURS") or 72),
-        OUTBOX_STALE_AFTER_SECONDS=float(env("COHORT_OUTBOX_STALE_AFTER_SECONDS") or 900),
-        OUTBOX_DATABASE_RETRY_SECONDS=float(env("COHORT_OUTBOX_DATABASE_RETRY_SECONDS") or 120),
-        OUTBOX_SMTP_TIMEOUT_SECONDS=float(env("COHORT_SMTP_TIMEOUT_SECONDS") or 30),
-        SCHEDULER_INTERVAL_SECONDS=float(env("COHORT_SCHEDULER_INTERVAL_SECONDS") or 60),
-        # /healthz: unhealthy when the scheduler has not ticked for this long (default: three
-        # missed ticks, at least three minutes).
-        HEALTH_MAX_HEARTBEAT_AGE_SECONDS=float(
-            env("COHORT_HEALTH_MAX_HEARTBEAT_AGE_SECONDS")
-            or max(180.0, 3 * float(env("COHORT_SCHEDULER_INTERVAL_SECONDS") or 60))),
-        PARTICIPANT_LINK_GRACE_DAYS=float(env("COHORT_PARTICIPANT_LINK_GRACE_DAYS") or 30),
-    )
 
 
 @dataclass(frozen=True)

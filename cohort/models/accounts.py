@@ -12,7 +12,7 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from .cohorts import _utc, utcnow
+from .types import utc_field, utcnow
 
 
 class Role(StrEnum):
@@ -46,8 +46,8 @@ class User(SQLModel, table=True):
     active: bool = True
     # Part of the login session id: bumping it (new password, deactivation) ends all sessions.
     session_version: int = 1
-    created_at: datetime = _utc(default_factory=utcnow)
-    last_login_at: datetime | None = _utc(nullable=True)
+    created_at: datetime = utc_field(default_factory=utcnow)
+    last_login_at: datetime | None = utc_field(nullable=True)
 
 
 class CohortStaff(SQLModel, table=True):
@@ -56,4 +56,4 @@ class CohortStaff(SQLModel, table=True):
     cohort_id: int = Field(foreign_key="cohort.id", index=True, ondelete="CASCADE")
     user_id: int = Field(foreign_key="staff_user.id", index=True, ondelete="CASCADE")
     role: str = CohortRole.OWNER
-    added_at: datetime = _utc(default_factory=utcnow)
+    added_at: datetime = utc_field(default_factory=utcnow)

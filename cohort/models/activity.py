@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from .cohorts import _utc, utcnow
+from .types import utc_field, utcnow
 
 
 class ActivityEntry(SQLModel, table=True):
@@ -18,4 +18,4 @@ class ActivityEntry(SQLModel, table=True):
     actor: str = ""
     action: str  # see cohort.services.activity.ACTIONS
     details: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = _utc(index=True, default_factory=utcnow)
+    created_at: datetime = utc_field(index=True, default_factory=utcnow)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from .cohorts import _utc, utcnow
+from .types import utc_field, utcnow
 
 
 class Attendance(SQLModel, table=True):
@@ -22,7 +22,7 @@ class Attendance(SQLModel, table=True):
     note: str = ""
     source: str  # facilitator | check_in | import
     seconds_in_meeting: int | None = None  # from an imported report
-    recorded_at: datetime = _utc(default_factory=utcnow)
+    recorded_at: datetime = utc_field(default_factory=utcnow)
     recorded_by: str = ""  # staff login, the participant's email, or "import:<file>"
 
 
@@ -33,7 +33,7 @@ class CheckInCode(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meeting.id", unique=True, ondelete="CASCADE")
     code: str
-    created_at: datetime = _utc(default_factory=utcnow)
+    created_at: datetime = utc_field(default_factory=utcnow)
     created_by: str = ""
 
 
@@ -50,5 +50,5 @@ class AttendanceImport(SQLModel, table=True):
     rows: int = 0
     marked: int = 0
     unmatched: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    imported_at: datetime = _utc(default_factory=utcnow)
+    imported_at: datetime = utc_field(default_factory=utcnow)
     imported_by: str = ""

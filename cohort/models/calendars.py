@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from .cohorts import _utc, utcnow
+from .types import utc_field, utcnow
 
 
 class CalendarFeed(SQLModel, table=True):
@@ -21,5 +21,5 @@ class CalendarFeed(SQLModel, table=True):
     participant_id: int = Field(foreign_key="participant.id", unique=True, ondelete="CASCADE")
     salt: str = Field(max_length=64)
     token_hash: str = Field(unique=True, max_length=64)  # sha256 hex of the token
-    created_at: datetime = _utc(default_factory=utcnow)
-    revoked_at: datetime | None = _utc(nullable=True)
+    created_at: datetime = utc_field(default_factory=utcnow)
+    revoked_at: datetime | None = utc_field(nullable=True)

@@ -1,28 +1,17 @@
 """Cohorts and their plan: meetings, participants, tasks, prompts, groups, surveys.
 
-Times are stored in UTC (see db.UTCDateTime).
+Times are stored in UTC (see models/types.py).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ..core.calendars import new_uid
-from ..db import UTCDateTime
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _utc(nullable: bool = False, index: bool = False, default_factory=None):
-    column = Column(UTCDateTime(), nullable=nullable, index=index)
-    if default_factory is not None:
-        return Field(default_factory=default_factory, sa_column=column)
-    return Field(default=None, sa_column=column)
+from .types import utc_field, utcnow
 
 
 class Cohort(SQLModel, table=True):
@@ -33,9 +22,9 @@ class Cohort(SQLModel, table=True):
     start_date: date
     timezone: str
     language: str
-    created_at: datetime = _utc(default_factory=utcnow)
+    created_at: datetime = utc_field(default_factory=utcnow)
     # Set when the retention purge erased the participants' personal data (services/privacy.py).
-    personal_data_purged_at: datetime | None = _utc(nullable=True)
+    personal_data_purged_at: datetime | None = utc_field(nullable=True)
 
 
 class Meeting(SQLModel, table=True):
@@ -47,16 +36,16 @@ class Meeting(SQLModel, table=True):
     title: str
     format: str
     position: int
-    starts_at: datetime = _utc()
-    ends_at: datetime = _utc()
+    starts_at: datetime = utc_field()
+    ends_at: datetime = utc_field()
     location: str | None = None
     online_url: str | None = None
     status: str = "scheduled"  # scheduled | cancelled
     sequence: int = 0  # iCalendar SEQUENCE: goes up with every change of time, place or status
     uid: str = Field(default_factory=new_uid, unique=True, max_length=64)  # iCalendar UID
-    updated_at: datetime = _utc(default_factory=utcnow)  # iCalendar LAST-MODIFIED
+    updated_at: datetime = utc_field(default_factory=utcnow)  # iCalendar LAST-MODIFIED
     # The facilitator's overrides, kept apart from the plan so re-planning can respect them.
-    override_starts_at: datetime | None = _utc(nullable=True)
+    override_starts_at: datetime | None = utc_field(nullable=True)
     override_location: str | None = None
     override_online_url: str | None = None
 
@@ -75,10 +64,10 @@ class Participant(SQLModel, table=True):
     organisation: str = ""
     role: str = ""
     language: str = "da"
-    created_at: datetime = _utc(default_factory=utcnow)
+    created_at: datetime = utc_field(default_factory=utcnow)
     # Set when the person's data was erased: the row stays as an unnamed placeholder so that
     # counts, attendance and survey results do not change (see services/privacy.py).
-    erased_at: datetime | None = _utc(nullable=True)
+    erased_at: datetime | None = utc_field(nullable=True)
 
 
 class Task(SQLModel, table=True):
@@ -92,9 +81,9 @@ class Task(SQLModel, table=True):
     description: str = ""
     meeting_key: str
     due_meeting_key: str | None = None
-    release_at: datetime = _utc()
-    due_at: datetime | None = _utc(nullable=True)
-    reminder_at: datetime | None = _utc(nullable=True)
+    release_at: datetime = utc_field()
+    due_at: datetime | None = utc_field(nullable=True)
+    reminder_at: datetime | None = utc_field(nullable=True)
 
 
 class Prompt(SQLModel, table=True):
@@ -105,7 +94,7 @@ class Prompt(SQLModel, table=True):
     template_key: str
     meeting_key: str
     question: str
-    send_at: datetime = _utc()
+    send_at: datetime = utc_field()
 
 
 class Group(SQLModel, table=True):
@@ -134,8 +123,8 @@ class Survey(SQLModel, table=True):
     title: str
     mode: str
     meeting_key: str
-    opens_at: datetime = _utc()
-    closes_at: datetime = _utc()
+    opens_at: datetime = utc_field()
+    closes_at: datetime = utc_field()
 
 
 class Invitation(SQLModel, table=True):

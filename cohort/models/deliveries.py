@@ -13,8 +13,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ..db import UTCDateTime
-from .cohorts import _utc, utcnow
+from .types import UTCDateTime, utc_field, utcnow
 
 
 class Delivery(SQLModel, table=True):
@@ -41,22 +40,22 @@ class Delivery(SQLModel, table=True):
     kind: str
     anchor: str
     recipient: str  # an email address, or "facilitator" (resolved when sending)
-    send_at: datetime = _utc(index=True)
+    send_at: datetime = utc_field(index=True)
     state: str = Field(default="pending", index=True)
     attempts: int = 0
     last_code: int | None = None
     last_error: str | None = None
-    sent_at: datetime | None = _utc(nullable=True)
+    sent_at: datetime | None = utc_field(nullable=True)
     # Set by the dispatcher; see cohort/mail/dispatch.py.
-    retry_at: datetime | None = _utc(nullable=True)
-    claimed_at: datetime | None = _utc(nullable=True)
+    retry_at: datetime | None = utc_field(nullable=True)
+    claimed_at: datetime | None = utc_field(nullable=True)
     claimed_by: str | None = None
     claim_token: str | None = None
     message_id: str | None = Field(default=None, index=True)
     # A facilitator's resend of an earlier row, and the review of uncertain rows.
     resend_number: int = 0
     resend_of: int | None = Field(default=None, foreign_key="delivery.id", ondelete="SET NULL")
-    reviewed_at: datetime | None = _utc(nullable=True)
+    reviewed_at: datetime | None = utc_field(nullable=True)
     # A Python-side column default, so bulk Core inserts get it too.
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, default=utcnow))
@@ -67,6 +66,6 @@ class CohortMailSettings(SQLModel, table=True):
 
     cohort_id: int = Field(foreign_key="cohort.id", primary_key=True, ondelete="CASCADE")
     paused: bool = False
-    paused_at: datetime | None = _utc(nullable=True)
+    paused_at: datetime | None = utc_field(nullable=True)
     # Where the facilitator digest goes; COHORT_MAIL_FROM when empty.
     facilitator_email: str | None = None

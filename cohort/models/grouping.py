@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from .cohorts import _utc, utcnow
+from .types import utc_field, utcnow
 
 RULE_KINDS = ("together", "apart")
 
@@ -30,4 +30,4 @@ class GroupingRule(SQLModel, table=True):
     kind: str  # together | apart
     first_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
     second_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
-    created_at: datetime = _utc(default_factory=utcnow)
+    created_at: datetime = utc_field(default_factory=utcnow)

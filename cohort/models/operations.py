@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from .cohorts import _utc
+from .types import utc_field
 
 
 class SchedulerHeartbeat(SQLModel, table=True):
@@ -21,8 +21,8 @@ class SchedulerHeartbeat(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)  # the job, e.g. "outbox"
     host: str = ""
     pid: int = 0
-    started_at: datetime = _utc()  # when this scheduler process started
-    beat_at: datetime = _utc()  # the last tick
+    started_at: datetime = utc_field()  # when this scheduler process started
+    beat_at: datetime = utc_field()  # the last tick
     last_result: str = ""  # the last outbox pass's summary, or its error
 
 
@@ -39,4 +39,4 @@ class FailedAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     scope: str = Field(max_length=32)  # login | check_in
     key_hash: str = Field(max_length=64)
-    at: datetime = _utc(index=True)
+    at: datetime = utc_field(index=True)

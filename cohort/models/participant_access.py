@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from .cohorts import _utc, utcnow
+from .types import utc_field, utcnow
 
 
 class ParticipantLink(SQLModel, table=True):
@@ -19,5 +19,5 @@ class ParticipantLink(SQLModel, table=True):
     participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
     nonce: str = Field(unique=True)
     token_hash: str = Field(unique=True, index=True)
-    created_at: datetime = _utc(default_factory=utcnow)
-    revoked_at: datetime | None = _utc(nullable=True)
+    created_at: datetime = utc_field(default_factory=utcnow)
+    revoked_at: datetime | None = utc_field(nullable=True)

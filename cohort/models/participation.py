@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from .cohorts import _utc, utcnow
+from .types import utc_field, utcnow
 
 
 class TaskStatus(SQLModel, table=True):
@@ -19,9 +19,9 @@ class TaskStatus(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
     task_id: int = Field(foreign_key="task.id", index=True, ondelete="CASCADE")
-    done_at: datetime | None = _utc(nullable=True)
+    done_at: datetime | None = utc_field(nullable=True)
     note: str = ""
-    updated_at: datetime = _utc(default_factory=utcnow)
+    updated_at: datetime = utc_field(default_factory=utcnow)
 
 
 class PromptAnswer(SQLModel, table=True):
@@ -30,4 +30,4 @@ class PromptAnswer(SQLModel, table=True):
     participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
     prompt_id: int = Field(foreign_key="prompt.id", index=True, ondelete="CASCADE")
     answer: str
-    updated_at: datetime = _utc(default_factory=utcnow)
+    updated_at: datetime = utc_field(default_factory=utcnow)

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from .cohorts import _utc, utcnow
+from .types import utc_field, utcnow
 
 SOURCES = ("web", "paper", "demo")
 
@@ -40,7 +40,7 @@ class IdentifiedResponse(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     survey_id: int = Field(foreign_key="survey.id", index=True, ondelete="CASCADE")
     participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
-    submitted_at: datetime = _utc(default_factory=utcnow)
+    submitted_at: datetime = utc_field(default_factory=utcnow)
     answers: dict = Field(sa_column=Column(JSON, nullable=False))
     source: str = "web"
 
@@ -62,8 +62,8 @@ class EvaluatorNote(SQLModel, table=True):
     entries: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     author: str = ""
     is_demo: bool = False
-    created_at: datetime = _utc(default_factory=utcnow)
-    updated_at: datetime = _utc(default_factory=utcnow)
+    created_at: datetime = utc_field(default_factory=utcnow)
+    updated_at: datetime = utc_field(default_factory=utcnow)
 
 
 class Quote(SQLModel, table=True):
@@ -79,7 +79,7 @@ class Quote(SQLModel, table=True):
     group_label: str = ""
     themes: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     is_demo: bool = False
-    created_at: datetime = _utc(default_factory=utcnow)
+    created_at: datetime = utc_field(default_factory=utcnow)
 
     @property
     def attribution(self) -> str:

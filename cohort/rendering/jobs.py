@@ -32,7 +32,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from ..services.cohorts import NotFound
+from ..services._lookup import NotFound
 
 JOBS_FOLDER = "reports"
 STALE_AFTER = timedelta(minutes=10)

@@ -15,7 +15,7 @@ from pathlib import Path
 def run(folder: Path) -> int:
     from ..app import create_app
     from ..core.reporting import NotComparable
-    from ..services.cohorts import NotFound
+    from ..services._lookup import NotFound
     from .jobs import read_job, update_job
     from .report import render_report_pdf
 

@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     staff,
     throttling,
 )
+from ._lookup import NotFound, cohort_programme, get_cohort, get_meeting  # noqa: F401
 from .attendance import (  # noqa: F401
     CheckInRefused,
     ImportOutcome,
@@ -48,20 +49,14 @@ from .calendars import (  # noqa: F401
 )
 from .cohorts import (  # noqa: F401
     NewCohort,
-    NotFound,
     add_participants,
     cohort_as_dict,
-    cohort_programme,
     count_cohorts,
     create_cohort,
     create_cohort_as,
-    current_plan,
-    get_cohort,
-    get_meeting,
     group_rows,
     import_participants,
     list_cohorts,
-    meeting_overrides,
 )
 from .deliveries import (  # noqa: F401
     OutboxView,
@@ -117,6 +112,7 @@ from .participation import (  # noqa: F401
     set_task_status,
     survey_for_participant,
 )
+from .plans import current_plan, meeting_overrides  # noqa: F401
 from .reporting import cohort_report, comparison_report, report_facts  # noqa: F401
 from .survey_exports import quotes_table, response_rates_table, responses_table  # noqa: F401
 from .surveys import (  # noqa: F401

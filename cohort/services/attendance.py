@@ -55,7 +55,8 @@ from ..core.attendance_import import (
 from ..core.teams_attendance import TeamsReport, parse_teams_report
 from ..models import Cohort, Delivery, Meeting, Participant, utcnow
 from ..models.attendance import Attendance, AttendanceImport, CheckInCode
-from .cohorts import NotFound, current_plan, get_cohort, get_meeting
+from ._lookup import NotFound, get_cohort, get_meeting
+from .plans import current_plan
 
 
 class CheckInRefused(AttendanceError):

@@ -27,7 +27,7 @@ from ..core.calendars import CalendarMessage, CalendarText, Person
 from ..core.participants import normalise_email
 from ..core.programme import Programme, parse_programme
 from ..models import CalendarFeed, Cohort, Meeting, Participant, Task, utcnow
-from .cohorts import NotFound, get_cohort
+from ._lookup import NotFound, get_cohort
 
 
 @dataclass(frozen=True)

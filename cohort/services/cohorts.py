@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
-from ..core.calendars import new_uid
 from ..core.deliveries import PlannedDelivery, plan_deliveries, plan_facilitator_deliveries
 from ..core.participants import ParticipantRow, normalise_email, parse_participants_csv
 from ..core.planning import MeetingOverride, Plan, plan_cohort
-from ..core.programme import Programme, parse_programme
+from ..core.programme import Programme
 from ..models import (
     Cohort,
     CohortRole,
@@ -32,7 +30,9 @@ from ..models import (
     utcnow,
 )
 from . import accounts, activity
-from .errors import NotFound  # defined apart so services/deliveries.py can use it too
+from ._lookup import NotFound, get_cohort
+from .meetings import set_initial_overrides
+from .plans import bulk_insert, current_plan, insert_deliveries, write_plan
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,8 @@ def create_cohort(
     session.add(cohort)
     session.flush()
     plan = plan_cohort(programme, cohort.start_date, cohort.timezone)
-    _write_plan(session, cohort.id, plan, now)
-    _insert_deliveries(session, cohort.id, plan_facilitator_deliveries(plan), {})
+    write_plan(session, cohort.id, plan, now)
+    insert_deliveries(session, cohort.id, plan_facilitator_deliveries(plan), {})
     _add_participants(session, cohort, plan, participants, now)
     _form_groups(session, cohort)
     return cohort
@@ -84,8 +84,6 @@ def create_cohort_as(
     owner, then a `cohort_created` entry in its activity log. `actor` None is the command
     line: the cohort has no owner yet and the log says "system".
     """
-    from .meetings import set_initial_overrides  # meetings builds on this module
-
     now = now or utcnow()
     cohort = create_cohort(session, new, participants, now=now)
     if overrides:
@@ -107,24 +105,6 @@ def _localised(overrides: Mapping[str, MeetingOverride], timezone: str
     return {key: replace(o, starts_at=o.starts_at.replace(tzinfo=zone))
             if o.starts_at is not None and o.starts_at.tzinfo is None else o
             for key, o in overrides.items()}
-
-
-def cohort_programme(cohort: Cohort) -> Programme:
-    """The template as it was when the cohort was created (later edits do not leak in)."""
-    return _parse_snapshot(cohort.programme["source"], f"cohort {cohort.id} programme")
-
-
-@lru_cache(maxsize=64)
-def _parse_snapshot(source: str, name: str) -> Programme:
-    """Snapshots never change, and parsing one costs ~50 ms: the outbox asks for each email."""
-    return parse_programme(source, name)
-
-
-def get_cohort(session: Session, cohort_id: int) -> Cohort:
-    cohort = session.get(Cohort, cohort_id)
-    if cohort is None:
-        raise NotFound(f"no cohort {cohort_id}")
-    return cohort
 
 
 def import_participants(
@@ -150,26 +130,6 @@ def _form_groups(session: Session, cohort: Cohort) -> None:
     form_missing_groups(session, cohort)
 
 
-def current_plan(session: Session, cohort: Cohort) -> Plan:
-    """The cohort's plan with the facilitator's overrides applied."""
-    return plan_cohort(cohort_programme(cohort), cohort.start_date, cohort.timezone,
-                       meeting_overrides(session, cohort))
-
-
-def meeting_overrides(session: Session, cohort: Cohort) -> dict[str, MeetingOverride]:
-    """The facilitator's stored changes per meeting key (what-if previews start from these)."""
-    meetings = session.scalars(select(Meeting).where(Meeting.cohort_id == cohort.id)).all()
-    return {
-        m.key: MeetingOverride(
-            starts_at=m.override_starts_at,
-            location=m.override_location,
-            online_url=m.override_online_url,
-            cancelled=m.status == "cancelled",
-        )
-        for m in meetings
-    }
-
-
 def add_participants(
     session: Session, cohort: Cohort, rows: Sequence[ParticipantRow], now: datetime | None = None
 ) -> dict[str, int]:
@@ -178,71 +138,12 @@ def add_participants(
                              now or utcnow())
 
 
-def get_meeting(session: Session, cohort_id: int, meeting_key: str) -> Meeting:
-    """A meeting of the cohort by key; NotFound (404 on the web) for anything else."""
-    meeting = session.scalars(select(Meeting).where(
-        Meeting.cohort_id == cohort_id, Meeting.key == meeting_key)).one_or_none()
-    if meeting is None:
-        raise NotFound(f"cohort {cohort_id} has no meeting '{meeting_key}'")
-    return meeting
-
-
 def list_cohorts(session: Session) -> list[Cohort]:
     return list(session.scalars(select(Cohort).order_by(Cohort.start_date, Cohort.id)))
 
 
 def count_cohorts(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Cohort)) or 0
-
-
-def _write_plan(session: Session, cohort_id: int, plan: Plan, now: datetime) -> None:
-    _bulk(session, Meeting, [
-        dict(cohort_id=cohort_id, key=m.key, kind=m.kind, title=m.title, format=m.format,
-             position=i, starts_at=m.starts_at, ends_at=m.ends_at, location=m.location,
-             online_url=m.online_url, uid=new_uid(), updated_at=now)
-        for i, m in enumerate(plan.meetings)
-    ])
-    _bulk(session, Task, [_task_row(cohort_id, t) for t in plan.tasks])
-    _bulk(session, Prompt, [_prompt_row(cohort_id, p) for p in plan.prompts])
-    _bulk(session, Survey, [_survey_row(cohort_id, s) for s in plan.surveys])
-
-
-def _task_row(cohort_id: int, t) -> dict:
-    return dict(cohort_id=cohort_id, key=t.key, template_key=t.template_key, kind=t.kind,
-                title=t.title, description=t.description, meeting_key=t.meeting_key,
-                due_meeting_key=t.due_meeting_key, release_at=t.release_at, due_at=t.due_at,
-                reminder_at=t.reminder_at)
-
-
-def _prompt_row(cohort_id: int, p) -> dict:
-    return dict(cohort_id=cohort_id, key=p.key, template_key=p.template_key,
-                meeting_key=p.meeting_key, question=p.question, send_at=p.send_at)
-
-
-def _survey_row(cohort_id: int, s) -> dict:
-    return dict(cohort_id=cohort_id, key=s.key, template_key=s.template_key, title=s.title,
-                mode=s.mode, meeting_key=s.meeting_key, opens_at=s.opens_at,
-                closes_at=s.closes_at)
-
-
-def _sync_plan(session: Session, cohort_id: int, plan: Plan) -> None:
-    """Update dated rows in place by key; rows whose item left the plan are removed."""
-    for position, m in enumerate(plan.meetings):
-        session.execute(update(Meeting).where(
-            Meeting.cohort_id == cohort_id, Meeting.key == m.key
-        ).values(starts_at=m.starts_at, ends_at=m.ends_at, position=position,
-                 location=m.location, online_url=m.online_url))
-    for model, planned, row in ((Task, plan.tasks, _task_row), (Prompt, plan.prompts, _prompt_row),
-                                (Survey, plan.surveys, _survey_row)):
-        rows = {r["key"]: r for r in (row(cohort_id, item) for item in planned)}
-        stored = set(session.scalars(select(model.key).where(model.cohort_id == cohort_id)))
-        for key in stored - rows.keys():
-            session.execute(delete(model).where(model.cohort_id == cohort_id, model.key == key))
-        for key, values in rows.items():
-            if key in stored:
-                session.execute(update(model).where(
-                    model.cohort_id == cohort_id, model.key == key).values(**values))
-        _bulk(session, model, [v for k, v in rows.items() if k not in stored])
 
 
 def _add_participants(
@@ -260,10 +161,10 @@ def _add_participants(
     )
     ids = {email: pid for pid, email in result}
     surveys = session.scalars(select(Survey.id).where(Survey.cohort_id == cohort.id)).all()
-    _bulk(session, Invitation, [dict(survey_id=s, participant_id=p) for s in surveys
+    bulk_insert(session, Invitation, [dict(survey_id=s, participant_id=p) for s in surveys
                                 for p in ids.values()])
     planned = plan_deliveries(plan, ids.keys(), now)
-    _insert_deliveries(session, cohort.id, _revive_earlier_deliveries(session, cohort.id, planned,
+    insert_deliveries(session, cohort.id, _revive_earlier_deliveries(session, cohort.id, planned,
                                                                       ids), ids)
     return ids
 
@@ -292,23 +193,6 @@ def _revive_earlier_deliveries(
             row.participant_id = ids[delivery.recipient]
     session.flush()
     return fresh
-
-
-def _insert_deliveries(
-    session: Session, cohort_id: int, planned: Iterable[PlannedDelivery], ids: dict[str, int]
-) -> None:
-    _bulk(session, Delivery, [
-        dict(cohort_id=cohort_id, participant_id=ids.get(d.recipient), kind=d.kind,
-             anchor=d.anchor, recipient=d.recipient, send_at=d.send_at, state="pending",
-             attempts=0)
-        for d in planned
-    ])
-
-
-def _bulk(session: Session, model: type, rows: list[dict]) -> None:
-    """Core insert(): an order of magnitude faster than ORM add_all for thousands of rows."""
-    if rows:
-        session.execute(insert(model), rows)
 
 
 def group_rows(session: Session, cohort_id: int) -> list[tuple[Group, list[Participant]]]:

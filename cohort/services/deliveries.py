@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from ..core import deliveries as kinds
 from ..models import Cohort, CohortMailSettings, Delivery, Participant
-from .errors import NotFound
+from ._lookup import NotFound
 
 # How the facilitator's view groups the states.
 VIEW_GROUPS = {

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from ..core.programme import Guide
 from ..core.surveys import clean_text
 from ..models import EvaluatorNote, Meeting, Participant, Quote, utcnow
-from .cohorts import NotFound, get_cohort
+from ._lookup import NotFound, get_cohort
 from .surveys import programme_snapshot
 
 

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from ..core import grouping as core
 from ..core.programme import Grouping as GroupingTemplate
 from ..models import Cohort, Group, GroupingRule, GroupMember, Participant
-from .cohorts import NotFound, cohort_programme, get_cohort
+from ._lookup import NotFound, cohort_programme, get_cohort
 
 Numbered = list[tuple[int, list[str]]]  # one rotation: (group number, member emails)
 

@@ -25,16 +25,9 @@ from ..core.planning import (
 from ..core.replanning import Change, DeliveryMove, delivery_moves, plan_changes
 from ..models import Cohort, Delivery, Meeting, Participant, User, utcnow
 from . import activity
-from .cohorts import (  # the plan rows are stored the same way when a cohort is created
-    _insert_deliveries,
-    _sync_plan,
-    cohort_programme,
-    current_plan,
-    get_cohort,
-    get_meeting,
-    meeting_overrides,
-)
+from ._lookup import cohort_programme, get_cohort, get_meeting
 from .deliveries import queue_meeting_notices, revive_meeting_invitations
+from .plans import current_plan, insert_deliveries, meeting_overrides, sync_plan
 
 # Why replan cancelled a pending email: the plan no longer has it. Only these come back when
 # the plan wants them again (a cancelled meeting restored), never emails cancelled for other
@@ -233,7 +226,7 @@ def replan(session: Session, cohort: Cohort, now: datetime) -> Plan:
     """Recompute the plan and bring rows in line; only pending deliveries (and those an
     earlier replan dropped) ever change."""
     plan = current_plan(session, cohort)
-    _sync_plan(session, cohort.id, plan)
+    sync_plan(session, cohort.id, plan)
     emails = session.scalars(select(Participant.email).where(
         Participant.cohort_id == cohort.id, Participant.erased_at.is_(None)))
     every = plan_deliveries(plan, list(emails), now) + plan_facilitator_deliveries(plan)
@@ -258,7 +251,7 @@ def replan(session: Session, cohort: Cohort, now: datetime) -> Plan:
         .where(Delivery.cohort_id == cohort.id))}
     participant_ids = {email: pid for email, pid in session.execute(
         select(Participant.email, Participant.id).where(Participant.cohort_id == cohort.id))}
-    _insert_deliveries(session, cohort.id, [d for k, d in wanted.items() if k not in existing],
+    insert_deliveries(session, cohort.id, [d for k, d in wanted.items() if k not in existing],
                        participant_ids)
     return plan
 

@@ -17,7 +17,8 @@ from ..core.participants import ParticipantRow, is_valid_email, normalise_email
 from ..core.programme import LANGUAGES
 from ..models import Cohort, Delivery, Group, GroupMember, Participant, User, utcnow
 from . import activity
-from .cohorts import NotFound, add_participants, cohort_programme, get_cohort
+from ._lookup import NotFound, cohort_programme, get_cohort
+from .cohorts import add_participants
 from .deliveries import cancel_participant_deliveries
 
 

@@ -26,7 +26,7 @@ from ..models import (
     Task,
     TaskStatus,
 )
-from .cohorts import NotFound, cohort_programme, get_cohort
+from ._lookup import NotFound, cohort_programme, get_cohort
 from .surveys import survey_spec_of, survey_state
 
 MAX_TEXT = 5000

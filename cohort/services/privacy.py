@@ -45,7 +45,7 @@ from ..models import (
     User,
 )
 from . import activity
-from .cohorts import NotFound, get_cohort
+from ._lookup import NotFound, get_cohort
 from .participant_access import cohort_ends_at
 
 ERASED_NAME = "(erased)"

@@ -36,8 +36,8 @@ from ..core.reporting import (
 from ..core.survey_results import summarise
 from ..core.surveys import spec_from_survey
 from ..models import EvaluatorNote, Meeting, Participant, utcnow
+from ._lookup import get_cohort
 from .attendance import attendance_summary
-from .cohorts import get_cohort
 from .evaluation_notes import cohort_themes, list_quotes
 from .surveys import (
     list_surveys,

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from ..models import Cohort, CohortRole, CohortStaff, Role, User, utcnow
 from . import accounts, activity
-from .errors import NotFound
+from ._lookup import NotFound
 
 # The roles a colleague can be given on the Staff page (owners come from creating the cohort).
 ADDABLE_ROLES: tuple[CohortRole, ...] = (CohortRole.CO_FACILITATOR, CohortRole.EVALUATOR)

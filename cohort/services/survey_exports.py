@@ -19,7 +19,7 @@ from ..core.spreadsheets import Table
 from ..core.survey_results import percent
 from ..core.surveys import SurveySpec, answer_columns, label_of
 from ..models import AnonymousResponse, EvaluatorNote, IdentifiedResponse, Participant
-from .cohorts import get_cohort
+from ._lookup import get_cohort
 from .evaluation_notes import list_quotes
 from .surveys import get_survey, list_surveys, min_group_size_of, response_rates, survey_spec_of
 

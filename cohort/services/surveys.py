@@ -38,7 +38,7 @@ from ..models import (
     Survey,
     utcnow,
 )
-from .cohorts import NotFound, cohort_programme, get_cohort
+from ._lookup import NotFound, cohort_programme, get_cohort
 
 BREAKDOWN_DIMENSIONS = ("organisation", "role")
 

@@ -28,7 +28,7 @@ from cohort.models import Delivery
 
 REPO = Path(__file__).resolve().parents[2]
 CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-SEND_DUE = [sys.executable, "-c", "from cohort.cli import main; main()", "send-due",
+SEND_DUE = [sys.executable, "-c", "from cohort.app import main; main()", "send-due",
             "--now", CREATED.isoformat()]
 
 

@@ -79,7 +79,7 @@ def test_cohort_scheduler_runs_as_its_own_process_and_stops_on_sigterm(tmp_path)
     cohort_due_now(app)
     app.extensions["cohort.engine"].dispose()
     process = subprocess.Popen(
-        [sys.executable, "-c", "from cohort.cli import main; main()", "scheduler"],
+        [sys.executable, "-c", "from cohort.app import main; main()", "scheduler"],
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     mail = tmp_path / "instance" / "mail"
     try:

@@ -96,7 +96,7 @@ def test_the_scheduler_process_keeps_healthz_green_until_it_stops(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("COHORT_")}
     env.update(COHORT_DATABASE_URL=url, COHORT_INSTANCE_PATH=str(tmp_path / "instance"),
                COHORT_SECRET_KEY="test", COHORT_SCHEDULER_INTERVAL_SECONDS="0.3")
-    cli = [sys.executable, "-c", "from cohort.cli import main; main()"]
+    cli = [sys.executable, "-c", "from cohort.app import main; main()"]
     subprocess.run([*cli, "init-db"], env=env, check=True, capture_output=True, timeout=60)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test",
                       "HEALTH_MAX_HEARTBEAT_AGE_SECONDS": 2.0})

@@ -1,0 +1,62 @@
+"""Every setting of the application, read from COHORT_* environment variables in one place.
+
+`settings_from_env` returns the Flask config keys with their defaults; `create_app` merges
+them (a test's config overrides them). Deployment docs list the variables (README,
+deploy/cohort.env.example); nothing else in the package reads the environment for settings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("da", "nb", "en")
+
+
+def instance_path_from_env(env: Mapping[str, str] = os.environ) -> str:
+    """Where the installation keeps its SQLite file, secret key, emails and report jobs."""
+    return env.get("COHORT_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+
+
+def settings_from_env(instance_path: str | Path,
+                      env: Mapping[str, str] = os.environ) -> dict:
+    """The application's settings: from the environment where set, else the defaults."""
+    instance = Path(instance_path)
+    get = env.get
+    interval = float(get("COHORT_SCHEDULER_INTERVAL_SECONDS") or 60)
+    return dict(
+        # --- storage and content
+        DATABASE_URL=get("COHORT_DATABASE_URL") or f"sqlite:///{instance / 'cohort.sqlite3'}",
+        PROGRAMMES_DIR=get("COHORT_PROGRAMMES_DIR") or str(PROJECT_ROOT / "programmes"),
+        SECRET_KEY=get("COHORT_SECRET_KEY"),  # else a per-installation key in instance/
+        # Days after a cohort ends before its participants' personal data is erased (the
+        # scheduler applies it daily; unset: only `cohort purge --older-than` does).
+        RETENTION_DAYS=int(get("COHORT_RETENTION_DAYS")) if get("COHORT_RETENTION_DAYS")
+        else None,
+        # --- web
+        BABEL_DEFAULT_LOCALE="da",
+        BABEL_DEFAULT_TIMEZONE="Europe/Copenhagen",
+        LANGUAGES=LANGUAGES,
+        SESSION_COOKIE_SECURE=get("COHORT_HTTPS_ONLY") == "1",
+        TRUST_PROXY=get("COHORT_TRUST_PROXY") == "1",
+        MAX_CONTENT_LENGTH=5 * 1024 * 1024,  # participant CSV uploads
+        # --- mail and the outbox
+        MAIL_URL=get("COHORT_MAIL_URL") or f"file://{instance / 'mail'}",
+        MAIL_FROM=get("COHORT_MAIL_FROM") or "Cohort <cohort@localhost>",
+        BASE_URL=get("COHORT_BASE_URL") or "http://127.0.0.1:5000",
+        OUTBOX_MAX_ATTEMPTS=int(get("COHORT_OUTBOX_MAX_ATTEMPTS") or 8),
+        OUTBOX_RETRY_BASE_SECONDS=float(get("COHORT_OUTBOX_RETRY_BASE_SECONDS") or 60),
+        OUTBOX_RETRY_CAP_SECONDS=float(get("COHORT_OUTBOX_RETRY_CAP_SECONDS") or 7200),
+        OUTBOX_OVERDUE_LIMIT_HOURS=float(get("COHORT_OUTBOX_OVERDUE_LIMIT_HOURS") or 72),
+        OUTBOX_STALE_AFTER_SECONDS=float(get("COHORT_OUTBOX_STALE_AFTER_SECONDS") or 900),
+        OUTBOX_DATABASE_RETRY_SECONDS=float(get("COHORT_OUTBOX_DATABASE_RETRY_SECONDS") or 120),
+        OUTBOX_SMTP_TIMEOUT_SECONDS=float(get("COHORT_SMTP_TIMEOUT_SECONDS") or 30),
+        SCHEDULER_INTERVAL_SECONDS=interval,
+        # /healthz: unhealthy when the scheduler has not ticked for this long (default: three
+        # missed ticks, at least three minutes).
+        HEALTH_MAX_HEARTBEAT_AGE_SECONDS=float(
+            get("COHORT_HEALTH_MAX_HEARTBEAT_AGE_SECONDS") or max(180.0, 3 * interval)),
+        PARTICIPANT_LINK_GRACE_DAYS=float(get("COHORT_PARTICIPANT_LINK_GRACE_DAYS") or 30),
+    )

@@ -1,0 +1,108 @@
+"""A cohort's stored plan: its dated meetings, tasks, prompts and surveys, and the planned emails.
+
+The plan is computed by the core (`core.planning.plan_cohort`) from the programme snapshot and
+the facilitator's per-meeting overrides; this module reads the overrides back and writes the
+plan's rows. Cohort creation (services/cohorts.py) writes a plan once; meeting changes
+(services/meetings.py) sync it in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlmodel import Session
+
+from ..core.calendars import new_uid
+from ..core.deliveries import PlannedDelivery
+from ..core.planning import MeetingOverride, Plan, plan_cohort
+from ..models import Cohort, Delivery, Meeting, Prompt, Survey, Task
+from ._lookup import cohort_programme
+
+
+def current_plan(session: Session, cohort: Cohort) -> Plan:
+    """The cohort's plan with the facilitator's overrides applied."""
+    return plan_cohort(cohort_programme(cohort), cohort.start_date, cohort.timezone,
+                       meeting_overrides(session, cohort))
+
+
+def meeting_overrides(session: Session, cohort: Cohort) -> dict[str, MeetingOverride]:
+    """The facilitator's stored changes per meeting key (what-if previews start from these)."""
+    meetings = session.scalars(select(Meeting).where(Meeting.cohort_id == cohort.id)).all()
+    return {
+        m.key: MeetingOverride(
+            starts_at=m.override_starts_at,
+            location=m.override_location,
+            online_url=m.override_online_url,
+            cancelled=m.status == "cancelled",
+        )
+        for m in meetings
+    }
+
+
+def write_plan(session: Session, cohort_id: int, plan: Plan, now: datetime) -> None:
+    bulk_insert(session, Meeting, [
+        dict(cohort_id=cohort_id, key=m.key, kind=m.kind, title=m.title, format=m.format,
+             position=i, starts_at=m.starts_at, ends_at=m.ends_at, location=m.location,
+             online_url=m.online_url, uid=new_uid(), updated_at=now)
+        for i, m in enumerate(plan.meetings)
+    ])
+    bulk_insert(session, Task, [_task_row(cohort_id, t) for t in plan.tasks])
+    bulk_insert(session, Prompt, [_prompt_row(cohort_id, p) for p in plan.prompts])
+    bulk_insert(session, Survey, [_survey_row(cohort_id, s) for s in plan.surveys])
+
+
+def _task_row(cohort_id: int, t) -> dict:
+    return dict(cohort_id=cohort_id, key=t.key, template_key=t.template_key, kind=t.kind,
+                title=t.title, description=t.description, meeting_key=t.meeting_key,
+                due_meeting_key=t.due_meeting_key, release_at=t.release_at, due_at=t.due_at,
+                reminder_at=t.reminder_at)
+
+
+def _prompt_row(cohort_id: int, p) -> dict:
+    return dict(cohort_id=cohort_id, key=p.key, template_key=p.template_key,
+                meeting_key=p.meeting_key, question=p.question, send_at=p.send_at)
+
+
+def _survey_row(cohort_id: int, s) -> dict:
+    return dict(cohort_id=cohort_id, key=s.key, template_key=s.template_key, title=s.title,
+                mode=s.mode, meeting_key=s.meeting_key, opens_at=s.opens_at,
+                closes_at=s.closes_at)
+
+
+def sync_plan(session: Session, cohort_id: int, plan: Plan) -> None:
+    """Update dated rows in place by key; rows whose item left the plan are removed."""
+    for position, m in enumerate(plan.meetings):
+        session.execute(update(Meeting).where(
+            Meeting.cohort_id == cohort_id, Meeting.key == m.key
+        ).values(starts_at=m.starts_at, ends_at=m.ends_at, position=position,
+                 location=m.location, online_url=m.online_url))
+    for model, planned, row in ((Task, plan.tasks, _task_row), (Prompt, plan.prompts, _prompt_row),
+                                (Survey, plan.surveys, _survey_row)):
+        rows = {r["key"]: r for r in (row(cohort_id, item) for item in planned)}
+        stored = set(session.scalars(select(model.key).where(model.cohort_id == cohort_id)))
+        for key in stored - rows.keys():
+            session.execute(delete(model).where(model.cohort_id == cohort_id, model.key == key))
+        for key, values in rows.items():
+            if key in stored:
+                session.execute(update(model).where(
+                    model.cohort_id == cohort_id, model.key == key).values(**values))
+        bulk_insert(session, model, [v for k, v in rows.items() if k not in stored])
+
+
+def insert_deliveries(
+    session: Session, cohort_id: int, planned: Iterable[PlannedDelivery], ids: dict[str, int]
+) -> None:
+    bulk_insert(session, Delivery, [
+        dict(cohort_id=cohort_id, participant_id=ids.get(d.recipient), kind=d.kind,
+             anchor=d.anchor, recipient=d.recipient, send_at=d.send_at, state="pending",
+             attempts=0)
+        for d in planned
+    ])
+
+
+def bulk_insert(session: Session, model: type, rows: list[dict]) -> None:
+    """Core insert(): an order of magnitude faster than ORM add_all for thousands of rows."""
+    if rows:
+        session.execute(insert(model), rows)
