@@ -6,7 +6,7 @@ so a webinar "at 13:00" stays at 13:00 on both sides of a daylight-saving change
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from .programme import Meeting, Programme, Prompt, RepeatedItem, Survey, Task
-from .timeexpr import Anchor
+from .programme.schema import Meeting, Programme, Prompt, RepeatedItem, Survey, Task
+from .timeexpr import RESERVED_REFS, Anchor
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,29 @@ def plan_tasks(
     """The dated instances of one task (used to validate templates)."""
     meetings = _plan_meetings(programme, start, ZoneInfo(timezone), overrides)
     return list(_plan_task(task, _Context(meetings, ZoneInfo(timezone))))
+
+
+def check_due_after_release(programme: Programme) -> Iterator[tuple[tuple, str]]:
+    """A template check: no task falls due before it is released, as a field path + message.
+
+    It needs a trial plan, so it lives here rather than with the other checks in
+    `programme.checks` (which may not import this module); `cohort.core` hands it over.
+    Plan once from a reference date and compare: offsets make order date-independent.
+    """
+    meeting_keys = {meeting.key for meeting in programme.meetings}
+    for index, task in enumerate(programme.tasks):
+        if task.due is None:
+            continue
+        refs = {task.release.ref, task.due.ref} - set(RESERVED_REFS)
+        if not refs <= meeting_keys:
+            continue
+        for planned in plan_tasks(programme, date(2025, 1, 6), programme.timezone, {}, task):
+            if planned.due_at is not None and planned.due_at < planned.release_at:
+                yield ("tasks", index, "due"), (
+                    f"due '{task.due}' comes before release '{task.release}'"
+                    + (f" (for meeting '{planned.meeting_key}')" if task.repeat != "once" else "")
+                )
+                break
 
 
 def local_datetime(day: date, clock: time, zone: ZoneInfo) -> datetime:

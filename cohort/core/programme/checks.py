@@ -9,14 +9,27 @@ path and a message; `loading` locates them in the file.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Callable, Iterable
 
 from ..timeexpr import POSITION_REFS, RELATIVE_REFS, RESERVED_REFS, Anchor
 from .schema import Programme
 
+Problem = tuple[tuple, str]  # a field path, and what is wrong there
+Check = Callable[[Programme], Iterable[Problem]]
 
-def check_consistency(programme: Programme) -> Iterable[tuple[tuple, str]]:
+# Checks that need a dated trial plan (no task due before its release). Dating a programme
+# builds on this package, so this package cannot import it; the check is handed over with
+# `add_plan_check` instead, once, by `cohort.core` (see its __init__).
+_plan_checks: list[Check] = []
+
+
+def add_plan_check(check: Check) -> None:
+    """Run `check` as one of the cross-field checks, after the anchors it relies on."""
+    if check not in _plan_checks:
+        _plan_checks.append(check)
+
+
+def check_consistency(programme: Programme) -> Iterable[Problem]:
     """Cross-field rules the per-field models cannot see: keys, anchors, order of dates."""
     meeting_keys: set[str] = set()
     previous_offset = -1
@@ -45,12 +58,13 @@ def check_consistency(programme: Programme) -> Iterable[tuple[tuple, str]]:
                     problem = _anchor_problem(anchor, item.repeat, meeting_keys)
                     if problem:
                         yield (section, index, field_name), problem
-    yield from _check_due_after_release(programme, meeting_keys)
+    for check in _plan_checks:  # after the anchors they rely on, in the file's order
+        yield from check(programme)
     yield from _check_surveys(programme)
     yield from _check_guides(programme)
 
 
-def _check_surveys(programme: Programme) -> Iterable[tuple[tuple, str]]:
+def _check_surveys(programme: Programme) -> Iterable[Problem]:
     """Question and area ids are column names in exports: unique within their survey."""
     survey_keys = [s.key for s in programme.surveys]
     for index, survey in enumerate(programme.surveys):
@@ -81,7 +95,7 @@ def _check_surveys(programme: Programme) -> Iterable[tuple[tuple, str]]:
                     f"no survey '{survey.compare_with}'{hint}; surveys: {', '.join(survey_keys)}")
 
 
-def _check_guides(programme: Programme) -> Iterable[tuple[tuple, str]]:
+def _check_guides(programme: Programme) -> Iterable[Problem]:
     seen: set[str] = set()
     for index, guide in enumerate(programme.evaluation.guides):
         if guide.key in seen:
@@ -100,23 +114,3 @@ def _anchor_problem(anchor: Anchor, repeat: str, meeting_keys: set[str]) -> str 
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     known = ", ".join(sorted(meeting_keys))
     return f"anchor '{anchor}' names unknown meeting '{anchor.ref}'{hint}; meetings: {known}"
-
-
-def _check_due_after_release(programme: Programme, meeting_keys: set[str]):
-    """Plan once from a reference date and compare: offsets make order date-independent."""
-    from ..planning import plan_tasks  # planning imports this package
-
-    for index, task in enumerate(programme.tasks):
-        if task.due is None:
-            continue
-        refs = {task.release.ref, task.due.ref} - set(RESERVED_REFS)
-        if not refs <= meeting_keys:
-            continue
-        for planned in plan_tasks(programme, date(2025, 1, 6), programme.timezone, {}, task):
-            if planned.due_at is not None and planned.due_at < planned.release_at:
-                yield ("tasks", index, "due"), (
-                    f"due '{task.due}' comes before release '{task.release}'"
-                    + (f" (for meeting '{planned.meeting_key}')" if task.repeat != "once" else "")
-                )
-                break
-
