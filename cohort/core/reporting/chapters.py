@@ -1,499 +1,70 @@
-"""Evaluation data -> the final report, organised by Kirkpatrick's four levels, as plain data.
+"""Facts -> the report: `build_report` and the chapters it is made of.
 
-The report an evaluator signs ("96 % vurderede, at de anvendte nye værktøjer og metoder i
-deres daglige arbejde") is built here from facts the service has loaded: the cohort and its
-meetings, who took part, each survey's figures (already computed by `survey_results` with the
-minimum group size applied), the pre/post self-assessment change, attendance, and the
-evaluators' coded quotes. Nothing here reads the database, formats a page or knows Flask.
-
-Sections: summary (the final survey's agree-share statements), about the programme, reaction,
-learning, behaviour, results and voices, and method. Every percentage comes from
-`survey_results.percent`/`format_percent` (half up to a whole percent) and every mean from
-`format_decimal`, so the web view, the PDF and the exports show the same figures.
-
-What is not shown, and why, is collected as `Suppressed` entries for the method section: a
-survey, question or area answered by fewer than the minimum group size; participants'
-organisations and roles shared by too few (shown together as "other"); attendance figures about
-too few people; free-text questions with too few answers.
+Summary (the final survey's agree-share statements), about the programme, reaction (meeting
+evaluations side by side), learning (pre/post), behaviour (follow-up), results and voices,
+and method. Each chapter adds what it had to hide to `suppressed`, which the method lists.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from .anonymity import OTHER, generalise, suppressed_groups
-from .attendance import AttendanceSummary
-from .programme import (
-    Likert5Question,
-    MultipleChoiceQuestion,
-    RatingQuestion,
-    SelfAssessmentQuestion,
-    SingleChoiceQuestion,
-    TextQuestion,
+from ..anonymity import OTHER, generalise, suppressed_groups
+from ..programme import Likert5Question, SelfAssessmentQuestion, TextQuestion
+from ..survey_results import QuestionResult, SurveySummary, format_decimal, format_percent
+from ..surveys import SCALE_LABELS
+from .facts import ReportFacts, TemplateFacts
+from .figures import LEVELS, is_closed, level_blocks, level_of, question_figure, survey_block
+from .report import (
+    SUPPRESSED_AREA,
+    SUPPRESSED_ATTENDANCE,
+    SUPPRESSED_DISTRIBUTION,
+    SUPPRESSED_ORGANISATIONS,
+    SUPPRESSED_PARTICIPANTS,
+    SUPPRESSED_QUESTION,
+    SUPPRESSED_ROLES,
+    SUPPRESSED_SECONDARY,
+    SUPPRESSED_SURVEY,
+    SUPPRESSED_TEXT,
+    About,
+    AreaFigure,
+    AttendanceFigures,
+    AttendanceRow,
+    Behaviour,
+    ChoiceRow,
+    FollowUp,
+    FollowUpRow,
+    FreeText,
+    GroupCount,
+    Learning,
+    MatrixRow,
+    MeetingColumn,
+    MeetingMatrix,
+    MeetingRow,
+    Method,
+    PrePostFigure,
+    QuestionFigure,
+    QuoteRow,
+    RateRow,
+    Reaction,
+    Report,
+    Results,
+    Share,
+    SourceRow,
+    Suppressed,
+    SurveyBlock,
+    Theme,
+    share,
+    signed_decimal,
 )
-from .survey_results import (
-    AreaChange,
-    QuestionResult,
-    SurveySummary,
-    format_decimal,
-    format_percent,
-    percent,
-    round_half_up,
-)
-from .surveys import SCALE_LABELS
 
-LEVELS: tuple[str, ...] = ("reaction", "learning", "behaviour", "results")
-# Where a question without a Kirkpatrick level is reported, by the kind of its survey.
-DEFAULT_LEVEL = {"meeting": "reaction", "pre": "learning", "post": "learning",
-                 "final": "reaction", "follow_up": "reaction"}
 DEFAULT_TEXTS_PER_QUESTION = 10
 DEFAULT_QUOTES_PER_THEME = 3
 TOP_LEVELS = 2  # "share high": the top two steps of a self-assessment scale
 
-# Codes for `Suppressed.kind`; the template says each in words.
-SUPPRESSED_SURVEY = "survey"
-SUPPRESSED_SECONDARY = "secondary"  # hidden so that a hidden small group cannot be derived
-SUPPRESSED_QUESTION = "question"
-SUPPRESSED_AREA = "area"
-SUPPRESSED_TEXT = "free_text"
-SUPPRESSED_ORGANISATIONS = "organisations"
-SUPPRESSED_ROLES = "roles"
-SUPPRESSED_PARTICIPANTS = "participants"
-SUPPRESSED_ATTENDANCE = "attendance_meeting"
-SUPPRESSED_DISTRIBUTION = "attendance_distribution"
-
-
-class NotComparable(ValueError):
-    """Two cohorts that cannot be set side by side (different programmes)."""
-
-
-# --- facts in -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CohortFacts:
-    id: int
-    title: str
-    programme_id: str
-    programme_title: str
-    text_language: str  # the language the programme's own texts are written in
-    timezone: str
-    start_date: date
-    description: str = ""
-    audience: str = ""
-
-
-@dataclass(frozen=True)
-class MeetingFacts:
-    key: str
-    title: str
-    kind: str
-    format: str
-    starts_at: datetime
-    ends_at: datetime
-    cancelled: bool = False
-    themes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ParticipantFacts:
-    organisation: str
-    role: str
-
-
-@dataclass(frozen=True)
-class SurveyFacts:
-    """One survey as sent (a meeting evaluation is one survey per meeting) and its figures."""
-
-    key: str
-    template_key: str
-    title: str
-    kind: str
-    mode: str
-    meeting_key: str
-    opens_at: datetime
-    closes_at: datetime
-    invited: int
-    answered: int
-    summary: SurveySummary | None  # meeting evaluations: this meeting's figures
-
-
-@dataclass(frozen=True)
-class TemplateFacts:
-    """A survey template's figures over all its copies (all meeting evaluations together)."""
-
-    key: str
-    title: str
-    kind: str
-    mode: str
-    summary: SurveySummary
-
-
-@dataclass(frozen=True)
-class PrePostFacts:
-    """A self-assessment asked before and after (`compare_with`), with the per-area change."""
-
-    question_id: str
-    pre_key: str
-    post_key: str
-    paired: bool  # both identified: each person's change is known
-    areas: tuple[AreaChange, ...]
-
-
-@dataclass(frozen=True)
-class QuoteFacts:
-    text: str
-    organisation: str
-    group_label: str
-    themes: tuple[str, ...]
-
-    @property
-    def attribution(self) -> str:
-        return ", ".join(part for part in (self.organisation, self.group_label) if part)
-
-
-@dataclass(frozen=True)
-class ReportFacts:
-    """Everything the report is made from; loaded by `services.reporting`."""
-
-    cohort: CohortFacts
-    meetings: tuple[MeetingFacts, ...]
-    participants: tuple[ParticipantFacts, ...]
-    surveys: tuple[SurveyFacts, ...]
-    templates: tuple[TemplateFacts, ...]
-    pre_post: tuple[PrePostFacts, ...]
-    attendance: AttendanceSummary | None
-    quotes: tuple[QuoteFacts, ...]
-    themes: tuple[str, ...]
-    observations: int
-    interviews: int
-    min_group_size: int
-
-
-# --- the report out -------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Share:
-    """part of whole, rounded by the one rule and written for the report's language."""
-
-    part: int
-    whole: int
-    percent: int
-    text: str  # "90 %" (da, nb) or "90%" (en)
-
-
-def share(part: int, whole: int, language: str) -> Share | None:
-    if whole <= 0:
-        return None
-    return Share(part, whole, percent(part, whole), format_percent(part, whole, language))
-
-
-def signed_decimal(value: float | None, language: str) -> str | None:
-    """A change as "+0,6", "−0,3" or "0,0" (rounded half up to one decimal, as means are)."""
-    if value is None:
-        return None
-    rounded = round_half_up(value)
-    text = format_decimal(abs(value), language)
-    if rounded > 0:
-        return f"+{text}"
-    return f"\u2212{text}" if rounded < 0 else text
-
-
-@dataclass(frozen=True)
-class ChoiceRow:
-    label: str
-    count: int
-    share: Share | None
-
-
-@dataclass(frozen=True)
-class QuestionFigure:
-    """One closed question's figures: an agree-share statement, a mean, a distribution."""
-
-    id: str
-    text: str
-    type: str
-    level: str
-    n: int
-    suppressed: bool
-    statement: str | None = None  # "28 af 31 (90 %) anvendte nye værktøjer ..."
-    agree: Share | None = None
-    mean: str | None = None  # formatted, e.g. "8,4"
-    mean_value: float | None = None
-    scale: str = ""  # "0–10"
-    distribution: tuple[ChoiceRow, ...] = ()
-
-
-@dataclass(frozen=True)
-class SurveyBlock:
-    """The questions of one survey template that belong to one level."""
-
-    key: str
-    title: str
-    kind: str
-    mode: str
-    responses: int
-    suppressed: bool
-    statements: tuple[QuestionFigure, ...]  # likert agree-shares
-    questions: tuple[QuestionFigure, ...]  # choices and ratings
-
-    @property
-    def empty(self) -> bool:
-        return not self.statements and not self.questions
-
-
-@dataclass(frozen=True)
-class GroupCount:
-    label: str  # '' = the others together
-    count: int
-    share: Share | None
-    folded: int = 0  # for '': how many organisations/roles are in it
-
-
-@dataclass(frozen=True)
-class MeetingRow:
-    key: str
-    title: str
-    kind: str
-    format: str
-    day: date
-    status: str  # held | planned | cancelled
-    themes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class RateRow:
-    key: str
-    template_key: str
-    title: str
-    kind: str
-    mode: str
-    meeting_title: str
-    invited: int
-    answered: int
-    share: Share | None
-    status: str  # not_open | open | closed
-    closes_on: date
-
-
-@dataclass(frozen=True)
-class AttendanceRow:
-    key: str
-    title: str
-    day: date
-    present: int
-    marked: int
-    share: Share | None  # None when suppressed
-
-
-@dataclass(frozen=True)
-class AttendanceFigures:
-    meetings: tuple[AttendanceRow, ...]
-    overall: Share | None
-    distribution: tuple[ChoiceRow, ...] | None  # label: number of meetings attended
-    distribution_base: int
-    recorded: int
-
-
-@dataclass(frozen=True)
-class About:
-    programme_title: str
-    description: str
-    audience: str
-    cohort_title: str
-    first_day: date | None
-    last_day: date | None
-    meetings: tuple[MeetingRow, ...]
-    held: int
-    planned: int
-    cancelled: int
-    participants: int
-    organisations: tuple[GroupCount, ...] | None  # None: too few participants to show any
-    roles: tuple[GroupCount, ...] | None
-    response_rates: tuple[RateRow, ...]
-    attendance: AttendanceFigures | None
-
-
-@dataclass(frozen=True)
-class MeetingColumn:
-    key: str
-    title: str
-    day: date | None
-    invited: int
-    answered: int
-    response: Share | None
-    suppressed: bool
-
-
-@dataclass(frozen=True)
-class MatrixRow:
-    question: QuestionFigure  # pooled over all meetings (the "all meetings" column)
-    cells: tuple[QuestionFigure | None, ...]  # per meeting column, in order
-
-
-@dataclass(frozen=True)
-class MeetingMatrix:
-    """A meeting-evaluation template: one column per evaluated meeting, one row per question."""
-
-    template_key: str
-    title: str
-    columns: tuple[MeetingColumn, ...]
-    rows: tuple[MatrixRow, ...]
-    responses: int  # over all meetings
-
-
-@dataclass(frozen=True)
-class AreaFigure:
-    id: str
-    text: str
-    pre_n: int
-    post_n: int
-    paired_n: int
-    pre_mean: str | None
-    post_mean: str | None
-    pre_mean_value: float | None
-    post_mean_value: float | None
-    change: str | None  # post mean minus pre mean, signed
-    paired_change: str | None  # mean of each person's change (identified surveys)
-    pre_high: Share | None  # share in the top two steps of the scale
-    post_high: Share | None
-
-    @property
-    def suppressed(self) -> bool:
-        return self.pre_mean is None and self.post_mean is None
-
-
-@dataclass(frozen=True)
-class PrePostFigure:
-    question_id: str
-    text: str
-    pre_title: str
-    post_title: str
-    pre_responses: int
-    post_responses: int
-    paired: bool
-    scale: tuple[str, ...]
-    areas: tuple[AreaFigure, ...]
-
-
-@dataclass(frozen=True)
-class FollowUpRow:
-    question: QuestionFigure
-    final: Share | None  # the same question in the survey it is compared with
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    key: str
-    title: str
-    compared_title: str | None
-    responses: int
-    rows: tuple[FollowUpRow, ...]
-
-
-@dataclass(frozen=True)
-class QuoteRow:
-    text: str
-    attribution: str
-
-
-@dataclass(frozen=True)
-class Theme:
-    name: str
-    count: int
-    quotes: tuple[QuoteRow, ...]
-
-
-@dataclass(frozen=True)
-class FreeText:
-    survey_title: str
-    question: str
-    n: int
-    texts: tuple[str, ...]  # a random selection of at most the limit
-
-
-@dataclass(frozen=True)
-class SourceRow:
-    title: str
-    kind: str
-    mode: str
-    copies: int
-    opened: int  # copies that have opened; invited and answered count only these
-    invited: int
-    answered: int
-    share: Share | None
-    first_open: date
-    last_close: date
-
-
-@dataclass(frozen=True)
-class Suppressed:
-    kind: str  # one of the SUPPRESSED_* codes
-    subject: str  # the survey, question, area or meeting concerned ('' for lists)
-    n: int  # how many answers / people the hidden figure would have been about
-    groups: int = 0  # organisations/roles: how many were counted together
-
-
-@dataclass(frozen=True)
-class Method:
-    sources: tuple[SourceRow, ...]
-    observations: int
-    interviews: int
-    quotes: int
-    attendance_meetings: int
-    min_group_size: int
-    texts_per_question: int
-    quotes_per_theme: int
-    suppressed: tuple[Suppressed, ...]
-
-
-@dataclass(frozen=True)
-class Reaction:
-    matrices: tuple[MeetingMatrix, ...]
-    blocks: tuple[SurveyBlock, ...]
-
-
-@dataclass(frozen=True)
-class Learning:
-    pre_post: tuple[PrePostFigure, ...]
-    blocks: tuple[SurveyBlock, ...]
-
-
-@dataclass(frozen=True)
-class Behaviour:
-    blocks: tuple[SurveyBlock, ...]
-    follow_up: tuple[FollowUp, ...]
-
-
-@dataclass(frozen=True)
-class Results:
-    blocks: tuple[SurveyBlock, ...]
-    themes: tuple[Theme, ...]
-    free_text: tuple[FreeText, ...]
-
-
-@dataclass(frozen=True)
-class Report:
-    language: str  # of headings and figures; statements keep the programme's language
-    cohort: CohortFacts
-    generated_at: datetime
-    generated_on: date  # in the cohort's time zone
-    min_group_size: int
-    headline: SurveyBlock | None  # the final survey's agree-share statements, all levels
-    preliminary: tuple[RateRow, ...]  # final/follow-up surveys still open or not yet open
-    about: About
-    reaction: Reaction
-    learning: Learning
-    behaviour: Behaviour
-    results: Results
-    method: Method
-    warnings: tuple[str, ...] = field(default=())
-
-
-# --- building it ----------------------------------------------------------------------------
 
 def build_report(
     facts: ReportFacts, language: str, now: datetime,
@@ -506,7 +77,7 @@ def build_report(
     """
     suppressed: list[Suppressed] = []
     zone = ZoneInfo(facts.cohort.timezone)
-    blocks = {level: _blocks(facts, level, language) for level in LEVELS}
+    blocks = {level: level_blocks(facts, level, language) for level in LEVELS}
     for template in facts.templates:
         suppressed += _suppressed_in(template)
     suppressed += _suppressed_meetings(facts)
@@ -538,69 +109,10 @@ def _headline(facts: ReportFacts, language: str) -> SurveyBlock | None:
     finals = [t for t in facts.templates if t.kind == "final"]
     if not finals:
         return None
-    headline = _block(finals[0], None, language)
+    headline = survey_block(finals[0], None, language)
     if headline.suppressed or not headline.responses or headline.empty:
         return None
     return headline
-
-
-def level_of(question, survey_kind: str) -> str:
-    return question.level or DEFAULT_LEVEL.get(survey_kind, "reaction")
-
-
-def question_figure(result: QuestionResult, level: str, language: str) -> QuestionFigure:
-    """A question's figures from `survey_results`, formatted for the report."""
-    question = result.question
-    base = dict(id=question.id, text=question.text, type=question.type, level=level,
-                n=result.n, suppressed=result.suppressed)
-    if result.suppressed:
-        return QuestionFigure(**base)
-    distribution = tuple(ChoiceRow(c.label, c.count, Share(
-        c.count, result.n, c.percent, format_percent(c.count, result.n, language)))
-        for c in result.distribution)
-    mean = result.mean
-    extra: dict = dict(distribution=distribution)
-    if mean is not None:
-        extra.update(mean=format_decimal(mean, language), mean_value=mean)
-    if isinstance(question, RatingQuestion):
-        extra["scale"] = "0\u201310"
-    if isinstance(question, Likert5Question) and result.agree is not None:
-        agree = result.agree
-        extra.update(statement=agree.statement, agree=Share(
-            agree.agree, agree.n, agree.percent, format_percent(agree.agree, agree.n, language)),
-            scale="1\u20135")
-    return QuestionFigure(**base, **extra)
-
-
-def _closed(question) -> bool:
-    return isinstance(question, Likert5Question | SingleChoiceQuestion | MultipleChoiceQuestion
-                      | RatingQuestion)
-
-
-def _block(template: TemplateFacts, level: str | None, language: str) -> SurveyBlock:
-    """A template's closed questions at `level` (None: its agree statements at every level)."""
-    statements, questions = [], []
-    for result in template.summary.questions:
-        question = result.question
-        question_level = level_of(question, template.kind)
-        if not _closed(question) or (level is not None and question_level != level):
-            continue
-        figure = question_figure(result, question_level, language)
-        if isinstance(question, Likert5Question):
-            statements.append(figure)
-        elif level is not None:
-            questions.append(figure)
-    return SurveyBlock(template.key, template.title, template.kind, template.mode,
-                       template.summary.responses, template.summary.suppressed,
-                       tuple(statements), tuple(questions))
-
-
-def _blocks(facts: ReportFacts, level: str, language: str) -> tuple[SurveyBlock, ...]:
-    """Per survey template (not the meeting evaluations, which get their own table)."""
-    blocks = [_block(t, level, language) for t in facts.templates if t.kind != "meeting"]
-    if level == "behaviour":  # the follow-up gets its own comparison with the final survey
-        blocks = [b for b in blocks if b.kind != "follow_up"]
-    return tuple(b for b in blocks if not b.empty)
 
 
 def _suppressed_in(template: TemplateFacts) -> list[Suppressed]:
@@ -781,7 +293,7 @@ def _matrices(facts: ReportFacts, language: str, zone: ZoneInfo,
         rows = []
         secondary: set[int] = set()
         for index, result in enumerate(template.summary.questions):
-            if not _closed(result.question):
+            if not is_closed(result.question):
                 continue
             level = level_of(result.question, template.kind)
             results = [s.summary.questions[index] for s in copies]

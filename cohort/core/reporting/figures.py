@@ -1,0 +1,81 @@
+"""A question's figures and a survey's block of them, formatted for the report.
+
+Shared by the chapters: the Kirkpatrick level a question is reported at, a closed question's
+agree-share statement, mean and distribution, and a survey template's questions at one level.
+"""
+
+from __future__ import annotations
+
+from ..programme import (
+    Likert5Question,
+    MultipleChoiceQuestion,
+    RatingQuestion,
+    SingleChoiceQuestion,
+)
+from ..survey_results import QuestionResult, format_decimal, format_percent
+from .facts import ReportFacts, TemplateFacts
+from .report import ChoiceRow, QuestionFigure, Share, SurveyBlock
+
+LEVELS: tuple[str, ...] = ("reaction", "learning", "behaviour", "results")
+# Where a question without a Kirkpatrick level is reported, by the kind of its survey.
+DEFAULT_LEVEL = {"meeting": "reaction", "pre": "learning", "post": "learning",
+                 "final": "reaction", "follow_up": "reaction"}
+
+
+def level_of(question, survey_kind: str) -> str:
+    return question.level or DEFAULT_LEVEL.get(survey_kind, "reaction")
+
+
+def question_figure(result: QuestionResult, level: str, language: str) -> QuestionFigure:
+    """A question's figures from `survey_results`, formatted for the report."""
+    question = result.question
+    base = dict(id=question.id, text=question.text, type=question.type, level=level,
+                n=result.n, suppressed=result.suppressed)
+    if result.suppressed:
+        return QuestionFigure(**base)
+    distribution = tuple(ChoiceRow(c.label, c.count, Share(
+        c.count, result.n, c.percent, format_percent(c.count, result.n, language)))
+        for c in result.distribution)
+    mean = result.mean
+    extra: dict = dict(distribution=distribution)
+    if mean is not None:
+        extra.update(mean=format_decimal(mean, language), mean_value=mean)
+    if isinstance(question, RatingQuestion):
+        extra["scale"] = "0\u201310"
+    if isinstance(question, Likert5Question) and result.agree is not None:
+        agree = result.agree
+        extra.update(statement=agree.statement, agree=Share(
+            agree.agree, agree.n, agree.percent, format_percent(agree.agree, agree.n, language)),
+            scale="1\u20135")
+    return QuestionFigure(**base, **extra)
+
+
+def is_closed(question) -> bool:
+    return isinstance(question, Likert5Question | SingleChoiceQuestion | MultipleChoiceQuestion
+                      | RatingQuestion)
+
+
+def survey_block(template: TemplateFacts, level: str | None, language: str) -> SurveyBlock:
+    """A template's closed questions at `level` (None: its agree statements at every level)."""
+    statements, questions = [], []
+    for result in template.summary.questions:
+        question = result.question
+        question_level = level_of(question, template.kind)
+        if not is_closed(question) or (level is not None and question_level != level):
+            continue
+        figure = question_figure(result, question_level, language)
+        if isinstance(question, Likert5Question):
+            statements.append(figure)
+        elif level is not None:
+            questions.append(figure)
+    return SurveyBlock(template.key, template.title, template.kind, template.mode,
+                       template.summary.responses, template.summary.suppressed,
+                       tuple(statements), tuple(questions))
+
+
+def level_blocks(facts: ReportFacts, level: str, language: str) -> tuple[SurveyBlock, ...]:
+    """Per survey template (not the meeting evaluations, which get their own table)."""
+    blocks = [survey_block(t, level, language) for t in facts.templates if t.kind != "meeting"]
+    if level == "behaviour":  # the follow-up gets its own comparison with the final survey
+        blocks = [b for b in blocks if b.kind != "follow_up"]
+    return tuple(b for b in blocks if not b.empty)

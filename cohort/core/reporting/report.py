@@ -1,0 +1,348 @@
+"""What the report says: its chapters, tables and figures as plain data, ready to render.
+
+Every figure is already formatted for the report's language (`Share.text`, means as text), so
+the web view, the PDF and the comparison show the same numbers; `Suppressed` records what was
+left out and why, for the method chapter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from ..survey_results import format_decimal, format_percent, percent, round_half_up
+from .facts import CohortFacts
+
+# Codes for `Suppressed.kind`; the template says each in words.
+SUPPRESSED_SURVEY = "survey"
+SUPPRESSED_SECONDARY = "secondary"  # hidden so that a hidden small group cannot be derived
+SUPPRESSED_QUESTION = "question"
+SUPPRESSED_AREA = "area"
+SUPPRESSED_TEXT = "free_text"
+SUPPRESSED_ORGANISATIONS = "organisations"
+SUPPRESSED_ROLES = "roles"
+SUPPRESSED_PARTICIPANTS = "participants"
+SUPPRESSED_ATTENDANCE = "attendance_meeting"
+SUPPRESSED_DISTRIBUTION = "attendance_distribution"
+
+
+class NotComparable(ValueError):
+    """Two cohorts that cannot be set side by side (different programmes)."""
+
+
+@dataclass(frozen=True)
+class Share:
+    """part of whole, rounded by the one rule and written for the report's language."""
+
+    part: int
+    whole: int
+    percent: int
+    text: str  # "90 %" (da, nb) or "90%" (en)
+
+
+def share(part: int, whole: int, language: str) -> Share | None:
+    if whole <= 0:
+        return None
+    return Share(part, whole, percent(part, whole), format_percent(part, whole, language))
+
+
+def signed_decimal(value: float | None, language: str) -> str | None:
+    """A change as "+0,6", "−0,3" or "0,0" (rounded half up to one decimal, as means are)."""
+    if value is None:
+        return None
+    rounded = round_half_up(value)
+    text = format_decimal(abs(value), language)
+    if rounded > 0:
+        return f"+{text}"
+    return f"\u2212{text}" if rounded < 0 else text
+
+
+@dataclass(frozen=True)
+class ChoiceRow:
+    label: str
+    count: int
+    share: Share | None
+
+
+@dataclass(frozen=True)
+class QuestionFigure:
+    """One closed question's figures: an agree-share statement, a mean, a distribution."""
+
+    id: str
+    text: str
+    type: str
+    level: str
+    n: int
+    suppressed: bool
+    statement: str | None = None  # "28 af 31 (90 %) anvendte nye værktøjer ..."
+    agree: Share | None = None
+    mean: str | None = None  # formatted, e.g. "8,4"
+    mean_value: float | None = None
+    scale: str = ""  # "0–10"
+    distribution: tuple[ChoiceRow, ...] = ()
+
+
+@dataclass(frozen=True)
+class SurveyBlock:
+    """The questions of one survey template that belong to one level."""
+
+    key: str
+    title: str
+    kind: str
+    mode: str
+    responses: int
+    suppressed: bool
+    statements: tuple[QuestionFigure, ...]  # likert agree-shares
+    questions: tuple[QuestionFigure, ...]  # choices and ratings
+
+    @property
+    def empty(self) -> bool:
+        return not self.statements and not self.questions
+
+
+@dataclass(frozen=True)
+class GroupCount:
+    label: str  # '' = the others together
+    count: int
+    share: Share | None
+    folded: int = 0  # for '': how many organisations/roles are in it
+
+
+@dataclass(frozen=True)
+class MeetingRow:
+    key: str
+    title: str
+    kind: str
+    format: str
+    day: date
+    status: str  # held | planned | cancelled
+    themes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RateRow:
+    key: str
+    template_key: str
+    title: str
+    kind: str
+    mode: str
+    meeting_title: str
+    invited: int
+    answered: int
+    share: Share | None
+    status: str  # not_open | open | closed
+    closes_on: date
+
+
+@dataclass(frozen=True)
+class AttendanceRow:
+    key: str
+    title: str
+    day: date
+    present: int
+    marked: int
+    share: Share | None  # None when suppressed
+
+
+@dataclass(frozen=True)
+class AttendanceFigures:
+    meetings: tuple[AttendanceRow, ...]
+    overall: Share | None
+    distribution: tuple[ChoiceRow, ...] | None  # label: number of meetings attended
+    distribution_base: int
+    recorded: int
+
+
+@dataclass(frozen=True)
+class About:
+    programme_title: str
+    description: str
+    audience: str
+    cohort_title: str
+    first_day: date | None
+    last_day: date | None
+    meetings: tuple[MeetingRow, ...]
+    held: int
+    planned: int
+    cancelled: int
+    participants: int
+    organisations: tuple[GroupCount, ...] | None  # None: too few participants to show any
+    roles: tuple[GroupCount, ...] | None
+    response_rates: tuple[RateRow, ...]
+    attendance: AttendanceFigures | None
+
+
+@dataclass(frozen=True)
+class MeetingColumn:
+    key: str
+    title: str
+    day: date | None
+    invited: int
+    answered: int
+    response: Share | None
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    question: QuestionFigure  # pooled over all meetings (the "all meetings" column)
+    cells: tuple[QuestionFigure | None, ...]  # per meeting column, in order
+
+
+@dataclass(frozen=True)
+class MeetingMatrix:
+    """A meeting-evaluation template: one column per evaluated meeting, one row per question."""
+
+    template_key: str
+    title: str
+    columns: tuple[MeetingColumn, ...]
+    rows: tuple[MatrixRow, ...]
+    responses: int  # over all meetings
+
+
+@dataclass(frozen=True)
+class AreaFigure:
+    id: str
+    text: str
+    pre_n: int
+    post_n: int
+    paired_n: int
+    pre_mean: str | None
+    post_mean: str | None
+    pre_mean_value: float | None
+    post_mean_value: float | None
+    change: str | None  # post mean minus pre mean, signed
+    paired_change: str | None  # mean of each person's change (identified surveys)
+    pre_high: Share | None  # share in the top two steps of the scale
+    post_high: Share | None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.pre_mean is None and self.post_mean is None
+
+
+@dataclass(frozen=True)
+class PrePostFigure:
+    question_id: str
+    text: str
+    pre_title: str
+    post_title: str
+    pre_responses: int
+    post_responses: int
+    paired: bool
+    scale: tuple[str, ...]
+    areas: tuple[AreaFigure, ...]
+
+
+@dataclass(frozen=True)
+class FollowUpRow:
+    question: QuestionFigure
+    final: Share | None  # the same question in the survey it is compared with
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    key: str
+    title: str
+    compared_title: str | None
+    responses: int
+    rows: tuple[FollowUpRow, ...]
+
+
+@dataclass(frozen=True)
+class QuoteRow:
+    text: str
+    attribution: str
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    count: int
+    quotes: tuple[QuoteRow, ...]
+
+
+@dataclass(frozen=True)
+class FreeText:
+    survey_title: str
+    question: str
+    n: int
+    texts: tuple[str, ...]  # a random selection of at most the limit
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    title: str
+    kind: str
+    mode: str
+    copies: int
+    opened: int  # copies that have opened; invited and answered count only these
+    invited: int
+    answered: int
+    share: Share | None
+    first_open: date
+    last_close: date
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    kind: str  # one of the SUPPRESSED_* codes
+    subject: str  # the survey, question, area or meeting concerned ('' for lists)
+    n: int  # how many answers / people the hidden figure would have been about
+    groups: int = 0  # organisations/roles: how many were counted together
+
+
+@dataclass(frozen=True)
+class Method:
+    sources: tuple[SourceRow, ...]
+    observations: int
+    interviews: int
+    quotes: int
+    attendance_meetings: int
+    min_group_size: int
+    texts_per_question: int
+    quotes_per_theme: int
+    suppressed: tuple[Suppressed, ...]
+
+
+@dataclass(frozen=True)
+class Reaction:
+    matrices: tuple[MeetingMatrix, ...]
+    blocks: tuple[SurveyBlock, ...]
+
+
+@dataclass(frozen=True)
+class Learning:
+    pre_post: tuple[PrePostFigure, ...]
+    blocks: tuple[SurveyBlock, ...]
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    blocks: tuple[SurveyBlock, ...]
+    follow_up: tuple[FollowUp, ...]
+
+
+@dataclass(frozen=True)
+class Results:
+    blocks: tuple[SurveyBlock, ...]
+    themes: tuple[Theme, ...]
+    free_text: tuple[FreeText, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    language: str  # of headings and figures; statements keep the programme's language
+    cohort: CohortFacts
+    generated_at: datetime
+    generated_on: date  # in the cohort's time zone
+    min_group_size: int
+    headline: SurveyBlock | None  # the final survey's agree-share statements, all levels
+    preliminary: tuple[RateRow, ...]  # final/follow-up surveys still open or not yet open
+    about: About
+    reaction: Reaction
+    learning: Learning
+    behaviour: Behaviour
+    results: Results
+    method: Method
+    warnings: tuple[str, ...] = field(default=())
