@@ -9,10 +9,10 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Sequence
 
-from ..grouping_search import construct, search
 from .context import Context
 from .judging import judge
 from .result import Grouping
+from .search import construct, search
 from .spec import GroupingSpec, Person, Rules, Weights, group_sizes, size_bounds
 
 

@@ -1,7 +1,7 @@
 """Judging groups, new or given: score, per-group explanation, unmet goals, broken hard rules.
 
 Every check of the module docstring's objective is counted here; what a facilitator reads is
-worded in the cohort's language by `grouping_text`.
+worded in the cohort's language by `text`.
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from .. import grouping_text as text
-from ..grouping_search import Problem
+from . import text
 from .context import Context, Pair, ordered_pair
 from .result import Group, Grouping, Rotation, Violation, score_of
+from .search import Problem
 from .spec import GroupingSpec, Person, Rules, Weights, allowed_counts, size_bounds
 
 

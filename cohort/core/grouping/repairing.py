@@ -12,11 +12,11 @@ import random
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 
-from ..grouping_search import Problem, State, improve, units_in
 from .context import Context, ordered_pair
 from .forming import search_effort
 from .judging import judge
 from .result import Repair, RotationRepair
+from .search import Problem, State, improve, units_in
 from .spec import GroupingSpec, Person, Rules, Weights, allowed_counts, can_group, size_bounds
 
 # --- repair -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The search behind `core.grouping`: a compiled problem, an incremental state, local search.
+"""The search behind the grouping: a compiled problem, an incremental state, local search.
 
 Kept apart from the public API because this part is about speed. People are small integers,
 attributes are integer codes in flat lists, and every candidate move is scored by what it
