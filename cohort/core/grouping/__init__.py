@@ -37,7 +37,8 @@ Everything random comes from one `random.Random(seed)`: same input and seed, sam
 
 Modules: `spec` (what is asked, sizes, roles), `result` (what comes out), `context` (people as
 the search's ints), `forming` (`plan`), `judging` (`evaluate`, and the judge every grouping
-goes through), `repairing` (`repair`); the search itself is `search`, the wording `text`.
+goes through), `repairing` (`repair`); the search itself is `costs` and `search`, the
+wording `text`.
 """
 
 from .context import Pair

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from .search import HARD, Problem
+from .costs import HARD, Problem
 from .spec import (
     KINDS,
     GroupingError,

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 
 from . import text
 from .context import Context, Pair, ordered_pair
+from .costs import Problem
 from .result import Group, Grouping, Rotation, Violation, score_of
-from .search import Problem
 from .spec import GroupingSpec, Person, Rules, Weights, allowed_counts, size_bounds
 
 

@@ -13,10 +13,11 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 
 from .context import Context, ordered_pair
+from .costs import Problem, State
 from .forming import search_effort
 from .judging import judge
 from .result import Repair, RotationRepair
-from .search import Problem, State, improve, units_in
+from .search import improve, units_in
 from .spec import GroupingSpec, Person, Rules, Weights, allowed_counts, can_group, size_bounds
 
 # --- repair -------------------------------------------------------------------------------
