@@ -2,6 +2,13 @@
 
 PyYAML's own loader silently keeps the last of two equal keys; a facilitator's copy-paste
 slip must not vanish like that, so the node tree is walked by hand here.
+
+A programme file is a few kilobytes of plain structure, so the reader is bounded: files over
+MAX_BYTES, nesting deeper than MAX_DEPTH, more than MAX_VALUES values once aliases are expanded
+(`&a`/`*a` reuse is fine, but ten lines of aliases can expand to billions of values) and an
+alias inside its own anchor are refused with a located error instead of exhausting memory or
+the stack. Each parse has a constructor of its own, so nothing
+is kept between parses (a shared one remembers every node it ever built).
 """
 
 from __future__ import annotations
@@ -13,6 +20,12 @@ from typing import Any
 import yaml
 
 Path = tuple[str | int, ...]
+
+MAX_BYTES = 512 * 1024
+MAX_DEPTH = 40
+MAX_VALUES = 100_000
+# libyaml's parser when PyYAML was built with it (about 10x faster); the same node tree.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -63,55 +76,116 @@ class YamlSourceError(ValueError):
 
 def load_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
     """Parse YAML text into plain data plus a map of where each field stood."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise YamlSourceError([LocatedError(
+            filename, None, (), f"the file is larger than {MAX_BYTES // 1024} KiB")])
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        hint = ("; text containing : ? [ ] { } , or # may need \"quotes\""
-                if isinstance(exc, yaml.MarkedYAMLError) else "")
-        message = f"YAML syntax error: {problem}{hint}"
-        raise YamlSourceError([LocatedError(filename, line, (), message)]) from None
+        raise _syntax_error(text, filename, exc) from None
+    except RecursionError:  # the pure-Python composer, on very deep nesting
+        raise YamlSourceError([LocatedError(
+            filename, None, (), f"nested more than {MAX_DEPTH} levels deep")]) from None
     source_map = SourceMap()
     errors: list[LocatedError] = []
     if root is None:
         return None, source_map
     source_map.lines[()] = root.start_mark.line + 1
-    data = _to_python(root, (), source_map, errors, filename)
+    reader = _Reader(filename, source_map, errors)
+    data = reader.to_python(root, ())
     if errors:
         raise YamlSourceError(errors)
     return data, source_map
 
 
-def _to_python(node: yaml.Node, path: Path, smap: SourceMap, errors: list, filename: str) -> Any:
-    if isinstance(node, yaml.MappingNode):
+def _syntax_error(text: str, filename: str, exc: yaml.YAMLError) -> YamlSourceError:
+    """The located syntax error, worded as PyYAML's own parser words it ("expected ',' or
+    ']', but got ':'" says more than libyaml's "did not find expected ',' or ']'")."""
+    if _LOADER is not yaml.SafeLoader:
+        try:
+            yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError as worded:
+            exc = worded
+        except RecursionError:
+            pass
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    problem = getattr(exc, "problem", None) or str(exc)
+    hint = ("; text containing : ? [ ] { } , or # may need \"quotes\""
+            if isinstance(exc, yaml.MarkedYAMLError) else "")
+    message = f"YAML syntax error: {problem}{hint}"
+    return YamlSourceError([LocatedError(filename, line, (), message)])
+
+
+class _Reader:
+    """One parse's walk over the node tree: its own constructor, the nodes on the way down
+    (an alias to one of them would never end) and how many values it has made."""
+
+    def __init__(self, filename: str, smap: SourceMap, errors: list[LocatedError]) -> None:
+        self.filename, self.smap, self.errors = filename, smap, errors
+        self.constructor = yaml.constructor.SafeConstructor()
+        self.open: set[int] = set()
+        self.values = 0
+
+    def error(self, node: yaml.Node, path: Path, message: str) -> None:
+        self.errors.append(LocatedError(self.filename, node.start_mark.line + 1, path, message))
+
+    def to_python(self, node: yaml.Node, path: Path) -> Any:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            if self.values == MAX_VALUES + 1:
+                self.error(node, path, f"more than {MAX_VALUES} values once aliases (*) are "
+                                       "expanded")
+            return None
+        if len(path) > MAX_DEPTH:
+            self.error(node, path, f"nested more than {MAX_DEPTH} levels deep")
+            return None
+        if id(node) in self.open:  # an alias (*a) inside the value its anchor (&a) names
+            self.error(node, path, "an alias (*) refers to a value that contains it")
+            return None
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            self.open.add(id(node))
+            try:
+                if isinstance(node, yaml.MappingNode):
+                    return self._mapping(node, path)
+                items = []
+                for index, item in enumerate(node.value):
+                    self.smap.lines[(*path, index)] = item.start_mark.line + 1
+                    items.append(self.to_python(item, (*path, index)))
+                return items
+            finally:
+                self.open.discard(id(node))
+        return self._scalar(node, path)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.error(key_node, path, "a key must be plain text")
+                continue
             key = key_node.value
             line = key_node.start_mark.line + 1
             if key in result:
-                errors.append(
-                    LocatedError(filename, line, (*path, key), f"duplicate key '{key}'")
-                )
+                self.errors.append(
+                    LocatedError(self.filename, line, (*path, key), f"duplicate key '{key}'"))
                 continue
-            smap.lines[(*path, key)] = line
-            result[key] = _to_python(value_node, (*path, key), smap, errors, filename)
+            self.smap.lines[(*path, key)] = line
+            result[key] = self.to_python(value_node, (*path, key))
         return result
-    if isinstance(node, yaml.SequenceNode):
-        items = []
-        for index, item in enumerate(node.value):
-            smap.lines[(*path, index)] = item.start_mark.line + 1
-            items.append(_to_python(item, (*path, index), smap, errors, filename))
-        return items
-    return _scalar(node)
+
+    def _scalar(self, node: yaml.Node, path: Path) -> Any:
+        try:
+            return _scalar(node, self.constructor)
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            problem = getattr(exc, "problem", None) or str(exc)
+            self.error(node, path, f"cannot read the value {node.value!r}: {problem}")
+            return None
 
 
 _SEXAGESIMAL = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
-def _scalar(node: yaml.Node) -> Any:
+def _scalar(node: yaml.Node, constructor: yaml.constructor.SafeConstructor) -> Any:
     """Resolve a scalar as YAML 1.2 would where YAML 1.1 surprises people.
 
     `13:00` stays the text "13:00" (YAML 1.1 reads it as the number 780) and only
@@ -123,4 +197,4 @@ def _scalar(node: yaml.Node) -> Any:
         return node.value
     if node.tag == "tag:yaml.org,2002:bool" and node.value.lower() not in ("true", "false"):
         return node.value
-    return _CONSTRUCTOR.construct_object(node, deep=True)
+    return constructor.construct_object(node, deep=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cohort.core import calendars as ical
@@ -43,6 +43,11 @@ def programmes(draw) -> Programme:
         }
         for index, offset in enumerate(offsets)
     ]
+    return programme_of(meetings)
+
+
+def programme_of(meetings: list[dict]) -> Programme:
+    """The programme `programmes()` draws, for given meetings (also for explicit examples)."""
     tasks = [{"key": "prepare", "kind": "reflection", "title": "Prepare",
               "repeat": "each-meeting", "release": "meeting end +1d 08:00",
               "due": "next -1d 12:00"}]
@@ -51,6 +56,11 @@ def programmes(draw) -> Programme:
 
 
 @property_settings(40)
+# Found by random exploration: Morocco in 2031, inside the span where tzdata versions disagree.
+@example(programme=programme_of([{"key": "m0", "kind": "kickoff", "title": "Meeting 0",
+                                  "offset": 0, "start": "00:00", "duration": 5,
+                                  "themes": ["Theme"]}]),
+         start=date(2031, 2, 1), zone_name="Africa/Casablanca")
 @given(programme=programmes(), start=st.dates(date(1995, 1, 1), date(2045, 12, 31)),
        zone_name=st.sampled_from(ZONES))
 def test_every_event_starts_at_the_planned_local_time(programme, start, zone_name):
