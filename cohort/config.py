@@ -59,4 +59,9 @@ def settings_from_env(instance_path: str | Path,
         HEALTH_MAX_HEARTBEAT_AGE_SECONDS=float(
             get("COHORT_HEALTH_MAX_HEARTBEAT_AGE_SECONDS") or max(180.0, 3 * interval)),
         PARTICIPANT_LINK_GRACE_DAYS=float(get("COHORT_PARTICIPANT_LINK_GRACE_DAYS") or 30),
+        # Message-ID domain: the domain of MAIL_FROM unless set.
+        MAIL_MESSAGE_ID_DOMAIN=get("COHORT_MAIL_MESSAGE_ID_DOMAIN"),
+        # --- throttling (counted in the database, shared by every worker)
+        LOGIN_FAILURES_PER_MINUTE=int(get("COHORT_LOGIN_FAILURES_PER_MINUTE") or 5),
+        CHECK_IN_WRONG_CODES_PER_MINUTE=int(get("COHORT_CHECK_IN_WRONG_CODES_PER_MINUTE") or 5),
     )

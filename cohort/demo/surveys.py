@@ -1,9 +1,9 @@
 """Demo answers, notes and quotes for the demo cohort, so the evaluator pages are not empty.
 
 Everything written here is marked as demo data (responses: source 'demo'; notes and quotes:
-is_demo). The demo cohort lies in the future, so these answers are dated as if each survey had
-been answered in its first days. The final survey's agree-shares are drawn to resemble the
-first cohort's headline results (96 %, 91 %, 90 %, 68 %, 82 %).
+is_demo). Each answer is dated as if its survey had been answered in its first days. The final
+survey's agree-shares are drawn to resemble the first cohort's headline results (96 %, 91 %,
+90 %, 68 %, 82 %).
 """
 
 from __future__ import annotations

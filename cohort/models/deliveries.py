@@ -3,7 +3,8 @@
 A row's life: pending -> claimed -> sending -> sent | failed | needs_review; pending rows may
 also become cancelled (the plan no longer wants them) or skipped (too late to be useful).
 `claimed` means reserved by a dispatcher's batch, not yet handed to the mail server. Only
-`cohort/mail/dispatch.py` moves rows out of pending.
+`cohort/mail/dispatch.py` moves rows on towards sending; services cancel pending rows (and revive
+cancelled ones) when the plan or the participants change.
 """
 
 from __future__ import annotations

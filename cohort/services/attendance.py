@@ -1,6 +1,6 @@
 """Attendance use cases: marks, check-in, report imports, catch-ups, summaries and exports.
 
-The pages call these (next phase): the facilitator's one-page list (`meeting_sheet`,
+The pages call these: the facilitator's one-page list (`meeting_sheet`,
 `set_marks`, `check_in_code`), the participant's page (`participant_attendance`, `check_in`),
 the import with its confirm step (`preview_teams_import` then `apply_teams_import`), the
 dashboard and the report (`attendance_summary`), exports (`export_attendance_csv/xlsx`) and the

@@ -72,7 +72,7 @@ def init_auth(app) -> None:
     manager.user_loader(_load_user)
     app.extensions["cohort.login_limiter"] = FailureLimiter(
         app.extensions["cohort.engine"], "login",
-        max_failures=app.config.get("LOGIN_FAILURES_PER_MINUTE", 5))
+        max_failures=app.config["LOGIN_FAILURES_PER_MINUTE"])
     app.add_template_global(language_form, "header_language_form")
     app.add_template_global(may_manage_staff)
 

@@ -28,7 +28,7 @@ LIMITER = "cohort.check_in_limiter"
 def _init_limiter(state) -> None:
     state.app.extensions[LIMITER] = FailureLimiter(
         state.app.extensions["cohort.engine"], "check_in",
-        max_failures=state.app.config.get("CHECK_IN_WRONG_CODES_PER_MINUTE", 5))
+        max_failures=state.app.config["CHECK_IN_WRONG_CODES_PER_MINUTE"])
 
 
 @bp.post("/me/meetings/<int:meeting_id>/check-in")

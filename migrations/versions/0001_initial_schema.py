@@ -2,7 +2,7 @@
 
 Generated with `alembic revision --autogenerate` from the models and reviewed by hand: times are
 timezone-aware DateTime (the models' UTCDateTime), JSON columns are sa.JSON (JSON on
-PostgreSQL, TEXT on SQLite), constraint names follow the naming convention in cohort/db.py,
+PostgreSQL, TEXT on SQLite), constraint names follow the naming convention in cohort/db/__init__.py,
 and anonymous responses are stored WITHOUT ROWID on SQLite (see models/surveys.py).
 
 Revision ID: 0001

@@ -12,6 +12,7 @@ from cohort.core.anonymity import (
     generalise,
     suppressed_groups,
 )
+from tests.fixtures.properties import property_settings
 
 
 def test_minimum_group_size_is_never_below_three():
@@ -32,6 +33,7 @@ def test_too_few_people_keep_no_attribute():
     assert set(generalise(["A", "A", "B"], 5).values()) == {OTHER}
 
 
+@property_settings(100)
 @given(st.lists(st.sampled_from("ABCDEFG"), max_size=60), st.integers(3, 8))
 def test_every_stored_value_stands_for_at_least_k_people(people, k):
     mapping = generalise(people, k)
@@ -55,6 +57,7 @@ def test_no_suppression_when_every_group_is_large_and_empty_groups_reveal_nothin
     assert suppressed_groups({"A": 5, "B": 9, "C": 0}, 5) == set()
 
 
+@property_settings(100)
 @given(st.dictionaries(st.sampled_from("ABCDEFGH"), st.integers(0, 12), min_size=1),
        st.integers(3, 7))
 def test_no_small_group_can_be_computed_from_shown_figures(sizes, k):
