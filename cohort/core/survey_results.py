@@ -29,6 +29,14 @@ from .programme import (
     SingleChoiceQuestion,
     TextQuestion,
 )
+from .statistics import (
+    Interval,
+    PairedChange,
+    UnpairedChange,
+    paired_change,
+    welch_difference,
+    wilson_interval,
+)
 from .surveys import SurveySpec, agrees, choices
 
 Answers = Mapping[str, Any]
@@ -61,6 +69,17 @@ def format_percent(part: int, whole: int, language: str) -> str:
     return f"{value}%" if language == "en" else f"{value} %"
 
 
+def percent_of(proportion: float) -> int:
+    """A proportion (0-1, e.g. an interval's bound) as a whole percent, rounded half up."""
+    return int(round_half_up(proportion * 100, 0))
+
+
+def format_percent_interval(low: float, high: float, language: str) -> str:
+    """An interval of proportions: '82–99 %' in Danish and Norwegian, '82–99%' in English."""
+    text = f"{percent_of(low)}\u2013{percent_of(high)}"
+    return f"{text}%" if language == "en" else f"{text} %"
+
+
 def format_decimal(value: float, language: str, digits: int = 1) -> str:
     """'4,2' in Danish and Norwegian, '4.2' in English."""
     text = str(round_half_up(value, digits))
@@ -68,12 +87,16 @@ def format_decimal(value: float, language: str, digits: int = 1) -> str:
 
 
 def agree_statement(
-    agree: int, n: int, language: str, phrase: str | None = None, question_text: str = ""
+    agree: int, n: int, language: str, phrase: str | None = None, question_text: str = "",
+    interval: tuple[float, float] | None = None,
 ) -> str:
     """'28 af 31 (90 %) anvendte nye værktøjer ...' (the template's report phrase), or with
-    the question quoted when the template gives no phrase."""
+    the question quoted when the template gives no phrase. With `interval` (the share's 95 %
+    interval as proportions) it follows the share: '27 af 28 (96 %; 82–99 %) ...'."""
     with_phrase, with_text = _STATEMENTS.get(language, _STATEMENTS["en"])
     pct = format_percent(agree, n, language)
+    if interval is not None:
+        pct = f"{pct}; {format_percent_interval(*interval, language)}"
     if phrase:
         return with_phrase.format(agree=agree, n=n, pct=pct, phrase=phrase)
     return with_text.format(agree=agree, n=n, pct=pct, text=question_text)
@@ -95,6 +118,9 @@ class AgreeShare:
     n: int
     percent: int
     statement: str
+    # The Wilson 95 % interval (proportions) and the statement with it after the share.
+    interval: Interval | None = None
+    statement_with_interval: str | None = None
 
 
 @dataclass(frozen=True)
@@ -184,8 +210,11 @@ def _question_result(
     agree = None
     if isinstance(question, Likert5Question):
         agreeing = sum(1 for v in values if agrees(question, v))
+        interval = wilson_interval(agreeing, n)
         agree = AgreeShare(agreeing, n, percent(agreeing, n), agree_statement(
-            agreeing, n, spec.language, question.report, question.text))
+            agreeing, n, spec.language, question.report, question.text), interval,
+            agree_statement(agreeing, n, spec.language, question.report, question.text,
+                            (interval.low, interval.high)))
     return QuestionResult(question, n, False, distribution, mean, agree)
 
 
@@ -280,6 +309,11 @@ class AreaChange:
     post_mean: float | None
     paired_n: int
     paired_change: float | None  # mean of each person's post minus pre (identified surveys)
+    # Uncertainty (`statistics`), only where the means themselves are shown: the paired
+    # change's t-interval, share improved and d_z; the unpaired difference with Welch's
+    # interval (for anonymous surveys, which cannot be paired).
+    paired_stats: PairedChange | None = None
+    unpaired_stats: UnpairedChange | None = None
 
     @property
     def change(self) -> float | None:
@@ -310,6 +344,9 @@ def compare_self_assessment(
         before, after = ratings(pre, area.id), ratings(post, area.id)
         diffs = [b[question.id][area.id] - a[question.id][area.id] for a, b in pairs
                  if area.id in (a.get(question.id) or {}) and area.id in (b.get(question.id) or {})]
+        shown = len(before) >= k and len(after) >= k
         changes.append(AreaChange(area.id, area.text, len(before), mean(before), len(after),
-                                  mean(after), len(diffs), mean(diffs)))
+                                  mean(after), len(diffs), mean(diffs),
+                                  paired_change(diffs) if len(diffs) >= k else None,
+                                  welch_difference(before, after) if shown else None))
     return tuple(changes)
