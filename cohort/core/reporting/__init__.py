@@ -11,6 +11,11 @@ learning, behaviour, results and voices, and method. Every percentage comes from
 `survey_results.percent`/`format_percent` (half up to a whole percent) and every mean from
 `format_decimal`, so the web view, the PDF and the exports show the same figures.
 
+Every agree-share carries its 95 % Wilson interval (`Share.interval`, and the statement with
+it after the share, `QuestionFigure.statement_with_interval`); every pre/post area its change's
+interval (paired: t-interval, share improved, d_z; anonymous: Welch, unpaired), all from
+`core.statistics` and rounded by the same rule.
+
 What is not shown, and why, is collected as `Suppressed` entries for the method section: a
 survey, question or area answered by fewer than the minimum group size; participants'
 organisations and roles shared by too few (shown together as "other"); attendance figures about
@@ -82,8 +87,10 @@ from .report import (
     Suppressed,
     SurveyBlock,
     Theme,
+    agree_share,
     share,
     signed_decimal,
+    signed_interval,
 )
 
 __all__ = [
@@ -97,5 +104,7 @@ __all__ = [
     "NotComparable", "ParticipantFacts", "PrePostFacts", "PrePostFigure", "QuestionFigure",
     "QuoteFacts", "QuoteRow", "RateRow", "Reaction", "Report", "ReportFacts", "Results", "Share",
     "SourceRow", "Suppressed", "SurveyBlock", "SurveyFacts", "TemplateFacts", "Theme",
-    "build_report", "level_of", "question_figure", "share", "signed_decimal", "survey_status",
+    "agree_share", "build_report", "level_of", "question_figure", "share", "signed_decimal",
+    "signed_interval",
+    "survey_status",
 ]

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ..anonymity import OTHER, generalise, suppressed_groups
 from ..programme import Likert5Question, SelfAssessmentQuestion, TextQuestion
-from ..survey_results import QuestionResult, SurveySummary, format_decimal, format_percent
+from ..survey_results import QuestionResult, SurveySummary, format_decimal
 from ..surveys import SCALE_LABELS
 from .facts import ReportFacts, TemplateFacts
 from .figures import LEVELS, is_closed, level_blocks, level_of, question_figure, survey_block
@@ -57,8 +58,11 @@ from .report import (
     Suppressed,
     SurveyBlock,
     Theme,
+    agree_share,
+    paired_figures,
     share,
     signed_decimal,
+    unpaired_figures,
 )
 
 DEFAULT_TEXTS_PER_QUESTION = 10
@@ -77,7 +81,9 @@ def build_report(
     """
     suppressed: list[Suppressed] = []
     zone = ZoneInfo(facts.cohort.timezone)
-    blocks = {level: level_blocks(facts, level, language) for level in LEVELS}
+    responses = _template_responses(facts, language, now)
+    blocks = {level: _rated(level_blocks(facts, level, language), responses)
+              for level in LEVELS}
     for template in facts.templates:
         suppressed += _suppressed_in(template)
     suppressed += _suppressed_meetings(facts)
@@ -91,13 +97,13 @@ def build_report(
         generated_at=now,
         generated_on=now.astimezone(zone).date(),
         min_group_size=facts.min_group_size,
-        headline=_headline(facts, language),
+        headline=_rated_one(_headline(facts, language), responses),
         preliminary=tuple(r for r in about.response_rates
                           if r.kind in ("final", "follow_up") and r.status != "closed"),
         about=about,
         reaction=reaction,
-        learning=Learning(_pre_post(facts, language), blocks["learning"]),
-        behaviour=Behaviour(blocks["behaviour"], _follow_ups(facts, language)),
+        learning=Learning(_pre_post(facts, language, responses), blocks["learning"]),
+        behaviour=Behaviour(blocks["behaviour"], _follow_ups(facts, language, responses)),
         results=results,
         method=_method(facts, zone, language, now, texts_per_question, quotes_per_theme,
                        suppressed),
@@ -113,6 +119,31 @@ def _headline(facts: ReportFacts, language: str) -> SurveyBlock | None:
     if headline.suppressed or not headline.responses or headline.empty:
         return None
     return headline
+
+
+def _template_responses(facts: ReportFacts, language: str, now: datetime
+                        ) -> dict[str, Share | None]:
+    """Per survey template: answered of invited, over the copies that have opened (or were
+    answered anyway), as in the method chapter; shown beside every survey's figures."""
+    responses = {}
+    for template in facts.templates:
+        opened = [s for s in facts.surveys if s.template_key == template.key
+                  and (s.opens_at <= now or s.answered)]
+        responses[template.key] = share(sum(s.answered for s in opened),
+                                        sum(s.invited for s in opened), language)
+    return responses
+
+
+def _rated(blocks: tuple[SurveyBlock, ...], responses: dict[str, Share | None]
+           ) -> tuple[SurveyBlock, ...]:
+    return tuple(_rated_one(b, responses) for b in blocks)
+
+
+def _rated_one(block: SurveyBlock | None, responses: dict[str, Share | None]
+               ) -> SurveyBlock | None:
+    if block is None:
+        return None
+    return replace(block, response=responses.get(block.key))
 
 
 def _suppressed_in(template: TemplateFacts) -> list[Suppressed]:
@@ -316,7 +347,8 @@ def _matrices(facts: ReportFacts, language: str, zone: ZoneInfo,
 
 # --- learning: pre/post ---------------------------------------------------------------------
 
-def _pre_post(facts: ReportFacts, language: str) -> tuple[PrePostFigure, ...]:
+def _pre_post(facts: ReportFacts, language: str,
+              responses: dict[str, Share | None] | None = None) -> tuple[PrePostFigure, ...]:
     templates = {t.key: t for t in facts.templates}
     figures = []
     for item in facts.pre_post:
@@ -343,10 +375,14 @@ def _pre_post(facts: ReportFacts, language: str) -> tuple[PrePostFigure, ...]:
                 if item.paired else None,
                 pre_high=_high(pre_areas.get(change.area_id), len(scale), language),
                 post_high=_high(post_areas.get(change.area_id), len(scale), language),
+                **(paired_figures(change.paired_stats, language) if item.paired
+                   else unpaired_figures(change.unpaired_stats, language)),
             ))
         figures.append(PrePostFigure(item.question_id, question.text, pre.title, post.title,
                                      pre.summary.responses, post.summary.responses,
-                                     item.paired, scale, tuple(areas)))
+                                     item.paired, scale, tuple(areas),
+                                     (responses or {}).get(item.pre_key),
+                                     (responses or {}).get(item.post_key)))
     return tuple(figures)
 
 
@@ -369,7 +405,8 @@ def _high(area, steps: int, language: str) -> Share | None:
 
 # --- behaviour: follow-up -------------------------------------------------------------------
 
-def _follow_ups(facts: ReportFacts, language: str) -> tuple[FollowUp, ...]:
+def _follow_ups(facts: ReportFacts, language: str,
+                responses: dict[str, Share | None] | None = None) -> tuple[FollowUp, ...]:
     templates = {t.key: t for t in facts.templates}
     result = []
     for template in facts.templates:
@@ -385,12 +422,12 @@ def _follow_ups(facts: ReportFacts, language: str) -> tuple[FollowUp, ...]:
             figure = question_figure(item, level_of(item.question, template.kind), language)
             before = earlier.get(item.question.id)
             final = (None if before is None or before.agree is None else
-                     Share(before.agree.agree, before.agree.n, before.agree.percent,
-                           format_percent(before.agree.agree, before.agree.n, language)))
+                     agree_share(before.agree.agree, before.agree.n, language))
             rows.append(FollowUpRow(figure, final))
         result.append(FollowUp(template.key, template.title,
                                compared.title if compared else None,
-                               template.summary.responses, tuple(rows)))
+                               template.summary.responses, tuple(rows),
+                               (responses or {}).get(template.key)))
     return tuple(result)
 
 

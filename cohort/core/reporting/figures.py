@@ -14,7 +14,7 @@ from ..programme import (
 )
 from ..survey_results import QuestionResult, format_decimal, format_percent
 from .facts import ReportFacts, TemplateFacts
-from .report import ChoiceRow, QuestionFigure, Share, SurveyBlock
+from .report import ChoiceRow, QuestionFigure, Share, SurveyBlock, agree_share
 
 LEVELS: tuple[str, ...] = ("reaction", "learning", "behaviour", "results")
 # Where a question without a Kirkpatrick level is reported, by the kind of its survey.
@@ -44,9 +44,8 @@ def question_figure(result: QuestionResult, level: str, language: str) -> Questi
         extra["scale"] = "0\u201310"
     if isinstance(question, Likert5Question) and result.agree is not None:
         agree = result.agree
-        extra.update(statement=agree.statement, agree=Share(
-            agree.agree, agree.n, agree.percent, format_percent(agree.agree, agree.n, language)),
-            scale="1\u20135")
+        extra.update(statement=agree.statement, agree=agree_share(agree.agree, agree.n, language),
+                     statement_with_interval=agree.statement_with_interval, scale="1\u20135")
     return QuestionFigure(**base, **extra)
 
 

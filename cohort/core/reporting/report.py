@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from ..survey_results import format_decimal, format_percent, percent, round_half_up
+from ..statistics import FEW_PAIRS, PairedChange, UnpairedChange, wilson_interval
+from ..survey_results import (
+    format_decimal,
+    format_percent,
+    format_percent_interval,
+    percent,
+    percent_of,
+    round_half_up,
+)
 from .facts import CohortFacts
 
 # Codes for `Suppressed.kind`; the template says each in words.
@@ -38,12 +46,35 @@ class Share:
     whole: int
     percent: int
     text: str  # "90 %" (da, nb) or "90%" (en)
+    # Agree-shares only: the Wilson 95 % interval, in whole percent and as text ("82–99 %").
+    low: int | None = None
+    high: int | None = None
+    interval: str | None = None
 
 
 def share(part: int, whole: int, language: str) -> Share | None:
     if whole <= 0:
         return None
     return Share(part, whole, percent(part, whole), format_percent(part, whole, language))
+
+
+def agree_share(part: int, whole: int, language: str) -> Share | None:
+    """A share of a sample (who agreed of those who answered), with its Wilson interval."""
+    if whole <= 0:
+        return None
+    interval = wilson_interval(part, whole)
+    return Share(part, whole, percent(part, whole), format_percent(part, whole, language),
+                 percent_of(interval.low), percent_of(interval.high),
+                 format_percent_interval(interval.low, interval.high, language))
+
+
+_TO = {"da": "til", "nb": "til", "en": "to"}
+
+
+def signed_interval(low: float, high: float, language: str) -> str:
+    """A change's interval: "+0,4 til +1,1", "−0,2 to +0,5"."""
+    return f"{signed_decimal(low, language)} {_TO.get(language, 'to')} " \
+           f"{signed_decimal(high, language)}"
 
 
 def signed_decimal(value: float | None, language: str) -> str | None:
@@ -80,6 +111,8 @@ class QuestionFigure:
     mean_value: float | None = None
     scale: str = ""  # "0–10"
     distribution: tuple[ChoiceRow, ...] = ()
+    # The statement with the share's interval: "27 af 28 (96 %; 82–99 %) anvendte ..."
+    statement_with_interval: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +127,7 @@ class SurveyBlock:
     suppressed: bool
     statements: tuple[QuestionFigure, ...]  # likert agree-shares
     questions: tuple[QuestionFigure, ...]  # choices and ratings
+    response: Share | None = None  # answered of invited, over the copies that have opened
 
     @property
     def empty(self) -> bool:
@@ -215,10 +249,44 @@ class AreaFigure:
     paired_change: str | None  # mean of each person's change (identified surveys)
     pre_high: Share | None  # share in the top two steps of the scale
     post_high: Share | None
+    # The change's uncertainty (`core.statistics`): paired (identified surveys) it is the
+    # t-interval of the mean individual change, with the share who improved and d_z;
+    # unpaired (anonymous) it is Welch's interval of the difference of the means.
+    interval_kind: str = ""  # "paired" | "unpaired" | "" (no interval)
+    interval: str | None = None  # "+0,6 til +1,3"
+    low_value: float | None = None
+    high_value: float | None = None
+    improved: Share | None = None  # paired: pairs whose own rating went up
+    effect_size: str | None = None  # paired: d_z = mean change / sd of the changes
+    effect_size_value: float | None = None
+    df: str | None = None  # unpaired: Welch-Satterthwaite degrees of freedom, "27,9"
+    few_pairs: bool = False  # paired with fewer than FEW_PAIRS pairs: a wide interval
 
     @property
     def suppressed(self) -> bool:
         return self.pre_mean is None and self.post_mean is None
+
+
+def paired_figures(stats: PairedChange | None, language: str) -> dict:
+    """AreaFigure's interval fields for a paired change."""
+    if stats is None:
+        return {}
+    return dict(interval_kind="paired", interval=signed_interval(stats.low, stats.high, language),
+                low_value=stats.low, high_value=stats.high,
+                improved=share(stats.improved, stats.n, language),
+                effect_size=None if stats.effect_size is None
+                else format_decimal(stats.effect_size, language),
+                effect_size_value=stats.effect_size, few_pairs=stats.n < FEW_PAIRS)
+
+
+def unpaired_figures(stats: UnpairedChange | None, language: str) -> dict:
+    """AreaFigure's interval fields for an unpaired (Welch) difference of means."""
+    if stats is None:
+        return {}
+    return dict(interval_kind="unpaired",
+                interval=signed_interval(stats.low, stats.high, language),
+                low_value=stats.low, high_value=stats.high,
+                df=None if stats.df is None else format_decimal(stats.df, language))
 
 
 @dataclass(frozen=True)
@@ -232,6 +300,12 @@ class PrePostFigure:
     paired: bool
     scale: tuple[str, ...]
     areas: tuple[AreaFigure, ...]
+    pre_response: Share | None = None  # answered of invited
+    post_response: Share | None = None
+
+    @property
+    def few_pairs(self) -> bool:
+        return any(a.few_pairs for a in self.areas)
 
 
 @dataclass(frozen=True)
@@ -247,6 +321,7 @@ class FollowUp:
     compared_title: str | None
     responses: int
     rows: tuple[FollowUpRow, ...]
+    response: Share | None = None  # answered of invited
 
 
 @dataclass(frozen=True)
@@ -303,6 +378,7 @@ class Method:
     texts_per_question: int
     quotes_per_theme: int
     suppressed: tuple[Suppressed, ...]
+    few_pairs: int = FEW_PAIRS  # below this many pairs the report calls an interval wide
 
 
 @dataclass(frozen=True)
