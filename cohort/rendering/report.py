@@ -129,6 +129,7 @@ def report_html(document: Report | Comparison, *, web: bool = False,
             asset_url=asset_url,
             page_counter=page_counter_css(_("Page {page} of {pages}")),
             rounding_example=format_percent(1, 8, document.language),
+            confidence_level=format_percent(95, 100, document.language),  # "95 %" / "95%"
             **(extra or {}),
         )
 
