@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import scipy.stats
 
 from cohort.core.attendance import MeetingInfo, PersonInfo
 from cohort.core.attendance import summarise as summarise_attendance
@@ -26,7 +28,7 @@ from cohort.core.reporting import (
     share,
     signed_decimal,
 )
-from cohort.core.survey_results import compare_self_assessment, summarise
+from cohort.core.survey_results import compare_self_assessment, format_decimal, summarise
 from cohort.core.surveys import survey_spec
 from tests.fixtures.report import STATEMENTS, final_answers
 
@@ -169,3 +171,102 @@ def test_anonymous_pre_post_shows_the_distribution_shift_without_pairs():
     assert area.paired_change is None and area.paired_n == 0
     assert (area.pre_high.text, area.post_high.text) == ("0 %", "75 %")  # 6 of 8
     assert (area.pre_n, area.post_n) == (10, 8)
+
+
+# --- uncertainty ----------------------------------------------------------------------------
+
+def _wilson_percent(part: int, whole: int) -> tuple[int, int]:
+    """scipy's Wilson interval in whole percent, rounded half up (independent of the core)."""
+    interval = scipy.stats.binomtest(part, whole).proportion_ci(0.95, method="wilson")
+    return math.floor(interval.low * 100 + 0.5), math.floor(interval.high * 100 + 0.5)
+
+
+def test_27_of_28_keeps_its_headline_and_gets_its_interval_beside_it():
+    answers = [dict(row, **{"new-tools": 4 if i < 27 else 2})
+               for i, row in enumerate(final_answers()[:28])]
+    report = build_report(facts(final=answers), "da", NOW)
+    new_tools = next(s for s in report.headline.statements if s.id == "new-tools")
+    phrase = "anvendte nye værktøjer og metoder i deres daglige arbejde"
+    assert new_tools.statement == f"27 af 28 (96 %) {phrase}"  # the familiar form
+    assert new_tools.statement_with_interval == f"27 af 28 (96 %; 82\u201399 %) {phrase}"
+    assert (new_tools.agree.text, new_tools.agree.interval) == ("96 %", "82\u201399 %")
+    assert (new_tools.agree.low, new_tools.agree.high) == (82, 99) == _wilson_percent(27, 28)
+
+
+def test_every_agree_share_has_scipys_wilson_interval():
+    report = build_report(facts(final=final_answers()), "en", NOW)
+    statements = [s for s in report.headline.statements if not s.suppressed]
+    assert len(statements) == 5
+    for s in statements:
+        assert (s.agree.low, s.agree.high) == _wilson_percent(s.agree.part, s.agree.whole)
+        assert s.agree.interval == f"{s.agree.low}\u2013{s.agree.high}%"
+    new_tools = statements[0]
+    assert new_tools.statement == STATEMENTS["new-tools"]  # programme's language: Danish
+    assert new_tools.statement_with_interval.startswith("25 af 40 (63 %; 47\u201376 %) ")
+    assert report.headline.response.text == "100%"  # 40 of 40 invited answered
+
+
+def _pre_post_facts(pre, post, pairs, mode):
+    pre_spec = survey_spec(PROGRAMME, "self-assessment-pre")
+    post_spec = survey_spec(PROGRAMME, "self-assessment-post")
+    question = post_spec.question("competences")
+    templates = (
+        TemplateFacts("self-assessment-pre", pre_spec.title, "pre", mode,
+                      summarise(pre_spec, pre, 5)),
+        TemplateFacts("self-assessment-post", post_spec.title, "post", mode,
+                      summarise(post_spec, post, 5)),
+    )
+    changes = compare_self_assessment(question, pre, post, pairs, 5)
+    return replace(facts(), templates=templates, pre_post=(PrePostFacts(
+        "competences", "self-assessment-pre", "self-assessment-post", bool(pairs), changes),))
+
+
+def test_anonymous_pre_post_gets_welchs_unpaired_interval():
+    rng = random.Random(3)
+    areas = [a.id for a in survey_spec(PROGRAMME, "self-assessment-post")
+             .question("competences").areas]
+    pre = [{"competences": {a: rng.randint(1, 4) for a in areas}} for _ in range(12)]
+    post = [{"competences": {a: rng.randint(2, 5) for a in areas}} for _ in range(9)]
+    (figure,) = build_report(_pre_post_facts(pre, post, (), "anonymous"), "da", NOW
+                             ).learning.pre_post
+    assert not figure.paired and not figure.few_pairs
+    for area in figure.areas:
+        before = [r["competences"][area.id] for r in pre]
+        after = [r["competences"][area.id] for r in post]
+        result = scipy.stats.ttest_ind(after, before, equal_var=False)
+        interval = result.confidence_interval(0.95)
+        assert area.interval_kind == "unpaired"
+        assert area.low_value == pytest.approx(interval.low)
+        assert area.high_value == pytest.approx(interval.high)
+        assert area.interval == (f"{signed_decimal(float(interval.low), 'da')} til "
+                                 f"{signed_decimal(float(interval.high), 'da')}")
+        assert area.df == format_decimal(float(result.df), "da")
+        assert area.improved is None and area.effect_size is None  # not known unpaired
+
+
+def test_paired_pre_post_gets_the_t_interval_share_improved_and_d_z():
+    rng = random.Random(5)
+    areas = [a.id for a in survey_spec(PROGRAMME, "self-assessment-post")
+             .question("competences").areas]
+    pre = [{"competences": {a: rng.randint(1, 4) for a in areas}} for _ in range(7)]
+    post = [{"competences": {a: min(5, v + rng.choice([-1, 0, 1, 1, 2]))
+                             for a, v in p["competences"].items()}} for p in pre]
+    data = _pre_post_facts(pre, post, list(zip(pre, post, strict=True)), "identified")
+    (figure,) = build_report(data, "nb", NOW).learning.pre_post
+    assert figure.paired and figure.few_pairs  # 7 pairs: the report says it is wide
+    for area in figure.areas:
+        before = [r["competences"][area.id] for r in pre]
+        after = [r["competences"][area.id] for r in post]
+        differences = [a - b for a, b in zip(after, before, strict=True)]
+        assert area.interval_kind == "paired" and area.paired_n == 7 and area.few_pairs
+        assert area.improved.part == sum(1 for d in differences if d > 0)
+        assert area.improved.whole == 7
+        if len(set(differences)) == 1:
+            assert area.effect_size is None and area.low_value == area.high_value
+            continue
+        result = scipy.stats.ttest_rel(after, before)
+        interval = result.confidence_interval(0.95)
+        assert area.low_value == pytest.approx(interval.low)
+        assert area.high_value == pytest.approx(interval.high)
+        assert area.effect_size_value == pytest.approx(result.statistic / math.sqrt(7))
+        assert area.effect_size == format_decimal(area.effect_size_value, "nb")
