@@ -3,7 +3,11 @@ percentages (half up), small groups suppressed, and the same figures as the othe
 
 from __future__ import annotations
 
+import math
+
 import pytest
+import scipy.stats
+from sqlalchemy import select
 
 from cohort import db, services
 from cohort.core.reporting import (
@@ -17,13 +21,16 @@ from cohort.core.reporting import (
     SUPPRESSED_SURVEY,
     SUPPRESSED_TEXT,
     NotComparable,
+    signed_decimal,
 )
-from cohort.services.reporting import cohort_report, comparison_report
+from cohort.models import IdentifiedResponse, Survey
+from cohort.services.reporting import cohort_report, comparison_report, report_facts
 from tests.fixtures.report import (
     LEADERSHIP_TEXTS,
     REPORT_NOW,
     STATEMENTS,
     create_known_cohort,
+    fill_generated,
 )
 
 
@@ -186,3 +193,73 @@ def test_comparison_needs_the_same_programme(engine, known_cohort):
     assert new_tools.second.text is None  # the new cohort has no answers yet
     about = next(s for s in comparison.sections if s.key == "about")
     assert [r.first.text for r in about.rows if r.kind == "participants"] == ["40"]
+
+
+# --- uncertainty ----------------------------------------------------------------------------
+
+def _wilson_percent(part: int, whole: int) -> tuple[int, int]:
+    interval = scipy.stats.binomtest(part, whole).proportion_ci(0.95, method="wilson")
+    return math.floor(interval.low * 100 + 0.5), math.floor(interval.high * 100 + 0.5)
+
+
+def test_known_cohort_intervals_beside_unchanged_statements(report):
+    headline = {s.id: s for s in report.headline.statements}
+    assert headline["new-tools"].statement == STATEMENTS["new-tools"]
+    assert headline["new-tools"].agree.interval == "47\u201376 %"
+    assert headline["network"].statement_with_interval.startswith("1 af 8 (13 %; 2\u201347 %) ")
+    for s in headline.values():
+        if s.agree:
+            assert (s.agree.low, s.agree.high) == _wilson_percent(s.agree.part, s.agree.whole)
+    assert report.headline.response.text == "100 %"  # 40 of 40
+    relevant = report.reaction.matrices[0].rows[0]
+    assert relevant.cells[0].agree.interval == "60\u201398 %"  # 9 of 10
+    assert relevant.question.agree.interval == "65\u201395 %"  # 18 of 21
+
+
+def test_known_cohort_paired_change_without_spread(report):
+    """Every one of the 18 pairs rose by exactly one step: the t-interval has no width, d_z
+    is undefined (scipy gives nan), and all 18 improved."""
+    (figure,) = report.learning.pre_post
+    assert (figure.pre_response.text, figure.post_response.text) == ("50 %", "50 %")
+    assert not figure.few_pairs
+    judge = next(a for a in figure.areas if a.id == "judge-technology")
+    assert (judge.interval_kind, judge.interval) == ("paired", "+1,0 til +1,0")
+    assert judge.effect_size is None and judge.improved.text == "100 %"
+    assert (judge.improved.part, judge.improved.whole) == (18, 18)
+
+
+def test_pre_post_intervals_match_scipy_on_generated_answers(engine):
+    """A Norwegian programme with identified self-assessments and random answers: each area's
+    interval and effect size against scipy's ttest_rel over the pairs read back."""
+    cohort_id = create_known_cohort(engine, "digital-helsekompetanse", "Kull 1")
+    fill_generated(engine, cohort_id)
+    with db.transaction(engine) as session:
+        report = cohort_report(session, cohort_id, now=REPORT_NOW)
+        (item,) = report_facts(session, cohort_id).pre_post
+        answers = {key: dict(session.execute(
+            select(IdentifiedResponse.participant_id, IdentifiedResponse.answers)
+            .join(Survey, Survey.id == IdentifiedResponse.survey_id)
+            .where(Survey.cohort_id == cohort_id, Survey.template_key == key)).all())
+            for key in (item.pre_key, item.post_key)}
+    (figure,) = report.learning.pre_post
+    assert figure.paired and figure.areas
+    pre, post = answers[item.pre_key], answers[item.post_key]
+    checked = 0
+    for area in figure.areas:
+        pairs = [(pre[p][item.question_id][area.id], post[p][item.question_id][area.id])
+                 for p in post if p in pre and area.id in pre[p].get(item.question_id, {})
+                 and area.id in post[p].get(item.question_id, {})]
+        assert area.paired_n == len(pairs)
+        if area.interval is None:
+            continue
+        before, after = [b for b, _ in pairs], [a for _, a in pairs]
+        result = scipy.stats.ttest_rel(after, before)
+        interval = result.confidence_interval(0.95)
+        assert area.low_value == pytest.approx(interval.low)
+        assert area.high_value == pytest.approx(interval.high)
+        assert area.effect_size_value == pytest.approx(result.statistic / math.sqrt(len(pairs)))
+        assert area.improved.part == sum(1 for b, a in pairs if a > b)
+        assert area.interval == (f"{signed_decimal(float(interval.low), 'nb')} til "
+                                 f"{signed_decimal(float(interval.high), 'nb')}")
+        checked += 1
+    assert checked == len(figure.areas)
