@@ -269,4 +269,5 @@ def test_paired_pre_post_gets_the_t_interval_share_improved_and_d_z():
         assert area.low_value == pytest.approx(interval.low)
         assert area.high_value == pytest.approx(interval.high)
         assert area.effect_size_value == pytest.approx(result.statistic / math.sqrt(7))
-        assert area.effect_size == format_decimal(area.effect_size_value, "nb")
+        assert area.effect_size == format_decimal(area.effect_size_value, "nb").replace(
+            "-", "\u2212")

@@ -274,8 +274,8 @@ def paired_figures(stats: PairedChange | None, language: str) -> dict:
     return dict(interval_kind="paired", interval=signed_interval(stats.low, stats.high, language),
                 low_value=stats.low, high_value=stats.high,
                 improved=share(stats.improved, stats.n, language),
-                effect_size=None if stats.effect_size is None
-                else format_decimal(stats.effect_size, language),
+                effect_size=None if stats.effect_size is None  # "−0,5" with a minus sign
+                else format_decimal(stats.effect_size, language).replace("-", "\u2212"),
                 effect_size_value=stats.effect_size, few_pairs=stats.n < FEW_PAIRS)
 
 
