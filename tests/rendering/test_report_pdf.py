@@ -6,13 +6,29 @@ from __future__ import annotations
 
 import re
 import subprocess
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from cohort import db
 from cohort.app import create_app
-from cohort.rendering.report import page_counter_css, render_report_html, render_report_pdf
+from cohort.core.reporting import (
+    AreaFigure,
+    CohortFacts,
+    Learning,
+    PrePostFigure,
+    ReportFacts,
+    Share,
+    build_report,
+)
+from cohort.rendering.report import (
+    page_counter_css,
+    render_report_html,
+    render_report_pdf,
+    report_html,
+)
 from tests.fixtures.report import (
     PEOPLE,
     REPORT_NOW,
@@ -100,6 +116,48 @@ def test_pdf_figures_are_rounded_half_up_and_small_groups_hidden(pdfs):
     assert "Tiden er det store problem, vi skal have ro til at øve os." in text
     assert "Vejle Kommune, buddygruppe 2" in text
     assert "3 andre organisationer" in text and "2 andre roller" in text
+
+
+INTERVALS = {  # the headline's note, a chapter statement with its interval, the method
+    "da": ["95 %-konfidensinterval: 47–76 %", "25 af 40 (63 %; 47–76 %) anvendte nye",
+           "1 af 8 (13 %; 2–47 %) opbyggede", "+1,0 til +1,0", "Usikkerhed",
+           "Wilsons", "Welch–Satterthwaite"],
+    "nb": ["95 % konfidensintervall: 47–76 %", "25 af 40 (63 %; 47–76 %) anvendte nye",
+           "+1,0 til +1,0", "Usikkerhet", "Welch–Satterthwaite"],
+    "en": ["95% confidence interval: 47–76%", "25 af 40 (63 %; 47–76 %) anvendte nye",
+           "+1.0 to +1.0", "Uncertainty", "Welch–Satterthwaite", "Wilson",
+           "did not answer"],
+}
+
+
+@pytest.mark.parametrize("language", ["da", "nb", "en"])
+def test_pdf_shows_the_intervals_beside_the_figures(pdfs, language):
+    path, _ = pdfs[language]
+    pages = pages_text(path)
+    text = flat("\n".join(pages))
+    for expected in INTERVALS[language]:
+        assert expected in text
+    summary = next(flat(p) for p in pages[2:] if STATEMENTS["new-tools"] in flat(p))
+    assert STATEMENTS["new-tools"] in summary  # the headline keeps its familiar form
+
+
+def test_few_pairs_are_called_wide_in_the_report(report_app):
+    """Fewer than 10 pairs: the table marks the interval and a note says why it is wide."""
+    facts = ReportFacts(CohortFacts(1, "Hold 1", "digital-lederskab", "Kompetencer", "da",
+                                    "Europe/Copenhagen", date(2025, 4, 8)),
+                        (), (), (), (), (), None, (), (), 0, 0, 5)
+    area = AreaFigure("a", "Område A", 6, 6, 6, "2,0", "3,0", 2.0, 3.0, "+1,0", "+1,0",
+                      None, None, interval_kind="paired", interval="+0,2 til +1,8",
+                      low_value=0.2, high_value=1.8, improved=Share(5, 6, 83, "83 %"),
+                      effect_size="1,1", effect_size_value=1.1, few_pairs=True)
+    figure = PrePostFigure("competences", "Spørgsmål", "Før", "Efter", 6, 6, True,
+                           ("1", "2", "3", "4", "5"), (area,))
+    report = replace(build_report(facts, "da", REPORT_NOW), learning=Learning((figure,), ()))
+    with report_app.app_context():
+        html = flat(report_html(report, drawn={"pre_post": {"competences": None},
+                                               "blocks": {}}))
+    assert "+0,2 til +1,8 *" in html and "5 af 6" in html and "1,1" in html
+    assert "Færre end 10 par: intervallet er bredt." in html
 
 
 def test_pdf_embeds_its_fonts(pdfs):
@@ -193,5 +251,14 @@ def test_every_shipped_programme_makes_a_report(report_app, programme_id, tmp_pa
     assert "Et svar med æ, ø og å." in text
     if programme_id == "digital-helsekompetanse":
         assert "Sammendrag" in text and "Oppfølging tre måneder etter" in text
+        # Random identified self-assessments: paired intervals with spread. The page with
+        # the table of changes, as an image for a person to look at.
+        assert "95 % konfidensintervall:" in text and "Forbedret" in text
+        page = next(i for i, p in enumerate(pages_text(path), 1) if "95 % KI" in p)
+        ARTIFACTS.mkdir(exist_ok=True)
+        image = ARTIFACTS / "report-nb-uncertainty"
+        subprocess.run(["pdftoppm", "-r", "80", "-f", str(page), "-l", str(page), "-png",
+                        "-singlefile", str(path), str(image)], check=True, timeout=60)
+        assert image.with_suffix(".png").stat().st_size > 5000
     else:
         assert "Sammenfatning" in text

@@ -147,3 +147,11 @@ def test_too_many_jobs_at_once_is_said_plainly(web_app, staff, evaluated, monkey
     assert response.status_code == 200
     assert response.request.path == f"/cohorts/{evaluated}/report"
     assert "Please try again in a minute." in response.get_data(as_text=True)
+
+
+def test_the_report_page_shows_the_same_intervals_as_the_pdf(web_app, staff, evaluated):
+    html = _client(web_app, staff.evaluator).get(
+        f"/cohorts/{evaluated}/report").get_data(as_text=True)
+    assert "95 %-konfidensinterval: 47\u201376 %" in html  # beside the headline statement
+    assert "25 af 40 (63 %; 47\u201376 %) anvendte nye" in html  # in the chapter
+    assert "+1,0 til +1,0" in html and 'id="method-uncertainty"' in html
