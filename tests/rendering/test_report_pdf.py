@@ -141,8 +141,9 @@ def test_pdf_shows_the_intervals_beside_the_figures(pdfs, language):
     assert STATEMENTS["new-tools"] in summary  # the headline keeps its familiar form
 
 
-def test_few_pairs_are_called_wide_in_the_report(report_app):
-    """Fewer than 10 pairs: the table marks the interval and a note says why it is wide."""
+def test_few_pairs_are_called_wide_and_unpaired_changes_labelled(report_app):
+    """Fewer than 10 pairs: the table marks the interval and a note says why it is wide.
+    Anonymous pre/post: Welch's interval, its degrees of freedom, labelled unpaired."""
     facts = ReportFacts(CohortFacts(1, "Hold 1", "digital-lederskab", "Kompetencer", "da",
                                     "Europe/Copenhagen", date(2025, 4, 8)),
                         (), (), (), (), (), None, (), (), 0, 0, 5)
@@ -158,6 +159,17 @@ def test_few_pairs_are_called_wide_in_the_report(report_app):
                                                "blocks": {}}))
     assert "+0,2 til +1,8 *" in html and "5 af 6" in html and "1,1" in html
     assert "Færre end 10 par: intervallet er bredt." in html
+
+    unpaired = replace(area, paired_n=0, paired_change=None, interval_kind="unpaired",
+                       improved=None, effect_size=None, effect_size_value=None,
+                       few_pairs=False, df="9,7", interval="\u22120,1 til +2,1")
+    report = replace(report, learning=Learning((replace(figure, paired=False,
+                                                        areas=(unpaired,)),), ()))
+    with report_app.app_context():
+        html = flat(report_html(report, drawn={"pre_post": {"competences": None},
+                                               "blocks": {}}))
+    assert "\u22120,1 til +2,1" in html and "9,7" in html and "6 / 6" in html
+    assert "Uparret: svarene er anonyme" in html and "Færre end 10 par" not in html
 
 
 def test_pdf_embeds_its_fonts(pdfs):
