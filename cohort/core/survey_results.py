@@ -6,6 +6,11 @@ and means half up to one decimal (`format_decimal(3.25) == "3,3"` in Danish). Us
 `format_percent`, `format_decimal` and `agree_statement` rather than formatting figures
 anew, so the same answers never show as 90 % in one place and 91 % in another.
 
+Interval bounds (`statistics`) follow the same rule: `percent_of` and
+`format_percent_interval` ('82–99 %'). Each agree-share carries its Wilson interval and the
+statement with it ('27 af 28 (96 %; 82–99 %) ...'); each pre/post area its paired t-interval
+or, unpaired, Welch's.
+
 Figures for fewer answers than the minimum group size are never computed into the result
 (see `anonymity`); free-text answers appear only from that many answers on, shuffled.
 """
