@@ -375,8 +375,11 @@ def _pre_post(facts: ReportFacts, language: str,
                 if item.paired else None,
                 pre_high=_high(pre_areas.get(change.area_id), len(scale), language),
                 post_high=_high(post_areas.get(change.area_id), len(scale), language),
-                **(paired_figures(change.paired_stats, language) if item.paired
-                   else unpaired_figures(change.unpaired_stats, language)),
+                # an interval only beside a change that is shown
+                **(paired_figures(change.paired_stats if change.paired_change is not None
+                                  else None, language) if item.paired
+                   else unpaired_figures(change.unpaired_stats if change.change is not None
+                                         else None, language)),
             ))
         figures.append(PrePostFigure(item.question_id, question.text, pre.title, post.title,
                                      pre.summary.responses, post.summary.responses,
