@@ -16,12 +16,11 @@ from sqlalchemy import create_engine, text
 
 from cohort import db
 from cohort.app import create_app
+from tests.fixtures.paths import PROGRAMMES
 from tests.fixtures.properties import load_profile
 
 load_profile()  # before any test module builds its Hypothesis settings
 
-REPO = Path(__file__).resolve().parent.parent
-PROGRAMMES = REPO / "programmes"
 PG_BIN = Path(os.environ.get("COHORT_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
 pytest_plugins = [

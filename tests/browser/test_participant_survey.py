@@ -16,7 +16,7 @@ from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.core.programme import load_library
 from cohort.models import AnonymousResponse
-from tests.fixtures.browser import REPO
+from tests.fixtures.paths import PROGRAMMES
 
 pytestmark = pytest.mark.slow  # a real browser or calendar program per test
 
@@ -32,7 +32,7 @@ def invitation_link(live_server) -> tuple[str, int]:
     from cohort.mail.compose import SURVEY_PAGE, personal_link_to
 
     live_server.app.config["COHORT_NOW"] = AFTER_THE_LAST_MEETING
-    lib = load_library(REPO / "programmes")
+    lib = load_library(PROGRAMMES)
     new = services.NewCohort(lib.programmes["digital-lederskab"],
                              lib.sources["digital-lederskab"], date(2025, 4, 8),
                              "Digitalt Lederskab, hold 1")

@@ -8,7 +8,7 @@ from cohort import db, services
 from cohort.core.programme import load_library
 from cohort.demo import demo_participants
 from cohort.services import accounts
-from tests.fixtures.browser import REPO
+from tests.fixtures.paths import PROGRAMMES
 
 pytestmark = pytest.mark.slow  # a real browser or calendar program per test
 
@@ -17,7 +17,7 @@ PASSWORD = "small screen password"
 
 @pytest.fixture
 def demo(live_server):
-    lib = load_library(REPO / "programmes")
+    lib = load_library(PROGRAMMES)
     with db.transaction(live_server.engine) as session:
         new = services.NewCohort(lib.programmes["digital-lederskab"],
                                  lib.sources["digital-lederskab"],

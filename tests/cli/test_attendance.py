@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -13,9 +12,8 @@ from sqlalchemy import select
 from cohort import db, services
 from cohort.demo import demo_start, load_demo
 from cohort.models import Attendance, Delivery, Meeting
+from tests.fixtures.paths import FIXTURES, PROGRAMMES
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "files"
 PEOPLE_CSV = """navn;e-mail;organisation
 Anne Ærenlund;anne.aerenlund@vejle-kommune.example;Vejle Kommune
 Søren Østergaard;soeren.oestergaard@kolding-kommune.example;Kolding Kommune
@@ -133,8 +131,8 @@ def test_demo_starts_in_the_past_on_a_tuesday():
 
 def test_demo_records_attendance_for_past_meetings_only(engine):
     now = datetime(2025, 5, 27, 10, 0, tzinfo=UTC)
-    cohort_id = load_demo(engine, REPO / "programmes", now=now)
-    assert load_demo(engine, REPO / "programmes", now=now) is None
+    cohort_id = load_demo(engine, PROGRAMMES, now=now)
+    assert load_demo(engine, PROGRAMMES, now=now) is None
     with db.transaction(engine) as session:
         data = services.attendance_as_dict(session, cohort_id)
         past = [m.key for m in session.scalars(select(Meeting).where(

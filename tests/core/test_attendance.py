@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -22,8 +21,8 @@ from cohort.core.attendance import (
 )
 from cohort.core.planning import plan_cohort
 from cohort.core.programme import load_library
+from tests.fixtures.paths import PROGRAMMES
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 START = datetime(2025, 5, 15, 11, 0, tzinfo=UTC)  # 13:00 in Copenhagen
 END = START + timedelta(hours=2)
 

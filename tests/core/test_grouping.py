@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -22,9 +21,9 @@ from cohort.core.grouping import (
     repair,
 )
 from cohort.core.programme import load_library
+from tests.fixtures.paths import PROGRAMMES
 from tests.fixtures.properties import property_settings
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 BUDDIES = GroupingSpec("buddy", (2, 3), 1, mix=("organisation",))
 TEAMS = GroupingSpec("team", (4, 7), 1, mix=("organisation",), balance=("role",),
                      roles=("ledelseskraft|leder", "specialist", "facilitator", "interesse"))

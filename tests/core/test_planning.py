@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from cohort.core.planning import MeetingOverride, plan_cohort
 from cohort.core.programme import load_library, parse_programme
+from tests.fixtures.paths import PROGRAMMES
 
 from .test_programme import VALID
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 CPH = ZoneInfo("Europe/Copenhagen")
 
 

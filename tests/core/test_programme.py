@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from cohort.core.programme import ProgrammeError, load_library, parse_programme
-
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
+from tests.fixtures.paths import PROGRAMMES
 
 VALID = """\
 id: mini

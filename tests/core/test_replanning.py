@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
@@ -11,8 +10,8 @@ from cohort.core.planning import MeetingOverride, plan_cohort
 from cohort.core.programme import load_library
 from cohort.core.replanning import ADDED, MOVED, REMOVED, delivery_moves, plan_changes
 from cohort.core.timeline import plan_timeline
+from tests.fixtures.paths import PROGRAMMES
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 START = date(2025, 4, 8)
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from cohort.core import deliveries as kinds
 from cohort.core.deliveries import meeting_key_of, plan_facilitator_deliveries
@@ -17,9 +16,9 @@ from cohort.core.sending import (
     outcome_of_failure,
     skip_reason,
 )
+from tests.fixtures.paths import PROGRAMMES
 
 NOW = datetime(2025, 4, 1, 8, 0, tzinfo=UTC)
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 
 
 def test_backoff_doubles_up_to_the_cap():

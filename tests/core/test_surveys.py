@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -17,10 +16,9 @@ from cohort.core.surveys import (
     normalise_answers,
     survey_spec,
 )
+from tests.fixtures.paths import PROGRAMMES
 
 from .test_programme import WITH_QUESTIONS
-
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ from cohort.core.participants import ParticipantRow
 from cohort.core.programme import load_library
 from cohort.mail.dispatch import SENDERS, database_started_at, send_due
 from cohort.models import Delivery, Meeting, Participant, Prompt, Task
+from tests.fixtures.paths import PROGRAMMES
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 PEOPLE = [
     ParticipantRow("Søren Ærenlund", "soren@vejle.example", "Vejle Kommune",

@@ -25,8 +25,8 @@ from cohort.core.programme import load_library
 from cohort.demo import demo_participants
 from cohort.mail.dispatch import SENDERS
 from cohort.models import Delivery
+from tests.fixtures.paths import PROGRAMMES
 
-REPO = Path(__file__).resolve().parents[2]
 CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 SEND_DUE = [sys.executable, "-c", "from cohort.cli import main; main()", "send-due",
             "--now", CREATED.isoformat()]
@@ -35,10 +35,10 @@ SEND_DUE = [sys.executable, "-c", "from cohort.cli import main; main()", "send-d
 def prepare(database_url: str, tmp_path: Path, participants: int) -> int:
     """A cohort whose welcome and seven invitations per participant are all due at CREATED."""
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test",
-                      "PROGRAMMES_DIR": str(REPO / "programmes")})
+                      "PROGRAMMES_DIR": str(PROGRAMMES)})
     engine = app.extensions["cohort.engine"]
     db.create_schema(engine)
-    library = load_library(REPO / "programmes")
+    library = load_library(PROGRAMMES)
     new = services.NewCohort(library.programmes["digital-lederskab"],
                              library.sources["digital-lederskab"], date(2025, 4, 8))
     people = [p.__class__(p.name, f"{i}.{p.email}", p.organisation, p.role, p.language)
@@ -60,7 +60,7 @@ def dispatcher_env(database_url: str, tmp_path: Path, mail_url: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COHORT_")}
     env.update(COHORT_DATABASE_URL=database_url, COHORT_MAIL_URL=mail_url,
                COHORT_INSTANCE_PATH=str(tmp_path / "instance"), COHORT_SECRET_KEY="test",
-               COHORT_PROGRAMMES_DIR=str(REPO / "programmes"),
+               COHORT_PROGRAMMES_DIR=str(PROGRAMMES),
                COHORT_MAIL_FROM="Cohort <kursus@cohort.example>")
     return env
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import icalendar
@@ -23,8 +22,8 @@ from cohort.mail.dispatch import send_due
 from cohort.models import Delivery, Meeting, Participant
 from cohort.services import accounts
 from tests.fixtures.ics import parse_both, parse_with_vobject
+from tests.fixtures.paths import PROGRAMMES
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 PEOPLE = [
     ParticipantRow("Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da"),

@@ -20,8 +20,8 @@ from cohort.core.participants import ParticipantRow
 from cohort.core.programme import load_library
 from cohort.mail.dispatch import preview_message, send_due
 from cohort.models import Delivery, Participant, Prompt
+from tests.fixtures.paths import PROGRAMMES
 
-REPO = Path(__file__).resolve().parents[2]
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "snapshots" / "emails"
 CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 PEOPLE = [
@@ -59,13 +59,13 @@ def outbox(tmp_path_factory):
     os.environ.setdefault("COHORT_INSTANCE_PATH", str(folder / "instance"))
     app = create_app({
         "DATABASE_URL": f"sqlite:///{folder / 'cohort.sqlite3'}", "SECRET_KEY": "test",
-        "PROGRAMMES_DIR": str(REPO / "programmes"), "MAIL_URL": f"file://{folder / 'mail'}",
+        "PROGRAMMES_DIR": str(PROGRAMMES), "MAIL_URL": f"file://{folder / 'mail'}",
         "MAIL_FROM": "Kursussekretariatet <kursus@cohort.example>",
         "BASE_URL": "https://cohort.example",
     })
     engine = app.extensions["cohort.engine"]
     db.create_schema(engine)
-    library = load_library(REPO / "programmes")
+    library = load_library(PROGRAMMES)
     new = services.NewCohort(library.programmes["digital-lederskab"],
                              library.sources["digital-lederskab"], date(2025, 4, 8),
                              title="Digitalt Lederskab, hold 1")

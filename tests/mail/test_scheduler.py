@@ -17,12 +17,11 @@ from cohort.app import create_app
 from cohort.core.participants import ParticipantRow
 from cohort.core.programme import load_library
 from cohort.mail.scheduler import JOB_ID, start_scheduler
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.fixtures.paths import PROGRAMMES, REPO
 
 
 def cohort_due_now(app) -> None:
-    library = load_library(REPO / "programmes")
+    library = load_library(PROGRAMMES)
     new = services.NewCohort(library.programmes["digital-lederskab"],
                              library.sources["digital-lederskab"],
                              date.today() + timedelta(days=30))
@@ -43,7 +42,7 @@ def wait_for(predicate, seconds: float = 20.0) -> bool:
 
 def test_in_process_scheduler_sends_due_mail_once(tmp_path):
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite3'}",
-                      "SECRET_KEY": "test", "PROGRAMMES_DIR": str(REPO / "programmes"),
+                      "SECRET_KEY": "test", "PROGRAMMES_DIR": str(PROGRAMMES),
                       "MAIL_URL": f"file://{tmp_path / 'mail'}"})
     db.create_schema(app.extensions["cohort.engine"])
     cohort_due_now(app)
@@ -65,7 +64,7 @@ def environment(tmp_path: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COHORT_")}
     env.update(COHORT_DATABASE_URL=f"sqlite:///{tmp_path / 'c.sqlite3'}",
                COHORT_INSTANCE_PATH=str(tmp_path / "instance"), COHORT_SECRET_KEY="test",
-               COHORT_PROGRAMMES_DIR=str(REPO / "programmes"),
+               COHORT_PROGRAMMES_DIR=str(PROGRAMMES),
                COHORT_SCHEDULER_INTERVAL_SECONDS="0.3")
     return env
 

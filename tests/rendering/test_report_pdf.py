@@ -13,6 +13,7 @@ import pytest
 from cohort import db
 from cohort.app import create_app
 from cohort.rendering.report import page_counter_css, render_report_html, render_report_pdf
+from tests.fixtures.paths import ARTIFACTS, PROGRAMMES
 from tests.fixtures.report import (
     PEOPLE,
     REPORT_NOW,
@@ -24,8 +25,6 @@ from tests.fixtures.report import (
 
 from .pdf_tools import flat, fonts, outline, page_count, pages_text, toc_entries
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
 HEADINGS = {
     "da": ["Indhold", "Sammenfatning", "Deltagernes tilbagemeldinger", "Om forløbet",
            "Reaktion (niveau 1)", "Læring (niveau 2)", "Adfærd (niveau 3)",
@@ -44,7 +43,7 @@ FOOTER = {"da": "Side 3 af {n}", "nb": "Side 3 av {n}", "en": "Page 3 of {n}"}
 def report_app(tmp_path_factory):
     folder = tmp_path_factory.mktemp("report")
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
-                      "SECRET_KEY": "test", "PROGRAMMES_DIR": str(REPO / "programmes")})
+                      "SECRET_KEY": "test", "PROGRAMMES_DIR": str(PROGRAMMES)})
     engine = app.extensions["cohort.engine"]
     db.create_schema(engine)
     first = create_known_cohort(engine)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -27,9 +26,8 @@ from cohort.core.participants import ParticipantRow
 from cohort.core.programme import load_library
 from cohort.core.teams_attendance import TeamsReportError
 from cohort.models import Attendance, AttendanceImport, Delivery, Meeting, Participant
+from tests.fixtures.paths import FIXTURES, PROGRAMMES
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "files"
 CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 AFTER_WEBINAR_1 = datetime(2025, 5, 15, 13, 30, tzinfo=UTC)  # 15:30 local, it ended 15:00
 PEOPLE = [
@@ -47,7 +45,7 @@ PEOPLE = [
 
 @pytest.fixture(scope="module")
 def library():
-    return load_library(REPO / "programmes")
+    return load_library(PROGRAMMES)
 
 
 @pytest.fixture

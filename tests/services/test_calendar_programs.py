@@ -23,10 +23,10 @@ from cohort.core.calendars import Person
 from cohort.core.participants import ParticipantRow
 from cohort.core.programme import load_library
 from cohort.models import Meeting
+from tests.fixtures.paths import PROGRAMMES
 
 pytestmark = pytest.mark.slow  # a real browser or calendar program per test
 
-REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 ZONE = ZoneInfo("Europe/Copenhagen")
 ANNE = ParticipantRow("Anne Ærø", "anne@vejle.example", "Vejle Kommune", "leder", "da")
@@ -68,7 +68,7 @@ def engine(tmp_path):
 
 
 def new_cohort(engine, start: date) -> int:
-    library = load_library(REPO / "programmes")
+    library = load_library(PROGRAMMES)
     new = services.NewCohort(library.programmes["digital-lederskab"],
                              library.sources["digital-lederskab"], start, title="Hold 1")
     with db.transaction(engine) as session:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,8 +16,8 @@ from cohort.core.participants import ParticipantRow
 from cohort.core.programme import load_library
 from cohort.models import CalendarFeed, Meeting, Task
 from tests.fixtures.ics import normalise, parse_both, unfold
+from tests.fixtures.paths import PROGRAMMES, REPO
 
-REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden"
 ZONE = ZoneInfo("Europe/Copenhagen")
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -31,7 +30,7 @@ PEOPLE = [ParticipantRow("Anne Ærø", "anne@vejle.example", "Vejle Kommune", "l
 
 @pytest.fixture(scope="module")
 def library():
-    return load_library(REPO / "programmes")
+    return load_library(PROGRAMMES)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -13,8 +12,8 @@ from cohort import db, services
 from cohort.core.participants import ParticipantImportError, ParticipantRow
 from cohort.core.programme import load_library
 from cohort.models import Cohort, Delivery, Meeting, Participant, Task
+from tests.fixtures.paths import PROGRAMMES
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 PEOPLE = [ParticipantRow("Anne Jensen", "anne@vejle.example", "Vejle Kommune", "leder", "da"),
           ParticipantRow("Bo Holm", "bo@kolding.example", "Kolding Kommune", "leder", "da")]

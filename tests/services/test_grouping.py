@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -13,8 +12,8 @@ from cohort.core.participants import ParticipantRow
 from cohort.core.programme import load_library
 from cohort.demo import demo_participants
 from cohort.models import Group, GroupingRule, GroupMember, Participant
+from tests.fixtures.paths import PROGRAMMES
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 

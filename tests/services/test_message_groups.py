@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -14,8 +13,8 @@ from cohort.core.programme import load_library
 from cohort.mail.compose import MailContext, message_data
 from cohort.mail.dispatch import preview_message
 from cohort.models import Delivery, Participant, Task
+from tests.fixtures.paths import PROGRAMMES
 
-PROGRAMMES = Path(__file__).resolve().parent.parent.parent / "programmes"
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 CONTEXT = MailContext("https://cohort.example", "kurs@cohort.example", "secret", "cohort.example")
 ROLES = ["Leder", "Ressursperson", "Ansatt i hjemmetjenesten"]

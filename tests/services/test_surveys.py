@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 import threading
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Date, DateTime, func, inspect, select
@@ -23,8 +22,8 @@ from cohort.models import (
     Participant,
     Survey,
 )
+from tests.fixtures.paths import PROGRAMMES
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 DURING_FINAL = datetime(2025, 10, 6, 8, 0, tzinfo=UTC)  # final survey open 3-24 Oct
 DURING_PRE = datetime(2025, 4, 2, 8, 0, tzinfo=UTC)  # pre self-assessment open 1-8 Apr

@@ -8,7 +8,6 @@ import html
 import io
 import re
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -17,9 +16,9 @@ from cohort import db, services
 from cohort.core.attendance import ABSENT, EXCUSED, PRESENT, SOURCE_CHECK_IN, SOURCE_IMPORT
 from cohort.core.participants import ParticipantRow
 from cohort.models import CohortRole, CohortStaff
+from tests.fixtures.paths import FIXTURES
 from tests.fixtures.web import sign_in
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "files"
 CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 DURING_WEBINAR_1 = datetime(2025, 5, 15, 12, 0, tzinfo=UTC)  # 14:00 local, 13:00-15:00
 AFTER_WEBINAR_1 = datetime(2025, 5, 15, 13, 30, tzinfo=UTC)

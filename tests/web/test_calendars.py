@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,8 +12,8 @@ from cohort.core.participants import ParticipantRow
 from cohort.core.programme import load_library
 from cohort.web.calendars import webcal_url
 from tests.fixtures.ics import parse_both
+from tests.fixtures.paths import PROGRAMMES
 
-REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 ANNE = ParticipantRow("Anne Ærø", "anne@vejle.example", "Vejle Kommune", "leder", "da")
 
@@ -26,7 +25,7 @@ def engine_of_app(app):
 
 @pytest.fixture
 def cohort_id(engine_of_app):
-    library = load_library(REPO / "programmes")
+    library = load_library(PROGRAMMES)
     new = services.NewCohort(library.programmes["digital-lederskab"],
                              library.sources["digital-lederskab"], date(2025, 4, 8))
     with db.transaction(engine_of_app) as session:

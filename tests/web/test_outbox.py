@@ -13,9 +13,9 @@ from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.core.programme import load_library
 from cohort.models import CohortRole, CohortStaff, Delivery
+from tests.fixtures.paths import PROGRAMMES
 from tests.fixtures.web import sign_in
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 

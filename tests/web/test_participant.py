@@ -22,8 +22,8 @@ from cohort.models import (
     Task,
     TaskStatus,
 )
+from tests.fixtures.paths import PROGRAMMES
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 PEOPLE = [ParticipantRow("Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da"),
           ParticipantRow("Kari Nordmann", "kari@bergen.example", "Bergen kommune", "Leder", "nb")]
 CSRF = re.compile(r'name="([\w-]*csrf_token)" type="hidden" value="([^"]+)"')
