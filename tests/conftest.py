@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 
 from cohort import db
 from cohort.app import create_app
+from cohort.core.programme import Library, load_library
 from tests.fixtures.paths import PROGRAMMES
 from tests.fixtures.properties import load_profile
 
@@ -117,6 +118,13 @@ def database_url(request, tmp_path) -> Iterator[str]:
     url = server.new_database()
     yield url
     server.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def library() -> Library:
+    """The shipped programme templates, loaded once: a Library and its Programmes are frozen,
+    and no test changes them (a test that needs other templates loads its own folder)."""
+    return load_library(PROGRAMMES)
 
 
 @pytest.fixture

@@ -11,9 +11,7 @@ import pytest
 
 from cohort.core import calendars as ical
 from cohort.core.planning import plan_cohort
-from cohort.core.programme import load_library
 from tests.fixtures.ics import calendar_from_plan, parse_both, unfold
-from tests.fixtures.paths import PROGRAMMES
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 ZONE = "Europe/Copenhagen"
@@ -22,8 +20,8 @@ ANNE = ical.Person("anne@vejle.example", "Anne Ærø")
 
 
 @pytest.fixture(scope="module")
-def programme():
-    return load_library(PROGRAMMES).programmes["digital-lederskab"]
+def programme(library):
+    return library.programmes["digital-lederskab"]
 
 
 def feed(programme, start: date, **options) -> tuple[object, bytes]:

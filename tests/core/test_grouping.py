@@ -20,8 +20,6 @@ from cohort.core.grouping import (
     plan,
     repair,
 )
-from cohort.core.programme import load_library
-from tests.fixtures.paths import PROGRAMMES
 from tests.fixtures.properties import property_settings
 
 BUDDIES = GroupingSpec("buddy", (2, 3), 1, mix=("organisation",))
@@ -75,8 +73,7 @@ def test_roles_match_case_insensitively_inside_the_role_text_with_alternatives()
     assert person_roles(Person("d", role="Sygeplejerske"), spec) == ()
 
 
-def test_programme_groupings_become_specs():
-    library = load_library(PROGRAMMES)
+def test_programme_groupings_become_specs(library):
     grouping = library.programmes["ledelse-i-digitalisering"].groupings[0]
     spec = GroupingSpec.from_programme(grouping)
     assert spec.kind == "team" and spec.size == (4, 7)

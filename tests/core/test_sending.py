@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 from cohort.core import deliveries as kinds
 from cohort.core.deliveries import meeting_key_of, plan_facilitator_deliveries
 from cohort.core.planning import MeetingOverride, plan_cohort
-from cohort.core.programme import load_library
 from cohort.core.sending import (
     RetryPolicy,
     SendFailure,
@@ -16,7 +15,6 @@ from cohort.core.sending import (
     outcome_of_failure,
     skip_reason,
 )
-from tests.fixtures.paths import PROGRAMMES
 
 NOW = datetime(2025, 4, 1, 8, 0, tzinfo=UTC)
 
@@ -75,8 +73,7 @@ def test_skip_reasons():
                        overdue_limit=limit) == "overdue by more than 3 day(s)"
 
 
-def test_digest_goes_the_day_before_each_meeting_at_14_local():
-    library = load_library(PROGRAMMES)
+def test_digest_goes_the_day_before_each_meeting_at_14_local(library):
     programme = library.programmes["digital-lederskab"]
     plan = plan_cohort(programme, date(2025, 4, 8), "Europe/Copenhagen",
                        {"webinar-2": MeetingOverride(cancelled=True)})

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from cohort.core.planning import plan_cohort
-from cohort.core.programme import load_library, parse_programme
+from cohort.core.programme import parse_programme
 from cohort.core.surveys import (
     AnswersInvalid,
     answer_columns,
@@ -16,7 +16,6 @@ from cohort.core.surveys import (
     normalise_answers,
     survey_spec,
 )
-from tests.fixtures.paths import PROGRAMMES
 
 from .test_programme import WITH_QUESTIONS
 
@@ -104,11 +103,6 @@ def test_columns_name_questions_and_areas(spec):
 
 
 # --- the shipped programmes carry the seeds' instruments -------------------------------------
-
-@pytest.fixture(scope="module")
-def library():
-    return load_library(PROGRAMMES)
-
 
 def test_reference_final_survey_asks_the_seed_headline_behaviour_items(library):
     final = library.programmes["digital-lederskab"].survey("final")

@@ -16,7 +16,6 @@ from cohort import db, services
 from cohort.app import create_app
 from cohort.core import deliveries as kinds
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.mail.dispatch import SENDERS, database_started_at, send_due
 from cohort.models import Delivery, Meeting, Participant, Prompt, Task
 from tests.fixtures.paths import PROGRAMMES
@@ -50,11 +49,6 @@ def app(database_url, tmp_path, monkeypatch, smtp_sink):
     with app.app_context():
         yield app
     app.extensions["cohort.engine"].dispose()
-
-
-@pytest.fixture(scope="module")
-def library():
-    return load_library(PROGRAMMES)
 
 
 def make_cohort(app, library, people=PEOPLE, start=date(2025, 4, 8), now=CREATED) -> int:

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from cohort import db, services
 from cohort.app import create_app
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.mail.compose import facilitator_address
 from cohort.mail.dispatch import send_due
 from cohort.models import Delivery, Meeting, Participant
@@ -53,11 +52,6 @@ def send(app, now: datetime) -> None:
     share one with it, or Flask-WTF would reuse a CSRF token cached in `g`)."""
     with app.app_context():
         send_due(app, now=now)
-
-
-@pytest.fixture(scope="module")
-def library():
-    return load_library(PROGRAMMES)
 
 
 def engine(app):

@@ -53,8 +53,8 @@ def test_inactive_user_cannot_log_in_and_new_password_ends_sessions(engine):
         assert accounts.authenticate(session, "a@b.example", "another long pw") is None
 
 
-def test_visible_cohorts_and_demo_facilitator(engine, programme_library):
-    lib = programme_library
+def test_visible_cohorts_and_demo_facilitator(engine, library):
+    lib = library
     with db.transaction(engine) as session:
         new = services.NewCohort(lib.programmes["digital-lederskab"],
                                  lib.sources["digital-lederskab"], COHORT_START)

@@ -23,10 +23,9 @@ from cohort.core.attendance import (
 )
 from cohort.core.attendance_import import ImportRefused
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.core.teams_attendance import TeamsReportError
 from cohort.models import Attendance, AttendanceImport, Delivery, Meeting, Participant
-from tests.fixtures.paths import FIXTURES, PROGRAMMES
+from tests.fixtures.paths import FIXTURES
 
 CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 AFTER_WEBINAR_1 = datetime(2025, 5, 15, 13, 30, tzinfo=UTC)  # 15:30 local, it ended 15:00
@@ -41,11 +40,6 @@ PEOPLE = [
     ParticipantRow("Lars Jensen", "lars.jensen@vejle-kommune.example", "Vejle Kommune"),
     ParticipantRow("Hanne Dahl", "hanne.dahl@svendborg-kommune.example", "Svendborg Kommune"),
 ]
-
-
-@pytest.fixture(scope="module")
-def library():
-    return load_library(PROGRAMMES)
 
 
 @pytest.fixture

@@ -13,10 +13,9 @@ from sqlalchemy import select
 from cohort import db, services
 from cohort.core.calendars import Person
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.models import CalendarFeed, Meeting, Task
 from tests.fixtures.ics import normalise, parse_both, unfold
-from tests.fixtures.paths import PROGRAMMES, REPO
+from tests.fixtures.paths import REPO
 
 GOLDEN = REPO / "tests" / "golden"
 ZONE = ZoneInfo("Europe/Copenhagen")
@@ -26,11 +25,6 @@ SECRET = "test-secret"
 FACILITATOR = Person("facilitator@cohort.example", "Fie Facilitator")
 PEOPLE = [ParticipantRow("Anne Ærø", "anne@vejle.example", "Vejle Kommune", "leder", "en"),
           ParticipantRow("Bo Holm", "bo@kolding.example", "Kolding Kommune", "leder", "en")]
-
-
-@pytest.fixture(scope="module")
-def library():
-    return load_library(PROGRAMMES)
 
 
 @pytest.fixture

@@ -10,18 +10,11 @@ from sqlalchemy.exc import IntegrityError
 
 from cohort import db, services
 from cohort.core.participants import ParticipantImportError, ParticipantRow
-from cohort.core.programme import load_library
 from cohort.models import Cohort, Delivery, Meeting, Participant, Task
-from tests.fixtures.paths import PROGRAMMES
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 PEOPLE = [ParticipantRow("Anne Jensen", "anne@vejle.example", "Vejle Kommune", "leder", "da"),
           ParticipantRow("Bo Holm", "bo@kolding.example", "Kolding Kommune", "leder", "da")]
-
-
-@pytest.fixture(scope="module")
-def library():
-    return load_library(PROGRAMMES)
 
 
 def new_cohort(library, programme_id="digital-lederskab", start=date(2025, 4, 8)):

@@ -9,17 +9,10 @@ from sqlalchemy import delete, func, select
 
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.demo import demo_participants
 from cohort.models import Group, GroupingRule, GroupMember, Participant
-from tests.fixtures.paths import PROGRAMMES
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def library():
-    return load_library(PROGRAMMES)
 
 
 def create(engine, library, rows, programme_id="digital-lederskab"):

@@ -16,8 +16,8 @@ from tests.fixtures.web import COHORT_START, PEOPLE, WEB_NOW
 
 
 @pytest.fixture
-def cohort(engine, programme_library):
-    lib = programme_library
+def cohort(engine, library):
+    lib = library
     new = services.NewCohort(lib.programmes["digital-lederskab"],
                              lib.sources["digital-lederskab"], COHORT_START)
     with db.transaction(engine) as session:

@@ -16,8 +16,8 @@ NEW = ParticipantRow("Dorte Lund", "Dorte@Svendborg.example", "Svendborg Kommune
 
 
 @pytest.fixture
-def cohort(engine, programme_library):
-    lib = programme_library
+def cohort(engine, library):
+    lib = library
     new = services.NewCohort(lib.programmes["digital-lederskab"],
                              lib.sources["digital-lederskab"], COHORT_START)
     with db.transaction(engine) as session:

@@ -31,8 +31,8 @@ def _user(session, email: str, role: str, active: bool = True) -> User:
 
 
 @pytest.fixture
-def team(engine, programme_library) -> Team:
-    lib = programme_library
+def team(engine, library) -> Team:
+    lib = library
     new = services.NewCohort(lib.programmes["digital-lederskab"],
                              lib.sources["digital-lederskab"], COHORT_START)
     with db.transaction(engine) as session:

@@ -12,7 +12,6 @@ from sqlalchemy import Date, DateTime, func, inspect, select
 
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.core.response_import import ResponseImportError
 from cohort.core.surveys import AnswersInvalid
 from cohort.models import (
@@ -22,7 +21,6 @@ from cohort.models import (
     Participant,
     Survey,
 )
-from tests.fixtures.paths import PROGRAMMES
 
 CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 DURING_FINAL = datetime(2025, 10, 6, 8, 0, tzinfo=UTC)  # final survey open 3-24 Oct
@@ -37,11 +35,6 @@ FINAL_ANSWERS = {"new-tools": 5, "network": 4, "passed-on": 4, "staff-engagement
 PRE_ANSWERS = {"competences": {a: 2 for a in (
     "judge-technology", "strategy", "change", "staff-competences", "citizen",
     "implementation", "ethics", "collaboration", "awareness")}, "prior-training": 2}
-
-
-@pytest.fixture(scope="module")
-def library():
-    return load_library(PROGRAMMES)
 
 
 @pytest.fixture

@@ -248,7 +248,7 @@ def test_route_without_a_rule_is_refused_and_reported(app):
     assert "forgotten" not in EXPECTED
 
 
-def test_participant_identity_is_limited_to_its_cohort(app, programme_library):
+def test_participant_identity_is_limited_to_its_cohort(app, library):
     """Rules other blueprints (participant pages) will use: a participant sees only its cohort."""
 
     @requires(Role.PARTICIPANT, cohort_access=True)
@@ -256,7 +256,7 @@ def test_participant_identity_is_limited_to_its_cohort(app, programme_library):
         return f"cohort {cohort_id}"
 
     app.add_url_rule("/c/<int:cohort_id>/me", "own_page", own_page)
-    lib = programme_library
+    lib = library
     engine = app.extensions["cohort.engine"]
     with db.transaction(engine) as session:
         ids = []

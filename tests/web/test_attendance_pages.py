@@ -36,10 +36,10 @@ PEOPLE = [  # as in the Teams fixtures (tests/fixtures/files/README.md)
 
 
 @pytest.fixture
-def course(web_app, engine_of_app, programme_library, staff) -> int:
+def course(web_app, engine_of_app, library, staff) -> int:
     """A digital-lederskab cohort (8 April 2025) owned by the fixture's owner; now is just
     after webinar 1."""
-    lib = programme_library
+    lib = library
     new = services.NewCohort(lib.programmes["digital-lederskab"],
                              lib.sources["digital-lederskab"], date(2025, 4, 8), "Hold Teams")
     with db.transaction(engine_of_app) as session:

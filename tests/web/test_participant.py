@@ -12,7 +12,6 @@ from sqlmodel import SQLModel
 
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.models import (
     Group,
     GroupMember,
@@ -22,16 +21,10 @@ from cohort.models import (
     Task,
     TaskStatus,
 )
-from tests.fixtures.paths import PROGRAMMES
 
 PEOPLE = [ParticipantRow("Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da"),
           ParticipantRow("Kari Nordmann", "kari@bergen.example", "Bergen kommune", "Leder", "nb")]
 CSRF = re.compile(r'name="([\w-]*csrf_token)" type="hidden" value="([^"]+)"')
-
-
-@pytest.fixture(scope="module")
-def library():
-    return load_library(PROGRAMMES)
 
 
 def make_cohort(app, library, start: date, people=PEOPLE) -> int:

@@ -130,9 +130,9 @@ def test_check_in_outside_the_window_is_refused_with_the_reason(web_app, cohort_
     assert marks(web_app) == []
 
 
-def test_meetings_of_other_cohorts_are_404(web_app, cohort_id, client, programme_library):
+def test_meetings_of_other_cohorts_are_404(web_app, cohort_id, client, library):
     web_app.config["COHORT_NOW"] = DURING_KICKOFF
-    lib = programme_library
+    lib = library
     new = services.NewCohort(lib.programmes["digital-lederskab"],
                              lib.sources["digital-lederskab"], COHORT_START, "Hold 2")
     with db.transaction(engine(web_app)) as session:

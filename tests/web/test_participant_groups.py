@@ -31,8 +31,8 @@ def section(html: str) -> str:
     return html.split('id="groups"')[1].split("</section>")[0]
 
 
-def test_team_members_with_their_contact_details(web_app, engine_of_app, programme_library):
-    lib = programme_library
+def test_team_members_with_their_contact_details(web_app, engine_of_app, library):
+    lib = library
     new = services.NewCohort(lib.programmes["ledelse-i-digitalisering"],
                              lib.sources["ledelse-i-digitalisering"], date(2025, 4, 8), "Hold")
     with db.transaction(engine_of_app) as session:

@@ -146,8 +146,8 @@ def test_surveys_not_open_yet_or_closed_say_so(web_app, cohort_id, first_partici
 
 
 def test_surveys_of_other_cohorts_or_without_an_invitation_are_404(
-        web_app, cohort_id, first_participant, client, programme_library):
-    lib = programme_library
+        web_app, cohort_id, first_participant, client, library):
+    lib = library
     new = services.NewCohort(lib.programmes["digital-lederskab"],
                              lib.sources["digital-lederskab"], COHORT_START, "Hold 2")
     with db.transaction(engine(web_app)) as session:
