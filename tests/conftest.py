@@ -25,7 +25,8 @@ load_profile()  # before any test module builds its Hypothesis settings
 PG_BIN = Path(os.environ.get("COHORT_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
 pytest_plugins = [
-    "tests.fixtures.web", "tests.fixtures.browser", "tests.fixtures.smtp", "tests.fixtures.report",
+    "tests.fixtures.cohorts", "tests.fixtures.web", "tests.fixtures.browser", "tests.fixtures.smtp",
+    "tests.fixtures.report",
 ]
 
 

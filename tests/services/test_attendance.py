@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -43,11 +43,8 @@ PEOPLE = [
 
 
 @pytest.fixture
-def cohort_id(engine, library):
-    programme = library.programmes["digital-lederskab"]
-    new = services.NewCohort(programme, library.sources["digital-lederskab"], date(2025, 4, 8))
-    with db.transaction(engine) as session:
-        return services.create_cohort(session, new, PEOPLE, now=CREATED).id
+def cohort_id(engine, make_cohort):
+    return make_cohort(engine, people=PEOPLE, now=CREATED).id
 
 
 def ids(engine, cohort_id) -> dict[str, int]:
@@ -167,7 +164,7 @@ def workshop(engine, cohort_id) -> Meeting:
         return services.get_meeting(session, cohort_id, "workshop-1")
 
 
-def test_check_in_needs_the_room_code_and_the_time_window(engine, cohort_id, library):
+def test_check_in_needs_the_room_code_and_the_time_window(engine, cohort_id, make_cohort):
     who = ids(engine, cohort_id)
     meeting = workshop(engine, cohort_id)
     assert meeting.format == "in_person"
@@ -195,12 +192,9 @@ def test_check_in_needs_the_room_code_and_the_time_window(engine, cohort_id, lib
     assert marks(engine, cohort_id, "workshop-1") == {}
 
     # a participant of another cohort, with the right code, at the right time
-    programme = library.programmes["digital-lederskab"]
+    other = make_cohort(engine, people=[ParticipantRow("Ulla Winther", "ulla@aabenraa.example")],
+                        now=CREATED)
     with db.transaction(engine) as session:
-        other = services.create_cohort(
-            session, services.NewCohort(programme, library.sources["digital-lederskab"],
-                                        date(2025, 4, 8)),
-            [ParticipantRow("Ulla Winther", "ulla@aabenraa.example")], now=CREATED)
         stranger = session.scalars(select(Participant.id).where(
             Participant.cohort_id == other.id)).one()
     with pytest.raises(services.CheckInRefused) as refused:

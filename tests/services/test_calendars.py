@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,14 +28,11 @@ PEOPLE = [ParticipantRow("Anne Ærø", "anne@vejle.example", "Vejle Kommune", "l
 
 
 @pytest.fixture
-def cohort_id(engine, library):
+def cohort_id(engine, make_cohort):
     """The reference programme started 2025-04-08 in Copenhagen; English so the golden files
     do not depend on which translations are installed."""
-    new = services.NewCohort(library.programmes["digital-lederskab"],
-                             library.sources["digital-lederskab"], date(2025, 4, 8),
-                             title="Reference cohort", language="en")
-    with db.transaction(engine) as session:
-        return services.create_cohort(session, new, PEOPLE, now=NOW).id
+    return make_cohort(engine, people=PEOPLE, title="Reference cohort", language="en",
+                       now=NOW).id
 
 
 def assert_golden(name: str, ics: bytes) -> None:
@@ -147,11 +144,9 @@ def test_cancelled_meeting_is_cancelled_in_feed_and_invitation_until_restored(en
     assert message.method == "REQUEST" and parse_both(message.ics)[0].sequence == 2
 
 
-def test_uids_are_unique_across_cohorts(engine, library, cohort_id):
+def test_uids_are_unique_across_cohorts(engine, make_cohort, cohort_id):
+    other = make_cohort(engine, people=PEOPLE, now=NOW)
     with db.transaction(engine) as session:
-        other = services.create_cohort(session, services.NewCohort(
-            library.programmes["digital-lederskab"], library.sources["digital-lederskab"],
-            date(2025, 4, 8)), PEOPLE, now=NOW)
         first = services.participant_calendar(session, cohort_id, "anne@vejle.example")
         second = services.participant_calendar(session, other.id, "anne@vejle.example")
     uids = [e.uid for e in parse_both(first.ics) + parse_both(second.ics)]
