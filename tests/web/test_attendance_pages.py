@@ -7,7 +7,7 @@ import csv
 import html
 import io
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -36,14 +36,11 @@ PEOPLE = [  # as in the Teams fixtures (tests/fixtures/files/README.md)
 
 
 @pytest.fixture
-def course(web_app, engine_of_app, library, staff) -> int:
+def course(web_app, engine_of_app, make_cohort, staff) -> int:
     """A digital-lederskab cohort (8 April 2025) owned by the fixture's owner; now is just
     after webinar 1."""
-    lib = library
-    new = services.NewCohort(lib.programmes["digital-lederskab"],
-                             lib.sources["digital-lederskab"], date(2025, 4, 8), "Hold Teams")
+    cohort_id = make_cohort(engine_of_app, people=PEOPLE, title="Hold Teams", now=CREATED).id
     with db.transaction(engine_of_app) as session:
-        cohort_id = services.create_cohort(session, new, PEOPLE, now=CREATED).id
         session.add(CohortStaff(cohort_id=cohort_id, user_id=staff.owner.id,
                                 role=CohortRole.OWNER))
     web_app.config["COHORT_NOW"] = AFTER_WEBINAR_1
