@@ -6,7 +6,7 @@ reminders only to those who have not answered, and the calendar subscription in 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import icalendar
@@ -59,13 +59,10 @@ def engine(app):
 
 
 @pytest.fixture
-def cohort_id(app, library) -> int:
+def cohort_id(app, make_cohort) -> int:
     """The reference cohort (8 April 2025), owned by a facilitator account."""
-    new = services.NewCohort(library.programmes["digital-lederskab"],
-                             library.sources["digital-lederskab"], date(2025, 4, 8),
-                             "Digitalt Lederskab, hold 1")
+    cohort = make_cohort(engine(app), people=PEOPLE, title="Digitalt Lederskab, hold 1")
     with db.transaction(engine(app)) as session:
-        cohort = services.create_cohort(session, new, PEOPLE, now=CREATED)
         owner = accounts.create_user(session, "olga@kommune.example", "facilitator",
                                      "correct horse battery", name="Olga Ørsted")
         accounts.add_cohort_staff(session, cohort.id, owner)
@@ -149,7 +146,7 @@ def test_meeting_emails_carry_request_and_cancel_invitations(app, cohort_id, smt
     assert welcome.get_content_type() == "multipart/alternative"
 
 
-def test_the_organizer_is_the_cohorts_facilitator_address(app, cohort_id, library, smtp_sink):
+def test_the_organizer_is_the_cohorts_facilitator_address(app, cohort_id, make_cohort, smtp_sink):
     """The address set for the cohort's emails, else the owner's, else COHORT_MAIL_FROM."""
     with db.transaction(engine(app)) as session:
         assert facilitator_address(session, cohort_id, MAIL_FROM) == \
@@ -157,9 +154,8 @@ def test_the_organizer_is_the_cohorts_facilitator_address(app, cohort_id, librar
         services.set_facilitator_email(session, cohort_id, "Hold 1 <hold1@kommune.example>")
         assert facilitator_address(session, cohort_id, MAIL_FROM) == \
             "Hold 1 <hold1@kommune.example>"
-        new = services.NewCohort(library.programmes["digital-lederskab"],
-                                 library.sources["digital-lederskab"], date(2025, 4, 8), "Uden")
-        ownerless = services.create_cohort(session, new, PEOPLE[:1], now=CREATED).id
+    ownerless = make_cohort(engine(app), people=PEOPLE[:1], title="Uden").id
+    with db.transaction(engine(app)) as session:
         assert facilitator_address(session, ownerless, MAIL_FROM) == MAIL_FROM
     send(app, CREATED)
     organizers = {}
