@@ -26,7 +26,7 @@ PG_BIN = Path(os.environ.get("COHORT_TEST_PG_BIN", "/usr/lib/postgresql/15/bin")
 
 pytest_plugins = [
     "tests.fixtures.cohorts", "tests.fixtures.web", "tests.fixtures.browser", "tests.fixtures.smtp",
-    "tests.fixtures.report",
+    "tests.fixtures.report", "tests.fixtures.dispatch",
 ]
 
 
