@@ -10,19 +10,22 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from cohort import db, services
+from cohort.core.participants import ParticipantRow
 from cohort.demo import demo_start, load_demo
 from cohort.models import Attendance, Delivery, Meeting
 from tests.fixtures.paths import FIXTURES, PROGRAMMES
 
-PEOPLE_CSV = """navn;e-mail;organisation
-Anne Ærenlund;anne.aerenlund@vejle-kommune.example;Vejle Kommune
-Søren Østergaard;soeren.oestergaard@kolding-kommune.example;Kolding Kommune
-Mette Bæk Sørensen;mette.sorensen@odense-kommune.example;Odense Kommune
-Åse Håland;ase.haland@bergen.kommune.example;Bergen kommune
-Bjørn Kråkenes;bjorn.krakenes@bergen.kommune.example;Bergen kommune
-Lars Jensen;lars.jensen@vejle-kommune.example;Vejle Kommune
-Hanne Dahl;hanne.dahl@svendborg-kommune.example;Svendborg Kommune
-"""
+PEOPLE = [  # as in the Teams fixtures (tests/fixtures/files/README.md)
+    ParticipantRow("Anne Ærenlund", "anne.aerenlund@vejle-kommune.example", "Vejle Kommune"),
+    ParticipantRow("Søren Østergaard", "soeren.oestergaard@kolding-kommune.example",
+                   "Kolding Kommune"),
+    ParticipantRow("Mette Bæk Sørensen", "mette.sorensen@odense-kommune.example",
+                   "Odense Kommune"),
+    ParticipantRow("Åse Håland", "ase.haland@bergen.kommune.example", "Bergen kommune"),
+    ParticipantRow("Bjørn Kråkenes", "bjorn.krakenes@bergen.kommune.example", "Bergen kommune"),
+    ParticipantRow("Lars Jensen", "lars.jensen@vejle-kommune.example", "Vejle Kommune"),
+    ParticipantRow("Hanne Dahl", "hanne.dahl@svendborg-kommune.example", "Svendborg Kommune"),
+]
 
 
 def invoke(runner, *args):
@@ -30,13 +33,8 @@ def invoke(runner, *args):
 
 
 @pytest.fixture
-def cohort_id(runner, tmp_path):
-    people = tmp_path / "people.csv"
-    people.write_text(PEOPLE_CSV, encoding="utf-8")
-    created = invoke(runner, "create", "--programme", "digital-lederskab", "--start",
-                     "2025-04-08", "--participants", people)
-    assert created.exit_code == 0, created.output
-    return int(created.output.strip().splitlines()[-1])
+def cohort_id(app, make_cohort) -> int:
+    return make_cohort(app.extensions["cohort.engine"], people=PEOPLE, now=None).id
 
 
 def test_import_dry_run_then_apply_and_show(runner, cohort_id):
