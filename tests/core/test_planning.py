@@ -9,8 +9,7 @@ import pytest
 
 from cohort.core.planning import MeetingOverride, plan_cohort
 from cohort.core.programme import parse_programme
-
-from .test_programme import VALID
+from tests.fixtures.programmes import VALID
 
 CPH = ZoneInfo("Europe/Copenhagen")
 

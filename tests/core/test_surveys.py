@@ -16,8 +16,7 @@ from cohort.core.surveys import (
     normalise_answers,
     survey_spec,
 )
-
-from .test_programme import WITH_QUESTIONS
+from tests.fixtures.programmes import WITH_QUESTIONS
 
 
 @pytest.fixture(scope="module")
