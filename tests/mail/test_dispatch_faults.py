@@ -16,7 +16,6 @@ from datetime import timedelta
 import pytest
 
 from cohort.mail.dispatch import SENDERS
-from tests.conftest import PostgresServer
 from tests.fixtures.cohorts import CREATED
 from tests.fixtures.dispatch import (
     SEND_DUE,
@@ -24,6 +23,7 @@ from tests.fixtures.dispatch import (
     dispatcher_env,
     final_rows,
 )
+from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.smtp import SMTPSink
 
 

@@ -20,9 +20,8 @@ from cohort.app import create_app
 from cohort.rendering.fetcher import STATIC_ROOT, RefusedURL, StaticOnlyFetcher
 from cohort.rendering.report import html_to_pdf, render_report_pdf
 from tests.fixtures.paths import PROGRAMMES
+from tests.fixtures.pdf import flat, pages_text
 from tests.fixtures.report import PEOPLE, REPORT_NOW
-
-from .pdf_tools import flat, pages_text
 
 PASSWD = Path("/etc/passwd")
 PNG_1PX = bytes.fromhex(

@@ -14,6 +14,7 @@ from cohort import db
 from cohort.app import create_app
 from cohort.rendering.report import page_counter_css, render_report_html, render_report_pdf
 from tests.fixtures.paths import ARTIFACTS, PROGRAMMES
+from tests.fixtures.pdf import flat, fonts, outline, page_count, pages_text, toc_entries
 from tests.fixtures.report import (
     PEOPLE,
     REPORT_NOW,
@@ -21,8 +22,6 @@ from tests.fixtures.report import (
     fill_generated,
     fill_known_cohort,
 )
-
-from .pdf_tools import flat, fonts, outline, page_count, pages_text, toc_entries
 
 HEADINGS = {
     "da": ["Indhold", "Sammenfatning", "Deltagernes tilbagemeldinger", "Om forløbet",
