@@ -10,22 +10,10 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from cohort import db, services
-from cohort.core.participants import ParticipantRow
 from cohort.demo import demo_start, load_demo
 from cohort.models import Attendance, Delivery, Meeting
+from tests.fixtures.attendance import PEOPLE
 from tests.fixtures.paths import FIXTURES, PROGRAMMES
-
-PEOPLE = [  # as in the Teams fixtures (tests/fixtures/files/README.md)
-    ParticipantRow("Anne Ærenlund", "anne.aerenlund@vejle-kommune.example", "Vejle Kommune"),
-    ParticipantRow("Søren Østergaard", "soeren.oestergaard@kolding-kommune.example",
-                   "Kolding Kommune"),
-    ParticipantRow("Mette Bæk Sørensen", "mette.sorensen@odense-kommune.example",
-                   "Odense Kommune"),
-    ParticipantRow("Åse Håland", "ase.haland@bergen.kommune.example", "Bergen kommune"),
-    ParticipantRow("Bjørn Kråkenes", "bjorn.krakenes@bergen.kommune.example", "Bergen kommune"),
-    ParticipantRow("Lars Jensen", "lars.jensen@vejle-kommune.example", "Vejle Kommune"),
-    ParticipantRow("Hanne Dahl", "hanne.dahl@svendborg-kommune.example", "Svendborg Kommune"),
-]
 
 
 def invoke(runner, *args):

@@ -18,9 +18,9 @@ from cohort.core import deliveries as kinds
 from cohort.core.participants import ParticipantRow
 from cohort.mail.dispatch import SENDERS, database_started_at, send_due
 from cohort.models import Delivery, Meeting, Participant, Prompt, Task
+from tests.fixtures.cohorts import CREATED  # when make_cohort creates its cohorts
 from tests.fixtures.paths import PROGRAMMES
 
-CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 PEOPLE = [
     ParticipantRow("Søren Ærenlund", "soren@vejle.example", "Vejle Kommune",
                    "Leder, hjemmeplejen", "da"),

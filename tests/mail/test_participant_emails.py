@@ -20,10 +20,10 @@ from cohort.mail.compose import facilitator_address
 from cohort.mail.dispatch import send_due
 from cohort.models import Delivery, Meeting, Participant
 from cohort.services import accounts
+from tests.fixtures.cohorts import CREATED  # when make_cohort creates its cohorts
 from tests.fixtures.ics import parse_both, parse_with_vobject
 from tests.fixtures.paths import PROGRAMMES
 
-CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 PEOPLE = [
     ParticipantRow("Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da"),
     ParticipantRow("Kari Nordmann", "kari@bergen.example", "Bergen kommune", "Enhetsleder",

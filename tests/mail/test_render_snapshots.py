@@ -19,10 +19,10 @@ from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.mail.dispatch import preview_message, send_due
 from cohort.models import Delivery, Participant, Prompt
+from tests.fixtures.cohorts import CREATED  # when make_cohort creates its cohorts
 from tests.fixtures.paths import PROGRAMMES
 
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "snapshots" / "emails"
-CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 PEOPLE = [
     ParticipantRow("Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da"),
     ParticipantRow("Kari Nordmann", "kari@bergen.example", "Bergen kommune", "Enhetsleder",

@@ -25,26 +25,13 @@ from cohort.core.attendance_import import ImportRefused
 from cohort.core.participants import ParticipantRow
 from cohort.core.teams_attendance import TeamsReportError
 from cohort.models import Attendance, AttendanceImport, Delivery, Meeting, Participant
+from tests.fixtures.attendance import AFTER_WEBINAR_1, PEOPLE
 from tests.fixtures.paths import FIXTURES
-
-CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-AFTER_WEBINAR_1 = datetime(2025, 5, 15, 13, 30, tzinfo=UTC)  # 15:30 local, it ended 15:00
-PEOPLE = [
-    ParticipantRow("Anne Ærenlund", "anne.aerenlund@vejle-kommune.example", "Vejle Kommune"),
-    ParticipantRow("Søren Østergaard", "soeren.oestergaard@kolding-kommune.example",
-                   "Kolding Kommune"),
-    ParticipantRow("Mette Bæk Sørensen", "mette.sorensen@odense-kommune.example",
-                   "Odense Kommune"),
-    ParticipantRow("Åse Håland", "ase.haland@bergen.kommune.example", "Bergen kommune"),
-    ParticipantRow("Bjørn Kråkenes", "bjorn.krakenes@bergen.kommune.example", "Bergen kommune"),
-    ParticipantRow("Lars Jensen", "lars.jensen@vejle-kommune.example", "Vejle Kommune"),
-    ParticipantRow("Hanne Dahl", "hanne.dahl@svendborg-kommune.example", "Svendborg Kommune"),
-]
 
 
 @pytest.fixture
 def cohort_id(engine, make_cohort):
-    return make_cohort(engine, people=PEOPLE, now=CREATED).id
+    return make_cohort(engine, people=PEOPLE).id
 
 
 def ids(engine, cohort_id) -> dict[str, int]:
@@ -192,8 +179,7 @@ def test_check_in_needs_the_room_code_and_the_time_window(engine, cohort_id, mak
     assert marks(engine, cohort_id, "workshop-1") == {}
 
     # a participant of another cohort, with the right code, at the right time
-    other = make_cohort(engine, people=[ParticipantRow("Ulla Winther", "ulla@aabenraa.example")],
-                        now=CREATED)
+    other = make_cohort(engine, people=[ParticipantRow("Ulla Winther", "ulla@aabenraa.example")])
     with db.transaction(engine) as session:
         stranger = session.scalars(select(Participant.id).where(
             Participant.cohort_id == other.id)).one()

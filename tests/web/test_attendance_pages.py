@@ -14,32 +14,19 @@ from openpyxl import load_workbook
 
 from cohort import db, services
 from cohort.core.attendance import ABSENT, EXCUSED, PRESENT, SOURCE_CHECK_IN, SOURCE_IMPORT
-from cohort.core.participants import ParticipantRow
 from cohort.models import CohortRole, CohortStaff
+from tests.fixtures.attendance import AFTER_WEBINAR_1, PEOPLE
 from tests.fixtures.paths import FIXTURES
 from tests.fixtures.web import sign_in
 
-CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 DURING_WEBINAR_1 = datetime(2025, 5, 15, 12, 0, tzinfo=UTC)  # 14:00 local, 13:00-15:00
-AFTER_WEBINAR_1 = datetime(2025, 5, 15, 13, 30, tzinfo=UTC)
-PEOPLE = [  # as in the Teams fixtures (tests/fixtures/files/README.md)
-    ParticipantRow("Anne Ærenlund", "anne.aerenlund@vejle-kommune.example", "Vejle Kommune"),
-    ParticipantRow("Søren Østergaard", "soeren.oestergaard@kolding-kommune.example",
-                   "Kolding Kommune"),
-    ParticipantRow("Mette Bæk Sørensen", "mette.sorensen@odense-kommune.example",
-                   "Odense Kommune"),
-    ParticipantRow("Åse Håland", "ase.haland@bergen.kommune.example", "Bergen kommune"),
-    ParticipantRow("Bjørn Kråkenes", "bjorn.krakenes@bergen.kommune.example", "Bergen kommune"),
-    ParticipantRow("Lars Jensen", "lars.jensen@vejle-kommune.example", "Vejle Kommune"),
-    ParticipantRow("Hanne Dahl", "hanne.dahl@svendborg-kommune.example", "Svendborg Kommune"),
-]
 
 
 @pytest.fixture
 def course(web_app, engine_of_app, make_cohort, staff) -> int:
     """A digital-lederskab cohort (8 April 2025) owned by the fixture's owner; now is just
     after webinar 1."""
-    cohort_id = make_cohort(engine_of_app, people=PEOPLE, title="Hold Teams", now=CREATED).id
+    cohort_id = make_cohort(engine_of_app, people=PEOPLE, title="Hold Teams").id
     with db.transaction(engine_of_app) as session:
         session.add(CohortStaff(cohort_id=cohort_id, user_id=staff.owner.id,
                                 role=CohortRole.OWNER))
