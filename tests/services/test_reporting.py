@@ -27,9 +27,9 @@ from cohort.models import IdentifiedResponse, Survey
 from cohort.services.reporting import cohort_report, comparison_report, report_facts
 from tests.fixtures.report import (
     LEADERSHIP_TEXTS,
+    PEOPLE,
     REPORT_NOW,
     STATEMENTS,
-    create_known_cohort,
     fill_generated,
 )
 
@@ -178,9 +178,10 @@ def test_unknown_language_and_cohort_are_refused(engine, known_cohort):
         cohort_report(session, 999)
 
 
-def test_comparison_needs_the_same_programme(engine, known_cohort):
-    other = create_known_cohort(engine, "digital-helsekompetanse", "Kull 1")
-    same = create_known_cohort(engine, title="Hold 2")
+def test_comparison_needs_the_same_programme(engine, known_cohort, make_cohort):
+    other = make_cohort(engine, people=PEOPLE, programme="digital-helsekompetanse",
+                        title="Kull 1").id
+    same = make_cohort(engine, people=PEOPLE, title="Hold 2").id
     with db.transaction(engine) as session:
         with pytest.raises(NotComparable, match="only cohorts of the same programme"):
             comparison_report(session, known_cohort, other)
@@ -228,10 +229,11 @@ def test_known_cohort_paired_change_without_spread(report):
     assert (judge.improved.part, judge.improved.whole) == (18, 18)
 
 
-def test_pre_post_intervals_match_scipy_on_generated_answers(engine):
+def test_pre_post_intervals_match_scipy_on_generated_answers(engine, make_cohort):
     """A Norwegian programme with identified self-assessments and random answers: each area's
     interval and effect size against scipy's ttest_rel over the pairs read back."""
-    cohort_id = create_known_cohort(engine, "digital-helsekompetanse", "Kull 1")
+    cohort_id = make_cohort(engine, people=PEOPLE, programme="digital-helsekompetanse",
+                            title="Kull 1").id
     fill_generated(engine, cohort_id)
     with db.transaction(engine) as session:
         report = cohort_report(session, cohort_id, now=REPORT_NOW)
