@@ -15,7 +15,8 @@ from .facts import CohortFacts
 
 # Codes for `Suppressed.kind`; the template says each in words.
 SUPPRESSED_SURVEY = "survey"
-SUPPRESSED_SECONDARY = "secondary"  # hidden so that a hidden small group cannot be derived
+# figures over all copies of a survey, hidden while a hidden copy could be subtracted from them
+SUPPRESSED_AGGREGATE = "aggregate"
 SUPPRESSED_QUESTION = "question"
 SUPPRESSED_AREA = "area"
 SUPPRESSED_TEXT = "free_text"
