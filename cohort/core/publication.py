@@ -45,6 +45,16 @@ Differences of counts, of distributions and of means times n are all such combin
 so no group of 1 to k − 1 answers can be recovered from what is shown. Empty cells say
 nothing and are never a reason to hide anything.
 
+4. A paired change (each person's answer after minus before, identified pre/post surveys) is
+   shown only when the answers that are not paired (before without after, and after without
+   before) are none or at least k together: `paired_change_shown`. Otherwise the mean after
+   minus the paired change minus the mean before (times their n) leaves exactly the unpaired
+   answers. Proof: with P the sum over everyone before, Q over everyone after and D the sum of
+   the paired changes, a·P + b·Q + c·D weighs an unpaired before-answer a, an unpaired
+   after-answer b, a paired person's before-answer a − c and after-answer b + c; to leave the
+   paired people out takes c = a and b = −a, which weighs every unpaired answer alike, so the
+   smallest group singled out is all the unpaired answers (or a cell itself, ≥ k by rule 1).
+
 The rule is applied per question (and per self-assessment area), on how many answered it,
 because an optional question can be small where the survey is not. It does not cover
 figures shown at different times (a copy seen with 6 answers and later with 7).
@@ -83,6 +93,15 @@ def published_dimension(breakdown: str | None, dimensions: Sequence[str]) -> str
     if breakdown in dimensions:
         return breakdown
     return DEFAULT_DIMENSION if DEFAULT_DIMENSION in dimensions else None
+
+
+def paired_change_shown(before: int, after: int, paired: int, k: int) -> bool:
+    """Rule 4: a mean of paired changes over `paired` people, next to the mean over the
+    `before` answers and the mean over the `after` answers (each shown by rule 1)."""
+    if not 0 <= paired <= min(before, after):
+        raise ValueError("the paired answers must be among the answers before and after")
+    unpaired = before + after - 2 * paired
+    return paired >= k and (unpaired == 0 or unpaired >= k)
 
 
 def decide(

@@ -31,7 +31,7 @@ from .programme import (
     SingleChoiceQuestion,
     TextQuestion,
 )
-from .publication import decide
+from .publication import decide, paired_change_shown
 from .surveys import SurveySpec, agrees, choices
 
 Answers = Mapping[str, Any]
@@ -355,13 +355,15 @@ def compare_self_assessment(
                 if area in (a.get(question.id) or {})]
 
     def mean(values: list) -> float | None:
-        return sum(values) / len(values) if len(values) >= k else None
+        return sum(values) / len(values) if _shown(len(values), k) else None
 
     changes = []
     for area in question.areas:
         before, after = ratings(pre, area.id), ratings(post, area.id)
         diffs = [b[question.id][area.id] - a[question.id][area.id] for a, b in pairs
                  if area.id in (a.get(question.id) or {}) and area.id in (b.get(question.id) or {})]
+        paired = (sum(diffs) / len(diffs)
+                  if paired_change_shown(len(before), len(after), len(diffs), k) else None)
         changes.append(AreaChange(area.id, area.text, len(before), mean(before), len(after),
-                                  mean(after), len(diffs), mean(diffs)))
+                                  mean(after), len(diffs), paired))
     return tuple(changes)

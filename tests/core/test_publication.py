@@ -16,7 +16,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from cohort.core.publication import Decision, decide, published_dimension
+from cohort.core.publication import Decision, decide, paired_change_shown, published_dimension
 from tests.fixtures.properties import property_settings
 
 DIMENSIONS = ("organisation", "role")
@@ -142,3 +142,46 @@ def test_no_combination_of_shown_figures_singles_out_fewer_than_k_answers(survey
     assert leaks(cells, k) == []
     # and it hides no more than it must: every copy with k answers is shown
     assert decision.copies == {c for c, a in copies.items() if len(a) >= k}
+
+
+# --- paired changes -------------------------------------------------------------------------
+
+def paired_leaks(before: set[int], after: set[int], k: int) -> list[frozenset]:
+    """Every ±1 combination of the mean before, the mean after and the paired change (each
+    as a sum, when shown), as the set of (person, 'before'|'after') answers it weighs."""
+    paired = before & after
+    cells = []
+    if len(before) >= k:
+        cells.append({(p, "before"): 1 for p in before})
+    if len(after) >= k:
+        cells.append({(p, "after"): 1 for p in after})
+    if paired_change_shown(len(before), len(after), len(paired), k):
+        cells.append({**{(p, "after"): 1 for p in paired}, **{(p, "before"): -1 for p in paired}})
+    found = []
+    for weights in itertools.product((-1, 0, 1), repeat=len(cells)):
+        total: Counter = Counter()
+        for w, cell in zip(weights, cells, strict=True):
+            for answer, sign in cell.items():
+                total[answer] += w * sign
+        support = frozenset(a for a, w in total.items() if w)
+        if 0 < len(support) < k:
+            found.append(support)
+    return found
+
+
+def test_a_paired_change_hides_while_few_answers_are_unpaired():
+    # Six before, six after, five of them the same people: one before-only, one after-only.
+    assert not paired_change_shown(6, 6, 5, 5)
+    assert paired_leaks(set(range(6)), set(range(1, 7)), 5) == []
+    assert paired_change_shown(6, 6, 6, 5) and paired_change_shown(10, 9, 6, 5)
+    # The checker sees the leak when the change is shown regardless: Q − D − P.
+    assert not paired_change_shown(6, 7, 6, 5)  # one person answered only after
+    with pytest.raises(ValueError):
+        paired_change_shown(3, 6, 4, 5)
+
+
+@property_settings(200)
+@given(st.integers(3, 6), st.sets(st.integers(0, 14)), st.sets(st.integers(0, 14)))
+def test_no_combination_of_pre_post_figures_singles_out_fewer_than_k_answers(k, before,
+                                                                             after):
+    assert paired_leaks(before, after, k) == []

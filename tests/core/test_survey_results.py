@@ -170,7 +170,12 @@ def test_pre_post_change_per_area_paired_and_unpaired(spec):
                                       5)
     strategy = changes[0]
     assert (strategy.pre_n, strategy.post_n, strategy.paired_n) == (6, 5, 5)
-    assert strategy.change == 2.0 and strategy.paired_change == 2.0
+    # One answered only before: 6 · mean before − (5 · mean after − 5 · paired change) would
+    # be that one answer, so the paired change is hidden (the publication rule, rule 4).
+    assert strategy.change == 2.0 and strategy.paired_change is None
+    paired = compare_self_assessment(question, pre[:5], post, list(zip(pre, post,
+                                                                       strict=False)), 5)
+    assert paired[0].paired_change == 2.0 and paired[0].paired_n == 5
     few = compare_self_assessment(question, pre, post[:4], list(zip(pre, post[:4],
                                                                     strict=False)), 5)
     assert few[0].post_mean is None and few[0].paired_change is None and few[0].change is None

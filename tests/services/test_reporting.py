@@ -12,6 +12,7 @@ from cohort.core.reporting import (
     SUPPRESSED_ATTENDANCE,
     SUPPRESSED_DISTRIBUTION,
     SUPPRESSED_ORGANISATIONS,
+    SUPPRESSED_PAIRED,
     SUPPRESSED_QUESTION,
     SUPPRESSED_ROLES,
     SUPPRESSED_SURVEY,
@@ -100,9 +101,14 @@ def test_pre_post_is_paired_per_participant(report):
     assert figure.paired and figure.pre_responses == 20 and figure.post_responses == 20
     areas = {a.id: a for a in figure.areas}
     judge, ethics = areas["judge-technology"], areas["ethics"]
+    # 18 answered both; 2 only before and 2 only after. Those 4 unpaired answers are fewer
+    # than 5, and 20 · mean before − (20 · mean after − 18 · paired change) would leave just
+    # them, so the paired change is hidden (the publication rule, rule 4); the means show.
     assert (judge.pre_mean, judge.post_mean, judge.paired_change, judge.paired_n) == (
-        "2,0", "3,0", "+1,0", 18)
-    assert (ethics.post_mean, ethics.paired_change) == ("4,0", "+2,0")
+        "2,0", "3,0", None, 18)
+    assert (ethics.post_mean, ethics.paired_change) == ("4,0", None)
+    hidden = {s.subject: s.n for s in report.method.suppressed if s.kind == SUPPRESSED_PAIRED}
+    assert len(hidden) == len(figure.areas) and set(hidden.values()) == {18}
     assert judge.pre_high.text == "0 %" and ethics.post_high.text == "100 %"
 
 

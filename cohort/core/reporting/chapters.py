@@ -24,6 +24,7 @@ from .report import (
     SUPPRESSED_ATTENDANCE,
     SUPPRESSED_DISTRIBUTION,
     SUPPRESSED_ORGANISATIONS,
+    SUPPRESSED_PAIRED,
     SUPPRESSED_PARTICIPANTS,
     SUPPRESSED_QUESTION,
     SUPPRESSED_ROLES,
@@ -95,7 +96,7 @@ def build_report(
                           if r.kind in ("final", "follow_up") and r.status != "closed"),
         about=about,
         reaction=reaction,
-        learning=Learning(_pre_post(facts, language), blocks["learning"]),
+        learning=Learning(_pre_post(facts, language, suppressed), blocks["learning"]),
         behaviour=Behaviour(blocks["behaviour"], _follow_ups(facts, language)),
         results=results,
         method=_method(facts, zone, language, now, texts_per_question, quotes_per_theme,
@@ -314,7 +315,8 @@ def _matrices(facts: ReportFacts, language: str, zone: ZoneInfo,
 
 # --- learning: pre/post ---------------------------------------------------------------------
 
-def _pre_post(facts: ReportFacts, language: str) -> tuple[PrePostFigure, ...]:
+def _pre_post(facts: ReportFacts, language: str, suppressed: list[Suppressed]
+              ) -> tuple[PrePostFigure, ...]:
     templates = {t.key: t for t in facts.templates}
     figures = []
     for item in facts.pre_post:
@@ -330,6 +332,10 @@ def _pre_post(facts: ReportFacts, language: str) -> tuple[PrePostFigure, ...]:
         post_areas = {a.area_id: a for a in post_result.areas}
         areas = []
         for change in item.areas:
+            if (item.paired and change.paired_change is None
+                    and change.paired_n >= facts.min_group_size):
+                suppressed.append(Suppressed(SUPPRESSED_PAIRED, f"{post.title}: {change.text}",
+                                             change.paired_n))
             areas.append(AreaFigure(
                 id=change.area_id, text=change.text, pre_n=change.pre_n, post_n=change.post_n,
                 paired_n=change.paired_n if item.paired else 0,

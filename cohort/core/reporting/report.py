@@ -17,6 +17,8 @@ from .facts import CohortFacts
 SUPPRESSED_SURVEY = "survey"
 # figures over all copies of a survey, hidden while a hidden copy could be subtracted from them
 SUPPRESSED_AGGREGATE = "aggregate"
+# a paired change per person, hidden while the unpaired answers could be worked out from it
+SUPPRESSED_PAIRED = "paired_change"
 SUPPRESSED_QUESTION = "question"
 SUPPRESSED_AREA = "area"
 SUPPRESSED_TEXT = "free_text"
