@@ -7,7 +7,8 @@
    group is hidden, more groups are hidden until the hidden ones together hold at least `k`
    answers, so that subtracting the shown groups from the total reveals no small group.
 
-`k` is the minimum group size: 5 by default, configurable, never below 3.
+`k` is the minimum group size: 5 by default, configurable, never below 3. Which of a
+survey's figures may be shown, all of them decided together, is `publication.decide`.
 """
 
 from __future__ import annotations

@@ -12,7 +12,9 @@ statement with it ('27 af 28 (96 %; 82–99 %) ...'); each pre/post area its pai
 or, unpaired, Welch's.
 
 Figures for fewer answers than the minimum group size are never computed into the result
-(see `anonymity`); free-text answers appear only from that many answers on, shuffled.
+(see `anonymity`); free-text answers appear only from that many answers on, shuffled. Which
+figures may be shown is decided by `publication.decide` (the publication rule), for a survey's
+copies, their aggregate (`summarise_copies`) and its breakdown (`summarise_by_group`) together.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .anonymity import checked_min_group_size, suppressed_groups
+from .anonymity import checked_min_group_size
 from .programme import (
     Likert5Question,
     MultipleChoiceQuestion,
@@ -34,6 +36,7 @@ from .programme import (
     SingleChoiceQuestion,
     TextQuestion,
 )
+from .publication import decide, paired_change_shown
 from .statistics import (
     Interval,
     PairedChange,
@@ -192,6 +195,47 @@ def summarise(
     return SurveySummary(spec, len(responses), k, results)
 
 
+def summarise_copies(
+    spec: SurveySpec,
+    copies: Mapping[str, Sequence[Answers]],
+    min_group_size: int | None = None,
+    rng: random.Random | None = None,
+) -> SurveySummary:
+    """Every question's figures over all copies of a repeated survey together (all meeting
+    evaluations), each shown only where the publication rule allows: not while a hidden
+    copy could be worked out as the aggregate minus the copies shown. Each copy's own
+    figures are `summarise` of its answers. For one copy this is `summarise`."""
+    k = checked_min_group_size(min_group_size)
+    rng = rng or random.Random()
+    results = []
+    for question in spec.questions:
+        per_copy = {c: [r[question.id] for r in rs if question.id in r]
+                    for c, rs in copies.items()}
+        values = [v for found in per_copy.values() for v in found]
+        hidden = not _aggregate_shown({c: len(v) for c, v in per_copy.items()}, k)
+        if isinstance(question, SelfAssessmentQuestion):
+            areas = tuple(_area_result(
+                spec, question, area.id, area.text,
+                [v[area.id] for v in values if area.id in v], k,
+                not _aggregate_shown({c: sum(1 for v in found if area.id in v)
+                                      for c, found in per_copy.items()}, k))
+                for area in question.areas)
+            results.append(QuestionResult(
+                question, len(values), not _shown(len(values), k) or hidden, areas=areas))
+            continue
+        results.append(_question_result(spec, question, values, k, rng, hidden=hidden))
+    return SurveySummary(spec, sum(len(rs) for rs in copies.values()), k, tuple(results))
+
+
+def _aggregate_shown(counts: Mapping[str, int], k: int) -> bool:
+    return decide(counts, k).aggregate
+
+
+def _shown(n: int, k: int) -> bool:
+    """One survey's figure from n answers (the publication rule for a single copy)."""
+    return bool(decide({"": n}, k).copies)
+
+
 def _question_result(
     spec: SurveySpec, question: Question, values: list, k: int, rng: random.Random,
     hidden: bool = False, with_texts: bool = True,
@@ -201,8 +245,8 @@ def _question_result(
         areas = tuple(_area_result(spec, question, area.id, area.text,
                                    [v[area.id] for v in values if area.id in v], k, hidden)
                       for area in question.areas)
-        return QuestionResult(question, n, n < k or hidden, areas=areas)
-    if n < k or hidden:
+        return QuestionResult(question, n, not _shown(n, k) or hidden, areas=areas)
+    if not _shown(n, k) or hidden:
         return QuestionResult(question, n, True)
     if isinstance(question, TextQuestion):
         texts = list(values) if with_texts else []
@@ -240,7 +284,7 @@ def _area_result(
     k: int, hidden: bool,
 ) -> AreaResult:
     n = len(values)
-    if n < k or hidden:
+    if not _shown(n, k) or hidden:
         return AreaResult(area_id, text, n, True)
     counts = Counter(values)
     distribution = tuple(Count(c.value, c.label, counts[c.value], percent(counts[c.value], n))
@@ -270,34 +314,42 @@ def summarise_by_group(
     dimension: str,
     min_group_size: int | None = None,
 ) -> Breakdown:
-    """Figures per group (organisation, role, ...) with primary and secondary suppression.
+    """Figures per group (organisation, role, ...) as the publication rule allows.
 
-    Suppression is decided per question (and per self-assessment area) on how many in each
-    group answered it, so a group that is hidden for one question stays hidden however the
-    shown groups are subtracted from the overall figures. Free text is never broken down.
+    The rule is applied per question (and per self-assessment area) on how many in each
+    group answered it: a group shows from k answers, and a lone hidden group takes the
+    smallest shown ones along until the hidden ones hold k, so no hidden group can be
+    worked out from the survey's own figures minus the shown groups. Free text is never
+    broken down. Which attribute a survey may be broken down by at all is the caller's
+    (`publication.published_dimension`): one per survey.
     """
     k = checked_min_group_size(min_group_size)
     labels = sorted(grouped, key=lambda g: (g == "", g))
-    hidden_count = suppressed_groups({g: len(grouped[g]) for g in labels}, k)
+
+    def shown(sizes: dict[str, int]) -> frozenset[str]:
+        decision = decide({"": sum(sizes.values())}, k, [(dimension, {"": sizes})])
+        return decision.groups.get("", frozenset())
+
+    shown_count = shown({g: len(grouped[g]) for g in labels})
     per_group: dict[str, list[QuestionResult]] = {g: [] for g in labels}
     for question in spec.questions:
         values = {g: [r[question.id] for r in grouped[g] if question.id in r] for g in labels}
-        hidden = suppressed_groups({g: len(v) for g, v in values.items()}, k)
+        visible = shown({g: len(v) for g, v in values.items()})
         if isinstance(question, SelfAssessmentQuestion):
-            hidden_areas = {area.id: suppressed_groups(
-                {g: sum(1 for v in values[g] if area.id in v) for g in labels}, k)
+            visible_areas = {area.id: shown(
+                {g: sum(1 for v in values[g] if area.id in v) for g in labels})
                 for area in question.areas}
             for g in labels:
                 areas = tuple(_area_result(
                     spec, question, a.id, a.text, [v[a.id] for v in values[g] if a.id in v], k,
-                    g in hidden_areas[a.id]) for a in question.areas)
-                per_group[g].append(QuestionResult(question, len(values[g]), g in hidden,
+                    g not in visible_areas[a.id]) for a in question.areas)
+                per_group[g].append(QuestionResult(question, len(values[g]), g not in visible,
                                                    areas=areas))
             continue
         for g in labels:
             per_group[g].append(_question_result(spec, question, values[g], k, random.Random(0),
-                                                 hidden=g in hidden, with_texts=False))
-    groups = tuple(GroupResult(g, None if g in hidden_count else len(grouped[g]),
+                                                 hidden=g not in visible, with_texts=False))
+    groups = tuple(GroupResult(g, len(grouped[g]) if g in shown_count else None,
                                tuple(per_group[g])) for g in labels)
     return Breakdown(dimension, k, groups)
 
@@ -342,16 +394,20 @@ def compare_self_assessment(
                 if area in (a.get(question.id) or {})]
 
     def mean(values: list) -> float | None:
-        return sum(values) / len(values) if len(values) >= k else None
+        return sum(values) / len(values) if _shown(len(values), k) else None
 
     changes = []
     for area in question.areas:
         before, after = ratings(pre, area.id), ratings(post, area.id)
         diffs = [b[question.id][area.id] - a[question.id][area.id] for a, b in pairs
                  if area.id in (a.get(question.id) or {}) and area.id in (b.get(question.id) or {})]
+        # The paired change and its interval follow the publication rule (rule 4); the
+        # unpaired difference only needs both means to be shown.
+        paired_shown = paired_change_shown(len(before), len(after), len(diffs), k)
         shown = len(before) >= k and len(after) >= k
         changes.append(AreaChange(area.id, area.text, len(before), mean(before), len(after),
-                                  mean(after), len(diffs), mean(diffs),
-                                  paired_change(diffs) if len(diffs) >= k else None,
+                                  mean(after), len(diffs),
+                                  sum(diffs) / len(diffs) if paired_shown else None,
+                                  paired_change(diffs) if paired_shown else None,
                                   welch_difference(before, after) if shown else None))
     return tuple(changes)

@@ -1,9 +1,11 @@
 """The evaluation report of a cohort: load the facts, let `core.reporting` build the report.
 
 The figures come from the same functions every other view uses (`survey_results.summarise`
-over `response_answers`, `self_assessment_change`, `attendance_summary`, the quotes), with the
-cohort's minimum group size. Each survey's answers are read once: a meeting evaluation's
-figures per meeting and over all meetings are both summarised from that one read.
+and `summarise_copies` over `response_answers`, `self_assessment_change`,
+`attendance_summary`, the quotes), with the cohort's minimum group size, so the publication
+rule (`core.publication`) hides the same figures here as on the evaluator's pages. Each
+survey's answers are read once: a meeting evaluation's figures per meeting and over all
+meetings are both summarised from that one read.
 
 Free-text answers are shown as a random selection; the random generator is seeded by the
 cohort and survey, so the web view and the PDF of the same data show the same selection.
@@ -33,7 +35,7 @@ from ..core.reporting import (
     TemplateFacts,
     build_report,
 )
-from ..core.survey_results import summarise
+from ..core.survey_results import summarise, summarise_copies
 from ..core.surveys import spec_from_survey
 from ..models import EvaluatorNote, Meeting, Participant, utcnow
 from ._lookup import get_cohort
@@ -126,13 +128,13 @@ def _surveys(session: Session, cohort_id: int, programme: Programme, k: int
     """Per survey its counts (and, per meeting, its figures); per template the figures over
     all its copies. Each survey's answers are read once."""
     rates = {r.survey_id: r for r in response_rates(session, cohort_id)}
-    answers: dict[str, list[dict]] = {}
+    answers: dict[str, dict[str, list[dict]]] = {}
     surveys = []
     for survey in list_surveys(session, cohort_id):
         template = programme.survey(survey.template_key)
         spec = spec_from_survey(template, programme.language)
         found = response_answers(session, survey)
-        answers.setdefault(template.key, []).extend(found)
+        answers.setdefault(template.key, {})[survey.key] = found
         summary = (summarise(spec, found, k, random.Random(f"{cohort_id}:{survey.key}"))
                    if template.kind == "meeting" else None)
         rate = rates[survey.id]
@@ -140,7 +142,7 @@ def _surveys(session: Session, cohort_id: int, programme: Programme, k: int
                                    survey.mode, survey.meeting_key, survey.opens_at,
                                    survey.closes_at, rate.invited, rate.answered, summary))
     templates = tuple(
-        TemplateFacts(t.key, t.title, t.kind, t.mode, summarise(
+        TemplateFacts(t.key, t.title, t.kind, t.mode, summarise_copies(
             spec_from_survey(t, programme.language), answers[t.key], k,
             random.Random(f"{cohort_id}:{t.key}")))
         for t in programme.surveys if t.key in answers)

@@ -3,7 +3,7 @@
 Anonymous responses carry no identifier (only the random response id, the day, the
 generalised breakdown value) and come in random-id order. An anonymous survey with fewer
 answers than the minimum group size is left out, with a warning, as its few rows could be
-recognised.
+recognised: the publication rule's decision for one copy (`core.publication.decide`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from ..core.programme import MultipleChoiceQuestion, SingleChoiceQuestion
+from ..core.publication import decide
 from ..core.spreadsheets import Table
 from ..core.survey_results import percent
 from ..core.surveys import SurveySpec, answer_columns, label_of
@@ -46,7 +47,7 @@ def responses_table(
         if spec.anonymous:
             found = session.scalars(select(AnonymousResponse).where(
                 AnonymousResponse.survey_id == survey.id).order_by(AnonymousResponse.id)).all()
-            if 0 < len(found) < k:
+            if found and not decide({survey.key: len(found)}, k).copies:
                 warnings.append(f"{survey.key}: only {len(found)} answer(s), fewer than {k}; "
                                 "left out to protect anonymity")
                 continue

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from ..core.anonymity import OTHER, checked_min_group_size, generalise
 from ..core.participants import RowError
 from ..core.programme import Programme, SelfAssessmentQuestion
+from ..core.publication import published_dimension
 from ..core.response_import import ParsedResponse, ResponseImportError, parse_responses_csv
 from ..core.survey_results import (
     AreaChange,
@@ -27,6 +28,7 @@ from ..core.survey_results import (
     compare_self_assessment,
     summarise,
     summarise_by_group,
+    summarise_copies,
 )
 from ..core.surveys import SurveySpec, normalise_answers, spec_from_survey
 from ..models import (
@@ -260,14 +262,26 @@ def template_results(
     session: Session, cohort_id: int, template_key: str, min_group_size: int | None = None,
     rng: random.Random | None = None,
 ) -> SurveySummary:
-    """Figures over every copy of a survey template (all meeting evaluations together)."""
-    surveys = session.scalars(select(Survey).where(
-        Survey.cohort_id == cohort_id, Survey.template_key == template_key)).all()
+    """Figures over every copy of a survey template (all meeting evaluations together), shown
+    only where the publication rule allows (`core.publication`): not while a copy hidden for
+    too few answers could be worked out as these figures minus the copies shown."""
+    surveys = list_surveys(session, cohort_id)
+    surveys = [s for s in surveys if s.template_key == template_key]
     if not surveys:
         raise NotFound(f"cohort {cohort_id} has no survey from template '{template_key}'")
-    answers = [a for s in surveys for a in response_answers(session, s)]
-    return summarise(survey_spec_of(session, surveys[0]), answers,
-                     min_group_size_of(session, cohort_id, min_group_size), rng)
+    copies = {s.key: response_answers(session, s) for s in surveys}
+    return summarise_copies(survey_spec_of(session, surveys[0]), copies,
+                            min_group_size_of(session, cohort_id, min_group_size), rng)
+
+
+def breakdown_dimensions(spec: SurveySpec) -> tuple[str, ...]:
+    """What a survey may be broken down by: at most one attribute (the publication rule),
+    as two attributes can be subtracted from each other. Anonymous surveys: the one their
+    template keeps; identified ones: the one their template names, else organisation."""
+    if spec.anonymous:
+        return (spec.breakdown,) if spec.breakdown in BREAKDOWN_DIMENSIONS else ()
+    dimension = published_dimension(spec.breakdown, BREAKDOWN_DIMENSIONS)
+    return (dimension,) if dimension else ()
 
 
 def survey_breakdown(
@@ -275,7 +289,7 @@ def survey_breakdown(
 ) -> Breakdown:
     """Figures per organisation or role, with small groups (and a second one) suppressed.
 
-    An anonymous survey can only be broken down by the one attribute its template keeps.
+    A survey can only be broken down by its one attribute (`breakdown_dimensions`).
     """
     if dimension not in BREAKDOWN_DIMENSIONS:
         raise ValueError(f"'{dimension}' is not one of {', '.join(BREAKDOWN_DIMENSIONS)}")
@@ -283,10 +297,12 @@ def survey_breakdown(
     spec = survey_spec_of(session, survey)
     k = min_group_size_of(session, survey.cohort_id, min_group_size)
     grouped: dict[str, list[dict]] = {}
+    if dimension not in breakdown_dimensions(spec):
+        allowed = ", ".join(breakdown_dimensions(spec)) or "none"
+        raise ValueError(f"survey '{survey.key}' is not broken down by {dimension}: only "
+                         f"one attribute per survey is shown, so that one cannot be "
+                         f"subtracted from the other (breakdown: {allowed})")
     if spec.anonymous:
-        if spec.breakdown != dimension:
-            raise ValueError(f"anonymous survey '{survey.key}' keeps no {dimension} "
-                             f"(breakdown: {spec.breakdown})")
         rows = session.execute(select(AnonymousResponse.breakdown_value,
                                       AnonymousResponse.answers)
                                .where(AnonymousResponse.survey_id == survey.id)

@@ -27,7 +27,6 @@ from ..core.spreadsheets import Table, to_csv, to_xlsx
 from ..core.survey_results import format_decimal, format_percent
 from ..models import Role
 from ..services import accounts
-from ..services.surveys import BREAKDOWN_DIMENSIONS
 from .access import requires
 from .common import now, read_session, transaction
 from .evaluation_forms import (
@@ -137,11 +136,8 @@ def survey(cohort_id: int, survey_key: str):
 
 
 def _dimensions(spec) -> tuple[str, ...]:
-    """What a survey can be broken down by: identified ones by either attribute, anonymous
-    ones only by the attribute their template keeps."""
-    if not spec.anonymous:
-        return BREAKDOWN_DIMENSIONS
-    return (spec.breakdown,) if spec.breakdown in BREAKDOWN_DIMENSIONS else ()
+    """What a survey can be broken down by: one attribute at most (the publication rule)."""
+    return services.surveys.breakdown_dimensions(spec)
 
 
 @bp.get(COHORT + "/templates/<template_key>")

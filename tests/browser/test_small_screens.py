@@ -45,7 +45,7 @@ def test_no_sideways_scrolling(browser, live_server, demo, artifacts_dir, width,
                      f"/cohorts/{demo}/attendance/workshop-1/code",
                      f"/cohorts/{demo}/attendance/kickoff/import",
                      f"/cohorts/{demo}/evaluation", "/evaluation",
-                     f"/cohorts/{demo}/evaluation/surveys/self-assessment-pre?by=role",
+                     f"/cohorts/{demo}/evaluation/surveys/self-assessment-pre?by=organisation",
                      f"/cohorts/{demo}/evaluation/notes/new/final-interview",
                      f"/cohorts/{demo}/evaluation/quotes"]:
             page.goto(live_server.url + path)

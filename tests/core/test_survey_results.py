@@ -16,6 +16,7 @@ from cohort.core.survey_results import (
     round_half_up,
     summarise,
     summarise_by_group,
+    summarise_copies,
 )
 from cohort.core.surveys import survey_spec
 from tests.fixtures.programmes import WITH_QUESTIONS
@@ -124,6 +125,42 @@ def test_breakdown_suppression_is_decided_per_question(spec):
     assert not any(r.suppressed for r in relevant.values())
 
 
+def test_figures_over_copies_hide_while_a_small_copy_could_be_subtracted(spec):
+    """Attack 1 in the core: six answer the kick-off, one answers workshop 1."""
+    copies = {"kickoff": [answer(relevant=5, comments="Godt")] * 6,
+              "workshop-1": [answer(relevant=1, comments="Den ensomme stemme")]}
+    every = summarise_copies(spec, copies, 5, random.Random(1))
+    assert every.responses == 7 and not every.suppressed
+    for result in every.questions:
+        assert result.suppressed and result.agree is None and not result.texts
+        assert result.mean is None and not result.distribution
+        assert all(area.suppressed for area in result.areas)
+    # Two small copies holding five together may be pooled: neither can be recovered alone.
+    copies["webinar-1"] = [answer(relevant=2)] * 4
+    every = summarise_copies(spec, copies, 5, random.Random(1))
+    relevant = every.questions[0]
+    assert not relevant.suppressed and relevant.n == 11 and relevant.agree.agree == 6
+
+
+def test_figures_over_copies_equal_the_pooled_figures_when_nothing_is_hidden(spec):
+    copies = {"a": [answer(relevant=5, comments="x")] * 6, "b": [answer(relevant=2)] * 5,
+              "c": []}
+    pooled = [a for found in copies.values() for a in found]
+    assert (summarise_copies(spec, copies, 5, random.Random(4))
+            == summarise(spec, pooled, 5, random.Random(4)))
+
+
+def test_figures_over_copies_are_decided_per_question(spec):
+    # The optional 'tools' question: 2 at one meeting (hidden), 6 at the other.
+    small = [answer() for _ in range(6)]
+    for a in small[2:]:
+        del a["tools"]
+    every = summarise_copies(spec, {"a": small, "b": [answer()] * 6}, 5)
+    by_id = {r.id: r for r in every.questions}
+    assert by_id["tools"].suppressed and by_id["tools"].n == 8
+    assert not by_id["relevant"].suppressed and by_id["relevant"].n == 12
+
+
 def test_pre_post_change_per_area_paired_and_unpaired(spec):
     question = spec.question("competences")
     pre = [answer(strategy=2, ethics=3) for _ in range(6)]
@@ -132,7 +169,12 @@ def test_pre_post_change_per_area_paired_and_unpaired(spec):
                                       5)
     strategy = changes[0]
     assert (strategy.pre_n, strategy.post_n, strategy.paired_n) == (6, 5, 5)
-    assert strategy.change == 2.0 and strategy.paired_change == 2.0
+    # One answered only before: 6 · mean before − (5 · mean after − 5 · paired change) would
+    # be that one answer, so the paired change is hidden (the publication rule, rule 4).
+    assert strategy.change == 2.0 and strategy.paired_change is None
+    paired = compare_self_assessment(question, pre[:5], post, list(zip(pre, post,
+                                                                       strict=False)), 5)
+    assert paired[0].paired_change == 2.0 and paired[0].paired_n == 5
     few = compare_self_assessment(question, pre, post[:4], list(zip(pre, post[:4],
                                                                     strict=False)), 5)
     assert few[0].post_mean is None and few[0].paired_change is None and few[0].change is None

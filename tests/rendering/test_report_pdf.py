@@ -271,3 +271,18 @@ def test_every_shipped_programme_makes_a_report(report_app, make_cohort, program
         assert image.with_suffix(".png").stat().st_size > 5000
     else:
         assert "Sammenfatning" in text
+
+
+def test_pdf_all_meetings_column_hides_when_a_small_meeting_could_be_subtracted(pdfs):
+    """Attack 1 in the PDF: workshop 1 (3 answers) is hidden; the "all meetings" column over
+    21 answers minus the kick-off (10) and webinar 1 (8), both shown here and on the
+    evaluator's pages, would be workshop 1's answers. So the "all" column is hidden."""
+    path, _ = pdfs["da"]
+    reaction = next(flat(page) for page in pages_text(path)
+                    if "Mødets indhold var relevant" in page and "Alle" in page)
+    row = reaction.split("Mødets indhold var relevant for mit", 1)[1]  # the row wraps
+    assert row.split()[:6] == ["90", "%", "–", "75", "%", "–"]  # kick-off, ws 1, web 1, all
+    assert "86 %" not in reaction  # 18 of 21 before
+    text = flat("\n".join(pages_text(path)))
+    assert "Én offentliggørelsesregel afgør alle tal" in text
+    assert "ikke vist for alle møder samlet" in text

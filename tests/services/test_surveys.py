@@ -205,7 +205,7 @@ def test_breakdown_of_anonymous_survey_uses_only_its_kept_attribute(engine, coho
     final = survey_id(engine, cohort_id, "final")
     with db.transaction(engine) as session:
         breakdown = services.survey_breakdown(session, final, "organisation")
-        with pytest.raises(ValueError, match="keeps no role"):
+        with pytest.raises(ValueError, match="not broken down by role"):
             services.survey_breakdown(session, final, "role")
     assert [(g.label, g.responses) for g in breakdown.groups] == [("Vejle Kommune", 6),
                                                                   ("", 6)]
@@ -225,6 +225,10 @@ def test_breakdown_of_identified_survey_suppresses_a_second_group(engine, cohort
     assert groups["Odense Kommune"].responses is None
     area = groups["Vejle Kommune"].questions[0].areas[0]
     assert not area.suppressed and area.mean == 2.0
+    # Only one attribute per survey: by role as well, the two could be subtracted (attack 6).
+    with db.transaction(engine) as session, pytest.raises(ValueError,
+                                                          match="not broken down by role"):
+        services.survey_breakdown(session, pre, "role")
 
 
 def test_pre_post_change_is_paired_per_participant(engine, cohort_id):

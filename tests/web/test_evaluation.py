@@ -100,12 +100,19 @@ def test_small_groups_in_a_breakdown_show_no_figure(web_app, demo_id, team):
     assert page.status_code == 200
     assert table.count("number hidden") == 8
     assert "mean" not in table and "n = " not in table and "%" not in table
-    # By role some groups are large enough; the small ones (and a second one) are hidden.
-    table = _text(client.get(f"/cohorts/{demo_id}/evaluation/surveys/self-assessment-pre"
-                             "?by=role")).split("By role", 1)[1]
-    assert "number hidden" in table and "mean" in table
     # An anonymous survey can only be broken down by the attribute its template keeps.
     assert client.get(f"/cohorts/{demo_id}/evaluation/surveys/final?by=role").status_code == 404
+
+
+def test_an_identified_survey_is_broken_down_by_one_attribute_only(web_app, demo_id, team):
+    """Attack 6: by role minus by organisation isolated one specialist of a municipality.
+    Only one attribute is shown per survey (its template's, else organisation)."""
+    client = _client(web_app, team.evaluator)
+    survey = f"/cohorts/{demo_id}/evaluation/surveys/self-assessment-pre"
+    page = _text(client.get(survey))
+    assert "Break down by: no breakdown · organisation" in page and "· role" not in page
+    assert client.get(survey + "?by=organisation").status_code == 200
+    assert client.get(survey + "?by=role").status_code == 404
 
 
 def _answer_final(engine, cohort_id: int) -> None:
@@ -132,6 +139,40 @@ def test_a_survey_with_too_few_answers_shows_no_figure_and_no_text(web_app, staf
         f"/cohorts/{cohort_id}/evaluation/responses.xlsx").data))
     assert workbook["Responses"].max_row == 1
     assert "fewer than 5" in workbook["Notes"]["A2"].value
+
+
+MEETING_HEADER = "relevant,form,ideas,overall,most-valuable\n"
+
+
+def test_a_lone_answer_at_one_meeting_cannot_be_worked_out_from_all_meetings(
+        web_app, staff, cohort_id, engine_of_app):
+    """Attack 1: six answer the kick-off's evaluation, one answers workshop 1's. Workshop 1's
+    page is hidden; the page for all meetings must not show figures over the seven, or its
+    figures minus the kick-off's would be the lone answer."""
+    with db.transaction(engine_of_app) as session:
+        services.import_responses(session, cohort_id, "meeting-evaluation@kickoff",
+                                  MEETING_HEADER + "4,4,4,8,Godt oplæg\n" * 6, now=WEB_NOW)
+        services.import_responses(session, cohort_id, "meeting-evaluation@workshop-1",
+                                  MEETING_HEADER + "1,1,1,0,Den ensomme stemme\n",
+                                  now=WEB_NOW)
+    client = _client(web_app, staff.evaluator)
+    base = f"/cohorts/{cohort_id}/evaluation"
+    assert "Hidden: fewer than 5 answers." in _text(
+        client.get(base + "/surveys/meeting-evaluation@workshop-1"))
+    kickoff = _text(client.get(base + "/surveys/meeting-evaluation@kickoff"))
+    assert "n = 6" in kickoff and "mean 8.0" in kickoff
+    every = _text(client.get(base + "/templates/meeting-evaluation"))
+    assert "7 answers in all" in every
+    assert "n = 7" not in every and "mean" not in every and " af 7 " not in every
+    assert "could be worked out by subtracting the ones shown" in every
+    texts = _text(client.get(base + "/templates/meeting-evaluation/texts"))
+    assert "Den ensomme stemme" not in texts and "Godt oplæg" not in texts
+    # Once the hidden meetings hold five answers together, the figures over all show again.
+    with db.transaction(engine_of_app) as session:
+        services.import_responses(session, cohort_id, "meeting-evaluation@webinar-1",
+                                  MEETING_HEADER + "5,5,5,10,Fint\n" * 4, now=WEB_NOW)
+    every = _text(client.get(base + "/templates/meeting-evaluation"))
+    assert "n = 11" in every and "mean 8.0" in every  # (6·8 + 0 + 4·10) / 11
 
 
 def test_free_text_notes_and_quotes_are_for_evaluators_only(web_app, demo_id, team):

@@ -276,7 +276,8 @@ class Survey(RepeatedItem):
     close: RelativeField = (timedelta(days=14), None)
     reminders: list[RelativeField] = []
     breakdown: Breakdown = Field(
-        default="none", description="anonymous surveys: the one attribute kept for breakdowns"
+        default="none", description="the one attribute results are broken down by (anonymous "
+        "surveys keep only it; identified surveys default to organisation)"
     )
     compare_with: Key | None = Field(
         default=None, description="post/follow-up: the survey whose answers this one is set against"

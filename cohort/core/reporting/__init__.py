@@ -17,7 +17,9 @@ interval (paired: t-interval, share improved, d_z; anonymous: Welch, unpaired), 
 `core.statistics` and rounded by the same rule.
 
 What is not shown, and why, is collected as `Suppressed` entries for the method section: a
-survey, question or area answered by fewer than the minimum group size; participants'
+survey, question or area answered by fewer than the minimum group size; figures over all
+meetings that a hidden meeting could be subtracted from (the publication rule,
+`core.publication`); participants'
 organisations and roles shared by too few (shown together as "other"); attendance figures about
 too few people; free-text questions with too few answers.
 
@@ -48,14 +50,15 @@ from .facts import (
 )
 from .figures import DEFAULT_LEVEL, LEVELS, level_of, question_figure
 from .report import (
+    SUPPRESSED_AGGREGATE,
     SUPPRESSED_AREA,
     SUPPRESSED_ATTENDANCE,
     SUPPRESSED_DISTRIBUTION,
     SUPPRESSED_ORGANISATIONS,
+    SUPPRESSED_PAIRED,
     SUPPRESSED_PARTICIPANTS,
     SUPPRESSED_QUESTION,
     SUPPRESSED_ROLES,
-    SUPPRESSED_SECONDARY,
     SUPPRESSED_SURVEY,
     SUPPRESSED_TEXT,
     About,
@@ -95,9 +98,10 @@ from .report import (
 
 __all__ = [
     "DEFAULT_LEVEL", "DEFAULT_QUOTES_PER_THEME", "DEFAULT_TEXTS_PER_QUESTION", "LEVELS",
-    "SUPPRESSED_AREA", "SUPPRESSED_ATTENDANCE", "SUPPRESSED_DISTRIBUTION",
-    "SUPPRESSED_ORGANISATIONS", "SUPPRESSED_PARTICIPANTS", "SUPPRESSED_QUESTION",
-    "SUPPRESSED_ROLES", "SUPPRESSED_SECONDARY", "SUPPRESSED_SURVEY", "SUPPRESSED_TEXT",
+    "SUPPRESSED_AGGREGATE", "SUPPRESSED_AREA", "SUPPRESSED_ATTENDANCE", "SUPPRESSED_DISTRIBUTION",
+    "SUPPRESSED_ORGANISATIONS", "SUPPRESSED_PAIRED", "SUPPRESSED_PARTICIPANTS",
+    "SUPPRESSED_QUESTION",
+    "SUPPRESSED_ROLES", "SUPPRESSED_SURVEY", "SUPPRESSED_TEXT",
     "TOP_LEVELS", "About", "AreaFigure", "AttendanceFigures", "AttendanceRow", "Behaviour",
     "ChoiceRow", "CohortFacts", "FollowUp", "FollowUpRow", "FreeText", "GroupCount", "Learning",
     "MatrixRow", "MeetingColumn", "MeetingFacts", "MeetingMatrix", "MeetingRow", "Method",

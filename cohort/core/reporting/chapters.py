@@ -13,21 +13,22 @@ from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ..anonymity import OTHER, generalise, suppressed_groups
+from ..anonymity import OTHER, generalise
 from ..programme import Likert5Question, SelfAssessmentQuestion, TextQuestion
 from ..survey_results import QuestionResult, SurveySummary, format_decimal
 from ..surveys import SCALE_LABELS
 from .facts import ReportFacts, TemplateFacts
 from .figures import LEVELS, is_closed, level_blocks, level_of, question_figure, survey_block
 from .report import (
+    SUPPRESSED_AGGREGATE,
     SUPPRESSED_AREA,
     SUPPRESSED_ATTENDANCE,
     SUPPRESSED_DISTRIBUTION,
     SUPPRESSED_ORGANISATIONS,
+    SUPPRESSED_PAIRED,
     SUPPRESSED_PARTICIPANTS,
     SUPPRESSED_QUESTION,
     SUPPRESSED_ROLES,
-    SUPPRESSED_SECONDARY,
     SUPPRESSED_SURVEY,
     SUPPRESSED_TEXT,
     About,
@@ -47,7 +48,6 @@ from .report import (
     MeetingRow,
     Method,
     PrePostFigure,
-    QuestionFigure,
     QuoteRow,
     RateRow,
     Reaction,
@@ -102,7 +102,8 @@ def build_report(
                           if r.kind in ("final", "follow_up") and r.status != "closed"),
         about=about,
         reaction=reaction,
-        learning=Learning(_pre_post(facts, language, responses), blocks["learning"]),
+        learning=Learning(_pre_post(facts, language, suppressed, responses),
+                          blocks["learning"]),
         behaviour=Behaviour(blocks["behaviour"], _follow_ups(facts, language, responses)),
         results=results,
         method=_method(facts, zone, language, now, texts_per_question, quotes_per_theme,
@@ -147,24 +148,34 @@ def _rated_one(block: SurveyBlock | None, responses: dict[str, Share | None]
 
 
 def _suppressed_in(template: TemplateFacts) -> list[Suppressed]:
-    """Figures `survey_results` left out for too few answers (the survey as a whole, or one
-    optional question or area). Free text is listed with the free-text section."""
+    """Figures `survey_results` left out: for too few answers (the survey as a whole, or one
+    optional question or area), or, over all copies of a repeated survey, because a hidden
+    copy could be subtracted from them (the publication rule; one entry when every question
+    is hidden so). Free text is listed with the free-text section."""
     summary = template.summary
     if summary.responses == 0:
         return []
     if summary.suppressed:
         return [Suppressed(SUPPRESSED_SURVEY, template.title, summary.responses)]
-    found = []
+    k = summary.min_group_size
+    found, aggregate = [], []
     for result in summary.questions:
         if isinstance(result.question, TextQuestion):
             continue
         if isinstance(result.question, SelfAssessmentQuestion):
-            found += [Suppressed(SUPPRESSED_AREA, f"{template.title}: {area.text}", area.n)
+            found += [Suppressed(SUPPRESSED_AREA if area.n < k else SUPPRESSED_AGGREGATE,
+                                 f"{template.title}: {area.text}", area.n)
                       for area in result.areas if area.suppressed and area.n > 0]
-        elif result.suppressed and result.n > 0:
+        elif result.suppressed and 0 < result.n < k:
             found.append(Suppressed(SUPPRESSED_QUESTION, f"{template.title}: "
                                     f"{result.question.text}", result.n))
-    return found
+        elif result.suppressed and result.n >= k:
+            aggregate.append(Suppressed(SUPPRESSED_AGGREGATE, f"{template.title}: "
+                                        f"{result.question.text}", result.n))
+    closed = [r for r in summary.questions if is_closed(r.question) and r.n > 0]
+    if aggregate and len(aggregate) == len(closed):
+        aggregate = [Suppressed(SUPPRESSED_AGGREGATE, template.title, summary.responses)]
+    return found + aggregate
 
 
 def _suppressed_meetings(facts: ReportFacts) -> list[Suppressed]:
@@ -299,12 +310,12 @@ def _attendance(facts: ReportFacts, language: str, zone: ZoneInfo,
 def _matrices(facts: ReportFacts, language: str, zone: ZoneInfo,
               suppressed: list[Suppressed]) -> tuple[MeetingMatrix, ...]:
     """Per meeting-evaluation template: a column per answered meeting and one for all
-    meetings together. Because the "all" column is shown, a meeting hidden for too few
-    answers would be given away by subtracting the others; so, as for breakdowns
-    (`anonymity.suppressed_groups`), more meetings are hidden until the hidden ones together
-    hold at least the minimum group size."""
+    meetings together, each as the publication rule decided (`core.publication`): a meeting
+    shows from the minimum group size, and the "all" column hides while a hidden meeting
+    could be worked out by subtracting the shown ones from it (listed by `_suppressed_in`).
+    The evaluator's web pages decide the same, so no page and report can be subtracted
+    either."""
     meetings = {m.key: m for m in facts.meetings}
-    k = facts.min_group_size
     matrices = []
     for template in facts.templates:
         if template.kind != "meeting":
@@ -322,24 +333,13 @@ def _matrices(facts: ReportFacts, language: str, zone: ZoneInfo,
             s.invited, s.answered, share(s.answered, s.invited, language),
             s.summary.suppressed) for s, title in zip(copies, titles, strict=True))
         rows = []
-        secondary: set[int] = set()
         for index, result in enumerate(template.summary.questions):
             if not is_closed(result.question):
                 continue
             level = level_of(result.question, template.kind)
-            results = [s.summary.questions[index] for s in copies]
-            hidden = suppressed_groups({i: r.n for i, r in enumerate(results)}, k)
-            cells = []
-            for i, cell in enumerate(results):
-                figure = question_figure(cell, level, language)
-                if i in hidden and not figure.suppressed:
-                    figure = QuestionFigure(figure.id, figure.text, figure.type, level,
-                                            figure.n, True)
-                    secondary.add(i)
-                cells.append(figure)
-            rows.append(MatrixRow(question_figure(result, level, language), tuple(cells)))
-        suppressed += [Suppressed(SUPPRESSED_SECONDARY, f"{copies[i].title}: {titles[i]}",
-                                  copies[i].answered) for i in sorted(secondary)]
+            cells = tuple(question_figure(s.summary.questions[index], level, language)
+                          for s in copies)
+            rows.append(MatrixRow(question_figure(result, level, language), cells))
         matrices.append(MeetingMatrix(template.key, template.title, columns, tuple(rows),
                                       template.summary.responses))
     return tuple(matrices)
@@ -347,7 +347,7 @@ def _matrices(facts: ReportFacts, language: str, zone: ZoneInfo,
 
 # --- learning: pre/post ---------------------------------------------------------------------
 
-def _pre_post(facts: ReportFacts, language: str,
+def _pre_post(facts: ReportFacts, language: str, suppressed: list[Suppressed],
               responses: dict[str, Share | None] | None = None) -> tuple[PrePostFigure, ...]:
     templates = {t.key: t for t in facts.templates}
     figures = []
@@ -364,6 +364,10 @@ def _pre_post(facts: ReportFacts, language: str,
         post_areas = {a.area_id: a for a in post_result.areas}
         areas = []
         for change in item.areas:
+            if (item.paired and change.paired_change is None
+                    and change.paired_n >= facts.min_group_size):
+                suppressed.append(Suppressed(SUPPRESSED_PAIRED, f"{post.title}: {change.text}",
+                                             change.paired_n))
             areas.append(AreaFigure(
                 id=change.area_id, text=change.text, pre_n=change.pre_n, post_n=change.post_n,
                 paired_n=change.paired_n if item.paired else 0,
@@ -463,7 +467,9 @@ def _free_text(facts: ReportFacts, limit: int, suppressed: list[Suppressed]
             if not isinstance(result.question, TextQuestion) or result.n == 0:
                 continue
             if result.suppressed:
-                suppressed.append(Suppressed(SUPPRESSED_TEXT, f"{template.title}: "
+                kind = (SUPPRESSED_TEXT if result.n < template.summary.min_group_size
+                        else SUPPRESSED_AGGREGATE)
+                suppressed.append(Suppressed(kind, f"{template.title}: "
                                              f"{result.question.text}", result.n))
                 continue
             found.append(FreeText(template.title, result.question.text, result.n,

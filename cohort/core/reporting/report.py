@@ -23,7 +23,10 @@ from .facts import CohortFacts
 
 # Codes for `Suppressed.kind`; the template says each in words.
 SUPPRESSED_SURVEY = "survey"
-SUPPRESSED_SECONDARY = "secondary"  # hidden so that a hidden small group cannot be derived
+# figures over all copies of a survey, hidden while a hidden copy could be subtracted from them
+SUPPRESSED_AGGREGATE = "aggregate"
+# a paired change per person, hidden while the unpaired answers could be worked out from it
+SUPPRESSED_PAIRED = "paired_change"
 SUPPRESSED_QUESTION = "question"
 SUPPRESSED_AREA = "area"
 SUPPRESSED_TEXT = "free_text"
