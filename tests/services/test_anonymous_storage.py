@@ -12,6 +12,7 @@ of a full order is 1 in 12! (about 2 in a billion).
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -217,3 +218,67 @@ def test_an_answer_that_cannot_be_pooled_leaves_the_invitation_open(engine, coho
         answer(engine, ids[0], 0)
     with db.transaction(engine) as session:
         assert session.get(Invitation, ids[0]).completed is False
+
+
+def test_simultaneous_answers_are_each_pooled_once(engine, cohort_id):
+    """Twelve participants answer at the same moment: the pool's rewrites take turns, so no
+    answer is lost or doubled, and the stored set is exactly the twelve."""
+    ids = invitations(engine, cohort_id)
+    start = threading.Barrier(len(ids))
+    errors: list[BaseException] = []
+
+    def answer_together(number: int) -> None:
+        start.wait()
+        try:
+            answer(engine, ids[number], number)
+        except BaseException as exc:  # noqa: BLE001 (reported by the assertion below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=answer_together, args=(n,)) for n in range(len(ids))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    if is_postgres(engine):  # whatever waits was rewritten by one transaction, and so is
+        with engine.connect() as connection:  # every stored answer
+            for table in ("anonymous_answer_pool", "anonymous_response"):
+                assert len(set(connection.execute(text(
+                    f"SELECT xmin::text FROM {table}")).scalars())) <= 1
+    close(engine)
+    assert sorted(stored_authors(engine, "id")) == list(range(len(ids)))
+
+
+def test_a_second_answer_waits_for_the_pool_rewrite_in_progress(engine, cohort_id):
+    """While one answer's pool transaction is open, another answer to the same survey waits
+    for it (a lock on the survey row), then rewrites the whole pool: every waiting row has
+    the same xmin, and none is lost."""
+    ids = invitations(engine, cohort_id)
+    for number in range(2):
+        answer(engine, ids[number], number)
+    survey = final_survey(engine, cohort_id)
+    outcome: list[object] = []
+
+    def second():
+        try:
+            answer(engine, ids[3], 3)
+            outcome.append("pooled")
+        except BaseException as exc:  # noqa: BLE001 (reported by the assertion below)
+            outcome.append(exc)
+
+    with db.transaction(engine) as session:  # the third answer's pool transaction, held open
+        services.surveys._pool(session, services.surveys._PooledAnswer(
+            survey, answers_of(2), "", "web"))
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(timeout=1)  # let it reach the pool while this transaction holds it
+    thread.join(timeout=60)
+    assert outcome == ["pooled"]
+    with db.transaction(engine) as session:
+        waiting = session.scalars(select(AnonymousAnswerPool.answers)).all()
+    assert sorted(author(a) for a in waiting) == [0, 1, 2, 3]
+    if is_postgres(engine):
+        with engine.connect() as connection:
+            xmins = set(connection.execute(text(
+                "SELECT xmin::text FROM anonymous_answer_pool")).scalars())
+        assert len(xmins) == 1
