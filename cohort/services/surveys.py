@@ -370,7 +370,9 @@ def _store_anonymous(
 # --- results --------------------------------------------------------------------------------
 
 def response_answers(session: Session, survey: Survey) -> list[dict]:
-    """All stored answers of one survey (anonymous ones in random-id order, not by time)."""
+    """All stored answers of one survey (anonymous ones in random-id order, not by time).
+
+    Anonymous answers still waiting in the pool are not included (see move_pooled_answers)."""
     if survey.mode == "anonymous":
         return list(session.scalars(select(AnonymousResponse.answers).where(
             AnonymousResponse.survey_id == survey.id).order_by(AnonymousResponse.id)))
