@@ -16,6 +16,7 @@ from .test_surveys import (  # noqa: F401  (fixtures)
     FINAL_ANSWERS,
     PEOPLE,
     PRE_ANSWERS,
+    close_final,
     cohort_id,
     library,
     submit,
@@ -25,6 +26,7 @@ from .test_surveys import (  # noqa: F401  (fixtures)
 def answer_some(engine, cohort_id, finals=6, pres=2):  # noqa: F811
     for person in PEOPLE[:finals]:
         submit(engine, cohort_id, "final", person.email, FINAL_ANSWERS, DURING_FINAL)
+    close_final(engine)  # the survey has closed: the answers still pooled are stored
     for person in PEOPLE[:pres]:
         submit(engine, cohort_id, "self-assessment-pre", person.email, PRE_ANSWERS, DURING_PRE)
 
