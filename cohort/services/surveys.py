@@ -252,12 +252,12 @@ def move_pooled_answers(
         query = query.where(AnonymousAnswerPool.survey_id.in_(survey_ids))
     moved = 0
     for survey_id in sorted(session.scalars(query).all()):
-        survey = _lock_survey(session, survey_id)
-        waiting = session.scalar(select(func.count()).select_from(AnonymousAnswerPool)
-                                 .where(AnonymousAnswerPool.survey_id == survey_id)) or 0
+        survey = _survey(session, survey_id)
+        waiting = pooled_answers(session, survey_id)  # only grows until the next move
         if not waiting or (waiting < min_group_size_of(session, survey.cohort_id)
                            and survey_state(survey, now) != "closed"):
             continue
+        _lock_survey(session, survey_id)
         pooled = session.execute(
             delete(AnonymousAnswerPool).where(AnonymousAnswerPool.survey_id == survey_id)
             .returning(AnonymousAnswerPool.answers, AnonymousAnswerPool.breakdown_value,
