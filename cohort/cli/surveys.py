@@ -11,6 +11,7 @@ from ..core.response_import import ResponseImportError
 from ..core.spreadsheets import Table, to_csv, to_xlsx
 from ..core.survey_results import format_decimal, format_percent
 from ..core.surveys import answer_columns
+from ..models import utcnow
 from .base import cohort, fail
 from .base import engine as _engine
 
@@ -20,6 +21,16 @@ FORMATS = (".csv", ".xlsx")
 @cohort.group("responses")
 def responses() -> None:
     """Survey responses of a cohort."""
+
+
+@responses.command("store-pooled")
+def responses_store_pooled() -> None:
+    """Store the anonymous answers waiting in the pool of every survey that has closed or has
+    at least k waiting (the scheduler does this every tick; run it before downgrading the
+    database below revision 0006)."""
+    with db.transaction(_engine()) as session:
+        moved = services.move_pooled_answers(session, utcnow())
+    click.echo(f"Stored {moved} pooled anonymous answer(s).")
 
 
 @responses.command("import")

@@ -4,6 +4,8 @@ Started by `cohort scheduler` as its own process, or inside the demo server by `
 (wsgi.py starts it when COHORT_RUN_SCHEDULER=1). Never start it in web workers: each worker
 would run its own copy. Even so, two schedulers by mistake would not send anything twice (claims
 are atomic, see mail/dispatch.py); they would only do the work twice.
+Each tick also stores the pooled anonymous answers of surveys that have closed (see
+services/surveys.py), so no answer waits for more than one interval after its survey closes.
 The job store is in memory on purpose: what is due lives in the outbox table, so there is
 nothing to persist, and nothing is pickled by import path.
 Every tick records a heartbeat (before and after the pass) that `/healthz` reports, so a
@@ -20,6 +22,7 @@ from flask import Flask
 
 from .. import db
 from ..services.health import record_heartbeat
+from ..services.surveys import move_pooled_answers
 from .dispatch import send_due
 
 log = logging.getLogger("cohort.mail.scheduler")
@@ -31,6 +34,7 @@ STARTED_AT = "cohort.scheduler_started_at"
 def outbox_tick(app: Flask) -> None:
     """One pass; an error is logged and the next tick tries again."""
     heartbeat(app)
+    answers_tick(app)
     with app.app_context():
         try:
             report = send_due(app)
@@ -41,6 +45,19 @@ def outbox_tick(app: Flask) -> None:
     heartbeat(app, report.summary())
     if report.sent or report.failed or report.needs_review or report.stopped:
         log.info("outbox: %s", report.summary())
+
+
+def answers_tick(app: Flask) -> None:
+    """Store the pooled anonymous answers of surveys that have closed (or have k waiting), in
+    a transaction of its own (services.surveys.move_pooled_answers)."""
+    try:
+        with app.app_context(), db.transaction(app.extensions["cohort.engine"]) as session:
+            moved = move_pooled_answers(session, datetime.now(UTC))
+    except Exception:
+        log.exception("moving pooled anonymous answers failed")
+        return
+    if moved:
+        log.info("surveys: stored %d pooled anonymous answers", moved)
 
 
 def heartbeat(app: Flask, result: str | None = None) -> None:

@@ -22,6 +22,7 @@ from .operations import FailedAttempt, SchedulerHeartbeat  # noqa: F401
 from .participant_access import ParticipantLink  # noqa: F401
 from .participation import PromptAnswer, TaskStatus  # noqa: F401
 from .surveys import (  # noqa: F401
+    AnonymousAnswerPool,
     AnonymousResponse,
     EvaluatorNote,
     IdentifiedResponse,

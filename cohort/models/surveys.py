@@ -1,11 +1,20 @@
 """Survey responses and the evaluators' notes and quotes.
 
 Anonymity is a property of the schema, not of good intentions: an anonymous response row has
-a random id, the survey it belongs to, the day (not the time) it was given, its answers and at
-most one generalised breakdown value. It has no column or key that points at a participant or
-an invitation, and on SQLite it is stored WITHOUT ROWID so not even the physical row order
-follows the order of submission. The invitation only records that it was completed (see
-`Invitation.completed` in models/cohorts.py), never when.
+a random id, the survey it belongs to, a day that is not the day of answering (the survey's
+first day for answers given on the web), its answers and at most one generalised breakdown
+value. It has no column or key that points at a participant or an invitation. The invitation
+only records that it was completed (see `Invitation.completed` in models/cohorts.py), never
+when.
+
+A web answer is not written to `anonymous_response` when it is given. It waits in
+`anonymous_answer_pool` (no identity, no time, a random key), written in a transaction of its
+own after the one that marks the invitation completed. `services.surveys.move_pooled_answers`
+rewrites a survey's answers (the stored ones and the waiting ones, shuffled, with new random
+ids) in one transaction once at least k are waiting or the survey has closed. So no
+transaction id, physical position, id or date ties an answer to an invitation (see "What a
+database administrator can and cannot learn" in docs/architecture.md). Both tables are
+WITHOUT ROWID on SQLite: their physical order is that of their random keys.
 
 Identified responses (pre/post self-assessments, declared in the template and shown to the
 participant) are a separate table linked to the participant.
@@ -28,10 +37,25 @@ class AnonymousResponse(SQLModel, table=True):
     __table_args__ = {"sqlite_with_rowid": False}
     id: str = Field(primary_key=True, max_length=32)  # uuid4().hex: random, not a sequence
     survey_id: int = Field(foreign_key="survey.id", index=True, ondelete="CASCADE")
-    submitted_on: date  # the day only: an exact time could be matched with the invitation
+    # A day, never a time. Web answers: the survey's first day (the day of answering would say
+    # which answers came in on a day with few completions). Paper answers: the day on paper.
+    submitted_on: date
     answers: dict = Field(sa_column=Column(JSON, nullable=False))
     breakdown_value: str = ""  # organisation or role, generalised (see core.anonymity)
     source: str = "web"  # web | paper | demo
+
+
+class AnonymousAnswerPool(SQLModel, table=True):
+    """An anonymous answer waiting to be moved into `anonymous_response`: no time, no id that
+    follows the order of answering, nothing about the person."""
+
+    __tablename__ = "anonymous_answer_pool"
+    __table_args__ = {"sqlite_with_rowid": False}
+    key: str = Field(primary_key=True, max_length=32)  # secrets.token_hex(16), new every rewrite
+    survey_id: int = Field(foreign_key="survey.id", index=True, ondelete="CASCADE")
+    answers: dict = Field(sa_column=Column(JSON, nullable=False))
+    breakdown_value: str = ""
+    source: str = "web"
 
 
 class IdentifiedResponse(SQLModel, table=True):

@@ -1,21 +1,28 @@
 """Surveys: answering, results for evaluators, response rates, reminders, paper answers.
 
-Every function runs in the caller's transaction. Submitting marks the invitation completed and
-stores the answers in that one transaction: both happen or neither does.
+Every function runs in the caller's transaction, except `submit_response`: it takes the engine
+and commits the invitation's completed mark and an anonymous answer in separate transactions,
+and anonymous answers wait in a pool until `move_pooled_answers` stores them in batches (see
+models/surveys.py and "What a database administrator can and cannot learn" in
+docs/architecture.md).
 """
 
 from __future__ import annotations
 
+import logging
 import random
+import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from .. import db
 from ..core.anonymity import OTHER, checked_min_group_size, generalise
 from ..core.participants import RowError
 from ..core.programme import Programme, SelfAssessmentQuestion
@@ -32,6 +39,7 @@ from ..core.survey_results import (
 )
 from ..core.surveys import SurveySpec, normalise_answers, spec_from_survey
 from ..models import (
+    AnonymousAnswerPool,
     AnonymousResponse,
     Cohort,
     IdentifiedResponse,
@@ -43,6 +51,8 @@ from ..models import (
 from ._lookup import NotFound, cohort_programme, get_cohort
 
 BREAKDOWN_DIMENSIONS = ("organisation", "role")
+log = logging.getLogger("cohort.services.surveys")
+_random = random.SystemRandom()  # the order of stored answers must not be predictable
 
 
 class SurveyUnavailable(Exception):
@@ -125,16 +135,58 @@ def programme_snapshot(cohort: Cohort) -> Programme:
 # --- answering ------------------------------------------------------------------------------
 
 def submit_response(
-    session: Session, invitation_id: int, answers: Mapping[str, object],
+    engine: Engine, invitation_id: int, answers: Mapping[str, object],
     now: datetime | None = None, source: str = "web",
 ) -> None:
     """Store one participant's answers and mark their invitation completed, or raise.
 
     Raises NotFound, SurveyNotOpen, SurveyClosed, AlreadyAnswered or core AnswersInvalid.
     The invitation is claimed with a conditional UPDATE, so two simultaneous submits cannot
-    both succeed. An anonymous answer keeps nothing that leads back to the participant.
+    both succeed.
+
+    The one use case that takes an engine, not a session: an anonymous answer must not be
+    written by the transaction that marks the invitation completed (on PostgreSQL both rows
+    would carry that transaction's id, `xmin`). So this commits on its own, up to three times:
+    1. the invitation is marked completed (an identified answer is stored with it);
+    2. an anonymous answer joins the survey's pool (`_pool`); if that fails, the invitation is
+       marked not completed again, so the participant can answer again;
+    3. `move_pooled_answers` for this survey, which stores the pool once k answers wait. If it
+       fails the answer stays pooled (it is saved) and the scheduler's next tick moves it.
     """
     now = now or utcnow()
+    with db.transaction(engine) as session:
+        pending = _complete_invitation(session, invitation_id, answers, now, source)
+    if pending is None:
+        return
+    try:
+        with db.transaction(engine) as session:
+            _pool(session, pending)
+    except BaseException:
+        with db.transaction(engine) as session:
+            session.execute(update(Invitation).where(Invitation.id == invitation_id)
+                            .values(completed=False))
+        raise
+    try:
+        with db.transaction(engine) as session:
+            move_pooled_answers(session, now, survey_ids=[pending.survey_id])
+    except Exception:
+        log.exception("the pooled answers of survey %d wait for the next move",
+                      pending.survey_id)
+
+
+@dataclass(frozen=True)
+class _PooledAnswer:
+    survey_id: int
+    answers: dict
+    breakdown_value: str
+    source: str
+
+
+def _complete_invitation(
+    session: Session, invitation_id: int, answers: Mapping[str, object], now: datetime,
+    source: str,
+) -> _PooledAnswer | None:
+    """Mark the invitation completed; an anonymous answer is returned to be pooled."""
     invitation = get_invitation(session, invitation_id)
     survey = session.get(Survey, invitation.survey_id)
     state = survey_state(survey, now)
@@ -154,16 +206,96 @@ def submit_response(
     )
     if claimed.rowcount != 1:
         raise AlreadyAnswered(survey)
-    cohort = session.get(Cohort, survey.cohort_id)
+    session.expire(invitation)
     if spec.anonymous:
         breakdown = _breakdown_value(session, survey, spec, invitation.participant_id)
-        _store_anonymous(session, survey.id, [stored], _local_day(now, cohort), [breakdown],
-                         source)
-    else:
-        session.execute(insert(IdentifiedResponse), [dict(
-            survey_id=survey.id, participant_id=invitation.participant_id, submitted_at=now,
-            answers=stored, source=source)])
-    session.expire(invitation)
+        return _PooledAnswer(survey.id, stored, breakdown, source)
+    session.execute(insert(IdentifiedResponse), [dict(
+        survey_id=survey.id, participant_id=invitation.participant_id, submitted_at=now,
+        answers=stored, source=source)])
+    return None
+
+
+def _pool(session: Session, answer: _PooledAnswer) -> None:
+    """Add one anonymous answer to its survey's pool, in a transaction of its own.
+
+    Every waiting answer of the survey is deleted and written again, shuffled, with new random
+    keys, so the waiting rows share this transaction's id and their physical order says
+    nothing about the order of answering.
+    """
+    _lock_survey(session, answer.survey_id)
+    waiting = session.execute(  # one statement: also atomic on SQLite, which ignores the lock
+        delete(AnonymousAnswerPool).where(AnonymousAnswerPool.survey_id == answer.survey_id)
+        .returning(AnonymousAnswerPool.answers, AnonymousAnswerPool.breakdown_value,
+                   AnonymousAnswerPool.source)).all()
+    rows = [dict(answers=a, breakdown_value=b, source=s) for a, b, s in waiting]
+    rows.append(dict(answers=answer.answers, breakdown_value=answer.breakdown_value,
+                     source=answer.source))
+    _random.shuffle(rows)
+    session.execute(insert(AnonymousAnswerPool), [
+        dict(key=secrets.token_hex(16), survey_id=answer.survey_id, **row) for row in rows])
+
+
+def move_pooled_answers(
+    session: Session, now: datetime, survey_ids: list[int] | None = None,
+) -> int:
+    """Store the pooled anonymous answers of every survey (or of these) that has at least k
+    (its programme's minimum group size) waiting or has closed; returns how many were moved.
+
+    Until then results do not include the waiting answers: they lag by up to k-1 answers, so
+    two looks at the results, before and after one person answers, show no difference.
+    A survey's answers are written again as a whole: the stored ones and the pooled ones,
+    shuffled, with new random ids, in this one transaction (its `xmin` is the same for every
+    answer of the survey). Pooled answers get the survey's first day as `submitted_on`.
+    The scheduler runs this every tick, and `submit_response` after each answer.
+    """
+    query = select(AnonymousAnswerPool.survey_id).distinct()
+    if survey_ids is not None:
+        query = query.where(AnonymousAnswerPool.survey_id.in_(survey_ids))
+    moved = 0
+    for survey_id in sorted(session.scalars(query).all()):
+        survey = _survey(session, survey_id)
+        waiting = pooled_answers(session, survey_id)  # only grows until the next move
+        if not waiting or (waiting < min_group_size_of(session, survey.cohort_id)
+                           and survey_state(survey, now) != "closed"):
+            continue
+        _lock_survey(session, survey_id)
+        pooled = session.execute(
+            delete(AnonymousAnswerPool).where(AnonymousAnswerPool.survey_id == survey_id)
+            .returning(AnonymousAnswerPool.answers, AnonymousAnswerPool.breakdown_value,
+                       AnonymousAnswerPool.source)).all()
+        if not pooled:  # another move took them meanwhile
+            continue
+        stored = session.execute(
+            delete(AnonymousResponse).where(AnonymousResponse.survey_id == survey_id)
+            .returning(AnonymousResponse.submitted_on, AnonymousResponse.answers,
+                       AnonymousResponse.breakdown_value, AnonymousResponse.source)).all()
+        first_day = _local_day(survey.opens_at, session.get(Cohort, survey.cohort_id))
+        rows = [dict(submitted_on=d, answers=a, breakdown_value=b, source=s)
+                for d, a, b, s in stored]
+        rows += [dict(submitted_on=first_day, answers=a, breakdown_value=b, source=s)
+                 for a, b, s in pooled]
+        _random.shuffle(rows)
+        session.execute(insert(AnonymousResponse), [
+            dict(id=uuid.uuid4().hex, survey_id=survey_id, **row) for row in rows])
+        moved += len(pooled)
+    return moved
+
+
+def pooled_answers(session: Session, survey_id: int) -> int:
+    """How many anonymous answers of this survey wait in the pool (not yet in results)."""
+    return session.scalar(select(func.count()).select_from(AnonymousAnswerPool)
+                          .where(AnonymousAnswerPool.survey_id == survey_id)) or 0
+
+
+def _lock_survey(session: Session, survey_id: int) -> Survey:
+    """One writer of a survey's pool and answers at a time (PostgreSQL; SQLite has one writer
+    anyway). NO KEY UPDATE does not wait for the key-share locks that foreign keys take."""
+    survey = session.scalars(select(Survey).where(Survey.id == survey_id)
+                             .with_for_update(key_share=True)).one_or_none()
+    if survey is None:
+        raise NotFound(f"no survey {survey_id}")
+    return survey
 
 
 def has_answered(session: Session, survey_id: int, participant_id: int) -> bool:
@@ -240,7 +372,9 @@ def _store_anonymous(
 # --- results --------------------------------------------------------------------------------
 
 def response_answers(session: Session, survey: Survey) -> list[dict]:
-    """All stored answers of one survey (anonymous ones in random-id order, not by time)."""
+    """All stored answers of one survey (anonymous ones in random-id order, not by time).
+
+    Anonymous answers still waiting in the pool are not included (see move_pooled_answers)."""
     if survey.mode == "anonymous":
         return list(session.scalars(select(AnonymousResponse.answers).where(
             AnonymousResponse.survey_id == survey.id).order_by(AnonymousResponse.id)))
@@ -413,8 +547,9 @@ def response_rates(session: Session, cohort_id: int) -> list[ResponseRate]:
         invited = session.scalar(select(func.count()).select_from(Invitation)
                                  .where(Invitation.survey_id == survey.id)) or 0
         if survey.mode == "anonymous":
-            answered = session.scalar(select(func.count()).select_from(AnonymousResponse)
-                                      .where(AnonymousResponse.survey_id == survey.id)) or 0
+            answered = (session.scalar(select(func.count()).select_from(AnonymousResponse)
+                                       .where(AnonymousResponse.survey_id == survey.id)) or 0
+                        ) + pooled_answers(session, survey.id)  # received, even if not stored
             missing = None
         else:
             answered = session.scalar(select(func.count()).select_from(IdentifiedResponse)

@@ -2,9 +2,11 @@
 
 `/me/surveys/<id>` shows the survey's introduction and, before any question, whether the
 answers are anonymous or identified. The form is built from the survey's definition
-(`survey_forms.build_survey_form`) and stored with `services.submit_response`, which accepts
-one answer per invitation: a second submit, a closed or a not-yet-open survey get a page that
-says so, and invalid answers come back with the form and its errors (nothing is stored).
+(`survey_forms.build_survey_form`) and stored with `services.submit_response`, which commits on
+its own (an anonymous answer is written apart from the invitation's completed mark, see
+services/surveys.py) and accepts one answer per invitation: a second submit, a closed or a
+not-yet-open survey get a page that says so, and invalid answers come back with the form and
+its errors (nothing is stored).
 A survey of another cohort, or one the participant is not invited to, is 404.
 """
 
@@ -23,7 +25,7 @@ from ..core.surveys import AnswersInvalid
 from ..models import Role
 from ..services.participation import SurveyToAnswer
 from .access import requires
-from .common import now, read_session, transaction
+from .common import engine, now, read_session
 from .participant import bp, own_participant, render_private, when_formatter
 from .survey_forms import answers_from_form, build_survey_form, field_name
 
@@ -60,9 +62,8 @@ def survey(survey_id: int):
 def _submit(found: SurveyToAnswer, form: Form) -> str | None:
     """Store the answers; None when saved, else the survey's state that prevented it."""
     try:
-        with transaction() as db_session:
-            services.submit_response(db_session, found.invitation_id,
-                                     answers_from_form(found.spec, form), now())
+        services.submit_response(engine(), found.invitation_id,
+                                 answers_from_form(found.spec, form), now())
     except services.AlreadyAnswered:
         return "answered"
     except services.SurveyClosed:

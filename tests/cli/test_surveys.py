@@ -11,12 +11,14 @@ from sqlalchemy import func, select
 
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
-from cohort.models import AnonymousResponse
+from cohort.models import AnonymousResponse, Invitation
 
 PEOPLE = [ParticipantRow(f"Leder {i}", f"leder{i}@example.org", f"Kommune {i % 2}", "leder", "da")
           for i in range(8)]
 FINAL_ROWS = ("new-tools;network;most-useful;recommend;change-next-time\n"
               + "5;4;1|2;9;Mere tid til cases\n" * 5 + "2;Helt uenig;;3;\n")
+ANSWERS = {"new-tools": 5, "network": 4, "passed-on": 4, "staff-engagement": 3,
+           "judge-technology": 4, "language": 5, "most-useful": [1, 3], "recommend": 9}
 
 
 def invoke(runner, *args):
@@ -117,3 +119,21 @@ def test_bad_arguments_give_a_clear_error(runner, cohort_id, tmp_path, args, mes
     result = runner.invoke(args=["cohort", *filled])
     assert result.exit_code == 1 and message in result.output
     assert "Traceback" not in result.output
+
+
+def test_store_pooled_stores_the_waiting_answers_of_a_closed_survey(runner, cohort_id, app):
+    engine = app.extensions["cohort.engine"]
+    with db.transaction(engine) as session:
+        final = services.get_survey(session, cohort_id, "final")
+        invitations = session.scalars(select(Invitation.id)
+                                      .where(Invitation.survey_id == final.id)).all()
+    for invitation in invitations[:2]:
+        services.submit_response(engine, invitation, ANSWERS, final.opens_at)
+    stored = select(func.count()).select_from(AnonymousResponse)
+    with db.transaction(engine) as session:
+        assert session.scalar(stored) == 0  # two wait: fewer than k, and the survey was open
+    result = invoke(runner, "responses", "store-pooled")  # now: the 2025 survey has closed
+    assert result.exit_code == 0 and "Stored 2 pooled anonymous answer(s)." in result.output
+    with db.transaction(engine) as session:
+        assert session.scalar(stored) == 2
+    assert "Stored 0 pooled" in invoke(runner, "responses", "store-pooled").output

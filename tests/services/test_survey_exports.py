@@ -16,6 +16,7 @@ from tests.fixtures.surveys import (
     FINAL_ANSWERS,
     PEOPLE,
     PRE_ANSWERS,
+    close_final,
     submit,
 )
 
@@ -28,6 +29,7 @@ def cohort_id(engine, make_cohort):
 def answer_some(engine, cohort_id, finals=6, pres=2):
     for person in PEOPLE[:finals]:
         submit(engine, cohort_id, "final", person.email, FINAL_ANSWERS, DURING_FINAL)
+    close_final(engine)  # the survey has closed: the answers still pooled are stored
     for person in PEOPLE[:pres]:
         submit(engine, cohort_id, "self-assessment-pre", person.email, PRE_ANSWERS, DURING_PRE)
 

@@ -14,6 +14,7 @@ from cohort import db, services
 from cohort.core.response_import import ResponseImportError
 from cohort.core.surveys import AnswersInvalid
 from cohort.models import (
+    AnonymousAnswerPool,
     AnonymousResponse,
     IdentifiedResponse,
     Invitation,
@@ -25,6 +26,7 @@ from tests.fixtures.surveys import (
     FINAL_ANSWERS,
     PEOPLE,
     PRE_ANSWERS,
+    close_final,
     invitation_id,
     submit,
 )
@@ -38,6 +40,11 @@ def cohort_id(engine, make_cohort):
 def count(engine, model) -> int:
     with db.transaction(engine) as session:
         return session.scalar(select(func.count()).select_from(model))
+
+
+def received(engine) -> int:
+    """Anonymous answers stored or waiting in the pool."""
+    return count(engine, AnonymousResponse) + count(engine, AnonymousAnswerPool)
 
 
 def survey_id(engine, cohort_id, key) -> int:
@@ -74,14 +81,15 @@ def test_schema_has_no_link_from_anonymous_responses_to_people(engine):
     assert set(invitation) == {"id", "survey_id", "participant_id", "completed"}
 
 
-def test_anonymous_answer_marks_invitation_and_stores_only_the_day(engine, cohort_id):
+def test_anonymous_answer_marks_invitation_and_stores_only_the_survey_day(engine, cohort_id):
     submit(engine, cohort_id, "final", "leder00@example.org", FINAL_ANSWERS, DURING_FINAL)
+    close_final(engine)
     with db.transaction(engine) as session:
         response = session.scalars(select(AnonymousResponse)).one()
         invitation = session.get(Invitation, invitation_id(engine, cohort_id, "final",
                                                            "leder00@example.org"))
     assert invitation.completed
-    assert response.submitted_on == date(2025, 10, 6)
+    assert response.submitted_on == date(2025, 10, 3)  # the survey's first day, not the 6th
     assert len(response.id) == 32 and int(response.id, 16) > 10**20
     assert response.answers["most-useful"] == [1, 3] and response.source == "web"
     assert count(engine, IdentifiedResponse) == 0
@@ -90,6 +98,7 @@ def test_anonymous_answer_marks_invitation_and_stores_only_the_day(engine, cohor
 def test_response_ids_do_not_follow_the_order_of_answering(engine, cohort_id):
     for person in PEOPLE[:8]:
         submit(engine, cohort_id, "final", person.email, FINAL_ANSWERS, DURING_FINAL)
+    close_final(engine)
     with db.transaction(engine) as session:
         ids = session.scalars(select(AnonymousResponse.id)).all()
     assert len(set(ids)) == 8 and len({i[:4] for i in ids}) > 1
@@ -98,6 +107,7 @@ def test_response_ids_do_not_follow_the_order_of_answering(engine, cohort_id):
 def test_breakdown_value_is_kept_only_for_groups_large_enough(engine, cohort_id):
     for person in PEOPLE:
         submit(engine, cohort_id, "final", person.email, FINAL_ANSWERS, DURING_FINAL)
+    close_final(engine)
     with db.transaction(engine) as session:
         values = sorted(session.scalars(select(AnonymousResponse.breakdown_value)))
     # 6 in Vejle are kept; Kolding (4) and Odense (2) become "other" together (6 >= 5).
@@ -110,6 +120,7 @@ def test_second_submit_is_already_answered_and_stores_nothing(engine, cohort_id)
     submit(engine, cohort_id, "final", "leder01@example.org", FINAL_ANSWERS, DURING_FINAL)
     with pytest.raises(services.AlreadyAnswered):
         submit(engine, cohort_id, "final", "leder01@example.org", FINAL_ANSWERS, DURING_FINAL)
+    close_final(engine)
     assert count(engine, AnonymousResponse) == 1
 
 
@@ -120,7 +131,7 @@ def test_closed_and_not_yet_open_surveys_refuse_answers(engine, cohort_id):
     with pytest.raises(services.SurveyNotOpen):
         submit(engine, cohort_id, "final", "leder01@example.org", FINAL_ANSWERS,
                datetime(2025, 9, 1, tzinfo=UTC))
-    assert count(engine, AnonymousResponse) == 0
+    assert received(engine) == 0
     with db.transaction(engine) as session:
         assert not session.scalar(select(func.count()).select_from(Invitation)
                                   .where(Invitation.completed.is_(True)))
@@ -133,7 +144,7 @@ def test_invalid_answers_store_nothing_and_leave_the_invitation_open(engine, coh
     assert [str(e) for e in caught.value.errors] == [
         "network: '7' is not one of the choices (1-5 or a label)",
         "most-useful: 4 options chosen; at most 3"]
-    assert count(engine, AnonymousResponse) == 0
+    assert received(engine) == 0
     with db.transaction(engine) as session:
         assert services.pending_reminder_recipients(session, survey_id(engine, cohort_id,
                                                                        "final"))
@@ -146,7 +157,7 @@ def test_identified_answer_is_linked_to_the_participant(engine, cohort_id):
         response = session.scalars(select(IdentifiedResponse)).one()
         person = session.get(Participant, response.participant_id)
     assert person.email == "leder03@example.org" and response.submitted_at == DURING_PRE
-    assert count(engine, AnonymousResponse) == 0
+    assert received(engine) == 0
 
 
 def test_reminders_only_to_those_who_have_not_answered(engine, cohort_id):
@@ -202,6 +213,7 @@ def test_results_hide_small_groups_and_state_agree_shares(engine, cohort_id):
 def test_breakdown_of_anonymous_survey_uses_only_its_kept_attribute(engine, cohort_id):
     for person in PEOPLE:
         submit(engine, cohort_id, "final", person.email, FINAL_ANSWERS, DURING_FINAL)
+    close_final(engine)
     final = survey_id(engine, cohort_id, "final")
     with db.transaction(engine) as session:
         breakdown = services.survey_breakdown(session, final, "organisation")
@@ -334,17 +346,19 @@ def test_two_simultaneous_submits_store_one_answer(engine, cohort_id):
 
     def second_submit():
         try:
-            with db.transaction(engine) as session:
-                services.submit_response(session, target, FINAL_ANSWERS, DURING_FINAL)
+            services.submit_response(engine, target, FINAL_ANSWERS, DURING_FINAL)
             outcome["second"] = "stored"
         except services.AlreadyAnswered:
             outcome["second"] = "already answered"
 
+    # The first submit's first transaction (the completed mark), held open.
     with db.transaction(engine) as session:
-        services.submit_response(session, target, FINAL_ANSWERS, DURING_FINAL)
+        pooled = services.surveys._complete_invitation(
+            session, target, FINAL_ANSWERS, DURING_FINAL, "web")
         thread = threading.Thread(target=second_submit)
         thread.start()
         thread.join(timeout=0.5)  # let it reach the locked UPDATE before this one commits
     thread.join(timeout=30)
     assert outcome == {"second": "already answered"}
-    assert count(engine, AnonymousResponse) == 1
+    assert pooled is not None  # ... which the first submit would now pool: the only answer
+    assert received(engine) == 0

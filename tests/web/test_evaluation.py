@@ -120,8 +120,10 @@ def _answer_final(engine, cohort_id: int) -> None:
         invitations = session.scalars(
             select(Invitation.id).join(Survey, Survey.id == Invitation.survey_id)
             .where(Survey.cohort_id == cohort_id, Survey.key == "final")).all()
-        for invitation in invitations:
-            services.submit_response(session, invitation, FINAL_ANSWERS, now=DURING_FINAL)
+    for invitation in invitations:
+        services.submit_response(engine, invitation, FINAL_ANSWERS, now=DURING_FINAL)
+    with db.transaction(engine) as session:  # the survey has closed: the answers are stored
+        services.move_pooled_answers(session, datetime(2025, 10, 30, tzinfo=UTC))
 
 
 def test_a_survey_with_too_few_answers_shows_no_figure_and_no_text(web_app, staff, cohort_id,

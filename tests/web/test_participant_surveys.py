@@ -10,7 +10,14 @@ from sqlalchemy import delete, func, select
 
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
-from cohort.models import AnonymousResponse, IdentifiedResponse, Invitation, Participant, Survey
+from cohort.models import (
+    AnonymousAnswerPool,
+    AnonymousResponse,
+    IdentifiedResponse,
+    Invitation,
+    Participant,
+    Survey,
+)
 from tests.fixtures.web import COHORT_START, WEB_NOW, sign_in_participant
 
 # The final survey and the post self-assessment are open from 3 to 24 October 2025.
@@ -48,6 +55,11 @@ def stored(app, model, survey: int) -> int:
                               .where(model.survey_id == survey))
 
 
+def received(app, survey: int) -> int:
+    """Anonymous answers stored or waiting in the pool."""
+    return stored(app, AnonymousResponse, survey) + stored(app, AnonymousAnswerPool, survey)
+
+
 @pytest.fixture
 def client(web_app, cohort_id, first_participant):
     web_app.config["COHORT_NOW"] = AFTER_THE_LAST_MEETING
@@ -68,9 +80,11 @@ def test_final_survey_is_answered_once(web_app, cohort_id, first_participant, cl
     assert html.index('class="privacy anonymous"') < html.index('id="q-new-tools-group"')
     response = client.post(url, data={"csrf_token": csrf(client, url), **FINAL_ANSWERS})
     assert response.status_code == 302 and response.headers["Location"] == url
-    assert stored(web_app, AnonymousResponse, final) == 1
+    # One answer waits in the pool: results get it once k answers wait or the survey closes.
+    assert stored(web_app, AnonymousResponse, final) == 0
+    assert stored(web_app, AnonymousAnswerPool, final) == 1
     with db.transaction(engine(web_app)) as session:
-        answers = session.scalars(select(AnonymousResponse.answers)).one()
+        answers = session.scalars(select(AnonymousAnswerPool.answers)).one()
         assert services.has_answered(session, final, first_participant.id)
     assert answers["most-useful"] == [1, 3] and answers["recommend"] == 9
     done = client.get(url)
@@ -78,7 +92,7 @@ def test_final_survey_is_answered_once(web_app, cohort_id, first_participant, cl
     assert "<form method=\"post\" class=\"survey\"" not in done.get_data(as_text=True)
     again = client.post(url, data={"csrf_token": csrf(client, "/me"), **FINAL_ANSWERS})
     assert again.status_code == 409 and 'id="survey-state"' in again.get_data(as_text=True)
-    assert stored(web_app, AnonymousResponse, final) == 1
+    assert stored(web_app, AnonymousAnswerPool, final) == 1
     as_english(web_app, first_participant)
     assert "You have already answered this survey." in client.get(url).get_data(as_text=True)
     assert "Answered. Thank you!" in client.get("/me").get_data(as_text=True)
@@ -101,7 +115,7 @@ def test_invalid_answers_come_back_with_errors_and_nothing_is_stored(
     assert "Please answer this question." in network
     assert "Choose at most 3 options." in html
     assert '<input checked id="q-new-tools-3"' in html  # what was answered is kept
-    assert stored(web_app, AnonymousResponse, final) == 0
+    assert received(web_app, final) == 0
     with db.transaction(engine(web_app)) as session:
         assert not services.has_answered(session, final, first_participant.id)
 
@@ -141,8 +155,8 @@ def test_surveys_not_open_yet_or_closed_say_so(web_app, cohort_id, first_partici
     assert "Your answers are anonymous" in early  # known before it opens
     response = client.post(f"/me/surveys/{final}", data={"csrf_token": token, **FINAL_ANSWERS})
     assert response.status_code == 409
-    assert stored(web_app, AnonymousResponse, final) == 0
-    assert stored(web_app, AnonymousResponse, kickoff) == 0
+    assert received(web_app, final) == 0
+    assert received(web_app, kickoff) == 0
 
 
 def test_surveys_of_other_cohorts_or_without_an_invitation_are_404(
@@ -160,7 +174,7 @@ def test_surveys_of_other_cohorts_or_without_an_invitation_are_404(
         response = client.post(f"/me/surveys/{survey}",
                                data={"csrf_token": token, **FINAL_ANSWERS})
         assert response.status_code == 404
-    assert stored(web_app, AnonymousResponse, foreign) == 0
+    assert received(web_app, foreign) == 0
     with db.transaction(engine(web_app)) as session:
         assert session.scalar(select(func.count()).select_from(Survey)) > 0
 
