@@ -19,6 +19,7 @@ from cohort.core.reporting import (
     NotComparable,
     ParticipantFacts,
     PrePostFacts,
+    QuoteFacts,
     ReportFacts,
     SurveyFacts,
     TemplateFacts,
@@ -169,3 +170,16 @@ def test_anonymous_pre_post_shows_the_distribution_shift_without_pairs():
     assert area.paired_change is None and area.paired_n == 0
     assert (area.pre_high.text, area.post_high.text) == ("0 %", "75 %")  # 6 of 8
     assert (area.pre_n, area.post_n) == (10, 8)
+
+
+def test_the_facilitators_report_has_the_figures_but_no_words():
+    data = replace(facts(final=final_answers()), quotes=(QuoteFacts(
+        "Vi mangler tid.", "Vejle Kommune", "buddygruppe 2", ("Tid og ressourcer",)),),
+        themes=("Tid og ressourcer",))
+    full = build_report(data, "da", NOW)
+    figures = build_report(data, "da", NOW, words=False)
+    assert full.words and full.results.themes and full.results.free_text
+    assert not figures.words
+    assert (figures.results.themes, figures.results.free_text) == ((), ())
+    assert figures.headline == full.headline and figures.about == full.about
+    assert figures.method == full.method
