@@ -158,3 +158,17 @@ def test_the_outbox_does_not_tell_who_answered_an_anonymous_survey(app, make_use
         refused = client.post(f"{outbox_url}/{reminders[email]}/resend",
                               data=csrf(client, outbox_url), follow_redirects=True)
         assert "not resent to one person" in refused.get_data(as_text=True)
+
+    # Bent's reminder fails at the mail server (5xx): it is still only counted, and the
+    # dashboard's count of failed emails (which the outbox lists) does not include it.
+    with db.transaction(engine) as session:
+        session.get(Delivery, reminders["bent@vejle.example"]).state = "failed"
+        session.get(Delivery, reminders["bent@vejle.example"]).last_code = 550
+    listed = app.test_cli_runner().invoke(args=["cohort", "outbox", str(cohort_id), "--json"])
+    outbox = json.loads(listed.output)
+    assert outbox["failed"] == []
+    assert fingerprint("anna@vejle.example") == fingerprint("bent@vejle.example")
+    with db.transaction(engine) as session:
+        overview = services.dashboard.cohort_dashboard(
+            session, services.get_cohort(session, cohort_id), first_reminder)
+    assert overview.failed_deliveries == 0
