@@ -12,25 +12,19 @@ from sqlalchemy import select
 
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.mail.dispatch import send_due
 from cohort.models import CohortRole, CohortStaff, Delivery
 from tests.fixtures.web import sign_in
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 @pytest.fixture
-def cohort_id(app, make_user):
+def cohort_id(app, make_user, make_cohort):
     """A cohort starting next month, owned by a facilitator (so its mail is not overdue)."""
-    library = load_library(PROGRAMMES)
-    new = services.NewCohort(library.programmes["digital-lederskab"],
-                             library.sources["digital-lederskab"],
-                             date.today() + timedelta(days=30))
-    with db.transaction(app.extensions["cohort.engine"]) as session:
-        return services.create_cohort(session, new, [ParticipantRow(
-            "Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da")]).id
+    return make_cohort(app.extensions["cohort.engine"], people=[ParticipantRow(
+        "Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da")],
+        start=date.today() + timedelta(days=30), now=None).id
 
 
 @pytest.fixture
@@ -79,7 +73,7 @@ FINAL_ANSWERS = {"new-tools": 4, "network": 4, "passed-on": 4, "staff-engagement
                  "judge-technology": 4, "language": 4, "most-useful": "4", "recommend": 8}
 
 
-def test_the_outbox_does_not_tell_who_answered_an_anonymous_survey(app, make_user):
+def test_the_outbox_does_not_tell_who_answered_an_anonymous_survey(app, make_user, make_cohort):
     """The attack: after Anna answered the anonymous final survey, the outbox listed her
     reminder as "skipped: already done" and the others' as sent. Now nothing in the outbox
     page, its JSON or the reminder's preview tells her apart from Bent and Carl."""
@@ -88,13 +82,7 @@ def test_the_outbox_does_not_tell_who_answered_an_anonymous_survey(app, make_use
     from cohort.models import Invitation, Participant
 
     engine = app.extensions["cohort.engine"]
-    library = load_library(PROGRAMMES)
-    new = services.NewCohort(library.programmes["digital-lederskab"],
-                             library.sources["digital-lederskab"], date(2025, 4, 8))
-    with db.transaction(engine) as session:
-        cohort = services.create_cohort(session, new, PEOPLE,
-                                        now=datetime(2025, 3, 1, 9, tzinfo=UTC))
-        cohort_id = cohort.id
+    cohort_id = make_cohort(engine, people=PEOPLE, now=datetime(2025, 3, 1, 9, tzinfo=UTC)).id
     owner = make_user("owner@cohort.example", "facilitator", "Olga Owner")
     with db.transaction(engine) as session:
         session.add(CohortStaff(cohort_id=cohort_id, user_id=owner.id, role=CohortRole.OWNER))
