@@ -109,6 +109,8 @@ def outbox_list(cohort_id: int, as_json: bool) -> None:
             "facilitator_email": view.facilitator_email,
             **{name: [services.delivery_as_dict(d) for d in rows]
                for name, rows in view.groups.items()},
+            # counted, never listed by person (services/deliveries.py says why)
+            "anonymous_reminders": [r.as_dict() for r in view.anonymous_reminders],
         }, ensure_ascii=False, indent=2))
         return
     click.echo(f"Cohort {cohort_id}{' (PAUSED)' if view.paused else ''}: " + ", ".join(
@@ -121,6 +123,9 @@ def outbox_list(cohort_id: int, as_json: bool) -> None:
     for d in view.groups["upcoming"][:10]:
         click.echo(f"  next #{d.id} {d.send_at.isoformat()} {d.kind} {d.anchor} "
                    f"to {d.recipient}")
+    for r in view.anonymous_reminders:
+        click.echo(f"  anonymous survey reminder {r.anchor} {r.send_at.isoformat()}: "
+                   f"{r.waiting} waiting, {r.done} sent or not needed")
 
 
 @outbox.command("resend")

@@ -52,7 +52,11 @@ from ..models import (
 )
 from ..services._lookup import cohort_programme, get_cohort
 from ..services.attendance import catch_up_content
-from ..services.calendars import calendar_feed_token, meeting_invitation_to_all
+from ..services.calendars import (
+    calendar_feed_revoked,
+    calendar_feed_token,
+    meeting_invitation_to_all,
+)
 from ..services.grouping import participant_groups
 from ..services.participant_access import issue_links, link_token, personal_token
 from ..services.participation import facilitator_digest
@@ -61,6 +65,11 @@ from ..services.surveys import answered_surveys, has_answered
 # Where a personal link lands after "continue" (the participant pages' routes; the link
 # handler accepts only participant pages as targets).
 SURVEY_PAGE = "/me/surveys/{survey_id}"
+
+# What a preview shows instead of a participant's credentials: `/p/PREVIEW` and
+# `/calendar/PREVIEW.ics` are valid-looking URLs on the site that match no link or feed (real
+# tokens are 43 characters of HMAC), so opening them grants nothing.
+PREVIEW_TOKEN = "PREVIEW"
 
 
 class Undeliverable(LookupError):
@@ -179,10 +188,17 @@ class Lookups:
     (`prefetch`). Anything not prefetched is read on first use and kept, so a single email
     (preview) costs what it always did. A meeting's calendar invitation is likewise made once
     for the batch (`invitation`), before its attendee is put in.
+
+    With `preview=True` (the outbox preview on the web and the CLI: staff read the email, it
+    is not sent) the participant's personal link, survey links and calendar feed are
+    placeholders (`PREVIEW_TOKEN`) and nothing is issued: a preview neither shows a credential
+    nor creates a ParticipantLink or CalendarFeed row.
     """
 
-    def __init__(self, session: Session, context: MailContext, now: datetime) -> None:
+    def __init__(self, session: Session, context: MailContext, now: datetime,
+                 preview: bool = False) -> None:
         self.session, self.context, self.now = session, context, now
+        self.preview = preview
         self._cohorts: dict[int, Cohort] = {}
         self._facilitators: dict[int, str] = {}
         self._rows: dict[tuple[type, int], dict[str, object]] = {}
@@ -237,6 +253,8 @@ class Lookups:
         return self._participants[participant_id]
 
     def personal_url(self, participant_id: int) -> str:
+        if self.preview:
+            return self._url(PREVIEW_TOKEN)
         if participant_id not in self._urls:
             self._urls[participant_id] = self._url(personal_token(
                 self.session, participant_id, self.context.secret_key, self.now))
@@ -244,6 +262,16 @@ class Lookups:
 
     def _url(self, token: str) -> str:
         return f"{self.context.base_url.rstrip('/')}/p/{token}"
+
+    def calendar_url(self, participant_id: int) -> str | None:
+        """The participant's webcal:// feed (made on first use), None once revoked; in a
+        preview a placeholder, and no feed is made."""
+        if self.preview:
+            revoked = calendar_feed_revoked(self.session, participant_id)
+            token = None if revoked else PREVIEW_TOKEN
+        else:
+            token = calendar_feed_token(self.session, participant_id, self.context.secret_key)
+        return webcal_link(self.context.base_url, token) if token else None
 
     def keyed(self, model, cohort_id: int, key: str):
         """A meeting, task, prompt or survey of the cohort by its key (all read at once)."""
@@ -374,10 +402,9 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
     programme = lookups.programme(cohort_id)
     if kind == kinds.WELCOME:
         meetings = [m for m in lookups.meetings(cohort_id) if m.status == "scheduled"]
-        token = calendar_feed_token(session, participant.id, lookups.context.secret_key) \
-            if participant is not None else None
         return dict(meetings=tuple(_meeting_info(m, programme) for m in meetings),
-                    calendar_url=webcal_link(lookups.context.base_url, token) if token else None,
+                    calendar_url=lookups.calendar_url(participant.id)
+                    if participant is not None else None,
                     groups=_groups_of(session, participant, programme))
     if kind in (kinds.MEETING_INVITATION, kinds.MEETING_UPDATE, kinds.MEETING_CANCELLATION,
                 kinds.FACILITATOR_DIGEST):

@@ -56,6 +56,7 @@ from flask import Flask, current_app
 from sqlalchemy import bindparam, exists, false, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlmodel import Session
 
 from .. import db
 from ..core import deliveries as kinds
@@ -620,14 +621,23 @@ def _one_line(exc: BaseException) -> str:
 
 
 def preview_message(delivery_id: int, now: datetime | None = None, app: Flask | None = None):
-    """The message a delivery sends (or sent), composed now from the current data; nothing is
-    sent and the row is not touched. Raises services.NotFound or Undeliverable."""
+    """The message a delivery sends (or sent), composed now from the current data, for staff to
+    read; nothing is sent and the row is not touched. Raises services.NotFound or Undeliverable.
+
+    A preview carries no credential: the participant's personal link, survey links and
+    calendar feed are placeholders (`compose.PREVIEW_TOKEN`), and composing issues no link and
+    makes no feed. The session is never committed, so nothing composing might write stays.
+    """
     from ..services.deliveries import get_delivery
 
     app = app or current_app._get_current_object()
     settings = OutboxSettings.from_app(app)
     now = now or datetime.now(UTC)
-    with db.transaction(app.extensions["cohort.engine"]) as session:
-        delivery = get_delivery(session, delivery_id)
-        data = message_data(session, delivery, settings.context, now)
-        return build_message(data, delivery.sent_at or now, settings.mail_from)
+    with Session(app.extensions["cohort.engine"]) as session:
+        try:
+            delivery = get_delivery(session, delivery_id)
+            lookups = Lookups(session, settings.context, now, preview=True)
+            data = message_data(session, delivery, settings.context, now, lookups)
+            return build_message(data, delivery.sent_at or now, settings.mail_from)
+        finally:
+            session.rollback()

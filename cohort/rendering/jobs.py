@@ -13,8 +13,9 @@ worker is `python -m cohort.rendering.worker FOLDER`, started with the app's dat
 its environment (not on its command line). A job that stops updating for `STALE_AFTER` counts
 as failed. At most `MAX_RUNNING` jobs run at a time; more raise `ReportJobsBusy`.
 
-Who may start and fetch a job is the web layer's business (evaluators of the cohort): a job
-id is unguessable but is not an authorisation.
+Who may start and fetch a job is the web layer's business (the cohort's staff; a job with
+`words`, quotes and free-text answers, only its evaluators): a job id is unguessable but is not
+an authorisation.
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ class ReportJob:
     error: str | None = None
     created_at: str = ""
     updated_at: str = ""
+    # Whether the PDF has quotes and free-text answers (the evaluators' report). A job file
+    # without it counts as having them, so only evaluators may fetch it.
+    words: bool = True
 
     @property
     def finished(self) -> bool:
@@ -72,8 +76,10 @@ def jobs_root(instance_path: str | Path) -> Path:
 
 
 def start_report_job(app: Flask, cohort_id: int, language: str | None = None,
-                     compare: int | None = None, now: datetime | None = None) -> ReportJob:
-    """Queue a report and start its worker process; returns at once."""
+                     compare: int | None = None, now: datetime | None = None,
+                     words: bool = True) -> ReportJob:
+    """Queue a report and start its worker process; returns at once. `words=False`: the
+    facilitators' report, without quotes and free-text answers."""
     root = jobs_root(app.instance_path)
     root.mkdir(parents=True, exist_ok=True)
     with _lock:
@@ -85,7 +91,7 @@ def start_report_job(app: Flask, cohort_id: int, language: str | None = None,
         folder.mkdir()
         stamp = _stamp(now)
         job = ReportJob(job_id, cohort_id, language, compare, "queued", created_at=stamp,
-                        updated_at=stamp)
+                        updated_at=stamp, words=words)
         write_job(folder, job)
         env = {**os.environ, "COHORT_DATABASE_URL": app.config["DATABASE_URL"],
                "COHORT_INSTANCE_PATH": app.instance_path,

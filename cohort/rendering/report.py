@@ -54,13 +54,16 @@ class RenderedPdf:
 
 
 def load_report(engine: Engine, cohort_id: int, language: str | None = None,
-                compare: int | None = None, now: datetime | None = None
+                compare: int | None = None, now: datetime | None = None, words: bool = True
                 ) -> Report | Comparison:
-    """The report data (or two cohorts' side by side), read in one short transaction."""
+    """The report data (or two cohorts' side by side), read in one short transaction;
+    `words=False` leaves out quotes and free-text answers (the facilitators' report)."""
     with db.transaction(engine) as session:
         if compare is None:
-            return report_service.cohort_report(session, cohort_id, language, now)
-        return report_service.comparison_report(session, cohort_id, compare, language, now)
+            return report_service.cohort_report(session, cohort_id, language, now,
+                                                words=words)
+        return report_service.comparison_report(session, cohort_id, compare, language, now,
+                                                words=words)
 
 
 def report_charts(document: Report | Comparison) -> dict[str, object]:
@@ -159,27 +162,27 @@ def report_pdf(document: Report | Comparison, progress: Progress | None = None) 
 
 def render_report_pdf(engine: Engine, cohort_id: int, language: str | None = None,
                       compare: int | None = None, now: datetime | None = None,
-                      progress: Progress | None = None) -> RenderedPdf:
+                      progress: Progress | None = None, words: bool = True) -> RenderedPdf:
     """The PDF of a cohort's report (or of two cohorts compared), with progress per step.
 
     Raises services.NotFound, core NotComparable or ValueError (unknown language).
     """
     if progress:
         progress(1, len(STEPS), "load")
-    return report_pdf(load_report(engine, cohort_id, language, compare, now), progress)
+    return report_pdf(load_report(engine, cohort_id, language, compare, now, words), progress)
 
 
 def render_report_html(engine: Engine, cohort_id: int, language: str | None = None,
                        compare: int | None = None, now: datetime | None = None,
                        web: bool = True, asset_url: Callable[[str], str] | None = None,
-                       extra: dict | None = None) -> str:
+                       extra: dict | None = None, words: bool = True) -> str:
     """The report as a web page (site layout) or, with web=False, the PDF's own HTML.
 
     `extra` goes to the template: the web view shows a download button when given
     `pdf_url`. For the web view call it inside a request."""
     if asset_url is None:
         asset_url = _web_static_url if web else static_url
-    document = load_report(engine, cohort_id, language, compare, now)
+    document = load_report(engine, cohort_id, language, compare, now, words)
     return report_html(document, web=web, asset_url=asset_url, extra=extra)
 
 

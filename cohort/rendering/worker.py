@@ -29,7 +29,8 @@ def run(folder: Path) -> int:
         app = create_app()
         with app.app_context():
             rendered = render_report_pdf(app.extensions["cohort.engine"], job.cohort_id,
-                                         job.language, job.compare, progress=progress)
+                                         job.language, job.compare, progress=progress,
+                                         words=job.words)
         temporary = folder / ".report.pdf.part"
         temporary.write_bytes(rendered.pdf)
         temporary.replace(folder / "report.pdf")

@@ -59,10 +59,12 @@ from .cohorts import (  # noqa: F401
     list_cohorts,
 )
 from .deliveries import (  # noqa: F401
+    AnonymousReminders,
     OutboxView,
     delivery_as_dict,
     dismiss_review,
     get_delivery,
+    hides_state,
     outbox_view,
     resend,
     set_facilitator_email,

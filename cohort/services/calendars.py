@@ -132,6 +132,12 @@ def calendar_feed_token(session: Session, participant_id: int, secret: str | byt
     return _token(secret, feed.salt)
 
 
+def calendar_feed_revoked(session: Session, participant_id: int) -> bool:
+    """Whether the participant's feed has been revoked; reads only (no feed is made)."""
+    feed = _feed(session, participant_id)
+    return feed is not None and feed.revoked_at is not None
+
+
 def renew_calendar_feed(session: Session, participant_id: int, secret: str | bytes,
                         now: datetime | None = None) -> str:
     """A new secret URL for the participant; the previous one stops working at once."""

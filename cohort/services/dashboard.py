@@ -12,6 +12,7 @@ from ..core.survey_results import percent
 from ..models import ActivityEntry, Cohort, Delivery, Invitation, Meeting, Participant, Survey
 from .activity import cohort_activity
 from .attendance import AttendanceOverview, attendance_overview
+from .deliveries import anonymous_survey_keys, is_anonymous_reminder
 from .participants import RepairFlag, RotationSummary, groups_overview
 
 UPCOMING_DAYS = 14
@@ -79,9 +80,18 @@ def cohort_dashboard(session: Session, cohort: Cohort, now: datetime) -> Dashboa
         attendance=attendance_overview(session, cohort.id, meetings),
         response_rates=response_rates(session, cohort.id, now),
         activity=cohort_activity(session, cohort.id, limit=10),
-        failed_deliveries=session.scalar(select(func.count()).select_from(Delivery).where(
-            Delivery.cohort_id == cohort.id, Delivery.state.in_(("failed", "needs_review")))) or 0,
+        failed_deliveries=_failed_deliveries(session, cohort.id),
     )
+
+
+def _failed_deliveries(session: Session, cohort_id: int) -> int:
+    """Failed or uncertain emails, as the outbox lists them: without the reminders of
+    anonymous surveys, which it only counts (a failed one was going to someone who had not
+    answered; see services/deliveries.py)."""
+    anonymous = anonymous_survey_keys(session, cohort_id)
+    return sum(not is_anonymous_reminder(row, anonymous) for row in session.scalars(
+        select(Delivery).where(Delivery.cohort_id == cohort_id,
+                               Delivery.state.in_(("failed", "needs_review")))))
 
 
 def upcoming_deliveries(session: Session, cohort_id: int, now: datetime,

@@ -1,17 +1,30 @@
 """The facilitator's outbox: see what goes out when, resend, pause, and the notices a change
 to a meeting queues. Nothing here sends; `cohort/mail/dispatch.py` does.
+
+**Reminders of anonymous surveys are counted, never listed by person.** A reminder goes only to
+someone who has not answered (the dispatcher skips it as "already done" otherwise), so each
+person's reminder row says whether they had answered: skipped means yes, sent (or failed, or
+needing review, which only a reminder that was being sent can be) means no. Listing either
+kind by name would tell the facilitator who answered an anonymous survey. So the outbox (web
+page, `cohort outbox --json`, and the preview page of such a row) shows each reminder round of
+an anonymous survey as two counts: waiting to go out, and done (sent, not needed, skipped,
+cancelled, failed or needing review, all together, so the count says nothing about anyone). A
+failure of such a reminder is therefore not shown per person; a person's other emails (which
+are listed) show a failing address. Neither can one of them be resent to one person: the
+result of that single reminder would say whether that person had answered.
+Identified surveys' reminders are listed as before: their answers carry the name anyway.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
 from ..core import deliveries as kinds
-from ..models import Cohort, CohortMailSettings, Delivery, Participant
+from ..models import Cohort, CohortMailSettings, Delivery, Participant, Survey
 from ._lookup import NotFound
 
 # How the facilitator's view groups the states.
@@ -31,9 +44,45 @@ class OutboxView:
     paused: bool
     facilitator_email: str | None
     groups: dict[str, list[Delivery]]
+    # Reminder rounds of anonymous surveys, counted instead of listed (module docstring).
+    anonymous_reminders: list[AnonymousReminders] = field(default_factory=list)
 
     def count(self, group: str) -> int:
         return len(self.groups[group])
+
+
+@dataclass(frozen=True)
+class AnonymousReminders:
+    """One reminder round of an anonymous survey (anchor `survey:KEY#N`), counted only."""
+
+    anchor: str
+    survey_title: str
+    number: int
+    send_at: datetime  # the earliest planned time of the round
+    waiting: int  # not yet gone through the outbox
+    done: int  # sent or not needed (or skipped, cancelled, failed): never told apart
+
+    def as_dict(self) -> dict:
+        return dict(anchor=self.anchor, survey=self.survey_title, reminder=self.number,
+                    send_at=self.send_at.isoformat(), waiting=self.waiting, done=self.done)
+
+
+WAITING = (kinds.PENDING, kinds.CLAIMED, kinds.SENDING)
+
+
+def anonymous_survey_keys(session: Session, cohort_id: int) -> dict[str, str]:
+    """The cohort's anonymous surveys: key -> title."""
+    return dict(session.execute(select(Survey.key, Survey.title).where(
+        Survey.cohort_id == cohort_id, Survey.mode == "anonymous")).all())
+
+
+def is_anonymous_reminder(row: Delivery, anonymous: dict[str, str]) -> bool:
+    return row.kind == kinds.SURVEY_REMINDER and kinds.item_key_of(row.anchor) in anonymous
+
+
+def hides_state(session: Session, row: Delivery) -> bool:
+    """Whether the outbox must not show this row's state (a reminder of an anonymous survey)."""
+    return is_anonymous_reminder(row, anonymous_survey_keys(session, row.cohort_id))
 
 
 def _require_cohort(session: Session, cohort_id: int) -> None:
@@ -46,7 +95,12 @@ def outbox_view(session: Session, cohort_id: int) -> OutboxView:
     rows = session.scalars(select(Delivery).where(Delivery.cohort_id == cohort_id)
                            .order_by(Delivery.send_at, Delivery.id)).all()
     groups: dict[str, list[Delivery]] = {name: [] for name in VIEW_GROUPS}
+    anonymous = anonymous_survey_keys(session, cohort_id)
+    rounds: dict[str, list[Delivery]] = {}
     for row in rows:
+        if is_anonymous_reminder(row, anonymous):
+            rounds.setdefault(row.anchor, []).append(row)
+            continue
         if row.state == kinds.NEEDS_REVIEW and row.reviewed_at is not None:
             groups["not_sent"].append(row)
             continue
@@ -54,8 +108,15 @@ def outbox_view(session: Session, cohort_id: int) -> OutboxView:
         groups[group].append(row)
     groups["sent"].sort(key=lambda d: (d.sent_at or d.send_at, d.id), reverse=True)
     settings = session.get(CohortMailSettings, cohort_id)
+    counted = [AnonymousReminders(
+        anchor, anonymous[kinds.item_key_of(anchor)],
+        int(anchor.rsplit("#", 1)[1]) if "#" in anchor else 0,
+        min(r.send_at for r in round_rows),
+        sum(r.state in WAITING for r in round_rows),
+        sum(r.state not in WAITING for r in round_rows)) for anchor, round_rows in rounds.items()]
+    counted.sort(key=lambda r: (r.send_at, r.anchor))
     return OutboxView(cohort_id, bool(settings and settings.paused),
-                      settings.facilitator_email if settings else None, groups)
+                      settings.facilitator_email if settings else None, groups, counted)
 
 
 def delivery_as_dict(row: Delivery) -> dict:
@@ -81,6 +142,9 @@ def resend(session: Session, delivery_id: int, now: datetime) -> Delivery:
     """A new row, due now, repeating an earlier one; the original is kept as it was (and, if it
     needed review, counts as reviewed)."""
     original = get_delivery(session, delivery_id)
+    if hides_state(session, original):
+        raise ValueError(f"delivery {delivery_id} is a reminder of an anonymous survey; "
+                         "those are not resent to one person")
     if original.state not in RESENDABLE:
         raise ValueError(f"delivery {delivery_id} is {original.state}; only sent, failed, "
                          "skipped or needs-review deliveries can be resent")
@@ -101,6 +165,9 @@ def resend(session: Session, delivery_id: int, now: datetime) -> Delivery:
 def dismiss_review(session: Session, delivery_id: int, now: datetime) -> Delivery:
     """The facilitator checked an uncertain delivery (it did arrive): no resend needed."""
     row = get_delivery(session, delivery_id)
+    if hides_state(session, row):
+        raise ValueError(f"delivery {delivery_id} is a reminder of an anonymous survey; "
+                         "its state is not shown or changed one by one")
     if row.state != kinds.NEEDS_REVIEW:
         raise ValueError(f"delivery {delivery_id} is {row.state}, not needs_review")
     row.reviewed_at = now

@@ -84,14 +84,18 @@ def report_facts(session: Session, cohort_id: int, min_group_size: int | None = 
 
 
 def cohort_report(session: Session, cohort_id: int, language: str | None = None,
-                  now: datetime | None = None, min_group_size: int | None = None) -> Report:
-    """The report of one cohort in `language` (default: the cohort's language)."""
+                  now: datetime | None = None, min_group_size: int | None = None,
+                  words: bool = True) -> Report:
+    """The report of one cohort in `language` (default: the cohort's language); with
+    `words=False` without quotes and free-text answers (the facilitators' report)."""
     facts = report_facts(session, cohort_id, min_group_size)
-    return build_report(facts, report_language(session, cohort_id, language), now or utcnow())
+    return build_report(facts, report_language(session, cohort_id, language), now or utcnow(),
+                        words=words)
 
 
 def comparison_report(session: Session, cohort_id: int, other_id: int,
-                      language: str | None = None, now: datetime | None = None) -> Comparison:
+                      language: str | None = None, now: datetime | None = None,
+                      words: bool = True) -> Comparison:
     """Two cohorts of the same programme side by side; NotComparable for different ones."""
     first, other = get_cohort(session, cohort_id), get_cohort(session, other_id)
     if cohort_id == other_id:
@@ -102,8 +106,8 @@ def comparison_report(session: Session, cohort_id: int, other_id: int,
             f"runs '{other.programme_id}': only cohorts of the same programme can be compared")
     language = report_language(session, cohort_id, language)
     now = now or utcnow()
-    return compare_reports(cohort_report(session, cohort_id, language, now),
-                           cohort_report(session, other_id, language, now))
+    return compare_reports(cohort_report(session, cohort_id, language, now, words=words),
+                           cohort_report(session, other_id, language, now, words=words))
 
 
 def report_language(session: Session, cohort_id: int, language: str | None) -> str:

@@ -159,6 +159,20 @@ def may_use(endpoint: str) -> bool:
     return role is not None and _role_allowed(rule, role)
 
 
+def sees_words(cohort_id: int) -> bool:
+    """Whether the signed-in staff member gets the cohort's words (the evaluators' coded
+    quotes and the participants' free-text answers) and not only its figures: admins and the
+    cohort's evaluators do, its owner and co-facilitators do not. Decided by the cohort role,
+    as the words-only pages are."""
+    if not current_user.is_authenticated:
+        return False
+    if Role(current_user.role) == Role.ADMIN:
+        return True
+    with Session(_engine()) as db_session:
+        return accounts.cohort_role(db_session, current_user.id,
+                                    cohort_id) == CohortRole.EVALUATOR
+
+
 def _engine():
     return current_app.extensions["cohort.engine"]
 

@@ -64,6 +64,8 @@ def preview(cohort_id: int, delivery_id: int):
         try:
             cohort = services.get_cohort(session, cohort_id)
             delivery = services.get_delivery(session, delivery_id, cohort_id)
+            # A reminder of an anonymous survey: its state would say whether they answered.
+            hidden = services.hides_state(session, delivery)
         except services.NotFound:
             abort(404)
     try:
@@ -75,7 +77,8 @@ def preview(cohort_id: int, delivery_id: int):
     if message is not None:
         parts = {kind: message.get_body((kind,)).get_content() for kind in ("plain", "html")}
     return render_template("outbox/preview.html", cohort=cohort, delivery=delivery,
-                           message=message, parts=parts, problem=problem, form=ActionForm())
+                           message=message, parts=parts, problem=problem, form=ActionForm(),
+                           hidden=hidden)
 
 
 def _post_action(cohort_id: int, action, delivery_id: int | None = None):

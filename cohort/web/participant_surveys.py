@@ -39,6 +39,8 @@ def survey(survey_id: int):
         participant = own_participant(db_session)
         found = services.survey_for_participant(db_session, participant, survey_id, now())
         timezone = services.get_cohort(db_session, participant.cohort_id).timezone
+        # Who sees the answer, told on the page: results only for groups of at least this.
+        min_group = services.min_group_size_of(db_session, participant.cohort_id)
     status = 200
     with force_locale(participant.language):  # the form's error messages, too
         form = build_survey_form(found.spec, base=FlaskForm)() if found.state == OPEN else None
@@ -56,7 +58,7 @@ def survey(survey_id: int):
             else:
                 status = 400
     return render_private("participant/survey.html", participant, status, found=found,
-                          form=form, when=when_formatter(timezone))
+                          form=form, when=when_formatter(timezone), min_group=min_group)
 
 
 def _submit(found: SurveyToAnswer, form: Form) -> str | None:

@@ -5,6 +5,11 @@ redirects to a progress page that refreshes itself with `<meta http-equiv="refre
 CSP forbids inline script) until the file can be downloaded. A job id is unguessable but not
 an authorisation: every job page checks the cohort's access rule and that the job belongs to
 the cohort in the URL.
+
+Facilitators get the figures, evaluators (and admins) the figures and the words: the report
+(page, PDF and job) of a cohort's owner or co-facilitator has no coded quotes and no free-text
+answers and says so (`access.sees_words`); a PDF with words is not given to a facilitator even
+with its job id.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from ..models import Role
 from ..rendering import jobs
 from ..rendering.report import STEPS, render_report_html
 from ..services import accounts
-from .access import requires
+from .access import requires, sees_words
 from .common import engine, now, read_session
 from .formatting import LANGUAGE_NAMES
 from .forms import CohortForm, options
@@ -99,7 +104,8 @@ def view(cohort_id: int):
 def _report_page(cohort, form):
     """The report page; its download button posts the same options (with CSRF)."""
     return render_report_html(engine(), cohort.id, form.language.data, form.compare_id,
-                              now=now(), extra={"options_form": form, "cohort_id": cohort.id})
+                              now=now(), extra={"options_form": form, "cohort_id": cohort.id},
+                              words=sees_words(cohort.id))
 
 
 @bp.post("/pdf")
@@ -111,7 +117,7 @@ def start_pdf(cohort_id: int):
         return render_template("report/options_invalid.html", cohort=cohort, form=form), 400
     try:
         job = jobs.start_report_job(current_app, cohort_id, form.language.data,
-                                    form.compare_id)
+                                    form.compare_id, words=sees_words(cohort_id))
     except jobs.ReportJobsBusy:
         flash(_("Other reports are being made right now. Please try again in a minute."),
               "error")
@@ -121,12 +127,13 @@ def start_pdf(cohort_id: int):
 
 
 def _job(cohort_id: int, job_id: str) -> jobs.ReportJob:
-    """The job, or 404 for an unknown id or a job of another cohort."""
+    """The job, or 404 for an unknown id, a job of another cohort, or a report with words
+    (quotes, free text) asked for by someone who gets only the figures."""
     try:
         job = jobs.report_job(current_app.instance_path, job_id)
     except services.NotFound:
         abort(404)
-    if job.cohort_id != cohort_id:
+    if job.cohort_id != cohort_id or (job.words and not sees_words(cohort_id)):
         abort(404)
     return job
 

@@ -20,6 +20,7 @@ from cohort.core.reporting import (
     NotComparable,
     ParticipantFacts,
     PrePostFacts,
+    QuoteFacts,
     ReportFacts,
     SurveyFacts,
     TemplateFacts,
@@ -270,3 +271,16 @@ def test_paired_pre_post_gets_the_t_interval_share_improved_and_d_z():
         assert area.effect_size_value == pytest.approx(result.statistic / math.sqrt(7))
         assert area.effect_size == format_decimal(area.effect_size_value, "nb").replace(
             "-", "\u2212")
+
+
+def test_the_facilitators_report_has_the_figures_but_no_words():
+    data = replace(facts(final=final_answers()), quotes=(QuoteFacts(
+        "Vi mangler tid.", "Vejle Kommune", "buddygruppe 2", ("Tid og ressourcer",)),),
+        themes=("Tid og ressourcer",))
+    full = build_report(data, "da", NOW)
+    figures = build_report(data, "da", NOW, words=False)
+    assert full.words and full.results.themes and full.results.free_text
+    assert not figures.words
+    assert (figures.results.themes, figures.results.free_text) == ((), ())
+    assert figures.headline == full.headline and figures.about == full.about
+    assert figures.method == full.method

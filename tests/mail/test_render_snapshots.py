@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
-from cohort.mail.dispatch import preview_message, send_due
+from cohort.mail.dispatch import send_due
 from cohort.models import Delivery, Participant, Prompt
 from tests.fixtures.cohorts import CREATED  # when make_cohort creates its cohorts
 from tests.fixtures.paths import PROGRAMMES
@@ -99,12 +99,19 @@ def snapshot_text(message) -> str:
 @pytest.mark.parametrize(("kind", "anchor", "recipient"), CASES,
                          ids=[f"{k}-{r.split('@')[0]}" for k, _, r in CASES])
 def test_rendered_email_matches_snapshot(outbox, kind, anchor, recipient):
-    with db.transaction(outbox.extensions["cohort.engine"]) as session:
+    """What the participant receives (composed as the outbox composes it, real links and all:
+    a preview shows placeholders instead, see test_preview_credentials.py)."""
+    from cohort.mail.compose import message_data
+    from cohort.mail.dispatch import OutboxSettings
+    from cohort.mail.render import build_message
+
+    settings = OutboxSettings.from_app(outbox)
+    with outbox.app_context(), db.transaction(outbox.extensions["cohort.engine"]) as session:
         delivery = session.scalars(select(Delivery).where(
             Delivery.kind == kind, Delivery.anchor == anchor,
             Delivery.recipient == recipient)).one()
-    with outbox.app_context():
-        message = preview_message(delivery.id, now=delivery.send_at)
+        data = message_data(session, delivery, settings.context, delivery.send_at)
+        message = build_message(data, delivery.sent_at or delivery.send_at, settings.mail_from)
     actual = snapshot_text(message)
     path = SNAPSHOTS / f"{kind}.{recipient.split('@')[0]}.txt"
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, timedelta
 from pathlib import Path
@@ -9,8 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from cohort import db
+from cohort import db, services
 from cohort.core.participants import ParticipantRow
+from cohort.mail.dispatch import send_due
 from cohort.models import CohortRole, CohortStaff, Delivery
 from tests.fixtures.web import sign_in
 
@@ -62,3 +64,99 @@ def test_send_now_preview_resend_pause(app, client, cohort_id, owner):
     assert "sent 1," in page.get_data(as_text=True)
     digest = client.get(f"/cohorts/{cohort_id}/digest")
     assert digest.status_code == 200 and "Kick-off-webinar" in digest.get_data(as_text=True)
+
+
+PEOPLE = [ParticipantRow(name, f"{email}@vejle.example", "Vejle Kommune", "Leder", "da")
+          for name, email in (("Anna Andersen", "anna"), ("Bent Berg", "bent"),
+                              ("Carl Clausen", "carl"))]
+FINAL_ANSWERS = {"new-tools": 4, "network": 4, "passed-on": 4, "staff-engagement": 4,
+                 "judge-technology": 4, "language": 4, "most-useful": "4", "recommend": 8}
+
+
+def test_the_outbox_does_not_tell_who_answered_an_anonymous_survey(app, make_user, make_cohort):
+    """The attack: after Anna answered the anonymous final survey, the outbox listed her
+    reminder as "skipped: already done" and the others' as sent. Now nothing in the outbox
+    page, its JSON or the reminder's preview tells her apart from Bent and Carl."""
+    from datetime import UTC, datetime
+
+    from cohort.models import Invitation, Participant
+
+    engine = app.extensions["cohort.engine"]
+    cohort_id = make_cohort(engine, people=PEOPLE, now=datetime(2025, 3, 1, 9, tzinfo=UTC)).id
+    owner = make_user("owner@cohort.example", "facilitator", "Olga Owner")
+    with db.transaction(engine) as session:
+        session.add(CohortStaff(cohort_id=cohort_id, user_id=owner.id, role=CohortRole.OWNER))
+        final = services.get_survey(session, cohort_id, "final")
+    with app.app_context():
+        send_due(app, now=final.opens_at)
+    with db.transaction(engine) as session:
+        anna = session.scalars(select(Participant).where(
+            Participant.email == "anna@vejle.example")).one()
+        invitation = session.scalars(select(Invitation).where(
+            Invitation.survey_id == final.id, Invitation.participant_id == anna.id)).one()
+        services.submit_response(session, invitation.id, FINAL_ANSWERS,
+                                 final.opens_at + timedelta(hours=2))
+    first_reminder = datetime(2025, 10, 10, 7, 0, tzinfo=UTC)
+    with app.app_context():
+        send_due(app, now=first_reminder)
+    with db.transaction(engine) as session:  # the dispatcher did tell them apart
+        states = {d.recipient: d.state for d in session.scalars(select(Delivery).where(
+            Delivery.kind == "survey_reminder", Delivery.anchor == "survey:final#1"))}
+    assert states["anna@vejle.example"] == "skipped" and states["bent@vejle.example"] == "sent"
+
+    listed = app.test_cli_runner().invoke(args=["cohort", "outbox", str(cohort_id), "--json"])
+    assert listed.exit_code == 0, listed.output
+    outbox = json.loads(listed.output)
+
+    def fingerprint(email: str) -> list:
+        return sorted((group, d["kind"], d["anchor"], d["state"], d["last_error"] or "",
+                       d["attempts"]) for group, rows in outbox.items()
+                      if isinstance(rows, list) and group != "anonymous_reminders"
+                      for d in rows if d["to"] == email)
+
+    prints = {p.email: fingerprint(p.email) for p in PEOPLE}
+    assert prints["anna@vejle.example"] == prints["bent@vejle.example"] == \
+        prints["carl@vejle.example"]
+    assert not any(kind == "survey_reminder" and anchor.startswith("survey:final")
+                   for _, kind, anchor, *_ in prints["anna@vejle.example"])
+    counted = {r["anchor"]: r for r in outbox["anonymous_reminders"]}
+    assert (counted["survey:final#1"]["waiting"], counted["survey:final#1"]["done"]) == (0, 3)
+    assert "already done" not in listed.output
+    text = app.test_cli_runner().invoke(args=["cohort", "outbox", str(cohort_id)]).output
+    assert "already done" not in text
+
+    client = app.test_client()
+    sign_in(client, owner)
+    page = client.get(f"/cohorts/{cohort_id}/outbox").get_data(as_text=True)
+    assert "already done" not in page
+    assert "survey:final#" not in page  # no reminder of the anonymous survey is listed
+    for section in page.split('<section id="')[1:]:
+        if "Viser 100 af" not in section:  # a long list shows its first 100 rows only
+            assert len({section.count(p.email) for p in PEOPLE}) == 1, section[:40]
+    with db.transaction(engine) as session:
+        reminders = {d.recipient: d.id for d in session.scalars(select(Delivery).where(
+            Delivery.kind == "survey_reminder", Delivery.anchor == "survey:final#1"))}
+    outbox_url = f"/cohorts/{cohort_id}/outbox"
+    for email in ("anna@vejle.example", "bent@vejle.example"):
+        preview = client.get(f"{outbox_url}/{reminders[email]}").get_data(as_text=True)
+        assert 'id="state-hidden"' in preview and "already done" not in preview
+        assert "skipped" not in preview and ">sent<" not in preview
+        assert "/resend" not in preview
+        # Resending one person's reminder (whose fate would tell) is refused alike.
+        refused = client.post(f"{outbox_url}/{reminders[email]}/resend",
+                              data=csrf(client, outbox_url), follow_redirects=True)
+        assert "not resent to one person" in refused.get_data(as_text=True)
+
+    # Bent's reminder fails at the mail server (5xx): it is still only counted, and the
+    # dashboard's count of failed emails (which the outbox lists) does not include it.
+    with db.transaction(engine) as session:
+        session.get(Delivery, reminders["bent@vejle.example"]).state = "failed"
+        session.get(Delivery, reminders["bent@vejle.example"]).last_code = 550
+    listed = app.test_cli_runner().invoke(args=["cohort", "outbox", str(cohort_id), "--json"])
+    outbox = json.loads(listed.output)
+    assert outbox["failed"] == []
+    assert fingerprint("anna@vejle.example") == fingerprint("bent@vejle.example")
+    with db.transaction(engine) as session:
+        overview = services.dashboard.cohort_dashboard(
+            session, services.get_cohort(session, cohort_id), first_reminder)
+    assert overview.failed_deliveries == 0

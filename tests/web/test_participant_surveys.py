@@ -208,3 +208,51 @@ def test_personal_link_continues_to_a_participant_page_only(web_app, cohort_id,
                     f"/me/surveys/{final}#x", "javascript:alert(1)", "/%2F%2Fevil.example",
                     "/me/" + "a" * 300, ""):
         assert continue_to(crafted) == "/me", crafted
+
+
+ANONYMOUS = {
+    "en": "Your answer is anonymous: nobody can see that it was you, and results are shown "
+          "only for groups of at least 5.",
+    "da": "Dit svar er anonymt: ingen kan se, at det var dig, og resultater vises kun for "
+          "grupper på mindst 5.",
+}
+IDENTIFIED = {
+    "en": "Your answer is saved with your name: the course's evaluators can see that it is "
+          "yours, and its facilitators see only results for groups of at least 5.",
+    "da": "Dit svar gemmes med dit navn: forløbets evaluatorer kan se, at det er dit, og "
+          "facilitatorerne ser kun resultater for grupper på mindst 5.",
+}
+REFLECTION = {
+    "en": "Your answer is sent with your name to the course's facilitators, who use it to "
+          "prepare the next meeting.",
+    "da": "Dit svar sendes med dit navn til forløbets facilitatorer, som bruger det til at "
+          "forberede næste møde.",
+}
+TASK_NOTE = {
+    "en": "Your note is sent with your name to the course's facilitators, who use it to "
+          "prepare the next meeting.",
+    "da": "Din note sendes med dit navn til forløbets facilitatorer, som bruger den til at "
+          "forberede næste møde.",
+}
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+def test_every_form_says_who_sees_the_answer(web_app, cohort_id, first_participant, client,
+                                             language):
+    """One sentence, once per survey (not at every question), on who sees the answer and
+    whether with the name; and on the reflection and task forms, that the answer goes to the
+    facilitators by name (the digest)."""
+    if language == "en":
+        as_english(web_app, first_participant)
+    final = client.get(f"/me/surveys/{survey_id(web_app, cohort_id, 'final')}")
+    html = final.get_data(as_text=True)
+    assert html.count(ANONYMOUS[language]) == 1
+    assert html.index(ANONYMOUS[language]) < html.index('id="q-new-tools-group"')
+    post = client.get(f"/me/surveys/{survey_id(web_app, cohort_id, 'self-assessment-post')}")
+    html = post.get_data(as_text=True)
+    assert html.count(IDENTIFIED[language]) == 1 and ANONYMOUS[language] not in html
+    page = client.get("/me").get_data(as_text=True)
+    forms = page.count('action="/me/prompts/')
+    assert forms > 0 and page.count(REFLECTION[language]) == forms
+    notes = page.count('action="/me/tasks/')
+    assert notes > 0 and page.count(TASK_NOTE[language]) == notes

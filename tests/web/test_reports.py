@@ -11,7 +11,7 @@ from cohort import db
 from cohort.models import CohortRole, CohortStaff
 from cohort.rendering import jobs
 from tests.fixtures.pdf import flat, pages_text
-from tests.fixtures.report import REPORT_NOW, STATEMENTS
+from tests.fixtures.report import LEADERSHIP_TEXTS, QUOTES, REPORT_NOW, STATEMENTS
 from tests.fixtures.web import sign_in
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
@@ -127,11 +127,64 @@ def test_the_pdf_is_made_in_a_job_then_downloaded(web_app, staff, evaluated, coh
     # ... and a facilitator of neither cohort may not fetch it at all.
     sign_in(client, staff.other)
     assert client.get(pdf_url).status_code == 403
+    # The evaluator's PDF has the quotes and free text: the cohort's owner, who gets only the
+    # figures, is not given it even with the job id.
+    assert QUOTES[0][0] in flat("\n".join(pages_text(saved)))
+    sign_in(client, staff.owner)
+    assert client.get(progress_url).status_code == 404
+    assert client.get(pdf_url).status_code == 404
+
+
+WITHHELD = "Quotes and free-text answers are shown to evaluators only."
+WORDS = [QUOTES[0][0], LEADERSHIP_TEXTS[0]]
+
+
+def test_facilitators_get_the_figures_without_quotes_or_free_text(web_app, staff, evaluated):
+    """The attack: quotes and free text are evaluator-only pages, yet the owner read them in
+    the report. Now the owner's report has the figures and says the words are withheld."""
+    for user, words in ((staff.owner, False), (staff.evaluator, True), (staff.admin, True)):
+        client = _client(web_app, user)
+        html = client.get(f"/cohorts/{evaluated}/report?language=en&compare=").get_data(
+            as_text=True)
+        for statement in STATEMENTS.values():
+            assert statement in html, user.email
+        for text in WORDS:
+            assert (text in html) is words, (user.email, text)
+        assert (WITHHELD in html) is not words, user.email
+    danish = _client(web_app, staff.owner).get(f"/cohorts/{evaluated}/report").get_data(
+        as_text=True)
+    assert "Citater og fritekstsvar vises kun for evaluatorer." in danish
+    norwegian = _client(web_app, staff.owner).get(
+        f"/cohorts/{evaluated}/report?language=nb&compare=").get_data(as_text=True)
+    assert "Sitater og fritekstsvar vises bare for evaluatorer." in norwegian
+
+
+def test_a_facilitators_pdf_has_no_quotes_or_free_text(web_app, staff, evaluated):
+    client = _client(web_app, staff.owner)
+    token = _csrf(client.get(f"/cohorts/{evaluated}/report").get_data(as_text=True))
+    started = client.post(f"/cohorts/{evaluated}/report/pdf",
+                          data={"csrf_token": token, "language": "en", "compare": ""})
+    assert started.status_code == 303
+    job_id = started.headers["Location"].rsplit("/", 1)[1]
+    assert "The PDF is ready" in _wait(client, started.headers["Location"])
+    saved = web_app.instance_path + "/facilitator.pdf"
+    with client.get(f"/cohorts/{evaluated}/report/jobs/{job_id}.pdf") as download:
+        assert download.status_code == 200
+        with open(saved, "wb") as file:
+            file.write(download.data)
+    text = flat("\n".join(pages_text(saved)))
+    assert STATEMENTS["new-tools"] in text and flat(WITHHELD) in text
+    for words in WORDS:
+        assert flat(words) not in text
+    # The evaluator may open the owner's job too: it has less than they may see.
+    evaluator = _client(web_app, staff.evaluator)
+    with evaluator.get(f"/cohorts/{evaluated}/report/jobs/{job_id}.pdf") as download:
+        assert download.status_code == 200
 
 
 def test_a_failing_job_shows_its_error(web_app, staff, evaluated):
     """A comparison whose other cohort vanished after the job started: the page says why."""
-    job = jobs.start_report_job(web_app, evaluated, "da", compare=99999)
+    job = jobs.start_report_job(web_app, evaluated, "da", compare=99999, words=False)
     client = _client(web_app, staff.owner)
     html = _wait(client, f"/cohorts/{evaluated}/report/jobs/{job.id}")
     assert "The PDF could not be made: no cohort 99999" in html

@@ -74,10 +74,13 @@ def build_report(
     facts: ReportFacts, language: str, now: datetime,
     texts_per_question: int = DEFAULT_TEXTS_PER_QUESTION,
     quotes_per_theme: int = DEFAULT_QUOTES_PER_THEME,
+    words: bool = True,
 ) -> Report:
     """The whole report from its facts, with figures formatted for `language`.
 
     Each part adds what it had to hide to `suppressed`, which the method chapter lists.
+    With `words=False` (the report for the cohort's facilitators) the report has every figure
+    but no coded quotes and no free-text answers: those are for the evaluators only.
     """
     suppressed: list[Suppressed] = []
     zone = ZoneInfo(facts.cohort.timezone)
@@ -89,8 +92,9 @@ def build_report(
     suppressed += _suppressed_meetings(facts)
     about = _about(facts, language, now, zone, suppressed)
     reaction = Reaction(_matrices(facts, language, zone, suppressed), blocks["reaction"])
-    results = Results(blocks["results"], _themes(facts, quotes_per_theme),
-                      _free_text(facts, texts_per_question, suppressed))
+    free_text = _free_text(facts, texts_per_question, suppressed)
+    results = Results(blocks["results"], _themes(facts, quotes_per_theme) if words else (),
+                      free_text if words else ())
     return Report(
         language=language,
         cohort=facts.cohort,
@@ -108,6 +112,7 @@ def build_report(
         results=results,
         method=_method(facts, zone, language, now, texts_per_question, quotes_per_theme,
                        suppressed),
+        words=words,
     )
 
 

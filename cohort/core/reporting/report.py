@@ -425,3 +425,6 @@ class Report:
     results: Results
     method: Method
     warnings: tuple[str, ...] = field(default=())
+    # False: the facilitators' report, with the figures but without the evaluators' coded
+    # quotes and the free-text answers (results.themes and results.free_text are empty).
+    words: bool = True
