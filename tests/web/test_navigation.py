@@ -70,7 +70,7 @@ def test_evaluation_breadcrumb_leads_each_role_where_it_may_go(web_app, staff, c
         assert client.get(href).status_code == 200
 
 
-def test_overview_names_groupings_by_their_title(web_app, staff, cohort_id):
+def test_overview_and_removal_name_groupings_by_their_title(web_app, staff, cohort_id):
     engine = web_app.extensions["cohort.engine"]
     with db.transaction(engine) as session:
         person = session.scalars(select(Participant).where(
@@ -79,9 +79,13 @@ def test_overview_names_groupings_by_their_title(web_app, staff, cohort_id):
         session.add(group)
         session.flush()
         session.add(GroupMember(group_id=group.id, participant_id=person.id))
+        person_id = person.id
     client = web_app.test_client()
     sign_in(client, staff.owner)
     page = _text(client.get(f"/cohorts/{cohort_id}", headers={"Accept-Language": "da"}))
     section = page[page.index('id="groups-h"'):page.index('id="attendance-h"')]
     assert "<strong>Buddyordning</strong>" in section
     assert "buddies" not in section
+    remove = _text(client.get(f"/cohorts/{cohort_id}/participants/{person_id}/remove",
+                              headers={"Accept-Language": "da"}))
+    assert "er med i en gruppe (Buddyordning)" in remove
