@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from cohort import db
 from cohort.models import ActivityEntry, Cohort, CohortStaff, Meeting
-from tests.fixtures.web import PROGRAMMES, sign_in
+from tests.fixtures.paths import PROGRAMMES
+from tests.fixtures.web import sign_in
 
 
 def _client(web_app, user):
