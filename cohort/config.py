@@ -13,6 +13,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("da", "nb", "en")
+# When the project last checked the pages against WCAG 2.1 AA (docs/accessibility.md).
+ACCESSIBILITY_REVIEWED = "2026-12-06"
 
 
 def instance_path_from_env(env: Mapping[str, str] = os.environ) -> str:
@@ -59,6 +61,11 @@ def settings_from_env(instance_path: str | Path,
         HEALTH_MAX_HEARTBEAT_AGE_SECONDS=float(
             get("COHORT_HEALTH_MAX_HEARTBEAT_AGE_SECONDS") or max(180.0, 3 * interval)),
         PARTICIPANT_LINK_GRACE_DAYS=float(get("COHORT_PARTICIPANT_LINK_GRACE_DAYS") or 30),
+        # --- the accessibility statement (/accessibility; docs/accessibility.md)
+        # Where people report accessibility problems (unset: the address of MAIL_FROM).
+        ACCESSIBILITY_CONTACT=get("COHORT_ACCESSIBILITY_CONTACT"),
+        # The date (YYYY-MM-DD) the installation last reviewed its statement.
+        ACCESSIBILITY_REVIEWED=get("COHORT_ACCESSIBILITY_REVIEWED") or ACCESSIBILITY_REVIEWED,
         # Message-ID domain: the domain of MAIL_FROM unless set.
         MAIL_MESSAGE_ID_DOMAIN=get("COHORT_MAIL_MESSAGE_ID_DOMAIN"),
         # --- throttling (counted in the database, shared by every worker)

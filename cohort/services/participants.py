@@ -39,6 +39,11 @@ class RepairFlag:
     code: str  # "too_small" (group number given) or "unassigned" (count given)
     group_number: int | None = None
     count: int = 0
+    grouping_title: str = ""  # the programme's title for the grouping ("" if it has none)
+
+    @property
+    def grouping_name(self) -> str:
+        return self.grouping_title or self.grouping_key
 
 
 def get_participant(session: Session, cohort_id: int, participant_id: int) -> Participant:
@@ -153,6 +158,12 @@ class RotationSummary:
     smallest: int
     largest: int
     placed: int
+    grouping_title: str = ""  # the programme's title for the grouping ("" if it has none)
+
+    @property
+    def grouping_name(self) -> str:
+        """What people read: the grouping's title, its key only if the programme has none."""
+        return self.grouping_title or self.grouping_key
 
 
 def groups_overview(session: Session,
@@ -176,17 +187,20 @@ def groups_overview(session: Session,
                            .where(Participant.cohort_id == cohort.id)) or 0
     flags: list[RepairFlag] = []
     sizes: dict[tuple[str, int], list[int]] = {}
+    titles = {key: g.title for key, g in groupings.items()}
     for grouping_key, rotation, number, size in groups:
         sizes.setdefault((grouping_key, rotation), []).append(size)
         grouping = groupings.get(grouping_key)
         if grouping is not None and size < grouping.size[0]:
-            flags.append(RepairFlag(grouping_key, rotation, "too_small", number, size))
+            flags.append(RepairFlag(grouping_key, rotation, "too_small", number, size,
+                                    grouping_title=titles.get(grouping_key, "")))
     for grouping_key, rotation in sorted(sizes):
         missing = total - placed.get((grouping_key, rotation), 0)
         if missing > 0:
-            flags.append(RepairFlag(grouping_key, rotation, "unassigned", count=missing))
+            flags.append(RepairFlag(grouping_key, rotation, "unassigned", count=missing,
+                                    grouping_title=titles.get(grouping_key, "")))
     summaries = [RotationSummary(key, rotation, len(found), min(found), max(found),
-                                 placed.get((key, rotation), 0))
+                                 placed.get((key, rotation), 0), titles.get(key, ""))
                  for (key, rotation), found in sorted(sizes.items())]
     return summaries, flags
 

@@ -7,6 +7,7 @@ from flask import Flask
 
 def register_web(app: Flask) -> None:
     from . import (
+        about,
         account,
         admin,
         attendance,
@@ -35,6 +36,6 @@ def register_web(app: Flask) -> None:
     init_access(app)
     for blueprint in (auth.bp, account.bp, admin.bp, programmes.bp, cohorts.bp,
                       participants.bp, meetings.bp, calendars.bp, outbox.bp, participant.bp,
-                      evaluation.bp, attendance.bp, reports.bp, groups.bp, health.bp):
+                      evaluation.bp, attendance.bp, reports.bp, groups.bp, health.bp, about.bp):
         app.register_blueprint(blueprint)
     formatting.init_formatting(app)

@@ -54,14 +54,18 @@ def meeting_choices(meetings) -> list:
 
 
 class QuoteForm(CohortForm):
-    text = TextAreaField(_l("Quote"), validators=[DataRequired(), Length(max=5000)])
-    organisation = StringField(_l("Organisation"), validators=[DataRequired(), Length(max=200)])
-    group_label = StringField(_l("Group"), validators=[Optional(), Length(max=100)])
-    themes = MultiCheckboxField(_l("Themes"), validate_choice=False)
+    # The ids start with "quote-": the form shares a page with the note's form.
+    text = TextAreaField(_l("Quote"), validators=[DataRequired(), Length(max=5000)],
+                         id="quote-text")
+    organisation = StringField(_l("Organisation"), validators=[DataRequired(), Length(max=200)],
+                               id="quote-organisation")
+    group_label = StringField(_l("Group"), validators=[Optional(), Length(max=100)],
+                              id="quote-group_label")
+    themes = MultiCheckboxField(_l("Themes"), validate_choice=False, id="quote-themes")
     new_themes = StringField(_l("New themes (separated by semicolons)"),
-                             validators=[Optional(), Length(max=500)])
+                             validators=[Optional(), Length(max=500)], id="quote-new_themes")
     note_id = HiddenField()
-    submit = SubmitField(_l("Add the quote"))
+    submit = SubmitField(_l("Add the quote"), id="quote-submit")
 
     def chosen_themes(self) -> list[str]:
         return [*(self.themes.data or []), *split_themes(self.new_themes.data)]

@@ -21,10 +21,20 @@ class _CatalogTranslations:
         return flask_babel.ngettext(singular, plural, n)
 
 
+_HIDDEN_FIELD_TYPES = frozenset({"HiddenField", "CSRFTokenField"})
+
+
 class CohortForm(FlaskForm):
     class Meta:
         def get_translations(self, form):
             return _CatalogTranslations()
+
+        def render_field(self, field, render_kw):
+            """Hidden inputs carry no id: no label points at them, and a page with several
+            forms (the header's language form is on every page) would repeat it."""
+            if field.type in _HIDDEN_FIELD_TYPES:
+                render_kw = {"id": False, **render_kw}
+            return super().render_field(field, render_kw)
 
 
 class SubForm(Form):

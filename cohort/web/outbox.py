@@ -17,7 +17,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from sqlmodel import Session
 
 from .. import db, services
@@ -25,12 +24,13 @@ from ..mail.compose import Undeliverable
 from ..models import Role
 from .access import requires
 from .common import now
+from .forms import CohortForm
 
 bp = Blueprint("outbox", __name__, url_prefix="/cohorts/<int:cohort_id>")
 SHOWN = 100  # rows per group; the CLI's --json has them all
 
 
-class ActionForm(FlaskForm):
+class ActionForm(CohortForm):
     """Every button here is a POST with a CSRF token and nothing else."""
 
 

@@ -141,6 +141,8 @@ def remove(cohort_id: int, participant_id: int):
         cohort = services.get_cohort(session, cohort_id)
         person = participant_service.get_participant(session, cohort_id, participant_id)
         groups = participant_service.participant_groups(session, participant_id)
+        names = {g.key: g.title or g.key for g in services.groupings(session, cohort_id)}
+        grouping_names = sorted({names.get(g.grouping_key, g.grouping_key) for g in groups})
         pending = participant_service.pending_deliveries(session, participant_id)
     form = RemoveForm()
     if request.method == "POST":
@@ -155,6 +157,6 @@ def remove(cohort_id: int, participant_id: int):
                       "warning")
             return redirect(url_for("participants.index", cohort_id=cohort_id))
         return render_template("participants/remove.html", cohort=cohort, person=person,
-                               groups=groups, pending=pending, form=form), 400
+                               groups=grouping_names, pending=pending, form=form), 400
     return render_template("participants/remove.html", cohort=cohort, person=person,
-                           groups=groups, pending=pending, form=form)
+                           groups=grouping_names, pending=pending, form=form)

@@ -122,6 +122,7 @@ EXPECTED = {
     "participant.check_in": PARTICIPANT_ONLY,
     "participant.calendar_download": PARTICIPANT_ONLY,
     "health.healthz": PUBLIC,
+    "about.accessibility": PUBLIC,
 }
 
 
@@ -190,34 +191,52 @@ def _healthy(app) -> None:
         record_heartbeat(session, datetime.now(UTC), datetime.now(UTC))
 
 
-def test_authorisation_matrix(web_app, staff, cohort_id, first_participant):
-    web_app.config["WTF_CSRF_ENABLED"] = False  # CSRF has its own test; here only access
-    # A month into the course, so the participant has released tasks and prompts to act on.
+def matrix_setup(web_app, staff, cohort_id, first_participant) -> dict:
+    """A month into the course, so the participant has released tasks and prompts to act on;
+    returns the values that fill in every route's arguments (see `matrix_urls`)."""
     web_app.config["COHORT_NOW"] = datetime(2025, 5, 8, 9, 0, tzinfo=UTC)
     _healthy(web_app)  # so /healthz answers 200, as it does in a working deployment
-    values = {"cohort_id": cohort_id, "participant_id": first_participant.id,
-              "meeting_key": "webinar-2", "programme_id": "digital-lederskab",
-              "user_id": staff.owner.id, "filename": "cohort.css", "token": "made-up",
-              "survey_key": "final", "template_key": "meeting-evaluation",
-              "guide_key": "meeting-observation", "fmt": "csv",
-              "job_id": "0" * 32,
-              **_own_item_ids(web_app, cohort_id, first_participant)}
-    users = {"evaluator": staff.evaluator, "facilitator_other": staff.other,
-             "facilitator_owner": staff.owner, "admin": staff.admin}
-    failures = []
+    return {"cohort_id": cohort_id, "participant_id": first_participant.id,
+            "meeting_key": "webinar-2", "programme_id": "digital-lederskab",
+            "user_id": staff.owner.id, "filename": "cohort.css", "token": "made-up",
+            "survey_key": "final", "template_key": "meeting-evaluation",
+            "guide_key": "meeting-observation", "fmt": "csv",
+            "job_id": "0" * 32,
+            **_own_item_ids(web_app, cohort_id, first_participant)}
+
+
+def matrix_urls(web_app, values: dict):
+    """(endpoint, url, methods) of every registered route, arguments filled in."""
+    from flask import url_for
+
     for rule in _rules(web_app):
         with web_app.test_request_context():
-            from flask import url_for
             url = url_for(rule.endpoint, **{k: values[k] for k in rule.arguments})
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        yield rule.endpoint, url, sorted(rule.methods - {"HEAD", "OPTIONS"})
+
+
+def client_as(web_app, identity: str, staff, first_participant):
+    """A test client signed in as one of IDENTITIES."""
+    users = {"evaluator": staff.evaluator, "facilitator_other": staff.other,
+             "facilitator_owner": staff.owner, "admin": staff.admin}
+    client = web_app.test_client()
+    if identity == "participant":
+        sign_in_participant(client, first_participant)
+    elif identity in users:
+        sign_in(client, users[identity])
+    return client
+
+
+def test_authorisation_matrix(web_app, staff, cohort_id, first_participant):
+    web_app.config["WTF_CSRF_ENABLED"] = False  # CSRF has its own test; here only access
+    values = matrix_setup(web_app, staff, cohort_id, first_participant)
+    failures = []
+    for endpoint, url, methods in matrix_urls(web_app, values):
+        for method in methods:
             for identity in IDENTITIES:
-                client = web_app.test_client()
-                if identity == "participant":
-                    sign_in_participant(client, first_participant)
-                elif identity in users:
-                    sign_in(client, users[identity])
+                client = client_as(web_app, identity, staff, first_participant)
                 with client.open(url, method=method, data={}) as response:
-                    got, want = _outcome(response), EXPECTED[rule.endpoint][identity]
+                    got, want = _outcome(response), EXPECTED[endpoint][identity]
                 if got != want:
                     failures.append(f"{method} {url} as {identity}: {got} "
                                     f"({response.status_code}), expected {want}")

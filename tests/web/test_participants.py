@@ -101,7 +101,7 @@ def test_add_edit_remove_one_participant(web_app, staff, cohort_id):
     removed = client.post(remove_url, data={"confirm": "y"})
     assert removed.status_code == 302
     page = client.get(removed.headers["Location"]).get_data(as_text=True)
-    assert "Gruppe 1 (buddies) er for lille nu og skal have et eftersyn." in page
+    assert "Gruppe 1 (Buddyordning) er for lille nu og skal have et eftersyn." in page
     with db.transaction(engine) as session:
         states = set(session.scalars(select(Delivery.state).where(
             Delivery.recipient == "gitte.kjaer@fredericia.example")))

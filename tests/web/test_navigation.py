@@ -1,0 +1,91 @@
+"""Finding one's way: the cohort's tabs (groups, the evaluation report), the evaluator's way
+to the report, grouping titles on the overview, and breadcrumbs that lead only where the
+reader may go (tests/web/test_pages.py checks every link of every page)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from cohort import db
+from cohort.models import Group, GroupMember, Participant
+from tests.fixtures.web import sign_in
+
+
+@pytest.fixture
+def database_url(sqlite_only_url):
+    return sqlite_only_url  # about pages, not storage
+
+
+def _text(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def _tabs(page: str, label: str) -> list[str]:
+    nav = re.search(rf'<nav class="tabs" aria-label="{label}">(.*?)</nav>', page, re.S)
+    assert nav, f"no {label} tabs"
+    return re.findall(r'<a href="([^"]+)"', nav.group(1))
+
+
+def test_cohort_tabs_have_groups_and_the_report(web_app, staff, cohort_id):
+    client = web_app.test_client()
+    sign_in(client, staff.owner)
+    page = _text(client.get(f"/cohorts/{cohort_id}", headers={"Accept-Language": "da"}))
+    tabs = _tabs(page, "Hold")
+    assert f"/cohorts/{cohort_id}/groups" in tabs
+    assert f"/cohorts/{cohort_id}/report" in tabs
+    assert ">Grupper</a>" in page and ">Rapport</a>" in page
+    # The report page itself carries the tabs, its own marked as the current page.
+    report = _text(client.get(f"/cohorts/{cohort_id}/report"))
+    assert f'<a href="/cohorts/{cohort_id}/report" aria-current="page">' in report
+
+
+def test_evaluator_reaches_the_report_from_the_dashboard_and_the_evaluation_tabs(
+        web_app, staff, cohort_id):
+    client = web_app.test_client()
+    sign_in(client, staff.evaluator)
+    report = f"/cohorts/{cohort_id}/report"
+    assert f'href="{report}"' in _text(client.get("/dashboard"))
+    assert f'href="{report}"' in _text(client.get("/evaluation"))
+    overview = _text(client.get(f"/cohorts/{cohort_id}/evaluation",
+                                headers={"Accept-Language": "da"}))
+    assert report in _tabs(overview, "Evaluering")
+    page = _text(client.get(report))
+    assert report in _tabs(page, "Evaluering")
+    assert f"/cohorts/{cohort_id}\"" not in page  # no tab to the overview it may not open
+
+
+def test_evaluation_breadcrumb_leads_each_role_where_it_may_go(web_app, staff, cohort_id):
+    crumb = re.compile(r'<p class="meta"><a href="([^"]+)">([^<]+)</a></p>\s*<h1>')
+    for user, want in ((staff.evaluator, "/evaluation"),
+                       (staff.owner, f"/cohorts/{cohort_id}")):
+        client = web_app.test_client()
+        sign_in(client, user)
+        page = _text(client.get(f"/cohorts/{cohort_id}/evaluation"))
+        href, _label = crumb.search(page).groups()
+        assert href == want
+        assert client.get(href).status_code == 200
+
+
+def test_overview_and_removal_name_groupings_by_their_title(web_app, staff, cohort_id):
+    engine = web_app.extensions["cohort.engine"]
+    with db.transaction(engine) as session:
+        person = session.scalars(select(Participant).where(
+            Participant.cohort_id == cohort_id)).first()
+        group = Group(cohort_id=cohort_id, grouping_key="buddies", number=1)
+        session.add(group)
+        session.flush()
+        session.add(GroupMember(group_id=group.id, participant_id=person.id))
+        person_id = person.id
+    client = web_app.test_client()
+    sign_in(client, staff.owner)
+    page = _text(client.get(f"/cohorts/{cohort_id}", headers={"Accept-Language": "da"}))
+    section = page[page.index('id="groups-h"'):page.index('id="attendance-h"')]
+    assert "<strong>Buddyordning</strong>" in section
+    assert "buddies" not in section
+    remove = _text(client.get(f"/cohorts/{cohort_id}/participants/{person_id}/remove",
+                              headers={"Accept-Language": "da"}))
+    assert "er med i en gruppe (Buddyordning)" in remove
