@@ -53,14 +53,14 @@ from queue import Queue
 from typing import TypeVar
 
 from flask import Flask, current_app
-from sqlalchemy import bindparam, exists, false, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, false, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from .. import db
 from ..core import deliveries as kinds
 from ..core.sending import RetryPolicy, SendFailure, message_id, outcome_of_failure, skip_reason
-from ..models import CohortMailSettings, Delivery
+from ..models import Cohort, CohortMailSettings, Delivery
 from .compose import Lookups, MailContext, Undeliverable, message_data
 from .render import build_message, build_outgoing
 from .transport import MailError, Transport, open_transport, parse_mail_url
@@ -268,7 +268,7 @@ class Dispatcher:
         """Never-tried rows that are far too late (after downtime) are skipped, not sent."""
         limit = self.settings.overdue_limit
         condition = [Delivery.state == kinds.PENDING, Delivery.attempts == 0,
-                     Delivery.send_at < now - limit, _not_paused()]
+                     Delivery.send_at < now - limit, _cohort_sends()]
         if cohort_id is not None:
             condition.append(Delivery.cohort_id == cohort_id)
         hours = int(limit.total_seconds() // 3600)
@@ -554,12 +554,16 @@ class _Settle:
 
 def _due(now: datetime) -> list:
     return [Delivery.state == kinds.PENDING, Delivery.send_at <= now,
-            or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now), _not_paused()]
+            or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now), _cohort_sends()]
 
 
-def _not_paused():
-    return ~exists().where(CohortMailSettings.cohort_id == Delivery.cohort_id,
-                           CohortMailSettings.paused.is_(True))
+def _cohort_sends():
+    """The cohort is launched (drafts send nothing, services/launching.py) and not paused:
+    two lookups by primary key per candidate row, inside the claim's one statement."""
+    return and_(
+        exists().where(Cohort.id == Delivery.cohort_id, Cohort.launched_at.is_not(None)),
+        ~exists().where(CohortMailSettings.cohort_id == Delivery.cohort_id,
+                        CohortMailSettings.paused.is_(True)))
 
 
 def _write_result(conn: Connection, delivery_id: int, token: str, values: dict) -> None:

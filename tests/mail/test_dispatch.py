@@ -61,7 +61,9 @@ def make_cohort(app, library, people=PEOPLE, start=date(2025, 4, 8), now=CREATED
     new = services.NewCohort(library.programmes["digital-lederskab"],
                              library.sources["digital-lederskab"], start)
     with db.transaction(engine(app)) as session:
-        return services.create_cohort(session, new, people, now=now).id
+        cohort = services.create_cohort(session, new, people, now=now)
+        services.launch_cohort(session, cohort.id, None, now)  # drafts send nothing
+        return cohort.id
 
 
 def engine(app):

@@ -44,7 +44,8 @@ def prepare(database_url: str, tmp_path: Path, participants: int) -> int:
     people = [p.__class__(p.name, f"{i}.{p.email}", p.organisation, p.role, p.language)
               for i, p in enumerate(demo_participants(participants))]
     with db.transaction(engine) as session:
-        services.create_cohort(session, new, people, now=CREATED)
+        cohort = services.create_cohort(session, new, people, now=CREATED)
+        services.launch_cohort(session, cohort.id, None, CREATED)  # drafts send nothing
         due = session.scalar(select(db_count()).where(Delivery.send_at <= CREATED))
     engine.dispose()
     return due

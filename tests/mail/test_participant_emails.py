@@ -73,6 +73,7 @@ def cohort_id(app, library) -> int:
                              "Digitalt Lederskab, hold 1")
     with db.transaction(engine(app)) as session:
         cohort = services.create_cohort(session, new, PEOPLE, now=CREATED)
+        services.launch_cohort(session, cohort.id, None, CREATED)  # drafts send nothing
         owner = accounts.create_user(session, "olga@kommune.example", "facilitator",
                                      "correct horse battery", name="Olga Ørsted")
         accounts.add_cohort_staff(session, cohort.id, owner)
@@ -167,6 +168,7 @@ def test_the_organizer_is_the_cohorts_facilitator_address(app, cohort_id, librar
         new = services.NewCohort(library.programmes["digital-lederskab"],
                                  library.sources["digital-lederskab"], date(2025, 4, 8), "Uden")
         ownerless = services.create_cohort(session, new, PEOPLE[:1], now=CREATED).id
+        services.launch_cohort(session, ownerless, None, CREATED)
         assert facilitator_address(session, ownerless, MAIL_FROM) == MAIL_FROM
     send(app, CREATED)
     organizers = {}

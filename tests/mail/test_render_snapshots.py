@@ -72,6 +72,7 @@ def outbox(tmp_path_factory):
     with app.app_context():
         with db.transaction(engine) as session:
             cohort = services.create_cohort(session, new, PEOPLE, now=CREATED)
+            services.launch_cohort(session, cohort.id, None, CREATED)  # drafts send nothing
         send_due(app, now=CREATED)  # invitations sent, so changes queue notices
         with db.transaction(engine) as session:
             services.meetings.reschedule(session, cohort.id, "webinar-2",

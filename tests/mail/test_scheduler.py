@@ -27,9 +27,10 @@ def cohort_due_now(app) -> None:
                              library.sources["digital-lederskab"],
                              date.today() + timedelta(days=30))
     with db.transaction(app.extensions["cohort.engine"]) as session:
-        services.create_cohort(session, new, [ParticipantRow(
+        cohort = services.create_cohort(session, new, [ParticipantRow(
             "Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da")],
             now=datetime.now(UTC))
+        services.launch_cohort(session, cohort.id, None)  # drafts send nothing
 
 
 def wait_for(predicate, seconds: float = 20.0) -> bool:

@@ -171,6 +171,7 @@ def test_staff_page_adds_and_removes_colleagues_but_keeps_the_owner(web_app, sta
             select(ActivityEntry).where(ActivityEntry.cohort_id == cohort_id)
             .order_by(ActivityEntry.id))]
     assert log == [
+        ("cohort_launched", "system", {}),  # the fixture's cohort is launched when created
         ("staff_added", "owner@cohort.example",
          {"email": "other@cohort.example", "role": "co_facilitator"}),
         ("staff_removed", "owner@cohort.example", {"email": "other@cohort.example"}),

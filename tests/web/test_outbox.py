@@ -27,8 +27,10 @@ def cohort_id(app, make_user):
                              library.sources["digital-lederskab"],
                              date.today() + timedelta(days=30))
     with db.transaction(app.extensions["cohort.engine"]) as session:
-        return services.create_cohort(session, new, [ParticipantRow(
-            "Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da")]).id
+        cohort = services.create_cohort(session, new, [ParticipantRow(
+            "Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da")])
+        services.launch_cohort(session, cohort.id, None)  # drafts send nothing
+        return cohort.id
 
 
 @pytest.fixture
