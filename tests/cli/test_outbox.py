@@ -23,7 +23,7 @@ def create(runner, tmp_path) -> str:
     people.write_text(CSV, encoding="utf-8")
     start = (date.today() + timedelta(days=30)).isoformat()
     created = invoke(runner, "create", "--programme", "digital-lederskab", "--start", start,
-                     "--participants", str(people))
+                     "--participants", str(people), "--launch")
     assert created.exit_code == 0, created.output
     return created.output.strip().splitlines()[-1]
 
