@@ -61,6 +61,7 @@ EXPECTED = {
     "programmes.show": FACILITATORS,
     "cohorts.new": FACILITATORS,
     "cohorts.show": OWN_COHORT,
+    "cohorts.launch": OWN_COHORT,
     "cohorts.plan": OWN_COHORT,
     "cohorts.activity_log": OWN_COHORT,
     "cohorts.staff": COHORT_OWNER,
