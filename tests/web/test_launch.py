@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from cohort import db, services
-from cohort.models import ActivityEntry, Cohort
+from cohort.models import ActivityEntry, Cohort, CohortRole, CohortStaff
 from tests.fixtures.web import COHORT_START, PEOPLE, WEB_NOW, sign_in
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -91,3 +91,16 @@ def test_launching_an_unknown_cohort_is_404(web_app, staff, draft_id):
     client = web_app.test_client()
     sign_in(client, staff.admin)
     assert client.get(f"/cohorts/{draft_id + 100}/launch").status_code == 404
+
+
+def test_a_co_facilitator_may_launch(web_app, staff, draft_id):
+    with db.transaction(web_app.extensions["cohort.engine"]) as session:
+        session.add(CohortStaff(cohort_id=draft_id, user_id=staff.other.id,
+                                role=CohortRole.CO_FACILITATOR))
+    client = web_app.test_client()
+    sign_in(client, staff.other)
+    page = f"/cohorts/{draft_id}/launch"
+    token = CSRF.search(client.get(page).get_data(as_text=True)).group(1)
+    assert client.post(page, data={"csrf_token": token}).status_code == 302
+    with db.transaction(web_app.extensions["cohort.engine"]) as session:
+        assert session.get(Cohort, draft_id).state == "launched"
