@@ -234,7 +234,7 @@ def cohort_as_dict(session: Session, cohort: Cohort) -> dict:
         "id": cid, "title": cohort.title, "programme": cohort.programme_id,
         "start": cohort.start_date.isoformat(), "timezone": cohort.timezone,
         "language": cohort.language, "state": cohort.state,
-        "launched_at": cohort.launched_at.isoformat() if cohort.launched_at else None,
+        "launched_at": iso(cohort.launched_at),
         "meetings": [dict(key=m.key, kind=m.kind, title=m.title, format=m.format,
                           starts_at=iso(m.starts_at), ends_at=iso(m.ends_at), status=m.status,
                           location=m.location, online_url=m.online_url, sequence=m.sequence)
