@@ -40,6 +40,8 @@ def test_overview_of_a_draft_has_the_banner_and_the_launch_button(web_app, staff
     sign_in(client, staff.owner)
     html = client.get(f"/cohorts/{draft_id}").get_data(as_text=True)
     assert 'data-state="draft"' in html and f'href="/cohorts/{draft_id}/launch"' in html
+    board = client.get("/dashboard").get_data(as_text=True)
+    assert board.count('data-state="draft"') == 1  # the draft, not the launched cohort
     # Every page of a draft says so, where the facilitator imports people after creating it.
     people = client.get(f"/cohorts/{draft_id}/participants/").get_data(as_text=True)
     assert 'data-state="draft"' in people and "intet sendes, mens holdet er en kladde" in people
