@@ -120,6 +120,7 @@ def test_demo_is_loaded_once(runner):
     (cohort,) = json.loads(invoke(runner, "list", "--json").output)
     shown = json.loads(invoke(runner, "show", str(cohort["id"]), "--json").output)
     assert len(shown["participants"]) == 32
+    assert shown["state"] == cohort["state"] == "launched"  # the demo sends, as make run shows
     assert len({p["organisation"] for p in shown["participants"]}) >= 5
 
 
