@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from importlib import metadata
-from pathlib import Path
 
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.fixtures.paths import REPO
+
 PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)"
                  r"(?:\s*;\s*(?P<marker>[^\\\n]+?))?\s*\\?$", re.MULTILINE)
 # Installed by the venv itself or by `make`, not by the lock.

@@ -6,7 +6,7 @@ form is sent a second time (from a second tab) or the link is opened again.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -14,9 +14,7 @@ from sqlalchemy import func, select
 
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.models import AnonymousResponse
-from tests.fixtures.browser import REPO
 
 pytestmark = pytest.mark.slow  # a real browser or calendar program per test
 
@@ -26,23 +24,19 @@ AFTER_THE_LAST_MEETING = datetime(2025, 10, 6, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def invitation_link(live_server) -> tuple[str, int]:
+def invitation_link(live_server, make_cohort) -> tuple[str, int]:
     """The link of Søren's invitation to the final survey of digital-lederskab, as the email
     gives it (see mail.compose): his personal link continuing to the survey."""
     from cohort.mail.compose import SURVEY_PAGE, personal_link_to
 
     live_server.app.config["COHORT_NOW"] = AFTER_THE_LAST_MEETING
-    lib = load_library(REPO / "programmes")
-    new = services.NewCohort(lib.programmes["digital-lederskab"],
-                             lib.sources["digital-lederskab"], date(2025, 4, 8),
-                             "Digitalt Lederskab, hold 1")
     people = [ParticipantRow("Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder",
                              "da"),
               ParticipantRow("Kari Nordmann", "kari@bergen.example", "Bergen kommune", "Leder",
                              "nb")]
+    cohort = make_cohort(live_server.engine, people=people, title="Digitalt Lederskab, hold 1",
+                         now=datetime(2025, 3, 1, tzinfo=UTC))
     with db.transaction(live_server.engine) as session:
-        cohort = services.create_cohort(session, new, people,
-                                        now=datetime(2025, 3, 1, tzinfo=UTC))
         soren = services.participants.list_participants(session, cohort.id)[1]
         assert soren.email == "soren@vejle.example"
         token = services.personal_token(session, soren.id, "browser-tests",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from cohort import db, services
-from cohort.core.programme import load_library
+from cohort import db
 from cohort.demo import demo_participants
 from cohort.services import accounts
-from tests.fixtures.browser import REPO
 
 pytestmark = pytest.mark.slow  # a real browser or calendar program per test
 
@@ -16,13 +16,10 @@ PASSWORD = "small screen password"
 
 
 @pytest.fixture
-def demo(live_server):
-    lib = load_library(REPO / "programmes")
+def demo(live_server, make_cohort):
+    cohort = make_cohort(live_server.engine, people=demo_participants(12),
+                         start=date(2030, 4, 9), title="Telefonhold", now=None)
     with db.transaction(live_server.engine) as session:
-        new = services.NewCohort(lib.programmes["digital-lederskab"],
-                                 lib.sources["digital-lederskab"],
-                                 __import__("datetime").date(2030, 4, 9), "Telefonhold")
-        cohort = services.create_cohort(session, new, demo_participants(12))
         user = accounts.create_user(session, "phone@cohort.example", "admin", PASSWORD)
         accounts.add_cohort_staff(session, cohort.id, user)
         return cohort.id

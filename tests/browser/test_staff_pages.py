@@ -14,7 +14,7 @@ from cohort.core.attendance import ABSENT, EXCUSED, PRESENT
 from cohort.demo import load_demo
 from cohort.models import CohortRole
 from cohort.services import accounts
-from tests.fixtures.browser import REPO
+from tests.fixtures.paths import PROGRAMMES
 
 pytestmark = pytest.mark.slow  # a real browser or calendar program per test
 
@@ -24,7 +24,7 @@ PASSWORD = "staff pages password"
 @pytest.fixture
 def demo(live_server):
     """The demo cohort with an evaluator and an owner; its latest meeting not yet recorded."""
-    cohort_id = load_demo(live_server.engine, REPO / "programmes")
+    cohort_id = load_demo(live_server.engine, PROGRAMMES)
     with db.transaction(live_server.engine) as session:
         for email, role, cohort_role in (
                 ("evaluator@cohort.example", "evaluator", CohortRole.EVALUATOR),

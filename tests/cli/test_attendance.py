@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -13,18 +12,8 @@ from sqlalchemy import select
 from cohort import db, services
 from cohort.demo import demo_start, load_demo
 from cohort.models import Attendance, Delivery, Meeting
-
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "files"
-PEOPLE_CSV = """navn;e-mail;organisation
-Anne Ærenlund;anne.aerenlund@vejle-kommune.example;Vejle Kommune
-Søren Østergaard;soeren.oestergaard@kolding-kommune.example;Kolding Kommune
-Mette Bæk Sørensen;mette.sorensen@odense-kommune.example;Odense Kommune
-Åse Håland;ase.haland@bergen.kommune.example;Bergen kommune
-Bjørn Kråkenes;bjorn.krakenes@bergen.kommune.example;Bergen kommune
-Lars Jensen;lars.jensen@vejle-kommune.example;Vejle Kommune
-Hanne Dahl;hanne.dahl@svendborg-kommune.example;Svendborg Kommune
-"""
+from tests.fixtures.attendance import PEOPLE
+from tests.fixtures.paths import FIXTURES, PROGRAMMES
 
 
 def invoke(runner, *args):
@@ -32,13 +21,8 @@ def invoke(runner, *args):
 
 
 @pytest.fixture
-def cohort_id(runner, tmp_path):
-    people = tmp_path / "people.csv"
-    people.write_text(PEOPLE_CSV, encoding="utf-8")
-    created = invoke(runner, "create", "--programme", "digital-lederskab", "--start",
-                     "2025-04-08", "--participants", people)
-    assert created.exit_code == 0, created.output
-    return int(created.output.strip().splitlines()[-1])
+def cohort_id(app, make_cohort) -> int:
+    return make_cohort(app.extensions["cohort.engine"], people=PEOPLE, now=None).id
 
 
 def test_import_dry_run_then_apply_and_show(runner, cohort_id):
@@ -133,8 +117,8 @@ def test_demo_starts_in_the_past_on_a_tuesday():
 
 def test_demo_records_attendance_for_past_meetings_only(engine):
     now = datetime(2025, 5, 27, 10, 0, tzinfo=UTC)
-    cohort_id = load_demo(engine, REPO / "programmes", now=now)
-    assert load_demo(engine, REPO / "programmes", now=now) is None
+    cohort_id = load_demo(engine, PROGRAMMES, now=now)
+    assert load_demo(engine, PROGRAMMES, now=now) is None
     with db.transaction(engine) as session:
         data = services.attendance_as_dict(session, cohort_id)
         past = [m.key for m in session.scalars(select(Meeting).where(

@@ -9,26 +9,17 @@ import pytest
 from sqlalchemy import select
 
 from cohort import db, services
+from cohort.core.participants import ParticipantRow
 from cohort.models import ActivityEntry, CohortRole, CohortStaff, Meeting
 from tests.fixtures.ics import parse_both, unfold
 from tests.fixtures.web import sign_in
 
-CSV = ("navn;e-mail;organisation;rolle;sprog\n"
-       "Anne Ærø;anne@vejle.example;Vejle;leder;da\n")
-
-
-def create_cohort(runner, tmp_path) -> int:
-    people = tmp_path / "people.csv"
-    people.write_text(CSV, encoding="utf-8")
-    result = runner.invoke(args=["cohort", "create", "--programme", "digital-lederskab",
-                                 "--start", "2025-04-08", "--participants", str(people)])
-    assert result.exit_code == 0, result.output
-    return int(result.output.strip().splitlines()[-1])
+ANNE = ParticipantRow("Anne Ærø", "anne@vejle.example", "Vejle", "leder", "da")
 
 
 @pytest.fixture
-def cohort_id(runner, tmp_path) -> int:
-    return create_cohort(runner, tmp_path)
+def cohort_id(app, make_cohort) -> int:
+    return make_cohort(app.extensions["cohort.engine"], people=[ANNE], now=None).id
 
 
 def run(runner, *args):
@@ -97,12 +88,12 @@ def test_a_cancelled_meeting_cannot_be_moved(app, runner, cohort_id):
     assert "Error: meeting 'webinar-1' is cancelled; restore it before moving it" in result.output
 
 
-def test_reschedule_is_logged_like_a_move_on_the_web(app, runner, client, tmp_path, make_user):
+def test_reschedule_is_logged_like_a_move_on_the_web(app, runner, client, make_user, make_cohort):
     """One use case, one entry point: the command line writes the activity-log entry the web
     writes (same action, summary and details); only who did it differs."""
-    on_web, on_cli = create_cohort(runner, tmp_path), create_cohort(runner, tmp_path)
-    owner = make_user("owner@cohort.example", "facilitator")
     engine = app.extensions["cohort.engine"]
+    on_web, on_cli = (make_cohort(engine, people=[ANNE], now=None).id for _ in range(2))
+    owner = make_user("owner@cohort.example", "facilitator")
     with db.transaction(engine) as session:
         for cohort in (on_web, on_cli):
             session.add(CohortStaff(cohort_id=cohort, user_id=owner.id, role=CohortRole.OWNER))

@@ -12,7 +12,6 @@ import pytest
 
 from cohort import db, services
 
-REPO = Path(__file__).resolve().parents[2]
 CSV_OK = "navn;e-mail;organisation;rolle;sprog\nAnne Ærø;anne@vejle.example;Vejle;leder;da\n"
 
 

@@ -21,12 +21,10 @@ def write_csv(path, rows):
 
 
 @pytest.fixture
-def cohort_id(runner, tmp_path):
-    people = write_csv(tmp_path / "people.csv", demo_participants(9))
-    created = invoke(runner, "create", "--programme", "digital-lederskab", "--start",
-                     "2025-04-08", "--participants", str(people))
-    assert created.exit_code == 0, created.output
-    return created.output.strip().splitlines()[-1]
+def cohort_id(app, make_cohort) -> str:
+    """Created now (as `cohort create` would), nine people: buddy pairs and a trio."""
+    return str(make_cohort(app.extensions["cohort.engine"], people=demo_participants(9),
+                           now=None).id)
 
 
 def test_groups_cohort_json_is_the_contract(runner, cohort_id):
@@ -118,10 +116,8 @@ def test_bad_input_is_a_clear_error(runner, cohort_id, args, message):
     assert "Traceback" not in result.output
 
 
-def test_repair_before_any_groups_says_what_to_do(runner):
-    created = invoke(runner, "create", "--programme", "digital-lederskab", "--start",
-                     "2025-04-08")
-    cohort_id = created.output.strip().splitlines()[-1]
+def test_repair_before_any_groups_says_what_to_do(app, runner, make_cohort):
+    cohort_id = str(make_cohort(app.extensions["cohort.engine"], now=None).id)
     shown = invoke(runner, "groups", cohort_id)
     assert "no groups yet" in shown.output
     assert json.loads(invoke(runner, "groups", cohort_id, "--json").output)["score"] is None

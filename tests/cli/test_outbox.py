@@ -8,9 +8,13 @@ from datetime import date, timedelta
 from email.policy import default
 from pathlib import Path
 
-CSV = ("navn;e-mail;organisation;rolle;sprog\n"
-       "Søren Ærenlund;soren@vejle.example;Vejle Kommune;Leder;da\n"
-       "Kari Nordmann;kari@bergen.example;Bergen kommune;Enhetsleder;nb\n")
+import pytest
+
+from cohort.core.participants import ParticipantRow
+
+PEOPLE = [ParticipantRow("Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da"),
+          ParticipantRow("Kari Nordmann", "kari@bergen.example", "Bergen kommune", "Enhetsleder",
+                         "nb")]
 
 
 def invoke(runner, *args):
@@ -18,18 +22,14 @@ def invoke(runner, *args):
     return result
 
 
-def create(runner, tmp_path) -> str:
-    people = tmp_path / "people.csv"
-    people.write_text(CSV, encoding="utf-8")
-    start = (date.today() + timedelta(days=30)).isoformat()
-    created = invoke(runner, "create", "--programme", "digital-lederskab", "--start", start,
-                     "--participants", str(people), "--launch")
-    assert created.exit_code == 0, created.output
-    return created.output.strip().splitlines()[-1]
+@pytest.fixture
+def cohort_id(app, make_cohort) -> str:
+    """Created now and starting next month, so the welcome and invitations are due at once."""
+    return str(make_cohort(app.extensions["cohort.engine"], people=PEOPLE,
+                           start=date.today() + timedelta(days=30), now=None).id)
 
 
-def test_send_due_writes_eml_files_and_the_outbox_lists_them(app, runner, tmp_path):
-    cohort_id = create(runner, tmp_path)
+def test_send_due_writes_eml_files_and_the_outbox_lists_them(app, runner, cohort_id):
     # Created "now" (today), so the welcome and invitations are due at once.
     sent = invoke(runner, "send-due")
     assert sent.exit_code == 0 and sent.output.startswith("sent 16,")
@@ -55,8 +55,7 @@ def test_send_due_writes_eml_files_and_the_outbox_lists_them(app, runner, tmp_pa
     assert len(list(mail.glob("*.eml"))) == 17
 
 
-def test_pause_resume_and_errors(app, runner, tmp_path):
-    cohort_id = create(runner, tmp_path)
+def test_pause_resume_and_errors(app, runner, cohort_id):
     assert "paused" in invoke(runner, "outbox", "pause", cohort_id).output
     assert invoke(runner, "send-due").output.startswith("sent 0,")
     assert "(PAUSED)" in invoke(runner, "outbox", cohort_id).output
@@ -74,16 +73,14 @@ def test_pause_resume_and_errors(app, runner, tmp_path):
         assert result.exit_code == 1 and message in result.output, (args, result.output)
 
 
-def test_bad_mail_url_is_a_clear_error(app, runner, tmp_path):
-    create(runner, tmp_path)
+def test_bad_mail_url_is_a_clear_error(app, runner, cohort_id):
     app.config["MAIL_URL"] = "mailto:someone"
     result = runner.invoke(args=["cohort", "send-due"])
     assert result.exit_code == 1
     assert "COHORT_MAIL_URL" in result.output and "smtp://" in result.output
 
 
-def test_personal_link_remove_and_digest(app, runner, client, tmp_path):
-    cohort_id = create(runner, tmp_path)
+def test_personal_link_remove_and_digest(app, runner, client, cohort_id):
     link = invoke(runner, "participants", "link", cohort_id, "SOREN@vejle.example").output.strip()
     assert link.startswith("http://127.0.0.1:5000/p/")
     path = link.removeprefix("http://127.0.0.1:5000")

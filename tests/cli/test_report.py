@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fixtures.report import STATEMENTS, create_known_cohort
+from tests.fixtures.report import PEOPLE, STATEMENTS
 
 
 def invoke(runner, *args):
@@ -24,13 +24,13 @@ def test_report_writes_a_pdf_with_progress(runner, known_cohort, tmp_path):
 
 
 def test_report_as_html_in_another_language_and_compared(runner, engine, known_cohort,
-                                                         tmp_path):
+                                                         make_cohort, tmp_path):
     out = tmp_path / "report.html"
     result = invoke(runner, str(known_cohort), "-o", str(out), "--lang", "nb")
     assert result.exit_code == 0, result.output
     html = out.read_text(encoding="utf-8")
     assert "Atferd (nivå 3)" in html and STATEMENTS["new-tools"] in html
-    other = create_known_cohort(engine, title="Hold 2")
+    other = make_cohort(engine, people=PEOPLE, title="Hold 2").id
     result = invoke(runner, str(known_cohort), "-o", str(out), "--compare", str(other))
     assert result.exit_code == 0, result.output
     assert "Sammenligning af to hold" in out.read_text(encoding="utf-8")
@@ -43,8 +43,10 @@ def test_report_as_html_in_another_language_and_compared(runner, engine, known_c
     (["{cohort}", "-o", "{tmp}/r.pdf", "--compare", "{other}"],
      "only cohorts of the same programme can be compared"),
 ])
-def test_report_errors_are_clear(runner, engine, known_cohort, tmp_path, args, message):
-    other = create_known_cohort(engine, "digital-helsekompetanse", "Kull 1")
+def test_report_errors_are_clear(runner, engine, known_cohort, make_cohort, tmp_path, args,
+                                 message):
+    other = make_cohort(engine, people=PEOPLE, programme="digital-helsekompetanse",
+                        title="Kull 1").id
     filled = [a.format(tmp=tmp_path, cohort=known_cohort, other=other) for a in args]
     result = invoke(runner, *filled)
     assert result.exit_code == 1

@@ -10,9 +10,11 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from cohort import db, services
+from cohort.core.participants import ParticipantRow
 from cohort.models import AnonymousResponse
 
-PEOPLE = "\n".join(f"Leder {i};leder{i}@example.org;Kommune {i % 2};leder;da" for i in range(8))
+PEOPLE = [ParticipantRow(f"Leder {i}", f"leder{i}@example.org", f"Kommune {i % 2}", "leder", "da")
+          for i in range(8)]
 FINAL_ROWS = ("new-tools;network;most-useful;recommend;change-next-time\n"
               + "5;4;1|2;9;Mere tid til cases\n" * 5 + "2;Helt uenig;;3;\n")
 
@@ -22,14 +24,8 @@ def invoke(runner, *args):
 
 
 @pytest.fixture
-def cohort_id(runner, tmp_path):
-    people = tmp_path / "people.csv"
-    people.write_text("name;email;organisation;role;language\n" + PEOPLE + "\n",
-                      encoding="utf-8")
-    created = invoke(runner, "create", "--programme", "digital-lederskab", "--start",
-                     "2025-04-08", "--participants", str(people))
-    assert created.exit_code == 0, created.output
-    return int(created.output.strip().splitlines()[-1])
+def cohort_id(app, make_cohort) -> int:
+    return make_cohort(app.extensions["cohort.engine"], people=PEOPLE, now=None).id
 
 
 def test_import_then_export_csv_and_xlsx(runner, cohort_id, tmp_path):
@@ -112,10 +108,11 @@ def test_quotes_export(runner, cohort_id, tmp_path, app):
     (["responses", "export", "{id}", "finale", "-o", "{tmp}/x.csv"], "has no survey 'finale'"),
     (["responses", "export", "{id}", "-o", "{tmp}/x.txt"], "must end in .csv or .xlsx"),
     (["responses", "export", "999", "-o", "{tmp}/x.csv"], "no cohort 999"),
-    (["responses", "import", "{id}", "nope", "{tmp}/people.csv"], "has no survey 'nope'"),
+    (["responses", "import", "{id}", "nope", "{tmp}/final.csv"], "has no survey 'nope'"),
     (["quotes", "export", "999", "-o", "{tmp}/q.csv"], "no cohort 999"),
 ])
 def test_bad_arguments_give_a_clear_error(runner, cohort_id, tmp_path, args, message):
+    (tmp_path / "final.csv").write_text(FINAL_ROWS, encoding="utf-8")  # a file that exists
     filled = [a.format(id=cohort_id, tmp=tmp_path) for a in args]
     result = runner.invoke(args=["cohort", *filled])
     assert result.exit_code == 1 and message in result.output

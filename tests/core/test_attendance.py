@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -21,9 +20,7 @@ from cohort.core.attendance import (
     decide_check_in,
 )
 from cohort.core.planning import plan_cohort
-from cohort.core.programme import load_library
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 START = datetime(2025, 5, 15, 11, 0, tzinfo=UTC)  # 13:00 in Copenhagen
 END = START + timedelta(hours=2)
 
@@ -159,8 +156,7 @@ def test_distribution_leaves_out_people_with_gaps():
 
 
 @pytest.fixture(scope="module")
-def plan():
-    library = load_library(PROGRAMMES)
+def plan(library):
     return plan_cohort(library.programmes["digital-lederskab"], date(2025, 4, 8))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -12,10 +11,8 @@ import pytest
 
 from cohort.core import calendars as ical
 from cohort.core.planning import plan_cohort
-from cohort.core.programme import load_library
 from tests.fixtures.ics import calendar_from_plan, parse_both, unfold
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 ZONE = "Europe/Copenhagen"
 FACILITATOR = ical.Person("facilitator@cohort.example", "Fie Facilitator")
@@ -23,8 +20,8 @@ ANNE = ical.Person("anne@vejle.example", "Anne Ærø")
 
 
 @pytest.fixture(scope="module")
-def programme():
-    return load_library(PROGRAMMES).programmes["digital-lederskab"]
+def programme(library):
+    return library.programmes["digital-lederskab"]
 
 
 def feed(programme, start: date, **options) -> tuple[object, bytes]:

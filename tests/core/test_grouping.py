@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -21,10 +20,8 @@ from cohort.core.grouping import (
     plan,
     repair,
 )
-from cohort.core.programme import load_library
 from tests.fixtures.properties import property_settings
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 BUDDIES = GroupingSpec("buddy", (2, 3), 1, mix=("organisation",))
 TEAMS = GroupingSpec("team", (4, 7), 1, mix=("organisation",), balance=("role",),
                      roles=("ledelseskraft|leder", "specialist", "facilitator", "interesse"))
@@ -76,8 +73,7 @@ def test_roles_match_case_insensitively_inside_the_role_text_with_alternatives()
     assert person_roles(Person("d", role="Sygeplejerske"), spec) == ()
 
 
-def test_programme_groupings_become_specs():
-    library = load_library(PROGRAMMES)
+def test_programme_groupings_become_specs(library):
     grouping = library.programmes["ledelse-i-digitalisering"].groupings[0]
     spec = GroupingSpec.from_programme(grouping)
     assert spec.kind == "team" and spec.size == (4, 7)

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from cohort.core.planning import MeetingOverride, plan_cohort
-from cohort.core.programme import load_library, parse_programme
+from cohort.core.programme import parse_programme
+from tests.fixtures.programmes import VALID
 
-from .test_programme import VALID
-
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 CPH = ZoneInfo("Europe/Copenhagen")
 
 
 @pytest.fixture(scope="module")
-def reference():
-    return load_library(PROGRAMMES).programmes["digital-lederskab"]
+def reference(library):
+    return library.programmes["digital-lederskab"]
 
 
 def local(dt: datetime, zone: ZoneInfo = CPH) -> datetime:
@@ -115,8 +112,8 @@ def test_norwegian_holidays_for_oslo_cohorts():
     assert {w.code for w in plan.warnings if w.meeting_key == "kickoff"} == {"weekend", "holiday"}
 
 
-def test_no_task_is_due_before_it_is_released_in_shipped_programmes():
-    for programme in load_library(PROGRAMMES).programmes.values():
+def test_no_task_is_due_before_it_is_released_in_shipped_programmes(library):
+    for programme in library.programmes.values():
         plan = plan_cohort(programme, date(2026, 1, 6))
         for task in plan.tasks:
             assert task.due_at is None or task.due_at >= task.release_at, task.key

@@ -2,40 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from cohort.core.programme import ProgrammeError, load_library, parse_programme
-
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
-
-VALID = """\
-id: mini
-title: Mini
-language: da
-meetings:
-  - key: kickoff
-    kind: kickoff
-    title: Kick-off
-    offset: 0d
-  - key: webinar-1
-    kind: webinar
-    title: Webinar 1
-    offset: 9d
-    duration: 2h
-tasks:
-  - key: questions
-    kind: reflection
-    title: Saml spørgsmål
-    repeat: each-meeting
-    release: meeting end +1d 08:00
-    due: next -1d 12:00
-surveys:
-  - key: evaluation
-    title: Evaluering
-    open: last end +0d 16:00
-"""
+from tests.fixtures.paths import PROGRAMMES
+from tests.fixtures.programmes import VALID, WITH_QUESTIONS
 
 
 def errors_of(text: str) -> list[str]:
@@ -148,56 +119,6 @@ def test_unquoted_clock_times_are_read_as_text():
     text = VALID.replace("    offset: 0d\n", "    offset: 0d\n    start: 9:30\n")
     programme = parse_programme(text, "x.yaml")
     assert programme.meetings[0].start.hour == 9
-
-
-WITH_QUESTIONS = VALID + """\
-    questions:
-      - id: relevant
-        type: likert5
-        text: Mødet var relevant for mit arbejde
-        level: reaction
-        report: fandt mødet relevant for deres arbejde
-      - id: format
-        type: single_choice
-        text: Hvilken form foretrækker du?
-        options: [Webinar, Workshop]
-      - id: tools
-        type: multiple_choice
-        text: Hvilke værktøjer har du brugt?
-        options: [Teknologiradaren, Brugerrejse, Adfærdsdesign]
-        max_choices: 2
-        required: false
-      - id: recommend
-        type: rating
-        text: Vil du anbefale forløbet til en kollega?
-        low_label: Slet ikke
-        high_label: I høj grad
-      - id: comments
-        type: text
-        text: Kommentarer
-        required: false
-      - id: competences
-        type: self_assessment
-        text: Hvor godt kan du ...
-        level: learning
-        areas:
-          - id: strategy
-            text: Koble teknologi til strategi
-          - id: ethics
-            text: Etik og governance
-evaluation:
-  min_group_size: 6
-  themes: [Tid til at lære, Ledelse]
-  guides:
-    - key: observation
-      kind: observation
-      title: Observation af mødet
-      sections:
-        - heading: Deltagelse
-          questions:
-            - Hvem taler?
-            - Hvem tier?
-"""
 
 
 def test_survey_questions_and_evaluation_are_read():

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
 from cohort.core.planning import MeetingOverride, plan_cohort
-from cohort.core.programme import load_library
 from cohort.core.replanning import ADDED, MOVED, REMOVED, delivery_moves, plan_changes
 from cohort.core.timeline import plan_timeline
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 START = date(2025, 4, 8)
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def programme():
-    return load_library(PROGRAMMES).programmes["digital-lederskab"]
+def programme(library):
+    return library.programmes["digital-lederskab"]
 
 
 def test_moving_a_meeting_moves_what_is_anchored_to_it(programme):

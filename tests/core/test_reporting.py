@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -28,10 +27,10 @@ from cohort.core.reporting import (
 )
 from cohort.core.survey_results import compare_self_assessment, summarise
 from cohort.core.surveys import survey_spec
+from tests.fixtures.paths import PROGRAMMES
 from tests.fixtures.report import STATEMENTS, final_answers
 
-PROGRAMME = load_programme_file(
-    Path(__file__).resolve().parents[2] / "programmes" / "digital-lederskab.yaml")
+PROGRAMME = load_programme_file(PROGRAMMES / "digital-lederskab.yaml")
 NOW = datetime(2025, 11, 3, 9, 0, tzinfo=UTC)
 OPENS = datetime(2025, 10, 3, 7, 0, tzinfo=UTC)
 

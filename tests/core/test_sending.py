@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from cohort.core import deliveries as kinds
 from cohort.core.deliveries import meeting_key_of, plan_facilitator_deliveries
 from cohort.core.planning import MeetingOverride, plan_cohort
-from cohort.core.programme import load_library
 from cohort.core.sending import (
     RetryPolicy,
     SendFailure,
@@ -19,7 +17,6 @@ from cohort.core.sending import (
 )
 
 NOW = datetime(2025, 4, 1, 8, 0, tzinfo=UTC)
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 
 
 def test_backoff_doubles_up_to_the_cap():
@@ -76,8 +73,7 @@ def test_skip_reasons():
                        overdue_limit=limit) == "overdue by more than 3 day(s)"
 
 
-def test_digest_goes_the_day_before_each_meeting_at_14_local():
-    library = load_library(PROGRAMMES)
+def test_digest_goes_the_day_before_each_meeting_at_14_local(library):
     programme = library.programmes["digital-lederskab"]
     plan = plan_cohort(programme, date(2025, 4, 8), "Europe/Copenhagen",
                        {"webinar-2": MeetingOverride(cancelled=True)})

@@ -18,8 +18,7 @@ from cohort.core.survey_results import (
     summarise_by_group,
 )
 from cohort.core.surveys import survey_spec
-
-from .test_programme import WITH_QUESTIONS
+from tests.fixtures.programmes import WITH_QUESTIONS
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from cohort.core.planning import plan_cohort
-from cohort.core.programme import load_library, parse_programme
+from cohort.core.programme import parse_programme
 from cohort.core.surveys import (
     AnswersInvalid,
     answer_columns,
@@ -17,10 +16,7 @@ from cohort.core.surveys import (
     normalise_answers,
     survey_spec,
 )
-
-from .test_programme import WITH_QUESTIONS
-
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
+from tests.fixtures.programmes import WITH_QUESTIONS
 
 
 @pytest.fixture(scope="module")
@@ -106,11 +102,6 @@ def test_columns_name_questions_and_areas(spec):
 
 
 # --- the shipped programmes carry the seeds' instruments -------------------------------------
-
-@pytest.fixture(scope="module")
-def library():
-    return load_library(PROGRAMMES)
-
 
 def test_reference_final_survey_asks_the_seed_headline_behaviour_items(library):
     final = library.programmes["digital-lederskab"].survey("final")

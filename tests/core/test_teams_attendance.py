@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -26,8 +25,8 @@ from cohort.core.teams_attendance import (
     parse_duration,
     parse_teams_report,
 )
+from tests.fixtures.paths import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "files"
 SECTIONED_FILE = FIXTURES / "teams_webinar-1_sectioned_utf16.csv"
 FLAT_FILE = FIXTURES / "teams_kickoff_flat_utf8.csv"
 WEBINAR_1 = datetime(2025, 5, 15, 11, 0, tzinfo=UTC)  # 13:00 Copenhagen

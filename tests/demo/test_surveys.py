@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy import select
 
 from cohort import db, services
 from cohort.demo import load_demo
 from cohort.models import AnonymousResponse, EvaluatorNote, IdentifiedResponse, Quote
-
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
+from tests.fixtures.paths import PROGRAMMES
 
 
 def test_demo_cohort_has_demo_answers_for_the_evaluator(engine):

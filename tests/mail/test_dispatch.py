@@ -6,7 +6,7 @@ import re
 import socket
 import subprocess
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,12 +16,11 @@ from cohort import db, services
 from cohort.app import create_app
 from cohort.core import deliveries as kinds
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.mail.dispatch import SENDERS, database_started_at, send_due
 from cohort.models import Delivery, Meeting, Participant, Prompt, Task
+from tests.fixtures.cohorts import CREATED  # when make_cohort creates its cohorts
+from tests.fixtures.paths import PROGRAMMES
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
-CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 PEOPLE = [
     ParticipantRow("Søren Ærenlund", "soren@vejle.example", "Vejle Kommune",
                    "Leder, hjemmeplejen", "da"),
@@ -52,20 +51,6 @@ def app(database_url, tmp_path, monkeypatch, smtp_sink):
     app.extensions["cohort.engine"].dispose()
 
 
-@pytest.fixture(scope="module")
-def library():
-    return load_library(PROGRAMMES)
-
-
-def make_cohort(app, library, people=PEOPLE, start=date(2025, 4, 8), now=CREATED) -> int:
-    new = services.NewCohort(library.programmes["digital-lederskab"],
-                             library.sources["digital-lederskab"], start)
-    with db.transaction(engine(app)) as session:
-        cohort = services.create_cohort(session, new, people, now=now)
-        services.launch_cohort(session, cohort.id, None, now)  # drafts send nothing
-        return cohort.id
-
-
 def engine(app):
     return app.extensions["cohort.engine"]
 
@@ -86,8 +71,8 @@ def html_of(message) -> str:
     return message.get_body(("html",)).get_content().replace("\r\n", "\n")
 
 
-def test_every_kind_goes_out_at_its_planned_time_exactly_once(app, library, smtp_sink):
-    make_cohort(app, library)
+def test_every_kind_goes_out_at_its_planned_time_exactly_once(app, make_cohort, smtp_sink):
+    make_cohort(engine(app), people=PEOPLE)
     planned = rows(app)
     for moment in sorted({r.send_at for r in planned}):
         before = smtp_sink.count()
@@ -108,8 +93,8 @@ def test_every_kind_goes_out_at_its_planned_time_exactly_once(app, library, smtp
         "kursus@cohort.example"}
 
 
-def test_headers_language_and_encoding(app, library, smtp_sink):
-    make_cohort(app, library)
+def test_headers_language_and_encoding(app, make_cohort, smtp_sink):
+    make_cohort(engine(app), people=PEOPLE)
     send_due(app, now=CREATED)  # welcome and the seven invitations
     tasks = [r for r in rows(app, kind="task_released") if r.anchor == "task:choose-case"]
     send_due(app, now=tasks[0].send_at)
@@ -148,8 +133,8 @@ def test_headers_language_and_encoding(app, library, smtp_sink):
     assert welcome["Message-ID"] == row.message_id
 
 
-def test_reschedule_moves_pending_and_notifies_those_already_invited(app, library, smtp_sink):
-    cohort_id = make_cohort(app, library)
+def test_reschedule_moves_pending_and_notifies_those_already_invited(app, make_cohort, smtp_sink):
+    cohort_id = make_cohort(engine(app), people=PEOPLE).id
     send_due(app, now=CREATED)
     before = {(r.kind, r.anchor, r.recipient): r.send_at for r in rows(app)}
     with db.transaction(engine(app)) as session:
@@ -171,8 +156,8 @@ def test_reschedule_moves_pending_and_notifies_those_already_invited(app, librar
         "Ændret: Webinar 2 er nu torsdag den 19. juni 2025 kl. 13:00"
 
 
-def test_a_pending_invitation_carries_the_new_time_without_a_notice(app, library, smtp_sink):
-    cohort_id = make_cohort(app, library)
+def test_a_pending_invitation_carries_the_new_time_without_a_notice(app, make_cohort, smtp_sink):
+    cohort_id = make_cohort(engine(app), people=PEOPLE).id
     with db.transaction(engine(app)) as session:
         services.meetings.reschedule(session, cohort_id, "webinar-2",
                                      datetime(2025, 6, 19, 11, 0, tzinfo=UTC), None,
@@ -184,8 +169,8 @@ def test_a_pending_invitation_carries_the_new_time_without_a_notice(app, library
     assert "Thursday, June 19, 2025" in str(invitation["Subject"])
 
 
-def test_cancelling_a_meeting(app, library, smtp_sink):
-    cohort_id = make_cohort(app, library, people=PEOPLE[:1])
+def test_cancelling_a_meeting(app, make_cohort, smtp_sink):
+    cohort_id = make_cohort(engine(app), people=PEOPLE[:1]).id
     send_due(app, now=CREATED)
     with db.transaction(engine(app)) as session:
         services.meetings.cancel_meeting(session, cohort_id, "webinar-3", None, now=CREATED)
@@ -198,8 +183,8 @@ def test_cancelling_a_meeting(app, library, smtp_sink):
     assert str(notice["Subject"]) == "Aflyst: Webinar 3, torsdag den 21. august 2025"
 
 
-def test_removing_a_participant_cancels_their_pending_deliveries(app, library, smtp_sink):
-    cohort_id = make_cohort(app, library)
+def test_removing_a_participant_cancels_their_pending_deliveries(app, make_cohort, smtp_sink):
+    cohort_id = make_cohort(engine(app), people=PEOPLE).id
     send_due(app, now=CREATED)
     with db.transaction(engine(app)) as session:
         services.participants.remove_participant_by_email(session, cohort_id, "Kari@Bergen.example")
@@ -215,8 +200,8 @@ def test_removing_a_participant_cancels_their_pending_deliveries(app, library, s
     assert len(smtp_sink.to("kari@bergen.example")) == 8  # welcome + 7 invitations only
 
 
-def test_temporary_errors_retry_with_backoff_then_deliver(app, library, smtp_sink):
-    make_cohort(app, library, people=PEOPLE[:1])  # 8 emails due at once
+def test_temporary_errors_retry_with_backoff_then_deliver(app, make_cohort, smtp_sink):
+    make_cohort(engine(app), people=PEOPLE[:1])  # 8 emails due at once
     smtp_sink.data_replies.extend(["421 4.3.2 Service busy, try later"] * 16)
     first = send_due(app, now=CREATED)
     assert (first.sent, first.retrying) == (0, 8)
@@ -234,11 +219,11 @@ def test_temporary_errors_retry_with_backoff_then_deliver(app, library, smtp_sin
     assert (done.state, done.attempts, done.last_code) == ("sent", 3, 250)
 
 
-def test_temporary_errors_give_up_after_the_limit(database_url, tmp_path, smtp_sink, library):
+def test_temporary_errors_give_up_after_the_limit(database_url, tmp_path, smtp_sink, make_cohort):
     app = make_app(database_url, smtp_sink.url, tmp_path, OUTBOX_MAX_ATTEMPTS=2,
                    OUTBOX_RETRY_BASE_SECONDS=10)
     with app.app_context():
-        make_cohort(app, library, people=PEOPLE[:1])
+        make_cohort(engine(app), people=PEOPLE[:1])
         smtp_sink.data_replies.extend(["451 4.7.1 Greylisted"] * 100)
         send_due(app, now=CREATED)
         report = send_due(app, now=CREATED + timedelta(seconds=10))
@@ -249,8 +234,8 @@ def test_temporary_errors_give_up_after_the_limit(database_url, tmp_path, smtp_s
     app.extensions["cohort.engine"].dispose()
 
 
-def test_permanent_error_fails_at_once_with_the_code(app, library, smtp_sink, runner):
-    cohort_id = make_cohort(app, library)
+def test_permanent_error_fails_at_once_with_the_code(app, make_cohort, smtp_sink, runner):
+    cohort_id = make_cohort(engine(app), people=PEOPLE).id
     smtp_sink.refuse["emma@odense.example"] = "550 5.1.1 <emma@odense.example>: no such user"
     report = send_due(app, now=CREATED)
     assert (report.sent, report.failed) == (16, 8)
@@ -261,13 +246,13 @@ def test_permanent_error_fails_at_once_with_the_code(app, library, smtp_sink, ru
     assert "FAILED" in listed.output and "550 5.1.1 <emma@odense.example>" in listed.output
 
 
-def test_unreachable_server_stops_the_pass_and_retries_later(database_url, tmp_path, library):
+def test_unreachable_server_stops_the_pass_and_retries_later(database_url, tmp_path, make_cohort):
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         closed_port = sock.getsockname()[1]
     app = make_app(database_url, f"smtp://127.0.0.1:{closed_port}", tmp_path)
     with app.app_context():
-        make_cohort(app, library, people=PEOPLE[:1])
+        make_cohort(engine(app), people=PEOPLE[:1])
         report = send_due(app, now=CREATED)
         # Each sender thread finds the server down once; the pass stops, the rest waits.
         tried = report.retrying
@@ -277,8 +262,8 @@ def test_unreachable_server_stops_the_pass_and_retries_later(database_url, tmp_p
     app.extensions["cohort.engine"].dispose()
 
 
-def test_an_interrupted_send_needs_review_and_is_never_resent(app, library, smtp_sink):
-    make_cohort(app, library, people=PEOPLE[:1])
+def test_an_interrupted_send_needs_review_and_is_never_resent(app, make_cohort, smtp_sink):
+    make_cohort(engine(app), people=PEOPLE[:1])
     dead = subprocess.Popen(["true"])
     dead.wait()
     welcome, invitation = rows(app)[:2] if rows(app)[0].kind == "welcome" else (None, None)
@@ -301,11 +286,11 @@ def test_an_interrupted_send_needs_review_and_is_never_resent(app, library, smtp
 
 
 def test_rows_a_dead_pass_only_claimed_go_back_unless_the_database_restarted_since(
-        app, library, smtp_sink):
+        app, make_cohort, smtp_sink):
     """Claimed but never handed over: safe to send, since hand-overs survive a dead process;
     unless the database (PostgreSQL server, or the machine for SQLite) restarted after the
     claim, which may have lost a hand-over that did not wait for the disk."""
-    make_cohort(app, library, people=PEOPLE[:1])
+    make_cohort(engine(app), people=PEOPLE[:1])
     dead = subprocess.Popen(["true"])
     dead.wait()
     welcome = rows(app, kind="welcome")[0]
@@ -326,8 +311,8 @@ def test_rows_a_dead_pass_only_claimed_go_back_unless_the_database_restarted_sin
     assert smtp_sink.count() == 7
 
 
-def test_a_recent_claim_by_a_live_pass_is_left_alone(app, library, smtp_sink):
-    make_cohort(app, library, people=PEOPLE[:1])
+def test_a_recent_claim_by_a_live_pass_is_left_alone(app, make_cohort, smtp_sink):
+    make_cohort(engine(app), people=PEOPLE[:1])
     welcome = rows(app, kind="welcome")[0]
     with db.transaction(engine(app)) as session:
         session.execute(update(Delivery).where(Delivery.id == welcome.id).values(
@@ -336,8 +321,8 @@ def test_a_recent_claim_by_a_live_pass_is_left_alone(app, library, smtp_sink):
     assert rows(app, id=welcome.id)[0].state == "sending"
 
 
-def test_overdue_and_settled_deliveries_are_skipped(app, library, smtp_sink):
-    cohort_id = make_cohort(app, library, people=PEOPLE[:1])
+def test_overdue_and_settled_deliveries_are_skipped(app, make_cohort, smtp_sink):
+    cohort_id = make_cohort(engine(app), people=PEOPLE[:1]).id
     send_due(app, now=CREATED)
     with db.transaction(engine(app)) as session:
         participant = session.scalars(select(Participant)).one()
@@ -363,8 +348,8 @@ def test_overdue_and_settled_deliveries_are_skipped(app, library, smtp_sink):
     assert cohort_id
 
 
-def test_pause_holds_a_cohort_and_resume_sends(app, library, smtp_sink):
-    cohort_id = make_cohort(app, library, people=PEOPLE[:1])
+def test_pause_holds_a_cohort_and_resume_sends(app, make_cohort, smtp_sink):
+    cohort_id = make_cohort(engine(app), people=PEOPLE[:1]).id
     with db.transaction(engine(app)) as session:
         services.set_paused(session, cohort_id, True, CREATED)
     assert send_due(app, now=CREATED).sent == 0 and smtp_sink.count() == 0
@@ -373,8 +358,8 @@ def test_pause_holds_a_cohort_and_resume_sends(app, library, smtp_sink):
     assert send_due(app, now=CREATED + timedelta(hours=1)).sent == 8
 
 
-def test_resend_is_a_new_row_with_its_own_message_id(app, library, smtp_sink):
-    make_cohort(app, library, people=PEOPLE[:1])
+def test_resend_is_a_new_row_with_its_own_message_id(app, make_cohort, smtp_sink):
+    make_cohort(engine(app), people=PEOPLE[:1])
     send_due(app, now=CREATED)
     original = rows(app, kind="welcome")[0]
     with db.transaction(engine(app)) as session:
@@ -388,8 +373,8 @@ def test_resend_is_a_new_row_with_its_own_message_id(app, library, smtp_sink):
     assert rows(app, id=original.id)[0].state == "sent"
 
 
-def test_digest_gathers_answers_since_the_last_meeting(app, library, smtp_sink):
-    cohort_id = make_cohort(app, library, people=PEOPLE[:2])
+def test_digest_gathers_answers_since_the_last_meeting(app, make_cohort, smtp_sink):
+    cohort_id = make_cohort(engine(app), people=PEOPLE[:2]).id
     with db.transaction(engine(app)) as session:
         services.set_facilitator_email(session, cohort_id, "Facilitator <fac@kommune.example>")
         soren = session.scalars(select(Participant).where(
@@ -419,11 +404,11 @@ def test_digest_gathers_answers_since_the_last_meeting(app, library, smtp_sink):
     assert live.count == 1
 
 
-def test_meeting_invitations_carry_the_meeting_as_ics(app, library, smtp_sink):
+def test_meeting_invitations_carry_the_meeting_as_ics(app, make_cohort, smtp_sink):
     """How the email carries the .ics composed with it (mail.compose.meeting_attachment;
     its content is tested in tests/mail/test_participant_emails.py): a text/calendar
     alternative with the METHOD, and the same file attached. Other kinds of email have none."""
-    make_cohort(app, library, people=PEOPLE[:1])
+    make_cohort(engine(app), people=PEOPLE[:1])
     send_due(app, now=CREATED)
     invitation = next(m for m in smtp_sink.messages
                       if "meeting_invitation" in m["X-Cohort-Delivery"])
@@ -439,20 +424,20 @@ def test_meeting_invitations_carry_the_meeting_as_ics(app, library, smtp_sink):
     assert b"METHOD:REQUEST" in attachment.get_content()
 
 
-def test_html_is_escaped(app, library, smtp_sink):
-    make_cohort(app, library, people=[ParticipantRow(
+def test_html_is_escaped(app, make_cohort, smtp_sink):
+    make_cohort(engine(app), people=[ParticipantRow(
         "Anne <b>Ø</b>", "anne@x.example", "X & Y", "Leder", "da")])
     send_due(app, now=CREATED)
     html = html_of(smtp_sink.messages[0])
     assert "Anne &lt;b&gt;Ø&lt;/b&gt;" in html and "<b>Ø</b>" not in html
 
 
-def test_catch_up_after_an_absence_carries_the_missed_meeting(app, library, smtp_sink):
+def test_catch_up_after_an_absence_carries_the_missed_meeting(app, make_cohort, smtp_sink):
     """Marked absent at workshop 1: the next morning's email has its material and the next
     meeting; it is not sent once that next meeting has begun."""
     from cohort.core.attendance import ABSENT, Mark
 
-    cohort_id = make_cohort(app, library)
+    cohort_id = make_cohort(engine(app), people=PEOPLE).id
     with db.transaction(engine(app)) as session:
         workshop = services.get_meeting(session, cohort_id, "workshop-1")
         soren = session.scalars(select(Participant).where(

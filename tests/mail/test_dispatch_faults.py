@@ -16,16 +16,15 @@ from datetime import timedelta
 import pytest
 
 from cohort.mail.dispatch import SENDERS
-from tests.conftest import PostgresServer
-from tests.fixtures.smtp import SMTPSink
-from tests.mail.test_dispatch_processes import (
-    CREATED,
+from tests.fixtures.cohorts import CREATED
+from tests.fixtures.dispatch import (
     SEND_DUE,
     assert_exactly_once_or_review,
     dispatcher_env,
     final_rows,
-    prepare,
 )
+from tests.fixtures.postgres import PostgresServer
+from tests.fixtures.smtp import SMTPSink
 
 
 @pytest.fixture
@@ -40,9 +39,9 @@ def own_postgres_server():
 
 @pytest.mark.slow
 def test_the_database_restarting_during_a_pass_loses_and_repeats_nothing(
-        tmp_path, smtp_sink, own_postgres_server):
+        tmp_path, smtp_sink, own_postgres_server, prepare_outbox):
     database_url = own_postgres_server.new_database()
-    due = prepare(database_url, tmp_path, participants=125)
+    due = prepare_outbox(database_url, participants=125)
     assert due == 1000
     env = dispatcher_env(database_url, tmp_path, smtp_sink.url)
     env["COHORT_OUTBOX_DATABASE_RETRY_SECONDS"] = "60"
@@ -81,10 +80,10 @@ def test_the_database_restarting_during_a_pass_loses_and_repeats_nothing(
 
 @pytest.mark.slow
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_smtp_down_for_the_whole_pass_then_back(tmp_path, database, request):
+def test_smtp_down_for_the_whole_pass_then_back(tmp_path, prepare_outbox, database, request):
     database_url = (f"sqlite:///{tmp_path / 'cohort.sqlite3'}" if database == "sqlite"
                     else request.getfixturevalue("postgres_server").new_database())
-    due = prepare(database_url, tmp_path, participants=63)
+    due = prepare_outbox(database_url, participants=63)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # nobody listens here yet

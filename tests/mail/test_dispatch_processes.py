@@ -7,90 +7,30 @@ needs review because its fate is uncertain) and none may arrive twice.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
-from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from cohort import db, services
-from cohort.app import create_app
-from cohort.core.programme import load_library
-from cohort.demo import demo_participants
 from cohort.mail.dispatch import SENDERS
-from cohort.models import Delivery
-
-REPO = Path(__file__).resolve().parents[2]
-CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-SEND_DUE = [sys.executable, "-c", "from cohort.app import main; main()", "send-due",
-            "--now", CREATED.isoformat()]
-
-
-def prepare(database_url: str, tmp_path: Path, participants: int) -> int:
-    """A cohort whose welcome and seven invitations per participant are all due at CREATED."""
-    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test",
-                      "PROGRAMMES_DIR": str(REPO / "programmes")})
-    engine = app.extensions["cohort.engine"]
-    db.create_schema(engine)
-    library = load_library(REPO / "programmes")
-    new = services.NewCohort(library.programmes["digital-lederskab"],
-                             library.sources["digital-lederskab"], date(2025, 4, 8))
-    people = [p.__class__(p.name, f"{i}.{p.email}", p.organisation, p.role, p.language)
-              for i, p in enumerate(demo_participants(participants))]
-    with db.transaction(engine) as session:
-        cohort = services.create_cohort(session, new, people, now=CREATED)
-        services.launch_cohort(session, cohort.id, None, CREATED)  # drafts send nothing
-        due = session.scalar(select(db_count()).where(Delivery.send_at <= CREATED))
-    engine.dispose()
-    return due
-
-
-def db_count():
-    from sqlalchemy import func
-
-    return func.count(Delivery.id)
-
-
-def dispatcher_env(database_url: str, tmp_path: Path, mail_url: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COHORT_")}
-    env.update(COHORT_DATABASE_URL=database_url, COHORT_MAIL_URL=mail_url,
-               COHORT_INSTANCE_PATH=str(tmp_path / "instance"), COHORT_SECRET_KEY="test",
-               COHORT_PROGRAMMES_DIR=str(REPO / "programmes"),
-               COHORT_MAIL_FROM="Cohort <kursus@cohort.example>")
-    return env
-
-
-def final_rows(database_url: str) -> list[Delivery]:
-    engine = db.make_engine(database_url)
-    with db.transaction(engine) as session:
-        rows = list(session.scalars(select(Delivery).where(Delivery.send_at <= CREATED)))
-    engine.dispose()
-    return rows
-
-
-def assert_exactly_once_or_review(rows: list[Delivery], received: Counter) -> Counter:
-    states = Counter(r.state for r in rows)
-    assert set(states) <= {"sent", "needs_review"}, states  # nothing pending, nothing lost
-    assert all(count == 1 for count in received.values()), "a message arrived twice"
-    sent_ids = {r.message_id for r in rows if r.state == "sent"}
-    assert sent_ids <= set(received), "a row marked sent never arrived"
-    assert set(received) <= {r.message_id for r in rows}
-    return states
+from tests.fixtures.dispatch import (
+    SEND_DUE,
+    assert_exactly_once_or_review,
+    dispatcher_env,
+    final_rows,
+)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 @pytest.mark.parametrize("moment", ["while the server holds a message", "at a random point"])
-def test_sigkill_in_the_middle_of_a_batch_of_500(tmp_path, smtp_sink, moment, database, request):
+def test_sigkill_in_the_middle_of_a_batch_of_500(tmp_path, smtp_sink, prepare_outbox, moment,
+                                                 database, request):
     database_url = (f"sqlite:///{tmp_path / 'cohort.sqlite3'}" if database == "sqlite"
                     else request.getfixturevalue("postgres_server").new_database())
-    due = prepare(database_url, tmp_path, participants=63)
+    due = prepare_outbox(database_url, participants=63)
     assert due == 504
     env = dispatcher_env(database_url, tmp_path, smtp_sink.url)
     if moment.startswith("while"):
@@ -133,7 +73,7 @@ def test_sigkill_in_the_middle_of_a_batch_of_500(tmp_path, smtp_sink, moment, da
 @pytest.mark.slow
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_two_dispatchers_at_once_share_the_work_and_never_send_twice(tmp_path, smtp_sink, request,
-                                                                     database):
+                                                                     prepare_outbox, database):
     """Two `send-due` processes on one due outbox of ten batches: every email once.
 
     On PostgreSQL the batch claims skip each other's locked rows, so both must do part of the
@@ -141,7 +81,7 @@ def test_two_dispatchers_at_once_share_the_work_and_never_send_twice(tmp_path, s
     """
     database_url = (f"sqlite:///{tmp_path / 'cohort.sqlite3'}" if database == "sqlite"
                     else request.getfixturevalue("postgres_server").new_database())
-    due = prepare(database_url, tmp_path, participants=125)
+    due = prepare_outbox(database_url, participants=125)
     assert due == 1000
     env = dispatcher_env(database_url, tmp_path, smtp_sink.url)
     passes = [subprocess.Popen([*SEND_DUE, "--json"], env=env, cwd=tmp_path,

@@ -13,13 +13,12 @@ from sqlalchemy import insert, select
 
 from cohort import db, services
 from cohort.core import deliveries as kinds
-from cohort.core.programme import load_library
 from cohort.mail.dispatch import send_due
 from cohort.models import Cohort, Delivery, Participant
+from tests.fixtures.cohorts import CREATED  # when make_cohort creates its cohorts
 
-from .test_dispatch import PROGRAMMES, engine, make_app
+from .test_dispatch import engine, make_app
 
-CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 LIMIT = timedelta(hours=72)  # COHORT_OUTBOX_OVERDUE_LIMIT_HOURS's default, as the app has it
 CSV = "name,email,organisation,role,language\n" + "".join(
     f"Leder {n},leder{n}@kommune{n % 4}.example,Kommune {n % 4},Leder,{'da' if n % 3 else 'nb'}\n"
@@ -33,11 +32,6 @@ def app(database_url, tmp_path, monkeypatch, smtp_sink):
     with app.app_context():
         yield app
     app.extensions["cohort.engine"].dispose()
-
-
-@pytest.fixture(scope="module")
-def library():
-    return load_library(PROGRAMMES)
 
 
 def draft(app, library, start: date) -> int:

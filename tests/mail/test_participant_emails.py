@@ -6,8 +6,7 @@ reminders only to those who have not answered, and the calendar subscription in 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import icalendar
@@ -17,15 +16,14 @@ from sqlalchemy import select
 from cohort import db, services
 from cohort.app import create_app
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.mail.compose import facilitator_address
 from cohort.mail.dispatch import send_due
 from cohort.models import Delivery, Meeting, Participant
 from cohort.services import accounts
+from tests.fixtures.cohorts import CREATED  # when make_cohort creates its cohorts
 from tests.fixtures.ics import parse_both, parse_with_vobject
+from tests.fixtures.paths import PROGRAMMES
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
-CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 PEOPLE = [
     ParticipantRow("Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da"),
     ParticipantRow("Kari Nordmann", "kari@bergen.example", "Bergen kommune", "Enhetsleder",
@@ -56,24 +54,15 @@ def send(app, now: datetime) -> None:
         send_due(app, now=now)
 
 
-@pytest.fixture(scope="module")
-def library():
-    return load_library(PROGRAMMES)
-
-
 def engine(app):
     return app.extensions["cohort.engine"]
 
 
 @pytest.fixture
-def cohort_id(app, library) -> int:
+def cohort_id(app, make_cohort) -> int:
     """The reference cohort (8 April 2025), owned by a facilitator account."""
-    new = services.NewCohort(library.programmes["digital-lederskab"],
-                             library.sources["digital-lederskab"], date(2025, 4, 8),
-                             "Digitalt Lederskab, hold 1")
+    cohort = make_cohort(engine(app), people=PEOPLE, title="Digitalt Lederskab, hold 1")
     with db.transaction(engine(app)) as session:
-        cohort = services.create_cohort(session, new, PEOPLE, now=CREATED)
-        services.launch_cohort(session, cohort.id, None, CREATED)  # drafts send nothing
         owner = accounts.create_user(session, "olga@kommune.example", "facilitator",
                                      "correct horse battery", name="Olga Ørsted")
         accounts.add_cohort_staff(session, cohort.id, owner)
@@ -157,7 +146,7 @@ def test_meeting_emails_carry_request_and_cancel_invitations(app, cohort_id, smt
     assert welcome.get_content_type() == "multipart/alternative"
 
 
-def test_the_organizer_is_the_cohorts_facilitator_address(app, cohort_id, library, smtp_sink):
+def test_the_organizer_is_the_cohorts_facilitator_address(app, cohort_id, make_cohort, smtp_sink):
     """The address set for the cohort's emails, else the owner's, else COHORT_MAIL_FROM."""
     with db.transaction(engine(app)) as session:
         assert facilitator_address(session, cohort_id, MAIL_FROM) == \
@@ -165,10 +154,8 @@ def test_the_organizer_is_the_cohorts_facilitator_address(app, cohort_id, librar
         services.set_facilitator_email(session, cohort_id, "Hold 1 <hold1@kommune.example>")
         assert facilitator_address(session, cohort_id, MAIL_FROM) == \
             "Hold 1 <hold1@kommune.example>"
-        new = services.NewCohort(library.programmes["digital-lederskab"],
-                                 library.sources["digital-lederskab"], date(2025, 4, 8), "Uden")
-        ownerless = services.create_cohort(session, new, PEOPLE[:1], now=CREATED).id
-        services.launch_cohort(session, ownerless, None, CREATED)
+    ownerless = make_cohort(engine(app), people=PEOPLE[:1], title="Uden").id
+    with db.transaction(engine(app)) as session:
         assert facilitator_address(session, ownerless, MAIL_FROM) == MAIL_FROM
     send(app, CREATED)
     organizers = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,13 +17,12 @@ from sqlalchemy import select
 
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.mail.dispatch import preview_message, send_due
 from cohort.models import Delivery, Participant, Prompt
+from tests.fixtures.cohorts import CREATED  # when make_cohort creates its cohorts
+from tests.fixtures.paths import PROGRAMMES
 
-REPO = Path(__file__).resolve().parents[2]
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "snapshots" / "emails"
-CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 PEOPLE = [
     ParticipantRow("Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da"),
     ParticipantRow("Kari Nordmann", "kari@bergen.example", "Bergen kommune", "Enhetsleder",
@@ -51,7 +50,7 @@ FEED = re.compile(r"webcal://cohort\.example/calendar/[A-Za-z0-9_-]{43}\.ics")
 
 
 @pytest.fixture(scope="module")
-def outbox(tmp_path_factory):
+def outbox(tmp_path_factory, make_cohort):
     """One cohort with every kind of delivery in it (SQLite: the text does not depend on it)."""
     from cohort.app import create_app
 
@@ -59,20 +58,14 @@ def outbox(tmp_path_factory):
     os.environ.setdefault("COHORT_INSTANCE_PATH", str(folder / "instance"))
     app = create_app({
         "DATABASE_URL": f"sqlite:///{folder / 'cohort.sqlite3'}", "SECRET_KEY": "test",
-        "PROGRAMMES_DIR": str(REPO / "programmes"), "MAIL_URL": f"file://{folder / 'mail'}",
+        "PROGRAMMES_DIR": str(PROGRAMMES), "MAIL_URL": f"file://{folder / 'mail'}",
         "MAIL_FROM": "Kursussekretariatet <kursus@cohort.example>",
         "BASE_URL": "https://cohort.example",
     })
     engine = app.extensions["cohort.engine"]
     db.create_schema(engine)
-    library = load_library(REPO / "programmes")
-    new = services.NewCohort(library.programmes["digital-lederskab"],
-                             library.sources["digital-lederskab"], date(2025, 4, 8),
-                             title="Digitalt Lederskab, hold 1")
     with app.app_context():
-        with db.transaction(engine) as session:
-            cohort = services.create_cohort(session, new, PEOPLE, now=CREATED)
-            services.launch_cohort(session, cohort.id, None, CREATED)  # drafts send nothing
+        cohort = make_cohort(engine, people=PEOPLE, title="Digitalt Lederskab, hold 1")
         send_due(app, now=CREATED)  # invitations sent, so changes queue notices
         with db.transaction(engine) as session:
             services.meetings.reschedule(session, cohort.id, "webinar-2",

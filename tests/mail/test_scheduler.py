@@ -12,25 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from cohort import db, services
+from cohort import db
 from cohort.app import create_app
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.mail.scheduler import JOB_ID, start_scheduler
+from tests.fixtures.paths import PROGRAMMES, REPO
 
-REPO = Path(__file__).resolve().parents[2]
 
-
-def cohort_due_now(app) -> None:
-    library = load_library(REPO / "programmes")
-    new = services.NewCohort(library.programmes["digital-lederskab"],
-                             library.sources["digital-lederskab"],
-                             date.today() + timedelta(days=30))
-    with db.transaction(app.extensions["cohort.engine"]) as session:
-        cohort = services.create_cohort(session, new, [ParticipantRow(
-            "Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da")],
-            now=datetime.now(UTC))
-        services.launch_cohort(session, cohort.id, None)  # drafts send nothing
+def cohort_due_now(app, make_cohort) -> None:
+    """Created now, starting next month: its welcome and seven invitations are due at once."""
+    make_cohort(app.extensions["cohort.engine"], people=[ParticipantRow(
+        "Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da")],
+        start=date.today() + timedelta(days=30), now=datetime.now(UTC))
 
 
 def wait_for(predicate, seconds: float = 20.0) -> bool:
@@ -42,12 +35,12 @@ def wait_for(predicate, seconds: float = 20.0) -> bool:
     return False
 
 
-def test_in_process_scheduler_sends_due_mail_once(tmp_path):
+def test_in_process_scheduler_sends_due_mail_once(tmp_path, make_cohort):
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite3'}",
-                      "SECRET_KEY": "test", "PROGRAMMES_DIR": str(REPO / "programmes"),
+                      "SECRET_KEY": "test", "PROGRAMMES_DIR": str(PROGRAMMES),
                       "MAIL_URL": f"file://{tmp_path / 'mail'}"})
     db.create_schema(app.extensions["cohort.engine"])
-    cohort_due_now(app)
+    cohort_due_now(app, make_cohort)
     scheduler = start_scheduler(app, interval_seconds=0.2)
     try:
         assert start_scheduler(app) is scheduler  # once per process
@@ -66,18 +59,18 @@ def environment(tmp_path: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COHORT_")}
     env.update(COHORT_DATABASE_URL=f"sqlite:///{tmp_path / 'c.sqlite3'}",
                COHORT_INSTANCE_PATH=str(tmp_path / "instance"), COHORT_SECRET_KEY="test",
-               COHORT_PROGRAMMES_DIR=str(REPO / "programmes"),
+               COHORT_PROGRAMMES_DIR=str(PROGRAMMES),
                COHORT_SCHEDULER_INTERVAL_SECONDS="0.3")
     return env
 
 
 @pytest.mark.slow
-def test_cohort_scheduler_runs_as_its_own_process_and_stops_on_sigterm(tmp_path):
+def test_cohort_scheduler_runs_as_its_own_process_and_stops_on_sigterm(tmp_path, make_cohort):
     env = environment(tmp_path)
     app = create_app({"DATABASE_URL": env["COHORT_DATABASE_URL"], "SECRET_KEY": "test",
                       "PROGRAMMES_DIR": env["COHORT_PROGRAMMES_DIR"]})
     db.create_schema(app.extensions["cohort.engine"])
-    cohort_due_now(app)
+    cohort_due_now(app, make_cohort)
     app.extensions["cohort.engine"].dispose()
     process = subprocess.Popen(
         [sys.executable, "-c", "from cohort.app import main; main()", "scheduler"],

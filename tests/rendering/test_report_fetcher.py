@@ -19,11 +19,10 @@ from cohort import db, services
 from cohort.app import create_app
 from cohort.rendering.fetcher import STATIC_ROOT, RefusedURL, StaticOnlyFetcher
 from cohort.rendering.report import html_to_pdf, render_report_pdf
-from tests.fixtures.report import REPORT_NOW, create_known_cohort
+from tests.fixtures.paths import PROGRAMMES
+from tests.fixtures.pdf import flat, pages_text
+from tests.fixtures.report import PEOPLE, REPORT_NOW
 
-from .pdf_tools import flat, pages_text
-
-REPO = Path(__file__).resolve().parents[2]
 PASSWD = Path("/etc/passwd")
 PNG_1PX = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -119,12 +118,12 @@ def test_control_weasyprints_own_fetcher_does_fetch(server, tmp_path):
     assert "passwd" in attachments
 
 
-def test_a_hostile_quote_in_a_real_report_is_text_not_markup(server, tmp_path):
+def test_a_hostile_quote_in_a_real_report_is_text_not_markup(server, make_cohort, tmp_path):
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-                      "SECRET_KEY": "test", "PROGRAMMES_DIR": str(REPO / "programmes")})
+                      "SECRET_KEY": "test", "PROGRAMMES_DIR": str(PROGRAMMES)})
     engine = app.extensions["cohort.engine"]
     db.create_schema(engine)
-    cohort_id = create_known_cohort(engine)
+    cohort_id = make_cohort(engine, people=PEOPLE, title="Hold 1").id
     payload = (f'<img src="{server.url}/quote.png"><link rel="attachment" '
                f'href="file:///etc/passwd">')
     with db.transaction(engine) as session:

@@ -9,9 +9,8 @@ import pytest
 
 from cohort import services
 from cohort.rendering import jobs
+from tests.fixtures.pdf import flat, pages_text
 from tests.fixtures.report import STATEMENTS
-
-from .pdf_tools import flat, pages_text
 
 
 def wait_for(app, job_id: str, seconds: float = 90) -> jobs.ReportJob:

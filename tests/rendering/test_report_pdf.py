@@ -13,19 +13,16 @@ import pytest
 from cohort import db
 from cohort.app import create_app
 from cohort.rendering.report import page_counter_css, render_report_html, render_report_pdf
+from tests.fixtures.paths import ARTIFACTS, PROGRAMMES
+from tests.fixtures.pdf import flat, fonts, outline, page_count, pages_text, toc_entries
 from tests.fixtures.report import (
     PEOPLE,
     REPORT_NOW,
     STATEMENTS,
-    create_known_cohort,
     fill_generated,
     fill_known_cohort,
 )
 
-from .pdf_tools import flat, fonts, outline, page_count, pages_text, toc_entries
-
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
 HEADINGS = {
     "da": ["Indhold", "Sammenfatning", "Deltagernes tilbagemeldinger", "Om forløbet",
            "Reaktion (niveau 1)", "Læring (niveau 2)", "Adfærd (niveau 3)",
@@ -41,15 +38,15 @@ FOOTER = {"da": "Side 3 af {n}", "nb": "Side 3 av {n}", "en": "Page 3 of {n}"}
 
 
 @pytest.fixture(scope="module")
-def report_app(tmp_path_factory):
+def report_app(tmp_path_factory, make_cohort):
     folder = tmp_path_factory.mktemp("report")
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
-                      "SECRET_KEY": "test", "PROGRAMMES_DIR": str(REPO / "programmes")})
+                      "SECRET_KEY": "test", "PROGRAMMES_DIR": str(PROGRAMMES)})
     engine = app.extensions["cohort.engine"]
     db.create_schema(engine)
-    first = create_known_cohort(engine)
+    first = make_cohort(engine, people=PEOPLE, title="Hold 1").id
     fill_known_cohort(engine, first)
-    second = create_known_cohort(engine, title="Hold 2")
+    second = make_cohort(engine, people=PEOPLE, title="Hold 2").id
     app.config["TEST_COHORTS"] = (first, second)
     yield app
     engine.dispose()
@@ -179,10 +176,10 @@ def test_page_counter_css_quotes_the_translated_words():
 
 
 @pytest.mark.parametrize("programme_id", ["digital-helsekompetanse", "ledelse-i-digitalisering"])
-def test_every_shipped_programme_makes_a_report(report_app, programme_id, tmp_path):
+def test_every_shipped_programme_makes_a_report(report_app, make_cohort, programme_id, tmp_path):
     """The other programmes (Norwegian; modules and project teams; a follow-up survey)."""
     engine = report_app.extensions["cohort.engine"]
-    cohort_id = create_known_cohort(engine, programme_id, programme_id)
+    cohort_id = make_cohort(engine, people=PEOPLE, programme=programme_id, title=programme_id).id
     fill_generated(engine, cohort_id)
     with report_app.app_context():
         rendered = render_report_pdf(engine, cohort_id, now=REPORT_NOW)

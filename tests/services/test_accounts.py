@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from cohort import db, services
+from cohort import db
 from cohort.models import CohortRole
 from cohort.services import accounts
-from tests.fixtures.web import COHORT_START, WEB_NOW
+from tests.fixtures.web import WEB_NOW
 
 
 def test_create_and_authenticate(engine):
@@ -53,13 +53,10 @@ def test_inactive_user_cannot_log_in_and_new_password_ends_sessions(engine):
         assert accounts.authenticate(session, "a@b.example", "another long pw") is None
 
 
-def test_visible_cohorts_and_demo_facilitator(engine, programme_library):
-    lib = programme_library
+def test_visible_cohorts_and_demo_facilitator(engine, make_cohort):
+    first = make_cohort(engine, now=WEB_NOW)
+    second = make_cohort(engine, now=WEB_NOW)
     with db.transaction(engine) as session:
-        new = services.NewCohort(lib.programmes["digital-lederskab"],
-                                 lib.sources["digital-lederskab"], COHORT_START)
-        first = services.create_cohort(session, new, now=WEB_NOW)
-        second = services.create_cohort(session, new, now=WEB_NOW)
         user, password = accounts.ensure_demo_facilitator(session)
         assert password and len(password) >= 12
         admin = accounts.create_user(session, "root@b.example", "admin", "long enough pw")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -24,38 +23,15 @@ from cohort.core.attendance import (
 )
 from cohort.core.attendance_import import ImportRefused
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.core.teams_attendance import TeamsReportError
 from cohort.models import Attendance, AttendanceImport, Delivery, Meeting, Participant
-
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "files"
-CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-AFTER_WEBINAR_1 = datetime(2025, 5, 15, 13, 30, tzinfo=UTC)  # 15:30 local, it ended 15:00
-PEOPLE = [
-    ParticipantRow("Anne Ærenlund", "anne.aerenlund@vejle-kommune.example", "Vejle Kommune"),
-    ParticipantRow("Søren Østergaard", "soeren.oestergaard@kolding-kommune.example",
-                   "Kolding Kommune"),
-    ParticipantRow("Mette Bæk Sørensen", "mette.sorensen@odense-kommune.example",
-                   "Odense Kommune"),
-    ParticipantRow("Åse Håland", "ase.haland@bergen.kommune.example", "Bergen kommune"),
-    ParticipantRow("Bjørn Kråkenes", "bjorn.krakenes@bergen.kommune.example", "Bergen kommune"),
-    ParticipantRow("Lars Jensen", "lars.jensen@vejle-kommune.example", "Vejle Kommune"),
-    ParticipantRow("Hanne Dahl", "hanne.dahl@svendborg-kommune.example", "Svendborg Kommune"),
-]
-
-
-@pytest.fixture(scope="module")
-def library():
-    return load_library(REPO / "programmes")
+from tests.fixtures.attendance import AFTER_WEBINAR_1, PEOPLE
+from tests.fixtures.paths import FIXTURES
 
 
 @pytest.fixture
-def cohort_id(engine, library):
-    programme = library.programmes["digital-lederskab"]
-    new = services.NewCohort(programme, library.sources["digital-lederskab"], date(2025, 4, 8))
-    with db.transaction(engine) as session:
-        return services.create_cohort(session, new, PEOPLE, now=CREATED).id
+def cohort_id(engine, make_cohort):
+    return make_cohort(engine, people=PEOPLE).id
 
 
 def ids(engine, cohort_id) -> dict[str, int]:
@@ -175,7 +151,7 @@ def workshop(engine, cohort_id) -> Meeting:
         return services.get_meeting(session, cohort_id, "workshop-1")
 
 
-def test_check_in_needs_the_room_code_and_the_time_window(engine, cohort_id, library):
+def test_check_in_needs_the_room_code_and_the_time_window(engine, cohort_id, make_cohort):
     who = ids(engine, cohort_id)
     meeting = workshop(engine, cohort_id)
     assert meeting.format == "in_person"
@@ -203,12 +179,8 @@ def test_check_in_needs_the_room_code_and_the_time_window(engine, cohort_id, lib
     assert marks(engine, cohort_id, "workshop-1") == {}
 
     # a participant of another cohort, with the right code, at the right time
-    programme = library.programmes["digital-lederskab"]
+    other = make_cohort(engine, people=[ParticipantRow("Ulla Winther", "ulla@aabenraa.example")])
     with db.transaction(engine) as session:
-        other = services.create_cohort(
-            session, services.NewCohort(programme, library.sources["digital-lederskab"],
-                                        date(2025, 4, 8)),
-            [ParticipantRow("Ulla Winther", "ulla@aabenraa.example")], now=CREATED)
         stranger = session.scalars(select(Participant.id).where(
             Participant.cohort_id == other.id)).one()
     with pytest.raises(services.CheckInRefused) as refused:

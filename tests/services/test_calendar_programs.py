@@ -21,12 +21,10 @@ from sqlalchemy import select
 from cohort import db, services
 from cohort.core.calendars import Person
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.models import Meeting
 
 pytestmark = pytest.mark.slow  # a real browser or calendar program per test
 
-REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 ZONE = ZoneInfo("Europe/Copenhagen")
 ANNE = ParticipantRow("Anne Ærø", "anne@vejle.example", "Vejle Kommune", "leder", "da")
@@ -67,14 +65,6 @@ def engine(tmp_path):
     engine.dispose()
 
 
-def new_cohort(engine, start: date) -> int:
-    library = load_library(REPO / "programmes")
-    new = services.NewCohort(library.programmes["digital-lederskab"],
-                             library.sources["digital-lederskab"], start, title="Hold 1")
-    with db.transaction(engine) as session:
-        return services.create_cohort(session, new, [ANNE], now=NOW).id
-
-
 class Khal:
     def __init__(self, root: Path):
         self.root = root
@@ -102,8 +92,10 @@ class Khal:
                 if line.endswith(title)]
 
 
-def test_khal_imports_feed_and_invitations_and_applies_updates(engine, tmp_path):
-    cohort_id = new_cohort(engine, date(2025, 9, 1))  # meetings on both sides of 26 Oct
+def test_khal_imports_feed_and_invitations_and_applies_updates(engine, make_cohort, tmp_path):
+    # meetings on both sides of 26 Oct
+    cohort_id = make_cohort(engine, people=[ANNE], start=date(2025, 9, 1), title="Hold 1",
+                            now=NOW).id
     khal = Khal(tmp_path / "khal")
     with db.transaction(engine) as session:
         feed = services.participant_calendar(session, cohort_id, ANNE.email)
@@ -133,8 +125,9 @@ def test_khal_imports_feed_and_invitations_and_applies_updates(engine, tmp_path)
     assert khal.events("Webinar 2") == ["2025-11-05 13:00 2025-11-05 15:00 CANCELLED"]
 
 
-def test_calcurse_reads_the_same_instants(engine, tmp_path):
-    cohort_id = new_cohort(engine, date(2025, 9, 1))
+def test_calcurse_reads_the_same_instants(engine, make_cohort, tmp_path):
+    cohort_id = make_cohort(engine, people=[ANNE], start=date(2025, 9, 1), title="Hold 1",
+                            now=NOW).id
     with db.transaction(engine) as session:
         feed = services.cohort_calendar(session, cohort_id)
     path = tmp_path / "feed.ics"

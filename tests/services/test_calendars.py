@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,11 +13,10 @@ from sqlalchemy import select
 from cohort import db, services
 from cohort.core.calendars import Person
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.models import CalendarFeed, Meeting, Task
 from tests.fixtures.ics import normalise, parse_both, unfold
+from tests.fixtures.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden"
 ZONE = ZoneInfo("Europe/Copenhagen")
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -29,20 +27,12 @@ PEOPLE = [ParticipantRow("Anne Ærø", "anne@vejle.example", "Vejle Kommune", "l
           ParticipantRow("Bo Holm", "bo@kolding.example", "Kolding Kommune", "leder", "en")]
 
 
-@pytest.fixture(scope="module")
-def library():
-    return load_library(REPO / "programmes")
-
-
 @pytest.fixture
-def cohort_id(engine, library):
+def cohort_id(engine, make_cohort):
     """The reference programme started 2025-04-08 in Copenhagen; English so the golden files
     do not depend on which translations are installed."""
-    new = services.NewCohort(library.programmes["digital-lederskab"],
-                             library.sources["digital-lederskab"], date(2025, 4, 8),
-                             title="Reference cohort", language="en")
-    with db.transaction(engine) as session:
-        return services.create_cohort(session, new, PEOPLE, now=NOW).id
+    return make_cohort(engine, people=PEOPLE, title="Reference cohort", language="en",
+                       now=NOW).id
 
 
 def assert_golden(name: str, ics: bytes) -> None:
@@ -154,11 +144,9 @@ def test_cancelled_meeting_is_cancelled_in_feed_and_invitation_until_restored(en
     assert message.method == "REQUEST" and parse_both(message.ics)[0].sequence == 2
 
 
-def test_uids_are_unique_across_cohorts(engine, library, cohort_id):
+def test_uids_are_unique_across_cohorts(engine, make_cohort, cohort_id):
+    other = make_cohort(engine, people=PEOPLE, now=NOW)
     with db.transaction(engine) as session:
-        other = services.create_cohort(session, services.NewCohort(
-            library.programmes["digital-lederskab"], library.sources["digital-lederskab"],
-            date(2025, 4, 8)), PEOPLE, now=NOW)
         first = services.participant_calendar(session, cohort_id, "anne@vejle.example")
         second = services.participant_calendar(session, other.id, "anne@vejle.example")
     uids = [e.uid for e in parse_both(first.ics) + parse_both(second.ics)]

@@ -25,13 +25,13 @@ def _user(session, email: str, role: str = "facilitator") -> User:
     return user
 
 
-def test_the_creator_becomes_owner_and_the_creation_is_logged(engine, programme_library):
+def test_the_creator_becomes_owner_and_the_creation_is_logged(engine, library):
     with db.transaction(engine) as session:
         creator = _user(session, "creator@cohort.example")
         # Workshop 1 moved on the preview: a naive start is the cohort's local time.
         moved = {"workshop-1": MeetingOverride(starts_at=datetime(2025, 4, 22, 9, 0),
                                                location="Vejle Rådhus")}
-        cohort = services.create_cohort_as(session, _new(programme_library), creator,
+        cohort = services.create_cohort_as(session, _new(library), creator,
                                            overrides=moved, participants=PEOPLE, now=WEB_NOW)
     with db.transaction(engine) as session:
         staff = [(link.role, user.email)
@@ -49,9 +49,9 @@ def test_the_creator_becomes_owner_and_the_creation_is_logged(engine, programme_
     assert meetings["webinar-2"].override_starts_at is None
 
 
-def test_without_an_actor_there_is_no_owner_and_the_log_says_system(engine, programme_library):
+def test_without_an_actor_there_is_no_owner_and_the_log_says_system(engine, library):
     with db.transaction(engine) as session:
-        cohort = services.create_cohort_as(session, _new(programme_library), None, now=WEB_NOW)
+        cohort = services.create_cohort_as(session, _new(library), None, now=WEB_NOW)
     with db.transaction(engine) as session:
         assert accounts.cohort_staff(session, cohort.id) == []
         [entry] = activity.cohort_activity(session, cohort.id)

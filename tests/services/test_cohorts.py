@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -11,23 +10,17 @@ from sqlalchemy.exc import IntegrityError
 
 from cohort import db, services
 from cohort.core.participants import ParticipantImportError, ParticipantRow
-from cohort.core.programme import load_library
 from cohort.models import Cohort, Delivery, Meeting, Participant, Task
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 PEOPLE = [ParticipantRow("Anne Jensen", "anne@vejle.example", "Vejle Kommune", "leder", "da"),
           ParticipantRow("Bo Holm", "bo@kolding.example", "Kolding Kommune", "leder", "da")]
 
 
-@pytest.fixture(scope="module")
-def library():
-    return load_library(PROGRAMMES)
-
-
-def new_cohort(library, programme_id="digital-lederskab", start=date(2025, 4, 8)):
-    return services.NewCohort(library.programmes[programme_id], library.sources[programme_id],
-                              start)
+def new_cohort(library) -> services.NewCohort:
+    """What the tests of `create_cohort` itself create (the others use make_cohort)."""
+    return services.NewCohort(library.programmes["digital-lederskab"],
+                              library.sources["digital-lederskab"], date(2025, 4, 8))
 
 
 def count(session, model) -> int:
@@ -75,9 +68,8 @@ def test_failed_creation_saves_nothing(engine, library):
             0, 0, 0, 0, 0]
 
 
-def test_bad_csv_imports_nothing(engine, library):
-    with db.transaction(engine) as session:
-        cohort = services.create_cohort(session, new_cohort(library), now=NOW)
+def test_bad_csv_imports_nothing(engine, make_cohort):
+    cohort = make_cohort(engine, now=NOW)
     csv = b"name;email\nGood Person;good@x.example\nBad;not-an-email\n"
     with pytest.raises(ParticipantImportError) as caught, db.transaction(engine) as session:
         services.import_participants(session, cohort.id, csv, now=NOW)
@@ -88,9 +80,8 @@ def test_bad_csv_imports_nothing(engine, library):
         assert participant_deliveries(session) == 0
 
 
-def test_import_adds_participants_with_their_deliveries(engine, library):
-    with db.transaction(engine) as session:
-        cohort = services.create_cohort(session, new_cohort(library), PEOPLE[:1], now=NOW)
+def test_import_adds_participants_with_their_deliveries(engine, make_cohort):
+    cohort = make_cohort(engine, people=PEOPLE[:1], now=NOW)
     with db.transaction(engine) as session:
         before = participant_deliveries(session)
         services.import_participants(session, cohort.id, b"name,email\nCarl,carl@x.example\n",
@@ -102,9 +93,8 @@ def test_import_adds_participants_with_their_deliveries(engine, library):
         services.import_participants(session, cohort.id, b"name,email\nC,CARL@x.example\n")
 
 
-def test_reschedule_moves_anchored_tasks_and_pending_deliveries(engine, library):
-    with db.transaction(engine) as session:
-        cohort = services.create_cohort(session, new_cohort(library), PEOPLE, now=NOW)
+def test_reschedule_moves_anchored_tasks_and_pending_deliveries(engine, make_cohort):
+    cohort = make_cohort(engine, people=PEOPLE, now=NOW)
 
     def snapshot():
         with db.transaction(engine) as session:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 from sqlalchemy import delete, select
 
@@ -13,8 +12,8 @@ from cohort.models import Cohort, GroupMember, Participant
 from cohort.services.attendance import attendance_overview
 from cohort.services.dashboard import cohort_dashboard
 from cohort.services.participants import groups_overview
+from tests.fixtures.paths import PROGRAMMES
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 TODAY = date(2025, 5, 20)
 NOW = datetime(2025, 5, 20, 12, tzinfo=UTC)
 

@@ -7,11 +7,15 @@ from datetime import date
 import pytest
 
 from cohort import db, services
+from tests.fixtures.surveys import PEOPLE
 
-from .test_surveys import PEOPLE, cohort_id, library  # noqa: F401  (fixtures)
+
+@pytest.fixture
+def cohort_id(engine, make_cohort):
+    return make_cohort(engine, people=PEOPLE).id
 
 
-def test_observation_note_follows_the_guide(engine, cohort_id):  # noqa: F811
+def test_observation_note_follows_the_guide(engine, cohort_id):
     with db.transaction(engine) as session:
         guides = {g.key: g for g in services.cohort_guides(session, cohort_id)}
         headings = [s.heading for s in guides["meeting-observation"].sections]
@@ -32,7 +36,7 @@ def test_observation_note_follows_the_guide(engine, cohort_id):  # noqa: F811
         assert [n.id for n in services.list_notes(session, cohort_id, "observation")] == [note.id]
 
 
-def test_note_with_unknown_heading_or_meeting_is_refused(engine, cohort_id):  # noqa: F811
+def test_note_with_unknown_heading_or_meeting_is_refused(engine, cohort_id):
     with pytest.raises(services.NoteInvalid) as caught, db.transaction(engine) as session:
         services.save_note(session, cohort_id, "final-interview", {"Noget andet": "x"},
                            meeting_key="webinar-9")
@@ -45,7 +49,7 @@ def test_note_with_unknown_heading_or_meeting_is_refused(engine, cohort_id):  # 
         services.save_note(session, cohort_id, "interview", {})
 
 
-def test_quotes_are_attributed_by_organisation_and_group_and_coded(engine, cohort_id):  # noqa: F811
+def test_quotes_are_attributed_by_organisation_and_group_and_coded(engine, cohort_id):
     with db.transaction(engine) as session:
         note = services.save_note(session, cohort_id, "final-interview", {},
                                   organisation="Vejle Kommune", group_label="gruppe 3")
@@ -64,7 +68,7 @@ def test_quotes_are_attributed_by_organisation_and_group_and_coded(engine, cohor
     assert themes[-1] == "Nyt tema" and "Teknostress" in themes
 
 
-def test_quotes_never_name_a_participant(engine, cohort_id):  # noqa: F811
+def test_quotes_never_name_a_participant(engine, cohort_id):
     name = PEOPLE[0].name
     with pytest.raises(services.NoteInvalid) as caught, db.transaction(engine) as session:
         services.add_quote(session, cohort_id, f"Som {name} sagde: det virker.",

@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import delete, func, select
 
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.demo import demo_participants
 from cohort.models import Group, GroupingRule, GroupMember, Participant
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def library():
-    return load_library(PROGRAMMES)
-
-
-def create(engine, library, rows, programme_id="digital-lederskab"):
-    new = services.NewCohort(library.programmes[programme_id], library.sources[programme_id],
-                             date(2025, 4, 8))
-    with db.transaction(engine) as session:
-        return services.create_cohort(session, new, rows, now=NOW).id
 
 
 def csv(rows) -> str:
@@ -42,8 +27,8 @@ def homes(view, rotation=0) -> dict[str, int]:
                                                strict=True) for m in group.members}
 
 
-def test_groups_are_formed_when_a_cohort_is_created(engine, library):
-    cohort_id = create(engine, library, demo_participants(32))
+def test_groups_are_formed_when_a_cohort_is_created(engine, make_cohort):
+    cohort_id = make_cohort(engine, people=demo_participants(32)).id
     with db.transaction(engine) as session:
         view = services.list_groups(session, cohort_id)
         stored = session.scalar(select(func.count()).select_from(GroupMember))
@@ -56,8 +41,8 @@ def test_groups_are_formed_when_a_cohort_is_created(engine, library):
     assert view.result.score == 100.0  # eight municipalities: no pair shares one
 
 
-def test_too_few_participants_form_no_groups(engine, library):
-    cohort_id = create(engine, library, demo_participants(1))
+def test_too_few_participants_form_no_groups(engine, make_cohort):
+    cohort_id = make_cohort(engine, people=demo_participants(1)).id
     with db.transaction(engine) as session:
         view = services.list_groups(session, cohort_id)
         assert not view.planned
@@ -66,11 +51,11 @@ def test_too_few_participants_form_no_groups(engine, library):
             services.plan_groups(session, cohort_id)
 
 
-def test_every_grouping_of_the_programme_is_formed_in_its_language(engine, library):
+def test_every_grouping_of_the_programme_is_formed_in_its_language(engine, make_cohort):
     roles = ["Leder", "Ressursperson", "Ansatt i hjemmetjenesten"]
     rows = [ParticipantRow(f"Person {i}", f"p{i}@kommune{i % 4}.example", f"Kommune {i % 4}",
                            roles[i % 3], "nb") for i in range(18)]
-    cohort_id = create(engine, library, rows, "digital-helsekompetanse")
+    cohort_id = make_cohort(engine, people=rows, programme="digital-helsekompetanse").id
     with db.transaction(engine) as session:
         keys = [g.key for g in services.groupings(session, cohort_id)]
         teams = services.list_groups(session, cohort_id, "praksisgrupper")
@@ -83,9 +68,9 @@ def test_every_grouping_of_the_programme_is_formed_in_its_language(engine, libra
     assert "ulike organisasjoner" in buddies.result.rotations[0].groups[0].explanation
 
 
-def test_import_forms_missing_groups_then_newcomers_wait_for_repair(engine, library):
+def test_import_forms_missing_groups_then_newcomers_wait_for_repair(engine, make_cohort):
     people = demo_participants(14)
-    cohort_id = create(engine, library, [])
+    cohort_id = make_cohort(engine).id
     with db.transaction(engine) as session:
         services.import_participants(session, cohort_id, csv(people[:10]), now=NOW)
         first = services.list_groups(session, cohort_id)
@@ -104,8 +89,8 @@ def test_import_forms_missing_groups_then_newcomers_wait_for_repair(engine, libr
     assert ids_before <= ids_after  # the five old pairs kept their rows
 
 
-def test_a_leaver_is_repaired_by_changing_one_group(engine, library):
-    cohort_id = create(engine, library, demo_participants(12))
+def test_a_leaver_is_repaired_by_changing_one_group(engine, make_cohort):
+    cohort_id = make_cohort(engine, people=demo_participants(12)).id
     with db.transaction(engine) as session:
         before = services.list_groups(session, cohort_id)
         leaver = before.result.rotations[0].groups[0].members[0]
@@ -121,8 +106,8 @@ def test_a_leaver_is_repaired_by_changing_one_group(engine, library):
     assert sizes == [2, 2, 2, 2, 3]
 
 
-def test_move_is_stored_and_its_broken_rules_are_shown(engine, library):
-    cohort_id = create(engine, library, demo_participants(8))
+def test_move_is_stored_and_its_broken_rules_are_shown(engine, make_cohort):
+    cohort_id = make_cohort(engine, people=demo_participants(8)).id
     with db.transaction(engine) as session:
         before = services.list_groups(session, cohort_id)
         mover = before.result.rotations[0].groups[0].members[0]
@@ -138,8 +123,8 @@ def test_move_is_stored_and_its_broken_rules_are_shown(engine, library):
     assert homes(view) == homes(before)
 
 
-def test_move_into_a_new_group_and_bad_targets(engine, library):
-    cohort_id = create(engine, library, demo_participants(7))
+def test_move_into_a_new_group_and_bad_targets(engine, make_cohort):
+    cohort_id = make_cohort(engine, people=demo_participants(7)).id
     with db.transaction(engine) as session:
         before = services.list_groups(session, cohort_id)
         trio = next(g for g in before.result.rotations[0].groups if len(g.members) == 3)
@@ -151,8 +136,8 @@ def test_move_into_a_new_group_and_bad_targets(engine, library):
             services.move_participant(session, cohort_id, "nobody@x.example", 1)
 
 
-def test_forbid_shows_the_violation_and_repair_fixes_it(engine, library):
-    cohort_id = create(engine, library, demo_participants(12))
+def test_forbid_shows_the_violation_and_repair_fixes_it(engine, make_cohort):
+    cohort_id = make_cohort(engine, people=demo_participants(12)).id
     with db.transaction(engine) as session:
         pair = services.list_groups(session, cohort_id).result.rotations[0].groups[0].members
         views = services.forbid_pair(session, cohort_id, pair[0], pair[1].upper())
@@ -165,8 +150,8 @@ def test_forbid_shows_the_violation_and_repair_fixes_it(engine, library):
     assert repaired.changed_groups == 2
 
 
-def test_lock_replaces_a_ban_and_planning_keeps_it(engine, library):
-    cohort_id = create(engine, library, demo_participants(12))
+def test_lock_replaces_a_ban_and_planning_keeps_it(engine, make_cohort):
+    cohort_id = make_cohort(engine, people=demo_participants(12)).id
     with db.transaction(engine) as session:
         groups = services.list_groups(session, cohort_id).result.rotations[0].groups
         a, b = groups[0].members[0], groups[1].members[0]
@@ -186,8 +171,8 @@ def test_lock_replaces_a_ban_and_planning_keeps_it(engine, library):
             services.lock_pair(session, cohort_id, a, b, "teams")
 
 
-def test_rules_go_when_a_participant_goes(engine, library):
-    cohort_id = create(engine, library, demo_participants(6))
+def test_rules_go_when_a_participant_goes(engine, make_cohort):
+    cohort_id = make_cohort(engine, people=demo_participants(6)).id
     people = [p.email for p in demo_participants(6)]
     with db.transaction(engine) as session:
         services.lock_pair(session, cohort_id, people[0], people[1])
@@ -197,8 +182,8 @@ def test_rules_go_when_a_participant_goes(engine, library):
         assert session.scalar(select(func.count()).select_from(GroupingRule)) == 0
 
 
-def test_plan_is_deterministic_for_a_seed(engine, library):
-    cohort_id = create(engine, library, demo_participants(20))
+def test_plan_is_deterministic_for_a_seed(engine, make_cohort):
+    cohort_id = make_cohort(engine, people=demo_participants(20)).id
     with db.transaction(engine) as session:
         first = services.plan_groups(session, cohort_id, seed=11).as_dict()
         second = services.plan_groups(session, cohort_id, seed=11).as_dict()
@@ -207,8 +192,8 @@ def test_plan_is_deterministic_for_a_seed(engine, library):
     assert other != first
 
 
-def test_participant_groups_name_the_partners(engine, library):
-    cohort_id = create(engine, library, demo_participants(5))
+def test_participant_groups_name_the_partners(engine, make_cohort):
+    cohort_id = make_cohort(engine, people=demo_participants(5)).id
     with db.transaction(engine) as session:
         view = services.list_groups(session, cohort_id)
         trio = next(g for g in view.result.rotations[0].groups if len(g.members) == 3)
@@ -222,8 +207,8 @@ def test_participant_groups_name_the_partners(engine, library):
     assert group.explanation == trio.explanation
 
 
-def test_unknown_cohort_grouping_and_rotation_are_not_found(engine, library):
-    cohort_id = create(engine, library, demo_participants(4))
+def test_unknown_cohort_grouping_and_rotation_are_not_found(engine, make_cohort):
+    cohort_id = make_cohort(engine, people=demo_participants(4)).id
     with db.transaction(engine) as session:
         with pytest.raises(services.NotFound, match="no cohort 999"):
             services.list_groups(session, 999)

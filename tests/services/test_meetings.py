@@ -12,16 +12,12 @@ from sqlalchemy import select, update
 from cohort import db, services
 from cohort.models import ActivityEntry, Delivery, Meeting, Participant, Task
 from cohort.services import meetings
-from tests.fixtures.web import COHORT_START, PEOPLE, WEB_NOW
+from tests.fixtures.web import PEOPLE, WEB_NOW
 
 
 @pytest.fixture
-def cohort(engine, programme_library):
-    lib = programme_library
-    new = services.NewCohort(lib.programmes["digital-lederskab"],
-                             lib.sources["digital-lederskab"], COHORT_START)
-    with db.transaction(engine) as session:
-        return services.create_cohort(session, new, PEOPLE, now=WEB_NOW)
+def cohort(engine, make_cohort):
+    return make_cohort(engine, people=PEOPLE, now=WEB_NOW)
 
 
 def _week_later(engine, cohort_id, key="webinar-2"):

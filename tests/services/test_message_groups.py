@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.mail.compose import MailContext, message_data
 from cohort.mail.dispatch import preview_message
 from cohort.models import Delivery, Participant, Task
 
-PROGRAMMES = Path(__file__).resolve().parent.parent.parent / "programmes"
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 CONTEXT = MailContext("https://cohort.example", "kurs@cohort.example", "secret", "cohort.example")
 ROLES = ["Leder", "Ressursperson", "Ansatt i hjemmetjenesten"]
@@ -29,15 +26,13 @@ def _delivery(session, cohort_id: int, kind: str, email: str, anchor_prefix: str
         .order_by(Delivery.send_at)).first()
 
 
-def test_welcome_names_buddies_and_team_and_the_buddy_task_only_buddies(app):
+def test_welcome_names_buddies_and_team_and_the_buddy_task_only_buddies(app, make_cohort):
     engine = app.extensions["cohort.engine"]
-    library = load_library(PROGRAMMES)
     rows = [ParticipantRow(f"Person {i}", f"p{i}@kommune{i % 4}.example", f"Kommune {i % 4}",
                            ROLES[i % 3], "nb") for i in range(18)]
-    new = services.NewCohort(library.programmes["digital-helsekompetanse"],
-                             library.sources["digital-helsekompetanse"], date(2025, 4, 8))
+    cohort_id = make_cohort(engine, people=rows, programme="digital-helsekompetanse",
+                            now=NOW).id
     with db.transaction(engine) as session:
-        cohort_id = services.create_cohort(session, new, rows, now=NOW).id
         person = session.scalars(select(Participant).where(
             Participant.email == "p0@kommune0.example")).one()
         stored = {g.grouping_key: g for g in services.participant_groups(session, person.id)}

@@ -10,18 +10,14 @@ from cohort.core.participants import ParticipantRow
 from cohort.models import Delivery, Group, GroupMember, Invitation
 from cohort.services import participants
 from cohort.services.participants import ParticipantError
-from tests.fixtures.web import COHORT_START, PEOPLE, WEB_NOW
+from tests.fixtures.web import PEOPLE, WEB_NOW
 
 NEW = ParticipantRow("Dorte Lund", "Dorte@Svendborg.example", "Svendborg Kommune", "Leder", "da")
 
 
 @pytest.fixture
-def cohort(engine, programme_library):
-    lib = programme_library
-    new = services.NewCohort(lib.programmes["digital-lederskab"],
-                             lib.sources["digital-lederskab"], COHORT_START)
-    with db.transaction(engine) as session:
-        return services.create_cohort(session, new, PEOPLE, now=WEB_NOW)
+def cohort(engine, make_cohort):
+    return make_cohort(engine, people=PEOPLE, now=WEB_NOW)
 
 
 def _states(session, email):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import random
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import MetaData, select
@@ -28,8 +27,8 @@ from cohort.models import (
 )
 from cohort.services import privacy
 from cohort.services.dashboard import response_rates
+from tests.fixtures.paths import PROGRAMMES
 
-PROGRAMMES = Path(__file__).resolve().parent.parent.parent / "programmes"
 TODAY = date(2025, 5, 20)
 NOW = datetime(2025, 5, 20, 12, 0, tzinfo=UTC)
 SECRET = "test"

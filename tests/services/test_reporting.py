@@ -21,9 +21,9 @@ from cohort.core.reporting import (
 from cohort.services.reporting import cohort_report, comparison_report
 from tests.fixtures.report import (
     LEADERSHIP_TEXTS,
+    PEOPLE,
     REPORT_NOW,
     STATEMENTS,
-    create_known_cohort,
 )
 
 
@@ -171,9 +171,10 @@ def test_unknown_language_and_cohort_are_refused(engine, known_cohort):
         cohort_report(session, 999)
 
 
-def test_comparison_needs_the_same_programme(engine, known_cohort):
-    other = create_known_cohort(engine, "digital-helsekompetanse", "Kull 1")
-    same = create_known_cohort(engine, title="Hold 2")
+def test_comparison_needs_the_same_programme(engine, known_cohort, make_cohort):
+    other = make_cohort(engine, people=PEOPLE, programme="digital-helsekompetanse",
+                        title="Kull 1").id
+    same = make_cohort(engine, people=PEOPLE, title="Hold 2").id
     with db.transaction(engine) as session:
         with pytest.raises(NotComparable, match="only cohorts of the same programme"):
             comparison_report(session, known_cohort, other)

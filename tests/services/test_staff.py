@@ -9,7 +9,7 @@ import pytest
 from cohort import db, services
 from cohort.models import CohortRole, User
 from cohort.services import accounts, activity, staff
-from tests.fixtures.web import COHORT_START, WEB_NOW
+from tests.fixtures.web import WEB_NOW
 
 
 @dataclass
@@ -31,13 +31,11 @@ def _user(session, email: str, role: str, active: bool = True) -> User:
 
 
 @pytest.fixture
-def team(engine, programme_library) -> Team:
-    lib = programme_library
-    new = services.NewCohort(lib.programmes["digital-lederskab"],
-                             lib.sources["digital-lederskab"], COHORT_START)
+def team(engine, make_cohort) -> Team:
     with db.transaction(engine) as session:
         owner = _user(session, "owner@cohort.example", "facilitator")
-        cohort = services.create_cohort_as(session, new, owner, now=WEB_NOW)
+    cohort = make_cohort(engine, created_by=owner, now=WEB_NOW)
+    with db.transaction(engine) as session:
         team = Team(cohort.id, owner,
                     _user(session, "co@cohort.example", "facilitator"),
                     _user(session, "eva@cohort.example", "evaluator"),

@@ -5,31 +5,34 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from openpyxl import load_workbook
 
 from cohort import db, services
 from cohort.core.spreadsheets import Table, to_csv, to_xlsx
-
-from .test_surveys import (  # noqa: F401  (fixtures)
+from tests.fixtures.surveys import (
     DURING_FINAL,
     DURING_PRE,
     FINAL_ANSWERS,
     PEOPLE,
     PRE_ANSWERS,
-    cohort_id,
-    library,
     submit,
 )
 
 
-def answer_some(engine, cohort_id, finals=6, pres=2):  # noqa: F811
+@pytest.fixture
+def cohort_id(engine, make_cohort):
+    return make_cohort(engine, people=PEOPLE).id
+
+
+def answer_some(engine, cohort_id, finals=6, pres=2):
     for person in PEOPLE[:finals]:
         submit(engine, cohort_id, "final", person.email, FINAL_ANSWERS, DURING_FINAL)
     for person in PEOPLE[:pres]:
         submit(engine, cohort_id, "self-assessment-pre", person.email, PRE_ANSWERS, DURING_PRE)
 
 
-def test_anonymous_responses_export_without_identifiers(engine, cohort_id):  # noqa: F811
+def test_anonymous_responses_export_without_identifiers(engine, cohort_id):
     answer_some(engine, cohort_id)
     with db.transaction(engine) as session:
         table, warnings = services.responses_table(session, cohort_id, "final")
@@ -48,7 +51,7 @@ def test_anonymous_responses_export_without_identifiers(engine, cohort_id):  # n
     assert [r["response"] for r in rows] == sorted(r["response"] for r in rows)
 
 
-def test_small_anonymous_surveys_are_left_out_with_a_warning(engine, cohort_id):  # noqa: F811
+def test_small_anonymous_surveys_are_left_out_with_a_warning(engine, cohort_id):
     answer_some(engine, cohort_id, finals=3)
     with db.transaction(engine) as session:
         table, warnings = services.responses_table(session, cohort_id)
@@ -59,7 +62,7 @@ def test_small_anonymous_surveys_are_left_out_with_a_warning(engine, cohort_id):
     assert rows[0]["competences.strategy"] == 2 and rows[0]["prior-training"] == "Nej"
 
 
-def test_response_rates_and_quotes_tables(engine, cohort_id):  # noqa: F811
+def test_response_rates_and_quotes_tables(engine, cohort_id):
     answer_some(engine, cohort_id, finals=5, pres=1)
     with db.transaction(engine) as session:
         services.add_quote(session, cohort_id, "=cmd|' /C calc'!A0", organisation="Lier",

@@ -6,14 +6,11 @@ from __future__ import annotations
 import random
 import threading
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Date, DateTime, func, inspect, select
 
 from cohort import db, services
-from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.core.response_import import ResponseImportError
 from cohort.core.surveys import AnswersInvalid
 from cohort.models import (
@@ -21,51 +18,21 @@ from cohort.models import (
     IdentifiedResponse,
     Invitation,
     Participant,
-    Survey,
 )
-
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
-CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-DURING_FINAL = datetime(2025, 10, 6, 8, 0, tzinfo=UTC)  # final survey open 3-24 Oct
-DURING_PRE = datetime(2025, 4, 2, 8, 0, tzinfo=UTC)  # pre self-assessment open 1-8 Apr
-ORGANISATIONS = ["Vejle Kommune"] * 6 + ["Kolding Kommune"] * 4 + ["Odense Kommune"] * 2
-ROLES = ["Leder, hjemmeplejen", "Leder, sygeplejen"]
-PEOPLE = [ParticipantRow(f"Leder {i:02d}", f"leder{i:02d}@example.org", org, ROLES[i % 2], "da")
-          for i, org in enumerate(ORGANISATIONS)]
-FINAL_ANSWERS = {"new-tools": 5, "network": 4, "passed-on": 4, "staff-engagement": 3,
-                 "judge-technology": 4, "language": 5, "most-useful": [1, 3],
-                 "recommend": 9, "leadership-change": "Jeg inddrager medarbejderne tidligere."}
-PRE_ANSWERS = {"competences": {a: 2 for a in (
-    "judge-technology", "strategy", "change", "staff-competences", "citizen",
-    "implementation", "ethics", "collaboration", "awareness")}, "prior-training": 2}
-
-
-@pytest.fixture(scope="module")
-def library():
-    return load_library(PROGRAMMES)
+from tests.fixtures.surveys import (
+    DURING_FINAL,
+    DURING_PRE,
+    FINAL_ANSWERS,
+    PEOPLE,
+    PRE_ANSWERS,
+    invitation_id,
+    submit,
+)
 
 
 @pytest.fixture
-def cohort_id(engine, library):
-    new = services.NewCohort(library.programmes["digital-lederskab"],
-                             library.sources["digital-lederskab"], date(2025, 4, 8))
-    with db.transaction(engine) as session:
-        return services.create_cohort(session, new, PEOPLE, now=CREATED).id
-
-
-def invitation_id(engine, cohort_id: int, survey_key: str, email: str) -> int:
-    with db.transaction(engine) as session:
-        return session.scalar(
-            select(Invitation.id).join(Survey, Survey.id == Invitation.survey_id)
-            .join(Participant, Participant.id == Invitation.participant_id)
-            .where(Survey.cohort_id == cohort_id, Survey.key == survey_key,
-                   Participant.email == email))
-
-
-def submit(engine, cohort_id, survey_key, email, answers, now):
-    with db.transaction(engine) as session:
-        services.submit_response(session, invitation_id(engine, cohort_id, survey_key, email),
-                                 answers, now)
+def cohort_id(engine, make_cohort):
+    return make_cohort(engine, people=PEOPLE).id
 
 
 def count(engine, model) -> int:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import io
 from gettext import GNUTranslations
-from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.fixtures.paths import REPO
+
 TRANSLATIONS = REPO / "cohort" / "translations"
 LOCALES = ("da", "nb", "en")
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,

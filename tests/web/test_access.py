@@ -15,7 +15,7 @@ from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.models import Role
 from cohort.web.access import requires, rule_for
-from tests.fixtures.web import COHORT_START, WEB_NOW, sign_in, sign_in_participant
+from tests.fixtures.web import WEB_NOW, sign_in, sign_in_participant
 
 IDENTITIES = ("anonymous", "participant", "evaluator", "facilitator_other", "facilitator_owner",
               "admin")
@@ -250,7 +250,7 @@ def test_route_without_a_rule_is_refused_and_reported(app):
     assert "forgotten" not in EXPECTED
 
 
-def test_participant_identity_is_limited_to_its_cohort(app, programme_library):
+def test_participant_identity_is_limited_to_its_cohort(app, make_cohort):
     """Rules other blueprints (participant pages) will use: a participant sees only its cohort."""
 
     @requires(Role.PARTICIPANT, cohort_access=True)
@@ -258,16 +258,10 @@ def test_participant_identity_is_limited_to_its_cohort(app, programme_library):
         return f"cohort {cohort_id}"
 
     app.add_url_rule("/c/<int:cohort_id>/me", "own_page", own_page)
-    lib = programme_library
     engine = app.extensions["cohort.engine"]
+    ids = [make_cohort(engine, people=[ParticipantRow(title, f"{title.lower()}@x.example")],
+                       title=title, now=WEB_NOW).id for title in ("A", "B")]
     with db.transaction(engine) as session:
-        ids = []
-        for title in ("A", "B"):
-            new = services.NewCohort(lib.programmes["digital-lederskab"],
-                                     lib.sources["digital-lederskab"], COHORT_START, title)
-            cohort = services.create_cohort(
-                session, new, [ParticipantRow(title, f"{title.lower()}@x.example")], now=WEB_NOW)
-            ids.append(cohort.id)
         person = services.participants.list_participants(session, ids[0])[0]
     client = app.test_client()
     assert client.get(f"/c/{ids[0]}/me").status_code == 403  # no personal-link session

@@ -7,44 +7,27 @@ import csv
 import html
 import io
 import re
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
 
 from cohort import db, services
 from cohort.core.attendance import ABSENT, EXCUSED, PRESENT, SOURCE_CHECK_IN, SOURCE_IMPORT
-from cohort.core.participants import ParticipantRow
 from cohort.models import CohortRole, CohortStaff
+from tests.fixtures.attendance import AFTER_WEBINAR_1, PEOPLE
+from tests.fixtures.paths import FIXTURES
 from tests.fixtures.web import sign_in
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "files"
-CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 DURING_WEBINAR_1 = datetime(2025, 5, 15, 12, 0, tzinfo=UTC)  # 14:00 local, 13:00-15:00
-AFTER_WEBINAR_1 = datetime(2025, 5, 15, 13, 30, tzinfo=UTC)
-PEOPLE = [  # as in the Teams fixtures (tests/fixtures/files/README.md)
-    ParticipantRow("Anne Ærenlund", "anne.aerenlund@vejle-kommune.example", "Vejle Kommune"),
-    ParticipantRow("Søren Østergaard", "soeren.oestergaard@kolding-kommune.example",
-                   "Kolding Kommune"),
-    ParticipantRow("Mette Bæk Sørensen", "mette.sorensen@odense-kommune.example",
-                   "Odense Kommune"),
-    ParticipantRow("Åse Håland", "ase.haland@bergen.kommune.example", "Bergen kommune"),
-    ParticipantRow("Bjørn Kråkenes", "bjorn.krakenes@bergen.kommune.example", "Bergen kommune"),
-    ParticipantRow("Lars Jensen", "lars.jensen@vejle-kommune.example", "Vejle Kommune"),
-    ParticipantRow("Hanne Dahl", "hanne.dahl@svendborg-kommune.example", "Svendborg Kommune"),
-]
 
 
 @pytest.fixture
-def course(web_app, engine_of_app, programme_library, staff) -> int:
+def course(web_app, engine_of_app, make_cohort, staff) -> int:
     """A digital-lederskab cohort (8 April 2025) owned by the fixture's owner; now is just
     after webinar 1."""
-    lib = programme_library
-    new = services.NewCohort(lib.programmes["digital-lederskab"],
-                             lib.sources["digital-lederskab"], date(2025, 4, 8), "Hold Teams")
+    cohort_id = make_cohort(engine_of_app, people=PEOPLE, title="Hold Teams").id
     with db.transaction(engine_of_app) as session:
-        cohort_id = services.create_cohort(session, new, PEOPLE, now=CREATED).id
         session.add(CohortStaff(cohort_id=cohort_id, user_id=staff.owner.id,
                                 role=CohortRole.OWNER))
     web_app.config["COHORT_NOW"] = AFTER_WEBINAR_1

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.web.calendars import webcal_url
 from tests.fixtures.ics import parse_both
 
-REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 ANNE = ParticipantRow("Anne Ærø", "anne@vejle.example", "Vejle Kommune", "leder", "da")
 
@@ -25,12 +22,8 @@ def engine_of_app(app):
 
 
 @pytest.fixture
-def cohort_id(engine_of_app):
-    library = load_library(REPO / "programmes")
-    new = services.NewCohort(library.programmes["digital-lederskab"],
-                             library.sources["digital-lederskab"], date(2025, 4, 8))
-    with db.transaction(engine_of_app) as session:
-        return services.create_cohort(session, new, [ANNE], now=NOW).id
+def cohort_id(engine_of_app, make_cohort):
+    return make_cohort(engine_of_app, people=[ANNE], now=NOW).id
 
 
 @pytest.fixture

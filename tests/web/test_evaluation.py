@@ -15,7 +15,8 @@ from sqlalchemy import select
 from cohort import db, services
 from cohort.demo import load_demo
 from cohort.models import CohortRole, CohortStaff, EvaluatorNote, Invitation, Quote, Survey
-from tests.fixtures.web import PROGRAMMES, WEB_NOW, sign_in
+from tests.fixtures.paths import PROGRAMMES
+from tests.fixtures.web import WEB_NOW, sign_in
 
 FINAL_ANSWERS = {"new-tools": 5, "network": 4, "passed-on": 4, "staff-engagement": 3,
                  "judge-technology": 4, "language": 5, "most-useful": [1, 3],

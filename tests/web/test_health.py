@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -18,8 +17,6 @@ from cohort.db import migrate as schema
 from cohort.mail.scheduler import outbox_tick
 from cohort.models import SchedulerHeartbeat
 from cohort.services.health import SCHEDULER, record_heartbeat
-
-REPO = Path(__file__).resolve().parent.parent.parent
 
 
 def beat(app, age: timedelta = timedelta(0)) -> None:

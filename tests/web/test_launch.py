@@ -16,15 +16,10 @@ CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 @pytest.fixture
-def draft_id(web_app, staff, programme_library) -> int:
+def draft_id(web_app, staff, make_cohort) -> int:
     """A draft made by the owner as the New cohort page makes it, with three participants."""
-    lib = programme_library
-    new = services.NewCohort(lib.programmes["digital-lederskab"],
-                             lib.sources["digital-lederskab"], COHORT_START, "Hold 2")
-    with db.transaction(web_app.extensions["cohort.engine"]) as session:
-        cohort = services.create_cohort_as(session, new, staff.owner, now=WEB_NOW)
-        services.add_participants(session, cohort, PEOPLE, now=WEB_NOW)
-        return cohort.id
+    return make_cohort(web_app.extensions["cohort.engine"], people=PEOPLE, start=COHORT_START,
+                       title="Hold 2", now=WEB_NOW, created_by=staff.owner, launched=False).id
 
 
 def kinds_in(html: str, table: str) -> dict[str, int]:

@@ -9,28 +9,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from cohort import db, services
+from cohort import db
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.models import CalendarFeed, CohortRole, CohortStaff, Delivery, ParticipantLink
 from tests.fixtures.web import sign_in
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 @pytest.fixture
-def cohort_id(app, make_user):
+def cohort_id(app, make_user, make_cohort):
     """A cohort starting next month, owned by a facilitator (so its mail is not overdue)."""
-    library = load_library(PROGRAMMES)
-    new = services.NewCohort(library.programmes["digital-lederskab"],
-                             library.sources["digital-lederskab"],
-                             date.today() + timedelta(days=30))
-    with db.transaction(app.extensions["cohort.engine"]) as session:
-        cohort = services.create_cohort(session, new, [ParticipantRow(
-            "Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da")])
-        services.launch_cohort(session, cohort.id, None)  # drafts send nothing
-        return cohort.id
+    return make_cohort(app.extensions["cohort.engine"], people=[ParticipantRow(
+        "Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da")],
+        start=date.today() + timedelta(days=30), now=None).id
 
 
 @pytest.fixture

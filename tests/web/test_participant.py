@@ -12,7 +12,6 @@ from sqlmodel import SQLModel
 
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.models import (
     Group,
     GroupMember,
@@ -23,23 +22,9 @@ from cohort.models import (
     TaskStatus,
 )
 
-PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 PEOPLE = [ParticipantRow("Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da"),
           ParticipantRow("Kari Nordmann", "kari@bergen.example", "Bergen kommune", "Leder", "nb")]
 CSRF = re.compile(r'name="([\w-]*csrf_token)" type="hidden" value="([^"]+)"')
-
-
-@pytest.fixture(scope="module")
-def library():
-    return load_library(PROGRAMMES)
-
-
-def make_cohort(app, library, start: date, people=PEOPLE) -> int:
-    new = services.NewCohort(library.programmes["digital-lederskab"],
-                             library.sources["digital-lederskab"], start)
-    with db.transaction(app.extensions["cohort.engine"]) as session:
-        return services.create_cohort(session, new, people,
-                                      now=datetime.now(UTC) - timedelta(days=60)).id
 
 
 def participant(app, email: str) -> Participant:
@@ -66,9 +51,10 @@ def log_in(client, token: str):
 
 
 @pytest.fixture
-def running(app, library):
+def running(app, make_cohort):
     """A cohort that started 40 days ago: tasks and prompts released, meetings ahead."""
-    make_cohort(app, library, date.today() - timedelta(days=40))
+    make_cohort(app.extensions["cohort.engine"], people=PEOPLE,
+                start=date.today() - timedelta(days=40), now=datetime.now(UTC) - timedelta(days=60))
     return app
 
 
@@ -99,7 +85,7 @@ def test_post_logs_in_and_redirects_to_a_url_without_the_token(running, client):
     assert "Søren Ærenlund" in html and "Vælg din case" in html
 
 
-def test_revoked_expired_and_unknown_tokens_are_404(running, client, library):
+def test_revoked_expired_and_unknown_tokens_are_404(running, client, make_cohort):
     token = token_for(running, "soren@vejle.example")
     log_in(client, token)
     with db.transaction(running.extensions["cohort.engine"]) as session:
@@ -113,8 +99,9 @@ def test_revoked_expired_and_unknown_tokens_are_404(running, client, library):
     assert log_in(client, fresh).status_code == 302
     assert client.get("/p/" + "A" * 43).status_code == 404
     assert client.get("/p/x").status_code == 404
-    make_cohort(running, library, date(2020, 1, 7),
-                [ParticipantRow("Old Timer", "old@x.example", "X", "Leder", "en")])
+    make_cohort(running.extensions["cohort.engine"],
+                people=[ParticipantRow("Old Timer", "old@x.example", "X", "Leder", "en")],
+                start=date(2020, 1, 7), now=datetime.now(UTC) - timedelta(days=60))
     assert client.get(f"/p/{token_for(running, 'old@x.example')}").status_code == 404
 
 
@@ -168,9 +155,11 @@ def test_tasks_and_prompts_are_saved_and_feed_the_digest(running, client):
     assert response.status_code in (400, 404)
 
 
-def test_ids_from_another_cohort_are_404(running, client, library):
-    other = make_cohort(running, library, date.today() - timedelta(days=40),
-                        [ParticipantRow("Eva", "eva@x.example", "X", "Leder", "da")])
+def test_ids_from_another_cohort_are_404(running, client, make_cohort):
+    other = make_cohort(running.extensions["cohort.engine"],
+                        people=[ParticipantRow("Eva", "eva@x.example", "X", "Leder", "da")],
+                        start=date.today() - timedelta(days=40),
+                        now=datetime.now(UTC) - timedelta(days=60)).id
     with db.transaction(running.extensions["cohort.engine"]) as session:
         foreign_task = session.scalars(select(Task).where(
             Task.cohort_id == other, Task.key == "questions@kickoff")).one()

@@ -130,14 +130,10 @@ def test_check_in_outside_the_window_is_refused_with_the_reason(web_app, cohort_
     assert marks(web_app) == []
 
 
-def test_meetings_of_other_cohorts_are_404(web_app, cohort_id, client, programme_library):
+def test_meetings_of_other_cohorts_are_404(web_app, cohort_id, client, make_cohort):
     web_app.config["COHORT_NOW"] = DURING_KICKOFF
-    lib = programme_library
-    new = services.NewCohort(lib.programmes["digital-lederskab"],
-                             lib.sources["digital-lederskab"], COHORT_START, "Hold 2")
-    with db.transaction(engine(web_app)) as session:
-        other = services.create_cohort(session, new, [ParticipantRow("Eva", "eva@x.example")],
-                                       now=WEB_NOW).id
+    other = make_cohort(engine(web_app), people=[ParticipantRow("Eva", "eva@x.example")],
+                        start=COHORT_START, title="Hold 2", now=WEB_NOW).id
     foreign = meeting(web_app, other, "kickoff")
     token = dict(CSRF.findall(client.get("/me").get_data(as_text=True)))["csrf_token"]
     for meeting_id in (foreign.id, 999999):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from cohort import db, services
@@ -31,12 +29,10 @@ def section(html: str) -> str:
     return html.split('id="groups"')[1].split("</section>")[0]
 
 
-def test_team_members_with_their_contact_details(web_app, engine_of_app, programme_library):
-    lib = programme_library
-    new = services.NewCohort(lib.programmes["ledelse-i-digitalisering"],
-                             lib.sources["ledelse-i-digitalisering"], date(2025, 4, 8), "Hold")
+def test_team_members_with_their_contact_details(web_app, engine_of_app, make_cohort):
+    cohort = make_cohort(engine_of_app, people=TEAM, programme="ledelse-i-digitalisering",
+                         title="Hold", now=WEB_NOW)
     with db.transaction(engine_of_app) as session:
-        cohort = services.create_cohort(session, new, TEAM, now=WEB_NOW)
         people = {p.email: p for p in services.participants.list_participants(session,
                                                                                cohort.id)}
 

@@ -146,13 +146,9 @@ def test_surveys_not_open_yet_or_closed_say_so(web_app, cohort_id, first_partici
 
 
 def test_surveys_of_other_cohorts_or_without_an_invitation_are_404(
-        web_app, cohort_id, first_participant, client, programme_library):
-    lib = programme_library
-    new = services.NewCohort(lib.programmes["digital-lederskab"],
-                             lib.sources["digital-lederskab"], COHORT_START, "Hold 2")
-    with db.transaction(engine(web_app)) as session:
-        other = services.create_cohort(session, new, [ParticipantRow("Eva", "eva@x.example")],
-                                       now=WEB_NOW).id
+        web_app, cohort_id, first_participant, client, make_cohort):
+    other = make_cohort(engine(web_app), people=[ParticipantRow("Eva", "eva@x.example")],
+                        start=COHORT_START, title="Hold 2", now=WEB_NOW).id
     foreign = survey_id(web_app, other, "final")
     own = survey_id(web_app, cohort_id, "self-assessment-post")
     with db.transaction(engine(web_app)) as session:

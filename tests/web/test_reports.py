@@ -10,9 +10,9 @@ import pytest
 from cohort import db
 from cohort.models import CohortRole, CohortStaff
 from cohort.rendering import jobs
+from tests.fixtures.pdf import flat, pages_text
 from tests.fixtures.report import REPORT_NOW, STATEMENTS
 from tests.fixtures.web import sign_in
-from tests.rendering.pdf_tools import flat, pages_text
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                   r'name="csrf_token" value="([^"]+)"')

@@ -9,7 +9,8 @@ from flask import url_for
 
 from cohort.app import create_app
 from cohort.web.access import public
-from tests.fixtures.web import PROGRAMMES, sign_in, sign_in_participant
+from tests.fixtures.paths import PROGRAMMES
+from tests.fixtures.web import sign_in, sign_in_participant
 
 
 @pytest.fixture
