@@ -102,7 +102,8 @@ def outbox_pass(port: int, participants: int, database_url: str) -> tuple[int, f
     people = [p.__class__(p.name, f"{i}.{p.email}", p.organisation, p.role, p.language)
               for i, p in enumerate(demo_participants(participants))]
     with db.transaction(engine) as session:
-        services.create_cohort(session, new, people, now=CREATED)
+        cohort = services.create_cohort(session, new, people, now=CREATED)
+        services.launch_cohort(session, cohort.id, None, CREATED)  # drafts send nothing
     with app.app_context():
         started = time.perf_counter()
         report = send_due(app, now=CREATED)

@@ -14,6 +14,7 @@ from . import (  # noqa: F401  (registers commands)
     cohorts,
     database,
     grouping,
+    launching,
     outbox,
     privacy,
     reporting,

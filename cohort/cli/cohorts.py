@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -80,8 +80,11 @@ def programmes_check(paths: tuple[str, ...]) -> None:
 @click.option("--timezone")
 @click.option("--language", type=click.Choice(["da", "nb", "en"]))
 @click.option("--participants", "participants_file", type=click.Path(exists=True, dir_okay=False))
-def create(programme_id, start, title, timezone, language, participants_file) -> None:
-    """Create a cohort from a programme and print its id."""
+@click.option("--launch", "launch_now", is_flag=True,
+              help="launch at once (otherwise a draft: nothing is sent until `cohort launch`)")
+def create(programme_id, start, title, timezone, language, participants_file,
+           launch_now) -> None:
+    """Create a draft cohort from a programme and print its id (see `cohort launch`)."""
     library = _library()
     if programme_id not in library.programmes:
         known = ", ".join(library.programmes) or "none"
@@ -101,6 +104,9 @@ def create(programme_id, start, title, timezone, language, participants_file) ->
                              timezone, language)
     with db.transaction(_engine()) as session:
         created = services.create_cohort_as(session, new, None, participants=rows)
+        if launch_now:
+            limit = timedelta(hours=current_app.config["OUTBOX_OVERDUE_LIMIT_HOURS"])
+            services.launch_cohort(session, created.id, None, overdue_limit=limit)
     for warning in plan_cohort(programme, start_date, timezone).warnings:
         click.echo(f"Warning: {warning.meeting_key}: {warning.message}", err=True)
     click.echo(created.id)
@@ -153,8 +159,8 @@ def list_cohorts(as_json: bool) -> None:
     """Every cohort."""
     with db.transaction(_engine()) as session:
         cohorts = services.list_cohorts(session)
-    rows = [dict(id=c.id, title=c.title, programme=c.programme_id, start=c.start_date.isoformat())
-            for c in cohorts]
+    rows = [dict(id=c.id, title=c.title, programme=c.programme_id, start=c.start_date.isoformat(),
+                 state=c.state) for c in cohorts]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -175,7 +181,7 @@ def show(cohort_id: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{data['title']} ({data['programme']}, {data['timezone']})")
+    click.echo(f"{data['title']} ({data['programme']}, {data['timezone']}): {data['state']}")
     for m in data["meetings"]:
         starts = datetime.fromisoformat(m["starts_at"]).strftime("%a %d %b %Y %H:%M")
         click.echo(f"  {starts}  {m['kind']:<9} {m['title']}")

@@ -89,6 +89,7 @@ def load_demo(engine: Engine, programmes_dir: str | Path, today: date | None = N
         # Created two weeks before the start, as a real cohort would be.
         created = datetime.combine(start - timedelta(days=14), time(9), zone)
         cohort = services.create_cohort(session, new, demo_participants(), now=created)
+        services.launch_cohort(session, cohort.id, None, created)  # launched when created
         _mark_past_deliveries_sent(session, cohort.id, now)
         record_demo_attendance(session, cohort.id, now)
         add_demo_evaluation(session, cohort.id)

@@ -46,14 +46,15 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from email.utils import parseaddr
 from queue import Queue
 from typing import TypeVar
 
 from flask import Flask, current_app
-from sqlalchemy import bindparam, exists, false, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, false, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
@@ -61,7 +62,7 @@ from sqlmodel import Session
 from .. import db
 from ..core import deliveries as kinds
 from ..core.sending import RetryPolicy, SendFailure, message_id, outcome_of_failure, skip_reason
-from ..models import CohortMailSettings, Delivery
+from ..models import Cohort, CohortMailSettings, Delivery
 from .compose import Lookups, MailContext, Undeliverable, message_data
 from .render import build_message, build_outgoing
 from .transport import MailError, Transport, open_transport, parse_mail_url
@@ -269,7 +270,7 @@ class Dispatcher:
         """Never-tried rows that are far too late (after downtime) are skipped, not sent."""
         limit = self.settings.overdue_limit
         condition = [Delivery.state == kinds.PENDING, Delivery.attempts == 0,
-                     Delivery.send_at < now - limit, _not_paused()]
+                     Delivery.send_at < now - limit, _cohort_sends()]
         if cohort_id is not None:
             condition.append(Delivery.cohort_id == cohort_id)
         hours = int(limit.total_seconds() // 3600)
@@ -555,12 +556,16 @@ class _Settle:
 
 def _due(now: datetime) -> list:
     return [Delivery.state == kinds.PENDING, Delivery.send_at <= now,
-            or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now), _not_paused()]
+            or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now), _cohort_sends()]
 
 
-def _not_paused():
-    return ~exists().where(CohortMailSettings.cohort_id == Delivery.cohort_id,
-                           CohortMailSettings.paused.is_(True))
+def _cohort_sends():
+    """The cohort is launched (drafts send nothing, services/launching.py) and not paused:
+    two lookups by primary key per candidate row, inside the claim's one statement."""
+    return and_(
+        exists().where(Cohort.id == Delivery.cohort_id, Cohort.launched_at.is_not(None)),
+        ~exists().where(CohortMailSettings.cohort_id == Delivery.cohort_id,
+                        CohortMailSettings.paused.is_(True)))
 
 
 def _write_result(conn: Connection, delivery_id: int, token: str, values: dict) -> None:
@@ -641,3 +646,66 @@ def preview_message(delivery_id: int, now: datetime | None = None, app: Flask | 
             return build_message(data, delivery.sent_at or now, settings.mail_from)
         finally:
             session.rollback()
+
+
+# What a test email shows instead of the participant's personal link and calendar feed.
+TEST_LINK = "PERSONAL-LINK"
+
+
+class TestNotSafe(Exception):
+    """A test email would have carried a participant's credential; nothing was sent."""
+
+
+def send_test_message(delivery_id: int, to_address: str, now: datetime | None = None,
+                      app: Flask | None = None) -> EmailMessage:
+    """Send the email of a delivery, composed now for its recipient, to `to_address` (the
+    facilitator's own) with placeholders instead of the personal link and calendar feed.
+
+    Composed in a transaction that is rolled back: no link or feed is issued, the row is not
+    touched. The message is refused if a real link is still in it. Raises services.NotFound,
+    Undeliverable, TestNotSafe or MailError. Returns the message sent."""
+    from ..services.deliveries import get_delivery
+
+    app = app or current_app._get_current_object()
+    settings = OutboxSettings.from_app(app)
+    now = now or datetime.now(UTC)
+    with Session(app.extensions["cohort.engine"]) as session:
+        try:
+            delivery = get_delivery(session, delivery_id)
+            data = message_data(session, delivery, settings.context, now)
+        finally:
+            session.rollback()
+    base = settings.context.base_url.rstrip("/")
+    placeholder = f"{base}/p/{TEST_LINK}"
+    secrets = [s for s in (data.personal_url, data.calendar_url) if s]
+    survey = data.survey
+    if survey is not None and survey.url and data.personal_url:
+        survey = replace(survey, url=survey.url.replace(data.personal_url, placeholder))
+    test = replace(
+        data, to_address=parseaddr(to_address)[1], to_name=parseaddr(to_address)[0],
+        personal_url=placeholder if data.personal_url else None,
+        calendar_url=f"webcal://{base.split('://', 1)[-1]}/calendar/{TEST_LINK}.ics"
+        if data.calendar_url else None,
+        survey=survey,
+        message_id=f"<cohort.test.{uuid.uuid4().hex}@{settings.context.message_id_domain}>")
+    message = build_message(test, now, settings.mail_from)
+    subject = message["Subject"]
+    del message["Subject"]
+    message["Subject"] = f"[TEST] {subject}"
+    if any(secret in text for secret in secrets for text in _decoded(message)):
+        raise TestNotSafe("the message would carry a real personal link")
+    transport = open_transport(parse_mail_url(settings.mail_url), settings.smtp_timeout)
+    try:
+        transport.send(message)
+    finally:
+        transport.close()
+    log.info("test email of delivery %s sent to %s", delivery_id, test.to_address)
+    return message
+
+
+def _decoded(message: EmailMessage) -> Iterator[str]:
+    """The headers and every text part (the .ics too), decoded."""
+    yield "\n".join(f"{name}: {value}" for name, value in message.items())
+    for part in message.walk():
+        if part.get_content_maintype() == "text":
+            yield part.get_content()

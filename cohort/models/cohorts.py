@@ -23,8 +23,16 @@ class Cohort(SQLModel, table=True):
     timezone: str
     language: str
     created_at: datetime = utc_field(default_factory=utcnow)
+    # None while the cohort is a draft: nothing is sent until the facilitator launches it
+    # (services/launching.py); the outbox claims only rows of launched cohorts.
+    launched_at: datetime | None = utc_field(nullable=True)
     # Set when the retention purge erased the participants' personal data (services/privacy.py).
     personal_data_purged_at: datetime | None = utc_field(nullable=True)
+
+    @property
+    def state(self) -> str:
+        """draft or launched (see `launched_at`)."""
+        return "launched" if self.launched_at is not None else "draft"
 
 
 class Meeting(SQLModel, table=True):

@@ -99,6 +99,7 @@ from .grouping import (  # noqa: F401
     remove_rule,
     repair_groups,
 )
+from .launching import AlreadyLaunched, launch_cohort, launch_forecast  # noqa: F401
 from .participant_access import (  # noqa: F401
     access_by_link_id,
     access_by_token,

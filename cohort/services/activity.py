@@ -14,6 +14,7 @@ MEETING_RESCHEDULED = "meeting_rescheduled"
 MEETING_CANCELLED = "meeting_cancelled"
 MEETING_RESTORED = "meeting_restored"
 COHORT_CREATED = "cohort_created"
+COHORT_LAUNCHED = "cohort_launched"  # details: the emails due in the next 14 days, skipped
 PARTICIPANTS_IMPORTED = "participants_imported"
 PARTICIPANT_ADDED = "participant_added"
 PARTICIPANT_UPDATED = "participant_updated"
@@ -23,6 +24,7 @@ STAFF_REMOVED = "staff_removed"
 PARTICIPANT_ERASED = "participant_erased"  # details: the row id only, never who it was
 PERSONAL_DATA_PURGED = "personal_data_purged"
 ACTIONS = (MEETING_RESCHEDULED, MEETING_CANCELLED, MEETING_RESTORED, COHORT_CREATED,
+           COHORT_LAUNCHED,
            PARTICIPANTS_IMPORTED, PARTICIPANT_ADDED, PARTICIPANT_UPDATED, PARTICIPANT_REMOVED,
            STAFF_ADDED, STAFF_REMOVED, PARTICIPANT_ERASED, PERSONAL_DATA_PURGED)
 

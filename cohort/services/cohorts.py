@@ -233,7 +233,8 @@ def cohort_as_dict(session: Session, cohort: Cohort) -> dict:
     return {
         "id": cid, "title": cohort.title, "programme": cohort.programme_id,
         "start": cohort.start_date.isoformat(), "timezone": cohort.timezone,
-        "language": cohort.language,
+        "language": cohort.language, "state": cohort.state,
+        "launched_at": iso(cohort.launched_at),
         "meetings": [dict(key=m.key, kind=m.kind, title=m.title, format=m.format,
                           starts_at=iso(m.starts_at), ends_at=iso(m.ends_at), status=m.status,
                           location=m.location, online_url=m.online_url, sequence=m.sequence)

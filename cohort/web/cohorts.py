@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -82,6 +91,10 @@ class StaffForm(CohortForm):
     role = SelectField(_l("Role in this cohort"), choices=options([
         ("co_facilitator", _l("Co-facilitator")), ("evaluator", _l("Evaluator"))]))
     submit = SubmitField(_l("Add"))
+
+
+class LaunchForm(CohortForm):
+    submit = SubmitField(_l("Launch the cohort and start sending"))
 
 
 class RemoveStaffForm(CohortForm):
@@ -203,6 +216,33 @@ def show(cohort_id: int):
         board = dashboard_service.cohort_dashboard(session, cohort, now())
     return render_template("cohorts/show.html", cohort=cohort, board=board, now=now(),
                            attendance=board.attendance)
+
+
+@bp.route("/cohorts/<int:cohort_id>/launch", methods=["GET", "POST"])
+@requires(Role.FACILITATOR, cohort_access=True)
+def launch(cohort_id: int):
+    """A draft cohort's launch: what the outbox will send and skip, then the confirmation."""
+    form = LaunchForm()
+    limit = timedelta(hours=current_app.config["OUTBOX_OVERDUE_LIMIT_HOURS"])
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                with transaction() as session:
+                    services.launch_cohort(session, cohort_id, actor(), now(),
+                                           overdue_limit=limit)
+            except services.AlreadyLaunched:
+                flash(_("The cohort has already been launched."), "error")
+            else:
+                flash(_("The cohort was launched: its emails go out from now on."), "success")
+            return redirect(url_for("cohorts.show", cohort_id=cohort_id))
+        status = 400
+    with read_session() as session:
+        cohort = services.get_cohort(session, cohort_id)
+        forecast = None if cohort.launched_at else services.launch_forecast(
+            session, cohort_id, now(), overdue_limit=limit)
+    return render_template("cohorts/launch.html", cohort=cohort, forecast=forecast, form=form,
+                           overdue_hours=current_app.config["OUTBOX_OVERDUE_LIMIT_HOURS"]), status
 
 
 @bp.get("/cohorts/<int:cohort_id>/plan")

@@ -23,7 +23,7 @@ from .. import db, services
 from ..mail.compose import Undeliverable
 from ..models import Role
 from .access import requires
-from .common import now
+from .common import actor, now
 from .forms import CohortForm
 
 bp = Blueprint("outbox", __name__, url_prefix="/cohorts/<int:cohort_id>")
@@ -79,6 +79,32 @@ def preview(cohort_id: int, delivery_id: int):
     return render_template("outbox/preview.html", cohort=cohort, delivery=delivery,
                            message=message, parts=parts, problem=problem, form=ActionForm(),
                            hidden=hidden)
+
+
+@bp.post("/outbox/<int:delivery_id>/test")
+@requires(Role.FACILITATOR, cohort_access=True)
+def send_test(cohort_id: int, delivery_id: int):
+    """Send me a test: this email as its recipient would get it, with a placeholder instead
+    of their personal link, to the signed-in staff member's own address."""
+    from ..mail.dispatch import TestNotSafe, send_test_message
+    from ..mail.transport import MailError
+
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    with _session() as session:
+        try:
+            services.get_cohort(session, cohort_id)
+            services.get_delivery(session, delivery_id, cohort_id)
+        except services.NotFound:
+            abort(404)
+    address = actor().email
+    try:
+        send_test_message(delivery_id, address, now())
+    except (Undeliverable, TestNotSafe, MailError) as exc:
+        flash(_("The test email was not sent: %(problem)s", problem=str(exc)), "error")
+    else:
+        flash(_("A test email was sent to %(email)s.", email=address), "success")
+    return redirect(url_for("outbox.preview", cohort_id=cohort_id, delivery_id=delivery_id))
 
 
 def _post_action(cohort_id: int, action, delivery_id: int | None = None):

@@ -37,7 +37,8 @@ def test_no_sideways_scrolling(browser, live_server, demo, artifacts_dir, width,
         page.fill("#password", PASSWORD)
         page.press("#password", "Enter")
         page.wait_for_url("**/dashboard")
-        for path in ["/dashboard", f"/cohorts/{demo}", f"/cohorts/{demo}/plan",
+        for path in ["/dashboard", f"/cohorts/{demo}", f"/cohorts/{demo}/launch",
+                     f"/cohorts/{demo}/plan",
                      f"/cohorts/{demo}/participants/", "/cohorts/new", "/programmes/",
                      "/programmes/digital-lederskab",
                      f"/cohorts/{demo}/meetings/webinar-2/reschedule", "/admin/users",

@@ -51,9 +51,10 @@ def test_create_list_show(runner, csv_file):
     cohort_id = int(created.output.strip().splitlines()[-1])
     listed = json.loads(invoke(runner, "list", "--json").output)
     assert listed == [{"id": cohort_id, "title": "Hold 1", "programme": "digital-lederskab",
-                       "start": "2025-04-08"}]
+                       "start": "2025-04-08", "state": "draft"}]
     shown = json.loads(invoke(runner, "show", str(cohort_id), "--json").output)
     assert shown["id"] == cohort_id and shown["timezone"] == "Europe/Copenhagen"
+    assert shown["state"] == "draft" and shown["launched_at"] is None
     assert {"key", "kind", "title", "starts_at", "ends_at"} <= shown["meetings"][0].keys()
     assert shown["participants"] == [{"name": "Anne Ærø", "email": "anne@vejle.example",
                                       "organisation": "Vejle", "role": "leder",
@@ -118,6 +119,7 @@ def test_demo_is_loaded_once(runner):
     (cohort,) = json.loads(invoke(runner, "list", "--json").output)
     shown = json.loads(invoke(runner, "show", str(cohort["id"]), "--json").output)
     assert len(shown["participants"]) == 32
+    assert shown["state"] == cohort["state"] == "launched"  # the demo sends, as make run shows
     assert len({p["organisation"] for p in shown["participants"]}) >= 5
 
 

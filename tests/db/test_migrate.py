@@ -93,6 +93,24 @@ def test_every_revision_upgrades_a_database_with_data_in_it(fresh_engine):
                                        started_at=datetime.now(UTC)))
 
 
+def test_existing_cohorts_migrate_as_launched(fresh_engine):
+    """Cohorts from before drafts existed have been sending their emails: 0007 marks them
+    launched (at their creation), so the outbox keeps sending them."""
+    schema.upgrade(fresh_engine, "0005")
+    fill(fresh_engine, "0005")
+    schema.upgrade(fresh_engine)
+    with db.transaction(fresh_engine) as session:
+        cohorts = session.scalars(select(Cohort)).all()
+        assert len(cohorts) == ROWS_PER_TABLE
+        assert all(c.state == "launched" and c.launched_at == c.created_at for c in cohorts)
+        # A cohort made after the upgrade is a draft.
+        session.add(Cohort(title="new", programme_id="p", programme={}, start_date=date.today(),
+                           timezone="UTC", language="da"))
+    with db.transaction(fresh_engine) as session:
+        states = sorted(c.state for c in session.scalars(select(Cohort)))
+    assert states == ["draft"] + ["launched"] * ROWS_PER_TABLE
+
+
 def test_downgrading_a_step_keeps_the_other_data(fresh_engine):
     """Dropping a column copies the table on SQLite: the rows pointing at it must survive
     (foreign keys are off while migrating, so nothing cascades)."""

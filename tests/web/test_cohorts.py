@@ -80,6 +80,7 @@ def test_new_cohort_preview_warnings_override_and_create(web_app, staff):
         log = session.scalars(select(ActivityEntry).where(
             ActivityEntry.cohort_id == cohort.id)).one()
     assert cohort.start_date.isoformat() == "2025-04-15"
+    assert cohort.state == "draft"  # nothing is sent until it is launched
     assert meetings["workshop-1"].override_starts_at is not None
     assert meetings["workshop-1"].starts_at.isoformat() == "2025-04-22T07:00:00+00:00"
     assert meetings["workshop-1"].sequence == 0

@@ -8,12 +8,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.mail.dispatch import send_due
-from cohort.models import CohortRole, CohortStaff, Delivery
+from cohort.models import CalendarFeed, CohortRole, CohortStaff, Delivery, ParticipantLink
 from tests.fixtures.web import sign_in
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -94,8 +94,8 @@ def test_the_outbox_does_not_tell_who_answered_an_anonymous_survey(app, make_use
             Participant.email == "anna@vejle.example")).one()
         invitation = session.scalars(select(Invitation).where(
             Invitation.survey_id == final.id, Invitation.participant_id == anna.id)).one()
-        services.submit_response(session, invitation.id, FINAL_ANSWERS,
-                                 final.opens_at + timedelta(hours=2))
+    services.submit_response(engine, invitation.id, FINAL_ANSWERS,
+                             final.opens_at + timedelta(hours=2))
     first_reminder = datetime(2025, 10, 10, 7, 0, tzinfo=UTC)
     with app.app_context():
         send_due(app, now=first_reminder)
@@ -160,3 +160,44 @@ def test_the_outbox_does_not_tell_who_answered_an_anonymous_survey(app, make_use
         overview = services.dashboard.cohort_dashboard(
             session, services.get_cohort(session, cohort_id), first_reminder)
     assert overview.failed_deliveries == 0
+
+
+def test_send_me_a_test(app, client, cohort_id, owner, smtp_sink):
+    """The email as the participant gets it, to the facilitator, with a placeholder link; the
+    test issues no personal link or calendar feed and leaves the row as it was. (Opening the
+    preview page itself composes the real message, which may issue the participant's link.)"""
+    app.config["MAIL_URL"] = smtp_sink.url
+    sign_in(client, owner)
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        ids = {d.kind: d.id for d in session.scalars(select(Delivery).where(
+            Delivery.cohort_id == cohort_id, Delivery.recipient == "soren@vejle.example"))}
+    for kind in ("welcome", "survey_invitation"):
+        page = f"/cohorts/{cohort_id}/outbox/{ids[kind]}"
+        assert client.post(f"{page}/test").status_code == 400  # CSRF
+        token = csrf(client, f"/cohorts/{cohort_id}/outbox")  # not the preview: see above
+        issued = credentials(app)
+        if kind == "welcome":
+            assert issued == (0, 0)  # so the test below shows none is issued
+        sent = client.post(f"{page}/test", data=token)
+        assert credentials(app) == issued
+        assert sent.status_code == 302 and sent.headers["Location"].endswith(page)
+        message = smtp_sink.messages[-1]
+        assert message["To"].addresses[0].addr_spec == "owner@cohort.example"
+        assert message["Subject"].startswith("[TEST] ")
+        text = message.get_body(("plain",)).get_content()
+        assert "Søren" in text and "/p/PERSONAL-LINK" in text
+        assert not re.search(r"/p/[A-Za-z0-9_-]{43}", text)
+        assert "owner@cohort.example" in client.get(page).get_data(as_text=True)
+    assert smtp_sink.count() == 2
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        assert {d.state for d in session.scalars(select(Delivery).where(
+            Delivery.id.in_(ids.values())))} == {"pending"}
+    other = f"/cohorts/{cohort_id + 1}/outbox/{ids['welcome']}/test"
+    assert client.post(other, data=csrf(client, f"/cohorts/{cohort_id}/outbox")).status_code \
+        in (403, 404)
+
+
+def credentials(app) -> tuple[int, int]:
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        return (session.scalar(select(func.count()).select_from(ParticipantLink)),
+                session.scalar(select(func.count()).select_from(CalendarFeed)))

@@ -1,0 +1,111 @@
+"""What launching a draft cohort will do, as pure functions: which emails go out in the
+next days and which the outbox will skip.
+
+A draft cohort's rows stay pending and unclaimed (mail/dispatch.py). At launch, the emails a
+change causes at once (welcome, meeting invitations and notices, catch-ups) are due at the
+launch instead of when the draft was edited; the planned ones (tasks, prompts, surveys,
+digests) keep their times, so those already far past are skipped by the outbox's overdue
+rule. The forecast applies `core.sending.skip_reason` exactly as the dispatcher will.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from . import deliveries as kinds
+from .attendance import CATCH_UP
+from .sending import skip_reason
+
+# The emails whose send time is "when the change happened": at launch, that is the launch.
+DUE_AT_LAUNCH = (kinds.WELCOME, kinds.MEETING_INVITATION, kinds.MEETING_UPDATE,
+                 kinds.MEETING_CANCELLATION, CATCH_UP)
+HORIZON = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class PendingEmail:
+    """One pending row, with what the dispatcher's skip rule needs (see mail/compose.py)."""
+
+    kind: str
+    recipient: str
+    send_at: datetime
+    attempts: int = 0
+    deadline: datetime | None = None  # when it stops being useful
+    settled: bool = False  # a reminder for something already done
+
+
+@dataclass(frozen=True)
+class KindForecast:
+    kind: str
+    emails: int
+    recipients: int
+    first_at: datetime
+
+
+@dataclass(frozen=True)
+class LaunchForecast:
+    """`sending`: per kind, what goes out within the horizon; `skipped`: per kind, what the
+    outbox will skip (overdue or too late) instead of sending; `later`: pending emails after
+    the horizon."""
+
+    now: datetime
+    horizon: timedelta
+    sending: tuple[KindForecast, ...] = field(default_factory=tuple)
+    skipped: tuple[tuple[str, int], ...] = field(default_factory=tuple)
+    later: int = 0
+    recipients: int = 0  # distinct recipients of the emails within the horizon
+
+    @property
+    def sending_total(self) -> int:
+        return sum(k.emails for k in self.sending)
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(count for _kind, count in self.skipped)
+
+
+def send_at_after_launch(kind: str, send_at: datetime, launched_at: datetime) -> datetime:
+    """A row's send time once the cohort is launched at `launched_at`."""
+    if kind in DUE_AT_LAUNCH and send_at < launched_at:
+        return launched_at
+    return send_at
+
+
+def forecast_launch(emails: Iterable[PendingEmail], now: datetime, *, overdue_limit: timedelta,
+                    horizon: timedelta = HORIZON) -> LaunchForecast:
+    """What launching at `now` will send within `horizon`, per kind, and what it will skip.
+
+    An email is judged at the time it will be sent (its send time, or now when that is
+    past), with the dispatcher's own rule; a reminder counts as sent unless already settled.
+    """
+    sending: Counter[str] = Counter()
+    recipients: dict[str, set[str]] = defaultdict(set)
+    first: dict[str, datetime] = {}
+    everyone: set[str] = set()
+    skipped: Counter[str] = Counter()
+    later = 0
+    for email in emails:
+        send_at = send_at_after_launch(email.kind, email.send_at, now)
+        if send_at > now + horizon:
+            later += 1
+            continue
+        at = max(send_at, now)
+        limit = overdue_limit if email.attempts == 0 else timedelta.max
+        if skip_reason(email.kind, send_at, at, deadline=email.deadline,
+                       settled=email.settled, overdue_limit=limit):
+            skipped[email.kind] += 1
+            continue
+        sending[email.kind] += 1
+        recipients[email.kind].add(email.recipient)
+        everyone.add(email.recipient)
+        first[email.kind] = min(first.get(email.kind, at), at)
+    order = {kind: n for n, kind in enumerate((*kinds.KINDS, CATCH_UP))}
+    return LaunchForecast(
+        now=now, horizon=horizon,
+        sending=tuple(KindForecast(kind, sending[kind], len(recipients[kind]), first[kind])
+                      for kind in sorted(sending, key=lambda k: order.get(k, len(order)))),
+        skipped=tuple(sorted(skipped.items(), key=lambda item: order.get(item[0], len(order)))),
+        later=later, recipients=len(everyone))
