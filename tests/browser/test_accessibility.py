@@ -20,7 +20,7 @@ from cohort import db, services
 from cohort.demo import load_demo
 from cohort.models import CohortRole, Meeting, Participant, Survey
 from cohort.services import accounts
-from tests.fixtures.browser import REPO
+from tests.fixtures.paths import REPO
 
 pytestmark = pytest.mark.slow  # a real browser or calendar program per test
 
