@@ -14,11 +14,18 @@ from wtforms import Form, SelectChoice
 
 
 class _CatalogTranslations:
+    """WTForms' translations object: the message from our catalogs, not yet formatted.
+
+    WTForms fills in the placeholders itself (`message % dict(min=..., max=...)`);
+    flask_babel.ngettext would format with only `num` and fail on `%(max)d` (a KeyError, a 500
+    on every over-long field).
+    """
+
     def gettext(self, string: str) -> str:
-        return flask_babel.gettext(string)
+        return flask_babel.get_translations().ugettext(string)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return flask_babel.ngettext(singular, plural, n)
+        return flask_babel.get_translations().ungettext(singular, plural, n)
 
 
 class CohortForm(FlaskForm):
