@@ -24,6 +24,7 @@ from wtforms import EmailField, HiddenField, PasswordField, SelectField, SubmitF
 from wtforms.validators import DataRequired, Length
 
 from .. import db
+from ..core.links import same_site_path
 from ..models import Role, User
 from ..services import accounts, staff
 from .access import public, requires
@@ -102,10 +103,9 @@ class LanguageForm(CohortForm):
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only same-site paths, so a crafted ?next= cannot send people elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """Only same-site paths (`core.links.same_site_path`), so a crafted ?next= cannot send
+    people elsewhere; anything else goes to `default`."""
+    return same_site_path(target) or default
 
 
 @bp.get("/")
