@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import lru_cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -39,12 +40,18 @@ COMMON_ZONES = ("Europe/Copenhagen", "Europe/Oslo", "Europe/Stockholm", "Europe/
                 "Europe/Berlin", "Europe/London", "Atlantic/Faroe", "America/Nuuk", "UTC")
 
 
+@lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    # "localtime" is the server's own zone (a file some systems add to the zone folder).
+    return frozenset(available_timezones()) - {"localtime", "posixrules", "Factory"}
+
+
 def _known_zone(form, field) -> None:
-    try:
-        ZoneInfo(field.data or "")
-    except (ZoneInfoNotFoundError, ValueError):
+    """One of the IANA zones (ZoneInfo itself would also open "localtime", other files in the
+    zone folder, and fail with OSError on a 300-character name)."""
+    if (field.data or "") not in _time_zones():
         raise ValidationError(_("'%(zone)s' is not a time zone such as Europe/Copenhagen.",
-                                zone=field.data)) from None
+                                zone=(field.data or "")[:60]))
 
 
 class MeetingRowForm(SubForm):

@@ -175,3 +175,15 @@ def test_staff_page_adds_and_removes_colleagues_but_keeps_the_owner(web_app, sta
          {"email": "other@cohort.example", "role": "co_facilitator"}),
         ("staff_removed", "owner@cohort.example", {"email": "other@cohort.example"}),
     ]
+
+
+def test_only_real_time_zones_are_accepted(web_app, staff):
+    client = _client(web_app, staff.owner)
+    for zone in ("Europe/" + "x" * 300, "localtime", "../../../etc/passwd", "Europe/Oslo\n",
+                 "\x00", "posixrules"):
+        response = client.post("/cohorts/new", data={**BASE, "timezone": zone, "preview": "1"})
+        assert response.status_code == 400, zone
+        assert "er ikke en tidszone" in response.get_data(as_text=True)
+    response = client.post("/cohorts/new", data={**BASE, "timezone": "America/Nuuk",
+                                                 "preview": "1"})
+    assert response.status_code == 200
