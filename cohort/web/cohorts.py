@@ -21,7 +21,7 @@ from wtforms import (
     SubmitField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
 from .. import services
 from ..core.planning import MeetingOverride, plan_cohort
@@ -33,7 +33,7 @@ from ..services import staff as staff_service
 from .access import requires
 from .common import actor, library, now, read_session, transaction
 from .formatting import LANGUAGE_NAMES, warning_text
-from .forms import CohortForm, SubForm, options
+from .forms import CohortForm, SingleLine, SubForm, WebLink, options, strip
 
 bp = Blueprint("cohorts", __name__)
 COMMON_ZONES = ("Europe/Copenhagen", "Europe/Oslo", "Europe/Stockholm", "Europe/Helsinki",
@@ -62,8 +62,9 @@ class MeetingRowForm(SubForm):
     overridden = HiddenField()
     day = DateField(_l("Date"), validators=[Optional()])
     clock = TimeField(_l("Time"), validators=[Optional()])
-    location = StringField(_l("Location"), validators=[Optional(), Length(max=300)])
-    online_url = StringField(_l("Online link"), validators=[Optional(), Length(max=500)])
+    location = StringField(_l("Location"), validators=[Optional(), SingleLine(300)])
+    online_url = StringField(_l("Online link"), validators=[Optional(), WebLink()],
+                             filters=[strip])
 
     def local_start(self) -> str:
         if self.day.data is None or self.clock.data is None:
@@ -73,7 +74,7 @@ class MeetingRowForm(SubForm):
 
 class NewCohortForm(CohortForm):
     programme = SelectField(_l("Programme"), validators=[DataRequired()])
-    title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
+    title = StringField(_l("Title"), validators=[Optional(), SingleLine(200)])
     start = DateField(_l("Start date (the first meeting's day)"), validators=[InputRequired()])
     timezone = StringField(_l("Time zone"), default="Europe/Copenhagen",
                            validators=[DataRequired(), _known_zone])
@@ -85,7 +86,8 @@ class NewCohortForm(CohortForm):
 
 
 class StaffForm(CohortForm):
-    email = EmailField(_l("Email of a staff member"), validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("Email of a staff member"),
+                       validators=[DataRequired(), SingleLine(254)])
     role = SelectField(_l("Role in this cohort"), choices=options([
         ("co_facilitator", _l("Co-facilitator")), ("evaluator", _l("Evaluator"))]))
     submit = SubmitField(_l("Add"))

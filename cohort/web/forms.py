@@ -11,6 +11,16 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms import Form, SelectChoice
+from wtforms.validators import ValidationError
+
+from ..core.links import MAX_LINK, web_link_problem
+from ..core.text import (
+    CONTROL_CHARACTER,
+    SINGLE_LINE_MAX,
+    TOO_LONG,
+    multi_line_problem,
+    single_line_problem,
+)
 
 
 class _CatalogTranslations:
@@ -57,6 +67,60 @@ WTFORMS_MESSAGES = (
     lazy_ngettext("Field cannot be longer than %(max)d character.",
                   "Field cannot be longer than %(max)d characters.", 1),
 )
+
+
+def _too_long(field, limit: int) -> ValidationError:
+    return ValidationError(field.ngettext("Field cannot be longer than %(max)d character.",
+                                          "Field cannot be longer than %(max)d characters.",
+                                          limit) % {"max": limit})
+
+
+class SingleLine:
+    """A human-entered one-line text field (a name, title, place): at most `max` characters
+    and no line break or other control character (`core.text.single_line_problem`)."""
+
+    def __init__(self, max: int = SINGLE_LINE_MAX) -> None:  # noqa: A002 (as Length's)
+        self.max = max
+
+    def __call__(self, form, field) -> None:
+        problem = single_line_problem(field.data or "", self.max)
+        if problem == TOO_LONG:
+            raise _too_long(field, self.max)
+        if problem == CONTROL_CHARACTER:
+            raise ValidationError(_l("%(field)s must be one line of text, without line breaks "
+                                     "or other control characters.", field=field.label.text))
+
+
+class TextBox(SingleLine):
+    """A text box: as SingleLine, but line breaks and tabs are allowed."""
+
+    def __call__(self, form, field) -> None:
+        problem = multi_line_problem(field.data or "", self.max)
+        if problem == TOO_LONG:
+            raise _too_long(field, self.max)
+        if problem == CONTROL_CHARACTER:
+            raise ValidationError(_l("%(field)s contains a control character that is not text.",
+                                     field=field.label.text))
+
+
+class WebLink:
+    """A link shown to participants: http(s) only, no spaces or control characters."""
+
+    def __init__(self, max: int = MAX_LINK) -> None:  # noqa: A002
+        self.max = max
+
+    def __call__(self, form, field) -> None:
+        problem = web_link_problem(field.data or "", self.max)
+        if problem == TOO_LONG:
+            raise _too_long(field, self.max)
+        if problem:
+            raise ValidationError(_l("%(field)s must be a web address starting with https:// "
+                                     "(or http://), without spaces.", field=field.label.text))
+
+
+def strip(value):
+    """A WTForms filter: surrounding spaces removed (pasted text often has some)."""
+    return value.strip() if isinstance(value, str) else value
 
 
 def options(pairs) -> list[SelectChoice]:
