@@ -28,7 +28,7 @@ from ..core.links import same_site_path
 from ..models import Role, User
 from ..services import accounts, staff
 from .access import public, requires
-from .forms import CohortForm, options
+from .forms import CohortForm, SingleLine, options
 from .ratelimit import FailureLimiter
 
 bp = Blueprint("auth", __name__)
@@ -90,7 +90,7 @@ def _load_user(session_id: str) -> SignedInUser | None:
 
 
 class LoginForm(CohortForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), SingleLine(254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
     next = HiddenField()
     submit = SubmitField(_l("Log in"))

@@ -33,7 +33,7 @@ from ..services import staff as staff_service
 from .access import requires
 from .common import actor, library, now, read_session, transaction
 from .formatting import LANGUAGE_NAMES, warning_text
-from .forms import CohortForm, SingleLine, SubForm, WebLink, options, strip
+from .forms import CohortForm, DateWindow, SingleLine, SubForm, WebLink, options, strip
 
 bp = Blueprint("cohorts", __name__)
 COMMON_ZONES = ("Europe/Copenhagen", "Europe/Oslo", "Europe/Stockholm", "Europe/Helsinki",
@@ -60,7 +60,7 @@ class MeetingRowForm(SubForm):
     key = HiddenField()
     planned = HiddenField()  # "YYYY-MM-DDTHH:MM" shown at the last preview
     overridden = HiddenField()
-    day = DateField(_l("Date"), validators=[Optional()])
+    day = DateField(_l("Date"), validators=[Optional(), DateWindow()])
     clock = TimeField(_l("Time"), validators=[Optional()])
     location = StringField(_l("Location"), validators=[Optional(), SingleLine(300)])
     online_url = StringField(_l("Online link"), validators=[Optional(), WebLink()],
@@ -75,7 +75,8 @@ class MeetingRowForm(SubForm):
 class NewCohortForm(CohortForm):
     programme = SelectField(_l("Programme"), validators=[DataRequired()])
     title = StringField(_l("Title"), validators=[Optional(), SingleLine(200)])
-    start = DateField(_l("Start date (the first meeting's day)"), validators=[InputRequired()])
+    start = DateField(_l("Start date (the first meeting's day)"),
+                      validators=[InputRequired(), DateWindow()])
     timezone = StringField(_l("Time zone"), default="Europe/Copenhagen",
                            validators=[DataRequired(), _known_zone])
     language = SelectField(_l("Language of the cohort"), choices=options(LANGUAGE_NAMES.items()))

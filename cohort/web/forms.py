@@ -6,6 +6,8 @@ for extraction and translated in cohort/translations like every other string.
 
 from __future__ import annotations
 
+from datetime import date
+
 import flask_babel
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
@@ -116,6 +118,37 @@ class WebLink:
         if problem:
             raise ValidationError(_l("%(field)s must be a web address starting with https:// "
                                      "(or http://), without spaces.", field=field.label.text))
+
+
+class DateWindow:
+    """A date to plan with: from `years_back` years ago to `years_ahead` years ahead of today.
+
+    Nobody plans a cohort for the year 1 or 9999, and the planning's arithmetic (weeks added,
+    time zones applied) runs off the calendar's ends there (a 500).
+    """
+
+    def __init__(self, years_back: int = 1, years_ahead: int = 5) -> None:
+        self.back, self.ahead = years_back, years_ahead
+
+    def __call__(self, form, field) -> None:
+        from .common import now
+
+        if field.data is None:
+            return
+        today = now().date()
+        first, last = _years_later(today, -self.back), _years_later(today, self.ahead)
+        if not first <= field.data <= last:
+            raise ValidationError(flask_babel.gettext(
+                "Choose a date between %(first)s and %(last)s.",
+                first=flask_babel.format_date(first), last=flask_babel.format_date(last)))
+
+
+def _years_later(day: date, years: int) -> date:
+    """The same day `years` later (or earlier); 29 February becomes the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 def strip(value):

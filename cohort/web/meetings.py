@@ -18,13 +18,13 @@ from ..services import meetings as meeting_service
 from .access import requires
 from .common import actor, now, read_session, transaction
 from .formatting import warning_text
-from .forms import CohortForm, SingleLine, WebLink, strip
+from .forms import CohortForm, DateWindow, SingleLine, WebLink, strip
 
 bp = Blueprint("meetings", __name__, url_prefix="/cohorts/<int:cohort_id>/meetings")
 
 
 class RescheduleForm(CohortForm):
-    day = DateField(_l("New date"), validators=[InputRequired()])
+    day = DateField(_l("New date"), validators=[InputRequired(), DateWindow()])
     clock = TimeField(_l("New start time"), validators=[InputRequired()])
     location = StringField(_l("Location"), validators=[Optional(), SingleLine(300)])
     online_url = StringField(_l("Online link"), validators=[Optional(), WebLink()],
