@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .programme import LANGUAGES
+from .text import CONTROL_CHARACTER, CONTROL_CHARACTERS, TOO_LONG, single_line_problem
 from .textfiles import NOT_UTF8, NotUtf8, decode_utf8
 
 COLUMNS = ("name", "email", "organisation", "role", "language")
@@ -28,8 +29,11 @@ _ALIASES = {
     "language": "language", "sprog": "language", "språk": "language", "sprak": "language",
 }
 _LANGUAGE_ALIASES = {"no": "nb", "nn": "nb", "nob": "nb", "dk": "da", "dan": "da", "eng": "en"}
-_EMAIL = re.compile(r"^[^@\s,;<>\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"^[^@\s,;<>\"{CONTROL_CHARACTERS}]+"
+                    r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+# The longest name, organisation and role (as the web form's).
+TEXT_COLUMNS = {"name": 200, "organisation": 200, "role": 200}
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,10 @@ def _check_row(
     values: dict[str, str], row: int, seen: dict[str, int | None], default_language: str
 ) -> list[RowError]:
     errors = []
+    for column, limit in TEXT_COLUMNS.items():
+        problem = text_problem(column, values.get(column, ""), limit)
+        if problem is not None:
+            errors.append(RowError(row, column, *problem))
     if not values["name"]:
         errors.append(RowError(row, "name", "name is missing", "name_missing"))
     email = normalise_email(values["email"])
@@ -158,3 +166,15 @@ def _check_row(
             "language_invalid", (("value", values["language"]),),
         ))
     return errors
+
+
+def text_problem(column: str, value: str,
+                 limit: int) -> tuple[str, str, tuple[tuple[str, str | int], ...]] | None:
+    """(message, code, params) of what is wrong with one text value, or None."""
+    problem = single_line_problem(value, limit)
+    if problem == CONTROL_CHARACTER:
+        return (f"the {column} contains a line break or another control character",
+                CONTROL_CHARACTER, ())
+    if problem == TOO_LONG:
+        return (f"the {column} is longer than {limit} characters", TOO_LONG, (("max", limit),))
+    return None

@@ -1,9 +1,11 @@
 """Tables of plain values -> CSV or XLSX bytes, for evaluators' exports.
 
 CSV is written as Danish and Norwegian Excel reads it: UTF-8 with a byte-order mark and
-semicolons. Text that Excel would run as a formula (starting with = + - @) is prefixed with
-an apostrophe in CSV and stored as plain text in XLSX, so a participant's free-text answer
-cannot become a formula on the evaluator's machine.
+semicolons; every text cell is quoted (so a comma, semicolon or line break stays in its cell
+whichever separator a program guesses), numbers are not. Text that Excel would run as a formula
+(starting with = + - @, tab or CR) is prefixed with an apostrophe in CSV and stored as plain
+text in XLSX, so a participant's name or free-text answer cannot become a formula on the
+evaluator's machine. Every CSV and XLSX file the app writes goes through here.
 """
 
 from __future__ import annotations
@@ -33,20 +35,23 @@ class Table:
 
 def to_csv(table: Table) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(table.columns)
-    for row in table.rows:
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n",
+                        quoting=csv.QUOTE_NONNUMERIC)
+    for row in [table.columns, *table.rows]:
         writer.writerow([_csv_cell(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def _csv_cell(value: Any) -> str:
+def _csv_cell(value: Any) -> str | int | float:
+    """A number as it is (written unquoted), anything else as text that is not a formula."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
     if value is None:
         return ""
     if isinstance(value, datetime | date):
         return value.isoformat()
     text = str(value)
-    return "'" + text if isinstance(value, str) and text.startswith(FORMULA_START) else text
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def to_xlsx(tables: Sequence[Table]) -> bytes:
@@ -55,12 +60,11 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
     used: set[str] = set()
     for table in tables:
         sheet = workbook.create_sheet(_sheet_title(table.title, used))
-        sheet.append(table.columns)
+        for row in [table.columns, *table.rows]:
+            sheet.append([_xlsx_value(v) for v in row])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for row in table.rows:
-            sheet.append([_xlsx_value(v) for v in row])
-        for cells in sheet.iter_rows(min_row=2):
+        for cells in sheet.iter_rows():
             for cell in cells:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # never a formula

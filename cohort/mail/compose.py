@@ -35,6 +35,7 @@ from ..core.calendars import CalendarMessage, Person, with_attendee
 from ..core.digest import Digest
 from ..core.programme import Programme
 from ..core.sending import message_id
+from ..core.text import one_line
 from ..models import (
     Cohort,
     CohortMailSettings,
@@ -380,7 +381,7 @@ def facilitator_address(session: Session, cohort_id: int, fallback: str) -> str:
         .where(CohortStaff.cohort_id == cohort_id, CohortStaff.role == CohortRole.OWNER)
         .order_by(CohortStaff.id)).first()
     if owner is not None:
-        return str(Address(display_name=owner.name, addr_spec=owner.email))
+        return str(Address(display_name=one_line(owner.name), addr_spec=owner.email))
     return fallback
 
 

@@ -39,6 +39,7 @@ from markupsafe import escape
 
 from ..core import deliveries as kinds
 from ..core.attendance import CATCH_UP
+from ..core.text import one_line
 from .compose import CalendarAttachment, MessageData
 from .transport import RawMessage
 
@@ -240,14 +241,18 @@ def _address(value: str) -> tuple[str, str]:
 
 def _headers(data: MessageData, rendered: RenderedEmail, now: datetime,
              mail_from: str) -> list[tuple[str, str | tuple[str, str]]]:
-    """The headers both writers put first; addresses given as (display name, address)."""
+    """The headers both writers put first; addresses given as (display name, address).
+
+    Every value is on one line (`one_line`): a CR or LF in a participant's name or a cohort's
+    title must not add a header line (Bcc: ...) or start the body, whatever was stored.
+    """
     headers: list[tuple[str, str | tuple[str, str]]] = [
         ("From", mail_from),
         ("To", (data.to_name, data.to_address)),
     ]
     if data.reply_to and _address(data.reply_to)[1] != _address(mail_from)[1]:
         headers.append(("Reply-To", data.reply_to))
-    return headers + [
+    headers += [
         ("Subject", rendered.subject),
         ("Date", rfc5322_date(now)),
         ("Message-ID", data.message_id),
@@ -255,6 +260,13 @@ def _headers(data: MessageData, rendered: RenderedEmail, now: datetime,
         ("X-Auto-Response-Suppress", "All"),
         ("X-Cohort-Delivery", f"{data.delivery_id} {data.kind} {data.anchor}"),
     ]
+    return [(name, _one_line_header(value)) for name, value in headers]
+
+
+def _one_line_header(value: str | tuple[str, str]) -> str | tuple[str, str]:
+    if isinstance(value, tuple):
+        return one_line(value[0]), one_line(value[1])
+    return one_line(value)
 
 
 ADDRESS_HEADERS = ("From", "To", "Reply-To")

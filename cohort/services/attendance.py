@@ -15,8 +15,6 @@ same meeting never sends a second one.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -52,6 +50,7 @@ from ..core.attendance_import import (
     RosterPerson,
     plan_import,
 )
+from ..core.spreadsheets import Table, to_csv, to_xlsx
 from ..core.teams_attendance import TeamsReport, parse_teams_report
 from ..models import Cohort, Delivery, Meeting, Participant, utcnow
 from ..models.attendance import Attendance, AttendanceImport, CheckInCode
@@ -500,9 +499,10 @@ def _rate(figure) -> float | None:
 _EXPORT_COLUMNS = ("name", "email", "organisation")
 
 
-def export_rows(session: Session, cohort_id: int) -> tuple[list[str], list[list]]:
+def export_rows(session: Session, cohort_id: int,
+                summary: AttendanceSummary | None = None) -> tuple[list[str], list[list]]:
     """One row per participant, one column per meeting with the state, then the totals."""
-    summary = attendance_summary(session, cohort_id, min_group=0)
+    summary = summary or attendance_summary(session, cohort_id, min_group=0)
     keys = [f.key for f in summary.meetings]
     header = [*_EXPORT_COLUMNS, *keys, "present", "missed"]
     rows = [[p.person.name, p.person.email, p.person.organisation,
@@ -512,38 +512,18 @@ def export_rows(session: Session, cohort_id: int) -> tuple[list[str], list[list]
 
 
 def export_attendance_csv(session: Session, cohort_id: int) -> bytes:
-    """UTF-8 with BOM and ';' so Danish and Norwegian Excel open it as it is."""
-    header, rows = export_rows(session, cohort_id)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    """UTF-8 with BOM and ';' so Danish and Norwegian Excel open it as it is (no formulas:
+    `core.spreadsheets`)."""
+    return to_csv(Table("Attendance", *export_rows(session, cohort_id)))
 
 
 def export_attendance_xlsx(session: Session, cohort_id: int) -> bytes:
     """A workbook: 'Attendance' (participants x meetings) and 'Meetings' (figures per meeting)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    header, rows = export_rows(session, cohort_id)
     summary = attendance_summary(session, cohort_id, min_group=0)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Attendance"
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    meetings = book.create_sheet("Meetings")
-    meetings.append(["meeting", "title", "present", "absent", "excused", "unmarked", "rate"])
+    meetings = Table("Meetings", ["meeting", "title", "present", "absent", "excused", "unmarked",
+                                  "rate"])
     for f in summary.meetings:
         rate = summary.rates.get(f.key)
-        meetings.append([f.key, f.title, f.present, f.absent, f.excused, f.unmarked,
-                         None if rate is None else round(rate.value, 4)])
-    for ws in (sheet, meetings):
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        meetings.rows.append([f.key, f.title, f.present, f.absent, f.excused, f.unmarked,
+                              None if rate is None else round(rate.value, 4)])
+    return to_xlsx([Table("Attendance", *export_rows(session, cohort_id, summary)), meetings])

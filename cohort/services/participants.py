@@ -13,7 +13,13 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
-from ..core.participants import ParticipantRow, is_valid_email, normalise_email
+from ..core.participants import (
+    TEXT_COLUMNS,
+    ParticipantRow,
+    is_valid_email,
+    normalise_email,
+    text_problem,
+)
 from ..core.programme import LANGUAGES
 from ..models import Cohort, Delivery, Group, GroupMember, Participant, User, utcnow
 from . import activity
@@ -62,6 +68,10 @@ def list_participants(session: Session, cohort_id: int) -> list[Participant]:
 def _checked(session: Session, cohort_id: int, row: ParticipantRow,
              exclude_id: int | None = None) -> ParticipantRow:
     name, email = row.name.strip(), normalise_email(row.email)
+    for field, limit in TEXT_COLUMNS.items():
+        problem = text_problem(field, getattr(row, field), limit)
+        if problem is not None:
+            raise ParticipantError(field, problem[1], problem[0])
     if not name:
         raise ParticipantError("name", "name_missing", "name is missing")
     if not is_valid_email(email):

@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+# The largest id a database column holds on every engine (PostgreSQL's integer; SQLite's go to
+# 2^63 - 1): a larger number in a URL is no row, whatever the engine.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: 0 to MAX_ID, else the URL matches nothing (404).
+
+    Without it /cohorts/99999999999 reached the database, which refused the number (a 500:
+    "integer out of range" on PostgreSQL, OverflowError past 2^63 on SQLite).
+    """
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 (werkzeug's name)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def register_web(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     from . import (
         about,
         account,

@@ -14,7 +14,7 @@ from ..services import accounts
 from .access import requires
 from .common import or_404, read_session, transaction
 from .formatting import ROLES
-from .forms import CohortForm, options
+from .forms import CohortForm, SingleLine, options
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -24,8 +24,8 @@ def _role_choices():
 
 
 class NewUserForm(CohortForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), SingleLine(254)])
+    name = StringField(_l("Name"), validators=[Optional(), SingleLine(200)])
     role = SelectField(_l("Role"), choices=_role_choices, default="facilitator")
     password = PasswordField(_l("Password (at least 10 characters)"),
                              validators=[DataRequired(), Length(min=10, max=1024)])
@@ -33,7 +33,7 @@ class NewUserForm(CohortForm):
 
 
 class EditUserForm(CohortForm):
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[Optional(), SingleLine(200)])
     role = SelectField(_l("Role"), choices=_role_choices)
     active = BooleanField(_l("Active (may log in)"))
     password = PasswordField(_l("New password (leave empty to keep the current one)"),

@@ -27,7 +27,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional
 
 from .. import services
 from ..core.attendance import (
@@ -44,7 +44,7 @@ from ..core.teams_attendance import TeamsReportError
 from ..models import Role
 from .access import requires
 from .common import now, read_session, transaction
-from .forms import CohortForm, SubForm, options
+from .forms import CohortForm, SingleLine, SubForm, options
 from .survey_forms import MultiCheckboxField
 
 bp = Blueprint("attendance", __name__, url_prefix="/cohorts/<int:cohort_id>")
@@ -56,7 +56,7 @@ class MarkRowForm(SubForm):
     participant_id = HiddenField()
     state = RadioField(choices=options(STATE_LABELS.items()), validate_choice=False,
                        validators=[Optional(), AnyOf(STATES)])
-    note = StringField(_l("Note"), validators=[Optional(), Length(max=NOTE_MAX)])
+    note = StringField(_l("Note"), validators=[Optional(), SingleLine(NOTE_MAX)])
 
 
 class SheetForm(CohortForm):

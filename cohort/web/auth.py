@@ -24,10 +24,11 @@ from wtforms import EmailField, HiddenField, PasswordField, SelectField, SubmitF
 from wtforms.validators import DataRequired, Length
 
 from .. import db
+from ..core.links import same_site_path
 from ..models import Role, User
 from ..services import accounts, staff
 from .access import public, requires
-from .forms import CohortForm, options
+from .forms import CohortForm, SingleLine, options
 from .ratelimit import FailureLimiter
 
 bp = Blueprint("auth", __name__)
@@ -89,7 +90,7 @@ def _load_user(session_id: str) -> SignedInUser | None:
 
 
 class LoginForm(CohortForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), SingleLine(254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
     next = HiddenField()
     submit = SubmitField(_l("Log in"))
@@ -102,10 +103,9 @@ class LanguageForm(CohortForm):
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only same-site paths, so a crafted ?next= cannot send people elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """Only same-site paths (`core.links.same_site_path`), so a crafted ?next= cannot send
+    people elsewhere; anything else goes to `default`."""
+    return same_site_path(target) or default
 
 
 @bp.get("/")

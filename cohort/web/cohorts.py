@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import lru_cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from flask import (
     Blueprint,
@@ -29,7 +30,7 @@ from wtforms import (
     SubmitField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
 from .. import services
 from ..core.planning import MeetingOverride, plan_cohort
@@ -41,19 +42,25 @@ from ..services import staff as staff_service
 from .access import requires
 from .common import actor, library, now, read_session, transaction
 from .formatting import LANGUAGE_NAMES, warning_text
-from .forms import CohortForm, SubForm, options
+from .forms import CohortForm, DateWindow, SingleLine, SubForm, WebLink, options, strip
 
 bp = Blueprint("cohorts", __name__)
 COMMON_ZONES = ("Europe/Copenhagen", "Europe/Oslo", "Europe/Stockholm", "Europe/Helsinki",
                 "Europe/Berlin", "Europe/London", "Atlantic/Faroe", "America/Nuuk", "UTC")
 
 
+@lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    # "localtime" is the server's own zone (a file some systems add to the zone folder).
+    return frozenset(available_timezones()) - {"localtime", "posixrules", "Factory"}
+
+
 def _known_zone(form, field) -> None:
-    try:
-        ZoneInfo(field.data or "")
-    except (ZoneInfoNotFoundError, ValueError):
+    """One of the IANA zones (ZoneInfo itself would also open "localtime", other files in the
+    zone folder, and fail with OSError on a 300-character name)."""
+    if (field.data or "") not in _time_zones():
         raise ValidationError(_("'%(zone)s' is not a time zone such as Europe/Copenhagen.",
-                                zone=field.data)) from None
+                                zone=(field.data or "")[:60]))
 
 
 class MeetingRowForm(SubForm):
@@ -62,10 +69,11 @@ class MeetingRowForm(SubForm):
     key = HiddenField()
     planned = HiddenField()  # "YYYY-MM-DDTHH:MM" shown at the last preview
     overridden = HiddenField()
-    day = DateField(_l("Date"), validators=[Optional()])
+    day = DateField(_l("Date"), validators=[Optional(), DateWindow()])
     clock = TimeField(_l("Time"), validators=[Optional()])
-    location = StringField(_l("Location"), validators=[Optional(), Length(max=300)])
-    online_url = StringField(_l("Online link"), validators=[Optional(), Length(max=500)])
+    location = StringField(_l("Location"), validators=[Optional(), SingleLine(300)])
+    online_url = StringField(_l("Online link"), validators=[Optional(), WebLink()],
+                             filters=[strip])
 
     def local_start(self) -> str:
         if self.day.data is None or self.clock.data is None:
@@ -75,8 +83,9 @@ class MeetingRowForm(SubForm):
 
 class NewCohortForm(CohortForm):
     programme = SelectField(_l("Programme"), validators=[DataRequired()])
-    title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
-    start = DateField(_l("Start date (the first meeting's day)"), validators=[InputRequired()])
+    title = StringField(_l("Title"), validators=[Optional(), SingleLine(200)])
+    start = DateField(_l("Start date (the first meeting's day)"),
+                      validators=[InputRequired(), DateWindow()])
     timezone = StringField(_l("Time zone"), default="Europe/Copenhagen",
                            validators=[DataRequired(), _known_zone])
     language = SelectField(_l("Language of the cohort"), choices=options(LANGUAGE_NAMES.items()))
@@ -87,7 +96,8 @@ class NewCohortForm(CohortForm):
 
 
 class StaffForm(CohortForm):
-    email = EmailField(_l("Email of a staff member"), validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("Email of a staff member"),
+                       validators=[DataRequired(), SingleLine(254)])
     role = SelectField(_l("Role in this cohort"), choices=options([
         ("co_facilitator", _l("Co-facilitator")), ("evaluator", _l("Evaluator"))]))
     submit = SubmitField(_l("Add"))

@@ -11,10 +11,10 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
 from ..core.programme import Guide
-from .forms import CohortForm, options
+from .forms import CohortForm, SingleLine, TextBox, options
 from .survey_forms import MultiCheckboxField
 
 ENTRY_PREFIX = "entry_"
@@ -23,11 +23,11 @@ ENTRY_PREFIX = "entry_"
 class NoteFormBase(CohortForm):
     """What every note has; `note_form_for(guide)` adds one text box per guide heading."""
 
-    title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
+    title = StringField(_l("Title"), validators=[Optional(), SingleLine(200)])
     meeting_key = SelectField(_l("Meeting"), validators=[Optional()])
     held_on = DateField(_l("Date"), validators=[Optional()])
-    organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
-    group_label = StringField(_l("Group"), validators=[Optional(), Length(max=100)])
+    organisation = StringField(_l("Organisation"), validators=[Optional(), SingleLine(200)])
+    group_label = StringField(_l("Group"), validators=[Optional(), SingleLine(100)])
     submit = SubmitField(_l("Save the note"))
 
     guide: Guide
@@ -44,7 +44,7 @@ class NoteFormBase(CohortForm):
 def note_form_for(guide: Guide) -> type[NoteFormBase]:
     """A form class with the guide's headings as text boxes (`entry_0`, `entry_1`, ...)."""
     fields = {f"{ENTRY_PREFIX}{index}": TextAreaField(section.heading,
-                                                      validators=[Length(max=20000)])
+                                                      validators=[TextBox(20000)])
               for index, section in enumerate(guide.sections)}
     return type(f"NoteForm[{guide.key}]", (NoteFormBase,), {"guide": guide, **fields})
 
@@ -55,15 +55,15 @@ def meeting_choices(meetings) -> list:
 
 class QuoteForm(CohortForm):
     # The ids start with "quote-": the form shares a page with the note's form.
-    text = TextAreaField(_l("Quote"), validators=[DataRequired(), Length(max=5000)],
+    text = TextAreaField(_l("Quote"), validators=[DataRequired(), TextBox(5000)],
                          id="quote-text")
-    organisation = StringField(_l("Organisation"), validators=[DataRequired(), Length(max=200)],
+    organisation = StringField(_l("Organisation"), validators=[DataRequired(), SingleLine(200)],
                                id="quote-organisation")
-    group_label = StringField(_l("Group"), validators=[Optional(), Length(max=100)],
+    group_label = StringField(_l("Group"), validators=[Optional(), SingleLine(100)],
                               id="quote-group_label")
     themes = MultiCheckboxField(_l("Themes"), validate_choice=False, id="quote-themes")
     new_themes = StringField(_l("New themes (separated by semicolons)"),
-                             validators=[Optional(), Length(max=500)], id="quote-new_themes")
+                             validators=[Optional(), SingleLine(500)], id="quote-new_themes")
     note_id = HiddenField()
     submit = SubmitField(_l("Add the quote"), id="quote-submit")
 
@@ -76,7 +76,7 @@ class ThemesForm(CohortForm):
 
     themes = MultiCheckboxField(_l("Themes"), validate_choice=False)
     new_themes = StringField(_l("New themes (separated by semicolons)"),
-                             validators=[Optional(), Length(max=500)])
+                             validators=[Optional(), SingleLine(500)])
     submit = SubmitField(_l("Save the themes"))
 
     def chosen_themes(self) -> list[str]:

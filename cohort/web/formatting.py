@@ -114,6 +114,9 @@ ROW_ERRORS = {
     "email_invalid": _l("'%(value)s' is not a valid email address"),
     "email_duplicate": _l("'%(value)s' appears twice (also %(where)s)"),
     "language_invalid": _l("'%(value)s' is not a language we know (da, nb or en)"),
+    "control_character": _l("contains a line break or another control character; "
+                            "write it on one line"),
+    "too_long": _l("is longer than %(max)s characters"),
 }
 
 

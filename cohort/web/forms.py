@@ -6,19 +6,38 @@ for extraction and translated in cohort/translations like every other string.
 
 from __future__ import annotations
 
+from datetime import date
+
 import flask_babel
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms import Form, SelectChoice
+from wtforms.validators import ValidationError
+
+from ..core.links import MAX_LINK, web_link_problem
+from ..core.text import (
+    CONTROL_CHARACTER,
+    SINGLE_LINE_MAX,
+    TOO_LONG,
+    multi_line_problem,
+    single_line_problem,
+)
 
 
 class _CatalogTranslations:
+    """WTForms' translations object: the message from our catalogs, not yet formatted.
+
+    WTForms fills in the placeholders itself (`message % dict(min=..., max=...)`);
+    flask_babel.ngettext would format with only `num` and fail on `%(max)d` (a KeyError, a 500
+    on every over-long field).
+    """
+
     def gettext(self, string: str) -> str:
-        return flask_babel.gettext(string)
+        return flask_babel.get_translations().ugettext(string)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return flask_babel.ngettext(singular, plural, n)
+        return flask_babel.get_translations().ungettext(singular, plural, n)
 
 
 _HIDDEN_FIELD_TYPES = frozenset({"HiddenField", "CSRFTokenField"})
@@ -60,6 +79,91 @@ WTFORMS_MESSAGES = (
     lazy_ngettext("Field cannot be longer than %(max)d character.",
                   "Field cannot be longer than %(max)d characters.", 1),
 )
+
+
+def _too_long(field, limit: int) -> ValidationError:
+    return ValidationError(field.ngettext("Field cannot be longer than %(max)d character.",
+                                          "Field cannot be longer than %(max)d characters.",
+                                          limit) % {"max": limit})
+
+
+class SingleLine:
+    """A human-entered one-line text field (a name, title, place): at most `max` characters
+    and no line break or other control character (`core.text.single_line_problem`)."""
+
+    def __init__(self, max: int = SINGLE_LINE_MAX) -> None:  # noqa: A002 (as Length's)
+        self.max = max
+
+    def __call__(self, form, field) -> None:
+        problem = single_line_problem(field.data or "", self.max)
+        if problem == TOO_LONG:
+            raise _too_long(field, self.max)
+        if problem == CONTROL_CHARACTER:
+            raise ValidationError(_l("%(field)s must be one line of text, without line breaks "
+                                     "or other control characters.", field=field.label.text))
+
+
+class TextBox(SingleLine):
+    """A text box: as SingleLine, but line breaks and tabs are allowed."""
+
+    def __call__(self, form, field) -> None:
+        problem = multi_line_problem(field.data or "", self.max)
+        if problem == TOO_LONG:
+            raise _too_long(field, self.max)
+        if problem == CONTROL_CHARACTER:
+            raise ValidationError(_l("%(field)s contains a control character that is not text.",
+                                     field=field.label.text))
+
+
+class WebLink:
+    """A link shown to participants: http(s) only, no spaces or control characters."""
+
+    def __init__(self, max: int = MAX_LINK) -> None:  # noqa: A002
+        self.max = max
+
+    def __call__(self, form, field) -> None:
+        problem = web_link_problem(field.data or "", self.max)
+        if problem == TOO_LONG:
+            raise _too_long(field, self.max)
+        if problem:
+            raise ValidationError(_l("%(field)s must be a web address starting with https:// "
+                                     "(or http://), without spaces.", field=field.label.text))
+
+
+class DateWindow:
+    """A date to plan with: from `years_back` years ago to `years_ahead` years ahead of today.
+
+    Nobody plans a cohort for the year 1 or 9999, and the planning's arithmetic (weeks added,
+    time zones applied) runs off the calendar's ends there (a 500).
+    """
+
+    def __init__(self, years_back: int = 1, years_ahead: int = 5) -> None:
+        self.back, self.ahead = years_back, years_ahead
+
+    def __call__(self, form, field) -> None:
+        from .common import now
+
+        if field.data is None:
+            return
+        today = now().date()
+        first, last = _years_later(today, -self.back), _years_later(today, self.ahead)
+        if not first <= field.data <= last:
+            raise ValidationError(flask_babel.gettext(
+                "Choose a date between %(first)s and %(last)s.",
+                first=flask_babel.format_date(first), last=flask_babel.format_date(last)))
+
+
+def _years_later(day: date, years: int) -> date:
+    """The same day `years` later (or earlier); 29 February becomes the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def strip(value):
+    """A WTForms filter: surrounding spaces removed (pasted text often has some)."""
+    return value.strip() if isinstance(value, str) else value
 
 
 def options(pairs) -> list[SelectChoice]:

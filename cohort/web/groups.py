@@ -23,7 +23,7 @@ from ..models import Role
 from ..services import GroupingProblem, NotFound
 from .access import requires
 from .common import read_session, transaction
-from .forms import CohortForm, options
+from .forms import CohortForm, SingleLine, options
 
 bp = Blueprint("groups", __name__, url_prefix="/cohorts/<int:cohort_id>/groups")
 NEW_GROUP = "new"
@@ -31,20 +31,20 @@ MAX_SEED = 2**31 - 1
 
 
 class PlanForm(CohortForm):
-    grouping = HiddenField(validators=[DataRequired()])
+    grouping = HiddenField(validators=[DataRequired(), SingleLine(100)])
     seed = IntegerField(_l("Seed"), default=0,
                         validators=[InputRequired(), NumberRange(0, MAX_SEED)])
 
 
 class RepairForm(CohortForm):
-    grouping = HiddenField(validators=[DataRequired()])
+    grouping = HiddenField(validators=[DataRequired(), SingleLine(100)])
 
 
 class MoveForm(CohortForm):
-    grouping = HiddenField(validators=[DataRequired()])
+    grouping = HiddenField(validators=[DataRequired(), SingleLine(100)])
     rotation = IntegerField(validators=[InputRequired(), NumberRange(1, 100)])
-    person = StringField(_l("Person"), validators=[DataRequired()])
-    to_group = StringField(_l("To group"), validators=[DataRequired()])
+    person = StringField(_l("Person"), validators=[DataRequired(), SingleLine(254)])
+    to_group = StringField(_l("To group"), validators=[DataRequired(), SingleLine(20)])
 
     def target(self) -> int | None:
         """The group number, or None for a new group."""
@@ -59,15 +59,16 @@ class MoveForm(CohortForm):
 class PairRuleForm(CohortForm):
     kind = SelectField(_l("Rule"), choices=options([("together", _l("always together")),
                                                      ("apart", _l("never together"))]))
-    first = StringField(_l("First person"), validators=[DataRequired()])
-    second = StringField(_l("Second person"), validators=[DataRequired()])
-    scope = StringField(_l("Applies to"))  # a grouping key, or empty for every grouping
+    first = StringField(_l("First person"), validators=[DataRequired(), SingleLine(254)])
+    second = StringField(_l("Second person"), validators=[DataRequired(), SingleLine(254)])
+    # a grouping key, or empty for every grouping
+    scope = StringField(_l("Applies to"), validators=[SingleLine(100)])
 
 
 class DropRuleForm(CohortForm):
-    first = StringField(validators=[DataRequired()])
-    second = StringField(validators=[DataRequired()])
-    scope = StringField()
+    first = StringField(validators=[DataRequired(), SingleLine(254)])
+    second = StringField(validators=[DataRequired(), SingleLine(254)])
+    scope = StringField(validators=[SingleLine(100)])
 
 
 def _page(cohort_id: int, status: int = 200, problem: str | None = None):

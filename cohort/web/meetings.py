@@ -10,7 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, HiddenField, StringField, SubmitField, TimeField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Optional
 
 from .. import services
 from ..models import Role
@@ -18,16 +18,17 @@ from ..services import meetings as meeting_service
 from .access import requires
 from .common import actor, now, read_session, transaction
 from .formatting import warning_text
-from .forms import CohortForm
+from .forms import CohortForm, DateWindow, SingleLine, WebLink, strip
 
 bp = Blueprint("meetings", __name__, url_prefix="/cohorts/<int:cohort_id>/meetings")
 
 
 class RescheduleForm(CohortForm):
-    day = DateField(_l("New date"), validators=[InputRequired()])
+    day = DateField(_l("New date"), validators=[InputRequired(), DateWindow()])
     clock = TimeField(_l("New start time"), validators=[InputRequired()])
-    location = StringField(_l("Location"), validators=[Optional(), Length(max=300)])
-    online_url = StringField(_l("Online link"), validators=[Optional(), Length(max=500)])
+    location = StringField(_l("Location"), validators=[Optional(), SingleLine(300)])
+    online_url = StringField(_l("Online link"), validators=[Optional(), WebLink()],
+                             filters=[strip])
     previewed = HiddenField()
     preview = SubmitField(_l("Preview the changes"))
     confirm = SubmitField(_l("Confirm the new time"))

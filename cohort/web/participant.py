@@ -39,7 +39,7 @@ from flask_wtf import FlaskForm
 from sqlmodel import Session
 from werkzeug.exceptions import HTTPException
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
 
 from .. import db, services
 from ..core.attendance import NO_CODE_YET, OPEN
@@ -48,6 +48,7 @@ from ..services.participation import MAX_TEXT
 from .access import public, requires, sign_in_participant, sign_out_participant
 from .calendars import webcal_url
 from .common import now
+from .forms import SingleLine, TextBox
 
 bp = Blueprint("participant", __name__)
 SESSION_KEY = "participant_link_id"
@@ -65,11 +66,11 @@ class ContinueForm(FlaskForm):
 
 class TaskForm(FlaskForm):
     done = BooleanField(_l("Done"))
-    note = TextAreaField(_l("Note"), validators=[Length(max=MAX_TEXT)])
+    note = TextAreaField(_l("Note"), validators=[TextBox(MAX_TEXT)])
 
 
 class AnswerForm(FlaskForm):
-    answer = TextAreaField(_l("Your answer"), validators=[Length(max=MAX_TEXT)])
+    answer = TextAreaField(_l("Your answer"), validators=[TextBox(MAX_TEXT)])
 
 
 class LogoutForm(FlaskForm):
@@ -77,7 +78,7 @@ class LogoutForm(FlaskForm):
 
 
 class CheckInForm(FlaskForm):
-    code = StringField(_l("Code shown in the room"), validators=[Optional(), Length(max=20)])
+    code = StringField(_l("Code shown in the room"), validators=[Optional(), SingleLine(20)])
 
 
 def _session() -> Session:

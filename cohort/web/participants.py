@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from .. import services
 from ..core.participants import ParticipantImportError, ParticipantRow
@@ -17,7 +17,7 @@ from ..services.participants import ParticipantError
 from .access import requires
 from .common import actor, now, read_session, transaction
 from .formatting import LANGUAGE_NAMES
-from .forms import CohortForm, options
+from .forms import CohortForm, SingleLine, options
 
 bp = Blueprint("participants", __name__, url_prefix="/cohorts/<int:cohort_id>/participants")
 PARTICIPANT_ERRORS = {
@@ -25,14 +25,16 @@ PARTICIPANT_ERRORS = {
     "email_invalid": _l("That is not a valid email address."),
     "email_duplicate": _l("Someone in this cohort already has that email address."),
     "language_invalid": _l("Choose one of the languages."),
+    "control_character": _l("Write it on one line, without line breaks or other control "
+                            "characters."),
 }
 
 
 class ParticipantForm(CohortForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    organisation = StringField(_l("Organisation"), validators=[Length(max=200)])
-    role = StringField(_l("Role"), validators=[Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(), SingleLine(200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), SingleLine(254)])
+    organisation = StringField(_l("Organisation"), validators=[SingleLine(200)])
+    role = StringField(_l("Role"), validators=[SingleLine(200)])
     language = SelectField(_l("Language"), choices=options(LANGUAGE_NAMES.items()))
     submit = SubmitField(_l("Save"))
 

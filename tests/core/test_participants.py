@@ -74,3 +74,18 @@ def test_not_utf8_is_a_clear_error():
 def test_blank_lines_are_ignored():
     rows = parse_participants_csv(b"name,email\n\nA,a@x.dk\n,\n")
     assert len(rows) == 1
+
+
+def test_line_breaks_control_characters_and_overlong_text_are_refused_by_row_and_column():
+    data = ('name;email;organisation;role\n'
+            '"Eve\r\nBcc: x@evil.example";eve@x.example;Vejle;Leder\n'
+            'Bo;bo@x.example;"Kolding\x00";Leder\n'
+            f'Cai;cai@x.example;Odense;{"r" * 201}\n'
+            'Dan;"dan\x00@x.example";Odense;Leder\n'
+            'Zoë\tTab;zoe@x.example;Odense;Leder\n').encode()
+    with pytest.raises(ParticipantImportError) as caught:
+        parse_participants_csv(data)
+    assert [(e.row, e.column, e.code) for e in caught.value.errors] == [
+        (3, "name", "control_character"), (4, "organisation", "control_character"),
+        (5, "role", "too_long"), (6, "email", "email_invalid")]
+    assert caught.value.errors[2].params == (("max", 200),)

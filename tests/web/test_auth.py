@@ -140,3 +140,32 @@ def test_change_own_password(client, facilitator):
     assert client.get("/dashboard").status_code == 200  # this session continues
     client.post("/logout")
     assert _login(client, "fac@cohort.example", "x" * 12).status_code == 302
+
+
+# As they arrive in the query string (Flask decodes %09 to a tab, %0A to a newline, ...).
+HOSTILE_NEXT = ["//evil.example/x", "/\\evil.example/x", "/%09/evil.example/x",
+                "%09//evil.example/x", "/%0D%0A/evil.example/x", "https://evil.example/x",
+                "javascript:alert(1)", "/x%0D%0ASet-Cookie:%20a=b", "%00//evil.example",
+                "/%E2%80%A8/evil.example"]
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_login_and_language_never_send_people_to_another_site(client, facilitator, target):
+    from urllib.parse import unquote, urlsplit
+
+    def location(response) -> str:
+        assert response.status_code in (302, 303), response.status_code
+        where = response.headers["Location"]
+        # The browser's view: tabs and line breaks dropped, backslashes as slashes.
+        seen = where.replace("\t", "").replace("\r", "").replace("\n", "").replace("\\", "/")
+        assert not urlsplit(seen).netloc and not urlsplit(seen).scheme, where
+        assert seen.startswith("/") and not seen.startswith("//"), where
+        return where
+
+    language = client.post("/language", data={"language": "en", "next": unquote(target)})
+    location(language)
+    response = client.post("/login", data={"email": "fac@cohort.example",
+                                           "password": PASSWORD, "next": unquote(target)})
+    assert location(response) in ("/dashboard", "/x", "/xSet-Cookie:%20a=b")
+    signed_in = client.get(f"/login?next={target}")  # signed in: straight on
+    location(signed_in)

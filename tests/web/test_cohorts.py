@@ -177,3 +177,34 @@ def test_staff_page_adds_and_removes_colleagues_but_keeps_the_owner(web_app, sta
          {"email": "other@cohort.example", "role": "co_facilitator"}),
         ("staff_removed", "owner@cohort.example", {"email": "other@cohort.example"}),
     ]
+
+
+def test_only_real_time_zones_are_accepted(web_app, staff):
+    client = _client(web_app, staff.owner)
+    for zone in ("Europe/" + "x" * 300, "localtime", "../../../etc/passwd", "Europe/Oslo\n",
+                 "\x00", "posixrules"):
+        response = client.post("/cohorts/new", data={**BASE, "timezone": zone, "preview": "1"})
+        assert response.status_code == 400, zone
+        assert "er ikke en tidszone" in response.get_data(as_text=True)
+    response = client.post("/cohorts/new", data={**BASE, "timezone": "America/Nuuk",
+                                                 "preview": "1"})
+    assert response.status_code == 200
+
+
+def test_a_title_or_meeting_link_with_a_line_break_is_refused(web_app, staff):
+    import html
+
+    client = _client(web_app, staff.owner)
+    title = client.post("/cohorts/new", data={**BASE, "title": "Hold 1\r\nBcc: x@evil.example",
+                                              "preview": "1"})
+    assert title.status_code == 400
+    assert "Titel skal være én linje tekst" in html.unescape(title.get_data(as_text=True))
+    rows = _rows(client.post("/cohorts/new", data={**BASE, "preview": "1"}).get_data(
+        as_text=True))
+    for link in ("javascript:alert(1)", "https://meet.example/x\r\ny"):
+        bad = _form(rows, {**BASE, "planned_programme": "digital-lederskab", "create": "1"},
+                    {("kickoff", "online_url"): link})
+        response = client.post("/cohorts/new", data=bad)
+        assert response.status_code == 400, link
+        with db.transaction(web_app.extensions["cohort.engine"]) as session:
+            assert len(session.scalars(select(Cohort)).all()) == 1

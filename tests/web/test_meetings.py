@@ -116,3 +116,24 @@ def test_restore_a_cancelled_meeting(web_app, staff, cohort_id):
     client.post(f"{base}/cancel", data={"confirm_cancel": "y"})
     plan = client.get(f"/cohorts/{cohort_id}/plan").get_data(as_text=True)
     assert f'href="{base}/restore"' in plan and "Gendan" in plan
+
+
+def test_only_web_links_without_line_breaks_are_accepted(web_app, staff, cohort_id):
+    import html
+
+    client = _client(web_app, staff.owner)
+    url = f"/cohorts/{cohort_id}/meetings/webinar-2/reschedule"
+    change = {"day": "2025-06-19", "clock": "13:00", "location": "", "preview": "1"}
+    for link in ("javascript:alert(1)", "https://meet.example/x\r\nX-Evil: 1",
+                 "data:text/html,x"):
+        refused = client.post(url, data={**change, "online_url": link})
+        assert refused.status_code == 400, link
+        assert "Onlinelink skal være en webadresse, der begynder med https://" in \
+            html.unescape(refused.get_data(as_text=True))
+    place = client.post(url, data={**change, "location": "Lokale 1\nBcc: x",
+                                   "online_url": "  https://meet.example/x  "})
+    assert place.status_code == 400
+    assert "Sted skal være én linje tekst" in html.unescape(place.get_data(as_text=True))
+    fine = client.post(url, data={**change, "online_url": "  https://meet.example/x  "})
+    assert fine.status_code == 200
+    assert client.get(f"/cohorts/{cohort_id}/calendar.ics").status_code == 200

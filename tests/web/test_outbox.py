@@ -201,3 +201,25 @@ def credentials(app) -> tuple[int, int]:
     with db.transaction(app.extensions["cohort.engine"]) as session:
         return (session.scalar(select(func.count()).select_from(ParticipantLink)),
                 session.scalar(select(func.count()).select_from(CalendarFeed)))
+
+
+def test_a_line_break_in_a_stored_name_or_title_neither_breaks_nor_injects(app, client,
+                                                                             cohort_id, owner):
+    """Data stored before names were checked: the preview shows the message (no 500) and the
+    sent email has no header of the name's making."""
+    from cohort.models import Cohort, Participant
+
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        session.get(Cohort, cohort_id).title = "Hold 1\r\nBcc: all@evil.example"
+        person = session.scalars(select(Participant)).one()
+        person.name = "Søren\r\nBcc: victim@evil.example\r\n\r\nHello"
+        welcome = session.scalars(select(Delivery).where(Delivery.kind == "welcome")).one()
+    sign_in(client, owner)
+    outbox = f"/cohorts/{cohort_id}/outbox"
+    preview = client.get(f"{outbox}/{welcome.id}")
+    assert preview.status_code == 200
+    assert "Søren Bcc: victim@evil.example Hello" in preview.get_data(as_text=True)
+    client.post(f"{outbox}/send-now", data=csrf(client, outbox))
+    sent = [path.read_bytes() for path in (Path(app.instance_path) / "mail").glob("*.eml")]
+    headers = [raw.split(b"\r\n\r\n", 1)[0] for raw in sent]
+    assert headers and not any(b"\nBcc:" in head or b"\nHello" in head for head in headers)

@@ -110,3 +110,27 @@ def test_add_edit_remove_one_participant(web_app, staff, cohort_id):
     activity = client.get(f"/cohorts/{cohort_id}/activity").get_data(as_text=True)
     assert re.search(r"owner@cohort.example</td><td>fjernede Gitte Kjær", activity)
     assert client.get(remove_url).status_code == 404
+
+
+def test_a_name_on_several_lines_is_refused_with_the_field_named(web_app, staff, cohort_id,
+                                                                 first_participant):
+    import html
+
+    client = _client(web_app, staff.owner)
+    person = {"name": "Eve\r\nBcc: x@evil.example", "email": "eve@x.example",
+              "organisation": "Vejle", "role": "", "language": "da"}
+    added = client.post(f"/cohorts/{cohort_id}/participants/add", data=person)
+    assert added.status_code == 400
+    assert "Navn skal være én linje tekst uden linjeskift eller andre kontroltegn." in \
+        html.unescape(added.get_data(as_text=True))
+    edited = client.post(f"/cohorts/{cohort_id}/participants/{first_participant.id}/edit",
+                         data={**person, "name": "Anne", "organisation": "Vejle\x00",
+                               "role": "r" * 201})
+    text = html.unescape(edited.get_data(as_text=True))
+    assert edited.status_code == 400
+    assert "Organisation skal være én linje tekst" in text and "højst være 200 tegn" in text
+    upload = _upload(client, cohort_id, 'navn;e-mail\n"Eve\nBcc: x@evil.example";eve@x.example\n')
+    assert upload.status_code == 400
+    assert ("Række 3, kolonne navn: indeholder et linjeskift eller et andet kontroltegn; skriv "
+            "det på én linje") in html.unescape(upload.get_data(as_text=True))
+    assert _count(web_app, cohort_id) == 3

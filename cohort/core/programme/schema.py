@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from ..anonymity import DEFAULT_MIN_GROUP_SIZE, MIN_GROUP_SIZE_FLOOR
+from ..links import WebLink
 from ..timeexpr import (
     Anchor,
     parse_anchor,
@@ -78,7 +79,7 @@ class Meeting(Strict):
     start: Clock | None = None
     duration: Duration | None = None
     location: str | None = None
-    online_url: str | None = None
+    online_url: WebLink | None = None
     description: str = ""
     themes: TextList = []
     content: TextList = []
