@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import email
 import re
-from datetime import UTC, date, datetime
 from email.policy import default
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,17 +21,16 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from cohort import db, services
+from cohort import db
 from cohort.app import create_app
 from cohort.core.participants import ParticipantRow
-from cohort.core.programme import load_library
 from cohort.mail.dispatch import send_due
 from cohort.models import CalendarFeed, Delivery, ParticipantLink
 from cohort.services import accounts
+from tests.fixtures.cohorts import CREATED
 from tests.fixtures.web import sign_in
 
 PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
-CREATED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 PERSON = ParticipantRow("Kari Nordmann", "kari@bergen.example", "Bergen kommune",
                         "Enhetsleder", "nb")
 # Every URL on the site that a preview might contain, personal link or calendar feed.
@@ -57,12 +55,9 @@ def app(database_url, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def setup(app):
-    library = load_library(PROGRAMMES)
-    new = services.NewCohort(library.programmes["digital-lederskab"],
-                             library.sources["digital-lederskab"], date(2025, 4, 8))
+def setup(app, make_cohort):
+    cohort = make_cohort(app.extensions["cohort.engine"], people=[PERSON], now=CREATED)
     with db.transaction(app.extensions["cohort.engine"]) as session:
-        cohort = services.create_cohort(session, new, [PERSON], now=CREATED)
         owner = accounts.create_user(session, "olga@kommune.example", "facilitator",
                                      "correct horse battery", name="Olga Ørsted")
         accounts.add_cohort_staff(session, cohort.id, owner)
