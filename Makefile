@@ -65,7 +65,7 @@ run: install
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 test: install-test system-test-deps lint
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest -n $(TEST_WORKERS) \
-	  --dist loadfile
+	  --dist loadfile --durations=10
 
 ## make fuzz: the property tests only, with random examples and FUZZ_FACTOR times as many of
 ## each. A failure prints its example: add it to the test as an explicit @example.
