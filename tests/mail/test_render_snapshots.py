@@ -96,21 +96,30 @@ def snapshot_text(message) -> str:
     return f"{headers}\n\n--- text/plain ---\n{body('plain')}\n--- text/html ---\n{body('html')}"
 
 
+def composed(outbox, kind: str, anchor: str, recipient: str):
+    """The outbox's settings, the delivery and its message data, composed as the outbox
+    composes them (in a transaction of their own; the caller holds the app context)."""
+    from cohort.mail.compose import message_data
+    from cohort.mail.dispatch import OutboxSettings
+
+    settings = OutboxSettings.from_app(outbox)
+    with db.transaction(outbox.extensions["cohort.engine"]) as session:
+        delivery = session.scalars(select(Delivery).where(
+            Delivery.kind == kind, Delivery.anchor == anchor,
+            Delivery.recipient == recipient)).one()
+        data = message_data(session, delivery, settings.context, delivery.send_at)
+    return settings, delivery, data
+
+
 @pytest.mark.parametrize(("kind", "anchor", "recipient"), CASES,
                          ids=[f"{k}-{r.split('@')[0]}" for k, _, r in CASES])
 def test_rendered_email_matches_snapshot(outbox, kind, anchor, recipient):
     """What the participant receives (composed as the outbox composes it, real links and all:
     a preview shows placeholders instead, see test_preview_credentials.py)."""
-    from cohort.mail.compose import message_data
-    from cohort.mail.dispatch import OutboxSettings
     from cohort.mail.render import build_message
 
-    settings = OutboxSettings.from_app(outbox)
-    with outbox.app_context(), db.transaction(outbox.extensions["cohort.engine"]) as session:
-        delivery = session.scalars(select(Delivery).where(
-            Delivery.kind == kind, Delivery.anchor == anchor,
-            Delivery.recipient == recipient)).one()
-        data = message_data(session, delivery, settings.context, delivery.send_at)
+    with outbox.app_context():
+        settings, delivery, data = composed(outbox, kind, anchor, recipient)
         message = build_message(data, delivery.sent_at or delivery.send_at, settings.mail_from)
     actual = snapshot_text(message)
     path = SNAPSHOTS / f"{kind}.{recipient.split('@')[0]}.txt"
@@ -131,16 +140,10 @@ def test_the_outbox_writes_the_same_message_as_the_email_package(outbox, kind, a
     from email import message_from_bytes
     from email.policy import default
 
-    from cohort.mail.compose import message_data
-    from cohort.mail.dispatch import OutboxSettings
     from cohort.mail.render import build_message, build_outgoing
 
-    settings = OutboxSettings.from_app(outbox)
-    with outbox.app_context(), db.transaction(outbox.extensions["cohort.engine"]) as session:
-        delivery = session.scalars(select(Delivery).where(
-            Delivery.kind == kind, Delivery.anchor == anchor,
-            Delivery.recipient == recipient)).one()
-        data = message_data(session, delivery, settings.context, delivery.send_at)
+    with outbox.app_context():
+        settings, delivery, data = composed(outbox, kind, anchor, recipient)
         variants = [data, replace(data, to_name='Åse "Aasen", Østergaard-Ærenlund Lind Brøndum '
                                                'von Sønderborg-Christiansen',
                                   cohort_title="Digitalt Lederskab i Sundhedsvæsenet: "
@@ -192,16 +195,11 @@ def test_rendering_once_per_shape_gives_each_recipient_their_own_text(outbox, ki
                                                                       recipient):
     from dataclasses import replace
 
-    from cohort.mail.compose import MessageData, message_data
-    from cohort.mail.dispatch import OutboxSettings
+    from cohort.mail.compose import MessageData
     from cohort.mail.render import render, render_directly
 
-    settings = OutboxSettings.from_app(outbox)
-    with outbox.app_context(), db.transaction(outbox.extensions["cohort.engine"]) as session:
-        delivery = session.scalars(select(Delivery).where(
-            Delivery.kind == kind, Delivery.anchor == anchor,
-            Delivery.recipient == recipient)).one()
-        data = message_data(session, delivery, settings.context, delivery.send_at)
+    with outbox.app_context():
+        settings, delivery, data = composed(outbox, kind, anchor, recipient)
         if kind == "welcome":
             assert data.calendar_url and data.groups  # personal parts this test varies
         if kind.startswith("survey_"):
@@ -311,16 +309,10 @@ def test_no_stored_name_or_title_can_add_a_header_line(outbox, kind, anchor, rec
     from email import message_from_bytes
     from email.policy import default
 
-    from cohort.mail.compose import message_data
-    from cohort.mail.dispatch import OutboxSettings
     from cohort.mail.render import build_message, build_outgoing
 
-    settings = OutboxSettings.from_app(outbox)
-    with outbox.app_context(), db.transaction(outbox.extensions["cohort.engine"]) as session:
-        delivery = session.scalars(select(Delivery).where(
-            Delivery.kind == kind, Delivery.anchor == anchor,
-            Delivery.recipient == recipient)).one()
-        data = message_data(session, delivery, settings.context, delivery.send_at)
+    with outbox.app_context():
+        settings, delivery, data = composed(outbox, kind, anchor, recipient)
         data = replace(data, to_name=HOSTILE, greeting_name=HOSTILE, cohort_title=HOSTILE,
                        reply_to=f'"Fac{HOSTILE}" <facilitator@cohort.example>')
         messages = [bytes(build_message(data, delivery.send_at, settings.mail_from)),
