@@ -63,7 +63,7 @@ from .. import db
 from ..core import deliveries as kinds
 from ..core.sending import RetryPolicy, SendFailure, message_id, outcome_of_failure, skip_reason
 from ..models import Cohort, CohortMailSettings, Delivery
-from .compose import Lookups, MailContext, Undeliverable, message_data
+from .compose import Lookups, MailContext, MessageData, Undeliverable, message_data
 from .render import build_message, build_outgoing
 from .transport import MailError, Transport, open_transport, parse_mail_url
 
@@ -633,17 +633,26 @@ def preview_message(delivery_id: int, now: datetime | None = None, app: Flask | 
     calendar feed are placeholders (`compose.PREVIEW_TOKEN`), and composing issues no link and
     makes no feed. The session is never committed, so nothing composing might write stays.
     """
-    from ..services.deliveries import get_delivery
-
     app = app or current_app._get_current_object()
     settings = OutboxSettings.from_app(app)
     now = now or datetime.now(UTC)
+    sent_at, data = _composed_for_staff(app, settings, delivery_id, now)
+    return build_message(data, sent_at or now, settings.mail_from)
+
+
+def _composed_for_staff(app: Flask, settings: OutboxSettings, delivery_id: int,
+                        now: datetime) -> tuple[datetime | None, MessageData]:
+    """A delivery's message data as staff may see it (and when it was sent, if it was):
+    composed now with placeholders for the personal link, survey links and calendar feed, in
+    a session that is never committed."""
+    from ..services.deliveries import get_delivery
+
     with Session(app.extensions["cohort.engine"]) as session:
         try:
             delivery = get_delivery(session, delivery_id)
             lookups = Lookups(session, settings.context, now, preview=True)
             data = message_data(session, delivery, settings.context, now, lookups)
-            return build_message(data, delivery.sent_at or now, settings.mail_from)
+            return delivery.sent_at, data
         finally:
             session.rollback()
 
@@ -661,20 +670,13 @@ def send_test_message(delivery_id: int, to_address: str, now: datetime | None = 
     """Send the email of a delivery, composed now for its recipient, to `to_address` (the
     facilitator's own) with placeholders instead of the personal link and calendar feed.
 
-    Composed in a transaction that is rolled back: no link or feed is issued, the row is not
-    touched. The message is refused if a real link is still in it. Raises services.NotFound,
-    Undeliverable, TestNotSafe or MailError. Returns the message sent."""
-    from ..services.deliveries import get_delivery
-
+    Composed as a preview is (`_composed_for_staff`): no link or feed is issued, the row is not
+    touched. The message is refused if a placeholder of the preview is still in it. Raises
+    services.NotFound, Undeliverable, TestNotSafe or MailError. Returns the message sent."""
     app = app or current_app._get_current_object()
     settings = OutboxSettings.from_app(app)
     now = now or datetime.now(UTC)
-    with Session(app.extensions["cohort.engine"]) as session:
-        try:
-            delivery = get_delivery(session, delivery_id)
-            data = message_data(session, delivery, settings.context, now)
-        finally:
-            session.rollback()
+    _sent_at, data = _composed_for_staff(app, settings, delivery_id, now)
     base = settings.context.base_url.rstrip("/")
     placeholder = f"{base}/p/{TEST_LINK}"
     secrets = [s for s in (data.personal_url, data.calendar_url) if s]
