@@ -61,6 +61,8 @@ def settings_from_env(instance_path: str | Path,
         HEALTH_MAX_HEARTBEAT_AGE_SECONDS=float(
             get("COHORT_HEALTH_MAX_HEARTBEAT_AGE_SECONDS") or max(180.0, 3 * interval)),
         PARTICIPANT_LINK_GRACE_DAYS=float(get("COHORT_PARTICIPANT_LINK_GRACE_DAYS") or 30),
+        # Days after the cohort's last date that its personal calendar feeds still answer.
+        CALENDAR_FEED_GRACE_DAYS=float(get("COHORT_CALENDAR_FEED_GRACE_DAYS") or 30),
         # --- the accessibility statement (/accessibility; docs/accessibility.md)
         # Where people report accessibility problems (unset: the address of MAIL_FROM).
         ACCESSIBILITY_CONTACT=get("COHORT_ACCESSIBILITY_CONTACT"),

@@ -18,7 +18,7 @@ from .cohorts import (  # noqa: F401
 )
 from .deliveries import CohortMailSettings, Delivery  # noqa: F401
 from .grouping import RULE_KINDS, GroupingRule  # noqa: F401
-from .operations import FailedAttempt, SchedulerHeartbeat  # noqa: F401
+from .operations import AttemptCount, SchedulerHeartbeat  # noqa: F401
 from .participant_access import ParticipantLink  # noqa: F401
 from .participation import PromptAnswer, TaskStatus  # noqa: F401
 from .surveys import (  # noqa: F401

@@ -76,6 +76,9 @@ class Participant(SQLModel, table=True):
     # Set when the person's data was erased: the row stays as an unnamed placeholder so that
     # counts, attendance and survey results do not change (see services/privacy.py).
     erased_at: datetime | None = utc_field(nullable=True)
+    # Part of the personal-link session: logging out bumps it, so a copied cookie stops
+    # working (web/access.py checks it on every request).
+    session_version: int = 1
 
 
 class Task(SQLModel, table=True):

@@ -1,5 +1,5 @@
 """What the running deployment keeps about itself: the scheduler's heartbeat and recent
-failed attempts (throttling).
+attempt counts (throttling).
 
 The one scheduler process writes its row on every tick (`cohort/mail/scheduler.py`); `/healthz`
 reports its age, so a monitor notices when no emails are being sent because the scheduler
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from .types import utc_field
@@ -26,17 +25,18 @@ class SchedulerHeartbeat(SQLModel, table=True):
     last_result: str = ""  # the last outbox pass's summary, or its error
 
 
-class FailedAttempt(SQLModel, table=True):
-    """One failed login or wrong check-in code, kept for the throttling window only.
+class AttemptCount(SQLModel, table=True):
+    """How many attempts one key (an account, a client address, a participant) used in its
+    current throttling window: one row per key, counted by a single atomic upsert
+    (`services/throttling.py`), so concurrent requests can never all slip under the limit.
 
     In the database rather than in memory so that every gunicorn worker and every machine
-    counts the same failures. The key (a client address or a participant) is stored only as a
-    hash: the table says that someone failed, not who.
+    counts the same attempts. The key is stored only as a hash: the table says that someone
+    failed, not who.
     """
 
-    __tablename__ = "failed_attempt"
-    __table_args__ = (Index("ix_failed_attempt_lookup", "scope", "key_hash", "at"),)
-    id: int | None = Field(default=None, primary_key=True)
-    scope: str = Field(max_length=32)  # login | check_in
-    key_hash: str = Field(max_length=64)
-    at: datetime = utc_field(index=True)
+    __tablename__ = "attempt_count"
+    scope: str = Field(primary_key=True, max_length=32)  # login | check_in
+    key_hash: str = Field(primary_key=True, max_length=64)
+    window_start: float = Field(index=True)  # seconds since the epoch
+    count: int = 0

@@ -1,4 +1,5 @@
-"""Finding what a use case works on: the cohort, one of its meetings, its programme snapshot.
+"""Finding what a use case works on: the cohort, one of its meetings, its programme snapshot,
+when it ends (personal links, calendar feeds and retention all count from there).
 
 Every service module needs these, so they live apart from the use cases (a services module that
 imported them from services/cohorts.py would tie itself to cohort creation, and cohort creation
@@ -8,13 +9,14 @@ a clear message, the web answers 404.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from ..core.programme import Programme, parse_programme
-from ..models import Cohort, Meeting
+from ..models import Cohort, Meeting, Survey, Task
 
 
 class NotFound(LookupError):
@@ -48,3 +50,26 @@ def _parse_snapshot(source: str) -> Programme:
     page ask for it. Keyed by the text, so the many cohorts of one programme share one entry
     (an installation has a handful of programme texts, however many cohorts it runs)."""
     return parse_programme(source, "programme snapshot")
+
+
+def cohort_ends_at(session: Session, cohort: Cohort) -> datetime:
+    """The cohort's last date: its last meeting, task due time or survey closing."""
+    # One round trip: this runs on every request of a signed-in participant.
+    candidates = session.execute(select(
+        select(func.max(Meeting.ends_at)).where(Meeting.cohort_id == cohort.id)
+        .scalar_subquery(),
+        select(func.max(Task.due_at)).where(Task.cohort_id == cohort.id).scalar_subquery(),
+        select(func.max(Survey.closes_at)).where(Survey.cohort_id == cohort.id)
+        .scalar_subquery(),
+    )).one()
+    found = [c for c in candidates if c is not None]
+    if found:
+        return max(_aware(c) for c in found)
+    return datetime.combine(cohort.start_date, time(0), tzinfo=UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    """Belt and braces: an aggregate may come back naive or as text on SQLite."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

@@ -6,7 +6,7 @@ import functools
 import secrets
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlmodel import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -58,6 +58,13 @@ def set_password(session: Session, user: User, password: str) -> None:
     user.password_hash = generate_password_hash(password)
     user.session_version += 1
     session.add(user)
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """Log the user out everywhere (logout): every session cookie carries the session version
+    it was signed in with (`web/auth.py`), and one with an older version signs nobody in."""
+    session.execute(update(User).where(User.id == user_id)
+                    .values(session_version=User.session_version + 1))
 
 
 def update_user(session: Session, user: User, *, role: str | None = None,

@@ -13,7 +13,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask_babel import force_locale, gettext
@@ -27,7 +27,11 @@ from ..core.calendars import CalendarMessage, CalendarText, Person
 from ..core.participants import normalise_email
 from ..core.programme import Programme, parse_programme
 from ..models import CalendarFeed, Cohort, Meeting, Participant, Task, utcnow
-from ._lookup import NotFound, get_cohort
+from ._lookup import NotFound, cohort_ends_at, get_cohort
+
+# How long after the cohort's last date a personal feed still answers
+# (COHORT_CALENDAR_FEED_GRACE_DAYS).
+DEFAULT_FEED_GRACE = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -73,14 +77,20 @@ def participant_calendar(session: Session, cohort_id: int, email: str) -> Calend
     return _participant_document(session, participant_by_email(session, cohort_id, email))
 
 
-def feed_calendar(session: Session, token: str) -> CalendarDocument:
-    """The live calendar behind a personal subscription URL; NotFound for a bad/revoked token."""
+def feed_calendar(session: Session, token: str, now: datetime | None = None,
+                  grace: timedelta = DEFAULT_FEED_GRACE) -> CalendarDocument:
+    """The live calendar behind a personal subscription URL. NotFound for a bad or revoked
+    token (revoking the personal links revokes the feed too), and once the cohort's last date
+    (`_lookup.cohort_ends_at`) is more than `grace` ago: a feed does not live forever."""
     participant = session.scalars(
         select(Participant).join(CalendarFeed, CalendarFeed.participant_id == Participant.id)
         .where(CalendarFeed.token_hash == _token_hash(token), CalendarFeed.revoked_at.is_(None))
     ).one_or_none()
     if participant is None:
         raise NotFound("no such calendar feed")
+    ends_at = cohort_ends_at(session, get_cohort(session, participant.cohort_id))
+    if (now or utcnow()) >= ends_at + grace:
+        raise NotFound("the calendar feed ended with its cohort")
     return _participant_document(session, participant)
 
 

@@ -4,7 +4,8 @@ A link's token is HMAC-SHA256(secret key, random nonce), 43 URL-safe characters.
 stores the nonce and SHA-256(token) only: a leaked database copy opens no page, while the app
 (which has the secret key) can put the same link in every email. Rotating the secret key
 invalidates every link; revoking a participant's links issues a new one for later emails.
-A link works until the cohort's last date (meeting, task due, survey close) plus a grace period.
+A link works until the cohort's last date (meeting, task due, survey close) plus a grace period
+(`_lookup.cohort_ends_at`; the calendar feed follows the same rule with its own grace).
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
-from ..models import Cohort, Meeting, Participant, ParticipantLink, Survey, Task
+from ..models import Cohort, Participant, ParticipantLink
+from . import calendars
+from ._lookup import cohort_ends_at
 
 DEFAULT_GRACE = timedelta(days=30)
 
@@ -81,11 +84,26 @@ def personal_token(session: Session, participant_id: int, secret_key: str,
 
 def revoke_links(session: Session, participant_id: int, secret_key: str, now: datetime,
                  reissue: bool = True) -> ParticipantLink | None:
-    """Revoke every link of a participant (logging them out everywhere); issue a fresh one."""
+    """Revoke every link of a participant (logging them out everywhere); issue a fresh one.
+
+    The calendar feed goes with them: its URL travelled in the same emails. With a fresh link
+    the participant gets a fresh feed URL too (their page and later emails show it); a feed
+    that had been stopped on purpose stays stopped.
+    """
     session.execute(update(ParticipantLink).where(
         ParticipantLink.participant_id == participant_id,
         ParticipantLink.revoked_at.is_(None)).values(revoked_at=now))
+    if calendars.revoke_calendar_feed(session, participant_id, now) and reissue:
+        calendars.renew_calendar_feed(session, participant_id, secret_key, now)
     return issue_link(session, participant_id, secret_key, now) if reissue else None
+
+
+def end_participant_sessions(session: Session, participant_id: int) -> None:
+    """Log the participant out everywhere (the page's "log out"): their session cookies carry
+    the participant's session version (`web/access.py`), and an older one lets nobody in.
+    The personal link itself keeps working: opening it again starts a new session."""
+    session.execute(update(Participant).where(Participant.id == participant_id)
+                    .values(session_version=Participant.session_version + 1))
 
 
 def access_by_token(session: Session, token: str, now: datetime,
@@ -116,26 +134,3 @@ def _access(session: Session, link: ParticipantLink | None, now: datetime,
     if now >= valid_until:
         return None
     return Access(link, participant, cohort, valid_until)
-
-
-def cohort_ends_at(session: Session, cohort: Cohort) -> datetime:
-    """The cohort's last date: its last meeting, task due time or survey closing."""
-    # One round trip: this runs on every request of a signed-in participant.
-    candidates = session.execute(select(
-        select(func.max(Meeting.ends_at)).where(Meeting.cohort_id == cohort.id)
-        .scalar_subquery(),
-        select(func.max(Task.due_at)).where(Task.cohort_id == cohort.id).scalar_subquery(),
-        select(func.max(Survey.closes_at)).where(Survey.cohort_id == cohort.id)
-        .scalar_subquery(),
-    )).one()
-    found = [c for c in candidates if c is not None]
-    if found:
-        return max(_aware(c) for c in found)
-    return datetime.combine(cohort.start_date, time(0), tzinfo=UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    """Belt and braces: an aggregate may come back naive or as text on SQLite."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

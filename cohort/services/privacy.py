@@ -45,8 +45,7 @@ from ..models import (
     User,
 )
 from . import activity
-from ._lookup import NotFound, get_cohort
-from .participant_access import cohort_ends_at
+from ._lookup import NotFound, cohort_ends_at, get_cohort
 
 ERASED_NAME = "(erased)"
 ERASED_TEXT = "[erased]"

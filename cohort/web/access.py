@@ -36,7 +36,7 @@ from flask_login import current_user
 from sqlmodel import Session
 
 from ..models import STAFF_ROLES, Cohort, CohortRole, Participant, Role
-from ..services import accounts
+from ..services import accounts, participant_access
 
 PARTICIPANT_SESSION_KEY = "participant"
 CohortAccess = bool | Literal["owner"]
@@ -94,20 +94,34 @@ def rule_for(app: Flask, endpoint: str) -> AccessRule | None:
 # --- identities ----------------------------------------------------------------------------
 
 def sign_in_participant(participant: Participant) -> None:
-    """Start a personal-link session (used by the participant pages' link handler)."""
+    """Start a personal-link session (used by the participant pages' link handler). It carries
+    the participant's session version, so logging out ends it on the server as well."""
     session.clear()
-    session[PARTICIPANT_SESSION_KEY] = {"id": participant.id, "cohort_id": participant.cohort_id}
+    session[PARTICIPANT_SESSION_KEY] = {"id": participant.id, "cohort_id": participant.cohort_id,
+                                        "version": participant.session_version}
 
 
 def sign_out_participant() -> None:
     session.pop(PARTICIPANT_SESSION_KEY, None)
 
 
+def end_participant_sessions() -> None:
+    """Log the signed-in participant out everywhere: every copy of their session cookie stops
+    working, not only this browser's."""
+    signed_in = current_participant()
+    if signed_in is not None:
+        with Session(_engine()) as db_session, db_session.begin():
+            participant_access.end_participant_sessions(db_session, signed_in["id"])
+    sign_out_participant()
+    g.cohort_participant = None
+
+
 def current_participant() -> dict | None:
     """{'id', 'cohort_id'} of the participant this browser signed in as, if they still exist.
 
     Checked against the database once per request, so a removed participant's link session
-    stops working at once.
+    stops working at once, and so does a session of before their last logout (its version is
+    older than the participant's).
     """
     if "cohort_participant" in g:
         return g.cohort_participant
@@ -117,7 +131,7 @@ def current_participant() -> dict | None:
         with Session(_engine()) as db_session:
             row = db_session.get(Participant, value["id"])
         if row is not None and row.cohort_id == value.get("cohort_id") \
-                and row.erased_at is None:
+                and row.erased_at is None and row.session_version == value.get("version"):
             found = {"id": row.id, "cohort_id": row.cohort_id}
         else:
             sign_out_participant()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
@@ -10,10 +10,11 @@ from werkzeug.security import check_password_hash
 from wtforms import PasswordField, SelectField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from ..core.participants import normalise_email
 from ..models import Role
 from ..services import accounts
 from .access import requires
-from .auth import SignedInUser
+from .auth import SignedInUser, client_address, password_throttle
 from .common import read_session, transaction
 from .formatting import LANGUAGE_NAMES
 from .forms import CohortForm, options
@@ -41,7 +42,7 @@ class PasswordForm(CohortForm):
 def settings():
     language_form = LanguageSettingForm(prefix="lang")
     password_form = PasswordForm(prefix="pw")
-    status = 200
+    status, retry_after = 200, 0
     if request.method == "GET":
         language_form.locale.data = current_user.locale or ""
     elif language_form.save_language.data:
@@ -53,23 +54,36 @@ def settings():
             return redirect(url_for("account.settings"))
         status = 400
     elif password_form.save_password.data:
-        if password_form.validate():
-            with transaction() as session:
-                user = accounts.get_user(session, current_user.id)
-                if check_password_hash(user.password_hash, password_form.current.data):
-                    accounts.set_password(session, user, password_form.new.data)
-                    signed_in = SignedInUser.from_row(user)
-                else:
-                    signed_in = None
-            if signed_in is not None:
-                login_user(signed_in)  # the new session version; other sessions end
-                flash(_("Your password was changed."), "success")
-                return redirect(url_for("account.settings"))
-            password_form.current.errors.append(_("That is not your current password."))
         status = 400
+        if password_form.validate():
+            # The current-password check is a password guess like a login: the same count.
+            throttle = password_throttle()
+            attempt = throttle.begin(normalise_email(current_user.email), client_address())
+            if attempt.refused:
+                password_form.current.errors.append(
+                    _("Too many failed attempts. Wait a minute and try again."))
+                status, retry_after = 429, attempt.retry_after
+            else:
+                with transaction() as session:
+                    user = accounts.get_user(session, current_user.id)
+                    if check_password_hash(user.password_hash, password_form.current.data):
+                        accounts.set_password(session, user, password_form.new.data)
+                        signed_in = SignedInUser.from_row(user)
+                    else:
+                        signed_in = None
+                if signed_in is not None:
+                    throttle.succeeded(attempt)
+                    login_user(signed_in)  # the new session version; other sessions end
+                    flash(_("Your password was changed."), "success")
+                    return redirect(url_for("account.settings"))
+                password_form.current.errors.append(_("That is not your current password."))
     else:
         status = 400
     with read_session() as session:
         user = accounts.get_user(session, current_user.id)
-    return render_template("account/settings.html", user=user, language_form=language_form,
-                           password_form=password_form), status
+    response = make_response(render_template(
+        "account/settings.html", user=user, language_form=language_form,
+        password_form=password_form), status)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response

@@ -25,13 +25,15 @@ from wtforms.validators import DataRequired, Length
 
 from .. import db
 from ..core.links import same_site_path
+from ..core.participants import normalise_email
 from ..models import Role, User
 from ..services import accounts, staff
-from .access import public, requires
+from .access import end_participant_sessions, public, requires
 from .forms import CohortForm, SingleLine, options
-from .ratelimit import FailureLimiter
+from .ratelimit import Throttle
 
 bp = Blueprint("auth", __name__)
+THROTTLE = "cohort.login_throttle"
 LANGUAGE_NAMES = {"da": "Dansk", "nb": "Norsk bokmål", "en": "English"}
 
 
@@ -71,7 +73,9 @@ def init_auth(app) -> None:
     manager = LoginManager(app)
     manager.session_protection = "basic"
     manager.user_loader(_load_user)
-    app.extensions["cohort.login_limiter"] = FailureLimiter(
+    # One count for /login and the current-password check in /account/: a stolen session
+    # gets no extra guesses at the password.
+    app.extensions[THROTTLE] = Throttle(
         app.extensions["cohort.engine"], "login",
         max_failures=app.config["LOGIN_FAILURES_PER_MINUTE"])
     app.add_template_global(language_form, "header_language_form")
@@ -102,6 +106,14 @@ class LanguageForm(CohortForm):
     submit = SubmitField(_l("Change language"))
 
 
+def password_throttle() -> Throttle:
+    return current_app.extensions[THROTTLE]
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
 def safe_next(target: str | None, default: str) -> str:
     """Only same-site paths (`core.links.same_site_path`), so a crafted ?next= cannot send
     people elsewhere; anything else goes to `default`."""
@@ -126,24 +138,24 @@ def login():
             return redirect(safe_next(request.args.get("next"), url_for("cohorts.dashboard")))
         form.next.data = request.args.get("next", "")
         return render_template("auth/login.html", form=form)
-    limiter: FailureLimiter = current_app.extensions["cohort.login_limiter"]
-    address = request.remote_addr or "unknown"
-    if limiter.blocked(address):
-        response = current_app.make_response(
-            (render_template("auth/login.html", form=form, throttled=True), 429))
-        response.headers["Retry-After"] = str(limiter.retry_after(address))
-        return response
     if not form.validate():
         return render_template("auth/login.html", form=form), 400
+    throttle = password_throttle()
+    attempt = throttle.begin(normalise_email(form.email.data), client_address())
+    if attempt.refused:
+        response = current_app.make_response(
+            (render_template("auth/login.html", form=form, throttled=True), 429))
+        response.headers["Retry-After"] = str(attempt.retry_after)
+        return response
     with db.transaction(current_app.extensions["cohort.engine"]) as db_session:
         user = accounts.authenticate(db_session, form.email.data, form.password.data)
         signed_in = SignedInUser.from_row(user) if user else None
     if signed_in is None:
-        limiter.record_failure(address)
-        current_app.logger.info("failed login from %s", address)
+        current_app.logger.info("failed login from %s", client_address())
         # The same words whether the email has an account or not.
         flash(_l("The email or password is not correct."), "error")
         return render_template("auth/login.html", form=form)
+    throttle.succeeded(attempt)
     session.clear()  # nothing from before the login survives it (fixation, participant link)
     login_user(signed_in)
     return redirect(safe_next(form.next.data, url_for("cohorts.dashboard")))
@@ -152,6 +164,14 @@ def login():
 @bp.post("/logout")
 @requires(Role.ADMIN, Role.FACILITATOR, Role.EVALUATOR, Role.PARTICIPANT)
 def logout():
+    """Ends the session on the server too: the account's session version moves on, so a copy
+    of the cookie (taken before the logout) no longer signs anyone in. For a participant the
+    same happens to their personal-link session (`access.end_participant_sessions`)."""
+    if current_user.is_authenticated:
+        with db.transaction(current_app.extensions["cohort.engine"]) as db_session:
+            accounts.end_sessions(db_session, current_user.id)
+    else:
+        end_participant_sessions()
     logout_user()
     session.clear()
     flash(_l("You are signed out."), "info")

@@ -1,7 +1,8 @@
 """Personal calendar feeds: `GET /calendar/<token>.ics`, the URL a participant subscribes to.
 
 No login: the secret token in the URL is the credential (calendar apps cannot log in). A
-wrong or revoked token is a plain 404. Responses carry ETag and Last-Modified and answer
+wrong or revoked token is a plain 404, and so is a feed whose cohort ended more than
+COHORT_CALENDAR_FEED_GRACE_DAYS ago. Responses carry ETag and Last-Modified and answer
 conditional requests with 304, so calendar apps polling every hour cost almost nothing.
 
 Facilitators download the whole cohort's calendar from the cohort pages.
@@ -9,12 +10,15 @@ Facilitators download the whole cohort's calendar from the cohort pages.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from sqlmodel import Session
 
 from .. import services
 from ..models import Role
 from .access import public, requires
+from .common import now
 
 bp = Blueprint("calendars", __name__)
 
@@ -26,7 +30,8 @@ CONTENT_TYPE = "text/calendar; charset=utf-8"
 def feed(token: str):
     with Session(current_app.extensions["cohort.engine"]) as session:
         try:
-            document = services.feed_calendar(session, token)
+            document = services.feed_calendar(session, token, now(), timedelta(
+                days=current_app.config["CALENDAR_FEED_GRACE_DAYS"]))
         except services.NotFound:
             abort(404)
     response = ics_response(document)

@@ -45,7 +45,7 @@ from .. import db, services
 from ..core.attendance import NO_CODE_YET, OPEN
 from ..models import Participant, Role
 from ..services.participation import MAX_TEXT
-from .access import public, requires, sign_in_participant, sign_out_participant
+from .access import end_participant_sessions, public, requires, sign_in_participant
 from .calendars import webcal_url
 from .common import now
 from .forms import SingleLine, TextBox
@@ -264,8 +264,8 @@ def answer(prompt_id: int):
 def logout():
     if not LogoutForm().validate_on_submit():
         abort(400)
+    end_participant_sessions()  # a copy of the cookie stops working too
     session.pop(SESSION_KEY, None)
-    sign_out_participant()
     return private(make_response(render_template("participant/logged_out.html")))
 
 

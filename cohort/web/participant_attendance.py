@@ -3,7 +3,7 @@
 The page shows a check-in button while a meeting's check-in window is open (with a field for
 the code the facilitator shows in the room, for in-person meetings); this view records it with
 `services.check_in`, which decides. A refusal comes back as a message in the participant's
-language. Wrong codes are throttled per participant (`ratelimit.FailureLimiter`, counted in the
+language. Wrong codes are throttled per participant (`ratelimit.Throttle`, counted in the
 database), so a code cannot be guessed from a desk; a meeting of another cohort is 404.
 """
 
@@ -17,16 +17,16 @@ from .. import services
 from ..core import attendance as rules
 from ..models import Meeting, Role
 from .access import requires
-from .common import now, transaction
+from .common import now, read_session, transaction
 from .participant import CheckInForm, bp, own_participant, when_formatter
-from .ratelimit import FailureLimiter
+from .ratelimit import Throttle
 
 LIMITER = "cohort.check_in_limiter"
 
 
 @bp.record_once
 def _init_limiter(state) -> None:
-    state.app.extensions[LIMITER] = FailureLimiter(
+    state.app.extensions[LIMITER] = Throttle(
         state.app.extensions["cohort.engine"], "check_in",
         max_failures=state.app.config["CHECK_IN_WRONG_CODES_PER_MINUTE"])
 
@@ -37,28 +37,30 @@ def check_in(meeting_id: int):
     form = CheckInForm(prefix=f"checkin-{meeting_id}")
     if not form.validate_on_submit():
         abort(400)
-    limiter: FailureLimiter = current_app.extensions[LIMITER]
-    refused = None
-    try:
-        with transaction() as db_session:
-            participant = own_participant(db_session)
-            language, key = participant.language, f"participant:{participant.id}"
-            timezone = services.get_cohort(db_session, participant.cohort_id).timezone
-            if limiter.blocked(key):
-                refused = "throttled"
-            else:
+    limiter: Throttle = current_app.extensions[LIMITER]
+    with read_session() as db_session:
+        participant = own_participant(db_session)
+        language, key = participant.language, f"participant:{participant.id}"
+        timezone = services.get_cohort(db_session, participant.cohort_id).timezone
+    # Counted before the code is checked (atomically), so parallel guesses share the limit.
+    attempt = limiter.begin(key)
+    refused = "throttled" if attempt.refused else None
+    if refused is None:
+        try:
+            with transaction() as db_session:
                 mark = services.check_in(db_session, participant.id, meeting_id,
                                          form.code.data, now())
                 title = db_session.get(Meeting, mark.meeting_id).title
-    except services.CheckInRefused as refusal:
-        refused = refusal.decision
-    except services.NotFound:
-        abort(404)
-    if isinstance(refused, rules.CheckInDecision):
-        if refused.reason == rules.NOT_YOUR_MEETING:
+        except services.CheckInRefused as refusal:
+            refused = refusal.decision
+        except services.NotFound:
+            limiter.succeeded(attempt)
             abort(404)
-        if refused.reason == rules.WRONG_CODE:
-            limiter.record_failure(key)
+        if not (isinstance(refused, rules.CheckInDecision)
+                and refused.reason == rules.WRONG_CODE):
+            limiter.succeeded(attempt)  # only a wrong code counts against the participant
+    if isinstance(refused, rules.CheckInDecision) and refused.reason == rules.NOT_YOUR_MEETING:
+        abort(404)
     with force_locale(language):
         if refused is None:
             flash(_("You are checked in to %(meeting)s. Welcome!", meeting=title), "success")

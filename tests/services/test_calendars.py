@@ -170,13 +170,13 @@ def test_feed_token_is_stable_secret_and_stored_hashed(engine, cohort_id):
     with db.transaction(engine) as session:
         assert services.calendar_feed_token(session, anne.id, SECRET) == token
         stored = session.scalars(select(CalendarFeed)).one()
-        document = services.feed_calendar(session, token)
+        document = services.feed_calendar(session, token, NOW)
     assert len(token) >= 43
     assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in {stored.salt, stored.token_hash}
     assert b"BEGIN:VCALENDAR" in document.ics and b"Deadline" in document.ics
     with db.transaction(engine) as session, pytest.raises(services.NotFound):
-        services.feed_calendar(session, token[:-1] + ("A" if token[-1] != "A" else "B"))
+        services.feed_calendar(session, token[:-1] + ("A" if token[-1] != "A" else "B"), NOW)
     with db.transaction(engine) as session:
         bo = services.participant_by_email(session, cohort_id, "bo@kolding.example")
         assert services.calendar_feed_token(session, bo.id, SECRET) != token
@@ -190,17 +190,59 @@ def test_renewed_or_revoked_token_stops_working(engine, cohort_id):
         new = services.renew_calendar_feed(session, anne.id, SECRET)
     assert new != old
     with db.transaction(engine) as session:
-        services.feed_calendar(session, new)
+        services.feed_calendar(session, new, NOW)
         with pytest.raises(services.NotFound):
-            services.feed_calendar(session, old)
+            services.feed_calendar(session, old, NOW)
         assert services.revoke_calendar_feed(session, anne.id) is True
         assert services.revoke_calendar_feed(session, anne.id) is False
     with db.transaction(engine) as session:
         with pytest.raises(services.NotFound):
-            services.feed_calendar(session, new)
+            services.feed_calendar(session, new, NOW)
         assert services.calendar_feed_token(session, anne.id, SECRET) is None
         renewed = services.renew_calendar_feed(session, anne.id, SECRET)
     with db.transaction(engine) as session:
-        services.feed_calendar(session, renewed)
+        services.feed_calendar(session, renewed, NOW)
         with pytest.raises(services.NotFound):
             services.renew_calendar_feed(session, 999, SECRET)
+
+
+def test_the_feed_stops_when_the_personal_links_are_revoked(engine, cohort_id):
+    """A forwarded email carries both URLs: revoking the links stops the feed as well, and the
+    fresh link comes with a fresh feed URL (a feed stopped on purpose stays stopped)."""
+    with db.transaction(engine) as session:
+        anne = services.participant_by_email(session, cohort_id, "anne@vejle.example")
+        bo = services.participant_by_email(session, cohort_id, "bo@kolding.example")
+        old = services.calendar_feed_token(session, anne.id, SECRET)
+        services.calendar_feed_token(session, bo.id, SECRET)
+        services.revoke_calendar_feed(session, bo.id, NOW)
+    with db.transaction(engine) as session:
+        services.revoke_links(session, anne.id, SECRET, NOW)
+        services.revoke_links(session, bo.id, SECRET, NOW)
+    with db.transaction(engine) as session:
+        with pytest.raises(services.NotFound):
+            services.feed_calendar(session, old, NOW)
+        new = services.calendar_feed_token(session, anne.id, SECRET)
+        assert new not in {None, old}
+        assert b"BEGIN:VCALENDAR" in services.feed_calendar(session, new, NOW).ics
+        assert services.calendar_feed_token(session, bo.id, SECRET) is None
+        services.revoke_links(session, anne.id, SECRET, NOW, reissue=False)  # erasure-style
+    with db.transaction(engine) as session:
+        with pytest.raises(services.NotFound):
+            services.feed_calendar(session, new, NOW)
+        assert services.calendar_feed_token(session, anne.id, SECRET) is None
+
+
+def test_the_feed_stops_after_the_cohort_ends_plus_grace(engine, cohort_id):
+    with db.transaction(engine) as session:
+        anne = services.participant_by_email(session, cohort_id, "anne@vejle.example")
+        token = services.calendar_feed_token(session, anne.id, SECRET)
+        ends = services.participant_access.cohort_ends_at(
+            session, services.get_cohort(session, cohort_id))
+    grace = timedelta(days=10)
+    with db.transaction(engine) as session:
+        assert services.feed_calendar(session, token, ends + grace - timedelta(seconds=1),
+                                      grace).ics
+        with pytest.raises(services.NotFound):
+            services.feed_calendar(session, token, ends + grace, grace)
+        with pytest.raises(services.NotFound):  # the default grace: 30 days
+            services.feed_calendar(session, token, ends + timedelta(days=30))

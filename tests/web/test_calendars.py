@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,6 +18,7 @@ ANNE = ParticipantRow("Anne Ærø", "anne@vejle.example", "Vejle Kommune", "lede
 
 @pytest.fixture
 def engine_of_app(app):
+    app.config["COHORT_NOW"] = NOW  # feeds end with their cohort: "now" is while it runs
     return app.extensions["cohort.engine"]
 
 
@@ -78,6 +79,17 @@ def test_wrong_revoked_or_replaced_token_is_404(app, client, engine_of_app, coho
     with db.transaction(engine_of_app) as session:
         services.revoke_calendar_feed(session, anne.id)
     assert client.get(f"/calendar/{renewed}.ics").status_code == 404
+
+
+def test_feed_ends_with_the_cohort_plus_the_configured_grace(app, client, token, cohort_id):
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        ends = services.participant_access.cohort_ends_at(
+            session, services.get_cohort(session, cohort_id))
+    app.config["CALENDAR_FEED_GRACE_DAYS"] = 2
+    app.config["COHORT_NOW"] = ends + timedelta(days=2) - timedelta(minutes=1)
+    assert client.get(f"/calendar/{token}.ics").status_code == 200
+    app.config["COHORT_NOW"] = ends + timedelta(days=2)
+    assert client.get(f"/calendar/{token}.ics").status_code == 404
 
 
 def test_webcal_url(app, token):
