@@ -5,8 +5,9 @@ row stays as an unnamed placeholder (`erased_at` set; name, email, organisation 
 gone), so response rates, attendance figures, task completion and self-assessment results do
 not change, and anonymous answers are never touched (nothing links them to anyone). Removed:
 personal links and the calendar feed (every token), prompt answers and task notes (their own
-words), group memberships, attendance notes, the address in every email row, and their name
-and address wherever the activity log quoted them. The log then records that an erasure
+words), group memberships, attendance notes, the address in every email row, their name and
+address wherever the activity log quoted them -- earlier addresses and names included -- and
+the rows of imported Teams reports that named them. The log then records that an erasure
 happened, not what was erased.
 
 Retention: `purge_ended_cohorts` erases every participant of the cohorts that ended more than
@@ -19,14 +20,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
 from ..core import deliveries as kinds
+from ..core.attendance_import import name_keys
 from ..core.participants import normalise_email
 from ..models import (
     ActivityEntry,
     Attendance,
+    AttendanceImport,
     CalendarFeed,
     Cohort,
     Delivery,
@@ -150,9 +153,13 @@ class Erasure:
 
 def erase_participant(session: Session, participant: Participant, actor: User | None,
                       now: datetime, log: bool = True) -> Erasure:
-    """Remove a participant's personal data; keep what the cohort's figures are made of."""
+    """Remove a participant's personal data; keep what the cohort's figures are made of.
+
+    Every copy goes: the current name and address, and the earlier ones the activity log
+    recorded when they were changed (`_known_as`), wherever they were stored -- the log, the
+    email rows, check-in marks, and the rows of Teams reports that named them."""
     pid, cohort_id = participant.id, participant.cohort_id
-    identifiers = {participant.email, participant.name}
+    known = _known_as(session, participant)
     placeholder = f"erased-{pid}@erased.invalid"
     cancelled = session.execute(update(Delivery).where(
         Delivery.participant_id == pid, Delivery.state == kinds.PENDING,
@@ -167,11 +174,18 @@ def erase_participant(session: Session, participant: Participant, actor: User | 
     session.execute(delete(GroupMember).where(GroupMember.participant_id == pid))
     session.execute(update(Attendance).where(Attendance.participant_id == pid).values(note=""))
     session.execute(update(Attendance).where(
-        Attendance.participant_id == pid, Attendance.recorded_by == participant.email,
+        Attendance.participant_id == pid,
+        func.lower(Attendance.recorded_by).in_(known.emails),
     ).values(recorded_by=ERASED_TEXT))
+    for report in session.scalars(select(AttendanceImport).where(
+            AttendanceImport.cohort_id == cohort_id)):
+        rows = [_erased_row(row, pid, known) for row in report.unmatched]
+        if rows != report.unmatched:
+            report.unmatched = rows
+            session.add(report)
     redacted = 0
-    for entry in _entries_mentioning(session, participant):
-        entry.details = _redact(entry.details, identifiers)
+    for entry in _entries_mentioning(session, participant, known):
+        entry.details = _redact(entry.details, known)
         redacted += 1
     participant.name, participant.email = ERASED_NAME, placeholder
     participant.organisation, participant.role = "", ""
@@ -184,30 +198,95 @@ def erase_participant(session: Session, participant: Participant, actor: User | 
     return Erasure(pid, cancelled, answers, redacted)
 
 
-def _entries_mentioning(session: Session, participant: Participant) -> list[ActivityEntry]:
-    identifiers = {participant.email, participant.name}
-    entries = session.scalars(select(ActivityEntry).where(
-        ActivityEntry.cohort_id == participant.cohort_id).order_by(ActivityEntry.id))
-    return [e for e in entries if _mentions(e.details, identifiers)]
+@dataclass(frozen=True)
+class KnownAs:
+    """The addresses (casefolded) and names someone has had in a cohort."""
+
+    emails: frozenset[str]
+    names: frozenset[str]
+
+    def names_them(self, value: str) -> bool:
+        return value.casefold() in self.emails or value in self.names
 
 
-def _mentions(value, identifiers: set[str]) -> bool:
+def _known_as(session: Session, participant: Participant) -> KnownAs:
+    """The participant's address and name now, and every earlier one the log recorded: an
+    entry that names one of their addresses (as `email` or `old_email`) names the others and
+    the name it records too; followed until nothing new turns up (a chain of changes)."""
+    emails, names = {participant.email.casefold()}, {participant.name}
+    entries = [e.details for e in _cohort_log(session, participant.cohort_id)
+               if isinstance(e.details, dict)]
+    grown = True
+    while grown:
+        grown = False
+        for details in entries:
+            addresses = {details[k].casefold() for k in ("email", "old_email")
+                         if isinstance(details.get(k), str) and details[k]}
+            if not addresses & emails:
+                continue
+            name = details.get("name")
+            more_names = {name} - names if isinstance(name, str) and name else set()
+            if addresses - emails or more_names:
+                emails |= addresses
+                names |= more_names
+                grown = True
+    return KnownAs(frozenset(emails), frozenset(names))
+
+
+def _erased_row(row, pid: int, known: KnownAs):
+    """A Teams report's unmatched row without the person in it, if it was about them: by the
+    participant it was proposed for, by their address, or by their name -- any spelling
+    whose words (two at least) are all words of a name they had ("Kråkenes, Bjørn" for
+    Bjørn Kråkenes Berg). Erasure errs on the side of removing: at worst a row about a
+    namesake loses its name in an old report's list of unmatched rows."""
+    if not isinstance(row, dict):
+        return row
+    name, email = str(row.get("name") or ""), str(row.get("email") or "")
+    candidates = list(row.get("candidates") or [])
+    if not (row.get("proposed") == pid or pid in candidates
+            or (email and email.casefold() in known.emails)
+            or (name and _names_them(name, known))):
+        return row
+    return {**row, "name": ERASED_TEXT, "email": "" if not email else ERASED_TEXT,
+            "proposed": None if row.get("proposed") == pid else row.get("proposed"),
+            "candidates": [c for c in candidates if c != pid]}
+
+
+def _names_them(name: str, known: KnownAs) -> bool:
+    theirs = [set(key.split()) for known_name in known.names for key in name_keys(known_name)]
+    return any(len(words) >= 2 and any(words <= their_words for their_words in theirs)
+               for words in (set(key.split()) for key in name_keys(name)))
+
+
+def _cohort_log(session: Session, cohort_id: int) -> list[ActivityEntry]:
+    return list(session.scalars(select(ActivityEntry).where(
+        ActivityEntry.cohort_id == cohort_id).order_by(ActivityEntry.id)))
+
+
+def _entries_mentioning(session: Session, participant: Participant,
+                        known: KnownAs | None = None) -> list[ActivityEntry]:
+    known = known or _known_as(session, participant)
+    return [e for e in _cohort_log(session, participant.cohort_id)
+            if _mentions(e.details, known)]
+
+
+def _mentions(value, known: KnownAs) -> bool:
     if isinstance(value, str):
-        return value in identifiers
+        return known.names_them(value)
     if isinstance(value, dict):
-        return any(_mentions(v, identifiers) for v in value.values())
+        return any(_mentions(v, known) for v in value.values())
     if isinstance(value, list):
-        return any(_mentions(v, identifiers) for v in value)
+        return any(_mentions(v, known) for v in value)
     return False
 
 
-def _redact(value, identifiers: set[str]):
+def _redact(value, known: KnownAs):
     if isinstance(value, str):
-        return ERASED_TEXT if value in identifiers else value
+        return ERASED_TEXT if known.names_them(value) else value
     if isinstance(value, dict):
-        return {k: _redact(v, identifiers) for k, v in value.items()}
+        return {k: _redact(v, known) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact(v, identifiers) for v in value]
+        return [_redact(v, known) for v in value]
     return value
 
 

@@ -15,6 +15,7 @@ from cohort.demo import load_demo
 from cohort.models import (
     ActivityEntry,
     AnonymousResponse,
+    AttendanceImport,
     Cohort,
     Delivery,
     Group,
@@ -27,7 +28,9 @@ from cohort.models import (
 )
 from cohort.services import privacy
 from cohort.services.dashboard import response_rates
-from tests.fixtures.paths import PROGRAMMES
+from tests.fixtures.attendance import AFTER_WEBINAR_1
+from tests.fixtures.attendance import PEOPLE as ATTENDANCE_PEOPLE
+from tests.fixtures.paths import FIXTURES, PROGRAMMES
 
 TODAY = date(2025, 5, 20)
 NOW = datetime(2025, 5, 20, 12, 0, tzinfo=UTC)
@@ -171,3 +174,35 @@ def test_purge_erases_cohorts_ended_longer_ago_than_the_retention(engine, demo):
             ActivityEntry.action.in_(("participant_erased", "personal_data_purged"))))]
         assert actions == ["personal_data_purged"]
     assert demo["email"] not in everything_stored(engine)
+
+
+def test_erasure_leaves_no_trace_of_earlier_addresses_or_teams_rows(engine, make_cohort):
+    """Change someone's address and name, import a Teams report that names them (by their
+    old address, and by a spelling of their name), erase them: neither address nor name is
+    left anywhere in the database (every table's text)."""
+    cohort_id = make_cohort(engine, people=ATTENDANCE_PEOPLE).id
+    old_email, new_email = "bjorn.krakenes@bergen.kommune.example", "bk@nyt-arbejde.example"
+    with db.transaction(engine) as session:
+        bjorn = privacy.find_participant(session, cohort_id, old_email)
+        bjorn_id = bjorn.id
+        services.participants.update_participant(
+            session, cohort_id, bjorn.id, services.participants.ParticipantRow(
+                "Bjørn Kråkenes Berg", new_email, bjorn.organisation, "Leder", "da"),
+            None, NOW)
+    # The report: "Kråkenes, Bjørn" (no address: a name to confirm) and a row carrying his
+    # old address, which matches nobody any more.
+    report = (FIXTURES / "teams_webinar-1_sectioned_utf16.csv").read_bytes().decode("utf-16")
+    report = report.replace("peter.nielsen@konsulent.example", old_email.upper())
+    with db.transaction(engine) as session:
+        outcome = services.apply_teams_import(session, cohort_id, "webinar-1",
+                                              report.encode("utf-16"), now=AFTER_WEBINAR_1)
+        assert session.get(AttendanceImport, outcome.import_id).unmatched
+    stored = everything_stored(engine).casefold()
+    assert old_email in stored and new_email in stored and "kråkenes" in stored
+    with db.transaction(engine) as session:
+        privacy.erase_participant(session, session.get(Participant, bjorn_id), None, NOW)
+    stored = everything_stored(engine).casefold()
+    for trace in (old_email, new_email, "kråkenes", "krakenes"):
+        assert trace not in stored, trace
+    # The other people of the report are still there to be matched.
+    assert "åse håland (guest)" in stored and "karin kursusleder" in stored
