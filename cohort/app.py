@@ -5,6 +5,7 @@ the `cohort` console script. Wiring only: what the application does lives in the
 from __future__ import annotations
 
 import secrets
+import sys
 from pathlib import Path
 
 from flask import Flask, request
@@ -12,7 +13,14 @@ from flask_babel import Babel
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db
-from .config import LANGUAGES, PROJECT_ROOT, instance_path_from_env, settings_from_env
+from .config import (
+    LANGUAGES,
+    PROJECT_ROOT,
+    SettingError,
+    instance_path_from_env,
+    is_example_secret,
+    settings_from_env,
+)
 
 # Browsers say "no" or "nn" for Norwegian; the catalogs are Bokmål.
 _LANGUAGE_ALIASES = {"no": "nb", "nn": "nb", "nb": "nb"}
@@ -27,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
+    _refuse_example_secret(app)
     if app.config["TRUST_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
@@ -39,6 +48,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_web(app)
     app.cli.add_command(cli.cohort)
     return app
+
+
+def _refuse_example_secret(app: Flask) -> None:
+    """Outside debug and testing, the secret key must not be one printed in the project's
+    examples: it signs sessions and derives every personal link and calendar feed."""
+    if app.debug or app.testing or not is_example_secret(app.config["SECRET_KEY"]):
+        return
+    raise SettingError(
+        "COHORT_SECRET_KEY is the example value from the documentation. Set it to a long "
+        "random secret, e.g. the output of: python3 -c 'import secrets; "
+        "print(secrets.token_urlsafe(48))' -- or leave it unset to use the key generated "
+        "in the instance folder (instance/secret_key).")
 
 
 def _select_locale() -> str:
@@ -73,6 +94,9 @@ def main() -> None:
     """Console entry point: `cohort ...` without needing `flask --app`."""
     from .cli import cohort
 
-    app = create_app()
+    try:
+        app = create_app()
+    except SettingError as error:
+        sys.exit(f"Error: {error}")
     with app.app_context():
         cohort.main(prog_name="cohort")

@@ -17,6 +17,33 @@ LANGUAGES = ("da", "nb", "en")
 ACCESSIBILITY_REVIEWED = "2026-12-06"
 
 
+# Secrets that appear in the project's examples (deploy/cohort.env.example): an installation
+# that copied one signs its sessions, personal links and calendar feeds with a key anyone
+# can read. `create_app` refuses them outside debug and testing.
+EXAMPLE_SECRET_KEYS = frozenset({"CHANGE-ME-to-64-random-characters"})
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+class SettingError(ValueError):
+    """A setting the application must not start with; the message says which and why."""
+
+
+def is_example_secret(key: object) -> bool:
+    text = str(key or "")
+    return text in EXAMPLE_SECRET_KEYS or "change-me" in text.casefold()
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    """An on/off setting: 1, true, yes, on -- or 0, false, no, off, empty, unset. Anything
+    else stops start-up rather than being silently read as off."""
+    value = (env.get(name) or "").strip().casefold()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingError(f"{name}={env.get(name)!r}: use 1 (on) or 0 (off)")
+
+
 def instance_path_from_env(env: Mapping[str, str] = os.environ) -> str:
     """Where the installation keeps its SQLite file, secret key, emails and report jobs."""
     return env.get("COHORT_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
@@ -41,8 +68,10 @@ def settings_from_env(instance_path: str | Path,
         BABEL_DEFAULT_LOCALE="da",
         BABEL_DEFAULT_TIMEZONE="Europe/Copenhagen",
         LANGUAGES=LANGUAGES,
-        SESSION_COOKIE_SECURE=get("COHORT_HTTPS_ONLY") == "1",
-        TRUST_PROXY=get("COHORT_TRUST_PROXY") == "1",
+        # Off (the default): the session cookie is Secure on HTTPS requests only
+        # (web/security.py); on: always, even on a request that reached us over plain HTTP.
+        SESSION_COOKIE_SECURE=_flag(env, "COHORT_HTTPS_ONLY"),
+        TRUST_PROXY=_flag(env, "COHORT_TRUST_PROXY"),
         MAX_CONTENT_LENGTH=5 * 1024 * 1024,  # participant CSV uploads
         # --- mail and the outbox
         MAIL_URL=get("COHORT_MAIL_URL") or f"file://{instance / 'mail'}",
