@@ -11,7 +11,9 @@ Each job is a folder `instance/reports/<32 hex id>/` with `job.json` (the state,
 atomically at every step), `report.pdf` when done and `worker.log` (the worker's stderr). The
 worker is `python -m cohort.rendering.worker FOLDER`, started with the app's database URL in
 its environment (not on its command line). A job that stops updating for `STALE_AFTER` counts
-as failed. At most `MAX_RUNNING` jobs run at a time; more raise `ReportJobsBusy`.
+as failed. At most `MAX_RUNNING` jobs run at a time, and at most `MAX_RUNNING_PER_USER` of
+them for one staff member (`requested_by`), so nobody who queues many blocks everyone else's;
+more raise `ReportJobsBusy` (`ReportJobsBusyForYou` when it is the person's own limit).
 
 Who may start and fetch a job is the web layer's business (the cohort's staff; a job with
 `words`, quotes and free-text answers, only its evaluators): a job id is unguessable but is not
@@ -38,6 +40,7 @@ from ..services._lookup import NotFound
 JOBS_FOLDER = "reports"
 STALE_AFTER = timedelta(minutes=10)
 MAX_RUNNING = 2
+MAX_RUNNING_PER_USER = 1
 FINAL_STATES = ("done", "failed")
 _JOB_ID = re.compile(r"[0-9a-f]{32}")
 _children: dict[str, subprocess.Popen] = {}
@@ -46,6 +49,10 @@ _lock = threading.Lock()
 
 class ReportJobsBusy(RuntimeError):
     """Too many reports are being rendered right now; try again in a moment."""
+
+
+class ReportJobsBusyForYou(ReportJobsBusy):
+    """This staff member's own reports use up their share; the next one after those."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,8 @@ class ReportJob:
     # Whether the PDF has quotes and free-text answers (the evaluators' report). A job file
     # without it counts as having them, so only evaluators may fetch it.
     words: bool = True
+    # The staff member (user id) who asked for it: the per-user limit counts by it.
+    requested_by: int | None = None
 
     @property
     def finished(self) -> bool:
@@ -77,21 +86,27 @@ def jobs_root(instance_path: str | Path) -> Path:
 
 def start_report_job(app: Flask, cohort_id: int, language: str | None = None,
                      compare: int | None = None, now: datetime | None = None,
-                     words: bool = True) -> ReportJob:
+                     words: bool = True, requested_by: int | None = None) -> ReportJob:
     """Queue a report and start its worker process; returns at once. `words=False`: the
-    facilitators' report, without quotes and free-text answers."""
+    facilitators' report, without quotes and free-text answers. `requested_by`: the staff
+    member's user id, for the per-user limit (None: only the overall limit applies)."""
     root = jobs_root(app.instance_path)
     root.mkdir(parents=True, exist_ok=True)
     with _lock:
         _reap()
-        if len(active_jobs(app.instance_path, now)) >= MAX_RUNNING:
+        active = active_jobs(app.instance_path, now)
+        if requested_by is not None and sum(
+                job.requested_by == requested_by for job in active) >= MAX_RUNNING_PER_USER:
+            raise ReportJobsBusyForYou(
+                f"user {requested_by} has {MAX_RUNNING_PER_USER} report(s) being made")
+        if len(active) >= MAX_RUNNING:
             raise ReportJobsBusy(f"{MAX_RUNNING} reports are being made; try again shortly")
         job_id = secrets.token_hex(16)
         folder = root / job_id
         folder.mkdir()
         stamp = _stamp(now)
         job = ReportJob(job_id, cohort_id, language, compare, "queued", created_at=stamp,
-                        updated_at=stamp, words=words)
+                        updated_at=stamp, words=words, requested_by=requested_by)
         write_job(folder, job)
         env = {**os.environ, "COHORT_DATABASE_URL": app.config["DATABASE_URL"],
                "COHORT_INSTANCE_PATH": app.instance_path,

@@ -22,6 +22,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -117,12 +118,19 @@ def start_pdf(cohort_id: int):
         return render_template("report/options_invalid.html", cohort=cohort, form=form), 400
     try:
         job = jobs.start_report_job(current_app, cohort_id, form.language.data,
-                                    form.compare_id, words=sees_words(cohort_id))
-    except jobs.ReportJobsBusy:
-        flash(_("Other reports are being made right now. Please try again in a minute."),
-              "error")
-        return redirect(url_for(".view", cohort_id=cohort_id, language=form.language.data,
-                                compare=form.compare.data or None))
+                                    form.compare_id, words=sees_words(cohort_id),
+                                    requested_by=current_user.id)
+    except jobs.ReportJobsBusy as busy:
+        # 429 with the report page and why: their own report first, or everyone's.
+        if isinstance(busy, jobs.ReportJobsBusyForYou):
+            flash(_("You already have a PDF being made. Wait until it is ready, then start "
+                    "the next one."), "error")
+        else:
+            flash(_("Other reports are being made right now. Please try again in a minute."),
+                  "error")
+        response = make_response(_report_page(cohort, form), 429)
+        response.headers["Retry-After"] = "30"
+        return response
     return redirect(url_for(".job", cohort_id=cohort_id, job_id=job.id), code=303)
 
 

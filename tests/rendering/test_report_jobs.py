@@ -81,3 +81,19 @@ def test_busy_stale_and_pruned_jobs(app):
     assert len(jobs.active_jobs(app.instance_path, now)) == 2  # the stale one is not active
     assert jobs.prune_report_jobs(app.instance_path, timedelta(days=1),
                                   now + timedelta(days=2)) == 3
+
+
+def test_a_person_has_one_running_job_at_a_time(app):
+    """Their own limit is said as theirs (`ReportJobsBusyForYou`), before the overall one."""
+    now = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    folder = jobs.jobs_root(app.instance_path) / ("a" * 32)
+    folder.mkdir(parents=True)
+    jobs.write_job(folder, jobs.ReportJob("a" * 32, 1, None, None, "running",
+                                          created_at=now.isoformat(),
+                                          updated_at=now.isoformat(), requested_by=7))
+    with pytest.raises(jobs.ReportJobsBusyForYou):
+        jobs.start_report_job(app, 1, now=now, requested_by=7)
+    fake_job(app, "running", now)  # the second slot taken by someone else
+    with pytest.raises(jobs.ReportJobsBusy) as overall:
+        jobs.start_report_job(app, 1, now=now, requested_by=8)
+    assert not isinstance(overall.value, jobs.ReportJobsBusyForYou)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -196,10 +197,33 @@ def test_too_many_jobs_at_once_is_said_plainly(web_app, staff, evaluated, monkey
     web_app.config["WTF_CSRF_ENABLED"] = False
     client = _client(web_app, staff.evaluator)
     response = client.post(f"/cohorts/{evaluated}/report/pdf",
-                           data={"language": "nb", "compare": ""}, follow_redirects=True)
-    assert response.status_code == 200
-    assert response.request.path == f"/cohorts/{evaluated}/report"
+                           data={"language": "nb", "compare": ""})
+    assert response.status_code == 429 and response.headers["Retry-After"] == "30"
     assert "Please try again in a minute." in response.get_data(as_text=True)
+
+
+def test_one_running_pdf_per_person_and_others_still_get_theirs(web_app, staff, evaluated):
+    """The evaluator's report is still being made: their next one gets 429 in their language;
+    the owner's starts (and finishes) all the same."""
+    web_app.config["WTF_CSRF_ENABLED"] = False
+    stamp = datetime.now(UTC).isoformat()
+    folder = jobs.jobs_root(web_app.instance_path) / ("e" * 32)
+    folder.mkdir(parents=True)
+    jobs.write_job(folder, jobs.ReportJob("e" * 32, evaluated, "da", None, "running",
+                                          created_at=stamp, updated_at=stamp,
+                                          requested_by=staff.evaluator.id))
+    evaluator = _client(web_app, staff.evaluator)
+    evaluator.environ_base["HTTP_ACCEPT_LANGUAGE"] = "nb"
+    refused = evaluator.post(f"/cohorts/{evaluated}/report/pdf",
+                             data={"language": "da", "compare": ""})
+    assert refused.status_code == 429
+    assert "Du har allerede en PDF under arbeid." in refused.get_data(as_text=True)
+    owner = _client(web_app, staff.owner)
+    started = owner.post(f"/cohorts/{evaluated}/report/pdf",
+                         data={"language": "da", "compare": ""})
+    assert started.status_code == 303
+    html = _wait(owner, started.headers["Location"])
+    assert "Download" in html
 
 
 def test_the_report_page_shows_the_same_intervals_as_the_pdf(web_app, staff, evaluated):
