@@ -11,6 +11,7 @@ from sqlalchemy import select
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.models import ActivityEntry, CohortRole, CohortStaff, Meeting
+from tests.fixtures.cohorts import CREATED
 from tests.fixtures.ics import parse_both, unfold
 from tests.fixtures.web import sign_in
 
@@ -140,6 +141,7 @@ def test_calendar_link_renew_and_revoke(runner, client, cohort_id):
     url = link.stdout.strip()
     assert url.startswith("webcal://cohort.example/calendar/") and url.endswith(".ics")
     path = url.removeprefix("webcal://cohort.example")
+    client.application.config["COHORT_NOW"] = CREATED  # a feed answers while its cohort runs
     assert client.get(path).status_code == 200
     assert run(runner, "calendar-link", cohort_id, "anne@vejle.example",
                "--base-url", "https://cohort.example").stdout.strip() == url

@@ -218,6 +218,7 @@ def test_welcome_email_subscribes_to_the_participants_own_calendar(app, cohort_i
     text = welcome.get_body(("plain",)).get_content()
     webcal = re.search(r"webcal://cohort\.example/calendar/[A-Za-z0-9_-]{43}\.ics", text).group(0)
     assert f'href="{webcal}"' in welcome.get_body(("html",)).get_content()
+    app.config["COHORT_NOW"] = CREATED  # a feed answers while its cohort runs
     feed = app.test_client().get(urlsplit(webcal).path)
     assert feed.status_code == 200 and feed.content_type == "text/calendar; charset=utf-8"
     with app.app_context(), db.transaction(engine(app)) as session:
