@@ -135,14 +135,16 @@ def decide(
     k: int,
     breakdowns: Sequence[tuple[str, Mapping[K, Mapping[Hashable, int]]]] = (),
     open_copies: Collection[K] = (),
+    settled: bool = True,
 ) -> Decision:
     """Which of one survey's cells may be shown (see the module's rule and proof).
 
     `copies`: answers per copy (a survey that is not repeated has one copy). `breakdowns`:
     per attribute, in the order the template defines them (the first is the one shown),
     answers per group for each copy. Counts must be of the answers to one question.
-    `open_copies`: the copies that have not closed yet (rule 5): never shown, and their
-    answers count as hidden.
+    `open_copies`: the copies open for answers now (rule 5): never shown, and their
+    answers count as hidden. `settled`: every copy has closed (none is open or still to
+    open), so the hidden answers can no longer grow (rule 2).
     """
     if k < 1:
         raise ValueError("the minimum group size must be positive")
@@ -151,7 +153,7 @@ def decide(
     still_open = frozenset(open_copies) & frozenset(copies)
     shown = frozenset(c for c, n in copies.items() if n >= k and c not in still_open)
     hidden_answers = sum(n for c, n in copies.items() if c not in shown)
-    aggregate = hidden_answers == 0 or (hidden_answers >= k and not still_open)
+    aggregate = hidden_answers == 0 or (hidden_answers >= k and settled and not still_open)
     if not breakdowns:
         return Decision(aggregate, shown)
     dimension, per_copy = breakdowns[0]

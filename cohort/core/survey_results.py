@@ -206,17 +206,19 @@ def summarise_copies(
     min_group_size: int | None = None,
     rng: random.Random | None = None,
     open_copies: Collection[str] = (),
+    settled: bool = True,
 ) -> SurveySummary:
     """Every question's figures over all copies of a repeated survey together (all meeting
     evaluations), each shown only where the publication rule allows: not while a hidden
     copy could be worked out as the aggregate minus the copies shown, nor (while a copy is
-    still open, `open_copies`) as the difference between two looks. Each copy's own figures
+    open, `open_copies`, or still to close, not `settled`) as the difference between two
+    looks. Each copy's own figures
     are `summarise` of its answers. For one copy this is `summarise`."""
     k = checked_min_group_size(min_group_size)
     rng = rng or random.Random()
 
     def aggregate_shown(counts: Mapping[str, int]) -> bool:
-        return decide(counts, k, open_copies=open_copies).aggregate
+        return decide(counts, k, open_copies=open_copies, settled=settled).aggregate
 
     results = []
     for question in spec.questions:

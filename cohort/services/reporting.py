@@ -41,7 +41,13 @@ from ..models import EvaluatorNote, Meeting, Participant, utcnow
 from ._lookup import get_cohort
 from .attendance import attendance_summary
 from .evaluation_notes import cohort_themes, list_quotes
-from .survey_figures import open_copies, response_answers, self_assessment_change, withheld
+from .survey_figures import (
+    open_copies,
+    response_answers,
+    self_assessment_change,
+    settled,
+    withheld,
+)
 from .surveys import list_surveys, min_group_size_of, programme_snapshot, response_rates
 
 LANGUAGES = ("da", "nb", "en")
@@ -148,7 +154,8 @@ def _surveys(session: Session, cohort_id: int, programme: Programme, k: int, now
     templates = tuple(
         TemplateFacts(t.key, t.title, t.kind, t.mode, summarise_copies(
             spec_from_survey(t, programme.language), answers[t.key], k,
-            random.Random(f"{cohort_id}:{t.key}"), open_copies(rows[t.key], now)))
+            random.Random(f"{cohort_id}:{t.key}"), open_copies(rows[t.key], now),
+            settled(rows[t.key], now)))
         for t in programme.surveys if t.key in answers)
     return tuple(surveys), templates
 

@@ -89,7 +89,14 @@ def template_results(
     moment = now or utcnow()
     return summarise_copies(survey_spec_of(session, surveys[0]), copies,
                             min_group_size_of(session, cohort_id, min_group_size), rng,
-                            open_copies=open_copies(surveys, moment))
+                            open_copies=open_copies(surveys, moment),
+                            settled=settled(surveys, moment))
+
+
+def settled(surveys: list[Survey], now: datetime) -> bool:
+    """Whether every copy of a template has closed (publication rule 2: only then may the
+    aggregate count hidden copies in, as their answers can no longer grow)."""
+    return all(survey_state(s, now) == "closed" for s in surveys)
 
 
 def open_copies(surveys: list[Survey], now: datetime) -> frozenset[str]:
