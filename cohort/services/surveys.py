@@ -1,4 +1,6 @@
-"""Surveys: answering, results for evaluators, response rates, reminders, paper answers.
+"""Surveys: answering, the answer pool, response rates, reminders, paper answers.
+
+The figures (results, breakdowns, pre/post change) are in `survey_figures`.
 
 Every function runs in the caller's transaction, except `submit_response`: it takes the engine
 and commits the invitation's completed mark and an anonymous answer in separate transactions,
