@@ -321,3 +321,34 @@ def test_the_sqlite_file_keeps_no_deleted_pool_states(engine, cohort_id):
     assert counts == [1] * len(ids)
     found = sorted(range(len(ids)), key=lambda n: raw.index(f"svar {n:02d}".encode()))
     assert found != list(range(len(ids)))  # the file's order is not the order of answering
+
+
+def test_no_sequence_numbers_an_answer_or_a_pooled_row(engine, cohort_id):
+    """A sequence would number the answers in the order they were written: neither anonymous
+    table draws from one (their keys are random), while the invitation table does, so the
+    check below would see one."""
+    ids = invitations(engine, cohort_id)
+    for number in range(K + 2):
+        answer(engine, ids[number], number)
+    tables = ("anonymous_response", "anonymous_answer_pool")
+    with engine.connect() as connection:
+        if is_postgres(engine):
+            owned = set(connection.execute(text(
+                "SELECT t.relname FROM pg_depend d JOIN pg_class s ON s.oid = d.objid "
+                "JOIN pg_class t ON t.oid = d.refobjid "
+                "WHERE s.relkind = 'S' AND d.deptype IN ('a', 'i')")).scalars())
+            defaults = connection.execute(text(
+                "SELECT table_name FROM information_schema.columns "
+                "WHERE column_default LIKE 'nextval%' OR is_identity = 'YES'")).scalars().all()
+            numbered = owned | set(defaults)
+        else:
+            numbered = {name for name, in connection.execute(text(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE "
+                "'%AUTOINCREMENT%'"))} | {name for (name,) in connection.execute(text(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE "
+                    "'%WITHOUT ROWID%'"))}
+    assert "invitation" in numbered  # the check sees an ordinary numbered table
+    assert not numbered & set(tables)
+    with db.transaction(engine) as session:
+        keys = session.scalars(select(AnonymousResponse.id)).all()
+    assert len(keys) == K and all(len(key) == 32 and int(key, 16) >= 0 for key in keys)
