@@ -149,12 +149,14 @@ def template(cohort_id: int, template_key: str):
     """Figures over every copy of a survey template (all meeting evaluations together)."""
     with read_session() as session:
         cohort = services.get_cohort(session, cohort_id)
-        summary = services.template_results(session, cohort_id, template_key, now=now())
+        moment = now()
+        summary = services.template_results(session, cohort_id, template_key, now=moment)
         surveys = [s for s in services.list_surveys(session, cohort_id)
                    if s.template_key == template_key]
         titles = _meeting_titles(session, cohort)
     return render_template("evaluation/results.html", cohort=cohort, summary=summary,
                            survey=None, surveys=surveys, template_key=template_key,
+                           settled=services.survey_figures.settled(surveys, moment),
                            titles=titles, levels=LEVELS, dimensions=(), by="",
                            breakdown=None, changes=[], rate=None, dimension_names=DIMENSIONS)
 
