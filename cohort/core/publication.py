@@ -8,8 +8,8 @@ seven answers and the kick-off's six can subtract them and read the one answer g
 workshop 1, even though workshop 1's own page is hidden; and by-role minus by-organisation
 isolates the one specialist of a municipality. So `decide` is given every cell one survey
 publishes, for one question, and decides them together. Every figure derived from survey
-answers (the evaluator's pages, the report on the web and in PDF, the CLI summary) is
-decided here.
+answers (the evaluator's pages, the report on the web and in PDF, the CLI summary, the
+responses export's choice of surveys and group labels) is decided here.
 
 **The rule, in plain words** (k is the minimum group size):
 
@@ -31,9 +31,10 @@ decided here.
    fewer than k, and must then be published as such a step or never. So while a copy is
    open only its response count is shown; its figures, its breakdown and its part of the
    aggregate appear once, when nobody can answer any more, and do not change afterwards.
-   While any copy is open the aggregate is shown only when no copy is hidden, so it is the
-   sum of shown copies and adds nothing; the hidden copies are counted in only once every
-   copy has closed, when the set of hidden answers can no longer change (rule 2).
+   Until every copy has closed (one open, or one still to open: `settled`), the aggregate is
+   shown only when no copy is hidden, so it is the sum of shown copies and adds nothing; the
+   hidden copies are counted in only once every copy has closed, when the set of hidden
+   answers can no longer grow (rule 2). (Rule 4 is below, with its proof.)
 
 **Why nothing small can be worked out.** The published cells form a *laminar* family: any
 two are disjoint or one contains the other (copies are disjoint parts of the aggregate,
