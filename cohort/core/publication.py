@@ -8,19 +8,33 @@ seven answers and the kick-off's six can subtract them and read the one answer g
 workshop 1, even though workshop 1's own page is hidden; and by-role minus by-organisation
 isolates the one specialist of a municipality. So `decide` is given every cell one survey
 publishes, for one question, and decides them together. Every figure derived from survey
-answers (the evaluator's pages, the report on the web and in PDF, the CLI summary) is
-decided here.
+answers (the evaluator's pages, the report on the web and in PDF, the CLI summary, the
+responses export's choice of surveys and group labels) is decided here.
 
 **The rule, in plain words** (k is the minimum group size):
 
-1. A copy of a survey is shown when at least k answered it.
-2. The figures over all copies are shown only when no copy is hidden, or when the hidden
-   copies together hold at least k answers (which takes at least two of them, as each holds
-   fewer than k).
+1. A copy of a survey is shown once it has closed (rule 5), when at least k answered it.
+2. The figures over all copies are shown only when no copy is hidden (a copy still open
+   with answers counts as hidden), or when every copy has closed and the hidden copies
+   together hold at least k answers (which takes at least two of them, as each holds fewer
+   than k).
 3. A copy is broken down by at most one attribute: the one its template names (`breakdown`),
-   else organisation. The other is never shown. Groups are shown only for a shown copy, each
-   only from k answers; if the hidden groups together hold fewer than k (but some), the
+   else organisation. The other is never shown. Groups are shown only for a shown copy,
+   each only from k answers; if the hidden groups together hold fewer than k (but some), the
    smallest shown groups are hidden too until they hold at least k.
+
+5. **No figure moves one answer at a time: a survey's figures appear when it closes**
+   (`decide`'s `open_copies`). A figure seen twice, with 6 answers and later with 7, gives
+   the seventh answer as the difference, and an identified survey's list of who has not
+   answered yet (shown to those who send reminders) says whose it is. Releasing an open
+   survey's figures in steps of k does not end well either: what is left when it closes is
+   fewer than k, and must then be published as such a step or never. So while a copy is
+   open only its response count is shown; its figures, its breakdown and its part of the
+   aggregate appear once, when nobody can answer any more, and do not change afterwards.
+   Until every copy has closed (one open, or one still to open: `settled`), the aggregate is
+   shown only when no copy is hidden, so it is the sum of shown copies and adds nothing; the
+   hidden copies are counted in only once every copy has closed, when the set of hidden
+   answers can no longer grow (rule 2). (Rule 4 is below, with its proof.)
 
 **Why nothing small can be worked out.** The published cells form a *laminar* family: any
 two are disjoint or one contains the other (copies are disjoint parts of the aggregate,
@@ -56,13 +70,18 @@ nothing and are never a reason to hide anything.
    smallest group singled out is all the unpaired answers (or a cell itself, ≥ k by rule 1).
 
 The rule is applied per question (and per self-assessment area), on how many answered it,
-because an optional question can be small where the survey is not. It does not cover
-figures shown at different times (a copy seen with 6 answers and later with 7).
+because an optional question can be small where the survey is not.
+
+Over time, each copy is published once, in its final state, and the aggregate while a copy
+is open is a sum of shown copies, so the cells published at all moments together are the
+cells of the final state plus sums of them: the proof above covers them. Not covered: answers
+imported from paper after a survey has closed (a batch entered by staff changes a figure
+already published by the size of the batch).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -95,6 +114,14 @@ def published_dimension(breakdown: str | None, dimensions: Sequence[str]) -> str
     return DEFAULT_DIMENSION if DEFAULT_DIMENSION in dimensions else None
 
 
+def pool_released(waiting: int, k: int, closed: bool) -> bool:
+    """Whether an anonymous survey's `waiting` pooled answers are stored now: from k waiting
+    on, or everything once the survey has closed (nothing is lost). This is about what the
+    database shows (answers stored in batches of at least k, in random order); the figures
+    wait for the close anyway (rule 5), so the last, smaller batch is never a visible step."""
+    return waiting > 0 and (waiting >= k or closed)
+
+
 def paired_change_shown(before: int, after: int, paired: int, k: int) -> bool:
     """Rule 4: a mean of paired changes over `paired` people, next to the mean over the
     `before` answers and the mean over the `after` answers (each shown by rule 1)."""
@@ -108,20 +135,26 @@ def decide(
     copies: Mapping[K, int],
     k: int,
     breakdowns: Sequence[tuple[str, Mapping[K, Mapping[Hashable, int]]]] = (),
+    open_copies: Collection[K] = (),
+    settled: bool = True,
 ) -> Decision:
     """Which of one survey's cells may be shown (see the module's rule and proof).
 
     `copies`: answers per copy (a survey that is not repeated has one copy). `breakdowns`:
     per attribute, in the order the template defines them (the first is the one shown),
     answers per group for each copy. Counts must be of the answers to one question.
+    `open_copies`: the copies open for answers now (rule 5): never shown, and their
+    answers count as hidden. `settled`: every copy has closed (none is open or still to
+    open), so the hidden answers can no longer grow (rule 2).
     """
     if k < 1:
         raise ValueError("the minimum group size must be positive")
     if any(n < 0 for n in copies.values()):
         raise ValueError("a count of answers cannot be negative")
-    shown = frozenset(c for c, n in copies.items() if n >= k)
+    still_open = frozenset(open_copies) & frozenset(copies)
+    shown = frozenset(c for c, n in copies.items() if n >= k and c not in still_open)
     hidden_answers = sum(n for c, n in copies.items() if c not in shown)
-    aggregate = hidden_answers == 0 or hidden_answers >= k
+    aggregate = hidden_answers == 0 or (hidden_answers >= k and settled and not still_open)
     if not breakdowns:
         return Decision(aggregate, shown)
     dimension, per_copy = breakdowns[0]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -163,10 +163,12 @@ class SurveySummary:
     responses: int
     min_group_size: int
     questions: tuple[QuestionResult, ...]
+    # A survey still open: no figures until it closes (publication rule 5).
+    withheld: bool = False
 
     @property
     def suppressed(self) -> bool:
-        return self.responses < self.min_group_size
+        return self.withheld or self.responses < self.min_group_size
 
     def by_level(self) -> dict[str | None, list[QuestionResult]]:
         """Question results grouped by Kirkpatrick level, in template order."""
@@ -184,15 +186,18 @@ def summarise(
     responses: Sequence[Answers],
     min_group_size: int | None = None,
     rng: random.Random | None = None,
+    withheld: bool = False,
 ) -> SurveySummary:
-    """Every question's figures over all responses; small groups get no figures."""
+    """Every question's figures over all responses; small groups get no figures, and a
+    `withheld` survey (still open, publication rule 5) none at all."""
     k = checked_min_group_size(min_group_size)
     rng = rng or random.Random()
     results = tuple(
-        _question_result(spec, q, [r[q.id] for r in responses if q.id in r], k, rng)
+        _question_result(spec, q, [r[q.id] for r in responses if q.id in r], k, rng,
+                         hidden=withheld)
         for q in spec.questions
     )
-    return SurveySummary(spec, len(responses), k, results)
+    return SurveySummary(spec, len(responses), k, results, withheld)
 
 
 def summarise_copies(
@@ -200,35 +205,41 @@ def summarise_copies(
     copies: Mapping[str, Sequence[Answers]],
     min_group_size: int | None = None,
     rng: random.Random | None = None,
+    open_copies: Collection[str] = (),
+    settled: bool = True,
 ) -> SurveySummary:
     """Every question's figures over all copies of a repeated survey together (all meeting
     evaluations), each shown only where the publication rule allows: not while a hidden
-    copy could be worked out as the aggregate minus the copies shown. Each copy's own
-    figures are `summarise` of its answers. For one copy this is `summarise`."""
+    copy could be worked out as the aggregate minus the copies shown, nor (while a copy is
+    open, `open_copies`, or still to close, not `settled`) as the difference between two
+    looks. Each copy's own figures
+    are `summarise` of its answers. For one copy this is `summarise`."""
     k = checked_min_group_size(min_group_size)
     rng = rng or random.Random()
+
+    def aggregate_shown(counts: Mapping[str, int]) -> bool:
+        return decide(counts, k, open_copies=open_copies, settled=settled).aggregate
+
     results = []
     for question in spec.questions:
         per_copy = {c: [r[question.id] for r in rs if question.id in r]
                     for c, rs in copies.items()}
         values = [v for found in per_copy.values() for v in found]
-        hidden = not _aggregate_shown({c: len(v) for c, v in per_copy.items()}, k)
+        hidden = not aggregate_shown({c: len(v) for c, v in per_copy.items()})
         if isinstance(question, SelfAssessmentQuestion):
             areas = tuple(_area_result(
                 spec, question, area.id, area.text,
                 [v[area.id] for v in values if area.id in v], k,
-                not _aggregate_shown({c: sum(1 for v in found if area.id in v)
-                                      for c, found in per_copy.items()}, k))
+                not aggregate_shown({c: sum(1 for v in found if area.id in v)
+                                     for c, found in per_copy.items()}))
                 for area in question.areas)
             results.append(QuestionResult(
                 question, len(values), not _shown(len(values), k) or hidden, areas=areas))
             continue
         results.append(_question_result(spec, question, values, k, rng, hidden=hidden))
-    return SurveySummary(spec, sum(len(rs) for rs in copies.values()), k, tuple(results))
-
-
-def _aggregate_shown(counts: Mapping[str, int], k: int) -> bool:
-    return decide(counts, k).aggregate
+    responses = sum(len(rs) for rs in copies.values())
+    withheld = len(copies) == 1 and set(copies) <= set(open_copies)
+    return SurveySummary(spec, responses, k, tuple(results), withheld)
 
 
 def _shown(n: int, k: int) -> bool:
@@ -313,6 +324,7 @@ def summarise_by_group(
     grouped: Mapping[str, Sequence[Answers]],
     dimension: str,
     min_group_size: int | None = None,
+    still_open: bool = False,
 ) -> Breakdown:
     """Figures per group (organisation, role, ...) as the publication rule allows.
 
@@ -321,13 +333,15 @@ def summarise_by_group(
     smallest shown ones along until the hidden ones hold k, so no hidden group can be
     worked out from the survey's own figures minus the shown groups. Free text is never
     broken down. Which attribute a survey may be broken down by at all is the caller's
-    (`publication.published_dimension`): one per survey.
+    (`publication.published_dimension`): one per survey. A survey `still_open` shows no
+    group (rule 5: figures appear when a survey closes).
     """
     k = checked_min_group_size(min_group_size)
     labels = sorted(grouped, key=lambda g: (g == "", g))
 
     def shown(sizes: dict[str, int]) -> frozenset[str]:
-        decision = decide({"": sum(sizes.values())}, k, [(dimension, {"": sizes})])
+        decision = decide({"": sum(sizes.values())}, k, [(dimension, {"": sizes})],
+                          open_copies=("",) if still_open else ())
         return decision.groups.get("", frozenset())
 
     shown_count = shown({g: len(grouped[g]) for g in labels})
@@ -385,15 +399,23 @@ def compare_self_assessment(
     post: Sequence[Answers],
     pairs: Sequence[tuple[Answers, Answers]] = (),
     min_group_size: int | None = None,
+    withheld: tuple[bool, bool] = (False, False),
 ) -> tuple[AreaChange, ...]:
-    """Per area: mean before, mean after, and (when paired) the mean individual change."""
+    """Per area: mean before, mean after, and (when paired) the mean individual change.
+
+    `withheld`: whether the figures before, and after, are withheld (a survey still open,
+    publication rule 5); a change needs both sides."""
     k = checked_min_group_size(min_group_size)
+    if any(withheld):
+        pairs = ()
 
     def ratings(answers: Sequence[Answers], area: str) -> list[int]:
         return [a[question.id][area] for a in answers
                 if area in (a.get(question.id) or {})]
 
-    def mean(values: list) -> float | None:
+    def mean(values: list, side: int) -> float | None:
+        if withheld[side]:
+            return None
         return sum(values) / len(values) if _shown(len(values), k) else None
 
     changes = []
@@ -404,9 +426,9 @@ def compare_self_assessment(
         # The paired change and its interval follow the publication rule (rule 4); the
         # unpaired difference only needs both means to be shown.
         paired_shown = paired_change_shown(len(before), len(after), len(diffs), k)
-        shown = len(before) >= k and len(after) >= k
-        changes.append(AreaChange(area.id, area.text, len(before), mean(before), len(after),
-                                  mean(after), len(diffs),
+        shown = len(before) >= k and len(after) >= k and not any(withheld)
+        changes.append(AreaChange(area.id, area.text, len(before), mean(before, 0), len(after),
+                                  mean(after, 1), len(diffs),
                                   sum(diffs) / len(diffs) if paired_shown else None,
                                   paired_change(diffs) if paired_shown else None,
                                   welch_difference(before, after) if shown else None))

@@ -118,10 +118,16 @@ from .participation import (  # noqa: F401
 from .plans import current_plan, meeting_overrides  # noqa: F401
 from .reporting import cohort_report, comparison_report, report_facts  # noqa: F401
 from .survey_exports import quotes_table, response_rates_table, responses_table  # noqa: F401
+from .survey_figures import (  # noqa: F401
+    SelfAssessmentChange,
+    self_assessment_change,
+    survey_breakdown,
+    survey_results,
+    template_results,
+)
 from .surveys import (  # noqa: F401
     AlreadyAnswered,
     ResponseRate,
-    SelfAssessmentChange,
     SurveyClosed,
     SurveyNotOpen,
     SurveyUnavailable,
@@ -135,11 +141,7 @@ from .surveys import (  # noqa: F401
     pending_reminder_recipients,
     pooled_answers,
     response_rates,
-    self_assessment_change,
     submit_response,
-    survey_breakdown,
-    survey_results,
     survey_spec_of,
     survey_state,
-    template_results,
 )

@@ -41,25 +41,27 @@ from ..models import EvaluatorNote, Meeting, Participant, utcnow
 from ._lookup import get_cohort
 from .attendance import attendance_summary
 from .evaluation_notes import cohort_themes, list_quotes
-from .surveys import (
-    list_surveys,
-    min_group_size_of,
-    programme_snapshot,
+from .survey_figures import (
+    open_copies,
     response_answers,
-    response_rates,
     self_assessment_change,
+    settled,
+    withheld,
 )
+from .surveys import list_surveys, min_group_size_of, programme_snapshot, response_rates
 
 LANGUAGES = ("da", "nb", "en")
 
 
-def report_facts(session: Session, cohort_id: int, min_group_size: int | None = None
-                 ) -> ReportFacts:
-    """Everything the report needs about one cohort, as plain data."""
+def report_facts(session: Session, cohort_id: int, min_group_size: int | None = None,
+                 now: datetime | None = None) -> ReportFacts:
+    """Everything the report needs about one cohort, as plain data, as it may be published
+    at `now` (publication rule 5: what is still open is held back as on the web pages)."""
     cohort = get_cohort(session, cohort_id)
     programme = programme_snapshot(cohort)
     k = min_group_size_of(session, cohort_id, min_group_size)
-    surveys, templates = _surveys(session, cohort_id, programme, k)
+    now = now or utcnow()
+    surveys, templates = _surveys(session, cohort_id, programme, k, now)
     notes = Counter(session.scalars(select(EvaluatorNote.kind).where(
         EvaluatorNote.cohort_id == cohort_id)))
     return ReportFacts(
@@ -72,7 +74,7 @@ def report_facts(session: Session, cohort_id: int, min_group_size: int | None = 
             .where(Participant.cohort_id == cohort_id))),
         surveys=surveys,
         templates=templates,
-        pre_post=_pre_post(session, cohort_id, templates, k),
+        pre_post=_pre_post(session, cohort_id, templates, k, now),
         attendance=attendance_summary(session, cohort_id, min_group=k),
         quotes=tuple(QuoteFacts(q.text, q.organisation, q.group_label, tuple(q.themes or ()))
                      for q in list_quotes(session, cohort_id)),
@@ -88,8 +90,9 @@ def cohort_report(session: Session, cohort_id: int, language: str | None = None,
                   words: bool = True) -> Report:
     """The report of one cohort in `language` (default: the cohort's language); with
     `words=False` without quotes and free-text answers (the facilitators' report)."""
-    facts = report_facts(session, cohort_id, min_group_size)
-    return build_report(facts, report_language(session, cohort_id, language), now or utcnow(),
+    now = now or utcnow()
+    facts = report_facts(session, cohort_id, min_group_size, now)
+    return build_report(facts, report_language(session, cohort_id, language), now,
                         words=words)
 
 
@@ -127,19 +130,22 @@ def _meetings(session: Session, cohort_id: int, programme: Programme
                                           .order_by(Meeting.starts_at, Meeting.position)))
 
 
-def _surveys(session: Session, cohort_id: int, programme: Programme, k: int
+def _surveys(session: Session, cohort_id: int, programme: Programme, k: int, now: datetime
              ) -> tuple[tuple[SurveyFacts, ...], tuple[TemplateFacts, ...]]:
     """Per survey its counts (and, per meeting, its figures); per template the figures over
     all its copies. Each survey's answers are read once."""
     rates = {r.survey_id: r for r in response_rates(session, cohort_id)}
     answers: dict[str, dict[str, list[dict]]] = {}
+    rows: dict[str, list] = {}
     surveys = []
     for survey in list_surveys(session, cohort_id):
+        rows.setdefault(survey.template_key, []).append(survey)
         template = programme.survey(survey.template_key)
         spec = spec_from_survey(template, programme.language)
         found = response_answers(session, survey)
         answers.setdefault(template.key, {})[survey.key] = found
-        summary = (summarise(spec, found, k, random.Random(f"{cohort_id}:{survey.key}"))
+        summary = (summarise(spec, found, k, random.Random(f"{cohort_id}:{survey.key}"),
+                             withheld=withheld(survey, now))
                    if template.kind == "meeting" else None)
         rate = rates[survey.id]
         surveys.append(SurveyFacts(survey.key, template.key, survey.title, template.kind,
@@ -148,20 +154,21 @@ def _surveys(session: Session, cohort_id: int, programme: Programme, k: int
     templates = tuple(
         TemplateFacts(t.key, t.title, t.kind, t.mode, summarise_copies(
             spec_from_survey(t, programme.language), answers[t.key], k,
-            random.Random(f"{cohort_id}:{t.key}")))
+            random.Random(f"{cohort_id}:{t.key}"), open_copies(rows[t.key], now),
+            settled(rows[t.key], now)))
         for t in programme.surveys if t.key in answers)
     return tuple(surveys), templates
 
 
-def _pre_post(session: Session, cohort_id: int, templates: tuple[TemplateFacts, ...], k: int
-              ) -> tuple[PrePostFacts, ...]:
+def _pre_post(session: Session, cohort_id: int, templates: tuple[TemplateFacts, ...], k: int,
+              now: datetime) -> tuple[PrePostFacts, ...]:
     present = {t.key for t in templates}
     found = []
     for template in templates:
         compared = template.summary.spec.compare_with
         if compared is None or compared not in present:
             continue
-        for change in self_assessment_change(session, cohort_id, template.key, k):
+        for change in self_assessment_change(session, cohort_id, template.key, k, now):
             found.append(PrePostFacts(change.question_id, change.pre_survey,
                                       change.post_survey, change.paired, change.areas))
     return tuple(found)

@@ -1,13 +1,18 @@
 """Evaluation data as tables for CSV/XLSX: responses, response rates and coded quotes.
 
 Anonymous responses carry no identifier (only the random response id, the day, the
-generalised breakdown value) and come in random-id order. An anonymous survey with fewer
-answers than the minimum group size is left out, with a warning, as its few rows could be
-recognised: the publication rule's decision for one copy (`core.publication.decide`).
+generalised breakdown value) and come in random-id order. The publication rule's decision for
+one copy (`core.publication.decide`) says which anonymous surveys are exported: one still open
+(rule 5: rows exported before and after one more answer would single it out) or with fewer
+answers than the minimum group size (its few rows could be recognised) is left out, with a
+warning. The breakdown value is given only for the groups the rule shows for that survey; the
+others read as "other" (empty), so no group of 1 to k-1 answers can be told apart in the rows.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,9 +24,10 @@ from ..core.publication import decide
 from ..core.spreadsheets import Table
 from ..core.survey_results import percent
 from ..core.surveys import SurveySpec, answer_columns, label_of
-from ..models import AnonymousResponse, EvaluatorNote, IdentifiedResponse, Participant
+from ..models import AnonymousResponse, EvaluatorNote, IdentifiedResponse, Participant, utcnow
 from ._lookup import get_cohort
 from .evaluation_notes import list_quotes
+from .survey_figures import withheld
 from .surveys import get_survey, list_surveys, min_group_size_of, response_rates, survey_spec_of
 
 RESPONSE_COLUMNS = ["survey", "meeting", "mode", "response", "submitted_on", "source", "name",
@@ -30,9 +36,10 @@ RESPONSE_COLUMNS = ["survey", "meeting", "mode", "response", "submitted_on", "so
 
 def responses_table(
     session: Session, cohort_id: int, survey_key: str | None = None,
-    min_group_size: int | None = None,
+    min_group_size: int | None = None, now: datetime | None = None,
 ) -> tuple[Table, list[str]]:
     """One row per response; answer columns named by question id (as the import expects)."""
+    now = now or utcnow()
     surveys = ([get_survey(session, cohort_id, survey_key)] if survey_key
                else list_surveys(session, cohort_id))
     k = min_group_size_of(session, cohort_id, min_group_size)
@@ -47,14 +54,26 @@ def responses_table(
         if spec.anonymous:
             found = session.scalars(select(AnonymousResponse).where(
                 AnonymousResponse.survey_id == survey.id).order_by(AnonymousResponse.id)).all()
-            if found and not decide({survey.key: len(found)}, k).copies:
+            still_open = withheld(survey, now)
+            groups = Counter(r.breakdown_value for r in found)
+            decision = decide({survey.key: len(found)}, k,
+                              [(spec.breakdown or "", {survey.key: groups})],
+                              open_copies={survey.key} if still_open else ())
+            if found and still_open:
+                warnings.append(f"{survey.key}: still open; its answers are exported once "
+                                "it has closed, to protect anonymity")
+                continue
+            if found and not decision.copies:
                 warnings.append(f"{survey.key}: only {len(found)} answer(s), fewer than {k}; "
                                 "left out to protect anonymity")
                 continue
+            shown_groups = decision.groups.get(survey.key, frozenset())
             for response in found:
+                value = response.breakdown_value if response.breakdown_value in shown_groups \
+                    else None
                 rows.append({**base, "response": response.id,
                              "submitted_on": response.submitted_on, "source": response.source,
-                             spec.breakdown: response.breakdown_value or None,
+                             spec.breakdown: value or None,
                              **_answer_cells(spec, response.answers)})
         else:
             found = session.execute(

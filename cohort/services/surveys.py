@@ -1,4 +1,6 @@
-"""Surveys: answering, results for evaluators, response rates, reminders, paper answers.
+"""Surveys: answering, the answer pool, response rates, reminders, paper answers.
+
+The figures (results, breakdowns, pre/post change) are in `survey_figures`.
 
 Every function runs in the caller's transaction, except `submit_response`: it takes the engine
 and commits the invitation's completed mark and an anonymous answer in separate transactions,
@@ -18,25 +20,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from .. import db
 from ..core.anonymity import OTHER, checked_min_group_size, generalise
 from ..core.participants import RowError
-from ..core.programme import Programme, SelfAssessmentQuestion
-from ..core.publication import published_dimension
+from ..core.programme import Programme
+from ..core.publication import pool_released
 from ..core.response_import import ParsedResponse, ResponseImportError, parse_responses_csv
-from ..core.survey_results import (
-    AreaChange,
-    Breakdown,
-    SurveySummary,
-    compare_self_assessment,
-    summarise,
-    summarise_by_group,
-    summarise_copies,
-)
 from ..core.surveys import SurveySpec, normalise_answers, spec_from_survey
 from ..models import (
     AnonymousAnswerPool,
@@ -240,10 +233,14 @@ def move_pooled_answers(
     session: Session, now: datetime, survey_ids: list[int] | None = None,
 ) -> int:
     """Store the pooled anonymous answers of every survey (or of these) that has at least k
-    (its programme's minimum group size) waiting or has closed; returns how many were moved.
+    (its programme's minimum group size) waiting or has closed; returns how many were moved
+    (`core.publication.pool_released`).
 
-    Until then results do not include the waiting answers: they lag by up to k-1 answers, so
-    two looks at the results, before and after one person answers, show no difference.
+    Until then the stored answers do not include the waiting ones: they lag by up to k-1, so
+    two copies of the database, before and after one person answers, differ by nothing or
+    by a batch of at least k. (Figures wait for the survey to close anyway, publication rule
+    5, so the last batch, stored when it closes, may be smaller without being a step anyone
+    sees.)
     A survey's answers are written again as a whole: the stored ones and the pooled ones,
     shuffled, with new random ids, in this one transaction (its `xmin` is the same for every
     answer of the survey). Pooled answers get the survey's first day as `submitted_on`.
@@ -256,8 +253,8 @@ def move_pooled_answers(
     for survey_id in sorted(session.scalars(query).all()):
         survey = _survey(session, survey_id)
         waiting = pooled_answers(session, survey_id)  # only grows until the next move
-        if not waiting or (waiting < min_group_size_of(session, survey.cohort_id)
-                           and survey_state(survey, now) != "closed"):
+        if not pool_released(waiting, min_group_size_of(session, survey.cohort_id),
+                             survey_state(survey, now) == "closed"):
             continue
         _lock_survey(session, survey_id)
         pooled = session.execute(
@@ -290,7 +287,14 @@ def pooled_answers(session: Session, survey_id: int) -> int:
 
 def _lock_survey(session: Session, survey_id: int) -> Survey:
     """One writer of a survey's pool and answers at a time (PostgreSQL; SQLite has one writer
-    anyway). NO KEY UPDATE does not wait for the key-share locks that foreign keys take."""
+    anyway). NO KEY UPDATE does not wait for the key-share locks that foreign keys take.
+
+    On SQLite it also turns on `secure_delete` for this connection: the pool and the answers
+    are rewritten as a whole, and the deleted rows would otherwise stay readable in the
+    file's free pages, where the pool's successive states (one answer more each time) give
+    the order of answering. With it SQLite overwrites deleted content with zeros."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA secure_delete = ON"))
     survey = session.scalars(select(Survey).where(Survey.id == survey_id)
                              .with_for_update(key_share=True)).one_or_none()
     if survey is None:
@@ -367,149 +371,6 @@ def _store_anonymous(
              breakdown_value=b, source=source)
         for a, d, b in zip(answers, days, breakdowns, strict=True)
     ])
-
-
-# --- results --------------------------------------------------------------------------------
-
-def response_answers(session: Session, survey: Survey) -> list[dict]:
-    """All stored answers of one survey (anonymous ones in random-id order, not by time).
-
-    Anonymous answers still waiting in the pool are not included (see move_pooled_answers)."""
-    if survey.mode == "anonymous":
-        return list(session.scalars(select(AnonymousResponse.answers).where(
-            AnonymousResponse.survey_id == survey.id).order_by(AnonymousResponse.id)))
-    return list(session.scalars(select(IdentifiedResponse.answers).where(
-        IdentifiedResponse.survey_id == survey.id).order_by(IdentifiedResponse.id)))
-
-
-def survey_results(
-    session: Session, survey_id: int, min_group_size: int | None = None,
-    rng: random.Random | None = None,
-) -> SurveySummary:
-    """Figures per question for one survey (one meeting's evaluation, say)."""
-    survey = _survey(session, survey_id)
-    return summarise(survey_spec_of(session, survey), response_answers(session, survey),
-                     min_group_size_of(session, survey.cohort_id, min_group_size), rng)
-
-
-def template_results(
-    session: Session, cohort_id: int, template_key: str, min_group_size: int | None = None,
-    rng: random.Random | None = None,
-) -> SurveySummary:
-    """Figures over every copy of a survey template (all meeting evaluations together), shown
-    only where the publication rule allows (`core.publication`): not while a copy hidden for
-    too few answers could be worked out as these figures minus the copies shown."""
-    surveys = list_surveys(session, cohort_id)
-    surveys = [s for s in surveys if s.template_key == template_key]
-    if not surveys:
-        raise NotFound(f"cohort {cohort_id} has no survey from template '{template_key}'")
-    copies = {s.key: response_answers(session, s) for s in surveys}
-    return summarise_copies(survey_spec_of(session, surveys[0]), copies,
-                            min_group_size_of(session, cohort_id, min_group_size), rng)
-
-
-def breakdown_dimensions(spec: SurveySpec) -> tuple[str, ...]:
-    """What a survey may be broken down by: at most one attribute (the publication rule),
-    as two attributes can be subtracted from each other. Anonymous surveys: the one their
-    template keeps; identified ones: the one their template names, else organisation."""
-    if spec.anonymous:
-        return (spec.breakdown,) if spec.breakdown in BREAKDOWN_DIMENSIONS else ()
-    dimension = published_dimension(spec.breakdown, BREAKDOWN_DIMENSIONS)
-    return (dimension,) if dimension else ()
-
-
-def survey_breakdown(
-    session: Session, survey_id: int, dimension: str, min_group_size: int | None = None,
-) -> Breakdown:
-    """Figures per organisation or role, with small groups (and a second one) suppressed.
-
-    A survey can only be broken down by its one attribute (`breakdown_dimensions`).
-    """
-    if dimension not in BREAKDOWN_DIMENSIONS:
-        raise ValueError(f"'{dimension}' is not one of {', '.join(BREAKDOWN_DIMENSIONS)}")
-    survey = _survey(session, survey_id)
-    spec = survey_spec_of(session, survey)
-    k = min_group_size_of(session, survey.cohort_id, min_group_size)
-    grouped: dict[str, list[dict]] = {}
-    if dimension not in breakdown_dimensions(spec):
-        allowed = ", ".join(breakdown_dimensions(spec)) or "none"
-        raise ValueError(f"survey '{survey.key}' is not broken down by {dimension}: only "
-                         f"one attribute per survey is shown, so that one cannot be "
-                         f"subtracted from the other (breakdown: {allowed})")
-    if spec.anonymous:
-        rows = session.execute(select(AnonymousResponse.breakdown_value,
-                                      AnonymousResponse.answers)
-                               .where(AnonymousResponse.survey_id == survey.id)
-                               .order_by(AnonymousResponse.id)).all()
-    else:
-        column = getattr(Participant, dimension)
-        rows = session.execute(
-            select(column, IdentifiedResponse.answers)
-            .join(Participant, Participant.id == IdentifiedResponse.participant_id)
-            .where(IdentifiedResponse.survey_id == survey.id)
-            .order_by(IdentifiedResponse.id)).all()
-    for value, answers in rows:
-        grouped.setdefault((value or "").strip(), []).append(answers)
-    return summarise_by_group(spec, grouped, dimension, k)
-
-
-@dataclass(frozen=True)
-class SelfAssessmentChange:
-    question_id: str
-    question_text: str
-    pre_survey: str
-    post_survey: str
-    paired: bool
-    areas: tuple[AreaChange, ...]
-
-
-def self_assessment_change(
-    session: Session, cohort_id: int, post_template_key: str,
-    min_group_size: int | None = None,
-) -> list[SelfAssessmentChange]:
-    """Per-area change between a survey and the one it names in `compare_with`.
-
-    When both are identified, answers are also paired per participant.
-    """
-    programme = _programme(session, cohort_id)
-    post_template = programme.survey(post_template_key)
-    if post_template.compare_with is None:
-        raise ValueError(f"survey '{post_template_key}' names no survey to compare with")
-    k = min_group_size_of(session, cohort_id, min_group_size)
-    pre_rows = _rows_by_template(session, cohort_id, post_template.compare_with)
-    post_rows = _rows_by_template(session, cohort_id, post_template_key)
-    pre_template = programme.survey(post_template.compare_with)
-    paired = pre_template.mode == post_template.mode == "identified"
-    changes = []
-    for question in post_template.questions:
-        if not isinstance(question, SelfAssessmentQuestion):
-            continue
-        pre = [a for _, a in pre_rows]
-        post = [a for _, a in post_rows]
-        pairs = []
-        if paired:
-            before = {pid: a for pid, a in pre_rows}
-            pairs = [(before[pid], a) for pid, a in post_rows if pid in before]
-        changes.append(SelfAssessmentChange(
-            question.id, question.text, post_template.compare_with, post_template_key, paired,
-            compare_self_assessment(question, pre, post, pairs, k)))
-    return changes
-
-
-def _rows_by_template(
-    session: Session, cohort_id: int, template_key: str
-) -> list[tuple[int | None, dict]]:
-    surveys = session.scalars(select(Survey).where(
-        Survey.cohort_id == cohort_id, Survey.template_key == template_key)).all()
-    rows: list[tuple[int | None, dict]] = []
-    for survey in surveys:
-        if survey.mode == "identified":
-            rows += session.execute(select(IdentifiedResponse.participant_id,
-                                           IdentifiedResponse.answers)
-                                    .where(IdentifiedResponse.survey_id == survey.id)).all()
-        else:
-            rows += [(None, a) for a in response_answers(session, survey)]
-    return [(pid, answers) for pid, answers in rows]
 
 
 def _survey(session: Session, survey_id: int) -> Survey:

@@ -115,16 +115,19 @@ def overview(cohort_id: int):
 @figures_rule
 def survey(cohort_id: int, survey_key: str):
     """One survey's figures, optionally broken down by organisation or role."""
+    moment = now()
     with read_session() as session:
         cohort = services.get_cohort(session, cohort_id)
         found = services.get_survey(session, cohort_id, survey_key)
-        summary = services.survey_results(session, found.id)
+        summary = services.survey_results(session, found.id, now=moment)
         dimensions = _dimensions(summary.spec)
         by = request.args.get("by", "")
         if by and by not in dimensions:
             abort(404)
-        breakdown = services.survey_breakdown(session, found.id, by) if by else None
-        changes = (services.self_assessment_change(session, cohort_id, found.template_key)
+        breakdown = (services.survey_breakdown(session, found.id, by, now=moment) if by
+                     else None)
+        changes = (services.self_assessment_change(session, cohort_id, found.template_key,
+                                                  now=moment)
                    if summary.spec.compare_with else [])
         rate = next(r for r in services.response_rates(session, cohort_id)
                     if r.survey_id == found.id)
@@ -137,7 +140,7 @@ def survey(cohort_id: int, survey_key: str):
 
 def _dimensions(spec) -> tuple[str, ...]:
     """What a survey can be broken down by: one attribute at most (the publication rule)."""
-    return services.surveys.breakdown_dimensions(spec)
+    return services.survey_figures.breakdown_dimensions(spec)
 
 
 @bp.get(COHORT + "/templates/<template_key>")
@@ -146,12 +149,14 @@ def template(cohort_id: int, template_key: str):
     """Figures over every copy of a survey template (all meeting evaluations together)."""
     with read_session() as session:
         cohort = services.get_cohort(session, cohort_id)
-        summary = services.template_results(session, cohort_id, template_key)
+        moment = now()
+        summary = services.template_results(session, cohort_id, template_key, now=moment)
         surveys = [s for s in services.list_surveys(session, cohort_id)
                    if s.template_key == template_key]
         titles = _meeting_titles(session, cohort)
     return render_template("evaluation/results.html", cohort=cohort, summary=summary,
                            survey=None, surveys=surveys, template_key=template_key,
+                           settled=services.survey_figures.settled(surveys, moment),
                            titles=titles, levels=LEVELS, dimensions=(), by="",
                            breakdown=None, changes=[], rate=None, dimension_names=DIMENSIONS)
 
@@ -163,7 +168,7 @@ def survey_texts(cohort_id: int, survey_key: str):
     with read_session() as session:
         cohort = services.get_cohort(session, cohort_id)
         found = services.get_survey(session, cohort_id, survey_key)
-        summary = services.survey_results(session, found.id)
+        summary = services.survey_results(session, found.id, now=now())
     return render_template("evaluation/texts.html", cohort=cohort, summary=summary,
                            survey=found, back=url_for("evaluation.survey", cohort_id=cohort_id,
                                                       survey_key=survey_key))
@@ -174,7 +179,7 @@ def survey_texts(cohort_id: int, survey_key: str):
 def template_texts(cohort_id: int, template_key: str):
     with read_session() as session:
         cohort = services.get_cohort(session, cohort_id)
-        summary = services.template_results(session, cohort_id, template_key)
+        summary = services.template_results(session, cohort_id, template_key, now=now())
     return render_template("evaluation/texts.html", cohort=cohort, summary=summary,
                            survey=None, back=url_for("evaluation.template", cohort_id=cohort_id,
                                                      template_key=template_key))
@@ -345,7 +350,8 @@ def export_responses(cohort_id: int, fmt: str):
     workbook's Notes sheet)."""
     with read_session() as session:
         table, warnings = services.responses_table(session, cohort_id,
-                                                   request.args.get("survey") or None)
+                                                   request.args.get("survey") or None,
+                                                   now=now())
     tables = [table]
     if warnings:
         tables.append(Table("Notes", ["note"], [[w] for w in warnings]))

@@ -16,7 +16,13 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from cohort.core.publication import Decision, decide, paired_change_shown, published_dimension
+from cohort.core.publication import (
+    Decision,
+    decide,
+    paired_change_shown,
+    pool_released,
+    published_dimension,
+)
 from tests.fixtures.properties import property_settings
 
 DIMENSIONS = ("organisation", "role")
@@ -142,6 +148,63 @@ def test_no_combination_of_shown_figures_singles_out_fewer_than_k_answers(survey
     assert leaks(cells, k) == []
     # and it hides no more than it must: every copy with k answers is shown
     assert decision.copies == {c for c, a in copies.items() if len(a) >= k}
+
+
+# --- over time (rule 5) ---------------------------------------------------------------------
+
+def cells_over_time(copies: dict[str, list[int]], labels, k: int, order,
+                    rule5: bool = True) -> list[frozenset[int]]:
+    """Every cell shown at any moment while the copies run one after the other, each answer
+    stored as it comes (as an identified survey's are): after every answer and every close.
+    Without `rule5`, what deciding each moment on its own (rules 1-3) would show."""
+    keys = list(copies)
+    cells: set[frozenset[int]] = set()
+    for current, key in enumerate(keys):
+        for count in range(len(copies[key]) + 1):
+            for closing in ((False, True) if count == len(copies[key]) else (False,)):
+                state = {c: (copies[c] if i < current else []) for i, c in enumerate(keys)}
+                state[key] = copies[key][:count]
+                is_open = {key} if not closing and rule5 else set()
+                settled = (current == len(keys) - 1 and closing) or not rule5
+                breakdowns = [(d, {c: Counter(labels[d][a] for a in answers)
+                                   for c, answers in state.items()}) for d in order]
+                decision = decide({c: len(a) for c, a in state.items()}, k, breakdowns,
+                                  open_copies=is_open, settled=settled)
+                cells |= set(shown_cells(state, labels, decision))
+    return list(cells)
+
+
+def test_attack_5_a_copy_seen_with_six_and_then_seven_answers_is_never_shown_open():
+    copies = {"kickoff": list(range(7))}
+    labels = {d: dict.fromkeys(range(7), "A") for d in DIMENSIONS}
+    assert leaks(cells_over_time(copies, labels, 5, DIMENSIONS), 5) == []
+    assert frozenset({6}) in leaks(cells_over_time(copies, labels, 5, DIMENSIONS, False), 5)
+    assert not decide({"kickoff": 7}, 5, open_copies={"kickoff"}).copies
+
+
+def test_the_aggregate_counts_hidden_copies_in_only_once_every_copy_has_closed():
+    # Hidden copies of 1 and 4 (5 together) and a later one of 2: shown as soon as the two
+    # held 5, the aggregate would later grow by the later copy's 2 answers.
+    assert not decide({"a": 6, "b": 1, "c": 4, "d": 0}, 5, settled=False).aggregate
+    assert decide({"a": 6, "b": 1, "c": 4, "d": 2}, 5, settled=True).aggregate
+    assert decide({"a": 6, "b": 7, "d": 0}, 5, settled=False).aggregate  # nothing hidden
+    copies = {"a": list(range(6)), "b": [6], "c": [7, 8, 9, 10], "d": [11, 12]}
+    labels = {d: dict.fromkeys(range(13), "A") for d in DIMENSIONS}
+    assert leaks(cells_over_time(copies, labels, 5, DIMENSIONS), 5) == []
+    assert frozenset({11, 12}) in leaks(cells_over_time(copies, labels, 5, DIMENSIONS,
+                                                        False), 5)
+
+
+@property_settings(100)
+@given(surveys())
+def test_nothing_shown_at_any_moment_singles_out_fewer_than_k_answers(survey):
+    k, copies, labels, order = survey
+    assert leaks(cells_over_time(copies, labels, k, order), k) == []
+
+
+def test_the_pool_stores_from_k_waiting_or_everything_once_closed():
+    assert not pool_released(4, 5, closed=False) and pool_released(5, 5, closed=False)
+    assert pool_released(1, 5, closed=True) and not pool_released(0, 5, closed=True)
 
 
 # --- paired changes -------------------------------------------------------------------------

@@ -169,10 +169,15 @@ def test_a_lone_answer_at_one_meeting_cannot_be_worked_out_from_all_meetings(
     assert "could be worked out by subtracting the ones shown" in every
     texts = _text(client.get(base + "/templates/meeting-evaluation/texts"))
     assert "Den ensomme stemme" not in texts and "Godt oplæg" not in texts
-    # Once the hidden meetings hold five answers together, the figures over all show again.
+    # Once the hidden meetings hold five answers together, and every meeting's evaluation
+    # has closed (before, a later meeting's answers could still join the hidden ones and
+    # be the difference between two looks: publication rule 5), the figures over all show.
     with db.transaction(engine_of_app) as session:
         services.import_responses(session, cohort_id, "meeting-evaluation@webinar-1",
                                   MEETING_HEADER + "5,5,5,10,Fint\n" * 4, now=WEB_NOW)
+    every = _text(client.get(base + "/templates/meeting-evaluation"))
+    assert "n = 11" not in every and "mean 8.0" not in every
+    web_app.config["COHORT_NOW"] = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)  # all closed
     every = _text(client.get(base + "/templates/meeting-evaluation"))
     assert "n = 11" in every and "mean 8.0" in every  # (6·8 + 0 + 4·10) / 11
 
