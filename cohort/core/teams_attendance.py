@@ -36,7 +36,6 @@ account) is folded into one attendee whose durations are summed. Any problem is 
 from __future__ import annotations
 
 import codecs
-import csv
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -44,6 +43,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .planning import local_datetime
+from .text import single_line_problem
+from .textfiles import TableProblem, split_line
 
 SECTIONED = "sectioned"  # "1. Summary" / "2. Participants" / ...
 FLAT = "flat"  # Full Name / User Action / Timestamp
@@ -51,12 +52,19 @@ TABLE = "table"  # a participants table on its own (copied out of a sectioned re
 
 
 class TeamsReportError(ValueError):
-    """The file is not a usable attendance report; `line` is 1-based (None: the whole file)."""
+    """The file is not a usable attendance report; `line` is 1-based (None: the whole file).
 
-    def __init__(self, message: str, line: int | None = None):
+    `code` and `params` (when set) let an edge word the message in the reader's language;
+    `column` names the cell (its header, or its number) when the problem is in one.
+    """
+
+    def __init__(self, message: str, line: int | None = None, code: str = "",
+                 params: tuple[tuple[str, str | int], ...] = (), column: str = ""):
         self.message = message
         self.line = line
-        super().__init__(f"line {line}: {message}" if line else message)
+        self.code, self.params, self.column = code, params, column
+        where = f"line {line}" + (f", column {column}" if column else "")
+        super().__init__(f"{where}: {message}" if line else message)
 
 
 @dataclass(frozen=True)
@@ -177,13 +185,23 @@ _DURATION_PART = re.compile(r"(\d+)\s*([^\W\d_]+)\.?")
 _CLOCK_DURATION = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})")
 
 
+# Teams ends a meeting after 30 hours: a longer time in a meeting is a misread column.
+DURATION_MAX = timedelta(hours=30)
+DURATION_TOO_LONG = "duration_too_long"
+
+
+class DurationTooLong(ValueError):
+    """A duration beyond DURATION_MAX (the message says so; the value is not read)."""
+
+
 def parse_duration(value: str) -> timedelta:
-    """'1h 2m 3s', '58m 12s', '45s', '1 t 2 min', '1:02:03' -> timedelta; ValueError otherwise."""
+    """'1h 2m 3s', '58m 12s', '45s', '1 t 2 min', '1:02:03' -> timedelta; ValueError otherwise
+    (DurationTooLong when it is longer than any Teams meeting can be)."""
     text = value.strip().casefold()
     clock = _CLOCK_DURATION.fullmatch(text)
     if clock:
         hours, minutes, seconds = (int(g or 0) for g in clock.groups())
-        return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+        return _bounded(value, hours * 3600 + minutes * 60 + seconds)
     total, position = 0, 0
     for part in _DURATION_PART.finditer(text):
         if text[position:part.start()].strip(" ,"):
@@ -195,8 +213,21 @@ def parse_duration(value: str) -> timedelta:
         position = part.end()
     else:
         if position and not text[position:].strip():
-            return timedelta(seconds=total)
-    raise ValueError(f"'{value}' is not a duration such as 1h 2m 3s or 58m 12s")
+            return _bounded(value, total)
+    raise ValueError(f"'{_shown(value)}' is not a duration such as 1h 2m 3s or 58m 12s")
+
+
+def _bounded(value: str, seconds: int) -> timedelta:
+    if seconds > DURATION_MAX.total_seconds():
+        hours = int(DURATION_MAX.total_seconds() // 3600)
+        raise DurationTooLong(f"the duration '{_shown(value)}' is longer than {hours} hours, "
+                              "the longest a Teams meeting lasts")
+    return timedelta(seconds=seconds)
+
+
+def _shown(value: str) -> str:
+    """A cell quoted in a message: a few dozen characters, not a megabyte."""
+    return value if len(value) <= 40 else value[:37] + "..."
 
 
 _STAMP = re.compile(
@@ -312,8 +343,7 @@ def parse_teams_report(data: bytes, timezone: str = "Europe/Copenhagen",
     text, encoding = decode(data)
     lines = text.splitlines()
     delimiter = _delimiter(lines)
-    rows = [_Row(number, _split(line, delimiter)) for number, line in enumerate(lines, 1)
-            if line.strip(" \t\ufeff")]
+    rows = _rows(lines, delimiter)
     if not rows:
         raise TeamsReportError("the file is empty")
     zone = ZoneInfo(timezone)
@@ -343,9 +373,36 @@ def _delimiter(lines: list[str]) -> str:
     return ";" if semicolons >= commas else ","
 
 
-def _split(line: str, delimiter: str) -> list[str]:
-    cells = next(csv.reader([line], delimiter=delimiter, skipinitialspace=delimiter != "\t"))
-    return [c.strip().lstrip("\ufeff").strip() for c in cells]
+def _rows(lines: list[str], delimiter: str) -> list[_Row]:
+    """The non-blank lines as cells: one line, one row (a stray quote in a name does not run
+    on into the next lines); a NUL byte, an absurdly long cell or too many of them refused."""
+    rows = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip(" \t\ufeff"):
+            continue
+        try:
+            cells, problems = split_line(line, delimiter, number,
+                                         skip_initial_space=delimiter != "\t")
+        except TableProblem as problem:
+            raise _located(problem, rows) from None
+        if problems:
+            raise _located(problems[0], rows)
+        rows.append(_Row(number, [c.strip().lstrip("\ufeff").strip() for c in cells]))
+    return rows
+
+
+def _located(problem: TableProblem, rows: list[_Row]) -> TeamsReportError:
+    """A cell's problem with its column named after the nearest header above it."""
+    column = ""
+    if problem.column is not None:
+        column = str(problem.column + 1)
+        header = next((r.cells for r in reversed(rows) if len(classify_header(r.cells)) >= 2),
+                      None)
+        title = header[problem.column] if header and problem.column < len(header) else ""
+        if title and single_line_problem(title, 60) is None:
+            column = title
+    return TeamsReportError(problem.message, problem.row, problem.code, problem.params,
+                            _shown(column))
 
 
 def _shorten(cells: list[str]) -> str:
@@ -394,6 +451,14 @@ def _parse_sectioned(sections: dict[int, list[_Row]], rows: list[_Row], encoding
                        _finish(attendees, clock), line_count)
 
 
+def _duration_error(exc: ValueError, line: int, column: str) -> TeamsReportError:
+    if isinstance(exc, DurationTooLong):
+        hours = int(DURATION_MAX.total_seconds() // 3600)
+        return TeamsReportError(str(exc), line, DURATION_TOO_LONG, (("max", hours),),
+                                _shown(column))
+    return TeamsReportError(str(exc), line, column=_shown(column))
+
+
 def _summary(rows: list[_Row]):
     title = start = end = duration = None
     for row in rows:
@@ -407,7 +472,7 @@ def _summary(rows: list[_Row]):
             try:
                 duration = parse_duration(value)
             except ValueError as exc:
-                raise TeamsReportError(str(exc), row.line) from None
+                raise _duration_error(exc, row.line, row.cells[0]) from None
         elif _SUMMARY_START.search(key):
             start = _stamp_or_error(value, row.line, "the start time")
         elif _SUMMARY_END.search(key):
@@ -455,7 +520,7 @@ def _participant_rows(header: _Row, rows: list[_Row], columns: dict[str, int]):
             try:
                 duration = parse_duration(raw) if raw else timedelta()
             except ValueError as exc:
-                raise TeamsReportError(str(exc), row.line) from None
+                raise _duration_error(exc, row.line, header.cells[columns[DURATION]]) from None
         first = (_stamp_or_error(cells[columns[FIRST_JOIN]], row.line, "the join time")
                  if FIRST_JOIN in columns else None)
         last = (_stamp_or_error(cells[columns[LAST_LEAVE]], row.line, "the leave time")
