@@ -99,6 +99,7 @@ def parse_participants_csv(
     delimiter = sniff_delimiter(first_line(text))
     reader = read_rows(text, delimiter, max_rows)
     header: list[str] = []
+    errors: list[RowError] = []
     try:
         _, cells, problems = next(reader)
         header = [cell.strip().lower() for cell in cells]
@@ -106,7 +107,6 @@ def parse_participants_csv(
             raise ParticipantImportError([table_row_error(p, header) for p in problems])
         columns = _map_header(header)
         rows: list[ParticipantRow] = []
-        errors: list[RowError] = []
         seen = {normalise_email(e): None for e in existing_emails}
         for row_number, cells, problems in reader:
             if problems:
@@ -127,8 +127,8 @@ def parse_participants_csv(
                 organisation=values.get("organisation", ""), role=values.get("role", ""),
                 language=_language(values.get("language", "")) or default_language,
             ))
-    except TableProblem as problem:
-        raise ParticipantImportError([table_row_error(problem, header)]) from None
+    except TableProblem as problem:  # what stops the reading, after the rows before it
+        raise ParticipantImportError([*errors, table_row_error(problem, header)]) from None
     if errors:
         raise ParticipantImportError(errors)
     return rows

@@ -54,13 +54,14 @@ def parse_responses_csv(spec: SurveySpec, data: bytes | str, today: date) -> lis
         raise ResponseImportError([RowError(1, "-", "the file is empty", "empty_file")])
     reader = read_rows(text, sniff_delimiter(first_line(text)))
     header: list[str] = []
+    errors: list[RowError] = []
     try:
         _, cells, problems = next(reader)
         header = [cell.strip() for cell in cells]
         if problems:
             raise ResponseImportError([table_row_error(p, header) for p in problems])
         columns = _map_header(spec, header)
-        responses, errors = [], []
+        responses: list[ParsedResponse] = []
         seen_emails: dict[str, int] = {}
         for row, cells, problems in reader:
             if problems:
@@ -80,8 +81,8 @@ def parse_responses_csv(spec: SurveySpec, data: bytes | str, today: date) -> lis
                 errors.extend(row_errors)
             elif parsed:
                 responses.append(parsed)
-    except TableProblem as problem:
-        raise ResponseImportError([table_row_error(problem, header)]) from None
+    except TableProblem as problem:  # what stops the reading, after the rows before it
+        raise ResponseImportError([*errors, table_row_error(problem, header)]) from None
     if errors:
         raise ResponseImportError(errors)
     if not responses:
