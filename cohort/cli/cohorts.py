@@ -6,18 +6,30 @@ import json
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from flask import current_app
 
 from .. import db, services
-from ..core.participants import ParticipantImportError, parse_participants_csv
+from ..core.cohort_fields import TITLE_MAX, date_window, is_time_zone, title_problem
+from ..core.participants import WEB_ROWS_MAX, ParticipantImportError, parse_participants_csv
 from ..core.planning import plan_cohort
 from ..core.programme import ProgrammeError, load_library, load_programme_file
+from ..core.text import CONTROL_CHARACTER, TOO_LONG
 from .base import cohort
 from .base import engine as _engine
 from .base import fail as _fail
+
+# The web form takes WEB_ROWS_MAX people a file; the command line, run by whoever runs the
+# server, may take more at once.
+CLI_ROWS_MAX = 20_000
+MAX_ROWS_OPTION = click.option(
+    "--max-rows", type=click.IntRange(1), default=CLI_ROWS_MAX, show_default=True,
+    help=f"refuse a participant file with more rows (the web form allows {WEB_ROWS_MAX})")
+
+
+# The command line may record a cohort that ran years ago (the web form: one year back).
+CLI_YEARS_BACK = 10
 
 
 def _library():
@@ -82,8 +94,9 @@ def programmes_check(paths: tuple[str, ...]) -> None:
 @click.option("--participants", "participants_file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--launch", "launch_now", is_flag=True,
               help="launch at once (otherwise a draft: nothing is sent until `cohort launch`)")
+@MAX_ROWS_OPTION
 def create(programme_id, start, title, timezone, language, participants_file,
-           launch_now) -> None:
+           launch_now, max_rows) -> None:
     """Create a draft cohort from a programme and print its id (see `cohort launch`)."""
     library = _library()
     if programme_id not in library.programmes:
@@ -92,14 +105,11 @@ def create(programme_id, start, title, timezone, language, participants_file,
         _fail(f"no programme '{programme_id}' (known: {known}){broken}")
     programme = library.programmes[programme_id]
     start_date = _parse_date(start)
-    if timezone:
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            _fail(f"unknown time zone '{timezone}'")
+    _check_new_cohort(title, timezone, start_date, date.today())
     rows = []
     if participants_file:
-        rows = _read_participants(participants_file, language or programme.language)
+        rows = _read_participants(participants_file, language or programme.language,
+                                  max_rows)
     new = services.NewCohort(programme, library.sources[programme_id], start_date, title,
                              timezone, language)
     with db.transaction(_engine()) as session:
@@ -112,6 +122,23 @@ def create(programme_id, start, title, timezone, language, participants_file,
     click.echo(created.id)
 
 
+def _check_new_cohort(title: str | None, timezone: str | None, start: date,
+                      today: date) -> None:
+    """The web form's checks (core.cohort_fields), with the reason in the message."""
+    problem = title_problem(title) if title is not None else None
+    if problem == CONTROL_CHARACTER:
+        _fail("the title must be one line, without line breaks or other control characters")
+    if problem == TOO_LONG:
+        _fail(f"the title is {len(title)} characters long; at most {TITLE_MAX}")
+    if title is not None and not title.strip():
+        _fail("the title is empty; leave --title out for the programme's title and the date")
+    if timezone is not None and not is_time_zone(timezone):
+        _fail(f"'{timezone[:60]}' is not a time zone such as Europe/Copenhagen")
+    first, last = date_window(today, years_back=CLI_YEARS_BACK)
+    if not first <= start <= last:
+        _fail(f"the start date must be between {first.isoformat()} and {last.isoformat()}")
+
+
 def _parse_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -120,9 +147,9 @@ def _parse_date(value: str) -> date:
         raise
 
 
-def _read_participants(path: str, language: str):
+def _read_participants(path: str, language: str, max_rows: int):
     try:
-        return parse_participants_csv(Path(path).read_bytes(), language)
+        return parse_participants_csv(Path(path).read_bytes(), language, max_rows=max_rows)
     except ParticipantImportError as exc:
         _report_import_errors(path, exc)
 
@@ -141,11 +168,13 @@ def participants() -> None:
 @participants.command("import")
 @click.argument("cohort_id", type=int)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-def participants_import(cohort_id: int, file: str) -> None:
+@MAX_ROWS_OPTION
+def participants_import(cohort_id: int, file: str, max_rows: int) -> None:
     """Add the participants in a CSV file (name, email, organisation, role, language)."""
     try:
         with db.transaction(_engine()) as session:
-            rows = services.import_participants(session, cohort_id, Path(file).read_bytes())
+            rows = services.import_participants(session, cohort_id, Path(file).read_bytes(),
+                                                max_rows=max_rows)
     except ParticipantImportError as exc:
         _report_import_errors(file, exc)
     except services.NotFound as exc:

@@ -7,15 +7,21 @@ facilitator fixes the file in one go, and nothing of a bad file is imported.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .programme import LANGUAGES
 from .text import CONTROL_CHARACTER, CONTROL_CHARACTERS, TOO_LONG, single_line_problem
-from .textfiles import NOT_UTF8, NotUtf8, decode_utf8
+from .textfiles import (
+    NOT_UTF8,
+    NotUtf8,
+    TableProblem,
+    decode_utf8,
+    first_line,
+    read_rows,
+    sniff_delimiter,
+)
 
 COLUMNS = ("name", "email", "organisation", "role", "language")
 # Header words facilitators actually use, in the three languages.
@@ -72,42 +78,71 @@ def is_valid_email(value: str) -> bool:
     return bool(_EMAIL.match(value)) and len(value) <= 254
 
 
+# Rows one web upload may hold (the command line can allow more): a request that adds
+# thousands of people, each with their invitations and emails, holds the write lock too long.
+WEB_ROWS_MAX = 2000
+
+
 def parse_participants_csv(
     data: bytes | str,
     default_language: str = "da",
     existing_emails: Iterable[str] = (),
+    max_rows: int | None = None,
 ) -> list[ParticipantRow]:
-    """CSV bytes -> participant rows, or ParticipantImportError listing every bad row."""
+    """CSV bytes -> participant rows, or ParticipantImportError listing every bad row.
+
+    More than `max_rows` people (None: no limit) is refused with the limit in the message.
+    """
     text = _decode(data)
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
+    if not first_line(text).strip():
         raise ParticipantImportError([RowError(1, "name", "the file is empty", "empty_file")])
-    delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = [cell.strip().lower() for cell in next(reader)]
-    columns = _map_header(header)
-    rows: list[ParticipantRow] = []
+    delimiter = sniff_delimiter(first_line(text))
+    reader = read_rows(text, delimiter, max_rows)
+    header: list[str] = []
     errors: list[RowError] = []
-    seen = {normalise_email(e): None for e in existing_emails}
-    for cells in reader:
-        row_number = reader.line_num
-        if not any(cell.strip() for cell in cells):
-            continue
-        values = {field: cells[i].strip() if i < len(cells) else "" for field, i in columns.items()}
-        row_errors = _check_row(values, row_number, seen, default_language)
-        if row_errors:
-            errors.extend(row_errors)
-            continue
-        email = normalise_email(values["email"])
-        seen[email] = row_number
-        rows.append(ParticipantRow(
-            name=values["name"], email=email,
-            organisation=values.get("organisation", ""), role=values.get("role", ""),
-            language=_language(values.get("language", "")) or default_language,
-        ))
+    try:
+        _, cells, problems = next(reader)
+        header = [cell.strip().lower() for cell in cells]
+        if problems:
+            raise ParticipantImportError([table_row_error(p, header) for p in problems])
+        columns = _map_header(header)
+        rows: list[ParticipantRow] = []
+        seen = {normalise_email(e): None for e in existing_emails}
+        for row_number, cells, problems in reader:
+            if problems:
+                errors += [table_row_error(p, header) for p in problems]
+                continue
+            if not any(cell.strip() for cell in cells):
+                continue
+            values = {field: cells[i].strip() if i < len(cells) else ""
+                      for field, i in columns.items()}
+            row_errors = _check_row(values, row_number, seen, default_language)
+            if row_errors:
+                errors.extend(row_errors)
+                continue
+            email = normalise_email(values["email"])
+            seen[email] = row_number
+            rows.append(ParticipantRow(
+                name=values["name"], email=email,
+                organisation=values.get("organisation", ""), role=values.get("role", ""),
+                language=_language(values.get("language", "")) or default_language,
+            ))
+    except TableProblem as problem:  # what stops the reading, after the rows before it
+        raise ParticipantImportError([*errors, table_row_error(problem, header)]) from None
     if errors:
         raise ParticipantImportError(errors)
     return rows
+
+
+def table_row_error(problem: TableProblem, header: list[str]) -> RowError:
+    """A file-level problem as a row error, its column named by the header when it can be."""
+    column = "-"
+    if problem.column is not None:
+        title = header[problem.column].strip() if problem.column < len(header) else ""
+        if single_line_problem(title, 60) is not None:
+            title = ""  # a header cell that is itself the problem: its number instead
+        column = _ALIASES.get(title.lower(), title) or str(problem.column + 1)
+    return RowError(problem.row, column, problem.message, problem.code, problem.params)
 
 
 def _decode(data: bytes | str) -> str:
@@ -119,17 +154,20 @@ def _decode(data: bytes | str) -> str:
 
 def _map_header(header: list[str]) -> dict[str, int]:
     columns: dict[str, int] = {}
+    errors = []
     for index, title in enumerate(header):
         field = _ALIASES.get(title)
-        if field and field not in columns:
+        if field and field in columns:
+            errors.append(RowError(1, field, f"the {field} column appears twice",
+                                   "duplicate_column", (("column", field),)))
+        elif field:
             columns[field] = index
     missing = [c for c in ("name", "email") if c not in columns]
-    if missing:
-        raise ParticipantImportError([
-            RowError(1, c, f"no '{c}' column; the header needs: {', '.join(COLUMNS)}",
-                     "missing_column", (("column", c),))
-            for c in missing
-        ])
+    errors += [RowError(1, c, f"no '{c}' column; the header needs: {', '.join(COLUMNS)}",
+                        "missing_column", (("column", c),))
+               for c in missing]
+    if errors:
+        raise ParticipantImportError(errors)
     return columns
 
 

@@ -9,17 +9,23 @@ reported with its row and column, and a file with any bad cell yields nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from .participants import RowError, is_valid_email, normalise_email
+from .participants import RowError, is_valid_email, normalise_email, table_row_error
 from .programme import SelfAssessmentQuestion
 from .surveys import AREA_SEPARATOR, SurveySpec, answer_columns, normalise_answer
-from .textfiles import NOT_UTF8, NotUtf8, decode_utf8
+from .textfiles import (
+    NOT_UTF8,
+    NotUtf8,
+    TableProblem,
+    decode_utf8,
+    first_line,
+    read_rows,
+    sniff_delimiter,
+)
 
 IDENTIFYING = ("email", "e-mail", "name", "navn", "participant", "deltager", "deltaker",
                "invitation")
@@ -44,31 +50,39 @@ class ResponseImportError(ValueError):
 def parse_responses_csv(spec: SurveySpec, data: bytes | str, today: date) -> list[ParsedResponse]:
     """CSV -> validated responses (required questions are not enforced on paper)."""
     text = _decode(data)
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise ResponseImportError([RowError(1, "-", "the file is empty")])
-    delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = [cell.strip() for cell in next(reader)]
-    columns = _map_header(spec, header)
-    responses, errors = [], []
-    seen_emails: dict[str, int] = {}
-    for cells in reader:
-        row = reader.line_num
-        values = {name: (cells[i].strip() if i < len(cells) else "")
-                  for i, name in columns.items()}
-        if not any(values.values()):
-            continue
-        parsed, row_errors = _parse_row(spec, values, row, today)
-        if parsed and parsed.email:
-            first = seen_emails.setdefault(parsed.email, row)
-            if first != row:
-                row_errors.append(RowError(
-                    row, "email", f"'{parsed.email}' is a duplicate (also in row {first})"))
-        if row_errors:
-            errors.extend(row_errors)
-        elif parsed:
-            responses.append(parsed)
+    if not first_line(text).strip():
+        raise ResponseImportError([RowError(1, "-", "the file is empty", "empty_file")])
+    reader = read_rows(text, sniff_delimiter(first_line(text)))
+    header: list[str] = []
+    errors: list[RowError] = []
+    try:
+        _, cells, problems = next(reader)
+        header = [cell.strip() for cell in cells]
+        if problems:
+            raise ResponseImportError([table_row_error(p, header) for p in problems])
+        columns = _map_header(spec, header)
+        responses: list[ParsedResponse] = []
+        seen_emails: dict[str, int] = {}
+        for row, cells, problems in reader:
+            if problems:
+                errors += [table_row_error(p, header) for p in problems]
+                continue
+            values = {name: (cells[i].strip() if i < len(cells) else "")
+                      for i, name in columns.items()}
+            if not any(values.values()):
+                continue
+            parsed, row_errors = _parse_row(spec, values, row, today)
+            if parsed and parsed.email:
+                first = seen_emails.setdefault(parsed.email, row)
+                if first != row:
+                    row_errors.append(RowError(
+                        row, "email", f"'{parsed.email}' is a duplicate (also in row {first})"))
+            if row_errors:
+                errors.extend(row_errors)
+            elif parsed:
+                responses.append(parsed)
+    except TableProblem as problem:  # what stops the reading, after the rows before it
+        raise ResponseImportError([*errors, table_row_error(problem, header)]) from None
     if errors:
         raise ResponseImportError(errors)
     if not responses:
@@ -80,7 +94,7 @@ def _decode(data: bytes | str) -> str:
     try:
         return decode_utf8(data)
     except NotUtf8 as exc:
-        raise ResponseImportError([RowError(exc.line, "-", NOT_UTF8)]) from None
+        raise ResponseImportError([RowError(exc.line, "-", NOT_UTF8, "not_utf8")]) from None
 
 
 def _map_header(spec: SurveySpec, header: list[str]) -> dict[int, str]:

@@ -36,27 +36,29 @@ account) is folded into one attendee whose durations are summed. Any problem is 
 from __future__ import annotations
 
 import codecs
-import csv
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .planning import local_datetime
+from .teams_times import (
+    DURATION_MAX,
+    DURATION_TOO_LONG,
+    Clock,
+    DurationTooLong,
+    Stamp,
+    TeamsReportError,
+    parse_duration,
+    shown,
+    stamp_or_error,
+)
+from .text import single_line_problem
+from .textfiles import TableProblem, split_line
 
 SECTIONED = "sectioned"  # "1. Summary" / "2. Participants" / ...
 FLAT = "flat"  # Full Name / User Action / Timestamp
 TABLE = "table"  # a participants table on its own (copied out of a sectioned report)
-
-
-class TeamsReportError(ValueError):
-    """The file is not a usable attendance report; `line` is 1-based (None: the whole file)."""
-
-    def __init__(self, message: str, line: int | None = None):
-        self.message = message
-        self.line = line
-        super().__init__(f"line {line}: {message}" if line else message)
 
 
 @dataclass(frozen=True)
@@ -164,137 +166,6 @@ def _is_flat_header(columns: dict[str, int]) -> bool:
     return {NAME, ACTION, TIMESTAMP} <= columns.keys()
 
 
-# --- durations and timestamps ---------------------------------------------------------------
-
-_UNIT_SECONDS = {
-    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600, "t": 3600, "time": 3600,
-    "timer": 3600, "tim": 3600, "godz": 3600,
-    "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60, "minut": 60, "minutter": 60,
-    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "sek": 1, "sekund": 1,
-    "sekunder": 1,
-}
-_DURATION_PART = re.compile(r"(\d+)\s*([^\W\d_]+)\.?")
-_CLOCK_DURATION = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})")
-
-
-def parse_duration(value: str) -> timedelta:
-    """'1h 2m 3s', '58m 12s', '45s', '1 t 2 min', '1:02:03' -> timedelta; ValueError otherwise."""
-    text = value.strip().casefold()
-    clock = _CLOCK_DURATION.fullmatch(text)
-    if clock:
-        hours, minutes, seconds = (int(g or 0) for g in clock.groups())
-        return timedelta(hours=hours, minutes=minutes, seconds=seconds)
-    total, position = 0, 0
-    for part in _DURATION_PART.finditer(text):
-        if text[position:part.start()].strip(" ,"):
-            break
-        unit = _UNIT_SECONDS.get(part.group(2))
-        if unit is None:
-            break
-        total += int(part.group(1)) * unit
-        position = part.end()
-    else:
-        if position and not text[position:].strip():
-            return timedelta(seconds=total)
-    raise ValueError(f"'{value}' is not a duration such as 1h 2m 3s or 58m 12s")
-
-
-_STAMP = re.compile(
-    r"(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})(?:,\s*|\s+|T)(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?"
-    r"(?:[.,]\d+)?\s*([AaPp])?\.?\s*(?:[Mm]\.?)?")
-_ORDERS = ("dmy", "mdy")
-
-
-@dataclass(frozen=True)
-class _Stamp:
-    line: int
-    raw: str
-    parts: tuple[int, int, int] | None  # the three date numbers as written
-    clock: time | None
-    year_first: bool
-
-
-def _scan_stamp(raw: str, line: int) -> _Stamp:
-    match = _STAMP.fullmatch(raw.strip())
-    if not match:
-        return _Stamp(line, raw, None, None, False)
-    a, b, c, hour, minute, second, meridiem = match.groups()
-    hour_value = int(hour)
-    if meridiem:
-        if not 1 <= hour_value <= 12:
-            return _Stamp(line, raw, None, None, False)
-        hour_value = hour_value % 12 + (12 if meridiem.lower() == "p" else 0)
-    if hour_value > 23 or int(minute) > 59 or int(second or 0) > 59:
-        return _Stamp(line, raw, None, None, False)
-    clock = time(hour_value, int(minute), int(second or 0))
-    return _Stamp(line, raw, (int(a), int(b), int(c)), clock, len(a) == 4)
-
-
-def _stamp_date(stamp: _Stamp, order: str) -> date | None:
-    if stamp.parts is None:
-        return None
-    a, b, c = stamp.parts
-    if stamp.year_first:
-        year, month, day = a, b, c
-    elif order == "dmy":
-        day, month, year = a, b, c
-    else:
-        month, day, year = a, b, c
-    if year < 100:
-        year += 2000
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-class _Clock:
-    """Reads every timestamp of one file with one day/month order, in the cohort's zone."""
-
-    def __init__(self, stamps: list[_Stamp], zone: ZoneInfo, near: datetime | None):
-        self.zone = zone
-        self.order = self._choose_order(stamps, near)
-
-    def _choose_order(self, stamps: list[_Stamp], near: datetime | None) -> str:
-        ambiguous = [s for s in stamps if not s.year_first]
-        readable = [o for o in _ORDERS
-                    if all(_stamp_date(s, o) is not None for s in ambiguous)]
-        if not readable:
-            preferred = "mdy" if self._has_meridiem(stamps) else "dmy"
-            bad = next(s for s in ambiguous if _stamp_date(s, preferred) is None)
-            raise TeamsReportError(
-                f"'{bad.raw}' is not a date and time such as 15/11/25, 09:30:17, "
-                "11/15/25, 9:30:17 AM or 2025-11-15 09:30:17", bad.line)
-        if len(readable) > 1 and ambiguous:
-            if near is not None:
-                return min(readable, key=lambda o: self._distance(ambiguous, o, near))
-            return "mdy" if self._has_meridiem(stamps) else "dmy"
-        return readable[0]
-
-    @staticmethod
-    def _has_meridiem(stamps: list[_Stamp]) -> bool:
-        return any(re.search(r"\d\s*[AaPp]\.?\s*[Mm]\.?\s*$", s.raw) for s in stamps)
-
-    def _distance(self, stamps: list[_Stamp], order: str, near: datetime) -> timedelta:
-        return sum((abs(self._at(s, order) - near) for s in stamps), timedelta())
-
-    def _at(self, stamp: _Stamp, order: str) -> datetime:
-        return local_datetime(_stamp_date(stamp, order), stamp.clock, self.zone)
-
-    def read(self, stamp: _Stamp | None) -> datetime | None:
-        return None if stamp is None else self._at(stamp, self.order)
-
-
-def _stamp_or_error(raw: str, line: int, what: str) -> _Stamp | None:
-    if not raw.strip():
-        return None
-    stamp = _scan_stamp(raw, line)
-    if stamp.parts is None:
-        raise TeamsReportError(
-            f"{what} '{raw}' is not a date and time such as 15/11/25, 09:30:17", line)
-    return stamp
-
-
 # --- the file -------------------------------------------------------------------------------
 
 _SECTION = re.compile(r"\s*(\d)\.\s+\S.*")
@@ -312,8 +183,7 @@ def parse_teams_report(data: bytes, timezone: str = "Europe/Copenhagen",
     text, encoding = decode(data)
     lines = text.splitlines()
     delimiter = _delimiter(lines)
-    rows = [_Row(number, _split(line, delimiter)) for number, line in enumerate(lines, 1)
-            if line.strip(" \t\ufeff")]
+    rows = _rows(lines, delimiter)
     if not rows:
         raise TeamsReportError("the file is empty")
     zone = ZoneInfo(timezone)
@@ -325,7 +195,7 @@ def parse_teams_report(data: bytes, timezone: str = "Europe/Copenhagen",
         return _parse_flat(rows[0], rows[1:], columns, encoding, zone, near, len(lines))
     if _is_participant_header(columns, sectioned=False):
         attendees, clock_stamps = _participant_rows(rows[0], rows[1:], columns)
-        clock = _Clock(clock_stamps, zone, near)
+        clock = Clock(clock_stamps, zone, near)
         return TeamsReport(TABLE, encoding, None, None, None, None,
                            _finish(attendees, clock), len(lines))
     raise TeamsReportError(
@@ -343,9 +213,36 @@ def _delimiter(lines: list[str]) -> str:
     return ";" if semicolons >= commas else ","
 
 
-def _split(line: str, delimiter: str) -> list[str]:
-    cells = next(csv.reader([line], delimiter=delimiter, skipinitialspace=delimiter != "\t"))
-    return [c.strip().lstrip("\ufeff").strip() for c in cells]
+def _rows(lines: list[str], delimiter: str) -> list[_Row]:
+    """The non-blank lines as cells: one line, one row (a stray quote in a name does not run
+    on into the next lines); a NUL byte, an absurdly long cell or too many of them refused."""
+    rows = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip(" \t\ufeff"):
+            continue
+        try:
+            cells, problems = split_line(line, delimiter, number,
+                                         skip_initial_space=delimiter != "\t")
+        except TableProblem as problem:
+            raise _located(problem, rows) from None
+        if problems:
+            raise _located(problems[0], rows)
+        rows.append(_Row(number, [c.strip().lstrip("\ufeff").strip() for c in cells]))
+    return rows
+
+
+def _located(problem: TableProblem, rows: list[_Row]) -> TeamsReportError:
+    """A cell's problem with its column named after the nearest header above it."""
+    column = ""
+    if problem.column is not None:
+        column = str(problem.column + 1)
+        header = next((r.cells for r in reversed(rows) if len(classify_header(r.cells)) >= 2),
+                      None)
+        title = header[problem.column] if header and problem.column < len(header) else ""
+        if title and single_line_problem(title, 60) is None:
+            column = title
+    return TeamsReportError(problem.message, problem.row, problem.code, problem.params,
+                            shown(column))
 
 
 def _shorten(cells: list[str]) -> str:
@@ -386,12 +283,20 @@ def _parse_sectioned(sections: dict[int, list[_Row]], rows: list[_Row], encoding
             f"expected the participants header {_PARTICIPANT_HEADER}; found "
             f"'{_shorten(table[0].cells)}'", table[0].line)
     attendees, stamps = _participant_rows(table[0], table[1:], columns)
-    clock = _Clock([s for s in (start, end) if s] + stamps, zone, near)
+    clock = Clock([s for s in (start, end) if s] + stamps, zone, near)
     starts_at, ends_at = clock.read(start), clock.read(end)
     if duration is None and starts_at and ends_at and ends_at > starts_at:
         duration = ends_at - starts_at
     return TeamsReport(SECTIONED, encoding, title, starts_at, ends_at, duration,
                        _finish(attendees, clock), line_count)
+
+
+def _duration_error(exc: ValueError, line: int, column: str) -> TeamsReportError:
+    if isinstance(exc, DurationTooLong):
+        hours = int(DURATION_MAX.total_seconds() // 3600)
+        return TeamsReportError(str(exc), line, DURATION_TOO_LONG, (("max", hours),),
+                                shown(column))
+    return TeamsReportError(str(exc), line, column=shown(column))
 
 
 def _summary(rows: list[_Row]):
@@ -407,11 +312,11 @@ def _summary(rows: list[_Row]):
             try:
                 duration = parse_duration(value)
             except ValueError as exc:
-                raise TeamsReportError(str(exc), row.line) from None
+                raise _duration_error(exc, row.line, row.cells[0]) from None
         elif _SUMMARY_START.search(key):
-            start = _stamp_or_error(value, row.line, "the start time")
+            start = stamp_or_error(value, row.line, "the start time")
         elif _SUMMARY_END.search(key):
-            end = _stamp_or_error(value, row.line, "the end time")
+            end = stamp_or_error(value, row.line, "the end time")
     return title, start, end, duration
 
 
@@ -431,15 +336,15 @@ class _Pending:
     name: str
     email: str | None
     duration: timedelta | None
-    first_join: _Stamp | None
-    last_leave: _Stamp | None
+    first_join: Stamp | None
+    last_leave: Stamp | None
     role: str
 
 
 def _participant_rows(header: _Row, rows: list[_Row], columns: dict[str, int]):
     width = max(columns.values()) + 1
     attendees: list[_Pending] = []
-    stamps: list[_Stamp] = []
+    stamps: list[Stamp] = []
     for row in rows:
         cells = row.cells + [""] * (width - len(row.cells))
         if len([c for c in row.cells if c]) < 2:
@@ -455,10 +360,10 @@ def _participant_rows(header: _Row, rows: list[_Row], columns: dict[str, int]):
             try:
                 duration = parse_duration(raw) if raw else timedelta()
             except ValueError as exc:
-                raise TeamsReportError(str(exc), row.line) from None
-        first = (_stamp_or_error(cells[columns[FIRST_JOIN]], row.line, "the join time")
+                raise _duration_error(exc, row.line, header.cells[columns[DURATION]]) from None
+        first = (stamp_or_error(cells[columns[FIRST_JOIN]], row.line, "the join time")
                  if FIRST_JOIN in columns else None)
-        last = (_stamp_or_error(cells[columns[LAST_LEAVE]], row.line, "the leave time")
+        last = (stamp_or_error(cells[columns[LAST_LEAVE]], row.line, "the leave time")
                 if LAST_LEAVE in columns else None)
         stamps.extend(s for s in (first, last) if s)
         attendees.append(_Pending(row.line, name, _email(cells, columns), duration, first, last,
@@ -476,7 +381,7 @@ def _email(cells: list[str], columns: dict[str, int]) -> str | None:
     return None
 
 
-def _finish(pending: list[_Pending], clock: _Clock) -> list[Attendee]:
+def _finish(pending: list[_Pending], clock: Clock) -> list[Attendee]:
     attendees = [Attendee(p.line, p.name, p.email, p.duration, clock.read(p.first_join),
                           clock.read(p.last_leave), p.role) for p in pending]
     return fold_duplicates(attendees)
@@ -524,7 +429,7 @@ _LEAVE_WORDS = ("left", "leave", "forlod", "forlot", "koblet fra")
 def _parse_flat(header: _Row, rows: list[_Row], columns: dict[str, int], encoding: str,
                 zone: ZoneInfo, near: datetime | None, line_count: int) -> TeamsReport:
     width = max(columns.values()) + 1
-    events: list[tuple[_Row, str, bool, _Stamp]] = []
+    events: list[tuple[_Row, str, bool, Stamp]] = []
     for row in rows:
         cells = row.cells + [""] * (width - len(row.cells))
         name, action = cells[columns[NAME]], cells[columns[ACTION]].casefold()
@@ -535,13 +440,13 @@ def _parse_flat(header: _Row, rows: list[_Row], columns: dict[str, int], encodin
             raise TeamsReportError(
                 f"expected the action Joined, Joined before or Left; found "
                 f"'{cells[columns[ACTION]]}'", row.line)
-        stamp = _stamp_or_error(cells[columns[TIMESTAMP]], row.line, "the timestamp")
+        stamp = stamp_or_error(cells[columns[TIMESTAMP]], row.line, "the timestamp")
         if stamp is None:
             raise TeamsReportError("the timestamp is empty", row.line)
         events.append((row, name, joined, stamp))
     if not events:
         raise TeamsReportError(f"no attendees under the header {_FLAT_HEADER}", header.line)
-    clock = _Clock([e[3] for e in events], zone, near)
+    clock = Clock([e[3] for e in events], zone, near)
     timed = [(row, name, joined, clock.read(stamp)) for row, name, joined, stamp in events]
     report_start = min(t[3] for t in timed)
     report_end = max(t[3] for t in timed)

@@ -11,7 +11,7 @@ from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ..core.calendars import new_uid
-from .types import utc_field, utcnow
+from .types import utc_field, utcnow, web_link_field
 
 
 class Cohort(SQLModel, table=True):
@@ -47,7 +47,7 @@ class Meeting(SQLModel, table=True):
     starts_at: datetime = utc_field()
     ends_at: datetime = utc_field()
     location: str | None = None
-    online_url: str | None = None
+    online_url: str | None = web_link_field()
     status: str = "scheduled"  # scheduled | cancelled
     sequence: int = 0  # iCalendar SEQUENCE: goes up with every change of time, place or status
     uid: str = Field(default_factory=new_uid, unique=True, max_length=64)  # iCalendar UID
@@ -55,7 +55,7 @@ class Meeting(SQLModel, table=True):
     # The facilitator's overrides, kept apart from the plan so re-planning can respect them.
     override_starts_at: datetime | None = utc_field(nullable=True)
     override_location: str | None = None
-    override_online_url: str | None = None
+    override_online_url: str | None = web_link_field()
 
     def revise(self, now: datetime) -> None:
         """Record a change of time, place or status, so calendars update the event."""

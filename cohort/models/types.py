@@ -11,6 +11,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Column, DateTime
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
+from sqlmodel.sql.sqltypes import AutoString
+
+from ..core.links import web_link_problem
 
 
 def utcnow() -> datetime:
@@ -43,3 +46,25 @@ def utc_field(nullable: bool = False, index: bool = False, default_factory=None)
     if default_factory is not None:
         return Field(default_factory=default_factory, sa_column=column)
     return Field(default=None, sa_column=column)
+
+
+class WebLinkString(TypeDecorator):
+    """A link shown to participants (a meeting's online link), read back only if it is one.
+
+    Links are checked when they are entered (`core.links.web_link_problem`), but rows written
+    before that check existed may hold a line break (which breaks every calendar file and
+    email of the cohort) or a `javascript:` link: such a value reads as None (no link), so
+    nothing built from the row can carry it. The stored text is left as it was.
+    """
+
+    impl = AutoString
+    cache_ok = True
+
+    def process_result_value(self, value: str | None, dialect) -> str | None:
+        if value is None or web_link_problem(value) is not None:
+            return None
+        return value
+
+
+def web_link_field():
+    return Field(default=None, sa_column=Column(WebLinkString(), nullable=True))

@@ -32,7 +32,7 @@ from ..models import (
 from . import accounts, activity
 from ._lookup import NotFound, get_cohort
 from .meetings import set_initial_overrides
-from .plans import bulk_insert, current_plan, insert_deliveries, write_plan
+from .plans import bulk_insert, current_plan, delivery_rows, insert_deliveries, write_plan
 
 
 @dataclass(frozen=True)
@@ -108,12 +108,15 @@ def _localised(overrides: Mapping[str, MeetingOverride], timezone: str
 
 
 def import_participants(
-    session: Session, cohort_id: int, data: bytes | str, now: datetime | None = None
+    session: Session, cohort_id: int, data: bytes | str, now: datetime | None = None,
+    max_rows: int | None = None,
 ) -> list[ParticipantRow]:
-    """Add the participants in a CSV file, or none of them if any row is bad."""
+    """Add the participants in a CSV file, or none of them if any row is bad (or if it has
+    more than `max_rows` people: None is no limit)."""
     cohort = get_cohort(session, cohort_id)
     existing = session.scalars(select(Participant.email).where(Participant.cohort_id == cohort_id))
-    rows = parse_participants_csv(data, cohort.language, existing_emails=list(existing))
+    rows = parse_participants_csv(data, cohort.language, existing_emails=list(existing),
+                                  max_rows=max_rows)
     _add_participants(session, cohort, current_plan(session, cohort), rows, now or utcnow())
     _form_groups(session, cohort)
     return rows
@@ -149,50 +152,52 @@ def count_cohorts(session: Session) -> int:
 def _add_participants(
     session: Session, cohort: Cohort, plan: Plan, rows: Sequence[ParticipantRow], now: datetime
 ) -> dict[str, int]:
+    """Everything is read and planned first, then written in bulk: on SQLite the write lock
+    is taken at the first write, so it is held for the inserts alone, not for the planning."""
     if not rows:
         return {}
     values = [dict(cohort_id=cohort.id, name=r.name, email=normalise_email(r.email),
-                     organisation=r.organisation, role=r.role, language=r.language,
-                     created_at=now) for r in rows]
+                   organisation=r.organisation, role=r.role, language=r.language,
+                   created_at=now) for r in rows]
+    emails = [v["email"] for v in values]
+    surveys = session.scalars(select(Survey.id).where(Survey.cohort_id == cohort.id)).all()
+    planned = plan_deliveries(plan, emails, now)
+    earlier = {(row.kind, row.anchor, row.recipient): row for row in session.scalars(
+        select(Delivery).where(Delivery.cohort_id == cohort.id, Delivery.recipient.in_(emails)))}
+    fresh = [d for d in planned if d.natural_key not in earlier]
+    deliveries = delivery_rows(cohort.id, fresh)
+    # The first write.
     result = session.execute(
         insert(Participant).returning(Participant.id, Participant.email,
                                       sort_by_parameter_order=True),
         values,
     )
     ids = {email: pid for pid, email in result}
-    surveys = session.scalars(select(Survey.id).where(Survey.cohort_id == cohort.id)).all()
     bulk_insert(session, Invitation, [dict(survey_id=s, participant_id=p) for s in surveys
-                                for p in ids.values()])
-    planned = plan_deliveries(plan, ids.keys(), now)
-    insert_deliveries(session, cohort.id, _revive_earlier_deliveries(session, cohort.id, planned,
-                                                                      ids), ids)
+                                      for p in ids.values()])
+    for row in deliveries:
+        row["participant_id"] = ids[row["recipient"]]
+    bulk_insert(session, Delivery, deliveries)
+    if earlier:
+        _revive_earlier_deliveries(session, planned, earlier, ids)
     return ids
 
 
 def _revive_earlier_deliveries(
-    session: Session, cohort_id: int, planned: list[PlannedDelivery], ids: dict[str, int]
-) -> list[PlannedDelivery]:
-    """Someone removed and added again: reuse their cancelled rows, never resend sent ones.
-
-    Returns the planned deliveries that still need a new row.
-    """
-    earlier = {(row.kind, row.anchor, row.recipient): row for row in session.scalars(
-        select(Delivery).where(Delivery.cohort_id == cohort_id,
-                               Delivery.recipient.in_(list(ids))))}
-    if not earlier:
-        return planned
-    fresh = []
+    session: Session, planned: list[PlannedDelivery], earlier: dict[tuple, Delivery],
+    ids: dict[str, int],
+) -> None:
+    """Someone removed and added again: reuse their cancelled rows, never resend sent ones."""
     for delivery in planned:
         row = earlier.get(delivery.natural_key)
         if row is None:
-            fresh.append(delivery)
-        elif row.state == "cancelled":
+            continue
+        if row.state == "cancelled":
             row.state, row.send_at = "pending", delivery.send_at
             row.participant_id, row.attempts = ids[delivery.recipient], 0
         else:
             row.participant_id = ids[delivery.recipient]
     session.flush()
-    return fresh
 
 
 def group_rows(session: Session, cohort_id: int) -> list[tuple[Group, list[Participant]]]:

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from ..core.participants import (
     TEXT_COLUMNS,
+    WEB_ROWS_MAX,
     ParticipantRow,
     is_valid_email,
     normalise_email,
@@ -221,11 +222,16 @@ def groups_needing_repair(session: Session, cohort: Cohort) -> list[RepairFlag]:
 
 
 def import_csv(session: Session, cohort_id: int, data: bytes, actor: User | None,
-               now: datetime | None = None) -> list[ParticipantRow]:
-    """A CSV upload from the web: all rows or none (ParticipantImportError), then logged."""
+               now: datetime | None = None,
+               max_rows: int | None = WEB_ROWS_MAX) -> list[ParticipantRow]:
+    """A CSV upload from the web: all rows or none (ParticipantImportError), then logged.
+
+    At most `max_rows` people a file: each brings about a hundred outbox rows, written in the
+    request's one transaction, which holds SQLite's write lock until it ends.
+    """
     from .cohorts import import_participants
 
-    rows = import_participants(session, cohort_id, data, now)
+    rows = import_participants(session, cohort_id, data, now, max_rows=max_rows)
     activity.log_activity(session, cohort_id, actor, activity.PARTICIPANTS_IMPORTED,
                           {"count": len(rows)}, now)
     return rows

@@ -94,12 +94,17 @@ def sync_plan(session: Session, cohort_id: int, plan: Plan) -> None:
 def insert_deliveries(
     session: Session, cohort_id: int, planned: Iterable[PlannedDelivery], ids: dict[str, int]
 ) -> None:
-    bulk_insert(session, Delivery, [
-        dict(cohort_id=cohort_id, participant_id=ids.get(d.recipient), kind=d.kind,
-             anchor=d.anchor, recipient=d.recipient, send_at=d.send_at, state="pending",
-             attempts=0)
-        for d in planned
-    ])
+    rows = delivery_rows(cohort_id, planned)
+    for row in rows:
+        row["participant_id"] = ids.get(row["recipient"])
+    bulk_insert(session, Delivery, rows)
+
+
+def delivery_rows(cohort_id: int, planned: Iterable[PlannedDelivery]) -> list[dict]:
+    """The outbox rows of planned deliveries, pending; `participant_id` still None."""
+    return [dict(cohort_id=cohort_id, participant_id=None, kind=d.kind, anchor=d.anchor,
+                 recipient=d.recipient, send_at=d.send_at, state="pending", attempts=0)
+            for d in planned]
 
 
 def bulk_insert(session: Session, model: type, rows: list[dict]) -> None:

@@ -44,6 +44,7 @@ from ..core.teams_attendance import TeamsReportError
 from ..models import Role
 from .access import requires
 from .common import now, read_session, transaction
+from .formatting import coded_text
 from .forms import CohortForm, SingleLine, SubForm, options
 from .survey_forms import MultiCheckboxField
 
@@ -323,8 +324,10 @@ def _assignments(formdata, known: set[int]) -> dict[int, int]:
 def _problem(exc: Exception) -> str:
     if isinstance(exc, TeamsReportError):
         where = _("line %(line)s: ", line=exc.line) if exc.line else ""
+        if exc.line and exc.column:
+            where = _("line %(line)s, column %(column)s: ", line=exc.line, column=exc.column)
         return _("The file could not be read (%(where)s%(problem)s). Nothing was saved.",
-                 where=where, problem=exc.message)
+                 where=where, problem=coded_text(exc.code, dict(exc.params), exc.message))
     return _("The report was not imported: %(problem)s. Nothing was saved.", problem=str(exc))
 
 

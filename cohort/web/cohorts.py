@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -33,6 +32,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
 from .. import services
+from ..core.cohort_fields import TITLE_MAX, is_time_zone
 from ..core.planning import MeetingOverride, plan_cohort
 from ..core.timeline import plan_timeline
 from ..models import Role
@@ -49,16 +49,10 @@ COMMON_ZONES = ("Europe/Copenhagen", "Europe/Oslo", "Europe/Stockholm", "Europe/
                 "Europe/Berlin", "Europe/London", "Atlantic/Faroe", "America/Nuuk", "UTC")
 
 
-@lru_cache(maxsize=1)
-def _time_zones() -> frozenset[str]:
-    # "localtime" is the server's own zone (a file some systems add to the zone folder).
-    return frozenset(available_timezones()) - {"localtime", "posixrules", "Factory"}
-
-
 def _known_zone(form, field) -> None:
     """One of the IANA zones (ZoneInfo itself would also open "localtime", other files in the
     zone folder, and fail with OSError on a 300-character name)."""
-    if (field.data or "") not in _time_zones():
+    if not is_time_zone(field.data or ""):
         raise ValidationError(_("'%(zone)s' is not a time zone such as Europe/Copenhagen.",
                                 zone=(field.data or "")[:60]))
 
@@ -83,7 +77,7 @@ class MeetingRowForm(SubForm):
 
 class NewCohortForm(CohortForm):
     programme = SelectField(_l("Programme"), validators=[DataRequired()])
-    title = StringField(_l("Title"), validators=[Optional(), SingleLine(200)])
+    title = StringField(_l("Title"), validators=[Optional(), SingleLine(TITLE_MAX)])
     start = DateField(_l("Start date (the first meeting's day)"),
                       validators=[InputRequired(), DateWindow()])
     timezone = StringField(_l("Time zone"), default="Europe/Copenhagen",

@@ -27,6 +27,7 @@ from ..core.spreadsheets import Table, to_csv, to_xlsx
 from ..core.survey_results import format_decimal, format_percent
 from ..models import Role
 from ..services import accounts
+from . import MAX_ID
 from .access import requires
 from .common import now, read_session, transaction
 from .evaluation_forms import (
@@ -277,6 +278,8 @@ def quotes(cohort_id: int):
     problems: list[str] = []
     if request.method == "POST" and form.validate():
         note_id = int(form.note_id.data) if (form.note_id.data or "").isdigit() else None
+        if note_id is not None and note_id > MAX_ID:
+            abort(404)  # no such note: an id the database cannot even hold
         try:
             with transaction() as session:
                 services.add_quote(session, cohort_id, form.text.data,
@@ -318,7 +321,7 @@ def tag_quote(cohort_id: int, quote_id: int):
     form = ThemesForm(prefix=themes_prefix(quote_id))
     if not form.validate():
         flash(_("The themes were not changed: %(problem)s",
-                problem=" ".join(e for errors in form.errors.values() for e in errors)),
+                problem=" ".join(str(e) for errors in form.errors.values() for e in errors)),
               "error")
     else:
         with transaction() as session:

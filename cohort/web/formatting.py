@@ -117,7 +117,22 @@ ROW_ERRORS = {
     "control_character": _l("contains a line break or another control character; "
                             "write it on one line"),
     "too_long": _l("is longer than %(max)s characters"),
+    # Any uploaded table (core/textfiles.py), and the Teams report's durations.
+    "nul": _l("contains a NUL byte; is it a binary file rather than a CSV file?"),
+    "cell_too_long": _l("the cell is longer than %(max)s characters"),
+    "too_many_columns": _l("the row has %(count)s columns; at most %(max)s"),
+    "too_many_rows": _l("the file has more than %(max)s rows; split it into files of at most "
+                        "%(max)s rows"),
+    "duplicate_column": _l("the column appears twice in the first row"),
+    "duration_too_long": _l("the duration is longer than %(max)s hours, the longest a Teams "
+                            "meeting lasts"),
 }
+
+
+def coded_text(code: str, params: dict, english: str) -> str:
+    """A core error's message in the reader's language (unknown codes keep the English)."""
+    template = ROW_ERRORS.get(code)
+    return template % params if template is not None else english
 
 
 def row_error_text(error: RowError) -> str:
@@ -126,8 +141,7 @@ def row_error_text(error: RowError) -> str:
     if error.code == "email_duplicate":
         params["where"] = (_("in row %(row)s", row=params["first_row"]) if params.get("first_row")
                            else _("in this cohort already"))
-    template = ROW_ERRORS.get(error.code)
-    message = template % params if template is not None else error.message
+    message = coded_text(error.code, params, error.message)
     return _("Row %(row)s, column %(column)s: %(message)s", row=error.row,
              column=CSV_COLUMNS.get(error.column, error.column), message=message)
 

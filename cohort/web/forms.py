@@ -6,8 +6,6 @@ for extraction and translated in cohort/translations like every other string.
 
 from __future__ import annotations
 
-from datetime import date
-
 import flask_babel
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
@@ -15,6 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import Form, SelectChoice
 from wtforms.validators import ValidationError
 
+from ..core.cohort_fields import YEARS_AHEAD, YEARS_BACK, date_window
 from ..core.links import MAX_LINK, web_link_problem
 from ..core.text import (
     CONTROL_CHARACTER,
@@ -137,7 +136,7 @@ class DateWindow:
     time zones applied) runs off the calendar's ends there (a 500).
     """
 
-    def __init__(self, years_back: int = 1, years_ahead: int = 5) -> None:
+    def __init__(self, years_back: int = YEARS_BACK, years_ahead: int = YEARS_AHEAD) -> None:
         self.back, self.ahead = years_back, years_ahead
 
     def __call__(self, form, field) -> None:
@@ -146,19 +145,11 @@ class DateWindow:
         if field.data is None:
             return
         today = now().date()
-        first, last = _years_later(today, -self.back), _years_later(today, self.ahead)
+        first, last = date_window(today, self.back, self.ahead)
         if not first <= field.data <= last:
             raise ValidationError(flask_babel.gettext(
                 "Choose a date between %(first)s and %(last)s.",
                 first=flask_babel.format_date(first), last=flask_babel.format_date(last)))
-
-
-def _years_later(day: date, years: int) -> date:
-    """The same day `years` later (or earlier); 29 February becomes the 28th."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 def strip(value):

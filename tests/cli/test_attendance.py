@@ -66,7 +66,8 @@ def test_import_errors_exit_1_and_save_nothing(runner, cohort_id, tmp_path):
     broken.write_bytes(text.replace("1h 58m 21s", "næsten to timer").encode("utf-16"))
     result = invoke(runner, "attendance", "import", cohort_id, "webinar-1", broken)
     assert result.exit_code == 1
-    assert f"Error: {broken}: line 12: 'næsten to timer' is not a duration" in result.output
+    assert (f"Error: {broken}: line 12, column In-Meeting Duration: 'næsten to timer' is not "
+            "a duration") in result.output
     assert "nothing was imported" in result.output
     other_day = invoke(runner, "attendance", "import", cohort_id, "webinar-2",
                        FIXTURES / "teams_webinar-1_sectioned_utf16.csv")

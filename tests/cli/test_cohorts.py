@@ -135,3 +135,57 @@ def test_console_script_runs_outside_flask(tmp_path, database_url):
     shown = subprocess.run([script, "show", out.stdout.strip(), "--json"], check=True, env=env,
                            capture_output=True, text=True)
     assert json.loads(shown.stdout)["timezone"] == "Europe/Oslo"
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--title", "Hold 1\r\nBcc: x@evil.example", "the title must be one line, without line "
+                                                   "breaks or other control characters"),
+    ("--title", "Hold\x001", "the title must be one line"),
+    ("--title", "x" * 201, "the title is 201 characters long; at most 200"),
+    ("--title", "   ", "the title is empty"),
+    ("--timezone", "Europe/" + "x" * 300, "is not a time zone such as Europe/Copenhagen"),
+    ("--timezone", "localtime", "'localtime' is not a time zone such as Europe/Copenhagen"),
+    ("--timezone", "../../etc/passwd", "is not a time zone"),
+    ("--start", "9999-12-01", "the start date must be between"),
+    ("--start", "0001-01-01", "the start date must be between"),
+])
+def test_create_checks_title_zone_and_date_as_the_web_form_does(runner, option, value,
+                                                                message):
+    args = {"--programme": "digital-lederskab", "--start": "2025-04-08", option: value}
+    result = runner.invoke(args=["cohort", "create", *(x for kv in args.items() for x in kv)])
+    assert result.exit_code == 1, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert json.loads(invoke(runner, "list", "--json").output) == []
+
+
+def test_create_takes_a_title_of_the_longest_length(runner):
+    result = invoke(runner, "create", "--programme", "digital-lederskab", "--start",
+                    "2025-04-08", "--title", "Æ" * 200, "--timezone", "Europe/Oslo")
+    assert result.exit_code == 0, result.output
+
+
+def test_participant_import_has_a_row_limit_the_cli_may_raise(runner, tmp_path):
+    created = invoke(runner, "create", "--programme", "digital-lederskab", "--start",
+                     "2025-04-08")
+    cohort_id = created.output.strip().splitlines()[-1]
+    people = tmp_path / "people.csv"
+    people.write_text("name;email\n" + "".join(f"P {i};p{i}@x.example\n" for i in range(4)))
+    refused = runner.invoke(args=["cohort", "participants", "import", cohort_id, str(people),
+                                  "--max-rows", "3"])
+    assert refused.exit_code == 1
+    assert "row 5, column -: the file has more than 3 rows" in refused.output
+    imported = invoke(runner, "participants", "import", cohort_id, str(people))
+    assert imported.exit_code == 0 and "Imported 4" in imported.output
+
+
+def test_participant_import_reports_an_overlong_field_by_row_and_column(runner, tmp_path):
+    created = invoke(runner, "create", "--programme", "digital-lederskab", "--start",
+                     "2025-04-08")
+    cohort_id = created.output.strip().splitlines()[-1]
+    people = tmp_path / "people.csv"
+    people.write_bytes(b"name;email\rAnne;anne@x.example\r" + b"B" * 200_000 + b";b@x.example\r")
+    result = runner.invoke(args=["cohort", "participants", "import", cohort_id, str(people)])
+    assert result.exit_code == 1
+    assert "row 3, column name: the cell is longer than 10000 characters" in result.output
+    assert "Traceback" not in result.output

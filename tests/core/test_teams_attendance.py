@@ -159,7 +159,7 @@ def test_bad_files_say_which_line_and_what_was_expected():
     text = SECTIONED_FILE.read_bytes().decode("utf-16")
     bad_duration = text.replace("25m 12s", "25 minutter og lidt")
     assert _errors(bad_duration.encode("utf-16")).startswith(
-        "line 14: '25 minutter og lidt' is not a duration")
+        "line 14, column In-Meeting Duration: '25 minutter og lidt' is not a duration")
     bad_date = text.replace("15/05/25, 13:04:00", "15/05/25 kl. 13")
     assert _errors(bad_date.encode("utf-16")).startswith("line 14: the join time '15/05/25 kl.")
     impossible = text.replace("15/05/25, 13:04:00", "35/15/25, 13:04:00")

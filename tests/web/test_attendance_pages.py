@@ -241,3 +241,28 @@ def test_overview_follow_up_and_exports(client, course, engine_of_app):
     book = load_workbook(io.BytesIO(client.get(f"/cohorts/{course}/attendance.xlsx").data))
     assert book.sheetnames == ["Attendance", "Meetings"]
     assert client.get(f"/cohorts/{course}/attendance.pdf").status_code == 404
+
+
+def test_a_hostile_report_gets_a_located_answer_in_the_readers_language(client, course):
+    url = f"/cohorts/{course}/attendance/webinar-1/import"
+    good = (FIXTURES / "teams_webinar-1_sectioned_utf16.csv").read_bytes().decode("utf-16")
+    for text, english, danish in [
+        (good.replace("25m 12s", "99999999999999999999h"),
+         "line 14, column In-Meeting Duration: the duration is longer than 30 hours, the "
+         "longest a Teams meeting lasts",
+         "linje 14, kolonne In-Meeting Duration: varigheden er over 30 timer, og længere kan "
+         "et Teams-møde ikke vare"),
+        (good.replace("25m 12s", "25m\x0012s"),
+         "line 14, column In-Meeting Duration: contains a NUL byte",
+         "linje 14, kolonne In-Meeting Duration: indeholder en NUL-byte"),
+        (good.replace("25m 12s", "x" * 140_000, 1).replace("\r\n", "\r"),  # > 128 KiB
+         "line 14, column In-Meeting Duration: the cell is longer than 10000 characters",
+         "linje 14, kolonne In-Meeting Duration: cellen er længere end 10000 tegn"),
+    ]:
+        for language, expected in (("en", english), ("da", danish)):
+            refused = client.post(url, data={"file": (io.BytesIO(text.encode("utf-16")), "x.csv"),
+                                             "min_percent": "50"},
+                                  content_type="multipart/form-data",
+                                  headers={"Accept-Language": language})
+            assert refused.status_code == 400
+            assert expected in _text(refused), _text(refused)[:2000]

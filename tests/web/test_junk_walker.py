@@ -1,7 +1,8 @@
 """Junk at every route, from everyone: no input gives a 5xx.
 
-The walker takes every rule in `app.url_map` and, as an anonymous visitor, a participant and a
-cohort owner (CSRF off, so the junk reaches the views):
+The walker takes every rule in `app.url_map` and, as each role (an anonymous visitor, a
+participant, the cohort's owner, a co-facilitator, the cohort's evaluator and an administrator
+who does not work on the cohort; CSRF off, so the junk reaches the views):
 1. finds real values for the path (ids, keys) by following the links of the pages it sees;
 2. sends every route GET and/or POST with junk (over-long text, control characters, wrong
    types, ids beyond the database's range, dates at the edges of the calendar, markup ...) in
@@ -33,6 +34,7 @@ import pytest
 from werkzeug.exceptions import HTTPException
 
 from cohort import db, services
+from cohort.models import CohortRole, CohortStaff
 from cohort.web.access import PARTICIPANT_SESSION_KEY
 from tests.fixtures.web import WEB_NOW, sign_in, sign_in_participant
 
@@ -434,10 +436,12 @@ def walker_app(web_app, staff, cohort_id, first_participant, monkeypatch):
 def _client_for(app, role: str, staff, participant):
     """A test client for the role, and how to sign it in again."""
     client = app.test_client()
+    users = {"owner": staff.owner, "co-facilitator": staff.other, "evaluator": staff.evaluator,
+             "admin": staff.admin}
 
     def sign_in_again() -> None:
-        if role == "owner":
-            sign_in(client, staff.owner)
+        if role in users:
+            sign_in(client, users[role])
         elif role == "participant":
             with client.session_transaction() as session:
                 signed_in = PARTICIPANT_SESSION_KEY in session
@@ -484,12 +488,22 @@ def _walk_and_check(app, staff, cohort_id, participant, role, capsys, *payloads)
     assert not stale, f"fixed? these known open bugs no longer fail: {stale}"
 
 
-ROLES = ["anonymous", "participant", "owner"]
+ROLES = ["anonymous", "participant", "owner", "co-facilitator", "evaluator", "admin"]
+
+
+@pytest.fixture
+def co_facilitator(engine_of_app, staff, cohort_id):
+    """The staff fixture's other facilitator, made co-facilitator of the cohort."""
+    with db.transaction(engine_of_app) as session:
+        session.add(CohortStaff(cohort_id=cohort_id, user_id=staff.other.id,
+                                role=CohortRole.CO_FACILITATOR))
+    return staff.other
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("role", ROLES)
-def test_no_junk_gives_a_5xx(walker_app, staff, cohort_id, first_participant, role, capsys):
+def test_no_junk_gives_a_5xx(walker_app, staff, co_facilitator, cohort_id, first_participant,
+                             role, capsys):
     _walk_and_check(walker_app, staff, cohort_id, first_participant, role, capsys,
                     QUICK, IN_PATHS_QUICK, ONE_FIELD_QUICK)
 
@@ -497,8 +511,8 @@ def test_no_junk_gives_a_5xx(walker_app, staff, cohort_id, first_participant, ro
 @pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("role", ROLES)
-def test_no_junk_at_all_gives_a_5xx(walker_app, staff, cohort_id, first_participant, role,
-                                    capsys):
+def test_no_junk_at_all_gives_a_5xx(walker_app, staff, co_facilitator, cohort_id,
+                                    first_participant, role, capsys):
     """Every payload everywhere (a few minutes)."""
     _walk_and_check(walker_app, staff, cohort_id, first_participant, role, capsys,
                     tuple(JUNK), tuple(k for k, v in JUNK.items() if isinstance(v, str)),
@@ -506,8 +520,9 @@ def test_no_junk_at_all_gives_a_5xx(walker_app, staff, cohort_id, first_particip
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-@pytest.mark.parametrize("role", ["participant", "owner"])
-def test_no_id_beyond_postgresqls_range_gives_a_5xx(walker_app, staff, cohort_id,
-                                                    first_participant, role, capsys):
+@pytest.mark.parametrize("role", ["participant", "owner", "co-facilitator", "evaluator",
+                                  "admin"])
+def test_no_id_beyond_postgresqls_range_gives_a_5xx(walker_app, staff, co_facilitator,
+                                                    cohort_id, first_participant, role, capsys):
     _walk_and_check(walker_app, staff, cohort_id, first_participant, role, capsys,
                     DATABASE_JUNK, (), ("controls", "huge-id", "pg-id"))

@@ -134,3 +134,31 @@ def test_a_name_on_several_lines_is_refused_with_the_field_named(web_app, staff,
     assert ("Række 3, kolonne navn: indeholder et linjeskift eller et andet kontroltegn; skriv "
             "det på én linje") in html.unescape(upload.get_data(as_text=True))
     assert _count(web_app, cohort_id) == 3
+
+
+def test_an_upload_over_the_row_limit_says_the_limit_and_imports_nothing(web_app, staff,
+                                                                         cohort_id):
+    client = _client(web_app, staff.owner)
+    people = "navn;e-mail\n" + "".join(f"P {i};p{i}@x.example\n" for i in range(2001))
+    response = _upload(client, cohort_id, people)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert ("Række 2002, kolonne -: filen har mere end 2000 rækker; del den op i filer med "
+            "højst 2000 rækker") in html
+    english = _upload(client, cohort_id, people, headers={"Accept-Language": "en"})
+    assert ("Row 2002, column -: the file has more than 2000 rows; split it into files of at "
+            "most 2000 rows") in english.get_data(as_text=True)
+    assert _count(web_app, cohort_id) == 3
+
+
+def test_a_bad_file_is_located_in_the_readers_language(web_app, staff, cohort_id):
+    client = _client(web_app, staff.owner)
+    response = _upload(client, cohort_id, "navn;e-mail\rAnne\x00;anne@x.example\r"
+                                          f"{'B' * 200_000};b@x.example\r")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Række 2, kolonne navn: indeholder en NUL-byte" in html
+    assert "Række 3, kolonne navn: cellen er længere end 10000 tegn" in html
+    norwegian = _upload(client, cohort_id, "navn;e-mail\nAnne;anne@x.example\n",
+                        headers={"Accept-Language": "nb"})
+    assert norwegian.status_code == 302
