@@ -9,13 +9,13 @@ from html.parser import HTMLParser
 
 import pytest
 
+from tests.fixtures.web import sign_in_participant
 from tests.web.test_participant_surveys import (
     AFTER_THE_LAST_MEETING,
     as_english,
     csrf,
     survey_id,
 )
-from tests.fixtures.web import sign_in_participant
 
 AREAS = ("judge-technology", "strategy", "change", "staff-competences", "citizen",
          "implementation", "ethics", "collaboration", "awareness")
