@@ -81,21 +81,10 @@ def demo(live_server):
             if services.survey_for_participant(session, person, survey.id,
                                                survey_at).state == "open":
                 break
-        # A self-assessment (the grid of areas x scale) the participant can answer.
-        for grid in session.scalars(select(Survey).where(
-                Survey.cohort_id == cohort_id, Survey.key.startswith("self-assessment"))
-                .order_by(Survey.opens_at)):
-            grid_at = grid.opens_at + timedelta(hours=1)
-            if services.survey_for_participant(session, person, grid.id,
-                                               grid_at).state == "open":
-                break
-        else:
-            grid = None
         note = services.save_note(session, cohort_id, "meeting-observation", {},
                                   now=check_in_at)
     return dict(cohort=cohort_id, token=token, check_in_at=check_in_at, survey=survey.id,
-                survey_at=survey_at, note=note.id, grid=grid.id if grid else None,
-                grid_at=grid_at)
+                survey_at=survey_at, note=note.id)
 
 
 def log_in(page: Page, url: str, email: str) -> None:
@@ -199,14 +188,6 @@ def test_no_serious_accessibility_violations(browser, live_server, demo, artifac
         page.locator("form button[type=submit]").last.click()
         page.wait_for_load_state()
         scan(page, f"{width}px participant survey with errors", findings)
-        # The self-assessment grid, empty and sent empty.
-        assert demo["grid"] is not None, "the demo has no self-assessment to answer"
-        app.config["COHORT_NOW"] = demo["grid_at"]
-        visit(page, f"/me/surveys/{demo['grid']}", "participant")
-        assert page.locator("table.matrix").count() == 1, "the self-assessment is not a grid"
-        page.locator("form button[type=submit]").last.click()
-        page.wait_for_load_state()
-        scan(page, f"{width}px participant self-assessment with errors", findings)
     finally:
         app.config.pop("COHORT_NOW", None)
         context.close()

@@ -19,6 +19,7 @@ from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.models import Attendance, IdentifiedResponse, Meeting
 from cohort.services import accounts
+from tests.browser.test_accessibility import scan
 
 pytestmark = pytest.mark.slow  # a real browser or calendar program per test
 
@@ -127,6 +128,8 @@ def test_participant_checks_in_and_answers_the_grid_with_the_keyboard(browser, l
         page.keyboard.type("AAAAAA" if code != "AAAAAA" else "CCCCCC")
         press_and_load(page, "Enter")
         assert "ikke koden" in error_tied_to(page, f"[id='{code_field}']")
+        findings: list[str] = []
+        scan(page, "/me after a wrong code", findings)
         tab_to(page, lambda f: f["id"] == code_field)
         page.keyboard.type(code)
         tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "Tjek ind")
@@ -167,9 +170,15 @@ def test_participant_checks_in_and_answers_the_grid_with_the_keyboard(browser, l
         message = error_tied_to(page, f"input[name='{skipped}']")
         assert message
         assert page.locator(f"input[name='{names[0]}']:checked").count() == 1  # kept
-        if page.viewport_size["width"] <= 400:
-            page.screenshot(path=str(artifacts_dir / "keyboard-survey-error-390px.png"),
-                            full_page=True)
+        page.screenshot(path=str(artifacts_dir / "keyboard-grid-error-390px.png"),
+                        full_page=True)
+        # axe on the grid with its error, stacked (390 px) and as a table (1280 px).
+        scan(page, "390px self-assessment with an error", findings)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        scan(page, "1280px self-assessment with an error", findings)
+        page.screenshot(path=str(artifacts_dir / "keyboard-grid-error-1280px.png"),
+                        full_page=True)
+        assert findings == [], "\n".join(findings)
         # Back to the area left out (Shift+Tab from the send button), then send.
         tab_to(page, lambda f: f["tag"] == "button" and f["type"] == "submit")
         tab_to(page, lambda f: f["name"] == skipped, back=True)
