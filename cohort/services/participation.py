@@ -217,17 +217,22 @@ def survey_for_participant(session: Session, participant: Participant, survey_id
                           _about(survey, _meeting_titles(session, participant.cohort_id)))
 
 
-def set_task_status(session: Session, participant: Participant, task_id: int, *, done: bool,
-                    note: str, now: datetime) -> TaskStatus:
-    """Mark a released task of the participant's own cohort done or not, with a note."""
+def set_task_status(session: Session, participant: Participant, task_id: int, *,
+                    done: bool | None, note: str | None, now: datetime) -> TaskStatus:
+    """Mark a released task of the participant's own cohort done or not, with a note.
+
+    None leaves that part as it is: the page's "done" button and its note form are sent apart.
+    """
     task = session.get(Task, task_id)
     if task is None or task.cohort_id != participant.cohort_id or task.release_at > now:
         raise NotFound(f"no task {task_id} for this participant")
     status = session.scalars(select(TaskStatus).where(
         TaskStatus.participant_id == participant.id, TaskStatus.task_id == task_id,
     )).one_or_none() or TaskStatus(participant_id=participant.id, task_id=task_id)
-    status.done_at = (status.done_at or now) if done else None
-    status.note = note.strip()[:MAX_TEXT]
+    if done is not None:
+        status.done_at = (status.done_at or now) if done else None
+    if note is not None:
+        status.note = note.strip()[:MAX_TEXT]
     status.updated_at = now
     session.add(status)
     session.flush()

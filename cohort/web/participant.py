@@ -65,8 +65,16 @@ class ContinueForm(FlaskForm):
 
 
 class TaskForm(FlaskForm):
-    done = BooleanField(_l("Done"))
+    """One task's "done" button and its note form post here apart: a field left out of the
+    post (see `sent`) keeps its stored value, so marking a task done never erases its note."""
+
+    done = BooleanField(_l("Done"), false_values=("false", "", "0"))
     note = TextAreaField(_l("Note"), validators=[TextBox(MAX_TEXT)])
+
+
+def sent(field) -> bool:
+    """Whether the post carried this field at all (an unticked checkbox is simply absent)."""
+    return bool(field.raw_data)
 
 
 class AnswerForm(FlaskForm):
@@ -195,24 +203,52 @@ def page():
     check_ins = [row for row in attendance if row.check_in.reason in (OPEN, NO_CODE_YET)]
     record = [row for row in attendance
               if row.attendance is not None or row.meeting.starts_at <= moment]
+    refusal = _check_in_refusal({row.meeting.id for row in check_ins})
     return render_private(
         "participant/page.html", participant, page=data, when=when_formatter(data.timezone),
-        task_forms={t.id: TaskForm(prefix=f"task-{t.id}", done=t.done, note=t.note)
-                    for t in data.tasks},
+        task_forms={t.id: TaskForm(formdata=None, prefix=f"task-{t.id}", done=t.done,
+                                   note=t.note) for t in data.tasks},
         answer_forms={p.id: AnswerForm(prefix=f"prompt-{p.id}", answer=p.answer)
                       for p in data.prompts},
         check_ins=check_ins, check_in_forms={row.meeting.id: CheckInForm(
             formdata=None, prefix=f"checkin-{row.meeting.id}") for row in check_ins},
-        tasks=_split_tasks(data.tasks, moment), prompts=_split_prompts(data.prompts, moment),
+        check_in_refusal=refusal, now_next=_now_next(data.meetings, moment),
+        tasks=_group_tasks(data.tasks, moment), prompts=_split_prompts(data.prompts, moment),
         attendance=record, webcal=webcal_url(feed_token) if feed_token else None,
         open_surveys=[s for s in data.surveys if s.status == "open"],
         logout_form=LogoutForm())
 
 
-def _split_tasks(tasks: list, moment: datetime) -> tuple[list, list]:
-    """(open tasks, tasks done or past their due date): the page folds the second away."""
-    current = [t for t in tasks if not t.done and (t.due_at is None or t.due_at >= moment)]
-    return current, [t for t in tasks if t not in current]
+# The check-in view leaves its refusal here, so the page can tie it to the code field.
+CHECK_IN_REFUSAL = "check_in_refusal"
+
+
+def _check_in_refusal(open_meetings: set[int]) -> dict | None:
+    """The refusal the check-in just got ({"meeting": id, "message": text}) if its form is
+    on the page now; otherwise the message becomes an ordinary message at the top."""
+    refusal = session.pop(CHECK_IN_REFUSAL, None)
+    if not isinstance(refusal, dict):
+        return None
+    if refusal.get("meeting") in open_meetings:
+        return refusal
+    flash(str(refusal.get("message", "")), "error")
+    return None
+
+
+def _now_next(meetings: list, moment: datetime) -> list[tuple[bool, object]]:
+    """The "now / next" card's meetings as (running, meeting): the one under way (if any)
+    and the next to come. `meetings` are the scheduled ones not yet ended, soonest first."""
+    running = [m for m in meetings if m.starts_at <= moment][:1]
+    upcoming = [m for m in meetings if m.starts_at > moment][:1]
+    return [(True, m) for m in running] + [(False, m) for m in upcoming]
+
+
+def _group_tasks(tasks: list, moment: datetime) -> dict[str, list]:
+    """The tasks as the page groups them: still to do (soonest due first; without a due
+    date last), overdue (not done, due date passed) and done."""
+    todo = [t for t in tasks if not t.done and (t.due_at is None or t.due_at >= moment)]
+    overdue = [t for t in tasks if not t.done and t.due_at is not None and t.due_at < moment]
+    return {"due_soon": todo, "overdue": overdue, "done": [t for t in tasks if t.done]}
 
 
 def _split_prompts(prompts: list, moment: datetime) -> tuple[list, list]:
@@ -229,9 +265,13 @@ def task(task_id: int):
         participant = own_participant(db_session)
         if not form.validate_on_submit():
             abort(400)
+        if not (sent(form.done) or sent(form.note)):
+            abort(400)
         try:
-            services.set_task_status(db_session, participant, task_id, done=form.done.data,
-                                     note=form.note.data or "", now=now())
+            services.set_task_status(
+                db_session, participant, task_id,
+                done=form.done.data if sent(form.done) else None,
+                note=(form.note.data or "") if sent(form.note) else None, now=now())
         except services.NotFound:
             abort(404)
         language = participant.language

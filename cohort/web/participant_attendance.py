@@ -9,7 +9,7 @@ database), so a code cannot be guessed from a desk; a meeting of another cohort 
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, url_for
+from flask import abort, current_app, flash, redirect, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -18,7 +18,7 @@ from ..core import attendance as rules
 from ..models import Meeting, Role
 from .access import requires
 from .common import now, read_session, transaction
-from .participant import CheckInForm, bp, own_participant, when_formatter
+from .participant import CHECK_IN_REFUSAL, CheckInForm, bp, own_participant, when_formatter
 from .ratelimit import Throttle
 
 LIMITER = "cohort.check_in_limiter"
@@ -64,9 +64,13 @@ def check_in(meeting_id: int):
     with force_locale(language):
         if refused is None:
             flash(_("You are checked in to %(meeting)s. Welcome!", meeting=title), "success")
-        else:
-            flash(_refusal_text(refused, when_formatter(timezone)), "error")
-    return redirect(url_for("participant.page"))  # the message shows at the top
+        else:  # shown at the code field, tied to it (see participant._check_in_refusal)
+            session[CHECK_IN_REFUSAL] = {
+                "meeting": meeting_id,
+                "message": _refusal_text(refused, when_formatter(timezone)),
+                # The code typed was wrong (or too many were): the field is marked invalid.
+                "code": refused == "throttled" or refused.reason == rules.WRONG_CODE}
+    return redirect(url_for("participant.page"))
 
 
 def _refusal_text(refused, when) -> str:
