@@ -118,11 +118,12 @@ def dashboard():
     """Every staff member's start page: the cohorts they may open."""
     with read_session() as session:
         user = accounts.get_user(session, current_user.id)
-        cohorts = accounts.visible_cohorts(session, user)
-        next_meetings = {c.id: dashboard_service.next_meeting(session, c.id, now())
-                         for c in cohorts}
-    return render_template("cohorts/dashboard.html", cohorts=cohorts,
-                           next_meetings=next_meetings)
+        cards = dashboard_service.cohort_cards(
+            session, accounts.visible_cohorts(session, user), now())
+    sections = [(phase, [c for c in cards if c.phase == phase])
+                for phase in dashboard_service.PHASES]
+    return render_template("cohorts/dashboard.html", cards=cards,
+                           sections=[(p, found) for p, found in sections if found])
 
 
 def _default_start(today: date) -> date:
