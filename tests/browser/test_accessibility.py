@@ -56,7 +56,7 @@ def scan(page: Page, label: str, findings: list[str]) -> None:
 def demo(live_server):
     """The demo cohort, its owner, its evaluator and an admin; the moment is pinned inside
     the check-in window of an in-person meeting, so the participant page has its check-in."""
-    cohort_id = load_demo(live_server.engine, REPO / "programmes")
+    cohort_id = load_demo(live_server.engine, REPO / "programmes").running
     with db.transaction(live_server.engine) as session:
         for email, role, cohort_role in (
                 ("facilitator@cohort.example", "facilitator", CohortRole.OWNER),

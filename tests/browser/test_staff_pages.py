@@ -24,7 +24,7 @@ PASSWORD = "staff pages password"
 @pytest.fixture
 def demo(live_server):
     """The demo cohort with an evaluator and an owner; its latest meeting not yet recorded."""
-    cohort_id = load_demo(live_server.engine, PROGRAMMES)
+    cohort_id = load_demo(live_server.engine, PROGRAMMES).running
     with db.transaction(live_server.engine) as session:
         for email, role, cohort_role in (
                 ("evaluator@cohort.example", "evaluator", CohortRole.EVALUATOR),

@@ -41,10 +41,11 @@ def _text(response) -> str:
 
 @pytest.fixture
 def demo_id(engine_of_app) -> int:
-    """The `make run` demo cohort: 32 people, answered surveys, notes, quotes, attendance."""
-    cohort_id = load_demo(engine_of_app, PROGRAMMES, today=WEB_NOW.date())
-    assert cohort_id is not None, "ask for demo_id before fixtures that create cohorts"
-    return cohort_id
+    """The `make run` demo's finished cohort: 32 people, every survey answered, notes,
+    quotes, attendance."""
+    demo = load_demo(engine_of_app, PROGRAMMES, today=WEB_NOW.date())
+    assert demo is not None, "ask for demo_id before fixtures that create cohorts"
+    return demo.finished
 
 
 @pytest.fixture
