@@ -71,15 +71,15 @@ DEMO_TEXTS = [
 ]
 DEMO_QUOTES = [
     ("Vi taler om teknologien på en anden måde nu – det handler om borgeren og os, ikke om "
-     "systemet.", "Vejle Kommune", "buddygruppe 2", ["Sprog for digital forandring",
+     "systemet.", "Vejle Kommune", "Buddyordning 2", ["Sprog for digital forandring",
                                                       "Borgerperspektiv"]),
     ("Mine medarbejdere var skeptiske, men da de selv fik lov at prøve, vendte det.",
-     "Odense Kommune", "buddygruppe 5", ["Medarbejdernes engagement og motivation",
+     "Odense Kommune", "Buddyordning 5", ["Medarbejdernes engagement og motivation",
                                          "Psykologisk tryghed og eksperimenter"]),
     ("Tiden er det store problem. Vi skal have ro til at øve os.", "Kolding Kommune",
-     "buddygruppe 1", ["Tid og ressourcer"]),
+     "Buddyordning 1", ["Tid og ressourcer"]),
     ("Netværket med de andre ledere er noget af det, jeg tager med mig.", "Aabenraa Kommune",
-     "buddygruppe 7", ["Netværk og erfaringsudveksling"]),
+     "Buddyordning 7", ["Netværk og erfaringsudveksling"]),
 ]
 
 
@@ -202,7 +202,7 @@ def _add_notes_and_quotes(session: Session, cohort_id: int, now: datetime) -> No
         note = save_note(session, cohort_id, "final-interview", {
             headings[0]: "Beskriver et nyt sprog for forandringer og bedre dialog opad.",
         }, title="Interview (demo)", organisation="Vejle Kommune",
-            group_label="buddygruppe 2", author=DEMO, now=now, is_demo=True)
+            group_label="Buddyordning 2", author=DEMO, now=now, is_demo=True)
         for text, organisation, group, themes in DEMO_QUOTES:
             add_quote(session, cohort_id, text, organisation=organisation, group_label=group,
                       themes=themes, note_id=note.id, now=now, is_demo=True)
