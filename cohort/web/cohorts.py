@@ -49,6 +49,13 @@ COMMON_ZONES = ("Europe/Copenhagen", "Europe/Oslo", "Europe/Stockholm", "Europe/
                 "Europe/Berlin", "Europe/London", "Atlantic/Faroe", "America/Nuuk", "UTC")
 
 
+def zone_choices() -> dict[str, list[tuple[str, str]]]:
+    """The time zone select's groups: the zones Nordic cohorts use, then all the others."""
+    common = [z for z in COMMON_ZONES if z in _time_zones()]
+    return {str(_l("Common time zones")): [(z, z) for z in common],
+            str(_l("All time zones")): [(z, z) for z in sorted(_time_zones() - set(common))]}
+
+
 @lru_cache(maxsize=1)
 def _time_zones() -> frozenset[str]:
     # "localtime" is the server's own zone (a file some systems add to the zone folder).
@@ -86,7 +93,9 @@ class NewCohortForm(CohortForm):
     title = StringField(_l("Title"), validators=[Optional(), SingleLine(200)])
     start = DateField(_l("Start date (the first meeting's day)"),
                       validators=[InputRequired(), DateWindow()])
-    timezone = StringField(_l("Time zone"), default="Europe/Copenhagen",
+    # A select (Copenhagen and Oslo first, then every zone); _known_zone checks what comes
+    # back, with a message that names the value (validate_choice would only say "invalid").
+    timezone = SelectField(_l("Time zone"), default="Europe/Copenhagen", validate_choice=False,
                            validators=[DataRequired(), _known_zone])
     language = SelectField(_l("Language of the cohort"), choices=options(LANGUAGE_NAMES.items()))
     planned_programme = HiddenField()
@@ -137,6 +146,7 @@ def new():
     lib = library()
     form = NewCohortForm()
     form.programme.choices = options((p.id, p.title) for p in lib.programmes.values())
+    form.timezone.choices = zone_choices()
     if request.method == "GET":
         chosen = lib.programmes.get(request.args.get("programme", ""))
         if chosen is not None:
@@ -325,6 +335,9 @@ def remove_staff(cohort_id: int):
         abort(403)
     except staff_service.LastOwner:
         flash(_("A cohort needs an owner; the last owner cannot be removed."), "error")
+        return redirect(url_for("cohorts.staff", cohort_id=cohort_id))
+    except staff_service.OwnerRemovesSelf:
+        flash(_("You cannot remove yourself as owner; another owner can."), "error")
         return redirect(url_for("cohorts.staff", cohort_id=cohort_id))
     flash(_("%(email)s was removed from the cohort.", email=removed.email), "success")
     return redirect(url_for("cohorts.staff", cohort_id=cohort_id))
