@@ -390,3 +390,18 @@ def test_dashboard_links_and_figures(web_app, demo_id, team):
     # The evaluator's start page opens the cohort's evaluation, not the facilitator's page.
     start = _client(web_app, team.evaluator).get("/dashboard").get_data(as_text=True)
     assert f'href="/cohorts/{demo_id}/evaluation"' in start
+
+
+def test_danish_labels_read_right(web_app, demo_id, team):
+    """The slips of the newcomer's walk: 'Antal' (not a second 'Svar'), 'Svarperiode' (not
+    'Åbn'), '1 interviewnotat' (a plural by number) in the report's method chapter."""
+    client = _client(web_app, team.evaluator)
+    danish = {"Accept-Language": "da"}
+    results = client.get(f"/cohorts/{demo_id}/evaluation/surveys/final", headers=danish)
+    assert '<th scope="col">Svar</th><th scope="col">Antal</th><th scope="col">Andel</th>' in (
+        results.get_data(as_text=True))
+    overview = client.get(f"/cohorts/{demo_id}/evaluation", headers=danish)
+    assert '<th scope="col">Svarperiode</th>' in overview.get_data(as_text=True)
+    report = _text(client.get(f"/cohorts/{demo_id}/report", headers=danish))
+    assert "1 observationsnotat og 1 interviewnotat" in report
+    assert "1 interviewnotater" not in report
