@@ -122,7 +122,7 @@ def test_cohort_dashboard_and_plan(web_app, staff, cohort_id):
     plan = client.get(f"/cohorts/{cohort_id}/plan", headers={"Accept-Language": "en"})
     page = plan.get_data(as_text=True)
     assert 'id="meeting-webinar-2"' in page and "Arbejd med din case i praksis" in page
-    assert "Thursday, June 12, 2025" in page
+    assert "Thursday, 12 June 2025" in page
 
 
 def test_programme_library_shows_previews_and_broken_templates(web_app, staff, tmp_path):
