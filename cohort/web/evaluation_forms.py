@@ -89,8 +89,10 @@ class EditQuoteForm(QuoteForm):
 class DeleteForm(CohortForm):
     """Deleting a note or a quote: the box must be ticked (one wrong click deletes nothing)."""
 
-    confirm = BooleanField(_l("Yes, delete it"), validators=[DataRequired()])
-    submit = SubmitField(_l("Delete"))
+    # Own ids: the form shares its page with the note's or the quote's form.
+    confirm = BooleanField(_l("Yes, delete it"), validators=[DataRequired()],
+                           id="delete-confirm")
+    submit = SubmitField(_l("Delete"), id="delete-submit")
 
 
 class ThemesForm(CohortForm):
