@@ -405,3 +405,11 @@ def test_danish_labels_read_right(web_app, demo_id, team):
     report = _text(client.get(f"/cohorts/{demo_id}/report", headers=danish))
     assert "1 observationsnotat og 1 interviewnotat" in report
     assert "1 interviewnotater" not in report
+
+
+def test_the_english_report_says_no_comparison_in_english(web_app, demo_id, team):
+    client = _client(web_app, team.evaluator)
+    page = client.get(f"/cohorts/{demo_id}/report", query_string={"language": "en"},
+                      headers={"Accept-Language": "da"}).get_data(as_text=True)
+    assert '<html lang="en"' in page or "Evaluation report" in page
+    assert "No comparison" in page and "Ingen sammenligning" not in page
