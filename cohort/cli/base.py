@@ -20,3 +20,9 @@ def fail(message: str) -> NoReturn:
     """Print a clear error and exit 1: the CLI's answer to bad input, never a traceback."""
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
+
+
+def site_base(base_url: str | None = None) -> str:
+    """The site's address for links the command line prints: --base-url, else the configured
+    COHORT_BASE_URL (config BASE_URL), without a trailing slash."""
+    return (base_url or current_app.config.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from .. import db, services
 from ..models import Meeting
-from .base import cohort, engine, fail
+from .base import cohort, engine, fail, site_base
 
 _LOCAL_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})$")
 
@@ -94,7 +94,7 @@ def _existing_local_time(wall: datetime, zone_name: str) -> datetime:
 @click.argument("email")
 @click.option("--renew", is_flag=True, help="make a new link; the old one stops working")
 @click.option("--revoke", is_flag=True, help="stop the participant's link")
-@click.option("--base-url", help="the site's address (default: config BASE_URL)")
+@click.option("--base-url", help="the site's address (default: COHORT_BASE_URL)")
 def calendar_link(cohort_id: int, email: str, renew: bool, revoke: bool,
                   base_url: str | None) -> None:
     """Print a participant's personal calendar subscription link (webcal://)."""
@@ -118,7 +118,6 @@ def calendar_link(cohort_id: int, email: str, renew: bool, revoke: bool,
         return
     if token is None:
         fail(f"the calendar link of {email} was revoked; use --renew to make a new one")
-    base = (base_url or current_app.config.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
-    host = base.split("://", 1)[-1]
+    host = site_base(base_url).split("://", 1)[-1]
     click.echo(f"webcal://{host}/calendar/{token}.ics")
 

@@ -226,11 +226,12 @@ def demo() -> None:
     from ..demo import load_demo
 
     schema.upgrade(_engine())
-    cohort_id = load_demo(_engine(), current_app.config["PROGRAMMES_DIR"])
-    if cohort_id is None:
+    demo_cohorts = load_demo(_engine(), current_app.config["PROGRAMMES_DIR"])
+    if demo_cohorts is None:
         click.echo("The database already has cohorts; demo not loaded again.")
     else:
-        click.echo(f"Demo cohort {cohort_id} created.")
+        click.echo(f"Demo cohorts created: {demo_cohorts.running} (running), "
+                   f"{demo_cohorts.finished} (finished).")
     with db.transaction(_engine()) as session:
         user, password = services.accounts.ensure_demo_facilitator(session)
         email = user.email

@@ -15,7 +15,7 @@ from .. import db, services
 from ..mail.compose import Undeliverable
 from ..mail.transport import MailConfigError
 from ..models import utcnow
-from .base import cohort, engine, fail
+from .base import cohort, engine, fail, site_base
 from .cohorts import participants
 
 
@@ -254,7 +254,8 @@ def participants_remove(cohort_id: int, email: str) -> None:
 @click.argument("cohort_id", type=int)
 @click.argument("email")
 @click.option("--revoke", is_flag=True, help="revoke the old link(s) and issue a new one")
-def participants_link(cohort_id: int, email: str, revoke: bool) -> None:
+@click.option("--base-url", help="the site's address (default: COHORT_BASE_URL)")
+def participants_link(cohort_id: int, email: str, revoke: bool, base_url: str | None) -> None:
     """Print a participant's personal link (the same one their emails carry)."""
     from sqlalchemy import select
 
@@ -271,4 +272,4 @@ def participants_link(cohort_id: int, email: str, revoke: bool) -> None:
         if revoke:
             services.revoke_links(session, participant.id, secret, utcnow())
         token = services.personal_token(session, participant.id, secret, utcnow())
-    click.echo(f"{current_app.config['BASE_URL'].rstrip('/')}/p/{token}")
+    click.echo(f"{site_base(base_url)}/p/{token}")

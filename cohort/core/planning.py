@@ -320,7 +320,36 @@ def holiday_country(timezone: str, language: str) -> str | None:
 
 @lru_cache(maxsize=64)
 def _holidays(country: str, year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays(country, years=year, language="en_US")
+    """Public holidays and, where the package knows them, the days most workplaces close
+    anyway (Denmark: Christmas Eve, New Year's Eve, Constitution Day, 1 May)."""
+    supported = holidays.country_holidays(country).supported_categories
+    categories = tuple(c for c in ("public", "optional") if c in supported)
+    return holidays.country_holidays(country, years=year, language="en_US",
+                                     categories=categories)
+
+
+def free_day_name(day: date, country: str | None) -> str | None:
+    """Why nobody would plan a meeting on `day`: "Saturday", "Sunday", a holiday's name."""
+    if day.weekday() >= 5:
+        return "Saturday" if day.weekday() == 5 else "Sunday"
+    return _holidays(country, day.year).get(day) if country else None
+
+
+def working_day_overrides(plan: Plan, language: str) -> dict[str, MeetingOverride]:
+    """Overrides that move each meeting on a weekend or holiday to the next working day at the
+    same local time (for generated cohorts such as the demo; a facilitator decides by hand)."""
+    zone = ZoneInfo(plan.timezone)
+    country = holiday_country(plan.timezone, language)
+    overrides = {}
+    for meeting in plan.meetings:
+        local = meeting.starts_at.astimezone(zone)
+        day = local.date()
+        while free_day_name(day, country):
+            day += timedelta(days=1)
+        if day != local.date():
+            overrides[meeting.key] = MeetingOverride(
+                starts_at=datetime.combine(day, local.time(), zone))
+    return overrides
 
 
 def meeting_warnings(
@@ -335,8 +364,7 @@ def meeting_warnings(
             continue
         day = meeting.starts_at.astimezone(zone).date()
         if day.weekday() >= 5:
-            weekday = "Saturday" if day.weekday() == 5 else "Sunday"
-            message = f"{day.isoformat()} is a {weekday}"
+            message = f"{day.isoformat()} is a {free_day_name(day, None)}"
             warnings.append(PlanWarning(meeting.key, "weekend", message))
         if country:
             name = _holidays(country, day.year).get(day)

@@ -1,9 +1,15 @@
-"""The demo cohort `make run` loads: the reference programme with 32 fictitious leaders,
-six weeks under way, with attendance recorded for the meetings that have taken place."""
+"""The demo `make run` loads: the reference programme twice, with 32 fictitious leaders each.
+
+One cohort is running (six to seven weeks under way, today between two meetings), one
+finished a year earlier (every meeting held, every survey closed and answered, so its report
+is ready). Meetings never fall on a weekend or a public holiday (moved to the next working
+day), attendance is recorded for the meetings that have ended, and only surveys that have
+opened have answers, none dated before its survey opened or after now."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,7 +20,8 @@ from sqlalchemy.engine import Engine
 from .. import db, services
 from ..core.attendance import ABSENT, EXCUSED, PRESENT, SOURCE_CHECK_IN, SOURCE_FACILITATOR, Mark
 from ..core.participants import ParticipantRow
-from ..core.programme import load_library
+from ..core.planning import MeetingOverride, Plan, plan_cohort, working_day_overrides
+from ..core.programme import Programme, load_library
 from ..models import Delivery, utcnow
 from .surveys import add_demo_evaluation
 
@@ -69,31 +76,74 @@ def demo_start(today: date) -> date:
     return start - timedelta(days=(start.weekday() - 1) % 7)
 
 
+@dataclass(frozen=True)
+class DemoCohorts:
+    """The demo's two cohorts: one running today, one finished with its report ready."""
+
+    running: int
+    finished: int
+
+
+# How many weeks before the running cohort the finished one started (a year: its
+# programme, surveys and final report are all over by the running one's start).
+FINISHED_WEEKS_EARLIER = 52
+
+
+def demo_plan(programme: Programme, start: date) -> tuple[Plan, dict[str, MeetingOverride]]:
+    """The programme's plan from `start`, with meetings on weekends and holidays moved to the
+    next working day (no webinar on Christmas Eve)."""
+    plan = plan_cohort(programme, start, programme.timezone)
+    overrides = working_day_overrides(plan, programme.language)
+    return plan_cohort(programme, start, programme.timezone, overrides), overrides
+
+
+def running_start(programme: Programme, today: date, now: datetime) -> date:
+    """demo_start, moved a week back at a time until `now` falls between two meetings: some
+    held, some to come, none going on."""
+    start = demo_start(today)
+    for _ in range(8):
+        meetings = [m for m in demo_plan(programme, start)[0].meetings if not m.cancelled]
+        held = [m for m in meetings if m.ends_at <= now]
+        coming = [m for m in meetings if m.starts_at > now]
+        if held and coming and len(held) + len(coming) == len(meetings):
+            return start
+        start -= timedelta(days=7)
+    return start
+
+
 def load_demo(engine: Engine, programmes_dir: str | Path, today: date | None = None,
-              now: datetime | None = None) -> int | None:
-    """Create the demo cohort unless the database has cohorts already; return its id."""
+              now: datetime | None = None) -> DemoCohorts | None:
+    """Create the demo cohorts unless the database has cohorts already; return their ids."""
     library = load_library(programmes_dir)
     programme = library.programmes[DEMO_PROGRAMME]
     zone = ZoneInfo(programme.timezone)
     if now is None:
         now = utcnow() if today is None else datetime.combine(today, time(12), zone)
     today = today or now.astimezone(zone).date()
-    start = demo_start(today)
+    start = running_start(programme, today, now)
     with db.transaction(engine) as session:
         if services.count_cohorts(session):
             return None
-        new = services.NewCohort(
-            programme, library.sources[DEMO_PROGRAMME], start,
-            title=f"{programme.title} — demohold",
-        )
-        # Created two weeks before the start, as a real cohort would be.
-        created = datetime.combine(start - timedelta(days=14), time(9), zone)
-        cohort = services.create_cohort(session, new, demo_participants(), now=created)
-        services.launch_cohort(session, cohort.id, None, created)  # launched when created
-        _mark_past_deliveries_sent(session, cohort.id, now)
-        record_demo_attendance(session, cohort.id, now)
-        add_demo_evaluation(session, cohort.id)
-        return cohort.id
+        finished = _demo_cohort(session, library, start - timedelta(
+            weeks=FINISHED_WEEKS_EARLIER), now, "afsluttet", seed=2024)
+        running = _demo_cohort(session, library, start, now, "i gang", seed=2025)
+        return DemoCohorts(running=running, finished=finished)
+
+
+def _demo_cohort(session, library, start: date, now: datetime, label: str, seed: int) -> int:
+    programme = library.programmes[DEMO_PROGRAMME]
+    zone = ZoneInfo(programme.timezone)
+    new = services.NewCohort(programme, library.sources[DEMO_PROGRAMME], start,
+                             title=f"{programme.title} — demohold ({label})")
+    # Created two weeks before the start, as a real cohort would be.
+    created = datetime.combine(start - timedelta(days=14), time(9), zone)
+    cohort = services.create_cohort_as(session, new, None, overrides=demo_plan(
+        programme, start)[1], participants=demo_participants(seed=seed), now=created)
+    services.launch_cohort(session, cohort.id, None, created)  # launched when created
+    record_demo_attendance(session, cohort.id, now)  # before: its catch-ups went out too
+    _mark_past_deliveries_sent(session, cohort.id, now)
+    add_demo_evaluation(session, cohort.id, now)
+    return cohort.id
 
 
 def _mark_past_deliveries_sent(session, cohort_id: int, now: datetime) -> None:
@@ -113,7 +163,8 @@ def record_demo_attendance(session, cohort_id: int, now: datetime, seed: int = 1
 
     Deterministic; one participant has missed two meetings so the follow-up list is not
     empty. The in-person workshop's presences come from check-ins, the webinars' from the
-    facilitator; absences at the latest meeting queue catch-up emails as in real use.
+    facilitator; each meeting is recorded when it ends (as in real use), so its absences queue
+    catch-up emails then.
     """
     rng = random.Random(seed)
     keys = [m.key for m in services.attendance_summary(session, cohort_id).meetings]
@@ -135,5 +186,6 @@ def record_demo_attendance(session, cohort_id: int, now: datetime, seed: int = 1
         source = SOURCE_CHECK_IN if meeting.format == "in_person" else SOURCE_FACILITATOR
         present = {pid: m for pid, m in marks.items() if m.state == PRESENT}
         missed = {pid: m for pid, m in marks.items() if m.state != PRESENT}
-        services.set_marks(session, cohort_id, meeting.key, present, "demo", now, source)
-        services.set_marks(session, cohort_id, meeting.key, missed, "demo", now)
+        services.set_marks(session, cohort_id, meeting.key, present, "demo", meeting.ends_at,
+                           source)
+        services.set_marks(session, cohort_id, meeting.key, missed, "demo", meeting.ends_at)

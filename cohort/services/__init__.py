@@ -73,13 +73,19 @@ from .deliveries import (  # noqa: F401
 from .evaluation_notes import (  # noqa: F401
     NoteInvalid,
     add_quote,
+    attribution_choices,
     cohort_guides,
     cohort_themes,
+    delete_note,
+    delete_quote,
+    get_note,
+    get_quote,
     list_notes,
     list_quotes,
     quotes_by_theme,
     save_note,
     tag_quote,
+    update_quote,
 )
 from .grouping import (  # noqa: F401
     GroupingProblem,

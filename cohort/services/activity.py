@@ -23,10 +23,17 @@ STAFF_ADDED = "staff_added"
 STAFF_REMOVED = "staff_removed"
 PARTICIPANT_ERASED = "participant_erased"  # details: the row id only, never who it was
 PERSONAL_DATA_PURGED = "personal_data_purged"
+# Evaluators' words: the details hold the row's id only, never its text, organisation or
+# group (facilitators read this log and must not read the quotes: see web/evaluation.py).
+NOTE_EDITED = "note_edited"
+NOTE_DELETED = "note_deleted"
+QUOTE_EDITED = "quote_edited"
+QUOTE_DELETED = "quote_deleted"
 ACTIONS = (MEETING_RESCHEDULED, MEETING_CANCELLED, MEETING_RESTORED, COHORT_CREATED,
            COHORT_LAUNCHED,
            PARTICIPANTS_IMPORTED, PARTICIPANT_ADDED, PARTICIPANT_UPDATED, PARTICIPANT_REMOVED,
-           STAFF_ADDED, STAFF_REMOVED, PARTICIPANT_ERASED, PERSONAL_DATA_PURGED)
+           STAFF_ADDED, STAFF_REMOVED, PARTICIPANT_ERASED, PERSONAL_DATA_PURGED,
+           NOTE_EDITED, NOTE_DELETED, QUOTE_EDITED, QUOTE_DELETED)
 
 
 def log_activity(

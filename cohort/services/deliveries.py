@@ -17,6 +17,7 @@ Identified surveys' reminders are listed as before: their answers carry the name
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -76,7 +77,8 @@ def anonymous_survey_keys(session: Session, cohort_id: int) -> dict[str, str]:
         Survey.cohort_id == cohort_id, Survey.mode == "anonymous")).all())
 
 
-def is_anonymous_reminder(row: Delivery, anonymous: dict[str, str]) -> bool:
+def is_anonymous_reminder(row: Delivery, anonymous: Container[str]) -> bool:
+    """`row`: a delivery or any row with its kind and anchor; `anonymous`: survey keys."""
     return row.kind == kinds.SURVEY_REMINDER and kinds.item_key_of(row.anchor) in anonymous
 
 

@@ -7,12 +7,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from ..core.programme import Guide
 from ..core.surveys import clean_text
-from ..models import EvaluatorNote, Meeting, Participant, Quote, utcnow
+from ..models import EvaluatorNote, Group, Meeting, Participant, Quote, User, utcnow
+from . import activity
 from ._lookup import NotFound, get_cohort
 from .surveys import programme_snapshot
 
@@ -42,8 +43,10 @@ def save_note(
     meeting_key: str | None = None, title: str = "", held_on: date | None = None,
     organisation: str = "", group_label: str = "", author: str = "",
     note_id: int | None = None, now: datetime | None = None, is_demo: bool = False,
+    actor: User | None = None,
 ) -> EvaluatorNote:
-    """Create (or with `note_id` update) a note; `entries` maps guide headings to text."""
+    """Create (or with `note_id` update, logged as `actor`'s edit) a note; `entries` maps
+    guide headings to text."""
     now = now or utcnow()
     guide = _guide(session, cohort_id, guide_key)
     headings = [s.heading for s in guide.sections]
@@ -67,7 +70,35 @@ def save_note(
     note.author, note.is_demo, note.updated_at = author, is_demo, now
     session.add(note)
     session.flush()
+    if note_id is not None:
+        activity.log_activity(session, cohort_id, actor, activity.NOTE_EDITED,
+                              {"id": note.id}, now)
     return note
+
+
+def delete_note(session: Session, cohort_id: int, note_id: int, actor: User | None = None,
+                now: datetime | None = None) -> None:
+    """Delete a note; its quotes stay (coded for the report), no longer tied to a note."""
+    note = get_note(session, cohort_id, note_id)
+    session.execute(update(Quote).where(Quote.note_id == note.id).values(note_id=None))
+    session.delete(note)
+    session.flush()
+    activity.log_activity(session, cohort_id, actor, activity.NOTE_DELETED, {"id": note_id},
+                          now)
+
+
+def get_note(session: Session, cohort_id: int, note_id: int) -> EvaluatorNote:
+    note = session.get(EvaluatorNote, note_id)
+    if note is None or note.cohort_id != cohort_id:
+        raise NotFound(f"cohort {cohort_id} has no note {note_id}")
+    return note
+
+
+def get_quote(session: Session, cohort_id: int, quote_id: int) -> Quote:
+    quote = session.get(Quote, quote_id)
+    if quote is None or quote.cohort_id != cohort_id:
+        raise NotFound(f"cohort {cohort_id} has no quote {quote_id}")
+    return quote
 
 
 def add_quote(
@@ -77,14 +108,7 @@ def add_quote(
 ) -> Quote:
     """A quote for the report, attributed as 'organisation, group' and tagged with themes."""
     get_cohort(session, cohort_id)
-    problems = []
-    if not clean_text(text):
-        problems.append("the quote is empty")
-    if not clean_text(organisation):
-        problems.append("a quote is attributed to an organisation (and a group), e.g. "
-                        "'Lier, gruppe 3'")
-    problems += _names_in(session, cohort_id, {"quote": text, "organisation": organisation,
-                                               "group": group_label})
+    problems = _quote_problems(session, cohort_id, text, organisation, group_label)
     if note_id is not None:
         note = session.get(EvaluatorNote, note_id)
         if note is None or note.cohort_id != cohort_id:
@@ -99,10 +123,71 @@ def add_quote(
     return quote
 
 
+def _quote_problems(session: Session, cohort_id: int, text: str, organisation: str,
+                    group_label: str) -> list[str]:
+    problems = []
+    if not clean_text(text):
+        problems.append("the quote is empty")
+    if not clean_text(organisation):
+        problems.append("a quote is attributed to an organisation (and a group), e.g. "
+                        "'Lier, gruppe 3'")
+    return problems + _names_in(session, cohort_id, {
+        "quote": text, "organisation": organisation, "group": group_label})
+
+
+def update_quote(
+    session: Session, cohort_id: int, quote_id: int, text: str, *, organisation: str,
+    group_label: str = "", themes: Iterable[str] = (), actor: User | None = None,
+    now: datetime | None = None,
+) -> Quote:
+    """Correct a quote's words, attribution or themes (checked as when it was added)."""
+    quote = get_quote(session, cohort_id, quote_id)
+    problems = _quote_problems(session, cohort_id, text, organisation, group_label)
+    if problems:
+        raise NoteInvalid(problems)
+    quote.text, quote.organisation = clean_text(text), clean_text(organisation)
+    quote.group_label, quote.themes = clean_text(group_label), normalise_themes(themes)
+    session.add(quote)
+    session.flush()
+    activity.log_activity(session, cohort_id, actor, activity.QUOTE_EDITED, {"id": quote.id},
+                          now)
+    return quote
+
+
+def delete_quote(session: Session, cohort_id: int, quote_id: int, actor: User | None = None,
+                 now: datetime | None = None) -> None:
+    session.delete(get_quote(session, cohort_id, quote_id))
+    session.flush()
+    activity.log_activity(session, cohort_id, actor, activity.QUOTE_DELETED, {"id": quote_id},
+                          now)
+
+
+def attribution_choices(session: Session, cohort_id: int) -> tuple[list[str], list[str]]:
+    """What a quote or interview can be attributed to, from the cohort's own data: its
+    participants' organisations, and its groups as "<grouping title> <number>"."""
+    cohort = get_cohort(session, cohort_id)
+    organisations = list(session.scalars(
+        select(Participant.organisation).where(Participant.cohort_id == cohort_id,
+                                               Participant.organisation != "")
+        .distinct().order_by(Participant.organisation)))
+    titles = {g.key: g.title or g.key for g in programme_snapshot(cohort).groupings}
+    groups: list[str] = []
+    for key, number in session.execute(
+            select(Group.grouping_key, Group.number).where(Group.cohort_id == cohort_id)
+            .distinct().order_by(Group.grouping_key, Group.number)):
+        label = group_label_of(titles.get(key, key), number)
+        if label not in groups:
+            groups.append(label)
+    return organisations, groups
+
+
+def group_label_of(grouping_title: str, number: int) -> str:
+    """How a quote names its group: the grouping's title and the group's number."""
+    return f"{grouping_title} {number}"
+
+
 def tag_quote(session: Session, cohort_id: int, quote_id: int, themes: Iterable[str]) -> Quote:
-    quote = session.get(Quote, quote_id)
-    if quote is None or quote.cohort_id != cohort_id:
-        raise NotFound(f"cohort {cohort_id} has no quote {quote_id}")
+    quote = get_quote(session, cohort_id, quote_id)
     quote.themes = normalise_themes(themes)
     session.add(quote)
     session.flush()

@@ -7,6 +7,7 @@ re-formed here (that is the grouping feature's job) but flagged for the facilita
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -196,6 +197,15 @@ def groups_overview(session: Session,
         .group_by(Group.grouping_key, Group.rotation))}
     total = session.scalar(select(func.count()).select_from(Participant)
                            .where(Participant.cohort_id == cohort.id)) or 0
+    return summarise_groups(groupings, groups, placed, total)
+
+
+def summarise_groups(groupings: dict, groups: Sequence[tuple[str, int, int, int]],
+                     placed: dict[tuple[str, int], int],
+                     total: int) -> tuple[list[RotationSummary], list[RepairFlag]]:
+    """One cohort's groups as counted in the database (grouping key, rotation, number, size),
+    its people placed per rotation and its participant count, judged against the programme's
+    groupings: shared by the overview and the dashboard, which counts for many cohorts at once."""
     flags: list[RepairFlag] = []
     sizes: dict[tuple[str, int], list[int]] = {}
     titles = {key: g.title for key, g in groupings.items()}

@@ -174,10 +174,10 @@ def _surveys(session: Session, participant: Participant, now: datetime,
     ).where(Invitation.participant_id == participant.id).order_by(Survey.opens_at)).all()
     items = []
     for survey, completed in rows:
-        if completed:
-            status = "done"
-        elif now < survey.opens_at:
+        if now < survey.opens_at:  # never "answered" before it opens, whatever the data says
             status = "upcoming"
+        elif completed:
+            status = "done"
         elif now >= survey.closes_at:
             status = "closed"
         else:

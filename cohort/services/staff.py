@@ -47,6 +47,11 @@ class LastOwner(StaffError):
     """The change would leave the cohort without an owner."""
 
 
+class OwnerRemovesSelf(StaffError):
+    """An owner tried to remove themselves: another owner (or an admin) does that, so a
+    cohort never loses the person running it by one click on their own row."""
+
+
 def account_role_for(role: str) -> Role:
     """The kind of account a cohort role needs: evaluators evaluate, the rest facilitate."""
     return Role.EVALUATOR if role == CohortRole.EVALUATOR else Role.FACILITATOR
@@ -92,6 +97,9 @@ def remove_staff(session: Session, cohort_id: int, user_id: int, actor: User | N
         raise NotFound(f"account {user_id} does not work on cohort {cohort_id}")
     if _is_last_owner(members, user_id):
         raise LastOwner("a cohort needs an owner; the last owner cannot be removed")
+    if actor is not None and actor.id == user_id and any(
+            link.role == CohortRole.OWNER for link, member in members if member.id == user_id):
+        raise OwnerRemovesSelf("an owner cannot remove themselves; another owner can")
     accounts.remove_cohort_staff(session, cohort_id, user_id)
     activity.log_activity(session, cohort_id, actor, activity.STAFF_REMOVED,
                           {"email": user.email}, now or utcnow())

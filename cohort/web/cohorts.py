@@ -32,7 +32,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
 from .. import services
-from ..core.cohort_fields import TITLE_MAX, is_time_zone
+from ..core.cohort_fields import TITLE_MAX, is_time_zone, time_zones
 from ..core.planning import MeetingOverride, plan_cohort
 from ..core.timeline import plan_timeline
 from ..models import Role
@@ -47,6 +47,14 @@ from .forms import CohortForm, DateWindow, SingleLine, SubForm, WebLink, options
 bp = Blueprint("cohorts", __name__)
 COMMON_ZONES = ("Europe/Copenhagen", "Europe/Oslo", "Europe/Stockholm", "Europe/Helsinki",
                 "Europe/Berlin", "Europe/London", "Atlantic/Faroe", "America/Nuuk", "UTC")
+
+
+def zone_choices() -> dict[str, list[tuple[str, str]]]:
+    """The time zone select's groups: the zones Nordic cohorts use, then all the others."""
+    zones = time_zones()
+    common = [z for z in COMMON_ZONES if z in zones]
+    return {str(_l("Common time zones")): [(z, z) for z in common],
+            str(_l("All time zones")): [(z, z) for z in sorted(zones - set(common))]}
 
 
 def _known_zone(form, field) -> None:
@@ -80,7 +88,9 @@ class NewCohortForm(CohortForm):
     title = StringField(_l("Title"), validators=[Optional(), SingleLine(TITLE_MAX)])
     start = DateField(_l("Start date (the first meeting's day)"),
                       validators=[InputRequired(), DateWindow()])
-    timezone = StringField(_l("Time zone"), default="Europe/Copenhagen",
+    # A select (Copenhagen and Oslo first, then every zone); _known_zone checks what comes
+    # back, with a message that names the value (validate_choice would only say "invalid").
+    timezone = SelectField(_l("Time zone"), default="Europe/Copenhagen", validate_choice=False,
                            validators=[DataRequired(), _known_zone])
     language = SelectField(_l("Language of the cohort"), choices=options(LANGUAGE_NAMES.items()))
     planned_programme = HiddenField()
@@ -112,11 +122,12 @@ def dashboard():
     """Every staff member's start page: the cohorts they may open."""
     with read_session() as session:
         user = accounts.get_user(session, current_user.id)
-        cohorts = accounts.visible_cohorts(session, user)
-        next_meetings = {c.id: dashboard_service.next_meeting(session, c.id, now())
-                         for c in cohorts}
-    return render_template("cohorts/dashboard.html", cohorts=cohorts,
-                           next_meetings=next_meetings)
+        cards = dashboard_service.cohort_cards(
+            session, accounts.visible_cohorts(session, user), now())
+    sections = [(phase, [c for c in cards if c.phase == phase])
+                for phase in dashboard_service.PHASES]
+    return render_template("cohorts/dashboard.html", cards=cards,
+                           sections=[(p, found) for p, found in sections if found])
 
 
 def _default_start(today: date) -> date:
@@ -130,6 +141,7 @@ def new():
     lib = library()
     form = NewCohortForm()
     form.programme.choices = options((p.id, p.title) for p in lib.programmes.values())
+    form.timezone.choices = zone_choices()
     if request.method == "GET":
         chosen = lib.programmes.get(request.args.get("programme", ""))
         if chosen is not None:
@@ -318,6 +330,9 @@ def remove_staff(cohort_id: int):
         abort(403)
     except staff_service.LastOwner:
         flash(_("A cohort needs an owner; the last owner cannot be removed."), "error")
+        return redirect(url_for("cohorts.staff", cohort_id=cohort_id))
+    except staff_service.OwnerRemovesSelf:
+        flash(_("You cannot remove yourself as owner; another owner can."), "error")
         return redirect(url_for("cohorts.staff", cohort_id=cohort_id))
     flash(_("%(email)s was removed from the cohort.", email=removed.email), "success")
     return redirect(url_for("cohorts.staff", cohort_id=cohort_id))

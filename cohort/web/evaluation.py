@@ -29,10 +29,13 @@ from ..models import Role
 from ..services import accounts
 from . import MAX_ID
 from .access import requires
-from .common import now, read_session, transaction
+from .common import actor, now, read_session, transaction
 from .evaluation_forms import (
+    DeleteForm,
+    EditQuoteForm,
     QuoteForm,
     ThemesForm,
+    attribution_options,
     meeting_choices,
     note_form_for,
     themes_prefix,
@@ -232,8 +235,11 @@ def _note_page(cohort_id: int, guide_key: str, note):
         themes = services.cohort_themes(session, cohort_id)
         quotes = [q for q in services.list_quotes(session, cohort_id)
                   if note is not None and q.note_id == note.id]
+        organisations, groups = services.attribution_choices(session, cohort_id)
     form = note_form_for(guide)(obj=note if request.method == "GET" else None)
     form.meeting_key.choices = meeting_choices(meetings)
+    attribution_options(form, organisations, groups,
+                        (note.organisation, note.group_label) if note is not None else ("", ""))
     if request.method == "GET" and note is not None:
         texts = {entry["heading"]: entry["text"] for entry in note.entries}
         for section, field in form.entry_fields():
@@ -247,7 +253,7 @@ def _note_page(cohort_id: int, guide_key: str, note):
                     meeting_key=form.meeting_key.data or None, title=form.title.data or "",
                     held_on=form.held_on.data, organisation=form.organisation.data or "",
                     group_label=form.group_label.data or "", author=current_user.email,
-                    note_id=note.id if note is not None else None, now=now())
+                    note_id=note.id if note is not None else None, now=now(), actor=actor())
                 saved_id = saved.id
         except services.NoteInvalid as exc:
             problems = exc.problems
@@ -259,10 +265,26 @@ def _note_page(cohort_id: int, guide_key: str, note):
                            organisation=note.organisation if note else "",
                            group_label=note.group_label if note else "")
     quote_form.themes.choices = options((t, t) for t in themes)
+    attribution_options(quote_form, organisations, groups)
     status = 400 if request.method == "POST" else 200
     return render_template("evaluation/note.html", cohort=cohort, guide=guide, note=note,
                            form=form, problems=problems, quotes=quotes,
-                           quote_form=quote_form), status
+                           quote_form=quote_form, delete_form=DeleteForm(formdata=None)), status
+
+
+@bp.post(COHORT + "/notes/<int:note_id>/delete")
+@words_rule
+def delete_note(cohort_id: int, note_id: int):
+    """Delete a note (its quotes stay); the box must be ticked."""
+    with read_session() as session:
+        services.get_note(session, cohort_id, note_id)  # 404 before anything else
+    if not DeleteForm().validate():
+        flash(_("Tick the box to delete the note."), "error")
+        return redirect(url_for("evaluation.edit_note", cohort_id=cohort_id, note_id=note_id))
+    with transaction() as session:
+        services.delete_note(session, cohort_id, note_id, actor(), now())
+    flash(_("The note was deleted. Its quotes are kept."), "success")
+    return redirect(url_for("evaluation.notes", cohort_id=cohort_id))
 
 
 # --- quotes ---------------------------------------------------------------------------------
@@ -273,8 +295,10 @@ def quotes(cohort_id: int):
     """Coded quotes by theme; POST adds one (attributed by organisation and group only)."""
     with read_session() as session:
         themes = services.cohort_themes(session, cohort_id)
+        organisations, groups = services.attribution_choices(session, cohort_id)
     form = QuoteForm() if request.method == "POST" else QuoteForm(formdata=None)
     form.themes.choices = options((t, t) for t in themes)
+    attribution_options(form, organisations, groups)
     problems: list[str] = []
     if request.method == "POST" and form.validate():
         note_id = int(form.note_id.data) if (form.note_id.data or "").isdigit() else None
@@ -329,6 +353,54 @@ def tag_quote(cohort_id: int, quote_id: int):
         flash(_("The themes were saved."), "success")
     return redirect(url_for("evaluation.quotes", cohort_id=cohort_id,
                             theme=request.args.get("theme") or None) + f"#quote-{quote_id}")
+
+
+@bp.route(COHORT + "/quotes/<int:quote_id>/edit", methods=["GET", "POST"])
+@words_rule
+def edit_quote(cohort_id: int, quote_id: int):
+    """Correct a quote's words, attribution or themes; or delete it."""
+    with read_session() as session:
+        quote = services.get_quote(session, cohort_id, quote_id)
+        cohort = services.get_cohort(session, cohort_id)
+        themes = services.cohort_themes(session, cohort_id)
+        organisations, groups = services.attribution_choices(session, cohort_id)
+    form = EditQuoteForm() if request.method == "POST" else EditQuoteForm(
+        formdata=None, text=quote.text, organisation=quote.organisation,
+        group_label=quote.group_label, themes=list(quote.themes), note_id=quote.note_id or "")
+    form.themes.choices = options((t, t) for t in themes)
+    attribution_options(form, organisations, groups, (quote.organisation, quote.group_label))
+    problems: list[str] = []
+    if request.method == "POST" and form.validate():
+        try:
+            with transaction() as session:
+                services.update_quote(session, cohort_id, quote_id, form.text.data,
+                                      organisation=form.organisation.data,
+                                      group_label=form.group_label.data or "",
+                                      themes=form.chosen_themes(), actor=actor(), now=now())
+        except services.NoteInvalid as exc:
+            problems = exc.problems
+        else:
+            flash(_("The quote was saved."), "success")
+            return redirect(url_for("evaluation.quotes", cohort_id=cohort_id)
+                            + f"#quote-{quote_id}")
+    status = 400 if request.method == "POST" else 200
+    return render_template("evaluation/quote_edit.html", cohort=cohort, quote=quote, form=form,
+                           problems=problems, delete_form=DeleteForm(formdata=None)), status
+
+
+@bp.post(COHORT + "/quotes/<int:quote_id>/delete")
+@words_rule
+def delete_quote(cohort_id: int, quote_id: int):
+    with read_session() as session:
+        services.get_quote(session, cohort_id, quote_id)  # 404 before anything else
+    if not DeleteForm().validate():
+        flash(_("Tick the box to delete the quote."), "error")
+        return redirect(url_for("evaluation.edit_quote", cohort_id=cohort_id,
+                                quote_id=quote_id))
+    with transaction() as session:
+        services.delete_quote(session, cohort_id, quote_id, actor(), now())
+    flash(_("The quote was deleted."), "success")
+    return redirect(url_for("evaluation.quotes", cohort_id=cohort_id))
 
 
 # --- exports --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     SelectField,
@@ -26,8 +27,8 @@ class NoteFormBase(CohortForm):
     title = StringField(_l("Title"), validators=[Optional(), SingleLine(200)])
     meeting_key = SelectField(_l("Meeting"), validators=[Optional()])
     held_on = DateField(_l("Date"), validators=[Optional()])
-    organisation = StringField(_l("Organisation"), validators=[Optional(), SingleLine(200)])
-    group_label = StringField(_l("Group"), validators=[Optional(), SingleLine(100)])
+    organisation = SelectField(_l("Organisation"), validators=[Optional()])
+    group_label = SelectField(_l("Group"), validators=[Optional()])
     submit = SubmitField(_l("Save the note"))
 
     guide: Guide
@@ -57,10 +58,9 @@ class QuoteForm(CohortForm):
     # The ids start with "quote-": the form shares a page with the note's form.
     text = TextAreaField(_l("Quote"), validators=[DataRequired(), TextBox(5000)],
                          id="quote-text")
-    organisation = StringField(_l("Organisation"), validators=[DataRequired(), SingleLine(200)],
+    organisation = SelectField(_l("Organisation"), validators=[DataRequired()],
                                id="quote-organisation")
-    group_label = StringField(_l("Group"), validators=[Optional(), SingleLine(100)],
-                              id="quote-group_label")
+    group_label = SelectField(_l("Group"), validators=[Optional()], id="quote-group_label")
     themes = MultiCheckboxField(_l("Themes"), validate_choice=False, id="quote-themes")
     new_themes = StringField(_l("New themes (separated by semicolons)"),
                              validators=[Optional(), SingleLine(500)], id="quote-new_themes")
@@ -69,6 +69,30 @@ class QuoteForm(CohortForm):
 
     def chosen_themes(self) -> list[str]:
         return [*(self.themes.data or []), *split_themes(self.new_themes.data)]
+
+
+def attribution_options(form, organisations: list[str], groups: list[str],
+                        stored: tuple[str, str] = ("", "")) -> None:
+    """Organisation and group picked from the cohort's data (services.attribution_choices),
+    plus the values `stored` on the note or quote being edited if they are no longer among
+    them (an older quote keeps its attribution); nothing typed in is accepted."""
+    for field, values, current in ((form.organisation, organisations, stored[0]),
+                                   (form.group_label, groups, stored[1])):
+        shown = [*values, *([current] if current and current not in values else [])]
+        field.choices = options([("", "—"), *((v, v) for v in shown)])
+
+
+class EditQuoteForm(QuoteForm):
+    submit = SubmitField(_l("Save the quote"), id="quote-submit")
+
+
+class DeleteForm(CohortForm):
+    """Deleting a note or a quote: the box must be ticked (one wrong click deletes nothing)."""
+
+    # Own ids: the form shares its page with the note's or the quote's form.
+    confirm = BooleanField(_l("Yes, delete it"), validators=[DataRequired()],
+                           id="delete-confirm")
+    submit = SubmitField(_l("Delete"), id="delete-submit")
 
 
 class ThemesForm(CohortForm):

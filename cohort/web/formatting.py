@@ -9,7 +9,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from babel.dates import format_date, format_datetime, format_skeleton, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from flask import Flask
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -59,16 +59,35 @@ def locale_code() -> str:
     return str(get_locale() or "da")
 
 
+# The one place pages format dates and times. One 24-hour clock for every language ("13:00",
+# as the participant page, the emails and the calendar files write it), never seconds or a
+# zone's long name; English dates in British style (en_GB: "Tue, 8 Apr 2025"), as Nordic
+# readers expect, not American ("Apr 8, 2025 1:00 PM").
+CLOCK = "HH:mm"
+_FORMAT_LOCALES = {"en": "en_GB"}
+
+
+def format_locale() -> str:
+    """The locale dates and times are written in: the page's, English as en_GB."""
+    code = locale_code()
+    return _FORMAT_LOCALES.get(code, code)
+
+
 def localtime(value: datetime | None, timezone: str, fmt: str = "medium") -> str:
+    """`fmt`: "time" (13:00), "day" (tirs. 8. apr. 2025 13:00), "full" (tirsdag den 8. april
+    2025 13:00), anything else the medium date and the clock (8. apr. 2025 13:00)."""
     if value is None:
         return ""
+    local = value.astimezone(ZoneInfo(timezone))
+    locale = format_locale()
+    clock = format_time(local, CLOCK, locale=locale)
     if fmt == "time":
-        return format_time(value, "short", tzinfo=ZoneInfo(timezone), locale=get_locale())
-    if fmt == "day":  # "tirs. 8. apr. 2025 13.00", "Tue, Apr 8, 2025 1:00 PM"
-        local = value.astimezone(ZoneInfo(timezone))
-        return (format_skeleton("yMMMEd", local.date(), locale=get_locale()) + " "
-                + format_time(local, "short", locale=get_locale()))
-    return format_datetime(value, fmt, tzinfo=ZoneInfo(timezone), locale=get_locale())
+        return clock
+    if fmt == "day":
+        return f"{format_skeleton('yMMMEd', local.date(), locale=locale)} {clock}"
+    if fmt == "full":
+        return f"{format_date(local.date(), 'full', locale=locale)} {clock}"
+    return f"{format_date(local.date(), 'medium', locale=locale)} {clock}"
 
 
 def localdate(value: date | datetime | None, fmt: str = "long",
@@ -78,8 +97,8 @@ def localdate(value: date | datetime | None, fmt: str = "long",
     if isinstance(value, datetime) and timezone:
         value = value.astimezone(ZoneInfo(timezone)).date()
     if fmt == "weekday":  # "tirsdag den 8. april 2025"
-        return format_date(value, "full", locale=get_locale())
-    return format_date(value, fmt, locale=get_locale())
+        return format_date(value, "full", locale=format_locale())
+    return format_date(value, fmt, locale=format_locale())
 
 
 @lru_cache(maxsize=64)

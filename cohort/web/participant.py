@@ -18,9 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
 from flask import (
     Blueprint,
     abort,
@@ -33,7 +31,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlmodel import Session
@@ -48,6 +46,7 @@ from ..services.participation import MAX_TEXT
 from .access import end_participant_sessions, public, requires, sign_in_participant
 from .calendars import webcal_url
 from .common import now
+from .formatting import localtime
 from .forms import SingleLine, TextBox
 
 bp = Blueprint("participant", __name__)
@@ -180,14 +179,7 @@ def own_participant(db_session: Session) -> Participant:
 def when_formatter(timezone: str) -> Callable[[datetime], str]:
     """'tirsdag den 8. april 2025 13:00': the day in full and the clock, in the page's
     language and the cohort's time zone."""
-    zone = ZoneInfo(timezone)
-
-    def when(value: datetime) -> str:
-        local = value.astimezone(zone)
-        locale = get_locale()
-        return f"{format_date(local.date(), 'full', locale=locale)} " \
-               f"{format_time(local, 'HH:mm', locale=locale)}"
-    return when
+    return lambda value: localtime(value, timezone, "full")  # the one place: formatting.py
 
 
 @bp.get("/me")

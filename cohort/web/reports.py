@@ -29,6 +29,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -66,7 +67,7 @@ class ReportOptionsForm(CohortForm):
 
     def fill(self, cohort, others, default_language: bool) -> None:
         self.compare.choices = options(
-            [("", _("No comparison"))] + [(str(c.id), c.title) for c in others])
+            [("", _l("No comparison"))] + [(str(c.id), c.title) for c in others])
         if default_language and not self.language.data:
             self.language.data = cohort.language
 
@@ -175,10 +176,15 @@ def job_pdf(cohort_id: int, job_id: str):
 
 
 def pdf_filename(title: str, language: str, compare: int | None) -> str:
-    """'evaluation-report-hold-1-da.pdf': ASCII, no spaces, safe in every browser."""
-    ascii_title = (unicodedata.normalize("NFKD", title.replace("ø", "o").replace("Ø", "O")
-                                         .replace("æ", "ae").replace("Æ", "Ae"))
-                   .encode("ascii", "ignore").decode())
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60] or "cohort"
-    kind = "comparison" if compare else "evaluation-report"
-    return f"{kind}-{slug}-{language}.pdf"
+    """'evalueringsrapport-hold-1-da.pdf' (the kind named in the report's language, like
+    everything in it): ASCII, no spaces, safe in every browser."""
+    with force_locale(language):
+        kind = _("comparison") if compare else _("evaluation report")
+    return f"{_slug(kind) or 'report'}-{_slug(title)[:60].strip('-') or 'cohort'}-{language}.pdf"
+
+
+def _slug(text: str) -> str:
+    ascii_text = (unicodedata.normalize("NFKD", text.replace("ø", "o").replace("Ø", "O")
+                                        .replace("æ", "ae").replace("Æ", "Ae"))
+                  .encode("ascii", "ignore").decode())
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")

@@ -56,7 +56,7 @@ def scan(page: Page, label: str, findings: list[str]) -> None:
 def demo(live_server):
     """The demo cohort, its owner, its evaluator and an admin; the moment is pinned inside
     the check-in window of an in-person meeting, so the participant page has its check-in."""
-    cohort_id = load_demo(live_server.engine, REPO / "programmes")
+    cohort_id = load_demo(live_server.engine, REPO / "programmes").running
     with db.transaction(live_server.engine) as session:
         for email, role, cohort_role in (
                 ("facilitator@cohort.example", "facilitator", CohortRole.OWNER),
@@ -83,8 +83,11 @@ def demo(live_server):
                 break
         note = services.save_note(session, cohort_id, "meeting-observation", {},
                                   now=check_in_at)
+        quote = services.add_quote(session, cohort_id, "Vi prøver nu i det små først.",
+                                   organisation=person.organisation, note_id=note.id,
+                                   now=check_in_at)
     return dict(cohort=cohort_id, token=token, check_in_at=check_in_at, survey=survey.id,
-                survey_at=survey_at, note=note.id)
+                survey_at=survey_at, note=note.id, quote=quote.id)
 
 
 def log_in(page: Page, url: str, email: str) -> None:
@@ -95,7 +98,7 @@ def log_in(page: Page, url: str, email: str) -> None:
     page.wait_for_url("**/dashboard")
 
 
-def staff_pages(c: int, note: int) -> dict[str, list[str]]:
+def staff_pages(c: int, note: int, quote: int) -> dict[str, list[str]]:
     cohort = f"/cohorts/{c}"
     evaluation = [f"{cohort}/evaluation", f"{cohort}/evaluation/surveys/final",
                   f"{cohort}/evaluation/surveys/self-assessment-pre?by=role",
@@ -113,7 +116,8 @@ def staff_pages(c: int, note: int) -> dict[str, list[str]]:
             "/dashboard", "/evaluation", *evaluation,
             f"{cohort}/evaluation/surveys/final/texts", f"{cohort}/evaluation/notes",
             f"{cohort}/evaluation/notes/new/final-interview",
-            f"{cohort}/evaluation/notes/{note}", f"{cohort}/evaluation/quotes"],
+            f"{cohort}/evaluation/notes/{note}", f"{cohort}/evaluation/quotes",
+            f"{cohort}/evaluation/quotes/{quote}/edit"],
         "admin@cohort.example": ["/admin/users"],
     }
 
@@ -149,7 +153,7 @@ def test_no_serious_accessibility_violations(browser, live_server, demo, artifac
         context.close()
 
     # Staff, each role in its own tab.
-    for email, paths in staff_pages(demo["cohort"], demo["note"]).items():
+    for email, paths in staff_pages(demo["cohort"], demo["note"], demo["quote"]).items():
         context, page = tab()
         try:
             log_in(page, url, email)

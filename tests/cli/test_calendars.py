@@ -131,7 +131,7 @@ def test_reschedule_is_logged_like_a_move_on_the_web(app, runner, client, make_u
 
     assert summary(on_web)[0] == "owner@cohort.example" and summary(on_cli)[0] == "system"
     assert summary(on_cli)[1] == summary(on_web)[1]
-    assert summary(on_web)[1].startswith("moved Webinar 2 from Thu, Jun 12, 2025")
+    assert summary(on_web)[1].startswith("moved Webinar 2 from Thu, 12 Jun 2025 13:00")
 
 
 def test_calendar_link_renew_and_revoke(runner, client, cohort_id):

@@ -114,9 +114,10 @@ def test_unknown_things_are_clear_errors(runner):
 
 
 def test_demo_is_loaded_once(runner):
-    assert "Demo cohort" in invoke(runner, "demo").output
+    assert "Demo cohorts created" in invoke(runner, "demo").output
     assert "not loaded again" in invoke(runner, "demo").output
-    (cohort,) = json.loads(invoke(runner, "list", "--json").output)
+    finished, cohort = json.loads(invoke(runner, "list", "--json").output)
+    assert "afsluttet" in finished["title"] and "i gang" in cohort["title"]
     shown = json.loads(invoke(runner, "show", str(cohort["id"]), "--json").output)
     assert len(shown["participants"]) == 32
     assert shown["state"] == cohort["state"] == "launched"  # the demo sends, as make run shows

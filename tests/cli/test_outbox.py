@@ -90,6 +90,14 @@ def test_personal_link_remove_and_digest(app, runner, client, cohort_id):
     fresh = invoke(runner, "participants", "link", cohort_id, "soren@vejle.example",
                    "--revoke").output.strip()
     assert fresh != link and client.get(path).status_code == 404
+    # The site's address: --base-url, else the configured COHORT_BASE_URL.
+    given = invoke(runner, "participants", "link", cohort_id, "soren@vejle.example",
+                   "--base-url", "https://cohort.example.dk/").output.strip()
+    assert given == fresh.replace("http://127.0.0.1:5000", "https://cohort.example.dk")
+    app.config["BASE_URL"] = "https://kursus.example.no"
+    configured = invoke(runner, "participants", "link", cohort_id, "soren@vejle.example")
+    assert configured.output.strip() == fresh.replace("http://127.0.0.1:5000",
+                                                      "https://kursus.example.no")
 
     removed = invoke(runner, "participants", "remove", cohort_id, "kari@bergen.example")
     assert removed.exit_code == 0

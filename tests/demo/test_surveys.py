@@ -13,7 +13,7 @@ from tests.fixtures.paths import PROGRAMMES
 
 
 def test_demo_cohort_has_demo_answers_for_the_evaluator(engine):
-    cohort_id = load_demo(engine, PROGRAMMES, today=date(2025, 3, 20))
+    cohort_id = load_demo(engine, PROGRAMMES, today=date(2025, 3, 20)).finished
     with db.transaction(engine) as session:
         sources = set(session.scalars(select(AnonymousResponse.source))) | set(
             session.scalars(select(IdentifiedResponse.source)))

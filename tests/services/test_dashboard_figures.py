@@ -19,7 +19,7 @@ NOW = datetime(2025, 5, 20, 12, tzinfo=UTC)
 
 
 def test_attendance_overview_matches_the_summary(engine):
-    cohort_id = load_demo(engine, PROGRAMMES, today=TODAY)
+    cohort_id = load_demo(engine, PROGRAMMES, today=TODAY).running
     with db.transaction(engine) as session:
         summary = services.attendance_summary(session, cohort_id)
         overview = attendance_overview(session, cohort_id)
@@ -29,7 +29,7 @@ def test_attendance_overview_matches_the_summary(engine):
 
 
 def test_groups_overview_counts_groups_and_flags_repairs(engine):
-    cohort_id = load_demo(engine, PROGRAMMES, today=TODAY)
+    cohort_id = load_demo(engine, PROGRAMMES, today=TODAY).running
     with db.transaction(engine) as session:
         cohort = session.get(Cohort, cohort_id)
         rows = services.group_rows(session, cohort_id)
@@ -51,7 +51,7 @@ def test_groups_overview_counts_groups_and_flags_repairs(engine):
 
 
 def test_dashboard_counts_people_and_organisations(engine):
-    cohort_id = load_demo(engine, PROGRAMMES, today=TODAY)
+    cohort_id = load_demo(engine, PROGRAMMES, today=TODAY).running
     with db.transaction(engine) as session:
         cohort = session.get(Cohort, cohort_id)
         people = session.scalars(select(Participant).where(

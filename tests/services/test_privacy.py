@@ -40,10 +40,13 @@ SECRET = "test"
 @pytest.fixture
 def demo(engine):
     """The demo cohort, and one identified respondent with answers, notes, links and a feed."""
-    cohort_id = load_demo(engine, PROGRAMMES, today=TODAY)
+    demo_cohorts = load_demo(engine, PROGRAMMES, today=TODAY)
+    cohort_id = demo_cohorts.running
     with db.transaction(engine) as session:
         person = session.get(Participant, session.scalars(
-            select(IdentifiedResponse.participant_id).order_by(IdentifiedResponse.id)).first())
+            select(IdentifiedResponse.participant_id)
+            .join(Participant, Participant.id == IdentifiedResponse.participant_id)
+            .where(Participant.cohort_id == cohort_id).order_by(IdentifiedResponse.id)).first())
         prompt = session.scalars(select(Prompt).where(Prompt.cohort_id == cohort_id)
                                  .order_by(Prompt.send_at)).first()
         services.answer_prompt(session, person, prompt.id, "Mit team skal lære at sige fra.",
@@ -56,7 +59,8 @@ def demo(engine):
         group = Group(cohort_id=cohort_id, grouping_key="buddies", number=1)
         session.add(group)
         session.flush()
-        other = session.scalars(select(Participant.id).where(Participant.id != person.id)).first()
+        other = session.scalars(select(Participant.id).where(Participant.id != person.id,
+                                                        Participant.cohort_id == cohort_id)).first()
         session.add_all([GroupMember(group_id=group.id, participant_id=person.id),
                          GroupMember(group_id=group.id, participant_id=other)])
         token = services.personal_token(session, person.id, SECRET, NOW)
@@ -65,8 +69,8 @@ def demo(engine):
             session, cohort_id, person.id, services.participants.ParticipantRow(
                 person.name, person.email, person.organisation, "Områdeleder", "da"),
             None, NOW)
-        return dict(cohort_id=cohort_id, id=person.id, email=person.email, name=person.name,
-                    token=token, feed=feed)
+        return dict(cohort_id=cohort_id, finished_id=demo_cohorts.finished, id=person.id,
+                    email=person.email, name=person.name, token=token, feed=feed)
 
 
 def test_export_holds_everything_stored_about_them_and_no_anonymous_answer(engine, demo):
@@ -161,18 +165,21 @@ def test_purge_erases_cohorts_ended_longer_ago_than_the_retention(engine, demo):
         cohort = session.get(Cohort, demo["cohort_id"])
         ended = services.participant_access.cohort_ends_at(session, cohort)
         before = figures(session, demo["cohort_id"])
-        assert privacy.purge_ended_cohorts(session, timedelta(days=30), ended) == []
+        # The demo's finished cohort ended a year earlier: it goes first, this one stays.
+        assert [p.cohort_id for p in privacy.purge_ended_cohorts(
+            session, timedelta(days=30), ended)] == [demo["finished_id"]]
         later = ended + timedelta(days=31)
         (purged,) = privacy.purge_ended_cohorts(session, timedelta(days=30), later)
     assert (purged.cohort_id, purged.participants) == (demo["cohort_id"], 32)
     with db.transaction(engine) as session:
         assert figures(session, demo["cohort_id"]) == before
         assert session.get(Cohort, demo["cohort_id"]).personal_data_purged_at == later
-        assert all(p.erased_at == later for p in session.scalars(select(Participant)))
+        assert all(p.erased_at == later for p in session.scalars(select(Participant).where(
+                Participant.cohort_id == demo["cohort_id"])))
         assert privacy.purge_ended_cohorts(session, timedelta(days=30), later) == []
         actions = [e.action for e in session.scalars(select(ActivityEntry).where(
             ActivityEntry.action.in_(("participant_erased", "personal_data_purged"))))]
-        assert actions == ["personal_data_purged"]
+        assert actions == ["personal_data_purged"] * 2
     assert demo["email"] not in everything_stored(engine)
 
 

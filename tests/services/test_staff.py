@@ -174,3 +174,14 @@ def test_removing_someone_not_on_the_cohort_or_from_no_cohort_is_not_found(engin
         staff.add_staff(session, team.cohort_id + 1, "colleague@cohort.example",
                         "co_facilitator", team.admin, WEB_NOW)
     assert _log(engine, team.cohort_id) == []
+
+
+def test_an_owner_cannot_remove_themselves_another_owner_can(engine, team):
+    with db.transaction(engine) as session:
+        accounts.add_cohort_staff(session, team.cohort_id, team.colleague, CohortRole.OWNER)
+    with db.transaction(engine) as session, pytest.raises(staff.OwnerRemovesSelf):
+        staff.remove_staff(session, team.cohort_id, team.owner.id, team.owner, WEB_NOW)
+    assert _members(engine, team.cohort_id)["owner@cohort.example"] == CohortRole.OWNER
+    with db.transaction(engine) as session:
+        staff.remove_staff(session, team.cohort_id, team.owner.id, team.colleague, WEB_NOW)
+    assert "owner@cohort.example" not in _members(engine, team.cohort_id)

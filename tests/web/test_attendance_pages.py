@@ -163,7 +163,7 @@ def test_teams_report_preview_confirm_and_apply(client, course, engine_of_app):
                                      "min_percent": "50", "preview": "1"},
                           content_type="multipart/form-data")
     page, text = preview.get_data(as_text=True), _text(preview)
-    assert preview.status_code == 200 and "Preview: webinar1.csv" in text
+    assert preview.status_code == 200 and "Preview of the import: webinar1.csv" in text
     assert "“Åse Håland (Guest)” in the report is Åse Håland" in text
     assert "“Kråkenes, Bjørn” in the report is Bjørn Kråkenes" in text
     assert "iPhone" in text and "Peter Nielsen" in text  # unmatched rows are listed

@@ -122,7 +122,7 @@ def test_cohort_dashboard_and_plan(web_app, staff, cohort_id):
     plan = client.get(f"/cohorts/{cohort_id}/plan", headers={"Accept-Language": "en"})
     page = plan.get_data(as_text=True)
     assert 'id="meeting-webinar-2"' in page and "Arbejd med din case i praksis" in page
-    assert "Thursday, June 12, 2025" in page
+    assert "Thursday, 12 June 2025" in page
 
 
 def test_programme_library_shows_previews_and_broken_templates(web_app, staff, tmp_path):
@@ -154,6 +154,10 @@ def test_staff_page_adds_and_removes_colleagues_but_keeps_the_owner(web_app, sta
     added = owner.post(page, data={"email": staff.other.email, "role": "co_facilitator"})
     assert added.status_code == 302
     assert _client(web_app, staff.other).get(f"/cohorts/{cohort_id}").status_code == 200
+    # A Remove button for the colleague, none on the owner's own row.
+    listing = owner.get(page).get_data(as_text=True)
+    assert f'name="user_id" value="{staff.other.id}"' in listing
+    assert f'name="user_id" value="{staff.owner.id}"' not in listing
     # The other facilitator works on the cohort now, but only its owner manages the staff.
     assert _client(web_app, staff.other).post(
         f"{page}/remove", data={"user_id": staff.owner.id}).status_code == 403

@@ -41,10 +41,11 @@ def _text(response) -> str:
 
 @pytest.fixture
 def demo_id(engine_of_app) -> int:
-    """The `make run` demo cohort: 32 people, answered surveys, notes, quotes, attendance."""
-    cohort_id = load_demo(engine_of_app, PROGRAMMES, today=WEB_NOW.date())
-    assert cohort_id is not None, "ask for demo_id before fixtures that create cohorts"
-    return cohort_id
+    """The `make run` demo's finished cohort: 32 people, every survey answered, notes,
+    quotes, attendance."""
+    demo = load_demo(engine_of_app, PROGRAMMES, today=WEB_NOW.date())
+    assert demo is not None, "ask for demo_id before fixtures that create cohorts"
+    return demo.finished
 
 
 @pytest.fixture
@@ -216,7 +217,7 @@ def test_notes_follow_the_guide_and_refuse_names(web_app, demo_id, team, engine_
     form = _text(client.get(f"/cohorts/{demo_id}/evaluation/notes/new/final-interview"))
     assert "Udbytte af forløbet" in form and "Hvordan har dine medarbejdere" in form
     data = {"title": "Interview 1", "held_on": "2025-03-05", "organisation": "Vejle Kommune",
-            "group_label": "buddygruppe 2", "meeting_key": "",
+            "group_label": "Buddyordning 2", "meeting_key": "",
             "entry_0": "Bruger teknologiradaren på personalemøder.",
             "entry_2": "Deler i netværket."}
     # A note that names a participant is refused, and nothing is saved.
@@ -255,7 +256,7 @@ def test_quotes_are_added_tagged_and_exported_without_names(web_app, demo_id, te
                                      "organisation": "Vejle Kommune"})
     assert refused.status_code == 400 and "names a participant" in _text(refused)
     added = client.post(url, data={"text": "Nu tør vi prøve ting af.", "organisation":
-                                   "Kolding Kommune", "group_label": "gruppe 3",
+                                   "Kolding Kommune", "group_label": "Buddyordning 3",
                                    "themes": ["Tid og ressourcer"],
                                    "new_themes": "Mod; tid og ressourcer"})
     assert added.status_code == 302
@@ -263,7 +264,7 @@ def test_quotes_are_added_tagged_and_exported_without_names(web_app, demo_id, te
         quote = session.scalars(select(Quote).where(Quote.text == "Nu tør vi prøve ting af."
                                                     )).one()
         assert quote.themes == ["Tid og ressourcer", "Mod"]
-        assert quote.attribution == "Kolding Kommune, gruppe 3"
+        assert quote.attribution == "Kolding Kommune, Buddyordning 3"
     tagged = client.post(f"{url}/{quote.id}/themes",
                          data={f"quote{quote.id}-themes": ["Teknostress"]})
     assert tagged.status_code == 302 and tagged.headers["Location"].endswith(f"#quote-{quote.id}")
@@ -272,11 +273,76 @@ def test_quotes_are_added_tagged_and_exported_without_names(web_app, demo_id, te
     rows = list(csv.reader(io.StringIO(client.get(f"/cohorts/{demo_id}/evaluation/quotes.csv")
                                        .get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
     assert rows[0][:5] == ["quote", "attribution", "organisation", "group", "themes"]
-    assert ["Nu tør vi prøve ting af.", "Kolding Kommune, gruppe 3"] in [r[:2] for r in rows]
+    assert ["Nu tør vi prøve ting af.", "Kolding Kommune, Buddyordning 3"] in [r[:2] for r in rows]
     assert name not in str(rows)
     # Another cohort's quote cannot be re-tagged through this cohort.
     assert client.post(f"/cohorts/{demo_id}/evaluation/quotes/99999/themes",
                        data={}).status_code == 404
+
+
+def test_organisation_and_group_are_picked_from_the_cohort(web_app, demo_id, team,
+                                                          engine_of_app):
+    client = _client(web_app, team.evaluator)
+    url = f"/cohorts/{demo_id}/evaluation/quotes"
+    page = client.get(url).get_data(as_text=True)
+    organisations = re.search(r'<select[^>]*id="quote-organisation".*?</select>', page, re.S)[0]
+    groups = re.search(r'<select[^>]*id="quote-group_label".*?</select>', page, re.S)[0]
+    with db.transaction(engine_of_app) as session:
+        people = services.participants.list_participants(session, demo_id)
+    assert all(f'value="{p.organisation}"' in organisations for p in people)
+    assert 'value="Buddyordning 1"' in groups
+    # Typed-in values the cohort does not have are refused; nothing is saved.
+    refused = client.post(url, data={"text": "Et citat.", "organisation": "Narnia Kommune"})
+    assert refused.status_code == 400
+    with db.transaction(engine_of_app) as session:
+        assert not session.scalars(select(Quote).where(Quote.text == "Et citat.")).all()
+
+
+def test_evaluator_edits_and_deletes_quotes_and_notes_logged(web_app, demo_id, team,
+                                                             engine_of_app):
+    client = _client(web_app, team.evaluator)
+    base = f"/cohorts/{demo_id}/evaluation"
+    with db.transaction(engine_of_app) as session:
+        quote = services.list_quotes(session, demo_id)[0]
+        (note,) = services.list_notes(session, demo_id, "interview")
+        note_quotes = [q.id for q in services.list_quotes(session, demo_id)
+                       if q.note_id == note.id]
+    assert f"{base}/quotes/{quote.id}/edit" in client.get(f"{base}/quotes").get_data(
+        as_text=True)
+    form = _text(client.get(f"{base}/quotes/{quote.id}/edit"))
+    assert quote.text in form
+    saved = client.post(f"{base}/quotes/{quote.id}/edit", data={
+        "text": "Rettet citat.", "organisation": "Odense Kommune",
+        "group_label": "Buddyordning 4", "themes": ["Tid og ressourcer"]})
+    assert saved.status_code == 302
+    with db.transaction(engine_of_app) as session:
+        changed = services.get_quote(session, demo_id, quote.id)
+        assert (changed.text, changed.attribution, changed.themes) == (
+            "Rettet citat.", "Odense Kommune, Buddyordning 4", ["Tid og ressourcer"])
+    # Deleting takes the ticked box.
+    assert client.post(f"{base}/quotes/{quote.id}/delete", data={}).status_code == 302
+    with db.transaction(engine_of_app) as session:
+        assert services.get_quote(session, demo_id, quote.id)
+    assert client.post(f"{base}/quotes/{quote.id}/delete",
+                       data={"confirm": "y"}).status_code == 302
+    assert client.get(f"{base}/quotes/{quote.id}/edit").status_code == 404
+    # A note deleted: its quotes stay, no longer tied to it.
+    assert client.post(f"{base}/notes/{note.id}/delete", data={"confirm": "y"}).status_code == 302
+    assert client.get(f"{base}/notes/{note.id}").status_code == 404
+    with db.transaction(engine_of_app) as session:
+        kept = [services.get_quote(session, demo_id, q) for q in note_quotes if q != quote.id]
+        assert kept and all(q.note_id is None for q in kept)
+        log = [(e.action, e.actor, e.details)
+               for e in services.activity.cohort_activity(session, demo_id)]
+    assert ("quote_edited", team.evaluator.email, {"id": quote.id}) in log
+    assert ("quote_deleted", team.evaluator.email, {"id": quote.id}) in log
+    assert ("note_deleted", team.evaluator.email, {"id": note.id}) in log
+    # The log the facilitator reads says what happened, never the words.
+    owner_log = _text(_client(web_app, team.owner).get(f"/cohorts/{demo_id}/activity"))
+    assert "deleted a quote" in owner_log and "Rettet citat" not in owner_log
+    # Another cohort's quote or note is not found through this cohort.
+    assert client.post(f"{base}/quotes/99999/delete", data={"confirm": "y"}).status_code == 404
+    assert client.post(f"{base}/notes/99999/delete", data={"confirm": "y"}).status_code == 404
 
 
 def test_response_exports(web_app, demo_id, team, engine_of_app):
@@ -329,3 +395,26 @@ def test_dashboard_links_and_figures(web_app, demo_id, team):
     # The evaluator's start page opens the cohort's evaluation, not the facilitator's page.
     start = _client(web_app, team.evaluator).get("/dashboard").get_data(as_text=True)
     assert f'href="/cohorts/{demo_id}/evaluation"' in start
+
+
+def test_danish_labels_read_right(web_app, demo_id, team):
+    """The slips of the newcomer's walk: 'Antal' (not a second 'Svar'), 'Svarperiode' (not
+    'Åbn'), '1 interviewnotat' (a plural by number) in the report's method chapter."""
+    client = _client(web_app, team.evaluator)
+    danish = {"Accept-Language": "da"}
+    results = client.get(f"/cohorts/{demo_id}/evaluation/surveys/final", headers=danish)
+    assert '<th scope="col">Svar</th><th scope="col">Antal</th><th scope="col">Andel</th>' in (
+        results.get_data(as_text=True))
+    overview = client.get(f"/cohorts/{demo_id}/evaluation", headers=danish)
+    assert '<th scope="col">Svarperiode</th>' in overview.get_data(as_text=True)
+    report = _text(client.get(f"/cohorts/{demo_id}/report", headers=danish))
+    assert "1 observationsnotat og 1 interviewnotat" in report
+    assert "1 interviewnotater" not in report
+
+
+def test_the_english_report_says_no_comparison_in_english(web_app, demo_id, team):
+    client = _client(web_app, team.evaluator)
+    page = client.get(f"/cohorts/{demo_id}/report", query_string={"language": "en"},
+                      headers={"Accept-Language": "da"}).get_data(as_text=True)
+    assert '<html lang="en"' in page or "Evaluation report" in page
+    assert "No comparison" in page and "Ingen sammenligning" not in page

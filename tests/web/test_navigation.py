@@ -5,13 +5,14 @@ reader may go (tests/web/test_pages.py checks every link of every page)."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cohort import db
-from cohort.models import Group, GroupMember, Participant
-from tests.fixtures.web import sign_in
+from cohort.models import Delivery, Group, GroupMember, Participant
+from tests.fixtures.web import PEOPLE, WEB_NOW, sign_in
 
 
 @pytest.fixture
@@ -89,3 +90,24 @@ def test_overview_and_removal_name_groupings_by_their_title(web_app, staff, coho
     remove = _text(client.get(f"/cohorts/{cohort_id}/participants/{person_id}/remove",
                               headers={"Accept-Language": "da"}))
     assert "er med i en gruppe (Buddyordning)" in remove
+
+
+def test_dashboard_groups_cards_by_phase_with_figures_and_alerts(web_app, staff, cohort_id,
+                                                                 engine_of_app, make_cohort):
+    """Admins see every cohort: a finished one too, and the running one's failed email."""
+    make_cohort(engine_of_app, people=PEOPLE, start=date(WEB_NOW.year - 2, 1, 6),
+                title="Old cohort", now=WEB_NOW.replace(year=WEB_NOW.year - 3))
+    with db.transaction(engine_of_app) as session:
+        first = session.scalars(select(Delivery.id).where(Delivery.cohort_id == cohort_id)
+                                .limit(1)).one()
+        session.execute(update(Delivery).where(Delivery.id == first).values(state="failed"))
+    client = web_app.test_client()
+    sign_in(client, staff.admin)
+    page = _text(client.get("/dashboard", headers={"Accept-Language": "en"}))
+    headings = re.findall(r'<h2 id="phase-(\w+)">', page)
+    assert headings == sorted(headings, key=["running", "upcoming", "finished"].index)
+    assert "finished" in headings and len(headings) == 2
+    assert page.index("Hold 1") < page.index("Old cohort")
+    assert f"{len(PEOPLE)} participants" in page and "meetings held" in page
+    assert "1 email could not be sent" in page
+    assert f'href="/cohorts/{cohort_id}/outbox"' in page

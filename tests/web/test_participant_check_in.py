@@ -123,10 +123,10 @@ def test_check_in_outside_the_window_is_refused_with_the_reason(web_app, cohort_
     web_app.config["COHORT_NOW"] = datetime(2025, 4, 8, 10, 0, tzinfo=UTC)
     assert f'id="check-in-{kickoff.id}"' not in client.get("/me").get_data(as_text=True)
     page = check_in(client, kickoff.id)
-    assert "Check-in is not open yet. It opens Tuesday, April 8, 2025 12:45." in page
+    assert "Check-in is not open yet. It opens Tuesday, 8 April 2025 12:45." in page
     web_app.config["COHORT_NOW"] = datetime(2025, 4, 8, 14, 0, tzinfo=UTC)
     page = check_in(client, kickoff.id)
-    assert "Check-in for this meeting closed Tuesday, April 8, 2025 15:30." in page
+    assert "Check-in for this meeting closed Tuesday, 8 April 2025 15:30." in page
     assert marks(web_app) == []
 
 

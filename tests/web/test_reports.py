@@ -118,7 +118,7 @@ def test_the_pdf_is_made_in_a_job_then_downloaded(web_app, staff, evaluated, coh
         saved = web_app.instance_path + "/downloaded.pdf"
         with open(saved, "wb") as file:
             file.write(download.data)
-    assert disposition == "attachment; filename=evaluation-report-hold-1-da.pdf"
+    assert disposition == "attachment; filename=evalueringsrapport-hold-1-da.pdf"
     assert STATEMENTS["new-tools"] in flat("\n".join(pages_text(saved)))
 
     # The job belongs to its cohort: through another cohort's URL it does not exist.

@@ -1,0 +1,111 @@
+"""The staff dashboard's cards: phase and order, and figures that agree with each cohort's
+overview, counted for all cohorts at once (the number of queries does not grow with them)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import delete, event, select, update
+
+from cohort import db, services
+from cohort.core.attendance import ABSENT, Mark
+from cohort.demo import demo_participants
+from cohort.models import Cohort, Delivery, GroupMember, Meeting
+from cohort.services.dashboard import FINISHED, RUNNING, UPCOMING, cohort_cards, cohort_dashboard
+
+NOW = datetime(2025, 5, 20, 12, tzinfo=UTC)
+STARTS = {"later": date(2026, 1, 6), "finished": date(2024, 1, 9), "running": date(2025, 4, 8),
+          "soon": date(2025, 9, 2), "old": date(2023, 9, 5)}
+
+
+def _cohorts(engine, make_cohort, starts=STARTS) -> dict[str, int]:
+    return {name: make_cohort(engine, people=demo_participants(12), start=start,
+                              title=name, now=datetime(start.year - 1, 12, 1, tzinfo=UTC)).id
+            for name, start in starts.items()}
+
+
+def _cards(engine, ids):
+    with db.transaction(engine) as session:
+        cohorts = session.scalars(select(Cohort).where(Cohort.id.in_(ids))).all()
+        return cohort_cards(session, cohorts, NOW)
+
+
+def test_cards_run_running_upcoming_finished(engine, make_cohort):
+    ids = _cohorts(engine, make_cohort)
+    cards = _cards(engine, ids.values())
+    assert [c.cohort.title for c in cards] == ["running", "soon", "later", "finished", "old"]
+    assert [c.phase for c in cards] == [RUNNING, UPCOMING, UPCOMING, FINISHED, FINISHED]
+    running = cards[0]
+    assert 0 < running.held < running.meetings
+    assert running.next is not None and running.next.ends_at > NOW
+    assert all(c.held == c.meetings and c.next is None for c in cards if c.phase == FINISHED)
+    assert all(c.held == 0 for c in cards if c.phase == UPCOMING)
+
+
+def test_the_cohort_in_a_meeting_now_comes_first(engine, make_cohort):
+    ids = _cohorts(engine, make_cohort, {"a": date(2025, 4, 8), "b": date(2025, 4, 15)})
+    with db.transaction(engine) as session:
+        meeting = session.scalars(select(Meeting).where(Meeting.cohort_id == ids["b"],
+                                                        Meeting.ends_at > NOW)
+                                  .order_by(Meeting.starts_at)).first()
+        length = meeting.ends_at - meeting.starts_at
+        meeting.starts_at, meeting.ends_at = NOW - length / 2, NOW + length / 2
+    cards = _cards(engine, ids.values())
+    assert [c.cohort.title for c in cards] == ["b", "a"]
+    assert cards[0].next.starts_at < NOW < cards[0].next.ends_at
+
+
+def test_card_figures_agree_with_the_overview(engine, make_cohort):
+    ids = _cohorts(engine, make_cohort)
+    with db.transaction(engine) as session:
+        # Trouble in two cohorts: failed emails, missed meetings, a group short of a member.
+        for name, n in (("running", 3), ("finished", 1)):
+            rows = session.scalars(select(Delivery.id).where(
+                Delivery.cohort_id == ids[name], Delivery.kind == "welcome").limit(n)).all()
+            session.execute(update(Delivery).where(Delivery.id.in_(rows))
+                            .values(state="failed"))
+        keys = [m.key for m in services.attendance_summary(session, ids["running"]).meetings]
+        people = [r.participant.id for r in
+                  services.meeting_sheet(session, ids["running"], keys[0]).rows]
+        for key in keys[:2]:
+            services.set_marks(session, ids["running"], key,
+                               {pid: Mark(ABSENT)
+                                for pid in people[:2]}, "test", NOW)
+        group, members = services.group_rows(session, ids["finished"])[0]
+        session.execute(delete(GroupMember).where(GroupMember.group_id == group.id,
+                                                  GroupMember.participant_id == members[0].id))
+    cards = {c.cohort.title: c for c in _cards(engine, ids.values())}
+    assert cards["running"].failed_emails == 3 and cards["finished"].failed_emails == 1
+    assert cards["running"].missed_two == 2 and cards["finished"].repair >= 1
+    assert not cards["soon"].alerts and cards["running"].alerts
+    with db.transaction(engine) as session:
+        for card in cards.values():
+            board = cohort_dashboard(session, session.get(Cohort, card.cohort.id), NOW)
+            assert card.participants == board.participant_count == 12
+            assert card.held == len(board.past)
+            assert card.meetings == len(board.past) + len(board.upcoming) + (board.next is not None)
+            assert card.failed_emails == board.failed_deliveries
+            assert card.missed_two == len(board.attendance.follow_up)
+            assert card.repair == len(board.repair)
+            assert (card.next.id if card.next else None) == (board.next.id if board.next else None)
+
+
+def test_queries_do_not_grow_with_the_cohorts(engine, make_cohort):
+    few = list(_cohorts(engine, make_cohort, {"a": date(2025, 4, 8), "b": date(2024, 1, 9)})
+               .values())
+    many = few + list(_cohorts(engine, make_cohort, {
+        f"c{i}": date(2024 + i % 3, 1 + i % 12, 1 + i) for i in range(8)}).values())
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        _cards(engine, few)
+        with_few = len(statements)
+        statements.clear()
+        _cards(engine, many)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == with_few <= 10

@@ -1,0 +1,46 @@
+"""One 24-hour clock and one date style per language, en-GB for English: pages, digest and
+outbox all format through web/formatting.py (no seconds, no zone names, no AM/PM)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from flask_babel import force_locale
+
+from cohort.web.formatting import localdate, localtime
+
+AFTERNOON = datetime(2025, 4, 8, 11, 0, tzinfo=UTC)  # 13:00 in Copenhagen (summer time)
+
+
+@pytest.fixture
+def database_url(sqlite_only_url):
+    return sqlite_only_url
+
+
+@pytest.mark.parametrize("language, day, full", [
+    ("da", "tirs. 8. apr. 2025 13:00", "tirsdag den 8. april 2025 13:00"),
+    ("nb", "tir. 8. apr. 2025 13:00", "tirsdag 8. april 2025 13:00"),
+    ("en", "Tue, 8 Apr 2025 13:00", "Tuesday, 8 April 2025 13:00"),
+])
+def test_one_clock_and_date_style_per_language(app, language, day, full):
+    with app.test_request_context(), force_locale(language):
+        assert localtime(AFTERNOON, "Europe/Copenhagen", "time") == "13:00"
+        assert localtime(AFTERNOON, "Europe/Copenhagen", "day") == day
+        assert localtime(AFTERNOON, "Europe/Copenhagen", "full") == full
+        medium = localtime(AFTERNOON, "Europe/Copenhagen")
+        assert medium.endswith(" 13:00") and "13:00:00" not in medium
+        for fmt in ("time", "day", "full", "medium"):
+            text = localtime(AFTERNOON, "Europe/Oslo", fmt)
+            assert not any(word in text for word in ("PM", "AM", "normaltid", "tid", ":00:00"))
+    with app.test_request_context(), force_locale("en"):
+        assert localdate(date(2025, 4, 8)) == "8 April 2025"  # British, not "April 8, 2025"
+
+
+def test_the_pdf_is_named_in_the_reports_language(app):
+    from cohort.web.reports import pdf_filename
+
+    with app.test_request_context(), force_locale("en"):  # the page's language does not count
+        assert pdf_filename("Hold 1 — Ærø", "da", None) == "evalueringsrapport-hold-1-aero-da.pdf"
+        assert pdf_filename("Kull 2", "nb", 7) == "sammenligning-kull-2-nb.pdf"
+        assert pdf_filename("Hold 1", "en", None) == "evaluation-report-hold-1-en.pdf"
