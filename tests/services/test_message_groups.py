@@ -60,5 +60,5 @@ def test_welcome_names_buddies_and_team_and_the_buddy_task_only_buddies(app, mak
     with app.app_context():
         text = preview_message(welcome.delivery_id, now=NOW).get_body(("plain",)).get_content()
     team = "\n".join(f"- {name} <{email}>" for name, email in welcome.groups[1].partners)
-    assert f"Teamet ditt i Praksisgrupper:\n{team}\n" in text.replace("\r\n", "\n")
-    assert re.search(r"Buddy(en din|ene dine) i Lærevenner:", text)
+    assert f"Praksisgrupper – teamet ditt:\n{team}\n" in text.replace("\r\n", "\n")
+    assert re.search(r"Lærevenner – buddy(en din|ene dine):", text)
