@@ -25,6 +25,7 @@ from flask_login import current_user
 from .. import services
 from ..core.spreadsheets import Table, to_csv, to_xlsx
 from ..core.survey_results import format_decimal, format_percent
+from ..core.text import single_line_problem
 from ..models import Role
 from ..services import accounts
 from . import MAX_ID
@@ -423,10 +424,11 @@ def export_responses(cohort_id: int, fmt: str):
     """Every response (or `?survey=KEY`); anonymous rows carry no identifier, and anonymous
     surveys with fewer answers than the minimum group size are left out (listed in the
     workbook's Notes sheet)."""
+    survey_key = request.args.get("survey") or None
+    if survey_key is not None and single_line_problem(survey_key) is not None:
+        abort(404)  # no survey has such a key (and PostgreSQL refuses a NUL in a query)
     with read_session() as session:
-        table, warnings = services.responses_table(session, cohort_id,
-                                                   request.args.get("survey") or None,
-                                                   now=now())
+        table, warnings = services.responses_table(session, cohort_id, survey_key, now=now())
     tables = [table]
     if warnings:
         tables.append(Table("Notes", ["note"], [[w] for w in warnings]))
