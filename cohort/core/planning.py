@@ -9,11 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
+from .holidays_calendar import holiday_country, public_holidays
 from .programme.schema import Meeting, Programme, Prompt, RepeatedItem, Survey, Task
 from .timeexpr import RESERVED_REFS, Anchor
 
@@ -309,20 +307,6 @@ def _plan_survey(survey: Survey, ctx: _Context):
         )
 
 
-_COUNTRY_BY_ZONE = {"Europe/Copenhagen": "DK", "Europe/Oslo": "NO"}
-_COUNTRY_BY_LANGUAGE = {"da": "DK", "nb": "NO"}
-
-
-def holiday_country(timezone: str, language: str) -> str | None:
-    """Whose public holidays matter: the cohort's zone decides, else its language."""
-    return _COUNTRY_BY_ZONE.get(timezone) or _COUNTRY_BY_LANGUAGE.get(language)
-
-
-@lru_cache(maxsize=64)
-def _holidays(country: str, year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays(country, years=year, language="en_US")
-
-
 def meeting_warnings(
     meetings: list[PlannedMeeting], timezone: str, language: str
 ) -> list[PlanWarning]:
@@ -339,7 +323,7 @@ def meeting_warnings(
             message = f"{day.isoformat()} is a {weekday}"
             warnings.append(PlanWarning(meeting.key, "weekend", message))
         if country:
-            name = _holidays(country, day.year).get(day)
+            name = public_holidays(country, [day.year]).get(day)
             if name:
                 warnings.append(PlanWarning(
                     meeting.key, "holiday",

@@ -8,6 +8,7 @@ from . import (  # noqa: F401
     accounts,
     activity,
     dashboard,
+    group_changes,
     meetings,
     participants,
     privacy,

@@ -23,10 +23,12 @@ STAFF_ADDED = "staff_added"
 STAFF_REMOVED = "staff_removed"
 PARTICIPANT_ERASED = "participant_erased"  # details: the row id only, never who it was
 PERSONAL_DATA_PURGED = "personal_data_purged"
+# Groups people were told about planned again or repaired (services/group_changes.py).
+GROUPS_CHANGED = "groups_changed"  # details: grouping, title, action, changed, notified
 ACTIONS = (MEETING_RESCHEDULED, MEETING_CANCELLED, MEETING_RESTORED, COHORT_CREATED,
            COHORT_LAUNCHED,
            PARTICIPANTS_IMPORTED, PARTICIPANT_ADDED, PARTICIPANT_UPDATED, PARTICIPANT_REMOVED,
-           STAFF_ADDED, STAFF_REMOVED, PARTICIPANT_ERASED, PERSONAL_DATA_PURGED)
+           STAFF_ADDED, STAFF_REMOVED, PARTICIPANT_ERASED, PERSONAL_DATA_PURGED, GROUPS_CHANGED)
 
 
 def log_activity(

@@ -33,6 +33,7 @@ DELIVERY_KINDS = {
     "survey_reminder": _l("Survey reminder"), "meeting_update": _l("Meeting update"),
     "meeting_cancellation": _l("Meeting cancellation"),
     "facilitator_digest": _l("Facilitator digest"), "catch_up": _l("Catch-up after absence"),
+    "groups_changed": _l("New buddy or group"),
 }
 DELIVERY_STATES = {"pending": _l("Pending"), "claimed": _l("Sending"), "sending": _l("Sending"),
                    "sent": _l("Sent"),
