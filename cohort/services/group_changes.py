@@ -59,6 +59,7 @@ class GroupChangePreview:
     told: frozenset[str]  # people already sent an email that names their groups
     names: dict[str, str]  # email -> name, for everyone in the changes
     changed_groups: int = 0  # repair only: groups that change
+    new_partner: tuple[str, ...] = ()  # repair only: people with someone they had not had
 
     @property
     def to_notify(self) -> tuple[str, ...]:
@@ -152,7 +153,7 @@ def _preview(session: Session, cohort: Cohort, action: str, grouping_key: str | 
     return GroupChangePreview(
         cohort.id, template.key, template.title or template.key, action, seed,
         cohort.launched_at is not None, changes, frozenset(told), names,
-        proposal.changed_groups), proposal
+        proposal.changed_groups, proposal.new_partner), proposal
 
 
 def _told(session: Session, cohort: Cohort, grouping_key: str, grouping_kind: str,
