@@ -8,6 +8,7 @@ from . import (  # noqa: F401
     accounts,
     activity,
     dashboard,
+    date_checks,
     group_changes,
     meetings,
     participants,
