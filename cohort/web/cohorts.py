@@ -227,9 +227,11 @@ def _late_message(late) -> str:
     """What a cohort created late will skip for every participant (the launch page and the
     overview say it again before launching)."""
     items = late.skipped_items
-    named = [f"{label(DELIVERY_KINDS, item.kind)}: {item.title}" if item.title
-             else label(DELIVERY_KINDS, item.kind) for item in items[:5]]
-    more = len(items) - len(named)
+    distinct = list(dict.fromkeys(  # two reminders of one survey are named once
+        f"{label(DELIVERY_KINDS, item.kind)}: {item.title}" if item.title
+        else label(DELIVERY_KINDS, item.kind) for item in items))
+    named = distinct[:5]
+    more = len(distinct) - len(named)
     listed = "; ".join(named) + (" " + _("and %(num)s more", num=more) if more else "")
     return ngettext("The cohort starts late: %(num)d email is already past and will be "
                     "skipped for every participant: %(items)s.",

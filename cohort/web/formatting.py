@@ -101,20 +101,20 @@ def warning_text(warning: PlanWarning, day: date, timezone: str, language: str) 
 
 
 def date_warning_text(warning: DateWarning, timezone: str, language: str) -> str:
-    """'Task "Choose your case" is due on Saturday 12 April 2025, a weekend day.' and the
-    like, in the reader's language (core.date_warnings)."""
+    """'Task “Choose your case”, due Sat, Apr 12, 2025 12:00: a weekend day.' and the like,
+    in the reader's language (core.date_warnings)."""
     what = _("%(item)s “%(title)s”", item=label(ITEMS, warning.item),
              title=_shorten(warning.title))
     when = localtime(warning.at, timezone, "day")
     verb = label(FIELDS, warning.field)
     if warning.code == PAST:
-        return _("%(what)s %(field)s %(when)s, which is already past.", what=what,
+        return _("%(what)s, %(field)s %(when)s: already past.", what=what,
                  field=verb, when=when)
     if warning.code == HOLIDAY:
         name = _holiday_name(holiday_country(timezone, language), warning.day, warning.holiday)
-        return _("%(what)s %(field)s %(when)s, a public holiday (%(name)s).", what=what,
+        return _("%(what)s, %(field)s %(when)s: a public holiday (%(name)s).", what=what,
                  field=verb, when=when, name=name)
-    return _("%(what)s %(field)s %(when)s, a weekend day.", what=what, field=verb, when=when)
+    return _("%(what)s, %(field)s %(when)s: a weekend day.", what=what, field=verb, when=when)
 
 
 def _shorten(text: str, length: int = 80) -> str:
