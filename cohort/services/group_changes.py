@@ -2,11 +2,12 @@
 
 The welcome email names each participant's buddies and teams, and so do the emails of a buddy
 exchange task; once one of those has gone out, planning the groups again or repairing them
-changes what people were told. So `preview` shows who gets a new partner (person, partners
-before, partners after), `needs_confirmation` says whether anyone on that list was told
-already, and `apply` stores the new groups and queues a short `groups_changed` email, due at
-once, for exactly those people. Everyone else needs no email: someone whose welcome is still
-pending reads the new groups in it, since emails are composed when they are sent.
+changes what people were told. So `preview` shows whose partners change (person, partners
+before, partners after), `needs_confirmation` says whether anyone who gets a new partner was
+told the old ones, and `apply` stores the new groups and queues a short `groups_changed`
+email, due at once, for exactly those people (`to_notify`). Everyone else needs no email:
+someone whose welcome is still pending reads the new groups in it, since emails are composed
+when they are sent.
 
 A draft cohort has told nobody (its outbox sends nothing), so there it changes without asking
 and queues nothing. The confirmation carries a fingerprint of the previewed change; if the
@@ -63,8 +64,10 @@ class GroupChangePreview:
 
     @property
     def to_notify(self) -> tuple[str, ...]:
-        """The people to email: their partners change and they were told the old ones."""
-        return tuple(sorted({c.person for c in self.changes if c.person in self.told}))
+        """The people to email: they get someone new as a partner, and were told the old
+        partners. Someone who only loses a partner (who left) gets no "new buddy" email."""
+        return tuple(sorted({c.person for c in self.changes
+                             if c.joined and c.person in self.told}))
 
     @property
     def needs_confirmation(self) -> bool:

@@ -189,3 +189,23 @@ def test_teams_of_a_programme_with_two_groupings(engine, make_cohort):
                                      now=NOW, confirmed=preview.fingerprint)
     assert result.notified and {d.anchor for d in notices(engine, cohort_id)} == {
         "groups:praksisgrupper#1"}
+
+
+def test_someone_who_only_loses_a_partner_gets_no_new_buddy_email(engine, make_cohort):
+    """Nine people: three pairs and a trio. One of the trio leaves (which takes them out of
+    their group at once): the other two stay together and gain nobody, so the repair changes
+    nothing, asks nothing and emails nobody."""
+    people = demo_participants(9)
+    cohort_id = make_cohort(engine, people=people).id
+    mark_sent(engine, cohort_id)
+    with db.transaction(engine) as session:
+        view = services.list_groups(session, cohort_id)
+        trio = next(g.members for g in view.result.rotations[0].groups if len(g.members) == 3)
+        services.participants.remove_participant_by_email(session, cohort_id, trio[0],
+                                                          now=NOW)
+    with db.transaction(engine) as session:
+        preview = group_changes.preview(session, cohort_id, "repair")
+        result = group_changes.apply(session, cohort_id, "repair", now=NOW)
+    assert preview.changes == () and not preview.needs_confirmation
+    assert result.notified == ()
+    assert notices(engine, cohort_id) == []
