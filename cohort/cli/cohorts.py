@@ -6,6 +6,7 @@ import json
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
@@ -16,6 +17,7 @@ from ..core.participants import WEB_ROWS_MAX, ParticipantImportError, parse_part
 from ..core.planning import plan_cohort
 from ..core.programme import ProgrammeError, load_library, load_programme_file
 from ..core.text import CONTROL_CHARACTER, TOO_LONG
+from ..models import utcnow
 from .base import cohort
 from .base import engine as _engine
 from .base import fail as _fail
@@ -112,13 +114,25 @@ def create(programme_id, start, title, timezone, language, participants_file,
                                   max_rows)
     new = services.NewCohort(programme, library.sources[programme_id], start_date, title,
                              timezone, language)
+    limit = timedelta(hours=current_app.config["OUTBOX_OVERDUE_LIMIT_HOURS"])
+    now = utcnow()
     with db.transaction(_engine()) as session:
-        created = services.create_cohort_as(session, new, None, participants=rows)
+        created = services.create_cohort_as(session, new, None, participants=rows, now=now)
+        late = services.date_checks.late_start(session, created.id, now, overdue_limit=limit)
+        ahead = services.date_checks.upcoming_warnings(session, created.id, now)
+        zone = ZoneInfo(created.timezone)
         if launch_now:
-            limit = timedelta(hours=current_app.config["OUTBOX_OVERDUE_LIMIT_HOURS"])
-            services.launch_cohort(session, created.id, None, overdue_limit=limit)
+            services.launch_cohort(session, created.id, None, now, overdue_limit=limit)
     for warning in plan_cohort(programme, start_date, timezone).warnings:
         click.echo(f"Warning: {warning.meeting_key}: {warning.message}", err=True)
+    for found in ahead:
+        if found.item != "meeting":  # meetings: just above
+            click.echo(f"Warning: {found.item} {found.key} {found.field.removesuffix('_at')} "
+                       f"{found.at.astimezone(zone):%Y-%m-%d %H:%M}: "
+                       f"{'a weekend day' if found.code == 'weekend' else found.holiday}",
+                       err=True)
+    for line in late_lines(late, zone):
+        click.echo(line, err=True)
     click.echo(created.id)
 
 
@@ -137,6 +151,17 @@ def _check_new_cohort(title: str | None, timezone: str | None, start: date,
     first, last = date_window(today, years_back=CLI_YEARS_BACK)
     if not first <= start <= last:
         _fail(f"the start date must be between {first.isoformat()} and {last.isoformat()}")
+
+
+def late_lines(late, zone: ZoneInfo) -> list[str]:
+    """What a late cohort skips for every participant, one email per line."""
+    if not late.skipped_items:
+        return []
+    lines = [f"Already too late, skipped instead of sent: {len(late.skipped_items)} planned "
+             "email(s), each to every participant (digests to the facilitator):"]
+    lines += [f"  {item.send_at.astimezone(zone):%Y-%m-%d %H:%M}  {item.kind:<20} "
+              f"{item.title} ({item.anchor})" for item in late.skipped_items]
+    return lines
 
 
 def _parse_date(value: str) -> date:

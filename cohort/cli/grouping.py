@@ -1,8 +1,8 @@
 """Commands for buddy pairs and project teams.
 
     cohort groups COHORT [--grouping KEY] [--rotation N] [--json]   list (same as `show`)
-    cohort groups plan COHORT [--grouping KEY] [--seed S] [--json]
-    cohort groups repair COHORT [--grouping KEY] [--seed S] [--json]
+    cohort groups plan COHORT [--grouping KEY] [--seed S] [--yes] [--json]
+    cohort groups repair COHORT [--grouping KEY] [--seed S] [--yes] [--json]
     cohort groups move COHORT EMAIL --to N|new [--rotation N] [--grouping KEY]
     cohort groups lock|forbid|drop-rule COHORT EMAIL EMAIL [--grouping KEY]
     cohort groups rules COHORT
@@ -11,6 +11,11 @@
 [{"members": [email, ...], "explanation": "..."}]}], "score": 0-100 (null before any groups),
 "violations": [{"rotation", "kind", "members", "message"}], "unmet": ["..."]}.
 Without --grouping, commands use the programme's first grouping.
+
+`plan` and `repair` first print who would get a new partner when some of them were already
+told their groups (the welcome or a buddy email went out), and ask; `--yes` confirms without
+asking. Those people (only they) then get a short email about their new partner. With
+`--json` the list of the people emailed is added as "notified" (when there are any).
 """
 
 from __future__ import annotations
@@ -87,36 +92,80 @@ def show(cohort_id: int, grouping_key: str | None, rotation: int | None, as_json
 @_grouping_option
 @click.option("--seed", type=int, default=0, show_default=True,
               help="the same seed gives the same groups")
+@click.option("--yes", is_flag=True, help="change groups people were told about without asking")
 @_json_option
-def plan(cohort_id: int, grouping_key: str | None, seed: int, as_json: bool) -> None:
+def plan(cohort_id: int, grouping_key: str | None, seed: int, yes: bool, as_json: bool) -> None:
     """Form the groups of every rotation afresh (replaces the stored ones)."""
-    with _use_case() as session:
-        view = services.plan_groups(session, cohort_id, grouping_key, seed)
-        names = services.participant_names(session, cohort_id)
-    if as_json:
-        _print_json(view.as_dict())
-        return
-    _print_view(view, names)
+    _change(cohort_id, services.group_changes.PLAN, grouping_key, seed, yes, as_json)
 
 
 @groups.command("repair")
 @click.argument("cohort_id", type=int)
 @_grouping_option
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--yes", is_flag=True, help="change groups people were told about without asking")
 @_json_option
-def repair(cohort_id: int, grouping_key: str | None, seed: int, as_json: bool) -> None:
+def repair(cohort_id: int, grouping_key: str | None, seed: int, yes: bool,
+           as_json: bool) -> None:
     """Fit the groups to who is in the cohort now, changing as few groups as possible."""
+    _change(cohort_id, services.group_changes.REPAIR, grouping_key, seed, yes, as_json)
+
+
+def _change(cohort_id: int, action: str, grouping_key: str | None, seed: int, yes: bool,
+            as_json: bool) -> None:
+    """Plan again or repair; when people told their groups would get a new partner, print
+    who and ask (unless --yes), then email them."""
+    group_changes = services.group_changes
     with _use_case() as session:
-        repaired = services.repair_groups(session, cohort_id, grouping_key, seed)
-        names = services.participant_names(session, cohort_id)
+        preview = group_changes.preview(session, cohort_id, action, grouping_key, seed)
+    confirmed = None
+    if preview.needs_confirmation:
+        _print_changes(preview, err=as_json)
+        if not yes and not click.confirm(
+                f"Change the groups and email {len(preview.to_notify)} participant(s)?",
+                default=False, err=as_json):
+            fail("nothing was changed")
+        confirmed = preview.fingerprint
+    try:
+        with _use_case() as session:
+            result = group_changes.apply(session, cohort_id, action, preview.grouping_key,
+                                         seed, confirmed=confirmed)
+            names = services.participant_names(session, cohort_id)
+    except group_changes.ConfirmationNeeded:
+        fail("the groups or the participants changed meanwhile; nothing was changed, "
+             "run the command again")
+    found = result.preview
     if as_json:
-        _print_json({**repaired.view.as_dict(), "changed_groups": repaired.changed_groups,
-                     "new_partner": list(repaired.new_partner)})
+        data = result.view.as_dict()
+        if action == group_changes.REPAIR:
+            data.update(changed_groups=found.changed_groups,
+                        new_partner=list(found.new_partner))
+        if result.notified:
+            data["notified"] = list(result.notified)
+        _print_json(data)
         return
-    _print_view(repaired.view, names)
-    people = ", ".join(names.get(e, e) for e in repaired.new_partner) or "nobody"
-    click.echo(f"Repaired: {repaired.changed_groups} group(s) changed; "
-               f"{len(repaired.new_partner)} people get a new partner: {people}")
+    _print_view(result.view, names)
+    if action == group_changes.REPAIR:
+        people = ", ".join(names.get(e, e) for e in found.new_partner) or "nobody"
+        click.echo(f"Repaired: {found.changed_groups} group(s) changed; "
+                   f"{len(found.new_partner)} people get a new partner: {people}")
+    if result.notified:
+        click.echo(f"Emailed about their new partner: {len(result.notified)} "
+                   f"({', '.join(names.get(e, e) for e in result.notified)})")
+
+
+def _print_changes(preview, err: bool = False) -> None:
+    """Who was told their groups and would get a new partner: person, before -> after."""
+    def named(emails) -> str:
+        return ", ".join(preview.names.get(e, e) for e in emails) or "(none)"
+
+    click.echo(f"{len(preview.to_notify)} participant(s) were already told their groups in "
+               f"'{preview.grouping_key}' and would get a new partner:", err=err)
+    for change in preview.changes:
+        mark = "email" if change.person in preview.told else "     "
+        click.echo(f"  {mark}  {named([change.person])} <{change.person}> "
+                   f"(rotation {change.rotation}): {named(change.before)} -> "
+                   f"{named(change.after)}", err=err)
 
 
 @groups.command("move")

@@ -30,6 +30,11 @@ def forecast_lines(forecast: LaunchForecast, timezone: str) -> list[str]:
                      f"the first at {first}")
     lines.append(f"Overdue or too late, skipped instead of sent: {forecast.skipped_total}")
     lines.extend(f"  {kind:<22}{count:>6}" for kind, count in forecast.skipped)
+    if forecast.skipped_items:
+        lines.append("  What is skipped:")
+        lines.extend(f"    {item.send_at.astimezone(zone):%Y-%m-%d %H:%M}  {item.kind:<20} "
+                     f"{item.emails:>4}  {item.title} ({item.anchor})"
+                     for item in forecast.skipped_items)
     lines.append(f"Later than {days} days: {forecast.later} email(s)")
     return lines
 

@@ -24,6 +24,10 @@ SURVEY_REMINDER = "survey_reminder"
 # Sent when a meeting the participant was already invited to moves or is cancelled.
 MEETING_UPDATE = "meeting_update"
 MEETING_CANCELLATION = "meeting_cancellation"
+# Sent when groups a participant was already told about change: their new buddy or group
+# (services/group_changes.py). Anchored `groups:GROUPING#N`, N counting the changes. Like the
+# catch-up (core/attendance.py) it is not planned, so it is not in KINDS.
+GROUPS_CHANGED = "groups_changed"
 # To the facilitator, before each meeting: what participants sent in since the last one.
 FACILITATOR_DIGEST = "facilitator_digest"
 KINDS = (WELCOME, MEETING_INVITATION, MEETING_UPDATE, MEETING_CANCELLATION, TASK_RELEASED,

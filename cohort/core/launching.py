@@ -5,7 +5,12 @@ A draft cohort's rows stay pending and unclaimed (mail/dispatch.py). At launch, 
 change causes at once (welcome, meeting invitations and notices, catch-ups) are due at the
 launch instead of when the draft was edited; the planned ones (tasks, prompts, surveys,
 digests) keep their times, so those already far past are skipped by the outbox's overdue
-rule. The forecast applies `core.sending.skip_reason` exactly as the dispatcher will.
+rule. The forecast applies `core.sending.skip_reason` exactly as the dispatcher will, and
+names each item whose emails will be skipped (`LaunchForecast.skipped_items`).
+
+A cohort created late is told the same before it has any participant: `planned_emails` makes
+the pending emails of a plan for one stand-in recipient, with the deadlines the dispatcher
+judges them by, so the forecast lists what every participant will miss.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ from datetime import datetime, timedelta
 
 from . import deliveries as kinds
 from .attendance import CATCH_UP
+from .deliveries import plan_deliveries, plan_facilitator_deliveries
+from .planning import Plan
 from .sending import skip_reason
 
 # The emails whose send time is "when the change happened": at launch, that is the launch.
 DUE_AT_LAUNCH = (kinds.WELCOME, kinds.MEETING_INVITATION, kinds.MEETING_UPDATE,
-                 kinds.MEETING_CANCELLATION, CATCH_UP)
+                 kinds.MEETING_CANCELLATION, CATCH_UP, kinds.GROUPS_CHANGED)
 HORIZON = timedelta(days=14)
 
 
@@ -35,6 +42,19 @@ class PendingEmail:
     attempts: int = 0
     deadline: datetime | None = None  # when it stops being useful
     settled: bool = False  # a reminder for something already done
+    anchor: str = ""  # what it is about (task:KEY, survey:KEY#2, ...), to name what is skipped
+    title: str = ""  # the title of what it is about, when known
+
+
+@dataclass(frozen=True)
+class SkippedItem:
+    """The emails of one kind about one item that the outbox will skip instead of sending."""
+
+    kind: str
+    anchor: str
+    title: str
+    emails: int
+    send_at: datetime  # the earliest planned send time among them
 
 
 @dataclass(frozen=True)
@@ -57,6 +77,7 @@ class LaunchForecast:
     skipped: tuple[tuple[str, int], ...] = field(default_factory=tuple)
     later: int = 0
     recipients: int = 0  # distinct recipients of the emails within the horizon
+    skipped_items: tuple[SkippedItem, ...] = field(default_factory=tuple)
 
     @property
     def sending_total(self) -> int:
@@ -86,6 +107,7 @@ def forecast_launch(emails: Iterable[PendingEmail], now: datetime, *, overdue_li
     first: dict[str, datetime] = {}
     everyone: set[str] = set()
     skipped: Counter[str] = Counter()
+    items: dict[tuple[str, str], list[PendingEmail]] = defaultdict(list)
     later = 0
     for email in emails:
         send_at = send_at_after_launch(email.kind, email.send_at, now)
@@ -97,15 +119,55 @@ def forecast_launch(emails: Iterable[PendingEmail], now: datetime, *, overdue_li
         if skip_reason(email.kind, send_at, at, deadline=email.deadline,
                        settled=email.settled, overdue_limit=limit):
             skipped[email.kind] += 1
+            items[email.kind, email.anchor].append(email)
             continue
         sending[email.kind] += 1
         recipients[email.kind].add(email.recipient)
         everyone.add(email.recipient)
         first[email.kind] = min(first.get(email.kind, at), at)
-    order = {kind: n for n, kind in enumerate((*kinds.KINDS, CATCH_UP))}
+    order = {kind: n for n, kind in enumerate((*kinds.KINDS, CATCH_UP, kinds.GROUPS_CHANGED))}
     return LaunchForecast(
         now=now, horizon=horizon,
         sending=tuple(KindForecast(kind, sending[kind], len(recipients[kind]), first[kind])
                       for kind in sorted(sending, key=lambda k: order.get(k, len(order)))),
         skipped=tuple(sorted(skipped.items(), key=lambda item: order.get(item[0], len(order)))),
-        later=later, recipients=len(everyone))
+        later=later, recipients=len(everyone),
+        skipped_items=tuple(sorted(
+            (SkippedItem(kind, anchor, next((e.title for e in found if e.title), ""),
+                         len(found), min(e.send_at for e in found))
+             for (kind, anchor), found in items.items()),
+            key=lambda i: (i.send_at, order.get(i.kind, len(order)), i.anchor))))
+
+
+# The stand-in recipient of `planned_emails`.
+EVERY_PARTICIPANT = "*"
+
+
+def planned_emails(plan: Plan, now: datetime) -> list[PendingEmail]:
+    """The emails a plan makes for one participant (`EVERY_PARTICIPANT`) and the
+    facilitator, with the deadline and title of what each is about, as `mail/compose.py`
+    judges them when sending (the welcome and invitations are due `now`)."""
+    meetings = {m.key: m for m in plan.meetings}
+    tasks = {t.key: t for t in plan.tasks}
+    prompts = {p.key: p for p in plan.prompts}
+    surveys = {s.key: s for s in plan.surveys}
+    emails = []
+    for planned in (plan_deliveries(plan, [EVERY_PARTICIPANT], now)
+                    + plan_facilitator_deliveries(plan)):
+        deadline, title = None, ""
+        meeting_key = kinds.meeting_key_of(planned.anchor)
+        key = kinds.item_key_of(planned.anchor)
+        if meeting_key is not None and meeting_key in meetings:
+            deadline, title = meetings[meeting_key].starts_at, meetings[meeting_key].title
+        elif planned.kind in (kinds.TASK_RELEASED, kinds.TASK_REMINDER) and key in tasks:
+            deadline, title = tasks[key].due_at, tasks[key].title
+        elif planned.kind == kinds.PROMPT and key in prompts:
+            meeting = meetings.get(prompts[key].meeting_key)
+            title = meeting.title if meeting else ""
+            if meeting is not None and prompts[key].send_at <= meeting.starts_at:
+                deadline = meeting.starts_at
+        elif planned.kind in (kinds.SURVEY_INVITATION, kinds.SURVEY_REMINDER) and key in surveys:
+            deadline, title = surveys[key].closes_at, surveys[key].title
+        emails.append(PendingEmail(planned.kind, planned.recipient, planned.send_at,
+                                   deadline=deadline, anchor=planned.anchor, title=title))
+    return emails

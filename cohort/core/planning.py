@@ -9,11 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
+from .holidays_calendar import days_off, holiday_country, public_holidays
 from .programme.schema import Meeting, Programme, Prompt, RepeatedItem, Survey, Task
 from .timeexpr import RESERVED_REFS, Anchor
 
@@ -309,30 +307,12 @@ def _plan_survey(survey: Survey, ctx: _Context):
         )
 
 
-_COUNTRY_BY_ZONE = {"Europe/Copenhagen": "DK", "Europe/Oslo": "NO"}
-_COUNTRY_BY_LANGUAGE = {"da": "DK", "nb": "NO"}
-
-
-def holiday_country(timezone: str, language: str) -> str | None:
-    """Whose public holidays matter: the cohort's zone decides, else its language."""
-    return _COUNTRY_BY_ZONE.get(timezone) or _COUNTRY_BY_LANGUAGE.get(language)
-
-
-@lru_cache(maxsize=64)
-def _holidays(country: str, year: int) -> holidays.HolidayBase:
-    """Public holidays and, where the package knows them, the days most workplaces close
-    anyway (Denmark: Christmas Eve, New Year's Eve, Constitution Day, 1 May)."""
-    supported = holidays.country_holidays(country).supported_categories
-    categories = tuple(c for c in ("public", "optional") if c in supported)
-    return holidays.country_holidays(country, years=year, language="en_US",
-                                     categories=categories)
-
-
 def free_day_name(day: date, country: str | None) -> str | None:
-    """Why nobody would plan a meeting on `day`: "Saturday", "Sunday", a holiday's name."""
+    """Why nobody would plan a meeting on `day`: "Saturday", "Sunday", a holiday's name (or a
+    day most workplaces close anyway, such as Christmas Eve in Denmark)."""
     if day.weekday() >= 5:
         return "Saturday" if day.weekday() == 5 else "Sunday"
-    return _holidays(country, day.year).get(day) if country else None
+    return days_off(country, [day.year]).get(day) if country else None
 
 
 def working_day_overrides(plan: Plan, language: str) -> dict[str, MeetingOverride]:
@@ -367,7 +347,7 @@ def meeting_warnings(
             message = f"{day.isoformat()} is a {free_day_name(day, None)}"
             warnings.append(PlanWarning(meeting.key, "weekend", message))
         if country:
-            name = _holidays(country, day.year).get(day)
+            name = public_holidays(country, [day.year]).get(day)
             if name:
                 warnings.append(PlanWarning(
                     meeting.key, "holiday",

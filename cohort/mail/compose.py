@@ -449,6 +449,14 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
         return dict(survey=SurveyInfo(survey.title, survey.mode, survey.opens_at,
                                       survey.closes_at, number, url),
                     deadline=survey.closes_at, settled=answered)
+    if kind == kinds.GROUPS_CHANGED:
+        # The person's groups as they are now, in the grouping that changed
+        # (services/group_changes.py queued it).
+        groups = _groups_of(session, participant, programme,
+                            grouping_key=kinds.item_key_of(delivery.anchor))
+        if not groups:
+            raise Undeliverable("the participant is in no group of that grouping any more")
+        return dict(groups=groups)
     if kind == CATCH_UP:
         # What the missed meeting covered; useless once the next meeting has begun.
         item = catch_up_content(session, delivery, now)
@@ -457,9 +465,11 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
 
 
 def _groups_of(session: Session, participant: Participant | None, programme: Programme,
-               kind: str | None = None) -> tuple[GroupInfo, ...]:
-    """The participant's groups with partners (of one kind of grouping, or all), in the
-    programme's order of groupings; none for the facilitator or a group of one."""
+               kind: str | None = None, grouping_key: str | None = None
+               ) -> tuple[GroupInfo, ...]:
+    """The participant's groups with partners (of one kind of grouping, or of one grouping,
+    or all), in the programme's order of groupings; none for the facilitator or a group of
+    one."""
     if participant is None:
         return ()
     templates = {t.key: (index, t) for index, t in enumerate(programme.groupings)}
@@ -467,7 +477,8 @@ def _groups_of(session: Session, participant: Participant | None, programme: Pro
     for group in participant_groups(session, participant.id):
         index, template = templates.get(group.grouping_key, (len(templates), None))
         group_kind = template.kind if template else "buddy"
-        if not group.partners or (kind is not None and group_kind != kind):
+        if not group.partners or (kind is not None and group_kind != kind) or (
+                grouping_key is not None and group.grouping_key != grouping_key):
             continue
         found.append((index, group.rotation, GroupInfo(
             group.title, group_kind, group.rotation,

@@ -351,6 +351,12 @@ def _subject(data: MessageData, h: _Helpers) -> str:
         return ngettext("Agenda for %(meeting)s: %(num)d contribution from participants",
                         "Agenda for %(meeting)s: %(num)d contributions from participants",
                         data.digest.count, meeting=data.meeting.title)
+    if kind == kinds.GROUPS_CHANGED:
+        group = data.groups[0]
+        if group.kind == "team":
+            return _("Your new team in %(grouping)s", grouping=group.title)
+        return ngettext("Your new buddy in %(grouping)s", "Your new buddies in %(grouping)s",
+                        len(group.partners), grouping=group.title)
     if kind == CATCH_UP:
         return _("What you missed at %(meeting)s", meeting=data.catch_up.meeting_title)
     raise ValueError(f"unknown kind of delivery '{kind}'")

@@ -8,6 +8,8 @@ from . import (  # noqa: F401
     accounts,
     activity,
     dashboard,
+    date_checks,
+    group_changes,
     meetings,
     participants,
     privacy,

@@ -23,6 +23,8 @@ STAFF_ADDED = "staff_added"
 STAFF_REMOVED = "staff_removed"
 PARTICIPANT_ERASED = "participant_erased"  # details: the row id only, never who it was
 PERSONAL_DATA_PURGED = "personal_data_purged"
+# Groups people were told about planned again or repaired (services/group_changes.py).
+GROUPS_CHANGED = "groups_changed"  # details: grouping, title, action, changed, notified
 # Evaluators' words: the details hold the row's id only, never its text, organisation or
 # group (facilitators read this log and must not read the quotes: see web/evaluation.py).
 NOTE_EDITED = "note_edited"
@@ -33,7 +35,7 @@ ACTIONS = (MEETING_RESCHEDULED, MEETING_CANCELLED, MEETING_RESTORED, COHORT_CREA
            COHORT_LAUNCHED,
            PARTICIPANTS_IMPORTED, PARTICIPANT_ADDED, PARTICIPANT_UPDATED, PARTICIPANT_REMOVED,
            STAFF_ADDED, STAFF_REMOVED, PARTICIPANT_ERASED, PERSONAL_DATA_PURGED,
-           NOTE_EDITED, NOTE_DELETED, QUOTE_EDITED, QUOTE_DELETED)
+           NOTE_EDITED, NOTE_DELETED, QUOTE_EDITED, QUOTE_DELETED, GROUPS_CHANGED)
 
 
 def log_activity(

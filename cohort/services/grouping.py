@@ -193,9 +193,21 @@ def participant_groups(session: Session, participant_id: int) -> list[Participan
 
 # --- planning and repair ------------------------------------------------------------------
 
-def plan_groups(session: Session, cohort_id: int, grouping_key: str | None = None,
-                seed: int = 0) -> GroupsView:
-    """Plan every rotation of a grouping afresh and store it (replacing what was there)."""
+@dataclass(frozen=True)
+class Proposal:
+    """New groups for one grouping, not stored yet, next to the stored ones (per rotation,
+    the groups' member emails): what `plan_groups` or `repair_groups` would store."""
+
+    grouping_key: str
+    before: list[list[list[str]]]
+    after: list[list[list[str]]]
+    changed_groups: int = 0
+    new_partner: tuple[str, ...] = ()
+
+
+def propose_plan(session: Session, cohort_id: int, grouping_key: str | None = None,
+                 seed: int = 0) -> Proposal:
+    """Every rotation of a grouping planned afresh (the same seed, the same groups)."""
     cohort = get_cohort(session, cohort_id)
     template = _template(cohort, grouping_key)
     people = [_person(p) for p in _participants(session, cohort_id)]
@@ -203,7 +215,36 @@ def plan_groups(session: Session, cohort_id: int, grouping_key: str | None = Non
     _check_enough(template.key, len(people), spec)
     result = core.plan(people, spec, rules=_rules(session, cohort_id, template.key), seed=seed,
                        language=cohort.language)
-    return _save(session, cohort, template, result.members())
+    return Proposal(template.key, _members(session, cohort_id, template.key), result.members())
+
+
+def propose_repair(session: Session, cohort_id: int, grouping_key: str | None = None,
+                   seed: int = 0) -> Proposal:
+    """The stored groups fitted to the participants and rules now, changing as few groups as
+    possible (see core.grouping.repair)."""
+    cohort = get_cohort(session, cohort_id)
+    template = _template(cohort, grouping_key)
+    stored = _members(session, cohort_id, template.key)
+    if not stored:
+        raise GroupingProblem(f"{template.key}: no groups to repair yet; plan them first")
+    people = [_person(p) for p in _participants(session, cohort_id)]
+    spec = core.GroupingSpec.from_programme(template)
+    _check_enough(template.key, len(people), spec)
+    repaired = core.repair(people, spec, stored, rules=_rules(session, cohort_id, template.key),
+                           seed=seed, language=cohort.language)
+    return Proposal(template.key, stored, repaired.grouping.members(), repaired.changed_groups,
+                    repaired.new_partner)
+
+
+def _members(session: Session, cohort_id: int, key: str) -> list[list[list[str]]]:
+    return [[members for _, members in rotation] for rotation in _stored(session, cohort_id, key)]
+
+
+def plan_groups(session: Session, cohort_id: int, grouping_key: str | None = None,
+                seed: int = 0) -> GroupsView:
+    """Plan every rotation of a grouping afresh and store it (replacing what was there).
+    Nobody is told: services.group_changes does that for groups already announced."""
+    return store_proposal(session, cohort_id, propose_plan(session, cohort_id, grouping_key, seed))
 
 
 def _check_enough(key: str, count: int, spec: core.GroupingSpec) -> None:
@@ -217,19 +258,15 @@ def repair_groups(session: Session, cohort_id: int, grouping_key: str | None = N
                   seed: int = 0) -> RepairView:
     """Bring stored groups in line with the participants and rules now, changing as few
     groups as possible (see core.grouping.repair)."""
+    proposal = propose_repair(session, cohort_id, grouping_key, seed)
+    view = store_proposal(session, cohort_id, proposal)
+    return RepairView(view, proposal.changed_groups, proposal.new_partner)
+
+
+def store_proposal(session: Session, cohort_id: int, proposal: Proposal) -> GroupsView:
+    """Store proposed groups (keeping the rows and numbers of the groups they mostly are)."""
     cohort = get_cohort(session, cohort_id)
-    template = _template(cohort, grouping_key)
-    stored = _stored(session, cohort_id, template.key)
-    if not stored:
-        raise GroupingProblem(f"{template.key}: no groups to repair yet; plan them first")
-    people = [_person(p) for p in _participants(session, cohort_id)]
-    spec = core.GroupingSpec.from_programme(template)
-    _check_enough(template.key, len(people), spec)
-    repaired = core.repair(people, spec, [[m for _, m in r] for r in stored],
-                           rules=_rules(session, cohort_id, template.key), seed=seed,
-                           language=cohort.language)
-    view = _save(session, cohort, template, repaired.grouping.members())
-    return RepairView(view, repaired.changed_groups, repaired.new_partner)
+    return _save(session, cohort, _template(cohort, proposal.grouping_key), proposal.after)
 
 
 def form_missing_groups(session: Session, cohort: Cohort, seed: int = 0) -> list[str]:

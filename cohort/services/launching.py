@@ -106,9 +106,21 @@ def _pending_emails(session: Session, cohort_id: int) -> list[PendingEmail]:
             return survey.closes_at, survey.id in answered.get(pid, set())
         return None, False
 
+    def title(row: Delivery) -> str:
+        meeting_key = kinds.meeting_key_of(row.anchor)
+        if meeting_key is not None or row.kind == CATCH_UP:
+            meeting = meetings.get(meeting_key or row.anchor.split(":", 1)[-1])
+            return meeting.title if meeting else ""
+        found = {kinds.TASK_RELEASED: tasks, kinds.TASK_REMINDER: tasks,
+                 kinds.SURVEY_INVITATION: surveys, kinds.SURVEY_REMINDER: surveys,
+                 }.get(row.kind, {}).get(kinds.item_key_of(row.anchor))
+        if row.kind == kinds.PROMPT and kinds.item_key_of(row.anchor) in prompts:
+            found = meetings.get(prompts[kinds.item_key_of(row.anchor)].meeting_key)
+        return getattr(found, "title", "") or ""
+
     emails = []
     for row in rows:
         deadline, settled = judged(row)
         emails.append(PendingEmail(row.kind, row.recipient, row.send_at, row.attempts,
-                                   deadline, settled))
+                                   deadline, settled, row.anchor, title(row)))
     return emails

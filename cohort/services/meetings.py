@@ -7,13 +7,14 @@ and diffs the plans, so what the facilitator sees is exactly what confirming wil
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from ..core import deliveries as delivery_kinds
+from ..core.date_warnings import DateWarning, date_warnings
 from ..core.deliveries import plan_deliveries, plan_facilitator_deliveries
 from ..core.planning import (
     MeetingOverride,
@@ -26,6 +27,7 @@ from ..core.replanning import Change, DeliveryMove, delivery_moves, plan_changes
 from ..models import Cohort, Delivery, Meeting, Participant, User, utcnow
 from . import activity
 from ._lookup import cohort_programme, get_cohort, get_meeting
+from .date_checks import holidays_for
 from .deliveries import queue_meeting_notices, revive_meeting_invitations
 from .plans import current_plan, insert_deliveries, meeting_overrides, sync_plan
 
@@ -63,6 +65,8 @@ class MeetingChangePreview:
     sent: list[SentItem]
     warnings: list[PlanWarning]
     plan_after: Plan
+    # What the change puts in the past or on a weekend or holiday (the moved items only).
+    date_warnings: list[DateWarning] = field(default_factory=list)
 
     @property
     def sent_total(self) -> int:
@@ -102,17 +106,20 @@ def _preview(session, cohort, meeting_key, change, now) -> MeetingChangePreview:
     after = plan_cohort(programme, cohort.start_date, cohort.timezone, overrides)
     moves = delivery_moves(before, after, now)
     counts = _delivery_counts(session, cohort.id, [(m.kind, m.anchor) for m in moves])
+    changes = plan_changes(before, after)
+    moved = {(c.item, c.key, c.field) for c in changes if c.after is not None}
     impacts = [DeliveryImpact(m, counts.get((m.kind, m.anchor, "pending"), 0),
                               counts.get((m.kind, m.anchor, "sent"), 0),
                               m.after is not None and m.after <= now) for m in moves]
     return MeetingChangePreview(
         before=before.meeting(meeting_key),
         after=after.meeting(meeting_key),
-        changes=plan_changes(before, after),
+        changes=changes,
         deliveries=impacts,
         sent=_sent_items(session, cohort.id, meeting_key, moves),
         warnings=[w for w in after.warnings if w.meeting_key == meeting_key],
         plan_after=after,
+        date_warnings=date_warnings(after, now, holidays_for(cohort, after), only=moved),
     )
 
 

@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import (
     DateField,
@@ -41,7 +42,7 @@ from ..services import dashboard as dashboard_service
 from ..services import staff as staff_service
 from .access import requires
 from .common import actor, library, now, read_session, transaction
-from .formatting import LANGUAGE_NAMES, warning_text
+from .formatting import DELIVERY_KINDS, LANGUAGE_NAMES, label, warning_text
 from .forms import CohortForm, DateWindow, SingleLine, SubForm, WebLink, options, strip
 
 bp = Blueprint("cohorts", __name__)
@@ -217,11 +218,31 @@ def _preview_rows(plan, language: str) -> dict:
 def _create(form: NewCohortForm, programme, source: str, overrides):
     new = services.NewCohort(programme, source, form.start.data, form.title.data or None,
                              form.timezone.data, form.language.data)
+    limit = timedelta(hours=current_app.config["OUTBOX_OVERDUE_LIMIT_HOURS"])
     with transaction() as session:
         cohort_id = services.create_cohort_as(session, new, actor(), overrides=overrides,
                                               now=now()).id
+        late = services.date_checks.late_start(session, cohort_id, now(), overdue_limit=limit)
     flash(_("The cohort was created. Add its participants next."), "success")
+    if late.skipped_items:
+        flash(_late_message(late), "warning")
     return redirect(url_for("participants.index", cohort_id=cohort_id))
+
+
+def _late_message(late) -> str:
+    """What a cohort created late will skip for every participant (the launch page and the
+    overview say it again before launching)."""
+    items = late.skipped_items
+    distinct = list(dict.fromkeys(  # two reminders of one survey are named once
+        f"{label(DELIVERY_KINDS, item.kind)}: {item.title}" if item.title
+        else label(DELIVERY_KINDS, item.kind) for item in items))
+    named = distinct[:5]
+    more = len(distinct) - len(named)
+    listed = "; ".join(named) + (" " + _("and %(num)s more", num=more) if more else "")
+    return ngettext("The cohort starts late: %(num)d email is already past and will be "
+                    "skipped for every participant: %(items)s.",
+                    "The cohort starts late: %(num)d emails are already past and will be "
+                    "skipped for every participant: %(items)s.", len(items), items=listed)
 
 
 @bp.get("/cohorts/<int:cohort_id>")
@@ -230,8 +251,9 @@ def show(cohort_id: int):
     with read_session() as session:
         cohort = services.get_cohort(session, cohort_id)
         board = dashboard_service.cohort_dashboard(session, cohort, now())
+        warnings = services.date_checks.upcoming_warnings(session, cohort_id, now())
     return render_template("cohorts/show.html", cohort=cohort, board=board, now=now(),
-                           attendance=board.attendance)
+                           attendance=board.attendance, date_warnings=warnings)
 
 
 @bp.route("/cohorts/<int:cohort_id>/launch", methods=["GET", "POST"])

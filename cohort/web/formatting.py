@@ -5,10 +5,8 @@ the words for codes the core and services use (kinds, fields, warnings, import e
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
 from babel.dates import format_date, format_skeleton, format_time
 from flask import Flask
 from flask_babel import get_locale
@@ -16,8 +14,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
+from ..core.date_warnings import HOLIDAY, PAST, DateWarning
+from ..core.holidays_calendar import HOLIDAY_LANGUAGES, holiday_country, public_holidays
 from ..core.participants import RowError
-from ..core.planning import PlanWarning, holiday_country
+from ..core.planning import PlanWarning
 
 MEETING_KINDS = {"kickoff": _l("Kick-off"), "webinar": _l("Webinar"),
                  "workshop": _l("Workshop"), "module": _l("Module"), "kickout": _l("Kick-out")}
@@ -33,6 +33,7 @@ DELIVERY_KINDS = {
     "survey_reminder": _l("Survey reminder"), "meeting_update": _l("Meeting update"),
     "meeting_cancellation": _l("Meeting cancellation"),
     "facilitator_digest": _l("Facilitator digest"), "catch_up": _l("Catch-up after absence"),
+    "groups_changed": _l("New buddy or group"),
 }
 DELIVERY_STATES = {"pending": _l("Pending"), "claimed": _l("Sending"), "sending": _l("Sending"),
                    "sent": _l("Sent"),
@@ -52,7 +53,6 @@ SURVEY_MODES = {"anonymous": _l("anonymous"), "identified": _l("identified")}
 CSV_COLUMNS = {"name": _l("name"), "email": _l("email"), "organisation": _l("organisation"),
                "role": _l("role"), "language": _l("language"), "-": "-"}
 LANGUAGE_NAMES = {"da": "Dansk", "nb": "Norsk bokmål", "en": "English"}
-_HOLIDAY_LANGUAGE = {"da": "da", "nb": "no", "en": "en_US"}
 
 
 def locale_code() -> str:
@@ -101,9 +101,12 @@ def localdate(value: date | datetime | None, fmt: str = "long",
     return format_date(value, fmt, locale=format_locale())
 
 
-@lru_cache(maxsize=64)
-def _holiday_names(country: str, year: int, language: str):
-    return holidays.country_holidays(country, years=year, language=language)
+def _holiday_name(country: str | None, day: date, fallback: str) -> str:
+    """The holiday on `day` in the reader's language (the package's name if it has none)."""
+    if not country:
+        return fallback
+    names = public_holidays(country, [day.year], HOLIDAY_LANGUAGES.get(locale_code(), "en_US"))
+    return names.get(day) or fallback
 
 
 def warning_text(warning: PlanWarning, day: date, timezone: str, language: str) -> str:
@@ -111,16 +114,31 @@ def warning_text(warning: PlanWarning, day: date, timezone: str, language: str) 
     when = localdate(day, "weekday")
     if warning.code == "weekend":
         return _("%(date)s is a weekend day.", date=when)
-    country = holiday_country(timezone, language)
-    name = warning.message.rsplit(": ", 1)[-1]
-    if country:
-        try:
-            names = _holiday_names(country, day.year, _HOLIDAY_LANGUAGE.get(locale_code(),
-                                                                          "en_US"))
-        except NotImplementedError:
-            names = {}
-        name = names.get(day) or name
+    name = _holiday_name(holiday_country(timezone, language), day,
+                         warning.message.rsplit(": ", 1)[-1])
     return _("%(date)s is a public holiday: %(name)s.", date=when, name=name)
+
+
+def date_warning_text(warning: DateWarning, timezone: str, language: str) -> str:
+    """'Task “Choose your case”, due Sat, Apr 12, 2025 12:00: a weekend day.' and the like,
+    in the reader's language (core.date_warnings)."""
+    what = _("%(item)s “%(title)s”", item=label(ITEMS, warning.item),
+             title=_shorten(warning.title))
+    when = localtime(warning.at, timezone, "day")
+    verb = label(FIELDS, warning.field)
+    if warning.code == PAST:
+        return _("%(what)s, %(field)s %(when)s: already past.", what=what,
+                 field=verb, when=when)
+    if warning.code == HOLIDAY:
+        name = _holiday_name(holiday_country(timezone, language), warning.day, warning.holiday)
+        return _("%(what)s, %(field)s %(when)s: a public holiday (%(name)s).", what=what,
+                 field=verb, when=when, name=name)
+    return _("%(what)s, %(field)s %(when)s: a weekend day.", what=what, field=verb, when=when)
+
+
+def _shorten(text: str, length: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[:length - 1].rstrip() + "…"
 
 
 ROW_ERRORS = {
@@ -181,6 +199,9 @@ def init_formatting(app: Flask) -> None:
             datetime.fromisoformat(value) if value else None, timezone, fmt), "isolocal")
     app.add_template_filter(nl2br, "nl2br")
     app.add_template_filter(row_error_text, "row_error")
+    app.add_template_filter(
+        lambda warning, cohort: date_warning_text(warning, cohort.timezone, cohort.language),
+        "date_warning")
     app.add_template_global(locale_code, "current_locale")
     for name, mapping in (("meeting_kind", MEETING_KINDS), ("meeting_format", FORMATS),
                           ("role_name", ROLES), ("cohort_role", COHORT_ROLES),

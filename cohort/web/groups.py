@@ -5,6 +5,11 @@ storing them; the page always shows the stored groups judged now (explanations, 
 soft goals, broken hard rules), so an edit that breaks a rule is kept but shown plainly.
 Known problems (too few people, an unknown person or group) become a message on the page
 (400) and change nothing.
+
+"Plan again" and "Repair" go through `services.group_changes`: when participants were already
+told their groups (the welcome or a buddy email went out) and some of them would get a new
+partner, the page first shows who (partners before and after) and asks; confirming stores the
+groups and queues a short email to exactly those people. A draft cohort is never asked.
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from .. import services
 from ..models import Role
-from ..services import GroupingProblem, NotFound
+from ..services import GroupingProblem, NotFound, group_changes
 from .access import requires
-from .common import read_session, transaction
+from .common import actor, now, read_session, transaction
 from .forms import CohortForm, SingleLine, options
 
 bp = Blueprint("groups", __name__, url_prefix="/cohorts/<int:cohort_id>/groups")
@@ -34,10 +39,13 @@ class PlanForm(CohortForm):
     grouping = HiddenField(validators=[DataRequired(), SingleLine(100)])
     seed = IntegerField(_l("Seed"), default=0,
                         validators=[InputRequired(), NumberRange(0, MAX_SEED)])
+    # The fingerprint of the change the facilitator confirmed (group_changes.apply).
+    confirmed = HiddenField(validators=[SingleLine(64)])
 
 
 class RepairForm(CohortForm):
     grouping = HiddenField(validators=[DataRequired(), SingleLine(100)])
+    confirmed = HiddenField(validators=[SingleLine(64)])
 
 
 class MoveForm(CohortForm):
@@ -119,26 +127,61 @@ def index(cohort_id: int):
 @bp.post("/plan")
 @requires(Role.FACILITATOR, cohort_access=True)
 def plan(cohort_id: int):
-    """Plan a grouping afresh with a seed (replaces its groups)."""
+    """Plan a grouping afresh with a seed (replaces its groups); asks first when people who
+    were told their groups would get a new partner."""
     form = PlanForm()
-    return _act(cohort_id, form, lambda session: _checked([services.plan_groups(
-        session, cohort_id, form.grouping.data, form.seed.data)]))
+    return _change(cohort_id, form, group_changes.PLAN, form.seed.data or 0)
 
 
 @bp.post("/repair")
 @requires(Role.FACILITATOR, cohort_access=True)
 def repair(cohort_id: int):
-    """Bring the groups in line with the participants and rules, changing as few as possible."""
-    form = RepairForm()
+    """Bring the groups in line with the participants and rules, changing as few as possible;
+    asks first, like planning again."""
+    return _change(cohort_id, RepairForm(), group_changes.REPAIR, 0)
 
-    def run(session) -> str:
-        repaired = services.repair_groups(session, cohort_id, form.grouping.data)
-        changed = ngettext("%(num)d group changed", "%(num)d groups changed",
-                           repaired.changed_groups)
-        partners = ngettext("%(num)d person has a new partner",
-                            "%(num)d people have a new partner", len(repaired.new_partner))
-        return f"{changed}; {partners}. {_checked([repaired.view])}"
-    return _act(cohort_id, form, run)
+
+def _change(cohort_id: int, form: CohortForm, action: str, seed: int):
+    """Plan again or repair: done at once, or the confirmation page (nothing changed yet)
+    when it would change the partners of people already told them."""
+    if not form.validate():
+        return _page(cohort_id, 400, _("The request was incomplete: %(fields)s",
+                                       fields=", ".join(sorted(form.errors))))
+    try:
+        with transaction() as session:
+            result = group_changes.apply(
+                session, cohort_id, action, form.grouping.data, seed,
+                confirmed=form.confirmed.data or None, actor=actor(), now=now())
+    except (GroupingProblem, NotFound) as exc:
+        return _page(cohort_id, 400, str(exc))
+    except group_changes.ConfirmationNeeded as needed:
+        return _confirm_page(cohort_id, needed.preview, stale=bool(form.confirmed.data))
+    flash(_changed_message(result), "success")
+    return redirect(url_for(".index", cohort_id=cohort_id), code=303)
+
+
+def _changed_message(result: group_changes.GroupChangeResult) -> str:
+    found = result.preview
+    parts = []
+    if found.action == group_changes.REPAIR:
+        parts.append(ngettext("%(num)d group changed", "%(num)d groups changed",
+                              found.changed_groups))
+    parts.append(ngettext("%(num)d person has a new partner",
+                          "%(num)d people have a new partner", len(found.changed_people)))
+    if result.notified:
+        parts.append(ngettext("%(num)d of them gets an email about it",
+                              "%(num)d of them get an email about it", len(result.notified)))
+    return f"{'; '.join(parts)}. {_checked([result.view])}"
+
+
+def _confirm_page(cohort_id: int, preview: group_changes.GroupChangePreview, stale: bool):
+    """Who gets a new partner, who of them is emailed, and the button that confirms it."""
+    with read_session() as session:
+        cohort = services.get_cohort(session, cohort_id)
+    endpoint = ".plan" if preview.action == group_changes.PLAN else ".repair"
+    return render_template("groups/confirm.html", cohort=cohort, preview=preview,
+                           stale=stale,
+                           action=url_for(endpoint, cohort_id=cohort_id)), 200
 
 
 @bp.post("/move")

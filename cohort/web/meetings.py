@@ -17,7 +17,6 @@ from ..models import Role
 from ..services import meetings as meeting_service
 from .access import requires
 from .common import actor, now, read_session, transaction
-from .formatting import warning_text
 from .forms import CohortForm, DateWindow, SingleLine, WebLink, strip
 
 bp = Blueprint("meetings", __name__, url_prefix="/cohorts/<int:cohort_id>/meetings")
@@ -53,11 +52,6 @@ def _load(session, cohort_id: int, meeting_key: str):
     cohort = services.get_cohort(session, cohort_id)
     meeting = meeting_service.get_meeting(session, cohort_id, meeting_key)
     return cohort, meeting
-
-
-def _warnings(preview, cohort) -> list[str]:
-    day = preview.after.starts_at.astimezone(ZoneInfo(cohort.timezone)).date()
-    return [warning_text(w, day, cohort.timezone, cohort.language) for w in preview.warnings]
 
 
 @bp.route("/<meeting_key>/reschedule", methods=["GET", "POST"])
@@ -97,8 +91,7 @@ def reschedule(cohort_id: int, meeting_key: str):
             online_url=_changed(online_url, meeting.online_url))
     form.previewed.data = form.fingerprint()
     return render_template("meetings/reschedule.html", cohort=cohort, meeting=meeting,
-                           form=form, preview=preview, warnings=_warnings(preview, cohort),
-                           now=now())
+                           form=form, preview=preview, now=now())
 
 
 def _changed(new: str, old: str | None) -> str | None:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -190,3 +191,26 @@ def test_participant_import_reports_an_overlong_field_by_row_and_column(runner, 
     assert result.exit_code == 1
     assert "row 3, column name: the cell is longer than 10000 characters" in result.output
     assert "Traceback" not in result.output
+
+
+def test_create_late_lists_what_will_be_skipped(runner):
+    """Created today for a start a week ago: the first items are too late for everyone."""
+    start = date.today() - timedelta(days=7)
+    result = runner.invoke(args=["cohort", "create", "--programme", "digital-lederskab",
+                                 "--start", start.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().isdigit()  # stdout stays the id; the rest is on stderr
+    lines = result.stderr.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("Already too late"))
+    skipped = [line for line in lines[header + 1:] if line.startswith("  ")]
+    assert "(survey:self-assessment-pre)" in "\n".join(skipped)
+    assert "(meeting:kickoff)" in "\n".join(skipped)  # the kickoff has been held
+    assert "(meeting:workshop-2)" not in "\n".join(skipped)
+    assert f"skipped instead of sent: {len(skipped)} planned email(s)" in lines[header]
+
+
+def test_create_in_time_lists_nothing_to_skip(runner):
+    start = date.today() + timedelta(days=60)
+    result = runner.invoke(args=["cohort", "create", "--programme", "digital-lederskab",
+                                 "--start", start.isoformat()])
+    assert result.exit_code == 0 and "Already too late" not in result.output

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import select, update
 
+from cohort import db
+from cohort.core import deliveries as kinds
 from cohort.demo import demo_participants
+from cohort.models import Delivery
 
 
 def invoke(runner, *args):
@@ -127,3 +131,61 @@ def test_repair_before_any_groups_says_what_to_do(app, runner, make_cohort):
     planned = runner.invoke(args=["cohort", "groups", "plan", cohort_id])
     assert planned.exit_code == 1
     assert "Error: buddies: 0 participant(s) cannot form groups of 2-3" in planned.output
+
+
+def _told(app, cohort_id) -> None:
+    """What the outbox records once the welcome emails went out."""
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        session.execute(update(Delivery).where(
+            Delivery.cohort_id == int(cohort_id), Delivery.kind == kinds.WELCOME,
+        ).values(state=kinds.SENT))
+
+
+def _notices(app, cohort_id) -> set[str]:
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        return set(session.scalars(select(Delivery.recipient).where(
+            Delivery.cohort_id == int(cohort_id), Delivery.kind == kinds.GROUPS_CHANGED,
+            Delivery.state == kinds.PENDING)))
+
+
+def test_plan_again_after_the_welcome_asks_then_emails_who_changes(app, runner, cohort_id):
+    _told(app, cohort_id)
+    before = json.loads(invoke(runner, "groups", cohort_id, "--json").output)
+    declined = runner.invoke(args=["cohort", "groups", "plan", cohort_id, "--seed", "7"],
+                             input="n\n")
+    assert declined.exit_code == 1 and "nothing was changed" in declined.output
+    assert "were already told their groups in 'buddies' and would get a new partner" \
+        in declined.output
+    lines = [line for line in declined.output.splitlines() if " -> " in line]
+    changed = {line.split("<")[1].split(">")[0] for line in lines}
+    assert lines and all(line.strip().startswith("email") for line in lines)
+    assert json.loads(invoke(runner, "groups", cohort_id, "--json").output) == before
+    assert _notices(app, cohort_id) == set()
+    accepted = runner.invoke(args=["cohort", "groups", "plan", cohort_id, "--seed", "7"],
+                             input="y\n")
+    assert accepted.exit_code == 0, accepted.output
+    assert f"Emailed about their new partner: {len(changed)} " in accepted.output
+    assert _notices(app, cohort_id) == changed
+    after = json.loads(invoke(runner, "groups", cohort_id, "--json").output)
+    partners = {m: {tuple(g["members"]) for g in after["rotations"][0]["groups"] if m in
+                    g["members"]} for m in changed}
+    assert partners and after != before
+
+
+def test_yes_confirms_and_json_lists_who_was_emailed(app, runner, cohort_id):
+    _told(app, cohort_id)
+    result = runner.invoke(args=["cohort", "groups", "plan", cohort_id, "--seed", "7", "--yes",
+                                 "--json"])
+    assert result.exit_code == 0
+    # The diff goes to stderr, so stdout stays the JSON contract (plus "notified").
+    data = json.loads(result.stdout)
+    assert set(data["notified"]) == _notices(app, cohort_id) != set()
+    assert " -> " in result.stderr
+
+
+def test_a_draft_plans_again_without_asking_or_emailing(app, runner, make_cohort):
+    cohort_id = str(make_cohort(app.extensions["cohort.engine"], people=demo_participants(9),
+                                now=None, launched=False).id)
+    result = runner.invoke(args=["cohort", "groups", "plan", cohort_id, "--seed", "7"])
+    assert result.exit_code == 0 and "Emailed" not in result.output
+    assert _notices(app, cohort_id) == set()

@@ -64,3 +64,19 @@ def test_launch_yes_and_create_launch(app, runner, tmp_path):
                           (["launch", draft, "--now", "soon"], "is not a time")]:
         result = runner.invoke(args=["cohort", *args])
         assert result.exit_code == 1 and message in result.output, (args, result.output)
+
+
+def test_launching_late_names_what_is_skipped(app, runner, tmp_path):
+    people = tmp_path / "two.csv"
+    people.write_text(PEOPLE, encoding="utf-8")
+    start = (date.today() - timedelta(days=7)).isoformat()
+    created = invoke(runner, "create", "--programme", "digital-lederskab", "--start", start,
+                     "--participants", str(people))
+    cohort_id = created.stdout.strip()
+    refused = runner.invoke(args=["cohort", "launch", cohort_id], input="n\n")
+    assert refused.exit_code == 1
+    listed = refused.output.split("What is skipped:", 1)[1]
+    pre = re.search(r"survey_invitation\s+(\d+)\s+Selvvurdering før forløbet "
+                    r"\(survey:self-assessment-pre\)", listed)
+    assert pre and pre.group(1) == "2"  # both participants
+    assert "(meeting:kickoff)" in listed

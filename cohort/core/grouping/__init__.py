@@ -37,10 +37,11 @@ Everything random comes from one `random.Random(seed)`: same input and seed, sam
 
 Modules: `spec` (what is asked, sizes, roles), `result` (what comes out), `context` (people as
 the search's ints), `forming` (`plan`), `judging` (`evaluate`, and the judge every grouping
-goes through), `repairing` (`repair`); the search itself is `costs` and `search`, the
-wording `text`.
+goes through), `repairing` (`repair`), `changes` (`partner_changes`: who gets a new
+partner); the search itself is `costs` and `search`, the wording `text`.
 """
 
+from .changes import PartnerChange, changed_people, partner_changes
 from .context import Pair
 from .forming import PATIENCE, plan, search_effort
 from .judging import evaluate
@@ -64,6 +65,7 @@ from .spec import (
 __all__ = [
     "Grouping", "GroupingError", "GroupingSpec", "Group", "Person", "Repair", "Rotation",
     "RotationRepair", "Rules", "Violation", "Weights", "allowed_counts", "can_group",
+    "PartnerChange", "changed_people", "partner_changes",
     "evaluate", "group_sizes", "person_roles", "plan", "repair", "size_bounds",
     # also importable from here, as before the split:
     "KINDS", "PATIENCE", "Pair", "attribute_value", "search_effort",

@@ -1,0 +1,46 @@
+"""What a cohort's dates tell the facilitator: deadlines and meetings on weekends and public
+holidays, items already past, and the emails a late cohort will skip.
+
+The rules are pure (`core.date_warnings`, `core.launching.planned_emails`); this module finds
+the cohort's plan and its country's holidays (`core.holidays_calendar`) for them. The
+cohort's overview shows `upcoming_warnings`, creating a cohort reports `late_start`, and the
+reschedule preview (services/meetings.py) uses `holidays_for`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session
+
+from ..core.date_warnings import HOLIDAY, WEEKEND, DateWarning, date_warnings, plan_years
+from ..core.holidays_calendar import holiday_country, public_holidays
+from ..core.launching import LaunchForecast, forecast_launch, planned_emails
+from ..core.planning import Plan
+from ..models import Cohort
+from ._lookup import get_cohort
+from .plans import current_plan
+
+
+def holidays_for(cohort: Cohort, plan: Plan) -> dict[date, str]:
+    """The public holidays of the cohort's country in the years of its plan (none when the
+    cohort's zone and language name no country we know)."""
+    country = holiday_country(cohort.timezone, cohort.language)
+    return public_holidays(country, plan_years(plan)) if country else {}
+
+
+def upcoming_warnings(session: Session, cohort_id: int, now: datetime) -> list[DateWarning]:
+    """Meetings and deadlines still ahead that fall on a weekend or a public holiday."""
+    cohort = get_cohort(session, cohort_id)
+    plan = current_plan(session, cohort)
+    return date_warnings(plan, now, holidays_for(cohort, plan), codes=(WEEKEND, HOLIDAY))
+
+
+def late_start(session: Session, cohort_id: int, now: datetime, *,
+               overdue_limit: timedelta) -> LaunchForecast:
+    """What launching now would skip for every participant (and the facilitator) because
+    it is already too late: the plan's emails for one stand-in participant, judged by the
+    dispatcher's rule. For a cohort just created, before anyone is in it."""
+    cohort = get_cohort(session, cohort_id)
+    return forecast_launch(planned_emails(current_plan(session, cohort), now), now,
+                           overdue_limit=overdue_limit)
