@@ -35,6 +35,7 @@ class PendingEmail:
     attempts: int = 0
     deadline: datetime | None = None  # when it stops being useful
     settled: bool = False  # a reminder for something already done
+    skip: str | None = None  # the mail policy skips it (core/mailpolicy.py)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,9 @@ def forecast_launch(emails: Iterable[PendingEmail], now: datetime, *, overdue_li
     skipped: Counter[str] = Counter()
     later = 0
     for email in emails:
+        if email.skip:
+            skipped[email.kind] += 1
+            continue
         send_at = send_at_after_launch(email.kind, email.send_at, now)
         if send_at > now + horizon:
             later += 1

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from .mailpolicy import MailPolicy, policy_from_settings
 from .programme.schema import Meeting, Programme, Prompt, RepeatedItem, Survey, Task
 from .timeexpr import RESERVED_REFS, Anchor
 
@@ -96,6 +97,8 @@ class Plan:
     prompts: list[PlannedPrompt] = field(default_factory=list)
     surveys: list[PlannedSurvey] = field(default_factory=list)
     warnings: list[PlanWarning] = field(default_factory=list)
+    # When participant email may go out (core/mailpolicy.py); None: at the planned times.
+    mail: MailPolicy | None = None
 
     def meeting(self, key: str) -> PlannedMeeting:
         return next(m for m in self.meetings if m.key == key)
@@ -119,6 +122,8 @@ def plan_cohort(
         prompts=[p for item in programme.prompts for p in _plan_prompt(item, context, programme)],
         surveys=[s for item in programme.surveys for s in _plan_survey(item, context)],
         warnings=meeting_warnings(meetings, zone_name, programme.language),
+        mail=policy_from_settings(programme.mail, zone_name,
+                                  holiday_country(zone_name, programme.language)),
     )
 
 
