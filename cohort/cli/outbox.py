@@ -180,7 +180,7 @@ def _set_paused(cohort_id: int, paused: bool) -> None:
 @click.argument("delivery_id", type=int)
 def outbox_preview(delivery_id: int) -> None:
     """Print the message a delivery sends, as an RFC 5322 message (.eml)."""
-    from ..mail.dispatch import preview_message
+    from ..mail.preview import preview_message
 
     try:
         message = preview_message(delivery_id)

@@ -97,6 +97,34 @@ def test_every_kind_goes_out_at_its_planned_time_exactly_once(app, make_cohort, 
         "kursus@cohort.example"}
 
 
+def test_the_items_of_one_day_are_one_email_with_a_section_each(app, make_cohort,
+                                                                 smtp_sink):
+    """The day after workshop 1: five new tasks, a question and an evaluation reminder reach
+    Søren as one Danish email, each under its own heading, and every row is sent once."""
+    make_cohort(engine(app), people=PEOPLE[:1])
+    released = [r for r in rows(app, kind="task_released")
+                if r.anchor == "task:case-work@workshop-1"][0]
+    together = [r for r in rows(app) if r.send_at == released.send_at]
+    assert len(together) >= 5
+    report = send_due(app, now=released.send_at)
+    (message,) = [m for m in smtp_sink.messages if "task:case-work@workshop-1"
+                  in m["X-Cohort-Delivery"]]
+    assert report.sent >= len(together)
+    items = message["X-Cohort-Delivery"].split("; ")
+    assert {item.split(" ", 1)[1] for item in items} == {
+        f"{r.kind} {r.anchor}" for r in together}
+    text, html = text_of(message), html_of(message)
+    assert f"Der er {len(together)} nye punkter til dig i forløbet:" in text
+    assert text.count("== Ny opgave: ") == sum(r.kind == "task_released" for r in together)
+    assert html.count("<h2") == len(together)
+    assert str(message["Subject"]).endswith(f"og {len(together) - 1} punkter mere")
+    assert text.count("Din personlige side med") == 1  # the personal link once, not per section
+    after = [r for r in rows(app) if r.send_at == released.send_at]
+    assert {r.state for r in after} == {"sent"}
+    assert {r.message_id for r in after} == {message["Message-ID"]}
+    assert send_due(app, now=released.send_at + timedelta(hours=1)).sent == 0
+
+
 def test_headers_language_and_encoding(app, make_cohort, smtp_sink):
     make_cohort(engine(app), people=PEOPLE)
     send_due(app, now=CREATED)  # welcome and the seven invitations
