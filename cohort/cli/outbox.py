@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import threading
+from collections import Counter
 from datetime import UTC, datetime
 
 import click
@@ -101,12 +102,16 @@ def outbox_list(cohort_id: int, as_json: bool) -> None:
     try:
         with db.transaction(engine()) as session:
             view = services.outbox_view(session, cohort_id)
+            emails = [e.as_dict() for e in services.outbox_emails(session, cohort_id)]
     except services.NotFound as exc:
         fail(str(exc))
     if as_json:
         click.echo(json.dumps({
             "cohort": cohort_id, "paused": view.paused,
             "facilitator_email": view.facilitator_email,
+            # one row per email a person gets, a bundle's items inside
+            "emails": emails,
+            "email_states": dict(Counter(e["state"] for e in emails)),
             **{name: [services.delivery_as_dict(d) for d in rows]
                for name, rows in view.groups.items()},
             # counted, never listed by person (services/deliveries.py says why)
@@ -180,7 +185,7 @@ def _set_paused(cohort_id: int, paused: bool) -> None:
 @click.argument("delivery_id", type=int)
 def outbox_preview(delivery_id: int) -> None:
     """Print the message a delivery sends, as an RFC 5322 message (.eml)."""
-    from ..mail.dispatch import preview_message
+    from ..mail.preview import preview_message
 
     try:
         message = preview_message(delivery_id)

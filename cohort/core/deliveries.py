@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from .mailpolicy import MailItem, MailPolicy, schedule_mail
 from .planning import Plan, local_datetime
 
 # Kinds of delivery, in the order a participant meets them.
@@ -63,26 +64,84 @@ class PlannedDelivery:
     anchor: str
     recipient: str
     send_at: datetime
+    # Why the mail policy skips it (no allowed time while it is useful): stored as skipped.
+    skip: str | None = None
 
     @property
     def natural_key(self) -> tuple[str, str, str]:
         return (self.kind, self.anchor, self.recipient)
 
 
-def plan_deliveries(plan: Plan, recipients: Iterable[str], now: datetime) -> list[PlannedDelivery]:
-    """Every email of the plan for each recipient; welcome and invitations go out `now`."""
-    schedule = _schedule(plan, now)
+def plan_deliveries(plan: Plan, recipients: Iterable[str], now: datetime,
+                    policy: MailPolicy | None | bool = True,
+                    first: bool = True) -> list[PlannedDelivery]:
+    """Every email of the plan for each recipient; welcome and invitations are due `now`
+    (left out with `first=False`: re-planning a launched cohort, whose first emails went).
+
+    Send times follow the plan's mail policy (`core.mailpolicy`: quiet hours and days, one
+    email a day); `policy=None` keeps the plan's own times (the behaviour before the policy,
+    kept for comparison in benchmarks/mail_policy.py). Items are the same for every participant,
+    so the schedule is computed once.
+    """
+    chosen = plan.mail if policy is True else policy or None
+    schedule = schedule_mail(mail_items(plan, now, first), chosen)
+    times, skips = schedule.send_times(), schedule.skip_reasons()
+    rows = [(kind, anchor, times.get((kind, anchor), at), skips.get((kind, anchor)))
+            for kind, anchor, at in _schedule(plan, now, first)]
     return [
-        PlannedDelivery(kind, anchor, recipient, send_at)
+        PlannedDelivery(kind, anchor, recipient, send_at, skip)
         for recipient in recipients
-        for kind, anchor, send_at in schedule
+        for kind, anchor, send_at, skip in rows
     ]
 
 
-def _schedule(plan: Plan, now: datetime) -> list[tuple[str, str, datetime]]:
-    items: list[tuple[str, str, datetime]] = [(WELCOME, "cohort", now)]
+def mail_items(plan: Plan, now: datetime, first: bool = True) -> list[MailItem]:
+    """The plan's participant emails with what the policy needs: how early each may go and
+    when it stops being useful."""
+    meetings = {m.key: m for m in plan.meetings}
+    items: list[MailItem] = []
+    tasks = {f"task:{t.key}": t for t in plan.tasks}
+    prompts = {f"prompt:{p.key}": p for p in plan.prompts}
+    surveys = {f"survey:{s.key}": s for s in plan.surveys}
+    for kind, anchor, at in _schedule(plan, now, first):
+        order = _ORDER[kind]
+        if kind == WELCOME:
+            items.append(MailItem(kind, anchor, at, at, order=order))
+        elif kind == MEETING_INVITATION:
+            meeting = meetings[meeting_key_of(anchor)]
+            items.append(MailItem(kind, anchor, at, at, meeting.starts_at, alone=True,
+                                  order=order))
+        elif kind == TASK_RELEASED:
+            task = tasks[anchor]
+            items.append(MailItem(kind, anchor, at, at, task.due_at, order=order))
+        elif kind == TASK_REMINDER:
+            task = tasks[anchor]
+            items.append(MailItem(kind, anchor, at, task.release_at, task.due_at,
+                                  follows=(TASK_RELEASED, anchor), order=order, gathers=True))
+        elif kind == PROMPT:
+            prompt = prompts[anchor]
+            meeting = meetings.get(prompt.meeting_key)
+            if meeting is not None and at < meeting.starts_at:  # a question before a meeting
+                items.append(MailItem(kind, anchor, at, at - timedelta(days=7),
+                                      meeting.starts_at, order=order, gathers=True))
+            else:  # a question after a meeting: not before it
+                items.append(MailItem(kind, anchor, at, at, order=order))
+        elif kind == SURVEY_INVITATION:
+            survey = surveys[anchor]
+            items.append(MailItem(kind, anchor, at, at, survey.closes_at, order=order))
+        elif kind == SURVEY_REMINDER:
+            base = anchor.split("#", 1)[0]
+            survey = surveys[base]
+            items.append(MailItem(kind, anchor, at, survey.opens_at, survey.closes_at,
+                                  follows=(SURVEY_INVITATION, base), order=order,
+                                  gathers=True))
+    return items
+
+
+def _schedule(plan: Plan, now: datetime, first: bool = True) -> list[tuple[str, str, datetime]]:
+    items: list[tuple[str, str, datetime]] = [(WELCOME, "cohort", now)] if first else []
     for meeting in plan.meetings:
-        if not meeting.cancelled:
+        if not meeting.cancelled and first:
             items.append((MEETING_INVITATION, f"meeting:{meeting.key}", now))
     for task in plan.tasks:
         items.append((TASK_RELEASED, f"task:{task.key}", task.release_at))
@@ -95,6 +154,11 @@ def _schedule(plan: Plan, now: datetime) -> list[tuple[str, str, datetime]]:
         for number, reminder_at in enumerate(survey.reminders, start=1):
             items.append((SURVEY_REMINDER, f"survey:{survey.key}#{number}", reminder_at))
     return items
+
+
+_ORDER = {kind: n for n, kind in enumerate(
+    (WELCOME, MEETING_INVITATION, SURVEY_INVITATION, TASK_RELEASED, PROMPT, TASK_REMINDER,
+     SURVEY_REMINDER))}
 
 
 def plan_facilitator_deliveries(plan: Plan) -> list[PlannedDelivery]:
@@ -120,3 +184,32 @@ def meeting_key_of(anchor: str) -> str | None:
 def item_key_of(anchor: str) -> str:
     """'task:questions@kickoff' -> 'questions@kickoff'; 'survey:final#2' -> 'final'."""
     return anchor.split(":", 1)[-1].split("#", 1)[0]
+
+
+# Kinds a participant gets together with the others due at the same time (core/mailpolicy.py):
+# the dispatcher sends such rows of one recipient with one send time as one email.
+BUNDLED_KINDS = (WELCOME, TASK_RELEASED, TASK_REMINDER, PROMPT, SURVEY_INVITATION,
+                 SURVEY_REMINDER, "catch_up")
+
+
+def bundle_key(cohort_id: int, kind: str, recipient: str, send_at: datetime,
+               resend_number: int = 0) -> tuple | None:
+    """Which email a row travels in: rows with the same key are one message (None: alone).
+    A resend is always alone: the facilitator asked for that one email again."""
+    if kind not in BUNDLED_KINDS or resend_number:
+        return None
+    return (cohort_id, recipient, send_at)
+
+
+def emails_per_recipient(planned: Iterable[PlannedDelivery],
+                         bundled: bool = True) -> dict[str, int]:
+    """How many emails each recipient will receive from these planned rows (a bundle counts
+    once unless `bundled` is false, the outbox before bundling; skipped rows not at all)."""
+    seen: dict[str, set] = {}
+    for n, delivery in enumerate(planned):
+        if delivery.skip:
+            continue
+        key = (bundled and bundle_key(0, delivery.kind, delivery.recipient, delivery.send_at)) \
+            or n
+        seen.setdefault(delivery.recipient, set()).add(key)
+    return {recipient: len(keys) for recipient, keys in seen.items()}

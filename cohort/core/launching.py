@@ -44,6 +44,7 @@ class PendingEmail:
     settled: bool = False  # a reminder for something already done
     anchor: str = ""  # what it is about (task:KEY, survey:KEY#2, ...), to name what is skipped
     title: str = ""  # the title of what it is about, when known
+    skip: str | None = None  # the mail policy skips it (core/mailpolicy.py)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,10 @@ def forecast_launch(emails: Iterable[PendingEmail], now: datetime, *, overdue_li
     items: dict[tuple[str, str], list[PendingEmail]] = defaultdict(list)
     later = 0
     for email in emails:
+        if email.skip:  # the mail policy's (core/mailpolicy.py)
+            skipped[email.kind] += 1
+            items[email.kind, email.anchor].append(email)
+            continue
         send_at = send_at_after_launch(email.kind, email.send_at, now)
         if send_at > now + horizon:
             later += 1
@@ -169,5 +174,6 @@ def planned_emails(plan: Plan, now: datetime) -> list[PendingEmail]:
         elif planned.kind in (kinds.SURVEY_INVITATION, kinds.SURVEY_REMINDER) and key in surveys:
             deadline, title = surveys[key].closes_at, surveys[key].title
         emails.append(PendingEmail(planned.kind, planned.recipient, planned.send_at,
-                                   deadline=deadline, anchor=planned.anchor, title=title))
+                                   deadline=deadline, anchor=planned.anchor, title=title,
+                                   skip=planned.skip))
     return emails

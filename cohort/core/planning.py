@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .holidays_calendar import days_off, holiday_country, public_holidays
+from .mailpolicy import MailPolicy, policy_from_settings
 from .programme.schema import Meeting, Programme, Prompt, RepeatedItem, Survey, Task
 from .timeexpr import RESERVED_REFS, Anchor
 
@@ -94,6 +95,8 @@ class Plan:
     prompts: list[PlannedPrompt] = field(default_factory=list)
     surveys: list[PlannedSurvey] = field(default_factory=list)
     warnings: list[PlanWarning] = field(default_factory=list)
+    # When participant email may go out (core/mailpolicy.py); None: at the planned times.
+    mail: MailPolicy | None = None
 
     def meeting(self, key: str) -> PlannedMeeting:
         return next(m for m in self.meetings if m.key == key)
@@ -117,6 +120,8 @@ def plan_cohort(
         prompts=[p for item in programme.prompts for p in _plan_prompt(item, context, programme)],
         surveys=[s for item in programme.surveys for s in _plan_survey(item, context)],
         warnings=meeting_warnings(meetings, zone_name, programme.language),
+        mail=policy_from_settings(programme.mail, zone_name,
+                                  holiday_country(zone_name, programme.language)),
     )
 
 

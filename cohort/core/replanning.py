@@ -102,5 +102,5 @@ def delivery_moves(before: Plan, after: Plan, now: datetime) -> list[DeliveryMov
 
 
 def _delivery_times(plan: Plan, now: datetime) -> dict[tuple[str, str], datetime]:
-    return {(d.kind, d.anchor): d.send_at for d in plan_deliveries(plan, ["*"], now)
+    return {(d.kind, d.anchor): d.send_at for d in plan_deliveries(plan, ["*"], now, first=False)
             if d.kind not in _IMMEDIATE_KINDS}

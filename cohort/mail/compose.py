@@ -20,7 +20,7 @@ meeting and only the attendee differs from email to email.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.headerregistry import Address
 from email.utils import parseaddr
@@ -178,6 +178,23 @@ class MessageData:
     settled: bool = False
     # The meeting as .ics for a participant's meeting invitation, update or cancellation.
     calendar: CalendarAttachment | None = None
+    # A bundle (kind BUNDLE): the items of one recipient due together, one section each.
+    sections: tuple[MessageData, ...] = ()
+
+
+# The kind of a message that carries several rows (core.deliveries.bundle_key).
+BUNDLE = "bundle"
+
+
+def bundle_data(items: list[MessageData]) -> MessageData:
+    """One message for several items of one recipient: the first item's addressing and
+    Message-ID, each item a section (mail/render.py renders `emails/bundle.*`)."""
+    if len(items) == 1:
+        return items[0]
+    first = items[0]
+    return replace(first, kind=BUNDLE, anchor=BUNDLE, meeting=None, task=None,
+                   prompt_question=None, survey=None, digest=None, catch_up=None, groups=(),
+                   calendar=None, deadline=None, settled=False, sections=tuple(items))
 
 
 class Lookups:

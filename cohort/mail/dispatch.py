@@ -46,25 +46,29 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from email.utils import parseaddr
 from queue import Queue
 from typing import TypeVar
 
 from flask import Flask, current_app
-from sqlalchemy import and_, bindparam, exists, false, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, false, func, or_, select, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlmodel import Session
 
 from .. import db
 from ..core import deliveries as kinds
 from ..core.sending import RetryPolicy, SendFailure, message_id, outcome_of_failure, skip_reason
 from ..models import Cohort, CohortMailSettings, Delivery
-from .compose import Lookups, MailContext, MessageData, Undeliverable, message_data
-from .render import build_message, build_outgoing
+from .compose import (
+    Lookups,
+    MailContext,
+    Undeliverable,
+    bundle_data,
+    message_data,
+)
+from .render import build_outgoing
 from .transport import MailError, Transport, open_transport, parse_mail_url
 
 log = logging.getLogger("cohort.mail.dispatch")
@@ -151,7 +155,7 @@ class _PerThread:
 class Dispatcher:
     # Each sender thread's SMTP connection, database connection and unwritten result.
     _transport: Transport | None = _PerThread()
-    _unwritten: tuple[int, str, dict] | None = _PerThread()
+    _unwritten: list[tuple[int, str, dict]] | None = _PerThread()
     _fast_connection: Connection | None = _PerThread()
 
     def __init__(self, engine: Engine, settings: OutboxSettings) -> None:
@@ -194,11 +198,11 @@ class Dispatcher:
                     break
                 tokens.append(token)
                 prepared = self._retrying(lambda i=ids, t=token: self._compose(i, t, now))
-                for delivery, message in prepared:
+                for group, message in prepared:
                     if isinstance(message, _Settle):
-                        settled[message.counter] += 1
+                        settled[message.counter] += len(group)
                     elif not self._halted(report):
-                        queue.put((delivery, token, message))
+                        queue.put((group, token, message))
                         queued += 1
         finally:
             for _ in senders:
@@ -224,10 +228,10 @@ class Dispatcher:
             while (item := queue.get()) is not None:
                 if self._halted(report):
                     continue
-                delivery, token, message = item
+                group, token, message = item
                 try:
-                    if self._retrying(lambda d=delivery, t=token: self._hand_over(d, t)):
-                        self._send(delivery, token, message, now, report)
+                    if self._retrying(lambda g=group, t=token: self._hand_over(g, t)):
+                        self._send(group, token, message, now, report)
                     # else: released by another dispatcher meanwhile, not ours any more
                 except BaseException as exc:  # handed to the main thread, raised there
                     self._failure = exc
@@ -303,9 +307,29 @@ class Dispatcher:
                     Delivery.id.in_(due.scalar_subquery()), Delivery.state == kinds.PENDING,
                 ).values(state=kinds.CLAIMED, claimed_at=self._clock(),
                          claimed_by=self.worker, claim_token=token).returning(Delivery.id)))
+                ids += self._claim_rest_of_bundles(conn, now, token)
         with self._journal_lock:  # a durable commit makes every earlier commit durable too
             del self._journal[:durable_from_here]
         return sorted(ids)
+
+    def _claim_rest_of_bundles(self, conn: Connection, now: datetime, token: str) -> list[int]:
+        """A batch ends at BATCH rows, perhaps in the middle of one recipient's bundle: the
+        bundle's other due rows (same cohort, recipient and send time: core.deliveries
+        .bundle_key) are claimed with it, so it goes as one email."""
+        keys = {tuple(row) for row in conn.execute(
+            select(Delivery.cohort_id, Delivery.recipient, Delivery.send_at).where(
+                Delivery.claim_token == token, Delivery.state == kinds.CLAIMED,
+                Delivery.kind.in_(kinds.BUNDLED_KINDS), Delivery.resend_number == 0))}
+        if not keys:
+            return []
+        rest = select(Delivery.id).where(
+            *_due(now), Delivery.kind.in_(kinds.BUNDLED_KINDS), Delivery.resend_number == 0,
+            tuple_(Delivery.cohort_id, Delivery.recipient, Delivery.send_at).in_(sorted(keys)),
+        ).with_for_update(skip_locked=True, of=Delivery)
+        return list(conn.scalars(update(Delivery).where(
+            Delivery.id.in_(rest.scalar_subquery()), Delivery.state == kinds.PENDING,
+        ).values(state=kinds.CLAIMED, claimed_at=self._clock(), claimed_by=self.worker,
+                 claim_token=token).returning(Delivery.id)))
 
     def _clock(self):
         """The claim's time stamp. On PostgreSQL the server's clock: it is compared with the
@@ -324,14 +348,49 @@ class Dispatcher:
             # New personal links are committed at once: on SQLite a write transaction held
             # while composing would keep the sender thread waiting.
             session.commit()
-            prepared = [(d, self._prepare(session, d, now, lookups)) for d in deliveries]
-            for delivery, settle in prepared:  # committed with the batch
+            unsent = _first_emails_not_sent(session, deliveries)
+            composed = [(d, _Settle(kinds.SKIPPED, "skipped",
+                                    "skipped: its first email was not sent")
+                         if (d.id in unsent) else self._prepare(session, d, now, lookups))
+                        for d in deliveries]
+            prepared = self._bundled(composed, now)
+            for group, settle in prepared:  # committed with the batch
                 if isinstance(settle, _Settle):
-                    session.execute(update(Delivery).where(
-                        Delivery.id == delivery.id, Delivery.claim_token == token,
-                        Delivery.state == kinds.CLAIMED,
-                    ).values(state=settle.state, last_error=settle.reason))
+                    for delivery in group:
+                        session.execute(update(Delivery).where(
+                            Delivery.id == delivery.id, Delivery.claim_token == token,
+                            Delivery.state == kinds.CLAIMED,
+                        ).values(state=settle.state, last_error=settle.reason))
             return prepared
+
+    def _bundled(self, composed: list, now: datetime) -> list:
+        """Rows of one email together (core.deliveries.bundle_key), each email built once:
+        [(rows, message or _Settle)]. A row that ends without an email is a group of one."""
+        groups: dict[object, list] = {}
+        for delivery, data in composed:
+            if isinstance(data, _Settle):
+                groups[("settle", delivery.id)] = [(delivery, data)]
+                continue
+            key = kinds.bundle_key(delivery.cohort_id, delivery.kind, delivery.recipient,
+                                   delivery.send_at, delivery.resend_number) \
+                or ("alone", delivery.id)
+            groups.setdefault(key, []).append((delivery, data))
+        prepared = []
+        for members in groups.values():
+            rows = [delivery for delivery, _data in members]
+            first = members[0][1]
+            if isinstance(first, _Settle):
+                prepared.append((rows, first))
+                continue
+            try:
+                message = build_outgoing(bundle_data([data for _d, data in members]), now,
+                                         self.settings.mail_from)
+            except Exception as exc:
+                log.exception("deliveries %s cannot be rendered", [d.id for d in rows])
+                message = _Settle(kinds.FAILED, "failed",
+                                  f"could not render the message: {_one_line(exc)}")
+            prepared.append((rows, message))
+        return prepared
 
     def _prepare(self, session, delivery: Delivery, now: datetime, lookups: Lookups):
         try:
@@ -351,45 +410,39 @@ class Dispatcher:
                              settled=data.settled, overdue_limit=overdue_limit)
         if reason:
             return _Settle(kinds.SKIPPED, "skipped", f"skipped: {reason}")
-        try:
-            return build_outgoing(data, now, self.settings.mail_from)
-        except Exception as exc:
-            log.exception("delivery %s cannot be rendered", delivery.id)
-            return _Settle(kinds.FAILED, "failed",
-                           f"could not render the message: {_one_line(exc)}")
+        return data
 
-    def _hand_over(self, delivery: Delivery, token: str) -> bool:
-        """claimed -> sending, only while the claim is ours; committed before we send."""
-        mid = message_id(delivery.id, delivery.cohort_id, delivery.kind, delivery.anchor,
-                         delivery.recipient, delivery.resend_number,
-                         self.settings.context.message_id_domain)
+    def _hand_over(self, group: list[Delivery], token: str) -> bool:
+        """claimed -> sending for every row of one email, only while the claim is ours;
+        committed before we send. The rows share the first row's Message-ID."""
+        lead = group[0]
+        mid = message_id(lead.id, lead.cohort_id, lead.kind, lead.anchor, lead.recipient,
+                         lead.resend_number, self.settings.context.message_id_domain)
         with self._transaction(durable=False) as conn:
-            unwritten = self._unwritten
-            if unwritten is not None:  # the previous email's result, in the same commit
-                _write_result(conn, *unwritten)
-            handed = conn.execute(_HAND_OVER, dict(
-                b_id=delivery.id, b_token=token, b_attempts=delivery.attempts + 1,
-                b_message_id=mid)).rowcount
+            unwritten = self._unwritten or []
+            for entry in unwritten:  # the previous email's results, in the same commit
+                _write_result(conn, *entry)
+            handed = [d for d in group if conn.execute(_HAND_OVER, dict(
+                b_id=d.id, b_token=token, b_attempts=d.attempts + 1,
+                b_message_id=mid)).rowcount]
         with self._journal_lock:
-            if unwritten is not None:
-                self._journal.append(unwritten)
-            if handed:
-                self._journal.append((delivery.id, token, dict(
-                    state=kinds.SENDING, attempts=delivery.attempts + 1, message_id=mid)))
+            self._journal.extend(unwritten)
+            self._journal.extend((d.id, token, dict(
+                state=kinds.SENDING, attempts=d.attempts + 1, message_id=mid)) for d in handed)
         self._unwritten = None
         return bool(handed)
 
-    def _send(self, delivery: Delivery, token: str, message, now: datetime,
+    def _send(self, group: list[Delivery], token: str, message, now: datetime,
               report: PassReport) -> None:
         try:
             self.transport().send(message)
         except MailError as exc:
-            self._record_failure(delivery, token, exc, now, report)
+            self._record_failure(group, token, exc, now, report)
             return
-        self._result(delivery.id, token, dict(state=kinds.SENT, sent_at=now, last_code=250,
-                                              last_error=None, retry_at=None))  # see _RESULT
+        self._result(group, token, dict(state=kinds.SENT, sent_at=now, last_code=250,
+                                        last_error=None, retry_at=None))  # see _RESULT
         with self._report_lock:  # two sender threads count into one report
-            report.sent += 1
+            report.sent += len(group)
 
     def _release(self, tokens: list[str]) -> None:
         """Claimed rows we did not hand over go back to pending for the next pass."""
@@ -401,39 +454,41 @@ class Dispatcher:
                 ).values(state=kinds.PENDING, claimed_at=None, claimed_by=None,
                          claim_token=None))
 
-    def _record_failure(self, delivery: Delivery, token: str, exc: MailError, now: datetime,
-                        report: PassReport) -> None:
+    def _record_failure(self, group: list[Delivery], token: str, exc: MailError,
+                        now: datetime, report: PassReport) -> None:
+        delivery = group[0]
         failure = SendFailure(exc.code, exc.text, exc.permanent)
         outcome = outcome_of_failure(failure, delivery.attempts + 1, now, self.settings.retry)
-        self._result(delivery.id, token, dict(
+        self._result(group, token, dict(
             state=outcome.state, sent_at=None, retry_at=outcome.retry_at,
             last_code=outcome.code, last_error=outcome.error))
-        log.warning("delivery %s to %s: %s -> %s", delivery.id, delivery.recipient, exc,
-                    outcome.state)
+        log.warning("delivery %s to %s: %s -> %s", [d.id for d in group], delivery.recipient,
+                    exc, outcome.state)
         with self._report_lock:
             if exc.unavailable:
                 report.stopped = f"mail server unavailable: {exc.text}"
             if outcome.state == kinds.FAILED:
-                report.failed += 1
-                report.errors.append(
-                    f"{delivery.id}: {outcome.code or ''} {outcome.error}".strip())
+                report.failed += len(group)
+                report.errors.extend(
+                    f"{d.id}: {outcome.code or ''} {outcome.error}".strip() for d in group)
             else:
-                report.retrying += 1
+                report.retrying += len(group)
 
-    def _result(self, delivery_id: int, token: str, values: dict) -> None:
-        """Record what the mail server said, with the next hand-over or at the end of the
-        batch. Keyed by our claim token, so it lands even if another pass has meanwhile
-        flagged the row as needs_review (we know better)."""
-        self._write_unwritten()  # never more than one waiting
-        self._unwritten = (delivery_id, token, values)
+    def _result(self, group: list[Delivery], token: str, values: dict) -> None:
+        """Record what the mail server said for every row of one email, with the next
+        hand-over or at the end of the batch. Keyed by our claim token, so it lands even if
+        another pass has meanwhile flagged the rows as needs_review (we know better)."""
+        self._write_unwritten()  # never more than one email's results waiting
+        self._unwritten = [(d.id, token, values) for d in group]
 
     def _write_unwritten(self) -> None:
-        if self._unwritten is None:
+        if not self._unwritten:
             return
         with self._transaction(durable=False) as conn:
-            _write_result(conn, *self._unwritten)
+            for entry in self._unwritten:
+                _write_result(conn, *entry)
         with self._journal_lock:
-            self._journal.append(self._unwritten)
+            self._journal.extend(self._unwritten)
         self._unwritten = None
 
     # -- the database -------------------------------------------------------------------------
@@ -554,6 +609,28 @@ class _Settle:
     reason: str
 
 
+_FIRST_EMAIL = {kinds.TASK_REMINDER: kinds.TASK_RELEASED,
+                kinds.SURVEY_REMINDER: kinds.SURVEY_INVITATION}
+
+
+def _first_emails_not_sent(session, deliveries: list[Delivery]) -> set[int]:
+    """The reminders of the batch whose first email (the task's release, the survey's
+    invitation, to the same person) was skipped, cancelled or failed: never remind of
+    something the participant was never told about."""
+    reminders = {(d.cohort_id, d.recipient, _FIRST_EMAIL[d.kind], d.anchor.split("#", 1)[0]): d.id
+                 for d in deliveries if d.kind in _FIRST_EMAIL and not d.resend_number}
+    if not reminders:
+        return set()
+    cohorts = sorted({key[0] for key in reminders})
+    recipients = sorted({key[1] for key in reminders})
+    unsent = session.execute(select(
+        Delivery.cohort_id, Delivery.recipient, Delivery.kind, Delivery.anchor).where(
+        Delivery.cohort_id.in_(cohorts), Delivery.recipient.in_(recipients),
+        Delivery.kind.in_(sorted(set(_FIRST_EMAIL.values()))), Delivery.resend_number == 0,
+        Delivery.state.in_((kinds.SKIPPED, kinds.CANCELLED, kinds.FAILED))))
+    return {reminders[tuple(row)] for row in unsent if tuple(row) in reminders}
+
+
 def _due(now: datetime) -> list:
     return [Delivery.state == kinds.PENDING, Delivery.send_at <= now,
             or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now), _cohort_sends()]
@@ -623,91 +700,3 @@ def _is_dead_local_worker(claimed_by: str) -> bool:
 def _one_line(exc: BaseException) -> str:
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     return text.splitlines()[-1][:500]
-
-
-def preview_message(delivery_id: int, now: datetime | None = None, app: Flask | None = None):
-    """The message a delivery sends (or sent), composed now from the current data, for staff to
-    read; nothing is sent and the row is not touched. Raises services.NotFound or Undeliverable.
-
-    A preview carries no credential: the participant's personal link, survey links and
-    calendar feed are placeholders (`compose.PREVIEW_TOKEN`), and composing issues no link and
-    makes no feed. The session is never committed, so nothing composing might write stays.
-    """
-    app = app or current_app._get_current_object()
-    settings = OutboxSettings.from_app(app)
-    now = now or datetime.now(UTC)
-    sent_at, data = _composed_for_staff(app, settings, delivery_id, now)
-    return build_message(data, sent_at or now, settings.mail_from)
-
-
-def _composed_for_staff(app: Flask, settings: OutboxSettings, delivery_id: int,
-                        now: datetime) -> tuple[datetime | None, MessageData]:
-    """A delivery's message data as staff may see it (and when it was sent, if it was):
-    composed now with placeholders for the personal link, survey links and calendar feed, in
-    a session that is never committed."""
-    from ..services.deliveries import get_delivery
-
-    with Session(app.extensions["cohort.engine"]) as session:
-        try:
-            delivery = get_delivery(session, delivery_id)
-            lookups = Lookups(session, settings.context, now, preview=True)
-            data = message_data(session, delivery, settings.context, now, lookups)
-            return delivery.sent_at, data
-        finally:
-            session.rollback()
-
-
-# What a test email shows instead of the participant's personal link and calendar feed.
-TEST_LINK = "PERSONAL-LINK"
-
-
-class TestNotSafe(Exception):
-    """A test email would have carried a participant's credential; nothing was sent."""
-
-
-def send_test_message(delivery_id: int, to_address: str, now: datetime | None = None,
-                      app: Flask | None = None) -> EmailMessage:
-    """Send the email of a delivery, composed now for its recipient, to `to_address` (the
-    facilitator's own) with placeholders instead of the personal link and calendar feed.
-
-    Composed as a preview is (`_composed_for_staff`): no link or feed is issued, the row is not
-    touched. The message is refused if a placeholder of the preview is still in it. Raises
-    services.NotFound, Undeliverable, TestNotSafe or MailError. Returns the message sent."""
-    app = app or current_app._get_current_object()
-    settings = OutboxSettings.from_app(app)
-    now = now or datetime.now(UTC)
-    _sent_at, data = _composed_for_staff(app, settings, delivery_id, now)
-    base = settings.context.base_url.rstrip("/")
-    placeholder = f"{base}/p/{TEST_LINK}"
-    secrets = [s for s in (data.personal_url, data.calendar_url) if s]
-    survey = data.survey
-    if survey is not None and survey.url and data.personal_url:
-        survey = replace(survey, url=survey.url.replace(data.personal_url, placeholder))
-    test = replace(
-        data, to_address=parseaddr(to_address)[1], to_name=parseaddr(to_address)[0],
-        personal_url=placeholder if data.personal_url else None,
-        calendar_url=f"webcal://{base.split('://', 1)[-1]}/calendar/{TEST_LINK}.ics"
-        if data.calendar_url else None,
-        survey=survey,
-        message_id=f"<cohort.test.{uuid.uuid4().hex}@{settings.context.message_id_domain}>")
-    message = build_message(test, now, settings.mail_from)
-    subject = message["Subject"]
-    del message["Subject"]
-    message["Subject"] = f"[TEST] {subject}"
-    if any(secret in text for secret in secrets for text in _decoded(message)):
-        raise TestNotSafe("the message would carry a real personal link")
-    transport = open_transport(parse_mail_url(settings.mail_url), settings.smtp_timeout)
-    try:
-        transport.send(message)
-    finally:
-        transport.close()
-    log.info("test email of delivery %s sent to %s", delivery_id, test.to_address)
-    return message
-
-
-def _decoded(message: EmailMessage) -> Iterator[str]:
-    """The headers and every text part (the .ics too), decoded."""
-    yield "\n".join(f"{name}: {value}" for name, value in message.items())
-    for part in message.walk():
-        if part.get_content_maintype() == "text":
-            yield part.get_content()

@@ -35,12 +35,12 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask_babel import Domain, force_locale, get_locale
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from ..core import deliveries as kinds
 from ..core.attendance import CATCH_UP
 from ..core.text import one_line
-from .compose import CalendarAttachment, MessageData
+from .compose import BUNDLE, CalendarAttachment, MessageData
 from .transport import RawMessage
 
 PACKAGE = Path(__file__).resolve().parents[1]  # cohort/
@@ -113,7 +113,7 @@ def render(data: MessageData) -> RenderedEmail:
     (groups, catch-up items, ...) is part of the shape. tests/mail/test_render_snapshots.py checks
     this against `render_directly`.
     """
-    if data.digest is not None:  # one recipient, and its contributions are long
+    if data.digest is not None or data.sections:  # one recipient's own text
         return render_directly(data)
     personal = {_NAME: data.greeting_name, _URL: data.personal_url,
                 _CALENDAR_URL: data.calendar_url,
@@ -156,11 +156,33 @@ def render_directly(data: MessageData) -> RenderedEmail:
         context = dict(m=data, kinds=kinds, when=helpers.when, day=helpers.day,
                        time=helpers.time, lang=language)
         env = _environment()
+        if data.sections:
+            context["sections"] = [_section(env, section, context, helpers)
+                                   for section in data.sections]
         return RenderedEmail(
             subject=_subject(data, helpers),
             text=env.get_template(f"emails/{data.kind}.txt").render(context),
             html=env.get_template(f"emails/{data.kind}.html").render(context),
         )
+
+
+@dataclass(frozen=True)
+class _Section:
+    heading: str
+    text: str
+    html: Markup
+
+
+def _section(env: Environment, section: MessageData, context: dict,
+             helpers: _Helpers) -> _Section:
+    """One item of a bundle: its own email's body block (the greeting, personal link and
+    signature are the bundle's), under its own subject as the heading."""
+    parts = []
+    for suffix in ("txt", "html"):
+        template = env.get_template(f"emails/{section.kind}.{suffix}")
+        block = template.blocks["body"](template.new_context({**context, "m": section}))
+        parts.append("".join(block).strip())
+    return _Section(_subject(section, helpers), parts[0], Markup(parts[1]))
 
 
 def build_message(data: MessageData, now: datetime, mail_from: str) -> EmailMessage:
@@ -258,7 +280,8 @@ def _headers(data: MessageData, rendered: RenderedEmail, now: datetime,
         ("Message-ID", data.message_id),
         ("Auto-Submitted", "auto-generated"),  # RFC 3834: no auto-replies, please
         ("X-Auto-Response-Suppress", "All"),
-        ("X-Cohort-Delivery", f"{data.delivery_id} {data.kind} {data.anchor}"),
+        ("X-Cohort-Delivery", "; ".join(f"{d.delivery_id} {d.kind} {d.anchor}"
+                                        for d in data.sections or (data,))),
     ]
     return [(name, _one_line_header(value)) for name, value in headers]
 
@@ -326,6 +349,10 @@ class _Helpers:
 
 def _subject(data: MessageData, h: _Helpers) -> str:
     kind = data.kind
+    if kind == BUNDLE:
+        return ngettext("%(first)s, and %(num)d more item",
+                        "%(first)s, and %(num)d more items", len(data.sections) - 1,
+                        first=_subject(data.sections[0], h))
     if kind == kinds.WELCOME:
         return _("Welcome to %(cohort)s", cohort=data.cohort_title)
     if kind == kinds.MEETING_INVITATION:

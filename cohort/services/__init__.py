@@ -62,11 +62,13 @@ from .cohorts import (  # noqa: F401
 )
 from .deliveries import (  # noqa: F401
     AnonymousReminders,
+    OutboxEmail,
     OutboxView,
     delivery_as_dict,
     dismiss_review,
     get_delivery,
     hides_state,
+    outbox_emails,
     outbox_view,
     resend,
     set_facilitator_email,

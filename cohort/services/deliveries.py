@@ -121,6 +121,49 @@ def outbox_view(session: Session, cohort_id: int) -> OutboxView:
                       settings.facilitator_email if settings else None, groups, counted)
 
 
+@dataclass(frozen=True)
+class OutboxEmail:
+    """One email a person receives (or will): a bundle's rows together (core.deliveries
+    .bundle_key while waiting; the shared Message-ID once handed over), else one row."""
+
+    kind: str  # the row's kind, or "bundle" for several items
+    recipient: str
+    send_at: datetime
+    state: str
+    items: tuple[Delivery, ...]
+
+    def as_dict(self) -> dict:
+        return dict(kind=self.kind, recipient=self.recipient, send_at=self.send_at.isoformat(),
+                    state=self.state, items=[dict(id=d.id, kind=d.kind, anchor=d.anchor,
+                                                  state=d.state) for d in self.items])
+
+
+def outbox_emails(session: Session, cohort_id: int) -> list[OutboxEmail]:
+    """The cohort's outbox as the emails people get, in send order. Reminders of anonymous
+    surveys are left out (counted in `outbox_view`: whether one went tells who answered)."""
+    _require_cohort(session, cohort_id)
+    anonymous = anonymous_survey_keys(session, cohort_id)
+    emails: dict[object, list[Delivery]] = {}
+    for row in session.scalars(select(Delivery).where(Delivery.cohort_id == cohort_id)
+                               .order_by(Delivery.send_at, Delivery.id)):
+        if is_anonymous_reminder(row, anonymous):
+            continue
+        if row.state in (kinds.SKIPPED, kinds.CANCELLED):
+            key: object = ("row", row.id)  # never sent: listed on its own
+        elif row.state in WAITING and row.attempts == 0:
+            key = kinds.bundle_key(row.cohort_id, row.kind, row.recipient, row.send_at,
+                                   row.resend_number) or ("row", row.id)
+        else:  # handed over at least once: the email is its Message-ID
+            key = ("message", row.message_id) if row.message_id else ("row", row.id)
+        emails.setdefault(key, []).append(row)
+    listed = []
+    for rows in emails.values():
+        lead = rows[0]
+        listed.append(OutboxEmail("bundle" if len(rows) > 1 else lead.kind, lead.recipient,
+                                  lead.sent_at or lead.send_at, lead.state, tuple(rows)))
+    return sorted(listed, key=lambda e: (e.send_at, e.recipient, e.items[0].id))
+
+
 def delivery_as_dict(row: Delivery) -> dict:
     def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value else None

@@ -20,6 +20,7 @@ from ..core.launching import DUE_AT_LAUNCH, HORIZON, LaunchForecast, PendingEmai
 from ..models import Cohort, Delivery, Meeting, Prompt, Survey, Task, TaskStatus, User, utcnow
 from . import activity
 from ._lookup import get_cohort
+from .plans import POLICY_SKIPPED, apply_mail_policy, policy_times
 from .surveys import answered_surveys
 
 
@@ -30,8 +31,9 @@ class AlreadyLaunched(Exception):
 def launch_forecast(session: Session, cohort_id: int, now: datetime, *,
                     overdue_limit: timedelta, horizon: timedelta = HORIZON) -> LaunchForecast:
     """What launching the cohort at `now` will send within `horizon`, and what it will skip."""
-    get_cohort(session, cohort_id)
-    return forecast_launch(_pending_emails(session, cohort_id), now,
+    cohort = get_cohort(session, cohort_id)
+    return forecast_launch(_pending_emails(session, cohort_id, policy_times(session, cohort, now)),
+                           now,
                            overdue_limit=overdue_limit, horizon=horizon)
 
 
@@ -49,6 +51,9 @@ def launch_cohort(session: Session, cohort_id: int, actor: User | None, now: dat
         forecast = launch_forecast(session, cohort_id, now, overdue_limit=overdue_limit)
         details = {"sending": forecast.sending_total, "skipped": forecast.skipped_total,
                    "recipients": forecast.recipients}
+    # The planned emails, welcome and invitations included, go when the mail policy allows;
+    # notices of changes and catch-ups go at once.
+    apply_mail_policy(session, cohort, now)
     session.execute(update(Delivery).where(
         Delivery.cohort_id == cohort_id, Delivery.state == kinds.PENDING,
         Delivery.kind.in_(DUE_AT_LAUNCH), Delivery.send_at < now).values(send_at=now))
@@ -60,9 +65,12 @@ def launch_cohort(session: Session, cohort_id: int, actor: User | None, now: dat
     return cohort
 
 
-def _pending_emails(session: Session, cohort_id: int) -> list[PendingEmail]:
+def _pending_emails(session: Session, cohort_id: int,
+                    times: dict[tuple[str, str], tuple[datetime, str | None]] | None = None,
+                    ) -> list[PendingEmail]:
     """The cohort's pending rows with the deadline and "settled" the dispatcher will use
-    (mail/compose.py `_subject_of`)."""
+    (mail/compose.py `_subject_of`), at the time the mail policy gives them (`times`, from
+    `plans.policy_times`, for never-tried rows)."""
     meetings = {m.key: m for m in session.scalars(
         select(Meeting).where(Meeting.cohort_id == cohort_id))}
     tasks = {t.key: t for t in session.scalars(select(Task).where(Task.cohort_id == cohort_id))}
@@ -70,8 +78,11 @@ def _pending_emails(session: Session, cohort_id: int) -> list[PendingEmail]:
         select(Prompt).where(Prompt.cohort_id == cohort_id))}
     surveys = {s.key: s for s in session.scalars(
         select(Survey).where(Survey.cohort_id == cohort_id))}
+    # Pending rows, and those the mail policy skipped when planning: the launch plans again.
     rows = list(session.scalars(select(Delivery).where(
-        Delivery.cohort_id == cohort_id, Delivery.state == kinds.PENDING)))
+        Delivery.cohort_id == cohort_id,
+        (Delivery.state == kinds.PENDING) | ((Delivery.state == kinds.SKIPPED)
+                                             & Delivery.last_error.startswith(POLICY_SKIPPED)))))
     people = sorted({d.participant_id for d in rows if d.participant_id})
     done: set[tuple[int, int]] = set()
     answered: dict[int, set[int]] = {}
@@ -121,6 +132,10 @@ def _pending_emails(session: Session, cohort_id: int) -> list[PendingEmail]:
     emails = []
     for row in rows:
         deadline, settled = judged(row)
-        emails.append(PendingEmail(row.kind, row.recipient, row.send_at, row.attempts,
-                                   deadline, settled, row.anchor, title(row)))
+        send_at, skip = row.send_at, row.last_error if row.state == kinds.SKIPPED else None
+        if times and row.attempts == 0 and row.resend_number == 0 \
+                and (row.kind, row.anchor) in times:
+            send_at, skip = times[row.kind, row.anchor]
+        emails.append(PendingEmail(row.kind, row.recipient, send_at, row.attempts,
+                                   deadline, settled, row.anchor, title(row), skip))
     return emails

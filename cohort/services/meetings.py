@@ -29,7 +29,13 @@ from . import activity
 from ._lookup import cohort_programme, get_cohort, get_meeting
 from .date_checks import holidays_for
 from .deliveries import queue_meeting_notices, revive_meeting_invitations
-from .plans import current_plan, insert_deliveries, meeting_overrides, sync_plan
+from .plans import (
+    POLICY_SKIPPED,
+    current_plan,
+    insert_deliveries,
+    meeting_overrides,
+    sync_plan,
+)
 
 # Why replan cancelled a pending email: the plan no longer has it. Only these come back when
 # the plan wants them again (a cancelled meeting restored), never emails cancelled for other
@@ -236,12 +242,14 @@ def replan(session: Session, cohort: Cohort, now: datetime) -> Plan:
     sync_plan(session, cohort.id, plan)
     emails = session.scalars(select(Participant.email).where(
         Participant.cohort_id == cohort.id, Participant.erased_at.is_(None)))
-    every = plan_deliveries(plan, list(emails), now) + plan_facilitator_deliveries(plan)
+    every = plan_deliveries(plan, list(emails), now, first=False) \
+        + plan_facilitator_deliveries(plan)
     wanted = {d.natural_key: d for d in every if d.kind in delivery_kinds.REPLANNED_KINDS}
     replannable = session.scalars(select(Delivery).where(
         Delivery.cohort_id == cohort.id,
         (Delivery.state == "pending")
-        | ((Delivery.state == "cancelled") & (Delivery.last_error == PLAN_DROPPED)),
+        | ((Delivery.state == "cancelled") & (Delivery.last_error == PLAN_DROPPED))
+        | ((Delivery.state == "skipped") & Delivery.last_error.startswith(POLICY_SKIPPED)),
         Delivery.kind.in_(delivery_kinds.REPLANNED_KINDS), Delivery.resend_number == 0,
     )).all()
     for row in replannable:
@@ -249,7 +257,10 @@ def replan(session: Session, cohort: Cohort, now: datetime) -> Plan:
         if planned is None:
             row.state, row.last_error = "cancelled", PLAN_DROPPED
             continue
-        if row.state == "cancelled":
+        if planned.skip:
+            row.state, row.last_error = "skipped", POLICY_SKIPPED + planned.skip
+            continue
+        if row.state != "pending":
             row.state, row.last_error = "pending", None
         if planned.send_at != row.send_at:
             row.send_at = planned.send_at

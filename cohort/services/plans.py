@@ -14,8 +14,9 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 from sqlmodel import Session
 
+from ..core import deliveries as kinds
 from ..core.calendars import new_uid
-from ..core.deliveries import PlannedDelivery
+from ..core.deliveries import PlannedDelivery, plan_deliveries
 from ..core.planning import MeetingOverride, Plan, plan_cohort
 from ..models import Cohort, Delivery, Meeting, Prompt, Survey, Task
 from ._lookup import cohort_programme
@@ -91,6 +92,11 @@ def sync_plan(session: Session, cohort_id: int, plan: Plan) -> None:
         bulk_insert(session, model, [v for k, v in rows.items() if k not in stored])
 
 
+# The last_error of a row the mail policy skipped (no allowed time while it was useful): a
+# later re-plan may bring it back, as it brings back rows it dropped itself.
+POLICY_SKIPPED = "skipped by the mail policy: "
+
+
 def insert_deliveries(
     session: Session, cohort_id: int, planned: Iterable[PlannedDelivery], ids: dict[str, int]
 ) -> None:
@@ -101,10 +107,49 @@ def insert_deliveries(
 
 
 def delivery_rows(cohort_id: int, planned: Iterable[PlannedDelivery]) -> list[dict]:
-    """The outbox rows of planned deliveries, pending; `participant_id` still None."""
+    """The outbox rows of planned deliveries (skipped where the mail policy skips them);
+    `participant_id` still None."""
     return [dict(cohort_id=cohort_id, participant_id=None, kind=d.kind, anchor=d.anchor,
-                 recipient=d.recipient, send_at=d.send_at, state="pending", attempts=0)
+                 recipient=d.recipient, send_at=d.send_at,
+                 state=kinds.SKIPPED if d.skip else kinds.PENDING,
+                 last_error=POLICY_SKIPPED + d.skip if d.skip else None, attempts=0)
             for d in planned]
+
+
+def policy_times(session: Session, cohort: Cohort,
+                 now: datetime) -> dict[tuple[str, str], tuple[datetime, str | None]]:
+    """(kind, anchor) -> (send time, skip reason) of the cohort's participant emails under its
+    mail policy when its first emails go at `now` (the same for every participant)."""
+    plan = current_plan(session, cohort)
+    return {(d.kind, d.anchor): (d.send_at, d.skip)
+            for d in plan_deliveries(plan, ["-"], now)}
+
+
+def apply_mail_policy(session: Session, cohort: Cohort, now: datetime) -> int:
+    """At launch: every never-tried planned row gets its time under the mail policy with the
+    first emails going now (the welcome of a cohort launched on a Sunday evening goes on
+    Monday morning), or is skipped. Returns how many rows the policy skipped."""
+    times = policy_times(session, cohort, now)
+    rows = session.scalars(select(Delivery).where(
+        Delivery.cohort_id == cohort.id, Delivery.attempts == 0, Delivery.resend_number == 0,
+        (Delivery.state == kinds.PENDING) | ((Delivery.state == kinds.SKIPPED)
+                                             & Delivery.last_error.startswith(POLICY_SKIPPED)),
+        Delivery.kind.in_(sorted({kind for kind, _anchor in times}))))
+    skipped = 0
+    for row in rows:
+        planned = times.get((row.kind, row.anchor))
+        if planned is None:
+            continue
+        send_at, skip = planned
+        if skip:
+            row.state, row.last_error = kinds.SKIPPED, POLICY_SKIPPED + skip
+            skipped += 1
+            continue
+        row.state, row.last_error = kinds.PENDING, None
+        if row.send_at != send_at:
+            row.send_at = send_at
+    session.flush()
+    return skipped
 
 
 def bulk_insert(session: Session, model: type, rows: list[dict]) -> None:

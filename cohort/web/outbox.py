@@ -58,7 +58,7 @@ def index(cohort_id: int):
 @bp.get("/outbox/<int:delivery_id>")
 @requires(Role.FACILITATOR, cohort_access=True)
 def preview(cohort_id: int, delivery_id: int):
-    from ..mail.dispatch import preview_message
+    from ..mail.preview import preview_message
 
     with _session() as session:
         try:
@@ -86,7 +86,7 @@ def preview(cohort_id: int, delivery_id: int):
 def send_test(cohort_id: int, delivery_id: int):
     """Send me a test: this email as its recipient would get it, with a placeholder instead
     of their personal link, to the signed-in staff member's own address."""
-    from ..mail.dispatch import TestNotSafe, send_test_message
+    from ..mail.preview import TestNotSafe, send_test_message
     from ..mail.transport import MailError
 
     if not ActionForm().validate_on_submit():

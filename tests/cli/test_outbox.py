@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import email
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from email.policy import default
 from pathlib import Path
 
 import pytest
 
 from cohort.core.participants import ParticipantRow
+from tests.fixtures.cohorts import CREATED, due_now
 
 PEOPLE = [ParticipantRow("Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da"),
           ParticipantRow("Kari Nordmann", "kari@bergen.example", "Bergen kommune", "Enhetsleder",
@@ -25,8 +26,10 @@ def invoke(runner, *args):
 @pytest.fixture
 def cohort_id(app, make_cohort) -> str:
     """Created now and starting next month, so the welcome and invitations are due at once."""
-    return str(make_cohort(app.extensions["cohort.engine"], people=PEOPLE,
-                           start=date.today() + timedelta(days=30), now=None).id)
+    made = make_cohort(app.extensions["cohort.engine"], people=PEOPLE,
+                       start=date.today() + timedelta(days=30), now=None)
+    due_now(app.extensions["cohort.engine"], made.id)
+    return str(made.id)
 
 
 def test_send_due_writes_eml_files_and_the_outbox_lists_them(app, runner, cohort_id):
@@ -42,6 +45,10 @@ def test_send_due_writes_eml_files_and_the_outbox_lists_them(app, runner, cohort
 
     listed = json.loads(invoke(runner, "outbox", cohort_id, "--json").output)
     assert {"upcoming", "sent", "failed", "needs_review", "not_sent", "paused"} <= listed.keys()
+    sent_emails = [e for e in listed["emails"] if e["state"] == "sent"]
+    assert len(sent_emails) == 16 and {e["kind"] for e in sent_emails} == {
+        "welcome", "meeting_invitation"}
+    assert listed["email_states"]["sent"] == 16
     assert len(listed["sent"]) == 16 and listed["paused"] is False
     first = listed["sent"][0]
     assert {"id", "kind", "to", "state", "attempts", "last_code", "message_id"} <= first.keys()
@@ -108,3 +115,29 @@ def test_personal_link_remove_and_digest(app, runner, client, cohort_id):
     digest = json.loads(invoke(runner, "digest", cohort_id, "--meeting", "webinar-1",
                                "--json").output)
     assert digest["meeting"] == "webinar-1" and digest["sections"] == []
+
+
+def test_the_outbox_lists_one_row_per_email_with_a_bundles_items_inside(app, runner,
+                                                                        make_cohort):
+    made = make_cohort(app.extensions["cohort.engine"], people=PEOPLE[:1])
+    listed = json.loads(invoke(runner, "outbox", str(made.id), "--json").output)
+    emails = listed["emails"]
+    rows = sum(len(listed[name]) for name in ("upcoming", "sent", "failed", "needs_review",
+                                              "not_sent"))
+    items = [item for e in emails for item in e["items"]]
+    assert len(items) == rows  # every listed row once, in one email
+    anonymous = {r["anchor"] for r in listed["anonymous_reminders"]}
+    assert anonymous and not anonymous & {i["anchor"] for i in items}  # counted, not listed
+    bundles = [e for e in emails if e["kind"] == "bundle"]
+    assert bundles and all(len(e["items"]) > 1 for e in bundles)
+    day_after = next(e for e in bundles
+                     if any(i["anchor"] == "task:case-work@workshop-1" for i in e["items"]))
+    assert {"kind", "recipient", "send_at", "state", "items"} <= day_after.keys()
+    assert day_after["recipient"] == "soren@vejle.example" and day_after["state"] == "pending"
+    assert len(emails) <= 35 + 7  # the participant's emails and the facilitator's digests
+    assert invoke(runner, "send-due", "--now", day_after["send_at"]).exit_code == 0
+    after = json.loads(invoke(runner, "outbox", str(made.id), "--json").output)
+    sent = [e for e in after["emails"] if e["state"] == "sent"
+            and any(i["anchor"] == "task:case-work@workshop-1" for i in e["items"])]
+    assert len(sent) == 1 and len(sent[0]["items"]) == len(day_after["items"])
+    assert datetime.fromisoformat(day_after["send_at"]) > CREATED

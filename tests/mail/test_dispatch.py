@@ -78,7 +78,10 @@ def test_every_kind_goes_out_at_its_planned_time_exactly_once(app, make_cohort, 
         before = smtp_sink.count()
         report = send_due(app, now=moment)
         due = [r for r in planned if r.send_at == moment]
-        assert (report.sent, smtp_sink.count() - before) == (len(due), len(due)), moment
+        # one email per recipient for the items due together (a bundle), one per meeting email
+        emails = {kinds.bundle_key(r.cohort_id, r.kind, r.recipient, r.send_at) or r.id
+                  for r in due}
+        assert (report.sent, smtp_sink.count() - before) == (len(due), len(emails)), moment
     assert send_due(app, now=moment + timedelta(days=30)).sent == 0  # nothing twice
 
     after = rows(app)
@@ -88,9 +91,38 @@ def test_every_kind_goes_out_at_its_planned_time_exactly_once(app, make_cohort, 
     assert set(received.values()) == {1} and set(received) == {r.message_id for r in after}
     assert {r.kind for r in after} == set(kinds.KINDS) - {kinds.MEETING_UPDATE,
                                                            kinds.MEETING_CANCELLATION}
+    assert any("; " in m["X-Cohort-Delivery"] for m in smtp_sink.messages)  # some bundles
     digests = [m for m in smtp_sink.messages if "facilitator_digest" in m["X-Cohort-Delivery"]]
     assert len(digests) == 7 and {m["To"].addresses[0].addr_spec for m in digests} == {
         "kursus@cohort.example"}
+
+
+def test_the_items_of_one_day_are_one_email_with_a_section_each(app, make_cohort,
+                                                                 smtp_sink):
+    """The day after workshop 1: five new tasks, a question and an evaluation reminder reach
+    Søren as one Danish email, each under its own heading, and every row is sent once."""
+    make_cohort(engine(app), people=PEOPLE[:1])
+    released = [r for r in rows(app, kind="task_released")
+                if r.anchor == "task:case-work@workshop-1"][0]
+    together = [r for r in rows(app) if r.send_at == released.send_at]
+    assert len(together) >= 5
+    report = send_due(app, now=released.send_at)
+    (message,) = [m for m in smtp_sink.messages if "task:case-work@workshop-1"
+                  in m["X-Cohort-Delivery"]]
+    assert report.sent >= len(together)
+    items = message["X-Cohort-Delivery"].split("; ")
+    assert {item.split(" ", 1)[1] for item in items} == {
+        f"{r.kind} {r.anchor}" for r in together}
+    text, html = text_of(message), html_of(message)
+    assert f"Der er {len(together)} nye punkter til dig i forløbet:" in text
+    assert text.count("== Ny opgave: ") == sum(r.kind == "task_released" for r in together)
+    assert html.count("<h2") == len(together)
+    assert str(message["Subject"]).endswith(f"og {len(together) - 1} punkter mere")
+    assert text.count("Din personlige side med") == 1  # the personal link once, not per section
+    after = [r for r in rows(app) if r.send_at == released.send_at]
+    assert {r.state for r in after} == {"sent"}
+    assert {r.message_id for r in after} == {message["Message-ID"]}
+    assert send_due(app, now=released.send_at + timedelta(hours=1)).sent == 0
 
 
 def test_headers_language_and_encoding(app, make_cohort, smtp_sink):
@@ -108,9 +140,10 @@ def test_headers_language_and_encoding(app, make_cohort, smtp_sink):
             assert message.get_content_type() == "multipart/alternative"
             assert f'<html lang="{language}">' in html_of(message)
             assert LINK.search(text_of(message)) and LINK.search(html_of(message))
-    assert subjects == {"soren@vejle.example": "Ny opgave: Vælg din case",
-                        "kari@bergen.example": "Ny oppgave: Vælg din case",
-                        "emma@odense.example": "New task: Vælg din case"}
+    # the task comes in the day's bundle, whose subject starts with its first item's
+    assert {to: subject.split(":")[0] for to, subject in subjects.items()} == {
+        "soren@vejle.example": "Ny opgave", "kari@bergen.example": "Ny oppgave",
+        "emma@odense.example": "New task"}
     soren = smtp_sink.to("soren@vejle.example")
     invitation = next(m for m in soren if "meeting:workshop-1" in m["X-Cohort-Delivery"])
     assert invitation["To"].addresses[0].display_name == "Søren Ærenlund"

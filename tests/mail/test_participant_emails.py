@@ -70,8 +70,10 @@ def cohort_id(app, make_cohort) -> int:
 
 
 def delivered(sink, kind: str, anchor: str, to: str | None = None) -> list:
+    """The messages that carry this item (alone, or as a section of a bundle)."""
     return [m for m in sink.messages
-            if m["X-Cohort-Delivery"].split(" ", 1)[1] == f"{kind} {anchor}"
+            if f"{kind} {anchor}" in (item.split(" ", 1)[1]
+                                      for item in m["X-Cohort-Delivery"].split("; "))
             and (to is None or m["To"].addresses[0].addr_spec == to)]
 
 

@@ -11,19 +11,30 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from cohort import db
 from cohort.app import create_app
+from cohort.core import deliveries as kinds
 from cohort.core.participants import ParticipantRow
 from cohort.mail.scheduler import JOB_ID, start_scheduler
+from cohort.models import Delivery
 from tests.fixtures.paths import PROGRAMMES, REPO
 
 
 def cohort_due_now(app, make_cohort) -> None:
-    """Created now, starting next month: its welcome and seven invitations are due at once."""
-    make_cohort(app.extensions["cohort.engine"], people=[ParticipantRow(
+    """Created now, starting next month: its welcome and seven invitations are due at once
+    (moved to now: the mail policy would hold them outside working hours, and this test is
+    about the scheduler, whatever the hour it runs)."""
+    now = datetime.now(UTC)
+    engine = app.extensions["cohort.engine"]
+    cohort = make_cohort(engine, people=[ParticipantRow(
         "Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da")],
-        start=date.today() + timedelta(days=30), now=datetime.now(UTC))
+        start=date.today() + timedelta(days=30), now=now)
+    with db.transaction(engine) as session:
+        session.execute(update(Delivery).where(
+            Delivery.cohort_id == cohort.id,
+            Delivery.kind.in_((kinds.WELCOME, kinds.MEETING_INVITATION))).values(send_at=now))
 
 
 def wait_for(predicate, seconds: float = 20.0) -> bool:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.mail.compose import MailContext, message_data
-from cohort.mail.dispatch import preview_message
+from cohort.mail.preview import preview_message
 from cohort.models import Delivery, Participant, Task
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

@@ -340,6 +340,66 @@ class Evaluation(Strict):
         return next(g for g in self.guides if g.key == key)
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[str, ...] = Weekday.__args__  # type: ignore[attr-defined]
+
+
+class MailSettings(Strict):
+    """When participants get email (programmes/README.md, "Mail policy"). The defaults are the
+    policy: one email per day at most, on working days within working hours."""
+
+    bundle: Literal["daily", "weekly", "off"] = Field(
+        default="daily", description="daily: what falls due the same day is one email; weekly: "
+        "reminders and prompts may also come up to six days early to join another email")
+    hours: tuple[Clock, Clock] | None = Field(
+        default=(time(8, 0), time(17, 0)), description="'08:00-17:00', or off")
+    days: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]
+    holidays: Literal["DK", "NO", "none"] | None = Field(
+        default=None, description="whose public holidays are days off; default from the "
+        "cohort's time zone or language (DK, NO)")
+    gather: Duration = Field(default=timedelta(days=3), description="how many working days "
+                             "earlier a reminder or prompt may go to join another email")
+
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _span(cls, value: Any) -> Any:
+        if value is None or value is False or value == "off":
+            return None
+        if isinstance(value, str):
+            start, dash, end = value.partition("-")
+            if not dash:
+                raise ValueError(f"'{value}' is not a span of hours such as 08:00-17:00")
+            value = (start.strip(), end.strip())
+        return value
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _norway_is_not_false(cls, value: Any) -> Any:
+        """YAML 1.1 reads a bare NO as false: `holidays: NO` means Norway."""
+        return "NO" if value is False else value
+
+    @field_validator("hours")
+    @classmethod
+    def _ordered(cls, value: tuple[time, time] | None) -> tuple[time, time] | None:
+        if value is not None and value[1] <= value[0]:
+            raise ValueError("working hours end before they start")
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _some_days(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one day of the week must allow email")
+        return _distinct(value, "day")
+
+    @field_validator("gather")
+    @classmethod
+    def _sane_gather(cls, value: timedelta) -> timedelta:
+        if not timedelta(0) <= value <= timedelta(days=6):
+            raise ValueError(f"gather is {_human(value)}; it may be 0 to 6 days")
+        return value
+
+
 class Programme(Strict):
     id: Key
     title: str = Field(min_length=1)
@@ -354,6 +414,7 @@ class Programme(Strict):
     groupings: list[Grouping] = []
     surveys: list[Survey] = []
     evaluation: Evaluation = Evaluation()
+    mail: MailSettings = MailSettings()
 
     @field_validator("timezone")
     @classmethod
