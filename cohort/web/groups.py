@@ -22,7 +22,7 @@ from .. import services
 from ..models import Role
 from ..services import GroupingProblem, NotFound
 from .access import requires
-from .common import read_session, transaction
+from .common import now, read_session, transaction
 from .forms import CohortForm, SingleLine, options
 
 bp = Blueprint("groups", __name__, url_prefix="/cohorts/<int:cohort_id>/groups")
@@ -78,10 +78,12 @@ def _page(cohort_id: int, status: int = 200, problem: str | None = None):
                  for template in services.groupings(session, cohort_id)]
         names = services.participant_names(session, cohort_id)
         rules = services.list_rules(session, cohort_id)
+        buddy_rounds = services.buddy_rounds(session, cohort_id, now())
     titles = {view.grouping_key: view.title for view in views}
     return render_template("groups/index.html", cohort=cohort, views=views, names=names,
                            people=sorted(names.items(), key=lambda item: (item[1], item[0])),
                            rules=rules, titles=titles, problem=problem,
+                           buddy_rounds=buddy_rounds,
                            new_group=NEW_GROUP), status
 
 

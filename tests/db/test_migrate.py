@@ -123,9 +123,9 @@ def test_downgrading_a_step_keeps_the_other_data(fresh_engine):
     assert schema.current_revision(fresh_engine) == previous
     after = contents(fresh_engine)
     dropped = kept.keys() - after.keys()
-    # The tables 0002, 0003, 0004 and 0006 added.
+    # The tables 0002, 0003, 0004, 0006 and 0008 added.
     assert dropped == {"scheduler_heartbeat", "grouping_rule", "failed_attempt",
-                       "anonymous_answer_pool"}
+                       "anonymous_answer_pool", "buddy_check_in"}
     assert_rows_kept({t: rows for t, rows in kept.items() if t not in dropped}, after)
     schema.upgrade(fresh_engine)
     with Session(fresh_engine) as session:
@@ -187,6 +187,7 @@ def fill(engine, revision: str) -> None:
 CHECKED_VALUES = {
     "grouping_rule": lambda offset: {"kind": "together", "first_id": offset,
                                      "second_id": offset + 1},
+    "buddy_check_in": lambda offset: {"answer": ("met", "not_yet", "could_not")[offset % 3]},
 }
 
 
