@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from ..core.buddy_check_ins import ANSWERS, MET, NO_ANSWER, RoundCount, count_round, pair_status
-from ..models import BuddyCheckIn, Group, GroupMember, Participant, Task
+from ..models import BuddyCheckIn, Group, GroupMember, Meeting, Participant, Task
 from ._lookup import NotFound, cohort_programme, get_cohort
 
 BUDDY_TASK = "buddy_exchange"
@@ -63,6 +63,7 @@ class RoundView:
     task_id: int
     key: str
     title: str
+    meeting_title: str  # the meeting the exchange follows
     release_at: datetime
     count: RoundCount
     not_met: tuple[PairRow, ...]
@@ -178,6 +179,8 @@ def buddy_rounds(session: Session, cohort_id: int, now: datetime) -> list[RoundV
     names = dict(session.execute(select(Participant.id, Participant.name)
                                  .where(Participant.cohort_id == cohort_id)).all())
     answers = _answers(session, [t.id for t in tasks])
+    meetings = dict(session.execute(select(Meeting.key, Meeting.title)
+                                    .where(Meeting.cohort_id == cohort_id)).all())
     views = []
     for task in tasks:
         given = answers.get(task.id, {})
@@ -193,7 +196,8 @@ def buddy_rounds(session: Session, cohort_id: int, now: datetime) -> list[RoundV
                                        tuple(names.get(p, "") for p in members), status))
         notes = [row for row in given.values() if row.note]
         views.append(RoundView(
-            task.id, task.key, task.title, task.release_at, count, tuple(not_met), len(notes),
+            task.id, task.key, task.title, meetings.get(task.meeting_key, ""), task.release_at,
+            count, tuple(not_met), len(notes),
             tuple(SharedNote(names.get(row.participant_id, ""), row.note)
                   for row in sorted(notes, key=lambda r: names.get(r.participant_id, ""))
                   if row.shared)))
@@ -202,8 +206,10 @@ def buddy_rounds(session: Session, cohort_id: int, now: datetime) -> list[RoundV
 
 def buddy_round_counts(session: Session, cohort_id: int, now: datetime
                        ) -> list[tuple[str, str, datetime, RoundCount]]:
-    """(task key, title, release time, counts) of each released round, for the report."""
-    return [(v.key, v.title, v.release_at, v.count) for v in buddy_rounds(session, cohort_id, now)]
+    """(task key, title, release time, counts) of each released round, for the report; the
+    title is the meeting the exchange follows (every round has the task's title)."""
+    return [(v.key, v.meeting_title or v.title, v.release_at, v.count)
+            for v in buddy_rounds(session, cohort_id, now)]
 
 
 __all__ = ["NO_ANSWER", "CheckInItem", "PairRow", "RoundView", "SharedNote", "buddy_round_counts",

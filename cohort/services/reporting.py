@@ -23,6 +23,7 @@ from sqlmodel import Session
 from ..core.programme import Programme
 from ..core.report_comparison import Comparison, compare_reports
 from ..core.reporting import (
+    BuddyRoundFacts,
     CohortFacts,
     MeetingFacts,
     NotComparable,
@@ -40,6 +41,7 @@ from ..core.surveys import spec_from_survey
 from ..models import EvaluatorNote, Meeting, Participant, utcnow
 from ._lookup import get_cohort
 from .attendance import attendance_summary
+from .buddy_check_ins import buddy_round_counts
 from .evaluation_notes import cohort_themes, list_quotes
 from .surveys import (
     list_surveys,
@@ -53,9 +55,10 @@ from .surveys import (
 LANGUAGES = ("da", "nb", "en")
 
 
-def report_facts(session: Session, cohort_id: int, min_group_size: int | None = None
-                 ) -> ReportFacts:
-    """Everything the report needs about one cohort, as plain data."""
+def report_facts(session: Session, cohort_id: int, min_group_size: int | None = None,
+                 now: datetime | None = None) -> ReportFacts:
+    """Everything the report needs about one cohort, as plain data (buddy check-ins of the
+    rounds released by `now`)."""
     cohort = get_cohort(session, cohort_id)
     programme = programme_snapshot(cohort)
     k = min_group_size_of(session, cohort_id, min_group_size)
@@ -80,6 +83,9 @@ def report_facts(session: Session, cohort_id: int, min_group_size: int | None = 
         observations=notes.get("observation", 0),
         interviews=notes.get("interview", 0),
         min_group_size=k,
+        buddy_rounds=tuple(BuddyRoundFacts(key, title, released, c.pairs, c.answered, c.met)
+                           for key, title, released, c in buddy_round_counts(
+                               session, cohort_id, now or utcnow())),
     )
 
 
@@ -88,8 +94,9 @@ def cohort_report(session: Session, cohort_id: int, language: str | None = None,
                   words: bool = True) -> Report:
     """The report of one cohort in `language` (default: the cohort's language); with
     `words=False` without quotes and free-text answers (the facilitators' report)."""
-    facts = report_facts(session, cohort_id, min_group_size)
-    return build_report(facts, report_language(session, cohort_id, language), now or utcnow(),
+    now = now or utcnow()
+    facts = report_facts(session, cohort_id, min_group_size, now)
+    return build_report(facts, report_language(session, cohort_id, language), now,
                         words=words)
 
 
