@@ -2,11 +2,12 @@
 
 On /me the partial `participant/_buddy_checkin.html` (given `buddy_check_ins` by the page's
 view) shows the buddy exchange rounds, newest first, with three buttons (met, not yet, we
-could not) and an optional line on what the pair talked about. The task emails link (through
-the personal link's `?next=`) to `/me/buddy/<task id>`: a GET shows the same form and changes
-nothing (mail scanners prefetch links); only the POST, with CSRF, stores the answer. The
-forms are written out in the partial (one per round, each posting to its own URL), so
-`BuddyCheckInForm` only reads them.
+could not) and an optional line on what the pair talked about. A round is a buddy exchange
+task, and its id is the task's. The task emails link (through the personal link's `?next=`)
+to `/me/buddy/<round id>`: a GET shows the same form and changes nothing (mail scanners
+prefetch links); only the POST, with CSRF, stores the answer. The forms are written out in
+the partial (one per round, each posting to its own URL), so `BuddyCheckInForm` only reads
+them.
 """
 
 from __future__ import annotations
@@ -36,28 +37,28 @@ class BuddyCheckInForm(FlaskForm):
     shared = BooleanField(_l("The facilitators may read this line with my name"))
 
 
-@bp.get("/me/buddy/<int:task_id>")
+@bp.get("/me/buddy/<int:round_id>")
 @requires(Role.PARTICIPANT)
-def buddy_check_in(task_id: int):
+def buddy_check_in(round_id: int):
     with read_session() as db_session:
         participant = own_participant(db_session)
-        item = services.check_in_for(db_session, participant, task_id, now())
+        item = services.check_in_for(db_session, participant, round_id, now())
         timezone = services.get_cohort(db_session, participant.cohort_id).timezone
     return render_private("participant/buddy_checkin.html", participant, item=item,
                           when=when_formatter(timezone))
 
 
-@bp.post("/me/buddy/<int:task_id>")
+@bp.post("/me/buddy/<int:round_id>")
 @requires(Role.PARTICIPANT)
-def buddy_check_in_save(task_id: int):
+def buddy_check_in_save(round_id: int):
     form = BuddyCheckInForm()
     with transaction() as db_session:
         participant = own_participant(db_session)
         if not form.validate_on_submit():
             abort(400)
-        services.record_check_in(db_session, participant, task_id, form.answer.data, now(),
+        services.record_check_in(db_session, participant, round_id, form.answer.data, now(),
                                  note=form.note.data or "", shared=form.shared.data)
         language = participant.language
     with force_locale(language):
         flash(str(_l("Thank you, your answer about your buddy is saved.")), "success")
-    return redirect(url_for("participant.page", _anchor=f"buddy-{task_id}"))
+    return redirect(url_for("participant.page", _anchor=f"buddy-{round_id}"))
