@@ -57,10 +57,12 @@ def test_statements_are_sorted_into_their_kirkpatrick_levels(report):
         return [q.id for b in blocks for q in (*b.statements, *b.questions)]
 
     assert ids(report.behaviour.blocks) == ["new-tools", "network", "passed-on"]
-    # The final survey's, then the follow-up's results-level statements (what changed for the
-    # leaders' staff three months on; the follow-up's table in Behaviour shows them too).
-    assert ids(report.results.blocks) == ["staff-engagement", "staff-engagement", "staff-tried"]
-    assert [b.key for b in report.results.blocks] == ["final", "follow-up"]
+    assert ids(report.results.blocks) == ["staff-engagement"]
+    # The follow-up's statements, behaviour and results alike (what changed for the leaders'
+    # staff three months on), are in its own table in the Behaviour chapter.
+    (follow_up,) = report.behaviour.follow_up
+    assert [r.question.id for r in follow_up.rows] == [
+        "new-tools", "network", "passed-on", "staff-engagement", "staff-tried"]
     assert "judge-technology" in ids(report.learning.blocks)
     assert ids(report.reaction.blocks) == ["most-useful", "recommend"]
     recommend = report.reaction.blocks[0].questions[1]
