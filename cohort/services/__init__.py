@@ -37,6 +37,7 @@ from .attendance import (  # noqa: F401
 )
 from .buddy_check_ins import (  # noqa: F401
     buddy_rounds,
+    buddy_rounds_table,
     check_in_for,
     participant_check_ins,
     record_check_in,

@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from ..core.buddy_check_ins import ANSWERS, MET, NO_ANSWER, RoundCount, count_round, pair_status
+from ..core.spreadsheets import Table
 from ..models import BuddyCheckIn, Group, GroupMember, Meeting, Participant, Task
 from ._lookup import NotFound, cohort_programme, get_cohort
 
@@ -66,9 +68,13 @@ class RoundView:
     meeting_title: str  # the meeting the exchange follows
     release_at: datetime
     count: RoundCount
-    not_met: tuple[PairRow, ...]
+    pairs: tuple[PairRow, ...]  # every pair, with its status
     notes: int  # how many wrote a line about what they talked about
     shared: tuple[SharedNote, ...]  # the lines their writers chose to share
+
+    @property
+    def not_met(self) -> tuple[PairRow, ...]:
+        return tuple(p for p in self.pairs if p.status != MET)
 
 
 def _rounds(session: Session, cohort_id: int, now: datetime | None) -> list[Task]:
@@ -186,18 +192,14 @@ def buddy_rounds(session: Session, cohort_id: int, now: datetime) -> list[RoundV
         given = answers.get(task.id, {})
         count = count_round(task.key, [m for _g, m in pairs],
                             {p: row.answer for p, row in given.items()})
-        not_met = []
-        for group, members in pairs:
-            if len(members) < 2:
-                continue
-            status = pair_status(given[p].answer for p in members if p in given)
-            if status != MET:
-                not_met.append(PairRow(group.grouping_key, group.number, group.rotation,
-                                       tuple(names.get(p, "") for p in members), status))
+        rows = [PairRow(group.grouping_key, group.number, group.rotation,
+                        tuple(names.get(p, "") for p in members),
+                        pair_status(given[p].answer for p in members if p in given))
+                for group, members in pairs if len(members) >= 2]
         notes = [row for row in given.values() if row.note]
         views.append(RoundView(
             task.id, task.key, task.title, meetings.get(task.meeting_key, ""), task.release_at,
-            count, tuple(not_met), len(notes),
+            count, tuple(rows), len(notes),
             tuple(SharedNote(names.get(row.participant_id, ""), row.note)
                   for row in sorted(notes, key=lambda r: names.get(r.participant_id, ""))
                   if row.shared)))
@@ -212,5 +214,17 @@ def buddy_round_counts(session: Session, cohort_id: int, now: datetime
             for v in buddy_rounds(session, cohort_id, now)]
 
 
+def buddy_rounds_table(session: Session, cohort_id: int, now: datetime) -> Table:
+    """The export behind the report's buddy figures: one row per pair and released round,
+    with its status (no names and no notes: the pair's group number and size only)."""
+    zone = ZoneInfo(get_cohort(session, cohort_id).timezone)
+    rows = [[view.key, view.meeting_title, view.release_at.astimezone(zone).date(),
+             pair.grouping_key, pair.number, len(pair.members), pair.status]
+            for view in buddy_rounds(session, cohort_id, now) for pair in view.pairs]
+    return Table("Buddy check-ins", ["round", "meeting", "released", "grouping", "group",
+                                     "members", "status"], rows)
+
+
 __all__ = ["NO_ANSWER", "CheckInItem", "PairRow", "RoundView", "SharedNote", "buddy_round_counts",
-           "buddy_rounds", "check_in_for", "participant_check_ins", "record_check_in"]
+           "buddy_rounds", "buddy_rounds_table", "check_in_for", "participant_check_ins",
+           "record_check_in"]

@@ -6,6 +6,8 @@ to look at (report-behaviour-*.png, report-behaviour-da.pdf)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -140,6 +142,10 @@ def test_before_the_follow_up_the_report_says_it_is_not_available_yet(pdfs):
     assert "bruger stadig værktøjer og metoder" not in text
     assert "Mødtes buddyerne?" in text  # the rounds so far: no answers, so no share
     assert "Par, der mødtes" in text
+    # The method chapter names the export behind each chapter, the buddy figures' too.
+    assert "Eksporterne bag hvert kapitel" in text
+    assert "Mødtes buddyerne: eksporten af buddy-svar på gruppesiden" in text
+    assert "eksporten af besvarelser på evalueringsoversigten" in text
 
 
 def test_behaviour_page_as_an_image_for_a_person_to_look_at(pdfs):
@@ -153,3 +159,36 @@ def test_behaviour_page_as_an_image_for_a_person_to_look_at(pdfs):
                    timeout=60)
     images = sorted(ARTIFACTS.glob("report-behaviour-da-*.png"))
     assert len(images) == 2 and all(image.stat().st_size > 5000 for image in images)
+
+
+def test_the_buddy_figures_reconcile_with_their_export(behaviour):
+    """Each round's figure in the report equals a recount of the export's rows (one per pair
+    and round), the file the groups page offers."""
+    cohort_id, pairs, _fresh = behaviour.config["BEHAVIOUR"]
+    engine = behaviour.extensions["cohort.engine"]
+    client = behaviour.test_client()
+    with db.transaction(engine) as session:
+        admin = services.accounts.create_user(session, "admin@cohort.example", "admin",
+                                              "a long enough password")
+        report = services.cohort_report(session, cohort_id, "da", now=LATER)
+    from tests.fixtures.web import sign_in
+
+    sign_in(client, admin)
+    behaviour.config["COHORT_NOW"] = LATER
+    response = client.get(f"/cohorts/{cohort_id}/groups/check-ins.csv")
+    assert response.status_code == 200 and "attachment" in response.headers[
+        "Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")),
+                               delimiter=";"))
+    assert "Søren" not in response.get_data(as_text=True)  # no names in the export
+    for figure in report.behaviour.buddy_rounds:
+        mine = [r for r in rows if r["round"] == figure.key]
+        answered = [r for r in mine if r["status"] != "no_answer"]
+        met = [r for r in answered if r["status"] == "met"]
+        assert (figure.pairs, figure.answered) == (len(mine), len(answered)) == (
+            pairs, figure.answered)
+        if len(answered) >= 5:
+            assert (figure.met.part, figure.met.whole) == (len(met), len(answered))
+            assert figure.met.interval == f"{_wilson(len(met), len(answered))} %"
+        else:
+            assert figure.met is None
