@@ -169,3 +169,16 @@ def test_the_facilitator_sees_the_pairs_that_have_not_met(web_app, engine_of_app
     # Notes: counted; only Bo's shared line is shown, with his name.
     assert "2 deltagere skrev en linje" in section
     assert "Vi mødes i næste uge" in section and "Vagtplanen" not in section
+
+
+def test_erasing_a_participant_clears_their_line(web_app, engine_of_app, cohort, make_user):
+    _cohort, people, task_id, _other = cohort
+    moment = web_app.config["COHORT_NOW"]
+    admin = make_user("admin@cohort.example", "admin", "Ada Admin")
+    with db.transaction(engine_of_app) as session:
+        services.record_check_in(session, people["bo@kolding.example"], task_id, "met",
+                                 moment, note="Vi talte om Ærø", shared=True)
+        services.privacy.erase_participant(session, people["bo@kolding.example"], admin,
+                                           now=moment)
+    # The answer (met) still counts for the pair; the words are gone.
+    assert [(a, n, s) for _p, a, n, s in _stored(engine_of_app)] == [("met", "", False)]
