@@ -70,3 +70,25 @@ def test_the_report_shows_the_pairs_who_met_per_round_from_k_pairs():
     assert none.met is None and none.answered == 0
     hidden = [s for s in report.method.suppressed if s.kind == SUPPRESSED_BUDDY]
     assert [(s.subject, s.n) for s in hidden] == [("Webinar 1", 4)]
+
+
+def test_the_comparison_sets_rounds_and_agree_shares_side_by_side_with_intervals():
+    from cohort.core.report_comparison import compare_reports
+    from tests.fixtures.report import final_answers
+
+    released = datetime(2025, 4, 18, 6, 0, tzinfo=UTC)
+    first = build_report(replace(facts(final=final_answers()), buddy_rounds=(
+        BuddyRoundFacts("buddy-exchange@workshop-1", "Workshop 1", released, 14, 12, 9),)),
+        "da", NOW)
+    second = build_report(replace(facts(), buddy_rounds=(
+        BuddyRoundFacts("buddy-exchange@workshop-1", "Workshop 1", released, 15, 10, 10),)),
+        "da", NOW)
+    sections = {s.key: s for s in compare_reports(first, second).sections}
+    (row,) = sections["buddy"].rows
+    assert (row.first.text, row.first.detail, row.first.interval) == ("75 %", "9/12",
+                                                                      "47\u201391 %")
+    low, high = _wilson_percent(10, 10)
+    assert (row.second.text, row.second.interval) == ("100 %", f"{low}\u2013{high} %")
+    new_tools = next(r for r in sections["final"].rows if r.label.startswith("Jeg har anvendt"))
+    assert (new_tools.first.detail, new_tools.first.interval) == ("25/40", "47\u201376 %")
+    assert new_tools.second.text is None and new_tools.second.interval == ""
