@@ -25,6 +25,7 @@ class CompareCell:
     text: str | None  # None: no figure (not asked, no answers, or suppressed)
     detail: str = ""  # "28/31", "n = 29", or the change "+0,6"
     value: float | None = None  # for charts: a percent or a mean
+    interval: str = ""  # the figure's 95 % interval as the report shows it ("47–76 %")
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class CompareRow:
 
 @dataclass(frozen=True)
 class CompareSection:
-    key: str  # about | reaction | learning | final | follow_up
+    key: str  # about | reaction | learning | final | follow_up | buddy
     title: str  # the survey or question it comes from ('' for the about section)
     rows: tuple[CompareRow, ...]
 
@@ -64,6 +65,7 @@ def compare_reports(first: Report, second: Report) -> Comparison:
         *_learning(first, second),
         *_statements(first, second),
         *_follow_up(first, second),
+        *_buddy(first, second),
     ]
     return Comparison(language, first, second, tuple(s for s in sections if s.rows))
 
@@ -71,7 +73,8 @@ def compare_reports(first: Report, second: Report) -> Comparison:
 def share_cell(value: Share | None) -> CompareCell:
     if value is None:
         return EMPTY
-    return CompareCell(value.text, f"{value.part}/{value.whole}", value.percent)
+    return CompareCell(value.text, f"{value.part}/{value.whole}", value.percent,
+                       value.interval or "")
 
 
 def question_cell(figure: QuestionFigure | None) -> CompareCell:
@@ -142,7 +145,8 @@ def _learning(first: Report, second: Report) -> Iterable[CompareSection]:
             return EMPTY
         change = area.paired_change or area.change or ""
         return CompareCell(f"{area.pre_mean} \u2192 {area.post_mean}", change,
-                           (area.post_mean_value or 0) - (area.pre_mean_value or 0))
+                           (area.post_mean_value or 0) - (area.pre_mean_value or 0),
+                           area.interval if change and area.interval else "")
 
     a = {p.question_id: p for p in first.learning.pre_post}
     b = {p.question_id: p for p in second.learning.pre_post}
@@ -182,3 +186,12 @@ def _follow_up(first: Report, second: Report) -> Iterable[CompareSection]:
         rows_b = {r.question.id: r.question for r in b[key].rows} if key in b else {}
         yield CompareSection("follow_up", (a.get(key) or b.get(key)).title,
                              _rows(rows_a, rows_b, lambda q: q.text, question_cell))
+
+
+def _buddy(first: Report, second: Report) -> Iterable[CompareSection]:
+    """The share of buddy pairs who met, round by round (matched by the round's key)."""
+    a = {r.key: r for r in first.behaviour.buddy_rounds}
+    b = {r.key: r for r in second.behaviour.buddy_rounds}
+    if a or b:
+        yield CompareSection("buddy", "", _rows(a, b, lambda r: r.title,
+                                                lambda r: share_cell(r.met if r else None)))

@@ -5,11 +5,17 @@ each area of a self-assessment, as in exports). Cells take numbers or labels; mu
 are separated by `|`. Identified surveys need an `email` column; anonymous surveys refuse any
 identifying column. Optional `submitted_on` (YYYY-MM-DD or DD-MM-YYYY). Every bad cell is
 reported with its row and column, and a file with any bad cell yields nothing.
+
+An anonymous survey that defines a breakdown (`breakdown: organisation` or `role`) also takes
+that column, so paper answers get the same breakdown as web answers. Each cell must be one of
+the cohort's values (given by the caller; compared without regard to case and spacing, stored
+in the cohort's spelling) or empty (not broken down).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -30,6 +36,10 @@ from .textfiles import (
 IDENTIFYING = ("email", "e-mail", "name", "navn", "participant", "deltager", "deltaker",
                "invitation")
 DATE_COLUMNS = ("submitted_on", "date", "dato")
+# The header names a survey's breakdown column may have (in lower case).
+BREAKDOWN_COLUMNS = {"organisation": ("organisation", "organization", "organisasjon"),
+                     "role": ("role", "rolle")}
+BREAKDOWN = "breakdown"
 _DMY = re.compile(r"^(\d{1,2})[-./](\d{1,2})[-./](\d{4})$")
 
 
@@ -39,6 +49,7 @@ class ParsedResponse:
     answers: dict[str, Any]
     submitted_on: date
     email: str | None = None
+    breakdown: str | None = None  # the cohort's value of the survey's breakdown, if given
 
 
 class ResponseImportError(ValueError):
@@ -47,8 +58,12 @@ class ResponseImportError(ValueError):
         self.errors = errors
 
 
-def parse_responses_csv(spec: SurveySpec, data: bytes | str, today: date) -> list[ParsedResponse]:
-    """CSV -> validated responses (required questions are not enforced on paper)."""
+def parse_responses_csv(spec: SurveySpec, data: bytes | str, today: date,
+                        breakdown_values: Collection[str] = ()) -> list[ParsedResponse]:
+    """CSV -> validated responses (required questions are not enforced on paper).
+
+    `breakdown_values`: the cohort's values of the survey's breakdown attribute (its
+    participants' organisations or roles), against which a breakdown column is checked."""
     text = _decode(data)
     if not first_line(text).strip():
         raise ResponseImportError([RowError(1, "-", "the file is empty", "empty_file")])
@@ -72,6 +87,10 @@ def parse_responses_csv(spec: SurveySpec, data: bytes | str, today: date) -> lis
             if not any(values.values()):
                 continue
             parsed, row_errors = _parse_row(spec, values, row, today)
+            if parsed and BREAKDOWN in values:
+                parsed, problem = _with_breakdown(spec, parsed, values[BREAKDOWN],
+                                                  breakdown_values)
+                row_errors += [problem] if problem else []
             if parsed and parsed.email:
                 first = seen_emails.setdefault(parsed.email, row)
                 if first != row:
@@ -108,6 +127,8 @@ def _map_header(spec: SurveySpec, header: list[str]) -> dict[int, str]:
             name = title
         elif lowered in DATE_COLUMNS:
             name = "submitted_on"
+        elif spec.anonymous and lowered in BREAKDOWN_COLUMNS.get(spec.breakdown or "", ()):
+            name = BREAKDOWN
         elif lowered in IDENTIFYING:
             if spec.anonymous:
                 errors.append(RowError(1, title, "this survey is anonymous: remove the "
@@ -169,6 +190,22 @@ def _parse_row(
     if not answers and not errors:
         errors.append(RowError(row, "-", "the row has no answers"))
     return ParsedResponse(row, answers, submitted_on, email), errors
+
+
+def _with_breakdown(spec: SurveySpec, parsed: ParsedResponse, cell: str,
+                    allowed: Collection[str]) -> tuple[ParsedResponse, RowError | None]:
+    """The response with its breakdown value in the cohort's spelling, or the cell's error."""
+    wanted = " ".join(cell.split()).casefold()
+    if not wanted:
+        return parsed, None
+    known = {" ".join(v.split()).casefold(): v for v in allowed if v and v.strip()}
+    if wanted in known:
+        return ParsedResponse(parsed.row, parsed.answers, parsed.submitted_on, parsed.email,
+                              known[wanted]), None
+    what = "an organisation" if spec.breakdown == "organisation" else "a role"
+    listed = ", ".join(sorted(known.values())) or "none recorded"
+    return parsed, RowError(parsed.row, spec.breakdown or BREAKDOWN,
+                            f"'{cell}' is not {what} of this cohort; use one of: {listed}")
 
 
 def _date(value: str) -> date:

@@ -66,6 +66,7 @@ from ..services.surveys import answered_surveys, has_answered
 # Where a personal link lands after "continue" (the participant pages' routes; the link
 # handler accepts only participant pages as targets).
 SURVEY_PAGE = "/me/surveys/{survey_id}"
+BUDDY_CHECK_IN_PAGE = "/me/buddy/{task_id}"
 
 # What a preview shows instead of a participant's credentials: `/p/PREVIEW` and
 # `/calendar/PREVIEW.ics` are valid-looking URLs on the site that match no link or feed (real
@@ -112,6 +113,9 @@ class TaskInfo:
     release_at: datetime
     due_at: datetime | None
     due_meeting: str | None
+    # Buddy exchange tasks: the personal link that continues to the buddy check-in's page
+    # (a page with a POST form, so a scanner that follows the link changes nothing).
+    check_in_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -444,9 +448,11 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
         done = participant is not None and lookups.task_done(participant.id, task.id)
         buddies = (_groups_of(session, participant, programme, kind="buddy")
                    if task.kind == "buddy_exchange" else ())
+        check_in_url = (personal_link_to(personal_url, BUDDY_CHECK_IN_PAGE.format(
+            task_id=task.id)) if buddies and personal_url else None)
         return dict(task=TaskInfo(task.title, task.description,
                                   tuple(template.checklist) if template else (),
-                                  task.release_at, task.due_at, due_meeting),
+                                  task.release_at, task.due_at, due_meeting, check_in_url),
                     deadline=task.due_at, settled=done, groups=buddies)
     if kind == kinds.PROMPT:
         prompt = lookups.keyed(Prompt, cohort_id, kinds.item_key_of(delivery.anchor))

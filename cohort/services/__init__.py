@@ -37,6 +37,13 @@ from .attendance import (  # noqa: F401
     preview_teams_import,
     set_marks,
 )
+from .buddy_check_ins import (  # noqa: F401
+    buddy_rounds,
+    buddy_rounds_table,
+    check_in_for,
+    participant_check_ins,
+    record_check_in,
+)
 from .calendars import (  # noqa: F401
     CalendarDocument,
     calendar_feed_token,

@@ -30,6 +30,7 @@ from ..models import (
     ActivityEntry,
     Attendance,
     AttendanceImport,
+    BuddyCheckIn,
     CalendarFeed,
     Cohort,
     Delivery,
@@ -171,6 +172,8 @@ def erase_participant(session: Session, participant: Participant, actor: User | 
     answers = session.execute(delete(PromptAnswer).where(
         PromptAnswer.participant_id == pid)).rowcount
     session.execute(update(TaskStatus).where(TaskStatus.participant_id == pid).values(note=""))
+    session.execute(update(BuddyCheckIn).where(BuddyCheckIn.participant_id == pid)
+                    .values(note="", shared=False))
     session.execute(delete(GroupMember).where(GroupMember.participant_id == pid))
     session.execute(update(Attendance).where(Attendance.participant_id == pid).values(note=""))
     session.execute(update(Attendance).where(

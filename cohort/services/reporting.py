@@ -23,6 +23,7 @@ from sqlmodel import Session
 from ..core.programme import Programme
 from ..core.report_comparison import Comparison, compare_reports
 from ..core.reporting import (
+    BuddyRoundFacts,
     CohortFacts,
     MeetingFacts,
     NotComparable,
@@ -40,6 +41,7 @@ from ..core.surveys import spec_from_survey
 from ..models import EvaluatorNote, Meeting, Participant, utcnow
 from ._lookup import get_cohort
 from .attendance import attendance_summary
+from .buddy_check_ins import buddy_round_counts
 from .evaluation_notes import cohort_themes, list_quotes
 from .survey_figures import (
     open_copies,
@@ -56,7 +58,8 @@ LANGUAGES = ("da", "nb", "en")
 def report_facts(session: Session, cohort_id: int, min_group_size: int | None = None,
                  now: datetime | None = None) -> ReportFacts:
     """Everything the report needs about one cohort, as plain data, as it may be published
-    at `now` (publication rule 5: what is still open is held back as on the web pages)."""
+    at `now` (publication rule 5: what is still open is held back as on the web pages; buddy
+    check-ins of the rounds released by `now`)."""
     cohort = get_cohort(session, cohort_id)
     programme = programme_snapshot(cohort)
     k = min_group_size_of(session, cohort_id, min_group_size)
@@ -82,6 +85,9 @@ def report_facts(session: Session, cohort_id: int, min_group_size: int | None = 
         observations=notes.get("observation", 0),
         interviews=notes.get("interview", 0),
         min_group_size=k,
+        buddy_rounds=tuple(BuddyRoundFacts(key, title, released, c.pairs, c.answered, c.met)
+                           for key, title, released, c in buddy_round_counts(
+                               session, cohort_id, now or utcnow())),
     )
 
 

@@ -361,6 +361,19 @@ def _breakdown_value(
     return mapping.get(values.get(participant_id, OTHER), OTHER)
 
 
+def _paper_breakdowns(session: Session, survey: Survey, spec: SurveySpec) -> dict[str, str]:
+    """The invited participants' values of the survey's breakdown attribute -> the value an
+    answer stores (generalised as for web answers, `_breakdown_value`); {} without one."""
+    if not spec.anonymous or spec.breakdown not in BREAKDOWN_DIMENSIONS:
+        return {}
+    values = [(v or "").strip() for v in session.scalars(
+        select(getattr(Participant, spec.breakdown))
+        .join(Invitation, Invitation.participant_id == Participant.id)
+        .where(Invitation.survey_id == survey.id))]
+    mapping = generalise(values, min_group_size_of(session, survey.cohort_id))
+    return {v: mapping.get(v, OTHER) for v in values if v}
+
+
 def _store_anonymous(
     session: Session, survey_id: int, answers: list[dict], day: date | list[date],
     breakdowns: list[str], source: str,
@@ -439,12 +452,14 @@ def import_responses(
     cohort = get_cohort(session, cohort_id)
     survey = get_survey(session, cohort_id, survey_key)
     spec = survey_spec_of(session, survey)
-    parsed = parse_responses_csv(spec, data, _local_day(now, cohort))
+    groups = _paper_breakdowns(session, survey, spec)
+    parsed = parse_responses_csv(spec, data, _local_day(now, cohort), groups.keys())
     if not spec.anonymous:
         _import_identified(session, survey, parsed, now)
     else:
         _store_anonymous(session, survey.id, [p.answers for p in parsed],
-                         [p.submitted_on for p in parsed], [OTHER] * len(parsed), "paper")
+                         [p.submitted_on for p in parsed],
+                         [groups.get(p.breakdown or "", OTHER) for p in parsed], "paper")
     return len(parsed)
 
 

@@ -40,6 +40,7 @@ def register_web(app: Flask) -> None:
         outbox,
         participant,
         participant_attendance,  # noqa: F401  (its routes are on participant.bp)
+        participant_buddy,  # noqa: F401
         participant_calendar,  # noqa: F401
         participant_surveys,  # noqa: F401
         participants,

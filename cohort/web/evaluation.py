@@ -24,7 +24,7 @@ from flask_login import current_user
 
 from .. import services
 from ..core.spreadsheets import Table, to_csv, to_xlsx
-from ..core.survey_results import format_decimal, format_percent
+from ..core.survey_results import format_decimal, format_percent, format_percent_interval
 from ..core.text import single_line_problem
 from ..models import Role
 from ..services import accounts
@@ -61,6 +61,12 @@ words_rule = requires(Role.EVALUATOR, cohort_access=True)
 def percent_filter(part: int, whole: int) -> str:
     """'90 %' (da, nb) or '90%' (en), by the one rounding rule of core.survey_results."""
     return format_percent(part, whole, locale_code())
+
+
+@bp.app_template_filter("pct_interval")
+def percent_interval_filter(interval) -> str:
+    """A share's Wilson interval (`core.statistics.Interval`) as '82–99 %' / '82–99%'."""
+    return format_percent_interval(interval.low, interval.high, locale_code())
 
 
 @bp.app_template_filter("decimal")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -24,6 +24,7 @@ from wtforms import HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from .. import services
+from ..core.spreadsheets import to_csv
 from ..models import Role
 from ..services import GroupingProblem, NotFound, group_changes
 from .access import requires
@@ -86,10 +87,12 @@ def _page(cohort_id: int, status: int = 200, problem: str | None = None):
                  for template in services.groupings(session, cohort_id)]
         names = services.participant_names(session, cohort_id)
         rules = services.list_rules(session, cohort_id)
+        buddy_rounds = services.buddy_rounds(session, cohort_id, now())
     titles = {view.grouping_key: view.title for view in views}
     return render_template("groups/index.html", cohort=cohort, views=views, names=names,
                            people=sorted(names.items(), key=lambda item: (item[1], item[0])),
                            rules=rules, titles=titles, problem=problem,
+                           buddy_rounds=buddy_rounds,
                            new_group=NEW_GROUP), status
 
 
@@ -122,6 +125,20 @@ def _checked(views) -> str:
 def index(cohort_id: int):
     """Per grouping and rotation: the groups, explanations, score, unmet goals, violations."""
     return _page(cohort_id)
+
+
+@bp.get("/check-ins.csv")
+@requires(Role.FACILITATOR, cohort_access=True)
+def export_check_ins(cohort_id: int):
+    """The buddy check-ins per pair and round (no names, no notes): the export behind the
+    report's "did the buddies meet?" figures."""
+    with read_session() as session:
+        body = to_csv(services.buddy_rounds_table(session, cohort_id, now()))
+    response = Response(body, mimetype="text/csv; charset=utf-8")
+    response.headers.set("Content-Disposition", "attachment",
+                         filename=f"cohort-{cohort_id}-buddy-check-ins.csv")
+    response.cache_control.no_store = True
+    return response
 
 
 @bp.post("/plan")

@@ -56,7 +56,8 @@ RECENT_PROMPTS = timedelta(days=14)
 
 
 # Pages a personal link may continue to (`?next=`), besides the page itself.
-NEXT_ENDPOINTS = frozenset({"participant.page", "participant.survey"})
+NEXT_ENDPOINTS = frozenset({"participant.page", "participant.survey",
+                            "participant.buddy_check_in"})
 
 
 class ContinueForm(FlaskForm):
@@ -192,6 +193,7 @@ def page():
         attendance = services.participant_attendance(db_session, participant.id, moment)
         feed_token = services.calendar_feed_token(db_session, participant.id,
                                                   current_app.config["SECRET_KEY"])
+        buddy = services.participant_check_ins(db_session, participant, moment)
     check_ins = [row for row in attendance if row.check_in.reason in (OPEN, NO_CODE_YET)]
     record = [row for row in attendance
               if row.attendance is not None or row.meeting.starts_at <= moment]
@@ -208,7 +210,7 @@ def page():
         tasks=_group_tasks(data.tasks, moment), prompts=_split_prompts(data.prompts, moment),
         attendance=record, webcal=webcal_url(feed_token) if feed_token else None,
         open_surveys=[s for s in data.surveys if s.status == "open"],
-        logout_form=LogoutForm())
+        buddy_check_ins=buddy, logout_form=LogoutForm())
 
 
 # The check-in view leaves its refusal here, so the page can tie it to the code field.

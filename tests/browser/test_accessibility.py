@@ -86,8 +86,11 @@ def demo(live_server):
         quote = services.add_quote(session, cohort_id, "Vi prøver nu i det små først.",
                                    organisation=person.organisation, note_id=note.id,
                                    now=check_in_at)
+        # A buddy check-in round released by then (the participant has a buddy in the demo).
+        buddy_round = services.participant_check_ins(session, person, check_in_at)[0].task_id
     return dict(cohort=cohort_id, token=token, check_in_at=check_in_at, survey=survey.id,
-                survey_at=survey_at, note=note.id, quote=quote.id)
+                survey_at=survey_at, note=note.id, quote=quote.id,
+                buddy_round=buddy_round)
 
 
 def log_in(page: Page, url: str, email: str) -> None:
@@ -193,6 +196,12 @@ def test_no_serious_accessibility_violations(browser, live_server, demo, artifac
         check_in.locator("button").first.click()
         page.wait_for_load_state()
         scan(page, f"{width}px participant check-in answer", findings)
+        # The buddy check-in from the email's link, answered with one tap.
+        visit(page, f"/me/buddy/{demo['buddy_round']}", "participant")
+        page.get_by_role("button", name="Ja, vi har mødtes").click()
+        page.wait_for_load_state()
+        assert page.locator("#buddy-check-ins").count() == 1, "no buddy check-in on /me"
+        scan(page, f"{width}px participant buddy check-in answered", findings)
         app.config["COHORT_NOW"] = demo["survey_at"]
         visit(page, f"/me/surveys/{demo['survey']}", "participant")
         assert page.locator("form fieldset").count() > 0, "the survey form is not shown"

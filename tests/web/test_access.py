@@ -114,6 +114,7 @@ EXPECTED = {
     "attendance.code": OWN_COHORT,
     "attendance.import_report": OWN_COHORT,
     "groups.index": OWN_COHORT,
+    "groups.export_check_ins": OWN_COHORT,
     "groups.plan": OWN_COHORT,  # the matrix posts empty forms: 400, nothing changes
     "groups.repair": OWN_COHORT,
     "groups.move": OWN_COHORT,
@@ -125,6 +126,8 @@ EXPECTED = {
     "reports.job_pdf": EVALUATION_MADE_UP_ID,
     "participant.survey": PARTICIPANT_ONLY,
     "participant.check_in": PARTICIPANT_ONLY,
+    "participant.buddy_check_in": PARTICIPANT_ONLY,
+    "participant.buddy_check_in_save": PARTICIPANT_ONLY,  # the matrix posts no answer: 400
     "participant.calendar_download": PARTICIPANT_ONLY,
     "health.healthz": PUBLIC,
     "about.accessibility": PUBLIC,
@@ -183,6 +186,9 @@ def _own_item_ids(app, cohort_id: int, participant) -> dict[str, int]:
                                          .order_by(Prompt.send_at)).first(),
             "survey_id": first(Survey, Survey.cohort_id == cohort_id),
             "meeting_id": first(Meeting, Meeting.cohort_id == cohort_id),
+            "round_id": session.scalars(select(Task.id).where(
+                Task.cohort_id == cohort_id, Task.kind == "buddy_exchange")
+                .order_by(Task.release_at)).first(),
         }
 
 

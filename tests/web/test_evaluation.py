@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from datetime import UTC, datetime
 
 import pytest
+import scipy.stats
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -88,6 +90,10 @@ def test_results_show_agree_statements_distributions_and_means(web_app, demo_id,
     assert len(statements) == 6 and all(s in text for s in statements)
     assert statements[0].startswith("28 af 29 (97 %)")
     assert "n = 29 · mean 4.3" in text  # mean rounded half up to one decimal
+    # Beside every agree-share its Wilson interval (scipy: 28 of 29 -> 83-99 %).
+    ci = scipy.stats.binomtest(28, 29).proportion_ci(0.95, method="wilson")
+    low, high = (math.floor(x * 100 + 0.5) for x in (ci.low, ci.high))
+    assert f"n = 29 · mean 4.3 · 95% confidence interval: {low}–{high}%" in text
     assert "Delvis enig 19 66%" in text  # a distribution row: label, count, share
     assert "Behaviour" in text and "Learning" in text  # grouped by Kirkpatrick level
 
@@ -363,7 +369,8 @@ def test_response_exports(web_app, demo_id, team, engine_of_app):
     rates = load_workbook(io.BytesIO(client.get(
         f"/cohorts/{demo_id}/evaluation/response-rates.xlsx").data))["Response rates"]
     header = [c.value for c in rates[1]]
-    assert header[:3] == ["survey", "title", "kind"] and rates.max_row == 10
+    # The header and 10 surveys: 6 meeting evaluations, before, after, final and follow-up.
+    assert header[:3] == ["survey", "title", "kind"] and rates.max_row == 11
     assert client.get(f"/cohorts/{demo_id}/evaluation/responses.pdf").status_code == 404
 
 

@@ -39,6 +39,7 @@ from .chapters import (
     survey_status,
 )
 from .facts import (
+    BuddyRoundFacts,
     CohortFacts,
     MeetingFacts,
     ParticipantFacts,
@@ -53,6 +54,7 @@ from .report import (
     SUPPRESSED_AGGREGATE,
     SUPPRESSED_AREA,
     SUPPRESSED_ATTENDANCE,
+    SUPPRESSED_BUDDY,
     SUPPRESSED_DISTRIBUTION,
     SUPPRESSED_ORGANISATIONS,
     SUPPRESSED_PAIRED,
@@ -66,6 +68,7 @@ from .report import (
     AttendanceFigures,
     AttendanceRow,
     Behaviour,
+    BuddyRound,
     ChoiceRow,
     FollowUp,
     FollowUpRow,
@@ -98,7 +101,8 @@ from .report import (
 
 __all__ = [
     "DEFAULT_LEVEL", "DEFAULT_QUOTES_PER_THEME", "DEFAULT_TEXTS_PER_QUESTION", "LEVELS",
-    "SUPPRESSED_AGGREGATE", "SUPPRESSED_AREA", "SUPPRESSED_ATTENDANCE", "SUPPRESSED_DISTRIBUTION",
+    "SUPPRESSED_AGGREGATE", "SUPPRESSED_AREA", "SUPPRESSED_ATTENDANCE", "SUPPRESSED_BUDDY",
+    "SUPPRESSED_DISTRIBUTION", "BuddyRound", "BuddyRoundFacts",
     "SUPPRESSED_ORGANISATIONS", "SUPPRESSED_PAIRED", "SUPPRESSED_PARTICIPANTS",
     "SUPPRESSED_QUESTION",
     "SUPPRESSED_ROLES", "SUPPRESSED_SURVEY", "SUPPRESSED_TEXT",

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from ..anonymity import OTHER, generalise
 from ..programme import Likert5Question, SelfAssessmentQuestion, TextQuestion
+from ..publication import decide
 from ..survey_results import QuestionResult, SurveySummary, format_decimal
 from ..surveys import SCALE_LABELS
 from .facts import ReportFacts, TemplateFacts
@@ -23,6 +24,7 @@ from .report import (
     SUPPRESSED_AGGREGATE,
     SUPPRESSED_AREA,
     SUPPRESSED_ATTENDANCE,
+    SUPPRESSED_BUDDY,
     SUPPRESSED_DISTRIBUTION,
     SUPPRESSED_ORGANISATIONS,
     SUPPRESSED_PAIRED,
@@ -36,6 +38,7 @@ from .report import (
     AttendanceFigures,
     AttendanceRow,
     Behaviour,
+    BuddyRound,
     ChoiceRow,
     FollowUp,
     FollowUpRow,
@@ -108,7 +111,8 @@ def build_report(
         reaction=reaction,
         learning=Learning(_pre_post(facts, language, suppressed, responses),
                           blocks["learning"]),
-        behaviour=Behaviour(blocks["behaviour"], _follow_ups(facts, language, responses)),
+        behaviour=Behaviour(blocks["behaviour"], _follow_ups(facts, language, responses),
+                            _buddy_rounds(facts, language, zone, suppressed)),
         results=results,
         method=_method(facts, zone, language, now, texts_per_question, quotes_per_theme,
                        suppressed),
@@ -441,6 +445,26 @@ def _follow_ups(facts: ReportFacts, language: str,
                                template.summary.responses, tuple(rows),
                                (responses or {}).get(template.key)))
     return tuple(result)
+
+
+def _buddy_rounds(facts: ReportFacts, language: str, zone: ZoneInfo,
+                  suppressed: list[Suppressed]) -> tuple[BuddyRound, ...]:
+    """The share of pairs who met in each round of buddy check-ins. A round is a cell of the
+    publication rule (rule 1: shown from k pairs with an answer); the rounds are disjoint and
+    no figure over all rounds is printed, so nothing smaller can be worked out from them."""
+    if not facts.buddy_rounds:
+        return ()
+    decision = decide({r.key: r.answered for r in facts.buddy_rounds}, facts.min_group_size)
+    rounds = []
+    for r in facts.buddy_rounds:
+        shown = r.key in decision.copies
+        if not shown and r.answered:
+            suppressed.append(Suppressed(SUPPRESSED_BUDDY, r.title, r.answered))
+        rounds.append(BuddyRound(
+            r.key, r.title, r.released_at.astimezone(zone).date(), r.pairs, r.answered,
+            agree_share(r.met, r.answered, language) if shown else None,
+            share(r.answered, r.pairs, language), not shown))
+    return tuple(rounds)
 
 
 # --- results and voices ---------------------------------------------------------------------

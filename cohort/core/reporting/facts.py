@@ -97,6 +97,19 @@ class QuoteFacts:
 
 
 @dataclass(frozen=True)
+class BuddyRoundFacts:
+    """One round of buddy check-ins (a buddy exchange task): its pairs, how many answered and
+    how many met (`core.buddy_check_ins`)."""
+
+    key: str
+    title: str
+    released_at: datetime
+    pairs: int
+    answered: int
+    met: int
+
+
+@dataclass(frozen=True)
 class ReportFacts:
     """Everything the report is made from; loaded by `services.reporting`."""
 
@@ -112,3 +125,4 @@ class ReportFacts:
     observations: int
     interviews: int
     min_group_size: int
+    buddy_rounds: tuple[BuddyRoundFacts, ...] = ()

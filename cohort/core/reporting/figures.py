@@ -75,6 +75,9 @@ def survey_block(template: TemplateFacts, level: str | None, language: str) -> S
 def level_blocks(facts: ReportFacts, level: str, language: str) -> tuple[SurveyBlock, ...]:
     """Per survey template (not the meeting evaluations, which get their own table)."""
     blocks = [survey_block(t, level, language) for t in facts.templates if t.kind != "meeting"]
-    if level == "behaviour":  # the follow-up gets its own comparison with the final survey
+    # The follow-up gets its own table in the Behaviour chapter, beside the survey it is
+    # compared with, with all its statements (behaviour and results: what the participants
+    # still use and what changed for their staff), so no chapter repeats them as a block.
+    if level in ("behaviour", "results"):
         blocks = [b for b in blocks if b.kind != "follow_up"]
     return tuple(b for b in blocks if not b.empty)

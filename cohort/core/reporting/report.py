@@ -35,6 +35,7 @@ SUPPRESSED_ROLES = "roles"
 SUPPRESSED_PARTICIPANTS = "participants"
 SUPPRESSED_ATTENDANCE = "attendance_meeting"
 SUPPRESSED_DISTRIBUTION = "attendance_distribution"
+SUPPRESSED_BUDDY = "buddy_round"  # a round of buddy check-ins with too few pairs answering
 
 
 class NotComparable(ValueError):
@@ -397,9 +398,25 @@ class Learning:
 
 
 @dataclass(frozen=True)
+class BuddyRound:
+    """One round of buddy check-ins: the pairs who met of the pairs with an answer (with its
+    Wilson interval), beside how many pairs there are. `met` is None when suppressed."""
+
+    key: str
+    title: str
+    day: date  # the buddy exchange task's release, in the cohort's time zone
+    pairs: int
+    answered: int
+    met: Share | None
+    response: Share | None  # pairs with an answer of all pairs
+    suppressed: bool
+
+
+@dataclass(frozen=True)
 class Behaviour:
     blocks: tuple[SurveyBlock, ...]
     follow_up: tuple[FollowUp, ...]
+    buddy_rounds: tuple[BuddyRound, ...] = ()
 
 
 @dataclass(frozen=True)

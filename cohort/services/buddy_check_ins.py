@@ -1,0 +1,230 @@
+"""Buddy check-ins: the participant's one-tap answer after a buddy exchange task, the
+facilitator's view of the pairs that have not met, and the counts the report uses.
+
+A *round* is one buddy exchange task of the cohort (`buddy-exchange@workshop-1`). Its pairs
+are the groups of the programme's buddy groupings in their latest rotation (the groups the
+participant's page and emails name). How a pair's members' answers make the pair's status is
+`core.buddy_check_ins`. Every participant function looks ids up inside the participant's own
+cohort only: anything else is NotFound.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from ..core.buddy_check_ins import ANSWERS, MET, NO_ANSWER, RoundCount, count_round, pair_status
+from ..core.spreadsheets import Table
+from ..models import BuddyCheckIn, Group, GroupMember, Meeting, Participant, Task
+from ._lookup import NotFound, cohort_programme, get_cohort
+
+BUDDY_TASK = "buddy_exchange"
+MAX_NOTE = 300  # one line
+
+
+@dataclass(frozen=True)
+class CheckInItem:
+    """One buddy exchange task on the participant's page, with their answer so far."""
+
+    task_id: int
+    title: str
+    release_at: datetime
+    due_at: datetime | None
+    answer: str | None  # met | not_yet | could_not | None (not answered)
+    note: str
+    shared: bool
+    buddies: tuple[str, ...]  # the names of the others in the pair
+
+
+@dataclass(frozen=True)
+class PairRow:
+    """One pair in one round, for the facilitator."""
+
+    grouping_key: str
+    number: int
+    rotation: int
+    members: tuple[str, ...]  # names
+    status: str  # met | not_yet | could_not | no_answer
+
+
+@dataclass(frozen=True)
+class SharedNote:
+    name: str
+    note: str
+
+
+@dataclass(frozen=True)
+class RoundView:
+    """One round for the facilitator: the counts, the pairs that have not met, the notes."""
+
+    task_id: int
+    key: str
+    title: str
+    meeting_title: str  # the meeting the exchange follows
+    release_at: datetime
+    count: RoundCount
+    pairs: tuple[PairRow, ...]  # every pair, with its status
+    notes: int  # how many wrote a line about what they talked about
+    shared: tuple[SharedNote, ...]  # the lines their writers chose to share
+
+    @property
+    def not_met(self) -> tuple[PairRow, ...]:
+        return tuple(p for p in self.pairs if p.status != MET)
+
+
+def _rounds(session: Session, cohort_id: int, now: datetime | None) -> list[Task]:
+    """The cohort's buddy exchange tasks (released by `now`, when given), in release order."""
+    query = select(Task).where(Task.cohort_id == cohort_id, Task.kind == BUDDY_TASK)
+    if now is not None:
+        query = query.where(Task.release_at <= now)
+    return list(session.scalars(query.order_by(Task.release_at, Task.id)))
+
+
+def _pairs(session: Session, cohort_id: int) -> list[tuple[Group, tuple[int, ...]]]:
+    """The groups of every buddy grouping in its latest rotation, with their member ids."""
+    keys = [g.key for g in cohort_programme(get_cohort(session, cohort_id)).groupings
+            if g.kind == "buddy"]
+    if not keys:
+        return []
+    groups = session.scalars(select(Group).where(
+        Group.cohort_id == cohort_id, Group.grouping_key.in_(keys),
+    ).order_by(Group.grouping_key, Group.rotation, Group.number)).all()
+    latest = {}
+    for group in groups:
+        latest[group.grouping_key] = max(latest.get(group.grouping_key, 0), group.rotation)
+    chosen = [g for g in groups if g.rotation == latest[g.grouping_key]]
+    members: dict[int, list[int]] = defaultdict(list)
+    if chosen:
+        for group_id, participant_id in session.execute(
+                select(GroupMember.group_id, GroupMember.participant_id)
+                .where(GroupMember.group_id.in_([g.id for g in chosen]))
+                .order_by(GroupMember.participant_id)):
+            members[group_id].append(participant_id)
+    return [(g, tuple(members[g.id])) for g in chosen]
+
+
+def _answers(session: Session, task_ids: list[int]) -> dict[int, dict[int, BuddyCheckIn]]:
+    """task id -> participant id -> their check-in."""
+    found: dict[int, dict[int, BuddyCheckIn]] = defaultdict(dict)
+    if task_ids:
+        for row in session.scalars(select(BuddyCheckIn).where(
+                BuddyCheckIn.task_id.in_(task_ids))):
+            found[row.task_id][row.participant_id] = row
+    return found
+
+
+# --- the participant ------------------------------------------------------------------------
+
+def participant_check_ins(session: Session, participant: Participant, now: datetime
+                          ) -> list[CheckInItem]:
+    """The released buddy exchange tasks the participant can answer for (they have a buddy),
+    latest first."""
+    pairs = [(g, m) for g, m in _pairs(session, participant.cohort_id)
+             if participant.id in m and len(m) >= 2]
+    if not pairs:
+        return []
+    others = {p for _g, members in pairs for p in members if p != participant.id}
+    names = dict(session.execute(select(Participant.id, Participant.name)
+                                 .where(Participant.id.in_(others))).all())
+    buddies = tuple(sorted(names[p] for p in others if p in names))
+    tasks = _rounds(session, participant.cohort_id, now)
+    mine = {row.task_id: row for row in session.scalars(select(BuddyCheckIn).where(
+        BuddyCheckIn.participant_id == participant.id))}
+    items = []
+    for task in reversed(tasks):
+        row = mine.get(task.id)
+        items.append(CheckInItem(task.id, task.title, task.release_at, task.due_at,
+                                 row.answer if row else None, row.note if row else "",
+                                 row.shared if row else False, buddies))
+    return items
+
+
+def check_in_for(session: Session, participant: Participant, task_id: int, now: datetime
+                 ) -> CheckInItem:
+    """One released buddy exchange task of the participant's cohort, or NotFound."""
+    for item in participant_check_ins(session, participant, now):
+        if item.task_id == task_id:
+            return item
+    raise NotFound(f"no buddy check-in {task_id} for this participant")
+
+
+def record_check_in(session: Session, participant: Participant, task_id: int, answer: str,
+                    now: datetime, note: str = "", shared: bool = False) -> BuddyCheckIn:
+    """Store (or replace) the participant's answer for one buddy exchange task."""
+    if answer not in ANSWERS:
+        raise ValueError(f"'{answer}' is not an answer ({', '.join(ANSWERS)})")
+    check_in_for(session, participant, task_id, now)  # NotFound for anything else
+    row = session.scalars(select(BuddyCheckIn).where(
+        BuddyCheckIn.participant_id == participant.id, BuddyCheckIn.task_id == task_id,
+    )).one_or_none() or BuddyCheckIn(participant_id=participant.id, task_id=task_id,
+                                     answer=answer)
+    row.answer = answer
+    row.note = " ".join(note.split())[:MAX_NOTE]
+    row.shared = bool(shared and row.note)
+    row.updated_at = now
+    session.add(row)
+    session.flush()
+    return row
+
+
+# --- the facilitator and the report ---------------------------------------------------------
+
+def buddy_rounds(session: Session, cohort_id: int, now: datetime) -> list[RoundView]:
+    """Each released round: its counts, the pairs that have not (yet) met, and the notes
+    (counted; a note is shown with its writer's name only when they chose to share it)."""
+    get_cohort(session, cohort_id)
+    tasks = _rounds(session, cohort_id, now)
+    if not tasks:
+        return []
+    pairs = _pairs(session, cohort_id)
+    names = dict(session.execute(select(Participant.id, Participant.name)
+                                 .where(Participant.cohort_id == cohort_id)).all())
+    answers = _answers(session, [t.id for t in tasks])
+    meetings = dict(session.execute(select(Meeting.key, Meeting.title)
+                                    .where(Meeting.cohort_id == cohort_id)).all())
+    views = []
+    for task in tasks:
+        given = answers.get(task.id, {})
+        count = count_round(task.key, [m for _g, m in pairs],
+                            {p: row.answer for p, row in given.items()})
+        rows = [PairRow(group.grouping_key, group.number, group.rotation,
+                        tuple(names.get(p, "") for p in members),
+                        pair_status(given[p].answer for p in members if p in given))
+                for group, members in pairs if len(members) >= 2]
+        notes = [row for row in given.values() if row.note]
+        views.append(RoundView(
+            task.id, task.key, task.title, meetings.get(task.meeting_key, ""), task.release_at,
+            count, tuple(rows), len(notes),
+            tuple(SharedNote(names.get(row.participant_id, ""), row.note)
+                  for row in sorted(notes, key=lambda r: names.get(r.participant_id, ""))
+                  if row.shared)))
+    return views
+
+
+def buddy_round_counts(session: Session, cohort_id: int, now: datetime
+                       ) -> list[tuple[str, str, datetime, RoundCount]]:
+    """(task key, title, release time, counts) of each released round, for the report; the
+    title is the meeting the exchange follows (every round has the task's title)."""
+    return [(v.key, v.meeting_title or v.title, v.release_at, v.count)
+            for v in buddy_rounds(session, cohort_id, now)]
+
+
+def buddy_rounds_table(session: Session, cohort_id: int, now: datetime) -> Table:
+    """The export behind the report's buddy figures: one row per pair and released round,
+    with its status (no names and no notes: the pair's group number and size only)."""
+    zone = ZoneInfo(get_cohort(session, cohort_id).timezone)
+    rows = [[view.key, view.meeting_title, view.release_at.astimezone(zone).date(),
+             pair.grouping_key, pair.number, len(pair.members), pair.status]
+            for view in buddy_rounds(session, cohort_id, now) for pair in view.pairs]
+    return Table("Buddy check-ins", ["round", "meeting", "released", "grouping", "group",
+                                     "members", "status"], rows)
+
+
+__all__ = ["NO_ANSWER", "CheckInItem", "PairRow", "RoundView", "SharedNote", "buddy_round_counts",
+           "buddy_rounds", "buddy_rounds_table", "check_in_for", "participant_check_ins",
+           "record_check_in"]

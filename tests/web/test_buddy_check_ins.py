@@ -1,0 +1,184 @@
+"""Buddy check-ins end to end on the web: the participant's one tap on /me and from the
+email's link (a GET that changes nothing, then a POST with CSRF), the facilitator's view of
+the pairs that have not met, and the answers in the participants' three languages."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from cohort import db, services
+from cohort.core.participants import ParticipantRow
+from cohort.mail.compose import MailContext, message_data
+from cohort.models import BuddyCheckIn, Delivery, Group, GroupMember, Participant, Task
+from tests.fixtures.web import WEB_NOW, sign_in, sign_in_participant
+
+PEOPLE = [
+    ParticipantRow("Anne Jensen", "anne@vejle.example", "Vejle Kommune", "Leder", "da"),
+    ParticipantRow("Bo Holm", "bo@kolding.example", "Kolding Kommune", "Leder", "da"),
+    ParticipantRow("Kari Nordmann", "kari@bergen.example", "Bergen kommune", "Leder", "nb"),
+    ParticipantRow("Emma Smith", "emma@odense.example", "Odense Kommune", "Leader", "en"),
+]
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                  r'type="hidden" name="csrf_token" value="([^"]+)"')
+CONTEXT = MailContext("https://cohort.example", "kurs@cohort.example", "secret", "cohort.example")
+
+
+@pytest.fixture
+def database_url(sqlite_only_url):
+    """Page behaviour, not storage (the migration test covers the table on PostgreSQL)."""
+    return sqlite_only_url
+
+
+@pytest.fixture
+def cohort(web_app, engine_of_app, make_cohort):
+    """Four participants in two fixed pairs (Anne+Bo, Kari+Emma); the clock one hour after
+    the first buddy exchange task was released."""
+    cohort = make_cohort(engine_of_app, people=PEOPLE, now=WEB_NOW)
+    with db.transaction(engine_of_app) as session:
+        people = {p.email: p for p in session.scalars(select(Participant))}
+        for group in session.scalars(select(Group).where(Group.cohort_id == cohort.id)):
+            session.delete(group)
+        session.flush()
+        for number, pair in enumerate((("anne", "bo"), ("kari", "emma")), start=1):
+            group = Group(cohort_id=cohort.id, grouping_key="buddies", number=number)
+            session.add(group)
+            session.flush()
+            session.add_all(GroupMember(group_id=group.id, participant_id=people[
+                next(e for e in people if e.startswith(name))].id) for name in pair)
+        first = session.scalars(select(Task).where(
+            Task.cohort_id == cohort.id, Task.kind == "buddy_exchange")
+            .order_by(Task.release_at)).first()
+        web_app.config["COHORT_NOW"] = first.release_at + timedelta(hours=1)
+        other = session.scalars(select(Task).where(
+            Task.cohort_id == cohort.id, Task.kind != "buddy_exchange",
+            Task.release_at <= first.release_at)).first()
+    return cohort, people, first.id, other.id
+
+
+def _csrf(html: str) -> str:
+    match = CSRF.search(html)
+    return match.group(1) or match.group(2)
+
+
+def _stored(engine) -> list[tuple[int, str, str, bool]]:
+    with db.transaction(engine) as session:
+        return [(r.participant_id, r.answer, r.note, r.shared)
+                for r in session.scalars(select(BuddyCheckIn).order_by(BuddyCheckIn.id))]
+
+
+def test_one_tap_on_the_personal_page(web_app, engine_of_app, cohort):
+    _cohort, people, task_id, _other = cohort
+    client = web_app.test_client()
+    sign_in_participant(client, people["anne@vejle.example"])
+    html = client.get("/me").get_data(as_text=True)
+    section = html.split('id="buddy-check-ins"')[1].split("</section>")[0]
+    assert "Bo Holm" in section and f'action="/me/buddy/{task_id}"' in section
+    for value in ("met", "not_yet", "could_not"):
+        assert f'name="answer" value="{value}"' in section
+    # Without CSRF nothing is stored; with it one tap is enough (no note needed).
+    assert client.post(f"/me/buddy/{task_id}", data={"answer": "met"}).status_code == 400
+    assert client.post(f"/me/buddy/{task_id}", data={"answer": "maybe",
+                                                     "csrf_token": _csrf(html)}).status_code == 400
+    assert _stored(engine_of_app) == []
+    response = client.post(f"/me/buddy/{task_id}", data={"answer": "not_yet",
+                                                         "csrf_token": _csrf(html)})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/me#buddy-{task_id}")
+    anne = people["anne@vejle.example"].id
+    assert _stored(engine_of_app) == [(anne, "not_yet", "", False)]
+    # Changing one's mind replaces the answer; a line only shared when ticked.
+    client.post(f"/me/buddy/{task_id}", data={
+        "answer": "met", "note": "  Vi talte om   vagtplanen ", "shared": "y",
+        "csrf_token": _csrf(html)})
+    assert _stored(engine_of_app) == [(anne, "met", "Vi talte om vagtplanen", True)]
+    page = client.get("/me").get_data(as_text=True)
+    assert "Dit svar indtil nu: I mødtes. Du kan ændre det." in page
+
+
+def test_wrong_ids_are_404_and_a_line_break_is_refused(web_app, engine_of_app, cohort):
+    _cohort, people, task_id, other = cohort
+    client = web_app.test_client()
+    sign_in_participant(client, people["anne@vejle.example"])
+    token = _csrf(client.get("/me").get_data(as_text=True))
+    for wrong in (other, task_id + 10_000):  # not a buddy task; no such task
+        assert client.get(f"/me/buddy/{wrong}").status_code == 404
+        assert client.post(f"/me/buddy/{wrong}", data={
+            "answer": "met", "csrf_token": token}).status_code == 404
+    assert client.post(f"/me/buddy/{task_id}", data={
+        "answer": "met", "note": "two\nlines", "csrf_token": token}).status_code == 400
+    assert _stored(engine_of_app) == []
+
+
+def test_the_email_links_to_a_page_whose_get_changes_nothing(web_app, engine_of_app, cohort):
+    cohort_row, people, task_id, _other = cohort
+    with db.transaction(engine_of_app) as session:
+        task = session.get(Task, task_id)
+        delivery = session.scalars(select(Delivery).where(
+            Delivery.kind == "task_reminder", Delivery.anchor == f"task:{task.key}",
+            Delivery.participant_id == people["kari@bergen.example"].id)).one()
+        data = message_data(session, delivery, CONTEXT, delivery.send_at)
+    url = urlsplit(data.task.check_in_url)
+    assert url.path.startswith("/p/") and parse_qs(url.query) == {"next": [f"/me/buddy/{task_id}"]}
+    client = web_app.test_client()
+    # The personal link's GET and HEAD log nobody in and store nothing (scanners prefetch).
+    link = client.get(f"{url.path}?{url.query}")
+    assert link.status_code == 200 and client.head(f"{url.path}?{url.query}").status_code == 200
+    # (The link's token was made for CONTEXT's secret; sign in as Kari the usual way.)
+    sign_in_participant(client, people["kari@bergen.example"])
+    page = client.get(f"/me/buddy/{task_id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and '<html lang="nb">' in html
+    assert "Møtte du buddyen din?" in html and "Ja, vi har møttes" in html
+    assert "Emma Smith" in html and _stored(engine_of_app) == []
+    client.post(f"/me/buddy/{task_id}", data={"answer": "could_not", "csrf_token": _csrf(html)})
+    assert [a for _p, a, _n, _s in _stored(engine_of_app)] == ["could_not"]
+    # A task without a buddy (a plain task) has no check-in link.
+    with db.transaction(engine_of_app) as session:
+        plain = session.scalars(select(Delivery).where(
+            Delivery.kind == "task_released", Delivery.cohort_id == cohort_row.id,
+            ~Delivery.anchor.contains("buddy"))).first()
+        assert message_data(session, plain, CONTEXT, plain.send_at).task.check_in_url is None
+
+
+def test_the_facilitator_sees_the_pairs_that_have_not_met(web_app, engine_of_app, cohort,
+                                                          make_user):
+    _cohort, people, task_id, _other = cohort
+    moment = web_app.config["COHORT_NOW"]
+    with db.transaction(engine_of_app) as session:
+        services.record_check_in(session, people["anne@vejle.example"], task_id, "met",
+                                 moment, note="Vagtplanen", shared=False)
+        services.record_check_in(session, people["bo@kolding.example"], task_id, "not_yet",
+                                 moment, note="Vi mødes i næste uge", shared=True)
+        services.record_check_in(session, people["emma@odense.example"], task_id, "not_yet",
+                                 moment)
+        assert session.scalar(select(func.count()).select_from(BuddyCheckIn)) == 3
+    client = web_app.test_client()
+    sign_in(client, make_user("admin@cohort.example", "admin", "Ada Admin"))
+    html = client.get(f"/cohorts/{_cohort.id}/groups").get_data(as_text=True)
+    section = html.split('id="buddy-check-ins"')[1].split('id="rules"')[0]
+    # Anne says they met: the pair met although Bo says not yet. Kari and Emma have not.
+    assert "1 af 2 par mødtes; 2 par svarede." in section
+    not_met = section.split("<tbody>")[1].split("</tbody>")[0]
+    assert "Kari Nordmann, Emma Smith" in not_met and "Anne Jensen" not in not_met
+    assert 'href="#group-buddies-1-2"' in not_met
+    # Notes: counted; only Bo's shared line is shown, with his name.
+    assert "2 deltagere skrev en linje" in section
+    assert "Vi mødes i næste uge" in section and "Vagtplanen" not in section
+
+
+def test_erasing_a_participant_clears_their_line(web_app, engine_of_app, cohort, make_user):
+    _cohort, people, task_id, _other = cohort
+    moment = web_app.config["COHORT_NOW"]
+    admin = make_user("admin@cohort.example", "admin", "Ada Admin")
+    with db.transaction(engine_of_app) as session:
+        services.record_check_in(session, people["bo@kolding.example"], task_id, "met",
+                                 moment, note="Vi talte om Ærø", shared=True)
+        services.privacy.erase_participant(session, people["bo@kolding.example"], admin,
+                                           now=moment)
+    # The answer (met) still counts for the pair; the words are gone.
+    assert [(a, n, s) for _p, a, n, s in _stored(engine_of_app)] == [("met", "", False)]
