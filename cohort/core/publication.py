@@ -74,9 +74,10 @@ because an optional question can be small where the survey is not.
 
 Over time, each copy is published once, in its final state, and the aggregate while a copy
 is open is a sum of shown copies, so the cells published at all moments together are the
-cells of the final state plus sums of them: the proof above covers them. Not covered: answers
-imported from paper after a survey has closed (a batch entered by staff changes a figure
-already published by the size of the batch).
+cells of the final state plus sums of them: the proof above covers them. Paper answers
+imported after a survey has closed change a published figure by the batch, so the service
+takes them only in batches of at least k (a difference of k or more answers is a group of
+its own).
 """
 
 from __future__ import annotations

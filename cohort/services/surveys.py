@@ -454,6 +454,16 @@ def import_responses(
     spec = survey_spec_of(session, survey)
     groups = _paper_breakdowns(session, survey, spec)
     parsed = parse_responses_csv(spec, data, _local_day(now, cohort), groups.keys())
+    k = min_group_size_of(session, cohort_id)
+    if survey_state(survey, now) == "closed" and len(parsed) < k:
+        # A closed survey's figures are shown (publication rule 5): an import that moved them
+        # by fewer than k answers would publish those answers as the difference between a
+        # look before and a look after.
+        raise ResponseImportError([RowError(
+            1, "-", f"the survey has closed and its figures are shown: a file imported now "
+            f"must hold at least {k} answers (it has {len(parsed)}), or the change in the "
+            "figures would show them; import them together with others", "too_few_after_close",
+            (("min", k), ("count", len(parsed))))])
     if not spec.anonymous:
         _import_identified(session, survey, parsed, now)
     else:

@@ -161,6 +161,10 @@ ROW_ERRORS = {
     "too_many_rows": _l("the file has more than %(max)s rows; split it into files of at most "
                         "%(max)s rows"),
     "duplicate_column": _l("the column appears twice in the first row"),
+    "too_few_after_close": _l("the survey has closed and its figures are shown: a file "
+                              "imported now must hold at least %(min)s answers (it has "
+                              "%(count)s), or the change in the figures would show them; "
+                              "import them together with others"),
     "duration_too_long": _l("the duration is longer than %(max)s hours, the longest a Teams "
                             "meeting lasts"),
 }

@@ -56,7 +56,24 @@ def test_erase_asks_first_and_then_erases(runner, demo, app):
 
 def test_purge_needs_a_period_and_can_be_tried_first(runner, demo, app):
     assert "COHORT_RETENTION_DAYS" in invoke(runner, "purge").output
+    def emails_by_cohort():
+        with db.transaction(app.extensions["cohort.engine"]) as session:
+            rows = session.execute(select(Participant.cohort_id, Participant.email)).all()
+        return {c: {e for c2, e in rows if c2 == c} for c, _ in rows}
+
+    before = emails_by_cohort()
+    ids = sorted(before)
+    # The demo has a running cohort and one that finished a year ago: only that one is listed.
     dry = invoke(runner, "purge", "--older-than", "0", "--dry-run")
-    assert dry.exit_code == 0 and "No cohort ended" in dry.output  # the demo is running
+    assert dry.exit_code == 0 and dry.output.count("Would erase") == 1, dry.output
+    finished = int(dry.output.split(" of cohort ")[1].split()[0])
+    assert finished in ids and len(ids) == 2
+    recent = invoke(runner, "purge", "--older-than", "3650", "--dry-run")
+    assert "No cohort ended more than 3650 day(s)" in recent.output
     app.config["RETENTION_DAYS"] = 0
+    assert f"Erased 32 participant(s) of cohort {finished}" in invoke(runner, "purge").output
     assert "No cohort ended more than 0 day(s)" in invoke(runner, "purge").output
+    after = emails_by_cohort()
+    running = next(i for i in ids if i != finished)
+    assert after[running] == before[running]  # the running cohort keeps its people
+    assert not after.get(finished, set()) & before[finished]

@@ -21,6 +21,7 @@ from cohort.models import (
     Participant,
 )
 from tests.fixtures.surveys import (
+    AFTER_FINAL,
     DURING_FINAL,
     DURING_PRE,
     FINAL_ANSWERS,
@@ -272,6 +273,23 @@ def test_paper_answers_are_imported(engine, cohort_id):
     assert [r.submitted_on for r in rows] == [date(2025, 10, 6), date(2025, 10, 15)]
     assert {r.source for r in rows} == {"paper"}
     assert sorted(r.answers["most-useful"] for r in rows) == [[1, 3], [4]]
+
+
+def test_a_closed_surveys_paper_import_needs_k_answers_or_the_difference_would_show_them(
+        engine, cohort_id):
+    """Publication rule 5 shows a survey's figures once it closes: two answers imported
+    afterwards would be the difference between a look before and a look after."""
+    header = "new-tools;network;recommend\n"
+    with pytest.raises(ResponseImportError) as caught, db.transaction(engine) as session:
+        services.import_responses(session, cohort_id, "final", header + "5;4;8\n4;4;9\n",
+                                  now=AFTER_FINAL)
+    assert [e.code for e in caught.value.errors] == ["too_few_after_close"]
+    assert "at least 5 answers (it has 2)" in str(caught.value.errors[0])
+    assert count(engine, AnonymousResponse) == 0
+    with db.transaction(engine) as session:  # five together are a group of their own
+        assert services.import_responses(session, cohort_id, "final",
+                                         header + "5;4;8\n" * 5, now=AFTER_FINAL) == 5
+    # (While it is open nothing is shown, so two answers go in: test_paper_answers_are_imported.)
 
 
 def test_bad_paper_answers_report_every_cell_and_store_nothing(engine, cohort_id):
