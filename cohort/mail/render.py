@@ -334,14 +334,16 @@ class _Helpers:
     def __init__(self, zone: ZoneInfo, language: str) -> None:
         self.zone = zone
         self.language = language
+        # English as written in Europe (en-GB: "Tuesday 15 April 2025"), as on the pages.
+        self.locale = "en_GB" if language == "en" else language
 
     def day(self, value: datetime) -> str:
         return babel_dates.format_date(value.astimezone(self.zone).date(), "full",
-                                       locale=self.language)
+                                       locale=self.locale)
 
     def time(self, value: datetime) -> str:
         return babel_dates.format_time(value.astimezone(self.zone), "HH:mm",
-                                       locale=self.language)
+                                       locale=self.locale)
 
     def when(self, value: datetime) -> str:
         return _("%(day)s at %(time)s", day=self.day(value), time=self.time(value))

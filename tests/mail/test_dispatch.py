@@ -199,7 +199,7 @@ def test_a_pending_invitation_carries_the_new_time_without_a_notice(app, make_co
     send_due(app, now=CREATED)
     invitation = next(m for m in smtp_sink.to("emma@odense.example")
                       if "meeting:webinar-2" in m["X-Cohort-Delivery"])
-    assert "Thursday, June 19, 2025" in str(invitation["Subject"])
+    assert "Thursday, 19 June 2025" in str(invitation["Subject"])  # en-GB, as on the pages
 
 
 def test_cancelling_a_meeting(app, make_cohort, smtp_sink):
