@@ -48,7 +48,9 @@ def buddy_check_in(round_id: int):
                           when=when_formatter(timezone))
 
 
-@bp.post("/me/buddy/<int:round_id>")
+# Its own path: with a GET rule on the same path, an id the IdConverter refuses would be
+# answered 405 (the GET rule's method check comes first) instead of 404.
+@bp.post("/me/buddy/<int:round_id>/answer")
 @requires(Role.PARTICIPANT)
 def buddy_check_in_save(round_id: int):
     form = BuddyCheckInForm()

@@ -82,13 +82,14 @@ def test_the_reference_programme_meets_the_target_whatever_the_launch(
 
 
 def test_before_and_after_on_the_reference_programme():
-    """The numbers of benchmarks/mail_policy.py: about 99 emails each before, at most 35."""
+    """The numbers of benchmarks/mail_policy.py: about 99 emails each before (101 with the
+    level-3 follow-up survey's invitation and reminder), at most 35 after."""
     launch = datetime(2025, 3, 3, 9, tzinfo=UTC)
     _plan, before = _planned(launch, policy=None)
     _plan, after = _planned(launch)
     old = emails_per_recipient(before, bundled=False)
     new = emails_per_recipient(after)
-    assert statistics.median(old.values()) == 99
+    assert statistics.median(old.values()) == 101
     assert max(new.values()) <= 35
     assert len(after) == len(before)  # nothing is lost: every item is planned or skipped
 

@@ -76,7 +76,7 @@ def _check_story(engine, now: datetime) -> None:
         rates = services.response_rates(session, demo.finished)
         assert rates and all(r.answered > 0 for r in rates)
         final = services.get_survey(session, demo.finished, "final")
-        assert not services.survey_results(session, final.id).suppressed
+        assert not services.survey_results(session, final.id, now=now).suppressed
         assert session.scalar(select(Quote.id).where(Quote.cohort_id == demo.finished))
         assert not session.scalar(select(Quote.id).where(Quote.cohort_id == demo.running))
 

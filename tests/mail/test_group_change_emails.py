@@ -51,7 +51,7 @@ def test_those_whose_buddy_changed_get_one_email_naming_the_new_buddy(app, make_
     assert send_due(app, now=CREATED).sent == len(PEOPLE) * 8  # welcome and 7 invitations
     welcomes = {m["To"].addresses[0].addr_spec: m for m in smtp_sink.messages
                 if "welcome" in m["X-Cohort-Delivery"]}
-    assert "Din buddy i Buddyordning" in welcomes["soren@vejle.example"].get_body(
+    assert "Buddyordning – din buddy:" in welcomes["soren@vejle.example"].get_body(
         ("plain",)).get_content()
     later = CREATED + timedelta(hours=1)
     with db.transaction(engine) as session:

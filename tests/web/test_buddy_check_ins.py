@@ -77,22 +77,22 @@ def test_one_tap_on_the_personal_page(web_app, engine_of_app, cohort):
     sign_in_participant(client, people["anne@vejle.example"])
     html = client.get("/me").get_data(as_text=True)
     section = html.split('id="buddy-check-ins"')[1].split("</section>")[0]
-    assert "Bo Holm" in section and f'action="/me/buddy/{task_id}"' in section
+    assert "Bo Holm" in section and f'action="/me/buddy/{task_id}/answer"' in section
     for value in ("met", "not_yet", "could_not"):
         assert f'name="answer" value="{value}"' in section
     # Without CSRF nothing is stored; with it one tap is enough (no note needed).
-    assert client.post(f"/me/buddy/{task_id}", data={"answer": "met"}).status_code == 400
-    assert client.post(f"/me/buddy/{task_id}", data={"answer": "maybe",
+    assert client.post(f"/me/buddy/{task_id}/answer", data={"answer": "met"}).status_code == 400
+    assert client.post(f"/me/buddy/{task_id}/answer", data={"answer": "maybe",
                                                      "csrf_token": _csrf(html)}).status_code == 400
     assert _stored(engine_of_app) == []
-    response = client.post(f"/me/buddy/{task_id}", data={"answer": "not_yet",
+    response = client.post(f"/me/buddy/{task_id}/answer", data={"answer": "not_yet",
                                                          "csrf_token": _csrf(html)})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/me#buddy-{task_id}")
     anne = people["anne@vejle.example"].id
     assert _stored(engine_of_app) == [(anne, "not_yet", "", False)]
     # Changing one's mind replaces the answer; a line only shared when ticked.
-    client.post(f"/me/buddy/{task_id}", data={
+    client.post(f"/me/buddy/{task_id}/answer", data={
         "answer": "met", "note": "  Vi talte om   vagtplanen ", "shared": "y",
         "csrf_token": _csrf(html)})
     assert _stored(engine_of_app) == [(anne, "met", "Vi talte om vagtplanen", True)]
@@ -107,9 +107,9 @@ def test_wrong_ids_are_404_and_a_line_break_is_refused(web_app, engine_of_app, c
     token = _csrf(client.get("/me").get_data(as_text=True))
     for wrong in (other, task_id + 10_000):  # not a buddy task; no such task
         assert client.get(f"/me/buddy/{wrong}").status_code == 404
-        assert client.post(f"/me/buddy/{wrong}", data={
+        assert client.post(f"/me/buddy/{wrong}/answer", data={
             "answer": "met", "csrf_token": token}).status_code == 404
-    assert client.post(f"/me/buddy/{task_id}", data={
+    assert client.post(f"/me/buddy/{task_id}/answer", data={
         "answer": "met", "note": "two\nlines", "csrf_token": token}).status_code == 400
     assert _stored(engine_of_app) == []
 
@@ -135,7 +135,7 @@ def test_the_email_links_to_a_page_whose_get_changes_nothing(web_app, engine_of_
     assert page.status_code == 200 and '<html lang="nb">' in html
     assert "Møtte du buddyen din?" in html and "Ja, vi har møttes" in html
     assert "Emma Smith" in html and _stored(engine_of_app) == []
-    client.post(f"/me/buddy/{task_id}", data={"answer": "could_not", "csrf_token": _csrf(html)})
+    client.post(f"/me/buddy/{task_id}/answer", data={"answer": "could_not", "csrf_token": _csrf(html)})
     assert [a for _p, a, _n, _s in _stored(engine_of_app)] == ["could_not"]
     # A task without a buddy (a plain task) has no check-in link.
     with db.transaction(engine_of_app) as session:

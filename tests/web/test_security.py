@@ -69,7 +69,7 @@ def test_every_post_route_needs_a_csrf_token(web_app, staff, cohort_id, first_pa
     values = {"cohort_id": cohort_id, "participant_id": first_participant.id,
               "meeting_key": "webinar-2", "user_id": staff.owner.id, "token": "made-up",
               "delivery_id": 1, "task_id": 1, "prompt_id": 1, "guide_key": "final-interview",
-              "note_id": 1, "quote_id": 1, "survey_id": 1, "meeting_id": 1}
+              "note_id": 1, "quote_id": 1, "survey_id": 1, "meeting_id": 1, "round_id": 1}
     client = web_app.test_client()
     sign_in(client, staff.admin)
     posts = [r for r in web_app.url_map.iter_rules() if "POST" in r.methods]
