@@ -36,7 +36,7 @@ LONG_BASE_URL = ("https://forloebsportalen.regionsyddanmark.example/"
 
 @pytest.fixture
 def demo(live_server):
-    cohort_id = load_demo(live_server.engine, REPO / "programmes")
+    cohort_id = load_demo(live_server.engine, REPO / "programmes").running
     with db.transaction(live_server.engine) as session:
         user = accounts.create_user(session, "zoom@cohort.example", "facilitator", PASSWORD)
         accounts.add_cohort_staff(session, cohort_id, user, CohortRole.OWNER)

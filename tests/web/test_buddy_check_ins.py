@@ -135,7 +135,8 @@ def test_the_email_links_to_a_page_whose_get_changes_nothing(web_app, engine_of_
     assert page.status_code == 200 and '<html lang="nb">' in html
     assert "Møtte du buddyen din?" in html and "Ja, vi har møttes" in html
     assert "Emma Smith" in html and _stored(engine_of_app) == []
-    client.post(f"/me/buddy/{task_id}/answer", data={"answer": "could_not", "csrf_token": _csrf(html)})
+    client.post(f"/me/buddy/{task_id}/answer",
+                data={"answer": "could_not", "csrf_token": _csrf(html)})
     assert [a for _p, a, _n, _s in _stored(engine_of_app)] == ["could_not"]
     # A task without a buddy (a plain task) has no check-in link.
     with db.transaction(engine_of_app) as session:
