@@ -83,12 +83,14 @@ def test_template_lists_the_columns_to_fill_in(runner, cohort_id, tmp_path):
 
 def test_rates_list_non_responders_of_identified_surveys(runner, cohort_id, tmp_path):
     answers = tmp_path / "pre.csv"
-    answers.write_text("email;competences.strategy\nleder1@example.org;3\n", encoding="utf-8")
+    # The survey has closed, so a paper batch must hold at least k (5) answers.
+    answers.write_text("email;competences.strategy\n" + "".join(
+        f"leder{i}@example.org;3\n" for i in range(1, 6)), encoding="utf-8")
     assert invoke(runner, "responses", "import", str(cohort_id), "self-assessment-pre",
                   str(answers)).exit_code == 0
     rates = invoke(runner, "responses", "rates", str(cohort_id))
     lines = {line.split("\t")[0]: line for line in rates.output.splitlines()}
-    assert lines["self-assessment-pre"].startswith("self-assessment-pre\t1/8\t13%\tnot answered:")
+    assert lines["self-assessment-pre"].startswith("self-assessment-pre\t5/8\t63%\tnot answered:")
     assert "Leder 1," not in lines["self-assessment-pre"] and "Leder 0" in lines[
         "self-assessment-pre"]
     assert lines["final"] == "final\t0/8\t0%"
