@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -129,11 +130,17 @@ def responses_summary(cohort_id: int, survey_key: str) -> None:
         with db.transaction(_engine()) as session:
             survey = services.get_survey(session, cohort_id, survey_key)
             summary = services.survey_results(session, survey.id)
+            zone = ZoneInfo(services.get_cohort(session, cohort_id).timezone)
     except services.NotFound as exc:
         fail(str(exc))
     language = summary.spec.language
     click.echo(f"{survey.title} ({survey.key}): {summary.responses} response(s), "
                f"minimum group size {summary.min_group_size}")
+    if summary.withheld:  # open survey (publication rule 5): not a too-small group per question
+        closes = survey.closes_at.astimezone(zone)
+        click.echo(f"  The figures are shown when the survey closes "
+                   f"({closes:%a %d %b %Y %H:%M}, {zone.key}).")
+        return
     for result in summary.questions:
         if result.suppressed and not result.areas:
             click.echo(f"  {result.id}: fewer than {summary.min_group_size} answers")

@@ -249,7 +249,7 @@ def test_facilitator_reschedules_a_meeting_with_the_keyboard(browser, live_serve
         assert page.locator("#day").input_value() == target.date().isoformat()
         tab_to(page, lambda f: f["name"] == "preview")
         page.keyboard.press("Enter")
-        page.locator("h2#preview").wait_for()
+        page.locator("h2#preview-heading").wait_for()
         assert page.locator("[aria-invalid=true]").count() == 0
         tab_to(page, lambda f: f["name"] == "confirm")
         press_and_load(page, "Enter")

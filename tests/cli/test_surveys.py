@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -82,12 +83,14 @@ def test_template_lists_the_columns_to_fill_in(runner, cohort_id, tmp_path):
 
 def test_rates_list_non_responders_of_identified_surveys(runner, cohort_id, tmp_path):
     answers = tmp_path / "pre.csv"
-    answers.write_text("email;competences.strategy\nleder1@example.org;3\n", encoding="utf-8")
+    # The survey has closed, so a paper batch must hold at least k (5) answers.
+    answers.write_text("email;competences.strategy\n" + "".join(
+        f"leder{i}@example.org;3\n" for i in range(1, 6)), encoding="utf-8")
     assert invoke(runner, "responses", "import", str(cohort_id), "self-assessment-pre",
                   str(answers)).exit_code == 0
     rates = invoke(runner, "responses", "rates", str(cohort_id))
     lines = {line.split("\t")[0]: line for line in rates.output.splitlines()}
-    assert lines["self-assessment-pre"].startswith("self-assessment-pre\t1/8\t13%\tnot answered:")
+    assert lines["self-assessment-pre"].startswith("self-assessment-pre\t5/8\t63%\tnot answered:")
     assert "Leder 1," not in lines["self-assessment-pre"] and "Leder 0" in lines[
         "self-assessment-pre"]
     assert lines["final"] == "final\t0/8\t0%"
@@ -137,3 +140,20 @@ def test_store_pooled_stores_the_waiting_answers_of_a_closed_survey(runner, coho
     with db.transaction(engine) as session:
         assert session.scalar(stored) == 2
     assert "Stored 0 pooled" in invoke(runner, "responses", "store-pooled").output
+
+
+def test_summary_of_an_open_survey_says_once_when_its_figures_are_shown(
+        runner, cohort_id, tmp_path, app):
+    answers = tmp_path / "final.csv"
+    answers.write_text(FINAL_ROWS, encoding="utf-8")
+    assert invoke(runner, "responses", "import", str(cohort_id), "final",
+                  str(answers)).exit_code == 0
+    closes = datetime(2099, 6, 19, 13, 30, tzinfo=UTC)  # 15:30 in Copenhagen (summer time)
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        final = services.get_survey(session, cohort_id, "final")
+        final.opens_at, final.closes_at = datetime(2020, 1, 1, tzinfo=UTC), closes
+    summary = invoke(runner, "responses", "summary", str(cohort_id), "final")
+    assert summary.exit_code == 0, summary.output
+    assert "fewer than" not in summary.output  # rule 5 withholds them, not a small group
+    assert summary.output.count("The figures are shown when the survey closes") == 1
+    assert "Fri 19 Jun 2099 15:30, Europe/Copenhagen" in summary.output

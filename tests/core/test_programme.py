@@ -214,3 +214,14 @@ BROKEN_SURVEYS = [
 def test_broken_survey_error_names_file_line_and_field(what, old, new, expected):
     assert old in WITH_QUESTIONS
     assert expected in errors_of(WITH_QUESTIONS.replace(old, new, 1))
+
+
+def test_shipped_survey_intros_leave_anonymity_to_the_survey_page():
+    """The survey page says once whether the answers are anonymous and who sees them
+    (templates/participant/survey.html, #survey-privacy); an intro that says it again repeats
+    it, in the programme's own words that may drift from the page's."""
+    repeating = [f"{programme.id}/{survey.key}: {survey.intro}"
+                 for programme in load_library(PROGRAMMES).programmes.values()
+                 for survey in programme.surveys
+                 if "anonym" in survey.intro.lower() or "med navn" in survey.intro.lower()]
+    assert repeating == []

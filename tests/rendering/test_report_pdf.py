@@ -29,6 +29,7 @@ from cohort.rendering.report import (
     render_report_pdf,
     report_html,
 )
+from tests.fixtures.html_tables import tables
 from tests.fixtures.paths import ARTIFACTS, PROGRAMMES
 from tests.fixtures.pdf import flat, fonts, outline, page_count, pages_text, toc_entries
 from tests.fixtures.report import (
@@ -158,6 +159,7 @@ def test_few_pairs_are_called_wide_and_unpaired_changes_labelled(report_app):
                                                "blocks": {}}))
     assert "+0,2 til +1,8 *" in html and "5 af 6" in html and "1,1" in html
     assert "Færre end 10 par: intervallet er bredt." in html
+    assert [t.first for t in tables(html) if t.caption] == ["caption"] * 2  # pre-post, interval
 
     unpaired = replace(area, paired_n=0, paired_change=None, interval_kind="unpaired",
                        improved=None, effect_size=None, effect_size_value=None,
@@ -169,6 +171,7 @@ def test_few_pairs_are_called_wide_and_unpaired_changes_labelled(report_app):
                                                "blocks": {}}))
     assert "\u22120,1 til +2,1" in html and "9,7" in html and "6 / 6" in html
     assert "Uparret: svarene er anonyme" in html and "Færre end 10 par" not in html
+    assert [t.first for t in tables(html) if t.caption] == ["caption"] * 2
 
 
 def test_pdf_embeds_its_fonts(pdfs):

@@ -84,3 +84,18 @@ def test_every_page_is_valid_and_links_only_where_its_reader_may_go(
     assert seen > 80  # every role's pages were looked at
     assert len(checked) > 200
     assert problems == [], "\n".join(problems)
+
+
+def test_the_reschedule_preview_repeats_no_id(web_app, staff, cohort_id):
+    """The preview state only appears after a POST, which the GET walk above never makes."""
+    web_app.config["WTF_CSRF_ENABLED"] = False
+    client = client_as(web_app, "facilitator_owner", staff, None)
+    response = client.post(f"/cohorts/{cohort_id}/meetings/webinar-2/reschedule",
+                           data={"day": "2025-06-19", "clock": "13:00", "location": "",
+                                 "online_url": "", "preview": "1"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and text.startswith("<!doctype html>")
+    page = _Page()
+    page.feed(text)
+    assert [i for i, n in Counter(page.ids).items() if n > 1] == []
+    assert "preview-heading" in page.ids  # the preview was shown

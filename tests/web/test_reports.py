@@ -11,6 +11,7 @@ import pytest
 from cohort import db
 from cohort.models import CohortRole, CohortStaff
 from cohort.rendering import jobs
+from tests.fixtures.html_tables import tables
 from tests.fixtures.pdf import flat, pages_text
 from tests.fixtures.report import LEADERSHIP_TEXTS, QUOTES, REPORT_NOW, STATEMENTS
 from tests.fixtures.web import sign_in
@@ -232,3 +233,14 @@ def test_the_report_page_shows_the_same_intervals_as_the_pdf(web_app, staff, eva
     assert "95 %-konfidensinterval: 47\u201376 %" in html  # beside the headline statement
     assert "25 af 40 (63 %; 47\u201376 %) anvendte nye" in html  # in the chapter
     assert 'id="method-uncertainty"' in html
+
+
+def test_every_report_table_has_its_caption_first(web_app, staff, evaluated):
+    """HTML allows a table's caption only as its first child (the print style still shows it
+    below the table)."""
+    client = _client(web_app, staff.evaluator)
+    html = client.get(f"/cohorts/{evaluated}/report").get_data(as_text=True)
+    captioned = [t for t in tables(html) if t.caption]
+    assert {"matrix", "pre-post", "compact"} <= {
+        t.css_class for t in captioned}  # the report's kinds of table are all here
+    assert [t for t in captioned if t.first != "caption"] == []
