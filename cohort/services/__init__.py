@@ -117,6 +117,7 @@ from .grouping import (  # noqa: F401
     repair_groups,
 )
 from .launching import AlreadyLaunched, launch_cohort, launch_forecast  # noqa: F401
+from .outbox_pages import OutboxFilters, OutboxPage, outbox_page  # noqa: F401
 from .participant_access import (  # noqa: F401
     access_by_link_id,
     access_by_token,

@@ -6,6 +6,9 @@ Thin: each view declares its access rule, calls services or mail/dispatch.py, re
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 from flask import (
     Blueprint,
     abort,
@@ -24,10 +27,10 @@ from ..mail.compose import Undeliverable
 from ..models import Role
 from .access import requires
 from .common import actor, now
+from .formatting import DELIVERY_KINDS, DELIVERY_STATES
 from .forms import CohortForm
 
 bp = Blueprint("outbox", __name__, url_prefix="/cohorts/<int:cohort_id>")
-SHOWN = 100  # rows per group; the CLI's --json has them all
 
 
 class ActionForm(CohortForm):
@@ -42,16 +45,42 @@ def _session() -> Session:
     return Session(_engine(), expire_on_commit=False)
 
 
+def _day(name: str, timezone: str, after: int = 0) -> datetime | None:
+    """A `YYYY-MM-DD` from the filter form as the UTC start of that local day (plus `after`
+    days); anything else is no filter."""
+    try:
+        day = date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+    local = datetime.combine(day + timedelta(days=after), time(), ZoneInfo(timezone))
+    return local.astimezone(UTC)
+
+
+def _filters(timezone: str) -> services.OutboxFilters:
+    def text(name: str) -> str | None:
+        return (request.args.get(name) or "").strip()[:200] or None
+
+    return services.OutboxFilters(kind=text("kind"), state=text("state"),
+                                  person=text("person"), start=_day("from", timezone),
+                                  end=_day("to", timezone, after=1))
+
+
 @bp.get("/outbox")
 @requires(Role.FACILITATOR, cohort_access=True)
 def index(cohort_id: int):
+    """One row per email a person gets, filtered (GET form) and paged; anonymous surveys'
+    reminders only counted."""
     with _session() as session:
         try:
             cohort = services.get_cohort(session, cohort_id)
             view = services.outbox_view(session, cohort_id)
+            listing = services.outbox_page(session, cohort_id, _filters(cohort.timezone),
+                                           request.args.get("page", 1, type=int) or 1)
         except services.NotFound:
             abort(404)
-    return render_template("outbox/index.html", cohort=cohort, view=view, shown=SHOWN,
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("outbox/index.html", cohort=cohort, view=view, listing=listing,
+                           args=args, kinds=DELIVERY_KINDS, states=DELIVERY_STATES,
                            form=ActionForm())
 
 
