@@ -17,12 +17,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from ..core import deliveries as kinds
-from ..models import Meeting, Prompt, Survey, Task
-from .deliveries import OutboxEmail, outbox_emails
+from ..models import Delivery, Meeting, Prompt, Survey, Task, User
+from . import activity
+from .deliveries import OutboxEmail, get_delivery, outbox_emails
 
 PER_PAGE = 50
 
@@ -110,3 +111,38 @@ def item_titles(session: Session, cohort_id: int, anchors: set[str]) -> dict[str
         if title:
             titles[anchor] = title
     return titles
+
+
+CANCELLED_BY_FACILITATOR = "cancelled by a facilitator for all recipients"
+
+
+def pending_send_out(session: Session, delivery_id: int, cohort_id: int) -> tuple[str, str, int]:
+    """The send-out a delivery belongs to (kind, anchor) and how many of its rows, for all
+    recipients, are still pending (never handed over)."""
+    row = get_delivery(session, delivery_id, cohort_id)
+    waiting = session.scalar(select(func.count()).select_from(Delivery).where(
+        *_send_out(cohort_id, row.kind, row.anchor))) or 0
+    return row.kind, row.anchor, waiting
+
+
+def _send_out(cohort_id: int, kind: str, anchor: str) -> tuple:
+    return (Delivery.cohort_id == cohort_id, Delivery.kind == kind, Delivery.anchor == anchor,
+            Delivery.state == kinds.PENDING, Delivery.attempts == 0)
+
+
+def cancel_send_out(session: Session, cohort_id: int, delivery_id: int, actor: User | None,
+                    now: datetime) -> int:
+    """Cancel one send-out (the delivery's kind and anchor) for every recipient whose row is
+    still pending and never tried; what is sent, sending or failing stays as it is. Logged in
+    the cohort's activity. Returns how many rows were cancelled (0 is not an error).
+
+    Counting only, never naming, keeps a reminder round of an anonymous survey as safe as the
+    outbox's counts: the number cancelled is the "waiting" count the page already shows."""
+    kind, anchor, _ = pending_send_out(session, delivery_id, cohort_id)
+    cancelled = session.execute(update(Delivery).where(*_send_out(cohort_id, kind, anchor))
+                                .values(state=kinds.CANCELLED,
+                                        last_error=CANCELLED_BY_FACILITATOR)).rowcount
+    title = item_titles(session, cohort_id, {anchor}).get(anchor, "")
+    activity.log_activity(session, cohort_id, actor, activity.SEND_OUT_CANCELLED,
+                          dict(kind=kind, anchor=anchor, title=title, cancelled=cancelled), now)
+    return cancelled

@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlmodel import Session
 
 from .. import db, services
@@ -95,6 +96,9 @@ def preview(cohort_id: int, delivery_id: int):
             delivery = services.get_delivery(session, delivery_id, cohort_id)
             # A reminder of an anonymous survey: its state would say whether they answered.
             hidden = services.hides_state(session, delivery)
+            # All recipients' pending rows of this send-out: counted, so it tells nobody's.
+            _kind, _anchor, waiting = services.pending_send_out(session, delivery_id,
+                                                                cohort_id)
         except services.NotFound:
             abort(404)
     try:
@@ -107,7 +111,7 @@ def preview(cohort_id: int, delivery_id: int):
         parts = {kind: message.get_body((kind,)).get_content() for kind in ("plain", "html")}
     return render_template("outbox/preview.html", cohort=cohort, delivery=delivery,
                            message=message, parts=parts, problem=problem, form=ActionForm(),
-                           hidden=hidden)
+                           hidden=hidden, waiting=waiting)
 
 
 @bp.post("/outbox/<int:delivery_id>/test")
@@ -170,6 +174,18 @@ def dismiss(cohort_id: int, delivery_id: int):
     def action(session):
         services.dismiss_review(session, delivery_id, now())
         return _("Marked as reviewed.")
+
+    return _post_action(cohort_id, action, delivery_id)
+
+
+@bp.post("/outbox/<int:delivery_id>/cancel-send-out")
+@requires(Role.FACILITATOR, cohort_access=True)
+def cancel_send_out(cohort_id: int, delivery_id: int):
+    """Cancel this email's send-out (its kind and item) for every recipient still waiting."""
+    def action(session):
+        count = services.cancel_send_out(session, cohort_id, delivery_id, actor(), now())
+        return ngettext("Cancelled for %(num)d recipient.", "Cancelled for %(num)d recipients.",
+                        count)
 
     return _post_action(cohort_id, action, delivery_id)
 
