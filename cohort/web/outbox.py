@@ -51,10 +51,10 @@ def _day(name: str, timezone: str, after: int = 0) -> datetime | None:
     days); anything else is no filter."""
     try:
         day = date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
+        local = datetime.combine(day + timedelta(days=after), time(), ZoneInfo(timezone))
+        return local.astimezone(UTC)
+    except (ValueError, OverflowError):  # not a date, or 0001-01-01 / 9999-12-31 and the like
         return None
-    local = datetime.combine(day + timedelta(days=after), time(), ZoneInfo(timezone))
-    return local.astimezone(UTC)
 
 
 def _filters(timezone: str) -> services.OutboxFilters:
