@@ -117,6 +117,13 @@ from .grouping import (  # noqa: F401
     repair_groups,
 )
 from .launching import AlreadyLaunched, launch_cohort, launch_forecast  # noqa: F401
+from .outbox_pages import (  # noqa: F401
+    OutboxFilters,
+    OutboxPage,
+    cancel_send_out,
+    outbox_page,
+    pending_send_out,
+)
 from .participant_access import (  # noqa: F401
     access_by_link_id,
     access_by_token,

@@ -31,11 +31,14 @@ NOTE_EDITED = "note_edited"
 NOTE_DELETED = "note_deleted"
 QUOTE_EDITED = "quote_edited"
 QUOTE_DELETED = "quote_deleted"
+# A send-out cancelled for everyone from the outbox (services/outbox_pages.py).
+SEND_OUT_CANCELLED = "send_out_cancelled"  # details: kind, anchor, title, cancelled
 ACTIONS = (MEETING_RESCHEDULED, MEETING_CANCELLED, MEETING_RESTORED, COHORT_CREATED,
            COHORT_LAUNCHED,
            PARTICIPANTS_IMPORTED, PARTICIPANT_ADDED, PARTICIPANT_UPDATED, PARTICIPANT_REMOVED,
            STAFF_ADDED, STAFF_REMOVED, PARTICIPANT_ERASED, PERSONAL_DATA_PURGED,
-           NOTE_EDITED, NOTE_DELETED, QUOTE_EDITED, QUOTE_DELETED, GROUPS_CHANGED)
+           NOTE_EDITED, NOTE_DELETED, QUOTE_EDITED, QUOTE_DELETED, GROUPS_CHANGED,
+           SEND_OUT_CANCELLED)
 
 
 def log_activity(

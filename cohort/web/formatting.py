@@ -34,6 +34,7 @@ DELIVERY_KINDS = {
     "meeting_cancellation": _l("Meeting cancellation"),
     "facilitator_digest": _l("Facilitator digest"), "catch_up": _l("Catch-up after absence"),
     "groups_changed": _l("New buddy or group"),
+    "bundle": _l("Combined email"),
 }
 DELIVERY_STATES = {"pending": _l("Pending"), "claimed": _l("Sending"), "sending": _l("Sending"),
                    "sent": _l("Sent"),
@@ -187,6 +188,37 @@ def row_error_text(error: RowError) -> str:
              column=CSV_COLUMNS.get(error.column, error.column), message=message)
 
 
+# Why a row was not sent or failed, from the English the dispatcher and planner store
+# (core/sending.py skip_reason, core/mailpolicy.py, services): the first match wins.
+DELIVERY_REASONS = (
+    ("already done", _l("Not needed: already done")),
+    ("too late", _l("Skipped: too late to be useful")),
+    ("overdue", _l("Skipped: overdue when the outbox ran again")),
+    ("first email was not sent", _l("Skipped: the first email was not sent")),
+    ("no allowed time", _l("Skipped: no allowed sending time before it stops being useful")),
+    ("superseded", _l("Replaced by a later change to the meeting")),
+    ("no longer in the plan", _l("Cancelled: no longer in the plan")),
+    ("left the cohort", _l("Cancelled: the participant left the cohort")),
+    ("cancelled by", _l("Cancelled by a facilitator")),
+    ("interrupted while sending", _l("Interrupted while sending: check with the recipient, "
+                                     "then resend or mark as reviewed")),
+)
+
+
+def delivery_reason(text: str | None, code: int | None = None) -> str:
+    """A stored reason in the reader's language; a mail server's answer (with its code) is
+    shown as the server wrote it, since it is the server's words, not ours."""
+    if not text and not code:
+        return ""
+    lowered = (text or "").lower()
+    for needle, words in DELIVERY_REASONS:
+        if needle in lowered:
+            return str(words)
+    if code:
+        return _("Mail server answered %(code)s: %(text)s", code=code, text=text or "")
+    return _("Not sent")
+
+
 def label(mapping: dict, code: str | None) -> str:
     return str(mapping.get(code, code or ""))
 
@@ -202,6 +234,7 @@ def init_formatting(app: Flask) -> None:
         lambda value, timezone, fmt="medium": localtime(
             datetime.fromisoformat(value) if value else None, timezone, fmt), "isolocal")
     app.add_template_filter(nl2br, "nl2br")
+    app.add_template_filter(delivery_reason, "delivery_reason")
     app.add_template_filter(row_error_text, "row_error")
     app.add_template_filter(
         lambda warning, cohort: date_warning_text(warning, cohort.timezone, cohort.language),

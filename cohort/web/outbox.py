@@ -6,6 +6,9 @@ Thin: each view declares its access rule, calls services or mail/dispatch.py, re
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 from flask import (
     Blueprint,
     abort,
@@ -17,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlmodel import Session
 
 from .. import db, services
@@ -24,10 +28,10 @@ from ..mail.compose import Undeliverable
 from ..models import Role
 from .access import requires
 from .common import actor, now
+from .formatting import DELIVERY_KINDS, DELIVERY_STATES
 from .forms import CohortForm
 
 bp = Blueprint("outbox", __name__, url_prefix="/cohorts/<int:cohort_id>")
-SHOWN = 100  # rows per group; the CLI's --json has them all
 
 
 class ActionForm(CohortForm):
@@ -42,16 +46,42 @@ def _session() -> Session:
     return Session(_engine(), expire_on_commit=False)
 
 
+def _day(name: str, timezone: str, after: int = 0) -> datetime | None:
+    """A `YYYY-MM-DD` from the filter form as the UTC start of that local day (plus `after`
+    days); anything else is no filter."""
+    try:
+        day = date.fromisoformat(request.args.get(name, ""))
+        local = datetime.combine(day + timedelta(days=after), time(), ZoneInfo(timezone))
+        return local.astimezone(UTC)
+    except (ValueError, OverflowError):  # not a date, or 0001-01-01 / 9999-12-31 and the like
+        return None
+
+
+def _filters(timezone: str) -> services.OutboxFilters:
+    def text(name: str) -> str | None:
+        return (request.args.get(name) or "").strip()[:200] or None
+
+    return services.OutboxFilters(kind=text("kind"), state=text("state"),
+                                  person=text("person"), start=_day("from", timezone),
+                                  end=_day("to", timezone, after=1))
+
+
 @bp.get("/outbox")
 @requires(Role.FACILITATOR, cohort_access=True)
 def index(cohort_id: int):
+    """One row per email a person gets, filtered (GET form) and paged; anonymous surveys'
+    reminders only counted."""
     with _session() as session:
         try:
             cohort = services.get_cohort(session, cohort_id)
             view = services.outbox_view(session, cohort_id)
+            listing = services.outbox_page(session, cohort_id, _filters(cohort.timezone),
+                                           request.args.get("page", 1, type=int) or 1)
         except services.NotFound:
             abort(404)
-    return render_template("outbox/index.html", cohort=cohort, view=view, shown=SHOWN,
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("outbox/index.html", cohort=cohort, view=view, listing=listing,
+                           args=args, kinds=DELIVERY_KINDS, states=DELIVERY_STATES,
                            form=ActionForm())
 
 
@@ -66,6 +96,9 @@ def preview(cohort_id: int, delivery_id: int):
             delivery = services.get_delivery(session, delivery_id, cohort_id)
             # A reminder of an anonymous survey: its state would say whether they answered.
             hidden = services.hides_state(session, delivery)
+            # All recipients' pending rows of this send-out: counted, so it tells nobody's.
+            _kind, _anchor, waiting = services.pending_send_out(session, delivery_id,
+                                                                cohort_id)
         except services.NotFound:
             abort(404)
     try:
@@ -78,7 +111,7 @@ def preview(cohort_id: int, delivery_id: int):
         parts = {kind: message.get_body((kind,)).get_content() for kind in ("plain", "html")}
     return render_template("outbox/preview.html", cohort=cohort, delivery=delivery,
                            message=message, parts=parts, problem=problem, form=ActionForm(),
-                           hidden=hidden)
+                           hidden=hidden, waiting=waiting)
 
 
 @bp.post("/outbox/<int:delivery_id>/test")
@@ -141,6 +174,18 @@ def dismiss(cohort_id: int, delivery_id: int):
     def action(session):
         services.dismiss_review(session, delivery_id, now())
         return _("Marked as reviewed.")
+
+    return _post_action(cohort_id, action, delivery_id)
+
+
+@bp.post("/outbox/<int:delivery_id>/cancel-send-out")
+@requires(Role.FACILITATOR, cohort_access=True)
+def cancel_send_out(cohort_id: int, delivery_id: int):
+    """Cancel this email's send-out (its kind and item) for every recipient still waiting."""
+    def action(session):
+        count = services.cancel_send_out(session, cohort_id, delivery_id, actor(), now())
+        return ngettext("Cancelled for %(num)d recipient.", "Cancelled for %(num)d recipients.",
+                        count)
 
     return _post_action(cohort_id, action, delivery_id)
 

@@ -170,6 +170,20 @@ def test_no_serious_accessibility_violations(browser, live_server, demo, artifac
                 page.wait_for_load_state()
                 assert page.locator("#group-changes").count() == 1, "no confirmation"
                 scan(page, f"{width}px facilitator groups confirmation", findings)
+            if email.startswith("facilitator"):
+                # The outbox filtered and on its second page, and one email's preview.
+                outbox = url + f"/cohorts/{demo['cohort']}/outbox"
+                visit(page, outbox.removeprefix(url) + "?state=pending&page=2", "facilitator")
+                assert page.locator(".outbox-emails tbody tr").count() > 0, "empty outbox"
+                assert page.locator("a[rel=prev]").count() == 1, "no second page"
+                page.locator(".outbox-emails tbody a").first.click()
+                page.wait_for_load_state()
+                assert page.locator("pre.preview-text").count() == 1, "no preview"
+                scan(page, f"{width}px facilitator outbox preview", findings)
+                if width == 1280:
+                    page.goto(outbox)
+                    page.screenshot(path=str(artifacts_dir / "outbox-1280px.png"),
+                                    full_page=True)
             if email.startswith("facilitator") and width == 1280:
                 page.goto(url + f"/cohorts/{demo['cohort']}")
                 page.screenshot(path=str(artifacts_dir / "a11y-cohort-overview-1280px.png"),

@@ -81,6 +81,7 @@ EXPECTED = {
     "outbox.send_test": OWN_COHORT,
     "outbox.resend": OWN_COHORT,
     "outbox.dismiss": OWN_COHORT,
+    "outbox.cancel_send_out": OWN_COHORT,
     "outbox.pause": OWN_COHORT,
     "outbox.resume": OWN_COHORT,
     "outbox.send_now": OWN_COHORT,
