@@ -20,6 +20,7 @@ from cohort import db, services
 from cohort.demo import load_demo
 from cohort.models import CohortRole, Meeting, Participant, Survey
 from cohort.services import accounts
+from tests.fixtures.browser import log_in
 from tests.fixtures.paths import REPO
 
 pytestmark = pytest.mark.slow  # a real browser or calendar program per test
@@ -93,14 +94,6 @@ def demo(live_server):
                 buddy_round=buddy_round)
 
 
-def log_in(page: Page, url: str, email: str) -> None:
-    page.goto(url + "/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.press("#password", "Enter")
-    page.wait_for_url("**/dashboard")
-
-
 def staff_pages(c: int, note: int, quote: int) -> dict[str, list[str]]:
     cohort = f"/cohorts/{c}"
     evaluation = [f"{cohort}/evaluation", f"{cohort}/evaluation/surveys/final",
@@ -159,7 +152,7 @@ def test_no_serious_accessibility_violations(browser, live_server, demo, artifac
     for email, paths in staff_pages(demo["cohort"], demo["note"], demo["quote"]).items():
         context, page = tab()
         try:
-            log_in(page, url, email)
+            log_in(page, url, email, PASSWORD)
             for path in paths:
                 visit(page, path, email.split("@")[0])
             if email.startswith("facilitator"):

@@ -9,6 +9,7 @@ import pytest
 from cohort import db
 from cohort.demo import demo_participants
 from cohort.services import accounts
+from tests.fixtures.browser import log_in
 
 pytestmark = pytest.mark.slow  # a real browser or calendar program per test
 
@@ -32,11 +33,7 @@ def test_no_sideways_scrolling(browser, live_server, demo, artifacts_dir, width,
                                   device_scale_factor=scale)
     page = context.new_page()
     try:
-        page.goto(live_server.url + "/login")
-        page.fill("#email", "phone@cohort.example")
-        page.fill("#password", PASSWORD)
-        page.press("#password", "Enter")
-        page.wait_for_url("**/dashboard")
+        log_in(page, live_server.url, "phone@cohort.example", PASSWORD)
         for path in ["/dashboard", f"/cohorts/{demo}", f"/cohorts/{demo}/launch",
                      f"/cohorts/{demo}/plan",
                      f"/cohorts/{demo}/participants/", "/cohorts/new", "/programmes/",

@@ -20,6 +20,7 @@ from cohort.mail.compose import MailContext, message_data
 from cohort.mail.render import render
 from cohort.models import CohortRole, Delivery, Participant, Survey
 from cohort.services import accounts
+from tests.fixtures.browser import log_in
 from tests.fixtures.paths import REPO
 
 pytestmark = pytest.mark.slow  # a real browser or calendar program per test
@@ -83,11 +84,7 @@ def test_main_pages_reflow_without_sideways_scrolling(browser, live_server, demo
                                   device_scale_factor=scale)
     page = context.new_page()
     try:
-        page.goto(live_server.url + "/login")
-        page.fill("#email", "zoom@cohort.example")
-        page.fill("#password", PASSWORD)
-        page.press("#password", "Enter")
-        page.wait_for_url("**/dashboard")
+        log_in(page, live_server.url, "zoom@cohort.example", PASSWORD)
         for path in (cohort, f"{cohort}/outbox", f"{cohort}/groups", f"{cohort}/participants/",
                      f"{cohort}/plan", "/dashboard"):
             page.goto(live_server.url + path)
