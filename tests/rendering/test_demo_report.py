@@ -6,6 +6,7 @@ rows and scipy; and the PDF's layout: no page but the last left mostly empty."""
 from __future__ import annotations
 
 import math
+import subprocess
 from collections import defaultdict
 from datetime import UTC, datetime
 
@@ -102,6 +103,17 @@ def test_the_behaviour_chapter_shows_each_buddy_round_with_n_and_interval(demo):
             for cell in (_percent(met, answered), f"{met} af {answered}",
                          _wilson(met, answered)):
                 assert cell in text, cell
+    # The page with the buddy rounds, as an image for a person to look at.
+    pdf_path = demo["pdfs"]["evaluator"]
+    page = 1 + next(i for i, text in enumerate(pages_text(pdf_path))
+                    if "Mødtes buddyerne?" in text and "...." not in text)
+    ARTIFACTS.mkdir(exist_ok=True)
+    for old in ARTIFACTS.glob("demo-report-behaviour-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-r", "80", "-f", str(page), "-l", str(page), "-png",
+                    str(pdf_path), str(ARTIFACTS / "demo-report-behaviour")], check=True,
+                   timeout=60)
+    assert list(ARTIFACTS.glob("demo-report-behaviour-*.png"))
 
 
 def test_the_behaviour_chapter_shows_the_follow_up_beside_the_final_survey(demo):
