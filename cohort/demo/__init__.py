@@ -4,7 +4,8 @@ One cohort is running (six to seven weeks under way, today between two meetings)
 finished a year earlier (every meeting held, every survey closed and answered, so its report
 is ready). Meetings never fall on a weekend or a public holiday (moved to the next working
 day), attendance is recorded for the meetings that have ended, and only surveys that have
-opened have answers, none dated before its survey opened or after now."""
+opened have answers, none dated before its survey opened or after now; likewise the buddy
+check-ins answer only the buddy exchanges released by now (`demo/buddies.py`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from ..core.participants import ParticipantRow
 from ..core.planning import MeetingOverride, Plan, plan_cohort, working_day_overrides
 from ..core.programme import Programme, load_library
 from ..models import Delivery, utcnow
+from .buddies import add_demo_buddy_check_ins
 from .surveys import add_demo_evaluation
 
 DEMO_PROGRAMME = "digital-lederskab"
@@ -143,6 +145,7 @@ def _demo_cohort(session, library, start: date, now: datetime, label: str, seed:
     record_demo_attendance(session, cohort.id, now)  # before: its catch-ups went out too
     _mark_past_deliveries_sent(session, cohort.id, now)
     add_demo_evaluation(session, cohort.id, now)
+    add_demo_buddy_check_ins(session, cohort.id, now)
     return cohort.id
 
 

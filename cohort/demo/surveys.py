@@ -4,7 +4,8 @@ Everything written here is marked as demo data (responses: source 'demo'; notes 
 is_demo). Only surveys that have opened by `now` are answered, each answer dated in its
 survey's first days and never after `now` (a survey open now has only the answers of its days
 so far). No free-text answer is given twice in one survey. The final survey's agree-shares are
-drawn to resemble the first cohort's headline results (96 %, 91 %, 90 %, 68 %, 82 %).
+drawn to resemble the first cohort's headline results (96 %, 91 %, 90 %, 68 %, 82 %); the
+follow-up three months later agrees a little less (`FOLLOW_UP_AGREEMENT`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ DEMO = "demo"
 # Share agreeing per final-survey question (the first cohort's reported results).
 HEADLINE_AGREEMENT = {"new-tools": 0.96, "network": 0.91, "passed-on": 0.90,
                       "staff-engagement": 0.68, "judge-technology": 0.82, "language": 0.85}
+# Three months on (the follow-up survey), somewhat fewer agree: some tools were dropped when
+# daily work took over, and the network thins out once the meetings stop.
+FOLLOW_UP_AGREEMENT = {"new-tools": 0.84, "network": 0.64, "passed-on": 0.8,
+                       "staff-engagement": 0.6, "staff-tried": 0.72}
 DEMO_TEXTS = [
     "Jeg har fået et sprog for, hvad der sker, når vi indfører ny teknologi.",
     "Buddyordningen var det bedste – vi ringer stadig til hinanden.",
@@ -84,7 +89,7 @@ DEMO_QUOTES = [
 
 
 # How many of the 32 answer each kind of survey (the meeting evaluations vary a little).
-WANTED = {"self-assessment-pre": 29, "self-assessment-post": 26, "final": 29}
+WANTED = {"self-assessment-pre": 29, "self-assessment-post": 26, "final": 29, "follow-up": 22}
 MEETING_EVALUATION = (24, 28)
 
 
@@ -116,7 +121,9 @@ def add_demo_evaluation(session: Session, cohort_id: int, now: datetime,
         texts = DEMO_TEXTS[:]  # each text at most once per survey
         rng.shuffle(texts)
         answers = _answer_set(spec, len(respondents), rng, texts,
-                              lift=1 if "post" in survey.key else 0)
+                              lift=1 if "post" in survey.key else 0,
+                              agreement=(FOLLOW_UP_AGREEMENT if spec.kind == "follow_up"
+                                         else HEADLINE_AGREEMENT))
         _store(session, survey, spec, respondents, answers, rng, now)
         added += len(respondents)
     _add_notes_and_quotes(session, cohort_id, now)
@@ -124,19 +131,19 @@ def add_demo_evaluation(session: Session, cohort_id: int, now: datetime,
 
 
 def _answer_set(spec: SurveySpec, count: int, rng: random.Random, texts: list[str],
-                lift: int) -> list[dict]:
+                lift: int, agreement: dict[str, float]) -> list[dict]:
     """`count` plausible answer sets; likert items agree in the headline shares; free text
     taken from `texts` (and removed from it, so no text is given twice)."""
-    columns = {q.id: _column(q, count, rng, texts, lift) for q in spec.questions}
+    columns = {q.id: _column(q, count, rng, texts, lift, agreement) for q in spec.questions}
     raw = [{qid: values[i] for qid, values in columns.items() if values[i] is not None}
            for i in range(count)]
     return [normalise_answers(spec, r) for r in raw]
 
 
 def _column(question: Question, count: int, rng: random.Random, texts: list[str],
-            lift: int) -> list:
+            lift: int, agreement: dict[str, float]) -> list:
     if isinstance(question, Likert5Question):
-        agreeing = round(HEADLINE_AGREEMENT.get(question.id, 0.8) * count)
+        agreeing = round(agreement.get(question.id, 0.8) * count)
         values = ([rng.choice([4, 4, 5]) for _ in range(agreeing)]
                   + [rng.choice([2, 3, 3]) for _ in range(count - agreeing)])
         rng.shuffle(values)

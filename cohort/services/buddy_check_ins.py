@@ -118,6 +118,12 @@ def _answers(session: Session, task_ids: list[int]) -> dict[int, dict[int, Buddy
     return found
 
 
+def buddy_pairs(session: Session, cohort_id: int) -> list[tuple[int, ...]]:
+    """The member ids of each pair (or group of three) of the cohort's buddy scheme, in its
+    latest rotation; groups of one are not pairs."""
+    return [members for _group, members in _pairs(session, cohort_id) if len(members) >= 2]
+
+
 # --- the participant ------------------------------------------------------------------------
 
 def participant_check_ins(session: Session, participant: Participant, now: datetime
@@ -225,6 +231,6 @@ def buddy_rounds_table(session: Session, cohort_id: int, now: datetime) -> Table
                                      "members", "status"], rows)
 
 
-__all__ = ["NO_ANSWER", "CheckInItem", "PairRow", "RoundView", "SharedNote", "buddy_round_counts",
-           "buddy_rounds", "buddy_rounds_table", "check_in_for", "participant_check_ins",
-           "record_check_in"]
+__all__ = ["BUDDY_TASK", "NO_ANSWER", "CheckInItem", "PairRow", "RoundView", "SharedNote",
+           "buddy_pairs", "buddy_round_counts", "buddy_rounds", "buddy_rounds_table",
+           "check_in_for", "participant_check_ins", "record_check_in"]

@@ -5,10 +5,11 @@ row stays as an unnamed placeholder (`erased_at` set; name, email, organisation 
 gone), so response rates, attendance figures, task completion and self-assessment results do
 not change, and anonymous answers are never touched (nothing links them to anyone). Removed:
 personal links and the calendar feed (every token), prompt answers and task notes (their own
-words), group memberships, attendance notes, the address in every email row, their name and
-address wherever the activity log quoted them -- earlier addresses and names included -- and
-the rows of imported Teams reports that named them. The log then records that an erasure
-happened, not what was erased.
+words), buddy check-ins (identified; once the group memberships are gone they belong to no
+pair and count in no figure), group memberships, attendance notes, the address in every email
+row, their name and address wherever the activity log quoted them -- earlier addresses and
+names included -- and the rows of imported Teams reports that named them. The log then
+records that an erasure happened, not what was erased.
 
 Retention: `purge_ended_cohorts` erases every participant of the cohorts that ended more than
 a given number of days ago (`cohort purge --older-than DAYS`, or COHORT_RETENTION_DAYS, which
@@ -90,6 +91,13 @@ def participant_export(session: Session, participant: Participant, now: datetime
                   for status, task in session.execute(select(TaskStatus, Task).join(
                       Task, Task.id == TaskStatus.task_id)
                       .where(TaskStatus.participant_id == pid).order_by(Task.release_at))],
+        "buddy_check_ins": [{"task": task.key, "title": task.title, "answer": check_in.answer,
+                             "note": check_in.note, "shared": check_in.shared,
+                             "updated_at": _iso(check_in.updated_at)}
+                            for check_in, task in session.execute(select(
+                                BuddyCheckIn, Task).join(Task, Task.id == BuddyCheckIn.task_id)
+                                .where(BuddyCheckIn.participant_id == pid)
+                                .order_by(Task.release_at, Task.id))],
         "prompt_answers": [{"prompt": prompt.key, "question": prompt.question,
                             "answer": answer.answer, "updated_at": _iso(answer.updated_at)}
                            for answer, prompt in session.execute(select(
@@ -172,8 +180,7 @@ def erase_participant(session: Session, participant: Participant, actor: User | 
     answers = session.execute(delete(PromptAnswer).where(
         PromptAnswer.participant_id == pid)).rowcount
     session.execute(update(TaskStatus).where(TaskStatus.participant_id == pid).values(note=""))
-    session.execute(update(BuddyCheckIn).where(BuddyCheckIn.participant_id == pid)
-                    .values(note="", shared=False))
+    session.execute(delete(BuddyCheckIn).where(BuddyCheckIn.participant_id == pid))
     session.execute(delete(GroupMember).where(GroupMember.participant_id == pid))
     session.execute(update(Attendance).where(Attendance.participant_id == pid).values(note=""))
     session.execute(update(Attendance).where(

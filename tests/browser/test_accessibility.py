@@ -9,7 +9,7 @@ have what people really see: attendance, answers, groups, notes.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -163,6 +163,19 @@ def test_no_serious_accessibility_violations(browser, live_server, demo, artifac
                 page.wait_for_load_state()
                 assert page.locator("#group-changes").count() == 1, "no confirmation"
                 scan(page, f"{width}px facilitator groups confirmation", findings)
+            if email.startswith("facilitator"):
+                # A meeting's reschedule after "Preview": what moves, warnings, confirm.
+                page.goto(url + f"/cohorts/{demo['cohort']}/meetings/webinar-2/reschedule")
+                day = page.locator("input[name=day]")
+                day.fill((date.fromisoformat(day.input_value()) + timedelta(days=7)).isoformat())
+                page.locator("[name=preview]").click()
+                page.wait_for_load_state()
+                assert page.locator("#preview-heading").count() == 1, "no reschedule preview"
+                assert page.locator("[name=confirm]").count() == 1, "no confirm button"
+                scan(page, f"{width}px facilitator reschedule preview", findings)
+                if width == 375:
+                    page.screenshot(path=str(artifacts_dir / "a11y-reschedule-preview-375px.png"),
+                                    full_page=True)
             if email.startswith("facilitator"):
                 # The outbox filtered and on its second page, and one email's preview.
                 outbox = url + f"/cohorts/{demo['cohort']}/outbox"

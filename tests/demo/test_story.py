@@ -20,6 +20,7 @@ from cohort.demo import load_demo
 from cohort.models import (
     AnonymousResponse,
     Attendance,
+    BuddyCheckIn,
     Delivery,
     IdentifiedResponse,
     Invitation,
@@ -27,6 +28,7 @@ from cohort.models import (
     Participant,
     Quote,
     Survey,
+    Task,
 )
 from cohort.services.participation import participant_page
 from tests.fixtures.paths import PROGRAMMES
@@ -56,6 +58,7 @@ def _check_story(engine, now: datetime) -> None:
                 Survey.cohort_id == cohort_id))}
             _check_answers(session, surveys, now)
             _check_attendance(session, cohort_id, meetings, now)
+            _check_buddy_check_ins(session, cohort_id, now)
             assert not session.scalar(select(Delivery.id).where(
                 Delivery.cohort_id == cohort_id, Delivery.state == "pending",
                 Delivery.send_at <= now))
@@ -78,6 +81,11 @@ def _check_story(engine, now: datetime) -> None:
         final = services.get_survey(session, demo.finished, "final")
         assert not services.survey_results(session, final.id, now=now).suppressed
         assert session.scalar(select(Quote.id).where(Quote.cohort_id == demo.finished))
+        # Its Behaviour chapter: the follow-up answered, and every buddy round shown.
+        behaviour = services.cohort_report(session, demo.finished, "da", now=now).behaviour
+        assert [f.responses for f in behaviour.follow_up if f.responses]
+        assert behaviour.buddy_rounds
+        assert all(r.met and r.met.interval for r in behaviour.buddy_rounds)
         assert not session.scalar(select(Quote.id).where(Quote.cohort_id == demo.running))
 
 
@@ -107,6 +115,16 @@ def _check_answers(session, surveys: dict[int, Survey], now: datetime) -> None:
     completed = session.scalars(select(Invitation.survey_id).where(
         Invitation.survey_id.in_(ids), Invitation.completed.is_(True))).all()
     assert all(surveys[s].opens_at <= now for s in completed)
+
+
+def _check_buddy_check_ins(session, cohort_id: int, now: datetime) -> None:
+    """Check-ins only for buddy exchanges released by now, each given after its release."""
+    rows = session.execute(select(BuddyCheckIn.updated_at, Task.release_at).join(
+        Task, Task.id == BuddyCheckIn.task_id).where(Task.cohort_id == cohort_id)).all()
+    assert all(released <= given <= now for given, released in rows)
+    released = session.scalar(select(Task.id).where(
+        Task.cohort_id == cohort_id, Task.kind == "buddy_exchange", Task.release_at <= now))
+    assert bool(rows) == bool(released)
 
 
 def _check_attendance(session, cohort_id: int, meetings, now: datetime) -> None:

@@ -16,6 +16,7 @@ from cohort.models import (
     ActivityEntry,
     AnonymousResponse,
     AttendanceImport,
+    BuddyCheckIn,
     Cohort,
     Delivery,
     Group,
@@ -63,6 +64,11 @@ def demo(engine):
                                                         Participant.cohort_id == cohort_id)).first()
         session.add_all([GroupMember(group_id=group.id, participant_id=person.id),
                          GroupMember(group_id=group.id, participant_id=other)])
+        buddy_task = session.scalars(select(Task).where(
+            Task.cohort_id == cohort_id, Task.kind == "buddy_exchange", Task.release_at <= NOW)
+            .order_by(Task.release_at)).first()
+        services.record_check_in(session, person, buddy_task.id, "met", NOW,
+                                 note="Vi gennemgik Hannes vagtplan", shared=True)
         token = services.personal_token(session, person.id, SECRET, NOW)
         feed = services.calendar_feed_token(session, person.id, SECRET)
         services.participants.update_participant(
@@ -86,6 +92,9 @@ def test_export_holds_everything_stored_about_them_and_no_anonymous_answer(engin
                                                                  "self-assessment-post"}
     assert data["prompt_answers"][0]["answer"] == "Mit team skal lære at sige fra."
     assert data["tasks"][0]["note"] == "Talte med Hanne om casen"
+    (check_in,) = [c for c in data["buddy_check_ins"] if c["task"] == "buddy-exchange@workshop-1"]
+    assert (check_in["answer"], check_in["note"], check_in["shared"]) == (
+        "met", "Vi gennemgik Hannes vagtplan", True)
     assert len(data["attendance"]) >= 3 and data["groups"]
     assert len(data["survey_invitations"]) >= 6
     assert data["emails"] and {e["to"] for e in data["emails"]} == {demo["email"]}
@@ -134,11 +143,14 @@ def test_erasure_removes_the_person_and_keeps_every_result(engine, demo):
     stored = everything_stored(engine)
     assert demo["email"] not in stored and demo["name"] not in stored
     assert "Mit team skal lære" not in stored and "Talte med Hanne" not in stored
+    assert "Hannes vagtplan" not in stored
     with db.transaction(engine) as session:
         after = figures(session, demo["cohort_id"])
         for key in before:
             for old, new in zip(before[key], after[key], strict=True):
                 assert old == new, f"{key}: {old[:3000]}\n!=\n{new[:3000]}"
+        assert not session.scalars(select(BuddyCheckIn).where(
+            BuddyCheckIn.participant_id == demo["id"])).all()
         row = session.get(Participant, demo["id"])
         assert row.erased_at is not None and row.name == privacy.ERASED_NAME
         assert (row.organisation, row.role) == ("", "")

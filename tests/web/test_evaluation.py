@@ -16,7 +16,15 @@ from sqlalchemy import select
 
 from cohort import db, services
 from cohort.demo import load_demo
-from cohort.models import CohortRole, CohortStaff, EvaluatorNote, Invitation, Quote, Survey
+from cohort.models import (
+    AnonymousResponse,
+    CohortRole,
+    CohortStaff,
+    EvaluatorNote,
+    Invitation,
+    Quote,
+    Survey,
+)
 from tests.fixtures.paths import PROGRAMMES
 from tests.fixtures.web import WEB_NOW, sign_in
 
@@ -426,3 +434,31 @@ def test_the_english_report_says_no_comparison_in_english(web_app, demo_id, team
                       headers={"Accept-Language": "da"}).get_data(as_text=True)
     assert '<html lang="en"' in page or "Evaluation report" in page
     assert "No comparison" in page and "Ingen sammenligning" not in page
+
+
+def test_breakdown_cells_show_the_agree_share_with_its_interval(web_app, make_cohort, staff,
+                                                                engine_of_app):
+    """A group's agree-share in the breakdown carries its Wilson 95 % interval, formatted by
+    the one rounding rule (scipy recomputes it), as the survey's own figures do."""
+    from tests.fixtures.report import PEOPLE, REPORT_NOW
+
+    cohort_id = make_cohort(engine_of_app, people=PEOPLE, title="Hold B").id
+    # Vejle 12 answers, 10 agree; Kolding 10, 5 agree; Odense 8, all agree (sizes >= k).
+    groups = {"Vejle Kommune": (12, 10), "Kolding Kommune": (10, 5), "Odense Kommune": (8, 8)}
+    with db.transaction(engine_of_app) as session:
+        survey = services.get_survey(session, cohort_id, "final")
+        rows = [dict(id=f"{label[:3]}{i}", survey_id=survey.id,
+                     submitted_on=survey.opens_at.date(), breakdown_value=label, source="paper",
+                     answers={"new-tools": 4 if i < agree else 2})
+                for label, (n, agree) in groups.items() for i in range(n)]
+        session.execute(AnonymousResponse.__table__.insert(), rows)
+    web_app.config["COHORT_NOW"] = REPORT_NOW
+    page = _client(web_app, staff.admin).get(
+        f"/cohorts/{cohort_id}/evaluation/surveys/final?by=organisation")
+    assert page.status_code == 200
+    table = _text(page).split("By organisation", 1)[1]
+    for label, (n, agree) in groups.items():
+        ci = scipy.stats.binomtest(agree, n).proportion_ci(0.95, method="wilson")
+        low, high = (math.floor(x * 100 + 0.5) for x in (ci.low, ci.high))
+        share = math.floor(agree * 100 / n + 0.5)
+        assert f"{share}% agree ({low}–{high}%)" in table, label
