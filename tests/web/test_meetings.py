@@ -130,7 +130,7 @@ def test_only_web_links_without_line_breaks_are_accepted(web_app, staff, cohort_
                  "data:text/html,x"):
         refused = client.post(url, data={**change, "online_url": link})
         assert refused.status_code == 400, link
-        assert "Onlinelink skal være en webadresse, der begynder med https://" in \
+        assert "Link til onlinemødet skal være en webadresse, der begynder med https://" in \
             html.unescape(refused.get_data(as_text=True))
     place = client.post(url, data={**change, "location": "Lokale 1\nBcc: x",
                                    "online_url": "  https://meet.example/x  "})
