@@ -46,7 +46,7 @@ HEADINGS = {
            "Resultater og citater (niveau 4)", "Metode", "Hvad der ikke vises, og hvorfor"],
     "nb": ["Innhold", "Sammendrag", "Deltakernes tilbakemeldinger", "Om programmet",
            "Reaksjon (nivå 1)", "Læring (nivå 2)", "Atferd (nivå 3)",
-           "Resultater og stemmer (nivå 4)", "Metode", "Hva som ikke vises, og hvorfor"],
+           "Resultater og sitater (nivå 4)", "Metode", "Hva som ikke vises, og hvorfor"],
     "en": ["Contents", "Summary", "What the participants report", "About the programme",
            "Reaction (level 1)", "Learning (level 2)", "Behaviour (level 3)",
            "Results and voices (level 4)", "Method", "What is not shown, and why"],
