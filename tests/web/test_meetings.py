@@ -71,7 +71,7 @@ def test_preview_shows_sent_emails_and_warnings(web_app, staff, cohort_id):
                        ).get_data(as_text=True)
     assert "3 allerede sendte mails er berørt:" in html
     assert "Mødeinvitation" in html
-    assert re.search(r'data-code="holiday" data-key="webinar-2">⚠ Møde “Webinar 2”, starter '
+    assert re.search(r'data-code="holiday" data-key="webinar-2">⚠ Møde »Webinar 2«, starter '
                      r'[^<]*29\. maj 2025[^<]*: en helligdag \(Kristi himmelfartsdag\)\.', html)
     bad = client.post(url, data={"day": "not a day", "clock": "", "preview": "1"})
     assert bad.status_code == 400 and "Ikke en gyldig dato." in bad.get_data(as_text=True)

@@ -43,7 +43,7 @@ def test_bad_csv_lists_every_problem_and_imports_nothing(web_app, staff, cohort_
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Filen people.csv har 2 fejl; intet blev importeret." in html
-    assert ("Række 3, kolonne e-mail: &#39;erik-at-haderslev.example&#39; er ikke en gyldig "
+    assert ("Række 3, kolonne e-mail: »erik-at-haderslev.example« er ikke en gyldig "
             "mailadresse") in html
     assert "Række 4, kolonne sprog: »sv« er ikke et sprog, vi kender" in html
     assert _count(web_app, cohort_id) == 3
