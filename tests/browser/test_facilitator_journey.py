@@ -29,7 +29,7 @@ WORDS = {
                upload="Upload", row_error="Række 3, kolonne e-mail",
                added="3 deltagere blev tilføjet.", plan="Plan",
                reschedule="Flyt Webinar 2", new_date="Ny dato",
-               preview_changes="Se ændringerne", moves="Det flytter sig",
+               preview_changes="Se ændringerne", moves="Det, der flyttes",
                confirm="Bekræft det nye tidspunkt", moved="Webinar 2 blev flyttet"),
     "en": dict(email="Email", password="Password", log_in="Log in", my_cohorts="My cohorts",
                new_cohort="New cohort", preview="Show the planned dates",

@@ -36,8 +36,8 @@ BEHAVIOUR = {"da": ("Adfærd (niveau 3)", "Mødtes buddyerne?", "Par, der mødte
              "en": ("Behaviour (level 3)", "Did the buddies meet?", "Pairs who met")}
 FEWER = {"da": "færre end 5 par svarede", "nb": "færre enn 5 par svarte",
          "en": "fewer than 5 pairs answered"}
-NOT_YET = {"da": "Foreligger ikke endnu: opfølgningsskemaet er ikke åbnet.",
-           "nb": "Foreligger ikke ennå: oppfølgingsundersøkelsen har ikke åpnet.",
+NOT_YET = {"da": "Foreligger ikke endnu: opfølgningsspørgeskemaet er ikke åbnet.",
+           "nb": "Foreligger ikke ennå: oppfølgingsskjemaet er ikke åpnet.",
            "en": "Not available yet: this follow-up survey has not opened."}
 
 

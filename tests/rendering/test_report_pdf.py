@@ -43,10 +43,10 @@ from tests.fixtures.report import (
 HEADINGS = {
     "da": ["Indhold", "Sammenfatning", "Deltagernes tilbagemeldinger", "Om forløbet",
            "Reaktion (niveau 1)", "Læring (niveau 2)", "Adfærd (niveau 3)",
-           "Resultater og stemmer (niveau 4)", "Metode", "Hvad der ikke vises, og hvorfor"],
+           "Resultater og citater (niveau 4)", "Metode", "Hvad der ikke vises, og hvorfor"],
     "nb": ["Innhold", "Sammendrag", "Deltakernes tilbakemeldinger", "Om programmet",
            "Reaksjon (nivå 1)", "Læring (nivå 2)", "Atferd (nivå 3)",
-           "Resultater og stemmer (nivå 4)", "Metode", "Hva som ikke vises, og hvorfor"],
+           "Resultater og sitater (nivå 4)", "Metode", "Hva som ikke vises, og hvorfor"],
     "en": ["Contents", "Summary", "What the participants report", "About the programme",
            "Reaction (level 1)", "Learning (level 2)", "Behaviour (level 3)",
            "Results and voices (level 4)", "Method", "What is not shown, and why"],
@@ -197,7 +197,7 @@ def test_contents_page_numbers_match_the_bookmarks_and_the_pages(pdfs):
     chapters = [(title, page) for title, page, depth in bookmarks if depth == 1]
     assert [title for title, _ in chapters] == [
         "Sammenfatning", "Om forløbet", "Reaktion (niveau 1)", "Læring (niveau 2)",
-        "Adfærd (niveau 3)", "Resultater og stemmer (niveau 4)", "Metode"]
+        "Adfærd (niveau 3)", "Resultater og citater (niveau 4)", "Metode"]
     for title, page in chapters:
         assert title in pages[page - 1]
     assert [p for _, p in chapters] == sorted(p for _, p in chapters)

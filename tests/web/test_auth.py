@@ -52,7 +52,8 @@ def test_same_message_whether_or_not_the_account_exists(client, facilitator):
     wrong_password = _login(client, "fac@cohort.example", "not the password")
     no_account = _login(client, "nobody@cohort.example", "not the password")
     assert wrong_password.status_code == no_account.status_code == 200
-    assert _flash(wrong_password) == _flash(no_account) == ["E-mail eller adgangskode er forkert."]
+    assert _flash(wrong_password) == _flash(no_account) == [
+        "Mailadressen eller adgangskoden er forkert."]
 
 
 def test_sixth_failure_in_a_minute_gets_429(client, web_app, facilitator):

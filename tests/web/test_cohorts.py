@@ -100,7 +100,7 @@ def test_new_cohort_needs_a_preview_and_valid_input(web_app, staff):
                                             "start": "", "preview": "1"})
     html = bad.get_data(as_text=True)
     assert bad.status_code == 400
-    assert "Europe/Atlantis&#39; er ikke en tidszone" in html and "Feltet skal udfyldes." in html
+    assert "Europe/Atlantis« er ikke en tidszone" in html and "Feltet skal udfyldes." in html
     with db.transaction(web_app.extensions["cohort.engine"]) as session:
         assert session.scalars(select(Cohort)).all() != []  # only the fixture's cohort
         assert len(session.scalars(select(Cohort)).all()) == 1

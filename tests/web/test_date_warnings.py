@@ -59,8 +59,8 @@ def test_moving_the_kickoff_into_the_past_warns_in_danish(web_app, staff, cohort
     found = _warnings(html)
     assert {code for code, _, _ in found} == {"past"}
     texts = {key: text for _, key, text in found}
-    assert texts["kickoff"].startswith("Møde “Kick-off-webinar”, starter ")
-    assert texts["kickoff"].endswith(": allerede overstået.")
+    assert texts["kickoff"].startswith("Møde »Kick-off-webinar«, starter ")
+    assert texts["kickoff"].endswith(": datoen er passeret.")
     assert "choose-case" in texts and "Dates to check" not in html
     assert "Datoer, du bør se på" in html
 

@@ -71,7 +71,7 @@ def test_preview_shows_sent_emails_and_warnings(web_app, staff, cohort_id):
                        ).get_data(as_text=True)
     assert "3 allerede sendte mails er berørt:" in html
     assert "Mødeinvitation" in html
-    assert re.search(r'data-code="holiday" data-key="webinar-2">⚠ Møde “Webinar 2”, starter '
+    assert re.search(r'data-code="holiday" data-key="webinar-2">⚠ Møde »Webinar 2«, starter '
                      r'[^<]*29\. maj 2025[^<]*: en helligdag \(Kristi himmelfartsdag\)\.', html)
     bad = client.post(url, data={"day": "not a day", "clock": "", "preview": "1"})
     assert bad.status_code == 400 and "Ikke en gyldig dato." in bad.get_data(as_text=True)
@@ -130,7 +130,7 @@ def test_only_web_links_without_line_breaks_are_accepted(web_app, staff, cohort_
                  "data:text/html,x"):
         refused = client.post(url, data={**change, "online_url": link})
         assert refused.status_code == 400, link
-        assert "Onlinelink skal være en webadresse, der begynder med https://" in \
+        assert "Link til onlinemødet skal være en webadresse, der begynder med https://" in \
             html.unescape(refused.get_data(as_text=True))
     place = client.post(url, data={**change, "location": "Lokale 1\nBcc: x",
                                    "online_url": "  https://meet.example/x  "})

@@ -283,7 +283,7 @@ def test_the_outbox_lists_emails_in_danish_with_counts_and_pages(app, client, ma
     assert len(emails) > 50  # so that there is a second page
     listed = rows(page)
     assert len(listed) == 50
-    assert f"Mail 1–50 af {len(emails)}" in page
+    assert f"Mails 1–50 af {len(emails)}" in page
     # Human words, not the codes: no raw kind, state or anchor anywhere in the table.
     table = page.split('class="outbox-emails"')[1].split("</table>")[0]
     for raw in ("meeting_invitation", "meeting:", "task:", "survey:", ">pending<", "welcome"):

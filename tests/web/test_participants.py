@@ -43,9 +43,9 @@ def test_bad_csv_lists_every_problem_and_imports_nothing(web_app, staff, cohort_
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Filen people.csv har 2 fejl; intet blev importeret." in html
-    assert ("Række 3, kolonne e-mail: &#39;erik-at-haderslev.example&#39; er ikke en gyldig "
+    assert ("Række 3, kolonne e-mail: »erik-at-haderslev.example« er ikke en gyldig "
             "mailadresse") in html
-    assert "Række 4, kolonne sprog: &#39;sv&#39; er ikke et sprog, vi kender" in html
+    assert "Række 4, kolonne sprog: »sv« er ikke et sprog, vi kender" in html
     assert _count(web_app, cohort_id) == 3
     english = _upload(client, cohort_id, BAD_CSV, headers={"Accept-Language": "en"})
     assert "Row 3, column email: &#39;erik-at-haderslev.example&#39; is not a valid email " \
@@ -96,12 +96,12 @@ def test_add_edit_remove_one_participant(web_app, staff, cohort_id):
     remove_url = f"/cohorts/{cohort_id}/participants/{gitte.id}/remove"
     confirm_page = client.get(remove_url).get_data(as_text=True)
     assert f"{pending} mails, der ikke er sendt endnu, bliver annulleret." in confirm_page
-    assert "gruppen skal have et eftersyn" in confirm_page
+    assert "gruppen skal rettes til" in confirm_page
     assert client.post(remove_url, data={}).status_code == 400  # not confirmed: nothing happens
     removed = client.post(remove_url, data={"confirm": "y"})
     assert removed.status_code == 302
     page = client.get(removed.headers["Location"]).get_data(as_text=True)
-    assert "Gruppe 1 (Buddyordning) er for lille nu og skal have et eftersyn." in page
+    assert "Gruppe 1 (Buddyordning) er nu for lille og skal rettes til." in page
     with db.transaction(engine) as session:
         states = set(session.scalars(select(Delivery.state).where(
             Delivery.recipient == "gitte.kjaer@fredericia.example")))
