@@ -72,7 +72,7 @@ def recipients_of(session: Session, cohort_id: int, audience: Audience
         query = query.where(Participant.id.in_(sorted(members)))
     elif audience.kind != COHORT:
         raise NotFound(f"no audience '{audience.kind}'")
-    return list(session.execute(query.order_by(Participant.id)).tuples())
+    return [(pid, email) for pid, email in session.execute(query.order_by(Participant.id))]
 
 
 def _fingerprint(subject: str, body: str, urgent: bool, audience: Audience,

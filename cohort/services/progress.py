@@ -230,19 +230,19 @@ def _rows(session: Session, cohort_id: int, columns: tuple[Column, ...],
                 select(Attendance.participant_id, Attendance.meeting_id, Attendance.state)
                 .where(Attendance.participant_id.in_(chunk))):
             marks[pid, mid] = state
-        done.update(session.execute(
+        done.update(tuple(r) for r in session.execute(
             select(TaskStatus.participant_id, TaskStatus.task_id)
             .where(TaskStatus.participant_id.in_(chunk), TaskStatus.done_at.is_not(None))
-        ).tuples())
-        answered.update(session.execute(
+        ).all())
+        answered.update(tuple(r) for r in session.execute(
             select(PromptAnswer.participant_id, PromptAnswer.prompt_id)
-            .where(PromptAnswer.participant_id.in_(chunk))).tuples())
+            .where(PromptAnswer.participant_id.in_(chunk))).all())
         if surveys:  # identified surveys only: anonymous completions are never read here
-            completed.update(session.execute(
+            completed.update(tuple(r) for r in session.execute(
                 select(Invitation.participant_id, Invitation.survey_id)
                 .where(Invitation.participant_id.in_(chunk),
                        Invitation.survey_id.in_(list(surveys)),
-                       Invitation.completed.is_(True))).tuples())
+                       Invitation.completed.is_(True))).all())
     rows = []
     for summary in summaries_:
         pid = summary.participant_id
@@ -280,7 +280,7 @@ def anonymous_rates(session: Session, cohort_id: int, now: datetime
 
     def counted(model, column) -> dict[int, int]:
         return dict(session.execute(select(column, func.count()).where(column.in_(ids))
-                                    .group_by(column)).tuples())
+                                    .group_by(column)).all())
     invited = counted(Invitation, Invitation.survey_id)
     stored = counted(AnonymousResponse, AnonymousResponse.survey_id)
     pooled = counted(AnonymousAnswerPool, AnonymousAnswerPool.survey_id)
@@ -361,7 +361,7 @@ def remind(session: Session, cohort_id: int, participant_ids: Iterable[int], act
     wanted = sorted(set(participant_ids))
     people = dict(session.execute(select(Participant.id, Participant.email).where(
         Participant.cohort_id == cohort_id, Participant.id.in_(wanted),
-        Participant.erased_at.is_(None))).tuples()) if wanted else {}
+        Participant.erased_at.is_(None))).all()) if wanted else {}
     if len(people) != len(wanted):
         raise NotFound("a chosen participant is not in this cohort")
     waiting = set(session.scalars(select(Delivery.participant_id).where(
