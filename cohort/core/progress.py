@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from .attendance import MISSED_STATES
 from .mailpolicy import MailPolicy, WorkingTime
@@ -87,9 +88,9 @@ def missed(marks: Iterable[str]) -> int:
     return sum(1 for mark in marks if mark in MISSED_STATES)
 
 
-@dataclass(frozen=True)
-class RowSummary:
-    """One participant's figures, counted in the database."""
+class RowSummary(NamedTuple):
+    """One participant's figures, counted in the database (a tuple: 5,000 are made per page
+    view, and a tuple is the cheapest object to make)."""
 
     participant_id: int
     name: str
