@@ -25,7 +25,7 @@ from ..models import Announcement, Delivery, Participant, User
 from ._lookup import NotFound, get_cohort
 from .activity import ANNOUNCEMENT_QUEUED, log_activity
 from .progress import (
-    _group_members,
+    group_members,
     cohort_policy,
     filtered_summaries,
     next_bundled,
@@ -66,7 +66,7 @@ def recipients_of(session: Session, cohort_id: int, audience: Audience
     query = select(Participant.id, Participant.email).where(
         Participant.cohort_id == cohort_id, Participant.erased_at.is_(None))
     if audience.kind == GROUP:
-        members = _group_members(session, cohort_id, audience.group_id or 0)
+        members = group_members(session, cohort_id, audience.group_id or 0)
         if not members:
             raise NotFound(f"cohort {cohort_id} has no group {audience.group_id}")
         query = query.where(Participant.id.in_(sorted(members)))

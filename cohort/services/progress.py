@@ -165,17 +165,25 @@ def _task_done_by(session: Session, cohort_id: int, task_key: str) -> set[int]:
                TaskStatus.done_at.is_not(None))))
 
 
-def _group_members(session: Session, cohort_id: int, group_id: int) -> set[int]:
+def group_members(session: Session, cohort_id: int, group_id: int) -> set[int]:
     return set(session.scalars(
         select(GroupMember.participant_id).join(Group, Group.id == GroupMember.group_id)
         .where(Group.cohort_id == cohort_id, Group.id == group_id)))
 
 
 def group_options(session: Session, cohort: Cohort) -> tuple[GroupOption, ...]:
-    titles = {t.key: t.title or t.key for t in cohort_programme(cohort).groupings}
+    """The cohort's teams (groupings of kind team), for the grid's filter and announcements.
+    Buddy pairs are left out: a cohort of 5,000 has thousands, and a message to two people
+    is an ordinary email."""
+    teams = {t.key: t.title or t.key for t in cohort_programme(cohort).groupings
+             if t.kind == "team"}
+    if not teams:
+        return ()
     groups = session.execute(select(Group.id, Group.grouping_key, Group.rotation, Group.number)
-                             .where(Group.cohort_id == cohort.id)
+                             .where(Group.cohort_id == cohort.id,
+                                    Group.grouping_key.in_(sorted(teams)))
                              .order_by(Group.grouping_key, Group.rotation, Group.number)).all()
+    titles = teams
     return tuple(GroupOption(gid, f"{titles.get(key, key)} {rotation}.{number}")
                  for gid, key, rotation, number in groups)
 
@@ -186,7 +194,7 @@ def filtered_summaries(session: Session, cohort: Cohort, filters: core.GridFilte
     rows = summaries(session, cohort.id)
     done = (_task_done_by(session, cohort.id, filters.task_not_done)
             if filters.task_not_done else ())
-    members = (_group_members(session, cohort.id, filters.group_id)
+    members = (group_members(session, cohort.id, filters.group_id)
                if filters.group_id else None)
     return core.select_rows(rows, filters, done, members), len(rows)
 
@@ -195,7 +203,10 @@ def parse_grid_filters(session: Session, cohort_id: int, args) -> core.GridFilte
     """`core.progress.parse_filters` with the cohort's own tasks and groups as the only
     accepted values."""
     task_keys = session.scalars(select(Task.key).where(Task.cohort_id == cohort_id)).all()
-    group_ids = session.scalars(select(Group.id).where(Group.cohort_id == cohort_id)).all()
+    raw = (args.get("group") or "").strip()
+    group_ids = set(session.scalars(select(Group.id).where(
+        Group.cohort_id == cohort_id, Group.id == int(raw)))) \
+        if raw.isdigit() and len(raw) < 12 else set()
     return core.parse_filters(args, task_keys, group_ids)
 
 

@@ -171,7 +171,8 @@ def announcements(cohort_id: int):
     form = AnnouncementForm()
     form.group.choices = [("", _("Choose a group"))] + [(str(g.id), g.title) for g in groups]
     if not groups:
-        form.audience.choices = [c for c in form.audience.choices if c[0] != announcing.GROUP]
+        form.audience.choices = [c for c in form.audience.choices
+                                 if c.value != announcing.GROUP]
     if request.method == "GET" and filters.active:
         form.audience.data = announcing.FILTERED
     preview = None

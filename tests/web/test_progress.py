@@ -287,13 +287,6 @@ def test_announcement_to_filtered_rows_and_urgent(client, course, engine_of_app)
     assert rows[0].send_at == AFTER_WEBINAR_1  # urgent: now
 
 
-def test_announcement_wrong_group_is_404(client, course):
-    response = client.post(f"/cohorts/{course}/announcements",
-                           data={"subject": "a", "body": "b", "audience": "group",
-                                 "group": "987654", "preview": "1"})
-    assert response.status_code == 404
-
-
 def test_announcement_shows_on_the_participant_page(client, course, engine_of_app, web_app):
     _announce(client, course)
     with db.transaction(engine_of_app) as session:
@@ -316,3 +309,42 @@ def test_evaluators_do_not_see_the_grid(web_app, course, staff, engine_of_app):
     # Meeting ids are the cohort's own: the grid counts only its meetings.
     with db.transaction(engine_of_app) as session:
         assert session.scalars(select(Meeting).where(Meeting.cohort_id == course)).first()
+
+
+def test_team_filter_and_announcement_to_a_team(web_app, make_cohort, engine_of_app, staff):
+    """Teams (not buddy pairs) are offered: the grid keeps one team's members, and an
+    announcement to that team reaches exactly them."""
+    from cohort.models import Group, GroupMember
+
+    from cohort.core.participants import ParticipantRow
+    people = [*PEOPLE, *(ParticipantRow(f"Deltager {n}", f"d{n}@odense.example",
+                                        "Odense Kommune") for n in range(13))]
+    cohort_id = make_cohort(engine_of_app, people=people, programme="ledelse-i-digitalisering",
+                            title="Hold Team").id
+    with db.transaction(engine_of_app) as session:
+        session.add(CohortStaff(cohort_id=cohort_id, user_id=staff.owner.id,
+                                role=CohortRole.OWNER))
+        group = session.scalars(select(Group).where(Group.cohort_id == cohort_id)
+                                .order_by(Group.id)).first()
+        members = set(session.scalars(select(GroupMember.participant_id).where(
+            GroupMember.group_id == group.id)))
+        names = {p.name for p in session.scalars(select(Participant).where(
+            Participant.id.in_(members)))}
+    web_app.config["COHORT_NOW"] = AFTER_WEBINAR_1
+    web_app.config["WTF_CSRF_ENABLED"] = False
+    client = web_app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    sign_in(client, staff.owner)
+    page = client.get(f"/cohorts/{cohort_id}/progress?group={group.id}")
+    assert set(_grid_names(page)) == names and 0 < len(names) < len(people)
+    _preview, done = _announce(client, cohort_id, audience="group", group=str(group.id))
+    assert done.status_code == 302
+    with db.transaction(engine_of_app) as session:
+        got = set(session.scalars(select(Delivery.participant_id).where(
+            Delivery.cohort_id == cohort_id, Delivery.kind == kinds.ANNOUNCEMENT)))
+    assert got == members
+    # Another cohort's group, or none at all: 404.
+    wrong = client.post(f"/cohorts/{cohort_id}/announcements",
+                        data={"subject": "a", "body": "b", "audience": "group",
+                              "group": "987654", "preview": "1"})
+    assert wrong.status_code == 404
