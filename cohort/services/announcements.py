@@ -25,9 +25,9 @@ from ..models import Announcement, Delivery, Participant, User
 from ._lookup import NotFound, get_cohort
 from .activity import ANNOUNCEMENT_QUEUED, log_activity
 from .progress import (
-    group_members,
     cohort_policy,
     filtered_summaries,
+    group_members,
     next_bundled,
     queue_messages,
 )

@@ -27,8 +27,8 @@ from sqlmodel import Session
 from ..core import deliveries as kinds
 from ..core import progress as core
 from ..core.attendance import MISSED_STATES
-from ..core.mailpolicy import MailPolicy, policy_from_settings
 from ..core.holidays_calendar import holiday_country
+from ..core.mailpolicy import MailPolicy, policy_from_settings
 from ..core.spreadsheets import Table
 from ..models import (
     AnonymousAnswerPool,

@@ -314,9 +314,8 @@ def test_evaluators_do_not_see_the_grid(web_app, course, staff, engine_of_app):
 def test_team_filter_and_announcement_to_a_team(web_app, make_cohort, engine_of_app, staff):
     """Teams (not buddy pairs) are offered: the grid keeps one team's members, and an
     announcement to that team reaches exactly them."""
-    from cohort.models import Group, GroupMember
-
     from cohort.core.participants import ParticipantRow
+    from cohort.models import Group, GroupMember
     people = [*PEOPLE, *(ParticipantRow(f"Deltager {n}", f"d{n}@odense.example",
                                         "Odense Kommune") for n in range(13))]
     cohort_id = make_cohort(engine_of_app, people=people, programme="ledelse-i-digitalisering",
