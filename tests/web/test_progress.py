@@ -347,3 +347,14 @@ def test_team_filter_and_announcement_to_a_team(web_app, make_cohort, engine_of_
                         data={"subject": "a", "body": "b", "audience": "group",
                               "group": "987654", "preview": "1"})
     assert wrong.status_code == 404
+
+
+def test_the_outbox_names_an_announcement_and_previews_it(client, course, engine_of_app):
+    _announce(client, course)
+    page = _text(client.get(f"/cohorts/{course}/outbox?kind=announcement"))
+    assert "Nyt lokale" in page
+    with db.transaction(engine_of_app) as session:
+        row = session.scalars(select(Delivery).where(
+            Delivery.kind == kinds.ANNOUNCEMENT)).first()
+    preview = client.get(f"/cohorts/{course}/outbox/{row.id}")
+    assert preview.status_code == 200 and "Vi mødes i lokale 4." in _text(preview)
