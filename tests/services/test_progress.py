@@ -199,3 +199,23 @@ def test_announcements_reach_their_audience_and_stay_for_the_participant(engine,
     with pytest.raises(ValueError), db.transaction(engine) as session:
         services.announcements.queue_announcement(session, cohort_id, " ", "x", False,
                                                   Audience(), None, NOW)
+
+
+def test_an_erased_participant_leaves_the_grid_and_their_link_mark(engine, make_cohort):
+    cohort_id = make_cohort(engine, people=demo_people(4)).id
+    with db.transaction(engine) as session:
+        person = session.scalars(select(Participant).where(
+            Participant.cohort_id == cohort_id).order_by(Participant.id)).first()
+        services.participant_access.record_link_opened(session, person.id, NOW)
+        services.participant_access.record_link_opened(session, person.id, NOW.replace(day=16))
+    with db.transaction(engine) as session:
+        assert session.get(Participant, person.id).link_opened_at == NOW  # the first time
+    assert [r.summary.link_opened for r in _grid(engine, cohort_id).rows].count(True) == 1
+    with db.transaction(engine) as session:
+        services.privacy.erase_participant(session, session.get(Participant, person.id), None,
+                                           NOW)
+    grid = _grid(engine, cohort_id)
+    assert grid.participants == 3 and person.id not in {r.summary.participant_id
+                                                         for r in grid.rows}
+    with db.transaction(engine) as session:
+        assert session.get(Participant, person.id).link_opened_at is None
