@@ -256,27 +256,34 @@ def _rows(session: Session, cohort_id: int, columns: tuple[Column, ...],
                 .where(Invitation.participant_id.in_(chunk),
                        Invitation.survey_id.in_(list(surveys)),
                        Invitation.completed.is_(True))).all())
+    # Each column's state depends only on one fact per person (a mark, done or not): the
+    # core's rule is asked once per column and possible fact, not once per cell.
+    plan = []
+    for column in columns:
+        if column.kind == MEETING:
+            meeting = meetings[column.id]
+            plan.append((marks, column.id, {mark: core.meeting_cell(
+                mark, meeting.starts_at, meeting.status == "cancelled", now)
+                for mark in (None, core.PRESENT, core.ABSENT, core.EXCUSED)}))
+        elif column.kind == TASK:
+            task = tasks[column.id]
+            plan.append((done, column.id, {flag: core.task_cell(
+                flag, task.release_at, task.due_at, now) for flag in (True, False)}))
+        elif column.kind == PROMPT:
+            plan.append((answered, column.id, {flag: core.prompt_cell(
+                flag, prompts[column.id].send_at, now) for flag in (True, False)}))
+        else:
+            survey = surveys[column.id]
+            plan.append((completed, column.id, {flag: core.survey_cell(
+                flag, survey.opens_at, survey.closes_at, now) for flag in (True, False)}))
     rows = []
     for summary in summaries_:
         pid = summary.participant_id
-        cells = []
-        for column in columns:
-            if column.kind == MEETING:
-                meeting = meetings[column.id]
-                cells.append(core.meeting_cell(marks.get((pid, column.id)), meeting.starts_at,
-                                               meeting.status == "cancelled", now))
-            elif column.kind == TASK:
-                task = tasks[column.id]
-                cells.append(core.task_cell((pid, column.id) in done, task.release_at,
-                                            task.due_at, now))
-            elif column.kind == PROMPT:
-                cells.append(core.prompt_cell((pid, column.id) in answered,
-                                              prompts[column.id].send_at, now))
-            else:
-                survey = surveys[column.id]
-                cells.append(core.survey_cell((pid, column.id) in completed, survey.opens_at,
-                                              survey.closes_at, now))
-        rows.append(Row(summary, tuple(cells)))
+        cells = tuple(
+            states.get(facts.get((pid, cid)), states[None]) if isinstance(facts, dict)
+            else states[(pid, cid) in facts]
+            for facts, cid, states in plan)
+        rows.append(Row(summary, cells))
     return rows
 
 
