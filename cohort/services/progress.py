@@ -155,7 +155,7 @@ def summaries(session: Session, cohort_id: int) -> list[core.RowSummary]:
     return [core.RowSummary(pid, name, email, organisation or "", int(m), int(t), int(a),
                             bool(opened))
             for pid, name, email, organisation, m, t, a, opened
-            in session.connection().execute(query)]
+            in session.connection().execute(query).all()]
 
 
 def _task_done_by(session: Session, cohort_id: int, task_key: str) -> set[int]:
