@@ -98,7 +98,6 @@ class Grid:
     participants: int  # everyone in the grid before filtering
     tasks: tuple[tuple[str, str], ...]  # (key, title) for the "task not done" filter
     groups: tuple[GroupOption, ...]
-    link_column: bool = True
 
 
 def grid_columns(session: Session, cohort_id: int) -> tuple[Column, ...]:
