@@ -97,7 +97,8 @@ def prepare(app, participants: int) -> Prepared:
             ParticipantLink.participant_id == person.id)).first()
         owner_session = {"_user_id": f"{owner.id}.{owner.session_version}", "_fresh": True}
         participant_session = {PARTICIPANT_SESSION_KEY: {"id": person.id,
-                                                         "cohort_id": cohort.id},
+                                                         "cohort_id": cohort.id,
+                                                         "version": person.session_version},
                                LINK_SESSION_KEY: link.id}
         cohort_id = cohort.id
     if engine.dialect.name == "postgresql":  # what autovacuum does soon after a big insert
@@ -211,9 +212,10 @@ def print_load(database: str, participants: int, seconds: int, figures: dict) ->
 
 # --- profile -------------------------------------------------------------------------------
 
-def profile(app, prepared: Prepared, repeat: int = 20) -> None:
-    """Per page in-process: request time, SQL statements and time, template time (best of
-    `repeat` requests after a warm-up)."""
+def profile(app, prepared: Prepared, repeat: int = 20,
+            urls: dict[str, tuple[str, str]] | None = None) -> None:
+    """Per page in-process (`urls`, by default `pages`): request time, SQL statements and
+    time, template time (best of `repeat` requests after a warm-up)."""
     engine = app.extensions["cohort.engine"]
     clock = {"sql": 0.0, "statements": 0, "template": 0.0}
     started: list[float] = []
@@ -235,7 +237,7 @@ def profile(app, prepared: Prepared, repeat: int = 20) -> None:
     event.listen(engine, "after_cursor_execute", after_sql)
     before_render_template.connect(before_template, app)
     template_rendered.connect(after_template, app)
-    for name, (path, cookie) in pages(prepared).items():
+    for name, (path, cookie) in (urls or pages(prepared)).items():
         client = app.test_client()
         key, value = cookie.split("=", 1)
         client.set_cookie(key, value)

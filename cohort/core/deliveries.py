@@ -29,6 +29,12 @@ MEETING_CANCELLATION = "meeting_cancellation"
 # (services/group_changes.py). Anchored `groups:GROUPING#N`, N counting the changes. Like the
 # catch-up (core/attendance.py) it is not planned, so it is not in KINDS.
 GROUPS_CHANGED = "groups_changed"
+# A facilitator's message to participants (services/announcements.py), anchored
+# `announcement:ID`, and a facilitator's nudge from the progress grid ("remind these",
+# services/progress.py), anchored `progress:N` (N counting the cohort's nudges). Neither is
+# planned: they travel in the participant's next bundled email (core/progress.py).
+ANNOUNCEMENT = "announcement"
+PROGRESS_REMINDER = "progress_reminder"
 # To the facilitator, before each meeting: what participants sent in since the last one.
 FACILITATOR_DIGEST = "facilitator_digest"
 KINDS = (WELCOME, MEETING_INVITATION, MEETING_UPDATE, MEETING_CANCELLATION, TASK_RELEASED,
@@ -189,7 +195,7 @@ def item_key_of(anchor: str) -> str:
 # Kinds a participant gets together with the others due at the same time (core/mailpolicy.py):
 # the dispatcher sends such rows of one recipient with one send time as one email.
 BUNDLED_KINDS = (WELCOME, TASK_RELEASED, TASK_REMINDER, PROMPT, SURVEY_INVITATION,
-                 SURVEY_REMINDER, "catch_up")
+                 SURVEY_REMINDER, "catch_up", ANNOUNCEMENT, PROGRESS_REMINDER)
 
 
 def bundle_key(cohort_id: int, kind: str, recipient: str, send_at: datetime,

@@ -28,7 +28,8 @@ from .sending import skip_reason
 
 # The emails whose send time is "when the change happened": at launch, that is the launch.
 DUE_AT_LAUNCH = (kinds.WELCOME, kinds.MEETING_INVITATION, kinds.MEETING_UPDATE,
-                 kinds.MEETING_CANCELLATION, CATCH_UP, kinds.GROUPS_CHANGED)
+                 kinds.MEETING_CANCELLATION, CATCH_UP, kinds.GROUPS_CHANGED,
+                 kinds.ANNOUNCEMENT, kinds.PROGRESS_REMINDER)
 HORIZON = timedelta(days=14)
 
 
@@ -130,7 +131,8 @@ def forecast_launch(emails: Iterable[PendingEmail], now: datetime, *, overdue_li
         recipients[email.kind].add(email.recipient)
         everyone.add(email.recipient)
         first[email.kind] = min(first.get(email.kind, at), at)
-    order = {kind: n for n, kind in enumerate((*kinds.KINDS, CATCH_UP, kinds.GROUPS_CHANGED))}
+    order = {kind: n for n, kind in enumerate((*kinds.KINDS, CATCH_UP, kinds.GROUPS_CHANGED,
+                                                   kinds.ANNOUNCEMENT, kinds.PROGRESS_REMINDER))}
     return LaunchForecast(
         now=now, horizon=horizon,
         sending=tuple(KindForecast(kind, sending[kind], len(recipients[kind]), first[kind])

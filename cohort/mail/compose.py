@@ -51,7 +51,8 @@ from ..models import (
     TaskStatus,
     User,
 )
-from ..services._lookup import cohort_programme, get_cohort
+from ..services._lookup import NotFound, cohort_programme, get_cohort
+from ..services.announcements import announcement_of
 from ..services.attendance import catch_up_content
 from ..services.calendars import (
     calendar_feed_revoked,
@@ -61,6 +62,7 @@ from ..services.calendars import (
 from ..services.grouping import participant_groups
 from ..services.participant_access import issue_links, link_token, personal_token
 from ..services.participation import facilitator_digest
+from ..services.progress import open_items
 from ..services.surveys import answered_surveys, has_answered
 
 # Where a personal link lands after "continue" (the participant pages' routes; the link
@@ -142,6 +144,24 @@ class GroupInfo:
 
 
 @dataclass(frozen=True)
+class AnnouncementInfo:
+    """A facilitator's announcement (services/announcements.py)."""
+
+    subject: str
+    body: str
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class ReminderInfo:
+    """A nudge from the progress grid: what is still open for the participant when it goes
+    (services.progress.open_items; anonymous surveys are never listed)."""
+
+    tasks: tuple[tuple[str, datetime | None], ...] = ()
+    surveys: tuple[tuple[str, datetime], ...] = ()
+
+
+@dataclass(frozen=True)
 class CalendarAttachment:
     """A meeting email's .ics: sent as a text/calendar alternative and as a file."""
 
@@ -182,6 +202,8 @@ class MessageData:
     settled: bool = False
     # The meeting as .ics for a participant's meeting invitation, update or cancellation.
     calendar: CalendarAttachment | None = None
+    announcement: AnnouncementInfo | None = None
+    reminder: ReminderInfo | None = None
     # A bundle (kind BUNDLE): the items of one recipient due together, one section each.
     sections: tuple[MessageData, ...] = ()
 
@@ -198,7 +220,8 @@ def bundle_data(items: list[MessageData]) -> MessageData:
     first = items[0]
     return replace(first, kind=BUNDLE, anchor=BUNDLE, meeting=None, task=None,
                    prompt_question=None, survey=None, digest=None, catch_up=None, groups=(),
-                   calendar=None, deadline=None, settled=False, sections=tuple(items))
+                   calendar=None, deadline=None, settled=False, announcement=None,
+                   reminder=None, sections=tuple(items))
 
 
 class Lookups:
@@ -480,6 +503,17 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
         if not groups:
             raise Undeliverable("the participant is in no group of that grouping any more")
         return dict(groups=groups)
+    if kind == kinds.ANNOUNCEMENT:
+        try:
+            found = announcement_of(session, cohort_id, delivery.anchor)
+        except NotFound as gone:
+            raise Undeliverable(str(gone)) from None
+        return dict(announcement=AnnouncementInfo(found.subject, found.body, found.urgent))
+    if kind == kinds.PROGRESS_REMINDER:
+        if participant is None:
+            raise Undeliverable("a progress reminder goes to a participant")
+        items = open_items(session, participant.id, now)
+        return dict(reminder=ReminderInfo(items.tasks, items.surveys))
     if kind == CATCH_UP:
         # What the missed meeting covered; useless once the next meeting has begun.
         item = catch_up_content(session, delivery, now)

@@ -388,4 +388,10 @@ def _subject(data: MessageData, h: _Helpers) -> str:
                         len(group.partners), grouping=group.title)
     if kind == CATCH_UP:
         return _("What you missed at %(meeting)s", meeting=data.catch_up.meeting_title)
+    if kind == kinds.ANNOUNCEMENT:
+        if data.announcement.urgent:
+            return _("Important: %(subject)s", subject=data.announcement.subject)
+        return data.announcement.subject
+    if kind == kinds.PROGRESS_REMINDER:
+        return _("A reminder from %(cohort)s", cohort=data.cohort_title)
     raise ValueError(f"unknown kind of delivery '{kind}'")

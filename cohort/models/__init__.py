@@ -2,6 +2,7 @@
 
 from .accounts import STAFF_ROLES, CohortRole, CohortStaff, Role, User  # noqa: F401
 from .activity import ActivityEntry  # noqa: F401
+from .announcements import Announcement  # noqa: F401
 from .attendance import Attendance, AttendanceImport, CheckInCode  # noqa: F401
 from .buddy_check_ins import CHECK_IN_ANSWERS, BuddyCheckIn  # noqa: F401
 from .calendars import CalendarFeed  # noqa: F401

@@ -79,6 +79,9 @@ class Participant(SQLModel, table=True):
     # Part of the personal-link session: logging out bumps it, so a copied cookie stops
     # working (web/access.py checks it on every request).
     session_version: int = 1
+    # When the participant first continued from their personal link: the progress grid's
+    # "link opened" column (web/participant.py `exchange`). Only the first time is kept.
+    link_opened_at: datetime | None = utc_field(nullable=True)
 
 
 class Task(SQLModel, table=True):

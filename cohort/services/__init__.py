@@ -7,12 +7,15 @@ Each public function is one use case and runs inside the caller's transaction
 from . import (  # noqa: F401
     accounts,
     activity,
+    announcements,
     dashboard,
     date_checks,
     group_changes,
     meetings,
+    participant_access,
     participants,
     privacy,
+    progress,
     staff,
     throttling,
 )

@@ -33,12 +33,16 @@ QUOTE_EDITED = "quote_edited"
 QUOTE_DELETED = "quote_deleted"
 # A send-out cancelled for everyone from the outbox (services/outbox_pages.py).
 SEND_OUT_CANCELLED = "send_out_cancelled"  # details: kind, anchor, title, cancelled
+# The progress grid's "remind these" (services/progress.py) and announcements
+# (services/announcements.py).
+PROGRESS_REMINDERS_QUEUED = "progress_reminders_queued"  # details: queued, already_waiting
+ANNOUNCEMENT_QUEUED = "announcement_queued"  # details: id, subject, audience, recipients, urgent
 ACTIONS = (MEETING_RESCHEDULED, MEETING_CANCELLED, MEETING_RESTORED, COHORT_CREATED,
            COHORT_LAUNCHED,
            PARTICIPANTS_IMPORTED, PARTICIPANT_ADDED, PARTICIPANT_UPDATED, PARTICIPANT_REMOVED,
            STAFF_ADDED, STAFF_REMOVED, PARTICIPANT_ERASED, PERSONAL_DATA_PURGED,
            NOTE_EDITED, NOTE_DELETED, QUOTE_EDITED, QUOTE_DELETED, GROUPS_CHANGED,
-           SEND_OUT_CANCELLED)
+           SEND_OUT_CANCELLED, PROGRESS_REMINDERS_QUEUED, ANNOUNCEMENT_QUEUED)
 
 
 def log_activity(

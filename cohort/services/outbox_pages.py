@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from ..core import deliveries as kinds
-from ..models import Delivery, Meeting, Prompt, Survey, Task, User
+from ..models import Announcement, Delivery, Meeting, Prompt, Survey, Task, User
 from . import activity
 from .deliveries import OutboxEmail, get_delivery, outbox_emails
 
@@ -103,7 +103,10 @@ def item_titles(session: Session, cohort_id: int, anchors: set[str]) -> dict[str
               "prompt": {key: meetings.get(meeting, "") for key, meeting in session.execute(
                   select(Prompt.key, Prompt.meeting_key).where(
                       Prompt.cohort_id == cohort_id)).all()},
-              "meeting": meetings}
+              "meeting": meetings,
+              "announcement": {str(key): subject for key, subject in session.execute(
+                  select(Announcement.id, Announcement.subject).where(
+                      Announcement.cohort_id == cohort_id)).all()}}
     titles = {}
     for anchor in anchors:
         prefix, key = anchor.split(":", 1)[0], kinds.item_key_of(anchor)

@@ -98,6 +98,14 @@ def revoke_links(session: Session, participant_id: int, secret_key: str, now: da
     return issue_link(session, participant_id, secret_key, now) if reissue else None
 
 
+def record_link_opened(session: Session, participant_id: int, now: datetime) -> None:
+    """The first time the participant continues from their link (the progress grid's "link
+    opened"); later openings change nothing."""
+    session.execute(update(Participant).where(Participant.id == participant_id,
+                                              Participant.link_opened_at.is_(None))
+                    .values(link_opened_at=now))
+
+
 def end_participant_sessions(session: Session, participant_id: int) -> None:
     """Log the participant out everywhere (the page's "log out"): their session cookies carry
     the participant's session version (`web/access.py`), and an older one lets nobody in.

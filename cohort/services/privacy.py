@@ -199,6 +199,7 @@ def erase_participant(session: Session, participant: Participant, actor: User | 
         redacted += 1
     participant.name, participant.email = ERASED_NAME, placeholder
     participant.organisation, participant.role = "", ""
+    participant.link_opened_at = None  # when they first opened their link (progress grid)
     participant.erased_at = now
     session.add(participant)
     session.flush()

@@ -45,6 +45,7 @@ def register_web(app: Flask) -> None:
         participant_surveys,  # noqa: F401
         participants,
         programmes,
+        progress,
         reports,
     )
     from .access import init_access
@@ -55,6 +56,7 @@ def register_web(app: Flask) -> None:
     init_access(app)
     for blueprint in (auth.bp, account.bp, admin.bp, programmes.bp, cohorts.bp,
                       participants.bp, meetings.bp, calendars.bp, outbox.bp, participant.bp,
-                      evaluation.bp, attendance.bp, reports.bp, groups.bp, health.bp, about.bp):
+                      evaluation.bp, attendance.bp, reports.bp, groups.bp, health.bp, about.bp,
+                      progress.bp):
         app.register_blueprint(blueprint)
     formatting.init_formatting(app)

@@ -34,6 +34,7 @@ DELIVERY_KINDS = {
     "meeting_cancellation": _l("Meeting cancellation"),
     "facilitator_digest": _l("Facilitator digest"), "catch_up": _l("Catch-up after absence"),
     "groups_changed": _l("New buddy or group"),
+    "announcement": _l("Announcement"), "progress_reminder": _l("Reminder from the progress grid"),
     "bundle": _l("Combined email"),
 }
 DELIVERY_STATES = {"pending": _l("Pending"), "claimed": _l("Sending"), "sending": _l("Sending"),

@@ -159,6 +159,10 @@ def exchange(token: str):
         access = services.access_by_token(db_session, token, now(), _grace())
     if access is None:
         abort(404)
+    if access.participant.link_opened_at is None:
+        with _transaction() as db_session:
+            services.participant_access.record_link_opened(db_session, access.participant.id,
+                                                           now())
     session.clear()  # a staff login in the same browser ends here
     sign_in_participant(access.participant)
     session[SESSION_KEY] = access.link.id
@@ -194,6 +198,8 @@ def page():
         feed_token = services.calendar_feed_token(db_session, participant.id,
                                                   current_app.config["SECRET_KEY"])
         buddy = services.participant_check_ins(db_session, participant, moment)
+        announcements = services.announcements.participant_announcements(db_session,
+                                                                         participant.id)
     check_ins = [row for row in attendance if row.check_in.reason in (OPEN, NO_CODE_YET)]
     record = [row for row in attendance
               if row.attendance is not None or row.meeting.starts_at <= moment]
@@ -210,7 +216,7 @@ def page():
         tasks=_group_tasks(data.tasks, moment), prompts=_split_prompts(data.prompts, moment),
         attendance=record, webcal=webcal_url(feed_token) if feed_token else None,
         open_surveys=[s for s in data.surveys if s.status == "open"],
-        buddy_check_ins=buddy, logout_form=LogoutForm())
+        buddy_check_ins=buddy, logout_form=LogoutForm(), announcements=announcements)
 
 
 # The check-in view leaves its refusal here, so the page can tie it to the code field.

@@ -106,7 +106,9 @@ def staff_pages(c: int, note: int, quote: int) -> dict[str, list[str]]:
             f"{cohort}/attendance", f"{cohort}/attendance/kickoff",
             f"{cohort}/attendance/workshop-1/code", f"{cohort}/attendance/kickoff/import",
             f"{cohort}/meetings/webinar-2/reschedule", f"{cohort}/outbox",
-            f"{cohort}/outbox/digest", f"{cohort}/activity", f"{cohort}/staff", *evaluation,
+            f"{cohort}/outbox/digest", f"{cohort}/activity", f"{cohort}/staff",
+            f"{cohort}/progress", f"{cohort}/progress?missed=1&sort=missed&order=desc",
+            f"{cohort}/announcements", *evaluation,
             "/account/"],
         "evaluator@cohort.example": [
             "/dashboard", "/evaluation", *evaluation,

@@ -130,6 +130,12 @@ EXPECTED = {
     "participant.buddy_check_in": PARTICIPANT_ONLY,
     "participant.buddy_check_in_save": PARTICIPANT_ONLY,  # the matrix posts no answer: 400
     "participant.calendar_download": PARTICIPANT_ONLY,
+    # The progress grid and announcements: the cohort's facilitators and admins, not its
+    # evaluators (per-person follow-up; see cohort/web/progress.py).
+    "progress.grid": OWN_COHORT,
+    "progress.export": OWN_COHORT,
+    "progress.remind": OWN_COHORT,  # the matrix posts an empty form: 400, nothing is queued
+    "progress.announcements": OWN_COHORT,
     "health.healthz": PUBLIC,
     "about.accessibility": PUBLIC,
 }

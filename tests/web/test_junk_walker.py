@@ -459,7 +459,8 @@ def _start(role: str, cohort_id: int) -> list[str]:
         return ["/me"]
     return ["/dashboard", f"/cohorts/{cohort_id}", f"/cohorts/{cohort_id}/participants/",
             f"/cohorts/{cohort_id}/evaluation", f"/cohorts/{cohort_id}/attendance",
-            f"/cohorts/{cohort_id}/outbox", "/programmes/", "/cohorts/new",
+            f"/cohorts/{cohort_id}/outbox", f"/cohorts/{cohort_id}/progress",
+            f"/cohorts/{cohort_id}/announcements", "/programmes/", "/cohorts/new",
             "/cohorts/new?programme=digital-lederskab", "/account/"]
 
 
