@@ -114,6 +114,49 @@ def preview(cohort_id: int, delivery_id: int):
                            hidden=hidden, waiting=waiting)
 
 
+# The email's HTML part, framed by the preview page: an email's layout is inline styles (mail
+# clients read nothing else), which the app's own policy refuses (web/security.py). This one
+# document may apply inline styles and data: images and nothing else: no script, no request
+# to anywhere, no form; `sandbox` gives it an opaque origin as well; only our own pages may
+# frame it.
+EMAIL_POLICY = "; ".join([
+    "default-src 'none'",
+    "style-src 'unsafe-inline'",
+    "img-src data:",
+    "form-action 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'self'",
+    "sandbox",
+])
+
+
+@bp.get("/outbox/<int:delivery_id>/email.html")
+@requires(Role.FACILITATOR, cohort_access=True)
+def email_html(cohort_id: int, delivery_id: int):
+    """The HTML part of a delivery's email as its recipient's mail program shows it, for the
+    preview page's frame (placeholders instead of credentials, like the preview)."""
+    from ..mail.preview import preview_message
+
+    with _session() as session:
+        try:
+            services.get_cohort(session, cohort_id)
+            services.get_delivery(session, delivery_id, cohort_id)
+        except services.NotFound:
+            abort(404)
+    try:
+        message = preview_message(delivery_id)
+    except Undeliverable:
+        abort(404)  # the preview page says why
+    html = message.get_body(("html",))
+    if html is None:
+        abort(404)
+    response = current_app.response_class(html.get_content(), mimetype="text/html")
+    response.headers["Content-Security-Policy"] = EMAIL_POLICY
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
+
+
 @bp.post("/outbox/<int:delivery_id>/test")
 @requires(Role.FACILITATOR, cohort_access=True)
 def send_test(cohort_id: int, delivery_id: int):

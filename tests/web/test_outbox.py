@@ -53,8 +53,19 @@ def test_send_now_preview_resend_pause(app, client, cohort_id, owner):
     with db.transaction(app.extensions["cohort.engine"]) as session:
         welcome = session.scalars(select(Delivery).where(Delivery.kind == "welcome")).one()
     preview = client.get(f"{outbox}/{welcome.id}").get_data(as_text=True)
-    assert "Velkommen til" in preview and "<iframe" in preview and "srcdoc=" in preview
+    frame = f"{outbox}/{welcome.id}/email.html"
+    assert "Velkommen til" in preview and '<iframe' in preview and f'src="{frame}"' in preview
+    assert "srcdoc=" not in preview  # the page's own policy would refuse the email's styles
+    email = client.get(frame)
+    assert email.mimetype == "text/html" and "Velkommen til" in email.get_data(as_text=True)
+    assert 'style="' in email.get_data(as_text=True)
+    policy = email.headers["Content-Security-Policy"]
+    assert "style-src 'unsafe-inline'" in policy and "sandbox" in policy
+    assert "script" not in policy and "default-src 'none'" in policy
+    assert email.headers["X-Frame-Options"] == "SAMEORIGIN"
     assert client.get(f"/cohorts/{cohort_id + 1}/outbox/{welcome.id}").status_code == 404
+    assert client.get(f"/cohorts/{cohort_id + 1}/outbox/{welcome.id}/email.html") \
+        .status_code == 404
     done = client.post(f"{outbox}/{welcome.id}/resend", data=csrf(client, outbox),
                        follow_redirects=True)
     assert "Sat i kø igen som udsendelse" in done.get_data(as_text=True)
