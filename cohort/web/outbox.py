@@ -69,20 +69,23 @@ def _filters(timezone: str) -> services.OutboxFilters:
 @bp.get("/outbox")
 @requires(Role.FACILITATOR, cohort_access=True)
 def index(cohort_id: int):
-    """One row per email a person gets, filtered (GET form) and paged; anonymous surveys'
-    reminders only counted."""
+    """One row per email a person gets, filtered (GET form) and paged, opening at the next
+    emails to go; anonymous surveys' reminders only counted."""
+    # No page asked for: the page of the next emails to go; a page that is no number: 1.
+    page = (request.args.get("page", type=int) or 1) if "page" in request.args else None
     with _session() as session:
         try:
             cohort = services.get_cohort(session, cohort_id)
-            view = services.outbox_view(session, cohort_id)
             listing = services.outbox_page(session, cohort_id, _filters(cohort.timezone),
-                                           request.args.get("page", 1, type=int) or 1)
+                                           page)
+            paused = services.is_paused(session, cohort_id)
+            rounds = services.anonymous_reminder_rounds(session, cohort_id)
         except services.NotFound:
             abort(404)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("outbox/index.html", cohort=cohort, view=view, listing=listing,
-                           args=args, kinds=DELIVERY_KINDS, states=DELIVERY_STATES,
-                           form=ActionForm())
+    return render_template("outbox/index.html", cohort=cohort, paused=paused, rounds=rounds,
+                           listing=listing, args=args, kinds=DELIVERY_KINDS,
+                           states=DELIVERY_STATES, form=ActionForm())
 
 
 @bp.get("/outbox/<int:delivery_id>")
