@@ -155,3 +155,33 @@ def test_welcome_and_invitations_are_due_at_the_launch_not_at_creation(app, libr
     report = send_due(app, now=launch_at)
     assert report.skipped == 0
     assert report.sent == 20 * (1 + 7)  # a welcome and seven meeting invitations each
+
+
+def test_a_catch_up_marked_in_the_draft_goes_inside_the_welcome_at_the_launch(app, library,
+                                                                              smtp_sink):
+    """A draft whose kick-off has been held: an absence marked before the launch. Launched on
+    a Sunday evening, the catch-up goes with the welcome on Monday morning (the mail policy),
+    in the same email, as the forecast said."""
+    from cohort.core.attendance import ABSENT, Mark
+
+    cohort_id = draft(app, library, date(2025, 3, 4))  # kick-off Tuesday 4 March, 13-15
+    kickoff_over = datetime(2025, 3, 4, 15, 0, tzinfo=UTC)
+    with db.transaction(engine(app)) as session:
+        person = session.scalars(select(Participant).where(
+            Participant.cohort_id == cohort_id).order_by(Participant.id)).first()
+        services.set_marks(session, cohort_id, "kickoff", {person.id: Mark(ABSENT)}, "test",
+                           kickoff_over)
+    sunday_evening = datetime(2025, 3, 9, 19, 0, tzinfo=UTC)
+    with db.transaction(engine(app)) as session:
+        forecast = services.launch_forecast(session, cohort_id, sunday_evening,
+                                            overdue_limit=LIMIT)
+        services.launch_cohort(session, cohort_id, None, sunday_evening, overdue_limit=LIMIT)
+    (catch_up,) = [k for k in forecast.sending if k.kind == "catch_up"]
+    assert (catch_up.emails, catch_up.bundled) == (0, 1)  # inside the welcome
+    assert send_due(app, now=sunday_evening).sent == 0  # quiet on a Sunday evening
+    monday = datetime(2025, 3, 10, 7, 0, tzinfo=UTC)  # 08:00 local
+    send_due(app, now=monday)
+    (email,) = [m for m in smtp_sink.to(person.email)
+                if "catch_up" in m["X-Cohort-Delivery"]]
+    kinds_in_it = [item.split()[1] for item in email["X-Cohort-Delivery"].split("; ")]
+    assert "welcome" in kinds_in_it and "catch_up" in kinds_in_it
