@@ -7,7 +7,8 @@ changes no group by itself: it is shown as broken until the groups are repaired,
 So `preview` shows whose partners change (person, partners
 before, partners after), `needs_confirmation` says whether anyone who gets a new partner was
 told the old ones, and `apply` stores the new groups and queues a short `groups_changed`
-email, due at once, for exactly those people (`to_notify`). Everyone else needs no email:
+email, due at once within the mail policy's working hours and days, for exactly those
+people (`to_notify`). Everyone else needs no email:
 someone whose welcome is still pending reads the new groups in it, since emails are composed
 when they are sent.
 
@@ -28,6 +29,7 @@ from sqlmodel import Session
 from ..core import deliveries as kinds
 from ..core.deliveries import PlannedDelivery
 from ..core.grouping import PartnerChange, partner_changes
+from ..core.mailpolicy import first_allowed
 from ..models import Cohort, Delivery, Participant, Task, User, utcnow
 from . import activity
 from ._lookup import cohort_programme, get_cohort
@@ -41,7 +43,7 @@ from .grouping import (
     propose_repair,
     store_proposal,
 )
-from .plans import insert_deliveries
+from .plans import insert_deliveries, mail_policy
 
 PLAN, REPAIR, MOVE = "plan", "repair", "move"
 # A row in these states may have reached its recipient.
@@ -206,8 +208,9 @@ def _told(session: Session, cohort: Cohort, grouping_key: str, grouping_kind: st
 
 def _queue_notices(session: Session, cohort: Cohort, grouping_key: str,
                    people: tuple[str, ...], now: datetime) -> None:
-    """One groups_changed email each, due now, anchored `groups:KEY#N` for the N-th change;
-    an earlier one still pending for the same person is superseded (it would say the same)."""
+    """One groups_changed email each, due now (or at the next working hour), anchored
+    `groups:KEY#N` for the N-th change; an earlier one still pending for the same person is
+    superseded (it would say the same)."""
     prefix = f"groups:{grouping_key}#"
     anchors = session.scalars(select(Delivery.anchor).where(
         Delivery.cohort_id == cohort.id, Delivery.kind == kinds.GROUPS_CHANGED,
@@ -221,7 +224,8 @@ def _queue_notices(session: Session, cohort: Cohort, grouping_key: str,
     ).values(state=kinds.CANCELLED, last_error=SUPERSEDED))
     ids = dict(session.execute(select(Participant.email, Participant.id).where(
         Participant.cohort_id == cohort.id, Participant.email.in_(people))).all())
+    send_at = first_allowed(mail_policy(cohort), now)  # quiet hours and days, like the rest
     insert_deliveries(session, cohort.id, [
-        PlannedDelivery(kinds.GROUPS_CHANGED, f"{prefix}{number}", email, now)
+        PlannedDelivery(kinds.GROUPS_CHANGED, f"{prefix}{number}", email, send_at)
         for email in people], ids)
     session.flush()
