@@ -112,12 +112,13 @@ def repair(cohort_id: int, grouping_key: str | None, seed: int, yes: bool,
 
 
 def _change(cohort_id: int, action: str, grouping_key: str | None, seed: int, yes: bool,
-            as_json: bool) -> None:
-    """Plan again or repair; when people told their groups would get a new partner, print
-    who and ask (unless --yes), then email them."""
+            as_json: bool, move=None) -> None:
+    """Plan again, repair or move; when people told their groups would get a new partner,
+    print who and ask (unless --yes), then email them."""
     group_changes = services.group_changes
     with _use_case() as session:
-        preview = group_changes.preview(session, cohort_id, action, grouping_key, seed)
+        preview = group_changes.preview(session, cohort_id, action, grouping_key, seed,
+                                        move=move)
     confirmed = None
     if preview.needs_confirmation:
         _print_changes(preview, err=as_json)
@@ -129,7 +130,7 @@ def _change(cohort_id: int, action: str, grouping_key: str | None, seed: int, ye
     try:
         with _use_case() as session:
             result = group_changes.apply(session, cohort_id, action, preview.grouping_key,
-                                         seed, confirmed=confirmed)
+                                         seed, move=move, confirmed=confirmed)
             names = services.participant_names(session, cohort_id)
     except group_changes.ConfirmationNeeded:
         fail("the groups or the participants changed meanwhile; nothing was changed, "
@@ -174,16 +175,16 @@ def _print_changes(preview, err: bool = False) -> None:
 @click.option("--to", "to_group", required=True, help="group number, or 'new'")
 @click.option("--rotation", type=int, default=1, show_default=True)
 @_grouping_option
+@click.option("--yes", is_flag=True, help="email those told their groups without asking")
 def move(cohort_id: int, email: str, to_group: str, rotation: int,
-         grouping_key: str | None) -> None:
-    """Move a participant to another group; prints what that breaks, if anything."""
+         grouping_key: str | None, yes: bool) -> None:
+    """Move a participant to another group; when people told their groups get a new partner,
+    print who and ask (unless --yes), then email them. Prints what the move breaks."""
     if to_group != "new" and not to_group.isdigit():
         fail(f"--to takes a group number or 'new', not '{to_group}'")
     target = None if to_group == "new" else int(to_group)
-    with _use_case() as session:
-        view = services.move_participant(session, cohort_id, email, target, rotation,
-                                         grouping_key)
-    _print_violations([view])
+    _change(cohort_id, services.group_changes.MOVE, grouping_key, 0, yes, False,
+            services.group_changes.Move(email, target, rotation))
 
 
 @groups.command("lock")

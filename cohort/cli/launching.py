@@ -26,8 +26,9 @@ def forecast_lines(forecast: LaunchForecast, timezone: str) -> list[str]:
              f"{forecast.recipients} recipient(s)"]
     for kind in forecast.sending:
         first = kind.first_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        inside = f" (+{kind.bundled} inside other emails)" if kind.bundled else ""
         lines.append(f"  {kind.kind:<22}{kind.emails:>6} to {kind.recipients:>4}, "
-                     f"the first at {first}")
+                     f"the first at {first}{inside}")
     lines.append(f"Overdue or too late, skipped instead of sent: {forecast.skipped_total}")
     lines.extend(f"  {kind:<22}{count:>6}" for kind, count in forecast.skipped)
     if forecast.skipped_items:

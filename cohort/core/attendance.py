@@ -372,13 +372,17 @@ class CatchUpItem:
         return (self.kind, self.anchor, self.recipient)
 
 
+# A catch-up waits at least this long after the meeting and the mark: time to correct a mark.
+CATCH_UP_DELAY = timedelta(hours=1)
+
+
 def catch_up_anchor(meeting_key: str) -> str:
     return f"catch-up:{meeting_key}"
 
 
 def catch_up_send_at(
     meeting_ends_at: datetime, now: datetime, timezone: str,
-    clock: time = time(8, 0), min_delay: timedelta = timedelta(hours=1),
+    clock: time = time(8, 0), min_delay: timedelta = CATCH_UP_DELAY,
 ) -> datetime:
     """The first local `clock` at least `min_delay` after the meeting ended and the mark was set.
 

@@ -79,10 +79,12 @@ class PlannedDelivery:
 
 
 def plan_deliveries(plan: Plan, recipients: Iterable[str], now: datetime,
-                    policy: MailPolicy | None | bool = True,
-                    first: bool = True) -> list[PlannedDelivery]:
-    """Every email of the plan for each recipient; welcome and invitations are due `now`
-    (left out with `first=False`: re-planning a launched cohort, whose first emails went).
+                    policy: MailPolicy | None | bool = True) -> list[PlannedDelivery]:
+    """Every email of the plan for each recipient; welcome and invitations are due `now`.
+
+    Re-planning a launched cohort passes the time its first emails went as `now` and keeps
+    them in: the welcome is part of its day's email, so leaving it out would move the items
+    the policy planned around it (services/meetings.py `replan`).
 
     Send times follow the plan's mail policy (`core.mailpolicy`: quiet hours and days, one
     email a day); `policy=None` keeps the plan's own times (the behaviour before the policy,
@@ -90,10 +92,10 @@ def plan_deliveries(plan: Plan, recipients: Iterable[str], now: datetime,
     so the schedule is computed once.
     """
     chosen = plan.mail if policy is True else policy or None
-    schedule = schedule_mail(mail_items(plan, now, first), chosen)
+    schedule = schedule_mail(mail_items(plan, now), chosen)
     times, skips = schedule.send_times(), schedule.skip_reasons()
     rows = [(kind, anchor, times.get((kind, anchor), at), skips.get((kind, anchor)))
-            for kind, anchor, at in _schedule(plan, now, first)]
+            for kind, anchor, at in _schedule(plan, now)]
     return [
         PlannedDelivery(kind, anchor, recipient, send_at, skip)
         for recipient in recipients
@@ -101,7 +103,7 @@ def plan_deliveries(plan: Plan, recipients: Iterable[str], now: datetime,
     ]
 
 
-def mail_items(plan: Plan, now: datetime, first: bool = True) -> list[MailItem]:
+def mail_items(plan: Plan, now: datetime) -> list[MailItem]:
     """The plan's participant emails with what the policy needs: how early each may go and
     when it stops being useful."""
     meetings = {m.key: m for m in plan.meetings}
@@ -109,7 +111,7 @@ def mail_items(plan: Plan, now: datetime, first: bool = True) -> list[MailItem]:
     tasks = {f"task:{t.key}": t for t in plan.tasks}
     prompts = {f"prompt:{p.key}": p for p in plan.prompts}
     surveys = {f"survey:{s.key}": s for s in plan.surveys}
-    for kind, anchor, at in _schedule(plan, now, first):
+    for kind, anchor, at in _schedule(plan, now):
         order = _ORDER[kind]
         if kind == WELCOME:
             items.append(MailItem(kind, anchor, at, at, order=order))
@@ -144,10 +146,10 @@ def mail_items(plan: Plan, now: datetime, first: bool = True) -> list[MailItem]:
     return items
 
 
-def _schedule(plan: Plan, now: datetime, first: bool = True) -> list[tuple[str, str, datetime]]:
-    items: list[tuple[str, str, datetime]] = [(WELCOME, "cohort", now)] if first else []
+def _schedule(plan: Plan, now: datetime) -> list[tuple[str, str, datetime]]:
+    items: list[tuple[str, str, datetime]] = [(WELCOME, "cohort", now)]
     for meeting in plan.meetings:
-        if not meeting.cancelled and first:
+        if not meeting.cancelled:
             items.append((MEETING_INVITATION, f"meeting:{meeting.key}", now))
     for task in plan.tasks:
         items.append((TASK_RELEASED, f"task:{task.key}", task.release_at))

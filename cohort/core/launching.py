@@ -61,10 +61,17 @@ class SkippedItem:
 
 @dataclass(frozen=True)
 class KindForecast:
+    """One kind's share of the launch: `emails` counts the emails people get that are
+    counted under this kind (an email with several items counts once, under the kind of its
+    first item in `KIND_ORDER`); `items` counts this kind's items, `bundled` those of them
+    that travel inside an email counted under another kind."""
+
     kind: str
     emails: int
     recipients: int
     first_at: datetime
+    items: int = 0
+    bundled: int = 0
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,12 @@ class LaunchForecast:
 
     @property
     def sending_total(self) -> int:
+        """The emails that will arrive: a bundle of several items is one."""
         return sum(k.emails for k in self.sending)
+
+    @property
+    def items_total(self) -> int:
+        return sum(k.items for k in self.sending)
 
     @property
     def skipped_total(self) -> int:
@@ -97,14 +109,24 @@ def send_at_after_launch(kind: str, send_at: datetime, launched_at: datetime) ->
     return send_at
 
 
+# The order of kinds on the launch page; an email of several items counts under the first.
+KIND_ORDER = (*kinds.KINDS, CATCH_UP, kinds.GROUPS_CHANGED, kinds.ANNOUNCEMENT,
+              kinds.PROGRESS_REMINDER)
+
+
 def forecast_launch(emails: Iterable[PendingEmail], now: datetime, *, overdue_limit: timedelta,
                     horizon: timedelta = HORIZON) -> LaunchForecast:
     """What launching at `now` will send within `horizon`, per kind, and what it will skip.
 
     An email is judged at the time it will be sent (its send time, or now when that is
     past), with the dispatcher's own rule; a reminder counts as sent unless already settled.
+    The items that go are then put together as the dispatcher sends them (one recipient's
+    bundled kinds with one send time are one email, `core.deliveries.bundle_key`), so the
+    counts are of emails received, not of outbox rows.
     """
+    order = {kind: n for n, kind in enumerate(KIND_ORDER)}
     sending: Counter[str] = Counter()
+    messages: dict[object, list[str]] = defaultdict(list)
     recipients: dict[str, set[str]] = defaultdict(set)
     first: dict[str, datetime] = {}
     everyone: set[str] = set()
@@ -128,14 +150,18 @@ def forecast_launch(emails: Iterable[PendingEmail], now: datetime, *, overdue_li
             items[email.kind, email.anchor].append(email)
             continue
         sending[email.kind] += 1
+        alone = ("alone", len(messages))  # a draft has no resends, which would go alone
+        messages[kinds.bundle_key(0, email.kind, email.recipient, send_at) or alone].append(
+            email.kind)
         recipients[email.kind].add(email.recipient)
         everyone.add(email.recipient)
         first[email.kind] = min(first.get(email.kind, at), at)
-    order = {kind: n for n, kind in enumerate((*kinds.KINDS, CATCH_UP, kinds.GROUPS_CHANGED,
-                                                   kinds.ANNOUNCEMENT, kinds.PROGRESS_REMINDER))}
+    led: Counter[str] = Counter(min(found, key=lambda k: order.get(k, len(order)))
+                                for found in messages.values())
     return LaunchForecast(
         now=now, horizon=horizon,
-        sending=tuple(KindForecast(kind, sending[kind], len(recipients[kind]), first[kind])
+        sending=tuple(KindForecast(kind, led[kind], len(recipients[kind]), first[kind],
+                                   sending[kind], sending[kind] - led[kind])
                       for kind in sorted(sending, key=lambda k: order.get(k, len(order)))),
         skipped=tuple(sorted(skipped.items(), key=lambda item: order.get(item[0], len(order)))),
         later=later, recipients=len(everyone),

@@ -283,3 +283,39 @@ def _bundle_slot(clock: WorkingTime, by_day: dict[date, MailSlot], item: MailIte
         return slot
     return slot if earliest <= slot.send_at < limit else None
 
+
+
+def first_allowed(policy: MailPolicy, moment: datetime) -> datetime:
+    """`moment` if the policy allows email then, else the start of the next allowed time (an
+    email that cannot wait for a day's bundle, such as "your new buddy", still keeps the quiet
+    hours and days)."""
+    return WorkingTime(policy).next_allowed(moment)
+
+
+def extra_item_time(policy: MailPolicy, earliest: datetime, deadline: datetime | None,
+                    taken: Iterable[datetime]) -> datetime | None:
+    """When an email that was not planned (a catch-up after an absence) goes to one person,
+    under the policy, given the send times of that person's other non-meeting emails
+    (`taken`, sent or still to go): it joins the first allowed day's email if one is still to
+    go that day (so it arrives inside it), else it goes at that day's first allowed time if
+    the day has no email yet, else on the next day. None: no allowed time before `deadline`
+    (the dispatcher would only skip it)."""
+    clock = WorkingTime(policy)
+    days: dict[date, list[datetime]] = {}
+    for moment in taken:
+        days.setdefault(clock.day_of(moment), []).append(moment)
+    when = clock.next_allowed(earliest)
+    first = when
+    while deadline is None or when < deadline:
+        emails = days.get(clock.day_of(when), [])
+        still = [t for t in emails if t >= when and (deadline is None or t < deadline)]
+        if still:
+            return min(still)
+        if not emails:
+            return when
+        if deadline is None and when - first > MAX_HOLD:
+            break
+        when = clock.next_allowed(clock._at(clock.day_of(when) + timedelta(days=1), time(0)))
+    # Every allowed day before the deadline has its email already: the first allowed time
+    # rather than none (a second email that day beats missing the meeting's material).
+    return first if deadline is None or first < deadline else None

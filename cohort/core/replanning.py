@@ -91,7 +91,9 @@ def _change_order(change: Change) -> tuple:
 
 
 def delivery_moves(before: Plan, after: Plan, now: datetime) -> list[DeliveryMove]:
-    """The emails whose send time differs between two plans (the same for every recipient)."""
+    """The emails whose send time differs between two plans (the same for every recipient);
+    `now` is when the first emails (welcome, invitations) go or went: the launch of a
+    launched cohort, since the mail policy plans the other emails around them."""
     old = _delivery_times(before, now)
     new = _delivery_times(after, now)
     moves = [DeliveryMove(kind, anchor, old.get((kind, anchor)), new.get((kind, anchor)))
@@ -102,5 +104,5 @@ def delivery_moves(before: Plan, after: Plan, now: datetime) -> list[DeliveryMov
 
 
 def _delivery_times(plan: Plan, now: datetime) -> dict[tuple[str, str], datetime]:
-    return {(d.kind, d.anchor): d.send_at for d in plan_deliveries(plan, ["*"], now, first=False)
+    return {(d.kind, d.anchor): d.send_at for d in plan_deliveries(plan, ["*"], now)
             if d.kind not in _IMMEDIATE_KINDS}

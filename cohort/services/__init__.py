@@ -123,7 +123,9 @@ from .launching import AlreadyLaunched, launch_cohort, launch_forecast  # noqa: 
 from .outbox_pages import (  # noqa: F401
     OutboxFilters,
     OutboxPage,
+    anonymous_reminder_rounds,
     cancel_send_out,
+    is_paused,
     outbox_page,
     pending_send_out,
 )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -25,6 +25,7 @@ from sqlmodel import Session
 from ..core import attendance as core
 from ..core.attendance import (
     CATCH_UP,
+    CATCH_UP_DELAY,
     DEFAULT_MIN_GROUP,
     FOLLOW_UP_AFTER,
     MISSED_STATES,
@@ -50,12 +51,14 @@ from ..core.attendance_import import (
     RosterPerson,
     plan_import,
 )
+from ..core.deliveries import BUNDLED_KINDS
+from ..core.mailpolicy import extra_item_time
 from ..core.spreadsheets import Table, to_csv, to_xlsx
 from ..core.teams_attendance import TeamsReport, parse_teams_report
 from ..models import Cohort, Delivery, Meeting, Participant, utcnow
 from ..models.attendance import Attendance, AttendanceImport, CheckInCode
 from ._lookup import NotFound, get_cohort, get_meeting
-from .plans import current_plan
+from .plans import current_plan, mail_policy
 
 
 class CheckInRefused(AttendanceError):
@@ -199,13 +202,18 @@ def _sync_catch_ups(
         Delivery.cohort_id == cohort.id, Delivery.kind == CATCH_UP, Delivery.anchor == anchor))}
     following = _next_meeting(session, meeting)
     still_useful = following is None or now < following.starts_at
-    send_at = core.catch_up_send_at(meeting.ends_at, now, cohort.timezone)
+    missed = [people[pid].email for pid, state in states.items() if state in MISSED_STATES]
+    times = _catch_up_times(session, cohort, meeting, following, missed, now) \
+        if still_useful and missed else {}
     created = cancelled = 0
     for pid, state in states.items():
         person = people[pid]
         row = existing.get(person.email)
         if state in MISSED_STATES:
             if not still_useful:
+                continue
+            send_at = times[person.email]
+            if send_at is None:  # no working hour before the next meeting
                 continue
             if row is None:
                 session.add(Delivery(cohort_id=cohort.id, participant_id=pid, kind=CATCH_UP,
@@ -220,6 +228,28 @@ def _sync_catch_ups(
             cancelled += 1
     session.flush()
     return created, cancelled
+
+
+def _catch_up_times(session: Session, cohort: Cohort, meeting: Meeting,
+                    following: Meeting | None, recipients: list[str],
+                    now: datetime) -> dict[str, datetime | None]:
+    """When each person's catch-up goes: at the earliest an hour after the meeting ended and
+    the mark was set (time to correct a wrong mark), then as the mail policy allows, inside
+    that day's email when one is still to go (core.mailpolicy.extra_item_time); None when no
+    working hour is left before the next meeting."""
+    earliest = max(meeting.ends_at, now) + CATCH_UP_DELAY
+    deadline = following.starts_at if following is not None else None
+    policy = mail_policy(cohort)
+    taken: dict[str, list[datetime]] = {email: [] for email in recipients}
+    for recipient, at in session.execute(select(
+            Delivery.recipient, func.coalesce(Delivery.sent_at, Delivery.send_at)).where(
+            Delivery.cohort_id == cohort.id, Delivery.recipient.in_(recipients),
+            Delivery.kind.in_(BUNDLED_KINDS), Delivery.resend_number == 0,
+            Delivery.state.in_(("pending", "claimed", "sending", "sent", "needs_review")),
+            func.coalesce(Delivery.sent_at, Delivery.send_at) >= earliest - timedelta(days=1))):
+        taken[recipient].append(at)
+    return {email: extra_item_time(policy, earliest, deadline, taken[email])
+            for email in recipients}
 
 
 def catch_up_content(session: Session, delivery: Delivery,

@@ -1,11 +1,14 @@
 """Changing groups that participants were already told about, deliberately.
 
 The welcome email names each participant's buddies and teams, and so do the emails of a buddy
-exchange task; once one of those has gone out, planning the groups again or repairing them
-changes what people were told. So `preview` shows whose partners change (person, partners
+exchange task; once one of those has gone out, planning the groups again, repairing them or
+moving one person to another group changes what people were told. (A new rule for a pair
+changes no group by itself: it is shown as broken until the groups are repaired, which asks.)
+So `preview` shows whose partners change (person, partners
 before, partners after), `needs_confirmation` says whether anyone who gets a new partner was
 told the old ones, and `apply` stores the new groups and queues a short `groups_changed`
-email, due at once, for exactly those people (`to_notify`). Everyone else needs no email:
+email, due at once within the mail policy's working hours and days, for exactly those
+people (`to_notify`). Everyone else needs no email:
 someone whose welcome is still pending reads the new groups in it, since emails are composed
 when they are sent.
 
@@ -26,24 +29,36 @@ from sqlmodel import Session
 from ..core import deliveries as kinds
 from ..core.deliveries import PlannedDelivery
 from ..core.grouping import PartnerChange, partner_changes
+from ..core.mailpolicy import first_allowed
 from ..models import Cohort, Delivery, Participant, Task, User, utcnow
 from . import activity
 from ._lookup import cohort_programme, get_cohort
 from .grouping import (
     GroupsView,
     Proposal,
+    move_participant,
     participant_names,
+    propose_move,
     propose_plan,
     propose_repair,
     store_proposal,
 )
-from .plans import insert_deliveries
+from .plans import insert_deliveries, mail_policy
 
-PLAN, REPAIR = "plan", "repair"
+PLAN, REPAIR, MOVE = "plan", "repair", "move"
 # A row in these states may have reached its recipient.
 GONE_OUT = (kinds.SENT, kinds.SENDING, kinds.NEEDS_REVIEW)
 BUDDY_TASK = "buddy_exchange"
 SUPERSEDED = "cancelled: a newer groups email replaces it"
+
+
+@dataclass(frozen=True)
+class Move:
+    """One person into group `to_group` of a rotation (None: a new group of their own)."""
+
+    person: str
+    to_group: int | None
+    rotation: int = 1
 
 
 @dataclass(frozen=True)
@@ -53,7 +68,7 @@ class GroupChangePreview:
     cohort_id: int
     grouping_key: str
     title: str
-    action: str  # plan | repair
+    action: str  # plan | repair | move
     seed: int
     launched: bool
     changes: tuple[PartnerChange, ...]
@@ -61,6 +76,7 @@ class GroupChangePreview:
     names: dict[str, str]  # email -> name, for everyone in the changes
     changed_groups: int = 0  # repair only: groups that change
     new_partner: tuple[str, ...] = ()  # repair only: people with someone they had not had
+    move: Move | None = None  # move only
 
     @property
     def to_notify(self) -> tuple[str, ...]:
@@ -80,7 +96,7 @@ class GroupChangePreview:
     @property
     def fingerprint(self) -> str:
         """Names this exact change: the confirmation must carry it."""
-        text = "|".join([self.action, self.grouping_key, str(self.seed)] + [
+        text = "|".join([self.action, self.grouping_key, str(self.seed), repr(self.move)] + [
             f"{c.person}:{c.rotation}:{','.join(c.before)}>{','.join(c.after)}"
             for c in self.changes])
         return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -112,24 +128,31 @@ class ConfirmationNeeded(Exception):
 
 
 def preview(session: Session, cohort_id: int, action: str, grouping_key: str | None = None,
-            seed: int = 0) -> GroupChangePreview:
-    """Who would get a new partner if the grouping were planned again (`plan`) or repaired."""
-    return _preview(session, get_cohort(session, cohort_id), action, grouping_key, seed)[0]
+            seed: int = 0, *, move: Move | None = None) -> GroupChangePreview:
+    """Who would get a new partner if the grouping were planned again (`plan`), repaired, or
+    one person moved (`move`, with `move`)."""
+    return _preview(session, get_cohort(session, cohort_id), action, grouping_key, seed,
+                    move)[0]
 
 
 def apply(session: Session, cohort_id: int, action: str, grouping_key: str | None = None,
-          seed: int = 0, *, confirmed: str | None = None, actor: User | None = None,
-          now: datetime | None = None) -> GroupChangeResult:
-    """Plan again or repair, and email whoever was told the old groups and gets a new partner.
+          seed: int = 0, *, move: Move | None = None, confirmed: str | None = None,
+          actor: User | None = None, now: datetime | None = None) -> GroupChangeResult:
+    """Plan again, repair or move, and email whoever was told the old groups and gets a new
+    partner.
 
     Raises ConfirmationNeeded when someone would be emailed and `confirmed` is not the
     previewed change's fingerprint; nothing is changed then."""
     now = now or utcnow()
     cohort = get_cohort(session, cohort_id)
-    found, proposal = _preview(session, cohort, action, grouping_key, seed)
+    found, proposal = _preview(session, cohort, action, grouping_key, seed, move)
     if found.needs_confirmation and confirmed != found.fingerprint:
         raise ConfirmationNeeded(found)
-    view = store_proposal(session, cohort_id, proposal)
+    if move is not None:  # stored as moved, group numbers kept
+        view = move_participant(session, cohort_id, move.person, move.to_group, move.rotation,
+                                found.grouping_key)
+    else:
+        view = store_proposal(session, cohort_id, proposal)
     notified = found.to_notify
     if notified:
         _queue_notices(session, cohort, found.grouping_key, notified, now)
@@ -141,11 +164,15 @@ def apply(session: Session, cohort_id: int, action: str, grouping_key: str | Non
 
 
 def _preview(session: Session, cohort: Cohort, action: str, grouping_key: str | None,
-             seed: int) -> tuple[GroupChangePreview, Proposal]:
-    if action not in (PLAN, REPAIR):
+             seed: int, move: Move | None = None) -> tuple[GroupChangePreview, Proposal]:
+    if action not in (PLAN, REPAIR, MOVE) or (action == MOVE) != (move is not None):
         raise ValueError(f"unknown group change '{action}'")
-    propose = propose_plan if action == PLAN else propose_repair
-    proposal = propose(session, cohort.id, grouping_key, seed)
+    if move is not None:
+        proposal = propose_move(session, cohort.id, move.person, move.to_group, move.rotation,
+                                grouping_key)
+    else:
+        propose = propose_plan if action == PLAN else propose_repair
+        proposal = propose(session, cohort.id, grouping_key, seed)
     template = next(t for t in cohort_programme(cohort).groupings
                     if t.key == proposal.grouping_key)
     changes = tuple(partner_changes(proposal.before, proposal.after))
@@ -156,7 +183,7 @@ def _preview(session: Session, cohort: Cohort, action: str, grouping_key: str | 
     return GroupChangePreview(
         cohort.id, template.key, template.title or template.key, action, seed,
         cohort.launched_at is not None, changes, frozenset(told), names,
-        proposal.changed_groups, proposal.new_partner), proposal
+        proposal.changed_groups, proposal.new_partner, move), proposal
 
 
 def _told(session: Session, cohort: Cohort, grouping_key: str, grouping_kind: str,
@@ -181,8 +208,9 @@ def _told(session: Session, cohort: Cohort, grouping_key: str, grouping_kind: st
 
 def _queue_notices(session: Session, cohort: Cohort, grouping_key: str,
                    people: tuple[str, ...], now: datetime) -> None:
-    """One groups_changed email each, due now, anchored `groups:KEY#N` for the N-th change;
-    an earlier one still pending for the same person is superseded (it would say the same)."""
+    """One groups_changed email each, due now (or at the next working hour), anchored
+    `groups:KEY#N` for the N-th change; an earlier one still pending for the same person is
+    superseded (it would say the same)."""
     prefix = f"groups:{grouping_key}#"
     anchors = session.scalars(select(Delivery.anchor).where(
         Delivery.cohort_id == cohort.id, Delivery.kind == kinds.GROUPS_CHANGED,
@@ -196,7 +224,8 @@ def _queue_notices(session: Session, cohort: Cohort, grouping_key: str,
     ).values(state=kinds.CANCELLED, last_error=SUPERSEDED))
     ids = dict(session.execute(select(Participant.email, Participant.id).where(
         Participant.cohort_id == cohort.id, Participant.email.in_(people))).all())
+    send_at = first_allowed(mail_policy(cohort), now)  # quiet hours and days, like the rest
     insert_deliveries(session, cohort.id, [
-        PlannedDelivery(kinds.GROUPS_CHANGED, f"{prefix}{number}", email, now)
+        PlannedDelivery(kinds.GROUPS_CHANGED, f"{prefix}{number}", email, send_at)
         for email in people], ids)
     session.flush()

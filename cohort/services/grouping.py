@@ -289,9 +289,26 @@ def form_missing_groups(session: Session, cohort: Cohort, seed: int = 0) -> list
 def move_participant(session: Session, cohort_id: int, email: str, to_group: int | None,
                      rotation: int = 1, grouping_key: str | None = None) -> GroupsView:
     """Move a person into group `to_group` of a rotation (None: into a new group of their own).
-    The move is stored even if it breaks a rule; the returned view lists the violations."""
+    The move is stored even if it breaks a rule; the returned view lists the violations.
+    Nobody is told: services.group_changes does that for groups already announced."""
     cohort = get_cohort(session, cohort_id)
     template = _template(cohort, grouping_key)
+    return _store(session, cohort, template,
+                  _moved(session, cohort_id, template, email, to_group, rotation))
+
+
+def propose_move(session: Session, cohort_id: int, email: str, to_group: int | None,
+                 rotation: int = 1, grouping_key: str | None = None) -> Proposal:
+    """The groups before and after moving a person (what `move_participant` would store)."""
+    cohort = get_cohort(session, cohort_id)
+    template = _template(cohort, grouping_key)
+    moved = _moved(session, cohort_id, template, email, to_group, rotation)
+    return Proposal(template.key, _members(session, cohort_id, template.key),
+                    [[members for _, members in groups] for groups in moved])
+
+
+def _moved(session: Session, cohort_id: int, template: GroupingTemplate, email: str,
+           to_group: int | None, rotation: int) -> list[Numbered]:
     email = _participant(session, cohort_id, email).email
     stored = _stored(session, cohort_id, template.key)
     if not 1 <= rotation <= len(stored):
@@ -305,7 +322,7 @@ def move_participant(session: Session, cohort_id: int, email: str, to_group: int
         raise NotFound(f"rotation {rotation} of '{template.key}' has no group {to_group}")
     groups[to_group].append(email)
     stored[rotation - 1] = [(n, sorted(m)) for n, m in sorted(groups.items()) if m]
-    return _store(session, cohort, template, stored)
+    return stored
 
 
 def lock_pair(session: Session, cohort_id: int, email_a: str, email_b: str,

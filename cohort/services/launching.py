@@ -4,7 +4,8 @@ A new cohort is a draft (`Cohort.launched_at` is None): the facilitator can impo
 move meetings and plan groups while the outbox claims none of its rows (mail/dispatch.py).
 `launch_forecast` tells what launching now will send in the next 14 days and what the outbox
 will skip; `launch_cohort` re-dates the emails that were due "at once" to the launch
-(core.launching.send_at_after_launch), sets `launched_at` and logs the launch.
+(core.launching.send_at_after_launch) under the mail policy (catch-ups marked in the draft go
+inside the welcome), sets `launched_at` and logs the launch.
 """
 
 from __future__ import annotations
@@ -57,12 +58,29 @@ def launch_cohort(session: Session, cohort_id: int, actor: User | None, now: dat
     session.execute(update(Delivery).where(
         Delivery.cohort_id == cohort_id, Delivery.state == kinds.PENDING,
         Delivery.kind.in_(DUE_AT_LAUNCH), Delivery.send_at < now).values(send_at=now))
+    _catch_ups_with_the_welcome(session, cohort_id)
     cohort.launched_at = now
     session.add(cohort)
     session.flush()
     activity.log_activity(session, cohort_id, actor, activity.COHORT_LAUNCHED,
                           details, now)
     return cohort
+
+
+def _catch_ups_with_the_welcome(session: Session, cohort_id: int) -> None:
+    """Catch-ups marked while the cohort was a draft go with each person's welcome, which the
+    mail policy has just timed: in the same email, within working hours."""
+    welcomes = dict(session.execute(select(Delivery.recipient, Delivery.send_at).where(
+        Delivery.cohort_id == cohort_id, Delivery.kind == kinds.WELCOME,
+        Delivery.anchor == "cohort", Delivery.state == kinds.PENDING,
+        Delivery.resend_number == 0)).all())
+    for row in session.scalars(select(Delivery).where(
+            Delivery.cohort_id == cohort_id, Delivery.kind == CATCH_UP,
+            Delivery.state == kinds.PENDING, Delivery.attempts == 0)):
+        welcome_at = welcomes.get(row.recipient)
+        if welcome_at is not None and row.send_at < welcome_at:
+            row.send_at = welcome_at
+    session.flush()
 
 
 def _pending_emails(session: Session, cohort_id: int,
@@ -136,6 +154,9 @@ def _pending_emails(session: Session, cohort_id: int,
         if times and row.attempts == 0 and row.resend_number == 0 \
                 and (row.kind, row.anchor) in times:
             send_at, skip = times[row.kind, row.anchor]
+        elif times and row.kind == CATCH_UP and row.attempts == 0 \
+                and (kinds.WELCOME, "cohort") in times:  # with the welcome, as at launch
+            send_at = max(send_at, times[kinds.WELCOME, "cohort"][0])
         emails.append(PendingEmail(row.kind, row.recipient, send_at, row.attempts,
                                    deadline, settled, row.anchor, title(row), skip))
     return emails

@@ -110,7 +110,7 @@ def _preview(session, cohort, meeting_key, change, now) -> MeetingChangePreview:
     before = plan_cohort(programme, cohort.start_date, cohort.timezone, overrides)
     overrides[meeting_key] = change(overrides.get(meeting_key, MeetingOverride()))
     after = plan_cohort(programme, cohort.start_date, cohort.timezone, overrides)
-    moves = delivery_moves(before, after, now)
+    moves = delivery_moves(before, after, cohort.launched_at or now)
     counts = _delivery_counts(session, cohort.id, [(m.kind, m.anchor) for m in moves])
     changes = plan_changes(before, after)
     moved = {(c.item, c.key, c.field) for c in changes if c.after is not None}
@@ -240,10 +240,7 @@ def replan(session: Session, cohort: Cohort, now: datetime) -> Plan:
     earlier replan dropped) ever change."""
     plan = current_plan(session, cohort)
     sync_plan(session, cohort.id, plan)
-    emails = session.scalars(select(Participant.email).where(
-        Participant.cohort_id == cohort.id, Participant.erased_at.is_(None)))
-    every = plan_deliveries(plan, list(emails), now, first=False) \
-        + plan_facilitator_deliveries(plan)
+    every = _replanned_deliveries(session, cohort, plan, now) + plan_facilitator_deliveries(plan)
     wanted = {d.natural_key: d for d in every if d.kind in delivery_kinds.REPLANNED_KINDS}
     replannable = session.scalars(select(Delivery).where(
         Delivery.cohort_id == cohort.id,
@@ -272,6 +269,26 @@ def replan(session: Session, cohort: Cohort, now: datetime) -> Plan:
     insert_deliveries(session, cohort.id, [d for k, d in wanted.items() if k not in existing],
                        participant_ids)
     return plan
+
+
+def _replanned_deliveries(session: Session, cohort: Cohort, plan: Plan,
+                          now: datetime) -> list:
+    """The plan's participant emails, planned around each person's first emails as they
+    were planned: the mail policy put the day's other items into the welcome's email (or on
+    another day because of it), so the welcome stays in the schedule at its own time (the
+    launch, or when someone joined later; `now` for a draft, which launch dates again)."""
+    emails = list(session.scalars(select(Participant.email).where(
+        Participant.cohort_id == cohort.id, Participant.erased_at.is_(None))))
+    welcomed = dict(session.execute(select(Delivery.recipient, Delivery.send_at).where(
+        Delivery.cohort_id == cohort.id, Delivery.kind == delivery_kinds.WELCOME,
+        Delivery.anchor == "cohort", Delivery.resend_number == 0)).all())
+    by_time: dict[datetime, list[str]] = {}
+    default = cohort.launched_at or now
+    for email in emails:
+        by_time.setdefault(welcomed.get(email, default) if cohort.launched_at else now,
+                           []).append(email)
+    return [d for first, people in by_time.items()
+            for d in plan_deliveries(plan, people, first)]
 
 
 def set_initial_overrides(session: Session, cohort: Cohort,

@@ -1,29 +1,49 @@
-"""The facilitator's outbox page: the emails people get (`deliveries.outbox_emails`, one row per
-email, bundled items inside), filtered, counted per state and cut into pages, with the titles
-of the items they are about, so the page never shows raw keys such as `meeting:kickoff`.
+"""The facilitator's outbox page: the emails people get (one row per email, bundled items
+inside, as `deliveries.outbox_emails` lists them), filtered, counted per state and cut into
+pages, with the titles of the items they are about, so the page never shows raw keys such as
+`meeting:kickoff`.
+
+A programme plans thousands of rows, so the page is made in the database: the rows are grouped
+into emails by SQL expressions that mirror `outbox_emails` (a waiting, never-tried row of a
+bundled kind by recipient and send time, `core.deliveries.bundle_key`; a row handed over by its
+Message-ID; anything else alone), the counts per state are a GROUP BY over those emails, and
+only the rows of the page's emails are loaded. Without a page number the page opens where the
+next emails to go are (the first waiting email in send order; with none, the newest page):
+that is what a facilitator opens the outbox for, and the history is one "previous page" away.
 
 Reminders of anonymous surveys stay out of every row and count here: `outbox_emails` leaves
 them out (see the docstring of services/deliveries.py), and the page shows them as counts from
-`outbox_view` only.
-
-Grouping rows into emails follows the dispatcher's bundling (core.deliveries.bundle_key), which
-is a Python function, so the cohort's rows are grouped in Python; the page then renders one
-page of at most `PER_PAGE` emails, never the thousands a programme plans.
+`anonymous_reminder_rounds` only.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, case, false, func, not_, or_, select, update
 from sqlmodel import Session
 
 from ..core import deliveries as kinds
-from ..models import Announcement, Delivery, Meeting, Prompt, Survey, Task, User
+from ..models import (
+    Announcement,
+    CohortMailSettings,
+    Delivery,
+    Meeting,
+    Prompt,
+    Survey,
+    Task,
+    User,
+)
 from . import activity
-from .deliveries import OutboxEmail, get_delivery, outbox_emails
+from ._lookup import get_cohort
+from .deliveries import (
+    WAITING,
+    AnonymousReminders,
+    OutboxEmail,
+    anonymous_survey_keys,
+    get_delivery,
+)
 
 PER_PAGE = 50
 
@@ -31,25 +51,14 @@ PER_PAGE = 50
 @dataclass(frozen=True)
 class OutboxFilters:
     """What the facilitator narrowed the list to (all optional; `start`/`end` in UTC, end
-    exclusive). `kind` matches an email that carries an item of that kind."""
+    exclusive). `kind` matches an email that carries an item of that kind ("bundle": an
+    email of several items); `person` a part of the recipient's address, in any case."""
 
     kind: str | None = None
     state: str | None = None
     person: str | None = None
     start: datetime | None = None
     end: datetime | None = None
-
-    def matches(self, email: OutboxEmail, *, with_state: bool = True) -> bool:
-        if self.kind and self.kind != email.kind and all(d.kind != self.kind
-                                                          for d in email.items):
-            return False
-        if with_state and self.state and email.state != self.state:
-            return False
-        if self.person and self.person.strip().lower() not in email.recipient.lower():
-            return False
-        if self.start and email.send_at < self.start:
-            return False
-        return not (self.end and email.send_at >= self.end)
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ class OutboxPage:
     pages: int
     recipients: list[str]  # everyone with a listed email (for the person filter)
     titles: dict[str, str] = field(default_factory=dict)  # anchor -> title of its item
+    next_to_go: int | None = None  # the first row of the first waiting email, if on this page
 
     @property
     def first(self) -> int:
@@ -71,21 +81,159 @@ class OutboxPage:
         return self.first + len(self.emails) - 1 if self.emails else 0
 
 
+# Which email a row is part of, as columns (NULL where that way of grouping does not apply);
+# GROUP BY treats NULLs as equal, so each email is one group of (recipient, these three).
+_UNTRIED = and_(Delivery.state.in_(WAITING), Delivery.attempts == 0)
+_BUNDLED = and_(_UNTRIED, Delivery.kind.in_(kinds.BUNDLED_KINDS), Delivery.resend_number == 0)
+_HANDED = and_(Delivery.state.not_in((kinds.SKIPPED, kinds.CANCELLED)), not_(_UNTRIED),
+               Delivery.message_id.is_not(None))
+_BUNDLE_AT = case((_BUNDLED, Delivery.send_at))
+_MESSAGE = case((_HANDED, Delivery.message_id))
+_ALONE = case((or_(_BUNDLED, _HANDED), None), else_=Delivery.id)
+
+
+def _rows_listed(session: Session, cohort_id: int) -> tuple:
+    """The WHERE of the cohort's listed rows: all but the reminders of anonymous surveys."""
+    anonymous = anonymous_survey_keys(session, cohort_id)
+    hidden = or_(false(), *(or_(Delivery.anchor == f"survey:{key}",
+                                Delivery.anchor.startswith(f"survey:{key}#", autoescape=True))
+                            for key in anonymous))
+    return (Delivery.cohort_id == cohort_id,
+            not_(and_(Delivery.kind == kinds.SURVEY_REMINDER, hidden)))
+
+
+def _emails(session: Session, cohort_id: int, filters: OutboxFilters, *, with_state: bool):
+    """One row per email: its grouping columns, send time (of the lead row, as
+    `outbox_emails` shows it), state, first row id and number of items. The grouping columns
+    are computed per row first, so the GROUP BY names plain columns (PostgreSQL would not
+    match two renderings of a CASE with bound parameters)."""
+    rows = (select(Delivery.id, Delivery.recipient, Delivery.kind, Delivery.state,
+                   func.coalesce(Delivery.sent_at, Delivery.send_at).label("at"),
+                   _BUNDLE_AT.label("bundle_at"), _MESSAGE.label("message"),
+                   _ALONE.label("alone"))
+            .where(*_rows_listed(session, cohort_id)))
+    if filters.person and filters.person.strip():
+        rows = rows.where(func.lower(Delivery.recipient).contains(
+            filters.person.strip().lower(), autoescape=True))
+    row = rows.subquery()
+    when = func.min(row.c.at).label("at")
+    query = (select(row.c.recipient, row.c.bundle_at, row.c.message, row.c.alone, when,
+                    func.min(row.c.state).label("state"), func.min(row.c.id).label("lead"),
+                    func.count().label("items"))
+             .group_by(row.c.recipient, row.c.bundle_at, row.c.message, row.c.alone))
+    if filters.kind == "bundle":
+        query = query.having(func.count() > 1)
+    elif filters.kind:
+        query = query.having(func.max(case((row.c.kind == filters.kind, 1), else_=0)) == 1)
+    if filters.start:
+        query = query.having(func.min(row.c.at) >= filters.start)
+    if filters.end:
+        query = query.having(func.min(row.c.at) < filters.end)
+    if with_state and filters.state:
+        query = query.having(func.min(row.c.state) == filters.state)
+    return query.subquery()
+
+
 def outbox_page(session: Session, cohort_id: int, filters: OutboxFilters,
-                page: int = 1, per_page: int = PER_PAGE) -> OutboxPage:
+                page: int | None = None, per_page: int = PER_PAGE) -> OutboxPage:
     """One page of the cohort's emails (NotFound for an unknown cohort). A page number past the
-    end shows the last page."""
-    every = outbox_emails(session, cohort_id)
-    around = [e for e in every if filters.matches(e, with_state=False)]
-    counts = Counter(e.state for e in around)
-    chosen = [e for e in around if filters.matches(e)]
-    pages = max(1, -(-len(chosen) // per_page))
+    end shows the last page; no page number, the page of the next emails to go."""
+    get_cohort(session, cohort_id)
+    around = _emails(session, cohort_id, filters, with_state=False)
+    counts = dict(session.execute(select(around.c.state, func.count())
+                                  .group_by(around.c.state)).all())
+    chosen = _emails(session, cohort_id, filters, with_state=True)
+    total = session.scalar(select(func.count()).select_from(chosen)) or 0
+    pages = max(1, -(-total // per_page))
+    order = (chosen.c.at, chosen.c.recipient, chosen.c.lead)
+    upcoming = session.execute(select(*order).where(chosen.c.state.in_(WAITING))
+                               .order_by(*order).limit(1)).first()
+    if page is None:
+        if upcoming is None:
+            page = pages
+        else:
+            at, recipient, lead = upcoming
+            before = session.scalar(select(func.count()).select_from(chosen).where(or_(
+                chosen.c.at < at, and_(chosen.c.at == at, chosen.c.recipient < recipient),
+                and_(chosen.c.at == at, chosen.c.recipient == recipient,
+                     chosen.c.lead < lead)))) or 0
+            page = before // per_page + 1
     page = min(max(1, page), pages)
-    shown = chosen[(page - 1) * per_page:page * per_page]
-    anchors = {d.anchor for e in shown for d in e.items}
-    return OutboxPage(shown, len(chosen), dict(counts), page, pages,
-                      sorted({e.recipient for e in every}),
-                      item_titles(session, cohort_id, anchors))
+    shown = session.execute(select(chosen).order_by(*order)
+                            .offset((page - 1) * per_page).limit(per_page)).all()
+    emails = _load(session, cohort_id, shown)
+    anchors = {d.anchor for e in emails for d in e.items}
+    recipients = session.scalars(select(Delivery.recipient).distinct().where(
+        *_rows_listed(session, cohort_id)).order_by(Delivery.recipient)).all()
+    lead = upcoming[2] if upcoming is not None else None
+    return OutboxPage(emails, total, counts, page, pages, list(recipients),
+                      item_titles(session, cohort_id, anchors),
+                      lead if any(e.items[0].id == lead for e in emails) else None)
+
+
+def _load(session: Session, cohort_id: int, shown: list) -> list[OutboxEmail]:
+    """The rows of these emails (and no others), as emails in the given order."""
+    if not shown:
+        return []
+    wanted = []
+    for email in shown:
+        if email.alone is not None:
+            wanted.append(Delivery.id == email.alone)
+        elif email.message is not None:
+            wanted.append(and_(_HANDED, Delivery.message_id == email.message))
+        else:
+            wanted.append(and_(_BUNDLED, Delivery.recipient == email.recipient,
+                               Delivery.send_at == email.bundle_at))
+    rows: dict[tuple, list[Delivery]] = {}
+    for row in session.scalars(select(Delivery).where(
+            *_rows_listed(session, cohort_id), or_(*wanted))
+            .order_by(Delivery.send_at, Delivery.id)):
+        rows.setdefault(_key_of(row), []).append(row)
+    listed = []
+    for email in shown:
+        items = rows.get((email.recipient, email.bundle_at, email.message, email.alone), [])
+        if not items:
+            continue
+        lead = items[0]
+        listed.append(OutboxEmail("bundle" if len(items) > 1 else lead.kind, lead.recipient,
+                                  lead.sent_at or lead.send_at, lead.state, tuple(items)))
+    return listed
+
+
+def _key_of(row: Delivery) -> tuple:
+    """A loaded row's grouping columns, as `_emails` computes them in SQL."""
+    untried = row.state in WAITING and row.attempts == 0
+    if untried and row.kind in kinds.BUNDLED_KINDS and row.resend_number == 0:
+        return (row.recipient, row.send_at, None, None)
+    if row.state not in (kinds.SKIPPED, kinds.CANCELLED) and not untried and row.message_id:
+        return (row.recipient, None, row.message_id, None)
+    return (row.recipient, None, None, row.id)
+
+
+def anonymous_reminder_rounds(session: Session, cohort_id: int) -> list[AnonymousReminders]:
+    """Each reminder round of an anonymous survey, counted in the database: how many wait and
+    how many went or were not needed (never who)."""
+    anonymous = anonymous_survey_keys(session, cohort_id)
+    if not anonymous:
+        return []
+    waiting = func.sum(case((Delivery.state.in_(WAITING), 1), else_=0))
+    rounds = session.execute(select(Delivery.anchor, func.min(Delivery.send_at), waiting,
+                                    func.count()).where(
+        Delivery.cohort_id == cohort_id, Delivery.kind == kinds.SURVEY_REMINDER,
+        or_(*(Delivery.anchor.startswith(f"survey:{key}#", autoescape=True)
+              for key in anonymous)))
+        .group_by(Delivery.anchor)).all()
+    counted = [AnonymousReminders(anchor, anonymous[kinds.item_key_of(anchor)],
+                                  int(anchor.rsplit("#", 1)[1]) if "#" in anchor else 0,
+                                  first, int(waiting or 0), int(count - (waiting or 0)))
+               for anchor, first, waiting, count in rounds
+               if kinds.item_key_of(anchor) in anonymous]
+    return sorted(counted, key=lambda r: (r.send_at, r.anchor))
+
+
+def is_paused(session: Session, cohort_id: int) -> bool:
+    settings = session.get(CohortMailSettings, cohort_id)
+    return bool(settings and settings.paused)
 
 
 def item_titles(session: Session, cohort_id: int, anchors: set[str]) -> dict[str, str]:

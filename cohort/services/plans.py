@@ -17,6 +17,8 @@ from sqlmodel import Session
 from ..core import deliveries as kinds
 from ..core.calendars import new_uid
 from ..core.deliveries import PlannedDelivery, plan_deliveries
+from ..core.holidays_calendar import holiday_country
+from ..core.mailpolicy import MailPolicy, policy_from_settings
 from ..core.planning import MeetingOverride, Plan, plan_cohort
 from ..models import Cohort, Delivery, Meeting, Prompt, Survey, Task
 from ._lookup import cohort_programme
@@ -26,6 +28,14 @@ def current_plan(session: Session, cohort: Cohort) -> Plan:
     """The cohort's plan with the facilitator's overrides applied."""
     return plan_cohort(cohort_programme(cohort), cohort.start_date, cohort.timezone,
                        meeting_overrides(session, cohort))
+
+
+def mail_policy(cohort: Cohort) -> MailPolicy:
+    """The cohort's mail policy (its programme's `mail:` block, in the cohort's zone and
+    holidays), as `plan_cohort` puts it in the plan, without planning the whole cohort."""
+    programme = cohort_programme(cohort)
+    return policy_from_settings(programme.mail, cohort.timezone,
+                                holiday_country(cohort.timezone, programme.language))
 
 
 def meeting_overrides(session: Session, cohort: Cohort) -> dict[str, MeetingOverride]:

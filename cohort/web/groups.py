@@ -6,10 +6,11 @@ soft goals, broken hard rules), so an edit that breaks a rule is kept but shown 
 Known problems (too few people, an unknown person or group) become a message on the page
 (400) and change nothing.
 
-"Plan again" and "Repair" go through `services.group_changes`: when participants were already
-told their groups (the welcome or a buddy email went out) and some of them would get a new
-partner, the page first shows who (partners before and after) and asks; confirming stores the
-groups and queues a short email to exactly those people. A draft cohort is never asked.
+"Plan again", "Repair" and moving a person go through `services.group_changes`: when
+participants were already told their groups (the welcome or a buddy email went out) and some
+of them would get a new partner, the page first shows who (partners before and after) and
+asks; confirming stores the groups and queues a short email to exactly those people. A draft
+cohort is never asked.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class MoveForm(CohortForm):
     rotation = IntegerField(validators=[InputRequired(), NumberRange(1, 100)])
     person = StringField(_l("Person"), validators=[DataRequired(), SingleLine(254)])
     to_group = StringField(_l("To group"), validators=[DataRequired(), SingleLine(20)])
+    confirmed = HiddenField(validators=[SingleLine(64)])
 
     def target(self) -> int | None:
         """The group number, or None for a new group."""
@@ -158,9 +160,10 @@ def repair(cohort_id: int):
     return _change(cohort_id, RepairForm(), group_changes.REPAIR, 0)
 
 
-def _change(cohort_id: int, form: CohortForm, action: str, seed: int):
-    """Plan again or repair: done at once, or the confirmation page (nothing changed yet)
-    when it would change the partners of people already told them."""
+def _change(cohort_id: int, form: CohortForm, action: str, seed: int,
+            move: Callable[[], group_changes.Move] | None = None):
+    """Plan again, repair or move: done at once, or the confirmation page (nothing changed
+    yet) when it would change the partners of people already told them."""
     if not form.validate():
         return _page(cohort_id, 400, _("The request was incomplete: %(fields)s",
                                        fields=", ".join(sorted(form.errors))))
@@ -168,6 +171,7 @@ def _change(cohort_id: int, form: CohortForm, action: str, seed: int):
         with transaction() as session:
             result = group_changes.apply(
                 session, cohort_id, action, form.grouping.data, seed,
+                move=move() if move is not None else None,
                 confirmed=form.confirmed.data or None, actor=actor(), now=now())
     except (GroupingProblem, NotFound) as exc:
         return _page(cohort_id, 400, str(exc))
@@ -195,7 +199,8 @@ def _confirm_page(cohort_id: int, preview: group_changes.GroupChangePreview, sta
     """Who gets a new partner, who of them is emailed, and the button that confirms it."""
     with read_session() as session:
         cohort = services.get_cohort(session, cohort_id)
-    endpoint = ".plan" if preview.action == group_changes.PLAN else ".repair"
+    endpoint = {group_changes.PLAN: ".plan", group_changes.REPAIR: ".repair",
+                group_changes.MOVE: ".move"}[preview.action]
     return render_template("groups/confirm.html", cohort=cohort, preview=preview,
                            stale=stale,
                            action=url_for(endpoint, cohort_id=cohort_id)), 200
@@ -204,11 +209,11 @@ def _confirm_page(cohort_id: int, preview: group_changes.GroupChangePreview, sta
 @bp.post("/move")
 @requires(Role.FACILITATOR, cohort_access=True)
 def move(cohort_id: int):
-    """Move a person to another group of a rotation, or to a new group of their own."""
+    """Move a person to another group of a rotation, or to a new group of their own; asks
+    first, like planning again, when people told their groups would get a new partner."""
     form = MoveForm()
-    return _act(cohort_id, form, lambda session: _checked([services.move_participant(
-        session, cohort_id, form.person.data, form.target(), form.rotation.data,
-        form.grouping.data)]))
+    return _change(cohort_id, form, group_changes.MOVE, 0, lambda: group_changes.Move(
+        form.person.data, form.target(), form.rotation.data))
 
 
 @bp.post("/rules")

@@ -69,20 +69,23 @@ def _filters(timezone: str) -> services.OutboxFilters:
 @bp.get("/outbox")
 @requires(Role.FACILITATOR, cohort_access=True)
 def index(cohort_id: int):
-    """One row per email a person gets, filtered (GET form) and paged; anonymous surveys'
-    reminders only counted."""
+    """One row per email a person gets, filtered (GET form) and paged, opening at the next
+    emails to go; anonymous surveys' reminders only counted."""
+    # No page asked for: the page of the next emails to go; a page that is no number: 1.
+    page = (request.args.get("page", type=int) or 1) if "page" in request.args else None
     with _session() as session:
         try:
             cohort = services.get_cohort(session, cohort_id)
-            view = services.outbox_view(session, cohort_id)
             listing = services.outbox_page(session, cohort_id, _filters(cohort.timezone),
-                                           request.args.get("page", 1, type=int) or 1)
+                                           page)
+            paused = services.is_paused(session, cohort_id)
+            rounds = services.anonymous_reminder_rounds(session, cohort_id)
         except services.NotFound:
             abort(404)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("outbox/index.html", cohort=cohort, view=view, listing=listing,
-                           args=args, kinds=DELIVERY_KINDS, states=DELIVERY_STATES,
-                           form=ActionForm())
+    return render_template("outbox/index.html", cohort=cohort, paused=paused, rounds=rounds,
+                           listing=listing, args=args, kinds=DELIVERY_KINDS,
+                           states=DELIVERY_STATES, form=ActionForm())
 
 
 @bp.get("/outbox/<int:delivery_id>")
@@ -112,6 +115,49 @@ def preview(cohort_id: int, delivery_id: int):
     return render_template("outbox/preview.html", cohort=cohort, delivery=delivery,
                            message=message, parts=parts, problem=problem, form=ActionForm(),
                            hidden=hidden, waiting=waiting)
+
+
+# The email's HTML part, framed by the preview page: an email's layout is inline styles (mail
+# clients read nothing else), which the app's own policy refuses (web/security.py). This one
+# document may apply inline styles and data: images and nothing else: no script, no request
+# to anywhere, no form; `sandbox` gives it an opaque origin as well; only our own pages may
+# frame it.
+EMAIL_POLICY = "; ".join([
+    "default-src 'none'",
+    "style-src 'unsafe-inline'",
+    "img-src data:",
+    "form-action 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'self'",
+    "sandbox",
+])
+
+
+@bp.get("/outbox/<int:delivery_id>/email.html")
+@requires(Role.FACILITATOR, cohort_access=True)
+def email_html(cohort_id: int, delivery_id: int):
+    """The HTML part of a delivery's email as its recipient's mail program shows it, for the
+    preview page's frame (placeholders instead of credentials, like the preview)."""
+    from ..mail.preview import preview_message
+
+    with _session() as session:
+        try:
+            services.get_cohort(session, cohort_id)
+            services.get_delivery(session, delivery_id, cohort_id)
+        except services.NotFound:
+            abort(404)
+    try:
+        message = preview_message(delivery_id)
+    except Undeliverable:
+        abort(404)  # the preview page says why
+    html = message.get_body(("html",))
+    if html is None:
+        abort(404)
+    response = current_app.response_class(html.get_content(), mimetype="text/html")
+    response.headers["Content-Security-Policy"] = EMAIL_POLICY
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
 
 
 @bp.post("/outbox/<int:delivery_id>/test")

@@ -187,6 +187,8 @@ def test_no_serious_accessibility_violations(browser, live_server, demo, artifac
                 page.locator(".outbox-emails tbody a").first.click()
                 page.wait_for_load_state()
                 assert page.locator("pre.preview-text").count() == 1, "no preview"
+                # The email itself, in its frame (tests/browser/test_email_preview.py).
+                page.locator("iframe.preview-frame").content_frame.locator("body").wait_for()
                 scan(page, f"{width}px facilitator outbox preview", findings)
                 if width == 1280:
                     page.goto(outbox)

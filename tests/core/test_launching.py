@@ -53,3 +53,28 @@ def test_forecast_counts_per_kind_and_skips_as_the_dispatcher_does():
 def test_a_retried_row_is_not_overdue():
     retried = PendingEmail(kinds.TASK_RELEASED, "a@x", NOW - timedelta(days=5), attempts=2)
     assert forecast_launch([retried], NOW, overdue_limit=LIMIT).sending_total == 1
+
+
+def test_forecast_counts_the_emails_people_get_not_the_items_inside_them():
+    """Items of one person due at the same time travel as one email (core.deliveries
+    .bundle_key): the forecast counts that email once, under the kind of its first section,
+    and says how many items of each kind travel inside another kind's email."""
+    soon = NOW + timedelta(days=2)
+    emails = [
+        PendingEmail(kinds.WELCOME, "a@x", CREATED),
+        PendingEmail(kinds.TASK_RELEASED, "a@x", NOW),  # due at the launch: in the welcome
+        PendingEmail(kinds.SURVEY_INVITATION, "a@x", NOW),  # the same
+        PendingEmail(kinds.WELCOME, "b@x", CREATED),
+        PendingEmail(kinds.MEETING_INVITATION, "a@x", CREATED),  # a calendar email: alone
+        PendingEmail(kinds.TASK_RELEASED, "b@x", soon),  # alone on its day
+        PendingEmail(kinds.PROMPT, "b@x", soon + timedelta(days=1)),
+        PendingEmail(kinds.TASK_REMINDER, "b@x", soon + timedelta(days=1)),  # with the prompt
+        PendingEmail(kinds.TASK_REMINDER, "b@x", soon + timedelta(days=1), settled=True),
+    ]
+    forecast = forecast_launch(emails, NOW, overdue_limit=LIMIT)
+    assert [(k.kind, k.emails, k.items, k.bundled) for k in forecast.sending] == [
+        (kinds.WELCOME, 2, 2, 0), (kinds.MEETING_INVITATION, 1, 1, 0),
+        (kinds.TASK_RELEASED, 1, 2, 1), (kinds.TASK_REMINDER, 1, 1, 0),
+        (kinds.PROMPT, 0, 1, 1), (kinds.SURVEY_INVITATION, 0, 1, 1)]
+    assert forecast.sending_total == 5  # what the two people's inboxes will hold
+    assert forecast.items_total == 8

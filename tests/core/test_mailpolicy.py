@@ -199,3 +199,34 @@ def test_the_mail_block_is_read_and_checked_with_file_and_line():
         line = 7 + bad.count("\n") - 1
         assert f"tiny.yaml:{line}: mail." in str(error.value), error.value
         assert message in str(error.value)
+
+
+def test_an_extra_item_joins_the_days_email_or_waits_for_a_working_morning():
+    """A catch-up marked on a Friday evening goes on Monday morning, inside Monday's email if
+    there is one; with every day before the next meeting taken, on the first allowed day; with
+    no allowed time before the meeting at all, not at all."""
+    from cohort.core.mailpolicy import extra_item_time
+
+    policy = MailPolicy("Europe/Copenhagen")
+    friday_evening = datetime(2025, 4, 11, 17, 0, tzinfo=UTC)  # 19:00 local
+    monday_8 = datetime(2025, 4, 14, 6, 0, tzinfo=UTC)
+    monday_11 = datetime(2025, 4, 14, 9, 0, tzinfo=UTC)
+    meeting = datetime(2025, 4, 17, 7, 0, tzinfo=UTC)
+    assert extra_item_time(policy, friday_evening, meeting, []) == monday_8
+    assert extra_item_time(policy, friday_evening, meeting, [monday_11]) == monday_11
+    # Monday's email went already at 08:00 (marked on Monday at 10:00): Tuesday morning.
+    monday_10 = datetime(2025, 4, 14, 8, 0, tzinfo=UTC)
+    assert extra_item_time(policy, monday_10, meeting, [monday_8]) == datetime(
+        2025, 4, 15, 6, 0, tzinfo=UTC)
+    # Easter: marked after workshop 1 on Maundy Thursday, the next working day is Tuesday.
+    thursday = datetime(2025, 4, 17, 14, 0, tzinfo=UTC)
+    assert extra_item_time(policy, thursday, None, []) == datetime(2025, 4, 22, 6, 0, tzinfo=UTC)
+    # Tuesday's email is still to go: it carries the catch-up too.
+    taken = [datetime(2025, 4, d, 6, 0, tzinfo=UTC) for d in (14, 15, 16)]
+    assert extra_item_time(policy, monday_10, meeting, taken) == datetime(
+        2025, 4, 15, 6, 0, tzinfo=UTC)
+    # Monday's email went and the meeting is on Tuesday at 07:00: Monday all the same.
+    tuesday_7 = datetime(2025, 4, 15, 5, 0, tzinfo=UTC)
+    assert extra_item_time(policy, monday_10, tuesday_7, [monday_8]) == monday_10
+    # No working hour left before the meeting.
+    assert extra_item_time(policy, friday_evening, monday_8, []) is None

@@ -78,3 +78,30 @@ def test_those_whose_buddy_changed_get_one_email_naming_the_new_buddy(app, make_
         for buddy in buddies[to]:
             assert f"{names[buddy]} <{buddy}>" in text
             assert f'<a href="mailto:{buddy}">{buddy}</a>' in html
+
+
+def test_moving_one_person_emails_the_mover_and_the_group_they_join(app, make_cohort,
+                                                                     smtp_sink):
+    """After the welcome named the buddies, one person is moved (confirmed): the mover and
+    the people of the group they join each get one "new buddy" email; those they left, who
+    gain nobody, get nothing."""
+    engine = app.extensions["cohort.engine"]
+    cohort_id = make_cohort(engine, people=PEOPLE).id
+    send_due(app, now=CREATED)
+    later = CREATED + timedelta(hours=2)
+    with db.transaction(engine) as session:
+        view = services.list_groups(session, cohort_id)
+        groups, target = view.result.rotations[0].groups, view.numbers[0][1]
+        mover, left, joined = groups[0].members[0], groups[0].members[1:], groups[1].members
+        move = services.group_changes.Move(mover, target)
+        preview = services.group_changes.preview(session, cohort_id, "move", move=move)
+        result = services.group_changes.apply(session, cohort_id, "move", move=move,
+                                              now=later, confirmed=preview.fingerprint)
+        names = services.participant_names(session, cohort_id)
+    before = smtp_sink.count()
+    assert send_due(app, now=later).sent == 1 + len(joined)
+    emails = {m["To"].addresses[0].addr_spec: m for m in smtp_sink.messages[before:]}
+    assert set(emails) == {mover, *joined} == set(result.notified)
+    assert not set(emails) & set(left)
+    text = emails[mover].get_body(("plain",)).get_content()
+    assert all(f"{names[buddy]} <{buddy}>" in text for buddy in joined)

@@ -15,7 +15,8 @@ from cohort.demo import demo_participants
 from cohort.models import ActivityEntry, Delivery, Participant
 from cohort.services import group_changes
 
-NOW = datetime(2025, 3, 2, 10, 0, tzinfo=UTC)
+NOW = datetime(2025, 3, 2, 10, 0, tzinfo=UTC)  # a Sunday
+MONDAY_MORNING = datetime(2025, 3, 3, 7, 0, tzinfo=UTC)  # 08:00 in Copenhagen
 
 
 def partners_of(session, cohort_id) -> dict[str, frozenset[str]]:
@@ -90,8 +91,9 @@ def test_announced_groups_need_the_previewed_confirmation(engine, make_cohort):
     assert set(result.notified) == changed
     sent = notices(engine, cohort_id)
     assert {d.recipient for d in sent} == changed and len(sent) == len(changed)
+    # Confirmed on a Sunday: the email keeps the mail policy's quiet days, Monday at 08:00.
     assert {(d.anchor, d.state, d.send_at) for d in sent} == {
-        ("groups:buddies#1", kinds.PENDING, NOW)}
+        ("groups:buddies#1", kinds.PENDING, MONDAY_MORNING)}
     with db.transaction(engine) as session:
         ids = dict(session.execute(select(Participant.email, Participant.id)).all())
         entry = session.scalars(select(ActivityEntry).where(
@@ -209,3 +211,38 @@ def test_someone_who_only_loses_a_partner_gets_no_new_buddy_email(engine, make_c
     assert preview.changes == () and not preview.needs_confirmation
     assert result.notified == ()
     assert notices(engine, cohort_id) == []
+
+
+def test_moving_a_person_in_announced_groups_asks_and_emails_those_with_someone_new(
+        engine, make_cohort):
+    """Moving one person after the welcome named the buddies: the preview names the mover
+    and their new partners; without the previewed confirmation nothing moves; confirmed, the
+    mover and the group they join are emailed, the partners they leave (who gain nobody) not."""
+    cohort_id = make_cohort(engine, people=demo_participants(12)).id
+    mark_sent(engine, cohort_id)
+    with db.transaction(engine) as session:
+        view = services.list_groups(session, cohort_id)
+        groups, second = view.result.rotations[0].groups, view.numbers[0][1]
+        first_members, second_members = groups[0].members, groups[1].members
+        mover = first_members[0]
+        move = group_changes.Move(mover, second)
+        before = partners_of(session, cohort_id)
+        preview = group_changes.preview(session, cohort_id, "move", move=move)
+        with pytest.raises(group_changes.ConfirmationNeeded):
+            group_changes.apply(session, cohort_id, "move", move=move, now=NOW)
+        assert partners_of(session, cohort_id) == before
+        result = group_changes.apply(session, cohort_id, "move", move=move, now=NOW,
+                                     confirmed=preview.fingerprint)
+        after = partners_of(session, cohort_id)
+    assert preview.needs_confirmation and preview.action == "move"
+    assert after[mover] == frozenset(second_members)
+    assert set(result.notified) == {mover, *second_members}
+    assert not set(result.notified) & (set(first_members) - {mover})
+    assert {d.recipient for d in notices(engine, cohort_id)} == set(result.notified)
+    # A draft moves at once and tells nobody.
+    draft_id = make_cohort(engine, people=demo_participants(12), launched=False).id
+    with db.transaction(engine) as session:
+        draft = services.list_groups(session, draft_id)
+        done = group_changes.apply(session, draft_id, "move", now=NOW, move=group_changes.Move(
+            draft.result.rotations[0].groups[0].members[0], draft.numbers[0][1]))
+    assert done.notified == () and notices(engine, draft_id) == []

@@ -78,6 +78,7 @@ EXPECTED = {
     "calendars.cohort_download": OWN_COHORT,
     "outbox.index": OWN_COHORT,
     "outbox.preview": OWN_COHORT,
+    "outbox.email_html": OWN_COHORT,
     "outbox.send_test": OWN_COHORT,
     "outbox.resend": OWN_COHORT,
     "outbox.dismiss": OWN_COHORT,

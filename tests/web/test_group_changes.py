@@ -157,3 +157,31 @@ def test_repair_after_someone_leaves_asks_and_emails_the_few_who_change(
     assert (f"1 group changed; {changed} people have a new partner; {changed} of them get an "
             "email about it.") in flashed
     assert {d.recipient for d in notices(engine, cohort_id)} == set(expected.changed_people)
+
+
+def test_moving_a_person_asks_and_emails_the_mover_and_their_new_group(
+        client, engine_of_app, make_cohort, staff):
+    engine = engine_of_app
+    cohort_id = cohort_of(engine, make_cohort, staff)
+    before = members(engine, cohort_id)
+    with db.transaction(engine) as session:
+        view = services.list_groups(session, cohort_id)
+    groups, target = view.result.rotations[0].groups, view.numbers[0][1]
+    mover, joined = groups[0].members[0], set(groups[1].members)
+    form = {"grouping": "buddies", "rotation": "1", "person": mover, "to_group": str(target)}
+    asked = client.post(f"/cohorts/{cohort_id}/groups/move",
+                        data={"csrf_token": token(client, cohort_id), **form})
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Change the groups of Buddyordning?" in html
+    assert members(engine, cohort_id) == before and notices(engine, cohort_id) == []
+    assert {hidden(html, name) for name in ("person", "rotation", "to_group")} == {
+        mover, "1", str(target)}
+    assert f"email {1 + len(joined)} people" in html
+    confirmed = client.post(f"/cohorts/{cohort_id}/groups/move", data={
+        "csrf_token": hidden(html, "csrf_token"), "confirmed": hidden(html, "confirmed"),
+        **{name: hidden(html, name) for name in ("grouping", "person", "rotation",
+                                                  "to_group")}}, follow_redirects=True)
+    page = confirmed.get_data(as_text=True)
+    assert confirmed.status_code == 200 and "of them get an email" in page
+    assert members(engine, cohort_id) != before
+    assert {d.recipient for d in notices(engine, cohort_id)} == {mover, *joined}

@@ -53,8 +53,19 @@ def test_send_now_preview_resend_pause(app, client, cohort_id, owner):
     with db.transaction(app.extensions["cohort.engine"]) as session:
         welcome = session.scalars(select(Delivery).where(Delivery.kind == "welcome")).one()
     preview = client.get(f"{outbox}/{welcome.id}").get_data(as_text=True)
-    assert "Velkommen til" in preview and "<iframe" in preview and "srcdoc=" in preview
+    frame = f"{outbox}/{welcome.id}/email.html"
+    assert "Velkommen til" in preview and '<iframe' in preview and f'src="{frame}"' in preview
+    assert "srcdoc=" not in preview  # the page's own policy would refuse the email's styles
+    email = client.get(frame)
+    assert email.mimetype == "text/html" and "Velkommen til" in email.get_data(as_text=True)
+    assert 'style="' in email.get_data(as_text=True)
+    policy = email.headers["Content-Security-Policy"]
+    assert "style-src 'unsafe-inline'" in policy and "sandbox" in policy
+    assert "script" not in policy and "default-src 'none'" in policy
+    assert email.headers["X-Frame-Options"] == "SAMEORIGIN"
     assert client.get(f"/cohorts/{cohort_id + 1}/outbox/{welcome.id}").status_code == 404
+    assert client.get(f"/cohorts/{cohort_id + 1}/outbox/{welcome.id}/email.html") \
+        .status_code == 404
     done = client.post(f"{outbox}/{welcome.id}/resend", data=csrf(client, outbox),
                        follow_redirects=True)
     assert "Sat i kø igen som udsendelse" in done.get_data(as_text=True)
@@ -241,8 +252,8 @@ def test_a_line_break_in_a_stored_name_or_title_neither_breaks_nor_injects(app, 
 
 MANY = [ParticipantRow(f"Person {n}", f"person{n}@vejle.example", "Vejle Kommune", "Leder", "da")
         for n in range(1, 5)]
-ROW = re.compile(r"<tr>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>"
-                 r"\s*<td>(.*?)</td>\s*</tr>", re.S)
+ROW = re.compile(r"<tr(?: id=\"next-to-go\")?>\s*<td>(.*?)</td>\s*<td>(.*?)</td>"
+                 r"\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*</tr>", re.S)
 
 
 def every_page(client, url: str) -> list[str]:
@@ -284,6 +295,8 @@ def test_the_outbox_lists_emails_in_danish_with_counts_and_pages(app, client, ma
     listed = rows(page)
     assert len(listed) == 50
     assert f"Mails 1–50 af {len(emails)}" in page
+    # Nothing went yet: the next email to go is the first, marked and linked.
+    assert '<tr id="next-to-go">' in page and 'href="#next-to-go"' in page
     # Human words, not the codes: no raw kind, state or anchor anywhere in the table.
     table = page.split('class="outbox-emails"')[1].split("</table>")[0]
     for raw in ("meeting_invitation", "meeting:", "task:", "survey:", ">pending<", "welcome"):
