@@ -59,6 +59,7 @@ from ..services.calendars import (
     meeting_invitation_to_all,
 )
 from ..services.grouping import participant_groups
+from ..services.materials import visible_materials
 from ..services.participant_access import issue_links, link_token, personal_token
 from ..services.participation import facilitator_digest
 from ..services.surveys import answered_surveys, has_answered
@@ -67,6 +68,7 @@ from ..services.surveys import answered_surveys, has_answered
 # handler accepts only participant pages as targets).
 SURVEY_PAGE = "/me/surveys/{survey_id}"
 BUDDY_CHECK_IN_PAGE = "/me/buddy/{task_id}"
+MATERIAL_PAGE = "/me/materials/{material_id}"
 
 # What a preview shows instead of a participant's credentials: `/p/PREVIEW` and
 # `/calendar/PREVIEW.ics` are valid-looking URLs on the site that match no link or feed (real
@@ -89,6 +91,16 @@ class MailContext:
 
 
 @dataclass(frozen=True)
+class MaterialInfo:
+    """A material of the meeting, as a link in its emails (never an attachment): a web link
+    as it is, an uploaded file as the personal link continuing to its download."""
+
+    title: str
+    url: str
+    kind: str  # link | file
+
+
+@dataclass(frozen=True)
 class MeetingInfo:
     key: str
     title: str
@@ -103,6 +115,7 @@ class MeetingInfo:
     question: str = ""
     sequence: int = 0
     cancelled: bool = False
+    materials: tuple[MaterialInfo, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,10 +197,15 @@ class MessageData:
     calendar: CalendarAttachment | None = None
     # A bundle (kind BUNDLE): the items of one recipient due together, one section each.
     sections: tuple[MessageData, ...] = ()
+    # A colleague's invitation (STAFF_ACTIVATION, mail/invitations.py): the activation link.
+    activation_url: str | None = None
+    activation_expires_at: datetime | None = None
 
 
 # The kind of a message that carries several rows (core.deliveries.bundle_key).
 BUNDLE = "bundle"
+# A colleague's invitation to work on a cohort (mail/invitations.py): sent at once, not a row.
+STAFF_ACTIVATION = "staff_activation"
 
 
 def bundle_data(items: list[MessageData]) -> MessageData:
@@ -229,6 +247,7 @@ class Lookups:
         self._done_tasks: dict[int, set[int]] = {}
         self._answered: dict[int, set[int]] = {}
         self._invitations: dict[tuple[int, str, Person], CalendarMessage] = {}
+        self._materials: dict[int, dict[int, list]] = {}
 
     def prefetch(self, deliveries: list[Delivery]) -> None:
         ids = sorted({d.participant_id for d in deliveries if d.participant_id} -
@@ -323,6 +342,22 @@ class Lookups:
         if participant_id in self._answered:
             return survey_id in self._answered[participant_id]
         return has_answered(self.session, survey_id, participant_id)
+
+    def materials(self, meeting: Meeting, personal_url: str | None) -> tuple[MaterialInfo, ...]:
+        """The meeting's materials participants see now, as links (uploaded files through
+        the personal link, which continues to the download); read once per cohort."""
+        if meeting.cohort_id not in self._materials:
+            self._materials[meeting.cohort_id] = visible_materials(
+                self.session, meeting.cohort_id, self.now)
+        found = []
+        for material in self._materials[meeting.cohort_id].get(meeting.id, []):
+            if material.url:
+                found.append(MaterialInfo(material.title, material.url, material.kind))
+            elif personal_url:
+                found.append(MaterialInfo(material.title, personal_link_to(
+                    personal_url, MATERIAL_PAGE.format(material_id=material.id)),
+                    material.kind))
+        return tuple(found)
 
     def invitation(self, cohort_id: int, meeting_key: str, organizer: Person) -> CalendarMessage:
         """The meeting's invitation before its attendee is put in, made once per batch."""
@@ -434,10 +469,12 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
         if meeting.status == "cancelled" and kind != kinds.MEETING_CANCELLATION:
             raise Undeliverable(f"meeting '{meeting.key}' has been cancelled")
         extra: dict = {}
+        info = _meeting_info(meeting, programme)
         if kind == kinds.FACILITATOR_DIGEST:
             extra["digest"] = facilitator_digest(session, cohort_id, meeting.key, now)
-        return dict(meeting=_meeting_info(meeting, programme), deadline=meeting.starts_at,
-                    **extra)
+        elif kind != kinds.MEETING_CANCELLATION and participant is not None:
+            info = replace(info, materials=lookups.materials(meeting, personal_url))
+        return dict(meeting=info, deadline=meeting.starts_at, **extra)
     if kind in (kinds.TASK_RELEASED, kinds.TASK_REMINDER):
         task = lookups.keyed(Task, cohort_id, kinds.item_key_of(delivery.anchor))
         template = next((t for t in programme.tasks if t.key == task.template_key), None)
@@ -458,7 +495,10 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
         prompt = lookups.keyed(Prompt, cohort_id, kinds.item_key_of(delivery.anchor))
         meeting = lookups.keyed(Meeting, cohort_id, prompt.meeting_key or "")
         before = prompt.send_at <= meeting.starts_at
-        return dict(prompt_question=prompt.question, meeting=_meeting_info(meeting, programme),
+        info = _meeting_info(meeting, programme)
+        if participant is not None:
+            info = replace(info, materials=lookups.materials(meeting, personal_url))
+        return dict(prompt_question=prompt.question, meeting=info,
                     deadline=meeting.starts_at if before else None)
     if kind in (kinds.SURVEY_INVITATION, kinds.SURVEY_REMINDER):
         survey = lookups.keyed(Survey, cohort_id, kinds.item_key_of(delivery.anchor))
