@@ -120,7 +120,7 @@ def download_name(filename: str, file_type: FileType) -> str:
     """The uploaded name made safe to offer as a download name: no folders, no control or
     reserved characters, NFC, at most MAX_NAME characters, ending in the type's extension."""
     base = re.split(r"[/\\]", filename)[-1]
-    base = unicodedata.normalize("NFC", _UNSAFE_IN_NAME.sub("_", base)).strip(" .")
+    base = unicodedata.normalize("NFC", _UNSAFE_IN_NAME.sub("_", base)).strip(" ")
     stem = base
     if any(base.lower().endswith(ext) for ext in file_type.extensions):
         stem, extension = base[:base.rfind(".")], base[base.rfind("."):].lower()
