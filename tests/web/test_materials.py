@@ -210,3 +210,23 @@ def test_removing_a_material(web_app, staff, cohort_id):
     assert "was removed" in done.get_data(as_text=True)
     assert _materials(web_app) == []
     assert _fetch(owner, f"/cohorts/{cohort_id}/materials/{material.id}").status_code == 404
+
+
+def test_the_link_in_an_email_continues_through_the_personal_link_to_the_file(
+        web_app, staff, cohort_id, first_participant):
+    from cohort import services
+
+    owner = _staff_client(web_app, staff.owner)
+    _upload(owner, cohort_id, "s.pdf", files.PDF)
+    (material,) = _materials(web_app)
+    with db.transaction(web_app.extensions["cohort.engine"]) as session:
+        token = services.personal_token(session, first_participant.id,
+                                        web_app.config["SECRET_KEY"], web_app.config["COHORT_NOW"])
+    visitor = web_app.test_client()
+    landing = visitor.get(f"/p/{token}?next=/me/materials/{material.id}")
+    assert landing.status_code == 200
+    html = landing.get_data(as_text=True)
+    assert f'value="/me/materials/{material.id}"' in html
+    done = visitor.post(f"/p/{token}", data={"next": f"/me/materials/{material.id}"})
+    assert done.status_code == 302 and done.headers["Location"] == f"/me/materials/{material.id}"
+    assert _fetch(visitor, f"/me/materials/{material.id}").data == files.PDF
