@@ -153,7 +153,15 @@ def remove(cohort_id: int, material_id: int):
 def staff_file(cohort_id: int, material_id: int):
     with read_session() as session:
         material = material_service.material_for_staff(session, cohort_id, material_id)
+    return material_response(material)
+
+
+def material_response(material: MeetingMaterial):
+    """A link material sends the browser on (http(s) only: a stored value that is not one
+    reads as None, `models.types.WebLinkString`); a file is served by `file_response`."""
     if material.kind == rules.LINK:
+        if not material.url:
+            raise services.NotFound(f"material {material.id} has no usable link")
         return redirect(material.url)
     return file_response(material)
 

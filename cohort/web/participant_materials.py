@@ -7,14 +7,11 @@ meeting's emails reach it through the personal link (`next=/me/materials/<id>`).
 
 from __future__ import annotations
 
-from flask import redirect
-
-from ..core import materials as rules
 from ..models import Role
 from ..services import materials as material_service
 from .access import requires
 from .common import now, read_session
-from .materials import file_response
+from .materials import material_response
 from .participant import bp, own_participant, private
 
 
@@ -25,6 +22,4 @@ def material(material_id: int):
         participant = own_participant(db_session)
         found = material_service.material_for_participant(db_session, participant, material_id,
                                                           now())
-    if found.kind == rules.LINK:
-        return private(redirect(found.url))
-    return private(file_response(found))
+    return private(material_response(found))

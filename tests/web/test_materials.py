@@ -230,3 +230,22 @@ def test_the_link_in_an_email_continues_through_the_personal_link_to_the_file(
     done = visitor.post(f"/p/{token}", data={"next": f"/me/materials/{material.id}"})
     assert done.status_code == 302 and done.headers["Location"] == f"/me/materials/{material.id}"
     assert _fetch(visitor, f"/me/materials/{material.id}").data == files.PDF
+
+
+def test_a_stored_link_that_is_not_a_web_link_is_never_followed(web_app, staff, cohort_id,
+                                                                first_participant):
+    """Rows written around the checks (an old import, a hand edit) read back as no link."""
+    from sqlalchemy import update
+
+    owner = _staff_client(web_app, staff.owner)
+    owner.post(f"/cohorts/{cohort_id}/materials", data={
+        "meeting": "kickoff", "title": "Video", "url": "https://video.example/intro"})
+    (material,) = _materials(web_app)
+    with db.transaction(web_app.extensions["cohort.engine"]) as session:
+        session.execute(update(MeetingMaterial).where(MeetingMaterial.id == material.id)
+                        .values(url="javascript:alert(document.cookie)"))
+    participant = web_app.test_client()
+    sign_in_participant(participant, first_participant)
+    assert _fetch(participant, f"/me/materials/{material.id}").status_code == 404
+    assert _fetch(owner, f"/cohorts/{cohort_id}/materials/{material.id}").status_code == 404
+    assert "javascript:" not in participant.get("/me").get_data(as_text=True)

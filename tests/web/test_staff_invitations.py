@@ -64,6 +64,8 @@ def test_an_owner_invites_a_colleague_who_activates_their_account(web_app, staff
         user = session.scalars(select(User).where(User.email == NEW)).one()
         stored = session.scalars(select(StaffActivation)).one()
     assert not user.active and path.rsplit("/", 1)[1] not in stored.token_hash
+    staff_page = _owner(web_app, staff).get(f"/cohorts/{cohort_id}/staff").get_data(as_text=True)
+    assert "invited, not yet activated" in staff_page
 
     colleague = web_app.test_client()
     colleague.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
@@ -91,6 +93,8 @@ def test_an_owner_invites_a_colleague_who_activates_their_account(web_app, staff
     used = web_app.test_client().get(path, headers={"Accept-Language": "en"})
     assert used.status_code == 404
     assert "This activation link does not work" in used.get_data(as_text=True)
+    staff_page = _owner(web_app, staff).get(f"/cohorts/{cohort_id}/staff").get_data(as_text=True)
+    assert "invited, not yet activated" not in staff_page
     # And the password signs them in from now on.
     fresh = web_app.test_client()
     login = fresh.get("/login").get_data(as_text=True)
