@@ -20,7 +20,7 @@ meeting and only the attendee differs from email to email.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.headerregistry import Address
 from email.utils import parseaddr
@@ -30,9 +30,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from ..core import deliveries as kinds
-from ..core.attendance import CATCH_UP, CatchUpItem
+from ..core.attendance import CATCH_UP
 from ..core.calendars import CalendarMessage, Person, with_attendee
-from ..core.digest import Digest
 from ..core.programme import Programme
 from ..core.sending import message_id
 from ..core.text import one_line
@@ -63,6 +62,18 @@ from ..services.materials import visible_materials
 from ..services.participant_access import issue_links, link_token, personal_token
 from ..services.participation import facilitator_digest
 from ..services.surveys import answered_surveys, has_answered
+from .message import (  # noqa: F401  (re-exported: callers import them from here)
+    BUNDLE,
+    STAFF_ACTIVATION,
+    CalendarAttachment,
+    GroupInfo,
+    MaterialInfo,
+    MeetingInfo,
+    MessageData,
+    SurveyInfo,
+    TaskInfo,
+    bundle_data,
+)
 
 # Where a personal link lands after "continue" (the participant pages' routes; the link
 # handler accepts only participant pages as targets).
@@ -88,135 +99,6 @@ class MailContext:
     mail_from: str
     secret_key: str
     message_id_domain: str
-
-
-@dataclass(frozen=True)
-class MaterialInfo:
-    """A material of the meeting, as a link in its emails (never an attachment): a web link
-    as it is, an uploaded file as the personal link continuing to its download."""
-
-    title: str
-    url: str
-    kind: str  # link | file
-
-
-@dataclass(frozen=True)
-class MeetingInfo:
-    key: str
-    title: str
-    kind: str
-    format: str
-    starts_at: datetime
-    ends_at: datetime
-    location: str | None
-    online_url: str | None
-    themes: tuple[str, ...] = ()
-    content: tuple[str, ...] = ()
-    question: str = ""
-    sequence: int = 0
-    cancelled: bool = False
-    materials: tuple[MaterialInfo, ...] = ()
-
-
-@dataclass(frozen=True)
-class TaskInfo:
-    title: str
-    description: str
-    checklist: tuple[str, ...]
-    release_at: datetime
-    due_at: datetime | None
-    due_meeting: str | None
-    # Buddy exchange tasks: the personal link that continues to the buddy check-in's page
-    # (a page with a POST form, so a scanner that follows the link changes nothing).
-    check_in_url: str | None = None
-
-
-@dataclass(frozen=True)
-class SurveyInfo:
-    title: str
-    mode: str
-    opens_at: datetime
-    closes_at: datetime
-    reminder_number: int = 0
-    # The personal link that opens this survey's page after "continue".
-    url: str | None = None
-
-
-@dataclass(frozen=True)
-class GroupInfo:
-    """A participant's buddies or team in one rotation, named in their emails so they know
-    whom to contact."""
-
-    title: str
-    kind: str  # buddy | team
-    rotation: int
-    rotations: int  # how many rotations the grouping has (the rotation is named if > 1)
-    partners: tuple[tuple[str, str], ...]  # (name, email), sorted by name
-
-
-@dataclass(frozen=True)
-class CalendarAttachment:
-    """A meeting email's .ics: sent as a text/calendar alternative and as a file."""
-
-    method: str  # REQUEST or CANCEL
-    ics: bytes
-    filename: str = "invite.ics"
-
-
-@dataclass(frozen=True)
-class MessageData:
-    delivery_id: int
-    cohort_id: int
-    kind: str
-    anchor: str
-    message_id: str
-    to_address: str
-    to_name: str
-    greeting_name: str | None  # participants are greeted by name; the facilitator is not
-    language: str
-    cohort_title: str
-    timezone: str
-    reply_to: str | None
-    personal_url: str | None
-    # The cohort's facilitator address (facilitator_address): ORGANIZER of meeting invitations.
-    facilitator: str = ""
-    meeting: MeetingInfo | None = None
-    task: TaskInfo | None = None
-    prompt_question: str | None = None
-    survey: SurveyInfo | None = None
-    digest: Digest | None = None
-    catch_up: CatchUpItem | None = None
-    meetings: tuple[MeetingInfo, ...] = field(default_factory=tuple)
-    groups: tuple[GroupInfo, ...] = field(default_factory=tuple)
-    # webcal:// subscription to the participant's own calendar (welcome email).
-    calendar_url: str | None = None
-    # For the send/skip decision (core.sending.skip_reason).
-    deadline: datetime | None = None
-    settled: bool = False
-    # The meeting as .ics for a participant's meeting invitation, update or cancellation.
-    calendar: CalendarAttachment | None = None
-    # A bundle (kind BUNDLE): the items of one recipient due together, one section each.
-    sections: tuple[MessageData, ...] = ()
-    # A colleague's invitation (STAFF_ACTIVATION, mail/invitations.py): the activation link.
-    activation_url: str | None = None
-    activation_expires_at: datetime | None = None
-
-
-# The kind of a message that carries several rows (core.deliveries.bundle_key).
-BUNDLE = "bundle"
-# A colleague's invitation to work on a cohort (mail/invitations.py): sent at once, not a row.
-STAFF_ACTIVATION = "staff_activation"
-
-
-def bundle_data(items: list[MessageData]) -> MessageData:
-    """One message for several items of one recipient: the first item's addressing and
-    Message-ID, each item a section (mail/render.py renders `emails/bundle.*`)."""
-    if len(items) == 1:
-        return items[0]
-    first = items[0]
-    return replace(first, kind=BUNDLE, anchor=BUNDLE, meeting=None, task=None,
-                   prompt_question=None, survey=None, digest=None, catch_up=None, groups=(),
-                   calendar=None, deadline=None, settled=False, sections=tuple(items))
 
 
 class Lookups:
