@@ -60,6 +60,10 @@ def settings_from_env(instance_path: str | Path,
         DATABASE_URL=get("COHORT_DATABASE_URL") or f"sqlite:///{instance / 'cohort.sqlite3'}",
         PROGRAMMES_DIR=get("COHORT_PROGRAMMES_DIR") or str(PROJECT_ROOT / "programmes"),
         SECRET_KEY=get("COHORT_SECRET_KEY"),  # else a per-installation key in instance/
+        # Uploaded meeting materials (slides, handouts), each under a random name.
+        MATERIALS_DIR=get("COHORT_MATERIALS_DIR") or str(instance / "materials"),
+        # The largest material a facilitator may upload, in megabytes.
+        MATERIAL_MAX_BYTES=int(float(get("COHORT_MATERIAL_MAX_MB") or 20) * 1024 * 1024),
         # Days after a cohort ends before its participants' personal data is erased (the
         # scheduler applies it daily; unset: only `cohort purge --older-than` does).
         RETENTION_DAYS=int(get("COHORT_RETENTION_DAYS")) if get("COHORT_RETENTION_DAYS")
@@ -102,4 +106,6 @@ def settings_from_env(instance_path: str | Path,
         # --- throttling (counted in the database, shared by every worker)
         LOGIN_FAILURES_PER_MINUTE=int(get("COHORT_LOGIN_FAILURES_PER_MINUTE") or 5),
         CHECK_IN_WRONG_CODES_PER_MINUTE=int(get("COHORT_CHECK_IN_WRONG_CODES_PER_MINUTE") or 5),
+        # --- staff invite staff: days an activation link works
+        STAFF_ACTIVATION_DAYS=float(get("COHORT_STAFF_ACTIVATION_DAYS") or 7),
     )

@@ -12,6 +12,7 @@ from flask import current_app
 from .. import db
 from ..models import utcnow
 from ..services import NotFound, privacy
+from ..services.materials import MaterialStore
 from .base import cohort, engine, fail
 from .cohorts import participants
 
@@ -72,7 +73,9 @@ def purge(days: int | None, dry_run: bool) -> None:
         if dry_run:
             found = privacy.cohorts_to_purge(session, older_than, now)
         else:
-            found = privacy.purge_ended_cohorts(session, older_than, now)
+            found = privacy.purge_ended_cohorts(
+                session, older_than, now,
+                materials=MaterialStore(current_app.config["MATERIALS_DIR"]))
     verb = "Would erase" if dry_run else "Erased"
     for item in found:
         click.echo(f"{verb} {item.participants} participant(s) of cohort {item.cohort_id} "

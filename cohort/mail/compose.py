@@ -20,7 +20,7 @@ meeting and only the attendee differs from email to email.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.headerregistry import Address
 from email.utils import parseaddr
@@ -30,9 +30,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from ..core import deliveries as kinds
-from ..core.attendance import CATCH_UP, CatchUpItem
+from ..core.attendance import CATCH_UP
 from ..core.calendars import CalendarMessage, Person, with_attendee
-from ..core.digest import Digest
 from ..core.programme import Programme
 from ..core.sending import message_id
 from ..core.text import one_line
@@ -60,15 +59,31 @@ from ..services.calendars import (
     meeting_invitation_to_all,
 )
 from ..services.grouping import participant_groups
+from ..services.materials import visible_materials
 from ..services.participant_access import issue_links, link_token, personal_token
 from ..services.participation import facilitator_digest
 from ..services.progress import open_items
 from ..services.surveys import answered_surveys, has_answered
+from .message import (  # noqa: F401  (re-exported: callers import them from here)
+    BUNDLE,
+    STAFF_ACTIVATION,
+    AnnouncementInfo,
+    CalendarAttachment,
+    GroupInfo,
+    MaterialInfo,
+    MeetingInfo,
+    MessageData,
+    ReminderInfo,
+    SurveyInfo,
+    TaskInfo,
+    bundle_data,
+)
 
 # Where a personal link lands after "continue" (the participant pages' routes; the link
 # handler accepts only participant pages as targets).
 SURVEY_PAGE = "/me/surveys/{survey_id}"
 BUDDY_CHECK_IN_PAGE = "/me/buddy/{task_id}"
+MATERIAL_PAGE = "/me/materials/{material_id}"
 
 # What a preview shows instead of a participant's credentials: `/p/PREVIEW` and
 # `/calendar/PREVIEW.ics` are valid-looking URLs on the site that match no link or feed (real
@@ -88,140 +103,6 @@ class MailContext:
     mail_from: str
     secret_key: str
     message_id_domain: str
-
-
-@dataclass(frozen=True)
-class MeetingInfo:
-    key: str
-    title: str
-    kind: str
-    format: str
-    starts_at: datetime
-    ends_at: datetime
-    location: str | None
-    online_url: str | None
-    themes: tuple[str, ...] = ()
-    content: tuple[str, ...] = ()
-    question: str = ""
-    sequence: int = 0
-    cancelled: bool = False
-
-
-@dataclass(frozen=True)
-class TaskInfo:
-    title: str
-    description: str
-    checklist: tuple[str, ...]
-    release_at: datetime
-    due_at: datetime | None
-    due_meeting: str | None
-    # Buddy exchange tasks: the personal link that continues to the buddy check-in's page
-    # (a page with a POST form, so a scanner that follows the link changes nothing).
-    check_in_url: str | None = None
-
-
-@dataclass(frozen=True)
-class SurveyInfo:
-    title: str
-    mode: str
-    opens_at: datetime
-    closes_at: datetime
-    reminder_number: int = 0
-    # The personal link that opens this survey's page after "continue".
-    url: str | None = None
-
-
-@dataclass(frozen=True)
-class GroupInfo:
-    """A participant's buddies or team in one rotation, named in their emails so they know
-    whom to contact."""
-
-    title: str
-    kind: str  # buddy | team
-    rotation: int
-    rotations: int  # how many rotations the grouping has (the rotation is named if > 1)
-    partners: tuple[tuple[str, str], ...]  # (name, email), sorted by name
-
-
-@dataclass(frozen=True)
-class AnnouncementInfo:
-    """A facilitator's announcement (services/announcements.py)."""
-
-    subject: str
-    body: str
-    urgent: bool = False
-
-
-@dataclass(frozen=True)
-class ReminderInfo:
-    """A nudge from the progress grid: what is still open for the participant when it goes
-    (services.progress.open_items; anonymous surveys are never listed)."""
-
-    tasks: tuple[tuple[str, datetime | None], ...] = ()
-    surveys: tuple[tuple[str, datetime], ...] = ()
-
-
-@dataclass(frozen=True)
-class CalendarAttachment:
-    """A meeting email's .ics: sent as a text/calendar alternative and as a file."""
-
-    method: str  # REQUEST or CANCEL
-    ics: bytes
-    filename: str = "invite.ics"
-
-
-@dataclass(frozen=True)
-class MessageData:
-    delivery_id: int
-    cohort_id: int
-    kind: str
-    anchor: str
-    message_id: str
-    to_address: str
-    to_name: str
-    greeting_name: str | None  # participants are greeted by name; the facilitator is not
-    language: str
-    cohort_title: str
-    timezone: str
-    reply_to: str | None
-    personal_url: str | None
-    # The cohort's facilitator address (facilitator_address): ORGANIZER of meeting invitations.
-    facilitator: str = ""
-    meeting: MeetingInfo | None = None
-    task: TaskInfo | None = None
-    prompt_question: str | None = None
-    survey: SurveyInfo | None = None
-    digest: Digest | None = None
-    catch_up: CatchUpItem | None = None
-    meetings: tuple[MeetingInfo, ...] = field(default_factory=tuple)
-    groups: tuple[GroupInfo, ...] = field(default_factory=tuple)
-    # webcal:// subscription to the participant's own calendar (welcome email).
-    calendar_url: str | None = None
-    # For the send/skip decision (core.sending.skip_reason).
-    deadline: datetime | None = None
-    settled: bool = False
-    # The meeting as .ics for a participant's meeting invitation, update or cancellation.
-    calendar: CalendarAttachment | None = None
-    announcement: AnnouncementInfo | None = None
-    reminder: ReminderInfo | None = None
-    # A bundle (kind BUNDLE): the items of one recipient due together, one section each.
-    sections: tuple[MessageData, ...] = ()
-
-
-# The kind of a message that carries several rows (core.deliveries.bundle_key).
-BUNDLE = "bundle"
-
-
-def bundle_data(items: list[MessageData]) -> MessageData:
-    """One message for several items of one recipient: the first item's addressing and
-    Message-ID, each item a section (mail/render.py renders `emails/bundle.*`)."""
-    if len(items) == 1:
-        return items[0]
-    first = items[0]
-    return replace(first, kind=BUNDLE, anchor=BUNDLE, meeting=None, task=None,
-                   prompt_question=None, survey=None, digest=None, catch_up=None, groups=(),
-                   calendar=None, deadline=None, settled=False, announcement=None,
-                   reminder=None, sections=tuple(items))
 
 
 class Lookups:
@@ -252,6 +133,7 @@ class Lookups:
         self._done_tasks: dict[int, set[int]] = {}
         self._answered: dict[int, set[int]] = {}
         self._invitations: dict[tuple[int, str, Person], CalendarMessage] = {}
+        self._materials: dict[int, dict[int, list]] = {}
 
     def prefetch(self, deliveries: list[Delivery]) -> None:
         ids = sorted({d.participant_id for d in deliveries if d.participant_id} -
@@ -346,6 +228,22 @@ class Lookups:
         if participant_id in self._answered:
             return survey_id in self._answered[participant_id]
         return has_answered(self.session, survey_id, participant_id)
+
+    def materials(self, meeting: Meeting, personal_url: str | None) -> tuple[MaterialInfo, ...]:
+        """The meeting's materials participants see now, as links (uploaded files through
+        the personal link, which continues to the download); read once per cohort."""
+        if meeting.cohort_id not in self._materials:
+            self._materials[meeting.cohort_id] = visible_materials(
+                self.session, meeting.cohort_id, self.now)
+        found = []
+        for material in self._materials[meeting.cohort_id].get(meeting.id, []):
+            if material.url:
+                found.append(MaterialInfo(material.title, material.url, material.kind))
+            elif personal_url:
+                found.append(MaterialInfo(material.title, personal_link_to(
+                    personal_url, MATERIAL_PAGE.format(material_id=material.id)),
+                    material.kind))
+        return tuple(found)
 
     def invitation(self, cohort_id: int, meeting_key: str, organizer: Person) -> CalendarMessage:
         """The meeting's invitation before its attendee is put in, made once per batch."""
@@ -457,10 +355,12 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
         if meeting.status == "cancelled" and kind != kinds.MEETING_CANCELLATION:
             raise Undeliverable(f"meeting '{meeting.key}' has been cancelled")
         extra: dict = {}
+        info = _meeting_info(meeting, programme)
         if kind == kinds.FACILITATOR_DIGEST:
             extra["digest"] = facilitator_digest(session, cohort_id, meeting.key, now)
-        return dict(meeting=_meeting_info(meeting, programme), deadline=meeting.starts_at,
-                    **extra)
+        elif kind != kinds.MEETING_CANCELLATION and participant is not None:
+            info = replace(info, materials=lookups.materials(meeting, personal_url))
+        return dict(meeting=info, deadline=meeting.starts_at, **extra)
     if kind in (kinds.TASK_RELEASED, kinds.TASK_REMINDER):
         task = lookups.keyed(Task, cohort_id, kinds.item_key_of(delivery.anchor))
         template = next((t for t in programme.tasks if t.key == task.template_key), None)
@@ -481,7 +381,10 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
         prompt = lookups.keyed(Prompt, cohort_id, kinds.item_key_of(delivery.anchor))
         meeting = lookups.keyed(Meeting, cohort_id, prompt.meeting_key or "")
         before = prompt.send_at <= meeting.starts_at
-        return dict(prompt_question=prompt.question, meeting=_meeting_info(meeting, programme),
+        info = _meeting_info(meeting, programme)
+        if participant is not None:
+            info = replace(info, materials=lookups.materials(meeting, personal_url))
+        return dict(prompt_question=prompt.question, meeting=info,
                     deadline=meeting.starts_at if before else None)
     if kind in (kinds.SURVEY_INVITATION, kinds.SURVEY_REMINDER):
         survey = lookups.keyed(Survey, cohort_id, kinds.item_key_of(delivery.anchor))

@@ -40,7 +40,7 @@ from markupsafe import Markup, escape
 from ..core import deliveries as kinds
 from ..core.attendance import CATCH_UP
 from ..core.text import one_line
-from .compose import BUNDLE, CalendarAttachment, MessageData
+from .compose import BUNDLE, STAFF_ACTIVATION, CalendarAttachment, MessageData
 from .transport import RawMessage
 
 PACKAGE = Path(__file__).resolve().parents[1]  # cohort/
@@ -113,7 +113,7 @@ def render(data: MessageData) -> RenderedEmail:
     (groups, catch-up items, ...) is part of the shape. tests/mail/test_render_snapshots.py checks
     this against `render_directly`.
     """
-    if data.digest is not None or data.sections:  # one recipient's own text
+    if data.digest is not None or data.sections or data.activation_url:  # one person's own
         return render_directly(data)
     personal = {_NAME: data.greeting_name, _URL: data.personal_url,
                 _CALENDAR_URL: data.calendar_url,
@@ -125,6 +125,7 @@ def render(data: MessageData) -> RenderedEmail:
         calendar_url=_CALENDAR_URL if data.calendar_url else None,
         survey=replace(data.survey, url=_SURVEY_URL if data.survey.url else None)
         if data.survey is not None else None,
+        meeting=_material_shape(data.meeting, data.personal_url),
         calendar=None)  # names the recipient as attendee; the templates do not show it
     rendered = _render_shape(shape)
     subject, text, html = rendered.subject, rendered.text, rendered.html
@@ -134,6 +135,16 @@ def render(data: MessageData) -> RenderedEmail:
         text = text.replace(placeholder, value)
         html = html.replace(placeholder, str(escape(value)))
     return RenderedEmail(subject, text, html)
+
+
+def _material_shape(meeting, personal_url: str | None):
+    """The meeting with its files' links (the personal link continuing to the download)
+    written with the personal link's stand-in, so one shape serves every recipient."""
+    if meeting is None or not meeting.materials or not personal_url:
+        return meeting
+    return replace(meeting, materials=tuple(
+        replace(m, url=_URL + m.url[len(personal_url):])
+        if m.url.startswith(personal_url) else m for m in meeting.materials))
 
 
 # Stand-ins for the personal parts: no template or translation can contain them.
@@ -386,6 +397,8 @@ def _subject(data: MessageData, h: _Helpers) -> str:
             return _("Your new team in %(grouping)s", grouping=group.title)
         return ngettext("Your new buddy in %(grouping)s", "Your new buddies in %(grouping)s",
                         len(group.partners), grouping=group.title)
+    if kind == STAFF_ACTIVATION:
+        return _("You are invited to work on %(cohort)s", cohort=data.cohort_title)
     if kind == CATCH_UP:
         return _("What you missed at %(meeting)s", meeting=data.catch_up.meeting_title)
     if kind == kinds.ANNOUNCEMENT:

@@ -74,12 +74,14 @@ def retention_tick(app: Flask) -> None:
     """Erase the personal data of cohorts past COHORT_RETENTION_DAYS (once a day)."""
     from datetime import timedelta
 
+    from ..services.materials import MaterialStore
     from ..services.privacy import purge_ended_cohorts
 
     try:
         with app.app_context(), db.transaction(app.extensions["cohort.engine"]) as session:
             purged = purge_ended_cohorts(session, timedelta(days=app.config["RETENTION_DAYS"]),
-                                         datetime.now(UTC))
+                                         datetime.now(UTC),
+                                         materials=MaterialStore(app.config["MATERIALS_DIR"]))
     except Exception:
         log.exception("retention purge failed")
         return

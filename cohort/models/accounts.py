@@ -44,6 +44,9 @@ class User(SQLModel, table=True):
     password_hash: str
     locale: str | None = None  # the user's language setting; None: follow the browser
     active: bool = True
+    # False for accounts a cohort's owner invited (services/staff.py): they work on the cohorts
+    # they were added to but start none; an administrator's account page can allow it.
+    may_create_cohorts: bool = True
     # Part of the login session id: bumping it (new password, deactivation) ends all sessions.
     session_version: int = 1
     created_at: datetime = utc_field(default_factory=utcnow)
@@ -57,3 +60,19 @@ class CohortStaff(SQLModel, table=True):
     user_id: int = Field(foreign_key="staff_user.id", index=True, ondelete="CASCADE")
     role: str = CohortRole.OWNER
     added_at: datetime = utc_field(default_factory=utcnow)
+
+
+class StaffActivation(SQLModel, table=True):
+    """A link that lets an invited colleague set their password and activate their account.
+
+    Only SHA-256 of the token is stored (as for personal links): a copy of the database opens
+    no account. Single use (`used_at`) and valid until `expires_at`.
+    """
+
+    __tablename__ = "staff_activation"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="staff_user.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(unique=True, index=True)
+    created_at: datetime = utc_field(default_factory=utcnow)
+    expires_at: datetime = utc_field()
+    used_at: datetime | None = utc_field(nullable=True)

@@ -68,7 +68,8 @@ def end_sessions(session: Session, user_id: int) -> None:
 
 
 def update_user(session: Session, user: User, *, role: str | None = None,
-                active: bool | None = None, name: str | None = None) -> None:
+                active: bool | None = None, name: str | None = None,
+                may_create_cohorts: bool | None = None) -> None:
     if role is not None:
         if role not in STAFF_ROLES:
             raise AccountError(f"'{role}' is not a role")
@@ -78,6 +79,8 @@ def update_user(session: Session, user: User, *, role: str | None = None,
         user.session_version += 1
     if name is not None:
         user.name = name.strip()
+    if may_create_cohorts is not None:
+        user.may_create_cohorts = may_create_cohorts
     session.add(user)
 
 

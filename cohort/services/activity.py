@@ -37,12 +37,17 @@ SEND_OUT_CANCELLED = "send_out_cancelled"  # details: kind, anchor, title, cance
 # (services/announcements.py).
 PROGRESS_REMINDERS_QUEUED = "progress_reminders_queued"  # details: queued, already_waiting
 ANNOUNCEMENT_QUEUED = "announcement_queued"  # details: id, subject, audience, recipients, urgent
+# Meeting materials (services/materials.py) and invited colleagues (services/staff.py).
+MATERIAL_ADDED = "material_added"  # details: meeting, title, kind
+MATERIAL_REMOVED = "material_removed"  # details: meeting, title, kind
+STAFF_INVITED = "staff_invited"  # details: email, role (an account made for them)
 ACTIONS = (MEETING_RESCHEDULED, MEETING_CANCELLED, MEETING_RESTORED, COHORT_CREATED,
            COHORT_LAUNCHED,
            PARTICIPANTS_IMPORTED, PARTICIPANT_ADDED, PARTICIPANT_UPDATED, PARTICIPANT_REMOVED,
            STAFF_ADDED, STAFF_REMOVED, PARTICIPANT_ERASED, PERSONAL_DATA_PURGED,
            NOTE_EDITED, NOTE_DELETED, QUOTE_EDITED, QUOTE_DELETED, GROUPS_CHANGED,
-           SEND_OUT_CANCELLED, PROGRESS_REMINDERS_QUEUED, ANNOUNCEMENT_QUEUED)
+           SEND_OUT_CANCELLED, PROGRESS_REMINDERS_QUEUED, ANNOUNCEMENT_QUEUED, MATERIAL_ADDED,
+           MATERIAL_REMOVED, STAFF_INVITED)
 
 
 def log_activity(

@@ -13,7 +13,8 @@ records that an erasure happened, not what was erased.
 
 Retention: `purge_ended_cohorts` erases every participant of the cohorts that ended more than
 a given number of days ago (`cohort purge --older-than DAYS`, or COHORT_RETENTION_DAYS, which
-the scheduler applies once a day).
+the scheduler applies once a day), and deletes the files uploaded as their meetings' materials
+(slides may show participants; `materials.delete_cohort_files`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from ..models import (
 )
 from . import activity
 from ._lookup import NotFound, cohort_ends_at, get_cohort
+from .materials import MaterialStore, delete_cohort_files
 
 ERASED_NAME = "(erased)"
 ERASED_TEXT = "[erased]"
@@ -326,14 +328,17 @@ def cohorts_to_purge(session: Session, older_than: timedelta, now: datetime) -> 
 
 
 def purge_ended_cohorts(session: Session, older_than: timedelta, now: datetime,
-                        actor: User | None = None) -> list[Purge]:
-    """Erase every participant of the cohorts `cohorts_to_purge` finds; mark them purged."""
+                        actor: User | None = None,
+                        materials: MaterialStore | None = None) -> list[Purge]:
+    """Erase every participant of the cohorts `cohorts_to_purge` finds, delete their uploaded
+    materials (from `materials`, the materials folder); mark them purged."""
     purged = cohorts_to_purge(session, older_than, now)
     for purge in purged:
         for participant in session.scalars(select(Participant).where(
                 Participant.cohort_id == purge.cohort_id,
                 Participant.erased_at.is_(None))).all():
             erase_participant(session, participant, actor, now, log=False)
+        delete_cohort_files(session, materials, purge.cohort_id)
         cohort = get_cohort(session, purge.cohort_id)
         cohort.personal_data_purged_at = now
         session.add(cohort)

@@ -4,6 +4,12 @@ The rules, shared by the web's Staff page and anything else that changes a cohor
 - the cohort's owners and admins manage its staff (`actor` None is the command line, trusted);
 - a colleague joins as co-facilitator or evaluator, with an active account of the matching
   kind (a facilitator account, resp. an evaluator account; admin accounts fit either);
+- an email without an account is invited: an inactive account of the matching kind is made
+  (one that may not start cohorts of its own: only an administrator makes facilitators who
+  own cohorts) with an activation link, single use and valid for `ACTIVATION_VALID` (7 days
+  by default), whose token is stored hashed as personal links' are
+  (`participant_access.token_hash`); adding an invited colleague again sends a new link and
+  voids the old one. Opening the link and setting a password (`activate`) activates it;
 - a cohort keeps an owner: its last owner can be neither removed nor given another role.
 Every change is written to the cohort's activity log. A refused change raises a `StaffError`
 and changes nothing.
@@ -11,13 +17,19 @@ and changes nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from sqlalchemy import select, update
 from sqlmodel import Session
 
-from ..models import Cohort, CohortRole, CohortStaff, Role, User, utcnow
+from ..models import Cohort, CohortRole, CohortStaff, Role, StaffActivation, User, utcnow
 from . import accounts, activity
 from ._lookup import NotFound
+from .participant_access import token_hash
+
+ACTIVATION_VALID = timedelta(days=7)
 
 # The roles a colleague can be given on the Staff page (owners come from creating the cohort).
 ADDABLE_ROLES: tuple[CohortRole, ...] = (CohortRole.CO_FACILITATOR, CohortRole.EVALUATOR)
@@ -64,24 +76,100 @@ def may_manage_staff(session: Session, user: User | None, cohort_id: int) -> boo
     return accounts.cohort_role(session, user.id, cohort_id) == CohortRole.OWNER
 
 
+@dataclass(frozen=True)
+class Added:
+    """Who was added; `activation_token` is set when they were invited (no account yet, or
+    an invitation not yet taken up): the link to send them, never stored in clear."""
+
+    user: User
+    activation_token: str | None = None
+
+
 def add_staff(session: Session, cohort_id: int, email: str, role: str, actor: User | None,
-              now: datetime | None = None) -> User:
+              now: datetime | None = None, valid_for: timedelta = ACTIVATION_VALID) -> Added:
     """Attach the account with this email to the cohort in `role` (a member already attached
-    is given the new role), logged. Returns the account."""
+    is given the new role), or invite the email if it has no account; logged."""
     _check(session, cohort_id, actor)
     if role not in ADDABLE_ROLES:
         raise StaffError(f"'{role}' is not a role a colleague can be given; "
                          f"choose {' or '.join(ADDABLE_ROLES)}")
+    now = now or utcnow()
     wanted = account_role_for(role)
     user = accounts.find_user(session, email)
-    if user is None or user.role not in (wanted, Role.ADMIN) or not user.active:
+    token = None
+    if user is None:
+        user = accounts.create_user(session, email, wanted, secrets.token_urlsafe(32))
+        user.active, user.may_create_cohorts = False, False
+        user.password_hash = "!"  # matches no password until activated
+        session.add(user)
+    elif user.role not in (wanted, Role.ADMIN) or (
+            not user.active and not _invited(session, user.id)):
         raise NoSuchAccount(email, wanted)
+    if not user.active:
+        token = _issue_activation(session, user, now, valid_for)
     if _is_last_owner(accounts.cohort_staff(session, cohort_id), user.id):
         raise LastOwner("a cohort needs an owner; its last owner cannot be given another role")
     accounts.add_cohort_staff(session, cohort_id, user, role)
-    activity.log_activity(session, cohort_id, actor, activity.STAFF_ADDED,
-                          {"email": user.email, "role": str(role)}, now or utcnow())
+    activity.log_activity(session, cohort_id, actor,
+                          activity.STAFF_INVITED if token else activity.STAFF_ADDED,
+                          {"email": user.email, "role": str(role)}, now)
+    return Added(user, token)
+
+
+# --- activation of an invited account -------------------------------------------------------
+
+class ActivationRefused(StaffError):
+    """The activation link is unknown, used or expired (the three look the same)."""
+
+
+def activation_account(session: Session, token: str, now: datetime) -> User:
+    """The invited account a valid activation token opens; ActivationRefused otherwise."""
+    return _valid_activation(session, token, now)[1]
+
+
+def activate(session: Session, token: str, password: str, now: datetime) -> User:
+    """Set the invited account's password (the account page's rules, `accounts.
+    check_password`) and activate it; the link is used up. Raises ActivationRefused or
+    accounts.AccountError (a password the rules refuse; the link stays valid)."""
+    activation, user = _valid_activation(session, token, now)
+    accounts.set_password(session, user, password)
+    user.active, user.last_login_at = True, now  # signed in by the activation
+    activation.used_at = now
+    session.add_all([user, activation])
     return user
+
+
+def _valid_activation(session: Session, token: str, now: datetime
+                      ) -> tuple[StaffActivation, User]:
+    activation = session.scalars(select(StaffActivation).where(
+        StaffActivation.token_hash == token_hash(token or ""))).one_or_none() \
+        if token and len(token) <= 200 else None
+    if activation is None or activation.used_at is not None or now >= activation.expires_at:
+        raise ActivationRefused("this activation link is unknown, used or expired")
+    user = session.get(User, activation.user_id)
+    if user is None or user.active:
+        raise ActivationRefused("this account is already active")
+    return activation, user
+
+
+def _invited(session: Session, user_id: int) -> bool:
+    """Whether an inactive account is an invitation not yet taken up (and not an account
+    that was activated and later deactivated by an administrator)."""
+    user = session.get(User, user_id)
+    return user.last_login_at is None and session.scalar(select(StaffActivation.id).where(
+        StaffActivation.user_id == user_id).limit(1)) is not None
+
+
+def _issue_activation(session: Session, user: User, now: datetime, valid_for: timedelta) -> str:
+    """A new activation link for the account; earlier unused ones stop working."""
+    session.execute(update(StaffActivation).where(
+        StaffActivation.user_id == user.id, StaffActivation.used_at.is_(None))
+        .values(used_at=now))
+    token = secrets.token_urlsafe(32)
+    session.add(StaffActivation(user_id=user.id, token_hash=token_hash(token), created_at=now,
+                                expires_at=now + valid_for))
+    session.flush()
+    return token
 
 
 def remove_staff(session: Session, cohort_id: int, user_id: int, actor: User | None,

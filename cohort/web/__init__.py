@@ -36,12 +36,14 @@ def register_web(app: Flask) -> None:
         formatting,
         groups,
         health,
+        materials,
         meetings,
         outbox,
         participant,
         participant_attendance,  # noqa: F401  (its routes are on participant.bp)
         participant_buddy,  # noqa: F401
         participant_calendar,  # noqa: F401
+        participant_materials,  # noqa: F401
         participant_surveys,  # noqa: F401
         participants,
         programmes,
@@ -57,6 +59,6 @@ def register_web(app: Flask) -> None:
     for blueprint in (auth.bp, account.bp, admin.bp, programmes.bp, cohorts.bp,
                       participants.bp, meetings.bp, calendars.bp, outbox.bp, participant.bp,
                       evaluation.bp, attendance.bp, reports.bp, groups.bp, health.bp, about.bp,
-                      progress.bp):
+                      progress.bp, materials.bp):
         app.register_blueprint(blueprint)
     formatting.init_formatting(app)

@@ -36,6 +36,7 @@ class EditUserForm(CohortForm):
     name = StringField(_l("Name"), validators=[Optional(), SingleLine(200)])
     role = SelectField(_l("Role"), choices=_role_choices)
     active = BooleanField(_l("Active (may log in)"))
+    may_create_cohorts = BooleanField(_l("May start cohorts of their own"))
     password = PasswordField(_l("New password (leave empty to keep the current one)"),
                              validators=[Optional(), Length(min=10, max=1024)])
     submit = SubmitField(_l("Save"))
@@ -79,7 +80,8 @@ def edit_user(user_id: int):
                 with transaction() as session:
                     row = accounts.get_user(session, user_id)
                     accounts.update_user(session, row, role=form.role.data,
-                                         active=form.active.data, name=form.name.data or "")
+                                         active=form.active.data, name=form.name.data or "",
+                                         may_create_cohorts=form.may_create_cohorts.data)
                     if form.password.data:
                         accounts.set_password(session, row, form.password.data)
                 flash(_("The changes were saved."), "success")

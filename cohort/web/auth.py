@@ -48,13 +48,15 @@ class SignedInUser:
     locale: str | None
     session_version: int
     is_active: bool = True
+    # False for a colleague a cohort's owner invited: they start no cohorts of their own.
+    may_create_cohorts: bool = True
     is_authenticated: bool = True
     is_anonymous: bool = False
 
     @classmethod
     def from_row(cls, user: User) -> SignedInUser:
         return cls(user.id, user.email, user.name, user.role, user.locale,
-                   user.session_version, user.active)
+                   user.session_version, user.active, user.may_create_cohorts)
 
     def get_id(self) -> str:
         # The version makes old sessions invalid after a password change or deactivation.

@@ -36,6 +36,8 @@ from .. import services
 from ..core.cohort_fields import TITLE_MAX, is_time_zone, time_zones
 from ..core.planning import MeetingOverride, plan_cohort
 from ..core.timeline import plan_timeline
+from ..mail.invitations import send_activation
+from ..mail.transport import MailError
 from ..models import Role
 from ..services import accounts, activity
 from ..services import dashboard as dashboard_service
@@ -139,6 +141,8 @@ def _default_start(today: date) -> date:
 @bp.route("/cohorts/new", methods=["GET", "POST"])
 @requires(Role.FACILITATOR)
 def new():
+    if not current_user.may_create_cohorts:  # an invited colleague (services/staff.py)
+        abort(403)
     lib = library()
     form = NewCohortForm()
     form.programme.choices = options((p.id, p.title) for p in lib.programmes.values())
@@ -310,29 +314,56 @@ def staff(cohort_id: int):
     status = 200
     if request.method == "POST":
         if form.validate():
+            valid_for = timedelta(days=current_app.config["STAFF_ACTIVATION_DAYS"])
             try:
                 with transaction() as session:
-                    user = staff_service.add_staff(session, cohort_id, form.email.data,
-                                                   form.role.data, actor(), now())
+                    added = staff_service.add_staff(session, cohort_id, form.email.data,
+                                                    form.role.data, actor(), now(), valid_for)
+                    user, cohort = added.user, services.get_cohort(session, cohort_id)
             except staff_service.NoSuchAccount as refusal:
                 form.email.errors.append(_(
                     "There is no active %(role)s account with that email.",
                     role=_("evaluator") if refusal.account_role == Role.EVALUATOR
                     else _("facilitator")))
+            except accounts.AccountError:
+                form.email.errors.append(_("That is not a valid email address."))
             except staff_service.NotAllowed:
                 abort(403)
             except staff_service.LastOwner:
                 flash(_("A cohort needs an owner; the last owner cannot be removed."), "error")
                 return redirect(url_for("cohorts.staff", cohort_id=cohort_id))
             else:
-                flash(_("%(email)s was added.", email=user.email), "success")
+                if added.activation_token is None:
+                    flash(_("%(email)s was added.", email=user.email), "success")
+                else:
+                    _send_activation(user, cohort, added.activation_token, now() + valid_for)
                 return redirect(url_for("cohorts.staff", cohort_id=cohort_id))
         status = 400
     with read_session() as session:
         cohort = services.get_cohort(session, cohort_id)
         members = accounts.cohort_staff(session, cohort_id)
     return render_template("cohorts/staff.html", cohort=cohort, members=members, form=form,
-                           remove_form=RemoveStaffForm()), status
+                           remove_form=RemoveStaffForm(),
+                           days=f"{current_app.config['STAFF_ACTIVATION_DAYS']:g}"), status
+
+
+def _send_activation(user, cohort, token: str, expires_at) -> None:
+    """The invitation email, after the invitation is committed (mail/invitations.py)."""
+    try:
+        send_activation(
+            current_app._get_current_object(), to_address=user.email,
+            inviter=current_user.display_name, cohort_title=cohort.title,
+            language=current_user.locale or cohort.language, timezone=cohort.timezone,
+            activation_url=current_app.config["BASE_URL"].rstrip("/")
+            + url_for("account.activate", token=token),
+            expires_at=expires_at, now=now())
+    except MailError:
+        current_app.logger.exception("the activation email to %s was not sent", user.email)
+        flash(_("%(email)s was added, but the email with their activation link could not be "
+                "sent. Add them again later to send a new link.", email=user.email), "error")
+    else:
+        flash(_("%(email)s has no account yet: they were added and have been emailed a link "
+                "to choose their password.", email=user.email), "success")
 
 
 @bp.post("/cohorts/<int:cohort_id>/staff/remove")

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_skeleton, format_time
+from babel.numbers import format_decimal
 from flask import Flask
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -228,7 +229,17 @@ def nl2br(value: str) -> Markup:
     return Markup("<br>").join(escape(value).split("\n"))
 
 
+def filesize(size: int) -> str:
+    """A file's size for people: '840 kB', '2,4 MB' (the decimal comma where the page's
+    language has one)."""
+    locale = locale_code()
+    if size < 1000 * 1000:
+        return f"{format_decimal(max(1, round(size / 1000)), locale=locale)} kB"
+    return f"{format_decimal(round(size / 1000 / 1000, 1), locale=locale)} MB"
+
+
 def init_formatting(app: Flask) -> None:
+    app.add_template_filter(filesize, "filesize")
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(localdate, "localdate")
     app.add_template_filter(

@@ -42,6 +42,7 @@ from wtforms.validators import Optional
 from .. import db, services
 from ..core.attendance import NO_CODE_YET, OPEN
 from ..models import Participant, Role
+from ..services.materials import participant_materials
 from ..services.participation import MAX_TEXT
 from .access import end_participant_sessions, public, requires, sign_in_participant
 from .calendars import webcal_url
@@ -57,7 +58,7 @@ RECENT_PROMPTS = timedelta(days=14)
 
 # Pages a personal link may continue to (`?next=`), besides the page itself.
 NEXT_ENDPOINTS = frozenset({"participant.page", "participant.survey",
-                            "participant.buddy_check_in"})
+                            "participant.buddy_check_in", "participant.material"})
 
 
 class ContinueForm(FlaskForm):
@@ -200,6 +201,7 @@ def page():
         buddy = services.participant_check_ins(db_session, participant, moment)
         announcements = services.announcements.participant_announcements(db_session,
                                                                          participant.id)
+        materials = participant_materials(db_session, participant.cohort_id, moment)
     check_ins = [row for row in attendance if row.check_in.reason in (OPEN, NO_CODE_YET)]
     record = [row for row in attendance
               if row.attendance is not None or row.meeting.starts_at <= moment]
@@ -216,7 +218,9 @@ def page():
         tasks=_group_tasks(data.tasks, moment), prompts=_split_prompts(data.prompts, moment),
         attendance=record, webcal=webcal_url(feed_token) if feed_token else None,
         open_surveys=[s for s in data.surveys if s.status == "open"],
-        buddy_check_ins=buddy, logout_form=LogoutForm(), announcements=announcements)
+        buddy_check_ins=buddy, logout_form=LogoutForm(), announcements=announcements,
+        materials={m.meeting.id: m.materials for m in materials},
+        earlier_materials=[m for m in materials if m.meeting.ends_at <= moment])
 
 
 # The check-in view leaves its refusal here, so the page can tie it to the code field.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, NotFound
 
@@ -31,7 +32,7 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-ERROR_PAGES = (400, 403, 404, 405, 429, 500)
+ERROR_PAGES = (400, 403, 404, 405, 413, 429, 500)
 
 
 class HttpsAwareSessionInterface(SecureCookieSessionInterface):
@@ -46,6 +47,7 @@ def init_security(app: Flask) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # tied to the session instead
     app.session_interface = HttpsAwareSessionInterface()
+    app.before_request(_upload_limit)  # before CSRF reads the form
     CSRFProtect(app)
     declare(app, "static", PUBLIC)
     app.after_request(_add_headers)
@@ -54,6 +56,16 @@ def init_security(app: Flask) -> None:
         app.register_error_handler(code, _error_page)
     # A cohort, meeting or participant that is not there (or not in this cohort): 404.
     app.register_error_handler(services.NotFound, lambda _error: _error_page(NotFound()))
+
+
+def _upload_limit():
+    """A material upload may be larger than the app's MAX_CONTENT_LENGTH (CSV files): only
+    that form's request, and only from a signed-in staff member, gets the larger limit."""
+    if request.endpoint == "materials.index" and request.method == "POST" \
+            and current_user.is_authenticated:
+        from .materials import upload_limit
+
+        request.max_content_length = upload_limit()
 
 
 def _add_headers(response):

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from cohort import db, services
 from cohort.demo import load_demo
 from cohort.models import CohortRole, Meeting, Participant, Survey
-from cohort.services import accounts
+from cohort.services import accounts, materials, staff
 from tests.fixtures.browser import log_in
 from tests.fixtures.paths import REPO
 
@@ -89,9 +89,19 @@ def demo(live_server):
                                    now=check_in_at)
         # A buddy check-in round released by then (the participant has a buddy in the demo).
         buddy_round = services.participant_check_ins(session, person, check_in_at)[0].task_id
+        # Materials: on the meeting of the check-in (the participant page lists them), and
+        # a colleague invited by the owner (the activation page).
+        materials.add_link(session, cohort_id, meeting.key, "Forberedelse: kort video",
+                           "https://video.example/forberedelse", False, None, check_in_at)
+        materials.add_file(session, materials.MaterialStore(live_server.app.config[
+            "MATERIALS_DIR"]), cohort_id, meeting.key, "Øvelser", "Øvelser.pdf",
+            b"%PDF-1.4\n%%EOF\n", False, 1024, None, check_in_at)
+        owner = accounts.find_user(session, "facilitator@cohort.example")
+        activation = staff.add_staff(session, cohort_id, "kollega@region.example",
+                                     "evaluator", owner, check_in_at).activation_token
     return dict(cohort=cohort_id, token=token, check_in_at=check_in_at, survey=survey.id,
                 survey_at=survey_at, note=note.id, quote=quote.id,
-                buddy_round=buddy_round)
+                buddy_round=buddy_round, activation=activation)
 
 
 def staff_pages(c: int, note: int, quote: int) -> dict[str, list[str]]:
@@ -108,7 +118,7 @@ def staff_pages(c: int, note: int, quote: int) -> dict[str, list[str]]:
             f"{cohort}/meetings/webinar-2/reschedule", f"{cohort}/outbox",
             f"{cohort}/outbox/digest", f"{cohort}/activity", f"{cohort}/staff",
             f"{cohort}/progress", f"{cohort}/progress?missed=1&sort=missed&order=desc",
-            f"{cohort}/announcements", *evaluation,
+            f"{cohort}/announcements", f"{cohort}/materials", *evaluation,
             "/account/"],
         "evaluator@cohort.example": [
             "/dashboard", "/evaluation", *evaluation,
@@ -140,8 +150,17 @@ def test_no_serious_accessibility_violations(browser, live_server, demo, artifac
     # Anyone: the login page, a missing page and the accessibility statement.
     context, page = tab()
     try:
-        for path in ("/login", "/no-such-page", "/accessibility"):
+        for path in ("/login", "/no-such-page", "/accessibility",
+                     f"/account/activate/{demo['activation']}", "/account/activate/made-up"):
             visit(page, path, "anonymous")
+        # The activation form sent with two different passwords: its error messages.
+        page.goto(url + f"/account/activate/{demo['activation']}")
+        page.fill("input[name=new]", "a good long password")
+        page.fill("input[name=repeat]", "another long password")
+        page.press("input[name=repeat]", "Enter")
+        page.wait_for_load_state()
+        assert page.locator(".error").count() > 0, "no error on the activation form"
+        scan(page, f"{width}px anonymous activation with errors", findings)
         # The scan itself works: an image without a text alternative is found.
         page.evaluate("document.querySelector('main').append(document.createElement('img'))")
         broken: list[str] = []
@@ -210,6 +229,7 @@ def test_no_serious_accessibility_violations(browser, live_server, demo, artifac
         page.wait_for_url("**/me")
         visit(page, "/me", "participant")
         assert page.locator(".check-in").count() > 0, "no check-in on the participant page"
+        assert page.locator("ul.materials a").count() >= 2, "no materials on /me"
         if width == 375:
             page.screenshot(path=str(artifacts_dir / "a11y-participant-375px.png"),
                             full_page=True)

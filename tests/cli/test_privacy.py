@@ -77,3 +77,22 @@ def test_purge_needs_a_period_and_can_be_tried_first(runner, demo, app):
     running = next(i for i in ids if i != finished)
     assert after[running] == before[running]  # the running cohort keeps its people
     assert not after.get(finished, set()) & before[finished]
+
+
+def test_purge_deletes_the_uploaded_materials_of_the_purged_cohort(runner, demo, app):
+    """`cohort purge` takes the materials folder from the settings (COHORT_MATERIALS_DIR)."""
+    from cohort.models import Cohort, utcnow
+    from cohort.services import materials
+    from tests.fixtures import materials as files
+
+    store = materials.MaterialStore(app.config["MATERIALS_DIR"])
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        cohorts = session.scalars(select(Cohort).order_by(Cohort.start_date)).all()
+        finished, running = cohorts[0].id, cohorts[-1].id
+        stored = {cohort_id: materials.add_file(
+            session, store, cohort_id, "kickoff", "", "slides.pdf", files.PDF, False, 1024,
+            None, utcnow()).stored_name for cohort_id in (finished, running)}
+    result = invoke(runner, "purge", "--older-than", "30")
+    assert f"of cohort {finished}" in result.output, result.output
+    assert not store.path(stored[finished]).exists()
+    assert store.path(stored[running]).is_file()

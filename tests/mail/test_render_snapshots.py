@@ -19,6 +19,8 @@ from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.mail.dispatch import send_due
 from cohort.models import Delivery, Participant, Prompt
+from cohort.services import materials
+from tests.fixtures import materials as files
 from tests.fixtures.cohorts import CREATED  # when make_cohort creates its cohorts
 from tests.fixtures.paths import PROGRAMMES
 
@@ -80,6 +82,15 @@ def outbox(tmp_path_factory, make_cohort):
             services.answer_prompt(session, soren, prompt.id,
                                    "Jeg vil prøve at lade teamet vælge næste skridt.",
                                    prompt.send_at + timedelta(hours=2))
+            # Workshop 1's materials: a link and a file in its emails (as links), and slides
+            # for after the meeting, which its invitation does not mention.
+            store = materials.MaterialStore(app.config["MATERIALS_DIR"])
+            materials.add_link(session, cohort.id, "workshop-1", "Forberedelse: kort video",
+                               "https://video.example/forberedelse", False, None, CREATED)
+            materials.add_file(session, store, cohort.id, "workshop-1", "", "Øvelser.pdf",
+                               files.PDF, False, 1024 * 1024, None, CREATED)
+            materials.add_file(session, store, cohort.id, "workshop-1", "Slides", "s.pptx",
+                               files.PPTX, True, 1024 * 1024, None, CREATED)
         yield app
     engine.dispose()
 

@@ -65,7 +65,7 @@ def test_the_owner_adds_colleagues_and_each_addition_is_logged(engine, team):
     with db.transaction(engine) as session:
         added = staff.add_staff(session, team.cohort_id, " Colleague@Cohort.example ",
                                 CohortRole.CO_FACILITATOR, team.owner, WEB_NOW)
-        assert added.id == team.colleague.id
+        assert added.user.id == team.colleague.id and added.activation_token is None
         staff.add_staff(session, team.cohort_id, "reviewer@cohort.example", "evaluator",
                         team.owner, WEB_NOW)
     members = _members(engine, team.cohort_id)
@@ -106,10 +106,9 @@ def test_only_owners_and_admins_may_change_the_staff(engine, team, who):
 
 
 @pytest.mark.parametrize("email, role, kind", [
-    ("nobody@cohort.example", "evaluator", "evaluator"),
     ("colleague@cohort.example", "evaluator", "evaluator"),  # a facilitator's account
     ("reviewer@cohort.example", "co_facilitator", "facilitator"),  # an evaluator's account
-    ("sleeper@cohort.example", "co_facilitator", "facilitator"),  # inactive
+    ("sleeper@cohort.example", "co_facilitator", "facilitator"),  # deactivated by an admin
 ])
 def test_a_colleague_needs_an_active_account_of_the_matching_kind(engine, team, email, role,
                                                                     kind):

@@ -137,6 +137,11 @@ EXPECTED = {
     "progress.export": OWN_COHORT,
     "progress.remind": OWN_COHORT,  # the matrix posts an empty form: 400, nothing is queued
     "progress.announcements": OWN_COHORT,
+    "participant.material": PARTICIPANT_ONLY,
+    "materials.index": OWN_COHORT,
+    "materials.remove": OWN_COHORT,
+    "materials.staff_file": EVALUATION,  # the cohort's facilitators and evaluators
+    "account.activate": TOKEN_ONLY,
     "health.healthz": PUBLIC,
     "about.accessibility": PUBLIC,
 }
@@ -171,11 +176,12 @@ def _outcome(response) -> str:
 
 def _own_item_ids(app, cohort_id: int, participant) -> dict[str, int]:
     """Ids of one outbox row, the first task and prompt, a survey and a meeting of the cohort,
-    and an evaluator's note and quote."""
+    an evaluator's note and quote, and an uploaded material (a PDF)."""
     from sqlalchemy import select
 
     from cohort import db
     from cohort.models import Delivery, Meeting, Prompt, Survey, Task
+    from cohort.services import materials
 
     with db.transaction(app.extensions["cohort.engine"]) as session:
         def first(model, *where):
@@ -184,8 +190,12 @@ def _own_item_ids(app, cohort_id: int, participant) -> dict[str, int]:
         note = services.save_note(session, cohort_id, "meeting-observation", {}, now=WEB_NOW)
         quote = services.add_quote(session, cohort_id, "Et citat", organisation="Vejle Kommune",
                                    note_id=note.id, now=WEB_NOW)
+        material = materials.add_file(
+            session, materials.MaterialStore(app.config["MATERIALS_DIR"]), cohort_id,
+            "kickoff", "Slides", "slides.pdf", b"%PDF-1.4\n%%EOF\n", False, 1024, None, WEB_NOW)
         return {
             "note_id": note.id,
+            "material_id": material.id,
             "quote_id": quote.id,
             "delivery_id": first(Delivery, Delivery.cohort_id == cohort_id),
             "task_id": session.scalars(select(Task.id).where(Task.cohort_id == cohort_id)
@@ -214,6 +224,9 @@ def matrix_setup(web_app, staff, cohort_id, first_participant) -> dict:
     """A month into the course, so the participant has released tasks and prompts to act on;
     returns the values that fill in every route's arguments (see `matrix_urls`)."""
     web_app.config["COHORT_NOW"] = datetime(2025, 5, 8, 9, 0, tzinfo=UTC)
+    # The matrix opens the made-up activation link a dozen times from one address: more than
+    # the throttle allows a guesser (test_staff_invitations tests that); here only access.
+    web_app.config["LOGIN_FAILURES_PER_MINUTE"] = 1000
     _healthy(web_app)  # so /healthz answers 200, as it does in a working deployment
     return {"cohort_id": cohort_id, "participant_id": first_participant.id,
             "meeting_key": "webinar-2", "programme_id": "digital-lederskab",

@@ -49,7 +49,8 @@ def test_pages_have_no_inline_script_or_style(web_app, staff, cohort_id, first_p
              f"/cohorts/{cohort_id}/evaluation/quotes", f"/cohorts/{cohort_id}/attendance",
              f"/cohorts/{cohort_id}/attendance/kickoff",
              f"/cohorts/{cohort_id}/attendance/workshop-1/code",
-             f"/cohorts/{cohort_id}/attendance/webinar-1/import"]
+             f"/cohorts/{cohort_id}/attendance/webinar-1/import",
+             f"/cohorts/{cohort_id}/materials"]
     for page in pages:
         html = client.get(page).get_data(as_text=True)
         assert "<script" not in html, page
@@ -69,7 +70,8 @@ def test_every_post_route_needs_a_csrf_token(web_app, staff, cohort_id, first_pa
     values = {"cohort_id": cohort_id, "participant_id": first_participant.id,
               "meeting_key": "webinar-2", "user_id": staff.owner.id, "token": "made-up",
               "delivery_id": 1, "task_id": 1, "prompt_id": 1, "guide_key": "final-interview",
-              "note_id": 1, "quote_id": 1, "survey_id": 1, "meeting_id": 1, "round_id": 1}
+              "note_id": 1, "quote_id": 1, "survey_id": 1, "meeting_id": 1, "round_id": 1,
+              "material_id": 1}
     client = web_app.test_client()
     sign_in(client, staff.admin)
     posts = [r for r in web_app.url_map.iter_rules() if "POST" in r.methods]
