@@ -24,6 +24,7 @@ from flask_babel import ngettext
 from sqlmodel import Session
 
 from .. import db, services
+from ..core.text import one_line
 from ..mail.compose import Undeliverable
 from ..models import Role
 from .access import requires
@@ -59,7 +60,8 @@ def _day(name: str, timezone: str, after: int = 0) -> datetime | None:
 
 def _filters(timezone: str) -> services.OutboxFilters:
     def text(name: str) -> str | None:
-        return (request.args.get(name) or "").strip()[:200] or None
+        # Control characters (NUL above all, which PostgreSQL refuses in text) are no filter.
+        return one_line(request.args.get(name) or "").strip()[:200] or None
 
     return services.OutboxFilters(kind=text("kind"), state=text("state"),
                                   person=text("person"), start=_day("from", timezone),
