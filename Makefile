@@ -121,6 +121,7 @@ bench: install-test bench-deps
 	$(BIN)/python -m benchmarks.create_cohort
 	$(BIN)/python -m benchmarks.participant_import
 	$(BIN)/python -m benchmarks.pages
+	$(BIN)/python -m benchmarks.regional
 	$(BIN)/python -m benchmarks.calendar_feed
 	$(BIN)/python -m benchmarks.outbox_throughput
 	$(BIN)/python -m benchmarks.grouping --repeat 1
