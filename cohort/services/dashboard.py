@@ -237,12 +237,14 @@ def _failed_per_cohort(session: Session, ids: list[int]) -> dict[int, int]:
             Survey.cohort_id.in_(ids), Survey.mode == "anonymous")):
         anonymous.setdefault(cid, set()).add(key)
     counts: dict[int, int] = {}
+    # The failed rows themselves, not a GROUP BY: grouping by (cohort, kind, anchor) made
+    # SQLite walk the unique index over every row of every cohort (600,000 rows in a region,
+    # 0.7 s) instead of reading the few failed ones from ix_delivery_cohort_batches.
     for row in session.execute(
-            select(Delivery.cohort_id, Delivery.kind, Delivery.anchor, func.count().label("n"))
-            .where(Delivery.cohort_id.in_(ids), Delivery.state.in_(FAILED_STATES))
-            .group_by(Delivery.cohort_id, Delivery.kind, Delivery.anchor)):
+            select(Delivery.cohort_id, Delivery.kind, Delivery.anchor)
+            .where(Delivery.cohort_id.in_(ids), Delivery.state.in_(FAILED_STATES))):
         if not is_anonymous_reminder(row, anonymous.get(row.cohort_id, set())):
-            counts[row.cohort_id] = counts.get(row.cohort_id, 0) + row.n
+            counts[row.cohort_id] = counts.get(row.cohort_id, 0) + 1
     return counts
 
 
