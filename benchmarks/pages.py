@@ -97,7 +97,8 @@ def prepare(app, participants: int) -> Prepared:
             ParticipantLink.participant_id == person.id)).first()
         owner_session = {"_user_id": f"{owner.id}.{owner.session_version}", "_fresh": True}
         participant_session = {PARTICIPANT_SESSION_KEY: {"id": person.id,
-                                                         "cohort_id": cohort.id},
+                                                         "cohort_id": cohort.id,
+                                                         "version": person.session_version},
                                LINK_SESSION_KEY: link.id}
         cohort_id = cohort.id
     if engine.dialect.name == "postgresql":  # what autovacuum does soon after a big insert
