@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -47,7 +48,11 @@ def alembic_config() -> Config:
     return config
 
 
+@cache
 def head_revision() -> str:
+    """The newest migration. Cached: reading the migration scripts costs milliseconds, and
+    /healthz asks on every call; the scripts are part of the release, so a new head comes
+    with a restart."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 

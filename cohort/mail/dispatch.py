@@ -45,7 +45,7 @@ import traceback
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
@@ -169,6 +169,10 @@ class Dispatcher:
         self._journal: list[tuple[int, str, dict]] = []
         self._journal_lock = threading.Lock()
         self._report_lock = threading.Lock()
+        # SQLite has one writer at a time, and a connection that finds the lock taken sleeps in
+        # steps of milliseconds (its busy handler) before it tries again: the pass's own
+        # threads take turns here instead, and the next one starts the moment the lock is free.
+        self._sqlite_writer = threading.RLock() if self.dialect == "sqlite" else None
         self._failure: BaseException | None = None  # what stopped the sender thread
 
     def run(self, now: datetime, cohort_id: int | None = None,
@@ -496,17 +500,18 @@ class Dispatcher:
     @contextmanager
     def _transaction(self, durable: bool) -> Iterator[Connection]:
         """A transaction that waits for the disk at commit (durable) or does not."""
-        if durable:
-            with self.engine.begin() as conn:
-                yield conn
-            return
-        conn = self._fast()
-        try:
-            with conn.begin():
-                yield conn
-        except (OperationalError, InterfaceError):
-            self._drop_fast_connection()
-            raise
+        with self._sqlite_writer or nullcontext():
+            if durable:
+                with self.engine.begin() as conn:
+                    yield conn
+                return
+            conn = self._fast()
+            try:
+                with conn.begin():
+                    yield conn
+            except (OperationalError, InterfaceError):
+                self._drop_fast_connection()
+                raise
 
     def _fast(self) -> Connection:
         """The pass's own connection for commits that do not wait for the disk."""

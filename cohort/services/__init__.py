@@ -53,6 +53,7 @@ from .calendars import (  # noqa: F401
     calendar_text,
     cohort_calendar,
     feed_calendar,
+    made_calendar_feed_token,
     meeting_invitation,
     participant_by_email,
     participant_calendar,

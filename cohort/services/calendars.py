@@ -142,6 +142,17 @@ def calendar_feed_token(session: Session, participant_id: int, secret: str | byt
     return _token(secret, feed.salt)
 
 
+def made_calendar_feed_token(session: Session, participant_id: int, secret: str | bytes
+                             ) -> tuple[bool, str | None]:
+    """Reads only: whether the participant's feed has been made, and its token (None once
+    revoked). The participant's page reads it on every view and writes (calendar_feed_token)
+    only on the first, so a GET does not open a write transaction."""
+    feed = _feed(session, participant_id)
+    if feed is None:
+        return False, None
+    return True, None if feed.revoked_at is not None else _token(secret, feed.salt)
+
+
 def calendar_feed_revoked(session: Session, participant_id: int) -> bool:
     """Whether the participant's feed has been revoked; reads only (no feed is made)."""
     feed = _feed(session, participant_id)

@@ -149,11 +149,21 @@ def count_cohorts(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Cohort)) or 0
 
 
+# Participants whose invitations and emails are written per insert: a 5,000-person cohort has
+# half a million planned emails, and all their rows as one list of dicts peaked above 1 GB.
+CHUNK = 500
+
+
 def _add_participants(
     session: Session, cohort: Cohort, plan: Plan, rows: Sequence[ParticipantRow], now: datetime
 ) -> dict[str, int]:
-    """Everything is read and planned first, then written in bulk: on SQLite the write lock
-    is taken at the first write, so it is held for the inserts alone, not for the planning."""
+    """Everything is read first, then written in bulk: on SQLite the write lock is taken at the
+    first write, so it is held for the inserts (and the planning of each chunk's emails, which
+    is a copy of one schedule per person), not for the reads.
+
+    The rows are written in the order one insert of everything would write them (participants;
+    invitations survey by survey; emails person by person), CHUNK people at a time, so memory
+    stays bounded however many people come."""
     if not rows:
         return {}
     values = [dict(cohort_id=cohort.id, name=r.name, email=normalise_email(r.email),
@@ -161,11 +171,8 @@ def _add_participants(
                    created_at=now) for r in rows]
     emails = [v["email"] for v in values]
     surveys = session.scalars(select(Survey.id).where(Survey.cohort_id == cohort.id)).all()
-    planned = plan_deliveries(plan, emails, now)
     earlier = {(row.kind, row.anchor, row.recipient): row for row in session.scalars(
         select(Delivery).where(Delivery.cohort_id == cohort.id, Delivery.recipient.in_(emails)))}
-    fresh = [d for d in planned if d.natural_key not in earlier]
-    deliveries = delivery_rows(cohort.id, fresh)
     # The first write.
     result = session.execute(
         insert(Participant).returning(Participant.id, Participant.email,
@@ -173,13 +180,21 @@ def _add_participants(
         values,
     )
     ids = {email: pid for pid, email in result}
-    bulk_insert(session, Invitation, [dict(survey_id=s, participant_id=p) for s in surveys
-                                      for p in ids.values()])
-    for row in deliveries:
-        row["participant_id"] = ids[row["recipient"]]
-    bulk_insert(session, Delivery, deliveries)
+    people = list(ids.values())
+    for survey in surveys:
+        for start in range(0, len(people), CHUNK * 10):
+            bulk_insert(session, Invitation, [dict(survey_id=survey, participant_id=p)
+                                              for p in people[start:start + CHUNK * 10]])
+    for start in range(0, len(emails), CHUNK):
+        planned = plan_deliveries(plan, emails[start:start + CHUNK], now)
+        deliveries = delivery_rows(cohort.id, [d for d in planned
+                                               if d.natural_key not in earlier])
+        for row in deliveries:
+            row["participant_id"] = ids[row["recipient"]]
+        bulk_insert(session, Delivery, deliveries)
     if earlier:
-        _revive_earlier_deliveries(session, planned, earlier, ids)
+        again = sorted({recipient for _, _, recipient in earlier})
+        _revive_earlier_deliveries(session, plan_deliveries(plan, again, now), earlier, ids)
     return ids
 
 

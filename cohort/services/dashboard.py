@@ -15,11 +15,14 @@ from ..core.attendance import FOLLOW_UP_AFTER, MISSED_STATES
 from ..core.survey_results import percent
 from ..models import (
     ActivityEntry,
+    AnonymousAnswerPool,
+    AnonymousResponse,
     Attendance,
     Cohort,
     Delivery,
     Group,
     GroupMember,
+    IdentifiedResponse,
     Invitation,
     Meeting,
     Participant,
@@ -237,12 +240,14 @@ def _failed_per_cohort(session: Session, ids: list[int]) -> dict[int, int]:
             Survey.cohort_id.in_(ids), Survey.mode == "anonymous")):
         anonymous.setdefault(cid, set()).add(key)
     counts: dict[int, int] = {}
+    # The failed rows themselves, not a GROUP BY: grouping by (cohort, kind, anchor) made
+    # SQLite walk the unique index over every row of every cohort (600,000 rows in a region,
+    # 0.7 s) instead of reading the few failed ones from ix_delivery_cohort_batches.
     for row in session.execute(
-            select(Delivery.cohort_id, Delivery.kind, Delivery.anchor, func.count().label("n"))
-            .where(Delivery.cohort_id.in_(ids), Delivery.state.in_(FAILED_STATES))
-            .group_by(Delivery.cohort_id, Delivery.kind, Delivery.anchor)):
+            select(Delivery.cohort_id, Delivery.kind, Delivery.anchor)
+            .where(Delivery.cohort_id.in_(ids), Delivery.state.in_(FAILED_STATES))):
         if not is_anonymous_reminder(row, anonymous.get(row.cohort_id, set())):
-            counts[row.cohort_id] = counts.get(row.cohort_id, 0) + row.n
+            counts[row.cohort_id] = counts.get(row.cohort_id, 0) + 1
     return counts
 
 
@@ -289,3 +294,39 @@ def _repairs_per_cohort(session: Session, cohorts: Sequence[Cohort],
                                     everyone.get(cohort.id, 0))
         repairs[cohort.id] = len(flags)
     return repairs
+
+
+@dataclass(frozen=True)
+class ResponseTotals:
+    """One cohort on the evaluator's start page: surveys opened so far, and their invitations
+    and answers (anonymous answers waiting in the pool count as received)."""
+
+    opened: int = 0
+    answered: int = 0
+    invited: int = 0
+
+
+def response_totals(session: Session, cohort_ids: Sequence[int],
+                    now: datetime) -> dict[int, ResponseTotals]:
+    """The evaluator's start page for all their cohorts at once, in five queries however many
+    cohorts: the same sums as `surveys.response_rates` per cohort (which runs three or four
+    queries per survey and names who has not answered; a list of cohorts needs only totals)."""
+    ids = list(cohort_ids)
+    if not ids:
+        return {}
+    opened = (Survey.cohort_id.in_(ids), Survey.opens_at <= now)
+    surveys = dict(session.execute(select(Survey.cohort_id, func.count())
+                                   .where(*opened).group_by(Survey.cohort_id)).all())
+
+    def per_cohort(model, *where) -> dict[int, int]:
+        return dict(session.execute(
+            select(Survey.cohort_id, func.count()).select_from(model)
+            .join(Survey, Survey.id == model.survey_id)
+            .where(*opened, *where).group_by(Survey.cohort_id)).all())
+
+    invited = per_cohort(Invitation)
+    answers = [per_cohort(IdentifiedResponse, Survey.mode != "anonymous"),
+               per_cohort(AnonymousResponse, Survey.mode == "anonymous"),
+               per_cohort(AnonymousAnswerPool, Survey.mode == "anonymous")]
+    return {cid: ResponseTotals(surveys.get(cid, 0), sum(a.get(cid, 0) for a in answers),
+                                invited.get(cid, 0)) for cid in ids}

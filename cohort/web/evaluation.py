@@ -28,6 +28,7 @@ from ..core.survey_results import format_decimal, format_percent, format_percent
 from ..core.text import single_line_problem
 from ..models import Role
 from ..services import accounts
+from ..services import dashboard as dashboard_service
 from . import MAX_ID
 from .access import requires
 from .common import actor, now, read_session, transaction
@@ -87,13 +88,7 @@ def index():
     with read_session() as session:
         user = accounts.get_user(session, current_user.id)
         cohorts = accounts.visible_cohorts(session, user)
-        moment = now()
-        figures = {}
-        for cohort in cohorts:
-            opened = [r for r in services.response_rates(session, cohort.id)
-                      if r.opens_at <= moment]
-            figures[cohort.id] = (len(opened), sum(r.answered for r in opened),
-                                  sum(r.invited for r in opened))
+        figures = dashboard_service.response_totals(session, [c.id for c in cohorts], now())
     return render_template("evaluation/index.html", cohorts=cohorts, figures=figures)
 
 

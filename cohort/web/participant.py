@@ -192,16 +192,19 @@ def when_formatter(timezone: str) -> Callable[[datetime], str]:
 @requires(Role.PARTICIPANT)
 def page():
     moment = now()
-    with _transaction() as db_session:  # the calendar feed is made on first view
+    secret = current_app.config["SECRET_KEY"]
+    with _session() as db_session:  # reads only
         participant = own_participant(db_session)
         data = services.participant_page(db_session, participant, moment)
         attendance = services.participant_attendance(db_session, participant.id, moment)
-        feed_token = services.calendar_feed_token(db_session, participant.id,
-                                                  current_app.config["SECRET_KEY"])
+        made, feed_token = services.made_calendar_feed_token(db_session, participant.id, secret)
         buddy = services.participant_check_ins(db_session, participant, moment)
         announcements = services.announcements.participant_announcements(db_session,
                                                                          participant.id)
         materials = participant_materials(db_session, participant.cohort_id, moment)
+    if not made:  # the calendar feed is made on the first view
+        with _transaction() as db_session:
+            feed_token = services.calendar_feed_token(db_session, participant.id, secret)
     check_ins = [row for row in attendance if row.check_in.reason in (OPEN, NO_CODE_YET)]
     record = [row for row in attendance
               if row.attendance is not None or row.meeting.starts_at <= moment]

@@ -11,7 +11,14 @@ from cohort import db, services
 from cohort.core.attendance import ABSENT, Mark
 from cohort.demo import demo_participants
 from cohort.models import Cohort, Delivery, GroupMember, Meeting
-from cohort.services.dashboard import FINISHED, RUNNING, UPCOMING, cohort_cards, cohort_dashboard
+from cohort.services.dashboard import (
+    FINISHED,
+    RUNNING,
+    UPCOMING,
+    cohort_cards,
+    cohort_dashboard,
+    response_totals,
+)
 
 NOW = datetime(2025, 5, 20, 12, tzinfo=UTC)
 STARTS = {"later": date(2026, 1, 6), "finished": date(2024, 1, 9), "running": date(2025, 4, 8),
@@ -109,3 +116,54 @@ def test_queries_do_not_grow_with_the_cohorts(engine, make_cohort):
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len(statements) == with_few <= 10
+
+
+# --- the evaluator's start page ---------------------------------------------------------------
+
+def test_response_totals_are_the_sums_of_each_cohorts_response_rates(engine, make_cohort):
+    """/evaluation's figures for all cohorts at once agree with the per-survey rates of each
+    cohort: identified answers, anonymous answers stored and waiting in the pool; and the
+    number of queries does not grow with the cohorts."""
+    from tests.fixtures.surveys import (
+        AFTER_FINAL,
+        DURING_FINAL,
+        DURING_PRE,
+        FINAL_ANSWERS,
+        PEOPLE,
+        PRE_ANSWERS,
+        close_final,
+        submit,
+    )
+
+    a, b, c = (make_cohort(engine, people=PEOPLE, title=t).id for t in "abc")
+    for person in PEOPLE[:3]:
+        submit(engine, a, "self-assessment-pre", person.email, PRE_ANSWERS, DURING_PRE)
+    for person in PEOPLE[:2]:  # fewer than k: they wait in the pool
+        submit(engine, a, "final", person.email, FINAL_ANSWERS, DURING_FINAL)
+    for person in PEOPLE[:6]:
+        submit(engine, b, "final", person.email, FINAL_ANSWERS, DURING_FINAL)
+    close_final(engine)  # b's are stored; a's two as well (the survey has closed)
+    submit(engine, c, "self-assessment-pre", PEOPLE[0].email, PRE_ANSWERS, DURING_PRE)
+    statements = []
+
+    def counted(*_args) -> None:
+        statements.append(1)
+
+    event.listen(engine, "before_cursor_execute", counted)
+    for moment in (DURING_PRE, DURING_FINAL, AFTER_FINAL):
+        with db.transaction(engine) as session:
+            statements.clear()
+            totals = response_totals(session, [a], moment)
+            one = len(statements)
+            statements.clear()
+            totals = response_totals(session, [a, b, c], moment)
+            assert len(statements) == one
+            for cohort_id in (a, b, c):
+                opened = [r for r in services.response_rates(session, cohort_id)
+                          if r.opens_at <= moment]
+                found = totals[cohort_id]
+                assert (found.opened, found.answered, found.invited) == (
+                    len(opened), sum(r.answered for r in opened),
+                    sum(r.invited for r in opened))
+            assert totals[a].answered == (3 if moment == DURING_PRE else 5)
+    event.remove(engine, "before_cursor_execute", counted)

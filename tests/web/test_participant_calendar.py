@@ -62,3 +62,27 @@ def test_revoked_subscription_is_not_offered_again(web_app, engine_of_app, first
 
 def test_download_needs_the_participants_own_session(web_app, cohort_id):
     assert web_app.test_client().get("/me/calendar.ics").status_code == 403
+
+
+def test_only_the_first_view_writes(web_app, engine_of_app, first_participant):
+    """The feed is made on the first view of /me; later views only read (no INSERT, UPDATE
+    or DELETE, so no write transaction on a GET) and offer the same subscription."""
+    from sqlalchemy import event
+
+    client = web_app.test_client()
+    sign_in_participant(client, first_participant)
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement.lstrip().split(None, 1)[0].upper())
+
+    event.listen(engine_of_app, "before_cursor_execute", record)
+    try:
+        first = WEBCAL.search(client.get("/me").get_data(as_text=True)).group(1)
+        assert "INSERT" in statements
+        statements.clear()
+        again = WEBCAL.search(client.get("/me").get_data(as_text=True)).group(1)
+    finally:
+        event.remove(engine_of_app, "before_cursor_execute", record)
+    assert again == first
+    assert statements and not {"INSERT", "UPDATE", "DELETE"} & set(statements)

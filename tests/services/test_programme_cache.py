@@ -1,0 +1,55 @@
+"""The parsed-programme cache: keyed by the snapshot's text, bounded, and nothing kept per parse.
+
+A region runs a hundred cohorts of a handful of programme texts; the cache used to be keyed
+per cohort (64 entries), so past 64 cohorts every page parsed YAML again, and each parse leaked
+the nodes a shared YAML constructor kept (issue #24). No database is needed: a snapshot is the
+text stored on the cohort row.
+"""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+from pathlib import Path
+
+from cohort.models import Cohort
+from cohort.services._lookup import _parse_snapshot, cohort_programme
+
+PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
+TITLE = "title: Kompetencer til Digitalt Lederskab"
+
+
+def _cohort(source: str) -> Cohort:
+    return Cohort(title="Hold", programme={"source": source})
+
+
+def test_cohorts_of_one_programme_share_one_parse():
+    source = (PROGRAMMES / "digital-lederskab.yaml").read_text()
+    _parse_snapshot.cache_clear()
+    programmes = [cohort_programme(_cohort(source)) for _ in range(100)]
+    assert all(p is programmes[0] for p in programmes)
+    assert _parse_snapshot.cache_info().misses == 1
+
+
+def test_500_programmes_leave_memory_flat():
+    """500 different programme texts (each a cache miss and a full parse): memory after the
+    last 400 is what it was once the cache had filled, because the cache is bounded and a
+    parse keeps nothing. A per-parse leak of the old size (about 25 KiB) would add ~10 MiB."""
+    source = (PROGRAMMES / "digital-lederskab.yaml").read_text()
+    assert TITLE in source
+    texts = [source.replace(TITLE, f"{TITLE} {number}", 1) for number in range(500)]
+    _parse_snapshot.cache_clear()
+    gc.collect()
+    tracemalloc.start()  # before the cache fills, so the entries it drops are traced too
+    for text in texts[:100]:  # the cache (64 entries) is full after these
+        cohort_programme(_cohort(text))
+    gc.collect()
+    before = tracemalloc.take_snapshot()
+    for number, text in enumerate(texts[100:], start=100):
+        assert cohort_programme(_cohort(text)).title.endswith(f" {number}")
+    gc.collect()
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    _parse_snapshot.cache_clear()
+    grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    assert grown < 512 * 1024, f"{grown / 1024:.0f} KiB kept over 400 parses"
