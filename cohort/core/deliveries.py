@@ -197,7 +197,7 @@ def item_key_of(anchor: str) -> str:
 # Kinds a participant gets together with the others due at the same time (core/mailpolicy.py):
 # the dispatcher sends such rows of one recipient with one send time as one email.
 BUNDLED_KINDS = (WELCOME, TASK_RELEASED, TASK_REMINDER, PROMPT, SURVEY_INVITATION,
-                 SURVEY_REMINDER, "catch_up", ANNOUNCEMENT, PROGRESS_REMINDER)
+                 SURVEY_REMINDER, "catch_up", ANNOUNCEMENT, PROGRESS_REMINDER, GROUPS_CHANGED)
 
 
 def bundle_key(cohort_id: int, kind: str, recipient: str, send_at: datetime,

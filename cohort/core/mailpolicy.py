@@ -285,13 +285,6 @@ def _bundle_slot(clock: WorkingTime, by_day: dict[date, MailSlot], item: MailIte
 
 
 
-def first_allowed(policy: MailPolicy, moment: datetime) -> datetime:
-    """`moment` if the policy allows email then, else the start of the next allowed time (an
-    email that cannot wait for a day's bundle, such as "your new buddy", still keeps the quiet
-    hours and days)."""
-    return WorkingTime(policy).next_allowed(moment)
-
-
 def extra_item_time(policy: MailPolicy, earliest: datetime, deadline: datetime | None,
                     taken: Iterable[datetime]) -> datetime | None:
     """When an email that was not planned (a catch-up after an absence) goes to one person,

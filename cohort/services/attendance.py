@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -51,14 +51,12 @@ from ..core.attendance_import import (
     RosterPerson,
     plan_import,
 )
-from ..core.deliveries import BUNDLED_KINDS
-from ..core.mailpolicy import extra_item_time
 from ..core.spreadsheets import Table, to_csv, to_xlsx
 from ..core.teams_attendance import TeamsReport, parse_teams_report
 from ..models import Cohort, Delivery, Meeting, Participant, utcnow
 from ..models.attendance import Attendance, AttendanceImport, CheckInCode
 from ._lookup import NotFound, get_cohort, get_meeting
-from .plans import current_plan, mail_policy
+from .plans import current_plan, extra_item_times
 
 
 class CheckInRefused(AttendanceError):
@@ -239,17 +237,7 @@ def _catch_up_times(session: Session, cohort: Cohort, meeting: Meeting,
     working hour is left before the next meeting."""
     earliest = max(meeting.ends_at, now) + CATCH_UP_DELAY
     deadline = following.starts_at if following is not None else None
-    policy = mail_policy(cohort)
-    taken: dict[str, list[datetime]] = {email: [] for email in recipients}
-    for recipient, at in session.execute(select(
-            Delivery.recipient, func.coalesce(Delivery.sent_at, Delivery.send_at)).where(
-            Delivery.cohort_id == cohort.id, Delivery.recipient.in_(recipients),
-            Delivery.kind.in_(BUNDLED_KINDS), Delivery.resend_number == 0,
-            Delivery.state.in_(("pending", "claimed", "sending", "sent", "needs_review")),
-            func.coalesce(Delivery.sent_at, Delivery.send_at) >= earliest - timedelta(days=1))):
-        taken[recipient].append(at)
-    return {email: extra_item_time(policy, earliest, deadline, taken[email])
-            for email in recipients}
+    return extra_item_times(session, cohort, recipients, earliest, deadline)
 
 
 def catch_up_content(session: Session, delivery: Delivery,

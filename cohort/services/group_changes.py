@@ -29,7 +29,6 @@ from sqlmodel import Session
 from ..core import deliveries as kinds
 from ..core.deliveries import PlannedDelivery
 from ..core.grouping import PartnerChange, partner_changes
-from ..core.mailpolicy import first_allowed
 from ..models import Cohort, Delivery, Participant, Task, User, utcnow
 from . import activity
 from ._lookup import cohort_programme, get_cohort
@@ -43,7 +42,7 @@ from .grouping import (
     propose_repair,
     store_proposal,
 )
-from .plans import insert_deliveries, mail_policy
+from .plans import extra_item_times, insert_deliveries
 
 PLAN, REPAIR, MOVE = "plan", "repair", "move"
 # A row in these states may have reached its recipient.
@@ -208,7 +207,8 @@ def _told(session: Session, cohort: Cohort, grouping_key: str, grouping_kind: st
 
 def _queue_notices(session: Session, cohort: Cohort, grouping_key: str,
                    people: tuple[str, ...], now: datetime) -> None:
-    """One groups_changed email each, due now (or at the next working hour), anchored
+    """One groups_changed notice each, due now or at the next allowed time (with that day's
+    email when one is still to go), anchored
     `groups:KEY#N` for the N-th change; an earlier one still pending for the same person is
     superseded (it would say the same)."""
     prefix = f"groups:{grouping_key}#"
@@ -224,8 +224,11 @@ def _queue_notices(session: Session, cohort: Cohort, grouping_key: str,
     ).values(state=kinds.CANCELLED, last_error=SUPERSEDED))
     ids = dict(session.execute(select(Participant.email, Participant.id).where(
         Participant.cohort_id == cohort.id, Participant.email.in_(people))).all())
-    send_at = first_allowed(mail_policy(cohort), now)  # quiet hours and days, like the rest
+    # Quiet hours and days like the rest, inside the person's email of the day if one is
+    # still to go (a bundled kind), else on its own at the first allowed time.
+    send_at = extra_item_times(session, cohort, list(people), now, None)
     insert_deliveries(session, cohort.id, [
-        PlannedDelivery(kinds.GROUPS_CHANGED, f"{prefix}{number}", email, send_at)
+        PlannedDelivery(kinds.GROUPS_CHANGED, f"{prefix}{number}", email,
+                        send_at[email] or now)
         for email in people], ids)
     session.flush()

@@ -9,16 +9,16 @@ plan's rows. Cohort creation (services/cohorts.py) writes a plan once; meeting c
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlmodel import Session
 
 from ..core import deliveries as kinds
 from ..core.calendars import new_uid
 from ..core.deliveries import PlannedDelivery, plan_deliveries
 from ..core.holidays_calendar import holiday_country
-from ..core.mailpolicy import MailPolicy, policy_from_settings
+from ..core.mailpolicy import MailPolicy, extra_item_time, policy_from_settings
 from ..core.planning import MeetingOverride, Plan, plan_cohort
 from ..models import Cohort, Delivery, Meeting, Prompt, Survey, Task
 from ._lookup import cohort_programme
@@ -36,6 +36,28 @@ def mail_policy(cohort: Cohort) -> MailPolicy:
     programme = cohort_programme(cohort)
     return policy_from_settings(programme.mail, cohort.timezone,
                                 holiday_country(cohort.timezone, programme.language))
+
+
+# A row that has gone out or will: it takes its recipient's day (core.mailpolicy).
+_TAKING_A_DAY = ("pending", "claimed", "sending", "sent", "needs_review")
+
+
+def extra_item_times(session: Session, cohort: Cohort, recipients: list[str],
+                     earliest: datetime, deadline: datetime | None) -> dict[str, datetime | None]:
+    """When an item nobody planned (a catch-up, a "your new buddy" notice) goes to each of
+    `recipients`: from `earliest`, as the mail policy allows, inside that person's email of
+    the day when one is still to go (core.mailpolicy.extra_item_time, given the times of
+    their other bundled emails); None when no allowed time is left before `deadline`."""
+    policy = mail_policy(cohort)
+    taken: dict[str, list[datetime]] = {email: [] for email in recipients}
+    at = func.coalesce(Delivery.sent_at, Delivery.send_at)
+    for recipient, moment in session.execute(select(Delivery.recipient, at).where(
+            Delivery.cohort_id == cohort.id, Delivery.recipient.in_(recipients),
+            Delivery.kind.in_(kinds.BUNDLED_KINDS), Delivery.resend_number == 0,
+            Delivery.state.in_(_TAKING_A_DAY), at >= earliest - timedelta(days=1))):
+        taken[recipient].append(moment)
+    return {email: extra_item_time(policy, earliest, deadline, taken[email])
+            for email in recipients}
 
 
 def meeting_overrides(session: Session, cohort: Cohort) -> dict[str, MeetingOverride]:

@@ -8,10 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from cohort import db, services
+from cohort.core.deliveries import BUNDLED_KINDS
 from cohort.core.participants import ParticipantRow
 from cohort.mail.dispatch import send_due
+from cohort.models import Delivery
 from tests.fixtures.cohorts import CREATED
 from tests.fixtures.paths import PROGRAMMES
 
@@ -24,6 +27,7 @@ PEOPLE = [
     ParticipantRow("Lise Berg", "lise@kolding.example", "Kolding Kommune", "Leder", "da"),
     ParticipantRow("Ole Dahl", "ole@horsens.example", "Horsens Kommune", "Leder", "da"),
 ]
+NEXT_MORNING = CREATED + timedelta(hours=22)  # Tuesday 08:00 in Copenhagen (07:00 UTC)
 SUBJECTS = {"da": ("Din nye buddy i Buddyordning", "Dine nye buddyer i Buddyordning"),
             "nb": ("Din nye buddy i Buddyordning", "Dine nye buddyer i Buddyordning"),
             "en": ("Your new buddy in Buddyordning", "Your new buddies in Buddyordning")}
@@ -63,8 +67,11 @@ def test_those_whose_buddy_changed_get_one_email_naming_the_new_buddy(app, make_
         buddies = {c.person: c.after for c in preview.changes}
         names = services.participant_names(session, cohort_id)
     assert 0 < len(result.notified) <= 3 and "ole@horsens.example" not in result.notified
+    # The welcome went this morning, and the mail policy allows one such email a day: the
+    # notice goes at the next morning's first allowed time, 08:00 in Copenhagen.
+    assert send_due(app, now=later).sent == 0
     before = smtp_sink.count()
-    assert send_due(app, now=later).sent == len(result.notified)
+    assert send_due(app, now=NEXT_MORNING).sent == len(result.notified)
     emails = smtp_sink.messages[before:]
     assert sorted(m["To"].addresses[0].addr_spec for m in emails) == sorted(result.notified)
     languages = {p.email: p.language for p in PEOPLE}
@@ -98,10 +105,45 @@ def test_moving_one_person_emails_the_mover_and_the_group_they_join(app, make_co
         result = services.group_changes.apply(session, cohort_id, "move", move=move,
                                               now=later, confirmed=preview.fingerprint)
         names = services.participant_names(session, cohort_id)
+    assert send_due(app, now=later).sent == 0  # the welcome went this morning
     before = smtp_sink.count()
-    assert send_due(app, now=later).sent == 1 + len(joined)
+    assert send_due(app, now=NEXT_MORNING).sent == 1 + len(joined)
     emails = {m["To"].addresses[0].addr_spec: m for m in smtp_sink.messages[before:]}
     assert set(emails) == {mover, *joined} == set(result.notified)
     assert not set(emails) & set(left)
     text = emails[mover].get_body(("plain",)).get_content()
     assert all(f"{names[buddy]} <{buddy}>" in text for buddy in joined)
+
+
+def test_a_notice_rides_in_the_email_the_person_still_has_coming_that_day(app, make_cohort,
+                                                                           smtp_sink):
+    """"Your new buddy" is a bundled kind: on a day when the person still has an email to
+    come, the notice becomes a section of it, not a second email that day."""
+    engine = app.extensions["cohort.engine"]
+    cohort_id = make_cohort(engine, people=PEOPLE).id
+    send_due(app, now=CREATED)
+    with db.transaction(engine) as session:
+        view = services.list_groups(session, cohort_id)
+        groups, target = view.result.rotations[0].groups, view.numbers[0][1]
+        mover = groups[0].members[0]
+        coming = session.scalars(select(Delivery).where(
+            Delivery.cohort_id == cohort_id, Delivery.recipient == mover,
+            Delivery.state == "pending", Delivery.kind.in_(BUNDLED_KINDS),
+        ).order_by(Delivery.send_at)).first()
+        due, other = coming.send_at, f"{coming.kind} {coming.anchor}"
+        move = services.group_changes.Move(mover, target)
+        preview = services.group_changes.preview(session, cohort_id, "move", move=move)
+        services.group_changes.apply(session, cohort_id, "move", move=move,
+                                     now=due - timedelta(minutes=1),
+                                     confirmed=preview.fingerprint)
+        notice = session.scalars(select(Delivery).where(
+            Delivery.cohort_id == cohort_id, Delivery.recipient == mover,
+            Delivery.kind == "groups_changed")).one()
+        assert notice.send_at == due
+    before = smtp_sink.count()
+    send_due(app, now=due)
+    to_mover = [m for m in smtp_sink.messages[before:]
+                if m["To"].addresses[0].addr_spec == mover]
+    assert len(to_mover) == 1
+    header = to_mover[0]["X-Cohort-Delivery"]
+    assert "groups_changed" in header and other in header
