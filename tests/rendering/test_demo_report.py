@@ -88,7 +88,7 @@ def _behaviour(pdf) -> str:
     """The Behaviour chapter's text (after the table of contents, up to the next chapter)."""
     text = flat(" ".join(pages_text(pdf)[2:]))
     start = text.index("Adfærd (niveau 3) Om deltagerne bruger")
-    return text[start:text.index("Resultater og stemmer (niveau 4) Hvad", start)]
+    return text[start:text.index("Resultater og citater (niveau 4) Hvad", start)]
 
 
 def test_the_behaviour_chapter_shows_each_buddy_round_with_n_and_interval(demo):
