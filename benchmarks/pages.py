@@ -277,8 +277,10 @@ def run(database: str, url: str | None, args) -> None:
         print_load(database, args.participants, args.duration, figures)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_from_command_line(run, description: str) -> None:
+    """The command line these page benchmarks share (this one and progress_grid.py): each
+    database in turn through `run(database, url, args)`."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--participants", type=int, default=5000)
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--url", help="database URL (instead of a throwaway one)")
@@ -290,6 +292,10 @@ def main() -> None:
         sys.exit("wrk is not installed: make bench-deps (or apt-get install wrk)")
     for database in args.databases.split(","):
         run(database, args.url, args)
+
+
+def main() -> None:
+    run_from_command_line(run, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

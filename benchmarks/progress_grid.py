@@ -20,9 +20,6 @@ statements and their time, and the template's time.
 
 from __future__ import annotations
 
-import argparse
-import shutil
-import sys
 import tempfile
 import time
 import urllib.request
@@ -120,18 +117,7 @@ def run(database: str, url: str | None, args) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--participants", type=int, default=5000)
-    parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--url", help="database URL (instead of a throwaway one)")
-    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per URL")
-    parser.add_argument("--profile", action="store_true",
-                        help="in-process SQL and template time per URL, no server")
-    args = parser.parse_args()
-    if not args.profile and shutil.which("wrk") is None:
-        sys.exit("wrk is not installed: make bench-deps (or apt-get install wrk)")
-    for database in args.databases.split(","):
-        run(database, args.url, args)
+    base.run_from_command_line(run, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from cohort.core.attendance import ABSENT, EXCUSED, PRESENT, SOURCE_CHECK_IN, SO
 from cohort.models import CohortRole, CohortStaff
 from tests.fixtures.attendance import AFTER_WEBINAR_1, PEOPLE
 from tests.fixtures.paths import FIXTURES
-from tests.fixtures.web import sign_in
+from tests.fixtures.web import sign_in, visible_text
 
 DURING_WEBINAR_1 = datetime(2025, 5, 15, 12, 0, tzinfo=UTC)  # 14:00 local, 13:00-15:00
 
@@ -41,11 +41,6 @@ def client(web_app, staff):
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     sign_in(client, staff.owner)
     return client
-
-
-def _text(response) -> str:
-    page = response.get_data(as_text=True)
-    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
 
 
 def _rows(engine, cohort_id: int, meeting_key: str):
@@ -83,7 +78,7 @@ def test_one_post_marks_the_whole_list(client, course, engine_of_app):
                                               {"Anne": ABSENT, "Søren": EXCUSED},
                                               {"Søren": "Syg"}, button="rest_present"),
                         follow_redirects=True)
-    assert "7 marks saved. 2 catch-up emails queued." in _text(saved)
+    assert "7 marks saved. 2 catch-up emails queued." in visible_text(saved)
     marks = _marks(engine_of_app, course, "webinar-1")
     assert marks["Anne"][0] == ABSENT and marks["Søren"][:2] == (EXCUSED, "Syg")
     assert {m[0] for name, m in marks.items() if name not in ("Anne", "Søren")} == {PRESENT}
@@ -91,11 +86,11 @@ def test_one_post_marks_the_whole_list(client, course, engine_of_app):
     current = {name: m[0] for name, m in marks.items()}
     again = client.post(url, data=_sheet_form(engine_of_app, course, "webinar-1", current,
                                               {"Søren": "Syg"}), follow_redirects=True)
-    assert "0 marks saved." in _text(again)
+    assert "0 marks saved." in visible_text(again)
     corrected = client.post(url, data=_sheet_form(engine_of_app, course, "webinar-1",
                                                   {**current, "Anne": PRESENT}, {"Søren": "Syg"}),
                             follow_redirects=True)
-    assert "1 mark saved. 1 catch-up email cancelled." in _text(corrected)
+    assert "1 mark saved. 1 catch-up email cancelled." in visible_text(corrected)
 
 
 def test_saving_the_list_keeps_a_participants_own_check_in(client, course, engine_of_app):
@@ -105,7 +100,7 @@ def test_saving_the_list_keeps_a_participants_own_check_in(client, course, engin
                     if r.participant.name.startswith("Anne"))
         meeting = services.get_meeting(session, course, "webinar-1")
         services.check_in(session, anne.id, meeting.id, None, now=DURING_WEBINAR_1)
-    page = _text(client.get(f"/cohorts/{course}/attendance/webinar-1"))
+    page = visible_text(client.get(f"/cohorts/{course}/attendance/webinar-1"))
     assert "Checked in themselves" in page
     client.post(f"/cohorts/{course}/attendance/webinar-1",
                 data=_sheet_form(engine_of_app, course, "webinar-1",
@@ -117,10 +112,10 @@ def test_saving_the_list_keeps_a_participants_own_check_in(client, course, engin
 
 def test_before_the_meeting_only_excused_can_be_recorded(client, course, engine_of_app):
     url = f"/cohorts/{course}/attendance/webinar-2"
-    assert "only “Excused” can be recorded now" in _text(client.get(url))
+    assert "only “Excused” can be recorded now" in visible_text(client.get(url))
     refused = client.post(url, data=_sheet_form(engine_of_app, course, "webinar-2",
                                                 {"Anne": PRESENT, "Lars": EXCUSED}))
-    assert refused.status_code == 400 and "Nothing was saved" in _text(refused)
+    assert refused.status_code == 400 and "Nothing was saved" in visible_text(refused)
     assert _marks(engine_of_app, course, "webinar-2") == {}
     client.post(url, data=_sheet_form(engine_of_app, course, "webinar-2", {"Lars": EXCUSED},
                                       {"Lars": "Ferie"}))
@@ -139,11 +134,11 @@ def test_check_in_code_is_made_on_request_and_can_be_renewed(client, course, eng
     assert f'<p class="check-in-code" aria-label="Check-in code">{first[:3]}-{first[3:]}</p>' \
         in shown
     renewed = client.post(url, data={"renew": "1"}, follow_redirects=True)
-    assert "the old one no longer works" in _text(renewed)
+    assert "the old one no longer works" in visible_text(renewed)
     with db.transaction(engine_of_app) as session:
         second = services.check_in_code(session, course, "workshop-1")
-    assert second != first and f"{second[:3]}-{second[3:]}" in _text(renewed)
-    sheet = _text(client.get(f"/cohorts/{course}/attendance/workshop-1"))
+    assert second != first and f"{second[:3]}-{second[3:]}" in visible_text(renewed)
+    sheet = visible_text(client.get(f"/cohorts/{course}/attendance/workshop-1"))
     assert f"Check-in code: {second[:3]}-{second[3:]}" in sheet
 
 
@@ -162,7 +157,7 @@ def test_teams_report_preview_confirm_and_apply(client, course, engine_of_app):
     preview = client.post(url, data={"file": (io.BytesIO(data), "webinar1.csv"),
                                      "min_percent": "50", "preview": "1"},
                           content_type="multipart/form-data")
-    page, text = preview.get_data(as_text=True), _text(preview)
+    page, text = preview.get_data(as_text=True), visible_text(preview)
     assert preview.status_code == 200 and "Preview of the import: webinar1.csv" in text
     assert "“Åse Håland (Guest)” in the report is Åse Håland" in text
     assert "“Kråkenes, Bjørn” in the report is Bjørn Kråkenes" in text
@@ -178,17 +173,17 @@ def test_teams_report_preview_confirm_and_apply(client, course, engine_of_app):
     step_two = {"payload": _hidden(page, "payload"), "filename": _hidden(page, "filename"),
                 "min_percent": _hidden(page, "min_percent"), "confirmed": [ase],
                 f"assign-{peter}": str(lars)}
-    updated = _text(client.post(url, data={**step_two, "update": "1"}))
+    updated = visible_text(client.post(url, data={**step_two, "update": "1"}))
     assert "waiting for your confirmation" in updated  # Bjørn only
     assert _marks(engine_of_app, course, "webinar-1") == {}
     applied = client.post(url, data={**step_two, "apply": "1"}, follow_redirects=True)
-    assert "6 marks recorded from the report." in _text(applied)
+    assert "6 marks recorded from the report." in visible_text(applied)
     marks = _marks(engine_of_app, course, "webinar-1")
     assert {name: m[0] for name, m in marks.items()} == {
         "Anne": PRESENT, "Søren": PRESENT, "Mette": ABSENT, "Åse": PRESENT, "Lars": PRESENT,
         "Hanne": PRESENT}
     assert {m[2] for m in marks.values()} == {SOURCE_IMPORT}
-    assert "From the Teams report (88 min in the meeting)" in _text(applied)
+    assert "From the Teams report (88 min in the meeting)" in visible_text(applied)
 
 
 def test_bad_report_files_are_refused_and_nothing_is_saved(client, course, engine_of_app):
@@ -196,14 +191,14 @@ def test_bad_report_files_are_refused_and_nothing_is_saved(client, course, engin
     refused = client.post(url, data={"file": (io.BytesIO(b"Name;Score\nAnne;12\n"), "x.csv"),
                                      "min_percent": "50"}, content_type="multipart/form-data")
     assert refused.status_code == 400
-    assert "The file could not be read" in _text(refused)
+    assert "The file could not be read" in visible_text(refused)
     good = (FIXTURES / "teams_webinar-1_sectioned_utf16.csv").read_bytes()
     broken = good.decode("utf-16").replace("25m 12s", "lidt").encode("utf-16")
     refused = client.post(url, data={"file": (io.BytesIO(broken), "x.csv"),
                                      "min_percent": "50"}, content_type="multipart/form-data")
-    assert refused.status_code == 400 and "line 14" in _text(refused)
+    assert refused.status_code == 400 and "line 14" in visible_text(refused)
     tampered = client.post(url, data={"payload": "not base64!", "apply": "1"})
-    assert tampered.status_code == 400 and "upload it again" in _text(tampered)
+    assert tampered.status_code == 400 and "upload it again" in visible_text(tampered)
     too_high = client.post(url, data={"file": (io.BytesIO(good), "x.csv"),
                                       "min_percent": "150"}, content_type="multipart/form-data")
     assert too_high.status_code == 400
@@ -212,10 +207,10 @@ def test_bad_report_files_are_refused_and_nothing_is_saved(client, course, engin
     first = client.post(other, data={"file": (io.BytesIO(good), "x.csv"), "min_percent": "50"},
                         content_type="multipart/form-data")
     page = first.get_data(as_text=True)
-    assert "is it the right file?" in _text(first)
+    assert "is it the right file?" in visible_text(first)
     wrong = client.post(other, data={"payload": _hidden(page, "payload"), "apply": "1",
                                      "min_percent": "50"})
-    assert wrong.status_code == 400 and "Nothing was saved" in _text(wrong)
+    assert wrong.status_code == 400 and "Nothing was saved" in visible_text(wrong)
     assert _marks(engine_of_app, course, "webinar-1") == {}
     assert _marks(engine_of_app, course, "kickoff") == {}
 
@@ -225,11 +220,11 @@ def test_overview_follow_up_and_exports(client, course, engine_of_app):
         client.post(f"/cohorts/{course}/attendance/{key}",
                     data=_sheet_form(engine_of_app, course, key, {"Lars": ABSENT},
                                      button="rest_present"))
-    text = _text(client.get(f"/cohorts/{course}/attendance"))
+    text = visible_text(client.get(f"/cohorts/{course}/attendance"))
     follow_up = text.split("Missed two meetings or more", 1)[1].split("Per participant")[0]
     assert "Lars Jensen (Vejle Kommune): Kick-off-webinar, Webinar 1" in follow_up
     assert "Anne" not in follow_up
-    dashboard = _text(client.get(f"/cohorts/{course}"))
+    dashboard = visible_text(client.get(f"/cohorts/{course}"))
     assert "Missed two meetings or more: Lars Jensen" in dashboard
     response = client.get(f"/cohorts/{course}/attendance.csv")
     assert response.headers["Content-Disposition"].startswith("attachment")
@@ -265,4 +260,4 @@ def test_a_hostile_report_gets_a_located_answer_in_the_readers_language(client, 
                                   content_type="multipart/form-data",
                                   headers={"Accept-Language": language})
             assert refused.status_code == 400
-            assert expected in _text(refused), _text(refused)[:2000]
+            assert expected in visible_text(refused), visible_text(refused)[:2000]

@@ -29,7 +29,7 @@ from cohort.models import (
     Task,
 )
 from tests.fixtures.attendance import AFTER_WEBINAR_1, PEOPLE
-from tests.fixtures.web import sign_in, sign_in_participant
+from tests.fixtures.web import sign_in, sign_in_participant, visible_text
 
 
 @pytest.fixture
@@ -49,11 +49,6 @@ def client(web_app, staff):
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     sign_in(client, staff.owner)
     return client
-
-
-def _text(response) -> str:
-    page = response.get_data(as_text=True)
-    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
 
 
 def _people(engine, cohort_id) -> dict[str, int]:
@@ -81,7 +76,7 @@ def test_grid_lists_everyone_with_cells_in_words(client, course):
     response = client.get(f"/cohorts/{course}/progress")
     assert response.status_code == 200
     assert len(_grid_names(response)) == len(PEOPLE)
-    text = _text(response)
+    text = visible_text(response)
     assert "Not opened" in text and "Not recorded" in text and "Not held yet" in text
     # Every cell carries words, not only a colour: no empty cell class without a label.
     page = response.get_data(as_text=True)
@@ -253,7 +248,7 @@ def _announce(client, course, query="", **fields):
 
 def test_announcement_preview_then_confirm(client, course, engine_of_app):
     preview, done = _announce(client, course)
-    assert f"It goes to {len(PEOPLE)} people." in _text(preview)
+    assert f"It goes to {len(PEOPLE)} people." in visible_text(preview)
     with db.transaction(engine_of_app) as session:
         assert session.scalars(select(Announcement)).first() is not None
     assert done.status_code == 302
@@ -263,7 +258,7 @@ def test_announcement_preview_then_confirm(client, course, engine_of_app):
         logged = session.scalars(select(ActivityEntry).where(
             ActivityEntry.action == "announcement_queued")).one()
     assert len(rows) == len(PEOPLE) and logged.details["recipients"] == len(PEOPLE)
-    assert "Nyt lokale" in _text(client.get(f"/cohorts/{course}/activity"))
+    assert "Nyt lokale" in visible_text(client.get(f"/cohorts/{course}/activity"))
 
 
 def test_announcement_needs_the_previews_fingerprint(client, course, engine_of_app):
@@ -279,7 +274,7 @@ def test_announcement_to_filtered_rows_and_urgent(client, course, engine_of_app)
     people = _people(engine_of_app, course)
     _mark_missed(engine_of_app, course, people["Åse"], ["kickoff", "workshop-1"])
     preview, done = _announce(client, course, "?missed=2", audience="filtered", urgent="y")
-    assert "It goes to 1 person." in _text(preview)
+    assert "It goes to 1 person." in visible_text(preview)
     with db.transaction(engine_of_app) as session:
         rows = session.scalars(select(Delivery).where(
             Delivery.kind == kinds.ANNOUNCEMENT)).all()
@@ -294,7 +289,7 @@ def test_announcement_shows_on_the_participant_page(client, course, engine_of_ap
             Participant.cohort_id == course, Participant.name == "Anne Ærenlund")).one()
     visitor = web_app.test_client()
     sign_in_participant(visitor, anne)
-    page = _text(visitor.get("/me"))
+    page = visible_text(visitor.get("/me"))
     assert "Nyt lokale" in page and "Vi mødes i lokale 4." in page
 
 
@@ -351,10 +346,10 @@ def test_team_filter_and_announcement_to_a_team(web_app, make_cohort, engine_of_
 
 def test_the_outbox_names_an_announcement_and_previews_it(client, course, engine_of_app):
     _announce(client, course)
-    page = _text(client.get(f"/cohorts/{course}/outbox?kind=announcement"))
+    page = visible_text(client.get(f"/cohorts/{course}/outbox?kind=announcement"))
     assert "Nyt lokale" in page
     with db.transaction(engine_of_app) as session:
         row = session.scalars(select(Delivery).where(
             Delivery.kind == kinds.ANNOUNCEMENT)).first()
     preview = client.get(f"/cohorts/{course}/outbox/{row.id}")
-    assert preview.status_code == 200 and "Vi mødes i lokale 4." in _text(preview)
+    assert preview.status_code == 200 and "Vi mødes i lokale 4." in visible_text(preview)
