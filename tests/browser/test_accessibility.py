@@ -198,6 +198,16 @@ def test_no_serious_accessibility_violations(browser, live_server, demo, artifac
                     page.screenshot(path=str(artifacts_dir / "a11y-reschedule-preview-375px.png"),
                                     full_page=True)
             if email.startswith("facilitator"):
+                # An announcement after "Preview": who gets it, when, and the text.
+                page.goto(url + f"/cohorts/{demo['cohort']}/announcements")
+                page.locator("input[name=subject]").fill("Nyt lokale til workshop 2")
+                page.locator("textarea[name=body]").fill("Vi mødes i lokale 3.14.\nVel mødt!")
+                page.locator("[name=preview]").click()
+                page.wait_for_load_state()
+                assert page.locator("#preview-h").count() == 1, "no announcement preview"
+                assert page.locator("[name=confirm]").count() == 1, "no send button"
+                scan(page, f"{width}px facilitator announcement preview", findings)
+            if email.startswith("facilitator"):
                 # The outbox filtered and on its second page, and one email's preview.
                 outbox = url + f"/cohorts/{demo['cohort']}/outbox"
                 visit(page, outbox.removeprefix(url) + "?state=pending&page=2", "facilitator")
