@@ -17,7 +17,6 @@ from cohort.mail.dispatch import send_due
 from cohort.models import Delivery, Participant
 from cohort.services.announcements import Audience
 from tests.fixtures.cohorts import CREATED
-from tests.fixtures.paths import PROGRAMMES
 
 PEOPLE = [
     ParticipantRow("Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da"),
@@ -28,18 +27,8 @@ PEOPLE = [
 
 
 @pytest.fixture
-def app(database_url, tmp_path, monkeypatch, smtp_sink):
-    from cohort.app import create_app
-
-    monkeypatch.setenv("COHORT_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app({
-        "TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
-        "PROGRAMMES_DIR": str(PROGRAMMES), "MAIL_URL": smtp_sink.url,
-        "MAIL_FROM": "Cohort <kursus@cohort.example>", "BASE_URL": "https://cohort.example"})
-    db.create_schema(app.extensions["cohort.engine"])
-    with app.app_context():
-        yield app
-    app.extensions["cohort.engine"].dispose()
+def app(mailing_app):
+    return mailing_app
 
 
 @pytest.fixture
