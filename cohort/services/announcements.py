@@ -24,8 +24,8 @@ from ..core import progress as core
 from ..models import Announcement, Delivery, Participant, User
 from ._lookup import NotFound, get_cohort
 from .activity import ANNOUNCEMENT_QUEUED, log_activity
+from .plans import mail_policy
 from .progress import (
-    cohort_policy,
     filtered_summaries,
     group_members,
     next_bundled,
@@ -89,7 +89,7 @@ def preview_announcement(session: Session, cohort_id: int, subject: str, body: s
     cohort = get_cohort(session, cohort_id)
     people = recipients_of(session, cohort_id, audience)
     ids = [pid for pid, _email in people]
-    policy = cohort_policy(cohort)
+    policy = mail_policy(cohort)
     upcoming = {} if urgent else next_bundled(session, cohort_id, ids, now)
     times = [core.message_send_at(now, policy, upcoming.get(pid), urgent) for pid in ids]
     return AnnouncementPreview(

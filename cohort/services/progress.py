@@ -27,8 +27,6 @@ from sqlmodel import Session
 from ..core import deliveries as kinds
 from ..core import progress as core
 from ..core.attendance import MISSED_STATES
-from ..core.holidays_calendar import holiday_country
-from ..core.mailpolicy import MailPolicy, policy_from_settings
 from ..core.spreadsheets import Table
 from ..models import (
     AnonymousAnswerPool,
@@ -50,7 +48,7 @@ from ..models import (
 )
 from ._lookup import NotFound, _aware, cohort_programme, get_cohort
 from .activity import PROGRESS_REMINDERS_QUEUED, log_activity
-from .plans import bulk_insert
+from .plans import bulk_insert, mail_policy
 
 MEETING, TASK, PROMPT, SURVEY = "meeting", "task", "prompt", "survey"
 
@@ -326,13 +324,6 @@ def export_table(session: Session, cohort_id: int, filters: core.GridFilters,
 
 # --- "remind these" -------------------------------------------------------------------------
 
-def cohort_policy(cohort: Cohort) -> MailPolicy:
-    """The cohort's mail policy, as planning makes it (without planning the cohort)."""
-    programme = cohort_programme(cohort)
-    return policy_from_settings(programme.mail, cohort.timezone,
-                                holiday_country(cohort.timezone, programme.language))
-
-
 def next_bundled(session: Session, cohort_id: int, participant_ids: list[int],
                  now: datetime) -> dict[int, datetime]:
     """Each participant's next pending bundled email (the earliest), counted in the database."""
@@ -355,7 +346,7 @@ def queue_messages(session: Session, cohort: Cohort, kind: str, anchor: str,
     the mail policy (`core.progress.message_send_at`). Returns how many were queued."""
     if not participants:
         return 0
-    policy = cohort_policy(cohort)
+    policy = mail_policy(cohort)
     upcoming = {} if urgent else next_bundled(session, cohort.id,
                                               [pid for pid, _e in participants], now)
     rows = [dict(cohort_id=cohort.id, participant_id=pid, kind=kind, anchor=anchor,
