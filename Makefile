@@ -119,6 +119,7 @@ translations: install-test
 ## same run (not part of make test; about five minutes; pages need gunicorn and wrk: bench-deps)
 bench: install-test bench-deps
 	$(BIN)/python -m benchmarks.create_cohort
+	$(BIN)/python -m benchmarks.create_cohort --participants 20000 --memory-only
 	$(BIN)/python -m benchmarks.participant_import
 	$(BIN)/python -m benchmarks.pages
 	$(BIN)/python -m benchmarks.progress_grid

@@ -28,6 +28,7 @@ from cohort import db, services
 from cohort.core.programme import load_library
 from cohort.demo import demo_participants
 
+RECORDED_RATIO, TARGET_RATIO = 1.08, 1.3  # of the Core bulk insert; the target keeps it there
 PROGRAMMES = Path(__file__).resolve().parent.parent / "programmes"
 
 
@@ -122,7 +123,9 @@ def main() -> None:
     print(f"create cohort ({args.participants} participants, {total_rows} rows): "
           f"{cohort_seconds:.2f} s")
     print(f"baseline Core bulk insert of the same rows: {baseline_seconds:.2f} s")
-    print(f"ratio: {cohort_seconds / baseline_seconds:.2f}x (target: within 3x)")
+    ratio = cohort_seconds / baseline_seconds
+    print(f"ratio: {ratio:.2f}x (recorded {RECORDED_RATIO}x on 2026-12-06; target: within "
+          f"{TARGET_RATIO}x: {'meets' if ratio <= TARGET_RATIO else 'MISSES'})")
 
 
 if __name__ == "__main__":

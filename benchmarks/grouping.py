@@ -71,6 +71,28 @@ def random_baseline(people: Sequence[Person], spec: GroupingSpec, rules: Rules,
         rotations.append(groups)
     return rotations
 
+# Recorded on a quiet machine (2026-11, this benchmark, seed 0): seconds of our planner per
+# size, the figures a change must not regress. Quality is judged in the same run: no hard-rule
+# violation, and fewer same-organisation plus repeat pairs than the random baseline.
+RECORDED_SECONDS = {"buddies 2-3": {30: 0.001, 500: 0.020, 5000: 0.27},
+                    "teams 4-7": {30: 0.15, 500: 0.12, 5000: 1.10}}
+SLACK = 2.0  # CPU time under load varies this much (shared caches) before it counts as a regression
+
+
+def verdict(label: str, n: int, ours: dict, theirs: dict) -> str:
+    """Ours against the target: 0 violations, better than random, CPU time near the record."""
+    recorded = RECORDED_SECONDS.get(label, {}).get(n)
+    misses = []
+    if ours["violations"]:
+        misses.append(f"{ours['violations']} violations")
+    if ours["same_org"] + ours["repeats"] > theirs["same_org"] + theirs["repeats"]:
+        misses.append("more same-org + repeat pairs than random")
+    if recorded is not None and ours["cpu"] > max(recorded * SLACK, recorded + 0.05):
+        misses.append(f"CPU {ours['cpu']:.3f} s > {SLACK}x the recorded {recorded} s")
+    record = f"recorded {recorded} s" if recorded is not None else "no recorded time"
+    return f"target: 0 violations, beats random, CPU near the record ({record}): " + (
+        "MISSES (" + "; ".join(misses) + ")" if misses else "meets")
+
 
 def figures(people, spec, rules, rotations) -> dict:
     """Counts over all rotations; pairs the facilitator locked together are not counted."""
@@ -132,6 +154,7 @@ def main() -> None:
             ratio = (theirs["same_org"] + theirs["repeats"]) / max(1, ours["same_org"]
                                                                    + ours["repeats"])
             print(f"{'':<12} {'':>6}  same-org + repeat pairs: random has {ratio:.1f}x ours")
+            print(f"{'':<12} {'':>6}  {verdict(label, n, ours, theirs)}")
 
 
 if __name__ == "__main__":

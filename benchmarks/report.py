@@ -60,6 +60,9 @@ ANSWERING = 0.85
 TEXTS = ["Jeg har fået et sprog for digitale forandringer.", "Mere tid til casearbejdet.",
          "Buddyordningen var det bedste.", "Teknologiradaren bruger jeg på personalemøder."]
 
+TARGET_SHARE = 0.5  # data and template under half of the total; WeasyPrint is the rest
+RECORDED_SHARE = {3000: 0.27}  # measured on 2026-12-06: a change must not push it back up
+
 
 def answer(question, rng: random.Random):
     if isinstance(question, Likert5Question):
@@ -191,10 +194,14 @@ def main() -> None:
                 total = min(r[0] for r in runs)
                 prepared = min(r[1] for r in runs)
                 floor = min(time_floor(runs[0][2]) for _ in range(args.repeat))
+                share = prepared / total
+                recorded = RECORDED_SHARE.get(size)
                 print(f"{size:>12} {runs[0][3]:>5} {prepared:>12.2f}s {floor:>15.2f}s "
-                      f"{total:>6.2f}s {prepared / total:>19.0%}")
+                      f"{total:>6.2f}s {share:>19.0%}  "
+                      + (f"(recorded {recorded:.0%}; " if recorded else "(")
+                      + f"target under {TARGET_SHARE:.0%}: "
+                      + ("meets)" if share < TARGET_SHARE else "MISSES)"))
         engine.dispose()
-    print("target: data and template under half of the total")
 
 
 if __name__ == "__main__":
