@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from .types import utc_field, utcnow
@@ -13,7 +13,13 @@ from .types import utc_field, utcnow
 class Attendance(SQLModel, table=True):
     """One participant's attendance at one meeting; `source` says who recorded it."""
 
-    __table_args__ = (UniqueConstraint("meeting_id", "participant_id"),)
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "participant_id"),
+        # The dashboard's "missed two meetings" per cohort reads only the absent and excused
+        # marks of a page of cohorts, from this index alone (services/dashboard.cohort_cards).
+        Index("ix_attendance_cohort_missed", "cohort_id", "state", "participant_id",
+              "meeting_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     cohort_id: int = Field(foreign_key="cohort.id", index=True, ondelete="CASCADE")
     meeting_id: int = Field(foreign_key="meeting.id", index=True, ondelete="CASCADE")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ..core.calendars import new_uid
@@ -36,7 +36,12 @@ class Cohort(SQLModel, table=True):
 
 
 class Meeting(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("cohort_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "key"),
+        # The landing pages judge each cohort's phase from its scheduled meetings' times
+        # (services/cohort_list.timeline): read from this index alone, not the meeting rows.
+        Index("ix_meeting_cohort_timeline", "cohort_id", "status", "starts_at", "ends_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     cohort_id: int = Field(foreign_key="cohort.id", index=True, ondelete="CASCADE")
     key: str

@@ -44,6 +44,16 @@ def cohort_programme(cohort: Cohort) -> Programme:
     return _parse_snapshot(cohort.programme["source"])
 
 
+# The snapshot's text alone, read in the database: a page about many cohorts selects this
+# rather than loading each snapshot (tens of kilobytes of JSON) to read one key of it.
+SNAPSHOT_SOURCE = Cohort.programme["source"].as_string()
+
+
+def programme_of_snapshot(source: str) -> Programme:
+    """`cohort_programme` for a snapshot's text selected with SNAPSHOT_SOURCE."""
+    return _parse_snapshot(source)
+
+
 @lru_cache(maxsize=64)
 def _parse_snapshot(source: str) -> Programme:
     """Snapshots never change, and parsing one costs tens of milliseconds: the outbox and every

@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 import secrets
 from datetime import datetime
+from typing import Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlmodel import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -150,11 +151,30 @@ def cohort_role(session: Session, user_id: int, cohort_id: int) -> str | None:
 
 def visible_cohorts(session: Session, user: User) -> list[Cohort]:
     """Admins see every cohort; everyone else the cohorts they are attached to."""
-    query = select(Cohort).order_by(Cohort.start_date.desc(), Cohort.id)
-    if user.role != Role.ADMIN:
-        query = query.join(CohortStaff, CohortStaff.cohort_id == Cohort.id).where(
-            CohortStaff.user_id == user.id)
-    return list(session.scalars(query))
+    ids, params = visible_cohort_ids(user)
+    return list(session.scalars(select(Cohort).where(Cohort.id.in_(ids))
+                                .order_by(Cohort.start_date.desc(), Cohort.id), params))
+
+
+# The two answers of visible_cohort_ids, made once: a landing page builds its queries on them
+# and keeps those built (services/cohort_list.py), the user's id being a bound parameter.
+EVERY_COHORT = select(Cohort.id)
+STAFF_COHORTS = select(CohortStaff.cohort_id).where(CohortStaff.user_id == bindparam("staff_id"))
+
+
+class StaffIdentity(Protocol):
+    """A staff user as far as visibility goes: a `User` row or the web's signed-in copy."""
+
+    id: int
+    role: str
+
+
+def visible_cohort_ids(user: StaffIdentity) -> tuple[Select, dict[str, int]]:
+    """The ids of the cohorts `visible_cohorts` lists, as a query to build on and its
+    parameters (the landing pages count and page them in the database)."""
+    if user.role == Role.ADMIN:
+        return EVERY_COHORT, {}
+    return STAFF_COHORTS, {"staff_id": user.id}
 
 
 def count_users(session: Session, role: str | None = None) -> int:

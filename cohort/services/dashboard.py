@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, case, func, select
 from sqlmodel import Session
 
 from ..core import deliveries as kinds
@@ -28,9 +30,20 @@ from ..models import (
     Participant,
     Survey,
 )
-from ._lookup import cohort_programme
+from ._lookup import SNAPSHOT_SOURCE, programme_of_snapshot
 from .activity import cohort_activity
 from .attendance import AttendanceOverview, attendance_overview
+from .cohort_list import (  # noqa: F401 (the phases: re-exported)
+    COHORT_IDS,
+    FINISHED,
+    NOW,
+    PHASES,
+    RUNNING,
+    UPCOMING,
+    in_order,
+    moment,
+    timeline,
+)
 from .deliveries import anonymous_survey_keys, is_anonymous_reminder
 from .participants import RepairFlag, RotationSummary, groups_overview, summarise_groups
 
@@ -141,9 +154,6 @@ def response_rates(session: Session, cohort_id: int, now: datetime) -> list[Resp
     return [ResponseRate(survey, invited, completed) for survey, invited, completed in rows]
 
 
-# The dashboard's three sections, in the order it shows them.
-RUNNING, UPCOMING, FINISHED = "running", "upcoming", "finished"
-PHASES = (RUNNING, UPCOMING, FINISHED)
 FAILED_STATES = (kinds.FAILED, kinds.NEEDS_REVIEW)
 
 
@@ -170,129 +180,131 @@ class CohortCard:
 
 def cohort_cards(session: Session, cohorts: Sequence[Cohort], now: datetime) -> list[CohortCard]:
     """The dashboard's cards, ordered running → upcoming → finished: the cohort in a meeting
-    now or meeting soonest first, then those starting soonest, then those ended last.
+    now or meeting soonest first, then those starting soonest, then those ended last (the
+    phase and the order are `cohort_list.timeline`'s, the ones the pages are made with).
 
-    A region runs a hundred cohorts, so every figure is counted for all of them in one query
-    per figure (eight in all, however many cohorts), never in a loop of queries per cohort."""
-    ids = [c.id for c in cohorts]
-    if not ids:
+    Every figure is counted for all the given cohorts (a page of them) at once, in at most
+    eight queries however many cohorts, never in a loop of queries per cohort; the cohorts'
+    programme snapshots need not be loaded."""
+    if not cohorts:
         return []
-    scheduled = (Meeting.cohort_id.in_(ids), Meeting.status != "cancelled")
-    meetings = {cid: (total, held, first, last) for cid, total, held, first, last in
-                session.execute(select(
-                    Meeting.cohort_id, func.count(),
-                    func.count().filter(Meeting.ends_at <= now),
-                    func.min(Meeting.starts_at), func.max(Meeting.ends_at))
-                    .where(*scheduled).group_by(Meeting.cohort_id))}
-    next_start = (select(Meeting.cohort_id, func.min(Meeting.starts_at).label("starts_at"))
-                  .where(*scheduled, Meeting.ends_at > now).group_by(Meeting.cohort_id)
-                  .subquery())
+    q = _card_queries()
+    params = {"cohort_ids": [c.id for c in cohorts], **moment(now)}
+    figures = session.execute(q.figures, params).all()
     upcoming: dict[int, Meeting] = {}
-    for meeting in session.scalars(select(Meeting).join(next_start, (
-            Meeting.cohort_id == next_start.c.cohort_id)
-            & (Meeting.starts_at == next_start.c.starts_at))
-            .where(*scheduled).order_by(Meeting.position)):
+    for meeting in session.scalars(q.next_meetings, params):
         upcoming.setdefault(meeting.cohort_id, meeting)
-    people = {cid: (everyone, active) for cid, everyone, active in session.execute(
-        select(Participant.cohort_id, func.count(),
-               func.count().filter(Participant.erased_at.is_(None)))
-        .where(Participant.cohort_id.in_(ids)).group_by(Participant.cohort_id))}
-    failed = _failed_per_cohort(session, ids)
-    missed_two = _missed_two_per_cohort(session, ids)
-    repair = _repairs_per_cohort(session, cohorts, {cid: n for cid, (n, _) in people.items()})
-    cards = []
-    for cohort in cohorts:
-        total, held, first, last = meetings.get(cohort.id, (0, 0, None, None))
-        cards.append(CohortCard(
-            cohort=cohort, phase=_phase(total, held, first, now, cohort),
-            participants=people.get(cohort.id, (0, 0))[1], meetings=total, held=held,
-            next=upcoming.get(cohort.id), failed_emails=failed.get(cohort.id, 0),
-            missed_two=missed_two.get(cohort.id, 0), repair=repair.get(cohort.id, 0),
-            first_start=first, last_end=last))
-    return sorted(cards, key=_card_order)
+    failed = _failed_per_cohort(session, q, params)
+    missed_two = dict(session.execute(q.missed_two, params).all())
+    repair = _repairs_per_cohort(session, q, params,
+                                 {row.cohort_id: row.everyone for row in figures})
+    by_id = {c.id: c for c in cohorts}
+    return [CohortCard(
+        cohort=by_id[row.cohort_id], phase=PHASES[row.rank], participants=row.active,
+        meetings=row.total, held=row.held, next=upcoming.get(row.cohort_id),
+        failed_emails=failed.get(row.cohort_id, 0), missed_two=missed_two.get(row.cohort_id, 0),
+        repair=repair.get(row.cohort_id, 0), first_start=row.first_start,
+        last_end=row.last_end) for row in figures]
 
 
-def _phase(total: int, held: int, first: datetime | None, now: datetime,
-           cohort: Cohort) -> str:
-    if total == 0:  # no meetings (all cancelled): by its start date
-        return UPCOMING if cohort.start_date > now.date() else FINISHED
-    if held == total:
-        return FINISHED
-    return RUNNING if first is not None and first <= now else UPCOMING
+class _CardQueries(NamedTuple):
+    figures: Select  # timeline's rows and the participants, in the dashboard's order
+    next_meetings: Select
+    failed: Select
+    anonymous: Select
+    missed_two: Select
+    groups: Select
+    placed: Select
+    sources: Select
 
 
-def _card_order(card: CohortCard) -> tuple:
-    rank = PHASES.index(card.phase)
-    if card.phase == RUNNING:
-        key = card.next.starts_at.timestamp() if card.next else 0.0
-    elif card.phase == UPCOMING:
-        key = card.first_start.timestamp() if card.first_start else 0.0
-    else:  # finished: the one that ended last first
-        key = -card.last_end.timestamp() if card.last_end else 0.0
-    return rank, key, card.cohort.id
-
-
-def _failed_per_cohort(session: Session, ids: list[int]) -> dict[int, int]:
-    """Failed or uncertain emails per cohort, as the outbox and the overview count them
-    (without the reminders of anonymous surveys: see _failed_deliveries)."""
-    anonymous: dict[int, set[str]] = {}
-    for cid, key in session.execute(select(Survey.cohort_id, Survey.key).where(
-            Survey.cohort_id.in_(ids), Survey.mode == "anonymous")):
-        anonymous.setdefault(cid, set()).add(key)
-    counts: dict[int, int] = {}
+@cache
+def _card_queries() -> _CardQueries:
+    """The cards' queries over the cohorts of COHORT_IDS, built once: building statements
+    this size costs more than running them on a page of cohorts."""
+    ids = COHORT_IDS
+    rows = timeline(ids)
+    people = (select(Participant.cohort_id, func.count().label("everyone"),
+                     func.count().filter(Participant.erased_at.is_(None)).label("active"))
+              .where(Participant.cohort_id.in_(ids)).group_by(Participant.cohort_id).subquery())
+    figures = (select(rows, func.coalesce(people.c.everyone, 0).label("everyone"),
+                      func.coalesce(people.c.active, 0).label("active"))
+               .outerjoin(people, people.c.cohort_id == rows.c.cohort_id)
+               .order_by(*in_order(rows)))
+    next_meetings = (select(Meeting).join(rows, (Meeting.cohort_id == rows.c.cohort_id)
+                                          & (Meeting.starts_at == rows.c.next_start))
+                     .where(Meeting.status != "cancelled").order_by(Meeting.position))
     # The failed rows themselves, not a GROUP BY: grouping by (cohort, kind, anchor) made
     # SQLite walk the unique index over every row of every cohort (600,000 rows in a region,
     # 0.7 s) instead of reading the few failed ones from ix_delivery_cohort_batches.
-    for row in session.execute(
-            select(Delivery.cohort_id, Delivery.kind, Delivery.anchor)
-            .where(Delivery.cohort_id.in_(ids), Delivery.state.in_(FAILED_STATES))):
-        if not is_anonymous_reminder(row, anonymous.get(row.cohort_id, set())):
-            counts[row.cohort_id] = counts.get(row.cohort_id, 0) + 1
-    return counts
-
-
-def _missed_two_per_cohort(session: Session, ids: list[int]) -> dict[int, int]:
-    """People on each cohort's follow-up list (the overview's rule: missed, i.e. absent or
-    excused, at FOLLOW_UP_AFTER scheduled meetings or more)."""
+    failed = select(Delivery.cohort_id, Delivery.kind, Delivery.anchor).where(
+        Delivery.cohort_id.in_(ids), Delivery.state.in_(FAILED_STATES))
+    anonymous = select(Survey.cohort_id, Survey.key).where(
+        Survey.cohort_id.in_(ids), Survey.mode == "anonymous")
+    # People on each cohort's follow-up list (the overview's rule: missed, i.e. absent or
+    # excused, at FOLLOW_UP_AFTER scheduled meetings or more).
     per_person = (select(Attendance.cohort_id)
                   .join(Meeting, Meeting.id == Attendance.meeting_id)
                   .where(Attendance.cohort_id.in_(ids), Meeting.status != "cancelled",
                          Attendance.state.in_(MISSED_STATES))
                   .group_by(Attendance.cohort_id, Attendance.participant_id)
                   .having(func.count() >= FOLLOW_UP_AFTER).subquery())
-    return dict(session.execute(select(per_person.c.cohort_id, func.count())
-                                .group_by(per_person.c.cohort_id)).all())
+    missed_two = select(per_person.c.cohort_id, func.count()).group_by(per_person.c.cohort_id)
+    # Each group's size; and the people placed per rotation (a person counted once per
+    # rotation, however many of its groups they are in). Two queries: joined into one, SQLite
+    # builds an automatic index for the join and takes longer than for both.
+    groups = (select(Group.cohort_id, Group.grouping_key, Group.rotation, Group.number,
+                     func.count(GroupMember.id))
+              .outerjoin(GroupMember, GroupMember.group_id == Group.id)
+              .where(Group.cohort_id.in_(ids))
+              .group_by(Group.id, Group.cohort_id, Group.grouping_key, Group.rotation,
+                        Group.number)
+              .order_by(Group.cohort_id, Group.grouping_key, Group.rotation, Group.number))
+    placed = (select(Group.cohort_id, Group.grouping_key, Group.rotation,
+                     func.count(func.distinct(GroupMember.participant_id)))
+              .join(Group, Group.id == GroupMember.group_id)
+              .where(Group.cohort_id.in_(ids))
+              .group_by(Group.cohort_id, Group.grouping_key, Group.rotation))
+    sources = select(Cohort.id, SNAPSHOT_SOURCE).where(Cohort.id.in_(ids))
+    return _CardQueries(figures, next_meetings, failed, anonymous, missed_two, groups, placed,
+                        sources)
 
 
-def _repairs_per_cohort(session: Session, cohorts: Sequence[Cohort],
+def _failed_per_cohort(session: Session, q: _CardQueries, params: dict) -> dict[int, int]:
+    """Failed or uncertain emails per cohort, as the outbox and the overview count them
+    (without the reminders of anonymous surveys: see _failed_deliveries). The anonymous
+    surveys are read only when a failed survey reminder is among them (rarely)."""
+    rows = session.execute(q.failed, params).all()
+    anonymous: dict[int, set[str]] = {}
+    if any(row.kind == kinds.SURVEY_REMINDER for row in rows):
+        for cid, key in session.execute(q.anonymous, params):
+            anonymous.setdefault(cid, set()).add(key)
+    counts: dict[int, int] = {}
+    for row in rows:
+        if not is_anonymous_reminder(row, anonymous.get(row.cohort_id, set())):
+            counts[row.cohort_id] = counts.get(row.cohort_id, 0) + 1
+    return counts
+
+
+def _repairs_per_cohort(session: Session, q: _CardQueries, params: dict,
                         everyone: dict[int, int]) -> dict[int, int]:
-    """Repair flags per cohort, judged as the overview judges them (summarise_groups)."""
-    ids = [c.id for c in cohorts]
+    """Repair flags per cohort, judged as the overview judges them (summarise_groups), with
+    each programme's groupings from the snapshot cache (keyed by the text, so the cohorts of
+    one programme share one parse)."""
     groups: dict[int, list[tuple[str, int, int, int]]] = {}
-    for cid, key, rotation, number, size in session.execute(
-            select(Group.cohort_id, Group.grouping_key, Group.rotation, Group.number,
-                   func.count(GroupMember.id))
-            .outerjoin(GroupMember, GroupMember.group_id == Group.id)
-            .where(Group.cohort_id.in_(ids))
-            .group_by(Group.id, Group.cohort_id, Group.grouping_key, Group.rotation, Group.number)
-            .order_by(Group.cohort_id, Group.grouping_key, Group.rotation, Group.number)):
+    for cid, key, rotation, number, size in session.execute(q.groups, params):
         groups.setdefault(cid, []).append((key, rotation, number, size))
+    if not groups:
+        return {}
     placed: dict[int, dict[tuple[str, int], int]] = {}
-    for cid, key, rotation, n in session.execute(
-            select(Group.cohort_id, Group.grouping_key, Group.rotation,
-                   func.count(func.distinct(GroupMember.participant_id)))
-            .join(Group, Group.id == GroupMember.group_id)
-            .where(Group.cohort_id.in_(ids))
-            .group_by(Group.cohort_id, Group.grouping_key, Group.rotation)):
+    for cid, key, rotation, n in session.execute(q.placed, params):
         placed.setdefault(cid, {})[key, rotation] = n
     repairs = {}
-    for cohort in cohorts:
-        if cohort.id not in groups:
-            continue
-        groupings = {g.key: g for g in cohort_programme(cohort).groupings}
-        _, flags = summarise_groups(groupings, groups[cohort.id], placed.get(cohort.id, {}),
-                                    everyone.get(cohort.id, 0))
-        repairs[cohort.id] = len(flags)
+    for cid, source in session.execute(q.sources, {**params, "cohort_ids": list(groups)}):
+        groupings = {g.key: g for g in programme_of_snapshot(source).groupings}
+        _, flags = summarise_groups(groupings, groups[cid], placed.get(cid, {}),
+                                    everyone.get(cid, 0))
+        repairs[cid] = len(flags)
     return repairs
 
 
@@ -308,25 +320,40 @@ class ResponseTotals:
 
 def response_totals(session: Session, cohort_ids: Sequence[int],
                     now: datetime) -> dict[int, ResponseTotals]:
-    """The evaluator's start page for all their cohorts at once, in five queries however many
+    """The evaluator's start page for a page of cohorts at once, in one query however many
     cohorts: the same sums as `surveys.response_rates` per cohort (which runs three or four
     queries per survey and names who has not answered; a list of cohorts needs only totals)."""
     ids = list(cohort_ids)
     if not ids:
         return {}
-    opened = (Survey.cohort_id.in_(ids), Survey.opens_at <= now)
-    surveys = dict(session.execute(select(Survey.cohort_id, func.count())
-                                   .where(*opened).group_by(Survey.cohort_id)).all())
+    found = {cid: ResponseTotals(opened, answered, invited) for cid, opened, invited, answered
+             in session.execute(_totals_query(), {"cohort_ids": ids, **moment(now)})}
+    return {cid: found.get(cid, ResponseTotals()) for cid in ids}
 
-    def per_cohort(model, *where) -> dict[int, int]:
-        return dict(session.execute(
-            select(Survey.cohort_id, func.count()).select_from(model)
-            .join(Survey, Survey.id == model.survey_id)
-            .where(*opened, *where).group_by(Survey.cohort_id)).all())
 
-    invited = per_cohort(Invitation)
-    answers = [per_cohort(IdentifiedResponse, Survey.mode != "anonymous"),
-               per_cohort(AnonymousResponse, Survey.mode == "anonymous"),
-               per_cohort(AnonymousAnswerPool, Survey.mode == "anonymous")]
-    return {cid: ResponseTotals(surveys.get(cid, 0), sum(a.get(cid, 0) for a in answers),
-                                invited.get(cid, 0)) for cid in ids}
+@cache
+def _totals_query() -> Select:
+    """Per cohort of COHORT_IDS: surveys opened by NOW, their invitations, and their answers
+    (identified ones for identified surveys; for anonymous surveys the stored answers and those
+    waiting in the pool). Each table is counted per survey, then summed per cohort."""
+    opened = select(Survey.id).where(Survey.cohort_id.in_(COHORT_IDS), Survey.opens_at <= NOW)
+
+    def per_survey(model):
+        return (select(model.survey_id, func.count().label("n"))
+                .where(model.survey_id.in_(opened)).group_by(model.survey_id).subquery())
+
+    invited, identified, anonymous, pooled = (
+        per_survey(model) for model in (Invitation, IdentifiedResponse, AnonymousResponse,
+                                        AnonymousAnswerPool))
+    is_anonymous = Survey.mode == "anonymous"
+    answered = (case((is_anonymous, func.coalesce(anonymous.c.n, 0)
+                      + func.coalesce(pooled.c.n, 0)),
+                     else_=func.coalesce(identified.c.n, 0)))
+    return (select(Survey.cohort_id, func.count(), func.coalesce(func.sum(invited.c.n), 0),
+                   func.coalesce(func.sum(answered), 0))
+            .outerjoin(invited, invited.c.survey_id == Survey.id)
+            .outerjoin(identified, identified.c.survey_id == Survey.id)
+            .outerjoin(anonymous, anonymous.c.survey_id == Survey.id)
+            .outerjoin(pooled, pooled.c.survey_id == Survey.id)
+            .where(Survey.cohort_id.in_(COHORT_IDS), Survey.opens_at <= NOW)
+            .group_by(Survey.cohort_id))

@@ -39,7 +39,7 @@ from ..core.timeline import plan_timeline
 from ..mail.invitations import send_activation
 from ..mail.transport import MailError
 from ..models import Role
-from ..services import accounts, activity
+from ..services import accounts, activity, cohort_list
 from ..services import dashboard as dashboard_service
 from ..services import staff as staff_service
 from .access import requires
@@ -122,15 +122,16 @@ class RemoveStaffForm(CohortForm):
 @bp.get("/dashboard")
 @requires(Role.FACILITATOR, Role.EVALUATOR)
 def dashboard():
-    """Every staff member's start page: the cohorts they may open."""
+    """Every staff member's start page: the cohorts they may open, one screen at a time
+    (`?phase=`, `?q=` part of the title, `?page=`); only the page's cohorts are counted."""
+    moment = now()
     with read_session() as session:
-        user = accounts.get_user(session, current_user.id)
-        cards = dashboard_service.cohort_cards(
-            session, accounts.visible_cohorts(session, user), now())
-    sections = [(phase, [c for c in cards if c.phase == phase])
-                for phase in dashboard_service.PHASES]
-    return render_template("cohorts/dashboard.html", cards=cards,
-                           sections=[(p, found) for p, found in sections if found])
+        listing = cohort_list.cohort_page(
+            session, accounts.visible_cohort_ids(current_user), moment,
+            cohort_list.parse_filters(request.args), cohort_list.parse_page(request.args))
+        cards = dashboard_service.cohort_cards(session, listing.cohorts, moment)
+    return render_template("cohorts/dashboard.html", cards=cards, listing=listing,
+                           sections=cohort_list.by_phase(cards, lambda card: card.phase))
 
 
 def _default_start(today: date) -> date:

@@ -27,7 +27,7 @@ from ..core.spreadsheets import Table, to_csv, to_xlsx
 from ..core.survey_results import format_decimal, format_percent, format_percent_interval
 from ..core.text import single_line_problem
 from ..models import Role
-from ..services import accounts
+from ..services import accounts, cohort_list
 from ..services import dashboard as dashboard_service
 from . import MAX_ID
 from .access import requires
@@ -84,12 +84,18 @@ def _meeting_titles(session, cohort) -> dict[str, str]:
 @bp.get("/evaluation")
 @requires(Role.EVALUATOR)
 def index():
-    """The cohorts this evaluator works on (admins: every cohort), with response figures."""
+    """The cohorts this evaluator works on (admins: every cohort), with response figures: one
+    screen at a time, in the dashboard's order and filters; only the page's are counted."""
+    moment = now()
     with read_session() as session:
-        user = accounts.get_user(session, current_user.id)
-        cohorts = accounts.visible_cohorts(session, user)
-        figures = dashboard_service.response_totals(session, [c.id for c in cohorts], now())
-    return render_template("evaluation/index.html", cohorts=cohorts, figures=figures)
+        listing = cohort_list.cohort_page(
+            session, accounts.visible_cohort_ids(current_user), moment,
+            cohort_list.parse_filters(request.args), cohort_list.parse_page(request.args))
+        figures = dashboard_service.response_totals(
+            session, [c.id for c in listing.cohorts], moment)
+    return render_template("evaluation/index.html", listing=listing, figures=figures,
+                           sections=cohort_list.by_phase(listing.cohorts,
+                                                         lambda c: listing.phases[c.id]))
 
 
 # --- response rates -------------------------------------------------------------------------

@@ -111,7 +111,8 @@ def staff_pages(c: int, note: int, quote: int) -> dict[str, list[str]]:
                   f"{cohort}/report"]
     return {
         "facilitator@cohort.example": [
-            "/dashboard", "/programmes/", "/programmes/digital-lederskab", "/cohorts/new",
+            "/dashboard", "/dashboard?phase=running", "/programmes/",
+            "/programmes/digital-lederskab", "/cohorts/new",
             cohort, f"{cohort}/plan", f"{cohort}/participants/", f"{cohort}/groups",
             f"{cohort}/attendance", f"{cohort}/attendance/kickoff",
             f"{cohort}/attendance/workshop-1/code", f"{cohort}/attendance/kickoff/import",
@@ -121,7 +122,7 @@ def staff_pages(c: int, note: int, quote: int) -> dict[str, list[str]]:
             f"{cohort}/announcements", f"{cohort}/materials", *evaluation,
             "/account/"],
         "evaluator@cohort.example": [
-            "/dashboard", "/evaluation", *evaluation,
+            "/dashboard", "/evaluation", "/evaluation?q=demohold", *evaluation,
             f"{cohort}/evaluation/surveys/final/texts", f"{cohort}/evaluation/notes",
             f"{cohort}/evaluation/notes/new/final-interview",
             f"{cohort}/evaluation/notes/{note}", f"{cohort}/evaluation/quotes",
