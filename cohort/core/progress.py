@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 from .attendance import MISSED_STATES
 from .mailpolicy import MailPolicy, WorkingTime
+from .text import whole_number
 
 # Tones of a cell: the traffic light, always shown with the state's words.
 OK, ATTENTION, MISSING, NEUTRAL = "ok", "attention", "missing", "neutral"
@@ -145,14 +146,15 @@ def parse_filters(args: Mapping[str, str], task_keys: Iterable[str] = (),
     """Filters from a query string; anything unknown or malformed is ignored (a hand-edited
     URL shows the unfiltered grid rather than an error)."""
     missed_at_least = None
-    raw = (args.get("missed") or "").strip()
-    if raw.isdigit() and 0 < int(raw) <= 1000:
-        missed_at_least = int(raw)
+    missed = whole_number((args.get("missed") or "").strip(), 4)
+    if missed is not None and 0 < missed <= 1000:
+        missed_at_least = missed
     task = args.get("task") or None
     if task not in set(task_keys):
         task = None
     group = (args.get("group") or "").strip()
-    group_id = int(group) if group.isdigit() and int(group) in set(group_ids) else None
+    group_id = whole_number(group)
+    group_id = group_id if group_id in set(group_ids) else None
     sort = args.get("sort") if args.get("sort") in SORTS else "name"
     return GridFilters(missed_at_least=missed_at_least,
                        link_not_opened=args.get("link") == "not_opened",

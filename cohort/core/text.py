@@ -25,6 +25,15 @@ CONTROL_CHARACTER = "control_character"
 TOO_LONG = "too_long"
 
 
+def whole_number(raw: str | None, max_digits: int = 11) -> int | None:
+    """`raw` as a non-negative whole number if it is one in ASCII digits (at most `max_digits`),
+    else None. For ids and page numbers from forms and query strings: `str.isdigit()` also
+    passes "²" and "٣", which `int()` refuses or reads as another number."""
+    if raw and len(raw) <= max_digits and raw.isascii() and raw.isdigit():
+        return int(raw)
+    return None
+
+
 def one_line(value: str) -> str:
     """`value` with every run of control characters (CR, LF, tab, NUL, ...) made one space.
 

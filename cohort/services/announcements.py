@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from ..core import deliveries as kinds
 from ..core import progress as core
+from ..core.text import whole_number
 from ..models import Announcement, Delivery, Participant, User
 from ._lookup import NotFound, get_cohort
 from .activity import ANNOUNCEMENT_QUEUED, log_activity
@@ -130,8 +131,8 @@ def cohort_announcements(session: Session, cohort_id: int) -> list[Announcement]
 
 def announcement_of(session: Session, cohort_id: int, anchor: str) -> Announcement:
     """The announcement an outbox row is about (NotFound if it is gone)."""
-    raw = anchor.removeprefix("announcement:")
-    found = session.get(Announcement, int(raw)) if raw.isdigit() else None
+    number = whole_number(anchor.removeprefix("announcement:"))
+    found = session.get(Announcement, number) if number is not None else None
     if found is None or found.cohort_id != cohort_id:
         raise NotFound(f"no announcement '{anchor}' in cohort {cohort_id}")
     return found
@@ -142,7 +143,7 @@ def participant_announcements(session: Session, participant_id: int) -> list[Ann
     anchors = session.scalars(select(Delivery.anchor).where(
         Delivery.participant_id == participant_id, Delivery.kind == kinds.ANNOUNCEMENT,
         Delivery.state != kinds.CANCELLED)).all()
-    ids = sorted({int(a.split(":", 1)[1]) for a in anchors if a.split(":", 1)[1].isdigit()})
+    ids = sorted({n for a in anchors if (n := whole_number(a.split(":", 1)[1])) is not None})
     if not ids:
         return []
     return list(session.scalars(select(Announcement).where(Announcement.id.in_(ids))

@@ -25,6 +25,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session
 
 from ..core.cohort_fields import TITLE_MAX
+from ..core.text import whole_number
 from ..models import Cohort, Meeting
 
 # The dashboard's three sections, in the order it shows them.
@@ -98,8 +99,7 @@ def parse_filters(args: Mapping[str, str]) -> ListFilters:
 def parse_page(args: Mapping[str, str]) -> int:
     """The page number asked for; junk gives page 1 (past the end gives the last page)."""
     raw = args.get("page") or "1"
-    # ASCII digits only: str.isdigit() also passes "²", which int() refuses.
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
+    return whole_number(raw, 6) or 1
 
 
 # The moment the phases are judged at, bound when a query runs (the queries are built once).

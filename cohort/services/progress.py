@@ -28,6 +28,7 @@ from ..core import deliveries as kinds
 from ..core import progress as core
 from ..core.attendance import MISSED_STATES
 from ..core.spreadsheets import Table
+from ..core.text import whole_number
 from ..models import (
     AnonymousAnswerPool,
     AnonymousResponse,
@@ -201,9 +202,9 @@ def parse_grid_filters(session: Session, cohort_id: int, args) -> core.GridFilte
     accepted values."""
     task_keys = session.scalars(select(Task.key).where(Task.cohort_id == cohort_id)).all()
     raw = (args.get("group") or "").strip()
+    group_id = whole_number(raw)
     group_ids = set(session.scalars(select(Group.id).where(
-        Group.cohort_id == cohort_id, Group.id == int(raw)))) \
-        if raw.isdigit() and len(raw) < 12 else set()
+        Group.cohort_id == cohort_id, Group.id == group_id))) if group_id is not None else set()
     return core.parse_filters(args, task_keys, group_ids)
 
 

@@ -41,6 +41,7 @@ from ..core.attendance import (
 )
 from ..core.attendance_import import BY_HAND, BY_NAME, DEFAULT_MIN_PERCENT, ImportRefused
 from ..core.teams_attendance import TeamsReportError
+from ..core.text import whole_number
 from ..models import Role
 from .access import requires
 from .common import now, read_session, transaction
@@ -172,10 +173,9 @@ def _changed_marks(form: SheetForm, current) -> dict[int, Mark]:
     recorded = {row.participant.id: row.attendance for row in current.rows}
     marks = {}
     for entry in form.rows:
-        raw_id = entry.participant_id.data or ""
-        if not raw_id.isdigit() or int(raw_id) not in recorded:
+        pid = whole_number(entry.participant_id.data)
+        if pid not in recorded:
             continue
-        pid = int(raw_id)
         state = entry.state.data or (PRESENT if form.rest_present.data else None)
         if state is None:
             continue
@@ -314,10 +314,9 @@ def _assignments(formdata, known: set[int]) -> dict[int, int]:
     """Report lines the facilitator assigned to a participant by hand (`assign-<line>`)."""
     chosen = {}
     for name, value in formdata.items():
-        line = name.removeprefix(ASSIGN_PREFIX)
-        if name.startswith(ASSIGN_PREFIX) and line.isdigit() and value.isdigit() \
-                and int(value) in known:
-            chosen[int(line)] = int(value)
+        line, person = whole_number(name.removeprefix(ASSIGN_PREFIX)), whole_number(value)
+        if name.startswith(ASSIGN_PREFIX) and line is not None and person in known:
+            chosen[line] = person
     return chosen
 
 

@@ -35,6 +35,7 @@ from wtforms.validators import DataRequired, InputRequired, Optional, Validation
 from .. import services
 from ..core.cohort_fields import TITLE_MAX, is_time_zone, time_zones
 from ..core.planning import MeetingOverride, plan_cohort
+from ..core.text import whole_number
 from ..core.timeline import plan_timeline
 from ..mail.invitations import send_activation
 from ..mail.transport import MailError
@@ -371,7 +372,7 @@ def _send_activation(user, cohort, token: str, expires_at) -> None:
 @requires(Role.FACILITATOR, cohort_access="owner")
 def remove_staff(cohort_id: int):
     form = RemoveStaffForm()
-    if not form.validate() or not form.user_id.data.isdigit():
+    if not form.validate() or whole_number(form.user_id.data) is None:
         flash(_("Nothing was changed."), "error")
         return redirect(url_for("cohorts.staff", cohort_id=cohort_id))
     try:

@@ -25,7 +25,7 @@ from flask_login import current_user
 from .. import services
 from ..core.spreadsheets import Table, to_csv, to_xlsx
 from ..core.survey_results import format_decimal, format_percent, format_percent_interval
-from ..core.text import single_line_problem
+from ..core.text import single_line_problem, whole_number
 from ..models import Role
 from ..services import accounts, cohort_list
 from ..services import dashboard as dashboard_service
@@ -309,7 +309,7 @@ def quotes(cohort_id: int):
     attribution_options(form, organisations, groups)
     problems: list[str] = []
     if request.method == "POST" and form.validate():
-        note_id = int(form.note_id.data) if (form.note_id.data or "").isdigit() else None
+        note_id = whole_number(form.note_id.data)
         if note_id is not None and note_id > MAX_ID:
             abort(404)  # no such note: an id the database cannot even hold
         try:

@@ -29,6 +29,7 @@ from wtforms.validators import AnyOf, InputRequired, Length, Optional
 from .. import services
 from ..core import progress as core
 from ..core.spreadsheets import to_csv, to_xlsx
+from ..core.text import whole_number
 from ..models import Role
 from ..services import announcements as announcing
 from ..services import progress as grid_service
@@ -83,7 +84,7 @@ def _filters(session, cohort_id: int) -> core.GridFilters:
 
 def _page_number() -> int:
     raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and len(raw) < 7 else 1
+    return whole_number(raw, 6) or 1
 
 
 @bp.get("/progress")
@@ -142,9 +143,9 @@ def remind(cohort_id: int):
             chosen = [r.participant_id for r in kept]
         else:
             raw = request.form.getlist("participant")
-            if not all(value.isdigit() and len(value) < 12 for value in raw):
+            chosen = [whole_number(value) for value in raw]
+            if None in chosen:
                 abort(400)
-            chosen = [int(value) for value in raw]
         if not chosen:
             flash(_("Choose at least one person to remind."), "warning")
             return redirect(url_for("progress.grid", cohort_id=cohort_id, **filters.as_args()))
@@ -207,10 +208,10 @@ def announcements(cohort_id: int):
 
 def _audience(form: AnnouncementForm, filters: core.GridFilters):
     if form.audience.data == announcing.GROUP:
-        value = form.group.data or ""
-        if not value.isdigit() or len(value) > 11:
+        group_id = whole_number(form.group.data)
+        if group_id is None:
             return None
-        return announcing.Audience(announcing.GROUP, group_id=int(value))
+        return announcing.Audience(announcing.GROUP, group_id=group_id)
     if form.audience.data == announcing.FILTERED:
         return announcing.Audience(announcing.FILTERED, filters=filters)
     return announcing.Audience(announcing.COHORT)

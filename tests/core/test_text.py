@@ -13,6 +13,7 @@ from cohort.core.text import (
     multi_line_problem,
     one_line,
     single_line_problem,
+    whole_number,
 )
 
 CONTROLS = ["\r", "\n", "\r\n", "\x00", "\x0b", "\x0c", "\x1b", "\x7f", "\x85", "\x9b",
@@ -60,3 +61,17 @@ def test_a_programme_file_refuses_a_link_that_is_not_http():
     for link in ("javascript:alert(1)", "https://meet.example/a\nb"):
         with pytest.raises(ValidationError, match="https://"):
             Meeting(key="a", kind="webinar", title="A", offset=0, online_url=link)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("7", 7), ("0", 0), ("007", 7), ("12345678901", 12345678901),
+    ("123456789012", None),  # longer than the default 11 digits
+    ("", None), (None, None), ("-1", None), ("+1", None), (" 1", None), ("1.0", None),
+    ("²", None), ("٣", None), ("１", None),  # str.isdigit() passes these; they are no ids
+])
+def test_whole_number_takes_ascii_digits_only(raw, expected):
+    assert whole_number(raw) == expected
+
+
+def test_whole_number_has_a_length_limit():
+    assert whole_number("1000000", 6) is None and whole_number("999999", 6) == 999999

@@ -138,6 +138,12 @@ def test_paging(client, course, engine_of_app, web_app):
     assert [r.summary.name for r in grid.rows] == ["Åse Håland"]  # casefold: Å sorts last
     page = client.get(f"/cohorts/{course}/progress?page=99")
     assert page.status_code == 200 and len(_grid_names(page)) == len(PEOPLE)
+    # A digit that is no ASCII digit ("²" passes str.isdigit(), int() refuses it): page 1.
+    for junk in ("²", "٣", "1²", "-1"):
+        page = client.get(f"/cohorts/{course}/progress", query_string={"page": junk,
+                                                                      "missed": junk,
+                                                                      "group": junk})
+        assert page.status_code == 200 and len(_grid_names(page)) == len(PEOPLE), junk
 
 
 def test_anonymous_surveys_only_as_a_count(client, course, engine_of_app):
