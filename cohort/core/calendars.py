@@ -227,6 +227,7 @@ def _stand_in_line() -> bytes:
     return _attendee_line(_ANY_ATTENDEE)
 
 
+@lru_cache(maxsize=4096)  # a participant's invitations to each meeting share theirs
 def _attendee_line(attendee: Person) -> bytes:
     event = Event()
     event.add("attendee", _address(attendee, organizer=False))

@@ -174,6 +174,7 @@ class Dispatcher:
         # threads take turns here instead, and the next one starts the moment the lock is free.
         self._sqlite_writer = threading.RLock() if self.dialect == "sqlite" else None
         self._failure: BaseException | None = None  # what stopped the sender thread
+        self._invitations: dict = {}  # the pass's meeting invitations (compose.Lookups)
 
     def run(self, now: datetime, cohort_id: int | None = None,
             limit: int | None = None) -> PassReport:
@@ -347,7 +348,8 @@ class Dispatcher:
             deliveries = list(session.scalars(select(Delivery).where(
                 Delivery.id.in_(ids), Delivery.claim_token == token,
                 Delivery.state == kinds.CLAIMED).order_by(Delivery.send_at, Delivery.id)))
-            lookups = Lookups(session, self.settings.context, now)
+            lookups = Lookups(session, self.settings.context, now,
+                              invitations=self._invitations)
             lookups.prefetch(deliveries)
             # New personal links are committed at once: on SQLite a write transaction held
             # while composing would keep the sender thread waiting.
