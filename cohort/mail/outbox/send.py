@@ -56,9 +56,9 @@ class Sender(Recorder):
             unwritten = self._unwritten or []
             for entry in unwritten:  # the previous email's results, in the same commit
                 write_result(conn, *entry)
-            handed = [d for d in group if conn.execute(HAND_OVER, dict(
+            handed = [d for d in group if HAND_OVER.execute(conn, dict(
                 b_id=d.id, b_token=token, b_attempts=d.attempts + 1,
-                b_message_id=mid)).rowcount]
+                b_message_id=mid))]
         with self._journal_lock:
             self._journal.extend(unwritten)
             self._journal.extend((d.id, token, dict(
