@@ -31,7 +31,7 @@ from sqlmodel import Session
 
 from ..core import deliveries as kinds
 from ..core.attendance import CATCH_UP
-from ..core.calendars import CalendarMessage, Person, with_attendee
+from ..core.calendars import CalendarMessage, Person, attendee_line, with_attendee
 from ..core.programme import Programme
 from ..core.sending import message_id
 from ..core.text import one_line
@@ -133,10 +133,10 @@ class Lookups:
         self._urls: dict[int, str] = {}
         self._done_tasks: dict[int, set[int]] = {}
         self._answered: dict[int, set[int]] = {}
-        # A pass's batches share their invitations (`invitations`, kept by the dispatcher):
-        # each is keyed by what it says, so a meeting changed between batches is made again.
-        self._invitations: dict[tuple, CalendarMessage] = {} if invitations is None \
-            else invitations
+        # A pass's batches share their invitations and attendee lines (`invitations`, kept by
+        # the dispatcher for one pass): each invitation is keyed by what it says, so a meeting
+        # changed between batches is made again.
+        self._invitations: dict[tuple, object] = {} if invitations is None else invitations
         self._materials: dict[int, dict[int, list]] = {}
         self._feeds: dict[int, str | None] = {}
         self._groups: dict[int, list[ParticipantGroup]] = {}
@@ -266,6 +266,15 @@ class Lookups:
                     material.kind))
         return tuple(found)
 
+    def attendee_line(self, attendee: Person) -> bytes:
+        """`core.calendars.attendee_line`, made once per pass and person (one person gets an
+        invitation to each meeting). Kept with the pass's invitations, not in a process-wide
+        cache: it names the person, and is forgotten when the pass ends."""
+        key = ("attendee", attendee)
+        if key not in self._invitations:
+            self._invitations[key] = attendee_line(attendee)
+        return self._invitations[key]
+
     def invitation(self, cohort_id: int, meeting_key: str, organizer: Person) -> CalendarMessage:
         """The meeting's invitation before its attendee is put in, made once per batch, or
         once per pass while nothing it shows has changed: the key holds the cohort's and the
@@ -325,10 +334,11 @@ def message_data(session: Session, delivery: Delivery, context: MailContext, now
     )
     subject = _subject_of(lookups, delivery, participant, now, personal_url)
     if participant is not None and delivery.kind in CALENDAR_KINDS:  # only participants attend
+        attendee = Person(to_address, to_name)
         subject["calendar"] = meeting_attachment(
             lookups.invitation(cohort.id, subject["meeting"].key,
                                _person(facilitator or context.mail_from)),
-            Person(to_address, to_name))
+            attendee, lookups.attendee_line(attendee))
     return MessageData(**base, **subject)
 
 
@@ -336,9 +346,10 @@ def message_data(session: Session, delivery: Delivery, context: MailContext, now
 CALENDAR_KINDS = (kinds.MEETING_INVITATION, kinds.MEETING_UPDATE, kinds.MEETING_CANCELLATION)
 
 
-def meeting_attachment(invitation: CalendarMessage, attendee: Person) -> CalendarAttachment:
+def meeting_attachment(invitation: CalendarMessage, attendee: Person,
+                       line: bytes | None = None) -> CalendarAttachment:
     """The .ics of a meeting email: the meeting's invitation to all, for this attendee."""
-    message = with_attendee(invitation, attendee)
+    message = with_attendee(invitation, attendee, line)
     filename = "cancel.ics" if message.method == "CANCEL" else "invite.ics"
     return CalendarAttachment(message.method, message.ics, filename)
 
