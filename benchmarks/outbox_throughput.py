@@ -6,10 +6,14 @@ the same run against the same server: smtplib sending the same number of ready-m
 of the same size over one connection, with no database at all. The server counts the
 Message-IDs it receives, so the run also shows that none arrived twice.
 
-    .venv/bin/python -m benchmarks.outbox_throughput [--participants 250] [--url DATABASE_URL]
+    .venv/bin/python -m benchmarks.outbox_throughput [--participants 250] [--runs 3]
+        [--database sqlite|postgresql|both] [--url DATABASE_URL]
 
-Without --url the database is an SQLite file in the temporary folder (on disk, so the
-durable claims really wait for it).
+The database is prepared once per kind and copied for every run (an SQLite file in the
+temporary folder, on disk so the durable claims really wait for it; a throwaway PostgreSQL
+server, benchmarks/postgres.py, its database used as a template). Each run is an outbox pass
+followed at once by the smtplib loop, so the two share the machine's load of that moment; the
+ratio printed is the median of the runs (the machine is shared: read several).
 """
 
 from __future__ import annotations
@@ -17,14 +21,17 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import re
+import shutil
 import smtplib
 import socket
 import tempfile
 import time
 from collections import Counter
+from contextlib import ExitStack
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from sqlalchemy import create_engine, make_url
 from sqlmodel import SQLModel
 
 from cohort import db, services
@@ -33,11 +40,13 @@ from cohort.core.programme import load_library
 from cohort.demo import demo_participants
 from cohort.mail.dispatch import send_due
 
+from .postgres import throwaway_postgres
+
 REPO = Path(__file__).resolve().parent.parent
 # A Tuesday morning in Copenhagen: the mail policy holds the first emails on weekends and at
 # night, and a Saturday (as this was) left the pass with nothing due.
 CREATED = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
-TARGET = 0.5
+TARGET = 0.7  # issue #24
 MESSAGE_ID = re.compile(rb"^Message-ID: *(\S+)", re.MULTILINE | re.IGNORECASE)
 
 
@@ -50,7 +59,7 @@ class Sink:
 
     async def handle_DATA(self, server, session, envelope):
         found = MESSAGE_ID.search(envelope.content)
-        key = found.group(1) if found else b""
+        key = (self.counts[3], found.group(1) if found else b"")  # per run: see paired_runs
         self.seen[key] += 1
         self.counts[0] += 1
         self.counts[2] += len(envelope.content)
@@ -90,11 +99,16 @@ def baseline(port: int, count: int, size: int) -> float:
     return time.perf_counter() - started
 
 
-def outbox_pass(port: int, participants: int, database_url: str) -> tuple[int, float]:
-    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench",
-                      "PROGRAMMES_DIR": str(REPO / "programmes"),
-                      "MAIL_URL": f"smtp://127.0.0.1:{port}",
-                      "MAIL_FROM": "Kursus <kursus@cohort.example>"})
+def _app(database_url: str, port: int):
+    return create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench",
+                       "PROGRAMMES_DIR": str(REPO / "programmes"),
+                       "MAIL_URL": f"smtp://127.0.0.1:{port}",
+                       "MAIL_FROM": "Kursus <kursus@cohort.example>"})
+
+
+def prepare(database_url: str, participants: int) -> None:
+    """The launched cohort whose emails are due, written once; every run starts from a copy."""
+    app = _app(database_url, 25)
     engine = app.extensions["cohort.engine"]
     SQLModel.metadata.drop_all(engine)
     db.create_schema(engine)
@@ -106,45 +120,116 @@ def outbox_pass(port: int, participants: int, database_url: str) -> tuple[int, f
     with db.transaction(engine) as session:
         cohort = services.create_cohort(session, new, people, now=CREATED)
         services.launch_cohort(session, cohort.id, None, CREATED)  # drafts send nothing
+    engine.dispose()
+
+
+class Copies:
+    """A fresh copy of the prepared database for each run: the SQLite file copied, or a
+    PostgreSQL database made from the prepared one as its template."""
+
+    def __init__(self, prepared_url: str, folder: str) -> None:
+        self.prepared_url = prepared_url
+        self.folder = folder
+        self.number = 0
+
+    def fresh(self) -> str:
+        self.number += 1
+        url = make_url(self.prepared_url)
+        if url.get_backend_name() == "sqlite":
+            copy = Path(self.folder) / f"run-{self.number}.sqlite3"
+            shutil.copyfile(url.database, copy)
+            return f"sqlite:///{copy}"
+        name = f"run_{self.number}"
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE {name} TEMPLATE "{url.database}"')
+        engine.dispose()
+        return url.set(database=name).render_as_string(hide_password=False)
+
+
+def outbox_pass(port: int, database_url: str) -> tuple[int, float]:
+    app = _app(database_url, port)
+    engine = app.extensions["cohort.engine"]
     with app.app_context():
         started = time.perf_counter()
         report = send_due(app, now=CREATED)
         elapsed = time.perf_counter() - started
-    SQLModel.metadata.drop_all(engine)
     engine.dispose()
     return report.sent, elapsed
+
+
+def paired_runs(port: int, counts, copies: Copies, runs: int) -> list[tuple[int, float, float]]:
+    """Each run: one outbox pass on a fresh copy, then the smtplib loop for as many messages
+    of the size the sink just received: (emails, outbox seconds, baseline seconds)."""
+    results = []
+    for _ in range(runs):
+        url = copies.fresh()
+        counts[3] += 1  # each run's copy sends the same Message-IDs again: count apart
+        before = counts[0], counts[2]
+        sent, elapsed = outbox_pass(port, url)
+        received, size = counts[0] - before[0], counts[2] - before[1]
+        base = baseline(port, sent, size // max(received, 1))
+        results.append((sent, elapsed, base))
+        print(f"  run: outbox {sent / elapsed:6.0f} msg/s ({elapsed:.2f} s), smtplib "
+              f"{sent / base:6.0f} msg/s ({base:.2f} s), ratio {base / elapsed:.2f}; "
+              f"received {received}, {size // max(received, 1)} bytes each; "
+              f"load {load_average()}", flush=True)
+    return results
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=250)
-    parser.add_argument("--url", help="database URL (default: an SQLite file)")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="paired runs per database (outbox pass, then the smtplib loop)")
+    parser.add_argument("--database", choices=("sqlite", "postgresql", "both"),
+                        default="both", help="default: both (PostgreSQL thrown away after)")
+    parser.add_argument("--url", help="an existing database to prepare and copy instead")
     args = parser.parse_args()
     context = multiprocessing.get_context("spawn")
-    counts = context.Array("q", 3)  # messages received, duplicate Message-IDs, bytes
+    counts = context.Array("q", 4)  # messages received, duplicate Message-IDs, bytes, run
     ready, stop = context.Event(), context.Event()
     port = free_port()
     server = context.Process(target=run_sink, args=(port, counts, ready, stop), daemon=True)
     server.start()
+    databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    summary = []
     try:
         ready.wait(30)
-        with tempfile.TemporaryDirectory() as folder:
-            sent, elapsed = outbox_pass(port, args.participants,
-                                        args.url or f"sqlite:///{folder}/bench.sqlite3")
-        outbox_received, duplicates, size = counts[0], counts[1], counts[2]
-        base = baseline(port, sent, size // max(outbox_received, 1))
+        for database in databases:
+            with ExitStack() as stack:
+                folder = stack.enter_context(tempfile.TemporaryDirectory())
+                if args.url:
+                    url = args.url
+                elif database == "postgresql":
+                    url = stack.enter_context(throwaway_postgres())
+                else:
+                    url = f"sqlite:///{folder}/prepared.sqlite3"
+                name = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+                print(f"{name}: {args.runs} paired runs, load {load_average()}", flush=True)
+                prepare(url, args.participants)
+                summary.append((name, paired_runs(port, counts, Copies(url, folder),
+                                                  args.runs)))
+            if args.url:
+                break
     finally:
         stop.set()
         server.join(10)
-    database = "PostgreSQL" if args.url and args.url.startswith("postgresql") else "SQLite"
-    ratio = base / elapsed
-    print(f"outbox pass ({database}, {sent} emails, aiosmtpd in its own process): "
-          f"{sent / elapsed:7.0f} msg/s ({elapsed:.2f} s); received {outbox_received}, "
-          f"duplicate Message-IDs {duplicates}, {size // max(outbox_received, 1)} bytes each")
-    print(f"baseline smtplib loop, ready-made messages, no database:  "
-          f"{sent / base:7.0f} msg/s ({base:.2f} s)")
-    print(f"ratio outbox/baseline: {ratio:.2f} (target >= {TARGET}: "
-          f"{'meets' if ratio >= TARGET else 'MISSES'})")
+    print(f"duplicate Message-IDs at the sink: {counts[1]} (must be 0)")
+    for name, results in summary:
+        ratios = sorted(base / elapsed for _sent, elapsed, base in results)
+        median = ratios[len(ratios) // 2]
+        print(f"outbox pass ({name}, {results[0][0]} emails, aiosmtpd in its own process) / "
+              f"smtplib loop: median ratio {median:.2f} of {len(ratios)} paired runs "
+              f"({', '.join(f'{r:.2f}' for r in ratios)}); target >= {TARGET}: "
+              f"{'meets' if median >= TARGET else 'MISSES'}")
 
 
 if __name__ == "__main__":

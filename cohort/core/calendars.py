@@ -211,12 +211,14 @@ def invitation_to_all(
     return CalendarMessage(method, ical.to_ical())
 
 
-def with_attendee(message: CalendarMessage, attendee: Person) -> CalendarMessage:
+def with_attendee(message: CalendarMessage, attendee: Person,
+                  line: bytes | None = None) -> CalendarMessage:
     """The invitation for `attendee`: the stand-in's content line replaced by theirs (each
     is a whole folded line, and icalendar puts properties in an order by name, so this is
-    byte for byte what `invitation` built in one go would be)."""
+    byte for byte what `invitation` built in one go would be). `line` is `attendee_line`
+    of the attendee when the caller has it already (the outbox keeps it for a pass)."""
     return CalendarMessage(message.method, message.ics.replace(
-        _stand_in_line(), _attendee_line(attendee), 1))
+        _stand_in_line(), line or attendee_line(attendee), 1))
 
 
 _ANY_ATTENDEE = Person("attendee@cohort.invalid", "")
@@ -224,10 +226,11 @@ _ANY_ATTENDEE = Person("attendee@cohort.invalid", "")
 
 @lru_cache(maxsize=1)
 def _stand_in_line() -> bytes:
-    return _attendee_line(_ANY_ATTENDEE)
+    return attendee_line(_ANY_ATTENDEE)
 
 
-def _attendee_line(attendee: Person) -> bytes:
+def attendee_line(attendee: Person) -> bytes:
+    """The ATTENDEE content line of `attendee` (a participant's invitations share it)."""
     event = Event()
     event.add("attendee", _address(attendee, organizer=False))
     return event.to_ical().removeprefix(b"BEGIN:VEVENT\r\n").removesuffix(b"END:VEVENT\r\n")

@@ -31,7 +31,7 @@ from sqlmodel import Session
 
 from ..core import deliveries as kinds
 from ..core.attendance import CATCH_UP
-from ..core.calendars import CalendarMessage, Person, with_attendee
+from ..core.calendars import CalendarMessage, Person, attendee_line, with_attendee
 from ..core.programme import Programme
 from ..core.sending import message_id
 from ..core.text import one_line
@@ -56,9 +56,10 @@ from ..services.attendance import catch_up_content
 from ..services.calendars import (
     calendar_feed_revoked,
     calendar_feed_token,
+    calendar_feed_tokens,
     meeting_invitation_to_all,
 )
-from ..services.grouping import participant_groups
+from ..services.grouping import ParticipantGroup, participant_groups, participants_groups
 from ..services.materials import visible_materials
 from ..services.participant_access import issue_links, link_token, personal_token
 from ..services.participation import facilitator_digest
@@ -122,7 +123,7 @@ class Lookups:
     """
 
     def __init__(self, session: Session, context: MailContext, now: datetime,
-                 preview: bool = False) -> None:
+                 preview: bool = False, invitations: dict | None = None) -> None:
         self.session, self.context, self.now = session, context, now
         self.preview = preview
         self._cohorts: dict[int, Cohort] = {}
@@ -132,8 +133,13 @@ class Lookups:
         self._urls: dict[int, str] = {}
         self._done_tasks: dict[int, set[int]] = {}
         self._answered: dict[int, set[int]] = {}
-        self._invitations: dict[tuple[int, str, Person], CalendarMessage] = {}
+        # A pass's batches share their invitations and attendee lines (`invitations`, kept by
+        # the dispatcher for one pass): each invitation is keyed by what it says, so a meeting
+        # changed between batches is made again.
+        self._invitations: dict[tuple, object] = {} if invitations is None else invitations
         self._materials: dict[int, dict[int, list]] = {}
+        self._feeds: dict[int, str | None] = {}
+        self._groups: dict[int, list[ParticipantGroup]] = {}
 
     def prefetch(self, deliveries: list[Delivery]) -> None:
         ids = sorted({d.participant_id for d in deliveries if d.participant_id} -
@@ -159,6 +165,13 @@ class Lookups:
                     TaskStatus.participant_id.in_(chunk), TaskStatus.done_at.is_not(None))):
                 self._done_tasks[pid].add(task_id)
             self._answered.update(answered_surveys(self.session, chunk))
+            present = [found[pid] for pid in chunk if found.get(pid)]
+            self._groups.update(participants_groups(self.session, present))
+            welcomed = sorted({d.participant_id for d in deliveries
+                               if d.kind == kinds.WELCOME and d.participant_id in found})
+            if welcomed and not self.preview:  # the feeds a welcome links to, made at once
+                self._feeds.update(calendar_feed_tokens(self.session, welcomed,
+                                                        self.context.secret_key))
 
     def cohort(self, cohort_id: int) -> Cohort:
         if cohort_id not in self._cohorts:
@@ -196,6 +209,8 @@ class Lookups:
         if self.preview:
             revoked = calendar_feed_revoked(self.session, participant_id)
             token = None if revoked else PREVIEW_TOKEN
+        elif participant_id in self._feeds:
+            token = self._feeds[participant_id]
         else:
             token = calendar_feed_token(self.session, participant_id, self.context.secret_key)
         return webcal_link(self.context.base_url, token) if token else None
@@ -215,6 +230,12 @@ class Lookups:
             self._rows[model, cohort_id] = {row.key: row for row in self.session.scalars(
                 select(model).where(model.cohort_id == cohort_id))}
         return self._rows[model, cohort_id]
+
+    def groups(self, participant_id: int) -> list[ParticipantGroup]:
+        """`grouping.participant_groups`, from the batch's prefetch when there is one."""
+        if participant_id not in self._groups:
+            self._groups[participant_id] = participant_groups(self.session, participant_id)
+        return self._groups[participant_id]
 
     def task_done(self, participant_id: int, task_id: int) -> bool:
         if participant_id in self._done_tasks:
@@ -245,13 +266,39 @@ class Lookups:
                     material.kind))
         return tuple(found)
 
+    def attendee_line(self, attendee: Person) -> bytes:
+        """`core.calendars.attendee_line`, made once per pass and person (one person gets an
+        invitation to each meeting). Kept with the pass's invitations, not in a process-wide
+        cache: it names the person, and is forgotten when the pass ends."""
+        key = ("attendee", attendee)
+        if key not in self._invitations:
+            self._invitations[key] = attendee_line(attendee)
+        return self._invitations[key]
+
     def invitation(self, cohort_id: int, meeting_key: str, organizer: Person) -> CalendarMessage:
-        """The meeting's invitation before its attendee is put in, made once per batch."""
-        key = (cohort_id, meeting_key, organizer)
+        """The meeting's invitation before its attendee is put in, made once per batch, or
+        once per pass while nothing it shows has changed: the key holds the cohort's and the
+        meeting's rows as this batch read them, and the tasks due at the meeting."""
+        cohort = self.cohort(cohort_id)
+        meeting = self._all(Meeting, cohort_id).get(meeting_key)
+        due = tuple(sorted((t.title, t.due_at) for t in self._all(Task, cohort_id).values()
+                           if t.due_meeting_key == meeting_key and t.due_at is not None))
+        key = (cohort_id, cohort.title, cohort.timezone, cohort.language,
+               cohort.programme.get("source") if isinstance(cohort.programme, dict) else None,
+               meeting_key, organizer, _meeting_fingerprint(meeting), due)
         if key not in self._invitations:
             self._invitations[key] = meeting_invitation_to_all(self.session, cohort_id,
                                                                meeting_key, organizer)
         return self._invitations[key]
+
+
+def _meeting_fingerprint(meeting: Meeting | None) -> tuple | None:
+    """Everything of a meeting's row its invitation can show (services.calendars)."""
+    if meeting is None:
+        return None
+    return (meeting.id, meeting.uid, meeting.sequence, meeting.status, meeting.title,
+            meeting.starts_at, meeting.ends_at, meeting.updated_at, meeting.location,
+            meeting.online_url)
 
 
 def message_data(session: Session, delivery: Delivery, context: MailContext, now: datetime,
@@ -287,10 +334,11 @@ def message_data(session: Session, delivery: Delivery, context: MailContext, now
     )
     subject = _subject_of(lookups, delivery, participant, now, personal_url)
     if participant is not None and delivery.kind in CALENDAR_KINDS:  # only participants attend
+        attendee = Person(to_address, to_name)
         subject["calendar"] = meeting_attachment(
             lookups.invitation(cohort.id, subject["meeting"].key,
                                _person(facilitator or context.mail_from)),
-            Person(to_address, to_name))
+            attendee, lookups.attendee_line(attendee))
     return MessageData(**base, **subject)
 
 
@@ -298,9 +346,10 @@ def message_data(session: Session, delivery: Delivery, context: MailContext, now
 CALENDAR_KINDS = (kinds.MEETING_INVITATION, kinds.MEETING_UPDATE, kinds.MEETING_CANCELLATION)
 
 
-def meeting_attachment(invitation: CalendarMessage, attendee: Person) -> CalendarAttachment:
+def meeting_attachment(invitation: CalendarMessage, attendee: Person,
+                       line: bytes | None = None) -> CalendarAttachment:
     """The .ics of a meeting email: the meeting's invitation to all, for this attendee."""
-    message = with_attendee(invitation, attendee)
+    message = with_attendee(invitation, attendee, line)
     filename = "cancel.ics" if message.method == "CANCEL" else "invite.ics"
     return CalendarAttachment(message.method, message.ics, filename)
 
@@ -348,7 +397,7 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
         return dict(meetings=tuple(_meeting_info(m, programme) for m in meetings),
                     calendar_url=lookups.calendar_url(participant.id)
                     if participant is not None else None,
-                    groups=_groups_of(session, participant, programme))
+                    groups=_groups_of(lookups, participant, programme))
     if kind in (kinds.MEETING_INVITATION, kinds.MEETING_UPDATE, kinds.MEETING_CANCELLATION,
                 kinds.FACILITATOR_DIGEST):
         meeting = lookups.keyed(Meeting, cohort_id, kinds.meeting_key_of(delivery.anchor) or "")
@@ -369,7 +418,7 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
             with contextlib.suppress(Undeliverable):
                 due_meeting = lookups.keyed(Meeting, cohort_id, task.due_meeting_key).title
         done = participant is not None and lookups.task_done(participant.id, task.id)
-        buddies = (_groups_of(session, participant, programme, kind="buddy")
+        buddies = (_groups_of(lookups, participant, programme, kind="buddy")
                    if task.kind == "buddy_exchange" else ())
         check_in_url = (personal_link_to(personal_url, BUDDY_CHECK_IN_PAGE.format(
             task_id=task.id)) if buddies and personal_url else None)
@@ -401,7 +450,7 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
     if kind == kinds.GROUPS_CHANGED:
         # The person's groups as they are now, in the grouping that changed
         # (services/group_changes.py queued it).
-        groups = _groups_of(session, participant, programme,
+        groups = _groups_of(lookups, participant, programme,
                             grouping_key=kinds.item_key_of(delivery.anchor))
         if not groups:
             raise Undeliverable("the participant is in no group of that grouping any more")
@@ -424,7 +473,7 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
     raise Undeliverable(f"unknown kind of delivery '{kind}'")
 
 
-def _groups_of(session: Session, participant: Participant | None, programme: Programme,
+def _groups_of(lookups: Lookups, participant: Participant | None, programme: Programme,
                kind: str | None = None, grouping_key: str | None = None
                ) -> tuple[GroupInfo, ...]:
     """The participant's groups with partners (of one kind of grouping, or of one grouping,
@@ -434,7 +483,7 @@ def _groups_of(session: Session, participant: Participant | None, programme: Pro
         return ()
     templates = {t.key: (index, t) for index, t in enumerate(programme.groupings)}
     found = []
-    for group in participant_groups(session, participant.id):
+    for group in lookups.groups(participant.id):
         index, template = templates.get(group.grouping_key, (len(templates), None))
         group_kind = template.kind if template else "buddy"
         if not group.partners or (kind is not None and group_kind != kind) or (

@@ -50,6 +50,7 @@ from .buddy_check_ins import (  # noqa: F401
 from .calendars import (  # noqa: F401
     CalendarDocument,
     calendar_feed_token,
+    calendar_feed_tokens,
     calendar_text,
     cohort_calendar,
     feed_calendar,
@@ -116,6 +117,7 @@ from .grouping import (  # noqa: F401
     move_participant,
     participant_groups,
     participant_names,
+    participants_groups,
     plan_groups,
     remove_rule,
     repair_groups,

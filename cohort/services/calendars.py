@@ -142,6 +142,38 @@ def calendar_feed_token(session: Session, participant_id: int, secret: str | byt
     return _token(secret, feed.salt)
 
 
+def calendar_feed_tokens(session: Session, participant_ids: list[int], secret: str | bytes
+                         ) -> dict[int, str | None]:
+    """`calendar_feed_token` of many participants at once (the outbox's batch of welcomes):
+    one read, one insert of the missing feeds (ON CONFLICT DO NOTHING, as there), one read
+    back. Participants that do not exist are left out."""
+    ids = sorted(set(participant_ids))
+    feeds = {f.participant_id: f for f in _feeds(session, ids)}
+    missing = sorted(set(session.scalars(select(Participant.id).where(
+        Participant.id.in_([pid for pid in ids if pid not in feeds])))))
+    if missing:
+        insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+        now = utcnow()
+        rows = []
+        for pid in missing:
+            salt = secrets.token_hex(16)
+            rows.append(dict(participant_id=pid, salt=salt,
+                             token_hash=_token_hash(_token(secret, salt)), created_at=now))
+        session.execute(insert(CalendarFeed).values(rows).on_conflict_do_nothing(
+            index_elements=["participant_id"]))
+        feeds.update({f.participant_id: f for f in _feeds(session, missing)})
+    return {pid: None if feed.revoked_at is not None else _token(secret, feed.salt)
+            for pid, feed in feeds.items()}
+
+
+def _feeds(session: Session, participant_ids: list[int]) -> list[CalendarFeed]:
+    found = []
+    for chunk in (participant_ids[i:i + 500] for i in range(0, len(participant_ids), 500)):
+        found += session.scalars(select(CalendarFeed).where(
+            CalendarFeed.participant_id.in_(chunk)))
+    return found
+
+
 def made_calendar_feed_token(session: Session, participant_id: int, secret: str | bytes
                              ) -> tuple[bool, str | None]:
     """Reads only: whether the participant's feed has been made, and its token (None once

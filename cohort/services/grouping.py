@@ -173,21 +173,43 @@ def participant_groups(session: Session, participant_id: int) -> list[Participan
     participant = session.get(Participant, participant_id)
     if participant is None:
         raise NotFound(f"no participant {participant_id}")
-    cohort = get_cohort(session, participant.cohort_id)
-    titles = {t.key: t.title or t.key for t in cohort_programme(cohort).groupings}
-    groups = session.scalars(select(Group).join(GroupMember, GroupMember.group_id == Group.id)
-                             .where(GroupMember.participant_id == participant_id)
-                             .order_by(Group.grouping_key, Group.rotation)).all()
-    found = []
-    for group in groups:
-        partners = session.execute(
-            select(Participant.name, Participant.email)
-            .join(GroupMember, GroupMember.participant_id == Participant.id)
-            .where(GroupMember.group_id == group.id, Participant.id != participant_id)
-            .order_by(Participant.name)).all()
-        found.append(ParticipantGroup(group.grouping_key, titles.get(group.grouping_key, ""),
-                                      group.rotation, group.number, group.explanation,
-                                      tuple((name, email) for name, email in partners)))
+    return participants_groups(session, [participant])[participant.id]
+
+
+def participants_groups(session: Session, participants: Sequence[Participant]
+                        ) -> dict[int, list[ParticipantGroup]]:
+    """`participant_groups` of many participants in two queries (the outbox composes a batch
+    of welcomes at once): their groups, then every member of those groups."""
+    found: dict[int, list[ParticipantGroup]] = {p.id: [] for p in participants}
+    if not found:
+        return found
+    titles = {}
+    for cohort_id in sorted({p.cohort_id for p in participants}):
+        titles[cohort_id] = {t.key: t.title or t.key for t in
+                             cohort_programme(get_cohort(session, cohort_id)).groupings}
+    cohort_of = {p.id: p.cohort_id for p in participants}
+    ids = sorted(found)
+    memberships = []
+    for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+        memberships += session.execute(
+            select(GroupMember.participant_id, Group)
+            .join(Group, GroupMember.group_id == Group.id)
+            .where(GroupMember.participant_id.in_(chunk))).all()
+    group_ids = sorted({group.id for _pid, group in memberships})
+    members: dict[int, list[tuple[str, str, int]]] = {}
+    for chunk in (group_ids[i:i + 500] for i in range(0, len(group_ids), 500)):
+        for group_id, pid, name, email in session.execute(
+                select(GroupMember.group_id, Participant.id, Participant.name, Participant.email)
+                .join(Participant, GroupMember.participant_id == Participant.id)
+                .where(GroupMember.group_id.in_(chunk))
+                .order_by(GroupMember.group_id, Participant.name)):
+            members.setdefault(group_id, []).append((name, email, pid))
+    for pid, group in sorted(memberships, key=lambda m: (m[1].grouping_key, m[1].rotation)):
+        partners = [(name, email) for name, email, other in members.get(group.id, ())
+                    if other != pid]  # in the database's order of names
+        found[pid].append(ParticipantGroup(
+            group.grouping_key, titles[cohort_of[pid]].get(group.grouping_key, ""),
+            group.rotation, group.number, group.explanation, tuple(partners)))
     return found
 
 

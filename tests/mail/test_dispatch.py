@@ -489,3 +489,73 @@ def test_catch_up_after_an_absence_carries_the_missed_meeting(app, make_cohort, 
     assert "Forståelsesrammer" in body and "Næste møde: Webinar 1" in body
     assert "Hvad er din ledelsesrolle" in body  # the leading question
     assert rows(app, kind="catch_up")[0].state == "sent"
+
+
+def test_results_are_stored_as_sqlalchemy_stores_them(app, make_cohort, smtp_sink):
+    """The hand-over and result UPDATEs run on the driver's cursor (outbox/record.py,
+    DriverStatement): their times must be stored exactly as the rest of the code stores them
+    (on SQLite a text compared as text with `send_at` and `retry_at`)."""
+    make_cohort(engine(app), people=PEOPLE[:1])
+    smtp_sink.data_replies.append("451 try again later")
+    send_due(app, now=CREATED)
+    with engine(app).connect() as conn:
+        stored = conn.exec_driver_sql(
+            "SELECT kind, state, send_at, sent_at, retry_at, attempts, message_id "
+            "FROM delivery WHERE attempts > 0 ORDER BY id").all()
+    assert {row.state for row in stored} == {"sent", "pending"}
+    for row in stored:
+        if row.state == "sent":  # sent at the pass's `now`, which is every row's send_at
+            assert (row.sent_at, row.retry_at) == (row.send_at, None)
+        else:
+            assert row.sent_at is None and row.retry_at > row.send_at
+        assert row.attempts == 1 and row.message_id.startswith("<cohort.")
+    retried = next(row for row in stored if row.state == "pending")
+    retry_at = rows(app, kind=retried.kind, state="pending", attempts=1)[0].retry_at
+    with db.transaction(engine(app)) as session:  # compared in SQL as the claim compares it
+        assert session.scalar(select(Delivery.id).where(
+            Delivery.retry_at == retry_at)) is not None
+
+
+def test_a_meeting_changed_between_batches_of_one_pass_gets_a_new_invitation(
+        app, make_cohort, smtp_sink):
+    """A pass makes each meeting's invitation once (compose.Lookups.invitation) but keys it
+    by what it shows: a meeting moved while the pass is under way is sent as it is now."""
+    from cohort.mail.dispatch import Dispatcher, OutboxSettings
+
+    cohort_id = make_cohort(engine(app), people=PEOPLE).id
+    dispatcher = Dispatcher(engine(app), OutboxSettings.from_app(app))
+
+    def invitations(token: str) -> dict[str, bytes]:
+        ids = dispatcher._claim(CREATED, cohort_id, 100, token)
+        found = {}
+        for group, message in dispatcher._compose(ids, token, CREATED):
+            if group[0].kind == kinds.MEETING_INVITATION and group[0].anchor.endswith(
+                    "webinar-2"):
+                found[group[0].recipient] = message.data
+        return found
+
+    with db.transaction(engine(app)) as session:  # one person's rows wait for the 2nd batch
+        session.execute(update(Delivery).where(Delivery.recipient == PEOPLE[2].email)
+                        .values(send_at=CREATED + timedelta(minutes=1)))
+    first = invitations("first")
+    with db.transaction(engine(app)) as session:
+        services.meetings.reschedule(session, cohort_id, "webinar-2",
+                                     datetime(2025, 6, 19, 11, 0, tzinfo=UTC), None,
+                                     now=CREATED)
+    with db.transaction(engine(app)) as session:
+        session.execute(update(Delivery).where(Delivery.recipient == PEOPLE[2].email)
+                        .values(send_at=CREATED))
+    second = invitations("second")
+    assert set(first) == {PEOPLE[0].email, PEOPLE[1].email}
+    assert set(second) == {PEOPLE[2].email}
+    assert b"20250619T130000" in _ics_of(second[PEOPLE[2].email])  # 13:00 in Copenhagen
+    assert all(b"20250619T130000" not in _ics_of(data) for data in first.values())
+
+
+def _ics_of(raw: bytes) -> bytes:
+    import email
+    from email.policy import default
+
+    message = email.message_from_bytes(raw, policy=default)
+    part = next(p for p in message.walk() if p.get_content_type() == "application/ics")
+    return part.get_content()

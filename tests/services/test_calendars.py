@@ -183,6 +183,24 @@ def test_feed_token_is_stable_secret_and_stored_hashed(engine, cohort_id):
         assert services.calendar_feed_token(session, anne.id, "another secret") != token
 
 
+def test_feed_tokens_of_many_participants_are_each_ones_token(engine, cohort_id):
+    """The outbox makes a batch's feeds at once (calendar_feed_tokens): an existing feed
+    keeps its token, a missing one is made once, a revoked one gives None."""
+    with db.transaction(engine) as session:
+        anne = services.participant_by_email(session, cohort_id, "anne@vejle.example")
+        bo = services.participant_by_email(session, cohort_id, "bo@kolding.example")
+        annes = services.calendar_feed_token(session, anne.id, SECRET)
+        tokens = services.calendar_feed_tokens(session, [anne.id, bo.id, bo.id, 999], SECRET)
+    assert tokens == {anne.id: annes, bo.id: tokens[bo.id]}
+    with db.transaction(engine) as session:
+        assert services.calendar_feed_token(session, bo.id, SECRET) == tokens[bo.id]
+        assert len(session.scalars(select(CalendarFeed)).all()) == 2
+        services.revoke_calendar_feed(session, bo.id)
+    with db.transaction(engine) as session:
+        assert services.calendar_feed_tokens(session, [anne.id, bo.id], SECRET) == {
+            anne.id: annes, bo.id: None}
+
+
 def test_renewed_or_revoked_token_stops_working(engine, cohort_id):
     with db.transaction(engine) as session:
         anne = services.participant_by_email(session, cohort_id, "anne@vejle.example")

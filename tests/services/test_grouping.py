@@ -207,6 +207,22 @@ def test_participant_groups_name_the_partners(engine, make_cohort):
     assert group.explanation == trio.explanation
 
 
+def test_groups_of_many_participants_are_each_ones_groups(engine, make_cohort):
+    """The outbox reads a batch's groups at once (participants_groups): the same as asking
+    for each participant, across two cohorts, for people in no group too."""
+    first = make_cohort(engine, people=demo_participants(9)).id
+    second = make_cohort(engine, people=[ParticipantRow(
+        "Solo Person", "solo@vejle.example", "Vejle", "leder", "da")]).id
+    with db.transaction(engine) as session:
+        people = list(session.scalars(select(Participant).where(
+            Participant.cohort_id.in_((first, second))).order_by(Participant.id)))
+        together = services.participants_groups(session, people)
+        one_by_one = {p.id: services.participant_groups(session, p.id) for p in people}
+    assert together == one_by_one
+    assert sum(1 for groups in together.values() if groups) == 9
+    assert len(together) == 10
+
+
 def test_unknown_cohort_grouping_and_rotation_are_not_found(engine, make_cohort):
     cohort_id = make_cohort(engine, people=demo_participants(4)).id
     with db.transaction(engine) as session:
