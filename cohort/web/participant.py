@@ -211,10 +211,6 @@ def page():
     refusal = _check_in_refusal({row.meeting.id for row in check_ins})
     return render_private(
         "participant/page.html", participant, page=data, when=when_formatter(data.timezone),
-        task_forms={t.id: TaskForm(formdata=None, prefix=f"task-{t.id}", done=t.done,
-                                   note=t.note) for t in data.tasks},
-        answer_forms={p.id: AnswerForm(prefix=f"prompt-{p.id}", answer=p.answer)
-                      for p in data.prompts},
         check_ins=check_ins, check_in_forms={row.meeting.id: CheckInForm(
             formdata=None, prefix=f"checkin-{row.meeting.id}") for row in check_ins},
         check_in_refusal=refusal, now_next=_now_next(data.meetings, moment),
