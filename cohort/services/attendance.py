@@ -451,16 +451,19 @@ class AttendanceOverview:
 
 
 def attendance_overview(session: Session, cohort_id: int,
-                        meetings: Collection[Meeting] | None = None) -> AttendanceOverview:
+                        meetings: Collection[Meeting] | None = None,
+                        people: int | None = None) -> AttendanceOverview:
     """Per-meeting figures and the follow-up list without loading every mark: a cohort of
     thousands has tens of thousands of marks and the overview shows a handful of numbers.
-    `meetings` (the cohort's, if the caller has them) saves a query."""
+    `meetings` (the cohort's) and `people` (its participant count, erased ones too), if the
+    caller has them, save a query each."""
     if meetings is None:
         meetings = _meetings(session, cohort_id)
     active = sorted((m for m in meetings if m.status != "cancelled"),
                     key=lambda m: m.starts_at)
-    people = session.scalar(select(func.count()).select_from(Participant)
-                            .where(Participant.cohort_id == cohort_id)) or 0
+    if people is None:
+        people = session.scalar(select(func.count()).select_from(Participant)
+                                .where(Participant.cohort_id == cohort_id)) or 0
     counts: dict[tuple[int, str], int] = {
         (meeting_id, state): n for meeting_id, state, n in session.execute(
             select(Attendance.meeting_id, Attendance.state, func.count())
