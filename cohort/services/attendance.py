@@ -316,15 +316,18 @@ class OwnMeetingRow:
 
 
 def participant_attendance(session: Session, participant_id: int, now: datetime | None = None,
-                           policy: CheckInPolicy | None = None) -> list[OwnMeetingRow]:
-    """A participant's own record, meeting by meeting, and whether check-in is open now."""
+                           policy: CheckInPolicy | None = None,
+                           meetings: list[Meeting] | None = None) -> list[OwnMeetingRow]:
+    """A participant's own record, meeting by meeting, and whether check-in is open now
+    (`meetings`: all of the cohort's, by start, if the caller has read them)."""
     now = now or utcnow()
     participant = session.get(Participant, participant_id)
     if participant is None:
         raise NotFound(f"no participant {participant_id}")
     own = {a.meeting_id: a for a in session.scalars(select(Attendance).where(
         Attendance.participant_id == participant_id))}
-    meetings = _meetings(session, participant.cohort_id)
+    if meetings is None:
+        meetings = _meetings(session, participant.cohort_id)
     codes = dict(session.execute(select(CheckInCode.meeting_id, CheckInCode.code).where(
         CheckInCode.meeting_id.in_([m.id for m in meetings]))).all())
     rows = []
