@@ -158,7 +158,7 @@ def _groups(session: Session, participant: Participant) -> list[GroupItem]:
     if members:  # the others in all of these groups at once, not a query per group
         for group_id, other in session.execute(select(GroupMember.group_id, Participant).join(
                 GroupMember, GroupMember.participant_id == Participant.id,
-        ).where(GroupMember.group_id.in_(members), Participant.id != participant.id)
+        ).where(GroupMember.group_id.in_(list(members)), Participant.id != participant.id)
                 .order_by(Participant.name, Participant.id)):
             members[group_id].append(other)
     items = []
