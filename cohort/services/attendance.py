@@ -316,15 +316,18 @@ class OwnMeetingRow:
 
 
 def participant_attendance(session: Session, participant_id: int, now: datetime | None = None,
-                           policy: CheckInPolicy | None = None) -> list[OwnMeetingRow]:
-    """A participant's own record, meeting by meeting, and whether check-in is open now."""
+                           policy: CheckInPolicy | None = None,
+                           meetings: list[Meeting] | None = None) -> list[OwnMeetingRow]:
+    """A participant's own record, meeting by meeting, and whether check-in is open now
+    (`meetings`: all of the cohort's, by start, if the caller has read them)."""
     now = now or utcnow()
     participant = session.get(Participant, participant_id)
     if participant is None:
         raise NotFound(f"no participant {participant_id}")
     own = {a.meeting_id: a for a in session.scalars(select(Attendance).where(
         Attendance.participant_id == participant_id))}
-    meetings = _meetings(session, participant.cohort_id)
+    if meetings is None:
+        meetings = _meetings(session, participant.cohort_id)
     codes = dict(session.execute(select(CheckInCode.meeting_id, CheckInCode.code).where(
         CheckInCode.meeting_id.in_([m.id for m in meetings]))).all())
     rows = []
@@ -451,16 +454,19 @@ class AttendanceOverview:
 
 
 def attendance_overview(session: Session, cohort_id: int,
-                        meetings: Collection[Meeting] | None = None) -> AttendanceOverview:
+                        meetings: Collection[Meeting] | None = None,
+                        people: int | None = None) -> AttendanceOverview:
     """Per-meeting figures and the follow-up list without loading every mark: a cohort of
     thousands has tens of thousands of marks and the overview shows a handful of numbers.
-    `meetings` (the cohort's, if the caller has them) saves a query."""
+    `meetings` (the cohort's) and `people` (its participant count, erased ones too), if the
+    caller has them, save a query each."""
     if meetings is None:
         meetings = _meetings(session, cohort_id)
     active = sorted((m for m in meetings if m.status != "cancelled"),
                     key=lambda m: m.starts_at)
-    people = session.scalar(select(func.count()).select_from(Participant)
-                            .where(Participant.cohort_id == cohort_id)) or 0
+    if people is None:
+        people = session.scalar(select(func.count()).select_from(Participant)
+                                .where(Participant.cohort_id == cohort_id)) or 0
     counts: dict[tuple[int, str], int] = {
         (meeting_id, state): n for meeting_id, state, n in session.execute(
             select(Attendance.meeting_id, Attendance.state, func.count())

@@ -97,19 +97,22 @@ def cohort_dashboard(session: Session, cohort: Cohort, now: datetime) -> Dashboa
     scheduled = [m for m in meetings if m.status != "cancelled"]
     past = [m for m in scheduled if m.ends_at <= now]
     coming = [m for m in scheduled if m.ends_at > now]
-    groupings, repair = groups_overview(session, cohort)
-    people = (Participant.cohort_id == cohort.id, Participant.erased_at.is_(None))
+    # The participants counted once: everyone (erased too, as attendance and groups count
+    # them), those not erased and their organisations.
+    active = Participant.erased_at.is_(None)
+    everyone, participants, organisations = session.execute(
+        select(func.count(), func.count().filter(active),
+               func.count(func.distinct(Participant.organisation))
+               .filter(active, Participant.organisation != ""))
+        .where(Participant.cohort_id == cohort.id)).one()
+    groupings, repair = groups_overview(session, cohort, everyone)
     return Dashboard(
         cohort=cohort, past=past, next=coming[0] if coming else None, upcoming=coming[1:],
         cancelled=[m for m in meetings if m.status == "cancelled"],
         deliveries=upcoming_deliveries(session, cohort.id, now),
-        participant_count=session.scalar(
-            select(func.count()).select_from(Participant).where(*people)) or 0,
-        organisation_count=session.scalar(
-            select(func.count(func.distinct(Participant.organisation)))
-            .where(*people, Participant.organisation != "")) or 0,
+        participant_count=participants, organisation_count=organisations,
         groupings=groupings, repair=repair,
-        attendance=attendance_overview(session, cohort.id, meetings),
+        attendance=attendance_overview(session, cohort.id, meetings, everyone),
         response_rates=response_rates(session, cohort.id, now),
         activity=cohort_activity(session, cohort.id, limit=10),
         failed_deliveries=_failed_deliveries(session, cohort.id),

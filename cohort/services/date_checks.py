@@ -9,6 +9,7 @@ reschedule preview (services/meetings.py) uses `holidays_for`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
@@ -17,7 +18,7 @@ from ..core.date_warnings import HOLIDAY, WEEKEND, DateWarning, date_warnings, p
 from ..core.holidays_calendar import holiday_country, public_holidays
 from ..core.launching import LaunchForecast, forecast_launch, planned_emails
 from ..core.planning import Plan
-from ..models import Cohort
+from ..models import Cohort, Meeting
 from ._lookup import get_cohort
 from .plans import current_plan
 
@@ -29,10 +30,12 @@ def holidays_for(cohort: Cohort, plan: Plan) -> dict[date, str]:
     return public_holidays(country, plan_years(plan)) if country else {}
 
 
-def upcoming_warnings(session: Session, cohort_id: int, now: datetime) -> list[DateWarning]:
-    """Meetings and deadlines still ahead that fall on a weekend or a public holiday."""
+def upcoming_warnings(session: Session, cohort_id: int, now: datetime,
+                      meetings: Sequence[Meeting] | None = None) -> list[DateWarning]:
+    """Meetings and deadlines still ahead that fall on a weekend or a public holiday
+    (`meetings`: all of the cohort's rows, if the caller has them, as the overview does)."""
     cohort = get_cohort(session, cohort_id)
-    plan = current_plan(session, cohort)
+    plan = current_plan(session, cohort, meetings)
     return date_warnings(plan, now, holidays_for(cohort, plan), codes=(WEEKEND, HOLIDAY))
 
 

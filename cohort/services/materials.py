@@ -18,6 +18,7 @@ import logging
 import os
 import secrets
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -138,26 +139,31 @@ def cohort_materials(session: Session, cohort_id: int) -> list[MeetingMaterials]
     return [MeetingMaterials(m, by_meeting.get(m.id, [])) for m in meetings]
 
 
-def visible_materials(session: Session, cohort_id: int, now: datetime
+def visible_materials(session: Session, cohort_id: int, now: datetime,
+                      meetings: Sequence[Meeting] | None = None,
                       ) -> dict[int, list[MeetingMaterial]]:
-    """Meeting id -> the materials participants see now (`core.materials.visible`)."""
-    ends = dict(session.execute(select(Meeting.id, Meeting.ends_at)
-                                .where(Meeting.cohort_id == cohort_id)).all())
+    """Meeting id -> the materials participants see now (`core.materials.visible`).
+    `meetings`: all of the cohort's, if the caller has read them."""
+    ends = {m.id: m.ends_at for m in meetings} if meetings is not None else dict(
+        session.execute(select(Meeting.id, Meeting.ends_at)
+                        .where(Meeting.cohort_id == cohort_id)).all())
     return {meeting_id: shown for meeting_id, items in _by_meeting(session, cohort_id).items()
             if (shown := [m for m in items
                           if rules.visible(m.after_meeting, ends[meeting_id], now)])}
 
 
-def participant_materials(session: Session, cohort_id: int, now: datetime
-                          ) -> list[MeetingMaterials]:
-    """The meetings (scheduled ones, in order) that have materials participants see now."""
-    shown = visible_materials(session, cohort_id, now)
+def participant_materials(session: Session, cohort_id: int, now: datetime,
+                          meetings: Sequence[Meeting] | None = None) -> list[MeetingMaterials]:
+    """The meetings (scheduled ones, in order) that have materials participants see now.
+    `meetings`: all of the cohort's, by start, if the caller has read them."""
+    shown = visible_materials(session, cohort_id, now, meetings)
     if not shown:
         return []
-    meetings = session.scalars(select(Meeting).where(
-        Meeting.id.in_(shown), Meeting.status == "scheduled")
-        .order_by(Meeting.starts_at, Meeting.position)).all()
-    return [MeetingMaterials(m, shown[m.id]) for m in meetings]
+    if meetings is None:
+        meetings = session.scalars(select(Meeting).where(Meeting.id.in_(shown))
+                                   .order_by(Meeting.starts_at, Meeting.position)).all()
+    return [MeetingMaterials(m, shown[m.id]) for m in meetings
+            if m.id in shown and m.status == "scheduled"]
 
 
 def material_for_staff(session: Session, cohort_id: int, material_id: int) -> MeetingMaterial:

@@ -178,10 +178,12 @@ class RotationSummary:
         return self.grouping_title or self.grouping_key
 
 
-def groups_overview(session: Session,
-                    cohort: Cohort) -> tuple[list[RotationSummary], list[RepairFlag]]:
+def groups_overview(session: Session, cohort: Cohort, everyone: int | None = None,
+                    ) -> tuple[list[RotationSummary], list[RepairFlag]]:
     """The groups counted in the database (a big cohort has hundreds), with the repair flags:
-    groups smaller than the programme allows, and people left outside a rotation."""
+    groups smaller than the programme allows, and people left outside a rotation.
+    `everyone` (the cohort's participant count, erased ones too, if the caller has it)
+    saves a query."""
     groupings = {g.key: g for g in cohort_programme(cohort).groupings}
     groups = session.execute(
         select(Group.grouping_key, Group.rotation, Group.number, func.count(GroupMember.id))
@@ -195,9 +197,10 @@ def groups_overview(session: Session,
         .join(Group, Group.id == GroupMember.group_id)
         .where(Group.cohort_id == cohort.id)
         .group_by(Group.grouping_key, Group.rotation))}
-    total = session.scalar(select(func.count()).select_from(Participant)
-                           .where(Participant.cohort_id == cohort.id)) or 0
-    return summarise_groups(groupings, groups, placed, total)
+    if everyone is None:
+        everyone = session.scalar(select(func.count()).select_from(Participant)
+                                  .where(Participant.cohort_id == cohort.id)) or 0
+    return summarise_groups(groupings, groups, placed, everyone)
 
 
 def summarise_groups(groupings: dict, groups: Sequence[tuple[str, int, int, int]],

@@ -95,21 +95,25 @@ class ParticipantPage:
     prompts: list[PromptItem]
     groups: list[GroupItem]
     surveys: list[SurveyItem] = field(default_factory=list)
+    # Every meeting of the cohort (cancelled and past ones too), by start: read once here,
+    # the page's attendance and materials take them instead of reading them again.
+    all_meetings: list[Meeting] = field(default_factory=list)
 
 
 def participant_page(session: Session, participant: Participant, now: datetime
                      ) -> ParticipantPage:
     cohort = get_cohort(session, participant.cohort_id)
-    meetings = session.scalars(select(Meeting).where(
-        Meeting.cohort_id == cohort.id, Meeting.status == "scheduled", Meeting.ends_at > now,
-    ).order_by(Meeting.starts_at)).all()
-    titles = _meeting_titles(session, cohort.id)
+    everything = list(session.scalars(select(Meeting).where(Meeting.cohort_id == cohort.id)
+                                      .order_by(Meeting.starts_at, Meeting.position)))
+    titles = {m.key: m.title for m in everything}
     return ParticipantPage(
         participant=participant, cohort_title=cohort.title, timezone=cohort.timezone,
-        meetings=list(meetings), tasks=_tasks(session, participant, now),
+        meetings=[m for m in everything if m.status == "scheduled" and m.ends_at > now],
+        tasks=_tasks(session, participant, now),
         prompts=_prompts(session, participant, now, titles),
         groups=_groups(session, participant),
         surveys=_surveys(session, participant, now, titles),
+        all_meetings=everything,
     )
 
 
@@ -150,14 +154,18 @@ def _groups(session: Session, participant: Participant) -> list[GroupItem]:
     latest: dict[str, Group] = {}
     for group in mine:
         latest.setdefault(group.grouping_key, group)
+    members: dict[int, list[Participant]] = {group.id: [] for group in latest.values()}
+    if members:  # the others in all of these groups at once, not a query per group
+        for group_id, other in session.execute(select(GroupMember.group_id, Participant).join(
+                GroupMember, GroupMember.participant_id == Participant.id,
+        ).where(GroupMember.group_id.in_(list(members)), Participant.id != participant.id)
+                .order_by(Participant.name, Participant.id)):
+            members[group_id].append(other)
     items = []
     for key, group in latest.items():
-        members = session.scalars(select(Participant).join(
-            GroupMember, GroupMember.participant_id == Participant.id,
-        ).where(GroupMember.group_id == group.id, Participant.id != participant.id)
-            .order_by(Participant.name)).all()
         title, kind = groupings.get(key, (key, "buddy"))
-        items.append(GroupItem(key, title, group.rotation, group.number, list(members), kind))
+        items.append(GroupItem(key, title, group.rotation, group.number, members[group.id],
+                               kind))
     return items
 
 

@@ -8,7 +8,7 @@ plan's rows. Cohort creation (services/cohorts.py) writes a plan once; meeting c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select, update
@@ -24,10 +24,12 @@ from ..models import Cohort, Delivery, Meeting, Prompt, Survey, Task
 from ._lookup import cohort_programme
 
 
-def current_plan(session: Session, cohort: Cohort) -> Plan:
-    """The cohort's plan with the facilitator's overrides applied."""
+def current_plan(session: Session, cohort: Cohort,
+                 meetings: Sequence[Meeting] | None = None) -> Plan:
+    """The cohort's plan with the facilitator's overrides applied (`meetings`: all of the
+    cohort's meeting rows, if the caller has them, saves reading them again)."""
     return plan_cohort(cohort_programme(cohort), cohort.start_date, cohort.timezone,
-                       meeting_overrides(session, cohort))
+                       meeting_overrides(session, cohort, meetings))
 
 
 def mail_policy(cohort: Cohort) -> MailPolicy:
@@ -60,9 +62,11 @@ def extra_item_times(session: Session, cohort: Cohort, recipients: list[str],
             for email in recipients}
 
 
-def meeting_overrides(session: Session, cohort: Cohort) -> dict[str, MeetingOverride]:
+def meeting_overrides(session: Session, cohort: Cohort,
+                      meetings: Sequence[Meeting] | None = None) -> dict[str, MeetingOverride]:
     """The facilitator's stored changes per meeting key (what-if previews start from these)."""
-    meetings = session.scalars(select(Meeting).where(Meeting.cohort_id == cohort.id)).all()
+    if meetings is None:
+        meetings = session.scalars(select(Meeting).where(Meeting.cohort_id == cohort.id)).all()
     return {
         m.key: MeetingOverride(
             starts_at=m.override_starts_at,

@@ -213,6 +213,17 @@ def _enforce():
     return None
 
 
+def checked_cohort_role(cohort_id: int) -> tuple[str | None] | None:
+    """(the signed-in staff member's link to the cohort,) as this GET's access check read it,
+    or None when it did not (another cohort, an admin, or a POST, which may change it): the
+    cohort tabs ask for the owner's Staff tab without reading the link again."""
+    checked = g.get("cohort_role_checked")
+    if request.method not in ("GET", "HEAD") or checked is None \
+            or checked[:2] != (current_user.id, cohort_id):
+        return None
+    return (checked[2],)
+
+
 def _role_allowed(rule: AccessRule, role: Role) -> bool:
     if role == Role.ADMIN:
         return bool(rule.roles & set(STAFF_ROLES))
@@ -232,6 +243,7 @@ def _check_cohort(rule: AccessRule, role: Role, cohort_id: int | None) -> None:
                 abort(403)
             return
         link = accounts.cohort_role(db_session, current_user.id, cohort_id)
+    g.cohort_role_checked = (current_user.id, cohort_id, link)
     if rule.cohort_access == "owner":
         allowed = {CohortRole.OWNER}
     elif role == Role.EVALUATOR:

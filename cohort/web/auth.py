@@ -26,9 +26,9 @@ from wtforms.validators import DataRequired, Length
 from .. import db
 from ..core.links import same_site_path
 from ..core.participants import normalise_email
-from ..models import Role, User
+from ..models import CohortRole, Role, User
 from ..services import accounts, staff
-from .access import end_participant_sessions, public, requires
+from .access import checked_cohort_role, end_participant_sessions, public, requires
 from .forms import CohortForm, SingleLine, options
 from .ratelimit import Throttle
 
@@ -218,5 +218,8 @@ def may_manage_staff(cohort_id: int) -> bool:
     """Owners and admins manage who works on a cohort (the Staff tab)."""
     if not current_user.is_authenticated:
         return False
+    checked = checked_cohort_role(cohort_id)
+    if checked is not None and Role(current_user.role) != Role.ADMIN:
+        return checked[0] == CohortRole.OWNER  # staff.may_manage_staff's rule, link known
     with db.transaction(current_app.extensions["cohort.engine"]) as db_session:
         return staff.may_manage_staff(db_session, current_user, cohort_id)

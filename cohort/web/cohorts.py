@@ -257,7 +257,9 @@ def show(cohort_id: int):
     with read_session() as session:
         cohort = services.get_cohort(session, cohort_id)
         board = dashboard_service.cohort_dashboard(session, cohort, now())
-        warnings = services.date_checks.upcoming_warnings(session, cohort_id, now())
+        meetings = [*board.past, *([board.next] if board.next else []), *board.upcoming,
+                    *board.cancelled]  # every meeting row: the plan need not read them again
+        warnings = services.date_checks.upcoming_warnings(session, cohort_id, now(), meetings)
     return render_template("cohorts/show.html", cohort=cohort, board=board, now=now(),
                            attendance=board.attendance, date_warnings=warnings)
 

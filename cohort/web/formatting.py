@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_decimal
 from flask import Flask
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -238,7 +238,33 @@ def filesize(size: int) -> str:
     return f"{format_decimal(round(size / 1000 / 1000, 1), locale=locale)} MB"
 
 
+def _install_gettext(app: Flask) -> None:
+    """The templates' `_` and `ngettext` as Flask-Babel installs them, but finding the
+    catalog by the locale alone: Flask-Babel looks up the domain and the locale and spells
+    the locale out (`str(locale)`) on every call, which was a fifth of the overview's time
+    (77 strings) and an eighth of /me's. The catalogs themselves are Flask-Babel's, loaded
+    once per language (`force_locale` changes the locale and so the catalog found)."""
+    catalogs: dict = {}
+
+    def catalog():
+        locale = get_locale()
+        found = catalogs.get(locale)
+        if found is None:
+            found = get_translations()
+            if locale is not None:
+                catalogs[locale] = found
+        return found
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: catalog().ugettext(s),
+        ngettext=lambda s, p, n: catalog().ungettext(s, p, n),
+        pgettext=lambda c, s: catalog().upgettext(c, s),
+        npgettext=lambda c, s, p, n: catalog().unpgettext(c, s, p, n),
+        newstyle=True)
+
+
 def init_formatting(app: Flask) -> None:
+    _install_gettext(app)
     app.add_template_filter(filesize, "filesize")
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(localdate, "localdate")

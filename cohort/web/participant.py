@@ -173,13 +173,20 @@ def exchange(token: str):
 
 def own_participant(db_session: Session) -> Participant:
     """The participant signed in by their personal link (re-checked now), or 403."""
+    return own_access(db_session).participant
+
+
+def own_access(db_session: Session):
+    """The personal link's access (participant, cohort, link), re-checked now, or 403. Keep
+    it while the session reads: the session's identity map holds rows only while something
+    refers to them, so the cohort read here is not read again."""
     link_id = session.get(SESSION_KEY)
     access = services.access_by_link_id(db_session, link_id, now(), _grace()) \
         if isinstance(link_id, int) else None
     if access is None:
         session.pop(SESSION_KEY, None)
         abort(403)
-    return access.participant
+    return access
 
 
 def when_formatter(timezone: str) -> Callable[[datetime], str]:
@@ -194,14 +201,17 @@ def page():
     moment = now()
     secret = current_app.config["SECRET_KEY"]
     with _session() as db_session:  # reads only
-        participant = own_participant(db_session)
+        access = own_access(db_session)
+        participant = access.participant
         data = services.participant_page(db_session, participant, moment)
-        attendance = services.participant_attendance(db_session, participant.id, moment)
+        attendance = services.participant_attendance(db_session, participant.id, moment,
+                                                     meetings=data.all_meetings)
         made, feed_token = services.made_calendar_feed_token(db_session, participant.id, secret)
         buddy = services.participant_check_ins(db_session, participant, moment)
         announcements = services.announcements.participant_announcements(db_session,
                                                                          participant.id)
-        materials = participant_materials(db_session, participant.cohort_id, moment)
+        materials = participant_materials(db_session, participant.cohort_id, moment,
+                                          data.all_meetings)
     if not made:  # the calendar feed is made on the first view
         with _transaction() as db_session:
             feed_token = services.calendar_feed_token(db_session, participant.id, secret)
@@ -211,10 +221,6 @@ def page():
     refusal = _check_in_refusal({row.meeting.id for row in check_ins})
     return render_private(
         "participant/page.html", participant, page=data, when=when_formatter(data.timezone),
-        task_forms={t.id: TaskForm(formdata=None, prefix=f"task-{t.id}", done=t.done,
-                                   note=t.note) for t in data.tasks},
-        answer_forms={p.id: AnswerForm(prefix=f"prompt-{p.id}", answer=p.answer)
-                      for p in data.prompts},
         check_ins=check_ins, check_in_forms={row.meeting.id: CheckInForm(
             formdata=None, prefix=f"checkin-{row.meeting.id}") for row in check_ins},
         check_in_refusal=refusal, now_next=_now_next(data.meetings, moment),

@@ -26,7 +26,7 @@ from ..models import Role
 from ..services.participation import SurveyToAnswer
 from .access import requires
 from .common import engine, now, read_session
-from .participant import bp, own_participant, render_private, when_formatter
+from .participant import bp, own_access, render_private, when_formatter
 from .survey_forms import answers_from_form, build_survey_form, field_name
 
 OPEN = "open"
@@ -36,9 +36,10 @@ OPEN = "open"
 @requires(Role.PARTICIPANT)
 def survey(survey_id: int):
     with read_session() as db_session:
-        participant = own_participant(db_session)
+        access = own_access(db_session)  # kept: its cohort is the one the services read
+        participant = access.participant
         found = services.survey_for_participant(db_session, participant, survey_id, now())
-        timezone = services.get_cohort(db_session, participant.cohort_id).timezone
+        timezone = access.cohort.timezone
         # Who sees the answer, told on the page: results only for groups of at least this.
         min_group = services.min_group_size_of(db_session, participant.cohort_id)
     status = 200

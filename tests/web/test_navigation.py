@@ -44,6 +44,24 @@ def test_cohort_tabs_have_groups_and_the_report(web_app, staff, cohort_id):
     assert f'<a href="/cohorts/{cohort_id}/report" aria-current="page">' in report
 
 
+def test_the_staff_tab_is_the_owners_and_the_admins(web_app, staff, cohort_id,
+                                                   engine_of_app):
+    """Decided from the link the page's access check read (web/access.checked_cohort_role):
+    owners and admins get the tab, a co-facilitator does not."""
+    from cohort.models import CohortRole, CohortStaff
+
+    with db.transaction(engine_of_app) as session:
+        session.add(CohortStaff(cohort_id=cohort_id, user_id=staff.other.id,
+                                role=CohortRole.CO_FACILITATOR))
+    tab = f"/cohorts/{cohort_id}/staff"
+    for user, shown in ((staff.owner, True), (staff.admin, True), (staff.other, False)):
+        client = web_app.test_client()
+        sign_in(client, user)
+        for path in (f"/cohorts/{cohort_id}", f"/cohorts/{cohort_id}/plan"):
+            tabs = _tabs(_text(client.get(path, headers={"Accept-Language": "en"})), "Cohort")
+            assert (tab in tabs) is shown, (user.email, path)
+
+
 def test_evaluator_reaches_the_report_from_the_dashboard_and_the_evaluation_tabs(
         web_app, staff, cohort_id):
     client = web_app.test_client()

@@ -1,0 +1,120 @@
+"""The cohort overview and the participant page read a fixed number of SQL statements,
+however big the cohort and however much its people have done: the figures are counted in the
+database and the rows a page lists are read in one statement per kind, never one per row
+(issue 24: at 100 cohorts and 5,000 people a query per row is what made pages slow).
+
+Each test counts the statements of one view, grows the cohort through the services (more
+people, marks at several meetings, groups, tasks done, answers), and counts again: a loop of
+queries per participant, meeting, task or group would add statements the second time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import event, select
+
+from cohort import db, services
+from cohort.core.attendance import Mark
+from cohort.core.participants import ParticipantRow
+from cohort.models import Cohort, Participant, Prompt, Task
+from tests.fixtures.web import PEOPLE, sign_in, sign_in_participant
+
+# After the second workshop of the cohort that starts on 8 April 2025 (tests/fixtures/web.py):
+# meetings held, tasks released and due, prompts sent, surveys open and closed.
+LATER = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
+HELD = ("kickoff", "webinar-1", "workshop-1")
+
+# The most statements each page may read. The overview reads the user, the cohort (twice:
+# the access check has its own session), the user's link to it (once: the Staff tab reuses
+# it), meetings, participants, groups (2), upcoming emails, failed emails (2), attendance (2),
+# response rates and the activity.
+OVERVIEW_MOST = 15
+# /me reads its participant (2: the access check and the link's re-check), link, cohort, the
+# link's end, meetings (once), tasks, task states, prompts, answers, surveys, groups and their
+# members, attendance, check-in codes, the calendar feed, the buddy check-ins (5),
+# announcements and materials.
+ME_MOST = 23
+
+
+@pytest.fixture
+def database_url(sqlite_only_url):
+    """Statement counts, not storage: the services' queries run on PostgreSQL elsewhere."""
+    return sqlite_only_url
+
+
+@pytest.fixture
+def later(web_app):
+    web_app.config["COHORT_NOW"] = LATER
+    return LATER
+
+
+def statements_of(web_app, client, path: str) -> list[str]:
+    engine = web_app.extensions["cohort.engine"]
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get(path)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200, response.status_code
+    return seen
+
+
+def grow(engine, cohort_id: int, more: int = 12) -> None:
+    """More people, a mark for everyone at the meetings held, groups formed."""
+    with db.transaction(engine) as session:
+        cohort = session.get(Cohort, cohort_id)
+        services.add_participants(session, cohort, [
+            ParticipantRow(f"Person {n}", f"person{n}@example.org", f"Kommune {n % 4}",
+                           "Leder") for n in range(more)], now=LATER)
+    with db.transaction(engine) as session:
+        people = session.scalars(select(Participant.id)
+                                 .where(Participant.cohort_id == cohort_id)).all()
+        for number, key in enumerate(HELD):
+            services.set_marks(session, cohort_id, key, {
+                pid: Mark("present" if (pid + number) % 3 else "absent") for pid in people},
+                recorded_by="test", now=LATER)
+        services.plan_groups(session, cohort_id)
+
+
+def test_the_overview_reads_the_same_statements_for_a_bigger_cohort(
+        web_app, engine_of_app, staff, cohort_id, later):
+    client = web_app.test_client()
+    sign_in(client, staff.owner)
+    path = f"/cohorts/{cohort_id}"
+    small = statements_of(web_app, client, path)
+    grow(engine_of_app, cohort_id)
+    big = statements_of(web_app, client, path)
+    page = client.get(path).get_data(as_text=True)
+    assert f"({len(PEOPLE) + 12})" in page  # the heading counts the bigger cohort
+    assert len(big) == len(small) <= OVERVIEW_MOST, "\n".join(big)
+    assert not [s for s in big if s.lstrip().split(None, 1)[0].upper()
+                in {"INSERT", "UPDATE", "DELETE"}]  # a GET writes nothing
+
+
+def test_me_reads_the_same_statements_whatever_the_participant_has_done(
+        web_app, engine_of_app, first_participant, cohort_id, later):
+    client = web_app.test_client()
+    sign_in_participant(client, first_participant)
+    client.get("/me")  # the first view makes the calendar feed (a write, once)
+    small = statements_of(web_app, client, "/me")
+    grow(engine_of_app, cohort_id)
+    with db.transaction(engine_of_app) as session:
+        me = session.get(Participant, first_participant.id)
+        for task in session.scalars(select(Task).where(Task.cohort_id == cohort_id,
+                                                       Task.release_at <= LATER)):
+            services.set_task_status(session, me, task.id, done=True, note="Gjort.", now=LATER)
+        for prompt in session.scalars(select(Prompt).where(Prompt.cohort_id == cohort_id,
+                                                           Prompt.send_at <= LATER)):
+            services.answer_prompt(session, me, prompt.id, "Et svar.", LATER)
+    big = statements_of(web_app, client, "/me")
+    page = client.get("/me").get_data(as_text=True)
+    assert "Gjort." in page and "Et svar." in page
+    assert len(big) == len(small) <= ME_MOST, "\n".join(big)
+    assert not [s for s in big if s.lstrip().split(None, 1)[0].upper()
+                in {"INSERT", "UPDATE", "DELETE"}]
