@@ -100,6 +100,8 @@ _autocommit_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKey
 
 def read_session(engine: Engine) -> ReadSession:
     """A ReadSession (use as `with db.read_session(engine) as session:`)."""
+    if engine.dialect.name == "sqlite":  # pysqlite begins no transaction for a SELECT anyway
+        return ReadSession(engine, expire_on_commit=False)
     autocommit = _autocommit_engines.get(engine)
     if autocommit is None:  # a view of the same engine and pool, made once
         autocommit = _autocommit_engines[engine] = engine.execution_options(
