@@ -6,6 +6,7 @@ tables, while the models know nothing of engines (their column types are in mode
 
 from __future__ import annotations
 
+import os
 import select
 import weakref
 from collections.abc import Iterator
@@ -43,7 +44,22 @@ def make_engine(url: str) -> Engine:
     # the next request starts on fresh connections.
     engine = create_engine(url, pool_recycle=POOL_RECYCLE_SECONDS)
     event.listen(engine, "checkout", _drop_if_server_hung_up)
+    _forget_pool_in_forked_children(engine)
     return engine
+
+
+def _forget_pool_in_forked_children(engine: Engine) -> None:
+    """A gunicorn worker forked from a master that already used the engine (--preload) must
+    not talk over the master's sockets: in the child the pool starts empty, leaving the
+    parent's connections open for the parent (SQLAlchemy's dispose(close=False) recipe)."""
+    ref = weakref.ref(engine)
+
+    def after_fork_in_child() -> None:
+        forked = ref()
+        if forked is not None:
+            forked.dispose(close=False)
+
+    os.register_at_fork(after_in_child=after_fork_in_child)
 
 
 def _drop_if_server_hung_up(dbapi_connection, _record, _proxy) -> None:

@@ -197,3 +197,32 @@ def test_a_restarted_server_is_survived_without_an_error(own_postgres_server):
     own_postgres_server.start_again()
     _every_kind_of_session_works(engine)
     engine.dispose()
+
+
+def test_a_forked_worker_opens_its_own_connections(pg_url):
+    """As gunicorn --preload forks workers from a master that used the engine."""
+    import os
+    engine = db.make_engine(pg_url)
+    db.create_schema(engine)
+    with db.read_session(engine) as session:
+        parent_backend = session.execute(text("SELECT pg_backend_pid()")).scalar()
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the worker: report the server process it talks to, then leave at once
+        code = 1
+        try:
+            with db.read_session(engine) as session:
+                backend = session.execute(text("SELECT pg_backend_pid()")).scalar()
+            os.write(write, str(backend).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    _, status = os.waitpid(child, 0)
+    child_backend = int(os.read(read, 64).decode() or 0)
+    os.close(read)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert child_backend not in (0, parent_backend)
+    with db.read_session(engine) as session:  # the parent's pooled connection still works
+        assert session.execute(text("SELECT pg_backend_pid()")).scalar() == parent_backend
+    engine.dispose()
