@@ -35,6 +35,7 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from flask_login import current_user
 from sqlmodel import Session
 
+from .. import db
 from ..models import STAFF_ROLES, Cohort, CohortRole, Participant, Role
 from ..services import accounts, participant_access
 
@@ -128,7 +129,7 @@ def current_participant() -> dict | None:
     value = session.get(PARTICIPANT_SESSION_KEY)
     found = None
     if isinstance(value, dict) and isinstance(value.get("id"), int):
-        with Session(_engine()) as db_session:
+        with db.read_session(_engine()) as db_session:
             row = db_session.get(Participant, value["id"])
         if row is not None and row.cohort_id == value.get("cohort_id") \
                 and row.erased_at is None and row.session_version == value.get("version"):
@@ -182,7 +183,7 @@ def sees_words(cohort_id: int) -> bool:
         return False
     if Role(current_user.role) == Role.ADMIN:
         return True
-    with Session(_engine()) as db_session:
+    with db.read_session(_engine()) as db_session:
         return accounts.cohort_role(db_session, current_user.id,
                                     cohort_id) == CohortRole.EVALUATOR
 
@@ -233,7 +234,7 @@ def _role_allowed(rule: AccessRule, role: Role) -> bool:
 def _check_cohort(rule: AccessRule, role: Role, cohort_id: int | None) -> None:
     if cohort_id is None:
         raise RuntimeError(f"{request.endpoint}: cohort_access needs a <cohort_id> in the URL")
-    with Session(_engine()) as db_session:
+    with db.read_session(_engine()) as db_session:
         if db_session.get(Cohort, cohort_id) is None:
             abort(404)
         if role == Role.ADMIN:

@@ -88,7 +88,7 @@ def _load_user(session_id: str) -> SignedInUser | None:
     user_id, _, version = session_id.partition(".")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    with db.transaction(current_app.extensions["cohort.engine"]) as db_session:
+    with db.read_session(current_app.extensions["cohort.engine"]) as db_session:
         user = accounts.get_user(db_session, int(user_id))
         if user is None or not user.active or user.session_version != int(version):
             return None

@@ -23,7 +23,8 @@ def transaction():
 
 
 def read_session() -> Session:
-    return Session(engine(), expire_on_commit=False)
+    """For reading only (see db.ReadSession): no transaction round trips, writes refused."""
+    return db.read_session(engine())
 
 
 def actor():
