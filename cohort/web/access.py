@@ -33,6 +33,7 @@ from typing import Literal
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from sqlmodel import Session
 
 from .. import db
@@ -235,7 +236,9 @@ def _check_cohort(rule: AccessRule, role: Role, cohort_id: int | None) -> None:
     if cohort_id is None:
         raise RuntimeError(f"{request.endpoint}: cohort_access needs a <cohort_id> in the URL")
     with db.read_session(_engine()) as db_session:
-        if db_session.get(Cohort, cohort_id) is None:
+        # Whether it exists, not the row: the row carries the programme snapshot, unpacked on
+        # load, which the view reads again anyway.
+        if db_session.scalar(select(Cohort.id).where(Cohort.id == cohort_id)) is None:
             abort(404)
         if role == Role.ADMIN:
             return
