@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 from .attendance import MISSED_STATES
 from .mailpolicy import MailPolicy, WorkingTime
+from .paging import first_on_page, last_on_page, page_count, page_within
 from .text import whole_number
 
 # Tones of a cell: the traffic light, always shown with the state's words.
@@ -205,17 +206,17 @@ class Page:
 
     @property
     def first(self) -> int:
-        return (self.number - 1) * self.size + 1 if self.total else 0
+        return first_on_page(self.number, self.size, self.total)
 
     @property
     def last(self) -> int:
-        return min(self.number * self.size, self.total)
+        return last_on_page(self.number, self.size, self.total)
 
 
 def page_of(rows: Sequence[RowSummary], number: int, size: int = PAGE_SIZE) -> Page:
     """Page `number` (from 1; out-of-range numbers give the nearest page)."""
-    pages = max(1, -(-len(rows) // size))
-    number = min(max(1, number), pages)
+    pages = page_count(len(rows), size)
+    number = page_within(number, pages)
     start = (number - 1) * size
     return Page(list(rows[start:start + size]), number, pages, len(rows), size)
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session
 
 from ..core.cohort_fields import TITLE_MAX
+from ..core.paging import first_on_page, last_on_page, page_count, page_within
 from ..core.text import whole_number
 from ..models import Cohort, Meeting
 
@@ -68,11 +69,11 @@ class CohortPage:
 
     @property
     def first(self) -> int:
-        return (self.number - 1) * self.size + 1 if self.total else 0
+        return first_on_page(self.number, self.size, self.total)
 
     @property
     def last(self) -> int:
-        return min(self.number * self.size, self.total)
+        return last_on_page(self.number, self.size, self.total)
 
     @property
     def everyone(self) -> int:
@@ -184,8 +185,8 @@ def cohort_page(session: Session, cohort_ids: tuple[Select, dict], now: datetime
     count_query, page_query = _page_queries(ids, bool(filters.text), filters.phase is not None)
     counts = {PHASES[rank]: n for rank, n in session.execute(count_query, params)}
     total = counts.get(filters.phase, 0) if filters.phase else sum(counts.values())
-    pages = max(1, -(-total // size))
-    number = min(max(1, page), pages)
+    pages = page_count(total, size)
+    number = page_within(page, pages)
     found = session.execute(page_query, {**params, "offset": (number - 1) * size,
                                          "limit": size}).all() if total else []
     return CohortPage(cohorts=[cohort for cohort, _ in found],

@@ -25,6 +25,7 @@ from sqlalchemy import and_, case, false, func, not_, or_, select, update
 from sqlmodel import Session
 
 from ..core import deliveries as kinds
+from ..core.paging import first_on_page, page_count, page_within
 from ..models import (
     Announcement,
     CohortMailSettings,
@@ -74,7 +75,7 @@ class OutboxPage:
 
     @property
     def first(self) -> int:
-        return (self.page - 1) * PER_PAGE + 1 if self.total else 0
+        return first_on_page(self.page, PER_PAGE, self.total)
 
     @property
     def last(self) -> int:
@@ -144,7 +145,7 @@ def outbox_page(session: Session, cohort_id: int, filters: OutboxFilters,
                                   .group_by(around.c.state)).all())
     chosen = _emails(session, cohort_id, filters, with_state=True)
     total = session.scalar(select(func.count()).select_from(chosen)) or 0
-    pages = max(1, -(-total // per_page))
+    pages = page_count(total, per_page)
     order = (chosen.c.at, chosen.c.recipient, chosen.c.lead)
     upcoming = session.execute(select(*order).where(chosen.c.state.in_(WAITING))
                                .order_by(*order).limit(1)).first()
@@ -158,7 +159,7 @@ def outbox_page(session: Session, cohort_id: int, filters: OutboxFilters,
                 and_(chosen.c.at == at, chosen.c.recipient == recipient,
                      chosen.c.lead < lead)))) or 0
             page = before // per_page + 1
-    page = min(max(1, page), pages)
+    page = page_within(page, pages)
     shown = session.execute(select(chosen).order_by(*order)
                             .offset((page - 1) * per_page).limit(per_page)).all()
     emails = _load(session, cohort_id, shown)
