@@ -504,7 +504,12 @@ def co_facilitator(engine_of_app, staff, cohort_id):
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("role", ROLES)
 def test_no_junk_gives_a_5xx(walker_app, staff, co_facilitator, cohort_id, first_participant,
-                             role, capsys):
+                             role, capsys, request):
+    # Every payload here is in the full walk; where that runs in this session too (make test,
+    # CI) this walk would only repeat a part of it, for half a minute a role.
+    full = f"test_no_junk_at_all_gives_a_5xx[{role}-sqlite]"
+    if any(item.name == full for item in request.session.items):
+        pytest.skip("the full walk of this role runs in this session and covers this one")
     _walk_and_check(walker_app, staff, cohort_id, first_participant, role, capsys,
                     QUICK, IN_PATHS_QUICK, ONE_FIELD_QUICK)
 
