@@ -77,6 +77,9 @@ def settings_from_env(instance_path: str | Path,
         SESSION_COOKIE_SECURE=_flag(env, "COHORT_HTTPS_ONLY"),
         TRUST_PROXY=_flag(env, "COHORT_TRUST_PROXY"),
         MAX_CONTENT_LENGTH=5 * 1024 * 1024,  # participant CSV uploads
+        # Rendered parts of cohort pages a worker keeps, per cohort revision (web/page_cache.py;
+        # about 20 KB each); 0 renders every view.
+        PAGE_CACHE_ENTRIES=int(get("COHORT_PAGE_CACHE_ENTRIES") or 500),
         # --- mail and the outbox
         MAIL_URL=get("COHORT_MAIL_URL") or f"file://{instance / 'mail'}",
         MAIL_FROM=get("COHORT_MAIL_FROM") or "Cohort <cohort@localhost>",

@@ -16,6 +16,8 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
+from . import revisions
+
 # Named constraints, so migrations can refer to them (SQLite batch mode needs names to drop or
 # change one). Index names are SQLAlchemy's default, written out.
 SQLModel.metadata.naming_convention = {
@@ -90,6 +92,8 @@ def create_schema(engine: Engine) -> None:
     from .. import models  # noqa: F401  (registers the tables)
 
     SQLModel.metadata.create_all(engine)
+    with engine.begin() as connection:
+        revisions.install(connection, revisions.cohort_paths(SQLModel.metadata))
 
 
 class ReadSession(Session):

@@ -31,6 +31,7 @@ from .materials import MeetingMaterial  # noqa: F401
 from .operations import AttemptCount, SchedulerHeartbeat  # noqa: F401
 from .participant_access import ParticipantLink  # noqa: F401
 from .participation import PromptAnswer, TaskStatus  # noqa: F401
+from .revisions import CohortRevision  # noqa: F401
 from .surveys import (  # noqa: F401
     AnonymousAnswerPool,
     AnonymousResponse,

@@ -16,6 +16,7 @@ from . import (  # noqa: F401
     participants,
     privacy,
     progress,
+    revisions,
     staff,
     throttling,
 )

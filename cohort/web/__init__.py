@@ -51,6 +51,7 @@ def register_web(app: Flask) -> None:
         reports,
     )
     from .access import init_access
+    from .page_cache import init_page_cache
     from .security import init_security
 
     init_security(app)
@@ -62,3 +63,4 @@ def register_web(app: Flask) -> None:
                       progress.bp, materials.bp):
         app.register_blueprint(blueprint)
     formatting.init_formatting(app)
+    init_page_cache(app)

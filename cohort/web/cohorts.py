@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms import (
     DateField,
     EmailField,
@@ -47,6 +49,7 @@ from .access import requires
 from .common import actor, library, now, read_session, transaction
 from .formatting import DELIVERY_KINDS, LANGUAGE_NAMES, label, warning_text
 from .forms import CohortForm, DateWindow, SingleLine, SubForm, WebLink, options, strip
+from .page_cache import cohort_part
 
 bp = Blueprint("cohorts", __name__)
 COMMON_ZONES = ("Europe/Copenhagen", "Europe/Oslo", "Europe/Stockholm", "Europe/Helsinki",
@@ -254,14 +257,39 @@ def _late_message(late) -> str:
 @bp.get("/cohorts/<int:cohort_id>")
 @requires(Role.FACILITATOR, cohort_access=True)
 def show(cohort_id: int):
+    """The overview, kept per cohort revision (web/page_cache.py): a view of an unchanged
+    cohort reads one counter instead of every meeting, participant, group and email."""
+    moment = now()
     with read_session() as session:
-        cohort = services.get_cohort(session, cohort_id)
-        board = dashboard_service.cohort_dashboard(session, cohort, now())
-        meetings = [*board.past, *([board.next] if board.next else []), *board.upcoming,
-                    *board.cancelled]  # every meeting row: the plan need not read them again
-        warnings = services.date_checks.upcoming_warnings(session, cohort_id, now(), meetings)
-    return render_template("cohorts/show.html", cohort=cohort, board=board, now=now(),
-                           attendance=board.attendance, date_warnings=warnings)
+        revision = services.revisions.cohort_revision(session, cohort_id)  # before the data
+
+        def render() -> OverviewPart:
+            cohort = services.get_cohort(session, cohort_id)
+            board = dashboard_service.cohort_dashboard(session, cohort, moment)
+            meetings = [*board.past, *([board.next] if board.next else []), *board.upcoming,
+                        *board.cancelled]  # every meeting row: the plan need not read them again
+            warnings = services.date_checks.upcoming_warnings(session, cohort_id, moment,
+                                                              meetings)
+            html = render_template("cohorts/_overview.html", cohort=cohort, board=board,
+                                   now=moment, attendance=board.attendance,
+                                   date_warnings=warnings)
+            heading, _tabs, body = html.partition("<!-- cohort tabs -->")
+            return OverviewPart(cohort.id, cohort.title, cohort.launched_at, Markup(heading),
+                                Markup(body))
+
+        overview = cohort_part("overview", cohort_id, revision, moment, render)
+    return render_template("cohorts/show.html", overview=overview)
+
+
+@dataclass(frozen=True)
+class OverviewPart:
+    """The kept overview: its HTML around the cohort's tabs, and what the tabs need."""
+
+    id: int
+    title: str
+    launched_at: datetime | None
+    heading: Markup
+    body: Markup
 
 
 @bp.route("/cohorts/<int:cohort_id>/launch", methods=["GET", "POST"])

@@ -1,0 +1,123 @@
+"""The cohort overview kept per cohort revision (web/page_cache.py): a repeat view reads only
+the access check and the counter; any write, from this worker or another process, shows on the
+next view; each language and each minute has its own copy; what depends on the viewer (tabs,
+CSRF tokens, flash messages) is rendered per request around the kept part."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, text
+
+from cohort import db, services
+from cohort.models import CohortRole, CohortStaff
+from cohort.services.activity import PARTICIPANTS_IMPORTED
+from tests.fixtures.web import sign_in
+
+
+@pytest.fixture
+def overview(web_app, staff, cohort_id):
+    client = web_app.test_client()
+    sign_in(client, staff.owner)
+    return client, f"/cohorts/{cohort_id}"
+
+
+def statements_of(web_app, client, path: str, **kwargs) -> tuple[list[str], str]:
+    engine = web_app.extensions["cohort.engine"]
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get(path, **kwargs)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200
+    return seen, response.get_data(as_text=True)
+
+
+def test_a_repeat_view_reads_only_the_access_check_and_the_revision(web_app, overview):
+    client, path = overview
+    first, page = statements_of(web_app, client, path)
+    again, same = statements_of(web_app, client, path)
+    assert len(first) > 10
+    # The user, the cohort's existence, the user's link to it, the revision.
+    assert len(again) == 4 and "cohort_revision" in again[-1]
+    assert same == page
+
+
+def test_writes_from_anywhere_show_on_the_next_view(web_app, overview, database_url,
+                                                    cohort_id):
+    """A second engine stands for another worker, the CLI or psql: no signal reaches this
+    worker but the counter in the database."""
+    client, path = overview
+    assert "Kickoff renamed" not in statements_of(web_app, client, path)[1]
+    elsewhere = db.make_engine(database_url)
+    try:
+        with elsewhere.begin() as connection:
+            connection.execute(text("UPDATE meeting SET title = 'Kickoff renamed' "
+                                    "WHERE cohort_id = :id AND key = 'kickoff'"),
+                               {"id": cohort_id})
+        assert "Kickoff renamed" in statements_of(web_app, client, path)[1]
+        with db.transaction(elsewhere) as session:
+            services.activity.log_activity(session, cohort_id, None, PARTICIPANTS_IMPORTED,
+                                           {"count": 3}, now=web_app.config["COHORT_NOW"])
+    finally:
+        elsewhere.dispose()
+    statements, page = statements_of(web_app, client, path)
+    assert len(statements) > 10  # rendered again for the new revision
+
+
+def test_each_language_and_each_minute_has_its_own_copy(web_app, overview):
+    client, path = overview
+    _, danish = statements_of(web_app, client, path, headers={"Accept-Language": "da"})
+    statements, english = statements_of(web_app, client, path,
+                                        headers={"Accept-Language": "en"})
+    assert len(statements) > 10 and "Shortcuts" in english and "Shortcuts" not in danish
+    again, _ = statements_of(web_app, client, path, headers={"Accept-Language": "en"})
+    assert len(again) == 4
+    web_app.config["COHORT_NOW"] += timedelta(seconds=59 - web_app.config["COHORT_NOW"].second)
+    same_minute, _ = statements_of(web_app, client, path, headers={"Accept-Language": "en"})
+    assert len(same_minute) == 4
+    web_app.config["COHORT_NOW"] += timedelta(seconds=1)
+    next_minute, _ = statements_of(web_app, client, path, headers={"Accept-Language": "en"})
+    assert len(next_minute) > 10
+
+
+def test_what_depends_on_the_viewer_is_not_kept(web_app, staff, engine_of_app, cohort_id):
+    """The owner sees the Staff tab, a co-facilitator does not; each page carries its own
+    session's CSRF token and its own flash message."""
+    with db.transaction(engine_of_app) as session:
+        session.add(CohortStaff(cohort_id=cohort_id, user_id=staff.other.id,
+                                role=CohortRole.CO_FACILITATOR))
+    path = f"/cohorts/{cohort_id}"
+    owner, colleague = web_app.test_client(), web_app.test_client()
+    sign_in(owner, staff.owner)
+    sign_in(colleague, staff.other)
+    owner_page = owner.get(path).get_data(as_text=True)
+    with colleague.session_transaction() as session:
+        session["_flashes"] = [("success", "Only for the colleague")]
+    colleague_statements, colleague_page = statements_of(web_app, colleague, path)
+    assert len(colleague_statements) == 4  # the owner's view rendered the kept part
+    staff_tab = f'href="/cohorts/{cohort_id}/staff"'
+    assert staff_tab in owner_page and staff_tab not in colleague_page
+    assert "Only for the colleague" in colleague_page
+    assert "Only for the colleague" not in owner.get(path).get_data(as_text=True)
+    token = 'name="csrf_token" value="'
+
+    def tokens(page: str) -> set[str]:
+        return {part.split('"', 1)[0] for part in page.split(token)[1:]}
+
+    assert tokens(owner_page) and tokens(colleague_page)
+    assert not tokens(owner_page) & tokens(colleague_page)
+
+
+def test_no_copies_are_kept_when_switched_off(web_app, overview):
+    web_app.extensions["cohort.page_cache"].entries = 0
+    client, path = overview
+    statements_of(web_app, client, path)
+    again, _ = statements_of(web_app, client, path)
+    assert len(again) > 10
