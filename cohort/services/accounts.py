@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import functools
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, null, select, update
 from sqlmodel import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.participants import is_valid_email, normalise_email
-from ..models import STAFF_ROLES, Cohort, CohortRole, CohortStaff, Role, User, utcnow
+from ..models import (
+    STAFF_ROLES,
+    Cohort,
+    CohortRevision,
+    CohortRole,
+    CohortStaff,
+    Role,
+    User,
+    utcnow,
+)
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -141,6 +151,29 @@ def cohort_staff(session: Session, cohort_id: int) -> list[tuple[CohortStaff, Us
     return [tuple(row) for row in session.execute(
         select(CohortStaff, User).join(User, User.id == CohortStaff.user_id)
         .where(CohortStaff.cohort_id == cohort_id).order_by(CohortStaff.role, User.email))]
+
+
+@dataclass(frozen=True)
+class CohortCheck:
+    """What a cohort page's access check reads in one statement: the user's link to the
+    cohort (owner, co_facilitator, evaluator or None), and the cohort's revision, which the
+    pages a worker keeps are compared with (read here, before the page reads any data)."""
+
+    link: str | None
+    revision: int | None
+
+
+def check_cohort(session: Session, cohort_id: int, user_id: int | None) -> CohortCheck | None:
+    """None if the cohort does not exist. Its row is not loaded: it carries the programme
+    snapshot, unpacked on load."""
+    link = (select(CohortStaff.role).where(CohortStaff.cohort_id == cohort_id,
+                                           CohortStaff.user_id == user_id).scalar_subquery()
+            if user_id is not None else null())
+    found = session.execute(
+        select(link, CohortRevision.number).select_from(Cohort)
+        .outerjoin(CohortRevision, CohortRevision.cohort_id == Cohort.id)
+        .where(Cohort.id == cohort_id)).first()
+    return None if found is None else CohortCheck(found[0], found[1])
 
 
 def cohort_role(session: Session, user_id: int, cohort_id: int) -> str | None:

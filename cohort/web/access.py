@@ -33,11 +33,10 @@ from typing import Literal
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from sqlmodel import Session
 
 from .. import db
-from ..models import STAFF_ROLES, Cohort, CohortRole, Participant, Role
+from ..models import STAFF_ROLES, CohortRole, Participant, Role
 from ..services import accounts, participant_access
 
 PARTICIPANT_SESSION_KEY = "participant"
@@ -226,6 +225,15 @@ def checked_cohort_role(cohort_id: int) -> tuple[str | None] | None:
     return (checked[2],)
 
 
+def checked_cohort_revision(cohort_id: int) -> tuple[int | None] | None:
+    """(the cohort's revision,) as this request's access check read it, before the view read
+    any of the cohort's data; None when it did not check this cohort."""
+    checked = g.get("cohort_revision_checked")
+    if checked is None or checked[0] != cohort_id:
+        return None
+    return (checked[1],)
+
+
 def _role_allowed(rule: AccessRule, role: Role) -> bool:
     if role == Role.ADMIN:
         return bool(rule.roles & set(STAFF_ROLES))
@@ -235,18 +243,20 @@ def _role_allowed(rule: AccessRule, role: Role) -> bool:
 def _check_cohort(rule: AccessRule, role: Role, cohort_id: int | None) -> None:
     if cohort_id is None:
         raise RuntimeError(f"{request.endpoint}: cohort_access needs a <cohort_id> in the URL")
+    staff = role not in (Role.ADMIN, Role.PARTICIPANT)
     with db.read_session(_engine()) as db_session:
-        # Whether it exists, not the row: the row carries the programme snapshot, unpacked on
-        # load, which the view reads again anyway.
-        if db_session.scalar(select(Cohort.id).where(Cohort.id == cohort_id)) is None:
-            abort(404)
-        if role == Role.ADMIN:
-            return
-        if role == Role.PARTICIPANT:
-            if current_participant()["cohort_id"] != cohort_id:
-                abort(403)
-            return
-        link = accounts.cohort_role(db_session, current_user.id, cohort_id)
+        found = accounts.check_cohort(db_session, cohort_id,
+                                      current_user.id if staff else None)
+    if found is None:
+        abort(404)
+    g.cohort_revision_checked = (cohort_id, found.revision)
+    if role == Role.ADMIN:
+        return
+    if role == Role.PARTICIPANT:
+        if current_participant()["cohort_id"] != cohort_id:
+            abort(403)
+        return
+    link = found.link
     g.cohort_role_checked = (current_user.id, cohort_id, link)
     if rule.cohort_access == "owner":
         allowed = {CohortRole.OWNER}

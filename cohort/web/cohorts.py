@@ -258,26 +258,24 @@ def _late_message(late) -> str:
 @requires(Role.FACILITATOR, cohort_access=True)
 def show(cohort_id: int):
     """The overview, kept per cohort revision (web/page_cache.py): a view of an unchanged
-    cohort reads one counter instead of every meeting, participant, group and email."""
+    cohort reads no meeting, participant, group or email."""
     moment = now()
-    with read_session() as session:
-        revision = services.revisions.cohort_revision(session, cohort_id)  # before the data
 
-        def render() -> OverviewPart:
+    def render() -> OverviewPart:
+        with read_session() as session:
             cohort = services.get_cohort(session, cohort_id)
             board = dashboard_service.cohort_dashboard(session, cohort, moment)
             meetings = [*board.past, *([board.next] if board.next else []), *board.upcoming,
                         *board.cancelled]  # every meeting row: the plan need not read them again
             warnings = services.date_checks.upcoming_warnings(session, cohort_id, moment,
                                                               meetings)
-            html = render_template("cohorts/_overview.html", cohort=cohort, board=board,
-                                   now=moment, attendance=board.attendance,
-                                   date_warnings=warnings)
-            heading, _tabs, body = html.partition("<!-- cohort tabs -->")
-            return OverviewPart(cohort.id, cohort.title, cohort.launched_at, Markup(heading),
-                                Markup(body))
+        html = render_template("cohorts/_overview.html", cohort=cohort, board=board,
+                               now=moment, attendance=board.attendance, date_warnings=warnings)
+        heading, _tabs, body = html.partition("<!-- cohort tabs -->")
+        return OverviewPart(cohort.id, cohort.title, cohort.launched_at, Markup(heading),
+                            Markup(body))
 
-        overview = cohort_part("overview", cohort_id, revision, moment, render)
+    overview = cohort_part("overview", cohort_id, moment, render)
     return render_template("cohorts/show.html", overview=overview)
 
 

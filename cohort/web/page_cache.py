@@ -18,11 +18,18 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import datetime
+from typing import TypeVar
 
 from flask import current_app
 from markupsafe import Markup
 
+from .. import services
+from .access import checked_cohort_revision, current_role
+from .auth import may_manage_staff
+from .common import read_session
 from .formatting import locale_code
+
+T = TypeVar("T")
 
 
 class PartCache:
@@ -55,15 +62,38 @@ class PartCache:
 
 def init_page_cache(app) -> None:
     app.extensions["cohort.page_cache"] = PartCache(app.config["PAGE_CACHE_ENTRIES"])
+    app.add_template_global(cohort_tabs)
 
 
-def cohort_part(name: str, cohort_id: int, revision: int | None, now: datetime,
-                render: Callable[[], tuple[str, Markup]]) -> tuple[str, Markup]:
-    """The part `name` of a cohort's page as (title, HTML) rendered at `revision` in the
-    request's language, in the minute of `now`; rendered by `render` when not kept yet. A
-    cohort without a revision (none yet, or deleted meanwhile) is rendered every time."""
-    if revision is None:
+def cohort_tabs(cohort, current: str) -> Markup:
+    """The tabs of a cohort's pages (`cohort_tabs_html` in _macros.html). Which tabs show
+    depends only on the viewer's role and whether they manage the cohort's staff, not on the
+    cohort's data: kept per cohort, page, role, staff right, draft state and language."""
+    cache: PartCache = current_app.extensions["cohort.page_cache"]
+    field = current_app.jinja_env.getattr  # as the template reads it: a row or a dict
+    cohort_id, draft = field(cohort, "id"), field(cohort, "launched_at") is None
+    role = current_role()
+    manages = may_manage_staff(cohort_id)
+    key = ("tabs", cohort_id, current, role, manages, draft, locale_code())
+
+    def render() -> Markup:
+        macro = current_app.jinja_env.get_template("_macros.html").module.cohort_tabs_html
+        return Markup(macro(cohort, current, manages))
+
+    return cache.get_or_make(key, render)  # type: ignore[return-value]
+
+
+def cohort_part(name: str, cohort_id: int, now: datetime, render: Callable[[], T]) -> T:
+    """The part `name` of a cohort's page as `render` makes it, kept for the cohort's
+    revision, the request's language and the minute of `now`. The revision is the one the
+    access check read (before `render` reads any data, so a kept part is never older than
+    its revision); a cohort without one (deleted meanwhile) is rendered every time."""
+    checked = checked_cohort_revision(cohort_id)
+    if checked is None:
+        with read_session() as session:
+            checked = (services.revisions.cohort_revision(session, cohort_id),)
+    if checked[0] is None:
         return render()
     cache: PartCache = current_app.extensions["cohort.page_cache"]
-    key = (name, cohort_id, revision, locale_code(), now.replace(second=0, microsecond=0))
+    key = (name, cohort_id, checked[0], locale_code(), now.replace(second=0, microsecond=0))
     return cache.get_or_make(key, render)  # type: ignore[return-value]
