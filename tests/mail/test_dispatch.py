@@ -233,6 +233,38 @@ def test_removing_a_participant_cancels_their_pending_deliveries(app, make_cohor
     assert len(smtp_sink.to("kari@bergen.example")) == 8  # welcome + 7 invitations only
 
 
+def test_a_bundle_is_handed_over_and_recorded_whole_with_each_rows_own_attempts(
+        app, make_cohort, smtp_sink):
+    """One email's rows are handed over and get the mail server's answer together (on
+    PostgreSQL in one statement with the previous email's result: outbox/record.py); each
+    row counts its own attempts, even when one of them had been tried before."""
+    make_cohort(engine(app), people=PEOPLE[:1])
+    released = [r for r in rows(app, kind="task_released")
+                if r.anchor == "task:case-work@workshop-1"][0]
+    together = sorted(r.id for r in rows(app) if r.send_at == released.send_at)
+    assert len(together) >= 5
+    with db.transaction(engine(app)) as session:  # one row of the bundle was tried twice
+        session.execute(update(Delivery).where(Delivery.id == together[0]).values(attempts=2))
+    smtp_sink.data_replies.append("451 4.3.0 try again later")
+    first = send_due(app, now=released.send_at)
+    assert (first.sent, first.retrying) == (0, len(together))
+    tried = [r for r in rows(app) if r.id in together]
+    assert {(r.state, r.last_code, r.retry_at) for r in tried} == {
+        ("pending", 451, tried[0].retry_at)} and tried[0].retry_at > released.send_at
+    assert [r.attempts for r in tried] == [3] + [1] * (len(together) - 1)
+    assert len({r.message_id for r in tried}) == 1
+
+    second = send_due(app, now=tried[0].retry_at)
+    assert second.sent == len(together)
+    sent = [r for r in rows(app) if r.id in together]
+    assert {(r.state, r.last_code, r.sent_at) for r in sent} == {
+        ("sent", 250, tried[0].retry_at)}
+    assert [r.attempts for r in sent] == [4] + [2] * (len(together) - 1)
+    (message,) = [m for m in smtp_sink.messages if "task:case-work@workshop-1"
+                  in m["X-Cohort-Delivery"]]
+    assert {r.message_id for r in sent} == {message["Message-ID"]}
+
+
 def test_temporary_errors_retry_with_backoff_then_deliver(app, make_cohort, smtp_sink):
     make_cohort(engine(app), people=PEOPLE[:1])  # 8 emails due at once
     smtp_sink.data_replies.extend(["421 4.3.2 Service busy, try later"] * 16)
