@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from email.headerregistry import Address
 from email.utils import parseaddr
+from functools import lru_cache
 from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy import select
@@ -137,6 +138,7 @@ class Lookups:
         # the dispatcher for one pass): each invitation is keyed by what it says, so a meeting
         # changed between batches is made again.
         self._invitations: dict[tuple, object] = {} if invitations is None else invitations
+        self._invitation_keys: dict[tuple, tuple] = {}
         self._materials: dict[int, dict[int, list]] = {}
         self._feeds: dict[int, str | None] = {}
         self._groups: dict[int, list[ParticipantGroup]] = {}
@@ -279,13 +281,17 @@ class Lookups:
         """The meeting's invitation before its attendee is put in, made once per batch, or
         once per pass while nothing it shows has changed: the key holds the cohort's and the
         meeting's rows as this batch read them, and the tasks due at the meeting."""
-        cohort = self.cohort(cohort_id)
-        meeting = self._all(Meeting, cohort_id).get(meeting_key)
-        due = tuple(sorted((t.title, t.due_at) for t in self._all(Task, cohort_id).values()
-                           if t.due_meeting_key == meeting_key and t.due_at is not None))
-        key = (cohort_id, cohort.title, cohort.timezone, cohort.language,
-               cohort.programme.get("source") if isinstance(cohort.programme, dict) else None,
-               meeting_key, organizer, _meeting_fingerprint(meeting), due)
+        # The key, worked out once per batch (its rows do not change while it is composed).
+        key = self._invitation_keys.get((cohort_id, meeting_key, organizer))
+        if key is None:
+            cohort = self.cohort(cohort_id)
+            meeting = self._all(Meeting, cohort_id).get(meeting_key)
+            due = tuple(sorted((t.title, t.due_at) for t in self._all(Task, cohort_id).values()
+                               if t.due_meeting_key == meeting_key and t.due_at is not None))
+            key = (cohort_id, cohort.title, cohort.timezone, cohort.language,
+                   cohort.programme.get("source") if isinstance(cohort.programme, dict)
+                   else None, meeting_key, organizer, _meeting_fingerprint(meeting), due)
+            self._invitation_keys[cohort_id, meeting_key, organizer] = key
         if key not in self._invitations:
             self._invitations[key] = meeting_invitation_to_all(self.session, cohort_id,
                                                                meeting_key, organizer)
@@ -354,7 +360,11 @@ def meeting_attachment(invitation: CalendarMessage, attendee: Person,
     return CalendarAttachment(message.method, message.ics, filename)
 
 
+@lru_cache(maxsize=64)
 def _person(address: str) -> Person:
+    """The ORGANIZER of a meeting email: the cohort's facilitator (or COHORT_MAIL_FROM), the
+    same few addresses for every email of a pass; kept, since parsing one costs more than the
+    rest of the invitation's attendee."""
     name, email = parseaddr(address)
     return Person(email, name)
 
@@ -408,7 +418,7 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
         if kind == kinds.FACILITATOR_DIGEST:
             extra["digest"] = facilitator_digest(session, cohort_id, meeting.key, now)
         elif kind != kinds.MEETING_CANCELLATION and participant is not None:
-            info = replace(info, materials=lookups.materials(meeting, personal_url))
+            info = _with_materials(info, lookups.materials(meeting, personal_url))
         return dict(meeting=info, deadline=meeting.starts_at, **extra)
     if kind in (kinds.TASK_RELEASED, kinds.TASK_REMINDER):
         task = lookups.keyed(Task, cohort_id, kinds.item_key_of(delivery.anchor))
@@ -432,7 +442,7 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
         before = prompt.send_at <= meeting.starts_at
         info = _meeting_info(meeting, programme)
         if participant is not None:
-            info = replace(info, materials=lookups.materials(meeting, personal_url))
+            info = _with_materials(info, lookups.materials(meeting, personal_url))
         return dict(prompt_question=prompt.question, meeting=info,
                     deadline=meeting.starts_at if before else None)
     if kind in (kinds.SURVEY_INVITATION, kinds.SURVEY_REMINDER):
@@ -493,6 +503,12 @@ def _groups_of(lookups: Lookups, participant: Participant | None, programme: Pro
             group.title, group_kind, group.rotation,
             template.rotations if template else 1, group.partners)))
     return tuple(info for _index, _rotation, info in sorted(found, key=lambda f: f[:2]))
+
+
+def _with_materials(info: MeetingInfo, materials: tuple[MaterialInfo, ...]) -> MeetingInfo:
+    """`info` with the meeting's materials; most meetings have none, and `replace` costs as
+    much as the rest of the meeting's part of the email."""
+    return replace(info, materials=materials) if materials else info
 
 
 def _meeting_info(meeting: Meeting, programme: Programme) -> MeetingInfo:
