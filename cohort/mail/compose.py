@@ -139,6 +139,7 @@ class Lookups:
         # changed between batches is made again.
         self._invitations: dict[tuple, object] = {} if invitations is None else invitations
         self._invitation_keys: dict[tuple, tuple] = {}
+        self._meeting_infos: dict[int, MeetingInfo] = {}
         self._materials: dict[int, dict[int, list]] = {}
         self._feeds: dict[int, str | None] = {}
         self._groups: dict[int, list[ParticipantGroup]] = {}
@@ -267,6 +268,14 @@ class Lookups:
                     personal_url, MATERIAL_PAGE.format(material_id=material.id)),
                     material.kind))
         return tuple(found)
+
+    def meeting_info(self, meeting: Meeting, programme: Programme) -> MeetingInfo:
+        """`_meeting_info`, made once per batch and meeting (a welcome lists every meeting,
+        and an invitation goes to each participant). A meeting is of one cohort, whose
+        programme is its snapshot: the meeting's row, as the batch read it, is the key."""
+        if meeting.id not in self._meeting_infos:
+            self._meeting_infos[meeting.id] = _meeting_info(meeting, programme)
+        return self._meeting_infos[meeting.id]
 
     def attendee_line(self, attendee: Person) -> bytes:
         """`core.calendars.attendee_line`, made once per pass and person (one person gets an
@@ -404,7 +413,7 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
     programme = lookups.programme(cohort_id)
     if kind == kinds.WELCOME:
         meetings = [m for m in lookups.meetings(cohort_id) if m.status == "scheduled"]
-        return dict(meetings=tuple(_meeting_info(m, programme) for m in meetings),
+        return dict(meetings=tuple(lookups.meeting_info(m, programme) for m in meetings),
                     calendar_url=lookups.calendar_url(participant.id)
                     if participant is not None else None,
                     groups=_groups_of(lookups, participant, programme))
@@ -414,7 +423,7 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
         if meeting.status == "cancelled" and kind != kinds.MEETING_CANCELLATION:
             raise Undeliverable(f"meeting '{meeting.key}' has been cancelled")
         extra: dict = {}
-        info = _meeting_info(meeting, programme)
+        info = lookups.meeting_info(meeting, programme)
         if kind == kinds.FACILITATOR_DIGEST:
             extra["digest"] = facilitator_digest(session, cohort_id, meeting.key, now)
         elif kind != kinds.MEETING_CANCELLATION and participant is not None:
@@ -440,7 +449,7 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
         prompt = lookups.keyed(Prompt, cohort_id, kinds.item_key_of(delivery.anchor))
         meeting = lookups.keyed(Meeting, cohort_id, prompt.meeting_key or "")
         before = prompt.send_at <= meeting.starts_at
-        info = _meeting_info(meeting, programme)
+        info = lookups.meeting_info(meeting, programme)
         if participant is not None:
             info = _with_materials(info, lookups.materials(meeting, personal_url))
         return dict(prompt_question=prompt.question, meeting=info,
