@@ -140,11 +140,16 @@ class Lookups:
         self._invitations: dict[tuple, object] = {} if invitations is None else invitations
         self._invitation_keys: dict[tuple, tuple] = {}
         self._meeting_infos: dict[int, MeetingInfo] = {}
+        self._unlinked: list[int] = []  # prefetched participants without a personal link
+        self._unfed: list[int] = []  # welcomed participants whose calendar feed is to be read
         self._materials: dict[int, dict[int, list]] = {}
         self._feeds: dict[int, str | None] = {}
         self._groups: dict[int, list[ParticipantGroup]] = {}
 
-    def prefetch(self, deliveries: list[Delivery]) -> None:
+    def prefetch(self, deliveries: list[Delivery], issue: bool = True) -> None:
+        """Read the batch's rows at once. With `issue=False` the personal links and calendar
+        feeds the batch lacks are only noted, for `issue_missing` (the outbox writes them
+        apart from the reads, under its SQLite writer lock)."""
         ids = sorted({d.participant_id for d in deliveries if d.participant_id} -
                      self._participants.keys())
         for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
@@ -159,10 +164,7 @@ class Lookups:
             for link in links:  # the newest unrevoked link wins, as personal_token() says
                 self._urls[link.participant_id] = self._url(link_token(
                     link, self.context.secret_key))
-            without = [pid for pid in chunk if found.get(pid) and pid not in self._urls]
-            for pid, token in issue_links(self.session, without, self.context.secret_key,
-                                          self.now).items():
-                self._urls[pid] = self._url(token)
+            self._unlinked += [pid for pid in chunk if found.get(pid) and pid not in self._urls]
             for pid, task_id in self.session.execute(select(
                     TaskStatus.participant_id, TaskStatus.task_id).where(
                     TaskStatus.participant_id.in_(chunk), TaskStatus.done_at.is_not(None))):
@@ -170,11 +172,23 @@ class Lookups:
             self._answered.update(answered_surveys(self.session, chunk))
             present = [found[pid] for pid in chunk if found.get(pid)]
             self._groups.update(participants_groups(self.session, present))
-            welcomed = sorted({d.participant_id for d in deliveries
-                               if d.kind == kinds.WELCOME and d.participant_id in found})
-            if welcomed and not self.preview:  # the feeds a welcome links to, made at once
-                self._feeds.update(calendar_feed_tokens(self.session, welcomed,
-                                                        self.context.secret_key))
+            if not self.preview:  # the feeds a welcome links to, made at once
+                self._unfed += sorted({d.participant_id for d in deliveries
+                                       if d.kind == kinds.WELCOME and d.participant_id in found})
+        if issue:
+            self.issue_missing()
+
+    def issue_missing(self) -> None:
+        """The personal links and welcome calendar feeds `prefetch` found missing, made (and
+        their rows added to the session) in one go."""
+        unlinked, self._unlinked = self._unlinked, []
+        for pid, token in issue_links(self.session, unlinked, self.context.secret_key,
+                                      self.now).items():
+            self._urls[pid] = self._url(token)
+        unfed, self._unfed = self._unfed, []
+        if unfed:
+            self._feeds.update(calendar_feed_tokens(self.session, unfed,
+                                                    self.context.secret_key))
 
     def cohort(self, cohort_id: int) -> Cohort:
         if cohort_id not in self._cohorts:

@@ -591,3 +591,65 @@ def _ics_of(raw: bytes) -> bytes:
     message = email.message_from_bytes(raw, policy=default)
     part = next(p for p in message.walk() if p.get_content_type() == "application/ics")
     return part.get_content()
+
+
+def test_composing_writes_only_while_holding_the_sqlite_writer_lock(app, make_cohort,
+                                                                    database_url):
+    """On SQLite the pass's threads take turns to write (Dispatcher._sqlite_writer): a sender
+    that found SQLite's own lock taken would sleep in its busy handler well past the other's
+    commit. Composing a batch writes personal links, calendar feeds and settled rows: each
+    of those statements, and the commits, run while the composing thread holds the lock."""
+    import threading
+
+    from sqlalchemy import event
+
+    from cohort.mail.dispatch import Dispatcher, OutboxSettings
+    from cohort.mail.outbox.compose import Settle
+
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL has row locks: no writer lock of the pass's own")
+
+    class Recorded:
+        def __init__(self) -> None:
+            self.lock, self.owner = threading.RLock(), None
+
+        def __enter__(self):
+            self.lock.acquire()
+            self.owner = threading.get_ident()
+
+        def __exit__(self, *exc):
+            self.owner = None
+            self.lock.release()
+
+    cohort_id = make_cohort(engine(app), people=PEOPLE).id
+    gone = rows(app, kind=kinds.MEETING_INVITATION)[0].id
+    with db.transaction(engine(app)) as session:  # a row that ends without an email
+        session.execute(update(Delivery).where(Delivery.id == gone)
+                        .values(anchor="meeting:gone"))
+    dispatcher = Dispatcher(engine(app), OutboxSettings.from_app(app))
+    dispatcher._sqlite_writer = lock = Recorded()
+    writes = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        if verb in ("INSERT", "UPDATE", "DELETE"):
+            writes.append((verb, lock.owner == threading.get_ident()))
+
+    def record_commit(conn):
+        writes.append(("COMMIT", lock.owner == threading.get_ident()))
+
+    ids = dispatcher._claim(CREATED, cohort_id, 100, "token")
+    event.listen(engine(app), "before_cursor_execute", record)
+    event.listen(engine(app), "commit", record_commit)
+    try:
+        prepared = dispatcher._compose(ids, "token", CREATED)
+    finally:
+        event.remove(engine(app), "before_cursor_execute", record)
+        event.remove(engine(app), "commit", record_commit)
+    verbs = {verb for verb, _held in writes}
+    assert {"INSERT", "UPDATE"} <= verbs  # links and feeds made, cancelled rows settled
+    assert all(held for _verb, held in writes), writes
+    assert [group for group, message in prepared if isinstance(message, Settle)] == [
+        [d for d in group if d.id == gone] for group, _message in prepared
+        if any(d.id == gone for d in group)]
+    assert [r.id for r in rows(app, state="cancelled")] == [gone]
