@@ -215,8 +215,9 @@ def write_result(conn: Connection, delivery_id: int, token: str, values: dict) -
 
 
 class DriverStatement:
-    """One of the two UPDATEs of every email (hand-over, result), compiled once per dialect
-    and run on the driver's cursor, inside the connection's transaction.
+    """One of the two UPDATEs of every email (hand-over, result) on SQLite, and the journal's
+    result on both databases, compiled once per dialect and run on the driver's cursor,
+    inside the connection's transaction (PostgreSQL's per-email statement: PG_HAND_OVER).
 
     SQLAlchemy's work per execution (cache key, parameters, result set-up: ~0.1 ms) costs more
     than such an UPDATE by primary key, and a pass makes two per email on the sender threads,
