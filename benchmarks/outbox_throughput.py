@@ -14,12 +14,19 @@ temporary folder, on disk so the durable claims really wait for it; a throwaway 
 server, benchmarks/postgres.py, its database used as a template). Each run is an outbox pass
 followed at once by the smtplib loop, so the two share the machine's load of that moment; the
 ratio printed is the median of the runs (the machine is shared: read several).
+
+Each run also prints the CPU time per email of this process (the outbox pass: claim, compose,
+hand over, send, record; the loop: smtplib alone) and of the SMTP server's process. When the
+machine's cores are busy with other work, the ratio tends to the ratio of the CPU the two
+spend per email (server included), whatever overlaps in the pass: those figures say where the
+time goes when the wall-clock ratio swings with the load.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import re
 import shutil
 import smtplib
@@ -158,22 +165,40 @@ def outbox_pass(port: int, database_url: str) -> tuple[int, float]:
     return report.sent, elapsed
 
 
-def paired_runs(port: int, counts, copies: Copies, runs: int) -> list[tuple[int, float, float]]:
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far; 0 where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def paired_runs(port: int, counts, copies: Copies, runs: int,
+                sink_pid: int) -> list[tuple[int, float, float, list[float]]]:
     """Each run: one outbox pass on a fresh copy, then the smtplib loop for as many messages
-    of the size the sink just received: (emails, outbox seconds, baseline seconds)."""
+    of the size the sink just received: (emails, outbox seconds, baseline seconds, CPU ms
+    per email of: the pass, the server during the pass, the loop, the server during the loop)."""
     results = []
     for _ in range(runs):
         url = copies.fresh()
         counts[3] += 1  # each run's copy sends the same Message-IDs again: count apart
         before = counts[0], counts[2]
+        cpu = [time.process_time(), process_cpu(sink_pid)]
         sent, elapsed = outbox_pass(port, url)
+        cpu += [time.process_time(), process_cpu(sink_pid)]
         received, size = counts[0] - before[0], counts[2] - before[1]
         base = baseline(port, sent, size // max(received, 1))
-        results.append((sent, elapsed, base))
+        cpu += [time.process_time(), process_cpu(sink_pid)]
+        per_email = [1000 * (cpu[i + 2] - cpu[i]) / max(sent, 1) for i in range(4)]
+        results.append((sent, elapsed, base, per_email))
         print(f"  run: outbox {sent / elapsed:6.0f} msg/s ({elapsed:.2f} s), smtplib "
               f"{sent / base:6.0f} msg/s ({base:.2f} s), ratio {base / elapsed:.2f}; "
               f"received {received}, {size // max(received, 1)} bytes each; "
               f"load {load_average()}", flush=True)
+        print(f"       CPU ms per email: outbox {per_email[0]:.2f} + server "
+              f"{per_email[1]:.2f}; smtplib {per_email[2]:.2f} + server {per_email[3]:.2f}",
+              flush=True)
     return results
 
 
@@ -216,7 +241,7 @@ def main() -> None:
                 print(f"{name}: {args.runs} paired runs, load {load_average()}", flush=True)
                 prepare(url, args.participants)
                 summary.append((name, paired_runs(port, counts, Copies(url, folder),
-                                                  args.runs)))
+                                                  args.runs, server.pid)))
             if args.url:
                 break
     finally:
@@ -224,12 +249,14 @@ def main() -> None:
         server.join(10)
     print(f"duplicate Message-IDs at the sink: {counts[1]} (must be 0)")
     for name, results in summary:
-        ratios = sorted(base / elapsed for _sent, elapsed, base in results)
+        ratios = sorted(base / elapsed for _sent, elapsed, base, _cpu in results)
         median = ratios[len(ratios) // 2]
+        cpu = [sorted(run[3][i] for run in results)[len(results) // 2] for i in range(4)]
         print(f"outbox pass ({name}, {results[0][0]} emails, aiosmtpd in its own process) / "
               f"smtplib loop: median ratio {median:.2f} of {len(ratios)} paired runs "
               f"({', '.join(f'{r:.2f}' for r in ratios)}); target >= {TARGET}: "
-              f"{'meets' if median >= TARGET else 'MISSES'}")
+              f"{'meets' if median >= TARGET else 'MISSES'}; median CPU ms per email: outbox "
+              f"{cpu[0]:.2f} + server {cpu[1]:.2f}, smtplib {cpu[2]:.2f} + server {cpu[3]:.2f}")
 
 
 if __name__ == "__main__":

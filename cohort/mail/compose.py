@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from email.headerregistry import Address
 from email.utils import parseaddr
+from functools import lru_cache
 from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy import select
@@ -137,11 +138,18 @@ class Lookups:
         # the dispatcher for one pass): each invitation is keyed by what it says, so a meeting
         # changed between batches is made again.
         self._invitations: dict[tuple, object] = {} if invitations is None else invitations
+        self._invitation_keys: dict[tuple, tuple] = {}
+        self._meeting_infos: dict[int, MeetingInfo] = {}
+        self._unlinked: list[int] = []  # prefetched participants without a personal link
+        self._unfed: list[int] = []  # welcomed participants whose calendar feed is to be read
         self._materials: dict[int, dict[int, list]] = {}
         self._feeds: dict[int, str | None] = {}
         self._groups: dict[int, list[ParticipantGroup]] = {}
 
-    def prefetch(self, deliveries: list[Delivery]) -> None:
+    def prefetch(self, deliveries: list[Delivery], issue: bool = True) -> None:
+        """Read the batch's rows at once. With `issue=False` the personal links and calendar
+        feeds the batch lacks are only noted, for `issue_missing` (the outbox writes them
+        apart from the reads, under its SQLite writer lock)."""
         ids = sorted({d.participant_id for d in deliveries if d.participant_id} -
                      self._participants.keys())
         for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
@@ -156,10 +164,7 @@ class Lookups:
             for link in links:  # the newest unrevoked link wins, as personal_token() says
                 self._urls[link.participant_id] = self._url(link_token(
                     link, self.context.secret_key))
-            without = [pid for pid in chunk if found.get(pid) and pid not in self._urls]
-            for pid, token in issue_links(self.session, without, self.context.secret_key,
-                                          self.now).items():
-                self._urls[pid] = self._url(token)
+            self._unlinked += [pid for pid in chunk if found.get(pid) and pid not in self._urls]
             for pid, task_id in self.session.execute(select(
                     TaskStatus.participant_id, TaskStatus.task_id).where(
                     TaskStatus.participant_id.in_(chunk), TaskStatus.done_at.is_not(None))):
@@ -167,11 +172,23 @@ class Lookups:
             self._answered.update(answered_surveys(self.session, chunk))
             present = [found[pid] for pid in chunk if found.get(pid)]
             self._groups.update(participants_groups(self.session, present))
-            welcomed = sorted({d.participant_id for d in deliveries
-                               if d.kind == kinds.WELCOME and d.participant_id in found})
-            if welcomed and not self.preview:  # the feeds a welcome links to, made at once
-                self._feeds.update(calendar_feed_tokens(self.session, welcomed,
-                                                        self.context.secret_key))
+            if not self.preview:  # the feeds a welcome links to, made at once
+                self._unfed += sorted({d.participant_id for d in deliveries
+                                       if d.kind == kinds.WELCOME and d.participant_id in found})
+        if issue:
+            self.issue_missing()
+
+    def issue_missing(self) -> None:
+        """The personal links and welcome calendar feeds `prefetch` found missing, made (and
+        their rows added to the session) in one go."""
+        unlinked, self._unlinked = self._unlinked, []
+        for pid, token in issue_links(self.session, unlinked, self.context.secret_key,
+                                      self.now).items():
+            self._urls[pid] = self._url(token)
+        unfed, self._unfed = self._unfed, []
+        if unfed:
+            self._feeds.update(calendar_feed_tokens(self.session, unfed,
+                                                    self.context.secret_key))
 
     def cohort(self, cohort_id: int) -> Cohort:
         if cohort_id not in self._cohorts:
@@ -266,6 +283,14 @@ class Lookups:
                     material.kind))
         return tuple(found)
 
+    def meeting_info(self, meeting: Meeting, programme: Programme) -> MeetingInfo:
+        """`_meeting_info`, made once per batch and meeting (a welcome lists every meeting,
+        and an invitation goes to each participant). A meeting is of one cohort, whose
+        programme is its snapshot: the meeting's row, as the batch read it, is the key."""
+        if meeting.id not in self._meeting_infos:
+            self._meeting_infos[meeting.id] = _meeting_info(meeting, programme)
+        return self._meeting_infos[meeting.id]
+
     def attendee_line(self, attendee: Person) -> bytes:
         """`core.calendars.attendee_line`, made once per pass and person (one person gets an
         invitation to each meeting). Kept with the pass's invitations, not in a process-wide
@@ -279,13 +304,17 @@ class Lookups:
         """The meeting's invitation before its attendee is put in, made once per batch, or
         once per pass while nothing it shows has changed: the key holds the cohort's and the
         meeting's rows as this batch read them, and the tasks due at the meeting."""
-        cohort = self.cohort(cohort_id)
-        meeting = self._all(Meeting, cohort_id).get(meeting_key)
-        due = tuple(sorted((t.title, t.due_at) for t in self._all(Task, cohort_id).values()
-                           if t.due_meeting_key == meeting_key and t.due_at is not None))
-        key = (cohort_id, cohort.title, cohort.timezone, cohort.language,
-               cohort.programme.get("source") if isinstance(cohort.programme, dict) else None,
-               meeting_key, organizer, _meeting_fingerprint(meeting), due)
+        # The key, worked out once per batch (its rows do not change while it is composed).
+        key = self._invitation_keys.get((cohort_id, meeting_key, organizer))
+        if key is None:
+            cohort = self.cohort(cohort_id)
+            meeting = self._all(Meeting, cohort_id).get(meeting_key)
+            due = tuple(sorted((t.title, t.due_at) for t in self._all(Task, cohort_id).values()
+                               if t.due_meeting_key == meeting_key and t.due_at is not None))
+            key = (cohort_id, cohort.title, cohort.timezone, cohort.language,
+                   cohort.programme.get("source") if isinstance(cohort.programme, dict)
+                   else None, meeting_key, organizer, _meeting_fingerprint(meeting), due)
+            self._invitation_keys[cohort_id, meeting_key, organizer] = key
         if key not in self._invitations:
             self._invitations[key] = meeting_invitation_to_all(self.session, cohort_id,
                                                                meeting_key, organizer)
@@ -354,7 +383,11 @@ def meeting_attachment(invitation: CalendarMessage, attendee: Person,
     return CalendarAttachment(message.method, message.ics, filename)
 
 
+@lru_cache(maxsize=64)
 def _person(address: str) -> Person:
+    """The ORGANIZER of a meeting email: the cohort's facilitator (or COHORT_MAIL_FROM), the
+    same few addresses for every email of a pass; kept, since parsing one costs more than the
+    rest of the invitation's attendee."""
     name, email = parseaddr(address)
     return Person(email, name)
 
@@ -394,7 +427,7 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
     programme = lookups.programme(cohort_id)
     if kind == kinds.WELCOME:
         meetings = [m for m in lookups.meetings(cohort_id) if m.status == "scheduled"]
-        return dict(meetings=tuple(_meeting_info(m, programme) for m in meetings),
+        return dict(meetings=tuple(lookups.meeting_info(m, programme) for m in meetings),
                     calendar_url=lookups.calendar_url(participant.id)
                     if participant is not None else None,
                     groups=_groups_of(lookups, participant, programme))
@@ -404,11 +437,11 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
         if meeting.status == "cancelled" and kind != kinds.MEETING_CANCELLATION:
             raise Undeliverable(f"meeting '{meeting.key}' has been cancelled")
         extra: dict = {}
-        info = _meeting_info(meeting, programme)
+        info = lookups.meeting_info(meeting, programme)
         if kind == kinds.FACILITATOR_DIGEST:
             extra["digest"] = facilitator_digest(session, cohort_id, meeting.key, now)
         elif kind != kinds.MEETING_CANCELLATION and participant is not None:
-            info = replace(info, materials=lookups.materials(meeting, personal_url))
+            info = _with_materials(info, lookups.materials(meeting, personal_url))
         return dict(meeting=info, deadline=meeting.starts_at, **extra)
     if kind in (kinds.TASK_RELEASED, kinds.TASK_REMINDER):
         task = lookups.keyed(Task, cohort_id, kinds.item_key_of(delivery.anchor))
@@ -430,9 +463,9 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
         prompt = lookups.keyed(Prompt, cohort_id, kinds.item_key_of(delivery.anchor))
         meeting = lookups.keyed(Meeting, cohort_id, prompt.meeting_key or "")
         before = prompt.send_at <= meeting.starts_at
-        info = _meeting_info(meeting, programme)
+        info = lookups.meeting_info(meeting, programme)
         if participant is not None:
-            info = replace(info, materials=lookups.materials(meeting, personal_url))
+            info = _with_materials(info, lookups.materials(meeting, personal_url))
         return dict(prompt_question=prompt.question, meeting=info,
                     deadline=meeting.starts_at if before else None)
     if kind in (kinds.SURVEY_INVITATION, kinds.SURVEY_REMINDER):
@@ -493,6 +526,12 @@ def _groups_of(lookups: Lookups, participant: Participant | None, programme: Pro
             group.title, group_kind, group.rotation,
             template.rotations if template else 1, group.partners)))
     return tuple(info for _index, _rotation, info in sorted(found, key=lambda f: f[:2]))
+
+
+def _with_materials(info: MeetingInfo, materials: tuple[MaterialInfo, ...]) -> MeetingInfo:
+    """`info` with the meeting's materials; most meetings have none, and `replace` costs as
+    much as the rest of the meeting's part of the email."""
+    return replace(info, materials=materials) if materials else info
 
 
 def _meeting_info(meeting: Meeting, programme: Programme) -> MeetingInfo:

@@ -233,6 +233,38 @@ def test_removing_a_participant_cancels_their_pending_deliveries(app, make_cohor
     assert len(smtp_sink.to("kari@bergen.example")) == 8  # welcome + 7 invitations only
 
 
+def test_a_bundle_is_handed_over_and_recorded_whole_with_each_rows_own_attempts(
+        app, make_cohort, smtp_sink):
+    """One email's rows are handed over and get the mail server's answer together (on
+    PostgreSQL in one statement with the previous email's result: outbox/record.py); each
+    row counts its own attempts, even when one of them had been tried before."""
+    make_cohort(engine(app), people=PEOPLE[:1])
+    released = [r for r in rows(app, kind="task_released")
+                if r.anchor == "task:case-work@workshop-1"][0]
+    together = sorted(r.id for r in rows(app) if r.send_at == released.send_at)
+    assert len(together) >= 5
+    with db.transaction(engine(app)) as session:  # one row of the bundle was tried twice
+        session.execute(update(Delivery).where(Delivery.id == together[0]).values(attempts=2))
+    smtp_sink.data_replies.append("451 4.3.0 try again later")
+    first = send_due(app, now=released.send_at)
+    assert (first.sent, first.retrying) == (0, len(together))
+    tried = [r for r in rows(app) if r.id in together]
+    assert {(r.state, r.last_code, r.retry_at) for r in tried} == {
+        ("pending", 451, tried[0].retry_at)} and tried[0].retry_at > released.send_at
+    assert [r.attempts for r in tried] == [3] + [1] * (len(together) - 1)
+    assert len({r.message_id for r in tried}) == 1
+
+    second = send_due(app, now=tried[0].retry_at)
+    assert second.sent == len(together)
+    sent = [r for r in rows(app) if r.id in together]
+    assert {(r.state, r.last_code, r.sent_at) for r in sent} == {
+        ("sent", 250, tried[0].retry_at)}
+    assert [r.attempts for r in sent] == [4] + [2] * (len(together) - 1)
+    (message,) = [m for m in smtp_sink.messages if "task:case-work@workshop-1"
+                  in m["X-Cohort-Delivery"]]
+    assert {r.message_id for r in sent} == {message["Message-ID"]}
+
+
 def test_temporary_errors_retry_with_backoff_then_deliver(app, make_cohort, smtp_sink):
     make_cohort(engine(app), people=PEOPLE[:1])  # 8 emails due at once
     smtp_sink.data_replies.extend(["421 4.3.2 Service busy, try later"] * 16)
@@ -559,3 +591,65 @@ def _ics_of(raw: bytes) -> bytes:
     message = email.message_from_bytes(raw, policy=default)
     part = next(p for p in message.walk() if p.get_content_type() == "application/ics")
     return part.get_content()
+
+
+def test_composing_writes_only_while_holding_the_sqlite_writer_lock(app, make_cohort,
+                                                                    database_url):
+    """On SQLite the pass's threads take turns to write (Dispatcher._sqlite_writer): a sender
+    that found SQLite's own lock taken would sleep in its busy handler well past the other's
+    commit. Composing a batch writes personal links, calendar feeds and settled rows: each
+    of those statements, and the commits, run while the composing thread holds the lock."""
+    import threading
+
+    from sqlalchemy import event
+
+    from cohort.mail.dispatch import Dispatcher, OutboxSettings
+    from cohort.mail.outbox.compose import Settle
+
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL has row locks: no writer lock of the pass's own")
+
+    class Recorded:
+        def __init__(self) -> None:
+            self.lock, self.owner = threading.RLock(), None
+
+        def __enter__(self):
+            self.lock.acquire()
+            self.owner = threading.get_ident()
+
+        def __exit__(self, *exc):
+            self.owner = None
+            self.lock.release()
+
+    cohort_id = make_cohort(engine(app), people=PEOPLE).id
+    gone = rows(app, kind=kinds.MEETING_INVITATION)[0].id
+    with db.transaction(engine(app)) as session:  # a row that ends without an email
+        session.execute(update(Delivery).where(Delivery.id == gone)
+                        .values(anchor="meeting:gone"))
+    dispatcher = Dispatcher(engine(app), OutboxSettings.from_app(app))
+    dispatcher._sqlite_writer = lock = Recorded()
+    writes = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        if verb in ("INSERT", "UPDATE", "DELETE"):
+            writes.append((verb, lock.owner == threading.get_ident()))
+
+    def record_commit(conn):
+        writes.append(("COMMIT", lock.owner == threading.get_ident()))
+
+    ids = dispatcher._claim(CREATED, cohort_id, 100, "token")
+    event.listen(engine(app), "before_cursor_execute", record)
+    event.listen(engine(app), "commit", record_commit)
+    try:
+        prepared = dispatcher._compose(ids, "token", CREATED)
+    finally:
+        event.remove(engine(app), "before_cursor_execute", record)
+        event.remove(engine(app), "commit", record_commit)
+    verbs = {verb for verb, _held in writes}
+    assert {"INSERT", "UPDATE"} <= verbs  # links and feeds made, cancelled rows settled
+    assert all(held for _verb, held in writes), writes
+    assert [group for group, message in prepared if isinstance(message, Settle)] == [
+        [d for d in group if d.id == gone] for group, _message in prepared
+        if any(d.id == gone for d in group)]
+    assert [r.id for r in rows(app, state="cancelled")] == [gone]

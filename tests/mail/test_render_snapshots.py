@@ -340,3 +340,53 @@ def test_no_stored_name_or_title_can_add_a_header_line(outbox, kind, anchor, rec
         assert parsed["Reply-To"].addresses[0].addr_spec == "facilitator@cohort.example"
         if kind == "welcome":
             assert "Eve Bcc: victim@evil.example Injected body X-Evil: 1" in parsed["Subject"]
+
+
+def test_a_batchs_missing_links_and_feeds_are_written_apart_from_its_reads(tmp_path,
+                                                                           make_cohort):
+    """The outbox reads a batch's rows first (`Lookups.prefetch(issue=False)` writes nothing)
+    and then writes the personal links and welcome calendar feeds it lacks in one step
+    (`issue_missing`), which the dispatcher does under its SQLite writer lock: the emails
+    carry links that let their participant in, and feeds that exist."""
+    from sqlalchemy import func
+
+    from cohort.app import create_app
+    from cohort.mail import compose as messages
+    from cohort.mail.dispatch import OutboxSettings
+    from cohort.models import CalendarFeed, ParticipantLink
+    from cohort.services.participant_access import access_by_token
+
+    app = create_app({
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cohort.sqlite3'}", "SECRET_KEY": "test",
+        "PROGRAMMES_DIR": str(PROGRAMMES), "MAIL_URL": f"file://{tmp_path / 'mail'}",
+        "MAIL_FROM": "Kursus <kursus@cohort.example>", "BASE_URL": "https://cohort.example"})
+    engine = app.extensions["cohort.engine"]
+    db.create_schema(engine)
+    make_cohort(engine, people=PEOPLE)
+    settings = OutboxSettings.from_app(app)
+
+    def count(session, model) -> int:
+        return session.scalar(select(func.count()).select_from(model))
+
+    with app.app_context(), db.transaction(engine) as session:
+        deliveries = list(session.scalars(select(Delivery).where(
+            Delivery.kind.in_(("welcome", "meeting_invitation"))).order_by(Delivery.id)))
+        assert count(session, ParticipantLink) == count(session, CalendarFeed) == 0
+        lookups = messages.Lookups(session, settings.context, CREATED)
+        lookups.prefetch(deliveries, issue=False)
+        assert count(session, ParticipantLink) == count(session, CalendarFeed) == 0
+        assert not session.new and not session.dirty
+        lookups.issue_missing()
+        assert count(session, ParticipantLink) == count(session, CalendarFeed) == len(PEOPLE)
+        lookups.issue_missing()  # nothing left to issue
+        assert count(session, ParticipantLink) == count(session, CalendarFeed) == len(PEOPLE)
+        composed = [messages.message_data(session, d, settings.context, CREATED, lookups)
+                    for d in deliveries]
+        assert count(session, ParticipantLink) == count(session, CalendarFeed) == len(PEOPLE)
+        for delivery, data in zip(deliveries, composed, strict=True):
+            token = data.personal_url.rsplit("/p/", 1)[1]
+            assert access_by_token(session, token, CREATED).participant.id == \
+                delivery.participant_id
+            if delivery.kind == "welcome":
+                assert FEED.fullmatch(data.calendar_url)
+    engine.dispose()

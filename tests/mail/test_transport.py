@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import email
+import smtplib
 from email.message import EmailMessage
 from email.policy import SMTP, default
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from cohort.mail.transport import MailConfigError, MailError, open_transport, parse_mail_url
+from cohort.mail.transport import (
+    MailConfigError,
+    MailError,
+    envelope_address,
+    open_transport,
+    parse_mail_url,
+)
+from tests.fixtures.properties import property_settings
 
 
 def message(to: str = "anne@vejle.example") -> EmailMessage:
@@ -73,3 +83,38 @@ def test_starttls_against_a_server_without_it_is_a_clear_error(smtp_sink):
     with pytest.raises(MailError) as caught:
         transport.send(message())
     assert caught.value.unavailable and "STARTTLS" in caught.value.text
+
+
+@property_settings(300)
+@given(st.one_of(st.emails(), st.text(), st.from_regex(
+    r"\A[a-zA-Z0-9.!#%'*+/=?^_`{|}~<>(),;:\"\\ -]{1,12}@[a-zA-Z0-9.<>\"-]{0,12}\Z")))
+@example('anne@vejle.example')
+@example('Anne <anne@vejle.example>')
+@example('a..b@c.d')
+@example('.a@b.c')
+@example('a.@b.c')
+@example('a@b..c')
+@example('a@-b.c')
+@example('')
+@example('"a b"@c.d')
+@example('a@b.c (Anne)')
+@example('æ@ø.dk')
+@example('a@b.c.')
+@example("o'neil+x@y.z")
+def test_envelope_addresses_are_what_smtplib_makes_of_them(address):
+    """The sender threads skip smtplib's address parsing for plain addresses: the MAIL FROM
+    and RCPT TO they write are the same as smtplib's for any address."""
+    assert envelope_address(address) == smtplib.quoteaddr(address)
+
+
+def test_the_envelope_reaches_the_server(smtp_sink):
+    from cohort.mail.transport import RawMessage
+
+    transport = open_transport(parse_mail_url(smtp_sink.url), timeout=5)
+    data = bytes(message("o'neil+kursus@vejle.example"))
+    transport.send(RawMessage("kursus@cohort.example", ["o'neil+kursus@vejle.example"], data))
+    transport.send(RawMessage("kursus@cohort.example", ["Bo <bo@kolding.example>"], data))
+    transport.close()
+    assert smtp_sink.envelopes[0][1] == ["o'neil+kursus@vejle.example"]
+    assert smtp_sink.envelopes[1][1] == ["bo@kolding.example"]
+    assert {e[0] for e in smtp_sink.envelopes} == {"kursus@cohort.example"}

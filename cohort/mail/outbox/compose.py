@@ -5,6 +5,7 @@ failed: `Settle`, written with the batch)."""
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +24,7 @@ log = logging.getLogger("cohort.mail.dispatch")
 
 
 class Composer:
-    """The composing steps of a Dispatcher (engine, settings, _invitations)."""
+    """The composing steps of a Dispatcher (engine, settings, _invitations, _sqlite_writer)."""
 
     def _compose(self, ids: list[int], token: str, now: datetime) -> list:
         """Each claimed row's message, or why it ends without one (cancelled, skipped,
@@ -34,23 +35,30 @@ class Composer:
                 Delivery.state == kinds.CLAIMED).order_by(Delivery.send_at, Delivery.id)))
             lookups = Lookups(session, self.settings.context, now,
                               invitations=self._invitations)
-            lookups.prefetch(deliveries)
-            # New personal links are committed at once: on SQLite a write transaction held
-            # while composing would keep the sender thread waiting.
-            session.commit()
+            lookups.prefetch(deliveries, issue=False)
+            # New personal links and feeds are written and committed at once: on SQLite a
+            # write transaction held while composing would keep the sender threads waiting.
+            # They take turns with the senders (`_sqlite_writer`): a sender that found
+            # SQLite's lock taken would sleep in its busy handler (1, 2, 5, 10, 15 ms ...)
+            # well past the commit, and hold up the other sender meanwhile.
+            with self._sqlite_writer or nullcontext():
+                lookups.issue_missing()
+                session.commit()
             unsent = _first_emails_not_sent(session, deliveries)
             composed = [(d, Settle(kinds.SKIPPED, "skipped",
                                     "skipped: its first email was not sent")
                          if (d.id in unsent) else self._prepare(session, d, now, lookups))
                         for d in deliveries]
             prepared = self._bundled(composed, now)
-            for group, settle in prepared:  # committed with the batch
-                if isinstance(settle, Settle):
-                    for delivery in group:
-                        session.execute(update(Delivery).where(
-                            Delivery.id == delivery.id, Delivery.claim_token == token,
-                            Delivery.state == kinds.CLAIMED,
-                        ).values(state=settle.state, last_error=settle.reason))
+            with self._sqlite_writer or nullcontext():  # as above
+                for group, settle in prepared:  # committed with the batch
+                    if isinstance(settle, Settle):
+                        for delivery in group:
+                            session.execute(update(Delivery).where(
+                                Delivery.id == delivery.id, Delivery.claim_token == token,
+                                Delivery.state == kinds.CLAIMED,
+                            ).values(state=settle.state, last_error=settle.reason))
+                session.commit()
             return prepared
 
     def _bundled(self, composed: list, now: datetime) -> list:

@@ -12,7 +12,7 @@ from ...core import deliveries as kinds
 from ...core.sending import SendFailure, message_id, outcome_of_failure
 from ...models import Delivery
 from ..transport import MailError, Transport, open_transport, parse_mail_url
-from .record import HAND_OVER, PerThread, Recorder, write_result
+from .record import PerThread, Recorder
 from .settings import PassReport
 
 log = logging.getLogger("cohort.mail.dispatch")
@@ -52,13 +52,8 @@ class Sender(Recorder):
         lead = group[0]
         mid = message_id(lead.id, lead.cohort_id, lead.kind, lead.anchor, lead.recipient,
                          lead.resend_number, self.settings.context.message_id_domain)
-        with self._transaction(durable=False) as conn:
-            unwritten = self._unwritten or []
-            for entry in unwritten:  # the previous email's results, in the same commit
-                write_result(conn, *entry)
-            handed = [d for d in group if HAND_OVER.execute(conn, dict(
-                b_id=d.id, b_token=token, b_attempts=d.attempts + 1,
-                b_message_id=mid))]
+        unwritten = self._unwritten or []  # the previous email's results, in the same commit
+        handed = self._write_hand_over(group, token, mid, unwritten)
         with self._journal_lock:
             self._journal.extend(unwritten)
             self._journal.extend((d.id, token, dict(
