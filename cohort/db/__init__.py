@@ -12,8 +12,9 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event, exc
+from sqlalchemy import event, exc, literal
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, SQLModel, create_engine
 
 # Named constraints, so migrations can refer to them (SQLite batch mode needs names to drop or
@@ -46,6 +47,20 @@ def make_engine(url: str) -> Engine:
     event.listen(engine, "checkout", _drop_if_server_hung_up)
     _forget_pool_in_forked_children(engine)
     return engine
+
+
+def constant(value: str | int) -> BindParameter:
+    """A fixed value of a statement (a status, a state, a threshold), written into its SQL
+    rather than sent as a parameter (`column != db.constant("cancelled")`).
+
+    psycopg prepares a statement on the server once a connection has run it five times, and
+    PostgreSQL then plans it once for any parameter values (a generic plan) when that looks no
+    dearer than planning each call. Blind to a bound value, the planner guesses from the
+    column's statistics: `meeting.status <> $1`, where every meeting has one status, looked
+    like no row at all, and the dashboard's follow-up count probed the attendance index once
+    per meeting of the installation (4-8 ms instead of 0.3). Written into the SQL the value is
+    known to every plan, prepared or not; values that change from call to call stay bound."""
+    return literal(value, literal_execute=True)
 
 
 def _forget_pool_in_forked_children(engine: Engine) -> None:
