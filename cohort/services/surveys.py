@@ -268,7 +268,8 @@ def move_pooled_answers(
     A survey's answers are written again as a whole: the stored ones and the pooled ones,
     shuffled, with new random ids, in this one transaction (its `xmin` is the same for every
     answer of the survey). Pooled answers get the survey's first day as `submitted_on`.
-    The scheduler runs this every tick, and `submit_response` after each answer.
+    The scheduler runs this every tick, and `submit_response` after an answer that makes k
+    wait.
     """
     query = select(AnonymousAnswerPool.survey_id).distinct()
     if survey_ids is not None:
