@@ -6,15 +6,18 @@ tables, while the models know nothing of engines (their column types are in mode
 
 from __future__ import annotations
 
+import hashlib
 import os
 import select
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event, exc, literal
+from sqlalchemy import String, event, exc, literal
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, SQLModel, create_engine
 
 # Named constraints, so migrations can refer to them (SQLite batch mode needs names to drop or
@@ -108,7 +111,33 @@ def _drop_if_server_hung_up(dbapi_connection, _record, _proxy) -> None:
         raise exc.DisconnectionError("the server closed this pooled connection")
 
 
+class text_digest(FunctionElement):  # noqa: N801 (a SQL function, named like one)
+    """The SHA-256 of a text (its UTF-8 bytes) in hexadecimal, computed by the database: a
+    page that needs to know which of a few long texts a row holds (a cohort's programme
+    snapshot, tens of kilobytes) reads 64 characters instead (`services._lookup`)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(text_digest, "postgresql")
+def _text_digest_postgresql(element, compiler, **kw) -> str:
+    text = compiler.process(element.clauses, **kw)
+    return f"encode(sha256(convert_to({text}, 'UTF8')), 'hex')"
+
+
+@compiles(text_digest, "sqlite")
+def _text_digest_sqlite(element, compiler, **kw) -> str:
+    return f"cohort_sha256({compiler.process(element.clauses, **kw)})"
+
+
+def sha256_hex(text: str | None) -> str | None:
+    """text_digest in Python (and SQLite's cohort_sha256)."""
+    return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    dbapi_connection.create_function("cohort_sha256", 1, sha256_hex, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -31,7 +31,7 @@ from ..models import (
     Participant,
     Survey,
 )
-from ._lookup import SNAPSHOT_SOURCE, programme_of_snapshot
+from ._lookup import SNAPSHOT_DIGEST, programme_of_digest
 from .activity import cohort_activity
 from .attendance import AttendanceOverview, attendance_overview
 from .cohort_list import (  # noqa: F401 (the phases: re-exported)
@@ -214,8 +214,8 @@ def cohort_cards(session: Session, cohorts: Sequence[Cohort], now: datetime) -> 
 
 class _CardQueries(NamedTuple):
     # Per cohort, in the dashboard's order: timeline's rows, the participants, the next
-    # meeting, the people to follow up, the failed emails, and the programme's text when it
-    # has groups.
+    # meeting, the people to follow up, the failed emails, and the digest of the programme's
+    # text when it has groups.
     figures: Select
     failed: Select
     anonymous: Select
@@ -256,7 +256,8 @@ def _card_queries() -> _CardQueries:
     failed_reminders = per_cohort(select(func.count()).where(
         Delivery.cohort_id == cohort_id, is_failed,
         Delivery.kind == constant(kinds.SURVEY_REMINDER)))
-    # The programme's text, for the cohorts with groups (their repair flags need it).
+    # The digest of the programme's text, for the cohorts with groups (their repair flags need
+    # its groupings: `_lookup.programme_of_digest`, which reads the text once per process).
     has_groups = select(Group.id).where(Group.cohort_id == cohort_id).correlate(rows).exists()
     # Figures as subqueries of each row (one value each), not joins: PostgreSQL multiplied
     # the row estimates of joined aggregates into millions, which put the statement over
@@ -265,7 +266,7 @@ def _card_queries() -> _CardQueries:
     figures = (select(rows, everyone.label("everyone"), active.label("active"),
                       func.coalesce(missed.c.n, 0).label("missed_two"),
                       failed.label("failed"), failed_reminders.label("failed_reminders"),
-                      case((has_groups, SNAPSHOT_SOURCE)).label("source"), Meeting)
+                      case((has_groups, SNAPSHOT_DIGEST)).label("programme"), Meeting)
                .join(Cohort, Cohort.id == cohort_id)
                .outerjoin(missed, missed.c.cohort_id == cohort_id)
                # The meeting the card shows next: of those not over, the first to start
@@ -320,23 +321,24 @@ def _failed_per_cohort(session: Session, q: _CardQueries, params: dict,
 def _repairs_per_cohort(session: Session, q: _CardQueries, params: dict,
                         figures: Sequence) -> dict[int, int]:
     """Repair flags per cohort, judged as the overview judges them (summarise_groups), with
-    each programme's groupings from the snapshot cache (keyed by the text, so the cohorts of
-    one programme share one parse). Only the cohorts with groups are read."""
-    sources = {row.cohort_id: row.source for row in figures if row.source is not None}
-    if not sources:
+    each programme's groupings from the cache by the snapshot's digest (the cohorts of one
+    programme share one parse, and its text is read once per process). Only the cohorts with
+    groups are read."""
+    digests = {row.cohort_id: row.programme for row in figures if row.programme is not None}
+    if not digests:
         return {}
     groups: dict[int, list[tuple[str, int, int, int]]] = {}
     placed: dict[int, dict[tuple[str, int], int]] = {}
     for what, cid, key, rotation, number, n in session.execute(
-            q.groups, {**params, "cohort_ids": list(sources)}):
+            q.groups, {**params, "cohort_ids": list(digests)}):
         if what == "group":
             groups.setdefault(cid, []).append((key, rotation, number, n))
         else:
             placed.setdefault(cid, {})[key, rotation] = n
     everyone = {row.cohort_id: row.everyone for row in figures}
     repairs = {}
-    for cid, source in sources.items():
-        groupings = {g.key: g for g in programme_of_snapshot(source).groupings}
+    for cid, digest in digests.items():
+        groupings = {g.key: g for g in programme_of_digest(session, cid, digest).groupings}
         _, flags = summarise_groups(groupings, sorted(groups.get(cid, [])),
                                     placed.get(cid, {}), everyone.get(cid, 0))
         repairs[cid] = len(flags)

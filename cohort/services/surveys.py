@@ -42,11 +42,11 @@ from ..models import (
     utcnow,
 )
 from ._lookup import (
-    SNAPSHOT_SOURCE,
+    SNAPSHOT_DIGEST,
     NotFound,
     cohort_programme,
     get_cohort,
-    programme_of_snapshot,
+    programme_of_digest,
 )
 
 BREAKDOWN_DIMENSIONS = ("organisation", "role")
@@ -154,7 +154,8 @@ def submit_response(
        While fewer than k wait (the pool's rewrite in 2 counts them) it is not run: it would
        find nothing to store.
     Each statement is a round trip on PostgreSQL: the first transaction reads the invitation,
-    its survey and the programme's text in one statement.
+    its survey and the digest of the programme's text (the text only the first time a
+    process meets it) in one statement.
     """
     now = now or utcnow()
     with db.transaction(engine) as session:
@@ -194,13 +195,13 @@ def _complete_invitation(
 ) -> _PooledAnswer | None:
     """Mark the invitation completed; an anonymous answer is returned to be pooled."""
     found = session.execute(
-        select(Invitation, Survey, SNAPSHOT_SOURCE)
+        select(Invitation, Survey, SNAPSHOT_DIGEST)
         .join(Survey, Survey.id == Invitation.survey_id)
         .join(Cohort, Cohort.id == Survey.cohort_id)
         .where(Invitation.id == invitation_id)).one_or_none()
     if found is None:
         raise NotFound(f"no invitation {invitation_id}")
-    invitation, survey, programme_text = found
+    invitation, survey, digest = found
     state = survey_state(survey, now)
     if state == "not_open":
         raise SurveyNotOpen(survey)
@@ -208,7 +209,7 @@ def _complete_invitation(
         raise SurveyClosed(survey)
     if invitation.completed:
         raise AlreadyAnswered(survey)
-    programme = programme_of_snapshot(programme_text)
+    programme = programme_of_digest(session, survey.cohort_id, digest)
     spec = spec_from_survey(programme.survey(survey.template_key), programme.language)
     stored = normalise_answers(spec, answers)
     claimed = session.execute(
