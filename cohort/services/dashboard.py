@@ -191,7 +191,7 @@ def cohort_cards(session: Session, cohorts: Sequence[Cohort], now: datetime) -> 
     loop of queries per cohort: one query for the figures, one more when any of the cohorts
     has groups (and, rarely, one for failed reminders of anonymous surveys). Each statement is
     a round trip on PostgreSQL, which is what a dashboard there cost. The cohorts' programme
-    snapshots need not be loaded: only the text of those with groups is read."""
+    snapshots need not be loaded: only the digest of those with groups is read."""
     if not cohorts:
         return []
     q = _card_queries()
