@@ -9,6 +9,7 @@ a clear message, the web answers 404.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, time
 from functools import lru_cache
 
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from ..core.programme import Programme, parse_programme
+from ..db import sha256_hex, text_digest
 from ..models import Cohort, Meeting, Survey, Task
 
 
@@ -52,6 +54,31 @@ SNAPSHOT_SOURCE = Cohort.programme["source"].as_string()
 def programme_of_snapshot(source: str) -> Programme:
     """`cohort_programme` for a snapshot's text selected with SNAPSHOT_SOURCE."""
     return _parse_snapshot(source)
+
+
+# The SHA-256 of the snapshot's text, computed in the database: 64 characters where the text
+# is tens of kilobytes, for pages that read many cohorts' or read one on every request.
+SNAPSHOT_DIGEST = text_digest(SNAPSHOT_SOURCE)
+_BY_DIGEST: dict[str, Programme] = {}
+_BY_DIGEST_MAX = 64
+_BY_DIGEST_LOCK = threading.Lock()
+
+
+def programme_of_digest(session: Session, cohort_id: int, digest: str) -> Programme:
+    """`cohort_programme` for a cohort whose snapshot's SNAPSHOT_DIGEST is `digest`: from the
+    cache of programmes by digest, else its text is read (once per text and process) and
+    checked against the digest. A handful of texts serve every cohort of an installation."""
+    found = _BY_DIGEST.get(digest)
+    if found is None:
+        source = session.scalar(select(SNAPSHOT_SOURCE).where(Cohort.id == cohort_id))
+        if source is None or sha256_hex(source) != digest:
+            raise NotFound(f"cohort {cohort_id} has no programme snapshot {digest}")
+        found = _parse_snapshot(source)
+        with _BY_DIGEST_LOCK:  # threads of one worker share it
+            if len(_BY_DIGEST) >= _BY_DIGEST_MAX:
+                _BY_DIGEST.pop(next(iter(_BY_DIGEST)))
+            _BY_DIGEST[digest] = found
+    return found
 
 
 @lru_cache(maxsize=64)

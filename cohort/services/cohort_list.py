@@ -27,6 +27,7 @@ from sqlmodel import Session
 from ..core.cohort_fields import TITLE_MAX
 from ..core.paging import first_on_page, last_on_page, page_count, page_within
 from ..core.text import whole_number
+from ..db import constant
 from ..models import Cohort, Meeting
 
 # The dashboard's three sections, in the order it shows them.
@@ -129,7 +130,7 @@ def timeline(cohort_ids: Select | BindParameter) -> Subquery:
                         func.max(Meeting.ends_at).label("last_end"),
                         func.min(Meeting.starts_at).filter(Meeting.ends_at > NOW)
                         .label("next_start"))
-                 .where(Meeting.cohort_id.in_(cohort_ids), Meeting.status != "cancelled")
+                 .where(Meeting.cohort_id.in_(cohort_ids), Meeting.status != constant("cancelled"))
                  .group_by(Meeting.cohort_id).subquery())
     total = func.coalesce(scheduled.c.total, 0)
     rank = case((total == 0, case((Cohort.start_date > TODAY, 1), else_=2)),
@@ -156,16 +157,25 @@ def in_order(rows: Subquery) -> tuple:
 
 @cache
 def _page_queries(cohort_ids: Select, by_text: bool, by_phase: bool) -> tuple[Select, Select]:
-    """The counts and the page, built once for each way of asking: building these statements
-    costs more than running them (`cohort_ids` is one of the constants of
-    `accounts.visible_cohort_ids`, so there are a handful)."""
+    """The page (with the counts per phase on each of its rows) and the counts alone, built
+    once for each way of asking: building these statements costs more than running them
+    (`cohort_ids` is one of the constants of `accounts.visible_cohort_ids`, so there are a
+    handful).
+
+    The counts ride on the page's rows as window sums, computed over every cohort matching
+    the text before the phase filter and the LIMIT: one statement (one round trip on
+    PostgreSQL) for the page and its counts. Only a page with no rows (nothing matches, or a
+    page past the end) needs the counts query."""
     rows = timeline(cohort_ids)
     matching = [rows.c.title.ilike(bindparam("pattern"), escape="\\")] if by_text else []
     counts = select(rows.c.rank, func.count()).where(*matching).group_by(rows.c.rank)
-    if by_phase:
-        matching.append(rows.c.rank == bindparam("rank"))
-    page = (select(Cohort, rows.c.rank).join(rows, rows.c.cohort_id == Cohort.id)
-            .options(defer(Cohort.programme)).where(*matching).order_by(*in_order(rows))
+    per_phase = [func.sum(case((rows.c.rank == rank, 1), else_=0)).over().label(f"n{rank}")
+                 for rank in range(len(PHASES))]
+    listed = select(rows, *per_phase).where(*matching).subquery("listed")
+    in_phase = [listed.c.rank == bindparam("rank")] if by_phase else []
+    page = (select(Cohort, listed.c.rank, *(listed.c[f"n{rank}"] for rank in range(len(PHASES))))
+            .join(listed, listed.c.cohort_id == Cohort.id)
+            .options(defer(Cohort.programme)).where(*in_phase).order_by(*in_order(listed))
             .offset(bindparam("offset")).limit(bindparam("limit")))
     return counts, page
 
@@ -174,7 +184,8 @@ def cohort_page(session: Session, cohort_ids: tuple[Select, dict], now: datetime
                 filters: ListFilters = ListFilters(), page: int = 1,
                 size: int = PAGE_SIZE) -> CohortPage:
     """Page `page` (from 1; past the end: the last) of the cohorts of `cohort_ids` (a user's:
-    `accounts.visible_cohort_ids`), in two queries however many cohorts there are."""
+    `accounts.visible_cohort_ids`), in one query however many cohorts there are (three for a
+    page past the end)."""
     ids, params = cohort_ids
     params = {**params, **moment(now)}
     if filters.text:
@@ -183,13 +194,24 @@ def cohort_page(session: Session, cohort_ids: tuple[Select, dict], now: datetime
     if filters.phase is not None:
         params["rank"] = PHASES.index(filters.phase)
     count_query, page_query = _page_queries(ids, bool(filters.text), filters.phase is not None)
-    counts = {PHASES[rank]: n for rank, n in session.execute(count_query, params)}
+
+    def rows_of(number: int) -> list:
+        return session.execute(page_query, {**params, "offset": (number - 1) * size,
+                                            "limit": size}).all()
+
+    number = max(page, 1)
+    found = rows_of(number)
+    if found:
+        counts = {phase: n for phase, n in zip(PHASES, found[0][2:], strict=True) if n}
+    else:  # nothing matches, or a page past the end: count, then the last page
+        counts = {PHASES[rank]: n for rank, n in session.execute(count_query, params)}
     total = counts.get(filters.phase, 0) if filters.phase else sum(counts.values())
     pages = page_count(total, size)
-    number = page_within(page, pages)
-    found = session.execute(page_query, {**params, "offset": (number - 1) * size,
-                                         "limit": size}).all() if total else []
-    return CohortPage(cohorts=[cohort for cohort, _ in found],
-                      phases={cohort.id: PHASES[rank] for cohort, rank in found},
+    if not found and total:
+        number = page_within(page, pages)
+        found = rows_of(number)
+    number = page_within(number, pages)
+    return CohortPage(cohorts=[row[0] for row in found],
+                      phases={row[0].id: PHASES[row[1]] for row in found},
                       counts=counts, number=number, pages=pages, total=total, size=size,
                       filters=filters)

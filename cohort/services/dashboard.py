@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, literal_column, null, select, union_all
 from sqlmodel import Session
 
 from ..core import deliveries as kinds
 from ..core.attendance import FOLLOW_UP_AFTER, MISSED_STATES
 from ..core.survey_results import percent
+from ..db import constant
 from ..models import (
     ActivityEntry,
     AnonymousAnswerPool,
@@ -30,7 +31,7 @@ from ..models import (
     Participant,
     Survey,
 )
-from ._lookup import SNAPSHOT_SOURCE, programme_of_snapshot
+from ._lookup import SNAPSHOT_DIGEST, programme_of_digest
 from .activity import cohort_activity
 from .attendance import AttendanceOverview, attendance_overview
 from .cohort_list import (  # noqa: F401 (the phases: re-exported)
@@ -186,127 +187,160 @@ def cohort_cards(session: Session, cohorts: Sequence[Cohort], now: datetime) -> 
     now or meeting soonest first, then those starting soonest, then those ended last (the
     phase and the order are `cohort_list.timeline`'s, the ones the pages are made with).
 
-    Every figure is counted for all the given cohorts (a page of them) at once, in at most
-    eight queries however many cohorts, never in a loop of queries per cohort; the cohorts'
-    programme snapshots need not be loaded."""
+    Every figure is counted for all the given cohorts (a page of them) at once, never in a
+    loop of queries per cohort: one query for the figures, one more when any of the cohorts
+    has groups (and, rarely, one for failed reminders of anonymous surveys). Each statement is
+    a round trip on PostgreSQL, which is what a dashboard there cost. The cohorts' programme
+    snapshots need not be loaded: only the digest of those with groups is read."""
     if not cohorts:
         return []
     q = _card_queries()
     params = {"cohort_ids": [c.id for c in cohorts], **moment(now)}
-    figures = session.execute(q.figures, params).all()
-    upcoming: dict[int, Meeting] = {}
-    for meeting in session.scalars(q.next_meetings, params):
-        upcoming.setdefault(meeting.cohort_id, meeting)
-    failed = _failed_per_cohort(session, q, params)
-    missed_two = dict(session.execute(q.missed_two, params).all())
-    repair = _repairs_per_cohort(session, q, params,
-                                 {row.cohort_id: row.everyone for row in figures})
+    figures, seen = [], set()
+    for row in session.execute(q.figures, params):
+        if row.cohort_id not in seen:  # two meetings starting at once: the first by position
+            seen.add(row.cohort_id)
+            figures.append(row)
+    failed = _failed_per_cohort(session, q, params, figures)
+    repair = _repairs_per_cohort(session, q, params, figures)
     by_id = {c.id: c for c in cohorts}
     return [CohortCard(
         cohort=by_id[row.cohort_id], phase=PHASES[row.rank], participants=row.active,
-        meetings=row.total, held=row.held, next=upcoming.get(row.cohort_id),
-        failed_emails=failed.get(row.cohort_id, 0), missed_two=missed_two.get(row.cohort_id, 0),
+        meetings=row.total, held=row.held, next=row.Meeting,
+        failed_emails=failed.get(row.cohort_id, 0), missed_two=row.missed_two,
         repair=repair.get(row.cohort_id, 0), first_start=row.first_start,
         last_end=row.last_end) for row in figures]
 
 
 class _CardQueries(NamedTuple):
-    figures: Select  # timeline's rows and the participants, in the dashboard's order
-    next_meetings: Select
+    # Per cohort, in the dashboard's order: timeline's rows, the participants, the next
+    # meeting, the people to follow up, the failed emails, and the digest of the programme's
+    # text when it has groups.
+    figures: Select
     failed: Select
     anonymous: Select
-    missed_two: Select
-    groups: Select
-    placed: Select
-    sources: Select
+    groups: Select  # each group's size, and the people placed per rotation
 
 
 @cache
 def _card_queries() -> _CardQueries:
     """The cards' queries over the cohorts of COHORT_IDS, built once: building statements
-    this size costs more than running them on a page of cohorts."""
+    this size costs more than running them on a page of cohorts. Fixed values are written
+    into the SQL (`db.constant`), so a prepared statement's plan on PostgreSQL knows them."""
     ids = COHORT_IDS
     rows = timeline(ids)
-    people = (select(Participant.cohort_id, func.count().label("everyone"),
-                     func.count().filter(Participant.erased_at.is_(None)).label("active"))
-              .where(Participant.cohort_id.in_(ids)).group_by(Participant.cohort_id).subquery())
-    figures = (select(rows, func.coalesce(people.c.everyone, 0).label("everyone"),
-                      func.coalesce(people.c.active, 0).label("active"))
-               .outerjoin(people, people.c.cohort_id == rows.c.cohort_id)
-               .order_by(*in_order(rows)))
-    next_meetings = (select(Meeting).join(rows, (Meeting.cohort_id == rows.c.cohort_id)
-                                          & (Meeting.starts_at == rows.c.next_start))
-                     .where(Meeting.status != "cancelled").order_by(Meeting.position))
-    # The failed rows themselves, not a GROUP BY: grouping by (cohort, kind, anchor) made
-    # SQLite walk the unique index over every row of every cohort (600,000 rows in a region,
-    # 0.7 s) instead of reading the few failed ones from ix_delivery_cohort_batches.
-    failed = select(Delivery.cohort_id, Delivery.kind, Delivery.anchor).where(
-        Delivery.cohort_id.in_(ids), Delivery.state.in_(FAILED_STATES))
-    anonymous = select(Survey.cohort_id, Survey.key).where(
-        Survey.cohort_id.in_(ids), Survey.mode == "anonymous")
+    scheduled = Meeting.status != constant("cancelled")
+    cohort_id = rows.c.cohort_id
+
+    def per_cohort(query: Select):  # a figure of the timeline row's cohort
+        return query.correlate(rows).scalar_subquery()
+
+    everyone = per_cohort(select(func.count()).where(Participant.cohort_id == cohort_id))
+    active = per_cohort(select(func.count()).where(Participant.cohort_id == cohort_id,
+                                                   Participant.erased_at.is_(None)))
     # People on each cohort's follow-up list (the overview's rule: missed, i.e. absent or
     # excused, at FOLLOW_UP_AFTER scheduled meetings or more).
     per_person = (select(Attendance.cohort_id)
                   .join(Meeting, Meeting.id == Attendance.meeting_id)
-                  .where(Attendance.cohort_id.in_(ids), Meeting.status != "cancelled",
-                         Attendance.state.in_(MISSED_STATES))
+                  .where(Attendance.cohort_id.in_(ids), scheduled,
+                         Attendance.state.in_([constant(s) for s in sorted(MISSED_STATES)]))
                   .group_by(Attendance.cohort_id, Attendance.participant_id)
-                  .having(func.count() >= FOLLOW_UP_AFTER).subquery())
-    missed_two = select(per_person.c.cohort_id, func.count()).group_by(per_person.c.cohort_id)
+                  .having(func.count() >= constant(FOLLOW_UP_AFTER)).subquery())
+    missed = (select(per_person.c.cohort_id, func.count().label("n"))
+              .group_by(per_person.c.cohort_id).subquery())
+    # The failed emails, and how many of them are survey reminders (only those may be
+    # reminders of anonymous surveys, which the counts leave out: `_failed_per_cohort`),
+    # counted from the delivery table's index on (cohort, state, ...).
+    is_failed = Delivery.state.in_([constant(s) for s in FAILED_STATES])
+    failed = per_cohort(select(func.count()).where(Delivery.cohort_id == cohort_id, is_failed))
+    failed_reminders = per_cohort(select(func.count()).where(
+        Delivery.cohort_id == cohort_id, is_failed,
+        Delivery.kind == constant(kinds.SURVEY_REMINDER)))
+    # The digest of the programme's text, for the cohorts with groups (their repair flags need
+    # its groupings: `_lookup.programme_of_digest`, which reads the text once per process).
+    has_groups = select(Group.id).where(Group.cohort_id == cohort_id).correlate(rows).exists()
+    # Figures as subqueries of each row (one value each), not joins: PostgreSQL multiplied
+    # the row estimates of joined aggregates into millions, which put the statement over
+    # jit_above_cost (compiling it took 30 ms to a second on a page of one cohort) and made
+    # it hash whole tables.
+    figures = (select(rows, everyone.label("everyone"), active.label("active"),
+                      func.coalesce(missed.c.n, 0).label("missed_two"),
+                      failed.label("failed"), failed_reminders.label("failed_reminders"),
+                      case((has_groups, SNAPSHOT_DIGEST)).label("programme"), Meeting)
+               .join(Cohort, Cohort.id == cohort_id)
+               .outerjoin(missed, missed.c.cohort_id == cohort_id)
+               # The meeting the card shows next: of those not over, the first to start
+               # (timeline's next_start); several starting then give several rows, of which
+               # cohort_cards keeps the first by position.
+               .outerjoin(Meeting, (Meeting.cohort_id == cohort_id) & scheduled
+                          & (Meeting.starts_at == rows.c.next_start) & (Meeting.ends_at > NOW))
+               .order_by(*in_order(rows), Meeting.position))
+    failed = select(Delivery.cohort_id, Delivery.kind, Delivery.anchor).where(
+        Delivery.cohort_id.in_(ids), is_failed,
+        Delivery.kind == constant(kinds.SURVEY_REMINDER))
+    anonymous = select(Survey.cohort_id, Survey.key).where(
+        Survey.cohort_id.in_(ids), Survey.mode == constant("anonymous"))
     # Each group's size; and the people placed per rotation (a person counted once per
-    # rotation, however many of its groups they are in). Two queries: joined into one, SQLite
-    # builds an automatic index for the join and takes longer than for both.
-    groups = (select(Group.cohort_id, Group.grouping_key, Group.rotation, Group.number,
-                     func.count(GroupMember.id))
-              .outerjoin(GroupMember, GroupMember.group_id == Group.id)
-              .where(Group.cohort_id.in_(ids))
-              .group_by(Group.id, Group.cohort_id, Group.grouping_key, Group.rotation,
-                        Group.number)
-              .order_by(Group.cohort_id, Group.grouping_key, Group.rotation, Group.number))
-    placed = (select(Group.cohort_id, Group.grouping_key, Group.rotation,
-                     func.count(func.distinct(GroupMember.participant_id)))
+    # rotation, however many of its groups they are in), as rows of one statement: joined
+    # into one, SQLite builds an automatic index for the join and takes longer than for both.
+    sizes = (select(literal_column("'group'").label("what"), Group.cohort_id,
+                    Group.grouping_key, Group.rotation, Group.number,
+                    func.count(GroupMember.id).label("n"))
+             .outerjoin(GroupMember, GroupMember.group_id == Group.id)
+             .where(Group.cohort_id.in_(ids))
+             .group_by(Group.id, Group.cohort_id, Group.grouping_key, Group.rotation,
+                       Group.number))
+    placed = (select(literal_column("'placed'"), Group.cohort_id, Group.grouping_key,
+                     Group.rotation, null(), func.count(func.distinct(GroupMember.participant_id)))
               .join(Group, Group.id == GroupMember.group_id)
               .where(Group.cohort_id.in_(ids))
               .group_by(Group.cohort_id, Group.grouping_key, Group.rotation))
-    sources = select(Cohort.id, SNAPSHOT_SOURCE).where(Cohort.id.in_(ids))
-    return _CardQueries(figures, next_meetings, failed, anonymous, missed_two, groups, placed,
-                        sources)
+    groups = union_all(sizes, placed)
+    return _CardQueries(figures, failed, anonymous, groups)
 
 
-def _failed_per_cohort(session: Session, q: _CardQueries, params: dict) -> dict[int, int]:
+def _failed_per_cohort(session: Session, q: _CardQueries, params: dict,
+                       figures: Sequence) -> dict[int, int]:
     """Failed or uncertain emails per cohort, as the outbox and the overview count them
-    (without the reminders of anonymous surveys: see _failed_deliveries). The anonymous
-    surveys are read only when a failed survey reminder is among them (rarely)."""
-    rows = session.execute(q.failed, params).all()
+    (without the reminders of anonymous surveys: see _failed_deliveries). The failed survey
+    reminders and the anonymous surveys are read only when there are any (rarely)."""
+    counts = {row.cohort_id: row.failed for row in figures if row.failed}
+    reminders = [row.cohort_id for row in figures if row.failed_reminders]
+    if not reminders:
+        return counts
+    some = {**params, "cohort_ids": reminders}
     anonymous: dict[int, set[str]] = {}
-    if any(row.kind == kinds.SURVEY_REMINDER for row in rows):
-        for cid, key in session.execute(q.anonymous, params):
-            anonymous.setdefault(cid, set()).add(key)
-    counts: dict[int, int] = {}
-    for row in rows:
-        if not is_anonymous_reminder(row, anonymous.get(row.cohort_id, set())):
-            counts[row.cohort_id] = counts.get(row.cohort_id, 0) + 1
+    for cid, key in session.execute(q.anonymous, some):
+        anonymous.setdefault(cid, set()).add(key)
+    for row in session.execute(q.failed, some):
+        if is_anonymous_reminder(row, anonymous.get(row.cohort_id, set())):
+            counts[row.cohort_id] -= 1
     return counts
 
 
 def _repairs_per_cohort(session: Session, q: _CardQueries, params: dict,
-                        everyone: dict[int, int]) -> dict[int, int]:
+                        figures: Sequence) -> dict[int, int]:
     """Repair flags per cohort, judged as the overview judges them (summarise_groups), with
-    each programme's groupings from the snapshot cache (keyed by the text, so the cohorts of
-    one programme share one parse)."""
-    groups: dict[int, list[tuple[str, int, int, int]]] = {}
-    for cid, key, rotation, number, size in session.execute(q.groups, params):
-        groups.setdefault(cid, []).append((key, rotation, number, size))
-    if not groups:
+    each programme's groupings from the cache by the snapshot's digest (the cohorts of one
+    programme share one parse, and its text is read once per process). Only the cohorts with
+    groups are read."""
+    digests = {row.cohort_id: row.programme for row in figures if row.programme is not None}
+    if not digests:
         return {}
+    groups: dict[int, list[tuple[str, int, int, int]]] = {}
     placed: dict[int, dict[tuple[str, int], int]] = {}
-    for cid, key, rotation, n in session.execute(q.placed, params):
-        placed.setdefault(cid, {})[key, rotation] = n
+    for what, cid, key, rotation, number, n in session.execute(
+            q.groups, {**params, "cohort_ids": list(digests)}):
+        if what == "group":
+            groups.setdefault(cid, []).append((key, rotation, number, n))
+        else:
+            placed.setdefault(cid, {})[key, rotation] = n
+    everyone = {row.cohort_id: row.everyone for row in figures}
     repairs = {}
-    for cid, source in session.execute(q.sources, {**params, "cohort_ids": list(groups)}):
-        groupings = {g.key: g for g in programme_of_snapshot(source).groupings}
-        _, flags = summarise_groups(groupings, groups[cid], placed.get(cid, {}),
-                                    everyone.get(cid, 0))
+    for cid, digest in digests.items():
+        groupings = {g.key: g for g in programme_of_digest(session, cid, digest).groupings}
+        _, flags = summarise_groups(groupings, sorted(groups.get(cid, [])),
+                                    placed.get(cid, {}), everyone.get(cid, 0))
         repairs[cid] = len(flags)
     return repairs
 

@@ -198,11 +198,6 @@ def _surveys(session: Session, participant: Participant, now: datetime,
     return items
 
 
-def _meeting_titles(session: Session, cohort_id: int) -> dict[str, str]:
-    return dict(session.execute(select(Meeting.key, Meeting.title).where(
-        Meeting.cohort_id == cohort_id)).all())
-
-
 def _about(survey: Survey, meeting_titles: dict[str, str]) -> str | None:
     """The meeting a survey repeated for each meeting is about ("Evaluering af mødet" after
     Webinar 1 and after Webinar 2 share a title; their keys are `template@meeting`)."""
@@ -215,17 +210,21 @@ def survey_for_participant(session: Session, participant: Participant, survey_id
                            now: datetime) -> SurveyToAnswer:
     """A survey the participant is invited to, with its questions and whether it can be
     answered now; NotFound for any other id (another cohort's, or one they are not invited to).
-    Answering itself is surveys.submit_response with the invitation id."""
-    row = session.execute(select(Survey, Invitation).join(
+    Answering itself is surveys.submit_response with the invitation id. One statement: the
+    survey, the invitation and the title of the meeting it is about."""
+    row = session.execute(select(Survey, Invitation, Meeting.title).join(
         Invitation, Invitation.survey_id == Survey.id,
+    ).outerjoin(Meeting, (Meeting.cohort_id == Survey.cohort_id)
+                & (Meeting.key == Survey.meeting_key),
     ).where(Survey.id == survey_id, Survey.cohort_id == participant.cohort_id,
             Invitation.participant_id == participant.id)).one_or_none()
     if row is None:
         raise NotFound(f"no survey {survey_id} for this participant")
-    survey, invitation = row
+    survey, invitation, meeting_title = row
     state = "answered" if invitation.completed else survey_state(survey, now)
+    titles = {survey.meeting_key: meeting_title} if meeting_title is not None else {}
     return SurveyToAnswer(survey, invitation.id, survey_spec_of(session, survey), state,
-                          _about(survey, _meeting_titles(session, participant.cohort_id)))
+                          _about(survey, titles))
 
 
 def set_task_status(session: Session, participant: Participant, task_id: int, *,

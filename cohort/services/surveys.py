@@ -41,7 +41,13 @@ from ..models import (
     Survey,
     utcnow,
 )
-from ._lookup import NotFound, cohort_programme, get_cohort
+from ._lookup import (
+    SNAPSHOT_DIGEST,
+    NotFound,
+    cohort_programme,
+    get_cohort,
+    programme_of_digest,
+)
 
 BREAKDOWN_DIMENSIONS = ("organisation", "role")
 log = logging.getLogger("cohort.services.surveys")
@@ -145,6 +151,11 @@ def submit_response(
        marked not completed again, so the participant can answer again;
     3. `move_pooled_answers` for this survey, which stores the pool once k answers wait. If it
        fails the answer stays pooled (it is saved) and the scheduler's next tick moves it.
+       While fewer than k wait (the pool's rewrite in 2 counts them) it is not run: it would
+       find nothing to store.
+    Each statement is a round trip on PostgreSQL: the first transaction reads the invitation,
+    its survey and the digest of the programme's text (the text only the first time a
+    process meets it) in one statement.
     """
     now = now or utcnow()
     with db.transaction(engine) as session:
@@ -153,12 +164,14 @@ def submit_response(
         return
     try:
         with db.transaction(engine) as session:
-            _pool(session, pending)
+            waiting = _pool(session, pending)
     except BaseException:
         with db.transaction(engine) as session:
             session.execute(update(Invitation).where(Invitation.id == invitation_id)
                             .values(completed=False))
         raise
+    if not pool_released(waiting, pending.min_group_size, closed=False):
+        return  # fewer than k wait (the survey is open at `now`): the move would store none
     try:
         with db.transaction(engine) as session:
             move_pooled_answers(session, now, survey_ids=[pending.survey_id])
@@ -173,6 +186,7 @@ class _PooledAnswer:
     answers: dict
     breakdown_value: str
     source: str
+    min_group_size: int = 0  # the survey's k (0: unknown, the move then decides)
 
 
 def _complete_invitation(
@@ -180,8 +194,14 @@ def _complete_invitation(
     source: str,
 ) -> _PooledAnswer | None:
     """Mark the invitation completed; an anonymous answer is returned to be pooled."""
-    invitation = get_invitation(session, invitation_id)
-    survey = session.get(Survey, invitation.survey_id)
+    found = session.execute(
+        select(Invitation, Survey, SNAPSHOT_DIGEST)
+        .join(Survey, Survey.id == Invitation.survey_id)
+        .join(Cohort, Cohort.id == Survey.cohort_id)
+        .where(Invitation.id == invitation_id)).one_or_none()
+    if found is None:
+        raise NotFound(f"no invitation {invitation_id}")
+    invitation, survey, digest = found
     state = survey_state(survey, now)
     if state == "not_open":
         raise SurveyNotOpen(survey)
@@ -189,7 +209,8 @@ def _complete_invitation(
         raise SurveyClosed(survey)
     if invitation.completed:
         raise AlreadyAnswered(survey)
-    spec = survey_spec_of(session, survey)
+    programme = programme_of_digest(session, survey.cohort_id, digest)
+    spec = spec_from_survey(programme.survey(survey.template_key), programme.language)
     stored = normalise_answers(spec, answers)
     claimed = session.execute(
         update(Invitation)
@@ -199,18 +220,21 @@ def _complete_invitation(
     )
     if claimed.rowcount != 1:
         raise AlreadyAnswered(survey)
+    participant_id = invitation.participant_id
     session.expire(invitation)
     if spec.anonymous:
-        breakdown = _breakdown_value(session, survey, spec, invitation.participant_id)
-        return _PooledAnswer(survey.id, stored, breakdown, source)
+        k = checked_min_group_size(programme.evaluation.min_group_size)
+        breakdown = _breakdown_value(session, survey, spec, participant_id, k)
+        return _PooledAnswer(survey.id, stored, breakdown, source, k)
     session.execute(insert(IdentifiedResponse), [dict(
-        survey_id=survey.id, participant_id=invitation.participant_id, submitted_at=now,
+        survey_id=survey.id, participant_id=participant_id, submitted_at=now,
         answers=stored, source=source)])
     return None
 
 
-def _pool(session: Session, answer: _PooledAnswer) -> None:
-    """Add one anonymous answer to its survey's pool, in a transaction of its own.
+def _pool(session: Session, answer: _PooledAnswer) -> int:
+    """Add one anonymous answer to its survey's pool, in a transaction of its own; returns
+    how many answers wait in the pool now.
 
     Every waiting answer of the survey is deleted and written again, shuffled, with new random
     keys, so the waiting rows share this transaction's id and their physical order says
@@ -227,6 +251,7 @@ def _pool(session: Session, answer: _PooledAnswer) -> None:
     _random.shuffle(rows)
     session.execute(insert(AnonymousAnswerPool), [
         dict(key=secrets.token_hex(16), survey_id=answer.survey_id, **row) for row in rows])
+    return len(rows)
 
 
 def move_pooled_answers(
@@ -244,7 +269,8 @@ def move_pooled_answers(
     A survey's answers are written again as a whole: the stored ones and the pooled ones,
     shuffled, with new random ids, in this one transaction (its `xmin` is the same for every
     answer of the survey). Pooled answers get the survey's first day as `submitted_on`.
-    The scheduler runs this every tick, and `submit_response` after each answer.
+    The scheduler runs this every tick, and `submit_response` after an answer that makes k
+    wait.
     """
     query = select(AnonymousAnswerPool.survey_id).distinct()
     if survey_ids is not None:
@@ -345,9 +371,10 @@ def _local_day(now: datetime, cohort: Cohort) -> date:
 
 
 def _breakdown_value(
-    session: Session, survey: Survey, spec: SurveySpec, participant_id: int | None
+    session: Session, survey: Survey, spec: SurveySpec, participant_id: int | None, k: int,
 ) -> str:
-    """The participant's organisation or role, if enough invited participants share it."""
+    """The participant's organisation or role, if at least k (the survey's minimum group
+    size) invited participants share it."""
     if spec.breakdown not in BREAKDOWN_DIMENSIONS or participant_id is None:
         return OTHER
     column = getattr(Participant, spec.breakdown)
@@ -357,7 +384,7 @@ def _breakdown_value(
         .where(Invitation.survey_id == survey.id)
     ).all()
     values = {pid: (value or "").strip() for pid, value in rows}
-    mapping = generalise(values.values(), min_group_size_of(session, survey.cohort_id))
+    mapping = generalise(values.values(), k)
     return mapping.get(values.get(participant_id, OTHER), OTHER)
 
 

@@ -226,3 +226,15 @@ def test_a_forked_worker_opens_its_own_connections(pg_url):
     with db.read_session(engine) as session:  # the parent's pooled connection still works
         assert session.execute(text("SELECT pg_backend_pid()")).scalar() == parent_backend
     engine.dispose()
+
+
+def test_postgresql_connections_compile_no_statement_just_in_time(pg_url):
+    """JIT compilation (30 ms to a second) is for statements that run for seconds; every one
+    here runs in a millisecond, and a misestimated plan crossed jit_above_cost. Options the
+    URL gives are kept."""
+    separator = "&" if "?" in pg_url else "?"
+    engine = db.make_engine(f"{pg_url}{separator}options=-c%20statement_timeout%3D5000")
+    with db.read_session(engine) as session:
+        assert session.scalar(text("SHOW jit")) == "off"
+        assert session.scalar(text("SHOW statement_timeout")) == "5s"
+    engine.dispose()

@@ -12,6 +12,8 @@ import gc
 import tracemalloc
 from pathlib import Path
 
+import pytest
+
 from cohort.models import Cohort
 from cohort.services._lookup import _parse_snapshot, cohort_programme
 
@@ -53,3 +55,31 @@ def test_500_programmes_leave_memory_flat():
     _parse_snapshot.cache_clear()
     grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
     assert grown < 512 * 1024, f"{grown / 1024:.0f} KiB kept over 400 parses"
+
+
+def test_a_programme_by_its_digest_reads_the_text_once(engine, make_cohort):
+    """Pages that read a cohort's programme on every request (the answer POST) or many
+    cohorts' (the dashboard) select the SHA-256 of the snapshot's text, computed by the
+    database (64 characters, not tens of kilobytes); the text itself is read once per text
+    and process, and checked against the digest."""
+    from sqlalchemy import event, select
+
+    from cohort import db
+    from cohort.services import NotFound, _lookup
+
+    cohort_id = make_cohort(engine).id
+    with db.read_session(engine) as session:
+        source, digest = session.execute(select(_lookup.SNAPSHOT_SOURCE, _lookup.SNAPSHOT_DIGEST)
+                                         .where(Cohort.id == cohort_id)).one()
+    assert digest == db.sha256_hex(source) and len(digest) == 64
+    _lookup._BY_DIGEST.clear()
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    with db.read_session(engine) as session:
+        first = _lookup.programme_of_digest(session, cohort_id, digest)
+        assert len(seen) == 1  # the text
+        assert _lookup.programme_of_digest(session, cohort_id, digest) is first
+        assert len(seen) == 1
+        assert first is _parse_snapshot(source)
+        with pytest.raises(NotFound):  # a digest of another text
+            _lookup.programme_of_digest(session, cohort_id, "0" * 64)

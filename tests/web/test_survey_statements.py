@@ -1,0 +1,147 @@
+"""What showing a survey and storing an answer cost in statements, transactions and (on
+PostgreSQL) round trips, on both databases (issue 24: PostgreSQL within 1.3x of SQLite).
+
+Each statement is a round trip to PostgreSQL, and each transaction two more (BEGIN, COMMIT).
+The answer keeps its separate transactions (docs/anonymity.md: the completed mark and an
+anonymous answer are never written by one transaction); what goes is what was read twice
+(the invitation after its claim, the cohort with its whole programme three times, the
+meeting titles of the cohort) and the third transaction while fewer than k answers wait."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, select
+
+from cohort import db
+from cohort.demo import demo_participants
+from cohort.models import AnonymousAnswerPool, AnonymousResponse, Invitation, Participant
+from cohort.services import _lookup
+from tests.db.test_engine import WireTrace, _round_trips
+from tests.fixtures.web import COHORT_START, WEB_NOW, sign_in_participant
+from tests.web.test_participant_surveys import (
+    AFTER_THE_LAST_MEETING,
+    FINAL_ANSWERS,
+    csrf,
+    stored,
+    survey_id,
+)
+
+# The personal-link session's participant (the access check), the link, its participant,
+# cohort and end (the link's re-check), and the survey with the invitation and its meeting.
+FORM_STATEMENTS = 6
+# The form's six; the claim (the invitation, its survey and the digest of the programme's
+# text; the update; the invited people's breakdown values); the pool (the survey's lock; its
+# rewrite: delete and insert; on SQLite also its secure_delete pragma). The first answer a
+# process stores for a programme also reads the programme's text (tens of kilobytes), once.
+ANSWER_STATEMENTS = FORM_STATEMENTS + 3 + 3
+
+
+class Counted:
+    """Statements and commits on the app's engine while a block runs."""
+
+    def __init__(self, engine) -> None:
+        self.engine, self.statements, self.commits = engine, [], 0
+
+    def _statement(self, _conn, _cursor, statement, *_args) -> None:
+        self.statements.append(statement)
+
+    def _commit(self, _conn) -> None:
+        self.commits += 1
+
+    def __enter__(self) -> Counted:
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        event.listen(self.engine, "commit", self._commit)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+        event.remove(self.engine, "commit", self._commit)
+
+
+def _participants(engine, cohort_id: int) -> list[Participant]:
+    with db.read_session(engine) as session:
+        return list(session.scalars(select(Participant).where(
+            Participant.cohort_id == cohort_id).order_by(Participant.id)))
+
+
+def _client(web_app, participant):
+    client = web_app.test_client()
+    sign_in_participant(client, participant)
+    return client
+
+
+def test_a_survey_form_and_an_anonymous_answer_cost_a_fixed_few_statements(
+        web_app, engine_of_app, make_cohort):
+    cohort_id = make_cohort(engine_of_app, people=demo_participants(8), start=COHORT_START,
+                            title="Hold 8", now=WEB_NOW).id
+    web_app.config["COHORT_NOW"] = AFTER_THE_LAST_MEETING
+    final = survey_id(web_app, cohort_id, "final")
+    url = f"/me/surveys/{final}"
+    people = _participants(engine_of_app, cohort_id)
+    k = 5  # the programme's minimum group size
+    assert len(people) > k
+    _lookup._BY_DIGEST.clear()  # as in a new process
+    for number, person in enumerate(people[:k]):
+        client = _client(web_app, person)
+        token = csrf(client, url)
+        with Counted(engine_of_app) as form:
+            assert client.get(url).status_code == 200
+        assert len(form.statements) == FORM_STATEMENTS, form.statements
+        assert form.commits == 0
+        with Counted(engine_of_app) as answer:
+            response = client.post(url, data={"csrf_token": token, **FINAL_ANSWERS})
+        assert response.status_code == 302
+        if number < k - 1:
+            # The completed mark, then the pool: two transactions, never one.
+            assert answer.commits == 2, answer.statements
+            pragma = engine_of_app.dialect.name == "sqlite"
+            text = number == 0
+            assert len(answer.statements) == ANSWER_STATEMENTS + pragma + text, answer.statements
+            assert text == any(("->>" in s or "JSON_EXTRACT" in s) and "sha256" not in s
+                               for s in answer.statements)
+            assert stored(web_app, AnonymousAnswerPool, final) == number + 1
+            assert stored(web_app, AnonymousResponse, final) == 0
+        else:  # the k-th answer: a third transaction stores the pool as answers
+            assert answer.commits == 3, answer.statements
+            assert stored(web_app, AnonymousAnswerPool, final) == 0
+            assert stored(web_app, AnonymousResponse, final) == k
+    claim = next(s for s in answer.statements if s.startswith("UPDATE invitation"))
+    pooled = next(s for s in answer.statements if s.startswith("INSERT INTO anonymous_answer"))
+    assert answer.statements.index(claim) < answer.statements.index(pooled)
+    with db.read_session(engine_of_app) as session:
+        assert session.scalar(select(Invitation.completed).where(
+            Invitation.survey_id == final, Invitation.participant_id == people[0].id))
+
+
+def test_an_anonymous_answer_in_round_trips_on_postgresql(web_app, engine_of_app, cohort_id,
+                                                         first_participant, tmp_path):
+    """On the wire: each statement one round trip, each transaction two more; no ping, no
+    BEGIN or ROLLBACK for the pages' reading (db.read_session)."""
+    if engine_of_app.dialect.name != "postgresql":
+        pytest.skip("round trips on the wire are PostgreSQL's")
+    web_app.config["COHORT_NOW"] = AFTER_THE_LAST_MEETING
+    url = f"/me/surveys/{survey_id(web_app, cohort_id, 'final')}"
+    client = _client(web_app, first_participant)
+    token = csrf(client, url)
+    client.post(url, data={"csrf_token": token, **FINAL_ANSWERS})  # the programme's text
+    client = _client(web_app, _participants(engine_of_app, cohort_id)[1])
+    token = csrf(client, url)
+    engine_of_app.dispose()  # the trace starts with each new connection
+    trace = WireTrace(engine_of_app, tmp_path / "wire.log")
+    # Without psycopg's one-off preparation of a statement run five times on a connection
+    # (one more round trip, once): the steady state.
+    event.listen(engine_of_app, "connect", _no_preparing)
+    try:
+        client.get(url)  # connect (and the dialect's first queries)
+        form = trace.lines_during(lambda: client.get(url))
+        answer = trace.lines_during(lambda: client.post(
+            url, data={"csrf_token": token, **FINAL_ANSWERS}))
+    finally:
+        event.remove(engine_of_app, "connect", _no_preparing)
+        trace.close()
+    assert _round_trips(form) == FORM_STATEMENTS
+    assert _round_trips(answer) == ANSWER_STATEMENTS + 2 * 2  # it was 32
+
+
+def _no_preparing(dbapi_connection, _record) -> None:
+    dbapi_connection.prepare_threshold = None
