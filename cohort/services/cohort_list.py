@@ -28,7 +28,7 @@ from ..core.cohort_fields import TITLE_MAX
 from ..core.paging import first_on_page, last_on_page, page_count, page_within
 from ..core.text import whole_number
 from ..db import constant
-from ..models import Cohort, Meeting
+from ..models import Cohort, CohortRevision, Meeting
 
 # The dashboard's three sections, in the order it shows them.
 RUNNING, UPCOMING, FINISHED = "running", "upcoming", "finished"
@@ -61,6 +61,9 @@ class CohortPage:
 
     cohorts: list[Cohort]  # this page's, in order; `programme` is not loaded
     phases: dict[int, str]  # cohort id -> phase, for this page's cohorts
+    # cohort id -> revision (models/revisions.py), read with the page, before any figure: the
+    # kept cards are compared with it (web/page_cache.cohort_parts)
+    revisions: dict[int, int]
     counts: dict[str, int]  # cohorts per phase (matching the text, whatever the phase filter)
     number: int
     pages: int
@@ -173,8 +176,10 @@ def _page_queries(cohort_ids: Select, by_text: bool, by_phase: bool) -> tuple[Se
                  for rank in range(len(PHASES))]
     listed = select(rows, *per_phase).where(*matching).subquery("listed")
     in_phase = [listed.c.rank == bindparam("rank")] if by_phase else []
-    page = (select(Cohort, listed.c.rank, *(listed.c[f"n{rank}"] for rank in range(len(PHASES))))
+    page = (select(Cohort, listed.c.rank, CohortRevision.number,
+                   *(listed.c[f"n{rank}"] for rank in range(len(PHASES))))
             .join(listed, listed.c.cohort_id == Cohort.id)
+            .outerjoin(CohortRevision, CohortRevision.cohort_id == Cohort.id)
             .options(defer(Cohort.programme)).where(*in_phase).order_by(*in_order(listed))
             .offset(bindparam("offset")).limit(bindparam("limit")))
     return counts, page
@@ -202,7 +207,7 @@ def cohort_page(session: Session, cohort_ids: tuple[Select, dict], now: datetime
     number = max(page, 1)
     found = rows_of(number)
     if found:
-        counts = {phase: n for phase, n in zip(PHASES, found[0][2:], strict=True) if n}
+        counts = {phase: n for phase, n in zip(PHASES, found[0][3:], strict=True) if n}
     else:  # nothing matches, or a page past the end: count, then the last page
         counts = {PHASES[rank]: n for rank, n in session.execute(count_query, params)}
     total = counts.get(filters.phase, 0) if filters.phase else sum(counts.values())
@@ -213,5 +218,6 @@ def cohort_page(session: Session, cohort_ids: tuple[Select, dict], now: datetime
     number = page_within(number, pages)
     return CohortPage(cohorts=[row[0] for row in found],
                       phases={row[0].id: PHASES[row[1]] for row in found},
+                      revisions={row[0].id: row[2] for row in found if row[2] is not None},
                       counts=counts, number=number, pages=pages, total=total, size=size,
                       filters=filters)

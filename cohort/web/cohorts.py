@@ -11,6 +11,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    get_template_attribute,
     redirect,
     render_template,
     request,
@@ -45,11 +46,11 @@ from ..models import Role
 from ..services import accounts, activity, cohort_list
 from ..services import dashboard as dashboard_service
 from ..services import staff as staff_service
-from .access import requires
+from .access import may_use, requires
 from .common import actor, library, now, read_session, transaction
 from .formatting import DELIVERY_KINDS, LANGUAGE_NAMES, label, warning_text
 from .forms import CohortForm, DateWindow, SingleLine, SubForm, WebLink, options, strip
-from .page_cache import cohort_part
+from .page_cache import cohort_part, cohort_parts
 
 bp = Blueprint("cohorts", __name__)
 COMMON_ZONES = ("Europe/Copenhagen", "Europe/Oslo", "Europe/Stockholm", "Europe/Helsinki",
@@ -129,13 +130,37 @@ def dashboard():
     """Every staff member's start page: the cohorts they may open, one screen at a time
     (`?phase=`, `?q=` part of the title, `?page=`); only the page's cohorts are counted."""
     moment = now()
+    role = current_user.role
+    may_open = role in ("facilitator", "admin")
+    may = {"outbox": may_use("outbox.index"), "attendance": may_use("attendance.index"),
+           "groups": may_use("groups.index")}
     with read_session() as session:
         listing = cohort_list.cohort_page(
             session, accounts.visible_cohort_ids(current_user), moment,
             cohort_list.parse_filters(request.args), cohort_list.parse_page(request.args))
-        cards = dashboard_service.cohort_cards(session, listing.cohorts, moment)
+        by_id = {c.id: c for c in listing.cohorts}
+
+        def make(missing: list[int]) -> dict[int, CardPart]:
+            card = get_template_attribute("cohorts/_card.html", "dashboard_card")
+            return {made.cohort.id: CardPart(made.phase, Markup(card(made, may_open, may)))
+                    for made in dashboard_service.cohort_cards(
+                        session, [by_id[cohort_id] for cohort_id in missing], moment)}
+
+        # Each card kept per cohort revision (web/page_cache.py): only changed cohorts are
+        # counted and rendered again.
+        parts = cohort_parts("dashboard card", listing.revisions, moment, role, make,
+                             list(by_id))
+    cards = [parts[cohort_id] for cohort_id in by_id if cohort_id in parts]
     return render_template("cohorts/dashboard.html", cards=cards, listing=listing,
                            sections=cohort_list.by_phase(cards, lambda card: card.phase))
+
+
+@dataclass(frozen=True)
+class CardPart:
+    """A kept dashboard card: its phase (for the page's sections) and its HTML."""
+
+    phase: str
+    html: Markup
 
 
 def _default_start(today: date) -> date:

@@ -42,22 +42,30 @@ class PartCache:
         self.hits = self.misses = 0
 
     def get_or_make(self, key: Hashable, make: Callable[[], object]) -> object:
-        if self.entries <= 0:
-            return make()
+        found = self.get(key)
+        if found is not None:
+            return found
+        made = make()  # outside the lock: two threads may both render; both are right
+        self.put(key, made)
+        return made
+
+    def get(self, key: Hashable) -> object | None:
         with self._lock:
             found = self._parts.get(key)
             if found is not None:
                 self._parts.move_to_end(key)
                 self.hits += 1
-                return found
-        made = make()  # outside the lock: two workers' threads may both render; both are right
+            return found
+
+    def put(self, key: Hashable, part: object) -> None:
+        if self.entries <= 0:
+            return
         with self._lock:
             self.misses += 1
-            self._parts[key] = made
+            self._parts[key] = part
             self._parts.move_to_end(key)
             while len(self._parts) > self.entries:
                 self._parts.popitem(last=False)
-        return made
 
 
 def init_page_cache(app) -> None:
@@ -97,3 +105,30 @@ def cohort_part(name: str, cohort_id: int, now: datetime, render: Callable[[], T
     cache: PartCache = current_app.extensions["cohort.page_cache"]
     key = (name, cohort_id, checked[0], locale_code(), now.replace(second=0, microsecond=0))
     return cache.get_or_make(key, render)  # type: ignore[return-value]
+
+
+def cohort_parts(name: str, revisions: dict[int, int], now: datetime, variant: Hashable,
+                 make: Callable[[list[int]], dict[int, T]], cohort_ids: list[int]
+                 ) -> dict[int, T]:
+    """The part `name` of each of several cohorts (a landing page's cards), kept like
+    `cohort_part`, with `variant` for whatever else it depends on (the viewer's role); the
+    ones not kept are made by one call of `make` with their ids. `revisions` must have been
+    read before `make` reads any data."""
+    cache: PartCache = current_app.extensions["cohort.page_cache"]
+    minute, locale = now.replace(second=0, microsecond=0), locale_code()
+
+    def key(cohort_id: int) -> Hashable:
+        return (name, cohort_id, revisions.get(cohort_id), variant, locale, minute)
+
+    found: dict[int, T] = {}
+    for cohort_id in cohort_ids:
+        kept = cache.get(key(cohort_id)) if cohort_id in revisions else None
+        if kept is not None:
+            found[cohort_id] = kept  # type: ignore[assignment]
+    missing = [cohort_id for cohort_id in cohort_ids if cohort_id not in found]
+    if missing:
+        for cohort_id, made in make(missing).items():
+            found[cohort_id] = made
+            if cohort_id in revisions:
+                cache.put(key(cohort_id), made)
+    return found

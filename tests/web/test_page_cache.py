@@ -13,7 +13,9 @@ from sqlalchemy import event, text
 from cohort import db, services
 from cohort.models import CohortRole, CohortStaff
 from cohort.services.activity import PARTICIPANTS_IMPORTED
-from tests.fixtures.web import sign_in
+from tests.fixtures.web import COHORT_START, PEOPLE, WEB_NOW, sign_in
+
+ENGLISH = {"Accept-Language": "en"}
 
 
 @pytest.fixture
@@ -121,3 +123,30 @@ def test_no_copies_are_kept_when_switched_off(web_app, overview):
     statements_of(web_app, client, path)
     again, _ = statements_of(web_app, client, path)
     assert len(again) > 10
+
+
+def test_dashboard_cards_are_kept_per_cohort_and_only_changed_ones_counted_again(
+        web_app, staff, engine_of_app, make_cohort, cohort_id):
+    """The cards of a page: a repeat view reads the user and the page (with each cohort's
+    revision); after a write to one cohort only its card is counted again, and shows it."""
+    other = make_cohort(engine_of_app, people=PEOPLE, start=COHORT_START, title="Hold 2",
+                        now=WEB_NOW).id
+    with db.transaction(engine_of_app) as session:
+        session.add(CohortStaff(cohort_id=other, user_id=staff.owner.id, role=CohortRole.OWNER))
+    client = web_app.test_client()
+    sign_in(client, staff.owner)
+    first, page = statements_of(web_app, client, "/dashboard", headers=ENGLISH)
+    again, same = statements_of(web_app, client, "/dashboard", headers=ENGLISH)
+    assert len(again) == 2 < len(first) and same == page
+    assert page.count(f"{len(PEOPLE)} participants") == 2
+    with engine_of_app.begin() as connection:
+        connection.execute(text("UPDATE participant SET erased_at = created_at "
+                                "WHERE id = (SELECT min(id) FROM participant "
+                                "WHERE cohort_id = :id)"), {"id": other})
+    kept = web_app.extensions["cohort.page_cache"]
+    made_before = kept.misses
+    changed, page = statements_of(web_app, client, "/dashboard", headers=ENGLISH)
+    assert len(changed) > 2
+    assert kept.misses == made_before + 1  # the changed cohort's card only
+    assert page.count(f"{len(PEOPLE)} participants") == 1
+    assert f"{len(PEOPLE) - 1} participants" in page
