@@ -17,10 +17,21 @@ render. Figures are never computed here: suppressed results arrive without figur
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from .. import services
 from ..core.spreadsheets import Table, to_csv, to_xlsx
@@ -44,6 +55,7 @@ from .evaluation_forms import (
 )
 from .formatting import locale_code
 from .forms import options
+from .page_cache import cohort_parts
 
 bp = Blueprint("evaluation", __name__)
 COHORT = "/cohorts/<int:cohort_id>/evaluation"
@@ -91,9 +103,18 @@ def index():
         listing = cohort_list.cohort_page(
             session, accounts.visible_cohort_ids(current_user), moment,
             cohort_list.parse_filters(request.args), cohort_list.parse_page(request.args))
-        figures = dashboard_service.response_totals(
-            session, [c.id for c in listing.cohorts], moment)
-    return render_template("evaluation/index.html", listing=listing, figures=figures,
+        by_id = {c.id: c for c in listing.cohorts}
+
+        def make(missing: list[int]) -> dict[int, Markup]:
+            card = get_template_attribute("cohorts/_card.html", "evaluation_card")
+            figures = dashboard_service.response_totals(session, missing, moment)
+            return {cohort_id: Markup(card(by_id[cohort_id], figures[cohort_id]))
+                    for cohort_id in missing}
+
+        # Each card kept per cohort revision (web/page_cache.py), as on /dashboard.
+        cards = cohort_parts("evaluation card", listing.revisions, moment, None, make,
+                             list(by_id))
+    return render_template("evaluation/index.html", listing=listing, cards=cards,
                            sections=cohort_list.by_phase(listing.cohorts,
                                                          lambda c: listing.phases[c.id]))
 

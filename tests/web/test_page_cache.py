@@ -150,3 +150,17 @@ def test_dashboard_cards_are_kept_per_cohort_and_only_changed_ones_counted_again
     assert kept.misses == made_before + 1  # the changed cohort's card only
     assert page.count(f"{len(PEOPLE)} participants") == 1
     assert f"{len(PEOPLE) - 1} participants" in page
+
+
+def test_the_evaluators_cards_are_kept_until_the_cohort_changes(web_app, staff, engine_of_app,
+                                                                 cohort_id):
+    client = web_app.test_client()
+    sign_in(client, staff.evaluator)
+    first, page = statements_of(web_app, client, "/evaluation", headers=ENGLISH)
+    again, same = statements_of(web_app, client, "/evaluation", headers=ENGLISH)
+    assert len(again) == 2 < len(first) and same == page and "Hold 1" in page
+    with engine_of_app.begin() as connection:
+        connection.execute(text("UPDATE cohort SET title = 'Hold 1 (spring)' WHERE id = :id"),
+                           {"id": cohort_id})
+    changed, page = statements_of(web_app, client, "/evaluation", headers=ENGLISH)
+    assert len(changed) == len(first) and "Hold 1 (spring)" in page
