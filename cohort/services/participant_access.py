@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, null, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
 from ..models import Cohort, Participant, ParticipantLink
@@ -50,6 +50,18 @@ class SignedIn:
         return self.cohort_ends_at + grace
 
 
+# Built once (a page request runs it every time): the ids are bound parameters. A missing link
+# id binds NULL, which no link's id equals.
+_SIGNED_IN = (
+    select(Participant,
+           select(ParticipantLink.participant_id)
+           .where(ParticipantLink.id == bindparam("link_id"),
+                  ParticipantLink.revoked_at.is_(None)).scalar_subquery(),
+           Cohort.timezone, Cohort.start_date, *cohort_end_columns(Participant.cohort_id))
+    .join(Cohort, Cohort.id == Participant.cohort_id)
+    .where(Participant.id == bindparam("participant_id")))
+
+
 def signed_in(session: Session, participant_id: int, cohort_id: object, version: object,
               link_id: int | None) -> SignedIn | None:
     """The check of a personal-link session, in one statement (a round trip on PostgreSQL):
@@ -58,14 +70,9 @@ def signed_in(session: Session, participant_id: int, cohort_id: object, version:
     participant's) and its end are the participant pages' part: `SignedIn.link_ok` and
     `valid_until`. The cohort row is not loaded (its programme snapshot is unpacked on load):
     the join only shows it exists, and its end is computed in the database."""
-    link_owner = (select(ParticipantLink.participant_id)
-                  .where(ParticipantLink.id == link_id, ParticipantLink.revoked_at.is_(None))
-                  .scalar_subquery() if isinstance(link_id, int) else null())
-    row = session.execute(
-        select(Participant, link_owner, Cohort.timezone, Cohort.start_date,
-               *cohort_end_columns(Participant.cohort_id))
-        .join(Cohort, Cohort.id == Participant.cohort_id)
-        .where(Participant.id == participant_id)).one_or_none()
+    row = session.execute(_SIGNED_IN, {
+        "participant_id": participant_id,
+        "link_id": link_id if isinstance(link_id, int) else None}).one_or_none()
     if row is None:
         return None
     participant, owner, timezone, start_date, *ends = row
