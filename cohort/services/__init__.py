@@ -134,7 +134,6 @@ from .outbox_pages import (  # noqa: F401
     pending_send_out,
 )
 from .participant_access import (  # noqa: F401
-    access_by_link_id,
     access_by_token,
     personal_token,
     revoke_links,

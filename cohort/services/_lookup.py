@@ -10,7 +10,7 @@ a clear message, the web answers 404.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 
 from sqlalchemy import func, select
@@ -92,17 +92,28 @@ def _parse_snapshot(source: str) -> Programme:
 def cohort_ends_at(session: Session, cohort: Cohort) -> datetime:
     """The cohort's last date: its last meeting, task due time or survey closing."""
     # One round trip: this runs on every request of a signed-in participant.
-    candidates = session.execute(select(
-        select(func.max(Meeting.ends_at)).where(Meeting.cohort_id == cohort.id)
+    candidates = session.execute(select(*cohort_end_columns(cohort.id))).one()
+    return ends_at_of(candidates, cohort.start_date)
+
+
+def cohort_end_columns(cohort_id) -> tuple:
+    """The three candidates of `cohort_ends_at` as columns to select, for a cohort id or a
+    column holding one (the participant access check selects them with its other columns)."""
+    return (
+        select(func.max(Meeting.ends_at)).where(Meeting.cohort_id == cohort_id)
         .scalar_subquery(),
-        select(func.max(Task.due_at)).where(Task.cohort_id == cohort.id).scalar_subquery(),
-        select(func.max(Survey.closes_at)).where(Survey.cohort_id == cohort.id)
+        select(func.max(Task.due_at)).where(Task.cohort_id == cohort_id).scalar_subquery(),
+        select(func.max(Survey.closes_at)).where(Survey.cohort_id == cohort_id)
         .scalar_subquery(),
-    )).one()
+    )
+
+
+def ends_at_of(candidates, start_date: date) -> datetime:
+    """`cohort_ends_at` from the values of `cohort_end_columns` and the cohort's start."""
     found = [c for c in candidates if c is not None]
     if found:
         return max(_aware(c) for c in found)
-    return datetime.combine(cohort.start_date, time(0), tzinfo=UTC)
+    return datetime.combine(start_date, time(0), tzinfo=UTC)
 
 
 def _aware(value: datetime) -> datetime:

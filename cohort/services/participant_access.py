@@ -17,12 +17,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
 from ..models import Cohort, Participant, ParticipantLink
 from . import calendars
-from ._lookup import cohort_ends_at
+from ._lookup import cohort_end_columns, cohort_ends_at, ends_at_of
 
 DEFAULT_GRACE = timedelta(days=30)
 
@@ -33,6 +33,54 @@ class Access:
     participant: Participant
     cohort: Cohort
     valid_until: datetime
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """What one participant request's access check read, in one statement: the participant
+    (their row, loaded), whether the session's link is theirs and not revoked, their cohort's
+    time zone and the cohort's last date (the link's end is that plus the grace period)."""
+    participant: Participant
+    link_id: int | None
+    link_ok: bool
+    timezone: str
+    cohort_ends_at: datetime
+
+    def valid_until(self, grace: timedelta) -> datetime:
+        return self.cohort_ends_at + grace
+
+
+# Built once (a page request runs it every time): the ids are bound parameters. A missing link
+# id binds NULL, which no link's id equals.
+_SIGNED_IN = (
+    select(Participant,
+           select(ParticipantLink.participant_id)
+           .where(ParticipantLink.id == bindparam("link_id"),
+                  ParticipantLink.revoked_at.is_(None)).scalar_subquery(),
+           Cohort.timezone, Cohort.start_date, *cohort_end_columns(Participant.cohort_id))
+    .join(Cohort, Cohort.id == Participant.cohort_id)
+    .where(Participant.id == bindparam("participant_id")))
+
+
+def signed_in(session: Session, participant_id: int, cohort_id: object, version: object,
+              link_id: int | None) -> SignedIn | None:
+    """The check of a personal-link session, in one statement (a round trip on PostgreSQL):
+    None when the participant is gone, erased, of another cohort than the session says, or
+    the session is older than their last logout (`version`). The link (revoked, or another
+    participant's) and its end are the participant pages' part: `SignedIn.link_ok` and
+    `valid_until`. The cohort row is not loaded (its programme snapshot is unpacked on load):
+    the join only shows it exists, and its end is computed in the database."""
+    row = session.execute(_SIGNED_IN, {
+        "participant_id": participant_id,
+        "link_id": link_id if isinstance(link_id, int) else None}).one_or_none()
+    if row is None:
+        return None
+    participant, owner, timezone, start_date, *ends = row
+    if participant.cohort_id != cohort_id or participant.erased_at is not None \
+            or participant.session_version != version:
+        return None
+    return SignedIn(participant, link_id if isinstance(link_id, int) else None,
+                    owner == participant.id, timezone, ends_at_of(ends, start_date))
 
 
 def link_token(link: ParticipantLink, secret_key: str) -> str:
@@ -122,12 +170,6 @@ def access_by_token(session: Session, token: str, now: datetime,
     link = session.scalars(select(ParticipantLink).where(
         ParticipantLink.token_hash == token_hash(token))).one_or_none()
     return _access(session, link, now, grace)
-
-
-def access_by_link_id(session: Session, link_id: int, now: datetime,
-                      grace: timedelta = DEFAULT_GRACE) -> Access | None:
-    """Re-checked on every request of a logged-in participant, so revoking bites at once."""
-    return _access(session, session.get(ParticipantLink, link_id), now, grace)
 
 
 def _access(session: Session, link: ParticipantLink | None, now: datetime,

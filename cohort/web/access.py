@@ -40,6 +40,8 @@ from ..models import STAFF_ROLES, CohortRole, Participant, Role
 from ..services import accounts, participant_access
 
 PARTICIPANT_SESSION_KEY = "participant"
+# The personal link the participant signed in with (its id): the participant pages re-check it.
+LINK_SESSION_KEY = "participant_link_id"
 CohortAccess = bool | Literal["owner"]
 
 
@@ -115,6 +117,7 @@ def end_participant_sessions() -> None:
             participant_access.end_participant_sessions(db_session, signed_in["id"])
     sign_out_participant()
     g.cohort_participant = None
+    g.participant_checked = None
 
 
 def current_participant() -> dict | None:
@@ -122,22 +125,37 @@ def current_participant() -> dict | None:
 
     Checked against the database once per request, so a removed participant's link session
     stops working at once, and so does a session of before their last logout (its version is
-    older than the participant's).
+    older than the participant's). The same statement reads what the participant pages check
+    next (their link, its end): `checked_participant` keeps it for them.
     """
     if "cohort_participant" in g:
         return g.cohort_participant
+    with db.read_session(_engine()) as db_session:
+        checked = check_participant_session(db_session)
+    if checked is None and PARTICIPANT_SESSION_KEY in session:
+        sign_out_participant()
+    g.participant_checked = checked
+    g.cohort_participant = None if checked is None else {
+        "id": checked.participant.id, "cohort_id": checked.participant.cohort_id}
+    return g.cohort_participant
+
+
+def check_participant_session(db_session: Session) -> participant_access.SignedIn | None:
+    """The personal-link session of this browser checked in `db_session` (one statement), or
+    None when there is none or it no longer lets anyone in."""
     value = session.get(PARTICIPANT_SESSION_KEY)
-    found = None
-    if isinstance(value, dict) and isinstance(value.get("id"), int):
-        with db.read_session(_engine()) as db_session:
-            row = db_session.get(Participant, value["id"])
-        if row is not None and row.cohort_id == value.get("cohort_id") \
-                and row.erased_at is None and row.session_version == value.get("version"):
-            found = {"id": row.id, "cohort_id": row.cohort_id}
-        else:
-            sign_out_participant()
-    g.cohort_participant = found
-    return found
+    if not (isinstance(value, dict) and isinstance(value.get("id"), int)):
+        return None
+    return participant_access.signed_in(db_session, value["id"], value.get("cohort_id"),
+                                        value.get("version"), session.get(LINK_SESSION_KEY))
+
+
+def checked_participant() -> participant_access.SignedIn | None:
+    """What this request's access check read about the signed-in participant (their row, their
+    link, the cohort's end), or None when it read nothing (not a participant request)."""
+    if current_participant() is None:
+        return None
+    return g.get("participant_checked")
 
 
 def current_role() -> Role | None:
@@ -243,7 +261,10 @@ def _role_allowed(rule: AccessRule, role: Role) -> bool:
 def _check_cohort(rule: AccessRule, role: Role, cohort_id: int | None) -> None:
     if cohort_id is None:
         raise RuntimeError(f"{request.endpoint}: cohort_access needs a <cohort_id> in the URL")
-    staff = role not in (Role.ADMIN, Role.PARTICIPANT)
+    if role == Role.PARTICIPANT:
+        _check_own_cohort(cohort_id)
+        return
+    staff = role != Role.ADMIN
     with db.read_session(_engine()) as db_session:
         found = accounts.check_cohort(db_session, cohort_id,
                                       current_user.id if staff else None)
@@ -251,10 +272,6 @@ def _check_cohort(rule: AccessRule, role: Role, cohort_id: int | None) -> None:
         abort(404)
     g.cohort_revision_checked = (cohort_id, found.revision)
     if role == Role.ADMIN:
-        return
-    if role == Role.PARTICIPANT:
-        if current_participant()["cohort_id"] != cohort_id:
-            abort(403)
         return
     link = found.link
     g.cohort_role_checked = (current_user.id, cohort_id, link)
@@ -266,3 +283,14 @@ def _check_cohort(rule: AccessRule, role: Role, cohort_id: int | None) -> None:
         allowed = {CohortRole.OWNER, CohortRole.CO_FACILITATOR}
     if link not in allowed:
         abort(403)
+
+
+def _check_own_cohort(cohort_id: int) -> None:
+    """A participant reaches their own cohort only. Their cohort exists (the access check
+    joined it): no statement for it. Another cohort's id is 404 if there is no such cohort,
+    else 403, as for staff."""
+    if current_participant()["cohort_id"] == cohort_id:
+        return
+    with db.read_session(_engine()) as db_session:
+        found = accounts.check_cohort(db_session, cohort_id, None)
+    abort(404 if found is None else 403)

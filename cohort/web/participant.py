@@ -16,6 +16,7 @@ The blueprint's other pages live in their own modules (`participant_surveys`,
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -43,15 +44,24 @@ from .. import db, services
 from ..core.attendance import NO_CODE_YET, OPEN
 from ..models import Participant, Role
 from ..services.materials import participant_materials
+from ..services.participant_access import SignedIn
 from ..services.participation import MAX_TEXT
-from .access import end_participant_sessions, public, requires, sign_in_participant
+from .access import (
+    LINK_SESSION_KEY,
+    check_participant_session,
+    checked_participant,
+    end_participant_sessions,
+    public,
+    requires,
+    sign_in_participant,
+)
 from .calendars import webcal_url
 from .common import now
 from .formatting import localtime
 from .forms import SingleLine, TextBox
 
 bp = Blueprint("participant", __name__)
-SESSION_KEY = "participant_link_id"
+SESSION_KEY = LINK_SESSION_KEY
 # Reflection questions sent within this time are shown open on the page; older ones fold away.
 RECENT_PROMPTS = timedelta(days=14)
 
@@ -177,17 +187,26 @@ def own_participant(db_session: Session) -> Participant:
     return own_access(db_session).participant
 
 
-def own_access(db_session: Session):
-    """The personal link's access (participant, cohort, link), re-checked now, or 403. Keep
-    it while the session reads: the session's identity map holds rows only while something
-    refers to them, so the cohort read here is not read again."""
-    link_id = session.get(SESSION_KEY)
-    access = services.access_by_link_id(db_session, link_id, now(), _grace()) \
-        if isinstance(link_id, int) else None
-    if access is None:
+def own_access(db_session: Session, reuse: bool = False) -> SignedIn:
+    """The personal link's access (participant, link, the cohort's time zone and end),
+    checked now, or 403; the participant is put in `db_session` (no statement) for the
+    services to use.
+
+    On a GET or HEAD (or with `reuse`) this is what the request's access check read a moment
+    ago (`access.checked_participant`, one statement for both); a POST that writes reads it
+    again in its own transaction, so the write is decided on what that transaction sees.
+    `reuse` is for a page whose reads are not in its write's transaction anyway (the survey
+    answer is stored by its own service transactions)."""
+    if request.method in ("GET", "HEAD") or reuse:
+        checked = checked_participant()
+    else:
+        checked = check_participant_session(db_session) if checked_participant() else None
+    if checked is None or not checked.link_ok or now() >= checked.valid_until(_grace()):
         session.pop(SESSION_KEY, None)
         abort(403)
-    return access
+    participant = db_session.merge(checked.participant, load=False) \
+        if checked.participant not in db_session else checked.participant
+    return replace(checked, participant=participant)
 
 
 def when_formatter(timezone: str) -> Callable[[datetime], str]:
@@ -202,8 +221,11 @@ def page():
     moment = now()
     secret = current_app.config["SECRET_KEY"]
     with _session() as db_session:  # reads only
-        access = own_access(db_session)
-        participant = access.participant
+        participant = own_access(db_session).participant
+        # Held while the services read: the page (title, time zone) and the buddy check-ins
+        # (the programme) both want it, and the session's identity map keeps a row only while
+        # something refers to it (one read, not two).
+        cohort = services.get_cohort(db_session, participant.cohort_id)  # noqa: F841
         data = services.participant_page(db_session, participant, moment)
         attendance = services.participant_attendance(db_session, participant.id, moment,
                                                      meetings=data.all_meetings)

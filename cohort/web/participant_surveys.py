@@ -36,10 +36,15 @@ OPEN = "open"
 @requires(Role.PARTICIPANT)
 def survey(survey_id: int):
     with read_session() as db_session:
-        access = own_access(db_session)  # kept: its cohort is the one the services read
+        # The answer is stored by its own transactions (`_submit`), not in this reading
+        # session: the request's access check, a moment ago, is as fresh as a re-read here.
+        access = own_access(db_session, reuse=True)
         participant = access.participant
+        # Held while the services read: both want its programme, and the session's identity
+        # map keeps a row only while something refers to it (one read, not two).
+        cohort = services.get_cohort(db_session, participant.cohort_id)  # noqa: F841
         found = services.survey_for_participant(db_session, participant, survey_id, now())
-        timezone = access.cohort.timezone
+        timezone = access.timezone
         # Who sees the answer, told on the page: results only for groups of at least this.
         min_group = services.min_group_size_of(db_session, participant.cohort_id)
     status = 200

@@ -26,10 +26,11 @@ from tests.web.test_participant_surveys import (
     survey_id,
 )
 
-# The personal-link session's participant (the access check), the link, its participant,
-# cohort and end (the link's re-check), and the survey with the invitation and its meeting.
-FORM_STATEMENTS = 6
-# The form's six; the claim (the invitation, its survey and the digest of the programme's
+# The access check (the participant, their link, the cohort's end: one statement, re-used by
+# the page, also on the answer's POST), the cohort (its programme: the questions and the
+# minimum group size) and the survey with the invitation and its meeting. It was 6.
+FORM_STATEMENTS = 3
+# The form's three; the claim (the invitation, its survey and the digest of the programme's
 # text; the update; the invited people's breakdown values); the pool (the survey's lock; its
 # rewrite: delete and insert; on SQLite also its secure_delete pragma). The first answer a
 # process stores for a programme also reads the programme's text (tens of kilobytes), once.
