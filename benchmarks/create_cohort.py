@@ -57,10 +57,12 @@ def time_create(engine, participants: int) -> tuple[float, dict[str, list[dict]]
 
 
 def time_bulk_insert(engine, rows: dict[str, list[dict]]) -> float:
+    """The same rows, but the cohort's revision: the database's trigger makes that one on the
+    cohort's insert (and moves it on every other insert, as it does for create_cohort)."""
     started = time.perf_counter()
     with engine.begin() as conn:
         for table in SQLModel.metadata.sorted_tables:
-            if rows[table.name]:
+            if rows[table.name] and table.name != "cohort_revision":
                 conn.execute(insert(table), rows[table.name])
     return time.perf_counter() - started
 
