@@ -19,6 +19,7 @@ from cohort.services.dashboard import (
     cohort_dashboard,
     response_totals,
 )
+from tests.fixtures.statements import recorded_statements
 
 NOW = datetime(2025, 5, 20, 12, tzinfo=UTC)
 STARTS = {"later": date(2026, 1, 6), "finished": date(2024, 1, 9), "running": date(2025, 4, 8),
@@ -102,19 +103,11 @@ def test_queries_do_not_grow_with_the_cohorts(engine, make_cohort):
                .values())
     many = few + list(_cohorts(engine, make_cohort, {
         f"c{i}": date(2024 + i % 3, 1 + i % 12, 1 + i) for i in range(8)}).values())
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(engine) as statements:
         _cards(engine, few)
         with_few = len(statements)
         statements.clear()
         _cards(engine, many)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert len(statements) == with_few <= 10
 
 
@@ -144,29 +137,23 @@ def test_response_totals_are_the_sums_of_each_cohorts_response_rates(engine, mak
         submit(engine, b, "final", person.email, FINAL_ANSWERS, DURING_FINAL)
     close_final(engine)  # b's are stored; a's two as well (the survey has closed)
     submit(engine, c, "self-assessment-pre", PEOPLE[0].email, PRE_ANSWERS, DURING_PRE)
-    statements = []
-
-    def counted(*_args) -> None:
-        statements.append(1)
-
-    event.listen(engine, "before_cursor_execute", counted)
-    for moment in (DURING_PRE, DURING_FINAL, AFTER_FINAL):
-        with db.transaction(engine) as session:
-            statements.clear()
-            totals = response_totals(session, [a], moment)
-            one = len(statements)
-            statements.clear()
-            totals = response_totals(session, [a, b, c], moment)
-            assert len(statements) == one
-            for cohort_id in (a, b, c):
-                opened = [r for r in services.response_rates(session, cohort_id)
-                          if r.opens_at <= moment]
-                found = totals[cohort_id]
-                assert (found.opened, found.answered, found.invited) == (
-                    len(opened), sum(r.answered for r in opened),
-                    sum(r.invited for r in opened))
-            assert totals[a].answered == (3 if moment == DURING_PRE else 5)
-    event.remove(engine, "before_cursor_execute", counted)
+    with recorded_statements(engine) as statements:
+        for moment in (DURING_PRE, DURING_FINAL, AFTER_FINAL):
+            with db.transaction(engine) as session:
+                statements.clear()
+                totals = response_totals(session, [a], moment)
+                one = len(statements)
+                statements.clear()
+                totals = response_totals(session, [a, b, c], moment)
+                assert len(statements) == one
+                for cohort_id in (a, b, c):
+                    opened = [r for r in services.response_rates(session, cohort_id)
+                              if r.opens_at <= moment]
+                    found = totals[cohort_id]
+                    assert (found.opened, found.answered, found.invited) == (
+                        len(opened), sum(r.answered for r in opened),
+                        sum(r.invited for r in opened))
+                assert totals[a].answered == (3 if moment == DURING_PRE else 5)
 
 
 def test_the_cards_fixed_values_are_written_into_their_sql(engine, make_cohort):

@@ -16,6 +16,7 @@ import pytest
 
 from cohort.models import Cohort
 from cohort.services._lookup import _parse_snapshot, cohort_programme
+from tests.fixtures.statements import recorded_statements
 
 PROGRAMMES = Path(__file__).resolve().parents[2] / "programmes"
 TITLE = "title: Kompetencer til Digitalt Lederskab"
@@ -62,7 +63,7 @@ def test_a_programme_by_its_digest_reads_the_text_once(engine, make_cohort):
     cohorts' (the dashboard) select the SHA-256 of the snapshot's text, computed by the
     database (64 characters, not tens of kilobytes); the text itself is read once per text
     and process, and checked against the digest."""
-    from sqlalchemy import event, select
+    from sqlalchemy import select
 
     from cohort import db
     from cohort.services import NotFound, _lookup
@@ -73,9 +74,7 @@ def test_a_programme_by_its_digest_reads_the_text_once(engine, make_cohort):
                                          .where(Cohort.id == cohort_id)).one()
     assert digest == db.sha256_hex(source) and len(digest) == 64
     _lookup._BY_DIGEST.clear()
-    seen: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
-    with db.read_session(engine) as session:
+    with recorded_statements(engine) as seen, db.read_session(engine) as session:
         first = _lookup.programme_of_digest(session, cohort_id, digest)
         assert len(seen) == 1  # the text
         assert _lookup.programme_of_digest(session, cohort_id, digest) is first

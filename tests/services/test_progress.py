@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from cohort import db, services
 from cohort.core import deliveries as kinds
@@ -26,6 +26,7 @@ from cohort.models import (
     TaskStatus,
 )
 from cohort.services.announcements import Audience
+from tests.fixtures.statements import recorded_statements
 
 NOW = datetime(2025, 5, 15, 13, 30, tzinfo=UTC)
 
@@ -37,16 +38,9 @@ def demo_people(n: int):
 
 
 def _statements(engine, action) -> int:
-    count = [0]
-
-    def counted(*_args):
-        count[0] += 1
-    event.listen(engine, "before_cursor_execute", counted)
-    try:
+    with recorded_statements(engine) as seen:
         action()
-    finally:
-        event.remove(engine, "before_cursor_execute", counted)
-    return count[0]
+    return len(seen)
 
 
 def _grid(engine, cohort_id, filters=None, page=1, size=core.PAGE_SIZE):

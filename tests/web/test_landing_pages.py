@@ -8,11 +8,11 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from cohort import db
 from cohort.models import CohortRole, CohortStaff
 from cohort.services.cohort_list import PAGE_SIZE
+from tests.fixtures.statements import recorded_statements
 from tests.fixtures.web import PEOPLE, WEB_NOW, sign_in, visible_text
 
 PAGES = ("/dashboard", "/evaluation")
@@ -48,17 +48,9 @@ def _client(web_app, user):
 
 
 def _statements(engine, client, path: str) -> int:
-    count = [0]
-
-    def counted(*_args) -> None:
-        count[0] += 1
-
-    event.listen(engine, "before_cursor_execute", counted)
-    try:
+    with recorded_statements(engine) as seen:
         assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", counted)
-    return count[0]
+    return len(seen)
 
 
 @pytest.mark.parametrize("path", PAGES)

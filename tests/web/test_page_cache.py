@@ -9,11 +9,12 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from cohort import db, services
 from cohort.models import CohortRole, CohortStaff
 from cohort.services.activity import PARTICIPANTS_IMPORTED
+from tests.fixtures.statements import recorded_statements
 from tests.fixtures.web import COHORT_START, PEOPLE, WEB_NOW, sign_in
 
 ENGLISH = {"Accept-Language": "en"}
@@ -33,17 +34,8 @@ def overview(web_app, staff, cohort_id):
 
 
 def statements_of(web_app, client, path: str, **kwargs) -> tuple[list[str], str]:
-    engine = web_app.extensions["cohort.engine"]
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(web_app.extensions["cohort.engine"]) as seen:
         response = client.get(path, **kwargs)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 200
     return seen, response.get_data(as_text=True)
 

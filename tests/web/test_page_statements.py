@@ -12,12 +12,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from cohort import db, services
 from cohort.core.attendance import Mark
 from cohort.core.participants import ParticipantRow
 from cohort.models import Cohort, Participant, Prompt, Task
+from tests.fixtures.statements import recorded_statements
 from tests.fixtures.web import PEOPLE, sign_in, sign_in_participant
 
 # After the second workshop of the cohort that starts on 8 April 2025 (tests/fixtures/web.py):
@@ -52,17 +53,8 @@ def later(web_app):
 
 
 def statements_of(web_app, client, path: str) -> list[str]:
-    engine = web_app.extensions["cohort.engine"]
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(web_app.extensions["cohort.engine"]) as seen:
         response = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 200, response.status_code
     return seen
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from cohort import db, services
 from cohort.models import Meeting, Task
 from tests.fixtures.ics import parse_both
+from tests.fixtures.statements import recorded_statements
 from tests.fixtures.web import sign_in_participant
 
 WEBCAL = re.compile(r'href="(webcal://localhost/calendar/[A-Za-z0-9_-]{43}\.ics)"')
@@ -67,22 +68,16 @@ def test_download_needs_the_participants_own_session(web_app, cohort_id):
 def test_only_the_first_view_writes(web_app, engine_of_app, first_participant):
     """The feed is made on the first view of /me; later views only read (no INSERT, UPDATE
     or DELETE, so no write transaction on a GET) and offer the same subscription."""
-    from sqlalchemy import event
 
     client = web_app.test_client()
     sign_in_participant(client, first_participant)
-    statements: list[str] = []
+    def verbs(statements: list[str]) -> set[str]:
+        return {statement.lstrip().split(None, 1)[0].upper() for statement in statements}
 
-    def record(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement.lstrip().split(None, 1)[0].upper())
-
-    event.listen(engine_of_app, "before_cursor_execute", record)
-    try:
+    with recorded_statements(engine_of_app) as statements:
         first = WEBCAL.search(client.get("/me").get_data(as_text=True)).group(1)
-        assert "INSERT" in statements
+        assert "INSERT" in verbs(statements)
         statements.clear()
         again = WEBCAL.search(client.get("/me").get_data(as_text=True)).group(1)
-    finally:
-        event.remove(engine_of_app, "before_cursor_execute", record)
     assert again == first
-    assert statements and not {"INSERT", "UPDATE", "DELETE"} & set(statements)
+    assert statements and not {"INSERT", "UPDATE", "DELETE"} & verbs(statements)

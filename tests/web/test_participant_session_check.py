@@ -10,13 +10,14 @@ from datetime import timedelta
 
 import pytest
 from flask import g
-from sqlalchemy import event, select
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from cohort import db, services
 from cohort.models import Invitation, Participant, Role, Task
 from cohort.services import privacy
 from cohort.web import access
+from tests.fixtures.statements import recorded_statements
 from tests.fixtures.web import COHORT_START, WEB_NOW, sign_in_participant
 from tests.web.test_participant_surveys import (
     AFTER_THE_LAST_MEETING,
@@ -97,16 +98,8 @@ def test_every_ending_stops_the_session_at_once(web_app, cohort_id, first_partic
 
 
 def _statements(app, call) -> list[str]:
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement)
-
-    event.listen(_engine(app), "before_cursor_execute", record)
-    try:
+    with recorded_statements(_engine(app)) as seen:
         call()
-    finally:
-        event.remove(_engine(app), "before_cursor_execute", record)
     return seen
 
 
