@@ -16,7 +16,6 @@ from . import (  # noqa: F401
     participants,
     privacy,
     progress,
-    revisions,
     staff,
     throttling,
 )

@@ -23,10 +23,8 @@ from typing import TypeVar
 from flask import current_app
 from markupsafe import Markup
 
-from .. import services
 from .access import checked_cohort_revision, current_role
 from .auth import may_manage_staff
-from .common import read_session
 from .formatting import locale_code
 
 T = TypeVar("T")
@@ -91,20 +89,28 @@ def cohort_tabs(cohort, current: str) -> Markup:
     return cache.get_or_make(key, render)  # type: ignore[return-value]
 
 
+def _key(name: str, cohort_id: int, revision: int, variant: Hashable,
+         now: datetime) -> Hashable:
+    """What a kept part depends on: the cohort's revision, the request's language, the minute
+    (times are shown to the minute) and `variant` (e.g. the viewer's role)."""
+    return (name, cohort_id, revision, variant, locale_code(),
+            now.replace(second=0, microsecond=0))
+
+
 def cohort_part(name: str, cohort_id: int, now: datetime, render: Callable[[], T]) -> T:
     """The part `name` of a cohort's page as `render` makes it, kept for the cohort's
     revision, the request's language and the minute of `now`. The revision is the one the
-    access check read (before `render` reads any data, so a kept part is never older than
-    its revision); a cohort without one (deleted meanwhile) is rendered every time."""
+    route's access check (`cohort_access`) read, before `render` reads any data, so a kept
+    part is never older than its revision; a cohort without one is rendered every time."""
     checked = checked_cohort_revision(cohort_id)
     if checked is None:
-        with read_session() as session:
-            checked = (services.revisions.cohort_revision(session, cohort_id),)
+        raise RuntimeError("cohort_part needs a route whose access check read the cohort "
+                           "(cohort_access)")
     if checked[0] is None:
         return render()
     cache: PartCache = current_app.extensions["cohort.page_cache"]
-    key = (name, cohort_id, checked[0], locale_code(), now.replace(second=0, microsecond=0))
-    return cache.get_or_make(key, render)  # type: ignore[return-value]
+    return cache.get_or_make(_key(name, cohort_id, checked[0], None, now),
+                             render)  # type: ignore[return-value]
 
 
 def cohort_parts(name: str, revisions: dict[int, int], now: datetime, variant: Hashable,
@@ -115,20 +121,17 @@ def cohort_parts(name: str, revisions: dict[int, int], now: datetime, variant: H
     ones not kept are made by one call of `make` with their ids. `revisions` must have been
     read before `make` reads any data."""
     cache: PartCache = current_app.extensions["cohort.page_cache"]
-    minute, locale = now.replace(second=0, microsecond=0), locale_code()
-
-    def key(cohort_id: int) -> Hashable:
-        return (name, cohort_id, revisions.get(cohort_id), variant, locale, minute)
-
+    keys = {cohort_id: _key(name, cohort_id, revisions[cohort_id], variant, now)
+            for cohort_id in cohort_ids if cohort_id in revisions}
     found: dict[int, T] = {}
-    for cohort_id in cohort_ids:
-        kept = cache.get(key(cohort_id)) if cohort_id in revisions else None
+    for cohort_id, key in keys.items():
+        kept = cache.get(key)
         if kept is not None:
             found[cohort_id] = kept  # type: ignore[assignment]
     missing = [cohort_id for cohort_id in cohort_ids if cohort_id not in found]
     if missing:
         for cohort_id, made in make(missing).items():
             found[cohort_id] = made
-            if cohort_id in revisions:
-                cache.put(key(cohort_id), made)
+            if cohort_id in keys:
+                cache.put(keys[cohort_id], made)
     return found
