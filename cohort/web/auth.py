@@ -196,14 +196,20 @@ def language():
     return redirect(back)
 
 
-def language_form() -> LanguageForm:
-    """The header's language switcher, pre-filled with the page's language."""
+def language_form(next_path: str | None = None) -> LanguageForm:
+    """The header's language switcher, pre-filled with the page's language; it returns to
+    `next_path` (by default the page's own path)."""
     from flask_babel import get_locale
 
     form = LanguageForm(formdata=None)
     form.language.data = str(get_locale())
-    form.next.data = request.full_path.rstrip("?") if request else "/"
+    form.next.data = next_path if next_path is not None else page_path()
     return form
+
+
+def page_path() -> str:
+    """The page's path and query, where the language switcher returns to."""
+    return request.full_path.rstrip("?") if request else "/"
 
 
 def locale_preference() -> str | None:
