@@ -163,6 +163,7 @@ def prepare(app, cohorts: int, large: int) -> Region:
     region.requests["/me, a participant of every cohort"] = me
     region.requests["survey form /me/surveys/N"] = forms
     region.requests["survey answer POST (a new answer each)"] = _with_answers(app, answers)
+    region.requests = _settled(app, region.requests)
     if engine.dialect.name == "postgresql":  # what autovacuum does soon after a big insert
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
@@ -213,6 +214,27 @@ def _with_answers(app, answers: list[tuple[str, str, str, str]]):
             bodies[path] = _answer_body(app, cookie, path)
         filled.append((method, path, cookie, f"csrf_token={token}&{bodies[path]}"))
     return filled
+
+
+def _settled(app, requests: dict[str, list[tuple[str, str, str, str]]]
+             ) -> dict[str, list[tuple[str, str, str, str]]]:
+    """The cookies as a browser holds them after its first page, which the load then sends
+    unchanged: that page gives the session its CSRF token and Flask-Login's mark of a session
+    it did not see begin here (not fresh), and the browser keeps the cookie the response
+    sets. A cookie without them is written anew on every response, a cost a browser pays
+    once, not on every page."""
+    client = app.test_client(use_cookies=False)
+    settled: dict[str, str] = {}
+    for name, listed in requests.items():
+        for _method, path, cookie, _body in listed:
+            if cookie not in settled:
+                response = client.get(path, headers={"Cookie": cookie})
+                assert response.status_code == 200, (name, path, response.status_code)
+                given = response.headers.get("Set-Cookie")
+                settled[cookie] = given.split(";", 1)[0] if given else cookie
+    return {name: [(method, path, settled[cookie], body)
+                   for method, path, cookie, body in listed]
+            for name, listed in requests.items()}
 
 
 def _answer_body(app, cookie: str, path: str) -> str:
