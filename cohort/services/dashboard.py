@@ -125,9 +125,11 @@ def _failed_deliveries(session: Session, cohort_id: int) -> int:
     anonymous surveys, which it only counts (a failed one was going to someone who had not
     answered; see services/deliveries.py)."""
     anonymous = anonymous_survey_keys(session, cohort_id)
+    # The states written into the SQL (db.constant): bound, PostgreSQL's generic plan for a
+    # prepared statement read every email of the cohort (0.8 ms instead of 0.05).
     return sum(not is_anonymous_reminder(row, anonymous) for row in session.scalars(
         select(Delivery).where(Delivery.cohort_id == cohort_id,
-                               Delivery.state.in_(FAILED_STATES))))
+                               Delivery.state.in_([constant(s) for s in FAILED_STATES]))))
 
 
 def upcoming_deliveries(session: Session, cohort_id: int, now: datetime,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, select, update
 
 from cohort import db, services
 from cohort.core.attendance import ABSENT, Mark
@@ -164,16 +164,8 @@ def test_the_cards_fixed_values_are_written_into_their_sql(engine, make_cohort):
     cost 2.6 times its SQLite cost). Written into the SQL, the planner knows them; only the
     cohorts and the moment are sent as parameters."""
     ids = _cohorts(engine, make_cohort, {"running": STARTS["running"]})
-    sent: list[tuple[str, object]] = []
-
-    def record(_conn, _cursor, statement, parameters, *_args) -> None:
-        sent.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(engine, parameters=True) as sent:
         assert len(_cards(engine, ids.values())) == 1
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     statement, parameters = next((s, p) for s, p in sent if "attendance" in s)
     for fixed in ("'cancelled'", "'absent'", "'excused'", "'failed'", "'needs_review'"):
         assert fixed in statement, fixed
