@@ -124,6 +124,7 @@ bench: install-test bench-deps
 	$(BIN)/python -m benchmarks.pages
 	$(BIN)/python -m benchmarks.progress_grid
 	$(BIN)/python -m benchmarks.regional
+	$(BIN)/python -m benchmarks.postgres_plans
 	$(BIN)/python -m benchmarks.calendar_feed
 	$(BIN)/python -m benchmarks.outbox_throughput
 	$(BIN)/python -m benchmarks.grouping --repeat 1
