@@ -16,8 +16,9 @@ from contextlib import contextmanager
 from sqlalchemy import String, event, exc, literal
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import Session, SQLModel, create_engine
 
 from . import revisions
@@ -131,6 +132,30 @@ def _text_digest_postgresql(element, compiler, **kw) -> str:
 @compiles(text_digest, "sqlite")
 def _text_digest_sqlite(element, compiler, **kw) -> str:
     return f"cohort_sha256({compiler.process(element.clauses, **kw)})"
+
+
+class qualified(ColumnElement):  # noqa: N801 (a SQL expression, named like a function)
+    """A scalar subquery to put in an UPDATE's RETURNING, written with its table names on
+    every database. SQLAlchemy writes SQLite's RETURNING columns without their table, and
+    that reaches into subqueries too: `FROM survey JOIN cohort ON id = cohort_id` is
+    ambiguous there. (`services.surveys._CLAIM` returns the claimed invitation's survey.)"""
+
+    inherit_cache = True
+    _traverse_internals = [("element", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, element: ColumnElement) -> None:
+        self.element = element
+        self.type = element.type
+
+    @property
+    def _from_objects(self) -> list:
+        return []  # correlated to the updated table: it adds no FROM of its own
+
+
+@compiles(qualified)
+def _qualified(element, compiler, **kw) -> str:
+    kw.pop("include_table", None)
+    return compiler.process(element.element, **kw)
 
 
 def sha256_hex(text: str | None) -> str | None:

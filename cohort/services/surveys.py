@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -47,6 +47,7 @@ from ._lookup import (
     cohort_programme,
     get_cohort,
     programme_of_digest,
+    survey_spec_of_digest,
 )
 
 BREAKDOWN_DIMENSIONS = ("organisation", "role")
@@ -193,43 +194,66 @@ def _complete_invitation(
     session: Session, invitation_id: int, answers: Mapping[str, object], now: datetime,
     source: str,
 ) -> _PooledAnswer | None:
-    """Mark the invitation completed; an anonymous answer is returned to be pooled."""
-    found = session.execute(
-        select(Invitation, Survey, SNAPSHOT_DIGEST)
-        .join(Survey, Survey.id == Invitation.survey_id)
-        .join(Cohort, Cohort.id == Survey.cohort_id)
-        .where(Invitation.id == invitation_id)).one_or_none()
-    if found is None:
-        raise NotFound(f"no invitation {invitation_id}")
-    invitation, survey, digest = found
-    state = survey_state(survey, now)
-    if state == "not_open":
-        raise SurveyNotOpen(survey)
-    if state == "closed":
-        raise SurveyClosed(survey)
-    if invitation.completed:
-        raise AlreadyAnswered(survey)
-    programme = programme_of_digest(session, survey.cohort_id, digest)
-    spec = spec_from_survey(programme.survey(survey.template_key), programme.language)
+    """Mark the invitation completed; an anonymous answer is returned to be pooled.
+
+    One statement claims it: the conditional UPDATE is made only while the invitation is not
+    completed and its survey is open at `now`, and returns what the answer needs (the survey,
+    its template and the digest of the programme's text). Answers the survey's questions
+    refuse raise AnswersInvalid, which rolls the claim back with the transaction. Only a claim
+    that fails reads the invitation again, to say why."""
+    claimed = session.execute(_CLAIM, {"invitation_id": invitation_id, "now": now}).one_or_none()
+    if claimed is None:
+        raise _why_not_claimed(session, invitation_id, now)
+    participant_id, survey_id, cohort_id, template_key, digest = claimed
+    spec, k = survey_spec_of_digest(session, cohort_id, digest, template_key)
     stored = normalise_answers(spec, answers)
-    claimed = session.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.completed.is_(False))
-        .values(completed=True)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
-        raise AlreadyAnswered(survey)
-    participant_id = invitation.participant_id
-    session.expire(invitation)
     if spec.anonymous:
-        k = checked_min_group_size(programme.evaluation.min_group_size)
-        breakdown = _breakdown_value(session, survey, spec, participant_id, k)
-        return _PooledAnswer(survey.id, stored, breakdown, source, k)
+        breakdown = _breakdown_value(session, survey_id, spec, participant_id, k)
+        return _PooledAnswer(survey_id, stored, breakdown, source, k)
     session.execute(insert(IdentifiedResponse), [dict(
-        survey_id=survey.id, participant_id=participant_id, submitted_at=now,
+        survey_id=survey_id, participant_id=participant_id, submitted_at=now,
         answers=stored, source=source)])
     return None
+
+
+def _of_survey(column) -> db.qualified:
+    """A column of the claimed invitation's survey (or its cohort), for `_CLAIM`'s RETURNING
+    (on SQLite it names only the updated table's columns and subqueries)."""
+    return db.qualified(select(column).select_from(Survey)
+                        .join(Cohort, Cohort.id == Survey.cohort_id)
+                        .where(Survey.id == Invitation.survey_id).scalar_subquery())
+
+
+# Built once (every answer runs it): the ids and the time are bound parameters.
+_CLAIM = (
+    update(Invitation)
+    .where(Invitation.id == bindparam("invitation_id"), Invitation.completed.is_(False),
+           select(Survey.id).where(
+               Survey.id == Invitation.survey_id,
+               Survey.opens_at <= bindparam("now", type_=Survey.opens_at.type),
+               Survey.closes_at > bindparam("now", type_=Survey.closes_at.type)).exists())
+    .values(completed=True)
+    .returning(Invitation.participant_id, Invitation.survey_id, _of_survey(Survey.cohort_id),
+               _of_survey(Survey.template_key), _of_survey(SNAPSHOT_DIGEST))
+)
+
+
+def _why_not_claimed(session: Session, invitation_id: int, now: datetime) -> Exception:
+    """Why `_CLAIM` changed no row: no such invitation, its survey not open or closed at
+    `now`, or answered already (also by a simultaneous submit that claimed it first)."""
+    found = session.execute(
+        select(Invitation.completed, Survey)
+        .join(Survey, Survey.id == Invitation.survey_id)
+        .where(Invitation.id == invitation_id)).one_or_none()
+    if found is None:
+        return NotFound(f"no invitation {invitation_id}")
+    completed, survey = found
+    state = survey_state(survey, now)
+    if state == "not_open":
+        return SurveyNotOpen(survey)
+    if state == "closed":
+        return SurveyClosed(survey)
+    return AlreadyAnswered(survey)
 
 
 def _pool(session: Session, answer: _PooledAnswer) -> int:
@@ -272,16 +296,18 @@ def move_pooled_answers(
     The scheduler runs this every tick, and `submit_response` after an answer that makes k
     wait.
     """
-    query = select(AnonymousAnswerPool.survey_id).distinct()
+    query = _POOLED_SURVEYS
     if survey_ids is not None:
-        query = query.where(AnonymousAnswerPool.survey_id.in_(survey_ids))
+        query = query.where(Survey.id.in_(survey_ids))
     moved = 0
-    for survey_id in sorted(session.scalars(query).all()):
-        survey = _survey(session, survey_id)
-        waiting = pooled_answers(session, survey_id)  # only grows until the next move
-        if not pool_released(waiting, min_group_size_of(session, survey.cohort_id),
-                             survey_state(survey, now) == "closed"):
+    # One statement: each survey with answers waiting, how many, its cohort's time zone and
+    # the digest of its programme (k from the programme cache, not the cohort's snapshot).
+    for survey, waiting, timezone, digest in session.execute(query).all():
+        k = checked_min_group_size(
+            programme_of_digest(session, survey.cohort_id, digest).evaluation.min_group_size)
+        if not pool_released(waiting, k, survey_state(survey, now) == "closed"):
             continue
+        survey_id = survey.id
         _lock_survey(session, survey_id)
         pooled = session.execute(
             delete(AnonymousAnswerPool).where(AnonymousAnswerPool.survey_id == survey_id)
@@ -293,7 +319,7 @@ def move_pooled_answers(
             delete(AnonymousResponse).where(AnonymousResponse.survey_id == survey_id)
             .returning(AnonymousResponse.submitted_on, AnonymousResponse.answers,
                        AnonymousResponse.breakdown_value, AnonymousResponse.source)).all()
-        first_day = _local_day(survey.opens_at, session.get(Cohort, survey.cohort_id))
+        first_day = survey.opens_at.astimezone(ZoneInfo(timezone)).date()
         rows = [dict(submitted_on=d, answers=a, breakdown_value=b, source=s)
                 for d, a, b, s in stored]
         rows += [dict(submitted_on=first_day, answers=a, breakdown_value=b, source=s)
@@ -305,27 +331,45 @@ def move_pooled_answers(
     return moved
 
 
+_POOLED_SURVEYS = (
+    select(Survey,
+           select(func.count()).select_from(AnonymousAnswerPool)
+           .where(AnonymousAnswerPool.survey_id == Survey.id).scalar_subquery(),
+           Cohort.timezone, SNAPSHOT_DIGEST)
+    .join(Cohort, Cohort.id == Survey.cohort_id)
+    .where(Survey.id.in_(select(AnonymousAnswerPool.survey_id)))
+    .order_by(Survey.id))
+
+
 def pooled_answers(session: Session, survey_id: int) -> int:
     """How many anonymous answers of this survey wait in the pool (not yet in results)."""
     return session.scalar(select(func.count()).select_from(AnonymousAnswerPool)
                           .where(AnonymousAnswerPool.survey_id == survey_id)) or 0
 
 
-def _lock_survey(session: Session, survey_id: int) -> Survey:
+def _lock_survey(session: Session, survey_id: int) -> None:
     """One writer of a survey's pool and answers at a time (PostgreSQL; SQLite has one writer
     anyway). NO KEY UPDATE does not wait for the key-share locks that foreign keys take.
 
-    On SQLite it also turns on `secure_delete` for this connection: the pool and the answers
-    are rewritten as a whole, and the deleted rows would otherwise stay readable in the
-    file's free pages, where the pool's successive states (one answer more each time) give
-    the order of answering. With it SQLite overwrites deleted content with zeros."""
+    On SQLite the lock is not needed (its deferred transaction's first write takes the
+    database's one write lock, and a `SELECT ... FOR UPDATE` is a plain read there), but
+    `secure_delete` is: the pool and the answers are rewritten as a whole, and the deleted
+    rows would otherwise stay readable in the file's free pages, where the pool's successive
+    states (one answer more each time) give the order of answering. With it SQLite overwrites
+    deleted content with zeros. It is a setting of the connection, so it is set once per
+    pooled connection (and stays on for the connection's other deletes)."""
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("PRAGMA secure_delete = ON"))
-    survey = session.scalars(select(Survey).where(Survey.id == survey_id)
-                             .with_for_update(key_share=True)).one_or_none()
-    if survey is None:
+        connection = session.connection()
+        if not connection.info.get(_SECURE_DELETE):
+            session.execute(text("PRAGMA secure_delete = ON"))
+            connection.info[_SECURE_DELETE] = True
+        return
+    if session.scalars(select(Survey.id).where(Survey.id == survey_id)
+                       .with_for_update(key_share=True)).one_or_none() is None:
         raise NotFound(f"no survey {survey_id}")
-    return survey
+
+
+_SECURE_DELETE = "cohort.secure_delete"
 
 
 def has_answered(session: Session, survey_id: int, participant_id: int) -> bool:
@@ -371,7 +415,7 @@ def _local_day(now: datetime, cohort: Cohort) -> date:
 
 
 def _breakdown_value(
-    session: Session, survey: Survey, spec: SurveySpec, participant_id: int | None, k: int,
+    session: Session, survey_id: int, spec: SurveySpec, participant_id: int | None, k: int,
 ) -> str:
     """The participant's organisation or role, if at least k (the survey's minimum group
     size) invited participants share it."""
@@ -381,7 +425,7 @@ def _breakdown_value(
     rows = session.execute(
         select(Participant.id, column)
         .join(Invitation, Invitation.participant_id == Participant.id)
-        .where(Invitation.survey_id == survey.id)
+        .where(Invitation.survey_id == survey_id)
     ).all()
     values = {pid: (value or "").strip() for pid, value in rows}
     mapping = generalise(values.values(), k)
