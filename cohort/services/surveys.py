@@ -55,6 +55,12 @@ log = logging.getLogger("cohort.services.surveys")
 _random = random.SystemRandom()  # the order of stored answers must not be predictable
 
 
+# For the writes below: the rows they change are never loaded as objects in the session, so
+# the ORM need not find and update them there (its default evaluates each statement's WHERE
+# in Python, a compiled evaluator per call).
+_ROWS_ONLY = {"synchronize_session": False}
+
+
 class SurveyUnavailable(Exception):
     """A survey that cannot be answered now; the page shows the reason, nothing is stored."""
 
@@ -169,7 +175,7 @@ def submit_response(
     except BaseException:
         with db.transaction(engine) as session:
             session.execute(update(Invitation).where(Invitation.id == invitation_id)
-                            .values(completed=False))
+                            .values(completed=False).execution_options(**_ROWS_ONLY))
         raise
     if not pool_released(waiting, pending.min_group_size, closed=False):
         return  # fewer than k wait (the survey is open at `now`): the move would store none
@@ -233,6 +239,7 @@ _CLAIM = (
                Survey.opens_at <= bindparam("now", type_=Survey.opens_at.type),
                Survey.closes_at > bindparam("now", type_=Survey.closes_at.type)).exists())
     .values(completed=True)
+    .execution_options(**_ROWS_ONLY)
     .returning(Invitation.participant_id, Invitation.survey_id, _of_survey(Survey.cohort_id),
                _of_survey(Survey.template_key), _of_survey(SNAPSHOT_DIGEST))
 )
@@ -268,12 +275,12 @@ def _pool(session: Session, answer: _PooledAnswer) -> int:
     waiting = session.execute(  # one statement: also atomic on SQLite, which ignores the lock
         delete(AnonymousAnswerPool).where(AnonymousAnswerPool.survey_id == answer.survey_id)
         .returning(AnonymousAnswerPool.answers, AnonymousAnswerPool.breakdown_value,
-                   AnonymousAnswerPool.source)).all()
+                   AnonymousAnswerPool.source).execution_options(**_ROWS_ONLY)).all()
     rows = [dict(answers=a, breakdown_value=b, source=s) for a, b, s in waiting]
     rows.append(dict(answers=answer.answers, breakdown_value=answer.breakdown_value,
                      source=answer.source))
     _random.shuffle(rows)
-    session.execute(insert(AnonymousAnswerPool), [
+    session.execute(insert(AnonymousAnswerPool.__table__), [
         dict(key=secrets.token_hex(16), survey_id=answer.survey_id, **row) for row in rows])
     return len(rows)
 
@@ -312,20 +319,21 @@ def move_pooled_answers(
         pooled = session.execute(
             delete(AnonymousAnswerPool).where(AnonymousAnswerPool.survey_id == survey_id)
             .returning(AnonymousAnswerPool.answers, AnonymousAnswerPool.breakdown_value,
-                       AnonymousAnswerPool.source)).all()
+                       AnonymousAnswerPool.source).execution_options(**_ROWS_ONLY)).all()
         if not pooled:  # another move took them meanwhile
             continue
         stored = session.execute(
             delete(AnonymousResponse).where(AnonymousResponse.survey_id == survey_id)
             .returning(AnonymousResponse.submitted_on, AnonymousResponse.answers,
-                       AnonymousResponse.breakdown_value, AnonymousResponse.source)).all()
+                       AnonymousResponse.breakdown_value, AnonymousResponse.source)
+            .execution_options(**_ROWS_ONLY)).all()
         first_day = survey.opens_at.astimezone(ZoneInfo(timezone)).date()
         rows = [dict(submitted_on=d, answers=a, breakdown_value=b, source=s)
                 for d, a, b, s in stored]
         rows += [dict(submitted_on=first_day, answers=a, breakdown_value=b, source=s)
                  for a, b, s in pooled]
         _random.shuffle(rows)
-        session.execute(insert(AnonymousResponse), [
+        session.execute(insert(AnonymousResponse.__table__), [
             dict(id=uuid.uuid4().hex, survey_id=survey_id, **row) for row in rows])
         moved += len(pooled)
     return moved
