@@ -16,9 +16,8 @@ from contextlib import contextmanager
 from sqlalchemy import String, event, exc, literal
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import Session, SQLModel, create_engine
 
 from . import revisions
@@ -134,30 +133,6 @@ def _text_digest_sqlite(element, compiler, **kw) -> str:
     return f"cohort_sha256({compiler.process(element.clauses, **kw)})"
 
 
-class qualified(ColumnElement):  # noqa: N801 (a SQL expression, named like a function)
-    """A scalar subquery to put in an UPDATE's RETURNING, written with its table names on
-    every database. SQLAlchemy writes SQLite's RETURNING columns without their table, and
-    that reaches into subqueries too: `FROM survey JOIN cohort ON id = cohort_id` is
-    ambiguous there. (`services.surveys._CLAIM` returns the claimed invitation's survey.)"""
-
-    inherit_cache = True
-    _traverse_internals = [("element", InternalTraversal.dp_clauseelement)]
-
-    def __init__(self, element: ColumnElement) -> None:
-        self.element = element
-        self.type = element.type
-
-    @property
-    def _from_objects(self) -> list:
-        return []  # correlated to the updated table: it adds no FROM of its own
-
-
-@compiles(qualified)
-def _qualified(element, compiler, **kw) -> str:
-    kw.pop("include_table", None)
-    return compiler.process(element.element, **kw)
-
-
 def sha256_hex(text: str | None) -> str | None:
     """text_digest in Python (and SQLite's cohort_sha256)."""
     return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -208,11 +183,24 @@ def read_session(engine: Engine) -> ReadSession:
     """A ReadSession (use as `with db.read_session(engine) as session:`)."""
     if engine.dialect.name == "sqlite":  # pysqlite begins no transaction for a SELECT anyway
         return ReadSession(engine, expire_on_commit=False)
+    return ReadSession(_autocommit(engine), expire_on_commit=False)
+
+
+def single_statement_session(engine: Engine) -> Session:
+    """A session whose every statement is its own transaction, committed when it ends (use
+    as `with db.single_statement_session(engine) as session:`): for a unit of work that is
+    one statement, such as a conditional UPDATE, which then needs no BEGIN and no COMMIT
+    round trip on PostgreSQL. What a statement wrote stays written even if the block raises
+    later: only a single write belongs here, anything more in `transaction`."""
+    return Session(_autocommit(engine), expire_on_commit=False)
+
+
+def _autocommit(engine: Engine) -> Engine:
     autocommit = _autocommit_engines.get(engine)
     if autocommit is None:  # a view of the same engine and pool, made once
         autocommit = _autocommit_engines[engine] = engine.execution_options(
             isolation_level="AUTOCOMMIT")
-    return ReadSession(autocommit, expire_on_commit=False)
+    return autocommit
 
 
 @contextmanager

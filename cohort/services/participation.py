@@ -34,7 +34,7 @@ from ._lookup import (
     get_cohort,
     survey_spec_of_digest,
 )
-from .surveys import survey_state
+from .surveys import AnswerTarget, survey_state
 
 MAX_TEXT = 5000
 
@@ -91,6 +91,13 @@ class SurveyToAnswer:
     state: str  # answered | open | not_open | closed
     meeting_title: str | None = None
     min_group_size: int = 0  # the programme's k: results only for groups of at least this
+    digest: str = ""  # the cohort's programme (_lookup.SNAPSHOT_DIGEST)
+
+    @property
+    def target(self) -> AnswerTarget:
+        """What `surveys.submit_response` checks an answer against (as read by the page)."""
+        return AnswerTarget(self.invitation_id, self.survey.template_key, self.digest,
+                            self.spec, self.min_group_size)
 
 
 @dataclass(frozen=True)
@@ -233,7 +240,7 @@ def survey_for_participant(session: Session, participant: Participant, survey_id
     spec, min_group_size = survey_spec_of_digest(session, survey.cohort_id, digest,
                                                  survey.template_key)
     return SurveyToAnswer(survey, invitation_id, spec, state, _about(survey, titles),
-                          min_group_size)
+                          min_group_size, digest)
 
 
 # Built once (the survey page and every answer run it): the ids are bound parameters.

@@ -30,7 +30,7 @@ from ..core.participants import RowError
 from ..core.programme import Programme
 from ..core.publication import pool_released
 from ..core.response_import import ParsedResponse, ResponseImportError, parse_responses_csv
-from ..core.surveys import SurveySpec, normalise_answers, spec_from_survey
+from ..core.surveys import AnswersInvalid, SurveySpec, normalise_answers, spec_from_survey
 from ..models import (
     AnonymousAnswerPool,
     AnonymousResponse,
@@ -140,127 +140,160 @@ def programme_snapshot(cohort: Cohort) -> Programme:
 
 # --- answering ------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class AnswerTarget:
+    """What an answer to an invitation is checked against before it claims the invitation:
+    the survey's questions (`spec`) and k, and the survey template and programme digest they
+    come from, which the claim itself checks again (so a target read a moment earlier, by
+    the survey page, cannot validate an answer against any other questions)."""
+
+    invitation_id: int
+    template_key: str
+    digest: str  # the cohort's programme: _lookup.SNAPSHOT_DIGEST
+    spec: SurveySpec
+    min_group_size: int
+
+
+def answer_target(session: Session, invitation_id: int) -> AnswerTarget:
+    """The AnswerTarget of an invitation (one statement; the programme from its cache)."""
+    found = session.execute(
+        select(Survey.cohort_id, Survey.template_key, SNAPSHOT_DIGEST)
+        .join(Invitation, Invitation.survey_id == Survey.id)
+        .join(Cohort, Cohort.id == Survey.cohort_id)
+        .where(Invitation.id == invitation_id)).one_or_none()
+    if found is None:
+        raise NotFound(f"no invitation {invitation_id}")
+    cohort_id, template_key, digest = found
+    spec, k = survey_spec_of_digest(session, cohort_id, digest, template_key)
+    return AnswerTarget(invitation_id, template_key, digest, spec, k)
+
+
 def submit_response(
     engine: Engine, invitation_id: int, answers: Mapping[str, object],
-    now: datetime | None = None, source: str = "web",
+    now: datetime | None = None, source: str = "web", target: AnswerTarget | None = None,
 ) -> None:
     """Store one participant's answers and mark their invitation completed, or raise.
 
-    Raises NotFound, SurveyNotOpen, SurveyClosed, AlreadyAnswered or core AnswersInvalid.
+    Raises NotFound, SurveyNotOpen, SurveyClosed, AlreadyAnswered or core AnswersInvalid (in
+    that order: an answer to a closed survey is refused as closed, however it was filled).
     The invitation is claimed with a conditional UPDATE, so two simultaneous submits cannot
-    both succeed.
+    both succeed. The answers are checked against `target` (the survey page passes what it
+    read with the invitation; without one it is read here) before anything is written.
 
     The one use case that takes an engine, not a session: an anonymous answer must not be
     written by the transaction that marks the invitation completed (on PostgreSQL both rows
     would carry that transaction's id, `xmin`). So this commits on its own, up to three times:
-    1. the invitation is marked completed (an identified answer is stored with it);
+    1. the invitation is marked completed: an identified answer is stored in the same
+       transaction; for an anonymous one the claim is that one statement, its own
+       transaction (no BEGIN and COMMIT round trips on PostgreSQL);
     2. an anonymous answer joins the survey's pool (`_pool`); if that fails, the invitation is
        marked not completed again, so the participant can answer again;
     3. `move_pooled_answers` for this survey, which stores the pool once k answers wait. If it
        fails the answer stays pooled (it is saved) and the scheduler's next tick moves it.
        While fewer than k wait (the pool's rewrite in 2 counts them) it is not run: it would
        find nothing to store.
-    Each statement is a round trip on PostgreSQL: the first transaction reads the invitation,
-    its survey and the digest of the programme's text (the text only the first time a
-    process meets it) in one statement.
     """
     now = now or utcnow()
-    with db.transaction(engine) as session:
-        pending = _complete_invitation(session, invitation_id, answers, now, source)
-    if pending is None:
+    if target is None:
+        with db.read_session(engine) as session:
+            target = answer_target(session, invitation_id)
+    if target.invitation_id != invitation_id:
+        raise ValueError(f"the target of invitation {target.invitation_id} is not "
+                         f"invitation {invitation_id}'s")
+    try:
+        stored = normalise_answers(target.spec, answers)
+    except AnswersInvalid:
+        with db.read_session(engine) as session:
+            _refuse_unless_open(session, invitation_id, now)
+        raise
+    if not target.spec.anonymous:
+        with db.transaction(engine) as session:
+            participant_id, survey_id = _claim(session, target, now)
+            session.execute(insert(IdentifiedResponse), [dict(
+                survey_id=survey_id, participant_id=participant_id, submitted_at=now,
+                answers=stored, source=source)])
         return
+    with db.single_statement_session(engine) as session:
+        participant_id, survey_id = _claim(session, target, now)
     try:
         with db.transaction(engine) as session:
-            waiting = _pool(session, pending)
+            waiting = _pool(session, _PooledAnswer(
+                survey_id, stored, source, participant_id, target.spec,
+                target.min_group_size))
     except BaseException:
         with db.transaction(engine) as session:
             session.execute(update(Invitation).where(Invitation.id == invitation_id)
                             .values(completed=False).execution_options(**_ROWS_ONLY))
         raise
-    if not pool_released(waiting, pending.min_group_size, closed=False):
+    if not pool_released(waiting, target.min_group_size, closed=False):
         return  # fewer than k wait (the survey is open at `now`): the move would store none
     try:
         with db.transaction(engine) as session:
-            move_pooled_answers(session, now, survey_ids=[pending.survey_id])
+            move_pooled_answers(session, now, survey_ids=[survey_id])
     except Exception:
-        log.exception("the pooled answers of survey %d wait for the next move",
-                      pending.survey_id)
+        log.exception("the pooled answers of survey %d wait for the next move", survey_id)
 
 
 @dataclass(frozen=True)
 class _PooledAnswer:
     survey_id: int
     answers: dict
-    breakdown_value: str
     source: str
-    min_group_size: int = 0  # the survey's k (0: unknown, the move then decides)
+    participant_id: int  # for the breakdown value, read in the pool's transaction
+    spec: SurveySpec
+    min_group_size: int
 
 
-def _complete_invitation(
-    session: Session, invitation_id: int, answers: Mapping[str, object], now: datetime,
-    source: str,
-) -> _PooledAnswer | None:
-    """Mark the invitation completed; an anonymous answer is returned to be pooled.
+def _claim(session: Session, target: AnswerTarget, now: datetime) -> tuple[int, int]:
+    """Mark the invitation completed (one statement); its participant and survey ids.
 
-    One statement claims it: the conditional UPDATE is made only while the invitation is not
-    completed and its survey is open at `now`, and returns what the answer needs (the survey,
-    its template and the digest of the programme's text). Answers the survey's questions
-    refuse raise AnswersInvalid, which rolls the claim back with the transaction. Only a claim
-    that fails reads the invitation again, to say why."""
-    claimed = session.execute(_CLAIM, {"invitation_id": invitation_id, "now": now}).one_or_none()
+    The conditional UPDATE is made only while the invitation is not completed and its survey
+    is open at `now` and is the target's (its template, its cohort's programme digest). Only a
+    claim that fails reads the invitation again, to say why."""
+    claimed = session.execute(_CLAIM, {
+        "invitation_id": target.invitation_id, "now": now,
+        "template_key": target.template_key, "digest": target.digest}).one_or_none()
     if claimed is None:
-        raise _why_not_claimed(session, invitation_id, now)
-    participant_id, survey_id, cohort_id, template_key, digest = claimed
-    spec, k = survey_spec_of_digest(session, cohort_id, digest, template_key)
-    stored = normalise_answers(spec, answers)
-    if spec.anonymous:
-        breakdown = _breakdown_value(session, survey_id, spec, participant_id, k)
-        return _PooledAnswer(survey_id, stored, breakdown, source, k)
-    session.execute(insert(IdentifiedResponse), [dict(
-        survey_id=survey_id, participant_id=participant_id, submitted_at=now,
-        answers=stored, source=source)])
-    return None
+        _refuse_unless_open(session, target.invitation_id, now)
+        raise ValueError(f"invitation {target.invitation_id} could not be claimed: its survey "
+                         "is not the target's")
+    return claimed.participant_id, claimed.survey_id
 
 
-def _of_survey(column) -> db.qualified:
-    """A column of the claimed invitation's survey (or its cohort), for `_CLAIM`'s RETURNING
-    (on SQLite it names only the updated table's columns and subqueries)."""
-    return db.qualified(select(column).select_from(Survey)
-                        .join(Cohort, Cohort.id == Survey.cohort_id)
-                        .where(Survey.id == Invitation.survey_id).scalar_subquery())
-
-
-# Built once (every answer runs it): the ids and the time are bound parameters.
+# Built once (every answer runs it): the ids, the time and the target are bound parameters.
 _CLAIM = (
     update(Invitation)
     .where(Invitation.id == bindparam("invitation_id"), Invitation.completed.is_(False),
-           select(Survey.id).where(
+           select(Survey.id).join(Cohort, Cohort.id == Survey.cohort_id).where(
                Survey.id == Invitation.survey_id,
                Survey.opens_at <= bindparam("now", type_=Survey.opens_at.type),
-               Survey.closes_at > bindparam("now", type_=Survey.closes_at.type)).exists())
+               Survey.closes_at > bindparam("now", type_=Survey.closes_at.type),
+               Survey.template_key == bindparam("template_key"),
+               bindparam("digest") == SNAPSHOT_DIGEST).exists())
     .values(completed=True)
     .execution_options(**_ROWS_ONLY)
-    .returning(Invitation.participant_id, Invitation.survey_id, _of_survey(Survey.cohort_id),
-               _of_survey(Survey.template_key), _of_survey(SNAPSHOT_DIGEST))
+    .returning(Invitation.participant_id, Invitation.survey_id)
 )
 
 
-def _why_not_claimed(session: Session, invitation_id: int, now: datetime) -> Exception:
-    """Why `_CLAIM` changed no row: no such invitation, its survey not open or closed at
-    `now`, or answered already (also by a simultaneous submit that claimed it first)."""
+def _refuse_unless_open(session: Session, invitation_id: int, now: datetime) -> None:
+    """Raise what keeps the invitation from being answered at `now`, if anything: no such
+    invitation, its survey not open or closed, or answered already (also by a simultaneous
+    submit that claimed it first)."""
     found = session.execute(
         select(Invitation.completed, Survey)
         .join(Survey, Survey.id == Invitation.survey_id)
         .where(Invitation.id == invitation_id)).one_or_none()
     if found is None:
-        return NotFound(f"no invitation {invitation_id}")
+        raise NotFound(f"no invitation {invitation_id}")
     completed, survey = found
     state = survey_state(survey, now)
     if state == "not_open":
-        return SurveyNotOpen(survey)
+        raise SurveyNotOpen(survey)
     if state == "closed":
-        return SurveyClosed(survey)
-    return AlreadyAnswered(survey)
+        raise SurveyClosed(survey)
+    if completed:
+        raise AlreadyAnswered(survey)
 
 
 def _pool(session: Session, answer: _PooledAnswer) -> int:
@@ -269,15 +302,18 @@ def _pool(session: Session, answer: _PooledAnswer) -> int:
 
     Every waiting answer of the survey is deleted and written again, shuffled, with new random
     keys, so the waiting rows share this transaction's id and their physical order says
-    nothing about the order of answering.
+    nothing about the order of answering. The answer's breakdown value (`_breakdown_value`)
+    is worked out here, after the survey's lock.
     """
     _lock_survey(session, answer.survey_id)
+    breakdown = _breakdown_value(session, answer.survey_id, answer.spec,
+                                 answer.participant_id, answer.min_group_size)
     waiting = session.execute(  # one statement: also atomic on SQLite, which ignores the lock
         delete(AnonymousAnswerPool).where(AnonymousAnswerPool.survey_id == answer.survey_id)
         .returning(AnonymousAnswerPool.answers, AnonymousAnswerPool.breakdown_value,
                    AnonymousAnswerPool.source).execution_options(**_ROWS_ONLY)).all()
     rows = [dict(answers=a, breakdown_value=b, source=s) for a, b, s in waiting]
-    rows.append(dict(answers=answer.answers, breakdown_value=answer.breakdown_value,
+    rows.append(dict(answers=answer.answers, breakdown_value=breakdown,
                      source=answer.source))
     _random.shuffle(rows)
     session.execute(insert(AnonymousAnswerPool.__table__), [

@@ -67,7 +67,8 @@ def _submit(found: SurveyToAnswer, form: Form) -> str | None:
     """Store the answers; None when saved, else the survey's state that prevented it."""
     try:
         services.submit_response(engine(), found.invitation_id,
-                                 answers_from_form(found.spec, form), now())
+                                 answers_from_form(found.spec, form), now(),
+                                 target=found.target)
     except services.AlreadyAnswered:
         return "answered"
     except services.SurveyClosed:
