@@ -183,11 +183,24 @@ def read_session(engine: Engine) -> ReadSession:
     """A ReadSession (use as `with db.read_session(engine) as session:`)."""
     if engine.dialect.name == "sqlite":  # pysqlite begins no transaction for a SELECT anyway
         return ReadSession(engine, expire_on_commit=False)
+    return ReadSession(_autocommit(engine), expire_on_commit=False)
+
+
+def single_statement_session(engine: Engine) -> Session:
+    """A session whose every statement is its own transaction, committed when it ends (use
+    as `with db.single_statement_session(engine) as session:`): for a unit of work that is
+    one statement, such as a conditional UPDATE, which then needs no BEGIN and no COMMIT
+    round trip on PostgreSQL. What a statement wrote stays written even if the block raises
+    later: only a single write belongs here, anything more in `transaction`."""
+    return Session(_autocommit(engine), expire_on_commit=False)
+
+
+def _autocommit(engine: Engine) -> Engine:
     autocommit = _autocommit_engines.get(engine)
     if autocommit is None:  # a view of the same engine and pool, made once
         autocommit = _autocommit_engines[engine] = engine.execution_options(
             isolation_level="AUTOCOMMIT")
-    return ReadSession(autocommit, expire_on_commit=False)
+    return autocommit
 
 
 @contextmanager

@@ -132,6 +132,7 @@ from .outbox_pages import (  # noqa: F401
     outbox_page,
     pending_send_out,
 )
+from .paper_answers import import_responses  # noqa: F401
 from .participant_access import (  # noqa: F401
     access_by_token,
     personal_token,
@@ -165,7 +166,6 @@ from .surveys import (  # noqa: F401
     get_invitation,
     get_survey,
     has_answered,
-    import_responses,
     list_surveys,
     min_group_size_of,
     move_pooled_answers,

@@ -16,7 +16,9 @@ from functools import lru_cache
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from ..core.anonymity import checked_min_group_size
 from ..core.programme import Programme, parse_programme
+from ..core.surveys import SurveySpec, survey_spec
 from ..db import sha256_hex, text_digest
 from ..models import Cohort, Meeting, Survey, Task
 
@@ -79,6 +81,29 @@ def programme_of_digest(session: Session, cohort_id: int, digest: str) -> Progra
                 _BY_DIGEST.pop(next(iter(_BY_DIGEST)))
             _BY_DIGEST[digest] = found
     return found
+
+
+_SPECS: dict[tuple[str, str], tuple[Programme, SurveySpec, int]] = {}
+_SPECS_MAX = 256
+
+
+def survey_spec_of_digest(session: Session, cohort_id: int, digest: str,
+                          template_key: str) -> tuple[SurveySpec, int]:
+    """The survey `template_key` of the programme whose SNAPSHOT_DIGEST is `digest` (see
+    `programme_of_digest`), with the programme's minimum group size (checked): made once per
+    programme text and survey and kept, so that a survey's page and every answer to it get
+    the same SurveySpec object (the web keeps the survey's form class by it). A spec is
+    served only while its programme is in the cache by digest."""
+    found = _SPECS.get((digest, template_key))
+    if found is None or _BY_DIGEST.get(digest) is not found[0]:
+        programme = programme_of_digest(session, cohort_id, digest)
+        found = (programme, survey_spec(programme, template_key),
+                 checked_min_group_size(programme.evaluation.min_group_size))
+        with _BY_DIGEST_LOCK:
+            if len(_SPECS) >= _SPECS_MAX:
+                _SPECS.pop(next(iter(_SPECS)))
+            _SPECS[digest, template_key] = found
+    return found[1], found[2]
 
 
 @lru_cache(maxsize=64)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from ..core.digest import Contribution, Digest, DigestMeeting, compose_digest
 from ..core.surveys import SurveySpec
 from ..models import (
+    Cohort,
     Group,
     GroupMember,
     Invitation,
@@ -26,8 +27,14 @@ from ..models import (
     Task,
     TaskStatus,
 )
-from ._lookup import NotFound, cohort_programme, get_cohort
-from .surveys import survey_spec_of, survey_state
+from ._lookup import (
+    SNAPSHOT_DIGEST,
+    NotFound,
+    cohort_programme,
+    get_cohort,
+    survey_spec_of_digest,
+)
+from .surveys import AnswerTarget, survey_state
 
 MAX_TEXT = 5000
 
@@ -83,6 +90,14 @@ class SurveyToAnswer:
     spec: SurveySpec
     state: str  # answered | open | not_open | closed
     meeting_title: str | None = None
+    min_group_size: int = 0  # the programme's k: results only for groups of at least this
+    digest: str = ""  # the cohort's programme (_lookup.SNAPSHOT_DIGEST)
+
+    @property
+    def target(self) -> AnswerTarget:
+        """What `surveys.submit_response` checks an answer against (as read by the page)."""
+        return AnswerTarget(self.invitation_id, self.survey.template_key, self.digest,
+                            self.spec, self.min_group_size)
 
 
 @dataclass(frozen=True)
@@ -211,20 +226,32 @@ def survey_for_participant(session: Session, participant: Participant, survey_id
     """A survey the participant is invited to, with its questions and whether it can be
     answered now; NotFound for any other id (another cohort's, or one they are not invited to).
     Answering itself is surveys.submit_response with the invitation id. One statement: the
-    survey, the invitation and the title of the meeting it is about."""
-    row = session.execute(select(Survey, Invitation, Meeting.title).join(
-        Invitation, Invitation.survey_id == Survey.id,
-    ).outerjoin(Meeting, (Meeting.cohort_id == Survey.cohort_id)
-                & (Meeting.key == Survey.meeting_key),
-    ).where(Survey.id == survey_id, Survey.cohort_id == participant.cohort_id,
-            Invitation.participant_id == participant.id)).one_or_none()
+    survey, the invitation, the title of the meeting it is about and the digest of the
+    cohort's programme (its questions and minimum group size come from the programme cache,
+    `_lookup.survey_spec_of_digest`: the cohort's row and its snapshot are not read)."""
+    row = session.execute(_SURVEY_FOR_PARTICIPANT, {
+        "survey_id": survey_id, "cohort_id": participant.cohort_id,
+        "participant_id": participant.id}).one_or_none()
     if row is None:
         raise NotFound(f"no survey {survey_id} for this participant")
-    survey, invitation, meeting_title = row
-    state = "answered" if invitation.completed else survey_state(survey, now)
+    survey, invitation_id, completed, meeting_title, digest = row
+    state = "answered" if completed else survey_state(survey, now)
     titles = {survey.meeting_key: meeting_title} if meeting_title is not None else {}
-    return SurveyToAnswer(survey, invitation.id, survey_spec_of(session, survey), state,
-                          _about(survey, titles))
+    spec, min_group_size = survey_spec_of_digest(session, survey.cohort_id, digest,
+                                                 survey.template_key)
+    return SurveyToAnswer(survey, invitation_id, spec, state, _about(survey, titles),
+                          min_group_size, digest)
+
+
+# Built once (the survey page and every answer run it): the ids are bound parameters.
+_SURVEY_FOR_PARTICIPANT = (
+    select(Survey, Invitation.id, Invitation.completed, Meeting.title, SNAPSHOT_DIGEST)
+    .join(Invitation, Invitation.survey_id == Survey.id)
+    .join(Cohort, Cohort.id == Survey.cohort_id)
+    .outerjoin(Meeting, (Meeting.cohort_id == Survey.cohort_id)
+               & (Meeting.key == Survey.meeting_key))
+    .where(Survey.id == bindparam("survey_id"), Survey.cohort_id == bindparam("cohort_id"),
+           Invitation.participant_id == bindparam("participant_id")))
 
 
 def set_task_status(session: Session, participant: Participant, task_id: int, *,

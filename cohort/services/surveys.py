@@ -1,6 +1,7 @@
-"""Surveys: answering, the answer pool, response rates, reminders, paper answers.
+"""Surveys: answering, the answer pool, response rates, reminders.
 
-The figures (results, breakdowns, pre/post change) are in `survey_figures`.
+The figures (results, breakdowns, pre/post change) are in `survey_figures`, answers collected
+on paper in `paper_answers`.
 
 Every function runs in the caller's transaction, except `submit_response`: it takes the engine
 and commits the invitation's completed mark and an anonymous answer in separate transactions,
@@ -17,20 +18,18 @@ import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from .. import db
 from ..core.anonymity import OTHER, checked_min_group_size, generalise
-from ..core.participants import RowError
 from ..core.programme import Programme
 from ..core.publication import pool_released
-from ..core.response_import import ParsedResponse, ResponseImportError, parse_responses_csv
-from ..core.surveys import SurveySpec, normalise_answers, spec_from_survey
+from ..core.surveys import AnswersInvalid, SurveySpec, normalise_answers, spec_from_survey
 from ..models import (
     AnonymousAnswerPool,
     AnonymousResponse,
@@ -47,11 +46,20 @@ from ._lookup import (
     cohort_programme,
     get_cohort,
     programme_of_digest,
+    survey_spec_of_digest,
 )
 
 BREAKDOWN_DIMENSIONS = ("organisation", "role")
 log = logging.getLogger("cohort.services.surveys")
 _random = random.SystemRandom()  # the order of stored answers must not be predictable
+
+
+# For the writes below: the rows they change are never loaded as objects in the session, so
+# the ORM need not find and update them there (its default evaluates each statement's WHERE
+# in Python, a compiled evaluator per call). The answering path's statements that read or
+# write rows, not objects, run on the session's connection: the ORM's execution around each
+# statement was a tenth of the answer's time.
+_ROWS_ONLY = {"synchronize_session": False}
 
 
 class SurveyUnavailable(Exception):
@@ -133,103 +141,160 @@ def programme_snapshot(cohort: Cohort) -> Programme:
 
 # --- answering ------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class AnswerTarget:
+    """What an answer to an invitation is checked against before it claims the invitation:
+    the survey's questions (`spec`) and k, and the survey template and programme digest they
+    come from, which the claim itself checks again (so a target read a moment earlier, by
+    the survey page, cannot validate an answer against any other questions)."""
+
+    invitation_id: int
+    template_key: str
+    digest: str  # the cohort's programme: _lookup.SNAPSHOT_DIGEST
+    spec: SurveySpec
+    min_group_size: int
+
+
+def answer_target(session: Session, invitation_id: int) -> AnswerTarget:
+    """The AnswerTarget of an invitation (one statement; the programme from its cache)."""
+    found = session.execute(
+        select(Survey.cohort_id, Survey.template_key, SNAPSHOT_DIGEST)
+        .join(Invitation, Invitation.survey_id == Survey.id)
+        .join(Cohort, Cohort.id == Survey.cohort_id)
+        .where(Invitation.id == invitation_id)).one_or_none()
+    if found is None:
+        raise NotFound(f"no invitation {invitation_id}")
+    cohort_id, template_key, digest = found
+    spec, k = survey_spec_of_digest(session, cohort_id, digest, template_key)
+    return AnswerTarget(invitation_id, template_key, digest, spec, k)
+
+
 def submit_response(
     engine: Engine, invitation_id: int, answers: Mapping[str, object],
-    now: datetime | None = None, source: str = "web",
+    now: datetime | None = None, source: str = "web", target: AnswerTarget | None = None,
 ) -> None:
     """Store one participant's answers and mark their invitation completed, or raise.
 
-    Raises NotFound, SurveyNotOpen, SurveyClosed, AlreadyAnswered or core AnswersInvalid.
+    Raises NotFound, SurveyNotOpen, SurveyClosed, AlreadyAnswered or core AnswersInvalid (in
+    that order: an answer to a closed survey is refused as closed, however it was filled).
     The invitation is claimed with a conditional UPDATE, so two simultaneous submits cannot
-    both succeed.
+    both succeed. The answers are checked against `target` (the survey page passes what it
+    read with the invitation; without one it is read here) before anything is written.
 
     The one use case that takes an engine, not a session: an anonymous answer must not be
     written by the transaction that marks the invitation completed (on PostgreSQL both rows
     would carry that transaction's id, `xmin`). So this commits on its own, up to three times:
-    1. the invitation is marked completed (an identified answer is stored with it);
+    1. the invitation is marked completed: an identified answer is stored in the same
+       transaction; for an anonymous one the claim is that one statement, its own
+       transaction (no BEGIN and COMMIT round trips on PostgreSQL);
     2. an anonymous answer joins the survey's pool (`_pool`); if that fails, the invitation is
        marked not completed again, so the participant can answer again;
     3. `move_pooled_answers` for this survey, which stores the pool once k answers wait. If it
        fails the answer stays pooled (it is saved) and the scheduler's next tick moves it.
        While fewer than k wait (the pool's rewrite in 2 counts them) it is not run: it would
        find nothing to store.
-    Each statement is a round trip on PostgreSQL: the first transaction reads the invitation,
-    its survey and the digest of the programme's text (the text only the first time a
-    process meets it) in one statement.
     """
     now = now or utcnow()
-    with db.transaction(engine) as session:
-        pending = _complete_invitation(session, invitation_id, answers, now, source)
-    if pending is None:
+    if target is None:
+        with db.read_session(engine) as session:
+            target = answer_target(session, invitation_id)
+    if target.invitation_id != invitation_id:
+        raise ValueError(f"the target of invitation {target.invitation_id} is not "
+                         f"invitation {invitation_id}'s")
+    try:
+        stored = normalise_answers(target.spec, answers)
+    except AnswersInvalid:
+        with db.read_session(engine) as session:
+            _refuse_unless_open(session, invitation_id, now)
+        raise
+    if not target.spec.anonymous:
+        with db.transaction(engine) as session:
+            participant_id, survey_id = _claim(session, target, now)
+            session.connection().execute(insert(IdentifiedResponse.__table__), [dict(
+                survey_id=survey_id, participant_id=participant_id, submitted_at=now,
+                answers=stored, source=source)])
         return
+    with db.single_statement_session(engine) as session:
+        participant_id, survey_id = _claim(session, target, now)
     try:
         with db.transaction(engine) as session:
-            waiting = _pool(session, pending)
+            waiting = _pool(session, _PooledAnswer(
+                survey_id, stored, source, participant_id, target.spec,
+                target.min_group_size))
     except BaseException:
         with db.transaction(engine) as session:
             session.execute(update(Invitation).where(Invitation.id == invitation_id)
-                            .values(completed=False))
+                            .values(completed=False).execution_options(**_ROWS_ONLY))
         raise
-    if not pool_released(waiting, pending.min_group_size, closed=False):
+    if not pool_released(waiting, target.min_group_size, closed=False):
         return  # fewer than k wait (the survey is open at `now`): the move would store none
     try:
         with db.transaction(engine) as session:
-            move_pooled_answers(session, now, survey_ids=[pending.survey_id])
+            move_pooled_answers(session, now, survey_ids=[survey_id])
     except Exception:
-        log.exception("the pooled answers of survey %d wait for the next move",
-                      pending.survey_id)
+        log.exception("the pooled answers of survey %d wait for the next move", survey_id)
 
 
 @dataclass(frozen=True)
 class _PooledAnswer:
     survey_id: int
     answers: dict
-    breakdown_value: str
     source: str
-    min_group_size: int = 0  # the survey's k (0: unknown, the move then decides)
+    participant_id: int  # for the breakdown value, read in the pool's transaction
+    spec: SurveySpec
+    min_group_size: int
 
 
-def _complete_invitation(
-    session: Session, invitation_id: int, answers: Mapping[str, object], now: datetime,
-    source: str,
-) -> _PooledAnswer | None:
-    """Mark the invitation completed; an anonymous answer is returned to be pooled."""
+def _claim(session: Session, target: AnswerTarget, now: datetime) -> tuple[int, int]:
+    """Mark the invitation completed (one statement); its participant and survey ids.
+
+    The conditional UPDATE is made only while the invitation is not completed and its survey
+    is open at `now` and is the target's (its template, its cohort's programme digest). Only a
+    claim that fails reads the invitation again, to say why."""
+    claimed = session.connection().execute(_CLAIM, {
+        "invitation_id": target.invitation_id, "now": now,
+        "template_key": target.template_key, "digest": target.digest}).one_or_none()
+    if claimed is None:
+        _refuse_unless_open(session, target.invitation_id, now)
+        raise ValueError(f"invitation {target.invitation_id} could not be claimed: its survey "
+                         "is not the target's")
+    return claimed.participant_id, claimed.survey_id
+
+
+# Built once (every answer runs it): the ids, the time and the target are bound parameters.
+_CLAIM = (
+    update(Invitation)
+    .where(Invitation.id == bindparam("invitation_id"), Invitation.completed.is_(False),
+           select(Survey.id).join(Cohort, Cohort.id == Survey.cohort_id).where(
+               Survey.id == Invitation.survey_id,
+               Survey.opens_at <= bindparam("now", type_=Survey.opens_at.type),
+               Survey.closes_at > bindparam("now", type_=Survey.closes_at.type),
+               Survey.template_key == bindparam("template_key"),
+               bindparam("digest") == SNAPSHOT_DIGEST).exists())
+    .values(completed=True)
+    .execution_options(**_ROWS_ONLY)
+    .returning(Invitation.participant_id, Invitation.survey_id)
+)
+
+
+def _refuse_unless_open(session: Session, invitation_id: int, now: datetime) -> None:
+    """Raise what keeps the invitation from being answered at `now`, if anything: no such
+    invitation, its survey not open or closed, or answered already (also by a simultaneous
+    submit that claimed it first)."""
     found = session.execute(
-        select(Invitation, Survey, SNAPSHOT_DIGEST)
+        select(Invitation.completed, Survey)
         .join(Survey, Survey.id == Invitation.survey_id)
-        .join(Cohort, Cohort.id == Survey.cohort_id)
         .where(Invitation.id == invitation_id)).one_or_none()
     if found is None:
         raise NotFound(f"no invitation {invitation_id}")
-    invitation, survey, digest = found
+    completed, survey = found
     state = survey_state(survey, now)
     if state == "not_open":
         raise SurveyNotOpen(survey)
     if state == "closed":
         raise SurveyClosed(survey)
-    if invitation.completed:
+    if completed:
         raise AlreadyAnswered(survey)
-    programme = programme_of_digest(session, survey.cohort_id, digest)
-    spec = spec_from_survey(programme.survey(survey.template_key), programme.language)
-    stored = normalise_answers(spec, answers)
-    claimed = session.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.completed.is_(False))
-        .values(completed=True)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
-        raise AlreadyAnswered(survey)
-    participant_id = invitation.participant_id
-    session.expire(invitation)
-    if spec.anonymous:
-        k = checked_min_group_size(programme.evaluation.min_group_size)
-        breakdown = _breakdown_value(session, survey, spec, participant_id, k)
-        return _PooledAnswer(survey.id, stored, breakdown, source, k)
-    session.execute(insert(IdentifiedResponse), [dict(
-        survey_id=survey.id, participant_id=participant_id, submitted_at=now,
-        answers=stored, source=source)])
-    return None
 
 
 def _pool(session: Session, answer: _PooledAnswer) -> int:
@@ -238,18 +303,22 @@ def _pool(session: Session, answer: _PooledAnswer) -> int:
 
     Every waiting answer of the survey is deleted and written again, shuffled, with new random
     keys, so the waiting rows share this transaction's id and their physical order says
-    nothing about the order of answering.
+    nothing about the order of answering. The answer's breakdown value (`_breakdown_value`)
+    is worked out here, after the survey's lock.
     """
     _lock_survey(session, answer.survey_id)
-    waiting = session.execute(  # one statement: also atomic on SQLite, which ignores the lock
+    breakdown = _breakdown_value(session, answer.survey_id, answer.spec,
+                                 answer.participant_id, answer.min_group_size)
+    connection = session.connection()  # rows, not objects: no ORM between (see _ROWS_ONLY)
+    waiting = connection.execute(  # one statement: also atomic on SQLite, which ignores the lock
         delete(AnonymousAnswerPool).where(AnonymousAnswerPool.survey_id == answer.survey_id)
         .returning(AnonymousAnswerPool.answers, AnonymousAnswerPool.breakdown_value,
-                   AnonymousAnswerPool.source)).all()
+                   AnonymousAnswerPool.source).execution_options(**_ROWS_ONLY)).all()
     rows = [dict(answers=a, breakdown_value=b, source=s) for a, b, s in waiting]
-    rows.append(dict(answers=answer.answers, breakdown_value=answer.breakdown_value,
+    rows.append(dict(answers=answer.answers, breakdown_value=breakdown,
                      source=answer.source))
     _random.shuffle(rows)
-    session.execute(insert(AnonymousAnswerPool), [
+    connection.execute(insert(AnonymousAnswerPool.__table__), [
         dict(key=secrets.token_hex(16), survey_id=answer.survey_id, **row) for row in rows])
     return len(rows)
 
@@ -272,37 +341,51 @@ def move_pooled_answers(
     The scheduler runs this every tick, and `submit_response` after an answer that makes k
     wait.
     """
-    query = select(AnonymousAnswerPool.survey_id).distinct()
+    query = _POOLED_SURVEYS
     if survey_ids is not None:
-        query = query.where(AnonymousAnswerPool.survey_id.in_(survey_ids))
+        query = query.where(Survey.id.in_(survey_ids))
     moved = 0
-    for survey_id in sorted(session.scalars(query).all()):
-        survey = _survey(session, survey_id)
-        waiting = pooled_answers(session, survey_id)  # only grows until the next move
-        if not pool_released(waiting, min_group_size_of(session, survey.cohort_id),
-                             survey_state(survey, now) == "closed"):
+    # One statement: each survey with answers waiting, how many, its cohort's time zone and
+    # the digest of its programme (k from the programme cache, not the cohort's snapshot).
+    for survey, waiting, timezone, digest in session.execute(query).all():
+        k = checked_min_group_size(
+            programme_of_digest(session, survey.cohort_id, digest).evaluation.min_group_size)
+        if not pool_released(waiting, k, survey_state(survey, now) == "closed"):
             continue
+        survey_id = survey.id
         _lock_survey(session, survey_id)
-        pooled = session.execute(
+        connection = session.connection()  # rows, not objects (see _ROWS_ONLY)
+        pooled = connection.execute(
             delete(AnonymousAnswerPool).where(AnonymousAnswerPool.survey_id == survey_id)
             .returning(AnonymousAnswerPool.answers, AnonymousAnswerPool.breakdown_value,
-                       AnonymousAnswerPool.source)).all()
+                       AnonymousAnswerPool.source).execution_options(**_ROWS_ONLY)).all()
         if not pooled:  # another move took them meanwhile
             continue
-        stored = session.execute(
+        stored = connection.execute(
             delete(AnonymousResponse).where(AnonymousResponse.survey_id == survey_id)
             .returning(AnonymousResponse.submitted_on, AnonymousResponse.answers,
-                       AnonymousResponse.breakdown_value, AnonymousResponse.source)).all()
-        first_day = _local_day(survey.opens_at, session.get(Cohort, survey.cohort_id))
+                       AnonymousResponse.breakdown_value, AnonymousResponse.source)
+            .execution_options(**_ROWS_ONLY)).all()
+        first_day = survey.opens_at.astimezone(ZoneInfo(timezone)).date()
         rows = [dict(submitted_on=d, answers=a, breakdown_value=b, source=s)
                 for d, a, b, s in stored]
         rows += [dict(submitted_on=first_day, answers=a, breakdown_value=b, source=s)
                  for a, b, s in pooled]
         _random.shuffle(rows)
-        session.execute(insert(AnonymousResponse), [
+        connection.execute(insert(AnonymousResponse.__table__), [
             dict(id=uuid.uuid4().hex, survey_id=survey_id, **row) for row in rows])
         moved += len(pooled)
     return moved
+
+
+_POOLED_SURVEYS = (
+    select(Survey,
+           select(func.count()).select_from(AnonymousAnswerPool)
+           .where(AnonymousAnswerPool.survey_id == Survey.id).scalar_subquery(),
+           Cohort.timezone, SNAPSHOT_DIGEST)
+    .join(Cohort, Cohort.id == Survey.cohort_id)
+    .where(Survey.id.in_(select(AnonymousAnswerPool.survey_id)))
+    .order_by(Survey.id))
 
 
 def pooled_answers(session: Session, survey_id: int) -> int:
@@ -311,21 +394,29 @@ def pooled_answers(session: Session, survey_id: int) -> int:
                           .where(AnonymousAnswerPool.survey_id == survey_id)) or 0
 
 
-def _lock_survey(session: Session, survey_id: int) -> Survey:
+def _lock_survey(session: Session, survey_id: int) -> None:
     """One writer of a survey's pool and answers at a time (PostgreSQL; SQLite has one writer
     anyway). NO KEY UPDATE does not wait for the key-share locks that foreign keys take.
 
-    On SQLite it also turns on `secure_delete` for this connection: the pool and the answers
-    are rewritten as a whole, and the deleted rows would otherwise stay readable in the
-    file's free pages, where the pool's successive states (one answer more each time) give
-    the order of answering. With it SQLite overwrites deleted content with zeros."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("PRAGMA secure_delete = ON"))
-    survey = session.scalars(select(Survey).where(Survey.id == survey_id)
-                             .with_for_update(key_share=True)).one_or_none()
-    if survey is None:
+    On SQLite the lock is not needed (its deferred transaction's first write takes the
+    database's one write lock, and a `SELECT ... FOR UPDATE` is a plain read there), but
+    `secure_delete` is: the pool and the answers are rewritten as a whole, and the deleted
+    rows would otherwise stay readable in the file's free pages, where the pool's successive
+    states (one answer more each time) give the order of answering. With it SQLite overwrites
+    deleted content with zeros. It is a setting of the connection, so it is set once per
+    pooled connection (and stays on for the connection's other deletes)."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        if not connection.info.get(_SECURE_DELETE):
+            connection.execute(text("PRAGMA secure_delete = ON"))
+            connection.info[_SECURE_DELETE] = True
+        return
+    if connection.execute(select(Survey.id).where(Survey.id == survey_id)
+                          .with_for_update(key_share=True)).one_or_none() is None:
         raise NotFound(f"no survey {survey_id}")
-    return survey
+
+
+_SECURE_DELETE = "cohort.secure_delete"
 
 
 def has_answered(session: Session, survey_id: int, participant_id: int) -> bool:
@@ -366,51 +457,22 @@ def pending_reminder_recipients(
     ))
 
 
-def _local_day(now: datetime, cohort: Cohort) -> date:
-    return now.astimezone(ZoneInfo(cohort.timezone)).date()
-
-
 def _breakdown_value(
-    session: Session, survey: Survey, spec: SurveySpec, participant_id: int | None, k: int,
+    session: Session, survey_id: int, spec: SurveySpec, participant_id: int | None, k: int,
 ) -> str:
     """The participant's organisation or role, if at least k (the survey's minimum group
-    size) invited participants share it."""
+    size) invited participants share it (`paper_answers` generalises a paper file's alike)."""
     if spec.breakdown not in BREAKDOWN_DIMENSIONS or participant_id is None:
         return OTHER
     column = getattr(Participant, spec.breakdown)
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Participant.id, column)
         .join(Invitation, Invitation.participant_id == Participant.id)
-        .where(Invitation.survey_id == survey.id)
+        .where(Invitation.survey_id == survey_id)
     ).all()
     values = {pid: (value or "").strip() for pid, value in rows}
     mapping = generalise(values.values(), k)
     return mapping.get(values.get(participant_id, OTHER), OTHER)
-
-
-def _paper_breakdowns(session: Session, survey: Survey, spec: SurveySpec) -> dict[str, str]:
-    """The invited participants' values of the survey's breakdown attribute -> the value an
-    answer stores (generalised as for web answers, `_breakdown_value`); {} without one."""
-    if not spec.anonymous or spec.breakdown not in BREAKDOWN_DIMENSIONS:
-        return {}
-    values = [(v or "").strip() for v in session.scalars(
-        select(getattr(Participant, spec.breakdown))
-        .join(Invitation, Invitation.participant_id == Participant.id)
-        .where(Invitation.survey_id == survey.id))]
-    mapping = generalise(values, min_group_size_of(session, survey.cohort_id))
-    return {v: mapping.get(v, OTHER) for v in values if v}
-
-
-def _store_anonymous(
-    session: Session, survey_id: int, answers: list[dict], day: date | list[date],
-    breakdowns: list[str], source: str,
-) -> None:
-    days = day if isinstance(day, list) else [day] * len(answers)
-    session.execute(insert(AnonymousResponse), [
-        dict(id=uuid.uuid4().hex, survey_id=survey_id, submitted_on=d, answers=a,
-             breakdown_value=b, source=source)
-        for a, d, b in zip(answers, days, breakdowns, strict=True)
-    ])
 
 
 def _survey(session: Session, survey_id: int) -> Survey:
@@ -461,68 +523,3 @@ def response_rates(session: Session, cohort_id: int) -> list[ResponseRate]:
             kinds.get(survey.template_key, ""), survey.mode, survey.meeting_key,
             survey.opens_at, survey.closes_at, invited, answered, missing))
     return rates
-
-
-# --- paper answers --------------------------------------------------------------------------
-
-def import_responses(
-    session: Session, cohort_id: int, survey_key: str, data: bytes | str,
-    now: datetime | None = None,
-) -> int:
-    """Answers collected on paper or in another tool, one CSV row per response.
-
-    Every bad cell is reported (row and column) in ResponseImportError and nothing is stored.
-    Identified surveys need an `email` column and mark those invitations completed; anonymous
-    surveys refuse identifying columns.
-    """
-    now = now or utcnow()
-    cohort = get_cohort(session, cohort_id)
-    survey = get_survey(session, cohort_id, survey_key)
-    spec = survey_spec_of(session, survey)
-    groups = _paper_breakdowns(session, survey, spec)
-    parsed = parse_responses_csv(spec, data, _local_day(now, cohort), groups.keys())
-    k = min_group_size_of(session, cohort_id)
-    if survey_state(survey, now) == "closed" and len(parsed) < k:
-        # A closed survey's figures are shown (publication rule 5): an import that moved them
-        # by fewer than k answers would publish those answers as the difference between a
-        # look before and a look after.
-        raise ResponseImportError([RowError(
-            1, "-", f"the survey has closed and its figures are shown: a file imported now "
-            f"must hold at least {k} answers (it has {len(parsed)}), or the change in the "
-            "figures would show them; import them together with others", "too_few_after_close",
-            (("min", k), ("count", len(parsed))))])
-    if not spec.anonymous:
-        _import_identified(session, survey, parsed, now)
-    else:
-        _store_anonymous(session, survey.id, [p.answers for p in parsed],
-                         [p.submitted_on for p in parsed],
-                         [groups.get(p.breakdown or "", OTHER) for p in parsed], "paper")
-    return len(parsed)
-
-
-def _import_identified(
-    session: Session, survey: Survey, parsed: list[ParsedResponse], now: datetime
-) -> None:
-    invitations = {email: (inv, pid) for email, inv, pid in session.execute(
-        select(Participant.email, Invitation, Participant.id)
-        .join(Invitation, Invitation.participant_id == Participant.id)
-        .where(Invitation.survey_id == survey.id))}
-    errors = []
-    for row in parsed:
-        found = invitations.get(row.email or "")
-        if found is None:
-            errors.append(RowError(row.row, "email",
-                                   f"'{row.email}' is not invited to this survey"))
-        elif found[0].completed:
-            errors.append(RowError(row.row, "email", f"'{row.email}' has already answered"))
-    if errors:
-        raise ResponseImportError(errors)
-    zone = ZoneInfo(session.get(Cohort, survey.cohort_id).timezone)
-    for row in parsed:
-        invitation, _ = invitations[row.email]
-        invitation.completed = True
-    session.execute(insert(IdentifiedResponse), [dict(
-        survey_id=survey.id, participant_id=invitations[row.email][1],
-        submitted_at=datetime.combine(row.submitted_on, time(12, 0), zone),
-        answers=row.answers, source="paper") for row in parsed])
-    session.flush()

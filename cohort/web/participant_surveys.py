@@ -2,7 +2,7 @@
 
 `/me/surveys/<id>` shows the survey's introduction and, before any question, whether the
 answers are anonymous or identified. The form is built from the survey's definition
-(`survey_forms.build_survey_form`) and stored with `services.submit_response`, which commits on
+(`survey_forms.survey_form`) and stored with `services.submit_response`, which commits on
 its own (an anonymous answer is written apart from the invitation's completed mark, see
 services/surveys.py) and accepts one answer per invitation: a second submit, a closed or a
 not-yet-open survey get a page that says so, and invalid answers come back with the form and
@@ -17,7 +17,6 @@ from dataclasses import replace
 from flask import flash, redirect, request, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import Form
 
 from .. import services
@@ -27,7 +26,7 @@ from ..services.participation import SurveyToAnswer
 from .access import requires
 from .common import engine, now, read_session
 from .participant import bp, own_access, render_private, when_formatter
-from .survey_forms import answers_from_form, build_survey_form, field_name
+from .survey_forms import answers_from_form, field_name, survey_form
 
 OPEN = "open"
 
@@ -40,16 +39,13 @@ def survey(survey_id: int):
         # session: the request's access check, a moment ago, is as fresh as a re-read here.
         access = own_access(db_session, reuse=True)
         participant = access.participant
-        # Held while the services read: both want its programme, and the session's identity
-        # map keeps a row only while something refers to it (one read, not two).
-        cohort = services.get_cohort(db_session, participant.cohort_id)  # noqa: F841
         found = services.survey_for_participant(db_session, participant, survey_id, now())
         timezone = access.timezone
-        # Who sees the answer, told on the page: results only for groups of at least this.
-        min_group = services.min_group_size_of(db_session, participant.cohort_id)
+    # Who sees the answer, told on the page: results only for groups of at least this.
+    min_group = found.min_group_size
     status = 200
     with force_locale(participant.language):  # the form's error messages, too
-        form = build_survey_form(found.spec, base=FlaskForm)() if found.state == OPEN else None
+        form = survey_form(found.spec)() if found.state == OPEN else None
         if request.method == "POST":
             if form is None:
                 status = 409  # nothing stored: answered, closed or not open
@@ -71,7 +67,8 @@ def _submit(found: SurveyToAnswer, form: Form) -> str | None:
     """Store the answers; None when saved, else the survey's state that prevented it."""
     try:
         services.submit_response(engine(), found.invitation_id,
-                                 answers_from_form(found.spec, form), now())
+                                 answers_from_form(found.spec, form), now(),
+                                 target=found.target)
     except services.AlreadyAnswered:
         return "answered"
     except services.SurveyClosed:

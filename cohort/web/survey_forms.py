@@ -45,6 +45,25 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def survey_form(spec: SurveySpec) -> type[Form]:
+    """The web's Form class (FlaskForm: CSRF) for `spec`, built once per spec object and
+    kept: the services hand out one SurveySpec per programme text and survey
+    (`_lookup.survey_spec_of_digest`), so the page and every answer to a survey share one
+    class instead of building its fields again per request. A class holds nothing of a
+    request (labels are the programme's text, messages lazy strings); a form is an instance."""
+    found = _FORMS.get(id(spec))
+    if found is None or found[0] is not spec:  # the id of a spec no longer kept
+        found = (spec, build_survey_form(spec, FlaskForm))
+        if len(_FORMS) >= _FORMS_MAX:
+            _FORMS.pop(next(iter(_FORMS)), None)
+        _FORMS[id(spec)] = found  # the spec is kept with its class, so its id stays its own
+    return found[1]
+
+
+_FORMS: dict[int, tuple[SurveySpec, type[Form]]] = {}
+_FORMS_MAX = 256
+
+
 def build_survey_form(spec: SurveySpec, base: type[Form] = FlaskForm) -> type[Form]:
     """A Form class for `spec`; `base` is FlaskForm (CSRF) on the web."""
     attributes: dict[str, Any] = {"survey_spec": spec}

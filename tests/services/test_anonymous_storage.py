@@ -266,9 +266,13 @@ def test_a_second_answer_waits_for_the_pool_rewrite_in_progress(engine, cohort_i
         except BaseException as exc:  # noqa: BLE001 (reported by the assertion below)
             outcome.append(exc)
 
+    with db.read_session(engine) as session:
+        target = services.surveys.answer_target(session, ids[2])
+        participant = session.scalar(select(Invitation.participant_id)
+                                     .where(Invitation.id == ids[2]))
     with db.transaction(engine) as session:  # the third answer's pool transaction, held open
         services.surveys._pool(session, services.surveys._PooledAnswer(
-            survey, answers_of(2), "", "web"))
+            survey, answers_of(2), "web", participant, target.spec, target.min_group_size))
         thread = threading.Thread(target=second)
         thread.start()
         thread.join(timeout=1)  # let it reach the pool while this transaction holds it

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import threading
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -149,6 +150,35 @@ def test_invalid_answers_store_nothing_and_leave_the_invitation_open(engine, coh
     with db.transaction(engine) as session:
         assert services.pending_reminder_recipients(session, survey_id(engine, cohort_id,
                                                                        "final"))
+
+
+def test_invalid_answers_to_a_closed_survey_are_refused_as_closed(engine, cohort_id):
+    """The answers are checked before the claim, but the survey's state is what is reported
+    (as when the claim came first): the page says "closed", not "check your answers"."""
+    with pytest.raises(services.SurveyClosed):
+        submit(engine, cohort_id, "final", "leder01@example.org",
+               {**FINAL_ANSWERS, "network": 7}, AFTER_FINAL)
+    assert received(engine) == 0
+
+
+def test_an_answer_checked_against_another_surveys_questions_claims_nothing(
+        engine, cohort_id):
+    """The claim itself checks that the target (the questions the page found) is the
+    invitation's survey: its template and its cohort's programme."""
+    final = invitation_id(engine, cohort_id, "final", "leder01@example.org")
+    pre = invitation_id(engine, cohort_id, "self-assessment-pre", "leder01@example.org")
+    with db.read_session(engine) as session:
+        other = services.surveys.answer_target(session, pre)
+        own = services.surveys.answer_target(session, final)
+    for wrong in (replace(other, invitation_id=final, spec=own.spec),
+                  replace(own, digest="0" * 64)):
+        with pytest.raises(ValueError, match="not the target's"):
+            services.submit_response(engine, final, FINAL_ANSWERS, DURING_FINAL, target=wrong)
+    assert received(engine) == 0
+    with db.read_session(engine) as session:
+        assert not session.get(Invitation, final).completed
+    services.submit_response(engine, final, FINAL_ANSWERS, DURING_FINAL, target=own)
+    assert received(engine) == 1
 
 
 def test_identified_answer_is_linked_to_the_participant(engine, cohort_id):
@@ -369,14 +399,15 @@ def test_two_simultaneous_submits_store_one_answer(engine, cohort_id):
         except services.AlreadyAnswered:
             outcome["second"] = "already answered"
 
-    # The first submit's first transaction (the completed mark), held open.
+    with db.read_session(engine) as session:
+        answering = services.surveys.answer_target(session, target)
+    # The first submit's claim (the completed mark; its own transaction in the app), held open.
     with db.transaction(engine) as session:
-        pooled = services.surveys._complete_invitation(
-            session, target, FINAL_ANSWERS, DURING_FINAL, "web")
+        claimed = services.surveys._claim(session, answering, DURING_FINAL)
         thread = threading.Thread(target=second_submit)
         thread.start()
         thread.join(timeout=0.5)  # let it reach the locked UPDATE before this one commits
     thread.join(timeout=30)
     assert outcome == {"second": "already answered"}
-    assert pooled is not None  # ... which the first submit would now pool: the only answer
+    assert claimed  # ... which the first submit would now pool: the only answer
     assert received(engine) == 0
