@@ -5,6 +5,7 @@ the words for codes the core and services use (kinds, fields, warnings, import e
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_skeleton, format_time
@@ -81,8 +82,21 @@ def localtime(value: datetime | None, timezone: str, fmt: str = "medium") -> str
     2025 13:00), anything else the medium date and the clock (8. apr. 2025 13:00)."""
     if value is None:
         return ""
+    return _formatted(value, timezone, fmt, format_locale())
+
+
+# Babel takes tens of microseconds per date, and the pages of a cohort show the same few dozen
+# times (its meetings, tasks and surveys) to every reader in one or two languages: the texts
+# are kept, least recently used dropped first (lru_cache is thread-safe). The key is all the
+# text depends on: the moment (aware datetimes compare and hash by the instant, so a moment
+# kept in UTC and the same one in local time share an entry, as they share the text), the
+# zone it is shown in, the format and the locale.
+FORMATTED_DATES = 4096
+
+
+@lru_cache(maxsize=FORMATTED_DATES)
+def _formatted(value: datetime, timezone: str, fmt: str, locale: str) -> str:
     local = value.astimezone(ZoneInfo(timezone))
-    locale = format_locale()
     clock = format_time(local, CLOCK, locale=locale)
     if fmt == "time":
         return clock
