@@ -126,6 +126,16 @@ def buddy_pairs(session: Session, cohort_id: int) -> list[tuple[int, ...]]:
 
 # --- the participant ------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class BuddyRound:
+    """A released buddy exchange task, as the participant's page reads it with the others."""
+
+    task_id: int
+    title: str
+    release_at: datetime
+    due_at: datetime | None
+
+
 def participant_check_ins(session: Session, participant: Participant, now: datetime
                           ) -> list[CheckInItem]:
     """The released buddy exchange tasks the participant can answer for (they have a buddy),
@@ -137,16 +147,27 @@ def participant_check_ins(session: Session, participant: Participant, now: datet
     others = {p for _g, members in pairs for p in members if p != participant.id}
     names = dict(session.execute(select(Participant.id, Participant.name)
                                  .where(Participant.id.in_(others))).all())
-    buddies = tuple(sorted(names[p] for p in others if p in names))
-    tasks = _rounds(session, participant.cohort_id, now)
+    rounds = [BuddyRound(t.id, t.title, t.release_at, t.due_at)
+              for t in _rounds(session, participant.cohort_id, now)]
+    return check_in_items(session, participant, rounds, names)
+
+
+def check_in_items(session: Session, participant: Participant, rounds: list[BuddyRound],
+                   buddies: dict[int, str]) -> list[CheckInItem]:
+    """The check-ins of `participant_check_ins` from what a caller has read already: the
+    released rounds in release order, and the ids and names of the others in the
+    participant's pairs (none: no check-ins, and nothing read)."""
+    if not buddies:
+        return []
+    names = tuple(sorted(buddies.values()))
     mine = {row.task_id: row for row in session.scalars(select(BuddyCheckIn).where(
         BuddyCheckIn.participant_id == participant.id))}
     items = []
-    for task in reversed(tasks):
-        row = mine.get(task.id)
-        items.append(CheckInItem(task.id, task.title, task.release_at, task.due_at,
+    for task in reversed(rounds):
+        row = mine.get(task.task_id)
+        items.append(CheckInItem(task.task_id, task.title, task.release_at, task.due_at,
                                  row.answer if row else None, row.note if row else "",
-                                 row.shared if row else False, buddies))
+                                 row.shared if row else False, names))
     return items
 
 
@@ -231,6 +252,7 @@ def buddy_rounds_table(session: Session, cohort_id: int, now: datetime) -> Table
                                      "members", "status"], rows)
 
 
-__all__ = ["BUDDY_TASK", "NO_ANSWER", "CheckInItem", "PairRow", "RoundView", "SharedNote",
+__all__ = ["BUDDY_TASK", "NO_ANSWER", "BuddyRound", "CheckInItem", "PairRow", "RoundView",
+           "SharedNote",
            "buddy_pairs", "buddy_round_counts", "buddy_rounds", "buddy_rounds_table",
-           "check_in_for", "participant_check_ins", "record_check_in"]
+           "check_in_for", "check_in_items", "participant_check_ins", "record_check_in"]

@@ -222,15 +222,10 @@ def page():
     secret = current_app.config["SECRET_KEY"]
     with _session() as db_session:  # reads only
         participant = own_access(db_session).participant
-        # Held while the services read: the page (title, time zone) and the buddy check-ins
-        # (the programme) both want it, and the session's identity map keeps a row only while
-        # something refers to it (one read, not two).
-        cohort = services.get_cohort(db_session, participant.cohort_id)  # noqa: F841
+        # With the attendance and the buddy check-ins, from the rows it reads anyway.
         data = services.participant_page(db_session, participant, moment)
-        attendance = services.participant_attendance(db_session, participant.id, moment,
-                                                     meetings=data.all_meetings)
+        attendance, buddy = data.attendance, data.buddy_check_ins
         made, feed_token = services.made_calendar_feed_token(db_session, participant.id, secret)
-        buddy = services.participant_check_ins(db_session, participant, moment)
         announcements = services.announcements.participant_announcements(db_session,
                                                                          participant.id)
         materials = participant_materials(db_session, participant.cohort_id, moment,
