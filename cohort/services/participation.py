@@ -262,35 +262,43 @@ def _groups(session: Session, participant: Participant, digest: str
     return items, buddies
 
 
+_SURVEYS = (
+    select(Survey.id, Survey.key, Survey.template_key, Survey.meeting_key, Survey.title,
+           Survey.mode, Survey.opens_at, Survey.closes_at, Invitation.completed)
+    .join(Invitation, Invitation.survey_id == Survey.id)
+    .where(Invitation.participant_id == bindparam("participant_id"),
+           # Redundant for the answer, but keeps PostgreSQL on the cohort's index instead of
+           # hashing every survey of the installation.
+           Survey.cohort_id == bindparam("cohort_id"))
+    .order_by(Survey.opens_at))
+
+
 def _surveys(session: Session, participant: Participant, now: datetime,
              titles: dict[str, str]) -> list[SurveyItem]:
-    rows = session.execute(select(Survey, Invitation.completed).join(
-        Invitation, Invitation.survey_id == Survey.id,
-    ).where(Invitation.participant_id == participant.id,
-            # Redundant for the answer, but keeps PostgreSQL on the cohort's index instead of
-            # hashing every survey of the installation.
-            Survey.cohort_id == participant.cohort_id).order_by(Survey.opens_at)).all()
     items = []
-    for survey, completed in rows:
-        if now < survey.opens_at:  # never "answered" before it opens, whatever the data says
+    for (survey_id, key, template_key, meeting_key, title, mode, opens_at, closes_at,
+         completed) in session.execute(_SURVEYS, {"participant_id": participant.id,
+                                                  "cohort_id": participant.cohort_id}):
+        if now < opens_at:  # never "answered" before it opens, whatever the data says
             status = "upcoming"
         elif completed:
             status = "done"
-        elif now >= survey.closes_at:
+        elif now >= closes_at:
             status = "closed"
         else:
             status = "open"
-        items.append(SurveyItem(survey.id, survey.title, survey.mode, survey.opens_at,
-                                survey.closes_at, status, _about(survey, titles)))
+        items.append(SurveyItem(survey_id, title, mode, opens_at, closes_at, status,
+                                _about(key, template_key, meeting_key, titles)))
     return items
 
 
-def _about(survey: Survey, meeting_titles: dict[str, str]) -> str | None:
+def _about(key: str, template_key: str, meeting_key: str,
+           meeting_titles: dict[str, str]) -> str | None:
     """The meeting a survey repeated for each meeting is about ("Evaluering af mødet" after
     Webinar 1 and after Webinar 2 share a title; their keys are `template@meeting`)."""
-    if survey.key == survey.template_key:
+    if key == template_key:
         return None
-    return meeting_titles.get(survey.meeting_key)
+    return meeting_titles.get(meeting_key)
 
 
 def survey_for_participant(session: Session, participant: Participant, survey_id: int,
@@ -311,7 +319,7 @@ def survey_for_participant(session: Session, participant: Participant, survey_id
     state = "answered" if invitation.completed else survey_state(survey, now)
     titles = {survey.meeting_key: meeting_title} if meeting_title is not None else {}
     return SurveyToAnswer(survey, invitation.id, survey_spec_of(session, survey), state,
-                          _about(survey, titles))
+                          _about(survey.key, survey.template_key, survey.meeting_key, titles))
 
 
 def set_task_status(session: Session, participant: Participant, task_id: int, *,

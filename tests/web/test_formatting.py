@@ -64,6 +64,25 @@ def test_kept_dates_are_kept_per_language_zone_and_format(app):
     assert formatting._formatted.cache_info().maxsize == formatting.FORMATTED_DATES
 
 
+def test_kept_translations_follow_the_language_and_the_variables(app):
+    """The templates' `_` keeps the text of a string without variables per language
+    (formatting._install_gettext): switching languages back and forth gives each its own
+    words, a string with variables is formatted with the call's own (escaped), and `{% trans
+    %}` and `gettext` give the same as `_`."""
+    page = app.jinja_env.from_string(
+        '{{ _("Save note") }}|{{ gettext("Save note") }}|{% trans %}Save note{% endtrans %}|'
+        '{{ _("Open until %(when)s", when=when) }}|{{ _("100%% sure") }}')
+    expected = {"da": "Gem noten", "nb": "Lagre notatet", "en": "Save note"}
+    for language in ("da", "en", "nb", "da", "en"):
+        with app.test_request_context(), force_locale(language):
+            for when in ("<b>1</b>", "2"):
+                words, again, block, until, percent = page.render(when=when).split("|")
+                assert words == again == block == expected[language]
+                assert until.endswith(" 2" if when == "2" else " &lt;b&gt;1&lt;/b&gt;")
+                assert until != "Open until 2" or language == "en"
+                assert percent == "100% sure"  # a format string even without variables
+
+
 def test_the_pdf_is_named_in_the_reports_language(app):
     from cohort.web.reports import pdf_filename
 
