@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from ..core.buddy_check_ins import ANSWERS, MET, NO_ANSWER, RoundCount, count_round, pair_status
@@ -152,6 +152,9 @@ def participant_check_ins(session: Session, participant: Participant, now: datet
     return check_in_items(session, participant, rounds, names)
 
 
+_MINE = select(BuddyCheckIn).where(BuddyCheckIn.participant_id == bindparam("participant_id"))
+
+
 def check_in_items(session: Session, participant: Participant, rounds: list[BuddyRound],
                    buddies: dict[int, str]) -> list[CheckInItem]:
     """The check-ins of `participant_check_ins` from what a caller has read already: the
@@ -160,8 +163,8 @@ def check_in_items(session: Session, participant: Participant, rounds: list[Budd
     if not buddies:
         return []
     names = tuple(sorted(buddies.values()))
-    mine = {row.task_id: row for row in session.scalars(select(BuddyCheckIn).where(
-        BuddyCheckIn.participant_id == participant.id))}
+    mine = {row.task_id: row for row in session.scalars(
+        _MINE, {"participant_id": participant.id})}
     items = []
     for task in reversed(rounds):
         row = mine.get(task.task_id)
