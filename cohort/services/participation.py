@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased
@@ -110,14 +111,15 @@ class ParticipantPage:
     buddy_check_ins: list[CheckInItem] = field(default_factory=list)
 
 
-def participant_page(session: Session, participant: Participant, now: datetime
-                     ) -> ParticipantPage:
+def participant_page(session: Session, participant: Participant, now: datetime,
+                     facts: CohortFacts | None = None) -> ParticipantPage:
     """Everything the participant's page shows, in a fixed number of statements however much
     they have done: each kind of the cohort's rows is read with the participant's own rows
     about it (tasks with their states, prompts with their answers, meetings with the room codes
     and their attendance, their groups with the members), and the buddy check-ins come from
-    those groups and tasks (one more statement for their answers, when they have a buddy)."""
-    title, timezone, digest = _cohort_facts(session, participant.cohort_id)
+    those groups and tasks (one more statement for their answers, when they have a buddy).
+    `facts`: the cohort's, if the caller has them (`cohort_facts`)."""
+    title, timezone, digest = facts or cohort_facts(session, participant.cohort_id)
     everything, codes, own = _meetings(session, participant, now)
     titles = {m.key: m.title for m in everything}
     tasks, buddy_rounds = _tasks(session, participant, now)
@@ -140,13 +142,22 @@ _COHORT_FACTS = select(Cohort.title, Cohort.timezone, SNAPSHOT_DIGEST).where(
     Cohort.id == bindparam("cohort_id"))
 
 
-def _cohort_facts(session: Session, cohort_id: int) -> tuple[str, str, str]:
+class CohortFacts(NamedTuple):
+    """What the participant's page needs of the cohort itself."""
+
+    title: str
+    timezone: str
+    digest: str  # the programme snapshot's (_lookup.SNAPSHOT_DIGEST)
+
+
+def cohort_facts(session: Session, cohort_id: int) -> CohortFacts:
     """The cohort's title, time zone and programme snapshot's digest: not its row, whose
-    snapshot (tens of kilobytes of JSON) would be unpacked on every view."""
+    snapshot (tens of kilobytes of JSON) would be unpacked on every view. They change only
+    with the cohort's revision: the page keeps them per revision (web/page_cache.py)."""
     row = session.execute(_COHORT_FACTS, {"cohort_id": cohort_id}).one_or_none()
     if row is None:
         raise NotFound(f"no cohort {cohort_id}")
-    return row[0], row[1], row[2]
+    return CohortFacts(row[0], row[1], row[2])
 
 
 _MEETINGS = (

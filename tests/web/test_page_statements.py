@@ -40,7 +40,9 @@ OVERVIEW_MOST = 14
 # tasks), the calendar feed, announcements and materials. It was 23 (the access check and the
 # link's re-check read the participant twice, the link, the cohort and the link's end), then
 # 20 (tasks, prompts, attendance and codes each apart from the participant's own rows; the
-# buddy check-ins reading the pairs, names and rounds again).
+# buddy check-ins reading the pairs, names and rounds again). A view of an unchanged cohort
+# reads neither the cohort's title nor the materials (tests/web/test_participant_page_cache.py);
+# here every view follows a write.
 ME_MOST = 11
 
 
