@@ -255,7 +255,7 @@ def page():
         tasks=_group_tasks(data.tasks, moment), prompts=_split_prompts(data.prompts, moment),
         attendance=record, webcal=webcal_url(feed_token) if feed_token else None,
         open_surveys=[s for s in data.surveys if s.status == "open"],
-        buddy_check_ins=buddy, logout_form=LogoutForm(), announcements=announcements,
+        buddy_check_ins=buddy, announcements=announcements,
         meetings_part=meetings)
 
 
