@@ -46,7 +46,7 @@ from ..core.attendance import NO_CODE_YET, OPEN
 from ..models import Participant, Role
 from ..services.materials import participant_materials
 from ..services.participant_access import SignedIn
-from ..services.participation import MAX_TEXT
+from ..services.participation import MAX_TEXT, ParticipantPage
 from .access import (
     LINK_SESSION_KEY,
     check_participant_session,
@@ -259,7 +259,7 @@ def page():
         meetings_part=meetings)
 
 
-def _meetings_part(db_session: Session, data, moment: datetime) -> Markup:
+def _meetings_part(db_session: Session, data: ParticipantPage, moment: datetime) -> Markup:
     """The page's list of the meetings to come and of earlier meetings' materials: the same
     for every participant of the cohort (`participant/_meetings.html`)."""
     materials = participant_materials(db_session, data.participant.cohort_id, moment,
