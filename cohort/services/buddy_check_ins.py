@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from ..core.buddy_check_ins import ANSWERS, MET, NO_ANSWER, RoundCount, count_round, pair_status
@@ -128,12 +128,16 @@ def buddy_pairs(session: Session, cohort_id: int) -> list[tuple[int, ...]]:
 
 @dataclass(frozen=True)
 class BuddyRound:
-    """A released buddy exchange task, as the participant's page reads it with the others."""
+    """A released buddy exchange task with the participant's answer to it so far (the
+    participant's page reads them with its other tasks)."""
 
     task_id: int
     title: str
     release_at: datetime
     due_at: datetime | None
+    answer: str | None = None  # met | not_yet | could_not | None (not answered)
+    note: str = ""
+    shared: bool = False
 
 
 def participant_check_ins(session: Session, participant: Participant, now: datetime
@@ -147,31 +151,26 @@ def participant_check_ins(session: Session, participant: Participant, now: datet
     others = {p for _g, members in pairs for p in members if p != participant.id}
     names = dict(session.execute(select(Participant.id, Participant.name)
                                  .where(Participant.id.in_(others))).all())
-    rounds = [BuddyRound(t.id, t.title, t.release_at, t.due_at)
-              for t in _rounds(session, participant.cohort_id, now)]
-    return check_in_items(session, participant, rounds, names)
+    mine = {row.task_id: row for row in session.scalars(select(BuddyCheckIn).where(
+        BuddyCheckIn.participant_id == participant.id))}
+    rounds = []
+    for task in _rounds(session, participant.cohort_id, now):
+        row = mine.get(task.id)
+        rounds.append(BuddyRound(task.id, task.title, task.release_at, task.due_at,
+                                 row.answer if row else None, row.note if row else "",
+                                 row.shared if row else False))
+    return check_in_items(rounds, names)
 
 
-_MINE = select(BuddyCheckIn).where(BuddyCheckIn.participant_id == bindparam("participant_id"))
-
-
-def check_in_items(session: Session, participant: Participant, rounds: list[BuddyRound],
-                   buddies: dict[int, str]) -> list[CheckInItem]:
+def check_in_items(rounds: list[BuddyRound], buddies: dict[int, str]) -> list[CheckInItem]:
     """The check-ins of `participant_check_ins` from what a caller has read already: the
-    released rounds in release order, and the ids and names of the others in the
-    participant's pairs (none: no check-ins, and nothing read)."""
+    released rounds in release order with the participant's answers, and the ids and names
+    of the others in the participant's pairs (none: no check-ins)."""
     if not buddies:
         return []
     names = tuple(sorted(buddies.values()))
-    mine = {row.task_id: row for row in session.scalars(
-        _MINE, {"participant_id": participant.id})}
-    items = []
-    for task in reversed(rounds):
-        row = mine.get(task.task_id)
-        items.append(CheckInItem(task.task_id, task.title, task.release_at, task.due_at,
-                                 row.answer if row else None, row.note if row else "",
-                                 row.shared if row else False, names))
-    return items
+    return [CheckInItem(task.task_id, task.title, task.release_at, task.due_at, task.answer,
+                        task.note, task.shared, names) for task in reversed(rounds)]
 
 
 def check_in_for(session: Session, participant: Participant, task_id: int, now: datetime

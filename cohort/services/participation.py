@@ -18,6 +18,7 @@ from sqlmodel import Session
 from ..core.digest import Contribution, Digest, DigestMeeting, compose_digest
 from ..core.surveys import SurveySpec
 from ..models import (
+    BuddyCheckIn,
     Cohort,
     Group,
     GroupMember,
@@ -117,7 +118,7 @@ def participant_page(session: Session, participant: Participant, now: datetime,
     they have done: each kind of the cohort's rows is read with the participant's own rows
     about it (tasks with their states, prompts with their answers, meetings with the room codes
     and their attendance, their groups with the members), and the buddy check-ins come from
-    those groups and tasks (one more statement for their answers, when they have a buddy).
+    those groups and tasks (the tasks are read with the participant's check-ins too).
     `facts`: the cohort's, if the caller has them (`cohort_facts`)."""
     title, timezone, digest = facts or cohort_facts(session, participant.cohort_id)
     everything, codes, own = _meetings(session, participant, now)
@@ -133,7 +134,7 @@ def participant_page(session: Session, participant: Participant, now: datetime,
         surveys=_surveys(session, participant, now, titles),
         all_meetings=everything,
         attendance=own_meeting_rows(participant.cohort_id, everything, codes, own, now),
-        buddy_check_ins=check_in_items(session, participant, buddy_rounds, buddies),
+        buddy_check_ins=check_in_items(buddy_rounds, buddies),
     )
 
 
@@ -186,25 +187,31 @@ def _meetings(session: Session, participant: Participant, now: datetime
 
 _TASKS = (
     select(Task.id, Task.title, Task.description, Task.kind, Task.release_at, Task.due_at,
-           TaskStatus.done_at, TaskStatus.note)
+           TaskStatus.done_at, TaskStatus.note,
+           BuddyCheckIn.answer, BuddyCheckIn.note, BuddyCheckIn.shared)
     .outerjoin(TaskStatus, (TaskStatus.task_id == Task.id)
                & (TaskStatus.participant_id == bindparam("participant_id")))
+    .outerjoin(BuddyCheckIn, (BuddyCheckIn.task_id == Task.id)
+               & (BuddyCheckIn.participant_id == bindparam("participant_id")))
     .where(Task.cohort_id == bindparam("cohort_id"), Task.release_at <= bindparam("now"))
     .order_by(Task.due_at, Task.release_at, Task.id))
 
 
 def _tasks(session: Session, participant: Participant, now: datetime
            ) -> tuple[list[TaskItem], list[BuddyRound]]:
-    """The released tasks with the participant's state of each (one per task and person at
-    most), open ones first; and the buddy exchanges among them, in release order."""
+    """The released tasks with the participant's state of each and their buddy check-in (one
+    of each per task and person at most), open ones first; and the buddy exchanges among
+    them with those check-ins, in release order."""
     items, rounds = [], []
-    for (task_id, title, description, kind, release_at, due_at, done_at,
-         note) in session.execute(_TASKS, {"participant_id": participant.id,
-                                           "cohort_id": participant.cohort_id, "now": now}):
+    for (task_id, title, description, kind, release_at, due_at, done_at, note, answer,
+         line, shared) in session.execute(_TASKS, {"participant_id": participant.id,
+                                                   "cohort_id": participant.cohort_id,
+                                                   "now": now}):
         items.append(TaskItem(task_id, title, description, kind, release_at, due_at,
                               bool(done_at), note or ""))
         if kind == BUDDY_TASK:
-            rounds.append(BuddyRound(task_id, title, release_at, due_at))
+            rounds.append(BuddyRound(task_id, title, release_at, due_at, answer, line or "",
+                                     bool(shared)))
     rounds.sort(key=lambda r: (r.release_at, r.task_id))
     # Open tasks first (soonest due first), then the ones already done.
     return sorted(items, key=lambda t: t.done), rounds
