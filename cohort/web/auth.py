@@ -80,7 +80,6 @@ def init_auth(app) -> None:
     app.extensions[THROTTLE] = Throttle(
         app.extensions["cohort.engine"], "login",
         max_failures=app.config["LOGIN_FAILURES_PER_MINUTE"])
-    app.add_template_global(language_form, "header_language_form")
     app.add_template_global(may_manage_staff)
 
 
@@ -103,6 +102,8 @@ class LoginForm(CohortForm):
 
 
 class LanguageForm(CohortForm):
+    """The header's language switcher; base.html writes it out (every page has it)."""
+
     language = SelectField(_l("Language"), choices=options(LANGUAGE_NAMES.items()))
     next = HiddenField()
     submit = SubmitField(_l("Change language"))
@@ -194,16 +195,6 @@ def language():
         else:
             session["locale"] = form.language.data
     return redirect(back)
-
-
-def language_form() -> LanguageForm:
-    """The header's language switcher, pre-filled with the page's language."""
-    from flask_babel import get_locale
-
-    form = LanguageForm(formdata=None)
-    form.language.data = str(get_locale())
-    form.next.data = request.full_path.rstrip("?") if request else "/"
-    return form
 
 
 def locale_preference() -> str | None:

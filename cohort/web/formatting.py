@@ -324,6 +324,7 @@ def init_formatting(app: Flask) -> None:
         lambda warning, cohort: date_warning_text(warning, cohort.timezone, cohort.language),
         "date_warning")
     app.add_template_global(locale_code, "current_locale")
+    app.add_template_global(LANGUAGE_NAMES, "language_names")  # the header's language form
     for name, mapping in (("meeting_kind", MEETING_KINDS), ("meeting_format", FORMATS),
                           ("role_name", ROLES), ("cohort_role", COHORT_ROLES),
                           ("delivery_kind", DELIVERY_KINDS), ("delivery_state", DELIVERY_STATES),
