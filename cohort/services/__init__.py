@@ -141,6 +141,7 @@ from .participant_access import (  # noqa: F401
 from .participation import (  # noqa: F401
     SurveyToAnswer,
     answer_prompt,
+    cohort_facts,
     facilitator_digest,
     next_meeting_key,
     participant_page,

@@ -16,7 +16,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from ..core import deliveries as kinds
@@ -138,11 +138,16 @@ def announcement_of(session: Session, cohort_id: int, anchor: str) -> Announceme
     return found
 
 
+# Built once: the participant's page reads it on every view (building it cost more than
+# running it).
+_ANCHORS = select(Delivery.anchor).where(
+    Delivery.participant_id == bindparam("participant_id"),
+    Delivery.kind == kinds.ANNOUNCEMENT, Delivery.state != kinds.CANCELLED)
+
+
 def participant_announcements(session: Session, participant_id: int) -> list[Announcement]:
     """The announcements sent or on their way to this participant, newest first."""
-    anchors = session.scalars(select(Delivery.anchor).where(
-        Delivery.participant_id == participant_id, Delivery.kind == kinds.ANNOUNCEMENT,
-        Delivery.state != kinds.CANCELLED)).all()
+    anchors = session.scalars(_ANCHORS, {"participant_id": participant_id}).all()
     ids = sorted({n for a in anchors if (n := whole_number(a.split(":", 1)[1])) is not None})
     if not ids:
         return []

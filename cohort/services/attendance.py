@@ -15,7 +15,7 @@ same meeting never sends a second one.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -280,7 +280,11 @@ def _slot(session: Session, meeting: Meeting, codes: Mapping[int, str] | None = 
           ) -> MeetingSlot:
     """The meeting as check-in sees it; `codes` (meeting id -> code, for all of a cohort's
     meetings) saves one query per meeting."""
-    code = codes.get(meeting.id) if codes is not None else _code_of(session, meeting.id)
+    return _meeting_slot(meeting, codes.get(meeting.id) if codes is not None
+                         else _code_of(session, meeting.id))
+
+
+def _meeting_slot(meeting: Meeting, code: str | None) -> MeetingSlot:
     return MeetingSlot(id=meeting.id, cohort_id=meeting.cohort_id, format=meeting.format,
                        starts_at=meeting.starts_at, ends_at=meeting.ends_at,
                        cancelled=meeting.status == "cancelled", code=code)
@@ -330,11 +334,20 @@ def participant_attendance(session: Session, participant_id: int, now: datetime 
         meetings = _meetings(session, participant.cohort_id)
     codes = dict(session.execute(select(CheckInCode.meeting_id, CheckInCode.code).where(
         CheckInCode.meeting_id.in_([m.id for m in meetings]))).all())
+    return own_meeting_rows(participant.cohort_id, meetings, codes, own, now, policy)
+
+
+def own_meeting_rows(cohort_id: int, meetings: Sequence[Meeting], codes: Mapping[int, str],
+                     own: Mapping[int, Attendance], now: datetime,
+                     policy: CheckInPolicy | None = None) -> list[OwnMeetingRow]:
+    """`participant_attendance` from rows a caller has read (the participant's page reads
+    them with its meetings): the cohort's meetings by start, meeting id -> room code, and
+    meeting id -> the participant's attendance."""
     rows = []
     for meeting in meetings:
-        slot = _slot(session, meeting, codes)
+        slot = _meeting_slot(meeting, codes.get(meeting.id))
         # Judged as if the right code were typed: the page shows whether check-in is open.
-        decision = core.decide_check_in(slot, participant.cohort_id, slot.code, now, policy)
+        decision = core.decide_check_in(slot, cohort_id, slot.code, now, policy)
         rows.append(OwnMeetingRow(meeting, own.get(meeting.id), decision, slot.requires_code))
     return rows
 

@@ -126,6 +126,20 @@ def buddy_pairs(session: Session, cohort_id: int) -> list[tuple[int, ...]]:
 
 # --- the participant ------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class BuddyRound:
+    """A released buddy exchange task with the participant's answer to it so far (the
+    participant's page reads them with its other tasks)."""
+
+    task_id: int
+    title: str
+    release_at: datetime
+    due_at: datetime | None
+    answer: str | None = None  # met | not_yet | could_not | None (not answered)
+    note: str = ""
+    shared: bool = False
+
+
 def participant_check_ins(session: Session, participant: Participant, now: datetime
                           ) -> list[CheckInItem]:
     """The released buddy exchange tasks the participant can answer for (they have a buddy),
@@ -137,17 +151,26 @@ def participant_check_ins(session: Session, participant: Participant, now: datet
     others = {p for _g, members in pairs for p in members if p != participant.id}
     names = dict(session.execute(select(Participant.id, Participant.name)
                                  .where(Participant.id.in_(others))).all())
-    buddies = tuple(sorted(names[p] for p in others if p in names))
-    tasks = _rounds(session, participant.cohort_id, now)
     mine = {row.task_id: row for row in session.scalars(select(BuddyCheckIn).where(
         BuddyCheckIn.participant_id == participant.id))}
-    items = []
-    for task in reversed(tasks):
+    rounds = []
+    for task in _rounds(session, participant.cohort_id, now):
         row = mine.get(task.id)
-        items.append(CheckInItem(task.id, task.title, task.release_at, task.due_at,
+        rounds.append(BuddyRound(task.id, task.title, task.release_at, task.due_at,
                                  row.answer if row else None, row.note if row else "",
-                                 row.shared if row else False, buddies))
-    return items
+                                 row.shared if row else False))
+    return check_in_items(rounds, names)
+
+
+def check_in_items(rounds: list[BuddyRound], buddies: dict[int, str]) -> list[CheckInItem]:
+    """The check-ins of `participant_check_ins` from what a caller has read already: the
+    released rounds in release order with the participant's answers, and the ids and names
+    of the others in the participant's pairs (none: no check-ins)."""
+    if not buddies:
+        return []
+    names = tuple(sorted(buddies.values()))
+    return [CheckInItem(task.task_id, task.title, task.release_at, task.due_at, task.answer,
+                        task.note, task.shared, names) for task in reversed(rounds)]
 
 
 def check_in_for(session: Session, participant: Participant, task_id: int, now: datetime
@@ -231,6 +254,7 @@ def buddy_rounds_table(session: Session, cohort_id: int, now: datetime) -> Table
                                      "members", "status"], rows)
 
 
-__all__ = ["BUDDY_TASK", "NO_ANSWER", "CheckInItem", "PairRow", "RoundView", "SharedNote",
+__all__ = ["BUDDY_TASK", "NO_ANSWER", "BuddyRound", "CheckInItem", "PairRow", "RoundView",
+           "SharedNote",
            "buddy_pairs", "buddy_round_counts", "buddy_rounds", "buddy_rounds_table",
-           "check_in_for", "participant_check_ins", "record_check_in"]
+           "check_in_for", "check_in_items", "participant_check_ins", "record_check_in"]

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask_babel import force_locale, gettext
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -218,10 +218,13 @@ def revoke_calendar_feed(session: Session, participant_id: int,
     return True
 
 
+# Built once: the participant's page reads it on every view (building it cost more than
+# running it).
+_FEED = select(CalendarFeed).where(CalendarFeed.participant_id == bindparam("participant_id"))
+
+
 def _feed(session: Session, participant_id: int) -> CalendarFeed | None:
-    return session.scalars(
-        select(CalendarFeed).where(CalendarFeed.participant_id == participant_id)
-    ).one_or_none()
+    return session.scalars(_FEED, {"participant_id": participant_id}).one_or_none()
 
 
 def _token(secret: str | bytes, salt: str) -> str:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from ..core import materials as rules
@@ -200,10 +200,14 @@ def delete_cohort_files(session: Session, store: MaterialStore | None, cohort_id
     return len(rows)
 
 
+# Built once: the participant's page reads it on every view.
+_MATERIALS = select(MeetingMaterial).where(
+    MeetingMaterial.cohort_id == bindparam("cohort_id")).order_by(MeetingMaterial.id)
+
+
 def _by_meeting(session: Session, cohort_id: int) -> dict[int, list[MeetingMaterial]]:
     found: dict[int, list[MeetingMaterial]] = defaultdict(list)
-    for material in session.scalars(select(MeetingMaterial).where(
-            MeetingMaterial.cohort_id == cohort_id).order_by(MeetingMaterial.id)):
+    for material in session.scalars(_MATERIALS, {"cohort_id": cohort_id}):
         found[material.meeting_id].append(material)
     return found
 

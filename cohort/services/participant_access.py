@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
-from ..models import Cohort, Participant, ParticipantLink
+from ..models import Cohort, CohortRevision, Participant, ParticipantLink
 from . import calendars
 from ._lookup import cohort_end_columns, cohort_ends_at, ends_at_of
 
@@ -39,12 +39,15 @@ class Access:
 class SignedIn:
     """What one participant request's access check read, in one statement: the participant
     (their row, loaded), whether the session's link is theirs and not revoked, their cohort's
-    time zone and the cohort's last date (the link's end is that plus the grace period)."""
+    time zone and the cohort's last date (the link's end is that plus the grace period), and
+    the cohort's revision (what the pages keep of the cohort is kept per revision:
+    web/page_cache.py; None for a cohort without one)."""
     participant: Participant
     link_id: int | None
     link_ok: bool
     timezone: str
     cohort_ends_at: datetime
+    revision: int | None = None
 
     def valid_until(self, grace: timedelta) -> datetime:
         return self.cohort_ends_at + grace
@@ -57,14 +60,17 @@ _SIGNED_IN = (
            select(ParticipantLink.participant_id)
            .where(ParticipantLink.id == bindparam("link_id"),
                   ParticipantLink.revoked_at.is_(None)).scalar_subquery(),
-           Cohort.timezone, Cohort.start_date, *cohort_end_columns(Participant.cohort_id))
+           Cohort.timezone, Cohort.start_date, *cohort_end_columns(Participant.cohort_id),
+           select(CohortRevision.number)
+           .where(CohortRevision.cohort_id == Participant.cohort_id).scalar_subquery())
     .join(Cohort, Cohort.id == Participant.cohort_id)
     .where(Participant.id == bindparam("participant_id")))
 
 
 def signed_in(session: Session, participant_id: int, cohort_id: object, version: object,
               link_id: int | None) -> SignedIn | None:
-    """The check of a personal-link session, in one statement (a round trip on PostgreSQL):
+    """The check of a personal-link session, in one statement (a round trip on PostgreSQL)
+    that also reads the cohort's revision:
     None when the participant is gone, erased, of another cohort than the session says, or
     the session is older than their last logout (`version`). The link (revoked, or another
     participant's) and its end are the participant pages' part: `SignedIn.link_ok` and
@@ -75,12 +81,12 @@ def signed_in(session: Session, participant_id: int, cohort_id: object, version:
         "link_id": link_id if isinstance(link_id, int) else None}).one_or_none()
     if row is None:
         return None
-    participant, owner, timezone, start_date, *ends = row
+    participant, owner, timezone, start_date, *ends, revision = row
     if participant.cohort_id != cohort_id or participant.erased_at is not None \
             or participant.session_version != version:
         return None
     return SignedIn(participant, link_id if isinstance(link_id, int) else None,
-                    owner == participant.id, timezone, ends_at_of(ends, start_date))
+                    owner == participant.id, timezone, ends_at_of(ends, start_date), revision)
 
 
 def link_token(link: ParticipantLink, secret_key: str) -> str:

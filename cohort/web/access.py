@@ -126,7 +126,9 @@ def current_participant() -> dict | None:
     Checked against the database once per request, so a removed participant's link session
     stops working at once, and so does a session of before their last logout (its version is
     older than the participant's). The same statement reads what the participant pages check
-    next (their link, its end): `checked_participant` keeps it for them.
+    next (their link, its end): `checked_participant` keeps it for them; and their cohort's
+    revision, before the view reads any of the cohort's data, for the parts of their pages
+    kept per revision (`checked_cohort_revision`).
     """
     if "cohort_participant" in g:
         return g.cohort_participant
@@ -135,6 +137,8 @@ def current_participant() -> dict | None:
     if checked is None and PARTICIPANT_SESSION_KEY in session:
         sign_out_participant()
     g.participant_checked = checked
+    if checked is not None:
+        g.cohort_revision_checked = (checked.participant.cohort_id, checked.revision)
     g.cohort_participant = None if checked is None else {
         "id": checked.participant.id, "cohort_id": checked.participant.cohort_id}
     return g.cohort_participant

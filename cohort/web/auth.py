@@ -103,6 +103,9 @@ class LoginForm(CohortForm):
 
 
 class LanguageForm(CohortForm):
+    """The header's language switcher (templates/_site_header.html, kept per kind of viewer
+    by web/page_cache.site_header)."""
+
     language = SelectField(_l("Language"), choices=options(LANGUAGE_NAMES.items()))
     next = HiddenField()
     submit = SubmitField(_l("Change language"))

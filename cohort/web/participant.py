@@ -35,6 +35,7 @@ from flask import (
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlmodel import Session
 from werkzeug.exceptions import HTTPException
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
@@ -45,7 +46,7 @@ from ..core.attendance import NO_CODE_YET, OPEN
 from ..models import Participant, Role
 from ..services.materials import participant_materials
 from ..services.participant_access import SignedIn
-from ..services.participation import MAX_TEXT
+from ..services.participation import MAX_TEXT, ParticipantPage
 from .access import (
     LINK_SESSION_KEY,
     check_participant_session,
@@ -59,6 +60,7 @@ from .calendars import webcal_url
 from .common import now
 from .formatting import localtime
 from .forms import SingleLine, TextBox
+from .page_cache import cohort_part
 
 bp = Blueprint("participant", __name__)
 SESSION_KEY = LINK_SESSION_KEY
@@ -222,19 +224,22 @@ def page():
     secret = current_app.config["SECRET_KEY"]
     with _session() as db_session:  # reads only
         participant = own_access(db_session).participant
-        # Held while the services read: the page (title, time zone) and the buddy check-ins
-        # (the programme) both want it, and the session's identity map keeps a row only while
-        # something refers to it (one read, not two).
-        cohort = services.get_cohort(db_session, participant.cohort_id)  # noqa: F841
-        data = services.participant_page(db_session, participant, moment)
-        attendance = services.participant_attendance(db_session, participant.id, moment,
-                                                     meetings=data.all_meetings)
+        cohort_id = participant.cohort_id
+        # What every participant of the cohort sees alike is kept per cohort revision (read by
+        # the access check, before anything here), language and minute: the cohort's title,
+        # time zone and programme, and the list of meetings with their materials. Kept in the
+        # participant's language, as the page is rendered (render_private).
+        with force_locale(participant.language):
+            facts = cohort_part("me-cohort", cohort_id, moment,
+                                lambda: services.cohort_facts(db_session, cohort_id))
+            # With the attendance and the buddy check-ins, from the rows it reads anyway.
+            data = services.participant_page(db_session, participant, moment, facts)
+            meetings = cohort_part("me-meetings", cohort_id, moment,
+                                   lambda: _meetings_part(db_session, data, moment))
+        attendance, buddy = data.attendance, data.buddy_check_ins
         made, feed_token = services.made_calendar_feed_token(db_session, participant.id, secret)
-        buddy = services.participant_check_ins(db_session, participant, moment)
         announcements = services.announcements.participant_announcements(db_session,
                                                                          participant.id)
-        materials = participant_materials(db_session, participant.cohort_id, moment,
-                                          data.all_meetings)
     if not made:  # the calendar feed is made on the first view
         with _transaction() as db_session:
             feed_token = services.calendar_feed_token(db_session, participant.id, secret)
@@ -250,9 +255,20 @@ def page():
         tasks=_group_tasks(data.tasks, moment), prompts=_split_prompts(data.prompts, moment),
         attendance=record, webcal=webcal_url(feed_token) if feed_token else None,
         open_surveys=[s for s in data.surveys if s.status == "open"],
-        buddy_check_ins=buddy, logout_form=LogoutForm(), announcements=announcements,
+        buddy_check_ins=buddy, announcements=announcements,
+        meetings_part=meetings)
+
+
+def _meetings_part(db_session: Session, data: ParticipantPage, moment: datetime) -> Markup:
+    """The page's list of the meetings to come and of earlier meetings' materials: the same
+    for every participant of the cohort (`participant/_meetings.html`)."""
+    materials = participant_materials(db_session, data.participant.cohort_id, moment,
+                                      data.all_meetings)
+    return Markup(render_template(
+        "participant/_meetings.html", meetings=data.meetings,
+        when=when_formatter(data.timezone),
         materials={m.meeting.id: m.materials for m in materials},
-        earlier_materials=[m for m in materials if m.meeting.ends_at <= moment])
+        earlier_materials=[m for m in materials if m.meeting.ends_at <= moment]))
 
 
 # The check-in view leaves its refusal here, so the page can tie it to the code field.

@@ -37,6 +37,52 @@ def test_one_clock_and_date_style_per_language(app, language, day, full):
         assert localdate(date(2025, 4, 8)) == "8 April 2025"  # British, not "April 8, 2025"
 
 
+def test_kept_dates_are_kept_per_language_zone_and_format(app):
+    """The formatted texts are kept (formatting._formatted): the same moment asked for in
+    another language, zone or format is formatted anew, never served another's text; the
+    same moment written in another zone is the same text; the kept texts are bounded."""
+    from zoneinfo import ZoneInfo
+
+    from cohort.web import formatting
+
+    texts = {}
+    for _round in range(2):  # the second round is served from what the first kept
+        for language in ("da", "nb", "en"):
+            with app.test_request_context(), force_locale(language):
+                for zone in ("Europe/Copenhagen", "Europe/London"):
+                    for fmt in ("time", "full"):
+                        text = localtime(AFTERNOON, zone, fmt)
+                        assert texts.setdefault((language, zone, fmt), text) == text
+    assert texts[("da", "Europe/Copenhagen", "full")] == "tirsdag den 8. april 2025 13:00"
+    assert texts[("en", "Europe/Copenhagen", "full")] == "Tuesday, 8 April 2025 13:00"
+    assert texts[("en", "Europe/London", "time")] == "12:00"
+    assert texts[("nb", "Europe/Copenhagen", "full")] == "tirsdag 8. april 2025 13:00"
+    assert len(set(texts.values())) == 8  # the clocks alike in every language, not the days
+    with app.test_request_context(), force_locale("da"):
+        same = AFTERNOON.astimezone(ZoneInfo("Asia/Tokyo"))
+        assert localtime(same, "Europe/Copenhagen", "time") == "13:00"
+    assert formatting._formatted.cache_info().maxsize == formatting.FORMATTED_DATES
+
+
+def test_kept_translations_follow_the_language_and_the_variables(app):
+    """The templates' `_` keeps the text of a string without variables per language
+    (formatting._install_gettext): switching languages back and forth gives each its own
+    words, a string with variables is formatted with the call's own (escaped), and `{% trans
+    %}` and `gettext` give the same as `_`."""
+    page = app.jinja_env.from_string(
+        '{{ _("Save note") }}|{{ gettext("Save note") }}|{% trans %}Save note{% endtrans %}|'
+        '{{ _("Open until %(when)s", when=when) }}|{{ _("100%% sure") }}')
+    expected = {"da": "Gem noten", "nb": "Lagre notatet", "en": "Save note"}
+    for language in ("da", "en", "nb", "da", "en"):
+        with app.test_request_context(), force_locale(language):
+            for when in ("<b>1</b>", "2"):
+                words, again, block, until, percent = page.render(when=when).split("|")
+                assert words == again == block == expected[language]
+                assert until.endswith(" 2" if when == "2" else " &lt;b&gt;1&lt;/b&gt;")
+                assert until != "Open until 2" or language == "en"
+                assert percent == "100% sure"  # a format string even without variables
+
+
 def test_the_pdf_is_named_in_the_reports_language(app):
     from cohort.web.reports import pdf_filename
 
