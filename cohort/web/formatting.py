@@ -253,6 +253,9 @@ def filesize(size: int) -> str:
     return f"{format_decimal(round(size / 1000 / 1000, 1), locale=locale)} MB"
 
 
+KEPT_TEXTS = 20_000  # three languages of the templates' ~1,500 strings, twice over
+
+
 def _install_gettext(app: Flask) -> None:
     """The templates' `_` and `ngettext` as Flask-Babel installs them, but finding the
     catalog by the locale alone: Flask-Babel looks up the domain and the locale and spells
@@ -264,7 +267,9 @@ def _install_gettext(app: Flask) -> None:
     call's variables, autoescaped as Markup), called directly rather than through Jinja's
     two wrappers (`_` resolved `gettext`, which called the function): about 11 µs a string,
     80 on /me. A string without variables comes out the same every time in a language, so
-    its text is kept per locale, autoescaping and string (bounded by the catalogs)."""
+    its text is kept per locale, autoescaping and string: the templates' literal strings,
+    bounded by the catalogs; KEPT_TEXTS more caps it should a template ever translate text
+    it computed."""
     catalogs: dict = {}
     texts: dict = {}
 
@@ -294,7 +299,7 @@ def _install_gettext(app: Flask) -> None:
             if found is None:
                 found = catalog(locale).ugettext(string)
                 found = (Markup(found) if autoescape else found) % {}
-                if locale is not None:
+                if locale is not None and len(texts) < KEPT_TEXTS:
                     texts[key] = found
             return found
         text = catalog().ugettext(string)
