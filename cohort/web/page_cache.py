@@ -121,16 +121,19 @@ def cohort_tabs(cohort, current: str) -> Markup:
 
 
 def _key(name: str, cohort_id: int, revision: int, variant: Hashable,
-         now: datetime) -> Hashable:
+         now: datetime | None) -> Hashable:
     """What a kept part depends on: the cohort's revision, the request's language, the minute
-    (times are shown to the minute) and `variant` (e.g. the viewer's role)."""
+    (times are shown to the minute; None for a part that shows no time) and `variant` (e.g.
+    the viewer's role)."""
     return (name, cohort_id, revision, variant, locale_code(),
-            now.replace(second=0, microsecond=0))
+            now and now.replace(second=0, microsecond=0))
 
 
-def cohort_part(name: str, cohort_id: int, now: datetime, render: Callable[[], T]) -> T:
+def cohort_part(name: str, cohort_id: int, now: datetime | None,
+                render: Callable[[], T]) -> T:
     """The part `name` of a cohort's page as `render` makes it, kept for the cohort's
-    revision, the request's language and the minute of `now`. The revision is the one the
+    revision, the request's language and the minute of `now` (None: a part that does not
+    depend on the clock, kept across minutes). The revision is the one the
     route's access check (`cohort_access`) read, before `render` reads any data, so a kept
     part is never older than its revision; a cohort without one is rendered every time."""
     checked = checked_cohort_revision(cohort_id)

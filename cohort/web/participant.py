@@ -230,7 +230,7 @@ def page():
         # time zone and programme, and the list of meetings with their materials. Kept in the
         # participant's language, as the page is rendered (render_private).
         with force_locale(participant.language):
-            facts = cohort_part("me-cohort", cohort_id, moment,
+            facts = cohort_part("me-cohort", cohort_id, None,  # shows no time
                                 lambda: services.cohort_facts(db_session, cohort_id))
             # With the attendance and the buddy check-ins, from the rows it reads anyway.
             data = services.participant_page(db_session, participant, moment, facts)
