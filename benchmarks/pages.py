@@ -42,8 +42,7 @@ from cohort.core.programme import load_library
 from cohort.demo import demo_participants, demo_start, record_demo_attendance
 from cohort.models import CohortRole, CohortStaff, Delivery, Participant, ParticipantLink
 from cohort.services import accounts
-from cohort.web.access import PARTICIPANT_SESSION_KEY
-from cohort.web.participant import SESSION_KEY as LINK_SESSION_KEY
+from cohort.web.access import LINK_SESSION_KEY, PARTICIPANT_SESSION_KEY
 
 from .postgres import throwaway_postgres
 

@@ -61,8 +61,7 @@ from cohort.models import (
     Survey,
 )
 from cohort.services import accounts
-from cohort.web.access import PARTICIPANT_SESSION_KEY
-from cohort.web.participant import SESSION_KEY as LINK_SESSION_KEY
+from cohort.web.access import LINK_SESSION_KEY, PARTICIPANT_SESSION_KEY
 
 from .pages import _latency, _settle, free_port, serve
 from .postgres import throwaway_postgres

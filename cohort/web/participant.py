@@ -63,7 +63,6 @@ from .forms import SingleLine, TextBox
 from .page_cache import cohort_part
 
 bp = Blueprint("participant", __name__)
-SESSION_KEY = LINK_SESSION_KEY
 # Reflection questions sent within this time are shown open on the page; older ones fold away.
 RECENT_PROMPTS = timedelta(days=14)
 
@@ -179,7 +178,7 @@ def exchange(token: str):
                                                            now())
     session.clear()  # a staff login in the same browser ends here
     sign_in_participant(access.participant)
-    session[SESSION_KEY] = access.link.id
+    session[LINK_SESSION_KEY] = access.link.id
     target = continue_target(form.next.data) or url_for("participant.page")
     return private(redirect(target))
 
@@ -204,7 +203,7 @@ def own_access(db_session: Session, reuse: bool = False) -> SignedIn:
     else:
         checked = check_participant_session(db_session) if checked_participant() else None
     if checked is None or not checked.link_ok or now() >= checked.valid_until(_grace()):
-        session.pop(SESSION_KEY, None)
+        session.pop(LINK_SESSION_KEY, None)
         abort(403)
     participant = db_session.merge(checked.participant, load=False) \
         if checked.participant not in db_session else checked.participant
@@ -357,7 +356,7 @@ def logout():
     if not LogoutForm().validate_on_submit():
         abort(400)
     end_participant_sessions()  # a copy of the cookie stops working too
-    session.pop(SESSION_KEY, None)
+    session.pop(LINK_SESSION_KEY, None)
     return private(make_response(render_template("participant/logged_out.html")))
 
 
