@@ -199,14 +199,14 @@ def language():
     return redirect(back)
 
 
-def language_form(next_path: str | None = None) -> LanguageForm:
+def language_form(next_path: str) -> LanguageForm:
     """The header's language switcher, pre-filled with the page's language; it returns to
-    `next_path` (by default the page's own path)."""
+    `next_path` (the kept header passes a stand-in for `page_path`)."""
     from flask_babel import get_locale
 
     form = LanguageForm(formdata=None)
     form.language.data = str(get_locale())
-    form.next.data = next_path if next_path is not None else page_path()
+    form.next.data = next_path
     return form
 
 
