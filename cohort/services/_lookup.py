@@ -63,7 +63,7 @@ def programme_of_snapshot(source: str) -> Programme:
 SNAPSHOT_DIGEST = text_digest(SNAPSHOT_SOURCE)
 _BY_DIGEST: dict[str, Programme] = {}
 _BY_DIGEST_MAX = 64
-_BY_DIGEST_LOCK = threading.Lock()
+_CACHES_LOCK = threading.Lock()
 
 
 def programme_of_digest(session: Session, cohort_id: int, digest: str) -> Programme:
@@ -75,11 +75,7 @@ def programme_of_digest(session: Session, cohort_id: int, digest: str) -> Progra
         source = session.scalar(select(SNAPSHOT_SOURCE).where(Cohort.id == cohort_id))
         if source is None or sha256_hex(source) != digest:
             raise NotFound(f"cohort {cohort_id} has no programme snapshot {digest}")
-        found = _parse_snapshot(source)
-        with _BY_DIGEST_LOCK:  # threads of one worker share it
-            if len(_BY_DIGEST) >= _BY_DIGEST_MAX:
-                _BY_DIGEST.pop(next(iter(_BY_DIGEST)))
-            _BY_DIGEST[digest] = found
+        found = _kept(_BY_DIGEST, digest, _parse_snapshot(source), _BY_DIGEST_MAX)
     return found
 
 
@@ -97,13 +93,20 @@ def survey_spec_of_digest(session: Session, cohort_id: int, digest: str,
     found = _SPECS.get((digest, template_key))
     if found is None or _BY_DIGEST.get(digest) is not found[0]:
         programme = programme_of_digest(session, cohort_id, digest)
-        found = (programme, survey_spec(programme, template_key),
-                 checked_min_group_size(programme.evaluation.min_group_size))
-        with _BY_DIGEST_LOCK:
-            if len(_SPECS) >= _SPECS_MAX:
-                _SPECS.pop(next(iter(_SPECS)))
-            _SPECS[digest, template_key] = found
+        found = _kept(_SPECS, (digest, template_key), (
+            programme, survey_spec(programme, template_key),
+            checked_min_group_size(programme.evaluation.min_group_size)), _SPECS_MAX)
     return found[1], found[2]
+
+
+def _kept(cache: dict, key, value, most: int):
+    """`value` put in `cache` under `key`, the oldest entry dropped first when `most` are
+    there; the threads of one worker share the caches."""
+    with _CACHES_LOCK:
+        if len(cache) >= most:
+            cache.pop(next(iter(cache)))
+        cache[key] = value
+    return value
 
 
 @lru_cache(maxsize=64)
