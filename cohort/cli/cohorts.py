@@ -125,7 +125,7 @@ def create(programme_id, start, title, timezone, language, participants_file,
             services.launch_cohort(session, created.id, None, now, overdue_limit=limit)
     for warning in plan_cohort(programme, start_date, timezone).warnings:
         click.echo(f"Warning: {warning.meeting_key}: {warning.message}", err=True)
-    for found in ahead:
+    for found in ahead.warnings:
         if found.item != "meeting":  # meetings: just above
             click.echo(f"Warning: {found.item} {found.key} {found.field.removesuffix('_at')} "
                        f"{found.at.astimezone(zone):%Y-%m-%d %H:%M}: "

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from .planning import Plan
+from .turning_points import JUST_AFTER, next_turning_point
 
 PAST, WEEKEND, HOLIDAY = "past", "weekend", "holiday"
 CODES = (PAST, WEEKEND, HOLIDAY)
@@ -77,6 +78,13 @@ def date_warnings(plan: Plan, now: datetime, holidays: Mapping[date, str], *,
         warnings.extend(DateWarning(code, item, key, title, field_name, at, day, name)
                         for code, name in found)
     return sorted(warnings, key=lambda w: (w.at, CODES.index(w.code), w.item, w.key))
+
+
+def next_change(plan: Plan, now: datetime) -> datetime | None:
+    """The next moment `date_warnings(plan, ...)` can give other warnings by the clock alone:
+    its rules compare each dated field with `now` and nothing else, `at < now` and
+    `at >= now`, both of which change just after `at`."""
+    return next_turning_point((at + JUST_AFTER for *_, at in _dated(plan)), now)
 
 
 def _dated(plan: Plan) -> Iterable[tuple[str, str, str, str, datetime]]:

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from ..core import deliveries as kinds
 from ..core.attendance import FOLLOW_UP_AFTER, MISSED_STATES
 from ..core.survey_results import percent
+from ..core.turning_points import JUST_AFTER, next_turning_point
 from ..db import constant
 from ..models import (
     ActivityEntry,
@@ -88,6 +89,9 @@ class Dashboard:
     response_rates: list[ResponseRate]
     activity: list[ActivityEntry]
     failed_deliveries: int
+    # The next moment any of the above can change by the clock alone (None: none ahead);
+    # until then only a write changes it (see core/turning_points.py).
+    changes_at: datetime | None = None
 
 
 def cohort_dashboard(session: Session, cohort: Cohort, now: datetime) -> Dashboard:
@@ -107,17 +111,39 @@ def cohort_dashboard(session: Session, cohort: Cohort, now: datetime) -> Dashboa
                .filter(active, Participant.organisation != ""))
         .where(Participant.cohort_id == cohort.id)).one()
     groupings, repair = groups_overview(session, cohort, everyone)
+    deliveries = upcoming_deliveries(session, cohort.id, now)
     return Dashboard(
         cohort=cohort, past=past, next=coming[0] if coming else None, upcoming=coming[1:],
         cancelled=[m for m in meetings if m.status == "cancelled"],
-        deliveries=upcoming_deliveries(session, cohort.id, now),
+        deliveries=deliveries,
         participant_count=participants, organisation_count=organisations,
         groupings=groupings, repair=repair,
         attendance=attendance_overview(session, cohort.id, meetings, everyone),
         response_rates=response_rates(session, cohort.id, now),
         activity=cohort_activity(session, cohort.id, limit=10),
         failed_deliveries=_failed_deliveries(session, cohort.id),
+        changes_at=_next_clock_change(session, cohort.id, meetings, deliveries, now),
     )
+
+
+def _next_clock_change(session: Session, cohort_id: int, meetings: Sequence[Meeting],
+                       deliveries: Sequence[UpcomingDelivery], now: datetime,
+                       days: int = UPCOMING_DAYS) -> datetime | None:
+    """When the clock alone next changes the overview: a meeting ends (`ends_at <= now`:
+    past, next, upcoming), an email it lists falls due (`send_at <= now`: "due now"), a
+    survey opens (`opens_at <= now`: its response rate shows), a pending email enters the
+    window of `days` (`send_at < now + days`: just after `send_at - days`). The last two
+    are read in one statement."""
+    window = timedelta(days=days)
+    entering, opening = session.execute(select(
+        select(func.min(Delivery.send_at))
+        .where(Delivery.cohort_id == cohort_id, Delivery.state == "pending",
+               Delivery.send_at >= now + window).scalar_subquery(),
+        select(func.min(Survey.opens_at))
+        .where(Survey.cohort_id == cohort_id, Survey.opens_at > now).scalar_subquery())).one()
+    return next_turning_point(
+        [*(m.ends_at for m in meetings), *(d.send_at for d in deliveries), opening,
+         entering and entering - window + JUST_AFTER], now)
 
 
 def _failed_deliveries(session: Session, cohort_id: int) -> int:

@@ -10,11 +10,19 @@ reschedule preview (services/meetings.py) uses `holidays_for`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
-from ..core.date_warnings import HOLIDAY, WEEKEND, DateWarning, date_warnings, plan_years
+from ..core.date_warnings import (
+    HOLIDAY,
+    WEEKEND,
+    DateWarning,
+    date_warnings,
+    next_change,
+    plan_years,
+)
 from ..core.holidays_calendar import holiday_country, public_holidays
 from ..core.launching import LaunchForecast, forecast_launch, planned_emails
 from ..core.planning import Plan
@@ -30,13 +38,21 @@ def holidays_for(cohort: Cohort, plan: Plan) -> dict[date, str]:
     return public_holidays(country, plan_years(plan)) if country else {}
 
 
+@dataclass(frozen=True)
+class UpcomingWarnings:
+    warnings: list[DateWarning]
+    changes_at: datetime | None  # the next moment the list can change by the clock alone
+
+
 def upcoming_warnings(session: Session, cohort_id: int, now: datetime,
-                      meetings: Sequence[Meeting] | None = None) -> list[DateWarning]:
+                      meetings: Sequence[Meeting] | None = None) -> UpcomingWarnings:
     """Meetings and deadlines still ahead that fall on a weekend or a public holiday
     (`meetings`: all of the cohort's rows, if the caller has them, as the overview does)."""
     cohort = get_cohort(session, cohort_id)
     plan = current_plan(session, cohort, meetings)
-    return date_warnings(plan, now, holidays_for(cohort, plan), codes=(WEEKEND, HOLIDAY))
+    return UpcomingWarnings(
+        date_warnings(plan, now, holidays_for(cohort, plan), codes=(WEEKEND, HOLIDAY)),
+        next_change(plan, now))
 
 
 def late_start(session: Session, cohort_id: int, now: datetime, *,

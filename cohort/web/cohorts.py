@@ -40,6 +40,7 @@ from ..core.cohort_fields import TITLE_MAX, is_time_zone, time_zones
 from ..core.planning import MeetingOverride, plan_cohort
 from ..core.text import whole_number
 from ..core.timeline import plan_timeline
+from ..core.turning_points import earliest
 from ..mail.invitations import send_activation
 from ..mail.transport import MailError
 from ..models import Role
@@ -50,7 +51,7 @@ from .access import may_use, requires
 from .common import actor, library, now, read_session, transaction
 from .formatting import DELIVERY_KINDS, LANGUAGE_NAMES, label, warning_text
 from .forms import CohortForm, DateWindow, SingleLine, SubForm, WebLink, options, strip
-from .page_cache import cohort_part, cohort_parts
+from .page_cache import cohort_part_until, cohort_parts
 
 bp = Blueprint("cohorts", __name__)
 COMMON_ZONES = ("Europe/Copenhagen", "Europe/Oslo", "Europe/Stockholm", "Europe/Helsinki",
@@ -282,26 +283,29 @@ def _late_message(late) -> str:
 @bp.get("/cohorts/<int:cohort_id>")
 @requires(Role.FACILITATOR, cohort_access=True)
 def show(cohort_id: int):
-    """The overview, kept per cohort revision (web/page_cache.py): a view of an unchanged
-    cohort reads no meeting, participant, group or email."""
+    """The overview, kept per cohort revision (web/page_cache.py) until the clock next
+    changes it: a view of an unchanged cohort reads no meeting, participant, group or
+    email."""
     moment = now()
-
-    def render() -> OverviewPart:
-        with read_session() as session:
-            cohort = services.get_cohort(session, cohort_id)
-            board = dashboard_service.cohort_dashboard(session, cohort, moment)
-            meetings = [*board.past, *([board.next] if board.next else []), *board.upcoming,
-                        *board.cancelled]  # every meeting row: the plan need not read them again
-            warnings = services.date_checks.upcoming_warnings(session, cohort_id, moment,
-                                                              meetings)
-        html = render_template("cohorts/_overview.html", cohort=cohort, board=board,
-                               now=moment, attendance=board.attendance, date_warnings=warnings)
-        heading, _tabs, body = html.partition("<!-- cohort tabs -->")
-        return OverviewPart(cohort.id, cohort.title, cohort.launched_at, Markup(heading),
-                            Markup(body))
-
-    overview = cohort_part("overview", cohort_id, moment, render)
+    overview = cohort_part_until("overview", cohort_id, moment,
+                                 lambda: render_overview(cohort_id, moment))
     return render_template("cohorts/show.html", overview=overview)
+
+
+def render_overview(cohort_id: int, moment: datetime) -> tuple[OverviewPart, datetime | None]:
+    """The overview as it is at `moment`, and the next moment the clock alone changes it."""
+    with read_session() as session:
+        cohort = services.get_cohort(session, cohort_id)
+        board = dashboard_service.cohort_dashboard(session, cohort, moment)
+        meetings = [*board.past, *([board.next] if board.next else []), *board.upcoming,
+                    *board.cancelled]  # every meeting row: the plan need not read them again
+        warnings = services.date_checks.upcoming_warnings(session, cohort_id, moment, meetings)
+    html = render_template("cohorts/_overview.html", cohort=cohort, board=board,
+                           now=moment, attendance=board.attendance,
+                           date_warnings=warnings.warnings)
+    heading, _tabs, body = html.partition("<!-- cohort tabs -->")
+    return (OverviewPart(cohort.id, cohort.title, cohort.launched_at, Markup(heading),
+                         Markup(body)), earliest(board.changes_at, warnings.changes_at))
 
 
 @dataclass(frozen=True)

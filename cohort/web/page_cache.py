@@ -18,6 +18,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
@@ -136,15 +137,47 @@ def cohort_part(name: str, cohort_id: int, now: datetime | None,
     depend on the clock, kept across minutes). The revision is the one the
     route's access check (`cohort_access`) read, before `render` reads any data, so a kept
     part is never older than its revision; a cohort without one is rendered every time."""
-    checked = checked_cohort_revision(cohort_id)
-    if checked is None:
-        raise RuntimeError("cohort_part needs a route whose access check read the cohort "
-                           "(cohort_access)")
-    if checked[0] is None:
+    revision = _checked_revision(cohort_id)
+    if revision is None:
         return render()
     cache: PartCache = current_app.extensions["cohort.page_cache"]
-    return cache.get_or_make(_key(name, cohort_id, checked[0], None, now),
+    return cache.get_or_make(_key(name, cohort_id, revision, None, now),
                              render)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class _Until:
+    part: object
+    changes_at: datetime | None
+
+
+def cohort_part_until(name: str, cohort_id: int, now: datetime,
+                      render: Callable[[], tuple[T, datetime | None]]) -> T:
+    """Like `cohort_part`, for a part that depends on the clock only by comparing stored
+    times with `now`: `render` gives the part and the next of those times still ahead
+    (core/turning_points.py; None: none). The part is kept across minutes until then, so
+    it is rendered again when something it shows changes, not by every worker at every
+    minute."""
+    revision = _checked_revision(cohort_id)
+    if revision is None:
+        return render()[0]
+    cache: PartCache = current_app.extensions["cohort.page_cache"]
+    key = _key(name, cohort_id, revision, "until", None)
+    kept = cache.get(key)
+    if isinstance(kept, _Until) and (kept.changes_at is None or now < kept.changes_at):
+        return kept.part  # type: ignore[return-value]
+    part, changes_at = render()
+    cache.put(key, _Until(part, changes_at))
+    return part
+
+
+def _checked_revision(cohort_id: int) -> int | None:
+    """The cohort's revision as the route's access check read it (None: it has none)."""
+    checked = checked_cohort_revision(cohort_id)
+    if checked is None:
+        raise RuntimeError("a kept cohort part needs a route whose access check read the "
+                           "cohort (cohort_access)")
+    return checked[0]
 
 
 def cohort_parts(name: str, revisions: dict[int, int], now: datetime, variant: Hashable,
