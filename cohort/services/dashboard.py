@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import cache
 from typing import NamedTuple
 
@@ -204,6 +204,8 @@ class CohortCard:
     repair: int  # groups too small plus rotations with people left out
     first_start: datetime | None = None
     last_end: datetime | None = None
+    # The next moment the clock alone changes the card (None: none ahead; core/turning_points)
+    changes_at: datetime | None = None
 
     @property
     def alerts(self) -> bool:
@@ -237,7 +239,16 @@ def cohort_cards(session: Session, cohorts: Sequence[Cohort], now: datetime) -> 
         meetings=row.total, held=row.held, next=row.Meeting,
         failed_emails=failed.get(row.cohort_id, 0), missed_two=row.missed_two,
         repair=repair.get(row.cohort_id, 0), first_start=row.first_start,
-        last_end=row.last_end) for row in figures]
+        last_end=row.last_end, changes_at=_card_changes_at(row, by_id[row.cohort_id], now))
+        for row in figures]
+
+
+def _card_changes_at(row, cohort: Cohort, now: datetime) -> datetime | None:
+    """When the clock alone next changes a card (`cohort_list.timeline`'s rules): its first
+    meeting starts (running), a meeting ends (held, next, finished once the last has), or,
+    for a cohort without meetings, its start date comes (a UTC date, like TODAY)."""
+    starts = datetime.combine(cohort.start_date, time(), UTC) if not row.total else None
+    return next_turning_point([row.first_start, row.next_end, starts], now)
 
 
 class _CardQueries(NamedTuple):
@@ -381,6 +392,8 @@ class ResponseTotals:
     opened: int = 0
     answered: int = 0
     invited: int = 0
+    # The next survey to open: the clock's only way to change the figures (None: none ahead)
+    changes_at: datetime | None = None
 
 
 def response_totals(session: Session, cohort_ids: Sequence[int],
@@ -391,7 +404,8 @@ def response_totals(session: Session, cohort_ids: Sequence[int],
     ids = list(cohort_ids)
     if not ids:
         return {}
-    found = {cid: ResponseTotals(opened, answered, invited) for cid, opened, invited, answered
+    found = {cid: ResponseTotals(opened, answered, invited, opening)
+             for cid, opened, invited, answered, opening
              in session.execute(_totals_query(), {"cohort_ids": ids, **moment(now)})}
     return {cid: found.get(cid, ResponseTotals()) for cid in ids}
 
@@ -414,11 +428,15 @@ def _totals_query() -> Select:
     answered = (case((is_anonymous, func.coalesce(anonymous.c.n, 0)
                       + func.coalesce(pooled.c.n, 0)),
                      else_=func.coalesce(identified.c.n, 0)))
-    return (select(Survey.cohort_id, func.count(), func.coalesce(func.sum(invited.c.n), 0),
-                   func.coalesce(func.sum(answered), 0))
+    # Every survey of the cohorts is a row, so the next to open is read with the same
+    # statement; only opened ones have counts to sum (the subqueries hold only those).
+    return (select(Survey.cohort_id, func.count().filter(Survey.opens_at <= NOW),
+                   func.coalesce(func.sum(invited.c.n), 0),
+                   func.coalesce(func.sum(answered), 0),
+                   func.min(Survey.opens_at).filter(Survey.opens_at > NOW))
             .outerjoin(invited, invited.c.survey_id == Survey.id)
             .outerjoin(identified, identified.c.survey_id == Survey.id)
             .outerjoin(anonymous, anonymous.c.survey_id == Survey.id)
             .outerjoin(pooled, pooled.c.survey_id == Survey.id)
-            .where(Survey.cohort_id.in_(COHORT_IDS), Survey.opens_at <= NOW)
+            .where(Survey.cohort_id.in_(COHORT_IDS))
             .group_by(Survey.cohort_id))

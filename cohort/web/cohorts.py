@@ -141,14 +141,15 @@ def dashboard():
             cohort_list.parse_filters(request.args), cohort_list.parse_page(request.args))
         by_id = {c.id: c for c in listing.cohorts}
 
-        def make(missing: list[int]) -> dict[int, CardPart]:
+        def make(missing: list[int]) -> dict[int, tuple[CardPart, datetime | None]]:
             card = get_template_attribute("cohorts/_card.html", "dashboard_card")
-            return {made.cohort.id: CardPart(made.phase, Markup(card(made, may_open, may)))
+            return {made.cohort.id: (CardPart(made.phase, Markup(card(made, may_open, may))),
+                                     made.changes_at)
                     for made in dashboard_service.cohort_cards(
                         session, [by_id[cohort_id] for cohort_id in missing], moment)}
 
-        # Each card kept per cohort revision (web/page_cache.py): only changed cohorts are
-        # counted and rendered again.
+        # Each card kept per cohort revision (web/page_cache.py) until the clock changes
+        # it: only changed cohorts are counted and rendered again.
         parts = cohort_parts("dashboard card", listing.revisions, moment, role, make,
                              list(by_id))
     cards = [parts[cohort_id] for cohort_id in by_id if cohort_id in parts]

@@ -17,6 +17,8 @@ render. Figures are never computed here: suppressed results arrive without figur
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import (
     Blueprint,
     Response,
@@ -105,10 +107,11 @@ def index():
             cohort_list.parse_filters(request.args), cohort_list.parse_page(request.args))
         by_id = {c.id: c for c in listing.cohorts}
 
-        def make(missing: list[int]) -> dict[int, Markup]:
+        def make(missing: list[int]) -> dict[int, tuple[Markup, datetime | None]]:
             card = get_template_attribute("cohorts/_card.html", "evaluation_card")
             figures = dashboard_service.response_totals(session, missing, moment)
-            return {cohort_id: Markup(card(by_id[cohort_id], figures[cohort_id]))
+            return {cohort_id: (Markup(card(by_id[cohort_id], figures[cohort_id])),
+                                figures[cohort_id].changes_at)
                     for cohort_id in missing}
 
         # Each card kept per cohort revision (web/page_cache.py), as on /dashboard.

@@ -147,8 +147,13 @@ def cohort_part(name: str, cohort_id: int, now: datetime | None,
 
 @dataclass(frozen=True)
 class _Until:
+    """A kept part and its next turning point (None: the clock never changes it)."""
+
     part: object
     changes_at: datetime | None
+
+    def fresh_at(self, now: datetime) -> bool:
+        return self.changes_at is None or now < self.changes_at
 
 
 def cohort_part_until(name: str, cohort_id: int, now: datetime,
@@ -164,7 +169,7 @@ def cohort_part_until(name: str, cohort_id: int, now: datetime,
     cache: PartCache = current_app.extensions["cohort.page_cache"]
     key = _key(name, cohort_id, revision, "until", None)
     kept = cache.get(key)
-    if isinstance(kept, _Until) and (kept.changes_at is None or now < kept.changes_at):
+    if isinstance(kept, _Until) and kept.fresh_at(now):
         return kept.part  # type: ignore[return-value]
     part, changes_at = render()
     cache.put(key, _Until(part, changes_at))
@@ -181,24 +186,25 @@ def _checked_revision(cohort_id: int) -> int | None:
 
 
 def cohort_parts(name: str, revisions: dict[int, int], now: datetime, variant: Hashable,
-                 make: Callable[[list[int]], dict[int, T]], cohort_ids: list[int]
-                 ) -> dict[int, T]:
+                 make: Callable[[list[int]], dict[int, tuple[T, datetime | None]]],
+                 cohort_ids: list[int]) -> dict[int, T]:
     """The part `name` of each of several cohorts (a landing page's cards), kept like
-    `cohort_part`, with `variant` for whatever else it depends on (the viewer's role); the
-    ones not kept are made by one call of `make` with their ids. `revisions` must have been
-    read before `make` reads any data."""
+    `cohort_part_until` (`make` gives each part with its next turning point), with `variant`
+    for whatever else it depends on (the viewer's role); the ones not kept are made by one
+    call of `make` with their ids. `revisions` must have been read before `make` reads any
+    data."""
     cache: PartCache = current_app.extensions["cohort.page_cache"]
-    keys = {cohort_id: _key(name, cohort_id, revisions[cohort_id], variant, now)
+    keys = {cohort_id: _key(name, cohort_id, revisions[cohort_id], variant, None)
             for cohort_id in cohort_ids if cohort_id in revisions}
     found: dict[int, T] = {}
     for cohort_id, key in keys.items():
         kept = cache.get(key)
-        if kept is not None:
-            found[cohort_id] = kept  # type: ignore[assignment]
+        if isinstance(kept, _Until) and kept.fresh_at(now):
+            found[cohort_id] = kept.part  # type: ignore[assignment]
     missing = [cohort_id for cohort_id in cohort_ids if cohort_id not in found]
     if missing:
-        for cohort_id, made in make(missing).items():
+        for cohort_id, (made, changes_at) in make(missing).items():
             found[cohort_id] = made
             if cohort_id in keys:
-                cache.put(keys[cohort_id], made)
+                cache.put(keys[cohort_id], _Until(made, changes_at))
     return found

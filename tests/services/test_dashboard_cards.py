@@ -147,12 +147,14 @@ def test_response_totals_are_the_sums_of_each_cohorts_response_rates(engine, mak
                 totals = response_totals(session, [a, b, c], moment)
                 assert len(statements) == one
                 for cohort_id in (a, b, c):
-                    opened = [r for r in services.response_rates(session, cohort_id)
-                              if r.opens_at <= moment]
+                    rates = services.response_rates(session, cohort_id)
+                    opened = [r for r in rates if r.opens_at <= moment]
                     found = totals[cohort_id]
                     assert (found.opened, found.answered, found.invited) == (
                         len(opened), sum(r.answered for r in opened),
                         sum(r.invited for r in opened))
+                    assert found.changes_at == min(  # the next survey to open
+                        (r.opens_at for r in rates if r.opens_at > moment), default=None)
                 assert totals[a].answered == (3 if moment == DURING_PRE else 5)
 
 

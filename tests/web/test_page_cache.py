@@ -1,7 +1,7 @@
 """The cohort overview kept per cohort revision (web/page_cache.py): a repeat view reads only
 the access check and the counter; any write, from this worker or another process, shows on the
 next view; each language has its own copy (and the overview lasts until the clock changes it:
-test_overview_turning_points.py); what depends on the viewer (tabs, CSRF tokens, flash
+test_turning_points.py); what depends on the viewer (tabs, CSRF tokens, flash
 messages) is rendered per request around the kept part."""
 
 from __future__ import annotations
