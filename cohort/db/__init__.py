@@ -157,7 +157,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 # file, which holds the earlier commits' frames too (and a checkpoint syncs the log before
 # copying it), and a PostgreSQL synchronous commit flushes the log up to its own commit
 # record, past every earlier one. The outbox (mail/outbox/record.py) and the survey answer's
-# claim (services/surveys.submit_response) use this; docs/architecture.md, section 4.
+# claim (services/surveys.submit_response) use this (docs/architecture.md, "Commits that do
+# not wait for the disk").
 SQLITE_DURABLE, SQLITE_NOT_WAITING = "FULL", "NORMAL"
 
 
