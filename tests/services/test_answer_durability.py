@@ -9,20 +9,24 @@ also after a refused claim.
 
 The test follows each connection's setting through the statements the answer sends
 (`PRAGMA synchronous` on SQLite, `synchronous_commit` on PostgreSQL) and notes it at each
-commit: the claim's is its own statement in autocommit mode, the others are COMMITs.
+commit: the claim's is its own statement in autocommit mode, the others are COMMITs. And a
+PostgreSQL server that crashes the moment an answer is stored has kept all of it.
 """
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from cohort import db, services
+from cohort.models import AnonymousAnswerPool, Invitation
+from tests.fixtures.postgres import PostgresServer
 from tests.services.test_anonymous_storage import (  # noqa: F401 (cohort_id: a fixture)
     K,
     answer,
     cohort_id,
     invitations,
+    new_cohort,
 )
 
 NOT_WAITING = ("PRAGMA synchronous=NORMAL", "SET synchronous_commit TO off")
@@ -114,3 +118,31 @@ def test_commits_not_waiting_restores_the_setting_when_the_block_raises(engine):
             assert not waits_for_disk(engine, conn.connection.dbapi_connection)
             raise RuntimeError("in the block")
         assert waits_for_disk(engine, conn.connection.dbapi_connection)
+
+
+@pytest.fixture
+def server_slow_to_write_its_log():
+    """A server of this test's own (it is crashed) whose commits wait for the disk, as in
+    production, and whose WAL writer writes a commit that did not wait only after 10 s (its
+    longest delay): until a commit that waits, such a commit is in the server's memory
+    alone, and a crash loses it."""
+    server = PostgresServer(synchronous_commit=True, settings="-c wal_writer_delay=10000")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.slow
+def test_a_server_crash_as_the_answer_returns_keeps_all_of_it(server_slow_to_write_its_log):
+    server = server_slow_to_write_its_log
+    engine = db.make_engine(server.new_database())
+    db.create_schema(engine)
+    first = invitations(engine, new_cohort(engine))[0]
+    answer(engine, first, 0)  # the claim does not wait; the pool's commit does
+    server.crash()
+    server.start_again()
+    engine.dispose()  # its connections died with the server
+    with db.read_session(engine) as session:
+        assert session.scalar(select(Invitation.completed).where(Invitation.id == first))
+        assert session.scalar(select(func.count()).select_from(AnonymousAnswerPool)) == 1
+    engine.dispose()
