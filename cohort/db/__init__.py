@@ -51,6 +51,7 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, pool_recycle=POOL_RECYCLE_SECONDS,
                            connect_args={"options": _server_options(url)})
     event.listen(engine, "checkout", _drop_if_server_hung_up)
+    event.listen(engine, "connect", _read_server_commit_setting)
     _forget_pool_in_forked_children(engine)
     return engine
 
@@ -168,13 +169,44 @@ def wait_for_disk(connection: Connection, wait: bool) -> None:
 
     SQLite: `PRAGMA synchronous` (FULL or NORMAL), which SQLite refuses inside a transaction,
     so set it before the transaction begins. PostgreSQL: `synchronous_commit` for the
-    session (off, or RESET to the server's setting), one round trip each."""
+    session (off, or RESET to the server's setting), one round trip each; nothing where the
+    server's own setting is off already (`server_commits_wait`), such as the throwaway
+    servers of the tests and benchmarks, whose commits wait for nothing."""
     if connection.dialect.name == "sqlite":
         level = SQLITE_DURABLE if wait else SQLITE_NOT_WAITING
         connection.exec_driver_sql(f"PRAGMA synchronous={level}")
-    elif connection.dialect.name == "postgresql":
+    elif connection.dialect.name == "postgresql" and server_commits_wait(connection):
         connection.exec_driver_sql("RESET synchronous_commit" if wait
                                    else "SET synchronous_commit TO off")
+
+
+def server_commits_wait(connection: Connection) -> bool:
+    """Whether the PostgreSQL server's own setting makes a commit on this connection wait
+    (synchronous_commit other than off, for its database and role): read once per pooled
+    connection when it is opened (`make_engine`), before `wait_for_disk` can change it.
+    Should the server's setting change while the connection is pooled, a commit meant not to
+    wait may wait, or a round trip is spent for nothing; a commit meant to wait never skips
+    it."""
+    known = connection.info.get(_SERVER_COMMITS_WAIT)
+    if known is None:  # an engine not made by make_engine
+        setting = connection.exec_driver_sql("SHOW synchronous_commit").scalar()
+        known = connection.info[_SERVER_COMMITS_WAIT] = setting != "off"
+    return known
+
+
+_SERVER_COMMITS_WAIT = "cohort.server_commits_wait"
+
+
+def _read_server_commit_setting(dbapi_connection, record) -> None:
+    """`server_commits_wait`'s setting, read as a new connection is opened."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SHOW synchronous_commit")
+        record.info[_SERVER_COMMITS_WAIT] = cursor.fetchone()[0] != "off"
+    finally:
+        cursor.close()
+    if not dbapi_connection.autocommit:
+        dbapi_connection.rollback()  # SHOW began a transaction
 
 
 @contextmanager

@@ -9,8 +9,10 @@ also after a refused claim.
 
 The test follows each connection's setting through the statements the answer sends
 (`PRAGMA synchronous` on SQLite, `synchronous_commit` on PostgreSQL) and notes it at each
-commit: the claim's is its own statement in autocommit mode, the others are COMMITs. And a
-PostgreSQL server that crashes the moment an answer is stored has kept all of it.
+commit: the claim's is its own statement in autocommit mode, the others are COMMITs. The
+PostgreSQL here is a server of the module's own whose commits wait, as in production (the
+suite's shared server's commits wait for nothing, so there the answer changes no setting).
+And a PostgreSQL server that crashes the moment an answer is stored has kept all of it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,30 @@ NOT_WAITING = ("PRAGMA synchronous=NORMAL", "SET synchronous_commit TO off")
 WAITING = ("PRAGMA synchronous=FULL", "RESET synchronous_commit")
 
 
+@pytest.fixture(scope="module")
+def waiting_postgres():
+    """A server whose commits wait for the disk (synchronous_commit on), and whose WAL writer
+    writes a commit that did not wait only after 10 s (its longest delay): until a commit
+    that waits, such a commit is in the server's memory alone, and a crash loses it."""
+    server = PostgresServer(synchronous_commit=True, settings="-c wal_writer_delay=10000")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    """conftest's engine, with PostgreSQL on `waiting_postgres`."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'cohort.sqlite3'}"
+    else:
+        url = request.getfixturevalue("waiting_postgres").new_database()
+    engine = db.make_engine(url)
+    db.create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
 class Commits:
     """The commits made on `engine` while the block runs, in order, each as (what it
     committed, whether its connection waited for the disk then), and the driver connections
@@ -41,6 +67,7 @@ class Commits:
     def __init__(self, engine) -> None:
         self.engine = engine
         self.made: list[tuple[str, bool]] = []
+        self.settings: list[str] = []
         self.connections: dict[int, object] = {}
         self._waiting: dict[int, bool] = {}
 
@@ -50,6 +77,7 @@ class Commits:
         self.connections[key] = dbapi
         if statement in NOT_WAITING or statement in WAITING:
             self._waiting[key] = statement in WAITING
+            self.settings.append(statement)
             return
         autocommit = (dbapi.isolation_level is None if self.engine.dialect.name == "sqlite"
                       else dbapi.autocommit)
@@ -120,21 +148,21 @@ def test_commits_not_waiting_restores_the_setting_when_the_block_raises(engine):
         assert waits_for_disk(engine, conn.connection.dbapi_connection)
 
 
-@pytest.fixture
-def server_slow_to_write_its_log():
-    """A server of this test's own (it is crashed) whose commits wait for the disk, as in
-    production, and whose WAL writer writes a commit that did not wait only after 10 s (its
-    longest delay): until a commit that waits, such a commit is in the server's memory
-    alone, and a crash loses it."""
-    server = PostgresServer(synchronous_commit=True, settings="-c wal_writer_delay=10000")
-    server.start()
-    yield server
-    server.stop()
+def test_on_a_server_whose_commits_do_not_wait_an_answer_changes_no_setting(
+        postgres_server):
+    engine = db.make_engine(postgres_server.new_database())
+    db.create_schema(engine)
+    first = invitations(engine, new_cohort(engine))[0]
+    with Commits(engine) as commits:
+        answer(engine, first, 0)
+    assert commits.settings == []
+    assert [made for made, _waited in commits.made] == ["invitation", "COMMIT"]
+    engine.dispose()
 
 
 @pytest.mark.slow
-def test_a_server_crash_as_the_answer_returns_keeps_all_of_it(server_slow_to_write_its_log):
-    server = server_slow_to_write_its_log
+def test_a_server_crash_as_the_answer_returns_keeps_all_of_it(waiting_postgres):
+    server = waiting_postgres  # crashed and started again (later tests connect anew)
     engine = db.make_engine(server.new_database())
     db.create_schema(engine)
     first = invitations(engine, new_cohort(engine))[0]
