@@ -219,7 +219,11 @@ def commits_not_waiting(connection: Connection) -> Iterator[Connection]:
         yield connection
     finally:
         if not connection.invalidated:  # a lost connection is not pooled again
-            wait_for_disk(connection, True)
+            try:
+                wait_for_disk(connection, True)
+            except exc.DBAPIError:
+                if not connection.invalidated:  # lost now: what the block did stands
+                    raise
 
 
 def create_schema(engine: Engine) -> None:

@@ -174,3 +174,21 @@ def test_a_server_crash_as_the_answer_returns_keeps_all_of_it(waiting_postgres):
         assert session.scalar(select(Invitation.completed).where(Invitation.id == first))
         assert session.scalar(select(func.count()).select_from(AnonymousAnswerPool)) == 1
     engine.dispose()
+
+
+def test_a_connection_lost_in_the_block_is_dropped_without_a_second_error(waiting_postgres):
+    """The setting cannot be restored on a connection the server has closed: the pool drops
+    it (it is never handed out without the app's setting), and the block's own outcome
+    stands (the claim it made is followed by the pool's transaction, on a new connection)."""
+    url = waiting_postgres.new_database()
+    engine, admin = db.make_engine(url), db.make_engine(url)
+    with engine.connect() as conn:
+        with db.commits_not_waiting(conn):
+            backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            with admin.connect() as other:
+                other.exec_driver_sql(f"SELECT pg_terminate_backend({backend}, 10000)")
+        assert conn.invalidated
+    with engine.connect() as conn:  # a new connection, with the server's setting
+        assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+    engine.dispose()
+    admin.dispose()
