@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import String, event, exc, literal
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.functions import FunctionElement
@@ -51,6 +51,7 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, pool_recycle=POOL_RECYCLE_SECONDS,
                            connect_args={"options": _server_options(url)})
     event.listen(engine, "checkout", _drop_if_server_hung_up)
+    event.listen(engine, "connect", _read_server_commit_setting)
     _forget_pool_in_forked_children(engine)
     return engine
 
@@ -144,7 +145,85 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA synchronous={SQLITE_DURABLE}")  # SQLite's default, written out
     cursor.close()
+
+
+# What a commit waits for. A commit that waits for the disk (the default) is on the disk when
+# it returns; one that does not is written (other connections see it at once, and it survives
+# our process dying) but may be lost if the machine (SQLite) or the database server
+# (PostgreSQL) crashes before the log reaches the disk. Both databases append every commit
+# to one log and recover a prefix of it, so the next commit that does wait makes every
+# earlier one durable with it: an SQLite commit at synchronous=FULL syncs the write-ahead log
+# file, which holds the earlier commits' frames too (and a checkpoint syncs the log before
+# copying it), and a PostgreSQL synchronous commit flushes the log up to its own commit
+# record, past every earlier one. The outbox (mail/outbox/record.py) and the survey answer's
+# claim (services/surveys.submit_response) use this (docs/architecture.md, "Commits that do
+# not wait for the disk").
+SQLITE_DURABLE, SQLITE_NOT_WAITING = "FULL", "NORMAL"
+
+
+def wait_for_disk(connection: Connection, wait: bool) -> None:
+    """Make the commits on `connection` wait for the disk (`wait`, the app's setting, which
+    a connection must have again before it goes back to the pool) or not.
+
+    SQLite: `PRAGMA synchronous` (FULL or NORMAL), which SQLite refuses inside a transaction,
+    so set it before the transaction begins. PostgreSQL: `synchronous_commit` for the
+    session (off, or RESET to the server's setting), one round trip each; nothing where the
+    server's own setting is off already (`server_commits_wait`), such as the throwaway
+    servers of the tests and benchmarks, whose commits wait for nothing."""
+    if connection.dialect.name == "sqlite":
+        level = SQLITE_DURABLE if wait else SQLITE_NOT_WAITING
+        connection.exec_driver_sql(f"PRAGMA synchronous={level}")
+    elif connection.dialect.name == "postgresql" and server_commits_wait(connection):
+        connection.exec_driver_sql("RESET synchronous_commit" if wait
+                                   else "SET synchronous_commit TO off")
+
+
+def server_commits_wait(connection: Connection) -> bool:
+    """Whether the PostgreSQL server's own setting makes a commit on this connection wait
+    (synchronous_commit other than off, for its database and role): read once per pooled
+    connection when it is opened (`make_engine`), before `wait_for_disk` can change it.
+    Should the server's setting change while the connection is pooled, a commit meant not to
+    wait may wait, or a round trip is spent for nothing; a commit meant to wait never skips
+    it."""
+    known = connection.info.get(_SERVER_COMMITS_WAIT)
+    if known is None:  # an engine not made by make_engine
+        setting = connection.exec_driver_sql("SHOW synchronous_commit").scalar()
+        known = connection.info[_SERVER_COMMITS_WAIT] = setting != "off"
+    return known
+
+
+_SERVER_COMMITS_WAIT = "cohort.server_commits_wait"
+
+
+def _read_server_commit_setting(dbapi_connection, record) -> None:
+    """`server_commits_wait`'s setting, read as a new connection is opened."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SHOW synchronous_commit")
+        record.info[_SERVER_COMMITS_WAIT] = cursor.fetchone()[0] != "off"
+    finally:
+        cursor.close()
+    if not dbapi_connection.autocommit:
+        dbapi_connection.rollback()  # SHOW began a transaction
+
+
+@contextmanager
+def commits_not_waiting(connection: Connection) -> Iterator[Connection]:
+    """Commits on `connection` do not wait for the disk while the block runs; the app's
+    setting again after it, also when it raises (`wait_for_disk`). Only for commits that a
+    commit waiting for the disk follows before anyone is told they were made."""
+    wait_for_disk(connection, False)
+    try:
+        yield connection
+    finally:
+        if not connection.invalidated:  # a lost connection is not pooled again
+            try:
+                wait_for_disk(connection, True)
+            except exc.DBAPIError:
+                if not connection.invalidated:  # lost now: what the block did stands
+                    raise
 
 
 def create_schema(engine: Engine) -> None:

@@ -186,13 +186,29 @@ def submit_response(
     would carry that transaction's id, `xmin`). So this commits on its own, up to three times:
     1. the invitation is marked completed: an identified answer is stored in the same
        transaction; for an anonymous one the claim is that one statement, its own
-       transaction (no BEGIN and COMMIT round trips on PostgreSQL);
+       transaction (no BEGIN and COMMIT round trips on PostgreSQL), a commit that does not
+       wait for the disk (`db.commits_not_waiting`): the next one does;
     2. an anonymous answer joins the survey's pool (`_pool`); if that fails, the invitation is
        marked not completed again, so the participant can answer again;
     3. `move_pooled_answers` for this survey, which stores the pool once k answers wait. If it
        fails the answer stays pooled (it is saved) and the scheduler's next tick moves it.
        While fewer than k wait (the pool's rewrite in 2 counts them) it is not run: it would
        find nothing to store.
+
+    Every other commit waits for the disk, so when this returns (and the page says the
+    answer is saved) all of them are durable: both databases recover a prefix of their one
+    log of commits, and a commit that waits makes every earlier one durable with it (see
+    `db.wait_for_disk`). A crash of the machine or the database server at any moment leaves
+    one of: nothing (answer again), the completed mark alone (see below), the mark and the
+    pooled answer, or all three; never the answer without the mark (it would count twice
+    once answered again), and the pool and the mark are still written by separate
+    transactions. The mark alone, with the answer lost, is what a crash between 1 and 2 left
+    when both waited for the disk too; now the mark reaches the disk with the pool's commit,
+    or before it only when the log is written out for another reason (PostgreSQL's WAL
+    writer within a fifth of a second, another connection's commit).
+    Another request may see the mark before it is durable (a second submit is refused as
+    answered, a reminder is not sent): whatever it commits because of it lies later in the
+    log, so it cannot be kept while the mark is lost.
     """
     now = now or utcnow()
     if target is None:
@@ -214,8 +230,9 @@ def submit_response(
                 survey_id=survey_id, participant_id=participant_id, submitted_at=now,
                 answers=stored, source=source)])
         return
-    with db.single_statement_session(engine) as session:
-        participant_id, survey_id = _claim(session, target, now)
+    with db.single_statement_session(engine) as session, \
+            db.commits_not_waiting(session.connection()):
+        participant_id, survey_id = _claim(session, target, now)  # durable with the pool
     try:
         with db.transaction(engine) as session:
             waiting = _pool(session, _PooledAnswer(

@@ -52,6 +52,11 @@ def author(answers: dict) -> int:
 
 @pytest.fixture
 def cohort_id(engine):
+    return new_cohort(engine)
+
+
+def new_cohort(engine) -> int:
+    """A digital-lederskab cohort of PEOPLE; its id."""
     library = load_library(PROGRAMMES)
     new = services.NewCohort(library.programmes["digital-lederskab"],
                              library.sources["digital-lederskab"], date(2025, 4, 8))

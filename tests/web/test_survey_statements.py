@@ -72,6 +72,18 @@ class Counted:
         event.remove(self.engine, "commit", self._commit)
 
 
+def _durability_setting(statement: str) -> bool:
+    """`db.wait_for_disk`'s statements."""
+    return "synchronous" in statement
+
+
+def _durability_settings(engine) -> int:
+    """How many the claim sends: the setting and the app's again, none on a PostgreSQL server
+    whose commits wait for nothing anyway (the suite's shared server)."""
+    with engine.connect() as conn:
+        return 2 if conn.dialect.name == "sqlite" or db.server_commits_wait(conn) else 0
+
+
 def _reads_text(statements: list[str]) -> bool:
     """Whether the programme snapshot's text itself (not its digest) was read."""
     return any(("->>" in s or "JSON_EXTRACT" in s) and "sha256" not in s for s in statements)
@@ -123,13 +135,19 @@ def test_a_survey_form_and_an_anonymous_answer_cost_a_fixed_few_statements(
             claims = [s for s in answer.statements if s.startswith("UPDATE invitation")]
             assert len(claims) == 1
             writes = [s for s in answer.autocommitted
-                      if not s.lstrip().startswith(("SELECT", "PRAGMA"))]
+                      if not s.lstrip().startswith(("SELECT", "PRAGMA"))
+                      and not _durability_setting(s)]
             assert writes == claims, answer.autocommitted
             assert answer.commits == 1, answer.statements
-            pragmas = [s for s in answer.statements if s.startswith("PRAGMA")]
+            # The claim's commit does not wait for the disk (the pool's does, for both:
+            # tests/services/test_answer_durability.py): a setting before and after it.
+            settings = [s for s in answer.statements if _durability_setting(s)]
+            assert len(settings) == _durability_settings(engine_of_app), answer.statements
+            pragmas = [s for s in answer.statements
+                       if s.startswith("PRAGMA") and not _durability_setting(s)]
             assert pragmas in ([], ["PRAGMA secure_delete = ON"])
             assert engine_of_app.dialect.name == "sqlite" or not pragmas
-            assert len(answer.statements) - len(pragmas) == _answer_statements(
+            assert len(answer.statements) - len(pragmas) - len(settings) == _answer_statements(
                 engine_of_app), answer.statements
             assert not _reads_text(answer.statements)
             assert stored(web_app, AnonymousAnswerPool, final) == number + 1
@@ -173,8 +191,11 @@ def test_an_anonymous_answer_in_round_trips_on_postgresql(web_app, engine_of_app
         event.remove(engine_of_app, "connect", _no_preparing)
         trace.close()
     assert _round_trips(form) == FORM_STATEMENTS
-    # Only the pool's transaction costs a BEGIN and a COMMIT: it was 32, then 13.
-    assert _round_trips(answer) == _answer_statements(engine_of_app) + 2
+    # Only the pool's transaction costs a BEGIN and a COMMIT: it was 32, then 13. A claim's
+    # commit that does not wait for the disk costs two (its setting, and the app's again) on
+    # a server whose commits wait (not this one's).
+    assert _round_trips(answer) == (_answer_statements(engine_of_app) + 2
+                                    + _durability_settings(engine_of_app))
 
 
 def _no_preparing(dbapi_connection, _record) -> None:

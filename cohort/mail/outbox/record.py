@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, or_, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from ... import db
 from ...core import deliveries as kinds
 from ...models import Delivery
 
@@ -130,13 +131,11 @@ class Recorder:
             conn = self.engine.connect()
             if self.dialect == "postgresql":
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            if self.dialect == "sqlite":  # a PRAGMA runs outside SQLite's transaction
-                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            db.wait_for_disk(conn, False)  # outside a transaction (SQLite's rule)
+            if self.dialect == "sqlite":
                 # Write-ahead log checkpoints (which wait for the disk) happen on the other
                 # thread's commits, not in the middle of sending.
                 conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
-            elif self.dialect == "postgresql":
-                conn.exec_driver_sql("SET synchronous_commit TO OFF")
             conn.commit()
             self._fast_connection = conn
         return self._fast_connection
@@ -148,11 +147,9 @@ class Recorder:
         try:
             if reset:  # back to the pool with the app's settings
                 conn.rollback()
+                db.wait_for_disk(conn, True)
                 if self.dialect == "sqlite":
-                    conn.exec_driver_sql("PRAGMA synchronous=FULL")
                     conn.exec_driver_sql("PRAGMA wal_autocheckpoint=1000")
-                elif self.dialect == "postgresql":
-                    conn.exec_driver_sql("RESET synchronous_commit")
                 conn.commit()
             else:
                 conn.invalidate()
