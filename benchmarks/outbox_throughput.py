@@ -195,16 +195,9 @@ def database_server(database_url: str) -> int | None:
         engine.dispose()
 
 
-def database_cpu(server: int | None) -> float:
-    """CPU seconds (user + system) the PostgreSQL server has used so far: the postmaster, its
-    live processes and the backends it has reaped (those of a pass end with it)."""
-    if server is None:
-        return 0.0
-    try:
-        own = _stat(server)
-        ticks = sum(int(own[i]) for i in (11, 12, 13, 14))
-    except OSError:
-        return 0.0
+def _children(server: int) -> dict[str, int]:
+    """The server's live processes and the CPU ticks each has used."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
@@ -212,7 +205,25 @@ def database_cpu(server: int | None) -> float:
             except OSError:
                 continue
             if fields[1] == str(server):
-                ticks += int(fields[11]) + int(fields[12])
+                found[entry.name] = int(fields[11]) + int(fields[12])
+    return found
+
+
+def database_cpu(server: int | None, lasting: frozenset[str] = frozenset()) -> float:
+    """CPU seconds (user + system) the PostgreSQL server has used so far: the postmaster, its
+    lasting processes (`lasting`: checkpointer, writers, launchers) and the backends it has
+    reaped. Waits (up to 5 s) for the backends of a pass to be gone first: a backend reaped
+    between reading the live ones and the postmaster's total would be missed."""
+    if server is None:
+        return 0.0
+    deadline = time.monotonic() + 5
+    while set(children := _children(server)) - lasting and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        own = _stat(server)
+    except OSError:
+        return 0.0
+    ticks = sum(int(own[i]) for i in (11, 12, 13, 14)) + sum(children.values())
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
@@ -223,14 +234,15 @@ def paired_runs(port: int, counts, copies: Copies, runs: int,
     per email of: the pass, the server during the pass, the loop, the server during the loop)."""
     results = []
     server = database_server(copies.prepared_url)
+    lasting = frozenset(_children(server)) if server else frozenset()
     for _ in range(runs):
         url = copies.fresh()
         counts[3] += 1  # each run's copy sends the same Message-IDs again: count apart
         before = counts[0], counts[2]
         cpu = [time.process_time(), process_cpu(sink_pid)]
-        database = database_cpu(server)
+        database = database_cpu(server, lasting)
         sent, elapsed = outbox_pass(port, url)
-        database = database_cpu(server) - database
+        database = database_cpu(server, lasting) - database
         cpu += [time.process_time(), process_cpu(sink_pid)]
         received, size = counts[0] - before[0], counts[2] - before[1]
         base = baseline(port, sent, size // max(received, 1))
