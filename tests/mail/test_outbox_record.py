@@ -86,12 +86,18 @@ def test_rows_no_longer_ours_are_not_handed_over(claimed):
     with db.transaction(dispatcher.engine) as session:
         session.execute(update(Delivery).where(Delivery.id.in_([alone.id, bundle[0].id]))
                         .values(claim_token="another-claim"))
-    assert dispatcher._write_hand_over([alone], TOKEN, "<a@x>", []) == []
+    # With the previous email's result in the same statement: the rows it writes are not
+    # counted as handed over (on PostgreSQL the driver counts the outer UPDATE's rows only).
+    previous = rows[5]
+    assert dispatcher._write_hand_over([previous], TOKEN, "<p@x>", []) == [previous]
+    assert dispatcher._write_hand_over([alone], TOKEN, "<a@x>",
+                                       [(previous.id, TOKEN, SENT)]) == []
     assert dispatcher._write_hand_over(bundle, TOKEN, "<b@x>", []) == bundle[1:]
-    found = stored(dispatcher, [r.id for r in rows[:4]])
+    found = stored(dispatcher, [r.id for r in rows[:4]] + [previous.id])
     assert [(found[r.id].state, found[r.id].attempts, found[r.id].message_id)
             for r in rows[:4]] == [(kinds.CLAIMED, 0, None), (kinds.CLAIMED, 0, None),
                                    (kinds.SENDING, 1, "<b@x>"), (kinds.SENDING, 1, "<b@x>")]
+    assert found[previous.id].state == kinds.SENT
 
 
 def test_a_late_result_lands_on_a_row_flagged_for_review(claimed):
