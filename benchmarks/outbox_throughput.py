@@ -16,9 +16,10 @@ followed at once by the smtplib loop, so the two share the machine's load of tha
 ratio printed is the median of the runs (the machine is shared: read several).
 
 Each run also prints the CPU time per email of this process (the outbox pass: claim, compose,
-hand over, send, record; the loop: smtplib alone) and of the SMTP server's process. When the
+hand over, send, record; the loop: smtplib alone), of the SMTP server's process and, for a
+PostgreSQL server on this machine, of the database server during the pass. When the
 machine's cores are busy with other work, the ratio tends to the ratio of the CPU the two
-spend per email (server included), whatever overlaps in the pass: those figures say where the
+spend per email (servers included), whatever overlaps in the pass: those figures say where the
 time goes when the wall-clock ratio swings with the load.
 """
 
@@ -174,31 +175,88 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _stat(pid: int | str) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def database_server(database_url: str) -> int | None:
+    """The process id of the PostgreSQL server behind `database_url` when it runs on this
+    machine (the throwaway one), else None (SQLite: its work is in the pass's own CPU)."""
+    if not database_url.startswith("postgresql"):
+        return None
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        return int(_stat(backend)[1])  # the backend's parent: the postmaster
+    except (OSError, ValueError):
+        return None
+    finally:
+        engine.dispose()
+
+
+def _children(server: int) -> dict[str, int]:
+    """The server's live processes and the CPU ticks each has used."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = _stat(entry.name)
+            except OSError:
+                continue
+            if fields[1] == str(server):
+                found[entry.name] = int(fields[11]) + int(fields[12])
+    return found
+
+
+def database_cpu(server: int | None, lasting: frozenset[str] = frozenset()) -> float:
+    """CPU seconds (user + system) the PostgreSQL server has used so far: the postmaster, its
+    lasting processes (`lasting`: checkpointer, writers, launchers) and the backends it has
+    reaped. Waits (up to 5 s) for the backends of a pass to be gone first: a backend reaped
+    between reading the live ones and the postmaster's total would be missed."""
+    if server is None:
+        return 0.0
+    deadline = time.monotonic() + 5
+    while set(children := _children(server)) - lasting and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        own = _stat(server)
+    except OSError:
+        return 0.0
+    ticks = sum(int(own[i]) for i in (11, 12, 13, 14)) + sum(children.values())
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def paired_runs(port: int, counts, copies: Copies, runs: int,
                 sink_pid: int) -> list[tuple[int, float, float, list[float]]]:
     """Each run: one outbox pass on a fresh copy, then the smtplib loop for as many messages
     of the size the sink just received: (emails, outbox seconds, baseline seconds, CPU ms
     per email of: the pass, the server during the pass, the loop, the server during the loop)."""
     results = []
+    server = database_server(copies.prepared_url)
+    lasting = frozenset(_children(server)) if server else frozenset()
     for _ in range(runs):
         url = copies.fresh()
         counts[3] += 1  # each run's copy sends the same Message-IDs again: count apart
         before = counts[0], counts[2]
         cpu = [time.process_time(), process_cpu(sink_pid)]
+        database = database_cpu(server, lasting)
         sent, elapsed = outbox_pass(port, url)
+        database = database_cpu(server, lasting) - database
         cpu += [time.process_time(), process_cpu(sink_pid)]
         received, size = counts[0] - before[0], counts[2] - before[1]
         base = baseline(port, sent, size // max(received, 1))
         cpu += [time.process_time(), process_cpu(sink_pid)]
         per_email = [1000 * (cpu[i + 2] - cpu[i]) / max(sent, 1) for i in range(4)]
+        per_email.append(1000 * database / max(sent, 1))
         results.append((sent, elapsed, base, per_email))
         print(f"  run: outbox {sent / elapsed:6.0f} msg/s ({elapsed:.2f} s), smtplib "
               f"{sent / base:6.0f} msg/s ({base:.2f} s), ratio {base / elapsed:.2f}; "
               f"received {received}, {size // max(received, 1)} bytes each; "
               f"load {load_average()}", flush=True)
         print(f"       CPU ms per email: outbox {per_email[0]:.2f} + server "
-              f"{per_email[1]:.2f}; smtplib {per_email[2]:.2f} + server {per_email[3]:.2f}",
-              flush=True)
+              f"{per_email[1]:.2f}" + (f" + database {per_email[4]:.2f}" if server else "")
+              + f"; smtplib {per_email[2]:.2f} + server {per_email[3]:.2f}", flush=True)
     return results
 
 
@@ -251,12 +309,14 @@ def main() -> None:
     for name, results in summary:
         ratios = sorted(base / elapsed for _sent, elapsed, base, _cpu in results)
         median = ratios[len(ratios) // 2]
-        cpu = [sorted(run[3][i] for run in results)[len(results) // 2] for i in range(4)]
+        cpu = [sorted(run[3][i] for run in results)[len(results) // 2] for i in range(5)]
         print(f"outbox pass ({name}, {results[0][0]} emails, aiosmtpd in its own process) / "
               f"smtplib loop: median ratio {median:.2f} of {len(ratios)} paired runs "
               f"({', '.join(f'{r:.2f}' for r in ratios)}); target >= {TARGET}: "
               f"{'meets' if median >= TARGET else 'MISSES'}; median CPU ms per email: outbox "
-              f"{cpu[0]:.2f} + server {cpu[1]:.2f}, smtplib {cpu[2]:.2f} + server {cpu[3]:.2f}")
+              f"{cpu[0]:.2f} + server {cpu[1]:.2f}"
+              + (f" + database {cpu[4]:.2f}" if name == "PostgreSQL" else "")
+              + f", smtplib {cpu[2]:.2f} + server {cpu[3]:.2f}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 A pass works in batches. It CLAIMS up to BATCH due rows at once (pending -> claimed, one
 committed transaction that waits for the disk: a claim is never lost) and composes their
-emails in one database session (mail.compose.Lookups reads the batch's rows at once; rows
+emails in one database session (mail.lookups.Lookups reads the batch's rows at once; rows
 that end without an email become cancelled, skipped or failed there). Sender threads then take each
 email: HAND IT OVER (claimed -> sending, guarded by the claim token), talk to the mail server,
 and record the result (sent, failed, or pending again with a retry time) while the pass
@@ -80,7 +80,7 @@ class Dispatcher(Claimer, Composer, Sender):
         # threads take turns here instead, and the next one starts the moment the lock is free.
         self._sqlite_writer = threading.RLock() if self.dialect == "sqlite" else None
         self._failure: BaseException | None = None  # what stopped the sender thread
-        self._invitations: dict = {}  # the pass's meeting invitations (compose.Lookups)
+        self._invitations: dict = {}  # the pass's meeting invitations (lookups.Lookups)
 
     def run(self, now: datetime, cohort_id: int | None = None,
             limit: int | None = None) -> PassReport:

@@ -3,7 +3,7 @@ me a test" (split out of dispatch.py, which only sends).
 
 Both compose a delivery's message now, in a session that is never committed, with
 placeholders instead of the participant's personal link, survey links and calendar feed
-(`compose.PREVIEW_TOKEN`), so neither shows nor issues a credential and no row is touched.
+(`lookups.PREVIEW_TOKEN`), so neither shows nor issues a credential and no row is touched.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from email.utils import parseaddr
 from flask import Flask, current_app
 from sqlmodel import Session
 
-from .compose import Lookups, MessageData, message_data
+from .compose import MessageData, message_data
 from .dispatch import OutboxSettings
+from .lookups import Lookups
 from .render import build_message
 from .transport import open_transport, parse_mail_url
 
@@ -32,7 +33,7 @@ def preview_message(delivery_id: int, now: datetime | None = None, app: Flask | 
     read; nothing is sent and the row is not touched. Raises services.NotFound or Undeliverable.
 
     A preview carries no credential: the participant's personal link, survey links and
-    calendar feed are placeholders (`compose.PREVIEW_TOKEN`), and composing issues no link and
+    calendar feed are placeholders (`lookups.PREVIEW_TOKEN`), and composing issues no link and
     makes no feed. The session is never committed, so nothing composing might write stays.
     """
     app = app or current_app._get_current_object()

@@ -550,7 +550,7 @@ def test_results_are_stored_as_sqlalchemy_stores_them(app, make_cohort, smtp_sin
 
 def test_a_meeting_changed_between_batches_of_one_pass_gets_a_new_invitation(
         app, make_cohort, smtp_sink):
-    """A pass makes each meeting's invitation once (compose.Lookups.invitation) but keys it
+    """A pass makes each meeting's invitation once (lookups.Lookups.invitation) but keys it
     by what it shows: a meeting moved while the pass is under way is sent as it is now."""
     from cohort.mail.dispatch import Dispatcher, OutboxSettings
 

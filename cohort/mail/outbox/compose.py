@@ -16,7 +16,8 @@ from ... import db
 from ...core import deliveries as kinds
 from ...core.sending import skip_reason
 from ...models import Delivery
-from ..compose import Lookups, Undeliverable, bundle_data, message_data
+from ..compose import bundle_data, message_data
+from ..lookups import Lookups, Undeliverable
 from ..render import build_outgoing
 from .record import one_line_error
 

@@ -9,7 +9,7 @@ from email.utils import parseaddr
 from flask import Flask
 
 from ...core.sending import RetryPolicy
-from ..compose import MailContext
+from ..lookups import MailContext
 
 
 @dataclass(frozen=True)
