@@ -55,7 +55,7 @@ from ..core.spreadsheets import Table, to_csv, to_xlsx
 from ..core.teams_attendance import TeamsReport, parse_teams_report
 from ..models import Cohort, Delivery, Meeting, Participant, utcnow
 from ..models.attendance import Attendance, AttendanceImport, CheckInCode
-from ._lookup import NotFound, get_cohort, get_meeting
+from ._lookup import NotFound, cohort_meetings, cohort_participants, get_cohort, get_meeting
 from .plans import current_plan, extra_item_times
 
 
@@ -68,16 +68,6 @@ class CheckInRefused(AttendanceError):
 
 
 # --- lookups --------------------------------------------------------------------------------
-
-def _participants(session: Session, cohort_id: int) -> list[Participant]:
-    return list(session.scalars(select(Participant).where(Participant.cohort_id == cohort_id)
-                                .order_by(Participant.name, Participant.id)))
-
-
-def _meetings(session: Session, cohort_id: int) -> list[Meeting]:
-    return list(session.scalars(select(Meeting).where(Meeting.cohort_id == cohort_id)
-                                .order_by(Meeting.starts_at, Meeting.position)))
-
 
 def _marks_of_meeting(session: Session, meeting_id: int) -> dict[int, Attendance]:
     rows = session.scalars(select(Attendance).where(Attendance.meeting_id == meeting_id))
@@ -109,7 +99,7 @@ def meeting_sheet(session: Session, cohort_id: int, meeting_key: str) -> Meeting
     cohort = get_cohort(session, cohort_id)
     meeting = get_meeting(session, cohort_id, meeting_key)
     marks = _marks_of_meeting(session, meeting.id)
-    rows = [SheetRow(p, marks.get(p.id)) for p in _participants(session, cohort_id)]
+    rows = [SheetRow(p, marks.get(p.id)) for p in cohort_participants(session, cohort_id)]
     return MeetingSheet(cohort, meeting, rows, _code_of(session, meeting.id))
 
 
@@ -140,7 +130,7 @@ def _write_marks(
 ) -> MarksResult:
     if source not in core.SOURCES:
         raise AttendanceError(f"unknown source '{source}'")
-    people = {p.id: p for p in _participants(session, cohort.id)}
+    people = {p.id: p for p in cohort_participants(session, cohort.id)}
     strangers = sorted(set(marks) - people.keys())
     if strangers:
         raise NotFound(f"participant(s) {', '.join(map(str, strangers))} are not in cohort "
@@ -331,7 +321,7 @@ def participant_attendance(session: Session, participant_id: int, now: datetime 
     own = {a.meeting_id: a for a in session.scalars(select(Attendance).where(
         Attendance.participant_id == participant_id))}
     if meetings is None:
-        meetings = _meetings(session, participant.cohort_id)
+        meetings = cohort_meetings(session, participant.cohort_id)
     codes = dict(session.execute(select(CheckInCode.meeting_id, CheckInCode.code).where(
         CheckInCode.meeting_id.in_([m.id for m in meetings]))).all())
     return own_meeting_rows(participant.cohort_id, meetings, codes, own, now, policy)
@@ -379,7 +369,7 @@ def preview_teams_import(
     if meeting.status == "cancelled":
         raise ImportRefused(f"meeting '{meeting_key}' is cancelled")
     report = parse_teams_report(data, cohort.timezone, near=meeting.starts_at)
-    people = {p.id: p for p in _participants(session, cohort_id)}
+    people = {p.id: p for p in cohort_participants(session, cohort_id)}
     roster = [RosterPerson(p.id, p.name, p.email) for p in people.values()]
     plan = plan_import(report, roster, meeting.starts_at, meeting.ends_at - meeting.starts_at,
                        min_percent, confirmed_lines, assignments)
@@ -443,9 +433,9 @@ def attendance_summary(session: Session, cohort_id: int,
     """Per meeting, per participant, follow-up list and the report's figures."""
     get_cohort(session, cohort_id)
     meetings = [MeetingInfo(m.key, m.title, m.kind, m.starts_at, m.status == "cancelled")
-                for m in _meetings(session, cohort_id)]
+                for m in cohort_meetings(session, cohort_id)]
     people = [PersonInfo(p.id, p.name, p.email, p.organisation)
-              for p in _participants(session, cohort_id)]
+              for p in cohort_participants(session, cohort_id)]
     marks = {(key, pid): state for key, pid, state in session.execute(
         select(Meeting.key, Attendance.participant_id, Attendance.state)
         .join(Meeting, Meeting.id == Attendance.meeting_id)
@@ -474,7 +464,7 @@ def attendance_overview(session: Session, cohort_id: int,
     `meetings` (the cohort's) and `people` (its participant count, erased ones too), if the
     caller has them, save a query each."""
     if meetings is None:
-        meetings = _meetings(session, cohort_id)
+        meetings = cohort_meetings(session, cohort_id)
     active = sorted((m for m in meetings if m.status != "cancelled"),
                     key=lambda m: m.starts_at)
     if people is None:
