@@ -11,25 +11,20 @@ past emails sent, attendance recorded for the meetings held, surveys open.
 
 PostgreSQL runs on a throwaway server (benchmarks/postgres.py) unless --url names one.
 --profile skips the server and prints, per page, the time of one request in-process, its
-SQL statements and their time, and the template's time. Needs `wrk` (`make bench-deps`).
+SQL statements and their time, and the template's time. Needs `wrk` (`make bench-deps`);
+gunicorn and wrk are driven by benchmarks/loadtest.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import before_render_template, template_rendered
@@ -44,10 +39,10 @@ from cohort.models import CohortRole, CohortStaff, Delivery, Participant, Partic
 from cohort.services import accounts
 from cohort.web.access import LINK_SESSION_KEY, PARTICIPANT_SESSION_KEY
 
+from . import loadtest
+from .loadtest import REPO, SECRET
 from .postgres import throwaway_postgres
 
-REPO = Path(__file__).resolve().parent.parent
-SECRET = "benchmark-secret"
 PROGRAMME = "digital-lederskab"
 RATIO_TARGET, P99_TARGET_MS = 0.3, 100.0
 
@@ -57,12 +52,6 @@ class Prepared:
     cohort_id: int
     owner_cookie: str
     participant_cookie: str
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def prepare(app, participants: int) -> Prepared:
@@ -122,72 +111,8 @@ def pages(prepared: Prepared) -> dict[str, tuple[str, str]]:
 
 # --- under load ----------------------------------------------------------------------------
 
-def wrk(url: str, cookie: str | None, seconds: int) -> dict:
-    command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--timeout", "10s", "--latency", url]
-    if cookie:
-        command[1:1] = ["-H", f"Cookie: {cookie}"]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    timeouts = re.search(r"timeout (\d+)", out)
-    return {"rps": rps, "p50": _latency(out, "50%"), "p99": _latency(out, "99%"),
-            "errors": int(errors.group(1)) if errors else 0,
-            "timeouts": int(timeouts.group(1)) if timeouts else 0}
-
-
-def _latency(out: str, percentile: str) -> float:
-    value, unit = re.search(rf"{percentile}\s+([\d.]+)(us|ms|s)", out).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
-def serve(database_url: str, port: int, folder: str) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COHORT_")}
-    env.update(COHORT_DATABASE_URL=database_url, COHORT_SECRET_KEY=SECRET,
-               COHORT_INSTANCE_PATH=folder)
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind",
-         f"127.0.0.1:{port}", "--log-level", "warning", "benchmarks.bench_wsgi:app"],
-        cwd=REPO, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/bare", timeout=1)
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("gunicorn did not start")
-
-
 def under_load(database_url: str, prepared: Prepared, folder: str, seconds: int) -> dict:
-    port = free_port()
-    server = serve(database_url, port, folder)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for path, cookie in pages(prepared).values():  # warm both workers
-            for _ in range(4):
-                request = urllib.request.Request(base + path, headers={"Cookie": cookie})
-                assert urllib.request.urlopen(request, timeout=30).status == 200
-        figures = {"baseline bare route /bench/bare": wrk(f"{base}/bench/bare", None, seconds)}
-        for name, (path, cookie) in pages(prepared).items():
-            figures[name] = wrk(base + path, cookie, seconds)
-            _settle(base)
-    finally:
-        server.terminate()
-        server.wait(30)
-    return figures
-
-
-def _settle(base: str, timeout: float = 120) -> None:
-    """Wait until the workers have answered the requests wrk left queued, so the next URL's
-    figures are its own."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        start = time.perf_counter()
-        urllib.request.urlopen(f"{base}/bench/bare", timeout=timeout)
-        if time.perf_counter() - start < 0.05:
-            return
-        time.sleep(0.2)
+    return loadtest.each_url(database_url, folder, seconds, pages(prepared), warm_timeout=30)
 
 
 def print_load(database: str, participants: int, seconds: int, figures: dict) -> None:

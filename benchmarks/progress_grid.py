@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import tempfile
 import time
-import urllib.request
 from contextlib import ExitStack
 from datetime import UTC, datetime
 
@@ -33,6 +32,7 @@ from cohort.app import create_app
 from cohort.core.progress import PAGE_SIZE
 from cohort.models import Participant, Prompt, PromptAnswer, Task, TaskStatus
 
+from . import loadtest
 from . import pages as base
 from .postgres import throwaway_postgres
 
@@ -74,23 +74,7 @@ def grid_pages(prepared: base.Prepared, participants: int) -> dict[str, tuple[st
 
 
 def under_load(database_url: str, urls: dict, folder: str, seconds: int) -> dict:
-    port = base.free_port()
-    server = base.serve(database_url, port, folder)
-    root = f"http://127.0.0.1:{port}"
-    try:
-        for path, cookie in urls.values():  # warm both workers
-            for _ in range(4):
-                request = urllib.request.Request(root + path, headers={"Cookie": cookie})
-                assert urllib.request.urlopen(request, timeout=60).status == 200
-        figures = {"baseline bare route /bench/bare": base.wrk(f"{root}/bench/bare", None,
-                                                               seconds)}
-        for name, (path, cookie) in urls.items():
-            figures[name] = base.wrk(root + path, cookie, seconds)
-            base._settle(root)
-    finally:
-        server.terminate()
-        server.wait(30)
-    return figures
+    return loadtest.each_url(database_url, folder, seconds, urls, warm_timeout=60)
 
 
 def run(database: str, url: str | None, args) -> None:
@@ -98,7 +82,7 @@ def run(database: str, url: str | None, args) -> None:
         if url is None:
             url = (stack.enter_context(throwaway_postgres()) if database == "postgresql"
                    else f"sqlite:///{folder}/grid.sqlite3")
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": base.SECRET,
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": loadtest.SECRET,
                           "INSTANCE_PATH": folder})
         started = time.perf_counter()
         prepared = base.prepare(app, args.participants)

@@ -13,20 +13,19 @@ evaluator of each size (the 100s see every cohort).
                                             [--databases sqlite,postgresql] [--duration 10]
 
 Rotating pages (the overview of every cohort in turn, /me and the survey of a participant of
-every cohort) are driven by a wrk Lua script. Each answer POST uses a different participant's
-open invitation with that participant's session and CSRF token, so every POST stores an
-answer; the POSTs run only as long as those last (ANSWER_RATE_CEILING). Each session's cookie
-is the one a browser holds after its first page (`_settled`). Every figure is printed as a
-ratio to the bare route, with the load average beside it (the machine is shared). Targets
-(issue #24): p99 under 100 ms and at least 0.1 of the bare route; /me and the answer POST
-at least 0.2.
+every cohort) are driven by a wrk Lua script (gunicorn and wrk: benchmarks/loadtest.py). Each
+answer POST uses a different participant's open invitation with that participant's session
+and CSRF token, so every POST stores an answer; the POSTs run only as long as those last
+(ANSWER_RATE_CEILING). Each session's cookie is the one a browser holds after its first page
+(`_settled`). Every figure is printed as a ratio to the bare route, with the load average
+beside it (the machine is shared). Targets (issue #24): p99 under 100 ms and at least 0.1 of
+the bare route; /me and the answer POST at least 0.2.
 """
 
 from __future__ import annotations
 
 import argparse
 import html
-import os
 import random
 import re
 import secrets
@@ -63,11 +62,10 @@ from cohort.models import (
 from cohort.services import accounts
 from cohort.web.access import LINK_SESSION_KEY, PARTICIPANT_SESSION_KEY
 
-from .pages import _latency, _settle, free_port, serve
+from . import loadtest
+from .loadtest import BARE, BARE_PATH, REPO, SECRET
 from .postgres import throwaway_postgres
 
-REPO = Path(__file__).resolve().parent.parent
-SECRET = "benchmark-secret"
 RATIO_TARGET, PARTICIPANT_RATIO_TARGET, P99_TARGET_MS = 0.1, 0.2, 100.0
 # Each answer POST stores a new answer, so the load must end before its distinct requests do
 # (a repeated one is refused, cheaply): the POSTs run for as long as they last at this share
@@ -285,25 +283,14 @@ def _lua_string(text: str) -> str:
 def wrk(base: str, requests: list[tuple[str, str, str, str]] | None, seconds: int,
         folder: str) -> dict:
     """wrk (2 threads, 16 connections) over `requests` in turn (the two threads take
-    alternate entries, so no request is sent twice before the list wraps)."""
-    command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--timeout", "10s", "--latency"]
-    if requests:
-        script = Path(folder) / "requests.lua"
-        script.write_text(LUA % ",".join(
-            "{" + ",".join(_lua_string(part) for part in r) + "}" for r in requests))
-        command += ["-s", str(script), base + requests[0][1]]
-    else:
-        command.append(base + "/bench/bare")
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    done = re.search(r"(\d+) requests in", out)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    timeouts = re.search(r"timeout (\d+)", out)
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p50": _latency(out, "50%"), "p99": _latency(out, "99%"),
-            "requests": int(done.group(1)) if done else 0,
-            "errors": int(errors.group(1)) if errors else 0,
-            "timeouts": int(timeouts.group(1)) if timeouts else 0,
-            "load": os.getloadavg()[0]}
+    alternate entries, so no request is sent twice before the list wraps); the bare route
+    without them."""
+    if not requests:
+        return loadtest.wrk(base + BARE_PATH, seconds)
+    script = Path(folder) / "requests.lua"
+    script.write_text(LUA % ",".join(
+        "{" + ",".join(_lua_string(part) for part in r) + "}" for r in requests))
+    return loadtest.wrk(base + requests[0][1], seconds, script=script)
 
 
 def worker_rss(server: subprocess.Popen) -> dict[int, float]:
@@ -319,18 +306,14 @@ def worker_rss(server: subprocess.Popen) -> dict[int, float]:
 
 def under_load(database_url: str, region: Region, folder: str, seconds: int,
                only: str | None) -> tuple[dict, dict, dict, int]:
-    port = free_port()
-    server = serve(database_url, port, folder)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for name, requests in region.requests.items():  # warm both workers (GETs only)
+    with loadtest.gunicorn(database_url, folder) as server:
+        base = server.base
+        for requests in region.requests.values():  # warm both workers (GETs only)
             method, path, cookie, _ = requests[0]
             if method == "GET":
-                for _ in range(4):
-                    request = urllib.request.Request(base + path, headers={"Cookie": cookie})
-                    assert urllib.request.urlopen(request, timeout=120).status == 200, name
-        rss_before = worker_rss(server)
-        figures = {"baseline bare route /bench/bare": wrk(base, None, seconds, folder)}
+                loadtest.warm(base, path, cookie, timeout=120)
+        rss_before = worker_rss(server.process)
+        figures = {BARE: wrk(base, None, seconds, folder)}
         served = 0
         for name, requests in region.requests.items():
             if only and only not in name:
@@ -338,15 +321,12 @@ def under_load(database_url: str, region: Region, folder: str, seconds: int,
             duration = seconds
             if any(method == "POST" for method, *_ in requests):
                 duration = max(2, min(seconds, int(len(requests) / (
-                    ANSWER_RATE_CEILING * figures["baseline bare route /bench/bare"]["rps"]))))
+                    ANSWER_RATE_CEILING * figures[BARE]["rps"]))))
             figures[name] = wrk(base, requests, duration, folder)
             figures[name].update(distinct=len(requests), seconds=duration)
             served += figures[name]["requests"]
-            _settle(base)
-        rss_after = worker_rss(server)
-    finally:
-        server.terminate()
-        server.wait(30)
+            loadtest.settle(base)
+        rss_after = worker_rss(server.process)
     return figures, rss_before, rss_after, served
 
 

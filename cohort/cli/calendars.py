@@ -12,8 +12,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import db, services
-from ..models import Meeting
+from ..models import Meeting, utcnow
 from .base import cohort, engine, fail, site_base
+from .cohorts import date_warning_line
 
 _LOCAL_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})$")
 
@@ -52,8 +53,12 @@ def reschedule(cohort_id: int, meeting_key: str, to: str) -> None:
     wall = _parse_local(to)
     try:
         with db.transaction(engine()) as session:
-            zone_name = services.get_cohort(session, cohort_id).timezone
+            cohort_row = services.get_cohort(session, cohort_id)
+            zone_name = cohort_row.timezone
             starts_at = _existing_local_time(wall, zone_name)
+            # What the move puts in the past or on a weekend or holiday: the web's preview.
+            warnings = services.meetings.preview_reschedule(
+                session, cohort_row, meeting_key, starts_at, now=utcnow()).date_warnings
             # No actor: the activity log records the command line as "system".
             plan = services.meetings.reschedule(session, cohort_id, meeting_key, starts_at,
                                                 actor=None)
@@ -65,9 +70,8 @@ def reschedule(cohort_id: int, meeting_key: str, to: str) -> None:
     local = moved.starts_at.astimezone(ZoneInfo(zone_name))
     click.echo(f"Moved {meeting_key} to {local:%a %d %b %Y %H:%M} ({zone_name}); "
                f"calendar SEQUENCE is now {sequence}.")
-    for warning in plan.warnings:
-        if warning.meeting_key == meeting_key:
-            click.echo(f"Warning: {warning.meeting_key}: {warning.message}", err=True)
+    for found in warnings:
+        click.echo(date_warning_line(found, ZoneInfo(zone_name)), err=True)
 
 
 def _parse_local(value: str) -> datetime:

@@ -13,8 +13,8 @@ from flask import current_app
 
 from .. import db, services
 from ..core.cohort_fields import TITLE_MAX, date_window, is_time_zone, title_problem
+from ..core.date_warnings import PAST, WEEKEND, DateWarning
 from ..core.participants import WEB_ROWS_MAX, ParticipantImportError, parse_participants_csv
-from ..core.planning import plan_cohort
 from ..core.programme import ProgrammeError, load_library, load_programme_file
 from ..core.text import CONTROL_CHARACTER, TOO_LONG
 from ..models import utcnow
@@ -119,18 +119,14 @@ def create(programme_id, start, title, timezone, language, participants_file,
     with db.transaction(_engine()) as session:
         created = services.create_cohort_as(session, new, None, participants=rows, now=now)
         late = services.date_checks.late_start(session, created.id, now, overdue_limit=limit)
-        ahead = services.date_checks.upcoming_warnings(session, created.id, now)
+        # Every date of the new plan on a weekend or holiday (what is already too late to
+        # send is listed below too).
+        ahead = services.date_checks.upcoming_warnings(session, created.id, None)
         zone = ZoneInfo(created.timezone)
         if launch_now:
             services.launch_cohort(session, created.id, None, now, overdue_limit=limit)
-    for warning in plan_cohort(programme, start_date, timezone).warnings:
-        click.echo(f"Warning: {warning.meeting_key}: {warning.message}", err=True)
     for found in ahead.warnings:
-        if found.item != "meeting":  # meetings: just above
-            click.echo(f"Warning: {found.item} {found.key} {found.field.removesuffix('_at')} "
-                       f"{found.at.astimezone(zone):%Y-%m-%d %H:%M}: "
-                       f"{'a weekend day' if found.code == 'weekend' else found.holiday}",
-                       err=True)
+        click.echo(date_warning_line(found, zone), err=True)
     for line in late_lines(late, zone):
         click.echo(line, err=True)
     click.echo(created.id)
@@ -151,6 +147,14 @@ def _check_new_cohort(title: str | None, timezone: str | None, start: date,
     first, last = date_window(today, years_back=CLI_YEARS_BACK)
     if not first <= start <= last:
         _fail(f"the start date must be between {first.isoformat()} and {last.isoformat()}")
+
+
+def date_warning_line(found: DateWarning, zone: ZoneInfo) -> str:
+    """One `core.date_warnings` warning for the terminal (English, like the rest of the CLI)."""
+    why = {PAST: "already past", WEEKEND: "a weekend day"}.get(
+        found.code, f"a public holiday: {found.holiday}")
+    return (f"Warning: {found.item} {found.key} {found.field.removesuffix('_at')} "
+            f"{found.at.astimezone(zone):%Y-%m-%d %H:%M}: {why}")
 
 
 def late_lines(late, zone: ZoneInfo) -> list[str]:

@@ -52,13 +52,14 @@ def plan_years(plan: Plan) -> set[int]:
     return {at.astimezone(zone).year for _item, _key, _title, _field, at in _dated(plan)}
 
 
-def date_warnings(plan: Plan, now: datetime, holidays: Mapping[date, str], *,
+def date_warnings(plan: Plan, now: datetime | None, holidays: Mapping[date, str], *,
                   only: Collection[tuple[str, str, str]] | None = None,
                   codes: Iterable[str] = CODES) -> list[DateWarning]:
     """The plan's dates in the past, or deadlines on a weekend or holiday, by date.
 
     `only` limits them to some (item, key, field) triples, such as those a move changes;
-    `codes` to some kinds of warning. A cancelled meeting warns of nothing.
+    `codes` to some kinds of warning. A cancelled meeting warns of nothing. With `now` None
+    the plan is judged on its own: nothing is past, every deadline is ahead.
     """
     wanted = set(codes)
     zone = ZoneInfo(plan.timezone)
@@ -68,9 +69,10 @@ def date_warnings(plan: Plan, now: datetime, holidays: Mapping[date, str], *,
             continue
         day = at.astimezone(zone).date()
         found = []
-        if PAST in wanted and at < now and field_name in PAST_FIELDS.get(item, ()):
+        ahead = now is None or at >= now
+        if PAST in wanted and not ahead and field_name in PAST_FIELDS.get(item, ()):
             found.append((PAST, ""))
-        if field_name in DEADLINE_FIELDS.get(item, ()) and at >= now:
+        if field_name in DEADLINE_FIELDS.get(item, ()) and ahead:
             if WEEKEND in wanted and day.weekday() >= 5:
                 found.append((WEEKEND, ""))
             if HOLIDAY in wanted and day in holidays:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from .holidays_calendar import days_off, holiday_country, public_holidays
+from .holidays_calendar import days_off, holiday_country
 from .mailpolicy import MailPolicy, policy_from_settings
 from .programme.schema import Meeting, Programme, Prompt, RepeatedItem, Survey, Task
 from .timeexpr import RESERVED_REFS, Anchor
@@ -81,20 +81,12 @@ class PlannedSurvey:
 
 
 @dataclass(frozen=True)
-class PlanWarning:
-    meeting_key: str
-    code: str  # "weekend" or "holiday"
-    message: str
-
-
-@dataclass(frozen=True)
 class Plan:
     timezone: str
     meetings: list[PlannedMeeting]
     tasks: list[PlannedTask] = field(default_factory=list)
     prompts: list[PlannedPrompt] = field(default_factory=list)
     surveys: list[PlannedSurvey] = field(default_factory=list)
-    warnings: list[PlanWarning] = field(default_factory=list)
     # When participant email may go out (core/mailpolicy.py); None: at the planned times.
     mail: MailPolicy | None = None
 
@@ -119,7 +111,6 @@ def plan_cohort(
         tasks=[t for item in programme.tasks for t in _plan_task(item, context)],
         prompts=[p for item in programme.prompts for p in _plan_prompt(item, context, programme)],
         surveys=[s for item in programme.surveys for s in _plan_survey(item, context)],
-        warnings=meeting_warnings(meetings, zone_name, programme.language),
         mail=policy_from_settings(programme.mail, zone_name,
                                   holiday_country(zone_name, programme.language)),
     )
@@ -335,27 +326,3 @@ def working_day_overrides(plan: Plan, language: str) -> dict[str, MeetingOverrid
             overrides[meeting.key] = MeetingOverride(
                 starts_at=datetime.combine(day, local.time(), zone))
     return overrides
-
-
-def meeting_warnings(
-    meetings: list[PlannedMeeting], timezone: str, language: str
-) -> list[PlanWarning]:
-    """Weekends and public holidays: worth a look, but a facilitator may mean it."""
-    zone = ZoneInfo(timezone)
-    country = holiday_country(timezone, language)
-    warnings = []
-    for meeting in meetings:
-        if meeting.cancelled:
-            continue
-        day = meeting.starts_at.astimezone(zone).date()
-        if day.weekday() >= 5:
-            message = f"{day.isoformat()} is a {free_day_name(day, None)}"
-            warnings.append(PlanWarning(meeting.key, "weekend", message))
-        if country:
-            name = public_holidays(country, [day.year]).get(day)
-            if name:
-                warnings.append(PlanWarning(
-                    meeting.key, "holiday",
-                    f"{day.isoformat()} is a public holiday in {country}: {name}",
-                ))
-    return warnings

@@ -34,6 +34,12 @@ def whole_number(raw: str | None, max_digits: int = 11) -> int | None:
     return None
 
 
+def has_control_character(value: str) -> bool:
+    """Whether `value` holds any of CONTROL_CHARACTERS (a tab too): for text no human types,
+    such as a query string's names and values."""
+    return _CONTROL_RUNS.search(value) is not None
+
+
 def one_line(value: str) -> str:
     """`value` with every run of control characters (CR, LF, tab, NUL, ...) made one space.
 

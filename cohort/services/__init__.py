@@ -28,17 +28,19 @@ from .attendance import (  # noqa: F401
     MeetingSheet,
     OwnMeetingRow,
     apply_teams_import,
-    attendance_as_dict,
-    attendance_summary,
     catch_up_content,
     check_in,
     check_in_code,
-    export_attendance_csv,
-    export_attendance_xlsx,
     meeting_sheet,
     participant_attendance,
     preview_teams_import,
     set_marks,
+)
+from .attendance_figures import (  # noqa: F401
+    attendance_as_dict,
+    attendance_summary,
+    export_attendance_csv,
+    export_attendance_xlsx,
 )
 from .buddy_check_ins import (  # noqa: F401
     buddy_rounds,

@@ -20,7 +20,7 @@ from ..core.anonymity import checked_min_group_size
 from ..core.programme import Programme, parse_programme
 from ..core.surveys import SurveySpec, survey_spec
 from ..db import sha256_hex, text_digest
-from ..models import Cohort, Meeting, Survey, Task
+from ..models import Cohort, Meeting, Participant, Survey, Task
 
 
 class NotFound(LookupError):
@@ -41,6 +41,19 @@ def get_meeting(session: Session, cohort_id: int, meeting_key: str) -> Meeting:
     if meeting is None:
         raise NotFound(f"cohort {cohort_id} has no meeting '{meeting_key}'")
     return meeting
+
+
+def cohort_meetings(session: Session, cohort_id: int) -> list[Meeting]:
+    """All of the cohort's meetings, cancelled ones too, by start (position breaks a tie)."""
+    return list(session.scalars(select(Meeting).where(Meeting.cohort_id == cohort_id)
+                                .order_by(Meeting.starts_at, Meeting.position)))
+
+
+def cohort_participants(session: Session, cohort_id: int) -> list[Participant]:
+    """Every participant of the cohort by name, erased ones too: their marks still count in
+    the figures (`services.participants.list_participants` leaves them out)."""
+    return list(session.scalars(select(Participant).where(Participant.cohort_id == cohort_id)
+                                .order_by(Participant.name, Participant.id)))
 
 
 def cohort_programme(cohort: Cohort) -> Programme:

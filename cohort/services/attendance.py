@@ -1,9 +1,10 @@
-"""Attendance use cases: marks, check-in, report imports, catch-ups, summaries and exports.
+"""Attendance use cases that record marks: by hand, by check-in and by report import, with
+the catch-up emails a mark of absence queues. What is counted from the marks (summaries,
+the overview's figures, exports) is in `services/attendance_figures.py`.
 
 The pages call these: the facilitator's one-page list (`meeting_sheet`,
 `set_marks`, `check_in_code`), the participant's page (`participant_attendance`, `check_in`),
-the import with its confirm step (`preview_teams_import` then `apply_teams_import`), the
-dashboard and the report (`attendance_summary`), exports (`export_attendance_csv/xlsx`) and the
+the import with its confirm step (`preview_teams_import` then `apply_teams_import`) and the
 outbox when it renders a catch-up email (`catch_up_content`).
 
 Catch-ups: a mark of absent or excused queues one Delivery (kind 'catch_up', anchor
@@ -19,30 +20,24 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from ..core import attendance as core
 from ..core.attendance import (
     CATCH_UP,
     CATCH_UP_DELAY,
-    DEFAULT_MIN_GROUP,
-    FOLLOW_UP_AFTER,
     MISSED_STATES,
     PRESENT,
     SOURCE_CHECK_IN,
     SOURCE_FACILITATOR,
     SOURCE_IMPORT,
     AttendanceError,
-    AttendanceSummary,
     CatchUpItem,
     CheckInDecision,
     CheckInPolicy,
     Mark,
-    MeetingFigures,
-    MeetingInfo,
     MeetingSlot,
-    PersonInfo,
 )
 from ..core.attendance_import import (
     DEFAULT_MIN_PERCENT,
@@ -51,11 +46,10 @@ from ..core.attendance_import import (
     RosterPerson,
     plan_import,
 )
-from ..core.spreadsheets import Table, to_csv, to_xlsx
 from ..core.teams_attendance import TeamsReport, parse_teams_report
 from ..models import Cohort, Delivery, Meeting, Participant, utcnow
 from ..models.attendance import Attendance, AttendanceImport, CheckInCode
-from ._lookup import NotFound, get_cohort, get_meeting
+from ._lookup import NotFound, cohort_meetings, cohort_participants, get_cohort, get_meeting
 from .plans import current_plan, extra_item_times
 
 
@@ -68,16 +62,6 @@ class CheckInRefused(AttendanceError):
 
 
 # --- lookups --------------------------------------------------------------------------------
-
-def _participants(session: Session, cohort_id: int) -> list[Participant]:
-    return list(session.scalars(select(Participant).where(Participant.cohort_id == cohort_id)
-                                .order_by(Participant.name, Participant.id)))
-
-
-def _meetings(session: Session, cohort_id: int) -> list[Meeting]:
-    return list(session.scalars(select(Meeting).where(Meeting.cohort_id == cohort_id)
-                                .order_by(Meeting.starts_at, Meeting.position)))
-
 
 def _marks_of_meeting(session: Session, meeting_id: int) -> dict[int, Attendance]:
     rows = session.scalars(select(Attendance).where(Attendance.meeting_id == meeting_id))
@@ -109,7 +93,7 @@ def meeting_sheet(session: Session, cohort_id: int, meeting_key: str) -> Meeting
     cohort = get_cohort(session, cohort_id)
     meeting = get_meeting(session, cohort_id, meeting_key)
     marks = _marks_of_meeting(session, meeting.id)
-    rows = [SheetRow(p, marks.get(p.id)) for p in _participants(session, cohort_id)]
+    rows = [SheetRow(p, marks.get(p.id)) for p in cohort_participants(session, cohort_id)]
     return MeetingSheet(cohort, meeting, rows, _code_of(session, meeting.id))
 
 
@@ -140,7 +124,7 @@ def _write_marks(
 ) -> MarksResult:
     if source not in core.SOURCES:
         raise AttendanceError(f"unknown source '{source}'")
-    people = {p.id: p for p in _participants(session, cohort.id)}
+    people = {p.id: p for p in cohort_participants(session, cohort.id)}
     strangers = sorted(set(marks) - people.keys())
     if strangers:
         raise NotFound(f"participant(s) {', '.join(map(str, strangers))} are not in cohort "
@@ -331,7 +315,7 @@ def participant_attendance(session: Session, participant_id: int, now: datetime 
     own = {a.meeting_id: a for a in session.scalars(select(Attendance).where(
         Attendance.participant_id == participant_id))}
     if meetings is None:
-        meetings = _meetings(session, participant.cohort_id)
+        meetings = cohort_meetings(session, participant.cohort_id)
     codes = dict(session.execute(select(CheckInCode.meeting_id, CheckInCode.code).where(
         CheckInCode.meeting_id.in_([m.id for m in meetings]))).all())
     return own_meeting_rows(participant.cohort_id, meetings, codes, own, now, policy)
@@ -379,7 +363,7 @@ def preview_teams_import(
     if meeting.status == "cancelled":
         raise ImportRefused(f"meeting '{meeting_key}' is cancelled")
     report = parse_teams_report(data, cohort.timezone, near=meeting.starts_at)
-    people = {p.id: p for p in _participants(session, cohort_id)}
+    people = {p.id: p for p in cohort_participants(session, cohort_id)}
     roster = [RosterPerson(p.id, p.name, p.email) for p in people.values()]
     plan = plan_import(report, roster, meeting.starts_at, meeting.ends_at - meeting.starts_at,
                        min_percent, confirmed_lines, assignments)
@@ -434,133 +418,3 @@ def _unmatched_row(match) -> dict:
                 minutes=(round(attendee.duration.total_seconds() / 60)
                          if attendee.duration is not None else None),
                 proposed=match.participant_id, candidates=list(match.candidates))
-
-
-# --- summaries and exports ------------------------------------------------------------------
-
-def attendance_summary(session: Session, cohort_id: int,
-                       min_group: int = DEFAULT_MIN_GROUP) -> AttendanceSummary:
-    """Per meeting, per participant, follow-up list and the report's figures."""
-    get_cohort(session, cohort_id)
-    meetings = [MeetingInfo(m.key, m.title, m.kind, m.starts_at, m.status == "cancelled")
-                for m in _meetings(session, cohort_id)]
-    people = [PersonInfo(p.id, p.name, p.email, p.organisation)
-              for p in _participants(session, cohort_id)]
-    marks = {(key, pid): state for key, pid, state in session.execute(
-        select(Meeting.key, Attendance.participant_id, Attendance.state)
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .where(Attendance.cohort_id == cohort_id))}
-    return core.summarise(meetings, people, marks, min_group)
-
-
-@dataclass(frozen=True)
-class AttendanceOverview:
-    """The cohort overview's part of the summary, counted in the database: figures per
-    meeting and who missed FOLLOW_UP_AFTER meetings or more (same rules as `summarise`)."""
-
-    meetings: list[MeetingFigures]
-    follow_up: list[PersonInfo]
-
-    @property
-    def recorded_meetings(self) -> tuple[str, ...]:
-        return tuple(f.key for f in self.meetings if f.recorded)
-
-
-def attendance_overview(session: Session, cohort_id: int,
-                        meetings: Collection[Meeting] | None = None,
-                        people: int | None = None) -> AttendanceOverview:
-    """Per-meeting figures and the follow-up list without loading every mark: a cohort of
-    thousands has tens of thousands of marks and the overview shows a handful of numbers.
-    `meetings` (the cohort's) and `people` (its participant count, erased ones too), if the
-    caller has them, save a query each."""
-    if meetings is None:
-        meetings = _meetings(session, cohort_id)
-    active = sorted((m for m in meetings if m.status != "cancelled"),
-                    key=lambda m: m.starts_at)
-    if people is None:
-        people = session.scalar(select(func.count()).select_from(Participant)
-                                .where(Participant.cohort_id == cohort_id)) or 0
-    counts: dict[tuple[int, str], int] = {
-        (meeting_id, state): n for meeting_id, state, n in session.execute(
-            select(Attendance.meeting_id, Attendance.state, func.count())
-            .where(Attendance.cohort_id == cohort_id)
-            .group_by(Attendance.meeting_id, Attendance.state))}
-    figures = []
-    for m in active:
-        present, absent, excused = (counts.get((m.id, state), 0)
-                                    for state in (PRESENT, core.ABSENT, core.EXCUSED))
-        figures.append(MeetingFigures(m.key, m.title, present, absent, excused,
-                                      people - present - absent - excused))
-    missed = (select(Attendance.participant_id)
-              .where(Attendance.cohort_id == cohort_id,
-                     Attendance.meeting_id.in_([m.id for m in active]),
-                     Attendance.state.in_(MISSED_STATES))
-              .group_by(Attendance.participant_id)
-              .having(func.count() >= FOLLOW_UP_AFTER))
-    follow_up = [PersonInfo(p.id, p.name, p.email, p.organisation) for p in session.execute(
-        select(Participant.id, Participant.name, Participant.email, Participant.organisation)
-        .where(Participant.id.in_(missed)).order_by(Participant.name, Participant.id))]
-    return AttendanceOverview(figures, follow_up)
-
-
-def attendance_as_dict(session: Session, cohort_id: int,
-                       min_group: int = DEFAULT_MIN_GROUP) -> dict:
-    """The summary as JSON-ready data (`cohort attendance COHORT --json`)."""
-    summary = attendance_summary(session, cohort_id, min_group)
-    return {
-        "cohort": cohort_id,
-        "min_group": min_group,
-        "meetings": [dict(key=f.key, title=f.title, recorded=f.recorded, present=f.present,
-                          absent=f.absent, excused=f.excused, unmarked=f.unmarked,
-                          rate=_rate(summary.rates.get(f.key)),
-                          suppressed=bool(summary.rates.get(f.key)
-                                          and summary.rates[f.key].suppressed))
-                     for f in summary.meetings],
-        "participants": [dict(name=p.person.name, email=p.person.email,
-                              organisation=p.person.organisation, present=p.count(PRESENT),
-                              absent=p.count(core.ABSENT), excused=p.count(core.EXCUSED),
-                              missed=list(p.missed), follow_up=p.follow_up, marks=p.marks)
-                         for p in summary.people],
-        "follow_up": [p.person.email for p in summary.follow_up],
-        "distribution": (None if summary.distribution is None else
-                         [dict(attended=k, participants=n)
-                          for k, n in summary.distribution.items()]),
-        "distribution_base": summary.distribution_base,
-    }
-
-
-def _rate(figure) -> float | None:
-    return None if figure is None or figure.value is None else round(figure.value, 4)
-
-
-_EXPORT_COLUMNS = ("name", "email", "organisation")
-
-
-def export_rows(session: Session, cohort_id: int,
-                summary: AttendanceSummary | None = None) -> tuple[list[str], list[list]]:
-    """One row per participant, one column per meeting with the state, then the totals."""
-    summary = summary or attendance_summary(session, cohort_id, min_group=0)
-    keys = [f.key for f in summary.meetings]
-    header = [*_EXPORT_COLUMNS, *keys, "present", "missed"]
-    rows = [[p.person.name, p.person.email, p.person.organisation,
-             *[p.marks[k] or "" for k in keys], p.count(PRESENT), len(p.missed)]
-            for p in summary.people]
-    return header, rows
-
-
-def export_attendance_csv(session: Session, cohort_id: int) -> bytes:
-    """UTF-8 with BOM and ';' so Danish and Norwegian Excel open it as it is (no formulas:
-    `core.spreadsheets`)."""
-    return to_csv(Table("Attendance", *export_rows(session, cohort_id)))
-
-
-def export_attendance_xlsx(session: Session, cohort_id: int) -> bytes:
-    """A workbook: 'Attendance' (participants x meetings) and 'Meetings' (figures per meeting)."""
-    summary = attendance_summary(session, cohort_id, min_group=0)
-    meetings = Table("Meetings", ["meeting", "title", "present", "absent", "excused", "unmarked",
-                                  "rate"])
-    for f in summary.meetings:
-        rate = summary.rates.get(f.key)
-        meetings.rows.append([f.key, f.title, f.present, f.absent, f.excused, f.unmarked,
-                              None if rate is None else round(rate.value, 4)])
-    return to_xlsx([Table("Attendance", *export_rows(session, cohort_id, summary)), meetings])

@@ -26,8 +26,8 @@ from ..core import calendars as ical
 from ..core.calendars import CalendarMessage, CalendarText, Person
 from ..core.participants import normalise_email
 from ..core.programme import Programme, parse_programme
-from ..models import CalendarFeed, Cohort, Meeting, Participant, Task, utcnow
-from ._lookup import NotFound, cohort_ends_at, get_cohort
+from ..models import CalendarFeed, Cohort, Participant, Task, utcnow
+from ._lookup import NotFound, cohort_ends_at, cohort_meetings, get_cohort
 
 # How long after the cohort's last date a personal feed still answers
 # (COHORT_CALENDAR_FEED_GRACE_DAYS).
@@ -256,18 +256,13 @@ def _participant_document(session: Session, participant: Participant) -> Calenda
     return CalendarDocument(ical.feed_ics(data), filename, modified)
 
 
-def _meetings(session: Session, cohort_id: int) -> list[Meeting]:
-    return list(session.scalars(select(Meeting).where(Meeting.cohort_id == cohort_id)
-                                .order_by(Meeting.starts_at, Meeting.position)))
-
-
 def _calendar_data(
     session: Session, cohort: Cohort, with_tasks: bool
 ) -> tuple[ical.CohortCalendar, datetime]:
     """The cohort's calendar as core data, and when it last changed."""
     programme = _programme(cohort.programme["source"])
     about = {m.key: m for m in programme.meetings}
-    rows = _meetings(session, cohort.id)
+    rows = cohort_meetings(session, cohort.id)
     tasks = list(session.scalars(select(Task).where(Task.cohort_id == cohort.id,
                                                     Task.due_at.is_not(None))))
     modified = max([cohort.created_at, *(m.updated_at for m in rows)])

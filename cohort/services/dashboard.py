@@ -34,7 +34,7 @@ from ..models import (
 )
 from ._lookup import SNAPSHOT_DIGEST, programme_of_digest
 from .activity import cohort_activity
-from .attendance import AttendanceOverview, attendance_overview
+from .attendance_figures import AttendanceOverview, attendance_overview
 from .cohort_list import (  # noqa: F401 (the phases: re-exported)
     COHORT_IDS,
     FINISHED,

@@ -20,7 +20,6 @@ from ..core.planning import (
     MeetingOverride,
     Plan,
     PlannedMeeting,
-    PlanWarning,
     plan_cohort,
 )
 from ..core.replanning import Change, DeliveryMove, delivery_moves, plan_changes
@@ -69,7 +68,6 @@ class MeetingChangePreview:
     changes: list[Change]
     deliveries: list[DeliveryImpact]
     sent: list[SentItem]
-    warnings: list[PlanWarning]
     plan_after: Plan
     # What the change puts in the past or on a weekend or holiday (the moved items only).
     date_warnings: list[DateWarning] = field(default_factory=list)
@@ -123,7 +121,6 @@ def _preview(session, cohort, meeting_key, change, now) -> MeetingChangePreview:
         changes=changes,
         deliveries=impacts,
         sent=_sent_items(session, cohort.id, meeting_key, moves),
-        warnings=[w for w in after.warnings if w.meeting_key == meeting_key],
         plan_after=after,
         date_warnings=date_warnings(after, now, holidays_for(cohort, after), only=moved),
     )

@@ -40,7 +40,7 @@ from ..core.survey_results import summarise, summarise_copies
 from ..core.surveys import spec_from_survey
 from ..models import EvaluatorNote, Meeting, Participant, utcnow
 from ._lookup import get_cohort
-from .attendance import attendance_summary
+from .attendance_figures import attendance_summary
 from .buddy_check_ins import buddy_round_counts
 from .evaluation_notes import cohort_themes, list_quotes
 from .survey_figures import (

@@ -29,6 +29,7 @@ from ..core.participants import normalise_email
 from ..models import CohortRole, Role, User
 from ..services import accounts, staff
 from .access import checked_cohort_role, end_participant_sessions, public, requires
+from .common import plain_query
 from .forms import CohortForm, SingleLine, options
 from .ratelimit import Throttle
 
@@ -136,6 +137,7 @@ def landing():
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@plain_query  # ?next= becomes a redirect's Location
 def login():
     form = LoginForm()
     if request.method == "GET":

@@ -241,12 +241,10 @@ def _fill_meeting_rows(form: NewCohortForm, plan, overrides) -> None:
 
 
 def _preview_rows(plan, language: str) -> dict:
-    zone = ZoneInfo(plan.timezone)
     warnings: dict[str, list[str]] = {}
-    for warning in plan.warnings:
-        day = plan.meeting(warning.meeting_key).starts_at.astimezone(zone).date()
-        warnings.setdefault(warning.meeting_key, []).append(
-            warning_text(warning, day, plan.timezone, language))
+    for warning in services.date_checks.meeting_day_warnings(plan, language):
+        warnings.setdefault(warning.key, []).append(
+            warning_text(warning, plan.timezone, language))
     return {"plan": plan, "warnings": warnings,
             "meetings": {m.key: m for m in plan.meetings}}
 

@@ -1,15 +1,20 @@
-"""Helpers every blueprint uses: the database, the acting user, the programme library."""
+"""Helpers every blueprint uses: the database, the acting user, the programme library, and the
+query-string guard (`plain_query`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import wraps
 
-from flask import abort, current_app
+from flask import abort, current_app, request
 from flask_login import current_user
 from sqlmodel import Session
+from werkzeug.exceptions import BadRequest
 
 from .. import db
 from ..core.programme import Library, load_library
+from ..core.text import has_control_character
 from ..models import utcnow
 
 
@@ -46,3 +51,27 @@ def or_404(value):
     if value is None:
         abort(404)
     return value
+
+
+class ControlCharacterInAddress(BadRequest):
+    """400 for a query string with a control character (`plain_query`); its page says so."""
+
+
+def plain_query(view: Callable) -> Callable:
+    """Refuse, with a 400 that says why, a request whose query string holds a control
+    character (NUL, CR, LF, ESC, tab, DEL, ...: `core.text.CONTROL_CHARACTERS`) in any name or
+    value, before the view runs.
+
+    For every view whose query values can end up in a header (a redirect's Location, a
+    download's name), a calendar line or a spreadsheet cell: the house rule is that no control
+    character gets there, and no link this site makes carries one, so such a request is bad
+    input, not something to clean up and go on with. Views whose query values only choose or
+    filter what a page shows (the landing pages' search) need not use it.
+    """
+    @wraps(view)
+    def checked(*args, **kwargs):
+        if any(has_control_character(name) or has_control_character(value)
+               for name, value in request.args.items(multi=True)):
+            raise ControlCharacterInAddress()
+        return view(*args, **kwargs)
+    return checked

@@ -44,7 +44,7 @@ from ..services import accounts, cohort_list
 from ..services import dashboard as dashboard_service
 from . import MAX_ID
 from .access import requires
-from .common import actor, now, read_session, transaction
+from .common import actor, now, plain_query, read_session, transaction
 from .evaluation_forms import (
     DeleteForm,
     EditQuoteForm,
@@ -323,6 +323,7 @@ def delete_note(cohort_id: int, note_id: int):
 
 @bp.route(COHORT + "/quotes", methods=["GET", "POST"])
 @words_rule
+@plain_query  # ?theme= goes on into the tag forms' redirects
 def quotes(cohort_id: int):
     """Coded quotes by theme; POST adds one (attributed by organisation and group only)."""
     with read_session() as session:
@@ -373,6 +374,7 @@ def _quotes_page(cohort_id: int, form: QuoteForm, problems: list[str], themes: l
 
 @bp.post(COHORT + "/quotes/<int:quote_id>/themes")
 @words_rule
+@plain_query  # ?theme= goes into the redirect's Location
 def tag_quote(cohort_id: int, quote_id: int):
     form = ThemesForm(prefix=themes_prefix(quote_id))
     if not form.validate():
@@ -451,13 +453,14 @@ def _download(tables: list[Table], fmt: str, name: str) -> Response:
 
 @bp.get(COHORT + f"/responses.{FORMATS}")
 @words_rule
+@plain_query  # ?survey= chooses what goes into the spreadsheet
 def export_responses(cohort_id: int, fmt: str):
     """Every response (or `?survey=KEY`); anonymous rows carry no identifier, and anonymous
     surveys with fewer answers than the minimum group size are left out (listed in the
     workbook's Notes sheet)."""
     survey_key = request.args.get("survey") or None
     if survey_key is not None and single_line_problem(survey_key) is not None:
-        abort(404)  # no survey has such a key (and PostgreSQL refuses a NUL in a query)
+        abort(404)  # no survey has such a key (a control character is refused before)
     with read_session() as session:
         table, warnings = services.responses_table(session, cohort_id, survey_key, now=now())
     tables = [table]

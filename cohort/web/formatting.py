@@ -17,10 +17,9 @@ from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
-from ..core.date_warnings import HOLIDAY, PAST, DateWarning
+from ..core.date_warnings import HOLIDAY, PAST, WEEKEND, DateWarning
 from ..core.holidays_calendar import HOLIDAY_LANGUAGES, holiday_country, public_holidays
 from ..core.participants import RowError
-from ..core.planning import PlanWarning
 
 MEETING_KINDS = {"kickoff": _l("Kick-off"), "webinar": _l("Webinar"),
                  "workshop": _l("Workshop"), "module": _l("Module"), "kickout": _l("Kick-out")}
@@ -127,13 +126,13 @@ def _holiday_name(country: str | None, day: date, fallback: str) -> str:
     return names.get(day) or fallback
 
 
-def warning_text(warning: PlanWarning, day: date, timezone: str, language: str) -> str:
-    """A weekend or holiday warning in the reader's language."""
-    when = localdate(day, "weekday")
-    if warning.code == "weekend":
+def warning_text(warning: DateWarning, timezone: str, language: str) -> str:
+    """A meeting's weekend or holiday warning in the reader's language, beside the meeting
+    (the new-cohort preview); `date_warning_text` says which item it is about."""
+    when = localdate(warning.day, "weekday")
+    if warning.code == WEEKEND:
         return _("%(date)s is a weekend day.", date=when)
-    name = _holiday_name(holiday_country(timezone, language), day,
-                         warning.message.rsplit(": ", 1)[-1])
+    name = _holiday_name(holiday_country(timezone, language), warning.day, warning.holiday)
     return _("%(date)s is a public holiday: %(name)s.", date=when, name=name)
 
 

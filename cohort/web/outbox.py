@@ -24,11 +24,10 @@ from flask_babel import ngettext
 from sqlmodel import Session
 
 from .. import db, services
-from ..core.text import one_line
 from ..mail.compose import Undeliverable
 from ..models import Role
 from .access import requires
-from .common import actor, now
+from .common import actor, now, plain_query
 from .formatting import DELIVERY_KINDS, DELIVERY_STATES
 from .forms import CohortForm
 
@@ -60,8 +59,9 @@ def _day(name: str, timezone: str, after: int = 0) -> datetime | None:
 
 def _filters(timezone: str) -> services.OutboxFilters:
     def text(name: str) -> str | None:
-        # Control characters (NUL above all, which PostgreSQL refuses in text) are no filter.
-        return one_line(request.args.get(name) or "").strip()[:200] or None
+        # No control characters get here (`plain_query`): NUL above all, which PostgreSQL
+        # refuses in text.
+        return (request.args.get(name) or "").strip()[:200] or None
 
     return services.OutboxFilters(kind=text("kind"), state=text("state"),
                                   person=text("person"), start=_day("from", timezone),
@@ -70,6 +70,7 @@ def _filters(timezone: str) -> services.OutboxFilters:
 
 @bp.get("/outbox")
 @requires(Role.FACILITATOR, cohort_access=True)
+@plain_query  # the filters go into the pages' links and the database's LIKE
 def index(cohort_id: int):
     """One row per email a person gets, filtered (GET form) and paged, opening at the next
     emails to go; anonymous surveys' reminders only counted."""

@@ -34,7 +34,7 @@ from ..models import Role
 from ..services import announcements as announcing
 from ..services import progress as grid_service
 from .access import requires
-from .common import actor, now, read_session, transaction
+from .common import actor, now, plain_query, read_session, transaction
 from .forms import CohortForm, SingleLine, TextBox, options
 
 bp = Blueprint("progress", __name__, url_prefix="/cohorts/<int:cohort_id>")
@@ -113,6 +113,7 @@ def _cells() -> dict[str, Markup]:
 
 @bp.get("/progress.<any(csv, xlsx):fmt>")
 @requires(Role.FACILITATOR, cohort_access=True)
+@plain_query  # the filters choose what goes into the spreadsheet
 def export(cohort_id: int, fmt: str):
     with read_session() as session:
         table = grid_service.export_table(session, cohort_id, _filters(session, cohort_id),

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 from .. import services
 from .access import PUBLIC, declare
+from .common import ControlCharacterInAddress
 
 # No inline script or style anywhere: everything comes from /static.
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -52,6 +53,7 @@ def init_security(app: Flask) -> None:
     declare(app, "static", PUBLIC)
     app.after_request(_add_headers)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(ControlCharacterInAddress, _control_character_error)
     for code in ERROR_PAGES:
         app.register_error_handler(code, _error_page)
     # A cohort, meeting or participant that is not there (or not in this cohort): 404.
@@ -80,6 +82,10 @@ def _add_headers(response):
 
 def _csrf_error(error: CSRFError):
     return render_template("errors/error.html", code=400, csrf=True), 400
+
+
+def _control_character_error(error: ControlCharacterInAddress):
+    return render_template("errors/error.html", code=400, csrf=False, address=True), 400
 
 
 def _error_page(error):

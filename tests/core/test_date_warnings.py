@@ -18,7 +18,9 @@ from cohort.core.date_warnings import (
 from cohort.core.holidays_calendar import holiday_country, public_holidays
 from cohort.core.launching import EVERY_PARTICIPANT, forecast_launch, planned_emails
 from cohort.core.planning import MeetingOverride, plan_cohort
+from cohort.core.programme import parse_programme
 from cohort.core.replanning import plan_changes
+from tests.fixtures.programmes import VALID
 from tests.fixtures.properties import property_settings
 
 START = date(2025, 4, 8)
@@ -111,3 +113,29 @@ def test_a_late_plan_skips_the_first_items_for_every_participant(library):
     assert pre.title == "Selvvurdering før forløbet"
     assert {e.recipient for e in planned_emails(reference, late_now)} == {
         EVERY_PARTICIPANT, "facilitator"}
+
+
+def _meeting_day_codes(plan, language: str) -> set[tuple[str, str]]:
+    """What the new-cohort preview warns of: meetings on a weekend or holiday, the plan
+    judged on its own (no `now`: nothing is past)."""
+    country = holiday_country(plan.timezone, language)
+    holidays = public_holidays(country, plan_years(plan)) if country else {}
+    found = date_warnings(plan, None, holidays)
+    assert PAST not in {w.code for w in found}
+    return {(w.key, w.code) for w in found if w.item == "meeting"}
+
+
+def test_a_meeting_on_a_weekend_or_holiday_is_warned_of():
+    programme = parse_programme(VALID.replace("offset: 9d", "offset: 4d"), "x.yaml")
+    # 2025-05-29 is Ascension Day in Denmark; +4 days is Monday 2 June.
+    assert _meeting_day_codes(plan_cohort(programme, date(2025, 5, 29)), programme.language) == {
+        ("kickoff", "holiday")}
+    assert _meeting_day_codes(plan_cohort(programme, date(2025, 5, 31)), programme.language) == {
+        ("kickoff", "weekend")}
+
+
+def test_norwegian_holidays_for_oslo_cohorts():
+    programme = parse_programme(VALID, "x.yaml")
+    plan = plan_cohort(programme, date(2025, 5, 17), "Europe/Oslo")  # Grunnlovsdag, a Saturday
+    found = _meeting_day_codes(plan, programme.language)
+    assert {code for key, code in found if key == "kickoff"} == {"weekend", "holiday"}

@@ -96,22 +96,6 @@ def test_cancelled_meeting_drops_its_repeated_items_and_next_skips_it(reference)
     assert after_webinar_1 and all(t.due_meeting_key == "webinar-3" for t in after_webinar_1)
 
 
-def test_weekend_and_holiday_warnings():
-    programme = parse_programme(VALID.replace("offset: 9d", "offset: 4d"), "x.yaml")
-    # 2025-05-29 is Ascension Day in Denmark; +4 days is Monday 2 June.
-    plan = plan_cohort(programme, date(2025, 5, 29))
-    codes = {(w.meeting_key, w.code) for w in plan.warnings}
-    assert codes == {("kickoff", "holiday")}
-    weekend = plan_cohort(programme, date(2025, 5, 31))
-    assert {(w.meeting_key, w.code) for w in weekend.warnings} == {("kickoff", "weekend")}
-
-
-def test_norwegian_holidays_for_oslo_cohorts():
-    programme = parse_programme(VALID, "x.yaml")
-    plan = plan_cohort(programme, date(2025, 5, 17), "Europe/Oslo")  # Grunnlovsdag, a Saturday
-    assert {w.code for w in plan.warnings if w.meeting_key == "kickoff"} == {"weekend", "holiday"}
-
-
 def test_no_task_is_due_before_it_is_released_in_shipped_programmes(library):
     for programme in library.programmes.values():
         plan = plan_cohort(programme, date(2026, 1, 6))

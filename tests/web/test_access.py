@@ -15,7 +15,7 @@ from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.models import Role
 from cohort.web.access import requires, rule_for
-from tests.fixtures.web import WEB_NOW, sign_in, sign_in_participant
+from tests.fixtures.web import WEB_NOW, sign_in, sign_in_participant, staff_client
 
 IDENTITIES = ("anonymous", "participant", "evaluator", "facilitator_other", "facilitator_owner",
               "admin")
@@ -276,16 +276,14 @@ def test_authorisation_matrix(web_app, staff, cohort_id, first_participant):
 
 
 def test_unknown_cohort_is_404_even_for_its_would_be_owner(web_app, staff):
-    client = web_app.test_client()
-    sign_in(client, staff.owner)
+    client = staff_client(web_app, staff.owner)
     assert client.get("/cohorts/999").status_code == 404
     sign_in(client, staff.admin)
     assert client.get("/cohorts/999/plan").status_code == 404
 
 
 def test_wrong_meeting_or_participant_is_404(web_app, staff, cohort_id):
-    client = web_app.test_client()
-    sign_in(client, staff.owner)
+    client = staff_client(web_app, staff.owner)
     assert client.get(f"/cohorts/{cohort_id}/meetings/webinar-9/reschedule").status_code == 404
     assert client.get(f"/cohorts/{cohort_id}/participants/99999/edit").status_code == 404
 

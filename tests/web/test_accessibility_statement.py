@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.fixtures.web import sign_in, sign_in_participant
+from tests.fixtures.web import participant_client, staff_client
 
 
 @pytest.fixture
@@ -69,9 +69,7 @@ def test_every_kind_of_page_links_the_statement_in_its_footer(web_app, staff, co
     anonymous = web_app.test_client()
     assert footer.search(_text(anonymous.get("/login")))
     assert footer.search(anonymous.get("/no-such-page").get_data(as_text=True))
-    participant = web_app.test_client()
-    sign_in_participant(participant, first_participant)
+    participant = participant_client(web_app, first_participant)
     assert footer.search(_text(participant.get("/me")))
-    owner = web_app.test_client()
-    sign_in(owner, staff.owner)
+    owner = staff_client(web_app, staff.owner)
     assert footer.search(_text(owner.get(f"/cohorts/{cohort_id}")))

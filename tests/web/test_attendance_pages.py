@@ -17,7 +17,7 @@ from cohort.core.attendance import ABSENT, EXCUSED, PRESENT, SOURCE_CHECK_IN, SO
 from cohort.models import CohortRole, CohortStaff
 from tests.fixtures.attendance import AFTER_WEBINAR_1, PEOPLE
 from tests.fixtures.paths import FIXTURES
-from tests.fixtures.web import sign_in, visible_text
+from tests.fixtures.web import staff_client, visible_text
 
 DURING_WEBINAR_1 = datetime(2025, 5, 15, 12, 0, tzinfo=UTC)  # 14:00 local, 13:00-15:00
 
@@ -36,11 +36,7 @@ def course(web_app, engine_of_app, make_cohort, staff) -> int:
 
 @pytest.fixture
 def client(web_app, staff):
-    web_app.config["WTF_CSRF_ENABLED"] = False
-    client = web_app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    sign_in(client, staff.owner)
-    return client
+    return staff_client(web_app, staff.owner, language="en", csrf=False)
 
 
 def _rows(engine, cohort_id: int, meeting_key: str):

@@ -15,7 +15,12 @@ from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.mail.compose import MailContext, message_data
 from cohort.models import BuddyCheckIn, Delivery, Group, GroupMember, Participant, Task
-from tests.fixtures.web import WEB_NOW, sign_in, sign_in_participant
+from tests.fixtures.web import (
+    WEB_NOW,
+    participant_client,
+    sign_in_participant,
+    staff_client,
+)
 
 PEOPLE = [
     ParticipantRow("Anne Jensen", "anne@vejle.example", "Vejle Kommune", "Leder", "da"),
@@ -73,8 +78,7 @@ def _stored(engine) -> list[tuple[int, str, str, bool]]:
 
 def test_one_tap_on_the_personal_page(web_app, engine_of_app, cohort):
     _cohort, people, task_id, _other = cohort
-    client = web_app.test_client()
-    sign_in_participant(client, people["anne@vejle.example"])
+    client = participant_client(web_app, people["anne@vejle.example"])
     html = client.get("/me").get_data(as_text=True)
     section = html.split('id="buddy-check-ins"')[1].split("</section>")[0]
     assert "Bo Holm" in section and f'action="/me/buddy/{task_id}/answer"' in section
@@ -102,8 +106,7 @@ def test_one_tap_on_the_personal_page(web_app, engine_of_app, cohort):
 
 def test_wrong_ids_are_404_and_a_line_break_is_refused(web_app, engine_of_app, cohort):
     _cohort, people, task_id, other = cohort
-    client = web_app.test_client()
-    sign_in_participant(client, people["anne@vejle.example"])
+    client = participant_client(web_app, people["anne@vejle.example"])
     token = _csrf(client.get("/me").get_data(as_text=True))
     for wrong in (other, task_id + 10_000):  # not a buddy task; no such task
         assert client.get(f"/me/buddy/{wrong}").status_code == 404
@@ -158,8 +161,7 @@ def test_the_facilitator_sees_the_pairs_that_have_not_met(web_app, engine_of_app
         services.record_check_in(session, people["emma@odense.example"], task_id, "not_yet",
                                  moment)
         assert session.scalar(select(func.count()).select_from(BuddyCheckIn)) == 3
-    client = web_app.test_client()
-    sign_in(client, make_user("admin@cohort.example", "admin", "Ada Admin"))
+    client = staff_client(web_app, make_user("admin@cohort.example", "admin", "Ada Admin"))
     html = client.get(f"/cohorts/{_cohort.id}/groups").get_data(as_text=True)
     section = html.split('id="buddy-check-ins"')[1].split('id="rules"')[0]
     # Anne says they met: the pair met although Bo says not yet. Kari and Emma have not.

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import re
 import shutil
+from functools import partial
 
 from sqlalchemy import select
 
 from cohort import db
 from cohort.models import ActivityEntry, Cohort, CohortStaff, Meeting
 from tests.fixtures.paths import PROGRAMMES
-from tests.fixtures.web import sign_in
+from tests.fixtures.web import staff_client
 
-
-def _client(web_app, user):
-    web_app.config["WTF_CSRF_ENABLED"] = False
-    client = web_app.test_client()
-    sign_in(client, user)
-    return client
+_client = partial(staff_client, csrf=False)
 
 
 def _rows(html: str) -> dict[str, dict[str, str]]:

@@ -11,14 +11,7 @@ from sqlalchemy import select
 
 from cohort import db, services
 from cohort.models import Cohort
-from tests.fixtures.web import COHORT_START, PEOPLE, WEB_NOW, sign_in
-
-
-def _client(web_app, user, language="da"):
-    client = web_app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
-    sign_in(client, user)
-    return client
+from tests.fixtures.web import COHORT_START, PEOPLE, WEB_NOW, staff_client
 
 
 def _csrf(html: str) -> str:
@@ -41,7 +34,7 @@ def _preview(client, cohort_id, meeting, day, clock="13:00") -> str:
 
 def test_moving_a_meeting_to_a_monday_warns_of_deadlines_on_the_weekend(web_app, staff,
                                                                          cohort_id):
-    client = _client(web_app, staff.owner, "en")
+    client = staff_client(web_app, staff.owner, language="en")
     html = _preview(client, cohort_id, "webinar-2", "2025-06-16")
     found = _warnings(html)
     assert found and {code for code, _, _ in found} == {"weekend"}
@@ -54,7 +47,7 @@ def test_moving_a_meeting_to_a_monday_warns_of_deadlines_on_the_weekend(web_app,
 
 
 def test_moving_the_kickoff_into_the_past_warns_in_danish(web_app, staff, cohort_id):
-    client = _client(web_app, staff.owner)
+    client = staff_client(web_app, staff.owner, language="da")
     html = _preview(client, cohort_id, "kickoff", "2025-03-05")
     found = _warnings(html)
     assert {code for code, _, _ in found} == {"past"}
@@ -66,7 +59,7 @@ def test_moving_the_kickoff_into_the_past_warns_in_danish(web_app, staff, cohort
 
 
 def test_the_overview_keeps_showing_the_holidays_ahead(web_app, staff, cohort_id):
-    client = _client(web_app, staff.owner)
+    client = staff_client(web_app, staff.owner, language="da")
     html = client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
     found = _warnings(html)
     assert [(code, key) for code, key, _ in found] == [
@@ -83,7 +76,7 @@ def test_the_overview_keeps_showing_the_holidays_ahead(web_app, staff, cohort_id
 def test_creating_a_late_cohort_says_what_every_participant_will_miss(web_app, staff):
     """Created on 10 March for a start on 4 March: the pre-course survey and the kickoff's
     emails are too late; the launch page names them too."""
-    client = _client(web_app, staff.owner, "en")
+    client = staff_client(web_app, staff.owner, language="en")
     form = {"programme": "digital-lederskab", "title": "Hold sent", "start": "2025-03-04",
             "timezone": "Europe/Copenhagen", "language": "da"}
     page = client.get("/cohorts/new").get_data(as_text=True)
@@ -118,7 +111,7 @@ def test_creating_a_late_cohort_says_what_every_participant_will_miss(web_app, s
 
 
 def test_a_cohort_created_in_time_has_no_late_warning(web_app, staff, make_cohort):
-    client = _client(web_app, staff.owner, "en")
+    client = staff_client(web_app, staff.owner, language="en")
     draft = make_cohort(web_app.extensions["cohort.engine"], people=PEOPLE,
                         start=COHORT_START, now=WEB_NOW, created_by=staff.owner,
                         launched=False).id

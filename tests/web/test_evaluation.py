@@ -8,6 +8,7 @@ import io
 import math
 import re
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 import scipy.stats
@@ -26,7 +27,7 @@ from cohort.models import (
     Survey,
 )
 from tests.fixtures.paths import PROGRAMMES
-from tests.fixtures.web import WEB_NOW, sign_in
+from tests.fixtures.web import WEB_NOW, staff_client
 
 FINAL_ANSWERS = {"new-tools": 5, "network": 4, "passed-on": 4, "staff-engagement": 3,
                  "judge-technology": 4, "language": 5, "most-useful": [1, 3],
@@ -34,13 +35,8 @@ FINAL_ANSWERS = {"new-tools": 5, "network": 4, "passed-on": 4, "staff-engagement
 DURING_FINAL = datetime(2025, 10, 6, 8, 0, tzinfo=UTC)
 
 
-def _client(web_app, user):
-    """A signed-in client that reads the pages in English (the source strings)."""
-    web_app.config["WTF_CSRF_ENABLED"] = False
-    client = web_app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    sign_in(client, user)
-    return client
+# Signed-in clients read the pages in English (the source strings).
+_client = partial(staff_client, language="en", csrf=False)
 
 
 def _text(response) -> str:

@@ -12,17 +12,14 @@ from cohort import db, services
 from cohort.core import deliveries as kinds
 from cohort.demo import demo_participants
 from cohort.models import CohortRole, CohortStaff, Delivery
-from tests.fixtures.web import COHORT_START, WEB_NOW, sign_in
+from tests.fixtures.web import COHORT_START, WEB_NOW, staff_client
 
 PEOPLE = demo_participants(12)
 
 
 @pytest.fixture
 def client(web_app, staff):
-    browser = web_app.test_client()
-    browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    sign_in(browser, staff.owner)
-    return browser
+    return staff_client(web_app, staff.owner, language="en")
 
 
 def cohort_of(engine, make_cohort, staff, *, launched=True, told=True) -> int:

@@ -8,7 +8,7 @@ import pytest
 
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
-from tests.fixtures.web import sign_in
+from tests.fixtures.web import staff_client
 
 LATECOMERS = [
     ParticipantRow("Dorte Lund", "dorte@svendborg.example", "Svendborg Kommune", "Leder", "da"),
@@ -22,10 +22,7 @@ ANNE, BO, CECILIE = "anne@vejle.example", "bo@kolding.example", "cecilie@odense.
 def client(web_app, staff):
     """The owner's browser, in English, with CSRF tokens taken from the page as a browser
     would send them."""
-    browser = web_app.test_client()
-    browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    sign_in(browser, staff.owner)
-    return browser
+    return staff_client(web_app, staff.owner, language="en")
 
 
 def _page(client, cohort_id) -> str:

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.fixtures.web import sign_in, sign_in_participant
+from tests.fixtures.web import sign_in, sign_in_participant, staff_client
 
 OTHER_ARGUMENTS = {"meeting_key": "kickoff", "survey_key": "final", "template_key": "x",
                    "guide_key": "x", "job_id": "x", "fmt": "csv", "token": "x",
@@ -41,7 +41,6 @@ def test_ids_beyond_the_database_range_are_404(web_app, staff, cohort_id, first_
 
 
 def test_the_largest_id_a_database_holds_is_still_looked_up(web_app, staff, cohort_id):
-    client = web_app.test_client()
-    sign_in(client, staff.admin)
+    client = staff_client(web_app, staff.admin)
     assert client.get(f"/cohorts/{2**31 - 1}").status_code == 404
     assert client.get(f"/cohorts/{cohort_id}").status_code == 200

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from functools import partial
 
 import pytest
 
@@ -13,7 +14,7 @@ from cohort import db
 from cohort.models import CohortRole, CohortStaff
 from cohort.services.cohort_list import PAGE_SIZE
 from tests.fixtures.statements import recorded_statements
-from tests.fixtures.web import PEOPLE, WEB_NOW, sign_in, visible_text
+from tests.fixtures.web import PEOPLE, WEB_NOW, staff_client, visible_text
 
 PAGES = ("/dashboard", "/evaluation")
 
@@ -40,11 +41,7 @@ def _titles(response) -> list[str]:
                       response.get_data(as_text=True))
 
 
-def _client(web_app, user):
-    client = web_app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    sign_in(client, user)
-    return client
+_client = partial(staff_client, language="en")
 
 
 def _statements(engine, client, path: str) -> int:

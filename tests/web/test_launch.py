@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from cohort import db, services
 from cohort.models import ActivityEntry, Cohort, CohortRole, CohortStaff
-from tests.fixtures.web import COHORT_START, PEOPLE, WEB_NOW, sign_in
+from tests.fixtures.web import COHORT_START, PEOPLE, WEB_NOW, staff_client
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -31,8 +31,7 @@ def kinds_in(html: str, table: str) -> dict[str, int]:
 
 def test_overview_of_a_draft_has_the_banner_and_the_launch_button(web_app, staff, draft_id,
                                                                     cohort_id):
-    client = web_app.test_client()
-    sign_in(client, staff.owner)
+    client = staff_client(web_app, staff.owner)
     html = client.get(f"/cohorts/{draft_id}").get_data(as_text=True)
     assert 'data-state="draft"' in html and f'href="/cohorts/{draft_id}/launch"' in html
     board = client.get("/dashboard").get_data(as_text=True)
@@ -50,8 +49,7 @@ def test_overview_of_a_draft_has_the_banner_and_the_launch_button(web_app, staff
 
 
 def test_launch_page_shows_the_forecast_and_launches_on_confirmation(web_app, staff, draft_id):
-    client = web_app.test_client()
-    sign_in(client, staff.owner)
+    client = staff_client(web_app, staff.owner)
     page = f"/cohorts/{draft_id}/launch"
     html = client.get(page).get_data(as_text=True)
     with db.transaction(web_app.extensions["cohort.engine"]) as session:
@@ -90,8 +88,7 @@ def test_launch_page_shows_the_forecast_and_launches_on_confirmation(web_app, st
 
 
 def test_launching_an_unknown_cohort_is_404(web_app, staff, draft_id):
-    client = web_app.test_client()
-    sign_in(client, staff.admin)
+    client = staff_client(web_app, staff.admin)
     assert client.get(f"/cohorts/{draft_id + 100}/launch").status_code == 404
 
 
@@ -99,8 +96,7 @@ def test_a_co_facilitator_may_launch(web_app, staff, draft_id):
     with db.transaction(web_app.extensions["cohort.engine"]) as session:
         session.add(CohortStaff(cohort_id=draft_id, user_id=staff.other.id,
                                 role=CohortRole.CO_FACILITATOR))
-    client = web_app.test_client()
-    sign_in(client, staff.other)
+    client = staff_client(web_app, staff.other)
     page = f"/cohorts/{draft_id}/launch"
     token = CSRF.search(client.get(page).get_data(as_text=True)).group(1)
     assert client.post(page, data={"csrf_token": token}).status_code == 302

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from cohort import db
 from cohort.models import Meeting, MeetingMaterial
 from tests.fixtures import materials as files
-from tests.fixtures.web import PEOPLE, sign_in, sign_in_participant
+from tests.fixtures.web import PEOPLE, participant_client, staff_client
 
 OFFICE = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
           "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
@@ -23,11 +24,7 @@ def no_csrf(web_app):
     web_app.config["WTF_CSRF_ENABLED"] = False
 
 
-def _staff_client(web_app, user):
-    client = web_app.test_client()
-    sign_in(client, user)
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
+_staff_client = partial(staff_client, language="en")
 
 
 def _fetch(client, url):
@@ -86,8 +83,7 @@ def test_a_facilitator_adds_files_and_links_and_everyone_on_the_cohort_gets_them
         == "https://video.example/intro"
 
     # The participant: on their page under the meeting, and the download.
-    participant = web_app.test_client()
-    sign_in_participant(participant, first_participant)
+    participant = participant_client(web_app, first_participant)
     me = participant.get("/me").get_data(as_text=True)
     for material in (pdf, docx, video):
         assert f'href="/me/materials/{material.id}"' in me
@@ -117,8 +113,7 @@ def test_wrong_or_foreign_ids_are_404(web_app, staff, cohort_id, first_participa
     assert owner.post(f"/cohorts/{cohort_id}/materials/{theirs.id}/remove",
                       data={"material": str(theirs.id)}).status_code == 404
     assert _upload(owner, cohort_id, "s.pdf", files.PDF, meeting="nope").status_code == 400
-    participant = web_app.test_client()
-    sign_in_participant(participant, first_participant)
+    participant = participant_client(web_app, first_participant)
     assert _fetch(participant, f"/me/materials/{theirs.id}").status_code == 404
     assert _fetch(participant, "/me/materials/999999").status_code == 404
     assert _fetch(participant, f"/me/materials/{mine.id}").status_code == 200
@@ -185,8 +180,7 @@ def test_after_the_meeting_materials_wait_for_the_meeting_to_end(web_app, staff,
     _upload(owner, cohort_id, "slides.pptx", files.PPTX, after=True, title="Slides")
     (slides,) = _materials(web_app)
     assert slides.after_meeting
-    participant = web_app.test_client()
-    sign_in_participant(participant, first_participant)
+    participant = participant_client(web_app, first_participant)
     assert "Slides" not in participant.get("/me").get_data(as_text=True)
     assert _fetch(participant, f"/me/materials/{slides.id}").status_code == 404
     # Staff have it all along.
@@ -244,8 +238,7 @@ def test_a_stored_link_that_is_not_a_web_link_is_never_followed(web_app, staff, 
     with db.transaction(web_app.extensions["cohort.engine"]) as session:
         session.execute(update(MeetingMaterial).where(MeetingMaterial.id == material.id)
                         .values(url="javascript:alert(document.cookie)"))
-    participant = web_app.test_client()
-    sign_in_participant(participant, first_participant)
+    participant = participant_client(web_app, first_participant)
     assert _fetch(participant, f"/me/materials/{material.id}").status_code == 404
     assert _fetch(owner, f"/cohorts/{cohort_id}/materials/{material.id}").status_code == 404
     assert "javascript:" not in participant.get("/me").get_data(as_text=True)

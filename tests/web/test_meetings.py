@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from sqlalchemy import select
 
 from cohort import db
 from cohort.models import Delivery, Meeting, Task
-from tests.fixtures.web import sign_in
+from tests.fixtures.web import staff_client
 
-
-def _client(web_app, user):
-    web_app.config["WTF_CSRF_ENABLED"] = False
-    client = web_app.test_client()
-    sign_in(client, user)
-    return client
+_client = partial(staff_client, csrf=False)
 
 
 def _task(web_app, cohort_id, key) -> Task:

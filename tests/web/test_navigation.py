@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from cohort import db
 from cohort.models import Delivery, Group, GroupMember, Participant
-from tests.fixtures.web import PEOPLE, WEB_NOW, sign_in
+from tests.fixtures.web import PEOPLE, WEB_NOW, staff_client
 
 
 @pytest.fixture
@@ -32,8 +32,7 @@ def _tabs(page: str, label: str) -> list[str]:
 
 
 def test_cohort_tabs_have_groups_and_the_report(web_app, staff, cohort_id):
-    client = web_app.test_client()
-    sign_in(client, staff.owner)
+    client = staff_client(web_app, staff.owner)
     page = _text(client.get(f"/cohorts/{cohort_id}", headers={"Accept-Language": "da"}))
     tabs = _tabs(page, "Hold")
     assert f"/cohorts/{cohort_id}/groups" in tabs
@@ -55,8 +54,7 @@ def test_the_staff_tab_is_the_owners_and_the_admins(web_app, staff, cohort_id,
                                 role=CohortRole.CO_FACILITATOR))
     tab = f"/cohorts/{cohort_id}/staff"
     for user, shown in ((staff.owner, True), (staff.admin, True), (staff.other, False)):
-        client = web_app.test_client()
-        sign_in(client, user)
+        client = staff_client(web_app, user)
         for path in (f"/cohorts/{cohort_id}", f"/cohorts/{cohort_id}/plan"):
             tabs = _tabs(_text(client.get(path, headers={"Accept-Language": "en"})), "Cohort")
             assert (tab in tabs) is shown, (user.email, path)
@@ -64,8 +62,7 @@ def test_the_staff_tab_is_the_owners_and_the_admins(web_app, staff, cohort_id,
 
 def test_evaluator_reaches_the_report_from_the_dashboard_and_the_evaluation_tabs(
         web_app, staff, cohort_id):
-    client = web_app.test_client()
-    sign_in(client, staff.evaluator)
+    client = staff_client(web_app, staff.evaluator)
     report = f"/cohorts/{cohort_id}/report"
     assert f'href="{report}"' in _text(client.get("/dashboard"))
     assert f'href="{report}"' in _text(client.get("/evaluation"))
@@ -81,8 +78,7 @@ def test_evaluation_breadcrumb_leads_each_role_where_it_may_go(web_app, staff, c
     crumb = re.compile(r'<p class="meta"><a href="([^"]+)">([^<]+)</a></p>\s*<h1>')
     for user, want in ((staff.evaluator, "/evaluation"),
                        (staff.owner, f"/cohorts/{cohort_id}")):
-        client = web_app.test_client()
-        sign_in(client, user)
+        client = staff_client(web_app, user)
         page = _text(client.get(f"/cohorts/{cohort_id}/evaluation"))
         href, _label = crumb.search(page).groups()
         assert href == want
@@ -99,8 +95,7 @@ def test_overview_and_removal_name_groupings_by_their_title(web_app, staff, coho
         session.flush()
         session.add(GroupMember(group_id=group.id, participant_id=person.id))
         person_id = person.id
-    client = web_app.test_client()
-    sign_in(client, staff.owner)
+    client = staff_client(web_app, staff.owner)
     page = _text(client.get(f"/cohorts/{cohort_id}", headers={"Accept-Language": "da"}))
     section = page[page.index('id="groups-h"'):page.index('id="attendance-h"')]
     assert "<strong>Buddyordning</strong>" in section
@@ -119,8 +114,7 @@ def test_dashboard_groups_cards_by_phase_with_figures_and_alerts(web_app, staff,
         first = session.scalars(select(Delivery.id).where(Delivery.cohort_id == cohort_id)
                                 .limit(1)).one()
         session.execute(update(Delivery).where(Delivery.id == first).values(state="failed"))
-    client = web_app.test_client()
-    sign_in(client, staff.admin)
+    client = staff_client(web_app, staff.admin)
     page = _text(client.get("/dashboard", headers={"Accept-Language": "en"}))
     headings = re.findall(r'<h2 id="phase-(\w+)">', page)
     assert headings == sorted(headings, key=["running", "upcoming", "finished"].index)

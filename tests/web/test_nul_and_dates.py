@@ -5,15 +5,11 @@ Both are form errors now; each test runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import html
+from functools import partial
 
-from tests.fixtures.web import sign_in
+from tests.fixtures.web import staff_client
 
-
-def _client(web_app, user):
-    web_app.config["WTF_CSRF_ENABLED"] = False
-    client = web_app.test_client()
-    sign_in(client, user)
-    return client
+_client = partial(staff_client, csrf=False)
 
 
 def test_a_nul_in_a_field_is_a_form_error_not_a_database_error(web_app, staff, cohort_id):

@@ -15,7 +15,7 @@ from cohort.core.participants import ParticipantRow
 from cohort.mail.dispatch import send_due
 from cohort.models import CalendarFeed, CohortRole, CohortStaff, Delivery, ParticipantLink
 from tests.fixtures.cohorts import due_now
-from tests.fixtures.web import sign_in
+from tests.fixtures.web import sign_in, staff_client
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -143,8 +143,7 @@ def test_the_outbox_does_not_tell_who_answered_an_anonymous_survey(app, make_use
     text = app.test_cli_runner().invoke(args=["cohort", "outbox", str(cohort_id)]).output
     assert "already done" not in text
 
-    client = app.test_client()
-    sign_in(client, owner)
+    client = staff_client(app, owner)
     page = client.get(f"/cohorts/{cohort_id}/outbox").get_data(as_text=True)
     assert "already done" not in page
     assert "survey:final#" not in page  # no reminder of the anonymous survey is listed

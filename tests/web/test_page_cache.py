@@ -15,7 +15,7 @@ from cohort import db, services
 from cohort.models import CohortRole, CohortStaff
 from cohort.services.activity import PARTICIPANTS_IMPORTED
 from tests.fixtures.statements import recorded_statements
-from tests.fixtures.web import COHORT_START, PEOPLE, WEB_NOW, sign_in
+from tests.fixtures.web import COHORT_START, PEOPLE, WEB_NOW, sign_in, staff_client
 
 ENGLISH = {"Accept-Language": "en"}
 CSRF_TOKEN = re.compile(r'(name="csrf_token"[^>]*value=")[^"]*"')
@@ -28,9 +28,7 @@ def masked(page: str) -> str:
 
 @pytest.fixture
 def overview(web_app, staff, cohort_id):
-    client = web_app.test_client()
-    sign_in(client, staff.owner)
-    return client, f"/cohorts/{cohort_id}"
+    return staff_client(web_app, staff.owner), f"/cohorts/{cohort_id}"
 
 
 def statements_of(web_app, client, path: str, **kwargs) -> tuple[list[str], str]:
@@ -126,8 +124,7 @@ def test_dashboard_cards_are_kept_per_cohort_and_only_changed_ones_counted_again
                         now=WEB_NOW).id
     with db.transaction(engine_of_app) as session:
         session.add(CohortStaff(cohort_id=other, user_id=staff.owner.id, role=CohortRole.OWNER))
-    client = web_app.test_client()
-    sign_in(client, staff.owner)
+    client = staff_client(web_app, staff.owner)
     first, page = statements_of(web_app, client, "/dashboard", headers=ENGLISH)
     again, same = statements_of(web_app, client, "/dashboard", headers=ENGLISH)
     assert len(again) == 2 < len(first) and masked(same) == masked(page)
@@ -147,8 +144,7 @@ def test_dashboard_cards_are_kept_per_cohort_and_only_changed_ones_counted_again
 
 def test_the_evaluators_cards_are_kept_until_the_cohort_changes(web_app, staff, engine_of_app,
                                                                  cohort_id):
-    client = web_app.test_client()
-    sign_in(client, staff.evaluator)
+    client = staff_client(web_app, staff.evaluator)
     first, page = statements_of(web_app, client, "/evaluation", headers=ENGLISH)
     again, same = statements_of(web_app, client, "/evaluation", headers=ENGLISH)
     assert len(again) == 2 < len(first) and masked(same) == masked(page) and "Hold 1" in page

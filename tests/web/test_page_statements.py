@@ -19,7 +19,11 @@ from cohort.core.attendance import Mark
 from cohort.core.participants import ParticipantRow
 from cohort.models import Cohort, Participant, Prompt, Task
 from tests.fixtures.statements import recorded_statements
-from tests.fixtures.web import PEOPLE, sign_in, sign_in_participant
+from tests.fixtures.web import (
+    PEOPLE,
+    participant_client,
+    staff_client,
+)
 
 # After the second workshop of the cohort that starts on 8 April 2025 (tests/fixtures/web.py):
 # meetings held, tasks released and due, prompts sent, surveys open and closed.
@@ -84,8 +88,7 @@ def grow(engine, cohort_id: int, more: int = 12) -> None:
 
 def test_the_overview_reads_the_same_statements_for_a_bigger_cohort(
         web_app, engine_of_app, staff, cohort_id, later):
-    client = web_app.test_client()
-    sign_in(client, staff.owner)
+    client = staff_client(web_app, staff.owner)
     path = f"/cohorts/{cohort_id}"
     small = statements_of(web_app, client, path)
     grow(engine_of_app, cohort_id)
@@ -99,8 +102,7 @@ def test_the_overview_reads_the_same_statements_for_a_bigger_cohort(
 
 def test_me_reads_the_same_statements_whatever_the_participant_has_done(
         web_app, engine_of_app, first_participant, cohort_id, later):
-    client = web_app.test_client()
-    sign_in_participant(client, first_participant)
+    client = participant_client(web_app, first_participant)
     client.get("/me")  # the first view makes the calendar feed (a write, once)
     small = statements_of(web_app, client, "/me")
     grow(engine_of_app, cohort_id)

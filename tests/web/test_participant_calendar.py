@@ -12,7 +12,7 @@ from cohort import db, services
 from cohort.models import Meeting, Task
 from tests.fixtures.ics import parse_both
 from tests.fixtures.statements import recorded_statements
-from tests.fixtures.web import sign_in_participant
+from tests.fixtures.web import participant_client
 
 WEBCAL = re.compile(r'href="(webcal://localhost/calendar/[A-Za-z0-9_-]{43}\.ics)"')
 
@@ -25,8 +25,7 @@ def database_url(sqlite_only_url):
 
 def test_page_links_the_subscription_and_the_download(web_app, engine_of_app, cohort_id,
                                                       first_participant):
-    client = web_app.test_client()
-    sign_in_participant(client, first_participant)
+    client = participant_client(web_app, first_participant)
     page = client.get("/me").get_data(as_text=True)
     webcal = WEBCAL.search(page).group(1)
     assert 'href="/me/calendar.ics"' in page
@@ -50,8 +49,7 @@ def test_page_links_the_subscription_and_the_download(web_app, engine_of_app, co
 
 
 def test_revoked_subscription_is_not_offered_again(web_app, engine_of_app, first_participant):
-    client = web_app.test_client()
-    sign_in_participant(client, first_participant)
+    client = participant_client(web_app, first_participant)
     webcal = WEBCAL.search(client.get("/me").get_data(as_text=True)).group(1)
     with db.transaction(engine_of_app) as session:
         services.revoke_calendar_feed(session, first_participant.id)
@@ -69,8 +67,7 @@ def test_only_the_first_view_writes(web_app, engine_of_app, first_participant):
     """The feed is made on the first view of /me; later views only read (no INSERT, UPDATE
     or DELETE, so no write transaction on a GET) and offer the same subscription."""
 
-    client = web_app.test_client()
-    sign_in_participant(client, first_participant)
+    client = participant_client(web_app, first_participant)
     def verbs(statements: list[str]) -> set[str]:
         return {statement.lstrip().split(None, 1)[0].upper() for statement in statements}
 

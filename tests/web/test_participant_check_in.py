@@ -11,8 +11,8 @@ from sqlalchemy import select
 from cohort import db, services
 from cohort.core.attendance import Mark, format_code
 from cohort.core.participants import ParticipantRow
-from cohort.models import Attendance, Meeting, Participant
-from tests.fixtures.web import COHORT_START, WEB_NOW, sign_in_participant
+from cohort.models import Attendance, Meeting
+from tests.fixtures.web import COHORT_START, WEB_NOW, participant_client
 
 CSRF = re.compile(r'name="([\w-]*csrf_token)" type="hidden" value="([^"]+)"')
 # The kick-off webinar (online) is 8 April 2025 13:00-15:00 Copenhagen time; workshop 1 (in
@@ -44,11 +44,7 @@ def marks(app) -> list[Attendance]:
 @pytest.fixture
 def client(web_app, first_participant):
     """Signed in as the first participant, who reads the page in English."""
-    with db.transaction(engine(web_app)) as session:
-        session.get(Participant, first_participant.id).language = "en"
-    client = web_app.test_client()
-    sign_in_participant(client, first_participant)
-    return client
+    return participant_client(web_app, first_participant, language="en")
 
 
 def check_in(client, meeting_id: int, code: str | None = None) -> str:
@@ -112,8 +108,7 @@ def test_wrong_codes_are_throttled_per_participant(web_app, cohort_id, first_par
     # Another participant is not held up by it.
     with db.transaction(engine(web_app)) as session:
         other = services.participants.list_participants(session, cohort_id)[1]
-    other_client = web_app.test_client()
-    sign_in_participant(other_client, other)
+    other_client = participant_client(web_app, other)
     check_in(other_client, workshop.id, code)
     assert [m.participant_id for m in marks(web_app)] == [other.id]
 

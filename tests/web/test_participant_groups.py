@@ -7,7 +7,7 @@ import pytest
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.models import Group, GroupMember
-from tests.fixtures.web import WEB_NOW, sign_in_participant
+from tests.fixtures.web import WEB_NOW, participant_client
 
 TEAM = [
     ParticipantRow("Anne Jensen", "anne@vejle.example", "Vejle Kommune", "ledelseskraft", "en"),
@@ -49,8 +49,7 @@ def test_team_members_with_their_contact_details(web_app, engine_of_app, make_co
         group(3, 2, "anne@vejle.example", "bo@kolding.example", "cecilie@odense.example",
               "dan@aarhus.example")
         group(4, 2, "eva@aalborg.example")
-    client = web_app.test_client()
-    sign_in_participant(client, people["anne@vejle.example"])
+    client = participant_client(web_app, people["anne@vejle.example"])
     groups = section(client.get("/me").get_data(as_text=True))
     assert "Projektteams · team 3" in groups
     assert ('<strong>Bo Holm</strong><br>Kolding Kommune, specialist<br>'
@@ -59,8 +58,7 @@ def test_team_members_with_their_contact_details(web_app, engine_of_app, make_co
     assert "Cecilie Dahl" in groups
     assert "Eva Lund" not in groups and "anne@vejle.example" not in groups
     # Eva's current team has no one else in it (yet): she is told so, not shown an empty list.
-    other = web_app.test_client()
-    sign_in_participant(other, people["eva@aalborg.example"])
+    other = participant_client(web_app, people["eva@aalborg.example"])
     alone = section(other.get("/me").get_data(as_text=True))
     assert "Anne Jensen" not in alone and "<ul" not in alone
 
@@ -72,7 +70,6 @@ def test_no_group_yet(web_app, cohort_id, first_participant):
 
     with db.transaction(web_app.extensions["cohort.engine"]) as session:
         session.execute(delete(Group).where(Group.cohort_id == cohort_id))  # formed at creation
-    client = web_app.test_client()
-    sign_in_participant(client, first_participant)
+    client = participant_client(web_app, first_participant)
     groups = section(client.get("/me").get_data(as_text=True))
     assert "<h3>" not in groups and "<p>" in groups

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from cohort import db, services
-from cohort.models import Participant, Task, TaskStatus
-from tests.fixtures.web import sign_in_participant
+from cohort.models import Task, TaskStatus
+from tests.fixtures.web import participant_client
 
 CSRF = re.compile(r'name="([\w-]*csrf_token)" type="hidden" value="([^"]+)"')
 DURING_KICKOFF = datetime(2025, 4, 8, 11, 30, tzinfo=UTC)  # the online kick-off runs
@@ -28,11 +28,7 @@ def database_url(sqlite_only_url):
 @pytest.fixture
 def client(web_app, first_participant):
     """Signed in as the first participant, who reads the page in English."""
-    with db.transaction(web_app.extensions["cohort.engine"]) as session:
-        session.get(Participant, first_participant.id).language = "en"
-    client = web_app.test_client()
-    sign_in_participant(client, first_participant)
-    return client
+    return participant_client(web_app, first_participant, language="en")
 
 
 def section(html: str, section_id: str) -> str:

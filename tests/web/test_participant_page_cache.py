@@ -13,7 +13,7 @@ from sqlalchemy import text
 from cohort import db, services
 from cohort.models import Participant
 from tests.fixtures.statements import recorded_statements
-from tests.fixtures.web import sign_in_participant
+from tests.fixtures.web import participant_client, sign_in_participant
 
 
 def view(web_app, client) -> tuple[list[str], str]:
@@ -33,8 +33,7 @@ def kept(statements: list[str]) -> list[str]:
 
 
 def test_a_repeat_view_reads_only_what_is_per_person(web_app, first_participant):
-    client = web_app.test_client()
-    sign_in_participant(client, first_participant)
+    client = participant_client(web_app, first_participant)
     client.get("/me")  # the first view makes the calendar feed (a write: a new revision)
     first, page = view(web_app, client)
     again, same = view(web_app, client)
@@ -47,8 +46,7 @@ def test_a_repeat_view_reads_only_what_is_per_person(web_app, first_participant)
 def test_writes_from_anywhere_show_on_the_next_view(web_app, first_participant, database_url,
                                                     cohort_id):
     """A second engine stands for another worker, the CLI or psql."""
-    client = web_app.test_client()
-    sign_in_participant(client, first_participant)
+    client = participant_client(web_app, first_participant)
     client.get("/me")
     page = view(web_app, client)[1]
     assert "Hold 1" in page and "Kickoff renamed" not in page

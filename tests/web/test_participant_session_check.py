@@ -18,7 +18,7 @@ from cohort.models import Invitation, Participant, Role, Task
 from cohort.services import privacy
 from cohort.web import access
 from tests.fixtures.statements import recorded_statements
-from tests.fixtures.web import COHORT_START, WEB_NOW, sign_in_participant
+from tests.fixtures.web import COHORT_START, WEB_NOW, participant_client
 from tests.web.test_participant_surveys import (
     AFTER_THE_LAST_MEETING,
     FINAL_ANSWERS,
@@ -30,9 +30,7 @@ from tests.web.test_participant_surveys import (
 @pytest.fixture
 def signed_in(web_app, cohort_id, first_participant):
     web_app.config["COHORT_NOW"] = AFTER_THE_LAST_MEETING
-    client = web_app.test_client()
-    sign_in_participant(client, first_participant)
-    return client
+    return participant_client(web_app, first_participant)
 
 
 def _engine(app):

@@ -18,7 +18,7 @@ from cohort.models import (
     Participant,
     Survey,
 )
-from tests.fixtures.web import COHORT_START, WEB_NOW, sign_in_participant
+from tests.fixtures.web import COHORT_START, WEB_NOW, participant_client
 
 # The final survey and the post self-assessment are open from 3 to 24 October 2025.
 AFTER_THE_LAST_MEETING = datetime(2025, 10, 6, 9, 0, tzinfo=UTC)
@@ -63,9 +63,7 @@ def received(app, survey: int) -> int:
 @pytest.fixture
 def client(web_app, cohort_id, first_participant):
     web_app.config["COHORT_NOW"] = AFTER_THE_LAST_MEETING
-    client = web_app.test_client()
-    sign_in_participant(client, first_participant)
-    return client
+    return participant_client(web_app, first_participant)
 
 
 def test_final_survey_is_answered_once(web_app, cohort_id, first_participant, client):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import re
+from functools import partial
 
 from sqlalchemy import func, select
 
 from cohort import db
 from cohort.models import Delivery, Group, GroupMember, Participant
-from tests.fixtures.web import sign_in
+from tests.fixtures.web import staff_client
 
 BAD_CSV = ("navn;e-mail;organisation;rolle;sprog\n"
            "Dorte Lund;dorte@svendborg.example;Svendborg Kommune;Leder;da\n"
@@ -18,11 +19,7 @@ BAD_CSV = ("navn;e-mail;organisation;rolle;sprog\n"
 GOOD_CSV = BAD_CSV.replace("erik-at-haderslev", "erik@haderslev").replace(";sv\n", ";da\n")
 
 
-def _client(web_app, user):
-    web_app.config["WTF_CSRF_ENABLED"] = False
-    client = web_app.test_client()
-    sign_in(client, user)
-    return client
+_client = partial(staff_client, csrf=False)
 
 
 def _count(web_app, cohort_id) -> int:

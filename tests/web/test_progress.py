@@ -29,7 +29,11 @@ from cohort.models import (
     Task,
 )
 from tests.fixtures.attendance import AFTER_WEBINAR_1, PEOPLE
-from tests.fixtures.web import sign_in, sign_in_participant, visible_text
+from tests.fixtures.web import (
+    participant_client,
+    staff_client,
+    visible_text,
+)
 
 
 @pytest.fixture
@@ -44,11 +48,7 @@ def course(web_app, engine_of_app, make_cohort, staff) -> int:
 
 @pytest.fixture
 def client(web_app, staff):
-    web_app.config["WTF_CSRF_ENABLED"] = False
-    client = web_app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    sign_in(client, staff.owner)
-    return client
+    return staff_client(web_app, staff.owner, language="en", csrf=False)
 
 
 def _people(engine, cohort_id) -> dict[str, int]:
@@ -293,8 +293,7 @@ def test_announcement_shows_on_the_participant_page(client, course, engine_of_ap
     with db.transaction(engine_of_app) as session:
         anne = session.scalars(select(Participant).where(
             Participant.cohort_id == course, Participant.name == "Anne Ærenlund")).one()
-    visitor = web_app.test_client()
-    sign_in_participant(visitor, anne)
+    visitor = participant_client(web_app, anne)
     page = visible_text(visitor.get("/me"))
     assert "Nyt lokale" in page and "Vi mødes i lokale 4." in page
 
@@ -303,8 +302,7 @@ def test_evaluators_do_not_see_the_grid(web_app, course, staff, engine_of_app):
     with db.transaction(engine_of_app) as session:
         session.add(CohortStaff(cohort_id=course, user_id=staff.evaluator.id,
                                 role=CohortRole.EVALUATOR))
-    client = web_app.test_client()
-    sign_in(client, staff.evaluator)
+    client = staff_client(web_app, staff.evaluator)
     assert client.get(f"/cohorts/{course}/progress").status_code == 403
     assert client.get(f"/cohorts/{course}/announcements").status_code == 403
     # Meeting ids are the cohort's own: the grid counts only its meetings.
@@ -332,9 +330,7 @@ def test_team_filter_and_announcement_to_a_team(web_app, make_cohort, engine_of_
             Participant.id.in_(members)))}
     web_app.config["COHORT_NOW"] = AFTER_WEBINAR_1
     web_app.config["WTF_CSRF_ENABLED"] = False
-    client = web_app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    sign_in(client, staff.owner)
+    client = staff_client(web_app, staff.owner, language="en")
     page = client.get(f"/cohorts/{cohort_id}/progress?group={group.id}")
     assert set(_grid_names(page)) == names and 0 < len(names) < len(people)
     _preview, done = _announce(client, cohort_id, audience="group", group=str(group.id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 
@@ -14,7 +15,7 @@ from cohort.rendering import jobs
 from tests.fixtures.html_tables import tables
 from tests.fixtures.pdf import flat, pages_text
 from tests.fixtures.report import LEADERSHIP_TEXTS, QUOTES, REPORT_NOW, STATEMENTS
-from tests.fixtures.web import sign_in
+from tests.fixtures.web import sign_in, staff_client
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                   r'name="csrf_token" value="([^"]+)"')
@@ -32,13 +33,9 @@ def evaluated(web_app, staff, known_cohort) -> int:
     return known_cohort
 
 
-def _client(web_app, user):
-    """A signed-in client whose browser asks for English pages (the report itself is in the
-    language chosen for it: the cohort's Danish by default)."""
-    client = web_app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    sign_in(client, user)
-    return client
+# The browser asks for English pages (the report itself is in the language chosen for it:
+# the cohort's Danish by default).
+_client = partial(staff_client, language="en")
 
 
 def _csrf(html: str) -> str:

@@ -10,7 +10,7 @@ from flask import url_for
 from cohort.app import create_app
 from cohort.web.access import public
 from tests.fixtures.paths import PROGRAMMES
-from tests.fixtures.web import sign_in, sign_in_participant
+from tests.fixtures.web import participant_client, sign_in, staff_client
 
 
 @pytest.fixture
@@ -33,8 +33,7 @@ def test_security_headers(web_app):
 
 
 def test_pages_have_no_inline_script_or_style(web_app, staff, cohort_id, first_participant):
-    client = web_app.test_client()
-    sign_in(client, staff.admin)
+    client = staff_client(web_app, staff.admin)
     pages = ["/login", "/dashboard", "/programmes/", "/programmes/digital-lederskab",
              "/cohorts/new", f"/cohorts/{cohort_id}", f"/cohorts/{cohort_id}/plan",
              f"/cohorts/{cohort_id}/participants/", f"/cohorts/{cohort_id}/staff",
@@ -56,8 +55,7 @@ def test_pages_have_no_inline_script_or_style(web_app, staff, cohort_id, first_p
         assert "<script" not in html, page
         assert not re.search(r"\sstyle=", html), page
         assert not re.search(r"\son[a-z]+=", html), page  # no inline event handlers
-    participant = web_app.test_client()
-    sign_in_participant(participant, first_participant)
+    participant = participant_client(web_app, first_participant)
     for page in ["/me", "/me/surveys/1"]:
         response = participant.get(page)
         html = response.get_data(as_text=True)
@@ -72,8 +70,7 @@ def test_every_post_route_needs_a_csrf_token(web_app, staff, cohort_id, first_pa
               "delivery_id": 1, "task_id": 1, "prompt_id": 1, "guide_key": "final-interview",
               "note_id": 1, "quote_id": 1, "survey_id": 1, "meeting_id": 1, "round_id": 1,
               "material_id": 1}
-    client = web_app.test_client()
-    sign_in(client, staff.admin)
+    client = staff_client(web_app, staff.admin)
     posts = [r for r in web_app.url_map.iter_rules() if "POST" in r.methods]
     assert len(posts) >= 10
     for rule in posts:

@@ -12,7 +12,7 @@ from markupsafe import escape
 
 from cohort import db
 from cohort.models import User
-from tests.fixtures.web import sign_in
+from tests.fixtures.web import sign_in, staff_client
 
 HEADER = re.compile(r'<header class="site">.*?</header>', re.S)
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]*)"')
@@ -84,8 +84,7 @@ def test_each_page_returns_to_itself_and_each_session_has_its_own_token(web_app,
 
 def test_the_language_form_of_a_kept_header_works(web_app, staff):
     web_app.config["WTF_CSRF_ENABLED"] = True
-    client = web_app.test_client()
-    sign_in(client, staff.owner)
+    client = staff_client(web_app, staff.owner)
     header_of(client)
     token = TOKEN.findall(header_of(client, "/dashboard?page=1"))[0]
     response = client.post("/language", data={"csrf_token": token, "language": "en",
@@ -95,8 +94,7 @@ def test_the_language_form_of_a_kept_header_works(web_app, staff):
 
 
 def test_what_the_viewer_may_do_shows_on_the_next_page(web_app, staff, engine_of_app):
-    client = web_app.test_client()
-    sign_in(client, staff.owner)
+    client = staff_client(web_app, staff.owner)
     assert 'href="/cohorts/new"' in header_of(client)
     with db.transaction(engine_of_app) as session:
         session.get(User, staff.owner.id).may_create_cohorts = False

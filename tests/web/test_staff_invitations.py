@@ -15,16 +15,9 @@ from sqlalchemy import select
 
 from cohort import db
 from cohort.models import StaffActivation, User
-from tests.fixtures.web import WEB_NOW, sign_in
+from tests.fixtures.web import WEB_NOW, staff_client
 
 NEW = "kollega@region.example"
-
-
-def _owner(web_app, staff):
-    client = web_app.test_client()
-    sign_in(client, staff.owner)
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 def _csrf(html: str) -> str:
@@ -38,7 +31,7 @@ def _sent(web_app) -> list[email.message.EmailMessage]:
 
 
 def _invite(web_app, staff, cohort_id, role="evaluator", address=NEW):
-    owner = _owner(web_app, staff)
+    owner = staff_client(web_app, staff.owner, language="en")
     page = owner.get(f"/cohorts/{cohort_id}/staff").get_data(as_text=True)
     response = owner.post(f"/cohorts/{cohort_id}/staff", data={
         "csrf_token": _csrf(page), "email": address, "role": role}, follow_redirects=True)
@@ -64,7 +57,8 @@ def test_an_owner_invites_a_colleague_who_activates_their_account(web_app, staff
         user = session.scalars(select(User).where(User.email == NEW)).one()
         stored = session.scalars(select(StaffActivation)).one()
     assert not user.active and path.rsplit("/", 1)[1] not in stored.token_hash
-    staff_page = _owner(web_app, staff).get(f"/cohorts/{cohort_id}/staff").get_data(as_text=True)
+    owner = staff_client(web_app, staff.owner, language="en")
+    staff_page = owner.get(f"/cohorts/{cohort_id}/staff").get_data(as_text=True)
     assert "invited, not yet activated" in staff_page
 
     colleague = web_app.test_client()
@@ -93,7 +87,8 @@ def test_an_owner_invites_a_colleague_who_activates_their_account(web_app, staff
     used = web_app.test_client().get(path, headers={"Accept-Language": "en"})
     assert used.status_code == 404
     assert "This activation link does not work" in used.get_data(as_text=True)
-    staff_page = _owner(web_app, staff).get(f"/cohorts/{cohort_id}/staff").get_data(as_text=True)
+    owner = staff_client(web_app, staff.owner, language="en")
+    staff_page = owner.get(f"/cohorts/{cohort_id}/staff").get_data(as_text=True)
     assert "invited, not yet activated" not in staff_page
     # And the password signs them in from now on.
     fresh = web_app.test_client()
@@ -126,8 +121,7 @@ def test_an_admin_may_let_an_invited_colleague_start_cohorts(web_app, staff, coh
     _invite(web_app, staff, cohort_id, "co_facilitator")
     with db.transaction(web_app.extensions["cohort.engine"]) as session:
         user = session.scalars(select(User).where(User.email == NEW)).one()
-    admin = web_app.test_client()
-    sign_in(admin, staff.admin)
+    admin = staff_client(web_app, staff.admin)
     page = admin.get(f"/admin/users/{user.id}").get_data(as_text=True)
     assert 'name="may_create_cohorts"' in page and "checked" not in page.split(
         'name="may_create_cohorts"')[1].split(">")[0]

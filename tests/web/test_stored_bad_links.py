@@ -15,7 +15,7 @@ from cohort import db, services
 from cohort.core.calendars import Person
 from cohort.mail.compose import meeting_attachment
 from cohort.models import Meeting
-from tests.fixtures.web import sign_in, sign_in_participant
+from tests.fixtures.web import participant_client, staff_client
 
 INJECTED = "https://meet.example/x\r\nATTENDEE:mailto:evil@evil.example\r\nX-EVIL:1"
 BAD_LINKS = {
@@ -38,8 +38,7 @@ def _store(engine, cohort_id: int, column: str, value: str) -> None:
 def test_a_stored_bad_link_reaches_no_calendar_page_or_email(
         web_app, engine_of_app, staff, cohort_id, first_participant, column, case):
     _store(engine_of_app, cohort_id, column, BAD_LINKS[case])
-    client = web_app.test_client()
-    sign_in(client, staff.owner)
+    client = staff_client(web_app, staff.owner)
     download = client.get(f"/cohorts/{cohort_id}/calendar.ics")
     assert download.status_code == 200
     assert b"X-EVIL" not in download.data and b"javascript:" not in download.data
@@ -48,8 +47,7 @@ def test_a_stored_bad_link_reaches_no_calendar_page_or_email(
         response = client.get(page)
         assert response.status_code in (200, 404), page
         assert b"javascript:alert" not in response.data and b"X-EVIL" not in response.data
-    participant = web_app.test_client()
-    sign_in_participant(participant, first_participant)
+    participant = participant_client(web_app, first_participant)
     page = participant.get("/me")
     assert page.status_code == 200 and b"javascript:alert" not in page.data
     with web_app.app_context(), db.transaction(engine_of_app) as session:

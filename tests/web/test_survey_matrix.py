@@ -9,10 +9,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.fixtures.web import sign_in_participant
+from tests.fixtures.web import participant_client
 from tests.web.test_participant_surveys import (
     AFTER_THE_LAST_MEETING,
-    as_english,
     csrf,
     survey_id,
 )
@@ -30,10 +29,7 @@ def database_url(sqlite_only_url):
 @pytest.fixture
 def client(web_app, cohort_id, first_participant):
     web_app.config["COHORT_NOW"] = AFTER_THE_LAST_MEETING
-    as_english(web_app, first_participant)
-    client = web_app.test_client()
-    sign_in_participant(client, first_participant)
-    return client
+    return participant_client(web_app, first_participant, language="en")
 
 
 class Grid(HTMLParser):

@@ -21,7 +21,7 @@ from cohort.demo import demo_participants
 from cohort.models import AnonymousAnswerPool, AnonymousResponse, Invitation, Participant
 from cohort.services import _lookup
 from tests.db.test_engine import WireTrace, _round_trips
-from tests.fixtures.web import COHORT_START, WEB_NOW, sign_in_participant
+from tests.fixtures.web import COHORT_START, WEB_NOW, participant_client
 from tests.web.test_participant_surveys import (
     AFTER_THE_LAST_MEETING,
     FINAL_ANSWERS,
@@ -99,12 +99,6 @@ def _participants(engine, cohort_id: int) -> list[Participant]:
             Participant.cohort_id == cohort_id).order_by(Participant.id)))
 
 
-def _client(web_app, participant):
-    client = web_app.test_client()
-    sign_in_participant(client, participant)
-    return client
-
-
 def test_a_survey_form_and_an_anonymous_answer_cost_a_fixed_few_statements(
         web_app, engine_of_app, make_cohort):
     cohort_id = make_cohort(engine_of_app, people=demo_participants(8), start=COHORT_START,
@@ -117,7 +111,7 @@ def test_a_survey_form_and_an_anonymous_answer_cost_a_fixed_few_statements(
     assert len(people) > k
     _lookup._BY_DIGEST.clear()  # as in a new process
     for number, person in enumerate(people[:k]):
-        client = _client(web_app, person)
+        client = participant_client(web_app, person)
         with Counted(engine_of_app) as first_view:
             token = csrf(client, url)
         # The programme's text is read once (its first page), then found by its digest.
@@ -172,10 +166,10 @@ def test_an_anonymous_answer_in_round_trips_on_postgresql(web_app, engine_of_app
         pytest.skip("round trips on the wire are PostgreSQL's")
     web_app.config["COHORT_NOW"] = AFTER_THE_LAST_MEETING
     url = f"/me/surveys/{survey_id(web_app, cohort_id, 'final')}"
-    client = _client(web_app, first_participant)
+    client = participant_client(web_app, first_participant)
     token = csrf(client, url)
     client.post(url, data={"csrf_token": token, **FINAL_ANSWERS})  # the programme's text
-    client = _client(web_app, _participants(engine_of_app, cohort_id)[1])
+    client = participant_client(web_app, _participants(engine_of_app, cohort_id)[1])
     token = csrf(client, url)
     engine_of_app.dispose()  # the trace starts with each new connection
     trace = WireTrace(engine_of_app, tmp_path / "wire.log")
