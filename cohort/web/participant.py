@@ -237,8 +237,8 @@ def page():
                                    lambda: _meetings_part(db_session, data, moment))
         attendance, buddy = data.attendance, data.buddy_check_ins
         made, feed_token = services.made_calendar_feed_token(db_session, participant.id, secret)
-        announcements = services.announcements.participant_announcements(db_session,
-                                                                         participant.id)
+        announcements = services.announcements.participant_announcements(
+            db_session, participant.id, cohort_id)
     if not made:  # the calendar feed is made on the first view
         with _transaction() as db_session:
             feed_token = services.calendar_feed_token(db_session, participant.id, secret)

@@ -183,10 +183,18 @@ def test_announcements_reach_their_audience_and_stay_for_the_participant(engine,
     with db.transaction(engine) as session:
         services.participants.remove_participant(session, cohort_id, people[0].id, None, NOW)
     with db.transaction(engine) as session:
-        seen = services.announcements.participant_announcements(session, people[1].id)
+        seen = services.announcements.participant_announcements(session, people[1].id,
+                                                                 people[1].cohort_id)
         rows = session.scalars(select(Delivery).where(
             Delivery.kind == kinds.ANNOUNCEMENT)).all()
     assert [a.subject for a in seen] == ["Nyt lokale"]
+    with db.transaction(engine) as session, recorded_statements(engine) as statements:
+        # Their outbox row was cancelled when they were removed: not theirs any more.
+        assert services.announcements.participant_announcements(
+            session, people[0].id, cohort_id) == []
+        assert services.announcements.participant_announcements(
+            session, people[1].id, cohort_id + 1) == []  # another cohort's: none
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2
     waiting = [r for r in rows if r.state == kinds.PENDING]
     assert len(rows) == 6 and len(waiting) == 5 and all(r.send_at >= NOW for r in rows)
     assert people[0].id not in {r.participant_id for r in waiting}

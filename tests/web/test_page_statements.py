@@ -41,12 +41,12 @@ OVERVIEW_MOST = 14
 # digest (not its row), the meetings with their room codes and the participant's attendance,
 # the tasks with the participant's states and buddy check-ins, the prompts with their answers,
 # their groups with the members (the buddy pairs come from them), the surveys, the calendar
-# feed, announcements and materials. It was 23 (the access check and the link's re-check read
-# the participant twice, the link, the cohort and the link's end), then 20 (tasks, prompts,
-# attendance and codes each apart from the participant's own rows; the buddy check-ins reading
-# the pairs, names, rounds and answers again). A view of an unchanged cohort reads neither the
-# cohort's title nor the materials (tests/web/test_participant_page_cache.py); here every view
-# follows a write.
+# feed, the announcements (one statement with their outbox rows; it was two) and materials.
+# It was 23 (the access check and the link's re-check read the participant twice, the link,
+# the cohort and the link's end), then 20 (tasks, prompts, attendance and codes each apart
+# from the participant's own rows; the buddy check-ins reading the pairs, names, rounds and
+# answers again). A view of an unchanged cohort reads neither the cohort's title nor the
+# materials (tests/web/test_participant_page_cache.py); here every view follows a write.
 ME_MOST = 10
 
 
