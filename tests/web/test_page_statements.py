@@ -33,9 +33,10 @@ HELD = ("kickoff", "webinar-1", "workshop-1")
 # The most statements each page may read. The overview reads the user, then in one statement
 # whether the cohort exists, its revision and the user's link to it (the Staff tab reuses it);
 # the cohort, meetings, participants, groups (2), upcoming emails, failed emails (2),
-# attendance (2), response rates and the activity. (A view of an unchanged cohort reads only
-# the first two: tests/web/test_page_cache.py.)
-OVERVIEW_MOST = 14
+# attendance (2), response rates, the activity and, in one statement, the next pending email
+# to enter the window and the next survey to open (its turning point: core/turning_points.py).
+# (A view of an unchanged cohort reads only the first two: tests/web/test_page_cache.py.)
+OVERVIEW_MOST = 15
 # /me reads its access check (the participant, their link and the link's end, the cohort's
 # revision and the participant's calendar feed: one statement, re-used by the page), the
 # cohort's title, time zone and programme digest (not its row), the meetings with their room
