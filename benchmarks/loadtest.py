@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 SECRET = "benchmark-secret"
 BARE_PATH = "/bench/bare"
 BARE = f"baseline bare route {BARE_PATH}"  # the name of the baseline's figures
+STATEMENTS_PATH = "/bench/statements"  # the bare route after two one-row reads
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ from cohort.services import accounts
 from cohort.web.access import LINK_SESSION_KEY, PARTICIPANT_SESSION_KEY
 
 from . import loadtest
-from .loadtest import BARE, BARE_PATH, REPO, SECRET
+from .loadtest import BARE, BARE_PATH, REPO, SECRET, STATEMENTS_PATH
 from .postgres import throwaway_postgres
 
 RATIO_TARGET, PARTICIPANT_RATIO_TARGET, P99_TARGET_MS = 0.1, 0.2, 100.0
@@ -276,6 +276,11 @@ end
 """
 
 
+# Beside the bare route: the same after two one-row reads (benchmarks/bench_wsgi.py), the
+# floor under a kept landing page on each database.
+FLOOR = f"two one-row reads {STATEMENTS_PATH}"
+
+
 def _lua_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -313,7 +318,8 @@ def under_load(database_url: str, region: Region, folder: str, seconds: int,
             if method == "GET":
                 loadtest.warm(base, path, cookie, timeout=120)
         rss_before = worker_rss(server.process)
-        figures = {BARE: wrk(base, None, seconds, folder)}
+        figures = {BARE: wrk(base, None, seconds, folder),
+                   FLOOR: loadtest.wrk(base + STATEMENTS_PATH, seconds)}
         served = 0
         for name, requests in region.requests.items():
             if only and only not in name:
@@ -339,6 +345,8 @@ def print_load(database: str, cohorts: int, seconds: int, figures: dict, rss: tu
                 f"p99 {f['p99']:7.1f} ms  load {f['load']:4.1f}")
         if bare is None:
             bare = f
+        elif name == FLOOR:  # a reference, not a page: no target
+            line += f"  ratio {f['rps'] / bare['rps']:.4f} (the floor of a two-statement page)"
         else:
             ratio = f["rps"] / bare["rps"]
             target = (PARTICIPANT_RATIO_TARGET if name.startswith(("/me", "survey answer"))
