@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask_babel import force_locale, gettext
-from sqlalchemy import bindparam, case, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -174,22 +174,15 @@ def _feeds(session: Session, participant_ids: list[int]) -> list[CalendarFeed]:
     return found
 
 
-def feed_salt_column(participant_id_column):
-    """The participant's feed as one column of another statement (the participant pages'
-    access check reads it with the participant: a statement fewer on /me): its salt, '' once
-    revoked, NULL before it is made. `made_calendar_feed_token` turns it into the token."""
-    return (select(case((CalendarFeed.revoked_at.is_(None), CalendarFeed.salt), else_=""))
-            .where(CalendarFeed.participant_id == participant_id_column).scalar_subquery())
-
-
-def made_calendar_feed_token(salt: str | None, secret: str | bytes) -> tuple[bool, str | None]:
-    """Reads nothing: whether the participant's feed has been made, and its token (None once
-    revoked), from `feed_salt_column`. The participant's page reads it on every view and
-    writes (calendar_feed_token) only on the first, so a GET does not open a write
-    transaction."""
-    if salt is None:
+def made_calendar_feed_token(session: Session, participant_id: int, secret: str | bytes
+                             ) -> tuple[bool, str | None]:
+    """Reads only: whether the participant's feed has been made, and its token (None once
+    revoked). The participant's page reads it on every view and writes (calendar_feed_token)
+    only on the first, so a GET does not open a write transaction."""
+    feed = _feed(session, participant_id)
+    if feed is None:
         return False, None
-    return True, _token(secret, salt) if salt else None
+    return True, None if feed.revoked_at is not None else _token(secret, feed.salt)
 
 
 def calendar_feed_revoked(session: Session, participant_id: int) -> bool:

@@ -41,16 +41,13 @@ class SignedIn:
     (their row, loaded), whether the session's link is theirs and not revoked, their cohort's
     time zone and the cohort's last date (the link's end is that plus the grace period), and
     the cohort's revision (what the pages keep of the cohort is kept per revision:
-    web/page_cache.py; None for a cohort without one), and their calendar feed
-    (`calendars.feed_salt_column`: the page's subscription link, without a statement of its
-    own)."""
+    web/page_cache.py; None for a cohort without one)."""
     participant: Participant
     link_id: int | None
     link_ok: bool
     timezone: str
     cohort_ends_at: datetime
     revision: int | None = None
-    calendar_feed: str | None = None
 
     def valid_until(self, grace: timedelta) -> datetime:
         return self.cohort_ends_at + grace
@@ -65,8 +62,7 @@ _SIGNED_IN = (
                   ParticipantLink.revoked_at.is_(None)).scalar_subquery(),
            Cohort.timezone, Cohort.start_date, *cohort_end_columns(Participant.cohort_id),
            select(CohortRevision.number)
-           .where(CohortRevision.cohort_id == Participant.cohort_id).scalar_subquery(),
-           calendars.feed_salt_column(Participant.id))
+           .where(CohortRevision.cohort_id == Participant.cohort_id).scalar_subquery())
     .join(Cohort, Cohort.id == Participant.cohort_id)
     .where(Participant.id == bindparam("participant_id")))
 
@@ -85,13 +81,12 @@ def signed_in(session: Session, participant_id: int, cohort_id: object, version:
         "link_id": link_id if isinstance(link_id, int) else None}).one_or_none()
     if row is None:
         return None
-    participant, owner, timezone, start_date, *ends, revision, feed = row
+    participant, owner, timezone, start_date, *ends, revision = row
     if participant.cohort_id != cohort_id or participant.erased_at is not None \
             or participant.session_version != version:
         return None
     return SignedIn(participant, link_id if isinstance(link_id, int) else None,
-                    owner == participant.id, timezone, ends_at_of(ends, start_date), revision,
-                    feed)
+                    owner == participant.id, timezone, ends_at_of(ends, start_date), revision)
 
 
 def link_token(link: ParticipantLink, secret_key: str) -> str:

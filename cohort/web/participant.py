@@ -222,8 +222,8 @@ def page():
     moment = now()
     secret = current_app.config["SECRET_KEY"]
     with _session() as db_session:  # reads only
-        access = own_access(db_session)
-        participant, cohort_id = access.participant, access.participant.cohort_id
+        participant = own_access(db_session).participant
+        cohort_id = participant.cohort_id
         # What every participant of the cohort sees alike is kept per cohort revision (read by
         # the access check, before anything here), language and minute: the cohort's title,
         # time zone and programme, and the list of meetings with their materials. Kept in the
@@ -236,9 +236,9 @@ def page():
             meetings = cohort_part("me-meetings", cohort_id, moment,
                                    lambda: _meetings_part(db_session, data, moment))
         attendance, buddy = data.attendance, data.buddy_check_ins
+        made, feed_token = services.made_calendar_feed_token(db_session, participant.id, secret)
         announcements = services.announcements.participant_announcements(
             db_session, participant.id, cohort_id)
-    made, feed_token = services.made_calendar_feed_token(access.calendar_feed, secret)
     if not made:  # the calendar feed is made on the first view
         with _transaction() as db_session:
             feed_token = services.calendar_feed_token(db_session, participant.id, secret)
