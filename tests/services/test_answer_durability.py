@@ -18,11 +18,12 @@ And a PostgreSQL server that crashes the moment an answer is stored has kept all
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from cohort import db, services
 from cohort.models import AnonymousAnswerPool, Invitation
 from tests.fixtures.postgres import PostgresServer
+from tests.fixtures.statements import StatementsAndCommits, autocommitted
 from tests.services.test_anonymous_storage import (  # noqa: F401 (cohort_id: a fixture)
     K,
     answer,
@@ -59,13 +60,13 @@ def engine(request, tmp_path):
     engine.dispose()
 
 
-class Commits:
+class Commits(StatementsAndCommits):
     """The commits made on `engine` while the block runs, in order, each as (what it
     committed, whether its connection waited for the disk then), and the driver connections
     that made them."""
 
     def __init__(self, engine) -> None:
-        self.engine = engine
+        super().__init__(engine)
         self.made: list[tuple[str, bool]] = []
         self.settings: list[str] = []
         self.connections: dict[int, object] = {}
@@ -79,23 +80,14 @@ class Commits:
             self._waiting[key] = statement in WAITING
             self.settings.append(statement)
             return
-        autocommit = (dbapi.isolation_level is None if self.engine.dialect.name == "sqlite"
-                      else dbapi.autocommit)
-        if autocommit and statement.lstrip().startswith(("UPDATE", "INSERT", "DELETE")):
+        writes = statement.lstrip().startswith(("UPDATE", "INSERT", "DELETE"))
+        if writes and autocommitted(self.engine, cursor):
             self.made.append((statement.split()[1], self._waiting.get(key, True)))
 
     def _commit(self, conn) -> None:
         key = id(conn.connection.dbapi_connection)
         self.made.append(("COMMIT", self._waiting.get(key, True)))
 
-    def __enter__(self) -> Commits:
-        event.listen(self.engine, "before_cursor_execute", self._statement)
-        event.listen(self.engine, "commit", self._commit)
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._statement)
-        event.remove(self.engine, "commit", self._commit)
 
 
 def waits_for_disk(engine, dbapi) -> bool:

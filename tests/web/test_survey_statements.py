@@ -21,6 +21,7 @@ from cohort.demo import demo_participants
 from cohort.models import AnonymousAnswerPool, AnonymousResponse, Invitation, Participant
 from cohort.services import _lookup
 from tests.db.test_engine import WireTrace, _round_trips
+from tests.fixtures.statements import StatementsAndCommits, autocommitted
 from tests.fixtures.web import COHORT_START, WEB_NOW, participant_client
 from tests.web.test_participant_surveys import (
     AFTER_THE_LAST_MEETING,
@@ -45,31 +46,22 @@ CLAIM_STATEMENTS = 1
 POOL_STATEMENTS = {"sqlite": 3, "postgresql": 4}
 
 
-class Counted:
+class Counted(StatementsAndCommits):
     """Statements and commits on the app's engine while a block runs."""
 
     def __init__(self, engine) -> None:
-        self.engine, self.statements, self.commits = engine, [], 0
+        super().__init__(engine)
+        self.statements, self.commits = [], 0
         self.autocommitted: list[str] = []  # statements that were their own transaction
 
     def _statement(self, _conn, cursor, statement, *_args) -> None:
         self.statements.append(statement)
-        dbapi = cursor.connection
-        if (dbapi.isolation_level is None if self.engine.dialect.name == "sqlite"
-                else dbapi.autocommit):
+        if autocommitted(self.engine, cursor):
             self.autocommitted.append(statement)
 
     def _commit(self, _conn) -> None:
         self.commits += 1
 
-    def __enter__(self) -> Counted:
-        event.listen(self.engine, "before_cursor_execute", self._statement)
-        event.listen(self.engine, "commit", self._commit)
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._statement)
-        event.remove(self.engine, "commit", self._commit)
 
 
 def _durability_setting(statement: str) -> bool:
