@@ -31,7 +31,7 @@ import os
 import re
 import shutil
 import smtplib
-import socket
+import statistics
 import tempfile
 import time
 from collections import Counter
@@ -48,6 +48,7 @@ from cohort.core.programme import load_library
 from cohort.demo import demo_participants
 from cohort.mail.dispatch import send_due
 
+from .loadtest import free_port
 from .postgres import throwaway_postgres
 
 REPO = Path(__file__).resolve().parent.parent
@@ -84,12 +85,6 @@ def run_sink(port: int, counts, ready, stop) -> None:
     ready.set()
     stop.wait()
     controller.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def baseline(port: int, count: int, size: int) -> float:
@@ -308,8 +303,8 @@ def main() -> None:
     print(f"duplicate Message-IDs at the sink: {counts[1]} (must be 0)")
     for name, results in summary:
         ratios = sorted(base / elapsed for _sent, elapsed, base, _cpu in results)
-        median = ratios[len(ratios) // 2]
-        cpu = [sorted(run[3][i] for run in results)[len(results) // 2] for i in range(5)]
+        median = statistics.median(ratios)  # of an even number: the mean of the middle two
+        cpu = [statistics.median(run[3][i] for run in results) for i in range(5)]
         print(f"outbox pass ({name}, {results[0][0]} emails, aiosmtpd in its own process) / "
               f"smtplib loop: median ratio {median:.2f} of {len(ratios)} paired runs "
               f"({', '.join(f'{r:.2f}' for r in ratios)}); target >= {TARGET}: "

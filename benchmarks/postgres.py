@@ -10,20 +10,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .loadtest import free_port
+
 PG_BIN = Path(os.environ.get("COHORT_PG_BIN", "/usr/lib/postgresql/15/bin"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -35,7 +30,7 @@ def throwaway_postgres() -> Iterator[str]:
     as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if as_user:
         shutil.chown(folder, "postgres")
-    port = _free_port()
+    port = free_port()
 
     def run(*args, check: bool = True) -> None:
         subprocess.run([*as_user, *map(str, args)], check=check, capture_output=True,

@@ -166,6 +166,10 @@ def prepare(app, cohorts: int, large: int) -> Region:
     region.requests["/me, a participant of every cohort"] = me
     region.requests["survey form /me/surveys/N"] = forms
     region.requests["survey answer POST (a new answer each)"] = _with_answers(app, answers)
+    for name in [name for name, requests in region.requests.items() if not requests]:
+        # A small region may have no survey open today: say so rather than fail under load.
+        print(f"({name}: nothing to request in a region of {cohorts} cohorts; left out)")
+        del region.requests[name]
     region.requests = _settled(app, region.requests)
     if engine.dialect.name == "postgresql":  # what autovacuum does soon after a big insert
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
