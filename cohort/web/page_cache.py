@@ -3,9 +3,11 @@
 A cohort's overview changes only when the cohort's data does, or when the clock passes a time
 it shows. The database moves the cohort's revision on every write (models/revisions.py), so a
 part rendered at revision N is still right while the revision is N, from whichever worker or
-command the write came: one indexed read checks it. The key also holds the language and the
-minute: a page that shows times to the minute is at most a minute behind the clock (a meeting
-that started at 10:00 shows as started from the first view at 10:00), never behind a write.
+command the write came: one indexed read checks it. The key also holds the language. A part
+that compares stored times with the clock is kept until its next turning point, the first
+moment the clock alone changes it (core/turning_points.py; a meeting ends, an email falls
+due): it is never behind a write nor behind the clock, and it is not rendered again by every
+worker at every turn of the minute.
 
 Only what every viewer of the part sees alike is kept: no CSRF token, no flash message, no
 name of the signed-in user (those are in the page around the part, rendered per request).
@@ -121,27 +123,23 @@ def cohort_tabs(cohort, current: str) -> Markup:
     return cache.get_or_make(key, render)  # type: ignore[return-value]
 
 
-def _key(name: str, cohort_id: int, revision: int, variant: Hashable,
-         now: datetime | None) -> Hashable:
-    """What a kept part depends on: the cohort's revision, the request's language, the minute
-    (times are shown to the minute; None for a part that shows no time) and `variant` (e.g.
-    the viewer's role)."""
-    return (name, cohort_id, revision, variant, locale_code(),
-            now and now.replace(second=0, microsecond=0))
+def _key(name: str, cohort_id: int, revision: int, variant: Hashable) -> Hashable:
+    """What a kept part depends on: the cohort's revision, the request's language and
+    `variant` (e.g. the viewer's role)."""
+    return (name, cohort_id, revision, variant, locale_code())
 
 
-def cohort_part(name: str, cohort_id: int, now: datetime | None,
-                render: Callable[[], T]) -> T:
-    """The part `name` of a cohort's page as `render` makes it, kept for the cohort's
-    revision, the request's language and the minute of `now` (None: a part that does not
-    depend on the clock, kept across minutes). The revision is the one the
-    route's access check (`cohort_access`) read, before `render` reads any data, so a kept
-    part is never older than its revision; a cohort without one is rendered every time."""
+def cohort_part(name: str, cohort_id: int, render: Callable[[], T]) -> T:
+    """The part `name` of a cohort's page as `render` makes it, for a part that does not
+    depend on the clock: kept for the cohort's revision and the request's language. The
+    revision is the one the route's access check (`cohort_access`) read, before `render`
+    reads any data, so a kept part is never older than its revision; a cohort without one is
+    rendered every time."""
     revision = _checked_revision(cohort_id)
     if revision is None:
         return render()
     cache: PartCache = current_app.extensions["cohort.page_cache"]
-    return cache.get_or_make(_key(name, cohort_id, revision, None, now),
+    return cache.get_or_make(_key(name, cohort_id, revision, None),
                              render)  # type: ignore[return-value]
 
 
@@ -167,7 +165,7 @@ def cohort_part_until(name: str, cohort_id: int, now: datetime,
     if revision is None:
         return render()[0]
     cache: PartCache = current_app.extensions["cohort.page_cache"]
-    key = _key(name, cohort_id, revision, "until", None)
+    key = _key(name, cohort_id, revision, "until")
     kept = cache.get(key)
     if isinstance(kept, _Until) and kept.fresh_at(now):
         return kept.part  # type: ignore[return-value]
@@ -194,7 +192,7 @@ def cohort_parts(name: str, revisions: dict[int, int], now: datetime, variant: H
     call of `make` with their ids. `revisions` must have been read before `make` reads any
     data."""
     cache: PartCache = current_app.extensions["cohort.page_cache"]
-    keys = {cohort_id: _key(name, cohort_id, revisions[cohort_id], variant, None)
+    keys = {cohort_id: _key(name, cohort_id, revisions[cohort_id], variant)
             for cohort_id in cohort_ids if cohort_id in revisions}
     found: dict[int, T] = {}
     for cohort_id, key in keys.items():

@@ -43,6 +43,7 @@ from wtforms.validators import Optional
 
 from .. import db, services
 from ..core.attendance import NO_CODE_YET, OPEN
+from ..core.turning_points import next_turning_point
 from ..models import Participant, Role
 from ..services.materials import participant_materials
 from ..services.participant_access import SignedIn
@@ -60,7 +61,7 @@ from .calendars import webcal_url
 from .common import now
 from .formatting import localtime
 from .forms import SingleLine, TextBox
-from .page_cache import cohort_part
+from .page_cache import cohort_part, cohort_part_until
 
 bp = Blueprint("participant", __name__)
 # Reflection questions sent within this time are shown open on the page; older ones fold away.
@@ -225,16 +226,17 @@ def page():
         participant = own_access(db_session).participant
         cohort_id = participant.cohort_id
         # What every participant of the cohort sees alike is kept per cohort revision (read by
-        # the access check, before anything here), language and minute: the cohort's title,
-        # time zone and programme, and the list of meetings with their materials. Kept in the
-        # participant's language, as the page is rendered (render_private).
+        # the access check, before anything here) and language: the cohort's title, time zone
+        # and programme, and, until the next meeting ends, the list of meetings with their
+        # materials. Kept in the participant's language, as the page is rendered
+        # (render_private).
         with force_locale(participant.language):
-            facts = cohort_part("me-cohort", cohort_id, None,  # shows no time
+            facts = cohort_part("me-cohort", cohort_id,  # shows no time
                                 lambda: services.cohort_facts(db_session, cohort_id))
             # With the attendance and the buddy check-ins, from the rows it reads anyway.
             data = services.participant_page(db_session, participant, moment, facts)
-            meetings = cohort_part("me-meetings", cohort_id, moment,
-                                   lambda: _meetings_part(db_session, data, moment))
+            meetings = cohort_part_until("me-meetings", cohort_id, moment,
+                                         lambda: meetings_part(db_session, data, moment))
         attendance, buddy = data.attendance, data.buddy_check_ins
         made, feed_token = services.made_calendar_feed_token(db_session, participant.id, secret)
         announcements = services.announcements.participant_announcements(
@@ -258,16 +260,20 @@ def page():
         meetings_part=meetings)
 
 
-def _meetings_part(db_session: Session, data: ParticipantPage, moment: datetime) -> Markup:
+def meetings_part(db_session: Session, data: ParticipantPage, moment: datetime
+                  ) -> tuple[Markup, datetime | None]:
     """The page's list of the meetings to come and of earlier meetings' materials: the same
-    for every participant of the cohort (`participant/_meetings.html`)."""
+    for every participant of the cohort (`participant/_meetings.html`); and its turning point
+    (core/turning_points.py): the clock changes it only when a meeting ends (it leaves the
+    meetings to come, and its materials shown after the meeting appear)."""
     materials = participant_materials(db_session, data.participant.cohort_id, moment,
                                       data.all_meetings)
-    return Markup(render_template(
+    html = Markup(render_template(
         "participant/_meetings.html", meetings=data.meetings,
         when=when_formatter(data.timezone),
         materials={m.meeting.id: m.materials for m in materials},
         earlier_materials=[m for m in materials if m.meeting.ends_at <= moment]))
+    return html, next_turning_point((m.ends_at for m in data.all_meetings), moment)
 
 
 # The check-in view leaves its refusal here, so the page can tie it to the code field.

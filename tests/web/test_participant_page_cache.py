@@ -1,8 +1,9 @@
-"""What /me shows every participant of a cohort alike is kept per cohort revision, language
-and minute (web/page_cache.py): the cohort's title, time zone and programme, and the list of
-meetings with their materials. The revision is read by the participant's access check, so a
-write from any process shows on the next view; the rest of the page (tasks, answers,
-attendance, groups, CSRF tokens) is read and rendered for each request."""
+"""What /me shows every participant of a cohort alike is kept per cohort revision and language
+(web/page_cache.py): the cohort's title, time zone and programme, and, until the next meeting
+ends (tests/web/test_turning_points.py), the list of meetings with their materials. The
+revision is read by the participant's access check, so a write from any process shows on the
+next view; the rest of the page (tasks, answers, attendance, groups, CSRF tokens) is read and
+rendered for each request."""
 
 from __future__ import annotations
 
@@ -75,8 +76,8 @@ def test_writes_from_anywhere_show_on_the_next_view(web_app, first_participant, 
 
 def test_the_clock_and_each_language_have_their_own_copy(web_app, engine_of_app,
                                                           first_participant, cohort_id):
-    """Two participants of one cohort read it in their own languages; a minute later the
-    meeting that has ended leaves the list."""
+    """Two participants of one cohort read it in their own languages; once a meeting has
+    ended it leaves the list."""
     with db.transaction(engine_of_app) as session:
         other = session.get(Participant, first_participant.id + 1)
         other.language = "en"

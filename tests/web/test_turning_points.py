@@ -1,4 +1,5 @@
-"""The cohort overview and the landing pages' cards, kept until the clock next changes them
+"""The cohort overview, the landing pages' cards and /me's list of meetings and materials,
+kept until the clock next changes them
 (core/turning_points.py): across minutes while nothing they show passes, rendered again at
 the moment something does, and never different from a fresh render at any moment before
 their turning point."""
@@ -12,10 +13,11 @@ from flask import get_template_attribute
 from markupsafe import Markup
 from sqlalchemy import func, select, update
 
-from cohort import db
-from cohort.models import Cohort, Meeting, Survey
+from cohort import db, services
+from cohort.models import Cohort, Meeting, Participant, Survey
 from cohort.services.dashboard import cohort_cards, response_totals
 from cohort.web.cohorts import render_overview
+from cohort.web.participant import meetings_part
 from tests.fixtures.web import COHORT_START, PEOPLE, sign_in
 from tests.web.test_page_cache import masked, statements_of
 
@@ -135,3 +137,24 @@ def test_landing_pages_keep_their_cards_across_minutes_until_a_turning_point(
     assert len(statements_of(web_app, client, path)[0]) == 2
     web_app.config["COHORT_NOW"] = turn
     assert len(statements_of(web_app, client, path)[0]) > 2
+
+
+def test_the_participants_meetings_are_the_same_until_a_meeting_ends(
+        web_app, engine_of_app, first_participant, cohort_id):
+    """/me's list of meetings and materials (the same for every participant of the cohort),
+    walked through the cohort, with materials shown at once and after their meeting."""
+    first = web_app.config["COHORT_NOW"]
+    with db.transaction(engine_of_app) as session:
+        for key, after in (("kickoff", False), ("kickoff", True), ("webinar-1", True)):
+            services.materials.add_link(session, cohort_id, key, f"{key} {after}",
+                                        "https://example.org/m", after, None, now=first)
+
+    def meetings(moment):
+        with web_app.test_request_context(headers={"Accept-Language": "en"}), \
+                db.read_session(engine_of_app) as session:
+            data = services.participant_page(
+                session, session.get(Participant, first_participant.id), moment)
+            return meetings_part(session, data, moment)
+
+    turns, changed = walk(first, meetings)
+    assert turns >= 6 and changed >= 6, (turns, changed)  # each meeting's end
