@@ -186,7 +186,8 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
         survey = lookups.keyed(Survey, cohort_id, kinds.item_key_of(delivery.anchor))
         number = int(delivery.anchor.rsplit("#", 1)[1]) if "#" in delivery.anchor else 0
         # Asked at send time: a reminder goes only to someone who has not answered (see
-        # surveys.pending_reminder_recipients); answering cancels nothing, so it leaves no trace.
+        # survey_responses.pending_reminder_recipients); answering cancels nothing, so it
+        # leaves no trace.
         answered = participant is not None and lookups.survey_answered(participant.id,
                                                                        survey.id)
         url = personal_link_to(personal_url, SURVEY_PAGE.format(survey_id=survey.id)) \

@@ -45,7 +45,7 @@ from ..services.calendars import (
 from ..services.grouping import ParticipantGroup, participant_groups, participants_groups
 from ..services.materials import visible_materials
 from ..services.participant_access import issue_links, link_token, personal_token
-from ..services.surveys import answered_surveys, has_answered
+from ..services.survey_responses import answered_surveys, has_answered
 from .message import MaterialInfo, MeetingInfo
 
 # Where a personal link to a material lands after "continue" (the participant pages' route;
@@ -228,7 +228,7 @@ class Lookups:
         )) is not None
 
     def survey_answered(self, participant_id: int, survey_id: int) -> bool:
-        """`surveys.has_answered`, from the batch's prefetch when there is one."""
+        """`survey_responses.has_answered`, from the batch's prefetch when there is one."""
         if participant_id in self._answered:
             return survey_id in self._answered[participant_id]
         return has_answered(self.session, survey_id, participant_id)

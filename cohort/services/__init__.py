@@ -160,21 +160,23 @@ from .survey_figures import (  # noqa: F401
     survey_results,
     template_results,
 )
+from .survey_responses import (  # noqa: F401
+    ResponseRate,
+    has_answered,
+    pending_reminder_recipients,
+    response_rates,
+)
 from .surveys import (  # noqa: F401
     AlreadyAnswered,
-    ResponseRate,
     SurveyClosed,
     SurveyNotOpen,
     SurveyUnavailable,
     get_invitation,
     get_survey,
-    has_answered,
     list_surveys,
     min_group_size_of,
     move_pooled_answers,
-    pending_reminder_recipients,
     pooled_answers,
-    response_rates,
     submit_response,
     survey_spec_of,
     survey_state,

@@ -399,7 +399,7 @@ class ResponseTotals:
 def response_totals(session: Session, cohort_ids: Sequence[int],
                     now: datetime) -> dict[int, ResponseTotals]:
     """The evaluator's start page for a page of cohorts at once, in one query however many
-    cohorts: the same sums as `surveys.response_rates` per cohort (which runs three or four
+    cohorts: the same sums as `survey_responses.response_rates` per cohort (which runs three or four
     queries per survey and names who has not answered; a list of cohorts needs only totals)."""
     ids = list(cohort_ids)
     if not ids:

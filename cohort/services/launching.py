@@ -22,7 +22,7 @@ from ..models import Cohort, Delivery, Meeting, Prompt, Survey, Task, TaskStatus
 from . import activity
 from ._lookup import get_cohort
 from .plans import POLICY_SKIPPED, apply_mail_policy, policy_times
-from .surveys import answered_surveys
+from .survey_responses import answered_surveys
 
 
 class AlreadyLaunched(Exception):

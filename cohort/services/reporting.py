@@ -50,7 +50,8 @@ from .survey_figures import (
     settled,
     withheld,
 )
-from .surveys import list_surveys, min_group_size_of, programme_snapshot, response_rates
+from .survey_responses import response_rates
+from .surveys import list_surveys, min_group_size_of, programme_snapshot
 
 LANGUAGES = ("da", "nb", "en")
 

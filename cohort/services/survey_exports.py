@@ -28,7 +28,8 @@ from ..models import AnonymousResponse, EvaluatorNote, IdentifiedResponse, Parti
 from ._lookup import get_cohort
 from .evaluation_notes import list_quotes
 from .survey_figures import withheld
-from .surveys import get_survey, list_surveys, min_group_size_of, response_rates, survey_spec_of
+from .survey_responses import response_rates
+from .surveys import get_survey, list_surveys, min_group_size_of, survey_spec_of
 
 RESPONSE_COLUMNS = ["survey", "meeting", "mode", "response", "submitted_on", "source", "name",
                     "email", "organisation", "role"]

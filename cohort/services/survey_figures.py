@@ -4,7 +4,8 @@ Every figure here goes through the publication rule (`core.publication`, applied
 `core.survey_results`): all of a survey's cells are decided together, and what a figure may
 show depends on whether its survey has closed (rule 5: figures must not move one answer at a
 time). So every function takes `now` (the web passes `common.now()`; without it the clock is
-read). Split from `surveys` (answering, the answer pool, response rates, paper answers).
+read). Split from `surveys` (answering and the answer pool; response rates are in
+`survey_responses`, paper answers in `paper_answers`).
 """
 
 from __future__ import annotations
