@@ -30,8 +30,3 @@ def next_turning_point(times: Iterable[datetime | None], now: datetime) -> datet
     ahead = [t for t in times if t is not None and t > now]
     return min(ahead) if ahead else None
 
-
-def earliest(*moments: datetime | None) -> datetime | None:
-    """The earliest of some turning points (None: no turning point at all)."""
-    known = [m for m in moments if m is not None]
-    return min(known) if known else None

@@ -40,7 +40,7 @@ from ..core.cohort_fields import TITLE_MAX, is_time_zone, time_zones
 from ..core.planning import MeetingOverride, plan_cohort
 from ..core.text import whole_number
 from ..core.timeline import plan_timeline
-from ..core.turning_points import earliest
+from ..core.turning_points import next_turning_point
 from ..mail.invitations import send_activation
 from ..mail.transport import MailError
 from ..models import Role
@@ -304,7 +304,8 @@ def render_overview(cohort_id: int, moment: datetime) -> tuple[OverviewPart, dat
                            date_warnings=warnings.warnings)
     heading, _tabs, body = html.partition("<!-- cohort tabs -->")
     return (OverviewPart(cohort.id, cohort.title, cohort.launched_at, Markup(heading),
-                         Markup(body)), earliest(board.changes_at, warnings.changes_at))
+                         Markup(body)),
+            next_turning_point([board.changes_at, warnings.changes_at], moment))
 
 
 @dataclass(frozen=True)
