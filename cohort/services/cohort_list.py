@@ -122,8 +122,8 @@ def moment(now: datetime) -> dict[str, object]:
 
 def timeline(cohort_ids: Select | BindParameter) -> Subquery:
     """One row per cohort of `cohort_ids`: its scheduled meetings (`total`, `held` by NOW,
-    `first_start`, `last_end`, `next_start` and `next_end` of those not over), and `rank`, the
-    index of its phase in PHASES.
+    `first_start`, `last_end`, `next_start` of those not over), and `rank`, the index of its
+    phase in PHASES.
 
     A cohort whose meetings are all held is finished; one whose first meeting has begun is
     running, else upcoming. One without meetings (all cancelled) goes by its start date."""
@@ -132,9 +132,7 @@ def timeline(cohort_ids: Select | BindParameter) -> Subquery:
                         func.min(Meeting.starts_at).label("first_start"),
                         func.max(Meeting.ends_at).label("last_end"),
                         func.min(Meeting.starts_at).filter(Meeting.ends_at > NOW)
-                        .label("next_start"),
-                        func.min(Meeting.ends_at).filter(Meeting.ends_at > NOW)
-                        .label("next_end"))
+                        .label("next_start"))
                  .where(Meeting.cohort_id.in_(cohort_ids), Meeting.status != constant("cancelled"))
                  .group_by(Meeting.cohort_id).subquery())
     total = func.coalesce(scheduled.c.total, 0)
@@ -144,8 +142,7 @@ def timeline(cohort_ids: Select | BindParameter) -> Subquery:
                 else_=1)
     return (select(Cohort.id.label("cohort_id"), Cohort.title, total.label("total"),
                    func.coalesce(scheduled.c.held, 0).label("held"), scheduled.c.first_start,
-                   scheduled.c.last_end, scheduled.c.next_start, scheduled.c.next_end,
-                   rank.label("rank"))
+                   scheduled.c.last_end, scheduled.c.next_start, rank.label("rank"))
             .outerjoin(scheduled, scheduled.c.cohort_id == Cohort.id)
             .where(Cohort.id.in_(cohort_ids)).subquery("timeline"))
 

@@ -291,6 +291,10 @@ def _card_queries() -> _CardQueries:
     # reminders of anonymous surveys, which the counts leave out: `_failed_per_cohort`),
     # counted from the delivery table's index on (cohort, state, ...).
     is_failed = Delivery.state.in_([constant(s) for s in FAILED_STATES])
+    # When the card's next scheduled meeting ends (its turning point: `_card_changes_at`),
+    # read here rather than in `timeline`, whose page query runs on every landing page.
+    next_end = per_cohort(select(func.min(Meeting.ends_at)).where(
+        Meeting.cohort_id == cohort_id, scheduled, Meeting.ends_at > NOW))
     failed = per_cohort(select(func.count()).where(Delivery.cohort_id == cohort_id, is_failed))
     failed_reminders = per_cohort(select(func.count()).where(
         Delivery.cohort_id == cohort_id, is_failed,
@@ -304,6 +308,7 @@ def _card_queries() -> _CardQueries:
     # it hash whole tables.
     figures = (select(rows, everyone.label("everyone"), active.label("active"),
                       func.coalesce(missed.c.n, 0).label("missed_two"),
+                      next_end.label("next_end"),
                       failed.label("failed"), failed_reminders.label("failed_reminders"),
                       case((has_groups, SNAPSHOT_DIGEST)).label("programme"), Meeting)
                .join(Cohort, Cohort.id == cohort_id)
