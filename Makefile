@@ -116,7 +116,8 @@ translations: install-test
 	$(BIN)/pybabel compile -d cohort/translations --statistics
 
 ## make bench: every benchmark in benchmarks/, each figure printed beside its baseline from the
-## same run (not part of make test; about five minutes; pages need gunicorn and wrk: bench-deps)
+## same run (not part of make test; the better part of an hour; pages need gunicorn and wrk:
+## bench-deps)
 bench: install-test bench-deps
 	$(BIN)/python -m benchmarks.create_cohort
 	$(BIN)/python -m benchmarks.create_cohort --participants 20000 --memory-only
@@ -127,6 +128,7 @@ bench: install-test bench-deps
 	$(BIN)/python -m benchmarks.postgres_plans
 	$(BIN)/python -m benchmarks.calendar_feed
 	$(BIN)/python -m benchmarks.outbox_throughput
+	$(BIN)/python -m benchmarks.scheduler_tick
 	$(BIN)/python -m benchmarks.grouping --repeat 1
 	$(BIN)/python -m benchmarks.report --repeat 1
 
