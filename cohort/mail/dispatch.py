@@ -1,5 +1,9 @@
 """The only code that sends email: one pass over the outbox's due rows.
 
+A pass first asks, in one read, whether it has anything to do: a row claimed or being sent,
+or a due row of a cohort that sends. The scheduler starts a pass every interval, and most find
+nothing; such a pass writes nothing and starts no thread (`Claimer.anything_to_do`).
+
 A pass works in batches. It CLAIMS up to BATCH due rows at once (pending -> claimed, one
 committed transaction that waits for the disk: a claim is never lost) and composes their
 emails in one database session (mail.lookups.Lookups reads the batch's rows at once; rows
@@ -87,6 +91,8 @@ class Dispatcher(Claimer, Composer, Sender):
         """Claim and compose here while sender threads hand over and send: composing the next
         emails overlaps with waiting for the mail server and the disk."""
         report = PassReport()
+        if not self._retrying(lambda: self.anything_to_do(now, cohort_id)):
+            return report  # the idle tick: nothing claimed, sending or due
         report.needs_review = self._retrying(self.flag_interrupted)
         report.skipped = self._retrying(lambda: self.skip_overdue(now, cohort_id))
         settled: Counter[str] = Counter()
