@@ -36,7 +36,7 @@ class BuddyCheckIn(SQLModel, table=True):
 
 class FrozenBuddyRound(SQLModel, table=True):
     """A released round whose pairs are kept (`frozen_buddy_member`): its figures no longer
-    follow the live groups (services/buddy_rounds.py). Goes with its task and cohort."""
+    follow the live groups (services/frozen_rounds.py). Goes with its task and cohort."""
 
     __tablename__ = "frozen_buddy_round"
     task_id: int = Field(foreign_key="task.id", primary_key=True, ondelete="CASCADE")
@@ -50,7 +50,6 @@ class FrozenBuddyMember(SQLModel, table=True):
     every figure); an erased one stays, as the unnamed placeholder row."""
 
     __tablename__ = "frozen_buddy_member"
-    __table_args__ = (UniqueConstraint("task_id", "grouping_key", "participant_id"),)
     id: int | None = Field(default=None, primary_key=True)
     cohort_id: int = Field(foreign_key="cohort.id", index=True, ondelete="CASCADE")
     task_id: int = Field(foreign_key="frozen_buddy_round.task_id", index=True,

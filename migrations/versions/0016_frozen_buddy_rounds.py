@@ -61,9 +61,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["participant_id"], ["participant.id"], ondelete="CASCADE",
                                 name=op.f("fk_frozen_buddy_member_participant_id_participant")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_frozen_buddy_member")),
-        sa.UniqueConstraint("task_id", "grouping_key", "participant_id",
-                            name=op.f("uq_frozen_buddy_member_task_id_grouping_key_"
-                                      "participant_id")),
     )
     with op.batch_alter_table("frozen_buddy_member", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_frozen_buddy_member_cohort_id"), ["cohort_id"],
