@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from ..models import FrozenBuddyMember, FrozenBuddyRound, Group, GroupMember, Task
@@ -108,15 +110,22 @@ def freeze_released_rounds(session: Session, cohort_id: int, now: datetime) -> i
     pairs = live_pairs(session, cohort_id)
     if not any(len(pair.members) >= 2 for pair in pairs):  # no pairs yet: nothing to keep
         return 0
-    session.execute(insert(FrozenBuddyRound), [
+    # Two check-ins just after a release may both get here first: the round rows go in with
+    # ON CONFLICT DO NOTHING, and only the transaction whose rows went in adds the members.
+    insert_ignoring = (sqlite_insert if session.get_bind().dialect.name == "sqlite"
+                       else pg_insert)
+    mine = set(session.scalars(insert_ignoring(FrozenBuddyRound).values([
         dict(task_id=task_id, cohort_id=cohort_id, frozen_at=now) for task_id in todo])
+        .on_conflict_do_nothing(index_elements=["task_id"])
+        .returning(FrozenBuddyRound.task_id)))
     members = [dict(cohort_id=cohort_id, task_id=task_id, grouping_key=pair.grouping_key,
                     rotation=pair.rotation, number=pair.number, participant_id=member)
-               for task_id in todo for pair in pairs for member in pair.members]
+               for task_id in todo if task_id in mine
+               for pair in pairs for member in pair.members]
     for start in range(0, len(members), 500):
         session.execute(insert(FrozenBuddyMember), members[start:start + 500])
     session.flush()
-    return len(todo)
+    return len(mine)
 
 
 def round_pairs(session: Session, cohort_id: int, task_ids: Iterable[int]

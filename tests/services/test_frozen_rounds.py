@@ -14,7 +14,7 @@ from sqlalchemy import select
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
 from cohort.demo import demo_participants
-from cohort.models import BuddyCheckIn, FrozenBuddyRound, Participant, Task
+from cohort.models import BuddyCheckIn, FrozenBuddyMember, FrozenBuddyRound, Participant, Task
 from cohort.services import (
     buddy_check_ins,
     frozen_rounds,
@@ -186,6 +186,17 @@ def test_a_check_in_freezes_the_released_rounds(engine, cohort):
             session.execute(db_delete_members(members))
     with db.transaction(engine) as session:
         assert figures(session, cohort["id"], cohort["moment"]) == before
+
+
+def test_two_freezes_at_once_keep_one_copy(engine, cohort, monkeypatch):
+    """Two check-ins just after a release may both find the round not frozen yet: the one
+    whose round row goes in second adds nothing, and does not fail."""
+    with db.transaction(engine) as session:
+        assert frozen_rounds.freeze_released_rounds(session, cohort["id"], cohort["moment"]) == 1
+        monkeypatch.setattr(frozen_rounds, "_frozen", lambda _session, _ids: set())
+        assert frozen_rounds.freeze_released_rounds(session, cohort["id"], cohort["moment"]) == 0
+        members = session.scalars(select(FrozenBuddyMember.participant_id)).all()
+    assert sorted(members) == sorted(p for pair in cohort["pairs"] for p in pair)
 
 
 def db_delete_members(members):
