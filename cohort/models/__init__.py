@@ -11,7 +11,12 @@ from .accounts import (  # noqa: F401
 from .activity import ActivityEntry  # noqa: F401
 from .announcements import Announcement  # noqa: F401
 from .attendance import Attendance, AttendanceImport, CheckInCode  # noqa: F401
-from .buddy_check_ins import CHECK_IN_ANSWERS, BuddyCheckIn  # noqa: F401
+from .buddy_check_ins import (  # noqa: F401
+    CHECK_IN_ANSWERS,
+    BuddyCheckIn,
+    FrozenBuddyMember,
+    FrozenBuddyRound,
+)
 from .calendars import CalendarFeed  # noqa: F401
 from .cohorts import (  # noqa: F401
     Cohort,

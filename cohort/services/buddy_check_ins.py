@@ -3,9 +3,17 @@ facilitator's view of the pairs that have not met, and the counts the report use
 
 A *round* is one buddy exchange task of the cohort (`buddy-exchange@workshop-1`). Its pairs
 are the groups of the programme's buddy groupings in their latest rotation (the groups the
-participant's page and emails name). How a pair's members' answers make the pair's status is
-`core.buddy_check_ins`. Every participant function looks ids up inside the participant's own
-cohort only: anything else is NotFound.
+participant's page and emails name) until the round is released; a released round keeps the
+pairs it was released with, whatever happens to the groups or people later
+(services/frozen_rounds.py), so its counts and the report's figures do not change. How a
+pair's members' answers make the pair's status is `core.buddy_check_ins`.
+
+A check-in is an identified answer (the facilitator sees which pairs have not met), not an
+anonymous survey answer: erasing a participant keeps it, as attendance is kept, with its note
+blanked and unshared (services/privacy.py), so the rounds' figures stay as they were.
+
+Every participant function looks ids up inside the participant's own cohort only: anything
+else is NotFound.
 """
 
 from __future__ import annotations
@@ -20,10 +28,10 @@ from sqlmodel import Session
 
 from ..core.buddy_check_ins import ANSWERS, MET, NO_ANSWER, RoundCount, count_round, pair_status
 from ..core.spreadsheets import Table
-from ..models import BuddyCheckIn, Group, GroupMember, Meeting, Participant, Task
-from ._lookup import NotFound, cohort_programme, get_cohort
+from ..models import BuddyCheckIn, Meeting, Participant, Task
+from ._lookup import NotFound, get_cohort
+from .frozen_rounds import BUDDY_TASK, freeze_released_rounds, live_pairs, round_pairs
 
-BUDDY_TASK = "buddy_exchange"
 MAX_NOTE = 300  # one line
 
 
@@ -85,29 +93,6 @@ def _rounds(session: Session, cohort_id: int, now: datetime | None) -> list[Task
     return list(session.scalars(query.order_by(Task.release_at, Task.id)))
 
 
-def _pairs(session: Session, cohort_id: int) -> list[tuple[Group, tuple[int, ...]]]:
-    """The groups of every buddy grouping in its latest rotation, with their member ids."""
-    keys = [g.key for g in cohort_programme(get_cohort(session, cohort_id)).groupings
-            if g.kind == "buddy"]
-    if not keys:
-        return []
-    groups = session.scalars(select(Group).where(
-        Group.cohort_id == cohort_id, Group.grouping_key.in_(keys),
-    ).order_by(Group.grouping_key, Group.rotation, Group.number)).all()
-    latest = {}
-    for group in groups:
-        latest[group.grouping_key] = max(latest.get(group.grouping_key, 0), group.rotation)
-    chosen = [g for g in groups if g.rotation == latest[g.grouping_key]]
-    members: dict[int, list[int]] = defaultdict(list)
-    if chosen:
-        for group_id, participant_id in session.execute(
-                select(GroupMember.group_id, GroupMember.participant_id)
-                .where(GroupMember.group_id.in_([g.id for g in chosen]))
-                .order_by(GroupMember.participant_id)):
-            members[group_id].append(participant_id)
-    return [(g, tuple(members[g.id])) for g in chosen]
-
-
 def _answers(session: Session, task_ids: list[int]) -> dict[int, dict[int, BuddyCheckIn]]:
     """task id -> participant id -> their check-in."""
     found: dict[int, dict[int, BuddyCheckIn]] = defaultdict(dict)
@@ -121,7 +106,7 @@ def _answers(session: Session, task_ids: list[int]) -> dict[int, dict[int, Buddy
 def buddy_pairs(session: Session, cohort_id: int) -> list[tuple[int, ...]]:
     """The member ids of each pair (or group of three) of the cohort's buddy scheme, in its
     latest rotation; groups of one are not pairs."""
-    return [members for _group, members in _pairs(session, cohort_id) if len(members) >= 2]
+    return [pair.members for pair in live_pairs(session, cohort_id) if len(pair.members) >= 2]
 
 
 # --- the participant ------------------------------------------------------------------------
@@ -144,11 +129,11 @@ def participant_check_ins(session: Session, participant: Participant, now: datet
                           ) -> list[CheckInItem]:
     """The released buddy exchange tasks the participant can answer for (they have a buddy),
     latest first."""
-    pairs = [(g, m) for g, m in _pairs(session, participant.cohort_id)
-             if participant.id in m and len(m) >= 2]
+    pairs = [pair.members for pair in live_pairs(session, participant.cohort_id)
+             if participant.id in pair.members and len(pair.members) >= 2]
     if not pairs:
         return []
-    others = {p for _g, members in pairs for p in members if p != participant.id}
+    others = {p for members in pairs for p in members if p != participant.id}
     names = dict(session.execute(select(Participant.id, Participant.name)
                                  .where(Participant.id.in_(others))).all())
     mine = {row.task_id: row for row in session.scalars(select(BuddyCheckIn).where(
@@ -184,10 +169,13 @@ def check_in_for(session: Session, participant: Participant, task_id: int, now: 
 
 def record_check_in(session: Session, participant: Participant, task_id: int, answer: str,
                     now: datetime, note: str = "", shared: bool = False) -> BuddyCheckIn:
-    """Store (or replace) the participant's answer for one buddy exchange task."""
+    """Store (or replace) the participant's answer for one buddy exchange task. The released
+    rounds' pairs are frozen first: the pairs an answer counts for are fixed from the first
+    answer on."""
     if answer not in ANSWERS:
         raise ValueError(f"'{answer}' is not an answer ({', '.join(ANSWERS)})")
     check_in_for(session, participant, task_id, now)  # NotFound for anything else
+    freeze_released_rounds(session, participant.cohort_id, now)
     row = session.scalars(select(BuddyCheckIn).where(
         BuddyCheckIn.participant_id == participant.id, BuddyCheckIn.task_id == task_id,
     )).one_or_none() or BuddyCheckIn(participant_id=participant.id, task_id=task_id,
@@ -205,12 +193,14 @@ def record_check_in(session: Session, participant: Participant, task_id: int, an
 
 def buddy_rounds(session: Session, cohort_id: int, now: datetime) -> list[RoundView]:
     """Each released round: its counts, the pairs that have not (yet) met, and the notes
-    (counted; a note is shown with its writer's name only when they chose to share it)."""
+    (counted; a note is shown with its writer's name only when they chose to share it). A
+    frozen round's pairs are the ones it was released with (an erased member is named by the
+    erased placeholder)."""
     get_cohort(session, cohort_id)
     tasks = _rounds(session, cohort_id, now)
     if not tasks:
         return []
-    pairs = _pairs(session, cohort_id)
+    pairs_of = round_pairs(session, cohort_id, [t.id for t in tasks])
     names = dict(session.execute(select(Participant.id, Participant.name)
                                  .where(Participant.cohort_id == cohort_id)).all())
     answers = _answers(session, [t.id for t in tasks])
@@ -219,12 +209,13 @@ def buddy_rounds(session: Session, cohort_id: int, now: datetime) -> list[RoundV
     views = []
     for task in tasks:
         given = answers.get(task.id, {})
-        count = count_round(task.key, [m for _g, m in pairs],
+        pairs = pairs_of[task.id]
+        count = count_round(task.key, [pair.members for pair in pairs],
                             {p: row.answer for p, row in given.items()})
-        rows = [PairRow(group.grouping_key, group.number, group.rotation,
-                        tuple(names.get(p, "") for p in members),
-                        pair_status(given[p].answer for p in members if p in given))
-                for group, members in pairs if len(members) >= 2]
+        rows = [PairRow(pair.grouping_key, pair.number, pair.rotation,
+                        tuple(names.get(p, "") for p in pair.members),
+                        pair_status(given[p].answer for p in pair.members if p in given))
+                for pair in pairs if len(pair.members) >= 2]
         notes = [row for row in given.values() if row.note]
         views.append(RoundView(
             task.id, task.key, task.title, meetings.get(task.meeting_key, ""), task.release_at,

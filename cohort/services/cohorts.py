@@ -67,7 +67,7 @@ def create_cohort(
     write_plan(session, cohort.id, plan, now)
     insert_deliveries(session, cohort.id, plan_facilitator_deliveries(plan), {})
     _add_participants(session, cohort, plan, participants, now)
-    _form_groups(session, cohort)
+    _form_groups(session, cohort, now)
     return cohort
 
 
@@ -118,11 +118,11 @@ def import_participants(
     rows = parse_participants_csv(data, cohort.language, existing_emails=list(existing),
                                   max_rows=max_rows)
     _add_participants(session, cohort, current_plan(session, cohort), rows, now or utcnow())
-    _form_groups(session, cohort)
+    _form_groups(session, cohort, now)
     return rows
 
 
-def _form_groups(session: Session, cohort: Cohort) -> None:
+def _form_groups(session: Session, cohort: Cohort, now: datetime | None = None) -> None:
     """Groups for each grouping that has none yet, when there are enough participants.
 
     Existing groups are left alone: newcomers show up as ungrouped until the facilitator
@@ -130,7 +130,7 @@ def _form_groups(session: Session, cohort: Cohort) -> None:
     """
     from .grouping import form_missing_groups  # grouping.py imports this module
 
-    form_missing_groups(session, cohort)
+    form_missing_groups(session, cohort, now=now)
 
 
 def add_participants(

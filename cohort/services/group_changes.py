@@ -149,9 +149,9 @@ def apply(session: Session, cohort_id: int, action: str, grouping_key: str | Non
         raise ConfirmationNeeded(found)
     if move is not None:  # stored as moved, group numbers kept
         view = move_participant(session, cohort_id, move.person, move.to_group, move.rotation,
-                                found.grouping_key)
+                                found.grouping_key, now)
     else:
-        view = store_proposal(session, cohort_id, proposal)
+        view = store_proposal(session, cohort_id, proposal, now)
     notified = found.to_notify
     if notified:
         _queue_notices(session, cohort, found.grouping_key, notified, now)

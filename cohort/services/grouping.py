@@ -6,20 +6,26 @@ Every change is judged again in full before it is stored, so callers (CLI, the d
 always get the current score, explanations, unmet goals and any broken hard rule. Group rows
 keep their id and number where the group survives a change, so anything that refers to a group
 (a quote attributed to "group 3") stays right.
+
+Every write of the groups goes through `_store`, which first freezes the pairs of the buddy
+rounds released by `now` (services/frozen_rounds.py): a change of the groups never changes a
+released round's figures. The writers take `now` for that (the moment of the change).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete, insert, or_, select, update
 from sqlmodel import Session
 
 from ..core import grouping as core
 from ..core.programme import Grouping as GroupingTemplate
-from ..models import Cohort, Group, GroupingRule, GroupMember, Participant
+from ..models import Cohort, Group, GroupingRule, GroupMember, Participant, utcnow
 from ._lookup import NotFound, cohort_programme, get_cohort
+from .frozen_rounds import freeze_released_rounds
 
 Numbered = list[tuple[int, list[str]]]  # one rotation: (group number, member emails)
 
@@ -263,10 +269,11 @@ def _members(session: Session, cohort_id: int, key: str) -> list[list[list[str]]
 
 
 def plan_groups(session: Session, cohort_id: int, grouping_key: str | None = None,
-                seed: int = 0) -> GroupsView:
+                seed: int = 0, now: datetime | None = None) -> GroupsView:
     """Plan every rotation of a grouping afresh and store it (replacing what was there).
     Nobody is told: services.group_changes does that for groups already announced."""
-    return store_proposal(session, cohort_id, propose_plan(session, cohort_id, grouping_key, seed))
+    return store_proposal(session, cohort_id, propose_plan(session, cohort_id, grouping_key, seed),
+                          now)
 
 
 def _check_enough(key: str, count: int, spec: core.GroupingSpec) -> None:
@@ -277,21 +284,23 @@ def _check_enough(key: str, count: int, spec: core.GroupingSpec) -> None:
 
 
 def repair_groups(session: Session, cohort_id: int, grouping_key: str | None = None,
-                  seed: int = 0) -> RepairView:
+                  seed: int = 0, now: datetime | None = None) -> RepairView:
     """Bring stored groups in line with the participants and rules now, changing as few
     groups as possible (see core.grouping.repair)."""
     proposal = propose_repair(session, cohort_id, grouping_key, seed)
-    view = store_proposal(session, cohort_id, proposal)
+    view = store_proposal(session, cohort_id, proposal, now)
     return RepairView(view, proposal.changed_groups, proposal.new_partner)
 
 
-def store_proposal(session: Session, cohort_id: int, proposal: Proposal) -> GroupsView:
+def store_proposal(session: Session, cohort_id: int, proposal: Proposal,
+                   now: datetime | None = None) -> GroupsView:
     """Store proposed groups (keeping the rows and numbers of the groups they mostly are)."""
     cohort = get_cohort(session, cohort_id)
-    return _save(session, cohort, _template(cohort, proposal.grouping_key), proposal.after)
+    return _save(session, cohort, _template(cohort, proposal.grouping_key), proposal.after, now)
 
 
-def form_missing_groups(session: Session, cohort: Cohort, seed: int = 0) -> list[str]:
+def form_missing_groups(session: Session, cohort: Cohort, seed: int = 0,
+                        now: datetime | None = None) -> list[str]:
     """Plan each grouping of the programme that has no groups yet, if there are enough
     participants; the keys of the groupings formed. Called when a cohort is created and
     after participants are imported."""
@@ -301,7 +310,7 @@ def form_missing_groups(session: Session, cohort: Cohort, seed: int = 0) -> list
         spec = core.GroupingSpec.from_programme(template)
         if _stored(session, cohort.id, template.key) or not core.can_group(participants, spec):
             continue
-        plan_groups(session, cohort.id, template.key, seed)
+        plan_groups(session, cohort.id, template.key, seed, now)
         formed.append(template.key)
     return formed
 
@@ -309,14 +318,15 @@ def form_missing_groups(session: Session, cohort: Cohort, seed: int = 0) -> list
 # --- the facilitator's edits --------------------------------------------------------------
 
 def move_participant(session: Session, cohort_id: int, email: str, to_group: int | None,
-                     rotation: int = 1, grouping_key: str | None = None) -> GroupsView:
+                     rotation: int = 1, grouping_key: str | None = None,
+                     now: datetime | None = None) -> GroupsView:
     """Move a person into group `to_group` of a rotation (None: into a new group of their own).
     The move is stored even if it breaks a rule; the returned view lists the violations.
     Nobody is told: services.group_changes does that for groups already announced."""
     cohort = get_cohort(session, cohort_id)
     template = _template(cohort, grouping_key)
     return _store(session, cohort, template,
-                  _moved(session, cohort_id, template, email, to_group, rotation))
+                  _moved(session, cohort_id, template, email, to_group, rotation), now)
 
 
 def propose_move(session: Session, cohort_id: int, email: str, to_group: int | None,
@@ -419,12 +429,12 @@ def _pair_ids(session: Session, cohort_id: int, email_a: str, email_b: str) -> t
 # --- storing ------------------------------------------------------------------------------
 
 def _save(session: Session, cohort: Cohort, template: GroupingTemplate,
-          rotations: list[list[list[str]]]) -> GroupsView:
+          rotations: list[list[list[str]]], now: datetime | None) -> GroupsView:
     """Store new groups, keeping the number (and row) of each old group they mostly are."""
     stored = _stored(session, cohort.id, template.key)
     numbered = [_number(stored[r] if r < len(stored) else [], groups)
                 for r, groups in enumerate(rotations)]
-    return _store(session, cohort, template, numbered)
+    return _store(session, cohort, template, numbered, now)
 
 
 def _number(old: Numbered, new: list[list[str]]) -> Numbered:
@@ -452,9 +462,11 @@ def _number(old: Numbered, new: list[list[str]]) -> Numbered:
 
 
 def _store(session: Session, cohort: Cohort, template: GroupingTemplate,
-           rotations: list[Numbered]) -> GroupsView:
+           rotations: list[Numbered], now: datetime | None) -> GroupsView:
     """Write the groups with their new explanations in a few bulk statements; the rows of
-    surviving (rotation, number) pairs are kept."""
+    surviving (rotation, number) pairs are kept. The buddy rounds released by `now` (the
+    moment of the change; the clock's when None) keep their pairs first."""
+    freeze_released_rounds(session, cohort.id, now or utcnow())
     view = _judge(session, cohort, template, rotations)
     ids = dict(session.execute(select(Participant.email, Participant.id)
                                .where(Participant.cohort_id == cohort.id)).all())

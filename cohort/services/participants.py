@@ -2,7 +2,10 @@
 
 (CSV import of many at once is `cohorts.import_participants`.) Removing someone cancels their
 pending deliveries but keeps the sent ones as history; the groups they were in are not
-re-formed here (that is the grouping feature's job) but flagged for the facilitator.
+re-formed here (that is the grouping feature's job) but flagged for the facilitator. Removal
+takes the person out of everything, the released buddy rounds' pairs too (frozen first, so the
+other pairs of those rounds stay as released: services/frozen_rounds.py); erasure
+(services/privacy.py) is what keeps a person's part in the figures.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from . import activity
 from ._lookup import NotFound, cohort_programme, get_cohort
 from .cohorts import add_participants
 from .deliveries import cancel_participant_deliveries
+from .frozen_rounds import freeze_released_rounds
 
 
 class ParticipantError(ValueError):
@@ -137,7 +141,9 @@ def participant_groups(session: Session, participant_id: int) -> list[Group]:
 def remove_participant(session: Session, cohort_id: int, participant_id: int,
                        actor: User | None, now: datetime | None = None) -> list[Group]:
     """Remove someone: pending emails cancelled, sent ones kept; returns the groups they left."""
+    now = now or utcnow()
     participant = get_participant(session, cohort_id, participant_id)
+    freeze_released_rounds(session, cohort_id, now)
     groups = participant_groups(session, participant_id)
     cancel_participant_deliveries(session, participant)
     activity.log_activity(session, cohort_id, actor, activity.PARTICIPANT_REMOVED, {

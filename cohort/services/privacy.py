@@ -2,14 +2,20 @@
 
 Erasure keeps what the cohort's results are made of and removes who it was: the participant
 row stays as an unnamed placeholder (`erased_at` set; name, email, organisation and role
-gone), so response rates, attendance figures, task completion and self-assessment results do
-not change, and anonymous answers are never touched (nothing links them to anyone). Removed:
-personal links and the calendar feed (every token), prompt answers and task notes (their own
-words), buddy check-ins (identified; once the group memberships are gone they belong to no
-pair and count in no figure), group memberships, attendance notes, the address in every email
-row, their name and address wherever the activity log quoted them -- earlier addresses and
-names included -- and the rows of imported Teams reports that named them. The log then
-records that an erasure happened, not what was erased.
+gone), so response rates, attendance figures, task completion, buddy rounds and
+self-assessment results do not change, and anonymous answers are never touched (nothing links
+them to anyone). Removed: personal links and the calendar feed (every token), prompt answers
+and task notes (their own words), group memberships (the live groups; the released buddy
+rounds keep the pairs they were released with, frozen first: services/frozen_rounds.py),
+attendance notes and buddy check-in notes, the address in every email row, their name and
+address wherever the activity log quoted them -- earlier addresses and names included -- and
+the rows of imported Teams reports that named them. The log then records that an erasure
+happened, not what was erased.
+
+Buddy check-ins are identified answers, like attendance marks, not anonymous survey answers:
+they are kept (met, not yet, could not) with the note blanked and no longer shared, tied to
+the placeholder row, so the rounds' figures do not change and nothing links any anonymous
+answer to a person.
 
 Retention: `purge_ended_cohorts` erases every participant of the cohorts that ended more than
 a given number of days ago (`cohort purge --older-than DAYS`, or COHORT_RETENTION_DAYS, which
@@ -36,6 +42,7 @@ from ..models import (
     CalendarFeed,
     Cohort,
     Delivery,
+    FrozenBuddyMember,
     Group,
     GroupMember,
     IdentifiedResponse,
@@ -52,6 +59,7 @@ from ..models import (
 )
 from . import activity
 from ._lookup import NotFound, cohort_ends_at, get_cohort
+from .frozen_rounds import freeze_released_rounds
 from .materials import MaterialStore, delete_cohort_files
 
 ERASED_NAME = "(erased)"
@@ -88,6 +96,14 @@ def participant_export(session: Session, participant: Participant, now: datetime
                        GroupMember, GroupMember.group_id == Group.id)
                        .where(GroupMember.participant_id == pid)
                        .order_by(Group.grouping_key, Group.rotation))],
+        "buddy_rounds": [{"task": task.key, "title": task.title, "grouping": member.grouping_key,
+                          "rotation": member.rotation, "number": member.number}
+                         for member, task in session.execute(select(
+                             FrozenBuddyMember, Task).join(
+                             Task, Task.id == FrozenBuddyMember.task_id)
+                             .where(FrozenBuddyMember.participant_id == pid)
+                             .order_by(Task.release_at, Task.id,
+                                       FrozenBuddyMember.grouping_key))],
         "tasks": [{"task": task.key, "title": task.title, "done_at": _iso(status.done_at),
                    "note": status.note, "updated_at": _iso(status.updated_at)}
                   for status, task in session.execute(select(TaskStatus, Task).join(
@@ -168,8 +184,10 @@ def erase_participant(session: Session, participant: Participant, actor: User | 
 
     Every copy goes: the current name and address, and the earlier ones the activity log
     recorded when they were changed (`_known_as`), wherever they were stored -- the log, the
-    email rows, check-in marks, and the rows of Teams reports that named them."""
+    email rows, check-in marks, and the rows of Teams reports that named them. The released
+    buddy rounds' pairs are frozen before the group memberships go."""
     pid, cohort_id = participant.id, participant.cohort_id
+    freeze_released_rounds(session, cohort_id, now)
     known = _known_as(session, participant)
     placeholder = f"erased-{pid}@erased.invalid"
     cancelled = session.execute(update(Delivery).where(
@@ -182,7 +200,8 @@ def erase_participant(session: Session, participant: Participant, actor: User | 
     answers = session.execute(delete(PromptAnswer).where(
         PromptAnswer.participant_id == pid)).rowcount
     session.execute(update(TaskStatus).where(TaskStatus.participant_id == pid).values(note=""))
-    session.execute(delete(BuddyCheckIn).where(BuddyCheckIn.participant_id == pid))
+    session.execute(update(BuddyCheckIn).where(BuddyCheckIn.participant_id == pid).values(
+        note="", shared=False))
     session.execute(delete(GroupMember).where(GroupMember.participant_id == pid))
     session.execute(update(Attendance).where(Attendance.participant_id == pid).values(note=""))
     session.execute(update(Attendance).where(

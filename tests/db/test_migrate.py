@@ -127,11 +127,12 @@ def test_downgrading_a_step_keeps_the_other_data(fresh_engine):
     assert schema.current_revision(fresh_engine) == previous
     after = contents(fresh_engine)
     dropped = kept.keys() - after.keys()
-    # The tables 0002, 0003, 0006, 0008, 0009, 0010, 0011, 0012 and 0015 added (0004's
-    # failed_attempt went in 0008).
+    # The tables 0002, 0003, 0006, 0008, 0009, 0010, 0011, 0012, 0015 and 0016 added
+    # (0004's failed_attempt went in 0008).
     assert dropped == {"scheduler_heartbeat", "grouping_rule", "anonymous_answer_pool",
                        "attempt_count", "buddy_check_in", "announcement", "meeting_material",
-                       "staff_activation", "cohort_revision"}
+                       "staff_activation", "cohort_revision", "frozen_buddy_round",
+                       "frozen_buddy_member"}
     assert_rows_kept({t: rows for t, rows in kept.items() if t not in dropped}, after)
     schema.upgrade(fresh_engine)
     with Session(fresh_engine) as session:

@@ -27,7 +27,7 @@ from cohort.models import (
     Survey,
     Task,
 )
-from cohort.services import privacy
+from cohort.services import buddy_check_ins, privacy
 from cohort.services.dashboard import response_rates
 from tests.fixtures.attendance import AFTER_WEBINAR_1
 from tests.fixtures.attendance import PEOPLE as ATTENDANCE_PEOPLE
@@ -96,6 +96,8 @@ def test_export_holds_everything_stored_about_them_and_no_anonymous_answer(engin
     assert (check_in["answer"], check_in["note"], check_in["shared"]) == (
         "met", "Vi gennemgik Hannes vagtplan", True)
     assert len(data["attendance"]) >= 3 and data["groups"]
+    # The pair each released round keeps for them (frozen by their check-in).
+    assert {r["task"] for r in data["buddy_rounds"]} >= {"buddy-exchange@workshop-1"}
     assert len(data["survey_invitations"]) >= 6
     assert data["emails"] and {e["to"] for e in data["emails"]} == {demo["email"]}
     assert data["personal_links"] and data["calendar_feed"]
@@ -119,6 +121,10 @@ def figures(session, cohort_id: int) -> dict:
         "attendance": repr(services.attendance_summary(session, cohort_id).meetings),
         "anonymous": sorted((a.id, json.dumps(a.answers, sort_keys=True), a.breakdown_value)
                             for a in session.scalars(select(AnonymousResponse))),
+        # The buddy rounds' counts, and their export (one row per pair and round).
+        "buddy": [repr(row) for row in buddy_check_ins.buddy_round_counts(session, cohort_id, NOW)],
+        "buddy_pairs": [repr(row) for row in
+                        buddy_check_ins.buddy_rounds_table(session, cohort_id, NOW).rows],
     }
 
 
@@ -149,8 +155,11 @@ def test_erasure_removes_the_person_and_keeps_every_result(engine, demo):
         for key in before:
             for old, new in zip(before[key], after[key], strict=True):
                 assert old == new, f"{key}: {old[:3000]}\n!=\n{new[:3000]}"
-        assert not session.scalars(select(BuddyCheckIn).where(
+        # The check-in is kept like attendance (an identified answer, not an anonymous
+        # one), without the note: the rounds' figures do not change.
+        kept = session.scalars(select(BuddyCheckIn).where(
             BuddyCheckIn.participant_id == demo["id"])).all()
+        assert [(c.answer, c.note, c.shared) for c in kept] == [("met", "", False)]
         row = session.get(Participant, demo["id"])
         assert row.erased_at is not None and row.name == privacy.ERASED_NAME
         assert (row.organisation, row.role) == ("", "")

@@ -174,8 +174,8 @@ def test_the_facilitator_sees_the_pairs_that_have_not_met(web_app, engine_of_app
     assert "Vi mødes i næste uge" in section and "Vagtplanen" not in section
 
 
-def test_erasing_a_participant_removes_their_check_ins(web_app, engine_of_app, cohort,
-                                                      make_user):
+def test_erasing_a_participant_keeps_their_answer_and_the_round(web_app, engine_of_app, cohort,
+                                                                make_user):
     _cohort, people, task_id, _other = cohort
     moment = web_app.config["COHORT_NOW"]
     admin = make_user("admin@cohort.example", "admin", "Ada Admin")
@@ -184,6 +184,11 @@ def test_erasing_a_participant_removes_their_check_ins(web_app, engine_of_app, c
                                  moment, note="Vi talte om Ærø", shared=True)
         services.privacy.erase_participant(session, people["bo@kolding.example"], admin,
                                            now=moment)
-    # Answer and words are gone: erasure also ends the group membership, so the answer
-    # would belong to no pair and count in no figure.
-    assert _stored(engine_of_app) == []
+    # The answer stays (an identified answer, kept like attendance), the words go; the pair
+    # Anne+Bo still met in this round, Bo named by the erased placeholder.
+    assert _stored(engine_of_app) == [(people["bo@kolding.example"].id, "met", "", False)]
+    client = staff_client(web_app, make_user("ada@cohort.example", "admin", "Ada"))
+    html = client.get(f"/cohorts/{_cohort.id}/groups").get_data(as_text=True)
+    section = html.split('id="buddy-check-ins"')[1].split('id="rules"')[0]
+    assert "1 af 2 par mødtes; 1 par svarede." in section
+    assert "Vi talte om Ærø" not in html
