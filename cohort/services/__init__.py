@@ -110,20 +110,17 @@ from .grouping import (  # noqa: F401
     GroupsView,
     ParticipantGroup,
     RepairView,
-    forbid_pair,
     form_missing_groups,
     groupings,
     list_groups,
-    list_rules,
-    lock_pair,
     move_participant,
     participant_groups,
     participant_names,
     participants_groups,
     plan_groups,
-    remove_rule,
     repair_groups,
 )
+from .grouping_rules import forbid_pair, list_rules, lock_pair, remove_rule  # noqa: F401
 from .launching import AlreadyLaunched, launch_cohort, launch_forecast  # noqa: F401
 from .outbox_pages import (  # noqa: F401
     OutboxFilters,

@@ -82,7 +82,8 @@ def groupings(session: Session, cohort_id: int) -> list[GroupingTemplate]:
     return list(cohort_programme(get_cohort(session, cohort_id)).groupings)
 
 
-def _template(cohort: Cohort, key: str | None) -> GroupingTemplate:
+def grouping_template(cohort: Cohort, key: str | None) -> GroupingTemplate:
+    """The programme's grouping `key` (None: its first), or NotFound naming the ones there are."""
     templates = cohort_programme(cohort).groupings
     if not templates:
         raise NotFound(f"the programme of cohort {cohort.id} has no groupings")
@@ -156,7 +157,7 @@ def list_groups(session: Session, cohort_id: int, grouping_key: str | None = Non
     """A grouping as stored (or one rotation of it), judged now: explanations, score,
     unmet goals and violations (e.g. people who joined since and are in no group)."""
     cohort = get_cohort(session, cohort_id)
-    template = _template(cohort, grouping_key)
+    template = grouping_template(cohort, grouping_key)
     view = _judge(session, cohort, template, _stored(session, cohort_id, template.key))
     if rotation is None:
         return view
@@ -237,7 +238,7 @@ def propose_plan(session: Session, cohort_id: int, grouping_key: str | None = No
                  seed: int = 0) -> Proposal:
     """Every rotation of a grouping planned afresh (the same seed, the same groups)."""
     cohort = get_cohort(session, cohort_id)
-    template = _template(cohort, grouping_key)
+    template = grouping_template(cohort, grouping_key)
     people = [_person(p) for p in _participants(session, cohort_id)]
     spec = core.GroupingSpec.from_programme(template)
     _check_enough(template.key, len(people), spec)
@@ -251,7 +252,7 @@ def propose_repair(session: Session, cohort_id: int, grouping_key: str | None = 
     """The stored groups fitted to the participants and rules now, changing as few groups as
     possible (see core.grouping.repair)."""
     cohort = get_cohort(session, cohort_id)
-    template = _template(cohort, grouping_key)
+    template = grouping_template(cohort, grouping_key)
     stored = _members(session, cohort_id, template.key)
     if not stored:
         raise GroupingProblem(f"{template.key}: no groups to repair yet; plan them first")
@@ -296,7 +297,8 @@ def store_proposal(session: Session, cohort_id: int, proposal: Proposal,
                    now: datetime | None = None) -> GroupsView:
     """Store proposed groups (keeping the rows and numbers of the groups they mostly are)."""
     cohort = get_cohort(session, cohort_id)
-    return _save(session, cohort, _template(cohort, proposal.grouping_key), proposal.after, now)
+    template = grouping_template(cohort, proposal.grouping_key)
+    return _save(session, cohort, template, proposal.after, now)
 
 
 def form_missing_groups(session: Session, cohort: Cohort, seed: int = 0,
@@ -324,7 +326,7 @@ def move_participant(session: Session, cohort_id: int, email: str, to_group: int
     The move is stored even if it breaks a rule; the returned view lists the violations.
     Nobody is told: services.group_changes does that for groups already announced."""
     cohort = get_cohort(session, cohort_id)
-    template = _template(cohort, grouping_key)
+    template = grouping_template(cohort, grouping_key)
     return _store(session, cohort, template,
                   _moved(session, cohort_id, template, email, to_group, rotation), now)
 
@@ -333,7 +335,7 @@ def propose_move(session: Session, cohort_id: int, email: str, to_group: int | N
                  rotation: int = 1, grouping_key: str | None = None) -> Proposal:
     """The groups before and after moving a person (what `move_participant` would store)."""
     cohort = get_cohort(session, cohort_id)
-    template = _template(cohort, grouping_key)
+    template = grouping_template(cohort, grouping_key)
     moved = _moved(session, cohort_id, template, email, to_group, rotation)
     return Proposal(template.key, _members(session, cohort_id, template.key),
                     [[members for _, members in groups] for groups in moved])
@@ -341,7 +343,7 @@ def propose_move(session: Session, cohort_id: int, email: str, to_group: int | N
 
 def _moved(session: Session, cohort_id: int, template: GroupingTemplate, email: str,
            to_group: int | None, rotation: int) -> list[Numbered]:
-    email = _participant(session, cohort_id, email).email
+    email = participant_by_email(session, cohort_id, email).email
     stored = _stored(session, cohort_id, template.key)
     if not 1 <= rotation <= len(stored):
         raise NotFound(f"grouping '{template.key}' has no rotation {rotation}")
@@ -357,73 +359,14 @@ def _moved(session: Session, cohort_id: int, template: GroupingTemplate, email: 
     return stored
 
 
-def lock_pair(session: Session, cohort_id: int, email_a: str, email_b: str,
-              grouping_key: str = "") -> list[GroupsView]:
-    """Two participants must be in the same group (of one grouping, or all when empty)."""
-    return _set_rule(session, cohort_id, "together", email_a, email_b, grouping_key)
-
-
-def forbid_pair(session: Session, cohort_id: int, email_a: str, email_b: str,
-                grouping_key: str = "") -> list[GroupsView]:
-    """Two participants must never be in the same group (of one grouping, or all)."""
-    return _set_rule(session, cohort_id, "apart", email_a, email_b, grouping_key)
-
-
-def remove_rule(session: Session, cohort_id: int, email_a: str, email_b: str,
-                grouping_key: str = "") -> list[GroupsView]:
-    first, second = _pair_ids(session, cohort_id, email_a, email_b)
-    session.execute(delete(GroupingRule).where(
-        GroupingRule.cohort_id == cohort_id, GroupingRule.grouping_key == grouping_key,
-        GroupingRule.first_id == first, GroupingRule.second_id == second))
-    return _views_for(session, cohort_id, grouping_key)
-
-
-def list_rules(session: Session, cohort_id: int) -> list[dict]:
-    get_cohort(session, cohort_id)
-    emails = dict(session.execute(select(Participant.id, Participant.email)
-                                  .where(Participant.cohort_id == cohort_id)).all())
-    rules = session.scalars(select(GroupingRule).where(GroupingRule.cohort_id == cohort_id)
-                            .order_by(GroupingRule.id)).all()
-    return [dict(kind=r.kind, grouping=r.grouping_key or None,
-                 members=sorted([emails[r.first_id], emails[r.second_id]])) for r in rules]
-
-
-def _set_rule(session: Session, cohort_id: int, kind: str, email_a: str, email_b: str,
-              grouping_key: str) -> list[GroupsView]:
-    """Store the rule (replacing the opposite rule for the same pair), then re-check."""
-    cohort = get_cohort(session, cohort_id)
-    if grouping_key:
-        _template(cohort, grouping_key)
-    first, second = _pair_ids(session, cohort_id, email_a, email_b)
-    session.execute(delete(GroupingRule).where(
-        GroupingRule.cohort_id == cohort_id, GroupingRule.grouping_key == grouping_key,
-        GroupingRule.first_id == first, GroupingRule.second_id == second))
-    session.add(GroupingRule(cohort_id=cohort_id, grouping_key=grouping_key, kind=kind,
-                             first_id=first, second_id=second))
-    session.flush()
-    return _views_for(session, cohort_id, grouping_key)
-
-
-def _views_for(session: Session, cohort_id: int, grouping_key: str) -> list[GroupsView]:
-    keys = [grouping_key] if grouping_key else [t.key for t in groupings(session, cohort_id)]
-    return [list_groups(session, cohort_id, key) for key in keys]
-
-
-def _participant(session: Session, cohort_id: int, email: str) -> Participant:
+def participant_by_email(session: Session, cohort_id: int, email: str) -> Participant:
+    """The cohort's participant with this address (any case, spaces around), or NotFound."""
     found = session.scalars(select(Participant).where(
         Participant.cohort_id == cohort_id,
         Participant.email == email.strip().lower())).one_or_none()
     if found is None:
         raise NotFound(f"cohort {cohort_id} has no participant {email}")
     return found
-
-
-def _pair_ids(session: Session, cohort_id: int, email_a: str, email_b: str) -> tuple[int, int]:
-    a = _participant(session, cohort_id, email_a).id
-    b = _participant(session, cohort_id, email_b).id
-    if a == b:
-        raise GroupingProblem("a rule needs two different participants")
-    return (a, b) if a < b else (b, a)
 
 
 # --- storing ------------------------------------------------------------------------------
