@@ -155,3 +155,24 @@ def test_on_sqlite_a_claim_looks_its_rows_up_by_id(app, make_cohort, smtp_sink):
         for sql, sent in claims:
             plan = [row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", sent)]
             assert plan[0] == "SEARCH delivery USING INTEGER PRIMARY KEY (rowid=?)", plan
+
+
+def test_the_outboxs_housekeeping_writes_its_states_into_the_sql(app, make_cohort, smtp_sink):
+    """Bound as parameters, `delivery.state IN ($1, $2)` got a generic plan on PostgreSQL once
+    psycopg had prepared the statement (after five ticks) that read the whole outbox: 130 ms
+    for the idle check at 336,405 emails (see claim._in_state, db.constant)."""
+    make_cohort(_engine(app), people=PEOPLE[:1])
+    quiet = _quiet_moment(app)
+    with db.transaction(_engine(app)) as session:  # something to look after: a full pass
+        session.execute(update(Delivery).where(Delivery.id == session.scalars(
+            select(Delivery.id).where(Delivery.state == "sent")).first()).values(
+            state="sending", claimed_by="elsewhere/1", claimed_at=datetime.now(UTC)))
+    with recorded_statements(_engine(app), parameters=True) as seen:
+        send_due(app, now=quiet)
+    looked = [sql for sql, _sent in seen if "delivery.state IN" in sql]
+    assert len(looked) >= 4  # the idle check, the claimers, the two kinds of gone rows
+    for sql in looked:
+        where = sql[sql.index("WHERE"):]
+        assert "delivery.state IN ('" in where and "delivery.state IN (?" not in where \
+            and "delivery.state IN (%(" not in where, sql
+    assert "'sending'" in looked[0] and "'pending'" in looked[0]
