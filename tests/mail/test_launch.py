@@ -19,21 +19,13 @@ from cohort.models import Cohort, Delivery, Participant
 from cohort.services.plans import POLICY_SKIPPED
 from tests.fixtures.cohorts import CREATED  # when make_cohort creates its cohorts
 
-from .test_dispatch import engine, make_app
+from .test_dispatch import app as app  # noqa: F401  (the fixture)
+from .test_dispatch import engine
 
 LIMIT = timedelta(hours=72)  # COHORT_OUTBOX_OVERDUE_LIMIT_HOURS's default, as the app has it
 CSV = "name,email,organisation,role,language\n" + "".join(
     f"Leder {n},leder{n}@kommune{n % 4}.example,Kommune {n % 4},Leder,{'da' if n % 3 else 'nb'}\n"
     for n in range(20))
-
-
-@pytest.fixture
-def app(database_url, tmp_path, monkeypatch, smtp_sink):
-    monkeypatch.setenv("COHORT_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = make_app(database_url, smtp_sink.url, tmp_path)
-    with app.app_context():
-        yield app
-    app.extensions["cohort.engine"].dispose()
 
 
 def draft(app, library, start: date) -> int:

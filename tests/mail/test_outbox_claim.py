@@ -19,18 +19,10 @@ from cohort.mail.dispatch import send_due
 from cohort.models import Delivery
 from tests.fixtures.cohorts import CREATED
 from tests.fixtures.statements import StatementsAndCommits, recorded_statements
-from tests.mail.test_dispatch import PEOPLE, make_app
+from tests.mail.test_dispatch import PEOPLE
+from tests.mail.test_dispatch import app as app  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.slow  # a real SMTP server
-
-
-@pytest.fixture
-def app(database_url, tmp_path, monkeypatch, smtp_sink):
-    monkeypatch.setenv("COHORT_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = make_app(database_url, smtp_sink.url, tmp_path)
-    with app.app_context():
-        yield app
-    app.extensions["cohort.engine"].dispose()
 
 
 class Recorded(StatementsAndCommits):
