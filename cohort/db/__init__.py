@@ -10,10 +10,12 @@ import hashlib
 import os
 import select
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import String, event, exc, literal
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import BindParameter
@@ -84,6 +86,13 @@ def constant(value: str | int) -> BindParameter:
     per meeting of the installation (4-8 ms instead of 0.3). Written into the SQL the value is
     known to every plan, prepared or not; values that change from call to call stay bound."""
     return literal(value, literal_execute=True)
+
+
+def upsert(session) -> Callable:
+    """The dialect's `insert`, whose statements have ON CONFLICT clauses
+    (`on_conflict_do_nothing`, `on_conflict_do_update`): both databases have them, under the
+    same names, but SQLAlchemy's generic insert does not."""
+    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
 
 
 def _forget_pool_in_forked_children(engine: Engine) -> None:

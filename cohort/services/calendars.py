@@ -18,10 +18,9 @@ from functools import lru_cache
 
 from flask_babel import force_locale, gettext
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from .. import db
 from ..core import calendars as ical
 from ..core.calendars import CalendarMessage, CalendarText, Person
 from ..core.participants import normalise_email
@@ -131,8 +130,7 @@ def calendar_feed_token(session: Session, participant_id: int, secret: str | byt
         if session.get(Participant, participant_id) is None:
             raise NotFound(f"no participant {participant_id}")
         salt = secrets.token_hex(16)
-        insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-        session.execute(insert(CalendarFeed).values(
+        session.execute(db.upsert(session)(CalendarFeed).values(
             participant_id=participant_id, salt=salt, token_hash=_token_hash(_token(secret, salt)),
             created_at=utcnow(),
         ).on_conflict_do_nothing(index_elements=["participant_id"]))
@@ -152,14 +150,13 @@ def calendar_feed_tokens(session: Session, participant_ids: list[int], secret: s
     missing = sorted(set(session.scalars(select(Participant.id).where(
         Participant.id.in_([pid for pid in ids if pid not in feeds])))))
     if missing:
-        insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
         now = utcnow()
         rows = []
         for pid in missing:
             salt = secrets.token_hex(16)
             rows.append(dict(participant_id=pid, salt=salt,
                              token_hash=_token_hash(_token(secret, salt)), created_at=now))
-        session.execute(insert(CalendarFeed).values(rows).on_conflict_do_nothing(
+        session.execute(db.upsert(session)(CalendarFeed).values(rows).on_conflict_do_nothing(
             index_elements=["participant_id"]))
         feeds.update({f.participant_id: f for f in _feeds(session, missing)})
     return {pid: None if feed.revoked_at is not None else _token(secret, feed.salt)

@@ -35,10 +35,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from .. import db
 from ..models import FrozenBuddyMember, FrozenBuddyRound, Group, GroupMember, Task
 from ._lookup import cohort_programme, get_cohort
 
@@ -112,9 +111,7 @@ def freeze_released_rounds(session: Session, cohort_id: int, now: datetime) -> i
         return 0
     # Two check-ins just after a release may both get here first: the round rows go in with
     # ON CONFLICT DO NOTHING, and only the transaction whose rows went in adds the members.
-    insert_ignoring = (sqlite_insert if session.get_bind().dialect.name == "sqlite"
-                       else pg_insert)
-    mine = set(session.scalars(insert_ignoring(FrozenBuddyRound).values([
+    mine = set(session.scalars(db.upsert(session)(FrozenBuddyRound).values([
         dict(task_id=task_id, cohort_id=cohort_id, frozen_at=now) for task_id in todo])
         .on_conflict_do_nothing(index_elements=["task_id"])
         .returning(FrozenBuddyRound.task_id)))

@@ -14,10 +14,9 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import case, delete, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from .. import db
 from ..models import AttemptCount
 
 _TABLE = AttemptCount.__table__
@@ -33,8 +32,7 @@ def count_attempt(session: Session, scope: str, key: str, now: float,
     when that window started). A window older than `window` seconds starts again at `now`.
     Run it in a transaction of its own: the row stays locked until that commits."""
     stale = _TABLE.c.window_start <= now - window
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    statement = insert(_TABLE).values(
+    statement = db.upsert(session)(_TABLE).values(
         scope=scope, key_hash=key_hash(scope, key), window_start=now, count=1,
     ).on_conflict_do_update(
         index_elements=["scope", "key_hash"],
