@@ -9,6 +9,7 @@ import pytest
 from cohort import db
 from cohort.app import create_app
 from cohort.core.programme import Library, load_library
+from tests.fixtures.database_copies import SCHEMA, DatabaseCopies
 from tests.fixtures.paths import PROGRAMMES
 from tests.fixtures.postgres import PG_BIN, PostgresServer
 from tests.fixtures.properties import load_profile
@@ -50,16 +51,23 @@ def library() -> Library:
     return load_library(PROGRAMMES)
 
 
+@pytest.fixture(scope="session")
+def database_copies(request, tmp_path_factory) -> DatabaseCopies:
+    """The schema, and the demo for the files that load it, built once and copied."""
+    return DatabaseCopies(tmp_path_factory.mktemp("database-copies"),
+                          lambda: request.getfixturevalue("postgres_server"))
+
+
 @pytest.fixture
-def engine(database_url):
+def engine(database_url, database_copies):
     engine = db.make_engine(database_url)
-    db.create_schema(engine)
+    database_copies.give(engine, SCHEMA, db.create_schema)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def app(database_url, tmp_path, monkeypatch):
+def app(database_url, database_copies, tmp_path, monkeypatch):
     monkeypatch.setenv("COHORT_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app({
         "TESTING": True,
@@ -67,7 +75,7 @@ def app(database_url, tmp_path, monkeypatch):
         "SECRET_KEY": "test",
         "PROGRAMMES_DIR": str(PROGRAMMES),
     })
-    db.create_schema(app.extensions["cohort.engine"])
+    database_copies.give(app.extensions["cohort.engine"], SCHEMA, db.create_schema)
     yield app
     app.extensions["cohort.engine"].dispose()
 

@@ -7,20 +7,19 @@ from datetime import UTC, date, datetime
 from sqlalchemy import delete, select
 
 from cohort import db, services
-from cohort.demo import load_demo
 from cohort.models import Cohort, GroupMember, Participant
 from cohort.services.attendance_figures import attendance_overview
 from cohort.services.dashboard import cohort_dashboard
 from cohort.services.participants import groups_overview
-from tests.fixtures.paths import PROGRAMMES
+from tests.fixtures.database_copies import load_demo_copy
 from tests.fixtures.statements import recorded_statements
 
 TODAY = date(2025, 5, 20)
 NOW = datetime(2025, 5, 20, 12, tzinfo=UTC)
 
 
-def test_attendance_overview_matches_the_summary(engine):
-    cohort_id = load_demo(engine, PROGRAMMES, today=TODAY).running
+def test_attendance_overview_matches_the_summary(engine, database_copies):
+    cohort_id = load_demo_copy(database_copies, engine, today=TODAY).running
     with db.transaction(engine) as session:
         summary = services.attendance_summary(session, cohort_id)
         overview = attendance_overview(session, cohort_id)
@@ -29,8 +28,8 @@ def test_attendance_overview_matches_the_summary(engine):
     assert [p.id for p in overview.follow_up] == [p.person.id for p in summary.follow_up] != []
 
 
-def test_groups_overview_counts_groups_and_flags_repairs(engine):
-    cohort_id = load_demo(engine, PROGRAMMES, today=TODAY).running
+def test_groups_overview_counts_groups_and_flags_repairs(engine, database_copies):
+    cohort_id = load_demo_copy(database_copies, engine, today=TODAY).running
     with db.transaction(engine) as session:
         cohort = session.get(Cohort, cohort_id)
         rows = services.group_rows(session, cohort_id)
@@ -51,8 +50,8 @@ def test_groups_overview_counts_groups_and_flags_repairs(engine):
                    group.grouping_key and f.rotation == group.rotation for f in flags)
 
 
-def test_dashboard_counts_people_and_organisations(engine):
-    cohort_id = load_demo(engine, PROGRAMMES, today=TODAY).running
+def test_dashboard_counts_people_and_organisations(engine, database_copies):
+    cohort_id = load_demo_copy(database_copies, engine, today=TODAY).running
     with db.transaction(engine) as session:
         cohort = session.get(Cohort, cohort_id)
         people = session.scalars(select(Participant).where(
@@ -62,11 +61,11 @@ def test_dashboard_counts_people_and_organisations(engine):
     assert board.organisation_count == len({p.organisation for p in people if p.organisation})
 
 
-def test_the_overviews_failed_email_states_are_written_into_its_sql(engine):
+def test_the_overviews_failed_email_states_are_written_into_its_sql(engine, database_copies):
     """Sent as parameters, `delivery.state IN ($2, $3)` got a generic plan on PostgreSQL
     (psycopg prepares a statement after five runs) that read every email of the cohort: 0.8 ms
     where the plan for the values takes 0.05 (see db.constant)."""
-    cohort_id = load_demo(engine, PROGRAMMES, today=TODAY).running
+    cohort_id = load_demo_copy(database_copies, engine, today=TODAY).running
     with recorded_statements(engine, parameters=True) as sent, \
             db.transaction(engine) as session:
         cohort_dashboard(session, session.get(Cohort, cohort_id), NOW)

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import MetaData, select
 
 from cohort import db, services
-from cohort.demo import load_demo
 from cohort.models import (
     ActivityEntry,
     AnonymousResponse,
@@ -31,7 +30,8 @@ from cohort.services import buddy_check_ins, privacy
 from cohort.services.dashboard import response_rates
 from tests.fixtures.attendance import AFTER_WEBINAR_1
 from tests.fixtures.attendance import PEOPLE as ATTENDANCE_PEOPLE
-from tests.fixtures.paths import FIXTURES, PROGRAMMES
+from tests.fixtures.database_copies import load_demo_copy
+from tests.fixtures.paths import FIXTURES
 
 TODAY = date(2025, 5, 20)
 NOW = datetime(2025, 5, 20, 12, 0, tzinfo=UTC)
@@ -39,9 +39,9 @@ SECRET = "test"
 
 
 @pytest.fixture
-def demo(engine):
+def demo(engine, database_copies):
     """The demo cohort, and one identified respondent with answers, notes, links and a feed."""
-    demo_cohorts = load_demo(engine, PROGRAMMES, today=TODAY)
+    demo_cohorts = load_demo_copy(database_copies, engine, today=TODAY)
     cohort_id = demo_cohorts.running
     with db.transaction(engine) as session:
         person = session.get(Participant, session.scalars(

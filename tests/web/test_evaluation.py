@@ -16,7 +16,6 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from cohort import db, services
-from cohort.demo import load_demo
 from cohort.models import (
     AnonymousResponse,
     CohortRole,
@@ -26,7 +25,7 @@ from cohort.models import (
     Quote,
     Survey,
 )
-from tests.fixtures.paths import PROGRAMMES
+from tests.fixtures.database_copies import load_demo_copy
 from tests.fixtures.web import WEB_NOW, staff_client
 
 FINAL_ANSWERS = {"new-tools": 5, "network": 4, "passed-on": 4, "staff-engagement": 3,
@@ -46,12 +45,10 @@ def _text(response) -> str:
 
 
 @pytest.fixture
-def demo_id(engine_of_app) -> int:
+def demo_id(engine_of_app, database_copies) -> int:
     """The `make run` demo's finished cohort: 32 people, every survey answered, notes,
-    quotes, attendance."""
-    demo = load_demo(engine_of_app, PROGRAMMES, today=WEB_NOW.date())
-    assert demo is not None, "ask for demo_id before fixtures that create cohorts"
-    return demo.finished
+    quotes, attendance (ask for it before fixtures that create cohorts)."""
+    return load_demo_copy(database_copies, engine_of_app, today=WEB_NOW.date()).finished
 
 
 @pytest.fixture
