@@ -22,7 +22,7 @@ CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
 
 
 @pytest.fixture
-def evaluated(web_app, staff, known_cohort) -> int:
+def evaluated(web_app, known_cohort, staff) -> int:
     """The known cohort (with survey data), its evaluator and owner the web fixtures' staff."""
     web_app.config["COHORT_NOW"] = REPORT_NOW
     with db.transaction(web_app.extensions["cohort.engine"]) as session:
@@ -44,7 +44,7 @@ def _csrf(html: str) -> str:
 
 
 def test_the_report_page_shows_the_figures_with_language_and_compare_choices(
-        web_app, staff, evaluated, cohort_id):
+        web_app, evaluated, staff, cohort_id):
     client = _client(web_app, staff.evaluator)
     page = client.get(f"/cohorts/{evaluated}/report")
     assert page.status_code == 200
@@ -69,7 +69,7 @@ def test_the_report_page_shows_the_figures_with_language_and_compare_choices(
     assert "Sammenligning af to hold" in compared.get_data(as_text=True)
 
 
-def test_bad_options_are_refused_with_a_message(web_app, staff, evaluated):
+def test_bad_options_are_refused_with_a_message(web_app, evaluated, staff):
     client = _client(web_app, staff.evaluator)
     for query in ("language=sv", "compare=99999", f"compare={evaluated}", "compare=x"):
         page = client.get(f"/cohorts/{evaluated}/report?{query}")
@@ -91,7 +91,7 @@ def _wait(client, url: str, seconds: float = 90) -> str:
     pytest.fail(f"{url} still refreshing after {seconds} s")
 
 
-def test_the_pdf_is_made_in_a_job_then_downloaded(web_app, staff, evaluated, cohort_id):
+def test_the_pdf_is_made_in_a_job_then_downloaded(web_app, evaluated, staff, cohort_id):
     client = _client(web_app, staff.evaluator)
     page = client.get(f"/cohorts/{evaluated}/report")
     token = _csrf(page.get_data(as_text=True))
@@ -138,7 +138,7 @@ WITHHELD = "Quotes and free-text answers are shown to evaluators only."
 WORDS = [QUOTES[0][0], LEADERSHIP_TEXTS[0]]
 
 
-def test_facilitators_get_the_figures_without_quotes_or_free_text(web_app, staff, evaluated):
+def test_facilitators_get_the_figures_without_quotes_or_free_text(web_app, evaluated, staff):
     """The attack: quotes and free text are evaluator-only pages, yet the owner read them in
     the report. Now the owner's report has the figures and says the words are withheld."""
     for user, words in ((staff.owner, False), (staff.evaluator, True), (staff.admin, True)):
@@ -158,7 +158,7 @@ def test_facilitators_get_the_figures_without_quotes_or_free_text(web_app, staff
     assert "Sitater og fritekstsvar vises bare for evaluatorer." in norwegian
 
 
-def test_a_facilitators_pdf_has_no_quotes_or_free_text(web_app, staff, evaluated):
+def test_a_facilitators_pdf_has_no_quotes_or_free_text(web_app, evaluated, staff):
     client = _client(web_app, staff.owner)
     token = _csrf(client.get(f"/cohorts/{evaluated}/report").get_data(as_text=True))
     started = client.post(f"/cohorts/{evaluated}/report/pdf",
@@ -181,7 +181,7 @@ def test_a_facilitators_pdf_has_no_quotes_or_free_text(web_app, staff, evaluated
         assert download.status_code == 200
 
 
-def test_a_failing_job_shows_its_error(web_app, staff, evaluated):
+def test_a_failing_job_shows_its_error(web_app, evaluated, staff):
     """A comparison whose other cohort vanished after the job started: the page says why."""
     job = jobs.start_report_job(web_app, evaluated, "da", compare=99999, words=False)
     client = _client(web_app, staff.owner)
@@ -190,7 +190,7 @@ def test_a_failing_job_shows_its_error(web_app, staff, evaluated):
     assert client.get(f"/cohorts/{evaluated}/report/jobs/{job.id}.pdf").status_code == 404
 
 
-def test_too_many_jobs_at_once_is_said_plainly(web_app, staff, evaluated, monkeypatch):
+def test_too_many_jobs_at_once_is_said_plainly(web_app, evaluated, staff, monkeypatch):
     monkeypatch.setattr(jobs, "MAX_RUNNING", 0)  # every slot taken (cannot run 3 renders here)
     web_app.config["WTF_CSRF_ENABLED"] = False
     client = _client(web_app, staff.evaluator)
@@ -200,7 +200,7 @@ def test_too_many_jobs_at_once_is_said_plainly(web_app, staff, evaluated, monkey
     assert "Please try again in a minute." in response.get_data(as_text=True)
 
 
-def test_one_running_pdf_per_person_and_others_still_get_theirs(web_app, staff, evaluated):
+def test_one_running_pdf_per_person_and_others_still_get_theirs(web_app, evaluated, staff):
     """The evaluator's report is still being made: their next one gets 429 in their language;
     the owner's starts (and finishes) all the same."""
     web_app.config["WTF_CSRF_ENABLED"] = False
@@ -224,7 +224,7 @@ def test_one_running_pdf_per_person_and_others_still_get_theirs(web_app, staff, 
     assert "Download" in html
 
 
-def test_the_report_page_shows_the_same_intervals_as_the_pdf(web_app, staff, evaluated):
+def test_the_report_page_shows_the_same_intervals_as_the_pdf(web_app, evaluated, staff):
     html = _client(web_app, staff.evaluator).get(
         f"/cohorts/{evaluated}/report").get_data(as_text=True)
     assert "95 %-konfidensinterval: 47\u201376 %" in html  # beside the headline statement
@@ -232,7 +232,7 @@ def test_the_report_page_shows_the_same_intervals_as_the_pdf(web_app, staff, eva
     assert 'id="method-uncertainty"' in html
 
 
-def test_every_report_table_has_its_caption_first(web_app, staff, evaluated):
+def test_every_report_table_has_its_caption_first(web_app, evaluated, staff):
     """HTML allows a table's caption only as its first child (the print style still shows it
     below the table)."""
     client = _client(web_app, staff.evaluator)
