@@ -32,6 +32,7 @@ from ..core.grouping import PartnerChange, partner_changes
 from ..models import Cohort, Delivery, Participant, Task, User, utcnow
 from . import activity
 from ._lookup import cohort_programme, get_cohort
+from .frozen_rounds import BUDDY_TASK
 from .grouping import (
     GroupsView,
     Proposal,
@@ -47,7 +48,6 @@ from .plans import extra_item_times, insert_deliveries
 PLAN, REPAIR, MOVE = "plan", "repair", "move"
 # A row in these states may have reached its recipient.
 GONE_OUT = (kinds.SENT, kinds.SENDING, kinds.NEEDS_REVIEW)
-BUDDY_TASK = "buddy_exchange"
 SUPERSEDED = "cancelled: a newer groups email replaces it"
 
 

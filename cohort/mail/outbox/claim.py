@@ -33,7 +33,11 @@ class Claimer(Recorder):
         (`flag_interrupted` looks at those), or a pending row whose time has come in a cohort
         that sends (what `skip_overdue` and `_claim` take are among those). One read on the
         due index, where a pass with nothing to do ran seven statements, four of them
-        writes, and started its sender threads: the scheduler's tick every interval."""
+        writes, and started its sender threads: the scheduler's tick every interval.
+        `retry_at` is left out on purpose: a due row waiting for its retry makes the answer
+        yes and the pass then claims nothing, which costs one busy pass per tick while it
+        waits; the other way round, a check that misread `retry_at` would leave due emails
+        unsent."""
         due = select(Delivery.id).where(_in_state(kinds.PENDING), Delivery.send_at <= now,
                                         _cohort_sends())
         if cohort_id is not None:
