@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
+from pathlib import Path
 
 from flask import abort, current_app, request
 from flask_login import current_user
@@ -44,7 +45,21 @@ def now() -> datetime:
 
 
 def library() -> Library:
-    return load_library(current_app.config["PROGRAMMES_DIR"])
+    """The programme templates, parsed again only when the folder's files change (one added,
+    removed or written: their names, sizes and modification times): parsing every template on
+    every request was a third of /cohorts/new's time (15 ms of 45) and most of /programmes/'.
+    A Library and its Programmes are frozen, so the kept one is shared by the requests."""
+    directory = Path(current_app.config["PROGRAMMES_DIR"])
+    stamp = tuple((path.name, status.st_size, status.st_mtime_ns)
+                  for path in sorted(directory.glob("*.y*ml")) for status in [path.stat()])
+    kept = current_app.extensions.get(_LIBRARY)
+    if kept is None or kept[:2] != (directory, stamp):
+        kept = (directory, stamp, load_library(directory))
+        current_app.extensions[_LIBRARY] = kept
+    return kept[2]
+
+
+_LIBRARY = "cohort.library"
 
 
 def or_404(value):
