@@ -23,12 +23,14 @@ pytest_plugins = [
 
 
 @pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
+def postgres_server(database_copies) -> Iterator[PostgresServer]:
     if not (PG_BIN / "initdb").exists():
         pytest.fail(f"PostgreSQL binaries not found in {PG_BIN}")
     server = PostgresServer()
     server.start()
+    database_copies.postgres = server  # its copies live on this server, none on others
     yield server
+    database_copies.postgres = None
     server.stop()
 
 
@@ -52,10 +54,9 @@ def library() -> Library:
 
 
 @pytest.fixture(scope="session")
-def database_copies(request, tmp_path_factory) -> DatabaseCopies:
-    """The schema, and the demo for the files that load it, built once and copied."""
-    return DatabaseCopies(tmp_path_factory.mktemp("database-copies"),
-                          lambda: request.getfixturevalue("postgres_server"))
+def database_copies(tmp_path_factory) -> DatabaseCopies:
+    """The schema and other starting data, built once and copied (fixtures/database_copies)."""
+    return DatabaseCopies(tmp_path_factory.mktemp("database-copies"))
 
 
 @pytest.fixture

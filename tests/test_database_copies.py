@@ -11,6 +11,7 @@ from sqlalchemy import select
 from cohort import db
 from cohort.models import User
 from tests.fixtures.database_copies import SCHEMA
+from tests.fixtures.postgres import PostgresServer
 
 _keys = itertools.count()
 
@@ -67,3 +68,22 @@ def test_a_copy_is_what_the_first_build_made_and_spares_an_untouched_database_th
     # The schema is left as it is where tables exist already.
     database_copies.give(touched, SCHEMA, db.create_schema)
     assert len(_emails(touched)) == 2
+
+
+@pytest.mark.slow
+def test_a_database_on_a_server_of_a_tests_own_is_built_not_copied(database_copies,
+                                                                   postgres_server):
+    """Tests that crash a server start their own: a copy on the session's server must not
+    stand in for their database (the build runs there, every time)."""
+    own = PostgresServer()
+    own.start()
+    try:
+        engines = [db.make_engine(own.new_database()) for _ in range(2)]
+        key = ("test own server", next(_keys))
+        for engine in engines:
+            database_copies.give(engine, SCHEMA, db.create_schema)
+            database_copies.give(engine, key, lambda e: _add_user(e, "own@cohort.example"))
+            assert _emails(engine) == ["own@cohort.example"]
+            engine.dispose()
+    finally:
+        own.stop()
