@@ -60,12 +60,13 @@ run: install
 
 ## make test: install what the tests need (Python packages and Debian packages), run everything on
 ## TEST_WORKERS processes (each with its own PostgreSQL server), property tests derandomized
-## (the same examples on every run, as in CI). Locally, `.venv/bin/pytest -m "not slow"` skips
-## the tests that start processes, servers or a browser.
+## (the same examples on every run, as in CI), their scratch files in memory when the machine
+## has room (tools/with-scratch-in-memory says why). Locally, `.venv/bin/pytest -m "not slow"`
+## skips the tests that start processes, servers or a browser.
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 test: install-test system-test-deps lint
-	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest -n $(TEST_WORKERS) \
-	  --dist loadfile --durations=10
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} tools/with-scratch-in-memory \
+	  $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=10
 
 ## make fuzz: the property tests only, with random examples and FUZZ_FACTOR times as many of
 ## each. A failure prints its example: add it to the test as an explicit @example.
