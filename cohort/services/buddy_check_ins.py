@@ -3,9 +3,10 @@ facilitator's view of the pairs that have not met, and the counts the report use
 
 A *round* is one buddy exchange task of the cohort (`buddy-exchange@workshop-1`). Its pairs
 are the groups of the programme's buddy groupings in their latest rotation (the groups the
-participant's page and emails name) until the round is released; a released round keeps the
-pairs it was released with, whatever happens to the groups or people later
-(services/frozen_rounds.py), so its counts and the report's figures do not change. How a
+emails name) until the round is released; a released round keeps the pairs it was released
+with, whatever happens to the groups or people later (services/frozen_rounds.py), so its
+counts and the report's figures do not change, and the participant's page names the buddy of
+that round's pair. How a
 pair's members' answers make the pair's status is `core.buddy_check_ins`.
 
 A check-in is an identified answer (the facilitator sees which pairs have not met), not an
@@ -30,7 +31,13 @@ from ..core.buddy_check_ins import ANSWERS, MET, NO_ANSWER, RoundCount, count_ro
 from ..core.spreadsheets import Table
 from ..models import BuddyCheckIn, Meeting, Participant, Task
 from ._lookup import NotFound, get_cohort
-from .frozen_rounds import BUDDY_TASK, freeze_released_rounds, live_pairs, round_pairs
+from .frozen_rounds import (
+    BUDDY_TASK,
+    freeze_released_rounds,
+    frozen_partners,
+    live_pairs,
+    round_pairs,
+)
 
 MAX_NOTE = 300  # one line
 
@@ -127,15 +134,13 @@ class BuddyRound:
 
 def participant_check_ins(session: Session, participant: Participant, now: datetime
                           ) -> list[CheckInItem]:
-    """The released buddy exchange tasks the participant can answer for (they have a buddy),
-    latest first."""
+    """The released buddy exchange tasks the participant can answer for (they had a buddy in
+    that round), latest first."""
     pairs = [pair.members for pair in live_pairs(session, participant.cohort_id)
              if participant.id in pair.members and len(pair.members) >= 2]
-    if not pairs:
-        return []
     others = {p for members in pairs for p in members if p != participant.id}
     names = dict(session.execute(select(Participant.id, Participant.name)
-                                 .where(Participant.id.in_(others))).all())
+                                 .where(Participant.id.in_(others))).all()) if others else {}
     mine = {row.task_id: row for row in session.scalars(select(BuddyCheckIn).where(
         BuddyCheckIn.participant_id == participant.id))}
     rounds = []
@@ -144,18 +149,27 @@ def participant_check_ins(session: Session, participant: Participant, now: datet
         rounds.append(BuddyRound(task.id, task.title, task.release_at, task.due_at,
                                  row.answer if row else None, row.note if row else "",
                                  row.shared if row else False))
-    return check_in_items(rounds, names)
+    frozen = frozen_partners(session, participant.id, [r.task_id for r in rounds])
+    return check_in_items(rounds, names, frozen)
 
 
-def check_in_items(rounds: list[BuddyRound], buddies: dict[int, str]) -> list[CheckInItem]:
+def check_in_items(rounds: list[BuddyRound], buddies: dict[int, str],
+                   frozen: dict[int, dict[int, str]]) -> list[CheckInItem]:
     """The check-ins of `participant_check_ins` from what a caller has read already: the
-    released rounds in release order with the participant's answers, and the ids and names
-    of the others in the participant's pairs (none: no check-ins)."""
-    if not buddies:
-        return []
-    names = tuple(sorted(buddies.values()))
-    return [CheckInItem(task.task_id, task.title, task.release_at, task.due_at, task.answer,
-                        task.note, task.shared, names) for task in reversed(rounds)]
+    released rounds in release order with the participant's answers; the ids and names of
+    the others in the participant's pairs now (`buddies`); and, for each frozen round, the
+    others in the pair it was released with (`frozen_rounds.frozen_partners`). A frozen
+    round names the buddy the participant had then, not the one they have after a
+    regrouping, and is left out where they had none (they joined later); a round not frozen
+    yet names today's buddies, and is left out when there are none."""
+    items = []
+    for task in reversed(rounds):
+        others = frozen.get(task.task_id, buddies)
+        if others:
+            items.append(CheckInItem(task.task_id, task.title, task.release_at, task.due_at,
+                                     task.answer, task.note, task.shared,
+                                     tuple(sorted(others.values()))))
+    return items
 
 
 def check_in_for(session: Session, participant: Participant, task_id: int, now: datetime

@@ -19,7 +19,9 @@ groups the round was released with, so the frozen pairs are the released ones. A
 released before the cohort had any buddy pair is not frozen (there is nothing to keep): the
 first pairs formed are its pairs (a cohort made after its start, or grouped late). A check-in
 freezes too (services.buddy_check_ins.record_check_in): the pairs its answer is counted for
-are fixed when the first answer comes in.
+are fixed when the first answer comes in. The participant's page reads a frozen round's
+pairs too (`frozen_partners`): an old round names the buddy the participant had in it, and is
+not offered to someone who was in none of its pairs.
 
 A frozen member row goes with its participant when the participant is *removed* (removal
 takes a person out of every figure: their attendance, answers and invitations go too); an
@@ -35,10 +37,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from .. import db
-from ..models import FrozenBuddyMember, FrozenBuddyRound, Group, GroupMember, Task
+from ..models import (
+    FrozenBuddyMember,
+    FrozenBuddyRound,
+    Group,
+    GroupMember,
+    Participant,
+    Task,
+)
 from ._lookup import cohort_programme, get_cohort
 
 BUDDY_TASK = "buddy_exchange"
@@ -154,5 +164,32 @@ def round_pairs(session: Session, cohort_id: int, task_ids: Iterable[int]
     return found
 
 
+def frozen_partners(session: Session, participant_id: int, task_ids: Iterable[int]
+                    ) -> dict[int, dict[int, str]]:
+    """task id -> the ids and names of the others in the participant's frozen pair, for each
+    of `task_ids` that is frozen (an empty dict where the round's pairs did not include them:
+    they came later, or were alone); rounds not frozen are left out (their pairs are the live
+    groups). One statement, none when `task_ids` is empty."""
+    ids = sorted(set(task_ids))
+    if not ids:
+        return {}
+    mine, other = aliased(FrozenBuddyMember), aliased(FrozenBuddyMember)
+    found: dict[int, dict[int, str]] = {}
+    for task_id, other_id, name in session.execute(
+            select(FrozenBuddyRound.task_id, other.participant_id, Participant.name)
+            .outerjoin(mine, (mine.task_id == FrozenBuddyRound.task_id)
+                       & (mine.participant_id == participant_id))
+            .outerjoin(other, (other.task_id == mine.task_id)
+                       & (other.grouping_key == mine.grouping_key)
+                       & (other.rotation == mine.rotation) & (other.number == mine.number)
+                       & (other.participant_id != participant_id))
+            .outerjoin(Participant, Participant.id == other.participant_id)
+            .where(FrozenBuddyRound.task_id.in_(ids))):
+        partners = found.setdefault(task_id, {})
+        if other_id is not None:
+            partners[other_id] = name or ""
+    return found
+
+
 __all__ = ["BUDDY_TASK", "RoundPair", "buddy_grouping_keys", "freeze_released_rounds",
-           "live_pairs", "round_pairs"]
+           "frozen_partners", "live_pairs", "round_pairs"]

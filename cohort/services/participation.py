@@ -42,6 +42,7 @@ from ._lookup import (
 )
 from .attendance import OwnMeetingRow, own_meeting_rows
 from .buddy_check_ins import BUDDY_TASK, BuddyRound, CheckInItem, check_in_items
+from .frozen_rounds import frozen_partners
 from .surveys import AnswerTarget, survey_state
 
 MAX_TEXT = 5000
@@ -149,7 +150,8 @@ def participant_page(session: Session, participant: Participant, now: datetime,
         surveys=_surveys(session, participant, now, titles),
         all_meetings=everything,
         attendance=own_meeting_rows(participant.cohort_id, everything, codes, own, now),
-        buddy_check_ins=check_in_items(buddy_rounds, buddies),
+        buddy_check_ins=check_in_items(buddy_rounds, buddies, frozen_partners(
+            session, participant.id, [r.task_id for r in buddy_rounds])),
     )
 
 

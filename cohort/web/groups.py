@@ -91,7 +91,13 @@ def _page(cohort_id: int, status: int = 200, problem: str | None = None):
         rules = services.list_rules(session, cohort_id)
         buddy_rounds = services.buddy_rounds(session, cohort_id, now())
     titles = {view.grouping_key: view.title for view in views}
+    # The group rows on the page: an old round's pair links to its group only while that
+    # group is still there (planning again may have dissolved it).
+    shown = {(view.grouping_key, rotation.rotation, number) for view in views
+             for rotation, numbers in zip(view.result.rotations, view.numbers, strict=True)
+             for number in numbers}
     return render_template("groups/index.html", cohort=cohort, views=views, names=names,
+                           shown_groups=shown,
                            people=sorted(names.items(), key=lambda item: (item[1], item[0])),
                            rules=rules, titles=titles, problem=problem,
                            buddy_rounds=buddy_rounds,

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from cohort import db, services
 from cohort.core.attendance import Mark
 from cohort.models import Group, GroupMember, Participant, Prompt, Task
+from cohort.services import frozen_rounds
 from tests.fixtures.attendance import PEOPLE
 
 PROGRAMME = "digital-helsekompetanse"  # a buddy grouping (laerevenner) and teams
@@ -80,7 +81,7 @@ def test_the_page_gives_what_the_use_cases_give_apart(engine, cohort_id):
         people = [p.id for p in _people(session, cohort_id)]
     writer, left_out, alone = people[0], people[1], people[2]
     _write_for(engine, cohort_id, writer, MOMENTS[2])
-    checked, newest = 0, None
+    checked, kept, newest = 0, 0, None
     for rotated in (False, True):
         if rotated:
             newest = _rotate(engine, cohort_id, left_out, alone)
@@ -108,9 +109,39 @@ def test_the_page_gives_what_the_use_cases_give_apart(engine, cohort_id):
                                if c.release_at <= MOMENTS[2])
                     buddies = [g for g in page.groups if g.grouping_key == "laerevenner"]
                     assert len(buddies) == 1 and participant not in buddies[0].members
+                    # Each round names the buddy of its own pairs: a frozen round (the
+                    # writer's answers froze those released by MOMENTS[2]) the one they had
+                    # then, a later round the one they have now.
+                    assert [(c.task_id, c.buddies) for c in page.buddy_check_ins] \
+                        == _rounds_and_buddies(session, participant, now)
                     if rotated and participant.id == left_out:  # their older group is shown
-                        assert buddies[0].rotation == newest - 1 and page.buddy_check_ins == []
+                        assert buddies[0].rotation == newest - 1
                     if rotated and participant.id == alone:
                         assert buddies[0].rotation == newest and buddies[0].members == []
-                        assert page.buddy_check_ins == []
+                    if rotated and participant.id in (left_out, alone):
+                        # No buddy now, so only the frozen rounds, with the buddy they had.
+                        frozen_ones = [c for c in page.buddy_check_ins
+                                       if c.release_at <= MOMENTS[2]]
+                        assert page.buddy_check_ins == frozen_ones
+                        kept += len(frozen_ones)
     assert checked  # some pages had check-ins to compare
+    assert kept  # and some had a frozen round after the buddy was gone
+
+
+def _rounds_and_buddies(session, participant: Participant, now: datetime
+                        ) -> list[tuple[int, tuple[str, ...]]]:
+    """(task id, the others' names in the participant's pair of that round) for each buddy
+    round released by `now` where they had someone, latest first, from the rounds' pairs as
+    the report counts them (frozen_rounds.round_pairs)."""
+    tasks = list(session.scalars(select(Task).where(
+        Task.cohort_id == participant.cohort_id, Task.kind == "buddy_exchange",
+        Task.release_at <= now).order_by(Task.release_at, Task.id)))
+    pairs = frozen_rounds.round_pairs(session, participant.cohort_id, [t.id for t in tasks])
+    names = dict(session.execute(select(Participant.id, Participant.name)).all())
+    found = []
+    for task in reversed(tasks):
+        for pair in pairs[task.id]:
+            if participant.id in pair.members and len(pair.members) >= 2:
+                found.append((task.id, tuple(sorted(names[p] for p in pair.members
+                                                    if p != participant.id))))
+    return found

@@ -192,3 +192,37 @@ def test_erasing_a_participant_keeps_their_answer_and_the_round(web_app, engine_
     section = html.split('id="buddy-check-ins"')[1].split('id="rules"')[0]
     assert "1 af 2 par mødtes; 1 par svarede." in section
     assert "Vi talte om Ærø" not in html
+
+
+def test_after_a_regrouping_an_old_round_names_its_own_pair(web_app, engine_of_app, cohort,
+                                                            make_user):
+    """The round is frozen by the first answer; then everyone is put in one group of four
+    (group 2 is gone). The round still shows its pairs: Anne's page names Bo, the buddy she
+    had then, and the facilitator's pair 2 is no longer a link to a group that is gone."""
+    _cohort, people, task_id, _other = cohort
+    moment = web_app.config["COHORT_NOW"]
+    with db.transaction(engine_of_app) as session:
+        services.record_check_in(session, people["kari@bergen.example"], task_id, "not_yet",
+                                 moment)
+        groups = list(session.scalars(select(Group).where(Group.cohort_id == _cohort.id)))
+        for group in groups:
+            session.delete(group)
+        session.flush()
+        everyone = Group(cohort_id=_cohort.id, grouping_key="buddies", number=1)
+        session.add(everyone)
+        session.flush()
+        session.add_all(GroupMember(group_id=everyone.id, participant_id=p.id)
+                        for p in people.values())
+    anne = participant_client(web_app, people["anne@vejle.example"])
+    page = anne.get("/me").get_data(as_text=True)
+    this_round = page.split(f'id="buddy-{task_id}"')[1].split("</article>")[0]
+    assert "Bo Holm" in this_round
+    assert "Kari Nordmann" not in this_round and "Emma Smith" not in this_round
+
+    client = staff_client(web_app, make_user("admin@cohort.example", "admin", "Ada Admin"))
+    html = client.get(f"/cohorts/{_cohort.id}/groups").get_data(as_text=True)
+    not_met = html.split('id="buddy-check-ins"')[1].split("<tbody>")[1].split("</tbody>")[0]
+    assert "Kari Nordmann, Emma Smith" in not_met
+    assert 'href="#group-buddies-1-2"' not in not_met and '<th scope="row">2</th>' in not_met
+    targets = set(re.findall(r'href="#([^"]+)"', html))
+    assert targets and targets <= set(re.findall(r' id="([^"]+)"', html))
