@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cohort.core.programme import ProgrammeError, load_library, parse_programme
@@ -113,6 +115,24 @@ def test_broken_file_is_listed_in_library_not_hidden(tmp_path):
     library = load_library(tmp_path)
     assert list(library.programmes) == ["mini"]
     assert list(library.broken) == [f"{tmp_path.name}/bad.yaml"]
+
+
+def test_a_folder_keeps_the_text_it_parsed_reading_each_file_once(tmp_path, monkeypatch):
+    """The source kept beside a programme is the text that was parsed: a file rewritten
+    between two reads must not give a programme with another file's text."""
+    (tmp_path / "good.yaml").write_text(VALID, encoding="utf-8")
+    (tmp_path / "bad.yaml").write_text("id: [", encoding="utf-8")
+    reads = []
+    read_text = Path.read_text
+
+    def counted(path, *args, **kwargs):
+        reads.append(path.name)
+        return read_text(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", counted)
+    library = load_library(tmp_path)
+    assert sorted(reads) == ["bad.yaml", "good.yaml"]
+    assert library.sources == {"mini": VALID}
 
 
 def test_unquoted_clock_times_are_read_as_text():

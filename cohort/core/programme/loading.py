@@ -21,11 +21,14 @@ from .schema import Programme
 def load_programme_file(path: Path | str, display_name: str | None = None) -> Programme:
     path = Path(path)
     name = display_name or str(path)
+    return parse_programme(_read_text(path, name), name)
+
+
+def _read_text(path: Path, name: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ProgrammeError([LocatedError(name, None, (), f"not UTF-8 text: {exc}")]) from None
-    return parse_programme(text, name)
 
 
 def parse_programme(text: str, filename: str) -> Programme:
@@ -64,7 +67,10 @@ def load_library(directory: Path | str) -> Library:
     for path in sorted(directory.glob("*.y*ml")):
         display = f"{directory.name}/{path.name}"
         try:
-            programme = load_programme_file(path, display)
+            # Read once: the source kept beside the programme is the text that was parsed,
+            # even if the file is being rewritten meanwhile.
+            text = _read_text(path, display)
+            programme = parse_programme(text, display)
         except ProgrammeError as exc:
             library.broken[display] = exc
             continue
@@ -74,5 +80,5 @@ def load_library(directory: Path | str) -> Library:
             )
             continue
         library.programmes[programme.id] = programme
-        library.sources[programme.id] = path.read_text(encoding="utf-8-sig")
+        library.sources[programme.id] = text
     return library
