@@ -357,7 +357,9 @@ def _junk_routes(w: Walk, rules, bodies: dict[str, tuple[bytes, str]],
     for rule in rules:
         sign_in_again()
         arguments = {**DEFAULT_ARGUMENTS, **w.arguments.get(rule.endpoint, {})}
-        for name in rule.arguments:
+        # A rule's arguments are a set: sorted, so every run sends the same requests in the
+        # same order (a failure found once is found again).
+        for name in sorted(rule.arguments):
             arguments.setdefault(name, 1)
         path = _path(rule, arguments)
         methods = [m for m in ("GET", "POST") if m in rule.methods]
@@ -371,7 +373,7 @@ def _junk_routes(w: Walk, rules, bodies: dict[str, tuple[bytes, str]],
                     w.send("POST", path, "form", payload, data=body,
                            content_type=content_type)
             if payload in in_paths:
-                for name in rule.arguments:
+                for name in sorted(rule.arguments):
                     w.send(methods[0], _path(rule, {**arguments, name: value}), f"path:{name}",
                            payload)
 
