@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -164,6 +164,21 @@ def round_pairs(session: Session, cohort_id: int, task_ids: Iterable[int]
     return found
 
 
+# Built once, with bound parameters: built per call (two aliases, three joins) it cost /me
+# ten times what it takes to run, and a sixth of the page's throughput.
+_MINE, _OTHER = aliased(FrozenBuddyMember), aliased(FrozenBuddyMember)
+_FROZEN_PARTNERS = (
+    select(FrozenBuddyRound.task_id, _OTHER.participant_id, Participant.name)
+    .outerjoin(_MINE, (_MINE.task_id == FrozenBuddyRound.task_id)
+               & (_MINE.participant_id == bindparam("participant_id")))
+    .outerjoin(_OTHER, (_OTHER.task_id == _MINE.task_id)
+               & (_OTHER.grouping_key == _MINE.grouping_key)
+               & (_OTHER.rotation == _MINE.rotation) & (_OTHER.number == _MINE.number)
+               & (_OTHER.participant_id != bindparam("participant_id")))
+    .outerjoin(Participant, Participant.id == _OTHER.participant_id)
+    .where(FrozenBuddyRound.task_id.in_(bindparam("task_ids", expanding=True))))
+
+
 def frozen_partners(session: Session, participant_id: int, task_ids: Iterable[int]
                     ) -> dict[int, dict[int, str]]:
     """task id -> the ids and names of the others in the participant's frozen pair, for each
@@ -173,18 +188,9 @@ def frozen_partners(session: Session, participant_id: int, task_ids: Iterable[in
     ids = sorted(set(task_ids))
     if not ids:
         return {}
-    mine, other = aliased(FrozenBuddyMember), aliased(FrozenBuddyMember)
     found: dict[int, dict[int, str]] = {}
     for task_id, other_id, name in session.execute(
-            select(FrozenBuddyRound.task_id, other.participant_id, Participant.name)
-            .outerjoin(mine, (mine.task_id == FrozenBuddyRound.task_id)
-                       & (mine.participant_id == participant_id))
-            .outerjoin(other, (other.task_id == mine.task_id)
-                       & (other.grouping_key == mine.grouping_key)
-                       & (other.rotation == mine.rotation) & (other.number == mine.number)
-                       & (other.participant_id != participant_id))
-            .outerjoin(Participant, Participant.id == other.participant_id)
-            .where(FrozenBuddyRound.task_id.in_(ids))):
+            _FROZEN_PARTNERS, {"participant_id": participant_id, "task_ids": ids}):
         partners = found.setdefault(task_id, {})
         if other_id is not None:
             partners[other_id] = name or ""
