@@ -151,11 +151,15 @@ def profile(app, prepared: Prepared, repeat: int = 20,
         clock["sql"] += time.perf_counter() - started.pop()
         clock["statements"] += 1
 
+    rendering: list[float] = []  # a template may render another (the kept site header)
+
     def before_template(*_args, **_kwargs) -> None:
-        clock["template_start"] = time.perf_counter()
+        rendering.append(time.perf_counter())
 
     def after_template(*_args, **_kwargs) -> None:
-        clock["template"] += time.perf_counter() - clock.pop("template_start")
+        begun = rendering.pop()
+        if not rendering:  # the outermost: the inner ones' time is in it
+            clock["template"] += time.perf_counter() - begun
 
     event.listen(engine, "before_cursor_execute", before_sql)
     event.listen(engine, "after_cursor_execute", after_sql)
