@@ -6,8 +6,8 @@ are the groups of the programme's buddy groupings in their latest rotation (the 
 emails name) until the round is released; a released round keeps the pairs it was released
 with, whatever happens to the groups or people later (services/frozen_rounds.py), so its
 counts and the report's figures do not change, and the participant's page names the buddy of
-that round's pair. How a
-pair's members' answers make the pair's status is `core.buddy_check_ins`.
+that round's pair. How a pair's members' answers make the pair's status is
+`core.buddy_check_ins`.
 
 A check-in is an identified answer (the facilitator sees which pairs have not met), not an
 anonymous survey answer: erasing a participant keeps it, as attendance is kept, with its note
