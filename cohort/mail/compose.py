@@ -39,6 +39,7 @@ from ..models import Delivery, Meeting, Participant, Prompt, Survey, Task
 from ..services._lookup import NotFound
 from ..services.announcements import announcement_of
 from ..services.attendance import catch_up_content
+from ..services.frozen_rounds import BUDDY_TASK
 from ..services.participation import facilitator_digest
 from ..services.progress import open_items
 from .lookups import (  # noqa: F401  (re-exported: callers import them from here)
@@ -165,8 +166,8 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
             with contextlib.suppress(Undeliverable):
                 due_meeting = lookups.keyed(Meeting, cohort_id, task.due_meeting_key).title
         done = participant is not None and lookups.task_done(participant.id, task.id)
-        buddies = (_groups_of(lookups, participant, programme, kind="buddy")
-                   if task.kind == "buddy_exchange" else ())
+        buddies = (_round_buddies(lookups, participant, programme, task.id)
+                   if task.kind == BUDDY_TASK else ())
         check_in_url = (personal_link_to(personal_url, BUDDY_CHECK_IN_PAGE.format(
             task_id=task.id)) if buddies and personal_url else None)
         return dict(task=TaskInfo(task.title, task.description,
@@ -241,6 +242,26 @@ def _groups_of(lookups: Lookups, participant: Participant | None, programme: Pro
             group.title, group_kind, group.rotation,
             template.rotations if template else 1, group.partners)))
     return tuple(info for _index, _rotation, info in sorted(found, key=lambda f: f[:2]))
+
+
+def _round_buddies(lookups: Lookups, participant: Participant | None, programme: Programme,
+                   task_id: int) -> tuple[GroupInfo, ...]:
+    """The buddies a buddy exchange task's email names: while the round follows the live
+    groups, the participant's buddy groups now; once it keeps its pairs (frozen_rounds), the
+    pair it counts their answer for, as their page asks about it (none: they were in no pair
+    of it, and get no check-in link)."""
+    if participant is None:  # the facilitator's copy names nobody's buddy
+        return ()
+    kept = lookups.kept_pairs(task_id)
+    if kept is None:
+        return _groups_of(lookups, participant, programme, kind="buddy")
+    pair = kept.get(participant.id)
+    if pair is None or not pair.partners:
+        return ()
+    template = next((g for g in programme.groupings if g.key == pair.grouping_key), None)
+    return (GroupInfo(template.title or template.key if template else pair.grouping_key,
+                      "buddy", pair.rotation, template.rotations if template else 1,
+                      pair.partners),)
 
 
 def _with_materials(info: MeetingInfo, materials: tuple[MaterialInfo, ...]) -> MeetingInfo:

@@ -42,6 +42,7 @@ from ..services.calendars import (
     calendar_feed_tokens,
     meeting_invitation_to_all,
 )
+from ..services.frozen_rounds import KeptPair, frozen_round_partners
 from ..services.grouping import ParticipantGroup, participant_groups, participants_groups
 from ..services.materials import visible_materials
 from ..services.participant_access import issue_links, link_token, personal_token
@@ -111,6 +112,7 @@ class Lookups:
         self._materials: dict[int, dict[int, list]] = {}
         self._feeds: dict[int, str | None] = {}
         self._groups: dict[int, list[ParticipantGroup]] = {}
+        self._kept_pairs: dict[int, dict[int, KeptPair] | None] = {}
 
     def prefetch(self, deliveries: list[Delivery], issue: bool = True) -> None:
         """Read the batch's rows at once. With `issue=False` the personal links and calendar
@@ -219,6 +221,12 @@ class Lookups:
         if participant_id not in self._groups:
             self._groups[participant_id] = participant_groups(self.session, participant_id)
         return self._groups[participant_id]
+
+    def kept_pairs(self, task_id: int) -> dict[int, KeptPair] | None:
+        """`frozen_rounds.frozen_round_partners`, read once per round and batch."""
+        if task_id not in self._kept_pairs:
+            self._kept_pairs[task_id] = frozen_round_partners(self.session, task_id)
+        return self._kept_pairs[task_id]
 
     def task_done(self, participant_id: int, task_id: int) -> bool:
         if participant_id in self._done_tasks:

@@ -197,5 +197,37 @@ def frozen_partners(session: Session, participant_id: int, task_ids: Iterable[in
     return found
 
 
-__all__ = ["BUDDY_TASK", "RoundPair", "buddy_grouping_keys", "freeze_released_rounds",
-           "frozen_partners", "live_pairs", "round_pairs"]
+@dataclass(frozen=True)
+class KeptPair:
+    """A participant's pair in a frozen round, as an email names it."""
+
+    grouping_key: str
+    rotation: int
+    partners: tuple[tuple[str, str], ...]  # the others' (name, email), sorted by name
+
+
+def frozen_round_partners(session: Session, task_id: int) -> dict[int, KeptPair] | None:
+    """participant id -> their pair in the round, for a frozen round (someone in none of its
+    pairs is not in the dict); None while the round follows the live groups. For the round's
+    emails, which name the same buddy the participant's page asks about (`frozen_partners`).
+    Two statements."""
+    if not _frozen(session, [task_id]):
+        return None
+    pairs: dict[tuple[str, int, int], list[tuple[int, str, str]]] = defaultdict(list)
+    for key, rotation, number, member, name, email in session.execute(
+            select(FrozenBuddyMember.grouping_key, FrozenBuddyMember.rotation,
+                   FrozenBuddyMember.number, Participant.id, Participant.name,
+                   Participant.email)
+            .join(Participant, Participant.id == FrozenBuddyMember.participant_id)
+            .where(FrozenBuddyMember.task_id == task_id)
+            .order_by(Participant.name, Participant.id)):
+        pairs[(key, rotation, number)].append((member, name, email))
+    return {member: KeptPair(key, rotation, tuple((n, e) for other, n, e in members
+                                                  if other != member))
+            for (key, rotation, _number), members in pairs.items()
+            for member, _name, _email in members}
+
+
+__all__ = ["BUDDY_TASK", "KeptPair", "RoundPair", "buddy_grouping_keys",
+           "freeze_released_rounds", "frozen_partners", "frozen_round_partners", "live_pairs",
+           "round_pairs"]

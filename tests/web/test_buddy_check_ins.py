@@ -226,3 +226,27 @@ def test_after_a_regrouping_an_old_round_names_its_own_pair(web_app, engine_of_a
     assert 'href="#group-buddies-1-2"' not in not_met and '<th scope="row">2</th>' in not_met
     targets = set(re.findall(r'href="#([^"]+)"', html))
     assert targets and targets <= set(re.findall(r' id="([^"]+)"', html))
+
+    # The round's reminder names the same buddy as the page its check-in link opens.
+    with db.transaction(engine_of_app) as session:
+        task = session.get(Task, task_id)
+        for person, buddy in (("anne@vejle.example", "Bo Holm"),
+                              ("kari@bergen.example", "Emma Smith")):
+            delivery = session.scalars(select(Delivery).where(
+                Delivery.kind == "task_reminder", Delivery.anchor == f"task:{task.key}",
+                Delivery.participant_id == people[person].id)).one()
+            data = message_data(session, delivery, CONTEXT, delivery.send_at)
+            assert [[name for name, _email in g.partners] for g in data.groups] == [[buddy]]
+            assert data.task.check_in_url is not None
+        # Someone who joins now was in none of the round's pairs: their reminder names no
+        # buddy and has no check-in link (their page does not ask about the round).
+        newcomer = services.participants.add_participant(session, _cohort.id, ParticipantRow(
+            "Nora Ny", "nora@vejle.example", "Vejle Kommune", "Leder", "da"), None, moment)
+        session.add(GroupMember(group_id=everyone.id, participant_id=newcomer.id))
+        session.flush()
+        delivery = session.scalars(select(Delivery).where(
+            Delivery.kind == "task_reminder", Delivery.anchor == f"task:{task.key}",
+            Delivery.participant_id == newcomer.id)).one()
+        data = message_data(session, delivery, CONTEXT, delivery.send_at)
+        assert data.groups == () and data.task.check_in_url is None
+        assert services.participant_check_ins(session, newcomer, moment) == []
