@@ -21,7 +21,8 @@ first pairs formed are its pairs (a cohort made after its start, or grouped late
 freezes too (services.buddy_check_ins.record_check_in): the pairs its answer is counted for
 are fixed when the first answer comes in. The participant's page reads a frozen round's
 pairs too (`frozen_partners`): an old round names the buddy the participant had in it, and is
-not offered to someone who was in none of its pairs.
+not offered to someone who was in none of its pairs; so do the round's emails
+(`frozen_round_partners`), whose check-in link opens that page.
 
 A frozen member row goes with its participant when the participant is *removed* (removal
 takes a person out of every figure: their attendance, answers and invitations go too); an
