@@ -259,9 +259,10 @@ def _round_buddies(lookups: Lookups, participant: Participant | None, programme:
     if pair is None or not pair.partners:
         return ()
     template = next((g for g in programme.groupings if g.key == pair.grouping_key), None)
-    return (GroupInfo(template.title or template.key if template else pair.grouping_key,
-                      "buddy", pair.rotation, template.rotations if template else 1,
-                      pair.partners),)
+    if template is None:  # not in the programme: named by its key, as `_groups_of` does
+        return (GroupInfo(pair.grouping_key, "buddy", pair.rotation, 1, pair.partners),)
+    return (GroupInfo(template.title or template.key, "buddy", pair.rotation,
+                      template.rotations, pair.partners),)
 
 
 def _with_materials(info: MeetingInfo, materials: tuple[MaterialInfo, ...]) -> MeetingInfo:
