@@ -168,10 +168,14 @@ def survey(cohort_id: int, survey_key: str):
         rate = next(r for r in services.response_rates(session, cohort_id)
                     if r.survey_id == found.id)
         titles = _meeting_titles(session, cohort)
+        # The before/after hint names the two surveys as their participants saw them.
+        survey_titles = {s.template_key: s.title
+                         for s in services.list_surveys(session, cohort_id)}
     return render_template("evaluation/results.html", cohort=cohort, summary=summary,
                            survey=found, rate=rate, dimensions=dimensions, by=by,
                            breakdown=breakdown, changes=changes, titles=titles,
-                           levels=LEVELS, dimension_names=DIMENSIONS)
+                           survey_titles=survey_titles, levels=LEVELS,
+                           dimension_names=DIMENSIONS)
 
 
 def _dimensions(spec) -> tuple[str, ...]:

@@ -455,3 +455,26 @@ def test_breakdown_cells_show_the_agree_share_with_its_interval(web_app, make_co
         low, high = (math.floor(x * 100 + 0.5) for x in (ci.low, ci.high))
         share = math.floor(agree * 100 / n + 0.5)
         assert f"{share}% agree ({low}–{high}%)" in table, label
+
+
+def test_a_hidden_change_per_person_says_why_beside_enough_pairs(web_app, demo_id, team,
+                                                                 engine_of_app):
+    """The demo's 26 people answered before and after and 3 only before: the change per
+    person is hidden for those 3 (the publication rule's rule 4), not for 'fewer than 5
+    answers', which is all the legend said beside '26 pairs'. The hint names the two surveys
+    by their titles, not their keys."""
+    with db.transaction(engine_of_app) as session:
+        (change,) = services.self_assessment_change(session, demo_id, "self-assessment-post")
+    area = change.areas[0]
+    assert (area.pre_n, area.post_n, area.paired_n, area.paired_change) == (29, 26, 26, None)
+    client = _client(web_app, team.evaluator)
+    why = ("Where the change per person is not shown although 5 or more answered both times, "
+           "fewer than 5 answers were given only before or only after")
+    page = _text(client.get(f"/cohorts/{demo_id}/evaluation/surveys/self-assessment-post"))
+    assert why in page
+    assert ("Mean rating per area in “Selvvurdering før forløbet” and in “Selvvurdering efter "
+            "forløbet”.") in page
+    report = _text(client.get(f"/cohorts/{demo_id}/report", query_string={"language": "en"}))
+    assert why in report
+    danish = _text(client.get(f"/cohorts/{demo_id}/report", query_string={"language": "da"}))
+    assert "selv om 5 eller flere svarede begge gange" in danish
