@@ -478,3 +478,25 @@ def test_a_hidden_change_per_person_says_why_beside_enough_pairs(web_app, demo_i
     assert why in report
     danish = _text(client.get(f"/cohorts/{demo_id}/report", query_string={"language": "da"}))
     assert "selv om 5 eller flere svarede begge gange" in danish
+
+
+def test_the_reports_summary_says_ran_or_runs_by_the_cohorts_last_day(
+        web_app, engine_of_app, database_copies, make_user):
+    """The summary said 'ran from 20 October 2026 to 15 April 2027' of a cohort still
+    running (and 'løber fra', runs, of one that had ended)."""
+    demo = load_demo_copy(database_copies, engine_of_app, today=WEB_NOW.date())
+    evaluator = make_user("evaluator@cohort.example", "evaluator", "Eva Evaluator")
+    with db.transaction(engine_of_app) as session:
+        for cohort_id in (demo.finished, demo.running):
+            session.add(CohortStaff(cohort_id=cohort_id, user_id=evaluator.id,
+                                    role=CohortRole.EVALUATOR))
+    client = _client(web_app, evaluator)
+
+    def verb(cohort_id: int, language: str) -> list[str]:
+        page = _text(client.get(f"/cohorts/{cohort_id}/report",
+                                query_string={"language": language}))
+        return re.findall(r"Kompetencer til Digitalt Lederskab (\w+) (?:from|fra) \d", page)
+
+    assert verb(demo.finished, "en") == ["ran"] and verb(demo.running, "en") == ["runs"]
+    assert verb(demo.finished, "da") == ["løb"] and verb(demo.running, "da") == ["løber"]
+    assert verb(demo.finished, "nb") == ["gikk"] and verb(demo.running, "nb") == ["går"]
