@@ -500,3 +500,23 @@ def test_the_reports_summary_says_ran_or_runs_by_the_cohorts_last_day(
     assert verb(demo.finished, "en") == ["ran"] and verb(demo.running, "en") == ["runs"]
     assert verb(demo.finished, "da") == ["løb"] and verb(demo.running, "da") == ["løber"]
     assert verb(demo.finished, "nb") == ["gikk"] and verb(demo.running, "nb") == ["går"]
+
+
+def test_the_evaluator_downloads_the_buddy_check_ins_the_report_points_to(web_app, demo_id,
+                                                                          team):
+    """The report's method chapter says its buddy figures can be recomputed from the buddy
+    check-ins export, which only the facilitators could download (403 for the evaluator who
+    writes the report). It has no names and no notes; the evaluation overview links it."""
+    client = _client(web_app, team.evaluator)
+    overview = client.get(f"/cohorts/{demo_id}/evaluation").get_data(as_text=True)
+    url = f"/cohorts/{demo_id}/groups/check-ins.csv"
+    assert f'href="{url}"' in overview
+    export = client.get(url)
+    assert export.status_code == 200
+    rows = list(csv.reader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff")),
+                           delimiter=";"))
+    assert rows[0] == ["round", "meeting", "released", "grouping", "group", "members",
+                       "status"]
+    assert len(rows) > 1
+    report = _text(client.get(f"/cohorts/{demo_id}/report", query_string={"language": "en"}))
+    assert "the buddy check-ins export on the evaluation overview" in report
