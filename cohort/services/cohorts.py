@@ -170,7 +170,13 @@ def _add_participants(
                    organisation=r.organisation, role=r.role, language=r.language,
                    created_at=now) for r in rows]
     emails = [v["email"] for v in values]
-    surveys = session.scalars(select(Survey.id).where(Survey.cohort_id == cohort.id)).all()
+    invited_to = select(Survey.id).where(Survey.cohort_id == cohort.id)
+    if cohort.launched_at is not None:
+        # Someone joining a running cohort is not invited to the surveys that have closed:
+        # no invitation reached them, and counting them would lower those surveys' response
+        # rates. A draft (set up afterwards, for paper answers say) invites everyone.
+        invited_to = invited_to.where(Survey.closes_at > now)
+    surveys = session.scalars(invited_to).all()
     earlier = {(row.kind, row.anchor, row.recipient): row for row in session.scalars(
         select(Delivery).where(Delivery.cohort_id == cohort.id, Delivery.recipient.in_(emails)))}
     # The first write.

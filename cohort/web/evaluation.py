@@ -135,6 +135,7 @@ def overview(cohort_id: int):
         titles = _meeting_titles(session, cohort)
         k = services.min_group_size_of(session, cohort_id)
         attendance = services.attendance_summary(session, cohort_id, min_group=k)
+        buddy_rounds = bool(services.buddy_rounds(session, cohort_id, moment))
     copies: dict[str, list] = {}
     for rate in rates:
         copies.setdefault(rate.template_key, []).append(rate)
@@ -142,7 +143,7 @@ def overview(cohort_id: int):
     states = {r.survey_id: services.survey_state(r, moment) for r in rates}
     return render_template("evaluation/overview.html", cohort=cohort, rates=rates,
                            states=states, titles=titles, repeated=repeated, k=k,
-                           attendance=attendance)
+                           attendance=attendance, buddy_rounds=buddy_rounds)
 
 
 # --- results --------------------------------------------------------------------------------
@@ -168,10 +169,14 @@ def survey(cohort_id: int, survey_key: str):
         rate = next(r for r in services.response_rates(session, cohort_id)
                     if r.survey_id == found.id)
         titles = _meeting_titles(session, cohort)
+        # The before/after hint names the two surveys as their participants saw them.
+        survey_titles = {s.template_key: s.title
+                         for s in services.list_surveys(session, cohort_id)}
     return render_template("evaluation/results.html", cohort=cohort, summary=summary,
                            survey=found, rate=rate, dimensions=dimensions, by=by,
                            breakdown=breakdown, changes=changes, titles=titles,
-                           levels=LEVELS, dimension_names=DIMENSIONS)
+                           survey_titles=survey_titles, levels=LEVELS,
+                           dimension_names=DIMENSIONS)
 
 
 def _dimensions(spec) -> tuple[str, ...]:

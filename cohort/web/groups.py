@@ -136,10 +136,11 @@ def index(cohort_id: int):
 
 
 @bp.get("/check-ins.csv")
-@requires(Role.FACILITATOR, cohort_access=True)
+@requires(Role.FACILITATOR, Role.EVALUATOR, cohort_access=True)
 def export_check_ins(cohort_id: int):
     """The buddy check-ins per pair and round (no names, no notes): the export behind the
-    report's "did the buddies meet?" figures."""
+    report's "did the buddies meet?" figures, so the evaluators who write the report get it
+    too (from the evaluation overview; the groups page itself is the facilitators')."""
     with read_session() as session:
         body = to_csv(services.buddy_rounds_table(session, cohort_id, now()))
     response = Response(body, mimetype="text/csv; charset=utf-8")

@@ -284,3 +284,19 @@ def test_the_facilitators_report_has_the_figures_but_no_words():
     assert (figures.results.themes, figures.results.free_text) == ((), ())
     assert figures.headline == full.headline and figures.about == full.about
     assert figures.method == full.method
+
+
+def test_free_text_comes_from_anonymous_surveys_only():
+    """The method chapter promises that identified answers (the self-assessments) are reported
+    only as figures for the group: their written answers stay on the evaluators' pages."""
+    spec = survey_spec(PROGRAMME, "self-assessment-pre")
+    written = [{"hopes": f"Identificeret svar {i}"} for i in range(6)]
+    identified = TemplateFacts("self-assessment-pre", spec.title, "pre", "identified",
+                               summarise(spec, written, 5, random.Random(1)))
+    data = facts(final=final_answers())
+    data = replace(data, templates=(*data.templates, identified))
+    report = build_report(data, "da", NOW)
+    assert report.results.free_text  # the final survey's
+    assert {t.survey_title for t in report.results.free_text} == {data.templates[0].title}
+    assert not any("Identificeret" in text for t in report.results.free_text
+                   for text in t.texts)

@@ -144,7 +144,7 @@ def test_before_the_follow_up_the_report_says_it_is_not_available_yet(pdfs):
     assert "Par, der mødtes" in text
     # The method chapter names the export behind each chapter, the buddy figures' too.
     assert "Eksporterne bag hvert kapitel" in text
-    assert "Mødtes buddyerne: eksporten af buddy-svar på gruppesiden" in text
+    assert "Mødtes buddyerne: eksporten af buddy-svar på evalueringsoversigten" in text
     assert "eksporten af besvarelser på evalueringsoversigten" in text
 
 
@@ -163,7 +163,7 @@ def test_behaviour_page_as_an_image_for_a_person_to_look_at(pdfs):
 
 def test_the_buddy_figures_reconcile_with_their_export(behaviour):
     """Each round's figure in the report equals a recount of the export's rows (one per pair
-    and round), the file the groups page offers."""
+    and round), the file the groups page and the evaluation overview offer."""
     cohort_id, pairs, _fresh = behaviour.config["BEHAVIOUR"]
     engine = behaviour.extensions["cohort.engine"]
     client = behaviour.test_client()

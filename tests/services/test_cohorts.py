@@ -122,3 +122,29 @@ def test_reschedule_moves_anchored_tasks_and_pending_deliveries(engine, make_coh
 def test_unknown_cohort_is_not_found(engine):
     with pytest.raises(services.NotFound), db.transaction(engine) as session:
         services.get_cohort(session, 999)
+
+
+@pytest.mark.parametrize("launched", [True, False])
+def test_someone_joining_after_a_survey_closed_is_not_counted_as_invited_to_it(
+        engine, make_cohort, launched):
+    """A launched cohort's late joiner never got the invitations of the surveys that had
+    closed: counting them as invited lowered those surveys' response rates (29 of 33 where
+    29 of the 32 invited answered) and named them among those who had not answered. A draft
+    cohort (one being set up afterwards, for paper answers say) keeps inviting everyone."""
+    cohort = make_cohort(engine, people=PEOPLE, now=NOW, launched=launched)
+    with db.transaction(engine) as session:
+        surveys = services.list_surveys(session, cohort.id)
+        pre = next(s for s in surveys if s.key == "self-assessment-pre")
+        joined = pre.closes_at.astimezone(UTC) + (pre.closes_at - pre.opens_at) / 2
+        closed = {s.key for s in surveys if s.closes_at <= joined}
+        assert "self-assessment-pre" in closed and len(closed) < len(surveys)
+        services.import_participants(session, cohort.id, b"name,email\nCarl,carl@x.example\n",
+                                     now=joined)
+    with db.transaction(engine) as session:
+        invited = {r.survey_key: r.invited for r in services.response_rates(session, cohort.id)}
+        not_answered = {r.survey_key: r.not_answered
+                        for r in services.response_rates(session, cohort.id)}
+    for key, count_invited in invited.items():
+        late = key in closed and launched
+        assert count_invited == (2 if late else 3), key
+    assert ("Carl" in not_answered["self-assessment-pre"]) is not launched

@@ -455,3 +455,83 @@ def test_breakdown_cells_show_the_agree_share_with_its_interval(web_app, make_co
         low, high = (math.floor(x * 100 + 0.5) for x in (ci.low, ci.high))
         share = math.floor(agree * 100 / n + 0.5)
         assert f"{share}% agree ({low}–{high}%)" in table, label
+
+
+def test_a_hidden_change_per_person_says_why_beside_enough_pairs(web_app, demo_id, team,
+                                                                 engine_of_app):
+    """The demo's 26 people answered before and after and 3 only before: the change per
+    person is hidden for those 3 (the publication rule's rule 4), not for 'fewer than 5
+    answers', which is all the legend said beside '26 pairs'. The hint names the two surveys
+    by their titles, not their keys."""
+    with db.transaction(engine_of_app) as session:
+        (change,) = services.self_assessment_change(session, demo_id, "self-assessment-post")
+    area = change.areas[0]
+    assert (area.pre_n, area.post_n, area.paired_n, area.paired_change) == (29, 26, 26, None)
+    client = _client(web_app, team.evaluator)
+    why = ("Where the change per person is not shown although 5 or more answered both times, "
+           "fewer than 5 answers were given only before or only after")
+    page = _text(client.get(f"/cohorts/{demo_id}/evaluation/surveys/self-assessment-post"))
+    assert why in page
+    assert ("Mean rating per area in “Selvvurdering før forløbet” and in “Selvvurdering efter "
+            "forløbet”.") in page
+    report = _text(client.get(f"/cohorts/{demo_id}/report", query_string={"language": "en"}))
+    assert why in report
+    danish = _text(client.get(f"/cohorts/{demo_id}/report", query_string={"language": "da"}))
+    assert "selv om 5 eller flere svarede begge gange" in danish
+
+
+def test_the_reports_summary_says_ran_or_runs_by_the_cohorts_last_day(
+        web_app, engine_of_app, database_copies, make_user):
+    """The summary said 'ran from 20 October 2026 to 15 April 2027' of a cohort still
+    running (and 'løber fra', runs, of one that had ended)."""
+    demo = load_demo_copy(database_copies, engine_of_app, today=WEB_NOW.date())
+    evaluator = make_user("evaluator@cohort.example", "evaluator", "Eva Evaluator")
+    with db.transaction(engine_of_app) as session:
+        for cohort_id in (demo.finished, demo.running):
+            session.add(CohortStaff(cohort_id=cohort_id, user_id=evaluator.id,
+                                    role=CohortRole.EVALUATOR))
+    client = _client(web_app, evaluator)
+
+    def verb(cohort_id: int, language: str) -> list[str]:
+        page = _text(client.get(f"/cohorts/{cohort_id}/report",
+                                query_string={"language": language}))
+        return re.findall(r"Kompetencer til Digitalt Lederskab (\w+) (?:from|fra) \d", page)
+
+    assert verb(demo.finished, "en") == ["ran"] and verb(demo.running, "en") == ["runs"]
+    assert verb(demo.finished, "da") == ["løb"] and verb(demo.running, "da") == ["løber"]
+    assert verb(demo.finished, "nb") == ["gikk"] and verb(demo.running, "nb") == ["går"]
+
+
+def test_the_evaluator_downloads_the_buddy_check_ins_the_report_points_to(web_app, demo_id,
+                                                                          team):
+    """The report's method chapter says its buddy figures can be recomputed from the buddy
+    check-ins export, which only the facilitators could download (403 for the evaluator who
+    writes the report). It has no names and no notes; the evaluation overview links it."""
+    client = _client(web_app, team.evaluator)
+    overview = client.get(f"/cohorts/{demo_id}/evaluation").get_data(as_text=True)
+    url = f"/cohorts/{demo_id}/groups/check-ins.csv"
+    assert f'href="{url}"' in overview
+    export = client.get(url)
+    assert export.status_code == 200
+    rows = list(csv.reader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff")),
+                           delimiter=";"))
+    assert rows[0] == ["round", "meeting", "released", "grouping", "group", "members",
+                       "status"]
+    assert len(rows) > 1
+    report = _text(client.get(f"/cohorts/{demo_id}/report", query_string={"language": "en"}))
+    assert "the buddy check-ins export on the evaluation overview" in report
+
+
+def test_a_running_cohorts_report_says_the_survey_after_has_not_opened(
+        web_app, engine_of_app, database_copies, make_user):
+    """Before the survey after the programme opens, the report read 'Before: 29 of 32
+    invited answered (91%). After:' and nothing more."""
+    demo = load_demo_copy(database_copies, engine_of_app, today=WEB_NOW.date())
+    evaluator = make_user("evaluator@cohort.example", "evaluator", "Eva Evaluator")
+    with db.transaction(engine_of_app) as session:
+        session.add(CohortStaff(cohort_id=demo.running, user_id=evaluator.id,
+                                role=CohortRole.EVALUATOR))
+    page = _text(_client(web_app, evaluator).get(f"/cohorts/{demo.running}/report",
+                                                 query_string={"language": "en"}))
+    assert re.search(r"Before: \d+ of \d+ invited answered \(\d+%\)\. After: not yet open",
+                     page)

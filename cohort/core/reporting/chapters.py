@@ -486,12 +486,14 @@ def _themes(facts: ReportFacts, limit: int) -> tuple[Theme, ...]:
 
 def _free_text(facts: ReportFacts, limit: int, suppressed: list[Suppressed]
                ) -> tuple[FreeText, ...]:
-    """Free-text answers of every survey template, only from the minimum group size on
-    (`survey_results` leaves them out below it), a random selection of at most `limit`."""
+    """Free-text answers of every anonymous survey template, only from the minimum group size
+    on (`survey_results` leaves them out below it), a random selection of at most `limit`.
+    Identified surveys' written answers stay on the evaluators' pages: the method chapter
+    promises that identified answers are reported only as figures for the group."""
     found = []
     for template in facts.templates:
-        if template.summary.suppressed:  # listed once, as the whole survey
-            continue
+        if template.summary.suppressed or template.mode == "identified":
+            continue  # a suppressed survey is listed once, as the whole survey
         for result in template.summary.questions:
             if not isinstance(result.question, TextQuestion) or result.n == 0:
                 continue
