@@ -50,6 +50,7 @@ from cohort.models import (
     Participant,
     Survey,
 )
+from cohort.services.surveys import named_answers
 
 PROGRAMMES = Path(__file__).resolve().parent.parent / "programmes"
 PROGRAMME = "digital-lederskab"
@@ -112,10 +113,10 @@ def make_cohort(engine, size: int, seed: int = 7) -> int:
                          answers=answers_for(template, rng), breakdown_value="",
                          source="demo") for _ in answering])
             else:
-                session.execute(insert(IdentifiedResponse), [
+                session.execute(insert(IdentifiedResponse), named_answers(session, [
                     dict(survey_id=survey.id, participant_id=pid, submitted_at=survey.opens_at,
                          answers=answers_for(template, rng), source="demo")
-                    for pid in answering])
+                    for pid in answering]))
         for meeting in session.scalars(select(Meeting).where(Meeting.cohort_id == cohort_id)):
             session.execute(insert(Attendance), [
                 dict(cohort_id=cohort_id, meeting_id=meeting.id, participant_id=pid,

@@ -38,7 +38,7 @@ from ..models import (
     Survey,
 )
 from ..services.evaluation_notes import add_quote, save_note
-from ..services.surveys import programme_snapshot, survey_spec_of
+from ..services.surveys import named_answers, programme_snapshot, survey_spec_of
 
 DEMO = "demo"
 # Share agreeing per final-survey question (the first cohort's reported results).
@@ -182,9 +182,9 @@ def _store(session: Session, survey: Survey, spec: SurveySpec, respondents: list
             dict(id=uuid.uuid4().hex, survey_id=survey.id, submitted_on=day.date(), answers=a,
                  breakdown_value="", source=DEMO) for a, day in zip(answers, days, strict=True)])
     else:
-        session.execute(insert(IdentifiedResponse), [
+        session.execute(insert(IdentifiedResponse), named_answers(session, [
             dict(survey_id=survey.id, participant_id=pid, submitted_at=day, answers=a,
-                 source=DEMO) for pid, a, day in zip(respondents, answers, days, strict=True)])
+                 source=DEMO) for pid, a, day in zip(respondents, answers, days, strict=True)]))
 
 
 def _add_notes_and_quotes(session: Session, cohort_id: int, now: datetime) -> None:

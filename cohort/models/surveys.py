@@ -17,14 +17,18 @@ database administrator can and cannot learn" in docs/architecture.md). Both tabl
 WITHOUT ROWID on SQLite: their physical order is that of their random keys.
 
 Identified responses (pre/post self-assessments, declared in the template and shown to the
-participant) are a separate table linked to the participant.
+participant) are a separate table linked to the participant. Each keeps the participant's
+organisation and role as they were when the answer was given, as an anonymous answer keeps its
+breakdown value: the survey's figures per organisation or role are made of these, so moving
+someone to another organisation, or erasing them, later changes no published group by exactly
+their answer.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from .types import utc_field, utcnow
@@ -67,6 +71,9 @@ class IdentifiedResponse(SQLModel, table=True):
     submitted_at: datetime = utc_field(default_factory=utcnow)
     answers: dict = Field(sa_column=Column(JSON, nullable=False))
     source: str = "web"
+    # The participant's, when they answered (the breakdowns read these, not the participant).
+    organisation: str = Field(sa_column=Column(String, nullable=False, server_default=""))
+    role: str = Field(sa_column=Column(String, nullable=False, server_default=""))
 
 
 class EvaluatorNote(SQLModel, table=True):

@@ -33,6 +33,7 @@ from .surveys import (
     BREAKDOWN_DIMENSIONS,
     get_survey,
     min_group_size_of,
+    named_answers,
     survey_spec_of,
     survey_state,
 )
@@ -94,10 +95,10 @@ def _import_identified(
     for row in parsed:
         invitation, _ = invitations[row.email]
         invitation.completed = True
-    session.execute(insert(IdentifiedResponse), [dict(
+    session.execute(insert(IdentifiedResponse), named_answers(session, [dict(
         survey_id=survey.id, participant_id=invitations[row.email][1],
         submitted_at=datetime.combine(row.submitted_on, time(12, 0), zone),
-        answers=row.answers, source="paper") for row in parsed])
+        answers=row.answers, source="paper") for row in parsed]))
     session.flush()
 
 

@@ -29,7 +29,7 @@ from ..core.survey_results import (
     summarise_copies,
 )
 from ..core.surveys import SurveySpec
-from ..models import AnonymousResponse, IdentifiedResponse, Participant, Survey, utcnow
+from ..models import AnonymousResponse, IdentifiedResponse, Survey, utcnow
 from ._lookup import NotFound
 from .surveys import (
     BREAKDOWN_DIMENSIONS,
@@ -140,11 +140,9 @@ def survey_breakdown(
                                       AnonymousResponse.answers)
                                .where(AnonymousResponse.survey_id == survey.id)
                                .order_by(AnonymousResponse.id)).all()
-    else:
-        column = getattr(Participant, dimension)
+    else:  # the values the participants had when they answered (models/surveys.py)
         rows = session.execute(
-            select(column, IdentifiedResponse.answers)
-            .join(Participant, Participant.id == IdentifiedResponse.participant_id)
+            select(getattr(IdentifiedResponse, dimension), IdentifiedResponse.answers)
             .where(IdentifiedResponse.survey_id == survey.id)
             .order_by(IdentifiedResponse.id)).all()
     for value, answers in rows:

@@ -227,9 +227,9 @@ def submit_response(
     if not target.spec.anonymous:
         with db.transaction(engine) as session:
             participant_id, survey_id = _claim(session, target, now)
-            session.connection().execute(insert(IdentifiedResponse.__table__), [dict(
-                survey_id=survey_id, participant_id=participant_id, submitted_at=now,
-                answers=stored, source=source)])
+            session.connection().execute(insert(IdentifiedResponse.__table__), named_answers(
+                session, [dict(survey_id=survey_id, participant_id=participant_id,
+                               submitted_at=now, answers=stored, source=source)]))
         return
     with db.single_statement_session(engine) as session, \
             db.commits_not_waiting(session.connection()):
@@ -251,6 +251,19 @@ def submit_response(
             move_pooled_answers(session, now, survey_ids=[survey_id])
     except Exception:
         log.exception("the pooled answers of survey %d wait for the next move", survey_id)
+
+
+def named_answers(session: Session, rows: list[dict]) -> list[dict]:
+    """Rows of `identified_response` to insert (each with its `participant_id`), with the
+    organisation and role each participant has as they answer: the answer keeps them, and
+    the survey's breakdowns read them (models/surveys.py says why). The one way named
+    answers get their values, wherever they come from (the web, paper, the demo)."""
+    people = {row["participant_id"] for row in rows}
+    values = {pid: (organisation, role) for pid, organisation, role in session.execute(
+        select(Participant.id, Participant.organisation, Participant.role)
+        .where(Participant.id.in_(people)))} if people else {}
+    return [{**row, "organisation": values[row["participant_id"]][0],
+             "role": values[row["participant_id"]][1]} for row in rows]
 
 
 @dataclass(frozen=True)

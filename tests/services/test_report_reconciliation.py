@@ -30,6 +30,7 @@ from cohort.core.spreadsheets import to_csv
 from cohort.models import AnonymousResponse, IdentifiedResponse, Invitation, Participant, Survey
 from cohort.services.reporting import cohort_report
 from cohort.services.survey_exports import responses_table
+from cohort.services.surveys import named_answers
 from tests.fixtures.properties import property_settings
 from tests.fixtures.report import AREAS, PEOPLE, REPORT_NOW
 
@@ -116,11 +117,11 @@ def _store(engine, cohort_id: int, final, pre_post) -> None:
             survey = surveys[key]
             _mark(session, survey, who)
             if who:
-                session.execute(insert(IdentifiedResponse), [
+                session.execute(insert(IdentifiedResponse), named_answers(session, [
                     dict(survey_id=survey.id, participant_id=pid, submitted_at=survey.opens_at,
                          source="paper", answers={"competences": {
                              area: values[j][i] for j, area in enumerate(AREA_SAMPLE)}})
-                    for i, pid in enumerate(who)])
+                    for i, pid in enumerate(who)]))
 
 
 def _mark(session, survey: Survey, people: list[int]) -> None:

@@ -274,6 +274,39 @@ def test_breakdown_of_identified_survey_suppresses_a_second_group(engine, cohort
         services.survey_breakdown(session, pre, "role")
 
 
+def test_an_identified_breakdown_keeps_the_values_its_people_had_when_they_answered(
+        engine, cohort_id):
+    """Moving someone to another organisation, or erasing them, after they answered must not
+    change a published group by exactly their answer: whoever saw the figures before and
+    after would read it off the difference (Kolding n=9 becoming n=10 showed the moved
+    person's answer)."""
+    for person in PEOPLE:
+        answers = {**PRE_ANSWERS, "competences": {
+            **PRE_ANSWERS["competences"], "strategy": 5 if person is PEOPLE[0] else 2}}
+        submit(engine, cohort_id, "self-assessment-pre", person.email, answers, DURING_PRE)
+    pre = survey_id(engine, cohort_id, "self-assessment-pre")
+
+    def published() -> dict:
+        with db.transaction(engine) as session:
+            groups = services.survey_breakdown(session, pre, "organisation").groups
+        return {g.label: (g.responses, [[(a.area_id, a.mean) for a in q.areas]
+                                         for q in g.questions]) for g in groups}
+
+    before = published()
+    assert before["Vejle Kommune"][0] == 6
+    with db.transaction(engine) as session:
+        by_email = {p.email: p for p in services.participants.list_participants(session, cohort_id)}
+        moved = by_email[PEOPLE[0].email]  # Vejle, the one who answered 5
+        services.participants.update_participant(session, cohort_id, moved.id, replace(
+            PEOPLE[0], organisation="Kolding Kommune"), actor=None, now=DURING_PRE)
+        services.privacy.erase_participant(session, by_email[PEOPLE[1].email], None, DURING_PRE)
+    assert published() == before
+    with db.transaction(engine) as session:
+        kept = {r.participant_id: (r.organisation, r.role)
+                for r in session.scalars(select(IdentifiedResponse))}
+    assert kept[moved.id] == ("Vejle Kommune", PEOPLE[0].role)
+
+
 def test_pre_post_change_is_paired_per_participant(engine, cohort_id):
     post_answers = {"competences": {k: 4 for k in PRE_ANSWERS["competences"]}}
     for person in PEOPLE[:6]:
