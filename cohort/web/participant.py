@@ -57,6 +57,7 @@ from .access import (
     requires,
     sign_in_participant,
 )
+from .auth import chosen_language
 from .calendars import webcal_url
 from .common import now
 from .formatting import localtime
@@ -123,10 +124,17 @@ def private(response):
     return response
 
 
+def page_language(participant: Participant) -> str:
+    """The language of the participant's pages: the one they chose with the header's language
+    switcher in this session (kept in the session, as for every visitor without an account),
+    else the one their emails are written in."""
+    return chosen_language() or participant.language
+
+
 def render_private(template: str, participant: Participant, status: int = 200, /,
                    **context):
-    """A participant page in the participant's own language, with the private headers."""
-    with force_locale(participant.language):
+    """A participant page in their language (`page_language`), with the private headers."""
+    with force_locale(page_language(participant)):
         html = render_template(template, **context)
     return private(make_response(html, status))
 
@@ -177,8 +185,11 @@ def exchange(token: str):
         with _transaction() as db_session:
             services.participant_access.record_link_opened(db_session, access.participant.id,
                                                            now())
+    language = chosen_language()  # chosen on the "continue" page: kept
     session.clear()  # a staff login in the same browser ends here
     sign_in_participant(access.participant)
+    if language is not None:
+        session["locale"] = language
     session[LINK_SESSION_KEY] = access.link.id
     target = continue_target(form.next.data) or url_for("participant.page")
     return private(redirect(target))
@@ -230,7 +241,7 @@ def page():
         # and programme, and, until the next meeting ends, the list of meetings with their
         # materials. Kept in the participant's language, as the page is rendered
         # (render_private).
-        with force_locale(participant.language):
+        with force_locale(page_language(participant)):
             facts = cohort_part("me-cohort", cohort_id,  # shows no time
                                 lambda: services.cohort_facts(db_session, cohort_id))
             # With the attendance and the buddy check-ins, from the rows it reads anyway.
@@ -331,7 +342,7 @@ def task(task_id: int):
                 note=(form.note.data or "") if sent(form.note) else None, now=now())
         except services.NotFound:
             abort(404)
-        language = participant.language
+        language = page_language(participant)
     with force_locale(language):
         flash(str(_l("Saved.")))
     return redirect(url_for("participant.page", _anchor=f"task-{task_id}"))
@@ -350,7 +361,7 @@ def answer(prompt_id: int):
                                    now())
         except services.NotFound:
             abort(404)
-        language = participant.language
+        language = page_language(participant)
     with force_locale(language):
         flash(str(_l("Thank you, your answer is saved.")))
     return redirect(url_for("participant.page", _anchor=f"prompt-{prompt_id}"))

@@ -197,3 +197,37 @@ def test_buddy_surveys_language_and_logout(running, client):
     response = client.post("/me/logout", data=csrf(html, ""))
     assert response.status_code == 200
     assert client.get("/me").status_code == 403
+
+
+def switch_language(client, html: str, language: str, back: str):
+    return client.post("/language", data={**csrf(html), "language": language, "next": back})
+
+
+def test_the_language_switcher_changes_the_participants_pages(running, client):
+    """A participant reads their pages in the language they pick in the header (kept in their
+    session); their emails keep the language the facilitator set."""
+    token = token_for(running, "kari@bergen.example")
+    log_in(client, token)
+    html = client.get("/me").get_data(as_text=True)
+    assert '<html lang="nb">' in html
+    assert switch_language(client, html, "en", "/me").headers["Location"] == "/me"
+    html = client.get("/me").get_data(as_text=True)
+    assert '<html lang="en">' in html and "My tasks" in html
+    assert '<option value="en" lang="en" selected>' in html
+    with db.transaction(running.extensions["cohort.engine"]) as session:
+        task = session.scalars(select(Task).where(Task.key == "questions@kickoff")).one()
+    client.post(f"/me/tasks/{task.id}", data={**csrf(html, f"task-{task.id}-"),
+                                               f"task-{task.id}-done": "y"})
+    assert "Saved." in client.get("/me").get_data(as_text=True)  # the message too
+    assert participant(running, "kari@bergen.example").language == "nb"
+
+
+def test_a_language_chosen_before_continuing_is_kept(running, client):
+    token = token_for(running, "kari@bergen.example")
+    page = client.get(f"/p/{token}").get_data(as_text=True)
+    assert '<html lang="nb">' in page
+    switch_language(client, page, "da", f"/p/{token}")
+    page = client.get(f"/p/{token}").get_data(as_text=True)
+    assert '<html lang="da">' in page
+    client.post(f"/p/{token}", data=csrf(page))
+    assert '<html lang="da">' in client.get("/me").get_data(as_text=True)
