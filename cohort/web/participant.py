@@ -16,7 +16,7 @@ The blueprint's other pages live in their own modules (`participant_surveys`,
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -61,7 +61,7 @@ from .auth import chosen_language
 from .calendars import webcal_url
 from .common import now
 from .formatting import localtime
-from .forms import SingleLine, TextBox
+from .forms import CohortForm, SingleLine, TextBox
 from .page_cache import cohort_part, cohort_part_until
 
 bp = Blueprint("participant", __name__)
@@ -78,7 +78,7 @@ class ContinueForm(FlaskForm):
     next = HiddenField()
 
 
-class TaskForm(FlaskForm):
+class TaskForm(CohortForm):
     """One task's "done" button and its note form post here apart: a field left out of the
     post (see `sent`) keeps its stored value, so marking a task done never erases its note."""
 
@@ -91,7 +91,7 @@ def sent(field) -> bool:
     return bool(field.raw_data)
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(CohortForm):
     answer = TextAreaField(_l("Your answer"), validators=[TextBox(MAX_TEXT)])
 
 
@@ -231,6 +231,23 @@ def when_formatter(timezone: str) -> Callable[[datetime], str]:
 @bp.get("/me")
 @requires(Role.PARTICIPANT)
 def page():
+    return show_page()
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A task note or reflection answer the page sends back: the text the participant wrote,
+    kept in its box, and why it was not saved (too long, a control character)."""
+
+    field: str  # the text box's name, e.g. "prompt-7-answer"
+    text: str
+    message: str
+
+
+def show_page(refused: Refused | None = None):
+    """The participant's page; with `refused`, answering the post of a note or answer that
+    was not saved (400): the page again with the text in its box and the reason by it, so
+    nothing the participant wrote is lost."""
     moment = now()
     secret = current_app.config["SECRET_KEY"]
     with _session() as db_session:  # reads only
@@ -260,7 +277,8 @@ def page():
               if row.attendance is not None or row.meeting.starts_at <= moment]
     refusal = _check_in_refusal({row.meeting.id for row in check_ins})
     return render_private(
-        "participant/page.html", participant, page=data, when=when_formatter(data.timezone),
+        "participant/page.html", participant, 200 if refused is None else 400, page=data,
+        when=when_formatter(data.timezone),
         check_ins=check_ins, check_in_forms={row.meeting.id: CheckInForm(
             formdata=None, prefix=f"checkin-{row.meeting.id}") for row in check_ins},
         check_in_refusal=refusal, now_next=_now_next(data.meetings, moment),
@@ -268,7 +286,7 @@ def page():
         attendance=record, webcal=webcal_url(feed_token) if feed_token else None,
         open_surveys=[s for s in data.surveys if s.status == "open"],
         buddy_check_ins=buddy, announcements=announcements,
-        meetings_part=meetings)
+        meetings_part=meetings, refused=refused)
 
 
 def meetings_part(db_session: Session, data: ParticipantPage, moment: datetime
@@ -331,18 +349,20 @@ def task(task_id: int):
     form = TaskForm(prefix=f"task-{task_id}")
     with _transaction() as db_session:
         participant = own_participant(db_session)
-        if not form.validate_on_submit():
-            abort(400)
-        if not (sent(form.done) or sent(form.note)):
-            abort(400)
-        try:
-            services.set_task_status(
-                db_session, participant, task_id,
-                done=form.done.data if sent(form.done) else None,
-                note=(form.note.data or "") if sent(form.note) else None, now=now())
-        except services.NotFound:
-            abort(404)
+        refused = _refused(form, form.note, participant)
+        if refused is None:
+            if not (sent(form.done) or sent(form.note)):
+                abort(400)
+            try:
+                services.set_task_status(
+                    db_session, participant, task_id,
+                    done=form.done.data if sent(form.done) else None,
+                    note=(form.note.data or "") if sent(form.note) else None, now=now())
+            except services.NotFound:
+                abort(404)
         language = page_language(participant)
+    if refused is not None:  # after the transaction: the page reads in its own
+        return show_page(refused)
     with force_locale(language):
         flash(str(_l("Saved.")))
     return redirect(url_for("participant.page", _anchor=f"task-{task_id}"))
@@ -354,17 +374,30 @@ def answer(prompt_id: int):
     form = AnswerForm(prefix=f"prompt-{prompt_id}")
     with _transaction() as db_session:
         participant = own_participant(db_session)
-        if not form.validate_on_submit():
-            abort(400)
-        try:
-            services.answer_prompt(db_session, participant, prompt_id, form.answer.data or "",
-                                   now())
-        except services.NotFound:
-            abort(404)
+        refused = _refused(form, form.answer, participant)
+        if refused is None:
+            try:
+                services.answer_prompt(db_session, participant, prompt_id,
+                                       form.answer.data or "", now())
+            except services.NotFound:
+                abort(404)
         language = page_language(participant)
+    if refused is not None:  # after the transaction: the page reads in its own
+        return show_page(refused)
     with force_locale(language):
         flash(str(_l("Thank you, your answer is saved.")))
     return redirect(url_for("participant.page", _anchor=f"prompt-{prompt_id}"))
+
+
+def _refused(form: FlaskForm, text, participant: Participant) -> Refused | None:
+    """None if `form` is valid; the text box's refusal if only its text is wrong (the page
+    shows it again, in the participant's language); else 400."""
+    with force_locale(page_language(participant)):
+        if form.validate_on_submit():
+            return None
+        if set(form.errors) != {text.short_name} or not sent(text):
+            abort(400)
+        return Refused(text.name, text.data or "", str(text.errors[0]))
 
 
 @bp.post("/me/logout")

@@ -18,6 +18,7 @@ from cohort.models import (
     Participant,
     ParticipantLink,
     Prompt,
+    PromptAnswer,
     Task,
     TaskStatus,
 )
@@ -231,3 +232,34 @@ def test_a_language_chosen_before_continuing_is_kept(running, client):
     assert '<html lang="da">' in page
     client.post(f"/p/{token}", data=csrf(page))
     assert '<html lang="da">' in client.get("/me").get_data(as_text=True)
+
+
+def test_a_refused_answer_or_note_comes_back_in_its_box(running, client):
+    """An answer too long, or a note with a character that is not text, is not saved: the
+    page comes back with what the participant wrote still in its box and why, in their
+    language; not a bare error page that loses the text."""
+    log_in(client, token_for(running, "soren@vejle.example"))
+    with db.transaction(running.extensions["cohort.engine"]) as session:
+        task = session.scalars(select(Task).where(Task.key == "questions@kickoff")).one()
+        prompt = session.scalars(select(Prompt).where(
+            Prompt.key == "after-meeting@workshop-1")).one()
+    html = client.get("/me").get_data(as_text=True)
+    long_answer = "Hvad jeg tager med & afprøver. " * 170  # 5270 characters
+    response = client.post(f"/me/prompts/{prompt.id}", data={
+        **csrf(html, f"prompt-{prompt.id}-"), f"prompt-{prompt.id}-answer": long_answer})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    box = page.split(f'id="prompt-{prompt.id}-answer"')[1].split("</textarea>")[0]
+    assert box.split(">", 1)[1].strip() == long_answer.strip().replace("&", "&amp;")
+    assert "Din tekst blev ikke gemt: Feltet" in page and 'aria-invalid="true"' in page
+    assert f'href="#prompt-{prompt.id}-answer"' in page
+    response = client.post(f"/me/tasks/{task.id}", data={
+        **csrf(html, f"task-{task.id}-"), f"task-{task.id}-note": "Mit svar\x0b med et tegn"})
+    assert response.status_code == 400
+    assert "Mit svar\x0b med et tegn" in response.get_data(as_text=True)
+    with db.transaction(running.extensions["cohort.engine"]) as session:
+        assert session.scalars(select(TaskStatus)).all() == []
+        assert session.scalars(select(PromptAnswer)).all() == []
+    # Anything else wrong with the post is still a bare 400.
+    assert client.post(f"/me/prompts/{prompt.id}", data={
+        f"prompt-{prompt.id}-answer": "x"}).status_code == 400
