@@ -276,6 +276,9 @@ def show_page(refused: Refused | None = None):
     record = [row for row in attendance
               if row.attendance is not None or row.meeting.starts_at <= moment]
     refusal = _check_in_refusal({row.meeting.id for row in check_ins})
+    saved = _saved_here({f"task-{t.id}" for t in data.tasks}
+                        | {f"prompt-{p.id}" for p in data.prompts}
+                        | {f"buddy-{c.task_id}" for c in buddy})
     return render_private(
         "participant/page.html", participant, 200 if refused is None else 400, page=data,
         when=when_formatter(data.timezone),
@@ -286,7 +289,7 @@ def show_page(refused: Refused | None = None):
         attendance=record, webcal=webcal_url(feed_token) if feed_token else None,
         open_surveys=[s for s in data.surveys if s.status == "open"],
         buddy_check_ins=buddy, announcements=announcements,
-        meetings_part=meetings, refused=refused)
+        meetings_part=meetings, refused=refused, saved=saved)
 
 
 def meetings_part(db_session: Session, data: ParticipantPage, moment: datetime
@@ -318,6 +321,27 @@ def _check_in_refusal(open_meetings: set[int]) -> dict | None:
     if refusal.get("meeting") in open_meetings:
         return refusal
     flash(str(refusal.get("message", "")), "error")
+    return None
+
+
+# A post that saved a task, answer or buddy check-in leaves its item's anchor and message
+# here: the redirect scrolls to the item, so the page says "saved" there, not at the top.
+SAVED = "participant_saved"
+
+
+def saved_at(anchor: str, message: str) -> None:
+    session[SAVED] = {"anchor": anchor, "message": message}
+
+
+def _saved_here(anchors: set[str]) -> dict | None:
+    """What was just saved ({"anchor", "message"}) if its item is on the page now;
+    otherwise the message becomes an ordinary message at the top."""
+    saved = session.pop(SAVED, None)
+    if not isinstance(saved, dict):
+        return None
+    if saved.get("anchor") in anchors:
+        return saved
+    flash(str(saved.get("message", "")), "success")
     return None
 
 
@@ -364,7 +388,7 @@ def task(task_id: int):
     if refused is not None:  # after the transaction: the page reads in its own
         return show_page(refused)
     with force_locale(language):
-        flash(str(_l("Saved.")))
+        saved_at(f"task-{task_id}", str(_l("Saved.")))
     return redirect(url_for("participant.page", _anchor=f"task-{task_id}"))
 
 
@@ -385,7 +409,7 @@ def answer(prompt_id: int):
     if refused is not None:  # after the transaction: the page reads in its own
         return show_page(refused)
     with force_locale(language):
-        flash(str(_l("Thank you, your answer is saved.")))
+        saved_at(f"prompt-{prompt_id}", str(_l("Thank you, your answer is saved.")))
     return redirect(url_for("participant.page", _anchor=f"prompt-{prompt_id}"))
 
 

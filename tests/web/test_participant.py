@@ -268,3 +268,36 @@ def test_a_refused_answer_or_note_comes_back_in_its_box(running, client):
     # Anything else wrong with the post is still a bare 400.
     assert client.post(f"/me/prompts/{prompt.id}", data={
         f"prompt-{prompt.id}-answer": "x"}).status_code == 400
+
+
+def item_of(html: str, anchor: str) -> str:
+    return html.split(f'<li id="{anchor}"')[1].split("</li>")[0]
+
+
+def test_saved_is_said_by_the_item_the_page_returns_to(running, client):
+    """Saving a note, marking a task done or answering a question returns to that item
+    further down the page: "saved" is said there, not at the top out of sight; a task just
+    marked done is shown in its folded list, opened."""
+    log_in(client, token_for(running, "soren@vejle.example"))
+    with db.transaction(running.extensions["cohort.engine"]) as session:
+        task = session.scalars(select(Task).where(Task.key == "questions@kickoff")).one()
+        prompt = session.scalars(select(Prompt).where(
+            Prompt.key == "after-meeting@workshop-1")).one()
+    html = client.get("/me").get_data(as_text=True)
+    saved = '<p class="ok-text saved" role="status">'
+    response = client.post(f"/me/tasks/{task.id}", data={**csrf(html, f"task-{task.id}-"),
+                                                        f"task-{task.id}-note": "Godt møde"})
+    assert response.headers["Location"] == f"/me#task-{task.id}"
+    page = client.get("/me").get_data(as_text=True)
+    assert f"{saved}Gemt.</p>" in item_of(page, f"task-{task.id}")
+    assert page.count(saved) == 1 and 'class="flashes"' not in page
+    assert saved not in client.get("/me").get_data(as_text=True)  # said once
+    client.post(f"/me/tasks/{task.id}", data={**csrf(html, f"task-{task.id}-"),
+                                               f"task-{task.id}-done": "y"})
+    page = client.get("/me").get_data(as_text=True)
+    assert 'id="tasks-done" open' in page
+    assert f"{saved}Gemt.</p>" in item_of(page.split('id="tasks-done"')[1], f"task-{task.id}")
+    client.post(f"/me/prompts/{prompt.id}", data={**csrf(html, f"prompt-{prompt.id}-"),
+                                                   f"prompt-{prompt.id}-answer": "Et svar"})
+    page = client.get("/me").get_data(as_text=True)
+    assert saved + "Tak, dit svar er gemt.</p>" in item_of(page, f"prompt-{prompt.id}")
