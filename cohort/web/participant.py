@@ -32,7 +32,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -429,9 +429,12 @@ def _refused(form: FlaskForm, text, participant: Participant) -> Refused | None:
 def logout():
     if not LogoutForm().validate_on_submit():
         abort(400)
+    signed_in = checked_participant()  # the page's language, read before the session ends
+    language = page_language(signed_in.participant) if signed_in else None
     end_participant_sessions()  # a copy of the cookie stops working too
     session.pop(LINK_SESSION_KEY, None)
-    return private(make_response(render_template("participant/logged_out.html")))
+    with force_locale(language or str(get_locale())):
+        return private(make_response(render_template("participant/logged_out.html")))
 
 
 @bp.errorhandler(403)

@@ -197,6 +197,8 @@ def test_buddy_surveys_language_and_logout(running, client):
     assert "Evaluering af mødet" in html
     response = client.post("/me/logout", data=csrf(html, ""))
     assert response.status_code == 200
+    # Said in the page's language (Norwegian), not the browser's (here none: Danish).
+    assert '<html lang="nb">' in response.get_data(as_text=True)
     assert client.get("/me").status_code == 403
 
 
