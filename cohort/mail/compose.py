@@ -193,8 +193,8 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
                                                                        survey.id)
         url = personal_link_to(personal_url, SURVEY_PAGE.format(survey_id=survey.id)) \
             if personal_url else None
-        return dict(survey=SurveyInfo(survey.title, survey.mode, survey.opens_at,
-                                      survey.closes_at, number, url),
+        return dict(survey=SurveyInfo(_survey_title(lookups, survey), survey.mode,
+                                      survey.opens_at, survey.closes_at, number, url),
                     deadline=survey.closes_at, settled=answered)
     if kind == kinds.GROUPS_CHANGED:
         # The person's groups as they are now, in the grouping that changed
@@ -220,6 +220,19 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
         item = catch_up_content(session, delivery, now)
         return dict(catch_up=item, deadline=item.next_meeting_starts_at)
     raise Undeliverable(f"unknown kind of delivery '{kind}'")
+
+
+def _survey_title(lookups: Lookups, survey: Survey) -> str:
+    """The survey as the participant's page names it: a survey repeated for each meeting
+    ("Evaluering af mødet" after each of them) with the meeting it is about, so its emails
+    do not all read alike."""
+    if survey.key == survey.template_key:
+        return survey.title
+    try:
+        meeting = lookups.keyed(Meeting, survey.cohort_id, survey.meeting_key)
+    except Undeliverable:  # the meeting left the plan: the survey's own title still holds
+        return survey.title
+    return f"{survey.title}: {meeting.title}"
 
 
 def _groups_of(lookups: Lookups, participant: Participant | None, programme: Programme,

@@ -221,6 +221,12 @@ def locale_preference() -> str | None:
     """The signed-in user's setting, else the anonymous visitor's choice."""
     if current_user.is_authenticated and current_user.locale:
         return current_user.locale
+    return chosen_language()
+
+
+def chosen_language() -> str | None:
+    """The language chosen with the header's switcher by someone without an account (a
+    visitor, a participant), kept in their session."""
     choice = session.get("locale")
     return choice if choice in LANGUAGE_NAMES else None
 

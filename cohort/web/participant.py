@@ -16,7 +16,7 @@ The blueprint's other pages live in their own modules (`participant_surveys`,
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -32,7 +32,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -57,10 +57,11 @@ from .access import (
     requires,
     sign_in_participant,
 )
+from .auth import chosen_language
 from .calendars import webcal_url
 from .common import now
 from .formatting import localtime
-from .forms import SingleLine, TextBox
+from .forms import CohortForm, SingleLine, TextBox
 from .page_cache import cohort_part, cohort_part_until
 
 bp = Blueprint("participant", __name__)
@@ -77,7 +78,7 @@ class ContinueForm(FlaskForm):
     next = HiddenField()
 
 
-class TaskForm(FlaskForm):
+class TaskForm(CohortForm):
     """One task's "done" button and its note form post here apart: a field left out of the
     post (see `sent`) keeps its stored value, so marking a task done never erases its note."""
 
@@ -90,7 +91,7 @@ def sent(field) -> bool:
     return bool(field.raw_data)
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(CohortForm):
     answer = TextAreaField(_l("Your answer"), validators=[TextBox(MAX_TEXT)])
 
 
@@ -123,10 +124,17 @@ def private(response):
     return response
 
 
+def page_language(participant: Participant) -> str:
+    """The language of the participant's pages: the one they chose with the header's language
+    switcher in this session (kept in the session, as for every visitor without an account),
+    else the one their emails are written in."""
+    return chosen_language() or participant.language
+
+
 def render_private(template: str, participant: Participant, status: int = 200, /,
                    **context):
-    """A participant page in the participant's own language, with the private headers."""
-    with force_locale(participant.language):
+    """A participant page in their language (`page_language`), with the private headers."""
+    with force_locale(page_language(participant)):
         html = render_template(template, **context)
     return private(make_response(html, status))
 
@@ -177,8 +185,11 @@ def exchange(token: str):
         with _transaction() as db_session:
             services.participant_access.record_link_opened(db_session, access.participant.id,
                                                            now())
+    language = chosen_language()  # chosen on the "continue" page: kept
     session.clear()  # a staff login in the same browser ends here
     sign_in_participant(access.participant)
+    if language is not None:
+        session["locale"] = language
     session[LINK_SESSION_KEY] = access.link.id
     target = continue_target(form.next.data) or url_for("participant.page")
     return private(redirect(target))
@@ -220,6 +231,23 @@ def when_formatter(timezone: str) -> Callable[[datetime], str]:
 @bp.get("/me")
 @requires(Role.PARTICIPANT)
 def page():
+    return show_page()
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A task note or reflection answer the page sends back: the text the participant wrote,
+    kept in its box, and why it was not saved (too long, a control character)."""
+
+    field: str  # the text box's name, e.g. "prompt-7-answer"
+    text: str
+    message: str
+
+
+def show_page(refused: Refused | None = None):
+    """The participant's page; with `refused`, answering the post of a note or answer that
+    was not saved (400): the page again with the text in its box and the reason by it, so
+    nothing the participant wrote is lost."""
     moment = now()
     secret = current_app.config["SECRET_KEY"]
     with _session() as db_session:  # reads only
@@ -230,7 +258,7 @@ def page():
         # and programme, and, until the next meeting ends, the list of meetings with their
         # materials. Kept in the participant's language, as the page is rendered
         # (render_private).
-        with force_locale(participant.language):
+        with force_locale(page_language(participant)):
             facts = cohort_part("me-cohort", cohort_id,  # shows no time
                                 lambda: services.cohort_facts(db_session, cohort_id))
             # With the attendance and the buddy check-ins, from the rows it reads anyway.
@@ -248,8 +276,12 @@ def page():
     record = [row for row in attendance
               if row.attendance is not None or row.meeting.starts_at <= moment]
     refusal = _check_in_refusal({row.meeting.id for row in check_ins})
+    saved = _saved_here({f"task-{t.id}" for t in data.tasks}
+                        | {f"prompt-{p.id}" for p in data.prompts}
+                        | {f"buddy-{c.task_id}" for c in buddy})
     return render_private(
-        "participant/page.html", participant, page=data, when=when_formatter(data.timezone),
+        "participant/page.html", participant, 200 if refused is None else 400, page=data,
+        when=when_formatter(data.timezone),
         check_ins=check_ins, check_in_forms={row.meeting.id: CheckInForm(
             formdata=None, prefix=f"checkin-{row.meeting.id}") for row in check_ins},
         check_in_refusal=refusal, now_next=_now_next(data.meetings, moment),
@@ -257,7 +289,7 @@ def page():
         attendance=record, webcal=webcal_url(feed_token) if feed_token else None,
         open_surveys=[s for s in data.surveys if s.status == "open"],
         buddy_check_ins=buddy, announcements=announcements,
-        meetings_part=meetings)
+        meetings_part=meetings, refused=refused, saved=saved)
 
 
 def meetings_part(db_session: Session, data: ParticipantPage, moment: datetime
@@ -292,6 +324,27 @@ def _check_in_refusal(open_meetings: set[int]) -> dict | None:
     return None
 
 
+# A post that saved a task, answer or buddy check-in leaves its item's anchor and message
+# here: the redirect scrolls to the item, so the page says "saved" there, not at the top.
+SAVED = "participant_saved"
+
+
+def saved_at(anchor: str, message: str) -> None:
+    session[SAVED] = {"anchor": anchor, "message": message}
+
+
+def _saved_here(anchors: set[str]) -> dict | None:
+    """What was just saved ({"anchor", "message"}) if its item is on the page now;
+    otherwise the message becomes an ordinary message at the top."""
+    saved = session.pop(SAVED, None)
+    if not isinstance(saved, dict):
+        return None
+    if saved.get("anchor") in anchors:
+        return saved
+    flash(str(saved.get("message", "")), "success")
+    return None
+
+
 def _now_next(meetings: list, moment: datetime) -> list[tuple[bool, object]]:
     """The "now / next" card's meetings as (running, meeting): the one under way (if any)
     and the next to come. `meetings` are the scheduled ones not yet ended, soonest first."""
@@ -320,20 +373,22 @@ def task(task_id: int):
     form = TaskForm(prefix=f"task-{task_id}")
     with _transaction() as db_session:
         participant = own_participant(db_session)
-        if not form.validate_on_submit():
-            abort(400)
-        if not (sent(form.done) or sent(form.note)):
-            abort(400)
-        try:
-            services.set_task_status(
-                db_session, participant, task_id,
-                done=form.done.data if sent(form.done) else None,
-                note=(form.note.data or "") if sent(form.note) else None, now=now())
-        except services.NotFound:
-            abort(404)
-        language = participant.language
+        refused = _refused(form, form.note, participant)
+        if refused is None:
+            if not (sent(form.done) or sent(form.note)):
+                abort(400)
+            try:
+                services.set_task_status(
+                    db_session, participant, task_id,
+                    done=form.done.data if sent(form.done) else None,
+                    note=(form.note.data or "") if sent(form.note) else None, now=now())
+            except services.NotFound:
+                abort(404)
+        language = page_language(participant)
+    if refused is not None:  # after the transaction: the page reads in its own
+        return show_page(refused)
     with force_locale(language):
-        flash(str(_l("Saved.")))
+        saved_at(f"task-{task_id}", str(_l("Saved.")))
     return redirect(url_for("participant.page", _anchor=f"task-{task_id}"))
 
 
@@ -343,17 +398,30 @@ def answer(prompt_id: int):
     form = AnswerForm(prefix=f"prompt-{prompt_id}")
     with _transaction() as db_session:
         participant = own_participant(db_session)
-        if not form.validate_on_submit():
-            abort(400)
-        try:
-            services.answer_prompt(db_session, participant, prompt_id, form.answer.data or "",
-                                   now())
-        except services.NotFound:
-            abort(404)
-        language = participant.language
+        refused = _refused(form, form.answer, participant)
+        if refused is None:
+            try:
+                services.answer_prompt(db_session, participant, prompt_id,
+                                       form.answer.data or "", now())
+            except services.NotFound:
+                abort(404)
+        language = page_language(participant)
+    if refused is not None:  # after the transaction: the page reads in its own
+        return show_page(refused)
     with force_locale(language):
-        flash(str(_l("Thank you, your answer is saved.")))
+        saved_at(f"prompt-{prompt_id}", str(_l("Thank you, your answer is saved.")))
     return redirect(url_for("participant.page", _anchor=f"prompt-{prompt_id}"))
+
+
+def _refused(form: FlaskForm, text, participant: Participant) -> Refused | None:
+    """None if `form` is valid; the text box's refusal if only its text is wrong (the page
+    shows it again, in the participant's language); else 400."""
+    with force_locale(page_language(participant)):
+        if form.validate_on_submit():
+            return None
+        if set(form.errors) != {text.short_name} or not sent(text):
+            abort(400)
+        return Refused(text.name, text.data or "", str(text.errors[0]))
 
 
 @bp.post("/me/logout")
@@ -361,9 +429,12 @@ def answer(prompt_id: int):
 def logout():
     if not LogoutForm().validate_on_submit():
         abort(400)
+    signed_in = checked_participant()  # the page's language, read before the session ends
+    language = page_language(signed_in.participant) if signed_in else None
     end_participant_sessions()  # a copy of the cookie stops working too
     session.pop(LINK_SESSION_KEY, None)
-    return private(make_response(render_template("participant/logged_out.html")))
+    with force_locale(language or str(get_locale())):
+        return private(make_response(render_template("participant/logged_out.html")))
 
 
 @bp.errorhandler(403)

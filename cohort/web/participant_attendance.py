@@ -18,7 +18,14 @@ from ..core import attendance as rules
 from ..models import Meeting, Role
 from .access import requires
 from .common import now, read_session, transaction
-from .participant import CHECK_IN_REFUSAL, CheckInForm, bp, own_participant, when_formatter
+from .participant import (
+    CHECK_IN_REFUSAL,
+    CheckInForm,
+    bp,
+    own_participant,
+    page_language,
+    when_formatter,
+)
 from .ratelimit import Throttle
 
 LIMITER = "cohort.check_in_limiter"
@@ -40,7 +47,7 @@ def check_in(meeting_id: int):
     limiter: Throttle = current_app.extensions[LIMITER]
     with read_session() as db_session:
         participant = own_participant(db_session)
-        language, key = participant.language, f"participant:{participant.id}"
+        language, key = page_language(participant), f"participant:{participant.id}"
         timezone = services.get_cohort(db_session, participant.cohort_id).timezone
     # Counted before the code is checked (atomically), so parallel guesses share the limit.
     attempt = limiter.begin(key)

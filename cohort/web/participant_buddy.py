@@ -12,7 +12,7 @@ them.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, redirect, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -26,7 +26,14 @@ from ..services.buddy_check_ins import MAX_NOTE
 from .access import requires
 from .common import now, read_session, transaction
 from .forms import SingleLine
-from .participant import bp, own_participant, render_private, when_formatter
+from .participant import (
+    bp,
+    own_participant,
+    page_language,
+    render_private,
+    saved_at,
+    when_formatter,
+)
 
 
 class BuddyCheckInForm(FlaskForm):
@@ -60,7 +67,7 @@ def buddy_check_in_save(round_id: int):
             abort(400)
         services.record_check_in(db_session, participant, round_id, form.answer.data, now(),
                                  note=form.note.data or "", shared=form.shared.data)
-        language = participant.language
+        language = page_language(participant)
     with force_locale(language):
-        flash(str(_l("Thank you, your answer about your buddy is saved.")), "success")
+        saved_at(f"buddy-{round_id}", str(_l("Thank you, your answer about your buddy is saved.")))
     return redirect(url_for("participant.page", _anchor=f"buddy-{round_id}"))

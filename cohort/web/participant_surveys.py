@@ -25,7 +25,7 @@ from ..models import Role
 from ..services.participation import SurveyToAnswer
 from .access import requires
 from .common import engine, now, read_session
-from .participant import bp, own_access, render_private, when_formatter
+from .participant import bp, own_access, page_language, render_private, when_formatter
 from .survey_forms import answers_from_form, field_name, survey_form
 
 OPEN = "open"
@@ -44,7 +44,7 @@ def survey(survey_id: int):
     # Who sees the answer, told on the page: results only for groups of at least this.
     min_group = found.min_group_size
     status = 200
-    with force_locale(participant.language):  # the form's error messages, too
+    with force_locale(page_language(participant)):  # the form's error messages, too
         form = survey_form(found.spec)() if found.state == OPEN else None
         if request.method == "POST":
             if form is None:

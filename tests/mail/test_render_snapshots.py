@@ -141,6 +141,33 @@ def test_rendered_email_matches_snapshot(outbox, kind, anchor, recipient):
     assert actual == path.read_text(encoding="utf-8")
 
 
+def test_a_survey_repeated_for_each_meeting_names_the_meeting_in_its_emails(outbox):
+    """Every meeting's evaluation is called "Evaluering af mødet": its invitation and reminder
+    say which meeting they ask about, as the participant's page does; a survey of its own
+    keeps its title."""
+    from cohort.mail.render import build_message
+
+    subjects = {}
+    with outbox.app_context():
+        for kind, anchor in (("survey_invitation", "survey:meeting-evaluation@kickoff"),
+                             ("survey_invitation", "survey:meeting-evaluation@workshop-1"),
+                             ("survey_reminder", "survey:meeting-evaluation@workshop-1#1"),
+                             ("survey_invitation", "survey:final")):
+            settings, delivery, data = composed(outbox, kind, anchor, "soren@vejle.example")
+            message = build_message(data, delivery.send_at, settings.mail_from)
+            subjects[anchor] = str(message["Subject"])
+            if anchor.endswith("#1"):
+                assert "Evaluering af mødet: Workshop 1 er åben" in \
+                    message.get_body(("plain",)).get_content()
+    assert subjects == {
+        "survey:meeting-evaluation@kickoff":
+            "Giv os dit svar: Evaluering af mødet: Kick-off-webinar",
+        "survey:meeting-evaluation@workshop-1":
+            "Giv os dit svar: Evaluering af mødet: Workshop 1",
+        "survey:meeting-evaluation@workshop-1#1": "Påmindelse: Evaluering af mødet: Workshop 1",
+        "survey:final": "Giv os dit svar: Afsluttende evaluering af forløbet"}
+
+
 @pytest.mark.parametrize(("kind", "anchor", "recipient"), CASES,
                          ids=[f"{k}-{r.split('@')[0]}" for k, _, r in CASES])
 def test_the_outbox_writes_the_same_message_as_the_email_package(outbox, kind, anchor,

@@ -250,3 +250,47 @@ def test_after_a_regrouping_an_old_round_names_its_own_pair(web_app, engine_of_a
         data = message_data(session, delivery, CONTEXT, delivery.send_at)
         assert data.groups == () and data.task.check_in_url is None
         assert services.participant_check_ins(session, newcomer, moment) == []
+
+
+def test_each_round_says_when_it_is_due(web_app, engine_of_app, cohort):
+    """The rounds share their title ("Buddy exchange" after each meeting): on /me and on a
+    round's own page each says its deadline, so the participant knows which one they
+    answer."""
+    cohort_row, people, _first, _other = cohort
+    with db.transaction(engine_of_app) as session:
+        rounds = session.scalars(select(Task).where(
+            Task.cohort_id == cohort_row.id, Task.kind == "buddy_exchange")
+            .order_by(Task.release_at)).all()[:2]
+    web_app.config["COHORT_NOW"] = rounds[1].release_at + timedelta(hours=1)
+    assert rounds[0].title == rounds[1].title and rounds[0].due_at != rounds[1].due_at
+    client = participant_client(web_app, people["emma@odense.example"])
+    html = client.get("/me").get_data(as_text=True)
+    dues = {}
+    for task in rounds:
+        article = html.split(f'id="buddy-{task.id}"')[1].split("</article>")[0]
+        dues[task.id] = re.search(r'<p class="due">Due: ([^<]+)</p>', article).group(1)
+        page = client.get(f"/me/buddy/{task.id}").get_data(as_text=True)
+        assert page.count("Due: ") == 1 and f"Due: {dues[task.id]}" in page
+    assert len(set(dues.values())) == 2
+
+
+def test_saved_is_said_by_the_round(web_app, engine_of_app, cohort):
+    """The answer returns to its round further down /me: "saved" is said there (an earlier
+    round's folded list opens), not at the top out of sight."""
+    cohort_row, people, first, _other = cohort
+    with db.transaction(engine_of_app) as session:
+        second = session.scalars(select(Task).where(
+            Task.cohort_id == cohort_row.id, Task.kind == "buddy_exchange")
+            .order_by(Task.release_at)).all()[1]
+    web_app.config["COHORT_NOW"] = second.release_at + timedelta(hours=1)
+    client = participant_client(web_app, people["emma@odense.example"])
+    html = client.get("/me").get_data(as_text=True)
+    saved = ('<p class="ok-text saved" role="status">'
+             "Thank you, your answer about your buddy is saved.</p>")
+    for round_id in (second.id, first):
+        client.post(f"/me/buddy/{round_id}/answer",
+                    data={"answer": "met", "csrf_token": _csrf(html)})
+        page = client.get("/me").get_data(as_text=True)
+        assert saved in page.split(f'id="buddy-{round_id}"')[1].split("</article>")[0]
+        assert page.count(saved) == 1 and 'class="flashes"' not in page
+    assert '<details class="earlier" open>' in page.split('id="buddy-check-ins"')[1]

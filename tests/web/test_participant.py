@@ -18,6 +18,7 @@ from cohort.models import (
     Participant,
     ParticipantLink,
     Prompt,
+    PromptAnswer,
     Task,
     TaskStatus,
 )
@@ -196,4 +197,109 @@ def test_buddy_surveys_language_and_logout(running, client):
     assert "Evaluering af mødet" in html
     response = client.post("/me/logout", data=csrf(html, ""))
     assert response.status_code == 200
+    # Said in the page's language (Norwegian), not the browser's (here none: Danish).
+    assert '<html lang="nb">' in response.get_data(as_text=True)
     assert client.get("/me").status_code == 403
+
+
+def switch_language(client, html: str, language: str, back: str):
+    return client.post("/language", data={**csrf(html), "language": language, "next": back})
+
+
+def test_the_language_switcher_changes_the_participants_pages(running, client):
+    """A participant reads their pages in the language they pick in the header (kept in their
+    session); their emails keep the language the facilitator set."""
+    token = token_for(running, "kari@bergen.example")
+    log_in(client, token)
+    html = client.get("/me").get_data(as_text=True)
+    assert '<html lang="nb">' in html
+    assert switch_language(client, html, "en", "/me").headers["Location"] == "/me"
+    html = client.get("/me").get_data(as_text=True)
+    assert '<html lang="en">' in html and "My tasks" in html
+    assert '<option value="en" lang="en" selected>' in html
+    with db.transaction(running.extensions["cohort.engine"]) as session:
+        task = session.scalars(select(Task).where(Task.key == "questions@kickoff")).one()
+    client.post(f"/me/tasks/{task.id}", data={**csrf(html, f"task-{task.id}-"),
+                                               f"task-{task.id}-done": "y"})
+    assert "Saved." in client.get("/me").get_data(as_text=True)  # the message too
+    assert participant(running, "kari@bergen.example").language == "nb"
+
+
+def test_a_language_chosen_before_continuing_is_kept(running, client):
+    token = token_for(running, "kari@bergen.example")
+    page = client.get(f"/p/{token}").get_data(as_text=True)
+    assert '<html lang="nb">' in page
+    switch_language(client, page, "da", f"/p/{token}")
+    page = client.get(f"/p/{token}").get_data(as_text=True)
+    assert '<html lang="da">' in page
+    client.post(f"/p/{token}", data=csrf(page))
+    assert '<html lang="da">' in client.get("/me").get_data(as_text=True)
+
+
+def test_a_refused_answer_or_note_comes_back_in_its_box(running, client):
+    """An answer too long, or a note with a character that is not text, is not saved: the
+    page comes back with what the participant wrote still in its box and why, in their
+    language; not a bare error page that loses the text."""
+    log_in(client, token_for(running, "soren@vejle.example"))
+    with db.transaction(running.extensions["cohort.engine"]) as session:
+        task = session.scalars(select(Task).where(Task.key == "questions@kickoff")).one()
+        prompt = session.scalars(select(Prompt).where(
+            Prompt.key == "after-meeting@workshop-1")).one()
+    html = client.get("/me").get_data(as_text=True)
+    long_answer = "Hvad jeg tager med & afprøver. " * 170  # 5270 characters
+    response = client.post(f"/me/prompts/{prompt.id}", data={
+        **csrf(html, f"prompt-{prompt.id}-"), f"prompt-{prompt.id}-answer": long_answer})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    box = page.split(f'id="prompt-{prompt.id}-answer"')[1].split("</textarea>")[0]
+    assert box.split(">", 1)[1].strip() == long_answer.strip().replace("&", "&amp;")
+    assert "Din tekst blev ikke gemt: Feltet" in page and 'aria-invalid="true"' in page
+    assert f'href="#prompt-{prompt.id}-answer"' in page
+    assert 'id="tasks-done" open' not in html
+    client.post(f"/me/tasks/{task.id}", data={**csrf(html, f"task-{task.id}-"),
+                                               f"task-{task.id}-done": "y"})
+    response = client.post(f"/me/tasks/{task.id}", data={
+        **csrf(html, f"task-{task.id}-"), f"task-{task.id}-note": "Mit svar\x0b med et tegn"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Mit svar\x0b med et tegn" in page
+    assert 'id="tasks-done" open' in page  # a done task's note: its folded list opens
+    with db.transaction(running.extensions["cohort.engine"]) as session:
+        assert session.scalars(select(TaskStatus)).one().note == ""
+        assert session.scalars(select(PromptAnswer)).all() == []
+    # Anything else wrong with the post is still a bare 400.
+    assert client.post(f"/me/prompts/{prompt.id}", data={
+        f"prompt-{prompt.id}-answer": "x"}).status_code == 400
+
+
+def item_of(html: str, anchor: str) -> str:
+    return html.split(f'<li id="{anchor}"')[1].split("</li>")[0]
+
+
+def test_saved_is_said_by_the_item_the_page_returns_to(running, client):
+    """Saving a note, marking a task done or answering a question returns to that item
+    further down the page: "saved" is said there, not at the top out of sight; a task just
+    marked done is shown in its folded list, opened."""
+    log_in(client, token_for(running, "soren@vejle.example"))
+    with db.transaction(running.extensions["cohort.engine"]) as session:
+        task = session.scalars(select(Task).where(Task.key == "questions@kickoff")).one()
+        prompt = session.scalars(select(Prompt).where(
+            Prompt.key == "after-meeting@workshop-1")).one()
+    html = client.get("/me").get_data(as_text=True)
+    saved = '<p class="ok-text saved" role="status">'
+    response = client.post(f"/me/tasks/{task.id}", data={**csrf(html, f"task-{task.id}-"),
+                                                        f"task-{task.id}-note": "Godt møde"})
+    assert response.headers["Location"] == f"/me#task-{task.id}"
+    page = client.get("/me").get_data(as_text=True)
+    assert f"{saved}Gemt.</p>" in item_of(page, f"task-{task.id}")
+    assert page.count(saved) == 1 and 'class="flashes"' not in page
+    assert saved not in client.get("/me").get_data(as_text=True)  # said once
+    client.post(f"/me/tasks/{task.id}", data={**csrf(html, f"task-{task.id}-"),
+                                               f"task-{task.id}-done": "y"})
+    page = client.get("/me").get_data(as_text=True)
+    assert 'id="tasks-done" open' in page
+    assert f"{saved}Gemt.</p>" in item_of(page.split('id="tasks-done"')[1], f"task-{task.id}")
+    client.post(f"/me/prompts/{prompt.id}", data={**csrf(html, f"prompt-{prompt.id}-"),
+                                                   f"prompt-{prompt.id}-answer": "Et svar"})
+    page = client.get("/me").get_data(as_text=True)
+    assert saved + "Tak, dit svar er gemt.</p>" in item_of(page, f"prompt-{prompt.id}")

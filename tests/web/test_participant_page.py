@@ -75,6 +75,11 @@ def test_tasks_are_grouped_with_a_progress_count_and_a_done_button(web_app, clie
     assert f'name="task-{first.id}-done" value="1"' in toggle
     assert re.search(r'<button type="submit"[^>]*>.*Mark as done.*: '
                      + re.escape(first.title), toggle, re.S)
+    # Overdue says so once: "Overdue: Wednesday, ...", not "Overdue: Due: Wednesday, ...".
+    due = item.split('<p class="due">')[1].split("</p>")[0]
+    assert due.startswith('<strong class="overdue-text">Overdue:</strong> ') and "Due" not in due
+    due_line = html.split(f'id="task-{due_soon[0].id}"')[1].split('<p class="due">')[1]
+    assert due_line.startswith("Due: ")
     # The note opens when needed: folded while empty.
     assert '<details class="note">' in item and "Add a note" in item
 
