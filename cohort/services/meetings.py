@@ -28,6 +28,7 @@ from . import activity
 from ._lookup import cohort_programme, get_cohort, get_meeting
 from .date_checks import holidays_for
 from .deliveries import queue_meeting_notices, revive_meeting_invitations
+from .outbox_pages import item_titles
 from .plans import (
     POLICY_SKIPPED,
     current_plan,
@@ -71,6 +72,8 @@ class MeetingChangePreview:
     plan_after: Plan
     # What the change puts in the past or on a weekend or holiday (the moved items only).
     date_warnings: list[DateWarning] = field(default_factory=list)
+    # The emails' items by name ('task:questions@kickoff' -> the task's title).
+    titles: dict[str, str] = field(default_factory=dict)
 
     @property
     def sent_total(self) -> int:
@@ -115,14 +118,17 @@ def _preview(session, cohort, meeting_key, change, now) -> MeetingChangePreview:
     impacts = [DeliveryImpact(m, counts.get((m.kind, m.anchor, "pending"), 0),
                               counts.get((m.kind, m.anchor, "sent"), 0),
                               m.after is not None and m.after <= now) for m in moves]
+    sent = _sent_items(session, cohort.id, meeting_key, moves)
     return MeetingChangePreview(
         before=before.meeting(meeting_key),
         after=after.meeting(meeting_key),
         changes=changes,
         deliveries=impacts,
-        sent=_sent_items(session, cohort.id, meeting_key, moves),
+        sent=sent,
         plan_after=after,
         date_warnings=date_warnings(after, now, holidays_for(cohort, after), only=moved),
+        titles=item_titles(session, cohort.id,
+                           {m.anchor for m in moves} | {s.anchor for s in sent}),
     )
 
 

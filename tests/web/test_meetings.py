@@ -32,6 +32,12 @@ def test_reschedule_preview_then_confirm(web_app, staff, cohort_id):
     assert preview.status_code == 200 and "What moves" in html
     assert 'data-key="case-work@webinar-2"' in html and 'data-key="questions@webinar-1"' in html
     assert "No email already sent is affected." in html
+    # Its emails are named by their items, not by raw keys (task:case-work@webinar-1).
+    assert ('<tr data-anchor="task:case-work@webinar-1"><td>Task reminder <span class="muted">'
+            'Arbejd med din case i praksis</span></td>') in html
+    assert ('<tr data-anchor="prompt:leading-question@webinar-2"><td>Reflection question '
+            '<span class="muted">Webinar 2</span></td>') in html
+    assert ">task:" not in html and ">prompt:" not in html
     previewed = re.search(r'name="previewed" type="hidden" value="(\w+)"', html)[1]
     # Nothing has changed yet.
     assert _task(web_app, cohort_id, "case-work@webinar-2").release_at == before.release_at
@@ -66,7 +72,8 @@ def test_preview_shows_sent_emails_and_warnings(web_app, staff, cohort_id):
     html = client.post(url, data={"day": "2025-05-29", "clock": "13:00", "preview": "1"}
                        ).get_data(as_text=True)
     assert "3 allerede sendte mails er berørt:" in html
-    assert "Mødeinvitation" in html
+    assert ('<li data-anchor="meeting:webinar-2">Mødeinvitation <span class="muted">Webinar 2'
+            '</span>: 3 modtagere</li>') in html
     assert re.search(r'data-code="holiday" data-key="webinar-2">⚠ Møde »Webinar 2«, starter '
                      r'[^<]*29\. maj 2025[^<]*: en helligdag \(Kristi himmelfartsdag\)\.', html)
     bad = client.post(url, data={"day": "not a day", "clock": "", "preview": "1"})
