@@ -193,12 +193,19 @@ def reschedule(
 def cancel_meeting(session: Session, cohort_id: int, meeting_key: str, actor: User | None,
                    now: datetime | None = None) -> Plan:
     """Cancel a meeting: what is anchored to it leaves the plan, SEQUENCE goes up and whoever
-    was sent the invitation gets a cancellation; logged."""
+    was sent the invitation gets a cancellation; logged.
+
+    Only before it begins: leaving the plan deletes the items anchored to it, and of a meeting
+    held that is its evaluation survey with the answers and its tasks with their marks, which
+    restoring the meeting does not bring back."""
     now = now or utcnow()
     cohort = get_cohort(session, cohort_id)
     meeting = get_meeting(session, cohort_id, meeting_key)
     if meeting.status == "cancelled":
         raise ValueError(f"meeting '{meeting_key}' is already cancelled")
+    if meeting.starts_at <= now:
+        raise ValueError(f"meeting '{meeting_key}' has already begun; a meeting that has "
+                         "taken place cannot be cancelled")
     meeting.status = "cancelled"
     plan = _revise_meeting(session, cohort, meeting, delivery_kinds.MEETING_CANCELLATION, now)
     activity.log_activity(session, cohort_id, actor, activity.MEETING_CANCELLED, {

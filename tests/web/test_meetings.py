@@ -80,6 +80,27 @@ def test_preview_shows_sent_emails_and_warnings(web_app, staff, cohort_id):
     assert bad.status_code == 400 and "Ikke en gyldig dato." in bad.get_data(as_text=True)
 
 
+def test_a_meeting_that_has_begun_offers_no_cancel(web_app, staff, cohort_id):
+    """Cancelling a held meeting deleted its evaluation survey and the answers: the plan
+    offers it no more, and the page says why instead of a preview."""
+    client = _client(web_app, staff.owner)
+    web_app.config["COHORT_NOW"] = web_app.config["COHORT_NOW"].replace(month=4, day=9)
+    plan = client.get(f"/cohorts/{cohort_id}/plan").get_data(as_text=True)
+    assert f"/cohorts/{cohort_id}/meetings/kickoff/cancel" not in plan
+    assert f"/cohorts/{cohort_id}/meetings/workshop-1/cancel" in plan
+    url = f"/cohorts/{cohort_id}/meetings/kickoff/cancel"
+    for method in ("get", "post"):
+        response = getattr(client, method)(url, data={"confirm_cancel": "y"})
+        assert response.status_code == 302
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert ("Kick-off-webinar er allerede begyndt; et møde, der har fundet sted, kan ikke "
+                "aflyses.") in page
+    with db.transaction(web_app.extensions["cohort.engine"]) as session:
+        meeting = session.scalars(select(Meeting).where(
+            Meeting.cohort_id == cohort_id, Meeting.key == "kickoff")).one()
+        assert (meeting.status, meeting.sequence) == ("scheduled", 0)
+
+
 def test_cancel_meeting(web_app, staff, cohort_id):
     client = _client(web_app, staff.owner)
     url = f"/cohorts/{cohort_id}/meetings/webinar-2/cancel"
