@@ -90,6 +90,9 @@ def test_bad_csv_lists_every_problem_and_imports_nothing(web_app, staff, cohort_
     assert fixed.status_code == 302
     page = client.get(fixed.headers["Location"]).get_data(as_text=True)
     assert "3 deltagere blev tilføjet." in page and "Erik Skov" in page
+    # The language by its name, as everywhere else, not its code.
+    assert re.search(r"<td>erik@haderslev.example</td><td>Haderslev Kommune</td><td>Leder</td>"
+                     r"<td>Dansk</td>", page)
     assert _count(web_app, cohort_id) == 6
     again = _upload(client, cohort_id, GOOD_CSV)  # the same people twice: refused
     assert again.status_code == 400 and "allerede på holdet" in again.get_data(as_text=True)
