@@ -90,12 +90,13 @@ class TeamsReport:
 def decode(data: bytes) -> tuple[str, str]:
     """Bytes -> (text, encoding), recognising UTF-16 with or without BOM, UTF-8 and cp1252."""
     if not data.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
-        raise TeamsReportError("the file is empty")
+        raise TeamsReportError("the file is empty", code=EMPTY_FILE)
     if data.startswith(b"PK\x03\x04"):
         raise TeamsReportError("this is an Excel workbook (.xlsx); download the attendance "
-                               "report from Teams as .csv and import that file")
+                               "report from Teams as .csv and import that file", code=XLSX_FILE)
     if data.startswith(b"%PDF"):
-        raise TeamsReportError("this is a PDF; import the .csv attendance report from Teams")
+        raise TeamsReportError("this is a PDF; import the .csv attendance report from Teams",
+                               code=PDF_FILE)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode(data, "utf-16"), "utf-16"
     if data.startswith(codecs.BOM_UTF8):
@@ -116,7 +117,9 @@ def _decode(data: bytes, encoding: str) -> str:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise TeamsReportError(f"the file claims to be {encoding} but is not "
-                               f"(byte {exc.start}); download it again from Teams") from None
+                               f"(byte {exc.start}); download it again from Teams",
+                               code=WRONG_ENCODING,
+                               params=(("encoding", encoding), ("byte", exc.start))) from None
 
 
 # --- columns --------------------------------------------------------------------------------
@@ -139,6 +142,10 @@ _COLUMN_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 _PARTICIPANT_HEADER = "Name, First Join, Last Leave, In-Meeting Duration, Email, Role"
 _FLAT_HEADER = "Full Name, User Action, Timestamp"
+# Codes of the file's problems, so the page words them in the reader's language (the web's
+# ROW_ERRORS; the message is the English).
+EMPTY_FILE, XLSX_FILE, PDF_FILE, WRONG_ENCODING, NOT_A_REPORT, NAME_EMPTY = (
+    "empty_file", "xlsx_report", "pdf_report", "report_encoding", "not_a_report", "name_empty")
 
 
 def classify_header(cells: Sequence[str]) -> dict[str, int]:
@@ -185,7 +192,7 @@ def parse_teams_report(data: bytes, timezone: str = "Europe/Copenhagen",
     delimiter = _delimiter(lines)
     rows = _rows(lines, delimiter)
     if not rows:
-        raise TeamsReportError("the file is empty")
+        raise TeamsReportError("the file is empty", code=EMPTY_FILE)
     zone = ZoneInfo(timezone)
     sections = _sections(rows)
     if sections:
@@ -201,7 +208,9 @@ def parse_teams_report(data: bytes, timezone: str = "Europe/Copenhagen",
     raise TeamsReportError(
         "this does not look like a Teams attendance report: expected '1. Summary' followed by "
         f"'2. Participants' with the header {_PARTICIPANT_HEADER}, or the older header "
-        f"{_FLAT_HEADER}; found '{_shorten(rows[0].cells)}'", rows[0].line)
+        f"{_FLAT_HEADER}; found '{_shorten(rows[0].cells)}'", rows[0].line, NOT_A_REPORT,
+        (("header", _PARTICIPANT_HEADER), ("flat", _FLAT_HEADER),
+         ("found", _shorten(rows[0].cells))))
 
 
 def _delimiter(lines: list[str]) -> str:
@@ -353,7 +362,7 @@ def _participant_rows(header: _Row, rows: list[_Row], columns: dict[str, int]):
                 f"({_shorten(header.cells)}); found '{_shorten(row.cells)}'", row.line)
         name = cells[columns[NAME]]
         if not name:
-            raise TeamsReportError("the name is empty", row.line)
+            raise TeamsReportError("the name is empty", row.line, NAME_EMPTY)
         duration = None
         if DURATION in columns:
             raw = cells[columns[DURATION]]
@@ -434,7 +443,7 @@ def _parse_flat(header: _Row, rows: list[_Row], columns: dict[str, int], encodin
         cells = row.cells + [""] * (width - len(row.cells))
         name, action = cells[columns[NAME]], cells[columns[ACTION]].casefold()
         if not name:
-            raise TeamsReportError("the name is empty", row.line)
+            raise TeamsReportError("the name is empty", row.line, NAME_EMPTY)
         joined = any(w in action for w in _JOIN_WORDS)
         if not joined and not any(w in action for w in _LEAVE_WORDS):
             raise TeamsReportError(

@@ -47,6 +47,7 @@ from .cohort_list import (  # noqa: F401 (the phases: re-exported)
     timeline,
 )
 from .deliveries import anonymous_survey_keys, is_anonymous_reminder
+from .outbox_pages import item_titles
 from .participants import RepairFlag, RotationSummary, groups_overview, summarise_groups
 
 UPCOMING_DAYS = 14
@@ -60,6 +61,9 @@ class UpcomingDelivery:
     kind: str
     anchors: tuple[str, ...]
     emails: int
+    # What they are about, by name, each once (a meeting's, task's or survey's title): the
+    # overview never shows raw keys such as `task:questions@kickoff`.
+    titles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -171,7 +175,10 @@ def upcoming_deliveries(session: Session, cohort_id: int, now: datetime,
         anchors, emails = batches.get((send_at, kind), ([], 0))
         anchors.append(anchor)
         batches[send_at, kind] = (anchors, emails + count)
-    return [UpcomingDelivery(send_at, kind, tuple(anchors), emails)
+    names = item_titles(session, cohort_id, {a for anchors, _ in batches.values()
+                                             for a in anchors})
+    return [UpcomingDelivery(send_at, kind, tuple(anchors), emails,
+                             tuple(dict.fromkeys(names[a] for a in anchors if a in names)))
             for (send_at, kind), (anchors, emails) in batches.items()]
 
 

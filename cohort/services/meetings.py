@@ -28,6 +28,7 @@ from . import activity
 from ._lookup import cohort_programme, get_cohort, get_meeting
 from .date_checks import holidays_for
 from .deliveries import queue_meeting_notices, revive_meeting_invitations
+from .outbox_pages import item_titles
 from .plans import (
     POLICY_SKIPPED,
     current_plan,
@@ -71,6 +72,8 @@ class MeetingChangePreview:
     plan_after: Plan
     # What the change puts in the past or on a weekend or holiday (the moved items only).
     date_warnings: list[DateWarning] = field(default_factory=list)
+    # The emails' items by name ('task:questions@kickoff' -> the task's title).
+    titles: dict[str, str] = field(default_factory=dict)
 
     @property
     def sent_total(self) -> int:
@@ -115,14 +118,17 @@ def _preview(session, cohort, meeting_key, change, now) -> MeetingChangePreview:
     impacts = [DeliveryImpact(m, counts.get((m.kind, m.anchor, "pending"), 0),
                               counts.get((m.kind, m.anchor, "sent"), 0),
                               m.after is not None and m.after <= now) for m in moves]
+    sent = _sent_items(session, cohort.id, meeting_key, moves)
     return MeetingChangePreview(
         before=before.meeting(meeting_key),
         after=after.meeting(meeting_key),
         changes=changes,
         deliveries=impacts,
-        sent=_sent_items(session, cohort.id, meeting_key, moves),
+        sent=sent,
         plan_after=after,
         date_warnings=date_warnings(after, now, holidays_for(cohort, after), only=moved),
+        titles=item_titles(session, cohort.id,
+                           {m.anchor for m in moves} | {s.anchor for s in sent}),
     )
 
 
@@ -187,12 +193,19 @@ def reschedule(
 def cancel_meeting(session: Session, cohort_id: int, meeting_key: str, actor: User | None,
                    now: datetime | None = None) -> Plan:
     """Cancel a meeting: what is anchored to it leaves the plan, SEQUENCE goes up and whoever
-    was sent the invitation gets a cancellation; logged."""
+    was sent the invitation gets a cancellation; logged.
+
+    Only before it begins: leaving the plan deletes the items anchored to it, and of a meeting
+    held that is its evaluation survey with the answers and its tasks with their marks, which
+    restoring the meeting does not bring back."""
     now = now or utcnow()
     cohort = get_cohort(session, cohort_id)
     meeting = get_meeting(session, cohort_id, meeting_key)
     if meeting.status == "cancelled":
         raise ValueError(f"meeting '{meeting_key}' is already cancelled")
+    if meeting.starts_at <= now:
+        raise ValueError(f"meeting '{meeting_key}' has already begun; a meeting that has "
+                         "taken place cannot be cancelled")
     meeting.status = "cancelled"
     plan = _revise_meeting(session, cohort, meeting, delivery_kinds.MEETING_CANCELLATION, now)
     activity.log_activity(session, cohort_id, actor, activity.MEETING_CANCELLED, {

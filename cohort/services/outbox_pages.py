@@ -21,11 +21,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, false, func, not_, or_, select, update
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlmodel import Session
 
 from ..core import deliveries as kinds
 from ..core.paging import first_on_page, page_count, page_within
+from ..db import constant
 from ..models import (
     Announcement,
     CohortMailSettings,
@@ -240,22 +253,25 @@ def is_paused(session: Session, cohort_id: int) -> bool:
 def item_titles(session: Session, cohort_id: int, anchors: set[str]) -> dict[str, str]:
     """'meeting:kickoff' -> 'Kick-off webinar', 'task:questions@kickoff' -> the task's title,
     'survey:final#2' -> the survey's, a prompt's -> its meeting's; unknown anchors are left
-    out (the page then shows the kind only)."""
+    out (the page then shows the kind only). One statement: the cohort overview and a meeting
+    change's preview name their emails with it too (tests/web/test_page_statements.py)."""
     if not anchors:
         return {}
-    meetings = dict(session.execute(select(Meeting.key, Meeting.title).where(
-        Meeting.cohort_id == cohort_id)).all())
-    tables = {"task": dict(session.execute(select(Task.key, Task.title).where(
-                  Task.cohort_id == cohort_id)).all()),
-              "survey": dict(session.execute(select(Survey.key, Survey.title).where(
-                  Survey.cohort_id == cohort_id)).all()),
-              "prompt": {key: meetings.get(meeting, "") for key, meeting in session.execute(
-                  select(Prompt.key, Prompt.meeting_key).where(
-                      Prompt.cohort_id == cohort_id)).all()},
-              "meeting": meetings,
-              "announcement": {str(key): subject for key, subject in session.execute(
-                  select(Announcement.id, Announcement.subject).where(
-                      Announcement.cohort_id == cohort_id)).all()}}
+    rows = session.execute(union_all(
+        select(constant("meeting"), Meeting.key, Meeting.title)
+        .where(Meeting.cohort_id == cohort_id),
+        select(constant("task"), Task.key, Task.title).where(Task.cohort_id == cohort_id),
+        select(constant("survey"), Survey.key, Survey.title).where(Survey.cohort_id == cohort_id),
+        select(constant("prompt"), Prompt.key, Meeting.title)
+        .join(Meeting, (Meeting.cohort_id == Prompt.cohort_id)
+              & (Meeting.key == Prompt.meeting_key))
+        .where(Prompt.cohort_id == cohort_id),
+        select(constant("announcement"), cast(Announcement.id, String), Announcement.subject)
+        .where(Announcement.cohort_id == cohort_id)))
+    tables: dict[str, dict[str, str]] = {}
+    for prefix, key, title in rows:
+        tables.setdefault(prefix, {})[key] = title
+    meetings = tables.get("meeting", {})
     titles = {}
     for anchor in anchors:
         prefix, key = anchor.split(":", 1)[0], kinds.item_key_of(anchor)

@@ -184,6 +184,16 @@ ROW_ERRORS = {
                               "import them together with others"),
     "duration_too_long": _l("the duration is longer than %(max)s hours, the longest a Teams "
                             "meeting lasts"),
+    # The Teams attendance report (core/teams_attendance.py).
+    "xlsx_report": _l("this is an Excel workbook (.xlsx); download the attendance report from "
+                      "Teams as .csv and import that file"),
+    "pdf_report": _l("this is a PDF; import the .csv attendance report from Teams"),
+    "report_encoding": _l("the file claims to be %(encoding)s but is not (byte %(byte)s); "
+                          "download it again from Teams"),
+    "not_a_report": _l("this does not look like a Teams attendance report: expected “1. "
+                       "Summary” followed by “2. Participants” with the header %(header)s, or "
+                       "the older header %(flat)s; found “%(found)s”"),
+    "name_empty": _l("the name is empty"),
 }
 
 

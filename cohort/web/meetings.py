@@ -102,6 +102,13 @@ def _changed(new: str, old: str | None) -> str | None:
 @bp.route("/<meeting_key>/cancel", methods=["GET", "POST"])
 @requires(Role.FACILITATOR, cohort_access=True)
 def cancel(cohort_id: int, meeting_key: str):
+    """Only a meeting that has not begun (services.meetings.cancel_meeting says why)."""
+    with read_session() as session:
+        meeting = meeting_service.get_meeting(session, cohort_id, meeting_key)
+    if meeting.status != "cancelled" and meeting.starts_at <= now():
+        flash(_("%(meeting)s has already begun; a meeting that has taken place cannot be "
+                "cancelled.", meeting=meeting.title), "error")
+        return redirect(url_for("cohorts.show", cohort_id=cohort_id))
     return _change_status(
         cohort_id, meeting_key, CancelForm, "meetings/cancel.html", from_cancelled=False,
         unchanged=lambda: _("This meeting is already cancelled."),

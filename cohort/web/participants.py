@@ -49,6 +49,9 @@ class ParticipantForm(CohortForm):
 
 class UploadForm(CohortForm):
     file = FileField(_l("CSV file"), validators=[FileRequired()])
+    # Asked only in a launched cohort, whose new people are emailed at once: a file of
+    # hundreds is never mailed by one click the facilitator did not know would mail them.
+    confirm_emails = BooleanField(_l("Yes, email everyone in the file now"))
     submit = SubmitField(_l("Upload"))
 
 
@@ -83,6 +86,12 @@ def upload(cohort_id: int):
     """All rows or none: a file with any bad row is rejected with every problem listed."""
     form = UploadForm()
     if not form.validate():
+        return _page(cohort_id, 400, upload_form=form)
+    with read_session() as session:
+        launched = services.get_cohort(session, cohort_id).launched_at is not None
+    if launched and not form.confirm_emails.data:
+        form.confirm_emails.errors = [_("The cohort has been launched: tick the box to confirm "
+                                        "that everyone in the file is emailed.")]
         return _page(cohort_id, 400, upload_form=form)
     data = form.file.data.read()
     try:

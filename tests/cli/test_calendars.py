@@ -85,7 +85,8 @@ def test_reschedule_moves_the_meeting_and_bumps_sequence(runner, cohort_id):
 
 def test_a_cancelled_meeting_cannot_be_moved(app, runner, cohort_id):
     with db.transaction(app.extensions["cohort.engine"]) as session:
-        services.meetings.cancel_meeting(session, cohort_id, "webinar-1", None)
+        services.meetings.cancel_meeting(session, cohort_id, "webinar-1", None,
+                                         now=CREATED)
     result = run(runner, "reschedule", cohort_id, "webinar-1", "--to", "2025-05-22 14:00")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "Error: meeting 'webinar-1' is cancelled; restore it before moving it" in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -185,6 +186,23 @@ def test_unknown_files_are_refused_clearly():
     assert "found 'navn, e-mail'" in message
     assert _errors(b"Full Name\tUser Action\tTimestamp\nAnne\tWaved\t4/8/2025, 1:00:00 PM\n") \
         == "line 2: expected the action Joined, Joined before or Left; found 'Waved'"
+
+
+def test_a_file_that_is_no_report_says_so_with_a_code_for_other_languages():
+    """The page words these in the reader's language by their code (web/formatting.py)."""
+    def code(data: bytes) -> tuple[str, dict]:
+        with pytest.raises(TeamsReportError) as caught:
+            parse_teams_report(data, near=WEBINAR_1)
+        return caught.value.code, dict(caught.value.params)
+
+    assert code(b"") == ("empty_file", {})
+    assert code(b"PK\x03\x04rest-of-a-zip") == ("xlsx_report", {})
+    assert code(b"%PDF-1.7 ...") == ("pdf_report", {})
+    wrong, params = code(codecs.BOM_UTF8 + b"Name\tFirst Join\n\xe6ble\n")
+    assert (wrong, params["encoding"]) == ("report_encoding", "utf-8-sig")
+    assert code(b"navn;e-mail\nAnne;anne@x.example\n") == ("not_a_report", {
+        "header": "Name, First Join, Last Leave, In-Meeting Duration, Email, Role",
+        "flat": "Full Name, User Action, Timestamp", "found": "navn, e-mail"})
 
 
 def test_semicolon_file_resaved_by_danish_excel():

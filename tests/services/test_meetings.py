@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from cohort import db, services
-from cohort.models import ActivityEntry, Delivery, Meeting, Participant, Task
+from cohort.models import ActivityEntry, Delivery, Meeting, Participant, Survey, Task
 from cohort.services import meetings
 from tests.fixtures.web import PEOPLE, WEB_NOW
 
@@ -101,6 +101,25 @@ def test_cancel_meeting(engine, cohort):
             db.transaction(engine) as session:
         meetings.reschedule(session, cohort.id, "webinar-2",
                             meeting.starts_at + timedelta(days=7), None, WEB_NOW)
+
+
+def test_a_meeting_that_has_begun_cannot_be_cancelled(engine, cohort):
+    """Cancelling deletes what hangs on the meeting; of a meeting held, that was its
+    evaluation survey with every answer (and restoring it brought the survey back empty)."""
+    with db.transaction(engine) as session:
+        kickoff = meetings.get_meeting(session, cohort.id, "kickoff")
+    for now in (kickoff.starts_at, kickoff.ends_at + timedelta(days=30)):
+        with pytest.raises(ValueError, match="'kickoff' has already begun"), \
+                db.transaction(engine) as session:
+            meetings.cancel_meeting(session, cohort.id, "kickoff", None, now)
+    with db.transaction(engine) as session:
+        assert meetings.get_meeting(session, cohort.id, "kickoff").status == "scheduled"
+        assert session.scalars(select(Survey).where(
+            Survey.cohort_id == cohort.id, Survey.key == "meeting-evaluation@kickoff")).one()
+        # A minute before it begins it still can be.
+        meetings.cancel_meeting(session, cohort.id, "kickoff", None,
+                                kickoff.starts_at - timedelta(minutes=1))
+        assert meetings.get_meeting(session, cohort.id, "kickoff").status == "cancelled"
 
 
 def test_unknown_meeting_is_not_found(engine, cohort):

@@ -13,8 +13,9 @@ from sqlalchemy import event, select, update
 from cohort import db, services
 from cohort.core import deliveries as kinds
 from cohort.core.participants import ParticipantRow
-from cohort.models import Delivery
-from cohort.services.outbox_pages import OutboxFilters, outbox_page
+from cohort.models import Announcement, Delivery
+from cohort.services.outbox_pages import OutboxFilters, item_titles, outbox_page
+from tests.fixtures.statements import recorded_statements
 
 PEOPLE = [ParticipantRow(f"Leder {i}", f"leder{i}@kommune.example", "Kommune", "Leder", "da")
           for i in range(6)]
@@ -112,3 +113,26 @@ def test_the_outbox_opens_at_the_next_emails_to_go(engine, make_cohort):
         assert outbox_page(session, cohort_id, OutboxFilters(), 1).page == 1
         sent = outbox_page(session, cohort_id, OutboxFilters(state=kinds.SENT), None)
         assert sent.page == sent.pages and sent.next_to_go is None
+
+
+def test_item_titles_name_every_kind_of_item_in_one_statement(engine, make_cohort):
+    """The outbox, the cohort overview and a meeting change's preview name what an email is
+    about with `item_titles`; the overview reads a fixed number of statements, so this is one
+    (tests/web/test_page_statements.py)."""
+    cohort_id = make_cohort(engine, people=PEOPLE).id
+    with db.transaction(engine) as session:
+        session.add(Announcement(cohort_id=cohort_id, subject="Lokale flyttet", body="..."))
+        session.flush()
+        announcement = session.scalars(select(Announcement.id)).one()
+        anchors = {"meeting:kickoff", "meeting:webinar-2#3", "task:questions@kickoff",
+                   "survey:meeting-evaluation@kickoff#2", "prompt:leading-question@workshop-1",
+                   f"announcement:{announcement}", "cohort", "task:no-such-task"}
+        with recorded_statements(engine) as seen:
+            titles = item_titles(session, cohort_id, anchors)
+        assert len(seen) == 1
+    assert titles == {
+        "meeting:kickoff": "Kick-off-webinar", "meeting:webinar-2#3": "Webinar 2",
+        "task:questions@kickoff": "Saml spørgsmål og refleksioner til næste møde",
+        "survey:meeting-evaluation@kickoff#2": "Evaluering af mødet",
+        "prompt:leading-question@workshop-1": "Workshop 1",
+        f"announcement:{announcement}": "Lokale flyttet"}

@@ -257,3 +257,32 @@ def test_a_hostile_report_gets_a_located_answer_in_the_readers_language(client, 
                                   headers={"Accept-Language": language})
             assert refused.status_code == 400
             assert expected in visible_text(refused), visible_text(refused)[:2000]
+
+
+def test_a_file_that_is_no_report_is_refused_in_the_readers_language(client, course):
+    """An Excel workbook, a PDF, an empty file, another table, a nameless row: each said
+    in Danish or Norwegian, not in the English the core words it in."""
+    url = f"/cohorts/{course}/attendance/webinar-1/import"
+    good = (FIXTURES / "teams_webinar-1_sectioned_utf16.csv").read_bytes().decode("utf-16")
+    nameless = good.replace("Hanne Dahl\t", "\t", 1).encode("utf-16")
+    for data, danish, norwegian in [
+        (b"PK\x03\x04rest-of-a-zip",
+         "det er en Excel-projektmappe (.xlsx); hent deltagerrapporten i Teams som .csv",
+         "dette er en Excel-arbeidsbok (.xlsx); last ned deltakerrapporten fra Teams som .csv"),
+        (b"%PDF-1.7 ...", "det er en PDF; importér deltagerrapporten fra Teams som .csv",
+         "dette er en PDF; importer deltakerrapporten fra Teams som .csv"),
+        (b"\xef\xbb\xbf\r\n", "(filen er tom)", "(filen er tom)"),
+        (b"navn;e-mail\nAnne;anne@x.example\n",
+         "linje 1: det ligner ikke en deltagerrapport fra Teams: forventede »1. Summary«",
+         "linje 1: dette ser ikke ut som en deltakerrapport fra Teams: forventet «1. Summary»"),
+        (nameless, "navnet er tomt", "navnet er tomt"),
+    ]:
+        for language, expected in (("da", danish), ("nb", norwegian)):
+            refused = client.post(url, data={"file": (io.BytesIO(data), "x.csv"),
+                                             "min_percent": "50"},
+                                  content_type="multipart/form-data",
+                                  headers={"Accept-Language": language})
+            assert refused.status_code == 400
+            text = visible_text(refused)
+            assert expected in text, text[:2000]
+            assert "Excel workbook" not in text and "does not look like" not in text

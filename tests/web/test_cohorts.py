@@ -110,11 +110,17 @@ def test_cohort_dashboard_and_plan(web_app, staff, cohort_id):
     # "Now" is 10 March 2025: welcome and invitations wait to go out; the kick-off question
     # (3 April) is more than 14 days ahead.
     assert "Welcome email" in html and "due now" in html
-    assert "prompt:leading-question-kickoff" not in html
+    assert "Reflection question" not in html
+    # The emails are named by what they are about, never by raw keys (meeting:kickoff).
+    assert ('Meeting invitation <span class="muted">Kick-off-webinar, Kick-out-webinar, '
+            'Webinar 1 and 4 more</span>') in html
     web_app.config["COHORT_NOW"] = web_app.config["COHORT_NOW"].replace(month=3, day=28)
     html = client.get(f"/cohorts/{cohort_id}", headers={"Accept-Language": "en"}).get_data(
         as_text=True)
-    assert "Reflection question" in html and "prompt:leading-question-kickoff" in html
+    assert 'Reflection question <span class="muted">Kick-off-webinar</span>' in html
+    assert ('Task email <span class="muted">Vælg din case, Læs, lyt eller se materialet til '
+            'næste møde, Saml spørgsmål og refleksioner til næste møde</span>') in html
+    assert not re.search(r"\b(meeting|task|survey|prompt):[a-z]", html)
     plan = client.get(f"/cohorts/{cohort_id}/plan", headers={"Accept-Language": "en"})
     page = plan.get_data(as_text=True)
     assert 'id="meeting-webinar-2"' in page and "Arbejd med din case i praksis" in page

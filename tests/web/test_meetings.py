@@ -32,6 +32,12 @@ def test_reschedule_preview_then_confirm(web_app, staff, cohort_id):
     assert preview.status_code == 200 and "What moves" in html
     assert 'data-key="case-work@webinar-2"' in html and 'data-key="questions@webinar-1"' in html
     assert "No email already sent is affected." in html
+    # Its emails are named by their items, not by raw keys (task:case-work@webinar-1).
+    assert ('<tr data-anchor="task:case-work@webinar-1"><td>Task reminder <span class="muted">'
+            'Arbejd med din case i praksis</span></td>') in html
+    assert ('<tr data-anchor="prompt:leading-question@webinar-2"><td>Reflection question '
+            '<span class="muted">Webinar 2</span></td>') in html
+    assert ">task:" not in html and ">prompt:" not in html
     previewed = re.search(r'name="previewed" type="hidden" value="(\w+)"', html)[1]
     # Nothing has changed yet.
     assert _task(web_app, cohort_id, "case-work@webinar-2").release_at == before.release_at
@@ -66,11 +72,33 @@ def test_preview_shows_sent_emails_and_warnings(web_app, staff, cohort_id):
     html = client.post(url, data={"day": "2025-05-29", "clock": "13:00", "preview": "1"}
                        ).get_data(as_text=True)
     assert "3 allerede sendte mails er berørt:" in html
-    assert "Mødeinvitation" in html
+    assert ('<li data-anchor="meeting:webinar-2">Mødeinvitation <span class="muted">Webinar 2'
+            '</span>: 3 modtagere</li>') in html
     assert re.search(r'data-code="holiday" data-key="webinar-2">⚠ Møde »Webinar 2«, starter '
                      r'[^<]*29\. maj 2025[^<]*: en helligdag \(Kristi himmelfartsdag\)\.', html)
     bad = client.post(url, data={"day": "not a day", "clock": "", "preview": "1"})
     assert bad.status_code == 400 and "Ikke en gyldig dato." in bad.get_data(as_text=True)
+
+
+def test_a_meeting_that_has_begun_offers_no_cancel(web_app, staff, cohort_id):
+    """Cancelling a held meeting deleted its evaluation survey and the answers: the plan
+    offers it no more, and the page says why instead of a preview."""
+    client = _client(web_app, staff.owner)
+    web_app.config["COHORT_NOW"] = web_app.config["COHORT_NOW"].replace(month=4, day=9)
+    plan = client.get(f"/cohorts/{cohort_id}/plan").get_data(as_text=True)
+    assert f"/cohorts/{cohort_id}/meetings/kickoff/cancel" not in plan
+    assert f"/cohorts/{cohort_id}/meetings/workshop-1/cancel" in plan
+    url = f"/cohorts/{cohort_id}/meetings/kickoff/cancel"
+    for method in ("get", "post"):
+        response = getattr(client, method)(url, data={"confirm_cancel": "y"})
+        assert response.status_code == 302
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert ("Kick-off-webinar er allerede begyndt; et møde, der har fundet sted, kan ikke "
+                "aflyses.") in page
+    with db.transaction(web_app.extensions["cohort.engine"]) as session:
+        meeting = session.scalars(select(Meeting).where(
+            Meeting.cohort_id == cohort_id, Meeting.key == "kickoff")).one()
+        assert (meeting.status, meeting.sequence) == ("scheduled", 0)
 
 
 def test_cancel_meeting(web_app, staff, cohort_id):

@@ -32,11 +32,12 @@ HELD = ("kickoff", "webinar-1", "workshop-1")
 
 # The most statements each page may read. The overview reads the user, then in one statement
 # whether the cohort exists, its revision and the user's link to it (the Staff tab reuses it);
-# the cohort, meetings, participants, groups (2), upcoming emails, failed emails (2),
+# the cohort, meetings, participants, groups (2), upcoming emails and the titles of what they
+# are about (the table named them by raw keys, `task:questions@kickoff`), failed emails (2),
 # attendance (2), response rates, the activity and, in one statement, the next pending email
 # to enter the window and the next survey to open (its turning point: core/turning_points.py).
 # (A view of an unchanged cohort reads only the first two: tests/web/test_page_cache.py.)
-OVERVIEW_MOST = 15
+OVERVIEW_MOST = 16
 # /me reads its access check (the participant, their link and the link's end, and the cohort's
 # revision: one statement, re-used by the page), the cohort's title, time zone and programme
 # digest (not its row), the meetings with their room codes and the participant's attendance,

@@ -28,10 +28,49 @@ def _count(web_app, cohort_id) -> int:
             Participant.cohort_id == cohort_id))
 
 
-def _upload(client, cohort_id, text, name="people.csv", **kwargs):
+def _upload(client, cohort_id, text, name="people.csv", confirm=True, **kwargs):
+    """Upload a file; `confirm` ticks the box a launched cohort asks for (its new people are
+    emailed at once), as the fixture's cohort is launched."""
     data = {"file": (io.BytesIO(("\ufeff" + text).encode()), name)}
+    if confirm:
+        data["confirm_emails"] = "y"
     return client.post(f"/cohorts/{cohort_id}/participants/upload", data=data,
                        content_type="multipart/form-data", **kwargs)
+
+
+def _deliveries(web_app, cohort_id) -> int:
+    with db.transaction(web_app.extensions["cohort.engine"]) as session:
+        return session.scalar(select(func.count()).select_from(Delivery).where(
+            Delivery.cohort_id == cohort_id))
+
+
+def test_an_upload_to_a_launched_cohort_asks_before_it_emails_the_file(web_app, staff,
+                                                                        cohort_id, make_cohort):
+    """A launched cohort's new people get their welcome and invitations at once: the upload
+    says so and imports (and queues) nothing until the facilitator ticks the box. A draft
+    sends nothing, so it asks nothing."""
+    client = _client(web_app, staff.owner)
+    page = client.get(f"/cohorts/{cohort_id}/participants/").get_data(as_text=True)
+    assert "Holdet er sat i gang: alle, du tilføjer, får velkomstmailen" in page
+    assert 'name="confirm_emails"' in page
+    before = _deliveries(web_app, cohort_id)
+    refused = _upload(client, cohort_id, GOOD_CSV, confirm=False)
+    assert refused.status_code == 400
+    assert ("Holdet er sat i gang: sæt flueben for at bekræfte, at alle i filen får mails."
+            in refused.get_data(as_text=True))
+    assert _count(web_app, cohort_id) == 3 and _deliveries(web_app, cohort_id) == before
+    norwegian = _upload(client, cohort_id, GOOD_CSV, confirm=False,
+                        headers={"Accept-Language": "nb"})
+    assert "kryss av for å bekrefte at alle i filen får e-post" in norwegian.get_data(
+        as_text=True)
+    assert _upload(client, cohort_id, GOOD_CSV).status_code == 302
+    assert _count(web_app, cohort_id) == 6 and _deliveries(web_app, cohort_id) > before
+    draft = make_cohort(web_app.extensions["cohort.engine"], launched=False,
+                        created_by=staff.owner).id
+    page = client.get(f"/cohorts/{draft}/participants/").get_data(as_text=True)
+    assert 'name="confirm_emails"' not in page and "Holdet er sat i gang" not in page
+    assert _upload(client, draft, GOOD_CSV, confirm=False).status_code == 302
+    assert _count(web_app, draft) == 3
 
 
 def test_bad_csv_lists_every_problem_and_imports_nothing(web_app, staff, cohort_id):
@@ -51,6 +90,9 @@ def test_bad_csv_lists_every_problem_and_imports_nothing(web_app, staff, cohort_
     assert fixed.status_code == 302
     page = client.get(fixed.headers["Location"]).get_data(as_text=True)
     assert "3 deltagere blev tilføjet." in page and "Erik Skov" in page
+    # The language by its name, as everywhere else, not its code.
+    assert re.search(r"<td>erik@haderslev.example</td><td>Haderslev Kommune</td><td>Leder</td>"
+                     r"<td>Dansk</td>", page)
     assert _count(web_app, cohort_id) == 6
     again = _upload(client, cohort_id, GOOD_CSV)  # the same people twice: refused
     assert again.status_code == 400 and "allerede på holdet" in again.get_data(as_text=True)
