@@ -249,10 +249,14 @@ def participants_remove(cohort_id: int, email: str) -> None:
     """Take a participant out of a cohort; their pending emails are cancelled."""
     try:
         with db.transaction(engine()) as session:
-            services.participants.remove_participant_by_email(session, cohort_id, email)
+            removal = services.participants.remove_participant_by_email(session, cohort_id,
+                                                                        email)
     except services.NotFound as exc:
         fail(str(exc))
     click.echo(f"Removed {email} from cohort {cohort_id}.")
+    if removal.erased:
+        click.echo("They had answered a survey: their answers stay in the figures, and their "
+                   "personal data was erased instead of the row deleted.")
 
 
 @participants.command("link")

@@ -5,7 +5,8 @@ pending deliveries but keeps the sent ones as history; the groups they were in a
 re-formed here (that is the grouping feature's job) but flagged for the facilitator. Removal
 takes the person out of everything, the released buddy rounds' pairs too (frozen first, so the
 other pairs of those rounds stay as released: services/frozen_rounds.py); erasure
-(services/privacy.py) is what keeps a person's part in the figures.
+(services/privacy.py) is what keeps a person's part in the figures, and it is what removing
+someone who has answered a survey does (`remove_participant` says why).
 """
 
 from __future__ import annotations
@@ -26,12 +27,22 @@ from ..core.participants import (
     text_problem,
 )
 from ..core.programme import LANGUAGES
-from ..models import Cohort, Delivery, Group, GroupMember, Participant, User, utcnow
+from ..models import (
+    Cohort,
+    Delivery,
+    Group,
+    GroupMember,
+    Invitation,
+    Participant,
+    User,
+    utcnow,
+)
 from . import activity
 from ._lookup import NotFound, cohort_programme, get_cohort
 from .cohorts import add_participants
 from .deliveries import cancel_participant_deliveries
 from .frozen_rounds import freeze_released_rounds
+from .privacy import erase_participant
 
 
 class ParticipantError(ValueError):
@@ -138,13 +149,35 @@ def participant_groups(session: Session, participant_id: int) -> list[Group]:
                                 .order_by(Group.grouping_key, Group.rotation, Group.number)))
 
 
+@dataclass(frozen=True)
+class Removal:
+    groups: list[Group]  # the groups they left (which may need repair)
+    erased: bool  # kept as an erased row, because they had answered a survey
+
+
+def surveys_answered(session: Session, participant_id: int) -> int:
+    """How many surveys someone has answered: named or anonymous, on the web or on paper."""
+    return session.scalar(select(func.count()).select_from(Invitation).where(
+        Invitation.participant_id == participant_id, Invitation.completed.is_(True))) or 0
+
+
 def remove_participant(session: Session, cohort_id: int, participant_id: int,
-                       actor: User | None, now: datetime | None = None) -> list[Group]:
-    """Remove someone: pending emails cancelled, sent ones kept; returns the groups they left."""
+                       actor: User | None, now: datetime | None = None) -> Removal:
+    """Remove someone: pending emails cancelled, sent ones kept, out of the list and groups.
+
+    Someone who has answered a survey is erased (services/privacy.py), not deleted. Deleting
+    them took their named answers, and their marks as having answered, out of figures that
+    may already have been seen, and the difference showed what they answered (a named
+    survey's figures), or that they answered at all (an anonymous survey's count, which the
+    pages do not show per person). Erased, the row stays without anything that names them,
+    and every figure stays as it was."""
     now = now or utcnow()
     participant = get_participant(session, cohort_id, participant_id)
     freeze_released_rounds(session, cohort_id, now)
     groups = participant_groups(session, participant_id)
+    if surveys_answered(session, participant_id):
+        erase_participant(session, participant, actor, now)
+        return Removal(groups, erased=True)
     cancel_participant_deliveries(session, participant)
     activity.log_activity(session, cohort_id, actor, activity.PARTICIPANT_REMOVED, {
         "name": participant.name, "email": participant.email,
@@ -152,11 +185,12 @@ def remove_participant(session: Session, cohort_id: int, participant_id: int,
     }, now)
     session.delete(participant)
     session.flush()
-    return groups
+    return Removal(groups, erased=False)
 
 
 def remove_participant_by_email(session: Session, cohort_id: int, email: str,
-                                actor: User | None = None, now: datetime | None = None) -> list:
+                                actor: User | None = None, now: datetime | None = None,
+                                ) -> Removal:
     """The command line names people by email."""
     participant = session.scalars(select(Participant).where(
         Participant.cohort_id == cohort_id, Participant.email == normalise_email(email),

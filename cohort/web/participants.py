@@ -155,19 +155,24 @@ def remove(cohort_id: int, participant_id: int):
         names = {g.key: g.title or g.key for g in services.groupings(session, cohort_id)}
         grouping_names = sorted({names.get(g.grouping_key, g.grouping_key) for g in groups})
         pending = participant_service.pending_deliveries(session, participant_id)
+        answered = participant_service.surveys_answered(session, participant_id)
     form = RemoveForm()
     if request.method == "POST":
         if form.validate():
             with transaction() as session:
-                left = participant_service.remove_participant(session, cohort_id,
-                                                              participant_id, actor(), now())
+                removal = participant_service.remove_participant(session, cohort_id,
+                                                                 participant_id, actor(), now())
             flash(_("%(name)s was removed; their pending emails were cancelled.",
                     name=person.name), "success")
-            if left:
+            if removal.erased:
+                flash(_("Their survey answers stay in the figures, without their name."),
+                      "success")
+            if removal.groups:
                 flash(_("They were in a group: check the groups, which need repair."),
                       "warning")
             return redirect(url_for("participants.index", cohort_id=cohort_id))
         return render_template("participants/remove.html", cohort=cohort, person=person,
-                               groups=grouping_names, pending=pending, form=form), 400
+                               groups=grouping_names, pending=pending, answered=answered,
+                               form=form), 400
     return render_template("participants/remove.html", cohort=cohort, person=person,
-                           groups=grouping_names, pending=pending, form=form)
+                           groups=grouping_names, pending=pending, answered=answered, form=form)

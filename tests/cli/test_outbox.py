@@ -9,8 +9,11 @@ from email.policy import default
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from cohort import db
 from cohort.core.participants import ParticipantRow
+from cohort.models import Invitation, Participant
 from tests.fixtures.cohorts import CREATED, due_now
 
 PEOPLE = [ParticipantRow("Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da"),
@@ -111,6 +114,14 @@ def test_personal_link_remove_and_digest(app, runner, client, cohort_id):
     listed = json.loads(invoke(runner, "outbox", cohort_id, "--json").output)
     assert not [d for d in listed["upcoming"] if d["to"] == "kari@bergen.example"]
     assert [d for d in listed["not_sent"] if d["to"] == "kari@bergen.example"]
+    # Someone who answered a survey is erased instead, and the command says so.
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        soren = session.scalars(select(Participant).where(
+            Participant.email == "soren@vejle.example")).one()
+        session.scalars(select(Invitation).where(
+            Invitation.participant_id == soren.id)).first().completed = True
+    erased = invoke(runner, "participants", "remove", cohort_id, "soren@vejle.example")
+    assert "their answers stay in the figures" in erased.output
 
     digest = json.loads(invoke(runner, "digest", cohort_id, "--meeting", "webinar-1",
                                "--json").output)

@@ -201,3 +201,24 @@ def test_a_bad_file_is_located_in_the_readers_language(web_app, staff, cohort_id
     norwegian = _upload(client, cohort_id, "navn;e-mail\nAnne;anne@x.example\n",
                         headers={"Accept-Language": "nb"})
     assert norwegian.status_code == 302
+
+
+def test_removing_someone_who_answered_says_their_answers_stay(web_app, staff, cohort_id,
+                                                              first_participant):
+    from cohort.models import Invitation
+
+    engine = web_app.extensions["cohort.engine"]
+    with db.transaction(engine) as session:  # they answered a survey
+        invitation = session.scalars(select(Invitation).where(
+            Invitation.participant_id == first_participant.id)).first()
+        invitation.completed = True
+    client = _client(web_app, staff.owner)
+    remove_url = f"/cohorts/{cohort_id}/participants/{first_participant.id}/remove"
+    confirm_page = client.get(remove_url).get_data(as_text=True)
+    assert f"{first_participant.name} har besvaret 1 spørgeskema." in confirm_page
+    removed = client.post(remove_url, data={"confirm": "y"})
+    page = client.get(removed.headers["Location"]).get_data(as_text=True)
+    assert "Deres svar på spørgeskemaer bliver i tallene, uden deres navn." in page
+    assert first_participant.email not in page
+    with db.transaction(engine) as session:
+        assert session.get(Participant, first_participant.id).erased_at is not None
