@@ -133,11 +133,11 @@ def cohort_dashboard(session: Session, cohort: Cohort, now: datetime) -> Dashboa
 def _next_clock_change(session: Session, cohort_id: int, meetings: Sequence[Meeting],
                        deliveries: Sequence[UpcomingDelivery], now: datetime,
                        days: int = UPCOMING_DAYS) -> datetime | None:
-    """When the clock alone next changes the overview: a meeting ends (`ends_at <= now`:
-    past, next, upcoming), an email it lists falls due (`send_at <= now`: "due now"), a
-    survey opens (`opens_at <= now`: its response rate shows), a pending email enters the
-    window of `days` (`send_at < now + days`: just after `send_at - days`). The last two
-    are read in one statement."""
+    """When the clock alone next changes the overview: a meeting begins (it can no longer
+    be cancelled) or ends (`ends_at <= now`: past, next, upcoming), an email it lists falls
+    due (`send_at <= now`: "due now"), a survey opens (`opens_at <= now`: its response rate
+    shows), a pending email enters the window of `days` (`send_at < now + days`: just after
+    `send_at - days`). The last two are read in one statement."""
     window = timedelta(days=days)
     entering, opening = session.execute(select(
         select(func.min(Delivery.send_at))
@@ -146,7 +146,8 @@ def _next_clock_change(session: Session, cohort_id: int, meetings: Sequence[Meet
         select(func.min(Survey.opens_at))
         .where(Survey.cohort_id == cohort_id, Survey.opens_at > now).scalar_subquery())).one()
     return next_turning_point(
-        [*(m.ends_at for m in meetings), *(d.send_at for d in deliveries), opening,
+        [*(m.starts_at for m in meetings), *(m.ends_at for m in meetings),
+         *(d.send_at for d in deliveries), opening,
          entering and entering - window + JUST_AFTER], now)
 
 

@@ -7,7 +7,7 @@ from functools import partial
 
 from sqlalchemy import select
 
-from cohort import db
+from cohort import db, services
 from cohort.models import Delivery, Meeting, Task
 from tests.fixtures.web import staff_client
 
@@ -163,3 +163,29 @@ def test_only_web_links_without_line_breaks_are_accepted(web_app, staff, cohort_
     fine = client.post(url, data={**change, "online_url": "  https://meet.example/x  "})
     assert fine.status_code == 200
     assert client.get(f"/cohorts/{cohort_id}/calendar.ics").status_code == 200
+
+
+def test_the_overview_offers_to_cancel_the_next_meeting_only_until_it_begins(
+        web_app, staff, cohort_id):
+    """The overview is kept until the clock changes it: a meeting's start is such a moment,
+    or the running meeting kept its Cancel link, which the service now refuses."""
+    from datetime import timedelta
+
+    from cohort.services.dashboard import cohort_dashboard
+
+    with db.transaction(web_app.extensions["cohort.engine"]) as session:
+        first = session.scalars(select(Meeting).where(Meeting.cohort_id == cohort_id)
+                                .order_by(Meeting.starts_at)).first()
+        starts_at, key = first.starts_at, first.key
+        # The overview's own figures say so, not only the date warnings kept beside them.
+        board = cohort_dashboard(session, services.get_cohort(session, cohort_id),
+                                 starts_at - timedelta(minutes=5))
+        assert board.changes_at == starts_at
+    client = _client(web_app, staff.owner)
+    cancel = f"/cohorts/{cohort_id}/meetings/{key}/cancel"
+    web_app.config["COHORT_NOW"] = starts_at - timedelta(minutes=5)
+    assert cancel in client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
+    web_app.config["COHORT_NOW"] = starts_at + timedelta(minutes=5)  # the same revision
+    page = client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
+    assert cancel not in page
+    assert f"/cohorts/{cohort_id}/meetings/{key}/reschedule" in page
