@@ -14,7 +14,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ... import db
 from ...core import deliveries as kinds
-from ...core.sending import skip_reason
+from ...core.sending import FIRST_EMAIL_NOT_SENT, skip_reason
 from ...models import Delivery
 from ..compose import bundle_data, message_data
 from ..lookups import Lookups, Undeliverable
@@ -47,7 +47,7 @@ class Composer:
                 session.commit()
             unsent = _first_emails_not_sent(session, deliveries)
             composed = [(d, Settle(kinds.SKIPPED, "skipped",
-                                    "skipped: its first email was not sent")
+                                    f"skipped: {FIRST_EMAIL_NOT_SENT}")
                          if (d.id in unsent) else self._prepare(session, d, now, lookups))
                         for d in deliveries]
             prepared = self._bundled(composed, now)
