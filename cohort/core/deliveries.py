@@ -125,7 +125,8 @@ def mail_items(plan: Plan, now: datetime) -> list[MailItem]:
         elif kind == TASK_REMINDER:
             task = tasks[anchor]
             items.append(MailItem(kind, anchor, at, task.release_at, task.due_at,
-                                  follows=(TASK_RELEASED, anchor), order=order, gathers=True))
+                                  follows=first_email_of(kind, anchor), order=order,
+                                  gathers=True))
         elif kind == PROMPT:
             prompt = prompts[anchor]
             meeting = meetings.get(prompt.meeting_key)
@@ -141,7 +142,7 @@ def mail_items(plan: Plan, now: datetime) -> list[MailItem]:
             base = anchor.split("#", 1)[0]
             survey = surveys[base]
             items.append(MailItem(kind, anchor, at, survey.opens_at, survey.closes_at,
-                                  follows=(SURVEY_INVITATION, base), order=order,
+                                  follows=first_email_of(kind, anchor), order=order,
                                   gathers=True))
     return items
 
@@ -187,6 +188,19 @@ def meeting_key_of(anchor: str) -> str | None:
     if not anchor.startswith("meeting:"):
         return None
     return anchor.removeprefix("meeting:").split("#", 1)[0]
+
+
+# A reminder's first email: the task's release, the survey's invitation (same item, same person).
+FIRST_EMAILS = {TASK_REMINDER: TASK_RELEASED, SURVEY_REMINDER: SURVEY_INVITATION}
+
+
+def first_email_of(kind: str, anchor: str) -> tuple[str, str] | None:
+    """(kind, anchor) of the email a reminder reminds of, None for other kinds:
+    ('survey_reminder', 'survey:final#2') -> ('survey_invitation', 'survey:final'). The
+    mail policy (`MailItem.follows`) and the outbox (mail/outbox/) never send a reminder
+    when that first email is not sent: never remind of something never told about."""
+    first = FIRST_EMAILS.get(kind)
+    return None if first is None else (first, anchor.split("#", 1)[0])
 
 
 def item_key_of(anchor: str) -> str:

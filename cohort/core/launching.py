@@ -119,7 +119,9 @@ def forecast_launch(emails: Iterable[PendingEmail], now: datetime, *, overdue_li
     """What launching at `now` will send within `horizon`, per kind, and what it will skip.
 
     An email is judged at the time it will be sent (its send time, or now when that is
-    past), with the dispatcher's own rule; a reminder counts as sent unless already settled.
+    past), with the dispatcher's own rule; a reminder counts as sent unless already settled
+    or its first email (to the same person) is skipped: a task released before a late
+    launch is days overdue, and the outbox skips its reminders with it.
     The items that go are then put together as the dispatcher sends them (one recipient's
     bundled kinds with one send time are one email, `core.deliveries.bundle_key`), so the
     counts are of emails received, not of outbox rows.
@@ -133,8 +135,14 @@ def forecast_launch(emails: Iterable[PendingEmail], now: datetime, *, overdue_li
     skipped: Counter[str] = Counter()
     items: dict[tuple[str, str], list[PendingEmail]] = defaultdict(list)
     later = 0
+    emails = list(emails)
+    unsent = {(e.recipient, e.kind, e.anchor) for e in emails
+              if e.kind in kinds.FIRST_EMAILS.values() and _skipped(e, now, overdue_limit)}
     for email in emails:
-        if email.skip:  # the mail policy's (core/mailpolicy.py)
+        reminds = kinds.first_email_of(email.kind, email.anchor)
+        if email.skip or (reminds is not None and (email.recipient, *reminds) in unsent):
+            # the mail policy's (core/mailpolicy.py), or a reminder of a first email skipped
+            # as overdue, which the outbox skips with it (mail/outbox/claim.py)
             skipped[email.kind] += 1
             items[email.kind, email.anchor].append(email)
             continue
@@ -143,9 +151,7 @@ def forecast_launch(emails: Iterable[PendingEmail], now: datetime, *, overdue_li
             later += 1
             continue
         at = max(send_at, now)
-        limit = overdue_limit if email.attempts == 0 else timedelta.max
-        if skip_reason(email.kind, send_at, at, deadline=email.deadline,
-                       settled=email.settled, overdue_limit=limit):
+        if _skipped(email, now, overdue_limit):
             skipped[email.kind] += 1
             items[email.kind, email.anchor].append(email)
             continue
@@ -170,6 +176,17 @@ def forecast_launch(emails: Iterable[PendingEmail], now: datetime, *, overdue_li
                          len(found), min(e.send_at for e in found))
              for (kind, anchor), found in items.items()),
             key=lambda i: (i.send_at, order.get(i.kind, len(order)), i.anchor))))
+
+
+def _skipped(email: PendingEmail, now: datetime, overdue_limit: timedelta) -> bool:
+    """Whether the outbox skips the email when launched at `now`: judged at the time it will
+    be sent (its send time, or now when that is past) with the dispatcher's own rule."""
+    if email.skip:
+        return True
+    send_at = send_at_after_launch(email.kind, email.send_at, now)
+    limit = overdue_limit if email.attempts == 0 else timedelta.max
+    return skip_reason(email.kind, send_at, max(send_at, now), deadline=email.deadline,
+                       settled=email.settled, overdue_limit=limit) is not None
 
 
 # The stand-in recipient of `planned_emails`.

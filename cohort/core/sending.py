@@ -68,6 +68,11 @@ def message_id(delivery_id: int, cohort_id: int, kind: str, anchor: str, recipie
     return f"<cohort.{cohort_id}.{delivery_id}.{digest}@{domain}>"
 
 
+# Why a reminder is not sent: its first email (core.deliveries.first_email_of) was not. The
+# mail policy gives the same reason (core/mailpolicy.py) and the outbox page words it.
+FIRST_EMAIL_NOT_SENT = "its first email was not sent"
+
+
 def skip_reason(kind: str, send_at: datetime, now: datetime, *, deadline: datetime | None,
                 settled: bool, overdue_limit: timedelta) -> str | None:
     """Why a due email should not go out any more, or None to send it.

@@ -78,3 +78,33 @@ def test_forecast_counts_the_emails_people_get_not_the_items_inside_them():
         (kinds.PROMPT, 0, 1, 1), (kinds.SURVEY_INVITATION, 0, 1, 1)]
     assert forecast.sending_total == 5  # what the two people's inboxes will hold
     assert forecast.items_total == 8
+
+
+def test_a_reminder_of_a_first_email_skipped_as_overdue_is_skipped_with_it():
+    """A late launch plans the tasks released before it at their past times, so the outbox
+    skips their emails as overdue, and with them their reminders (mail/outbox/claim.py):
+    the forecast counted those reminders as going, within the horizon or later."""
+    due = NOW + timedelta(days=40)
+    emails = [
+        PendingEmail(kinds.TASK_RELEASED, "a@x", NOW - timedelta(days=4), deadline=due,
+                     anchor="task:old"),
+        PendingEmail(kinds.TASK_REMINDER, "a@x", NOW + timedelta(days=3), deadline=due,
+                     anchor="task:old"),
+        PendingEmail(kinds.TASK_REMINDER, "a@x", NOW + timedelta(days=30), deadline=due,
+                     anchor="task:old"),
+        # Someone else's first email went: their reminder goes.
+        PendingEmail(kinds.TASK_RELEASED, "b@x", NOW - timedelta(days=1), deadline=due,
+                     anchor="task:old"),
+        PendingEmail(kinds.TASK_REMINDER, "b@x", NOW + timedelta(days=3), deadline=due,
+                     anchor="task:old"),
+        PendingEmail(kinds.SURVEY_INVITATION, "a@x", NOW - timedelta(days=5), deadline=due,
+                     anchor="survey:pre"),
+        PendingEmail(kinds.SURVEY_REMINDER, "a@x", NOW + timedelta(days=2), deadline=due,
+                     anchor="survey:pre#1"),
+    ]
+    forecast = forecast_launch(emails, NOW, overdue_limit=LIMIT)
+    assert dict(forecast.skipped) == {kinds.TASK_RELEASED: 1, kinds.TASK_REMINDER: 2,
+                                      kinds.SURVEY_INVITATION: 1, kinds.SURVEY_REMINDER: 1}
+    assert {(k.kind, k.items) for k in forecast.sending} == {
+        (kinds.TASK_RELEASED, 1), (kinds.TASK_REMINDER, 1)}
+    assert forecast.later == 0

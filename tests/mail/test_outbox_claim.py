@@ -15,8 +15,11 @@ import pytest
 from sqlalchemy import select, update
 
 from cohort import db
+from cohort.core.deliveries import first_email_of
+from cohort.core.participants import ParticipantRow
 from cohort.mail.dispatch import send_due
 from cohort.models import Delivery
+from cohort.services.participants import add_participant
 from tests.fixtures.cohorts import CREATED
 from tests.fixtures.statements import StatementsAndCommits, recorded_statements
 from tests.mail.test_dispatch import PEOPLE
@@ -168,3 +171,50 @@ def test_the_outboxs_housekeeping_writes_its_states_into_the_sql(app, make_cohor
         assert "delivery.state IN ('" in where and "delivery.state IN (?" not in where \
             and "delivery.state IN (%(" not in where, sql
     assert "'sending'" in looked[0] and "'pending'" in looked[0]
+
+
+def test_a_late_joiners_reminders_of_what_they_were_never_sent_are_skipped_at_once(
+        app, make_cohort, smtp_sink):
+    """Someone added to a running cohort has the whole plan planned for them, so the emails
+    of items already past are days old and the first pass skips them as overdue. The
+    reminders of those tasks and surveys were left pending: the outbox showed them as still
+    to go (the demo's late joiner had a bundle of webinar-1 reminders weeks ahead), until
+    the pass of their own day skipped them. The pass that skips a first email as overdue
+    skips its reminders with it, as the mail policy does with a first email it skips."""
+    cohort_id = make_cohort(_engine(app), people=PEOPLE[:1]).id
+    released = {r.anchor: r for r in _rows(app, "task_released")}
+    reminded = {r.anchor: r for r in _rows(app, "task_reminder")}
+    # A task released more than the overdue limit (72 hours) before its reminder.
+    anchor = min((a for a in reminded if reminded[a].send_at - released[a].send_at
+                  > timedelta(days=4)), key=lambda a: released[a].send_at)
+    joined = released[anchor].send_at + timedelta(hours=73)
+    assert joined < reminded[anchor].send_at - timedelta(hours=12)
+    with db.transaction(_engine(app)) as session:  # the course so far went out (as the demo)
+        session.execute(update(Delivery).where(Delivery.send_at <= joined).values(
+            state="sent", sent_at=Delivery.send_at))
+        add_participant(session, cohort_id, ParticipantRow(
+            "Ny Deltager", "ny1@x.dk", "Vejle Kommune", "leder", "da"), None, now=joined)
+    send_due(app, now=joined)
+    late = {(r.kind, r.anchor): r for r in _rows(app, None, recipient="ny1@x.dk")}
+    first = late["task_released", anchor]
+    assert first.state == "skipped" and first.last_error.startswith("skipped: overdue")
+    reminder = late["task_reminder", anchor]
+    assert (reminder.state, reminder.last_error) == (
+        "skipped", "skipped: its first email was not sent")
+    # Every reminder left pending reminds of a first email that is pending or was sent.
+    for (kind, item), row in late.items():
+        if kind in ("task_reminder", "survey_reminder") and row.state == "pending":
+            assert late[first_email_of(kind, item)].state in ("pending", "sent"), row
+    # Who was there from the start still gets theirs.
+    assert [r.state for r in _rows(app, "task_reminder", recipient=PEOPLE[0].email,
+                                   anchor=anchor)] == ["pending"]
+
+
+def _rows(app, kind: str | None, **where) -> list[Delivery]:
+    with db.read_session(_engine(app)) as session:
+        query = select(Delivery).order_by(Delivery.id)
+        if kind is not None:
+            query = query.where(Delivery.kind == kind)
+        for name, value in where.items():
+            query = query.where(getattr(Delivery, name) == value)
+        return list(session.scalars(query))

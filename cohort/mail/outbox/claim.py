@@ -13,11 +13,16 @@ from sqlalchemy.engine import Connection, Engine
 
 from ... import db
 from ...core import deliveries as kinds
+from ...core.sending import FIRST_EMAIL_NOT_SENT
 from ...models import Cohort, CohortMailSettings, Delivery
 from .record import Recorder
 
 log = logging.getLogger("cohort.mail.dispatch")
 BATCH = 100  # rows per durable claim: the disk waits once for this many emails
+
+
+# Recipients (and rows) per statement when skipping the reminders of skipped first emails.
+RECIPIENTS_AT_ONCE = 500
 
 
 def worker_name() -> str:
@@ -72,7 +77,14 @@ class Claimer(Recorder):
         return flagged
 
     def skip_overdue(self, now: datetime, cohort_id: int | None) -> int:
-        """Never-tried rows that are far too late (after downtime) are skipped, not sent."""
+        """Never-tried rows that are far too late are skipped, not sent: after downtime, and
+        the emails planned before someone was added to a running cohort (or before a late
+        launch), which the plan gives their items' past times.
+
+        A reminder of a first email skipped so is skipped with it (`_skip_their_reminders`),
+        in the same transaction: the rule the mail policy applies to a first email it skips
+        and that composing applies when a reminder's day comes, applied when the first email
+        is skipped, so the outbox never shows a reminder as still to go."""
         limit = self.settings.overdue_limit
         condition = [_in_state(kinds.PENDING), Delivery.attempts == 0,
                      Delivery.send_at < now - limit, _cohort_sends()]
@@ -80,10 +92,13 @@ class Claimer(Recorder):
             condition.append(Delivery.cohort_id == cohort_id)
         hours = int(limit.total_seconds() // 3600)
         with self.engine.begin() as conn:
-            return conn.execute(update(Delivery).where(*condition).values(
+            skipped = conn.execute(update(Delivery).where(*condition).values(
                 state=kinds.SKIPPED,
                 last_error=f"skipped: overdue by more than {hours} hour(s) when the outbox "
-                           "ran again")).rowcount
+                           "ran again").returning(
+                Delivery.cohort_id, Delivery.recipient, Delivery.kind, Delivery.anchor,
+                Delivery.resend_number)).all()
+            return len(skipped) + _skip_their_reminders(conn, skipped)
 
     # -- a batch ------------------------------------------------------------------------------
 
@@ -199,3 +214,36 @@ def _is_dead_local_worker(claimed_by: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+def _skip_their_reminders(conn: Connection, firsts: list) -> int:
+    """Skip the pending reminders (task reminders, survey reminders) of the first emails
+    (cohort, recipient, kind, anchor, resend number) just skipped, to the same person.
+
+    A late joiner is sent no catch-up of what happened before they came: the welcome tells
+    them the meetings to come and their page lists every task, so a reminder of a task
+    whose email they never got would be the first they hear of it, as "remember" (the
+    demo's late joiner had a bundle of webinar-1 reminders). Their emails start with what
+    comes after they joined."""
+    skipped = {(c, r, k, a) for c, r, k, a, resend in firsts
+               if not resend and k in kinds.FIRST_EMAILS.values()}
+    if not skipped:
+        return 0
+    cohorts = sorted({key[0] for key in skipped})
+    recipients = sorted({key[1] for key in skipped})
+    count = 0
+    for start in range(0, len(recipients), RECIPIENTS_AT_ONCE):
+        ids = [row.id for row in conn.execute(select(
+            Delivery.id, Delivery.cohort_id, Delivery.recipient, Delivery.kind,
+            Delivery.anchor).where(
+            _in_state(kinds.PENDING), Delivery.resend_number == 0,
+            Delivery.kind.in_(sorted(kinds.FIRST_EMAILS)), Delivery.cohort_id.in_(cohorts),
+            Delivery.recipient.in_(recipients[start:start + RECIPIENTS_AT_ONCE])))
+            if (row.cohort_id, row.recipient, *kinds.first_email_of(row.kind, row.anchor))
+            in skipped]
+        for part in range(0, len(ids), RECIPIENTS_AT_ONCE):
+            count += conn.execute(update(Delivery).where(
+                Delivery.id.in_(ids[part:part + RECIPIENTS_AT_ONCE]),
+                _in_state(kinds.PENDING)).values(
+                state=kinds.SKIPPED, last_error=f"skipped: {FIRST_EMAIL_NOT_SENT}")).rowcount
+    return count

@@ -14,7 +14,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ... import db
 from ...core import deliveries as kinds
-from ...core.sending import skip_reason
+from ...core.sending import FIRST_EMAIL_NOT_SENT, skip_reason
 from ...models import Delivery
 from ..compose import bundle_data, message_data
 from ..lookups import Lookups, Undeliverable
@@ -47,7 +47,7 @@ class Composer:
                 session.commit()
             unsent = _first_emails_not_sent(session, deliveries)
             composed = [(d, Settle(kinds.SKIPPED, "skipped",
-                                    "skipped: its first email was not sent")
+                                    f"skipped: {FIRST_EMAIL_NOT_SENT}")
                          if (d.id in unsent) else self._prepare(session, d, now, lookups))
                         for d in deliveries]
             prepared = self._bundled(composed, now)
@@ -122,16 +122,12 @@ class Settle:
 
 
 
-_FIRST_EMAIL = {kinds.TASK_REMINDER: kinds.TASK_RELEASED,
-                kinds.SURVEY_REMINDER: kinds.SURVEY_INVITATION}
-
-
 def _first_emails_not_sent(session, deliveries: list[Delivery]) -> set[int]:
     """The reminders of the batch whose first email (the task's release, the survey's
     invitation, to the same person) was skipped, cancelled or failed: never remind of
-    something the participant was never told about."""
-    reminders = {(d.cohort_id, d.recipient, _FIRST_EMAIL[d.kind], d.anchor.split("#", 1)[0]): d.id
-                 for d in deliveries if d.kind in _FIRST_EMAIL and not d.resend_number}
+    something the participant was never told about (core.deliveries.first_email_of)."""
+    reminders = {(d.cohort_id, d.recipient, *kinds.first_email_of(d.kind, d.anchor)): d.id
+                 for d in deliveries if d.kind in kinds.FIRST_EMAILS and not d.resend_number}
     if not reminders:
         return set()
     cohorts = sorted({key[0] for key in reminders})
@@ -139,6 +135,6 @@ def _first_emails_not_sent(session, deliveries: list[Delivery]) -> set[int]:
     unsent = session.execute(select(
         Delivery.cohort_id, Delivery.recipient, Delivery.kind, Delivery.anchor).where(
         Delivery.cohort_id.in_(cohorts), Delivery.recipient.in_(recipients),
-        Delivery.kind.in_(sorted(set(_FIRST_EMAIL.values()))), Delivery.resend_number == 0,
+        Delivery.kind.in_(sorted(set(kinds.FIRST_EMAILS.values()))), Delivery.resend_number == 0,
         Delivery.state.in_((kinds.SKIPPED, kinds.CANCELLED, kinds.FAILED))))
     return {reminders[tuple(row)] for row in unsent if tuple(row) in reminders}
