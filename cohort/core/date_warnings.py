@@ -55,7 +55,8 @@ def plan_years(plan: Plan) -> set[int]:
 def date_warnings(plan: Plan, now: datetime | None, holidays: Mapping[date, str], *,
                   only: Collection[tuple[str, str, str]] | None = None,
                   codes: Iterable[str] = CODES) -> list[DateWarning]:
-    """The plan's dates in the past, or deadlines on a weekend or holiday, by date.
+    """The plan's dates in the past, or deadlines on a weekend or holiday, by date: at most
+    one warning for each dated field (a holiday that falls on a weekend is a holiday).
 
     `only` limits them to some (item, key, field) triples, such as those a move changes;
     `codes` to some kinds of warning. A cancelled meeting warns of nothing. With `now` None
@@ -73,10 +74,12 @@ def date_warnings(plan: Plan, now: datetime | None, holidays: Mapping[date, str]
         if PAST in wanted and not ahead and field_name in PAST_FIELDS.get(item, ()):
             found.append((PAST, ""))
         if field_name in DEADLINE_FIELDS.get(item, ()) and ahead:
-            if WEEKEND in wanted and day.weekday() >= 5:
-                found.append((WEEKEND, ""))
+            # One warning per date: a holiday on a weekend is said as the holiday (the
+            # stronger reason; the date as the page shows it names the weekday).
             if HOLIDAY in wanted and day in holidays:
                 found.append((HOLIDAY, holidays[day]))
+            elif WEEKEND in wanted and day.weekday() >= 5:
+                found.append((WEEKEND, ""))
         warnings.extend(DateWarning(code, item, key, title, field_name, at, day, name)
                         for code, name in found)
     return sorted(warnings, key=lambda w: (w.at, CODES.index(w.code), w.item, w.key))

@@ -45,8 +45,15 @@ from zoneinfo import ZoneInfo
 from .teams_times import (
     DURATION_MAX,
     DURATION_TOO_LONG,
+    DURATION_UNREADABLE,
+    END_TIME,
+    JOIN_TIME,
+    LEAVE_TIME,
+    START_TIME,
+    TIMESTAMP_TIME,
     Clock,
     DurationTooLong,
+    DurationUnreadable,
     Stamp,
     TeamsReportError,
     parse_duration,
@@ -146,6 +153,10 @@ _FLAT_HEADER = "Full Name, User Action, Timestamp"
 # ROW_ERRORS; the message is the English).
 EMPTY_FILE, XLSX_FILE, PDF_FILE, WRONG_ENCODING, NOT_A_REPORT, NAME_EMPTY = (
     "empty_file", "xlsx_report", "pdf_report", "report_encoding", "not_a_report", "name_empty")
+NO_PARTICIPANTS_SECTION, PARTICIPANTS_SECTION_EMPTY, PARTICIPANTS_HEADER_EXPECTED = (
+    "no_participants_section", "participants_section_empty", "participants_header_expected")
+PARTICIPANT_ROW_EXPECTED, ACTION_EXPECTED, TIMESTAMP_EMPTY, NO_ATTENDEES = (
+    "participant_row_expected", "action_expected", "timestamp_empty", "no_attendees")
 
 
 def classify_header(cells: Sequence[str]) -> dict[str, int]:
@@ -279,18 +290,20 @@ def _parse_sectioned(sections: dict[int, list[_Row]], rows: list[_Row], encoding
         heading = rows[0]
         raise TeamsReportError(
             "the report has no participants section: expected a line '2. Participants' "
-            f"followed by the header {_PARTICIPANT_HEADER}", heading.line)
+            f"followed by the header {_PARTICIPANT_HEADER}", heading.line,
+            NO_PARTICIPANTS_SECTION, (("header", _PARTICIPANT_HEADER),))
     title, start, end, duration = _summary(sections.get(1, [])[1:])
     heading, *table = sections[2]
     if not table:
         raise TeamsReportError(
             f"the participants section is empty: expected the header {_PARTICIPANT_HEADER}",
-            heading.line)
+            heading.line, PARTICIPANTS_SECTION_EMPTY, (("header", _PARTICIPANT_HEADER),))
     columns = classify_header(table[0].cells)
     if not _is_participant_header(columns):
         raise TeamsReportError(
             f"expected the participants header {_PARTICIPANT_HEADER}; found "
-            f"'{_shorten(table[0].cells)}'", table[0].line)
+            f"'{_shorten(table[0].cells)}'", table[0].line, PARTICIPANTS_HEADER_EXPECTED,
+            (("header", _PARTICIPANT_HEADER), ("found", _shorten(table[0].cells))))
     attendees, stamps = _participant_rows(table[0], table[1:], columns)
     clock = Clock([s for s in (start, end) if s] + stamps, zone, near)
     starts_at, ends_at = clock.read(start), clock.read(end)
@@ -305,7 +318,9 @@ def _duration_error(exc: ValueError, line: int, column: str) -> TeamsReportError
         hours = int(DURATION_MAX.total_seconds() // 3600)
         return TeamsReportError(str(exc), line, DURATION_TOO_LONG, (("max", hours),),
                                 shown(column))
-    return TeamsReportError(str(exc), line, column=shown(column))
+    value = exc.value if isinstance(exc, DurationUnreadable) else ""
+    return TeamsReportError(str(exc), line, DURATION_UNREADABLE, (("value", value),),
+                            shown(column))
 
 
 def _summary(rows: list[_Row]):
@@ -323,9 +338,9 @@ def _summary(rows: list[_Row]):
             except ValueError as exc:
                 raise _duration_error(exc, row.line, row.cells[0]) from None
         elif _SUMMARY_START.search(key):
-            start = stamp_or_error(value, row.line, "the start time")
+            start = stamp_or_error(value, row.line, START_TIME)
         elif _SUMMARY_END.search(key):
-            end = stamp_or_error(value, row.line, "the end time")
+            end = stamp_or_error(value, row.line, END_TIME)
     return title, start, end, duration
 
 
@@ -359,7 +374,10 @@ def _participant_rows(header: _Row, rows: list[_Row], columns: dict[str, int]):
         if len([c for c in row.cells if c]) < 2:
             raise TeamsReportError(
                 f"expected a participant row with the columns of line {header.line} "
-                f"({_shorten(header.cells)}); found '{_shorten(row.cells)}'", row.line)
+                f"({_shorten(header.cells)}); found '{_shorten(row.cells)}'", row.line,
+                PARTICIPANT_ROW_EXPECTED,
+                (("line", header.line), ("header", _shorten(header.cells)),
+                 ("found", _shorten(row.cells))))
         name = cells[columns[NAME]]
         if not name:
             raise TeamsReportError("the name is empty", row.line, NAME_EMPTY)
@@ -370,9 +388,9 @@ def _participant_rows(header: _Row, rows: list[_Row], columns: dict[str, int]):
                 duration = parse_duration(raw) if raw else timedelta()
             except ValueError as exc:
                 raise _duration_error(exc, row.line, header.cells[columns[DURATION]]) from None
-        first = (stamp_or_error(cells[columns[FIRST_JOIN]], row.line, "the join time")
+        first = (stamp_or_error(cells[columns[FIRST_JOIN]], row.line, JOIN_TIME)
                  if FIRST_JOIN in columns else None)
-        last = (stamp_or_error(cells[columns[LAST_LEAVE]], row.line, "the leave time")
+        last = (stamp_or_error(cells[columns[LAST_LEAVE]], row.line, LEAVE_TIME)
                 if LAST_LEAVE in columns else None)
         stamps.extend(s for s in (first, last) if s)
         attendees.append(_Pending(row.line, name, _email(cells, columns), duration, first, last,
@@ -448,13 +466,15 @@ def _parse_flat(header: _Row, rows: list[_Row], columns: dict[str, int], encodin
         if not joined and not any(w in action for w in _LEAVE_WORDS):
             raise TeamsReportError(
                 f"expected the action Joined, Joined before or Left; found "
-                f"'{cells[columns[ACTION]]}'", row.line)
-        stamp = stamp_or_error(cells[columns[TIMESTAMP]], row.line, "the timestamp")
+                f"'{shown(cells[columns[ACTION]])}'", row.line, ACTION_EXPECTED,
+                (("found", shown(cells[columns[ACTION]])),))
+        stamp = stamp_or_error(cells[columns[TIMESTAMP]], row.line, TIMESTAMP_TIME)
         if stamp is None:
-            raise TeamsReportError("the timestamp is empty", row.line)
+            raise TeamsReportError("the timestamp is empty", row.line, TIMESTAMP_EMPTY)
         events.append((row, name, joined, stamp))
     if not events:
-        raise TeamsReportError(f"no attendees under the header {_FLAT_HEADER}", header.line)
+        raise TeamsReportError(f"no attendees under the header {_FLAT_HEADER}", header.line,
+                               NO_ATTENDEES, (("header", _FLAT_HEADER),))
     clock = Clock([e[3] for e in events], zone, near)
     timed = [(row, name, joined, clock.read(stamp)) for row, name, joined, stamp in events]
     report_start = min(t[3] for t in timed)

@@ -52,6 +52,17 @@ class DurationTooLong(ValueError):
     """A duration beyond DURATION_MAX (the message says so; the value is not read)."""
 
 
+DURATION_UNREADABLE = "duration_unreadable"
+
+
+class DurationUnreadable(ValueError):
+    """Not a duration; `value` is the cell as shown in a message (an edge words it)."""
+
+    def __init__(self, value: str):
+        self.value = shown(value)
+        super().__init__(f"'{self.value}' is not a duration such as 1h 2m 3s or 58m 12s")
+
+
 def parse_duration(value: str) -> timedelta:
     """'1h 2m 3s', '58m 12s', '45s', '1 t 2 min', '1:02:03' -> timedelta; ValueError otherwise
     (DurationTooLong when it is longer than any Teams meeting can be)."""
@@ -72,7 +83,7 @@ def parse_duration(value: str) -> timedelta:
     else:
         if position and not text[position:].strip():
             return _bounded(value, total)
-    raise ValueError(f"'{shown(value)}' is not a duration such as 1h 2m 3s or 58m 12s")
+    raise DurationUnreadable(value)
 
 
 def _bounded(value: str, seconds: int) -> timedelta:
@@ -152,8 +163,9 @@ class Clock:
             preferred = "mdy" if self._has_meridiem(stamps) else "dmy"
             bad = next(s for s in ambiguous if _stamp_date(s, preferred) is None)
             raise TeamsReportError(
-                f"'{bad.raw}' is not a date and time such as 15/11/25, 09:30:17, "
-                "11/15/25, 9:30:17 AM or 2025-11-15 09:30:17", bad.line)
+                f"'{shown(bad.raw)}' is not a date and time such as 15/11/25, 09:30:17, "
+                "11/15/25, 9:30:17 AM or 2025-11-15 09:30:17", bad.line, DATE_UNREADABLE,
+                (("value", shown(bad.raw)),))
         if len(readable) > 1 and ambiguous:
             if near is not None:
                 return min(readable, key=lambda o: self._distance(ambiguous, o, near))
@@ -174,11 +186,24 @@ class Clock:
         return None if stamp is None else self._at(stamp, self.order)
 
 
-def stamp_or_error(raw: str, line: int, what: str) -> Stamp | None:
+# Which time of the report could not be read: each is its own message in the edge's
+# languages ("the join time" is one phrase in Danish, not "the" + "join time"), and its code.
+START_TIME, END_TIME, JOIN_TIME, LEAVE_TIME, TIMESTAMP_TIME = (
+    "start_time", "end_time", "join_time", "leave_time", "timestamp")
+_TIME_NAMES = {START_TIME: "the start time", END_TIME: "the end time",
+               JOIN_TIME: "the join time", LEAVE_TIME: "the leave time",
+               TIMESTAMP_TIME: "the timestamp"}
+DATE_UNREADABLE = "date_unreadable"
+
+
+def stamp_or_error(raw: str, line: int, which: str) -> Stamp | None:
+    """`raw` scanned (None when empty); `which` is one of the *_TIME names, and the error's
+    code is `<which>_unreadable`."""
     if not raw.strip():
         return None
     stamp = _scan_stamp(raw, line)
     if stamp.parts is None:
         raise TeamsReportError(
-            f"{what} '{raw}' is not a date and time such as 15/11/25, 09:30:17", line)
+            f"{_TIME_NAMES[which]} '{shown(raw)}' is not a date and time such as "
+            "15/11/25, 09:30:17", line, f"{which}_unreadable", (("value", shown(raw)),))
     return stamp

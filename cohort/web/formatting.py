@@ -194,6 +194,32 @@ ROW_ERRORS = {
                        "Summary” followed by “2. Participants” with the header %(header)s, or "
                        "the older header %(flat)s; found “%(found)s”"),
     "name_empty": _l("the name is empty"),
+    "no_participants_section": _l("the report has no participants section: expected a line "
+                                  "“2. Participants” followed by the header %(header)s"),
+    "participants_section_empty": _l("the participants section is empty: expected the header "
+                                     "%(header)s"),
+    "participants_header_expected": _l("expected the participants header %(header)s; found "
+                                       "“%(found)s”"),
+    "participant_row_expected": _l("expected a participant row with the columns of line "
+                                   "%(line)s (%(header)s); found “%(found)s”"),
+    "action_expected": _l("expected the action Joined, Joined before or Left; found "
+                          "“%(found)s”"),
+    "timestamp_empty": _l("the timestamp is empty"),
+    "no_attendees": _l("no attendees under the header %(header)s"),
+    "duration_unreadable": _l("“%(value)s” is not a duration such as 1h 2m 3s or 58m 12s"),
+    "date_unreadable": _l("“%(value)s” is not a date and time such as 15/11/25, 09:30:17, "
+                          "11/15/25, 9:30:17 AM or 2025-11-15 09:30:17"),
+    # core/teams_times.py stamp_or_error: one sentence for each time of the report.
+    "start_time_unreadable": _l("the start time “%(value)s” is not a date and time such as "
+                                "15/11/25, 09:30:17"),
+    "end_time_unreadable": _l("the end time “%(value)s” is not a date and time such as "
+                              "15/11/25, 09:30:17"),
+    "join_time_unreadable": _l("the join time “%(value)s” is not a date and time such as "
+                               "15/11/25, 09:30:17"),
+    "leave_time_unreadable": _l("the leave time “%(value)s” is not a date and time such as "
+                                "15/11/25, 09:30:17"),
+    "timestamp_unreadable": _l("the timestamp “%(value)s” is not a date and time such as "
+                               "15/11/25, 09:30:17"),
 }
 
 

@@ -66,6 +66,20 @@ def test_a_move_to_a_monday_puts_the_deadlines_before_it_on_a_weekend(library):
     assert date_warnings(after, BEFORE, {}) == found
 
 
+def test_a_weekend_holiday_is_one_warning_that_names_the_holiday(library):
+    """A deadline on a Saturday that is also a holiday was listed twice on the overview (once
+    a weekend day, once a holiday); the holiday is the stronger reason, and the date the page
+    shows already says it is a Saturday. A weekend asked for alone is still a weekend."""
+    after = plan(library, **{"webinar-2": datetime(2025, 6, 16, 13, 0)})
+    weekend = date_warnings(after, BEFORE, {})
+    assert weekend and {w.code for w in weekend} == {WEEKEND}
+    holidays = {w.day: "Grundlovsdag" for w in weekend}
+    found = date_warnings(after, BEFORE, holidays, codes=(WEEKEND, HOLIDAY))
+    assert [(w.code, w.ref, w.holiday) for w in found] == [
+        (HOLIDAY, w.ref, "Grundlovsdag") for w in weekend]
+    assert date_warnings(after, BEFORE, holidays, codes=(WEEKEND,)) == weekend
+
+
 def test_a_move_into_the_past_lists_what_is_lost(library):
     now = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
     before = plan(library)
@@ -138,4 +152,5 @@ def test_norwegian_holidays_for_oslo_cohorts():
     programme = parse_programme(VALID, "x.yaml")
     plan = plan_cohort(programme, date(2025, 5, 17), "Europe/Oslo")  # Grunnlovsdag, a Saturday
     found = _meeting_day_codes(plan, programme.language)
-    assert {code for key, code in found if key == "kickoff"} == {"weekend", "holiday"}
+    # A Saturday that is a holiday is warned of once, as the holiday.
+    assert {code for key, code in found if key == "kickoff"} == {"holiday"}

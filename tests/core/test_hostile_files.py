@@ -149,7 +149,7 @@ TEAMS_EXPECTED = {
     "huge-clock-duration": (2, "In-Meeting Duration", "duration_too_long"),
     "huge-summary-duration": (2, "Meeting duration", "duration_too_long"),
     "duplicate-header": ["Anne Hansen", "Bo Berg"],  # the first Email column counts
-    "unclosed-quote": (2, "", ""),  # one line, one row: the row has one cell
+    "unclosed-quote": (2, "", "participant_row_expected"),  # one line, one row: one cell
 }
 
 

@@ -205,6 +205,51 @@ def test_a_file_that_is_no_report_says_so_with_a_code_for_other_languages():
         "flat": "Full Name, User Action, Timestamp", "found": "navn, e-mail"})
 
 
+def test_a_report_that_breaks_off_says_so_with_a_code_for_other_languages():
+    """Every refusal of a report's layout or times has a code (the page words it in da, nb
+    and en) with the line, the columns and the cell it found as parameters."""
+    def code(text: str, encoding: str = "utf-16") -> tuple[str, dict]:
+        with pytest.raises(TeamsReportError) as caught:
+            parse_teams_report(text.encode(encoding), near=WEBINAR_1)
+        return caught.value.code, dict(caught.value.params)
+
+    text = SECTIONED_FILE.read_bytes().decode("utf-16")
+    header = "Name, First Join, Last Leave, In-Meeting Duration, Email, Role"
+    assert code(text.split("2. Participants")[0]) == ("no_participants_section",
+                                                       {"header": header})
+    assert code(text.split("Name\tFirst Join")[0]) == ("participants_section_empty",
+                                                        {"header": header})
+    wrong_header = text.replace("Name\tFirst Join\tLast Leave\tIn-Meeting Duration\tEmail\t"
+                                "Participant ID (UPN)\tRole", "Foo\tBar\tBaz")
+    assert code(wrong_header) == ("participants_header_expected",
+                                  {"header": header, "found": "Foo, Bar, Baz"})
+    lonely = text.replace("Karin Kursusleder\t", "Karin Kursusleder\n\t", 1)
+    kind, params = code(lonely)
+    assert (kind, params["line"], params["found"]) == ("participant_row_expected", 10,
+                                                        "Karin Kursusleder")
+    assert params["header"].startswith("Name, First Join, Last Leave")
+    assert code(text.replace("15/05/25, 13:04:00", "15/05/25 kl. 13")) == (
+        "join_time_unreadable", {"value": "15/05/25 kl. 13"})
+    assert code(text.replace("15/05/25, 14:55:00", "kl. 15")) == (
+        "leave_time_unreadable", {"value": "kl. 15"})
+    assert code(text.replace("15/05/25, 12:56:10", "snart", 1)) == (
+        "start_time_unreadable", {"value": "snart"})
+    assert code(text.replace("15/05/25, 15:03:40", "sent", 1)) == (
+        "end_time_unreadable", {"value": "sent"})
+    assert code(text.replace("15/05/25, 13:04:00", "35/15/25, 13:04:00")) == (
+        "date_unreadable", {"value": "35/15/25, 13:04:00"})
+    assert code(text.replace("25m 12s", "25 minutter og lidt")) == (
+        "duration_unreadable", {"value": "25 minutter og lidt"})
+    flat = "Full Name\tUser Action\tTimestamp\n"
+    assert code(flat + "Anne\tWaved\t4/8/2025, 1:00:00 PM\n", "utf-8") == (
+        "action_expected", {"found": "Waved"})
+    assert code(flat + "Anne\tJoined\t\n", "utf-8") == ("timestamp_empty", {})
+    assert code(flat + "Anne\tJoined\tnu\n", "utf-8") == ("timestamp_unreadable",
+                                                              {"value": "nu"})
+    assert code(flat, "utf-8") == ("no_attendees",
+                                   {"header": "Full Name, User Action, Timestamp"})
+
+
 def test_semicolon_file_resaved_by_danish_excel():
     data = ("Navn;Første deltagelse;Sidste afgang;Varighed i mødet;E-mail\n"
             "Søren Østergaard;15-05-2025 13:01:15;15-05-2025 14:55:00;1 t 25 min;"

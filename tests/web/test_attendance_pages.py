@@ -286,3 +286,66 @@ def test_a_file_that_is_no_report_is_refused_in_the_readers_language(client, cou
             text = visible_text(refused)
             assert expected in text, text[:2000]
             assert "Excel workbook" not in text and "does not look like" not in text
+
+
+def test_a_report_that_breaks_off_is_refused_in_the_readers_language(client, course):
+    """A missing section or header, a stray row, an unknown action, an empty or unreadable
+    time: each said in Danish or Norwegian with its line, not in the core's English."""
+    url = f"/cohorts/{course}/attendance/webinar-1/import"
+    good = (FIXTURES / "teams_webinar-1_sectioned_utf16.csv").read_bytes().decode("utf-16")
+    header = "Name\tFirst Join\tLast Leave\tIn-Meeting Duration\tEmail\tParticipant ID (UPN)\tRole"
+    flat = "Full Name\tUser Action\tTimestamp\n"
+    for text, danish, norwegian in [
+        (good.split("2. Participants")[0],
+         "linje 1: rapporten har ingen deltagerafsnit: forventede en linje »2. Participants«",
+         "linje 1: rapporten har ingen deltakerdel: forventet en linje «2. Participants»"),
+        (good.split(header)[0],
+         "linje 9: deltagerafsnittet er tomt: forventede kolonnerne Name, First Join",
+         "linje 9: deltakerdelen er tom: forventet kolonnene Name, First Join"),
+        (good.replace(header, "Foo\tBar\tBaz"),
+         "linje 10: forventede deltagerkolonnerne Name, First Join",
+         "linje 10: forventet deltakerkolonnene Name, First Join"),
+        (good.replace("Karin Kursusleder\t", "Karin Kursusleder\n\t", 1),
+         "linje 11: forventede en deltagerrække med kolonnerne fra linje 10",
+         "linje 11: forventet en deltakerrad med kolonnene fra linje 10"),
+        (good.replace("15/05/25, 13:04:00", "15/05/25 kl. 13"),
+         "linje 14: tidspunktet for deltagelse »15/05/25 kl. 13« er ikke en dato og et "
+         "klokkeslæt",
+         "linje 14: tidspunktet for tilkobling «15/05/25 kl. 13» er ikke en dato og et "
+         "klokkeslett"),
+        (good.replace("15/05/25, 14:55:00", "kl. 15"),
+         "linje 16: tidspunktet for afgang »kl. 15« er ikke en dato og et klokkeslæt",
+         "linje 16: tidspunktet for frakobling «kl. 15» er ikke en dato og et klokkeslett"),
+        (good.replace("15/05/25, 12:56:10", "snart", 1),
+         "linje 4: starttidspunktet »snart« er ikke en dato og et klokkeslæt",
+         "linje 4: starttidspunktet «snart» er ikke en dato og et klokkeslett"),
+        (good.replace("15/05/25, 15:03:40", "sent", 1),
+         "linje 5: sluttidspunktet »sent« er ikke en dato og et klokkeslæt",
+         "linje 5: sluttidspunktet «sent» er ikke en dato og et klokkeslett"),
+        (good.replace("15/05/25, 13:04:00", "35/15/25, 13:04:00"),
+         "linje 14: »35/15/25, 13:04:00« er ikke en dato og et klokkeslæt",
+         "linje 14: «35/15/25, 13:04:00» er ikke en dato og et klokkeslett"),
+        (good.replace("25m 12s", "25 minutter og lidt"),
+         "linje 14, kolonne In-Meeting Duration: »25 minutter og lidt« er ikke en varighed",
+         "linje 14, kolonne In-Meeting Duration: «25 minutter og lidt» er ikke en varighet"),
+        (flat + "Anne\tWaved\t4/8/2025, 1:00:00 PM\n",
+         "linje 2: forventede handlingen Joined, Joined before eller Left; fandt »Waved«",
+         "linje 2: forventet handlingen Joined, Joined before eller Left; fant «Waved»"),
+        (flat + "Anne\tJoined\t\n", "linje 2: tidspunktet er tomt",
+         "linje 2: tidspunktet er tomt"),
+        (flat + "Anne\tJoined\tnu\n",
+         "linje 2: tidspunktet »nu« er ikke en dato og et klokkeslæt",
+         "linje 2: tidspunktet «nu» er ikke en dato og et klokkeslett"),
+        (flat, "linje 1: ingen deltagere under kolonnerne Full Name, User Action, Timestamp",
+         "linje 1: ingen deltakere under kolonnene Full Name, User Action, Timestamp"),
+    ]:
+        for language, expected in (("da", danish), ("nb", norwegian)):
+            refused = client.post(url, data={"file": (io.BytesIO(text.encode("utf-16")), "x.csv"),
+                                             "min_percent": "50"},
+                                  content_type="multipart/form-data",
+                                  headers={"Accept-Language": language})
+            assert refused.status_code == 400
+            shown = visible_text(refused)
+            assert expected in shown, shown[:2000]
+            assert not re.search(r"expected|is empty|is not a date|is not a duration|"
+                                 r"no attendees|no participants", shown), shown[:2000]
