@@ -281,6 +281,13 @@ class AttendanceSummary:
     def follow_up(self) -> list[PersonFigures]:
         return [p for p in self.people if p.follow_up]
 
+    def published(self, key: str) -> bool:
+        """Whether a meeting's attendance figures may be shown to anyone but its facilitators:
+        recorded, and for `min_group` people or more. The one rule of the report, the
+        evaluation overview and the evaluators' export, so none shows what another hides."""
+        rate = self.rates.get(key)
+        return rate is not None and not rate.suppressed
+
 
 def summarise(
     meetings: Sequence[MeetingInfo],

@@ -38,6 +38,7 @@ from .attendance import (  # noqa: F401
 )
 from .attendance_figures import (  # noqa: F401
     attendance_as_dict,
+    attendance_per_meeting,
     attendance_summary,
     export_attendance_csv,
     export_attendance_xlsx,

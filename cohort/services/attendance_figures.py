@@ -1,6 +1,7 @@
 """Attendance counted from the marks: the summary for the report and the CLI
 (`attendance_summary`, `attendance_as_dict`), the cohort overview's figures counted in the
-database (`attendance_overview`) and the exports (`export_attendance_csv/xlsx`).
+database (`attendance_overview`), the facilitators' exports per person
+(`export_attendance_csv/xlsx`) and the evaluators' per meeting (`attendance_per_meeting`).
 
 Apart from `services/attendance.py`, which records the marks: this module only reads them.
 The rules of counting (what is missed, who needs a follow-up, small-group suppression) are
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -30,14 +32,20 @@ from ..core.spreadsheets import Table, to_csv, to_xlsx
 from ..models import Meeting, Participant
 from ..models.attendance import Attendance
 from ._lookup import cohort_meetings, cohort_participants, get_cohort
+from .surveys import min_group_size_of
 
 
 def attendance_summary(session: Session, cohort_id: int,
                        min_group: int = DEFAULT_MIN_GROUP) -> AttendanceSummary:
     """Per meeting, per participant, follow-up list and the report's figures."""
     get_cohort(session, cohort_id)
+    return _summary(session, cohort_id, cohort_meetings(session, cohort_id), min_group)
+
+
+def _summary(session: Session, cohort_id: int, rows: Collection[Meeting],
+             min_group: int) -> AttendanceSummary:
     meetings = [MeetingInfo(m.key, m.title, m.kind, m.starts_at, m.status == "cancelled")
-                for m in cohort_meetings(session, cohort_id)]
+                for m in rows]
     people = [PersonInfo(p.id, p.name, p.email, p.organisation)
               for p in cohort_participants(session, cohort_id)]
     marks = {(key, pid): state for key, pid, state in session.execute(
@@ -45,6 +53,32 @@ def attendance_summary(session: Session, cohort_id: int,
         .join(Meeting, Meeting.id == Attendance.meeting_id)
         .where(Attendance.cohort_id == cohort_id))}
     return core.summarise(meetings, people, marks, min_group)
+
+
+PER_MEETING_COLUMNS = ("meeting", "title", "date", "participants", "recorded", "present",
+                       "absent", "excused", "attendance")
+
+
+def attendance_per_meeting(session: Session, cohort_id: int) -> Table:
+    """The evaluators' export behind the report's attendance figures: one row per recorded
+    meeting, counts only (no one's name or mark: those are the facilitators'), with the
+    report's rule for small groups (`AttendanceSummary.published`, the cohort's minimum
+    group size): of a meeting recorded for fewer people, only how many were recorded, as
+    the report's "what is not shown" table says. The date is the meeting's day in the
+    cohort's time zone, as in the report; the attendance is present of recorded."""
+    zone = ZoneInfo(get_cohort(session, cohort_id).timezone)
+    meetings = cohort_meetings(session, cohort_id)
+    days = {m.key: m.starts_at.astimezone(zone).date() for m in meetings}
+    summary = _summary(session, cohort_id, meetings, min_group_size_of(session, cohort_id))
+    rows = []
+    for f in summary.meetings:
+        if not f.recorded:
+            continue
+        counts: list = [f.present, f.absent, f.excused, round(f.present / f.marked, 4)]
+        if not summary.published(f.key):
+            counts = [None] * len(counts)
+        rows.append([f.key, f.title, days[f.key], f.marked + f.unmarked, f.marked, *counts])
+    return Table("Attendance per meeting", list(PER_MEETING_COLUMNS), rows)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Attendance for the cohort's facilitators: the one-page list per meeting (fast on a tablet),
 the check-in code shown in the room, importing a Teams report (preview, confirm, apply), the
-cohort's attendance overview with who has missed twice or more, and CSV/XLSX downloads.
+cohort's attendance overview with who has missed twice or more, and CSV/XLSX downloads; and
+for its evaluators as well, the counts per meeting behind the report's figures.
 
 Thin: the rules (what may be marked when, catch-up emails, matching report rows, who counts as
 present) live in `services.attendance` and the core; this module parses forms and renders.
@@ -40,6 +41,7 @@ from ..core.attendance import (
     format_code,
 )
 from ..core.attendance_import import BY_HAND, BY_NAME, DEFAULT_MIN_PERCENT, ImportRefused
+from ..core.spreadsheets import to_csv
 from ..core.teams_attendance import TeamsReportError
 from ..core.text import whole_number
 from ..models import Role
@@ -124,6 +126,21 @@ def export(cohort_id: int, fmt: str):
     response = Response(body, mimetype=mimetype)
     response.headers.set("Content-Disposition", "attachment",
                          filename=f"cohort-{cohort_id}-attendance.{fmt}")
+    response.cache_control.no_store = True
+    return response
+
+
+@bp.get("/attendance-per-meeting.csv")
+@requires(Role.EVALUATOR, Role.FACILITATOR, cohort_access=True)
+def export_per_meeting(cohort_id: int):
+    """Attendance per meeting as counts (no names): the export behind the report's attendance
+    figures, so the evaluators who write the report get it too (from the evaluation
+    overview). Who was there, person by person, stays the facilitators' (`export`)."""
+    with read_session() as session:
+        body = to_csv(services.attendance_per_meeting(session, cohort_id))
+    response = Response(body, mimetype="text/csv; charset=utf-8")
+    response.headers.set("Content-Disposition", "attachment",
+                         filename=f"cohort-{cohort_id}-attendance-per-meeting.csv")
     response.cache_control.no_store = True
     return response
 

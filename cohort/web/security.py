@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template, request, session
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import force_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, NotFound
 
 from .. import services
-from .access import PUBLIC, declare
+from .access import PARTICIPANT_SESSION_KEY, PUBLIC, checked_participant, declare
+from .auth import chosen_language
 from .common import ControlCharacterInAddress
 
 # No inline script or style anywhere: everything comes from /static.
@@ -81,13 +83,38 @@ def _add_headers(response):
 
 
 def _csrf_error(error: CSRFError):
-    return render_template("errors/error.html", code=400, csrf=True), 400
+    return _render_error(400, csrf=True)
 
 
 def _control_character_error(error: ControlCharacterInAddress):
-    return render_template("errors/error.html", code=400, csrf=False, address=True), 400
+    return _render_error(400, csrf=False, address=True)
 
 
 def _error_page(error):
     code = error.code if isinstance(error, HTTPException) else 500
-    return render_template("errors/error.html", code=code, csrf=False), code
+    return _render_error(code, csrf=False)
+
+
+def _render_error(code: int, **context):
+    """The error page in the reader's language: a signed-in participant's is the language of
+    their pages (`participant.page_language`), not the browser's, or the page between two of
+    theirs reads as another site's."""
+    language = _participant_language()
+    if language is None:
+        return render_template("errors/error.html", code=code, **context), code
+    with force_locale(language):
+        return render_template("errors/error.html", code=code, **context), code
+
+
+def _participant_language() -> str | None:
+    """A signed-in participant's page language, else None (the locale selector decides).
+    The session holds their choice from the language switcher, if any (no statement); else
+    the language is their record's, as this request's access check read it, or (a 404 of no
+    route: no check ran) one statement. Staff have their own setting: never read here."""
+    if PARTICIPANT_SESSION_KEY not in session or current_user.is_authenticated:
+        return None
+    chosen = chosen_language()
+    if chosen is not None:
+        return chosen
+    signed_in = checked_participant()
+    return None if signed_in is None else signed_in.participant.language

@@ -4,6 +4,8 @@ for a person to look at (test-artifacts/report-*.png)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import subprocess
 from dataclasses import replace
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cohort import db
+from cohort import db, services
 from cohort.app import create_app
 from cohort.core.reporting import (
     AreaFigure,
@@ -23,6 +25,7 @@ from cohort.core.reporting import (
     Share,
     build_report,
 )
+from cohort.models import CohortRole, CohortStaff
 from cohort.rendering.report import (
     page_counter_css,
     render_report_html,
@@ -39,6 +42,7 @@ from tests.fixtures.report import (
     fill_generated,
     fill_known_cohort,
 )
+from tests.fixtures.web import sign_in
 
 HEADINGS = {
     "da": ["Indhold", "Sammenfatning", "Deltagernes tilbagemeldinger", "Om forløbet",
@@ -291,3 +295,41 @@ def test_pdf_all_meetings_column_hides_when_a_small_meeting_could_be_subtracted(
     text = flat("\n".join(pages_text(path)))
     assert "Én offentliggørelsesregel afgør alle tal" in text
     assert "ikke vist for alle møder samlet" in text
+
+
+def test_the_attendance_figures_reconcile_with_the_evaluators_export(report_app, pdfs):
+    """The method chapter points the evaluator to the attendance per meeting on the
+    evaluation overview (the per-person export is the facilitators'): an evaluator downloads
+    it, its counts are the report's, and a meeting the report hides (workshop 1, recorded
+    for 4 people) shows only how many were recorded, as the report's "not shown" table."""
+    first, _second = report_app.config["TEST_COHORTS"]
+    engine = report_app.extensions["cohort.engine"]
+    text = flat("\n".join(pages_text(pdfs["da"][0])))
+    assert "Fremmøde pr. møde: eksporten af fremmøde pr. møde på evalueringsoversigten" in text
+    assert "siden om fremmøde" not in text
+    with db.transaction(engine) as session:
+        evaluator = services.accounts.create_user(session, "eva@cohort.example", "evaluator",
+                                                  "a long enough password")
+        session.add(CohortStaff(cohort_id=first, user_id=evaluator.id,
+                                role=CohortRole.EVALUATOR))
+        report = services.cohort_report(session, first, "da", now=REPORT_NOW)
+    client = report_app.test_client()
+    sign_in(client, evaluator)
+    assert client.get(f"/cohorts/{first}/attendance.csv").status_code == 403
+    response = client.get(f"/cohorts/{first}/attendance-per-meeting.csv")
+    assert response.status_code == 200 and "attachment" in response.headers[
+        "Content-Disposition"]
+    body = response.get_data(as_text=True)
+    assert "@" not in body and PEOPLE[0].name not in body
+    rows = {r["meeting"]: r for r in csv.DictReader(io.StringIO(body.lstrip("\ufeff")),
+                                                     delimiter=";")}
+    published = {m.key: m for m in report.about.attendance.meetings}
+    assert set(rows) == set(published) == {"kickoff", "workshop-1"}
+    kickoff = rows["kickoff"]
+    assert (kickoff["participants"], kickoff["recorded"], kickoff["present"]) == (
+        "40", "40", "30")
+    assert int(kickoff["absent"]) + int(kickoff["excused"]) == 10
+    assert published["kickoff"].share.text == "75 %" and kickoff["attendance"] == "0.75"
+    hidden = rows["workshop-1"]
+    assert published["workshop-1"].share is None and hidden["recorded"] == "4"
+    assert [hidden[c] for c in ("present", "absent", "excused", "attendance")] == [""] * 4

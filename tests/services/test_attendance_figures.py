@@ -72,3 +72,27 @@ def test_exports_write_names_as_text_not_formulas(engine, make_cohort):
     sheet = load_workbook(io.BytesIO(xlsx_bytes))["Attendance"]
     cells = [c for row in sheet.iter_rows() for c in row if c.value in (evil, "@SUM(1+1)")]
     assert len(cells) == 2 and {c.data_type for c in cells} == {"s"}
+
+
+def test_the_evaluators_attendance_per_meeting_has_counts_and_hides_small_groups(
+        engine, cohort_id):
+    """The export behind the report's attendance figures: per recorded meeting, counts and
+    no one's name; a meeting recorded for fewer than the minimum group size (5) shows only
+    how many were recorded, as the report does; a meeting nobody recorded is left out."""
+    who = ids_by_first_name(engine, cohort_id)
+    everyone = {pid: Mark(PRESENT) for pid in who.values()}
+    record_marks(engine, cohort_id, "kickoff", {**everyone, who["Lars"]: Mark(ABSENT),
+                                                who["Anne"]: Mark(EXCUSED, "syg")})
+    record_marks(engine, cohort_id, "workshop-1", {who["Lars"]: Mark(PRESENT),
+                                                   who["Anne"]: Mark(ABSENT)})
+    with db.transaction(engine) as session:
+        table = services.attendance_per_meeting(session, cohort_id)
+        summary = services.attendance_summary(session, cohort_id, min_group=5)
+    assert table.columns == ["meeting", "title", "date", "participants", "recorded",
+                             "present", "absent", "excused", "attendance"]
+    kickoff, workshop = table.rows
+    assert kickoff[0] == "kickoff" and kickoff[3:] == [7, 7, 5, 1, 1, round(5 / 7, 4)]
+    assert summary.published("kickoff") and not summary.published("workshop-1")
+    assert workshop[0] == "workshop-1" and workshop[3:] == [7, 2, None, None, None, None]
+    text = repr(table.rows)
+    assert not any(p.name in text or p.email in text for p in PEOPLE) and "syg" not in text

@@ -112,6 +112,7 @@ EXPECTED = {
     "evaluation.export_quotes": EVALUATORS,
     "attendance.index": OWN_COHORT,
     "attendance.export": OWN_COHORT,
+    "attendance.export_per_meeting": EVALUATION_FIGURES,
     "attendance.sheet": OWN_COHORT,
     "attendance.code": OWN_COHORT,
     "attendance.import_report": OWN_COHORT,

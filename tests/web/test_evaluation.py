@@ -535,3 +535,38 @@ def test_a_running_cohorts_report_says_the_survey_after_has_not_opened(
                                                  query_string={"language": "en"}))
     assert re.search(r"Before: \d+ of \d+ invited answered \(\d+%\)\. After: not yet open",
                      page)
+
+
+def test_the_evaluator_downloads_the_attendance_per_meeting_the_report_points_to(
+        web_app, demo_id, team, engine_of_app):
+    """The report's method chapter pointed the evaluator to the attendance export on the
+    attendance page, which is one row per person and the facilitators' only (403 for the
+    evaluator writing the report). The evaluators get the figures per meeting instead, as
+    counts (no names, no emails), linked from the evaluation overview, and the method chapter
+    points there; the per-person export stays the facilitators'."""
+    client = _client(web_app, team.evaluator)
+    overview = client.get(f"/cohorts/{demo_id}/evaluation").get_data(as_text=True)
+    url = f"/cohorts/{demo_id}/attendance-per-meeting.csv"
+    assert f'href="{url}"' in overview
+    export = client.get(url)
+    assert export.status_code == 200
+    body = export.get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff")), delimiter=";"))
+    with db.transaction(engine_of_app) as session:
+        people = services.participants.list_participants(session, demo_id)
+        report = services.cohort_report(session, demo_id, "en", now=WEB_NOW)
+    assert people and not any(p.name in body or p.email in body for p in people)
+    assert "@" not in body
+    # Row by row the report's attendance table: the same meetings, dates and counts.
+    published = report.about.attendance.meetings
+    assert [r["meeting"] for r in rows] == [m.key for m in published] and rows
+    for row, figure in zip(rows, published, strict=True):
+        assert row["date"] == figure.day.isoformat() and row["title"] == figure.title
+        assert int(row["recorded"]) == figure.marked
+        assert int(row["present"]) == figure.present == figure.share.part
+        assert int(row["present"]) + int(row["absent"]) + int(row["excused"]) == figure.marked
+    report_page = _text(client.get(f"/cohorts/{demo_id}/report",
+                                   query_string={"language": "en"}))
+    assert "the attendance per meeting export on the evaluation overview" in report_page
+    assert "attendance page" not in report_page
+    assert client.get(f"/cohorts/{demo_id}/attendance.csv").status_code == 403

@@ -10,6 +10,7 @@ from flask import url_for
 from cohort.app import create_app
 from cohort.web.access import public
 from tests.fixtures.paths import PROGRAMMES
+from tests.fixtures.statements import recorded_statements
 from tests.fixtures.web import participant_client, sign_in, staff_client
 
 
@@ -123,3 +124,35 @@ def test_friendly_error_pages_in_the_users_language(tmp_path, monkeypatch, langu
     assert "secret internals" not in body and "Traceback" not in body
     assert f'<html lang="{language}">' in body
     app.extensions["cohort.engine"].dispose()
+
+
+def test_a_participants_error_pages_are_in_the_language_of_their_pages(web_app, cohort_id,
+                                                                        first_participant):
+    """A signed-in participant's 404 and 400 pages are in their pages' language (their own,
+    here Norwegian), not the browser's (here English): the participant pages are rendered in
+    `page_language`, and an error page between two of them read as another site's."""
+    client = participant_client(web_app, first_participant, language="nb")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    engine = web_app.extensions["cohort.engine"]
+    with recorded_statements(engine) as read_by_own_language:
+        missing = client.get("/me/buddy/999999")  # a participant page's own 404
+    body = missing.get_data(as_text=True)
+    assert missing.status_code == 404
+    assert '<html lang="nb">' in body and "Siden finnes ikke" in body
+    unknown = client.get("/me/no-such-page")  # no route: no access check ran before it
+    assert unknown.status_code == 404 and '<html lang="nb">' in unknown.get_data(as_text=True)
+    refused = client.post("/me/logout")  # no CSRF token
+    assert refused.status_code == 400 and '<html lang="nb">' in refused.get_data(as_text=True)
+    # A language chosen with the header's switcher in this session wins, as on their pages,
+    # and is read from the session: the 404 of no route then reads nothing at all.
+    with client.session_transaction() as session:
+        session["locale"] = "da"
+    with recorded_statements(engine) as read_by_no_route:
+        chosen = client.get("/me/no-such-page")
+    assert chosen.status_code == 404 and '<html lang="da">' in chosen.get_data(as_text=True)
+    assert read_by_no_route == []
+    # The participant page's 404 in its own language reads no more than in a chosen one: the
+    # access check had read the participant's record already.
+    with recorded_statements(engine) as read_by_chosen_language:
+        client.get("/me/buddy/999999")
+    assert len(read_by_own_language) == len(read_by_chosen_language)

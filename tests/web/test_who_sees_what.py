@@ -57,6 +57,7 @@ def pages(cohort_id: int) -> list[str]:
     return [
         "/me", f"{base}/digest", f"{base}/report", f"{base}/attendance",
         f"{base}/attendance/kickoff", f"{base}/attendance.csv",
+        f"{base}/attendance-per-meeting.csv",
         evaluation, f"{evaluation}/surveys/final", f"{evaluation}/surveys/final/texts",
         f"{evaluation}/surveys/self-assessment-pre", f"{evaluation}/quotes",
         f"{evaluation}/responses.csv", f"{evaluation}/response-rates.csv",

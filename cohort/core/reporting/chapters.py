@@ -289,8 +289,7 @@ def _attendance(facts: ReportFacts, language: str, zone: ZoneInfo,
     for figures in summary.meetings:
         if not figures.recorded:
             continue
-        rate = summary.rates.get(figures.key)
-        hidden = rate is None or rate.suppressed
+        hidden = not summary.published(figures.key)
         if hidden:
             suppressed.append(Suppressed(SUPPRESSED_ATTENDANCE, figures.title, figures.marked))
         rows.append(AttendanceRow(figures.key, figures.title, days.get(figures.key),
