@@ -236,15 +236,21 @@ def test_a_language_chosen_before_continuing_is_kept(running, client):
     assert '<html lang="da">' in client.get("/me").get_data(as_text=True)
 
 
-def test_a_refused_answer_or_note_comes_back_in_its_box(running, client):
-    """An answer too long, or a note with a character that is not text, is not saved: the
-    page comes back with what the participant wrote still in its box and why, in their
-    language; not a bare error page that loses the text."""
+def _signed_in_with_a_task_and_a_prompt(running, client) -> tuple[Task, Prompt]:
+    """Søren signed in; the kick-off's task and workshop 1's reflection question."""
     log_in(client, token_for(running, "soren@vejle.example"))
     with db.transaction(running.extensions["cohort.engine"]) as session:
         task = session.scalars(select(Task).where(Task.key == "questions@kickoff")).one()
         prompt = session.scalars(select(Prompt).where(
             Prompt.key == "after-meeting@workshop-1")).one()
+    return task, prompt
+
+
+def test_a_refused_answer_or_note_comes_back_in_its_box(running, client):
+    """An answer too long, or a note with a character that is not text, is not saved: the
+    page comes back with what the participant wrote still in its box and why, in their
+    language; not a bare error page that loses the text."""
+    task, prompt = _signed_in_with_a_task_and_a_prompt(running, client)
     html = client.get("/me").get_data(as_text=True)
     long_answer = "Hvad jeg tager med & afprøver. " * 170  # 5270 characters
     response = client.post(f"/me/prompts/{prompt.id}", data={
@@ -280,11 +286,7 @@ def test_saved_is_said_by_the_item_the_page_returns_to(running, client):
     """Saving a note, marking a task done or answering a question returns to that item
     further down the page: "saved" is said there, not at the top out of sight; a task just
     marked done is shown in its folded list, opened."""
-    log_in(client, token_for(running, "soren@vejle.example"))
-    with db.transaction(running.extensions["cohort.engine"]) as session:
-        task = session.scalars(select(Task).where(Task.key == "questions@kickoff")).one()
-        prompt = session.scalars(select(Prompt).where(
-            Prompt.key == "after-meeting@workshop-1")).one()
+    task, prompt = _signed_in_with_a_task_and_a_prompt(running, client)
     html = client.get("/me").get_data(as_text=True)
     saved = '<p class="ok-text saved" role="status">'
     response = client.post(f"/me/tasks/{task.id}", data={**csrf(html, f"task-{task.id}-"),
