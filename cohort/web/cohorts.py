@@ -273,10 +273,12 @@ def _late_message(late) -> str:
     named = distinct[:5]
     more = len(distinct) - len(named)
     listed = "; ".join(named) + (" " + _("and %(num)s more", num=more) if more else "")
-    return ngettext("The cohort starts late: %(num)d email is already past and will be "
-                    "skipped for every participant: %(items)s.",
-                    "The cohort starts late: %(num)d emails are already past and will be "
-                    "skipped for every participant: %(items)s.", len(items), items=listed)
+    return ngettext("The cohort starts late: %(num)d email will be skipped for every "
+                    "participant, because it is already past or reminds of one that is: "
+                    "%(items)s.",
+                    "The cohort starts late: %(num)d emails will be skipped for every "
+                    "participant, because they are already past or remind of one that is: "
+                    "%(items)s.", len(items), items=listed)
 
 
 @bp.get("/cohorts/<int:cohort_id>")
