@@ -136,9 +136,10 @@ def forecast_launch(emails: Iterable[PendingEmail], now: datetime, *, overdue_li
     items: dict[tuple[str, str], list[PendingEmail]] = defaultdict(list)
     later = 0
     emails = list(emails)
-    unsent = {(e.recipient, e.kind, e.anchor) for e in emails
-              if e.kind in kinds.FIRST_EMAILS.values() and _skipped(e, now, overdue_limit)}
-    for email in emails:
+    judged = [(email, _skipped(email, now, overdue_limit)) for email in emails]
+    unsent = {(e.recipient, e.kind, e.anchor) for e, gone in judged
+              if gone and e.kind in kinds.FIRST_EMAILS.values()}
+    for email, gone in judged:
         reminds = kinds.first_email_of(email.kind, email.anchor)
         if email.skip or (reminds is not None and (email.recipient, *reminds) in unsent):
             # the mail policy's (core/mailpolicy.py), or a reminder of a first email skipped
@@ -151,7 +152,7 @@ def forecast_launch(emails: Iterable[PendingEmail], now: datetime, *, overdue_li
             later += 1
             continue
         at = max(send_at, now)
-        if _skipped(email, now, overdue_limit):
+        if gone:
             skipped[email.kind] += 1
             items[email.kind, email.anchor].append(email)
             continue
