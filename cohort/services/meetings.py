@@ -28,6 +28,7 @@ from . import activity
 from ._lookup import cohort_programme, get_cohort, get_meeting
 from .date_checks import holidays_for
 from .deliveries import queue_meeting_notices, revive_meeting_invitations
+from .meeting_records import AtStake, MeetingChangeRefused, at_stake
 from .outbox_pages import item_titles
 from .plans import (
     POLICY_SKIPPED,
@@ -74,6 +75,9 @@ class MeetingChangePreview:
     date_warnings: list[DateWarning] = field(default_factory=list)
     # The emails' items by name ('task:questions@kickoff' -> the task's title).
     titles: dict[str, str] = field(default_factory=dict)
+    # What people recorded that the change would delete or rewrite (refused if it is
+    # attendance or survey answers; services/meeting_records.py).
+    at_stake: AtStake = field(default_factory=AtStake)
 
     @property
     def sent_total(self) -> int:
@@ -89,28 +93,57 @@ def preview_reschedule(
         return replace(override, starts_at=starts_at,
                        location=location if location is not None else override.location,
                        online_url=online_url if online_url is not None else override.online_url)
-    return _preview(session, cohort, meeting_key, change, now or utcnow())
+    return _preview(session, cohort, meeting_key, change, now or utcnow(), MOVE)
 
 
 def preview_cancel(session: Session, cohort: Cohort, meeting_key: str,
                    now: datetime | None = None) -> MeetingChangePreview:
-    return _preview(session, cohort, meeting_key, lambda o: replace(o, cancelled=True),
-                    now or utcnow())
+    return _preview(session, cohort, meeting_key, _cancelled, now or utcnow(), CANCEL)
 
 
 def preview_restore(session: Session, cohort: Cohort, meeting_key: str,
                     now: datetime | None = None) -> MeetingChangePreview:
     return _preview(session, cohort, meeting_key, lambda o: replace(o, cancelled=False),
-                    now or utcnow())
+                    now or utcnow(), RESTORE)
 
 
-def _preview(session, cohort, meeting_key, change, now) -> MeetingChangePreview:
-    get_meeting(session, cohort.id, meeting_key)
+MOVE, CANCEL, RESTORE = "move", "cancel", "restore"
+
+
+def _cancelled(override: MeetingOverride) -> MeetingOverride:
+    return replace(override, cancelled=True)
+
+
+def _plans(session: Session, cohort: Cohort, meeting_key: str, change) -> tuple[Plan, Plan]:
+    """The cohort's plan as it is, and with `change` made to one meeting's override."""
     overrides = meeting_overrides(session, cohort)
     programme = cohort_programme(cohort)
     before = plan_cohort(programme, cohort.start_date, cohort.timezone, overrides)
     overrides[meeting_key] = change(overrides.get(meeting_key, MeetingOverride()))
-    after = plan_cohort(programme, cohort.start_date, cohort.timezone, overrides)
+    return before, plan_cohort(programme, cohort.start_date, cohort.timezone, overrides)
+
+
+def _at_stake(session: Session, cohort: Cohort, meeting: Meeting, changes: list[Change],
+              action: str, now: datetime) -> AtStake:
+    if action == RESTORE:
+        return AtStake()
+    return at_stake(session, cohort.id, meeting, changes, cancelling=action == CANCEL,
+                    begun=meeting.starts_at <= now)
+
+
+def _refuse_if_at_stake(session: Session, cohort: Cohort, meeting: Meeting, change,
+                        action: str, now: datetime) -> None:
+    """The rule of services/meeting_records.py, checked where the change is made (the web's
+    preview may be older than the attendance or answers recorded since)."""
+    before, after = _plans(session, cohort, meeting.key, change)
+    stake = _at_stake(session, cohort, meeting, plan_changes(before, after), action, now)
+    if stake.refused:
+        raise MeetingChangeRefused(meeting.key, stake)
+
+
+def _preview(session, cohort, meeting_key, change, now, action) -> MeetingChangePreview:
+    meeting = get_meeting(session, cohort.id, meeting_key)
+    before, after = _plans(session, cohort, meeting_key, change)
     moves = delivery_moves(before, after, cohort.launched_at or now)
     counts = _delivery_counts(session, cohort.id, [(m.kind, m.anchor) for m in moves])
     changes = plan_changes(before, after)
@@ -129,6 +162,7 @@ def _preview(session, cohort, meeting_key, change, now) -> MeetingChangePreview:
         date_warnings=date_warnings(after, now, holidays_for(cohort, after), only=moved),
         titles=item_titles(session, cohort.id,
                            {m.anchor for m in moves} | {s.anchor for s in sent}),
+        at_stake=_at_stake(session, cohort, meeting, changes, action, now),
     )
 
 
@@ -168,7 +202,9 @@ def reschedule(
     online_url: str | None = None,
 ) -> Plan:
     """Move a meeting (and optionally its place): everything anchored to it moves along, its
-    SEQUENCE goes up, whoever was sent the invitation gets an update; logged.
+    SEQUENCE goes up, whoever was sent the invitation gets an update; logged. Refused
+    (MeetingChangeRefused) for a meeting held: begun, with attendance recorded or answers to
+    a survey the move would shift.
 
     `actor` None is the command line (the log says "system")."""
     now = now or utcnow()
@@ -176,6 +212,8 @@ def reschedule(
     meeting = get_meeting(session, cohort_id, meeting_key)
     if meeting.status == "cancelled":
         raise ValueError(f"meeting '{meeting_key}' is cancelled; restore it before moving it")
+    _refuse_if_at_stake(session, cohort, meeting, lambda o: replace(o, starts_at=starts_at),
+                        MOVE, now)
     old_start = meeting.starts_at
     if location is not None:
         meeting.override_location = location
@@ -195,17 +233,16 @@ def cancel_meeting(session: Session, cohort_id: int, meeting_key: str, actor: Us
     """Cancel a meeting: what is anchored to it leaves the plan, SEQUENCE goes up and whoever
     was sent the invitation gets a cancellation; logged.
 
-    Only before it begins: leaving the plan deletes the items anchored to it, and of a meeting
-    held that is its evaluation survey with the answers and its tasks with their marks, which
-    restoring the meeting does not bring back."""
+    Leaving the plan deletes the items anchored to it with what was recorded on them, which
+    restoring the meeting does not bring back: refused (MeetingChangeRefused) when that is
+    survey answers or when attendance was recorded for it (it was held). A meeting whose
+    time passed without either did not take place, and can be cancelled."""
     now = now or utcnow()
     cohort = get_cohort(session, cohort_id)
     meeting = get_meeting(session, cohort_id, meeting_key)
     if meeting.status == "cancelled":
         raise ValueError(f"meeting '{meeting_key}' is already cancelled")
-    if meeting.starts_at <= now:
-        raise ValueError(f"meeting '{meeting_key}' has already begun; a meeting that has "
-                         "taken place cannot be cancelled")
+    _refuse_if_at_stake(session, cohort, meeting, _cancelled, CANCEL, now)
     meeting.status = "cancelled"
     plan = _revise_meeting(session, cohort, meeting, delivery_kinds.MEETING_CANCELLATION, now)
     activity.log_activity(session, cohort_id, actor, activity.MEETING_CANCELLED, {

@@ -47,6 +47,7 @@ from ..models import Role
 from ..services import accounts, activity, cohort_list
 from ..services import dashboard as dashboard_service
 from ..services import staff as staff_service
+from ..services.meeting_records import meetings_held
 from .access import may_use, requires
 from .common import actor, library, now, read_session, transaction
 from .formatting import DELIVERY_KINDS, LANGUAGE_NAMES, label, warning_text
@@ -354,8 +355,9 @@ def plan(cohort_id: int):
     with read_session() as session:
         cohort = services.get_cohort(session, cohort_id)
         current = services.current_plan(session, cohort)
+        held = meetings_held(session, cohort_id)
     return render_template("cohorts/plan.html", cohort=cohort, plan=current,
-                           timeline=plan_timeline(current), now=now())
+                           timeline=plan_timeline(current), held=held, now=now())
 
 
 @bp.get("/cohorts/<int:cohort_id>/activity")

@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, Optional
 from .. import services
 from ..models import Role
 from ..services import meetings as meeting_service
+from ..services.meeting_records import MeetingChangeRefused
 from .access import requires
 from .common import actor, now, read_session, transaction
 from .forms import CohortForm, DateWindow, SingleLine, WebLink, strip
@@ -76,14 +77,20 @@ def reschedule(cohort_id: int, meeting_key: str):
     location = (form.location.data or "").strip()
     online_url = (form.online_url.data or "").strip()
     if form.confirm.data and form.previewed.data == form.fingerprint():
-        with transaction() as session:
-            meeting_service.reschedule(session, cohort_id, meeting_key, starts_at, actor(),
-                                       now(), location=_changed(location, meeting.location),
-                                       online_url=_changed(online_url, meeting.online_url))
-        flash(_("%(meeting)s was moved; everything anchored to it moved along.",
-                meeting=meeting.title), "success")
-        return redirect(url_for("cohorts.plan", cohort_id=cohort_id,
-                                _anchor=f"meeting-{meeting_key}"))
+        try:
+            with transaction() as session:
+                meeting_service.reschedule(
+                    session, cohort_id, meeting_key, starts_at, actor(), now(),
+                    location=_changed(location, meeting.location),
+                    online_url=_changed(online_url, meeting.online_url))
+        except MeetingChangeRefused:  # recorded since the preview: it shows the new preview
+            flash(_("Attendance or survey answers were recorded for %(meeting)s since the "
+                    "preview; it can no longer be moved.", meeting=meeting.title), "error")
+        else:
+            flash(_("%(meeting)s was moved; everything anchored to it moved along.",
+                    meeting=meeting.title), "success")
+            return redirect(url_for("cohorts.plan", cohort_id=cohort_id,
+                                    _anchor=f"meeting-{meeting_key}"))
     with read_session() as session:
         preview = meeting_service.preview_reschedule(
             session, cohort, meeting_key, starts_at, now(),
@@ -102,13 +109,8 @@ def _changed(new: str, old: str | None) -> str | None:
 @bp.route("/<meeting_key>/cancel", methods=["GET", "POST"])
 @requires(Role.FACILITATOR, cohort_access=True)
 def cancel(cohort_id: int, meeting_key: str):
-    """Only a meeting that has not begun (services.meetings.cancel_meeting says why)."""
-    with read_session() as session:
-        meeting = meeting_service.get_meeting(session, cohort_id, meeting_key)
-    if meeting.status != "cancelled" and meeting.starts_at <= now():
-        flash(_("%(meeting)s has already begun; a meeting that has taken place cannot be "
-                "cancelled.", meeting=meeting.title), "error")
-        return redirect(url_for("cohorts.show", cohort_id=cohort_id))
+    """Not a meeting held, nor one whose survey answers it would delete (the preview says
+    which; services/meeting_records.py says why)."""
     return _change_status(
         cohort_id, meeting_key, CancelForm, "meetings/cancel.html", from_cancelled=False,
         unchanged=lambda: _("This meeting is already cancelled."),
@@ -138,10 +140,16 @@ def _change_status(cohort_id: int, meeting_key: str, form_class, template: str, 
             return redirect(url_for("cohorts.show", cohort_id=cohort_id))
         changes = preview(session, cohort, meeting_key, now())
     form = form_class()
-    if request.method == "POST":
+    if request.method == "POST" and changes.at_stake.refused:
+        status = 409  # the page says why, and offers no form
+    elif request.method == "POST":
         if form.validate():
-            with transaction() as session:
-                apply(session, cohort_id, meeting_key, actor(), now())
+            try:
+                with transaction() as session:
+                    apply(session, cohort_id, meeting_key, actor(), now())
+            except MeetingChangeRefused:  # recorded between the preview and now
+                return redirect(url_for(request.endpoint, cohort_id=cohort_id,
+                                        meeting_key=meeting_key))
             flash(done(meeting.title), "success")
             return redirect(url_for("cohorts.show", cohort_id=cohort_id))
         status = 400

@@ -10,8 +10,19 @@ import pytest
 from sqlalchemy import select, update
 
 from cohort import db, services
-from cohort.models import ActivityEntry, Delivery, Meeting, Participant, Survey, Task
+from cohort.core.attendance import EXCUSED, PRESENT, Mark
+from cohort.models import (
+    ActivityEntry,
+    AnonymousResponse,
+    Delivery,
+    Meeting,
+    Participant,
+    Survey,
+    Task,
+    TaskStatus,
+)
 from cohort.services import meetings
+from cohort.services.meeting_records import AtStake, MeetingChangeRefused
 from tests.fixtures.web import PEOPLE, WEB_NOW
 
 
@@ -103,23 +114,106 @@ def test_cancel_meeting(engine, cohort):
                             meeting.starts_at + timedelta(days=7), None, WEB_NOW)
 
 
-def test_a_meeting_that_has_begun_cannot_be_cancelled(engine, cohort):
-    """Cancelling deletes what hangs on the meeting; of a meeting held, that was its
-    evaluation survey with every answer (and restoring it brought the survey back empty)."""
+def _first_person(engine, cohort_id) -> int:
     with db.transaction(engine) as session:
-        kickoff = meetings.get_meeting(session, cohort.id, "kickoff")
-    for now in (kickoff.starts_at, kickoff.ends_at + timedelta(days=30)):
-        with pytest.raises(ValueError, match="'kickoff' has already begun"), \
-                db.transaction(engine) as session:
-            meetings.cancel_meeting(session, cohort.id, "kickoff", None, now)
+        return session.scalars(select(Participant.id).where(
+            Participant.cohort_id == cohort_id).order_by(Participant.id)).first()
+
+
+def _kickoff(engine, cohort_id) -> Meeting:
     with db.transaction(engine) as session:
-        assert meetings.get_meeting(session, cohort.id, "kickoff").status == "scheduled"
+        return meetings.get_meeting(session, cohort_id, "kickoff")
+
+
+def test_a_meeting_held_can_be_neither_cancelled_nor_moved(engine, cohort):
+    """Attendance recorded says the meeting took place: cancelling it (which deleted its
+    evaluation survey and the answers) or moving it would rewrite what was held."""
+    kickoff = _kickoff(engine, cohort.id)
+    after = kickoff.ends_at + timedelta(days=30)
+    with db.transaction(engine) as session:
+        services.set_marks(session, cohort.id, "kickoff",
+                           {_first_person(engine, cohort.id): Mark(PRESENT)}, now=after)
+    with db.transaction(engine) as session:
+        preview = meetings.preview_cancel(session, cohort, "kickoff", after)
+        assert preview.at_stake.refused and preview.at_stake.attendance == 1
+        moved = meetings.preview_reschedule(session, cohort, "kickoff",
+                                            kickoff.starts_at + timedelta(hours=1), after)
+        assert moved.at_stake.refused
+    with pytest.raises(MeetingChangeRefused, match="'kickoff' cannot be changed: 1 "
+                       "attendance"), db.transaction(engine) as session:
+        meetings.cancel_meeting(session, cohort.id, "kickoff", None, after)
+    with pytest.raises(MeetingChangeRefused), db.transaction(engine) as session:
+        meetings.reschedule(session, cohort.id, "kickoff",
+                            kickoff.starts_at + timedelta(hours=1), None, after)
+    with db.transaction(engine) as session:
+        meeting = meetings.get_meeting(session, cohort.id, "kickoff")
+        assert (meeting.status, meeting.starts_at, meeting.sequence) == (
+            "scheduled", kickoff.starts_at, 0)
         assert session.scalars(select(Survey).where(
             Survey.cohort_id == cohort.id, Survey.key == "meeting-evaluation@kickoff")).one()
-        # A minute before it begins it still can be.
-        meetings.cancel_meeting(session, cohort.id, "kickoff", None,
-                                kickoff.starts_at - timedelta(minutes=1))
+
+
+def test_survey_answers_block_cancelling_and_moving_a_meeting_that_has_begun(engine, cohort):
+    """Without attendance recorded, the answers to its evaluation survey say it was held."""
+    kickoff = _kickoff(engine, cohort.id)
+    after = kickoff.ends_at + timedelta(days=2)
+    with db.transaction(engine) as session:
+        survey = session.scalars(select(Survey).where(
+            Survey.cohort_id == cohort.id, Survey.key == "meeting-evaluation@kickoff")).one()
+        session.add(AnonymousResponse(id="a" * 32, survey_id=survey.id,
+                                      submitted_on=after.date(), answers={}))
+    with db.transaction(engine) as session:
+        assert meetings.preview_cancel(session, cohort, "kickoff", after).at_stake == AtStake(
+            answers=1)
+        assert meetings.preview_reschedule(
+            session, cohort, "kickoff", kickoff.starts_at + timedelta(days=1), after
+        ).at_stake == AtStake(answers=1)
+    for change in (lambda s: meetings.cancel_meeting(s, cohort.id, "kickoff", None, after),
+                   lambda s: meetings.reschedule(s, cohort.id, "kickoff",
+                                                 kickoff.starts_at + timedelta(days=1), None,
+                                                 after)):
+        with pytest.raises(MeetingChangeRefused, match="1 survey answer"), \
+                db.transaction(engine) as session:
+            change(session)
+
+
+def test_a_meeting_that_did_not_take_place_can_be_cancelled_or_moved_after_its_time(
+        engine, cohort):
+    """The facilitator fell ill: nothing was recorded, so the meeting can still be moved, or
+    cancelled, once its time has passed. Someone excused in advance does not make it held."""
+    kickoff = _kickoff(engine, cohort.id)
+    with db.transaction(engine) as session:
+        services.set_marks(session, cohort.id, "kickoff",
+                           {_first_person(engine, cohort.id): Mark(EXCUSED)},
+                           now=kickoff.starts_at - timedelta(days=1))
+    later = kickoff.ends_at + timedelta(hours=2)
+    with db.transaction(engine) as session:
+        assert not meetings.preview_cancel(session, cohort, "kickoff", later).at_stake.refused
+        meetings.reschedule(session, cohort.id, "kickoff",
+                            kickoff.starts_at + timedelta(days=1), None, later)
+    with db.transaction(engine) as session:
+        meetings.cancel_meeting(session, cohort.id, "kickoff", None, later)
         assert meetings.get_meeting(session, cohort.id, "kickoff").status == "cancelled"
+
+
+def test_cancelling_counts_the_participants_work_it_deletes(engine, cohort):
+    """A mark on a task that leaves the plan with the meeting does not block cancelling it,
+    but the preview says it is deleted."""
+    person = _first_person(engine, cohort.id)
+    with db.transaction(engine) as session:
+        task = session.scalars(select(Task).where(
+            Task.cohort_id == cohort.id, Task.key == "case-work@webinar-2")).one()
+        session.add(TaskStatus(participant_id=person, task_id=task.id, done_at=WEB_NOW))
+    with db.transaction(engine) as session:
+        stake = meetings.preview_cancel(session, cohort, "webinar-2", WEB_NOW).at_stake
+        assert stake == AtStake(task_marks=1) and not stake.refused
+        # Moving keeps the task's row: nothing is at stake.
+        assert meetings.preview_reschedule(
+            session, cohort, "webinar-2", _week_later(engine, cohort.id), WEB_NOW
+        ).at_stake == AtStake()
+        meetings.cancel_meeting(session, cohort.id, "webinar-2", None, WEB_NOW)
+    with db.transaction(engine) as session:
+        assert session.scalars(select(TaskStatus)).all() == []
 
 
 def test_unknown_meeting_is_not_found(engine, cohort):

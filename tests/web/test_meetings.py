@@ -8,7 +8,8 @@ from functools import partial
 from sqlalchemy import select
 
 from cohort import db, services
-from cohort.models import Delivery, Meeting, Task
+from cohort.core.attendance import PRESENT, Mark
+from cohort.models import Delivery, Meeting, Participant, Task
 from tests.fixtures.web import staff_client
 
 _client = partial(staff_client, csrf=False)
@@ -80,25 +81,44 @@ def test_preview_shows_sent_emails_and_warnings(web_app, staff, cohort_id):
     assert bad.status_code == 400 and "Ikke en gyldig dato." in bad.get_data(as_text=True)
 
 
-def test_a_meeting_that_has_begun_offers_no_cancel(web_app, staff, cohort_id):
-    """Cancelling a held meeting deleted its evaluation survey and the answers: the plan
-    offers it no more, and the page says why instead of a preview."""
-    client = _client(web_app, staff.owner)
+def test_a_meeting_held_offers_no_change_and_the_page_says_why(web_app, staff, cohort_id):
+    """Cancelling a held meeting deleted its evaluation survey and the answers: with
+    attendance recorded the plan offers neither cancelling nor moving it, and the page says
+    why instead of a form. A meeting whose time passed with nothing recorded (it did not take
+    place) can still be cancelled."""
+    engine = web_app.extensions["cohort.engine"]
     web_app.config["COHORT_NOW"] = web_app.config["COHORT_NOW"].replace(month=4, day=9)
+    with db.transaction(engine) as session:
+        anne = session.scalars(select(Participant.id).where(
+            Participant.cohort_id == cohort_id).order_by(Participant.id)).first()
+        services.set_marks(session, cohort_id, "kickoff", {anne: Mark(PRESENT)},
+                           now=web_app.config["COHORT_NOW"])
+    client = _client(web_app, staff.owner)
     plan = client.get(f"/cohorts/{cohort_id}/plan").get_data(as_text=True)
     assert f"/cohorts/{cohort_id}/meetings/kickoff/cancel" not in plan
-    assert f"/cohorts/{cohort_id}/meetings/workshop-1/cancel" in plan
+    assert f"/cohorts/{cohort_id}/meetings/kickoff/reschedule" not in plan
+    assert "Der er registreret fremmøde: mødet står, som det blev holdt." in plan
+    assert f"/cohorts/{cohort_id}/meetings/webinar-1/cancel" in plan
     url = f"/cohorts/{cohort_id}/meetings/kickoff/cancel"
-    for method in ("get", "post"):
+    for method, status in (("get", 200), ("post", 409)):
         response = getattr(client, method)(url, data={"confirm_cancel": "y"})
-        assert response.status_code == 302
-        page = client.get(response.headers["Location"]).get_data(as_text=True)
-        assert ("Kick-off-webinar er allerede begyndt; et møde, der har fundet sted, kan ikke "
-                "aflyses.") in page
-    with db.transaction(web_app.extensions["cohort.engine"]) as session:
+        page = response.get_data(as_text=True)
+        assert response.status_code == status
+        assert "Kick-off-webinar kan ikke aflyses." in page and 'name="confirm_cancel"' not in page
+        assert "Der er registreret fremmøde for 1 deltager" in page
+    with db.transaction(engine) as session:
         meeting = session.scalars(select(Meeting).where(
             Meeting.cohort_id == cohort_id, Meeting.key == "kickoff")).one()
         assert (meeting.status, meeting.sequence) == ("scheduled", 0)
+    # Webinar 1's time passes too, but nothing is recorded of it.
+    with db.transaction(engine) as session:
+        web_app.config["COHORT_NOW"] = session.scalars(select(Meeting.ends_at).where(
+            Meeting.cohort_id == cohort_id, Meeting.key == "webinar-1")).one()
+    page = client.get(f"/cohorts/{cohort_id}/meetings/webinar-1/cancel").get_data(as_text=True)
+    assert 'id="time-passed"' in page and 'name="confirm_cancel"' in page
+    done = client.post(f"/cohorts/{cohort_id}/meetings/webinar-1/cancel",
+                       data={"confirm_cancel": "y"})
+    assert done.status_code == 302
 
 
 def test_cancel_meeting(web_app, staff, cohort_id):
@@ -168,7 +188,8 @@ def test_only_web_links_without_line_breaks_are_accepted(web_app, staff, cohort_
 def test_the_overview_offers_to_cancel_the_next_meeting_only_until_it_begins(
         web_app, staff, cohort_id):
     """The overview is kept until the clock changes it: a meeting's start is such a moment,
-    or the running meeting kept its Cancel link, which the service now refuses."""
+    or the running meeting, which is being held, kept its quick Cancel link (the plan offers
+    it until attendance is recorded, for a meeting that does not take place)."""
     from datetime import timedelta
 
     from cohort.services.dashboard import cohort_dashboard
