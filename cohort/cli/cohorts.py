@@ -14,7 +14,7 @@ from flask import current_app
 from .. import db, services
 from ..core.cohort_fields import TITLE_MAX, date_window, is_time_zone, title_problem
 from ..core.date_warnings import PAST, WEEKEND, DateWarning
-from ..core.participants import WEB_ROWS_MAX, ParticipantImportError, parse_participants_csv
+from ..core.participants import WEB_ROWS_MAX, ParticipantImportError, parse_participant_list
 from ..core.programme import ProgrammeError, load_library, load_programme_file
 from ..core.text import CONTROL_CHARACTER, TOO_LONG
 from ..models import utcnow
@@ -178,7 +178,7 @@ def _parse_date(value: str) -> date:
 
 def _read_participants(path: str, language: str, max_rows: int):
     try:
-        return parse_participants_csv(Path(path).read_bytes(), language, max_rows=max_rows)
+        return parse_participant_list(Path(path).read_bytes(), language, max_rows=max_rows)
     except ParticipantImportError as exc:
         _report_import_errors(path, exc)
 
@@ -199,7 +199,8 @@ def participants() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @MAX_ROWS_OPTION
 def participants_import(cohort_id: int, file: str, max_rows: int) -> None:
-    """Add the participants in a CSV file (name, email, organisation, role, language)."""
+    """Add the participants in an Excel workbook (.xlsx, its first sheet) or a CSV file
+    (name, email, organisation, role, language)."""
     try:
         with db.transaction(_engine()) as session:
             rows = services.import_participants(session, cohort_id, Path(file).read_bytes(),

@@ -1,4 +1,5 @@
-"""Participant lists from CSV, as facilitators export them from Excel.
+"""Participant lists, as facilitators keep them in Excel: a workbook (.xlsx, its first sheet)
+or a CSV file saved from it.
 
 Danish and Norwegian Excel writes semicolon-separated files, often with a byte-order mark;
 English Excel writes commas. Every bad row is reported at once (row and column) so the
@@ -7,8 +8,9 @@ facilitator fixes the file in one go, and nothing of a bad file is imported.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .programme import LANGUAGES
@@ -22,6 +24,7 @@ from .textfiles import (
     read_rows,
     sniff_delimiter,
 )
+from .workbooks import is_workbook, read_workbook_rows
 
 COLUMNS = ("name", "email", "organisation", "role", "language")
 # Header words facilitators actually use, in the three languages.
@@ -83,21 +86,18 @@ def is_valid_email(value: str) -> bool:
 WEB_ROWS_MAX = 2000
 
 
-def parse_participants_csv(
+def parse_participant_list(
     data: bytes | str,
     default_language: str = "da",
     existing_emails: Iterable[str] = (),
     max_rows: int | None = None,
 ) -> list[ParticipantRow]:
-    """CSV bytes -> participant rows, or ParticipantImportError listing every bad row.
+    """An Excel workbook's or a CSV file's bytes -> participant rows, or
+    ParticipantImportError listing every bad row.
 
     More than `max_rows` people (None: no limit) is refused with the limit in the message.
     """
-    text = _decode(data)
-    if not first_line(text).strip():
-        raise ParticipantImportError([RowError(1, "name", "the file is empty", "empty_file")])
-    delimiter = sniff_delimiter(first_line(text))
-    reader = read_rows(text, delimiter, max_rows)
+    reader = _rows(data, max_rows)
     header: list[str] = []
     errors: list[RowError] = []
     try:
@@ -132,6 +132,29 @@ def parse_participants_csv(
     if errors:
         raise ParticipantImportError(errors)
     return rows
+
+
+def _rows(data: bytes | str,
+          max_rows: int | None) -> Iterator[tuple[int, list[str], list[TableProblem]]]:
+    """The file's rows, the header first, whether it is a workbook or CSV text."""
+    if is_workbook(data):
+        # The header is the sheet's first row that is not blank (a sheet may start lower).
+        rows = read_workbook_rows(data, max_rows)  # type: ignore[arg-type]
+        try:
+            first = next((row for row in rows if any(cell.strip() for cell in row[1])), None)
+        except TableProblem as problem:
+            raise ParticipantImportError([table_row_error(problem, [])]) from None
+        if first is None:
+            raise _empty()
+        return itertools.chain([first], rows)
+    text = _decode(data)
+    if not first_line(text).strip():
+        raise _empty()
+    return read_rows(text, sniff_delimiter(first_line(text)), max_rows)
+
+
+def _empty() -> ParticipantImportError:
+    return ParticipantImportError([RowError(1, "name", "the file is empty", "empty_file")])
 
 
 def table_row_error(problem: TableProblem, header: list[str]) -> RowError:

@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
 from ..core.deliveries import PlannedDelivery, plan_deliveries, plan_facilitator_deliveries
-from ..core.participants import ParticipantRow, normalise_email, parse_participants_csv
+from ..core.participants import ParticipantRow, normalise_email, parse_participant_list
 from ..core.planning import MeetingOverride, Plan, plan_cohort
 from ..core.programme import Programme
 from ..models import (
@@ -115,7 +115,7 @@ def import_participants(
     more than `max_rows` people: None is no limit)."""
     cohort = get_cohort(session, cohort_id)
     existing = session.scalars(select(Participant.email).where(Participant.cohort_id == cohort_id))
-    rows = parse_participants_csv(data, cohort.language, existing_emails=list(existing),
+    rows = parse_participant_list(data, cohort.language, existing_emails=list(existing),
                                   max_rows=max_rows)
     _add_participants(session, cohort, current_plan(session, cohort), rows, now or utcnow())
     _form_groups(session, cohort, now)

@@ -161,6 +161,11 @@ def _shorten(text: str, length: int = 80) -> str:
 ROW_ERRORS = {
     "empty_file": _l("the file is empty"),
     "not_utf8": _l("the file is not UTF-8 text; in Excel choose 'CSV UTF-8' when saving"),
+    # A participant list uploaded as a workbook (core/workbooks.py).
+    "unreadable_workbook": _l("the file cannot be read as an Excel workbook (.xlsx); save it "
+                              "again from Excel, or save it as 'CSV UTF-8'"),
+    "old_excel": _l("the file is in the old Excel format (.xls); save it from Excel as an "
+                    "Excel workbook (.xlsx) or as 'CSV UTF-8'"),
     "missing_column": _l("there is no '%(column)s' column; the first row needs the column "
                          "names: name, email, organisation, role, language"),
     "name_missing": _l("the name is missing"),

@@ -1,4 +1,4 @@
-"""A cohort's participants: upload a CSV, add, edit and remove one person."""
+"""A cohort's participants: upload a list (Excel or CSV), add, edit and remove one person."""
 
 from __future__ import annotations
 
@@ -48,7 +48,8 @@ class ParticipantForm(CohortForm):
 
 
 class UploadForm(CohortForm):
-    file = FileField(_l("CSV file"), validators=[FileRequired()])
+    file = FileField(_l("Excel or CSV file"), validators=[FileRequired()],
+                     render_kw={"accept": ".xlsx,.csv,.txt"})
     # Asked only in a launched cohort, whose new people are emailed at once: a file of
     # hundreds is never mailed by one click the facilitator did not know would mail them.
     confirm_emails = BooleanField(_l("Yes, email everyone in the file now"))

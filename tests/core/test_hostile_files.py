@@ -14,7 +14,7 @@ from datetime import date
 
 import pytest
 
-from cohort.core.participants import ParticipantImportError, parse_participants_csv
+from cohort.core.participants import ParticipantImportError, parse_participant_list
 from cohort.core.programme import ProgrammeError, parse_programme
 from cohort.core.response_import import ResponseImportError, parse_responses_csv
 from cohort.core.surveys import survey_spec
@@ -90,10 +90,10 @@ PEOPLE_EXPECTED = {
 def test_participant_files(case):
     expected = PEOPLE_EXPECTED[case]
     if isinstance(expected, list):
-        assert [r.name for r in parse_participants_csv(PEOPLE[case])] == expected
+        assert [r.name for r in parse_participant_list(PEOPLE[case])] == expected
         return
     with pytest.raises(ParticipantImportError) as caught:
-        parse_participants_csv(PEOPLE[case])
+        parse_participant_list(PEOPLE[case])
     error = caught.value.errors[0]
     assert (error.row, error.column, error.code) == expected, str(error)
     assert len(error.message) < 200  # a message, not the cell quoted back
@@ -101,9 +101,9 @@ def test_participant_files(case):
 
 def test_a_participant_file_over_the_row_limit_says_the_limit():
     data = "name;email\n" + "".join(f"P {i};p{i}@x.dk\n" for i in range(6))
-    assert len(parse_participants_csv(data, max_rows=6)) == 6
+    assert len(parse_participant_list(data, max_rows=6)) == 6
     with pytest.raises(ParticipantImportError) as caught:
-        parse_participants_csv(data, max_rows=5)
+        parse_participant_list(data, max_rows=5)
     (error,) = caught.value.errors
     assert (error.row, error.code, error.params) == (7, "too_many_rows", (("max", 5),))
     assert "more than 5 rows" in error.message
@@ -111,7 +111,7 @@ def test_a_participant_file_over_the_row_limit_says_the_limit():
 
 def test_blank_rows_do_not_count_towards_the_limit():
     data = "name;email\n\n\n" + "".join(f"P {i};p{i}@x.dk\n;\n" for i in range(3))
-    assert len(parse_participants_csv(data, max_rows=3)) == 3
+    assert len(parse_participant_list(data, max_rows=3)) == 3
 
 
 # --- Teams attendance reports ---------------------------------------------------------------

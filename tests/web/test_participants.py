@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from cohort import db
 from cohort.models import Delivery, Group, GroupMember, Participant
 from tests.fixtures.web import staff_client
+from tests.fixtures.workbooks import workbook
 
 BAD_CSV = ("navn;e-mail;organisation;rolle;sprog\n"
            "Dorte Lund;dorte@svendborg.example;Svendborg Kommune;Leder;da\n"
@@ -71,6 +72,32 @@ def test_an_upload_to_a_launched_cohort_asks_before_it_emails_the_file(web_app, 
     assert 'name="confirm_emails"' not in page and "Holdet er sat i gang" not in page
     assert _upload(client, draft, GOOD_CSV, confirm=False).status_code == 302
     assert _count(web_app, draft) == 3
+
+
+def test_an_excel_workbook_is_uploaded_as_it_is(web_app, staff, cohort_id):
+    """Facilitators keep the list in Excel: the workbook itself is read, its problems
+    located by the sheet's rows, and nothing of a bad one is imported."""
+    client = _client(web_app, staff.owner)
+
+    def upload(data: bytes):
+        return client.post(f"/cohorts/{cohort_id}/participants/upload", data={
+            "file": (io.BytesIO(data), "deltagere.xlsx"), "confirm_emails": "y"},
+            content_type="multipart/form-data")
+
+    header = ["Navn", "E-mail", "Kommune", "Stilling"]
+    bad = upload(workbook([header, ["Erik Skov", "erik-at-haderslev.example", "Haderslev"]]))
+    assert bad.status_code == 400
+    assert ("Række 2, kolonne e-mail: »erik-at-haderslev.example« er ikke en gyldig "
+            "mailadresse") in bad.get_data(as_text=True)
+    old = upload(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(200))
+    assert old.status_code == 400
+    assert "filen er i det gamle Excel-format (.xls)" in old.get_data(as_text=True)
+    assert _count(web_app, cohort_id) == 3
+    done = upload(workbook([header, ["Erik Skov", "erik@haderslev.example", "Haderslev",
+                                     "Leder"]]))
+    assert done.status_code == 302
+    assert "Erik Skov" in client.get(done.headers["Location"]).get_data(as_text=True)
+    assert _count(web_app, cohort_id) == 4
 
 
 def test_bad_csv_lists_every_problem_and_imports_nothing(web_app, staff, cohort_id):
