@@ -33,6 +33,7 @@ from sqlmodel import Session
 from ..core import deliveries as kinds
 from ..core.attendance import CATCH_UP
 from ..core.calendars import CalendarMessage, Person, with_attendee
+from ..core.joining import MissedSoFar, PlannedItem, is_late_joiner, missed_before_joining
 from ..core.programme import Programme
 from ..core.sending import message_id
 from ..models import Delivery, Meeting, Participant, Prompt, Survey, Task
@@ -145,7 +146,8 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
         return dict(meetings=tuple(lookups.meeting_info(m, programme) for m in meetings),
                     calendar_url=lookups.calendar_url(participant.id)
                     if participant is not None else None,
-                    groups=_groups_of(lookups, participant, programme))
+                    groups=_groups_of(lookups, participant, programme),
+                    missed=_missed_so_far(lookups, participant, now))
     if kind in (kinds.MEETING_INVITATION, kinds.MEETING_UPDATE, kinds.MEETING_CANCELLATION,
                 kinds.FACILITATOR_DIGEST):
         meeting = lookups.keyed(Meeting, cohort_id, kinds.meeting_key_of(delivery.anchor) or "")
@@ -220,6 +222,40 @@ def _subject_of(lookups: Lookups, delivery: Delivery, participant: Participant |
         item = catch_up_content(session, delivery, now)
         return dict(catch_up=item, deadline=item.next_meeting_starts_at)
     raise Undeliverable(f"unknown kind of delivery '{kind}'")
+
+
+def _missed_so_far(lookups: Lookups, participant: Participant | None,
+                   now: datetime) -> MissedSoFar | None:
+    """A late joiner's welcome: what was released before they joined and no email brings
+    them (core/joining.py), from the plan and their first emails as they are `now`."""
+    if participant is None:
+        return None
+    cohort = lookups.cohort(participant.cohort_id)
+    if not is_late_joiner(participant.created_at, cohort.launched_at):
+        return None
+    meetings = {m.key: m for m in lookups.plan_rows(Meeting, cohort.id)}
+
+    def at(meeting_key: str | None) -> dict:
+        meeting = meetings.get(meeting_key or "")
+        return dict(meeting_title=meeting.title, meeting_starts_at=meeting.starts_at) \
+            if meeting is not None else {}
+
+    items = [PlannedItem(kinds.TASK_RELEASED, f"task:{t.key}", t.title, t.release_at,
+                         t.due_at, t.due_at, **at(t.meeting_key))
+             for t in lookups.plan_rows(Task, cohort.id)]
+    for prompt in lookups.plan_rows(Prompt, cohort.id):
+        meeting = meetings.get(prompt.meeting_key)
+        before = meeting is not None and prompt.send_at <= meeting.starts_at
+        items.append(PlannedItem(kinds.PROMPT, f"prompt:{prompt.key}", prompt.question,
+                                 prompt.send_at, None, meeting.starts_at if before else None,
+                                 **at(prompt.meeting_key)))
+    items += [PlannedItem(kinds.SURVEY_INVITATION, f"survey:{s.key}", s.title, s.opens_at,
+                          s.closes_at, s.closes_at, **at(s.meeting_key))
+              for s in lookups.plan_rows(Survey, cohort.id)]
+    return missed_before_joining(
+        participant.created_at, cohort.launched_at, lookups.first_emails(participant.id),
+        items, [(m.title, m.starts_at) for m in meetings.values() if m.status == "scheduled"],
+        now, lookups.context.overdue_limit)
 
 
 def _survey_title(lookups: Lookups, survey: Survey) -> str:

@@ -11,7 +11,7 @@ composing one email (a preview) reads what it needs on first use.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.headerregistry import Address
 from urllib.parse import urlencode, urlsplit
 
@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from ..core import deliveries as kinds
 from ..core.calendars import CalendarMessage, Person, attendee_line
+from ..core.joining import ITEM_KINDS, FirstEmail, is_late_joiner
 from ..core.programme import Programme
 from ..core.text import one_line
 from ..models import (
@@ -71,7 +72,9 @@ class MailContext:
     mail_from: str
     secret_key: str
     message_id_domain: str
-
+    # The outbox's COHORT_OUTBOX_OVERDUE_LIMIT_HOURS: a late joiner's welcome lists what the
+    # outbox skips as overdue (core/joining.py), previewed before the outbox has skipped it.
+    overdue_limit: timedelta = timedelta(hours=72)
 
 
 class Lookups:
@@ -113,6 +116,8 @@ class Lookups:
         self._feeds: dict[int, str | None] = {}
         self._groups: dict[int, list[ParticipantGroup]] = {}
         self._kept_pairs: dict[int, dict[int, KeptPair] | None] = {}
+        self._welcomed: set[int] = set()  # the batch's welcomed participants
+        self._first_emails: dict[int, list[FirstEmail]] = {}
 
     def prefetch(self, deliveries: list[Delivery], issue: bool = True) -> None:
         """Read the batch's rows at once. With `issue=False` the personal links and calendar
@@ -139,6 +144,8 @@ class Lookups:
                 self._done_tasks[pid].add(task_id)
             self._answered.update(answered_surveys(self.session, chunk))
             present = [found[pid] for pid in chunk if found.get(pid)]
+            self._welcomed.update(d.participant_id for d in deliveries
+                                  if d.kind == kinds.WELCOME and d.participant_id in found)
             self._groups.update(participants_groups(self.session, present))
             if not self.preview:  # the feeds a welcome links to, made at once
                 self._unfed += sorted({d.participant_id for d in deliveries
@@ -210,6 +217,10 @@ class Lookups:
     def meetings(self, cohort_id: int) -> list[Meeting]:
         return sorted(self._all(Meeting, cohort_id).values(), key=lambda m: m.starts_at)
 
+    def plan_rows(self, model, cohort_id: int) -> list:
+        """The cohort's meetings, tasks, prompts or surveys (read once per batch)."""
+        return list(self._all(model, cohort_id).values())
+
     def _all(self, model, cohort_id: int) -> dict[str, object]:
         if (model, cohort_id) not in self._rows:
             self._rows[model, cohort_id] = {row.key: row for row in self.session.scalars(
@@ -221,6 +232,31 @@ class Lookups:
         if participant_id not in self._groups:
             self._groups[participant_id] = participant_groups(self.session, participant_id)
         return self._groups[participant_id]
+
+    def first_emails(self, participant_id: int) -> list[FirstEmail]:
+        """The participant's rows of first emails (a task's release, a prompt, a survey's
+        invitation) as they are now, for a late joiner's welcome (core/joining.py). Read for
+        the batch's welcomed late joiners at once, on the first welcome that needs them."""
+        if participant_id not in self._first_emails:
+            late = {pid for pid in self._welcomed if self._late(pid)}
+            wanted = sorted((late | {participant_id}) - self._first_emails.keys())
+            for chunk in (wanted[i:i + 500] for i in range(0, len(wanted), 500)):
+                for pid in chunk:
+                    self._first_emails[pid] = []
+                for row in self.session.execute(select(
+                        Delivery.participant_id, Delivery.kind, Delivery.anchor, Delivery.state,
+                        Delivery.send_at, Delivery.attempts, Delivery.resend_number).where(
+                        Delivery.participant_id.in_(chunk),
+                        Delivery.kind.in_(sorted(ITEM_KINDS)))):
+                    self._first_emails[row.participant_id].append(FirstEmail(
+                        row.kind, row.anchor, row.state, row.send_at, row.attempts,
+                        row.resend_number))
+        return self._first_emails[participant_id]
+
+    def _late(self, participant_id: int) -> bool:
+        participant = self.participant(participant_id)
+        return participant is not None and is_late_joiner(
+            participant.created_at, self.cohort(participant.cohort_id).launched_at)
 
     def kept_pairs(self, task_id: int) -> dict[int, KeptPair] | None:
         """`frozen_rounds.frozen_round_partners`, read once per round and batch."""

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from ..core.attendance import CatchUpItem
 from ..core.digest import Digest
+from ..core.joining import MissedSoFar
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,8 @@ class MessageData:
     groups: tuple[GroupInfo, ...] = field(default_factory=tuple)
     # webcal:// subscription to the participant's own calendar (welcome email).
     calendar_url: str | None = None
+    # A late joiner's welcome: what was released before they joined (core/joining.py).
+    missed: MissedSoFar | None = None
     # For the send/skip decision (core.sending.skip_reason).
     deadline: datetime | None = None
     settled: bool = False
@@ -161,4 +164,4 @@ def bundle_data(items: list[MessageData]) -> MessageData:
     return replace(first, kind=BUNDLE, anchor=BUNDLE, meeting=None, task=None,
                    prompt_question=None, survey=None, digest=None, catch_up=None, groups=(),
                    calendar=None, deadline=None, settled=False, announcement=None,
-                   reminder=None, sections=tuple(items))
+                   reminder=None, missed=None, sections=tuple(items))

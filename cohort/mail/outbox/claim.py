@@ -220,9 +220,9 @@ def _skip_their_reminders(conn: Connection, firsts: list) -> int:
     """Skip the pending reminders (task reminders, survey reminders) of the first emails
     (cohort, recipient, kind, anchor, resend number) just skipped, to the same person.
 
-    A late joiner is sent no catch-up of what happened before they came: the welcome tells
-    them the meetings to come and their page lists every task, so a reminder of a task
-    whose email they never got would be the first they hear of it, as "remember" (the
+    A late joiner is sent none of the old emails: their welcome lists what was released
+    before they came (core/joining.py) and their page has every task, so a reminder of a
+    task whose email they never got would be the first email about it, as "remember" (the
     demo's late joiner had a bundle of webinar-1 reminders). Their emails start with what
     comes after they joined."""
     skipped = {(c, r, k, a) for c, r, k, a, resend in firsts

@@ -30,7 +30,8 @@ class OutboxSettings:
             parseaddr(c["MAIL_FROM"])[1].rpartition("@")[2] or "cohort.invalid"
         return cls(
             mail_url=c["MAIL_URL"], mail_from=c["MAIL_FROM"],
-            context=MailContext(c["BASE_URL"], c["MAIL_FROM"], c["SECRET_KEY"], domain),
+            context=MailContext(c["BASE_URL"], c["MAIL_FROM"], c["SECRET_KEY"], domain,
+                                timedelta(hours=c["OUTBOX_OVERDUE_LIMIT_HOURS"])),
             retry=RetryPolicy(c["OUTBOX_MAX_ATTEMPTS"],
                               timedelta(seconds=c["OUTBOX_RETRY_BASE_SECONDS"]),
                               timedelta(seconds=c["OUTBOX_RETRY_CAP_SECONDS"])),
