@@ -80,12 +80,16 @@ def skip_reason(kind: str, send_at: datetime, now: datetime, *, deadline: dateti
     `deadline` is when the email stops being useful (the meeting it announces has started, the
     task it reminds of is due, the survey has closed); `settled` means the participant has
     already done what a reminder asks for.
+
+    The welcome is never overdue: it carries the participant's personal link, their only way
+    to their page, and a late joiner's lists what they missed. An outbox paused for days after
+    a launch skipped every welcome of the cohort, so nobody could sign in.
     """
     if settled and kind in (kinds.TASK_REMINDER, kinds.SURVEY_REMINDER):
         return "already done"
     if deadline is not None and now >= deadline:
         return f"too late: its {_deadline_word(kind)} was {deadline.isoformat()}"
-    if now - send_at > overdue_limit:
+    if kind != kinds.WELCOME and now - send_at > overdue_limit:
         return f"overdue by more than {_human(overdue_limit)}"
     return None
 

@@ -69,8 +69,11 @@ def test_skip_reasons():
                        overdue_limit=limit) is None
     assert skip_reason("meeting_invitation", due, NOW, deadline=NOW - timedelta(minutes=1),
                        settled=False, overdue_limit=limit).startswith("too late: its meeting")
-    assert skip_reason("welcome", NOW - timedelta(days=4), NOW, deadline=None, settled=False,
+    assert skip_reason("prompt", NOW - timedelta(days=4), NOW, deadline=None, settled=False,
                        overdue_limit=limit) == "overdue by more than 3 day(s)"
+    # The welcome carries the personal link: late (an outbox paused for days) beats never.
+    assert skip_reason("welcome", NOW - timedelta(days=40), NOW, deadline=None, settled=False,
+                       overdue_limit=limit) is None
 
 
 def test_digest_goes_the_day_before_each_meeting_at_14_local(library):

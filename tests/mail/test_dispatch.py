@@ -102,6 +102,7 @@ def test_the_items_of_one_day_are_one_email_with_a_section_each(app, make_cohort
     """The day after workshop 1: five new tasks, a question and an evaluation reminder reach
     Søren as one Danish email, each under its own heading, and every row is sent once."""
     make_cohort(engine(app), people=PEOPLE[:1])
+    send_due(app, now=CREATED)  # the welcome, which is never too late to go
     released = [r for r in rows(app, kind="task_released")
                 if r.anchor == "task:case-work@workshop-1"][0]
     together = [r for r in rows(app) if r.send_at == released.send_at]
@@ -239,6 +240,7 @@ def test_a_bundle_is_handed_over_and_recorded_whole_with_each_rows_own_attempts(
     PostgreSQL in one statement with the previous email's result: outbox/record.py); each
     row counts its own attempts, even when one of them had been tried before."""
     make_cohort(engine(app), people=PEOPLE[:1])
+    send_due(app, now=CREATED)  # the welcome, which is never too late to go
     released = [r for r in rows(app, kind="task_released")
                 if r.anchor == "task:case-work@workshop-1"][0]
     together = sorted(r.id for r in rows(app) if r.send_at == released.send_at)
@@ -429,6 +431,27 @@ def test_pause_holds_a_cohort_and_resume_sends(app, make_cohort, smtp_sink):
     with db.transaction(engine(app)) as session:
         services.set_paused(session, cohort_id, False, CREATED)
     assert send_due(app, now=CREATED + timedelta(hours=1)).sent == 8
+
+
+def test_a_pause_of_days_after_the_launch_still_sends_the_welcome(app, make_cohort,
+                                                                  smtp_sink):
+    """The welcome carries the personal link: skipped as overdue after a pause longer than
+    the overdue limit, nobody in the cohort could sign in. The rest that is days late is
+    skipped as before."""
+    cohort_id = make_cohort(engine(app), people=PEOPLE[:1]).id
+    with db.transaction(engine(app)) as session:
+        services.set_paused(session, cohort_id, True, CREATED)
+    later = CREATED + timedelta(days=5)
+    with db.transaction(engine(app)) as session:
+        services.set_paused(session, cohort_id, False, later)
+    send_due(app, now=later)
+    (welcome,) = rows(app, kind="welcome")
+    assert welcome.state == "sent"
+    assert [m["X-Cohort-Delivery"] for m in smtp_sink.messages if "welcome" in
+            m["X-Cohort-Delivery"]] and smtp_sink.count() >= 1
+    overdue = [r for r in rows(app, state="skipped") if r.last_error.startswith(
+        "skipped: overdue")]
+    assert overdue and all(r.kind != "welcome" for r in overdue)
 
 
 def test_resend_is_a_new_row_with_its_own_message_id(app, make_cohort, smtp_sink):

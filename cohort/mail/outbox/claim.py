@@ -86,8 +86,10 @@ class Claimer(Recorder):
         and that composing applies when a reminder's day comes, applied when the first email
         is skipped, so the outbox never shows a reminder as still to go."""
         limit = self.settings.overdue_limit
+        # Never a welcome: it carries the personal link (core.sending.skip_reason).
         condition = [_in_state(kinds.PENDING), Delivery.attempts == 0,
-                     Delivery.send_at < now - limit, _cohort_sends()]
+                     Delivery.send_at < now - limit, _cohort_sends(),
+                     Delivery.kind != db.constant(kinds.WELCOME)]
         if cohort_id is not None:
             condition.append(Delivery.cohort_id == cohort_id)
         hours = int(limit.total_seconds() // 3600)
