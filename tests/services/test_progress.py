@@ -194,10 +194,10 @@ def test_reminding_everyone_the_filters_show_needs_the_plans_fingerprint(engine,
         rows = session.scalars(select(Delivery.participant_id).where(
             Delivery.kind == kinds.PROGRESS_REMINDER)).all()
     assert (done.queued, done.already_waiting) == (7, 1) and sorted(rows) == sorted(ids)
-    with db.transaction(engine) as session:  # the same confirmation twice queues nothing
-        with pytest.raises(services.progress.ConfirmationNeeded):
-            services.progress.remind_filtered(session, cohort_id, everyone, plan.fingerprint,
-                                              None, NOW)
+    # The same confirmation twice queues nothing.
+    with pytest.raises(services.progress.ConfirmationNeeded), db.transaction(engine) as session:
+        services.progress.remind_filtered(session, cohort_id, everyone, plan.fingerprint, None,
+                                          NOW)
 
 
 def test_announcements_reach_their_audience_and_stay_for_the_participant(engine, make_cohort):
