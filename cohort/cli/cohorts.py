@@ -203,8 +203,9 @@ def participants_import(cohort_id: int, file: str, max_rows: int) -> None:
     (name, email, organisation, role, language)."""
     try:
         with db.transaction(_engine()) as session:
-            rows = services.import_participants(session, cohort_id, Path(file).read_bytes(),
-                                                max_rows=max_rows)
+            rows = services.import_participants(
+                session, cohort_id, Path(file).read_bytes(), max_rows=max_rows,
+                overdue_limit=timedelta(hours=current_app.config["OUTBOX_OVERDUE_LIMIT_HOURS"]))
     except ParticipantImportError as exc:
         _report_import_errors(file, exc)
     except services.NotFound as exc:

@@ -139,7 +139,9 @@ def outbox_resend(delivery_id: int) -> None:
     """Queue a delivery again, due now (a new row linked to the original)."""
     try:
         with db.transaction(engine()) as session:
-            copy = services.resend(session, delivery_id, utcnow())
+            # Naming the delivery on the command line is the confirmation.
+            plan = services.resend_plan(session, delivery_id)
+            copy = services.resend(session, delivery_id, utcnow(), confirmed=plan.fingerprint)
     except (services.NotFound, ValueError) as exc:
         fail(str(exc))
     click.echo(f"Delivery {delivery_id} queued again as delivery {copy.id}.")

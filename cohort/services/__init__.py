@@ -79,6 +79,8 @@ from .deliveries import (  # noqa: F401
     AnonymousReminders,
     OutboxEmail,
     OutboxView,
+    ResendNeedsConfirmation,
+    ResendPlan,
     delivery_as_dict,
     dismiss_review,
     get_delivery,
@@ -86,6 +88,7 @@ from .deliveries import (  # noqa: F401
     outbox_emails,
     outbox_view,
     resend,
+    resend_plan,
     set_facilitator_email,
     set_paused,
 )

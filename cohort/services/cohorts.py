@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
@@ -29,7 +29,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import accounts, activity
+from . import accounts, activity, overdue
 from ._lookup import NotFound, get_cohort
 from .meetings import set_initial_overrides
 from .plans import bulk_insert, current_plan, delivery_rows, insert_deliveries, write_plan
@@ -109,15 +109,18 @@ def _localised(overrides: Mapping[str, MeetingOverride], timezone: str
 
 def import_participants(
     session: Session, cohort_id: int, data: bytes | str, now: datetime | None = None,
-    max_rows: int | None = None,
+    max_rows: int | None = None, *, overdue_limit: timedelta | None = None,
 ) -> list[ParticipantRow]:
     """Add the participants in a CSV file, or none of them if any row is bad (or if it has
-    more than `max_rows` people: None is no limit)."""
+    more than `max_rows` people: None is no limit). With `overdue_limit` (the outbox's, as
+    the web and the CLI pass it) their emails already overdue in a running cohort are skipped
+    at once (`_add_participants`)."""
     cohort = get_cohort(session, cohort_id)
     existing = session.scalars(select(Participant.email).where(Participant.cohort_id == cohort_id))
     rows = parse_participant_list(data, cohort.language, existing_emails=list(existing),
                                   max_rows=max_rows)
-    _add_participants(session, cohort, current_plan(session, cohort), rows, now or utcnow())
+    _add_participants(session, cohort, current_plan(session, cohort), rows, now or utcnow(),
+                      overdue_limit)
     _form_groups(session, cohort, now)
     return rows
 
@@ -134,11 +137,13 @@ def _form_groups(session: Session, cohort: Cohort, now: datetime | None = None) 
 
 
 def add_participants(
-    session: Session, cohort: Cohort, rows: Sequence[ParticipantRow], now: datetime | None = None
+    session: Session, cohort: Cohort, rows: Sequence[ParticipantRow], now: datetime | None = None,
+    *, overdue_limit: timedelta | None = None,
 ) -> dict[str, int]:
-    """Add already-validated participants with their invitations and deliveries; email -> id."""
+    """Add already-validated participants with their invitations and deliveries; email -> id.
+    `overdue_limit` as for `import_participants`."""
     return _add_participants(session, cohort, current_plan(session, cohort), rows,
-                             now or utcnow())
+                             now or utcnow(), overdue_limit)
 
 
 def list_cohorts(session: Session) -> list[Cohort]:
@@ -155,7 +160,8 @@ CHUNK = 500
 
 
 def _add_participants(
-    session: Session, cohort: Cohort, plan: Plan, rows: Sequence[ParticipantRow], now: datetime
+    session: Session, cohort: Cohort, plan: Plan, rows: Sequence[ParticipantRow], now: datetime,
+    overdue_limit: timedelta | None = None,
 ) -> dict[str, int]:
     """Everything is read first, then written in bulk: on SQLite the write lock is taken at the
     first write, so it is held for the inserts (and the planning of each chunk's emails, which
@@ -163,7 +169,12 @@ def _add_participants(
 
     The rows are written in the order one insert of everything would write them (participants;
     invitations survey by survey; emails person by person), CHUNK people at a time, so memory
-    stays bounded however many people come."""
+    stays bounded however many people come.
+
+    Joining a running cohort brings the emails of items already past at their past times;
+    with `overdue_limit` those the outbox would skip as overdue, and the reminders of the
+    first emails among them, are skipped here in the same transaction, by the outbox's own
+    rule (services/overdue.py): until its next pass they showed as pending reminders."""
     if not rows:
         return {}
     values = [dict(cohort_id=cohort.id, name=r.name, email=normalise_email(r.email),
@@ -201,6 +212,11 @@ def _add_participants(
     if earlier:
         again = sorted({recipient for _, _, recipient in earlier})
         _revive_earlier_deliveries(session, plan_deliveries(plan, again, now), earlier, ids)
+    if overdue_limit is not None and cohort.launched_at is not None:
+        overdue.skip_overdue(session.connection(), now, overdue_limit, cohort_id=cohort.id,
+                             recipients=emails, when=overdue.WHEN_THEY_JOINED)
+        for row in earlier.values():  # revived rows the statements may have changed
+            session.expire(row)
     return ids
 
 

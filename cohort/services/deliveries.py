@@ -17,6 +17,7 @@ Identified surveys' reminders are listed as before: their answers carry the name
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -183,10 +184,30 @@ def get_delivery(session: Session, delivery_id: int, cohort_id: int | None = Non
     return row
 
 
-def resend(session: Session, delivery_id: int, now: datetime) -> Delivery:
-    """A new row, due now, repeating an earlier one; the original is kept as it was (and, if it
-    needed review, counts as reviewed)."""
-    original = get_delivery(session, delivery_id)
+@dataclass(frozen=True)
+class ResendPlan:
+    """What "Resend" would email, for the facilitator to confirm first: one email, of `kind`,
+    to `recipient` (`name` is the participant's; None for a facilitator's own email)."""
+
+    delivery_id: int
+    kind: str
+    recipient: str
+    name: str | None
+    fingerprint: str  # names this delivery and how often it was resent: a confirmation used
+    #                   once (a double click, a reload) does not queue a second copy
+
+
+class ResendNeedsConfirmation(Exception):
+    """The resend was not confirmed with the fingerprint of the plan it would carry out now."""
+
+    def __init__(self, plan: ResendPlan) -> None:
+        super().__init__(f"resending delivery {plan.delivery_id} needs its confirmation")
+        self.plan = plan
+
+
+def _resendable(session: Session, delivery_id: int, cohort_id: int | None
+                ) -> tuple[Delivery, int, ResendPlan]:
+    original = get_delivery(session, delivery_id, cohort_id)
     if hides_state(session, original):
         raise ValueError(f"delivery {delivery_id} is a reminder of an anonymous survey; "
                          "those are not resent to one person")
@@ -196,6 +217,29 @@ def resend(session: Session, delivery_id: int, now: datetime) -> Delivery:
     number = session.scalar(select(func.max(Delivery.resend_number)).where(
         Delivery.cohort_id == original.cohort_id, Delivery.kind == original.kind,
         Delivery.anchor == original.anchor, Delivery.recipient == original.recipient)) or 0
+    name = session.scalar(select(Participant.name).where(
+        Participant.id == original.participant_id)) if original.participant_id else None
+    digest = hashlib.sha256(f"resend|{original.id}|{number}".encode()).hexdigest()[:16]
+    return original, number, ResendPlan(original.id, original.kind, original.recipient, name,
+                                        digest)
+
+
+def resend_plan(session: Session, delivery_id: int, cohort_id: int | None = None
+                ) -> ResendPlan:
+    """What resending this delivery would queue; nothing is changed. ValueError if it cannot
+    be resent (see `resend`)."""
+    return _resendable(session, delivery_id, cohort_id)[2]
+
+
+def resend(session: Session, delivery_id: int, now: datetime, *, confirmed: str | None,
+           cohort_id: int | None = None) -> Delivery:
+    """A new row, due now, repeating an earlier one; the original is kept as it was (and, if it
+    needed review, counts as reviewed). `confirmed` is the fingerprint of `resend_plan` the
+    person saw (the CLI's operator names the delivery on purpose and passes the current one);
+    otherwise ResendNeedsConfirmation is raised and nothing is queued."""
+    original, number, plan = _resendable(session, delivery_id, cohort_id)
+    if confirmed != plan.fingerprint:
+        raise ResendNeedsConfirmation(plan)
     copy = Delivery(cohort_id=original.cohort_id, participant_id=original.participant_id,
                     kind=original.kind, anchor=original.anchor, recipient=original.recipient,
                     send_at=now, resend_number=number + 1, resend_of=original.id,

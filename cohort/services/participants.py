@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
@@ -105,12 +105,14 @@ def _checked(session: Session, cohort_id: int, row: ParticipantRow,
 
 
 def add_participant(session: Session, cohort_id: int, row: ParticipantRow, actor: User | None,
-                    now: datetime | None = None) -> Participant:
-    """Add one person with their invitations and deliveries, as a CSV import would."""
+                    now: datetime | None = None, *,
+                    overdue_limit: timedelta | None = None) -> Participant:
+    """Add one person with their invitations and deliveries, as a CSV import would (emails
+    already overdue in a running cohort skipped at once with `overdue_limit`, the outbox's)."""
     now = now or utcnow()
     cohort = get_cohort(session, cohort_id)
     row = _checked(session, cohort_id, row)
-    ids = add_participants(session, cohort, [row], now)
+    ids = add_participants(session, cohort, [row], now, overdue_limit=overdue_limit)
     activity.log_activity(session, cohort_id, actor, activity.PARTICIPANT_ADDED,
                           {"name": row.name, "email": row.email}, now)
     return session.get(Participant, ids[row.email])
@@ -276,7 +278,8 @@ def groups_needing_repair(session: Session, cohort: Cohort) -> list[RepairFlag]:
 
 def import_csv(session: Session, cohort_id: int, data: bytes, actor: User | None,
                now: datetime | None = None,
-               max_rows: int | None = WEB_ROWS_MAX) -> list[ParticipantRow]:
+               max_rows: int | None = WEB_ROWS_MAX, *,
+               overdue_limit: timedelta | None = None) -> list[ParticipantRow]:
     """A CSV upload from the web: all rows or none (ParticipantImportError), then logged.
 
     At most `max_rows` people a file: each brings about a hundred outbox rows, written in the
@@ -284,7 +287,8 @@ def import_csv(session: Session, cohort_id: int, data: bytes, actor: User | None
     """
     from .cohorts import import_participants
 
-    rows = import_participants(session, cohort_id, data, now, max_rows=max_rows)
+    rows = import_participants(session, cohort_id, data, now, max_rows=max_rows,
+                               overdue_limit=overdue_limit)
     activity.log_activity(session, cohort_id, actor, activity.PARTICIPANTS_IMPORTED,
                           {"count": len(rows)}, now)
     return rows

@@ -12,11 +12,15 @@ rule 5, docs/anonymity.md). Their invitations' `completed` marks are never read 
 
 `remind` queues one `progress_reminder` per chosen participant through the outbox: it travels
 in the participant's next bundled email under the cohort's mail policy (`core.progress.
-message_send_at`), and someone who already has one waiting gets no second one.
+message_send_at`), and someone who already has one waiting gets no second one. Reminding
+everyone the filters show is asked first (`plan_filtered_reminders`): the filters may cover more
+people than one page shows, so the facilitator sees how many and the first names, and
+`remind_filtered` queues only with that plan's fingerprint (like an announcement's preview).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -364,33 +368,99 @@ class Reminded:
     already_waiting: int  # had a reminder from the grid still pending: none added
 
 
-def remind(session: Session, cohort_id: int, participant_ids: Iterable[int], actor: User | None,
-           now: datetime) -> Reminded:
-    """Queue one bundled `progress_reminder` to each of these participants of the cohort
-    (ids from elsewhere are NotFound); people with one still pending get no second."""
-    cohort = get_cohort(session, cohort_id)
-    wanted = sorted(set(participant_ids))
-    people = dict(session.execute(select(Participant.id, Participant.email).where(
-        Participant.cohort_id == cohort_id, Participant.id.in_(wanted),
-        Participant.erased_at.is_(None))).all()) if wanted else {}
+# How many names the confirmation shows before "and N more".
+FEW_NAMES = 5
+
+
+@dataclass(frozen=True)
+class ReminderPlan:
+    """Who "remind everyone the filters show" would email, for the facilitator to confirm."""
+
+    recipients: int
+    names: tuple[str, ...]  # the first FEW_NAMES of them, in the grid's order
+    already_waiting: int  # shown by the filters, with a reminder still pending: none added
+    fingerprint: str  # names exactly these recipients: the confirmation must carry it
+
+
+class ConfirmationNeeded(Exception):
+    """Reminding everyone the filters show was not confirmed, or the people it would remind
+    changed since the confirmation was shown; nothing was queued."""
+
+    def __init__(self, plan: ReminderPlan) -> None:
+        super().__init__(f"{plan.recipients} reminder(s) to confirm")
+        self.plan = plan
+
+
+def _targets(session: Session, cohort_id: int, participant_ids: Iterable[int]
+             ) -> tuple[list[tuple[int, str, str]], set[int]]:
+    """(id, email, name) of the participants to remind, in the order given, and the ids of
+    those left out because a reminder from the grid is still pending for them. An id not of
+    this cohort (or erased) is NotFound."""
+    wanted = list(dict.fromkeys(participant_ids))
+    people = {pid: (email, name) for pid, email, name in session.execute(
+        select(Participant.id, Participant.email, Participant.name).where(
+            Participant.cohort_id == cohort_id, Participant.id.in_(wanted),
+            Participant.erased_at.is_(None)))} if wanted else {}
     if len(people) != len(wanted):
         raise NotFound("a chosen participant is not in this cohort")
     waiting = set(session.scalars(select(Delivery.participant_id).where(
         Delivery.cohort_id == cohort_id, Delivery.kind == kinds.PROGRESS_REMINDER,
         Delivery.state == kinds.PENDING, Delivery.participant_id.in_(wanted)))) \
         if wanted else set()
-    targets = [(pid, people[pid]) for pid in wanted if pid not in waiting]
+    return [(pid, *people[pid]) for pid in wanted if pid not in waiting], waiting
+
+
+def remind(session: Session, cohort_id: int, participant_ids: Iterable[int], actor: User | None,
+           now: datetime) -> Reminded:
+    """Queue one bundled `progress_reminder` to each of these participants of the cohort
+    (ids from elsewhere are NotFound); people with one still pending get no second."""
+    cohort = get_cohort(session, cohort_id)
+    targets, waiting = _targets(session, cohort_id, participant_ids)
+    return _queue_reminders(session, cohort, sorted(targets), len(waiting), actor, now)
+
+
+def _queue_reminders(session: Session, cohort: Cohort, targets: list[tuple[int, str, str]],
+                     already_waiting: int, actor: User | None, now: datetime) -> Reminded:
     anchors = session.scalars(select(Delivery.anchor).where(
-        Delivery.cohort_id == cohort_id, Delivery.kind == kinds.PROGRESS_REMINDER)
+        Delivery.cohort_id == cohort.id, Delivery.kind == kinds.PROGRESS_REMINDER)
         .distinct()).all()
     number = 1 + max((int(a.split(":", 1)[1]) for a in anchors
                       if a.split(":", 1)[-1].isdigit()), default=0)
     queued = queue_messages(session, cohort, kinds.PROGRESS_REMINDER, f"progress:{number}",
-                            targets, now)
+                            [(pid, email) for pid, email, _name in targets], now)
     if queued:
-        log_activity(session, cohort_id, actor, PROGRESS_REMINDERS_QUEUED,
-                     {"queued": queued, "already_waiting": len(waiting)}, now=now)
-    return Reminded(queued, len(waiting))
+        log_activity(session, cohort.id, actor, PROGRESS_REMINDERS_QUEUED,
+                     {"queued": queued, "already_waiting": already_waiting}, now=now)
+    return Reminded(queued, already_waiting)
+
+
+def _filtered_targets(session: Session, cohort: Cohort, filters: core.GridFilters
+                      ) -> tuple[list[tuple[int, str, str]], ReminderPlan]:
+    kept, _total = filtered_summaries(session, cohort, filters)
+    targets, waiting = _targets(session, cohort.id, [r.participant_id for r in kept])
+    digest = hashlib.sha256(("progress-reminders|" + ",".join(
+        str(pid) for pid, _email, _name in sorted(targets))).encode()).hexdigest()[:16]
+    return targets, ReminderPlan(len(targets), tuple(name for _pid, _email, name
+                                                     in targets[:FEW_NAMES]),
+                                 len(waiting), digest)
+
+
+def plan_filtered_reminders(session: Session, cohort_id: int, filters: core.GridFilters
+                            ) -> ReminderPlan:
+    """Who reminding everyone `filters` show would email; nothing is queued."""
+    return _filtered_targets(session, get_cohort(session, cohort_id), filters)[1]
+
+
+def remind_filtered(session: Session, cohort_id: int, filters: core.GridFilters,
+                    confirmed: str | None, actor: User | None, now: datetime) -> Reminded:
+    """Remind everyone `filters` show, as `plan_filtered_reminders` showed them. Raises
+    ConfirmationNeeded (queuing nothing) unless `confirmed` is the fingerprint of the plan
+    these filters make now: a changed grid asks again."""
+    cohort = get_cohort(session, cohort_id)
+    targets, plan = _filtered_targets(session, cohort, filters)
+    if confirmed != plan.fingerprint:
+        raise ConfirmationNeeded(plan)
+    return _queue_reminders(session, cohort, sorted(targets), plan.already_waiting, actor, now)
 
 
 @dataclass(frozen=True)

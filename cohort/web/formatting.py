@@ -250,6 +250,7 @@ def row_error_text(error: RowError) -> str:
 DELIVERY_REASONS = (
     ("already done", _l("Not needed: already done")),
     ("too late", _l("Skipped: too late to be useful")),
+    ("when they joined", _l("Skipped: already past when they joined")),  # services/overdue.py
     ("overdue", _l("Skipped: overdue when the outbox ran again")),
     ("first email was not sent", _l("Skipped: the first email was not sent")),
     ("no allowed time", _l("Skipped: no allowed sending time before it stops being useful")),

@@ -2,6 +2,8 @@
 preview any message, resend, pause/resume, send what is due now; and the digest page.
 
 Thin: each view declares its access rule, calls services or mail/dispatch.py, renders.
+"Resend" emails someone, so it asks first: its first click shows what goes to whom, and only
+the confirmation (carrying `services.resend_plan`'s fingerprint) queues the copy.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlmodel import Session
+from wtforms import HiddenField, SubmitField
 
 from .. import db, services
 from ..mail.compose import Undeliverable
@@ -36,6 +40,13 @@ bp = Blueprint("outbox", __name__, url_prefix="/cohorts/<int:cohort_id>")
 
 class ActionForm(CohortForm):
     """Every button here is a POST with a CSRF token and nothing else."""
+
+
+class ResendForm(CohortForm):
+    """"Resend" posts the CSRF token alone (the question); its confirmation adds these."""
+
+    previewed = HiddenField()
+    confirm = SubmitField(_l("Resend the email"))
 
 
 def _engine():
@@ -210,11 +221,29 @@ def _post_action(cohort_id: int, action, delivery_id: int | None = None):
 @bp.post("/outbox/<int:delivery_id>/resend")
 @requires(Role.FACILITATOR, cohort_access=True)
 def resend(cohort_id: int, delivery_id: int):
-    def action(session):
-        copy = services.resend(session, delivery_id, now())
-        return _("Queued again as delivery %(id)s.", id=copy.id)
-
-    return _post_action(cohort_id, action, delivery_id)
+    form = ResendForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        with db.transaction(_engine()) as session:
+            services.get_cohort(session, cohort_id)
+            copy = services.resend(session, delivery_id, now(), cohort_id=cohort_id,
+                                   confirmed=form.previewed.data if form.confirm.data else None)
+    except services.NotFound:
+        abort(404)
+    except services.ResendNeedsConfirmation as asked:
+        if form.confirm.data:
+            flash(_("This email was resent in the meantime: check before resending it "
+                    "again."), "warning")
+        with _session() as session:
+            cohort = services.get_cohort(session, cohort_id)
+        return render_template("outbox/resend_confirm.html", cohort=cohort, plan=asked.plan,
+                               form=ResendForm(formdata=None, previewed=asked.plan.fingerprint))
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("outbox.index", cohort_id=cohort_id))
+    flash(_("Queued again as delivery %(id)s.", id=copy.id))
+    return redirect(url_for("outbox.index", cohort_id=cohort_id))
 
 
 @bp.post("/outbox/<int:delivery_id>/dismiss")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
@@ -81,6 +83,12 @@ def index(cohort_id: int):
     return _page(cohort_id)
 
 
+def _overdue_limit() -> timedelta:
+    """The outbox's: someone joining a running cohort has the emails it would skip as overdue
+    skipped at once (services/overdue.py), not shown as pending until its next pass."""
+    return timedelta(hours=current_app.config["OUTBOX_OVERDUE_LIMIT_HOURS"])
+
+
 @bp.post("/upload")
 @requires(Role.FACILITATOR, cohort_access=True)
 def upload(cohort_id: int):
@@ -97,7 +105,8 @@ def upload(cohort_id: int):
     data = form.file.data.read()
     try:
         with transaction() as session:
-            rows = participant_service.import_csv(session, cohort_id, data, actor(), now())
+            rows = participant_service.import_csv(session, cohort_id, data, actor(), now(),
+                                                  overdue_limit=_overdue_limit())
     except ParticipantImportError as exc:
         return _page(cohort_id, 400, upload_form=form, import_errors=exc.errors,
                      upload_name=form.file.data.filename)
@@ -113,7 +122,8 @@ def add(cohort_id: int):
         try:
             with transaction() as session:
                 person = participant_service.add_participant(session, cohort_id, form.row(),
-                                                             actor(), now())
+                                                             actor(), now(),
+                                                             overdue_limit=_overdue_limit())
         except ParticipantError as error:
             form.show_error(error)
         else:

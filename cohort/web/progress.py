@@ -6,6 +6,10 @@ Thin: filters and pages come from the query string (`services.progress.parse_gri
 the rows from `services.progress.progress_grid`, and "remind these" and announcements are
 one service call each inside `transaction()`. An announcement is previewed first; confirming
 needs the preview's fingerprint, so changed text or a changed audience shows a new preview.
+"Remind everyone shown by the filters" is asked the same way: its first click shows how many
+reminders would be queued and to whom, and only the confirmation (carrying that plan's
+fingerprint) queues them. Reminding the people ticked one by one needs no second step: the
+facilitator has chosen each of them on the page.
 """
 
 from __future__ import annotations
@@ -60,6 +64,9 @@ AUDIENCE_LABELS = {announcing.COHORT: _l("Everyone in the cohort"),
 class RemindForm(CohortForm):
     remind = SubmitField(_l("Remind the chosen people"))
     remind_all = SubmitField(_l("Remind everyone shown by the filters"))
+    # The confirmation of remind_all: the fingerprint of the plan it showed.
+    previewed = HiddenField()
+    confirm_all = SubmitField(_l("Queue these reminders"))
 
 
 class AnnouncementForm(CohortForm):
@@ -136,21 +143,50 @@ def remind(cohort_id: int):
     form = RemindForm()
     if not form.validate_on_submit():
         abort(400)
+    if form.remind_all.data or form.confirm_all.data:
+        return _remind_all(cohort_id, form)
+    raw = request.form.getlist("participant")
+    chosen = [whole_number(value) for value in raw]
+    if None in chosen:
+        abort(400)
     with transaction() as session:
         filters = _filters(session, cohort_id)
-        if form.remind_all.data:
-            cohort = services.get_cohort(session, cohort_id)
-            kept, _total = grid_service.filtered_summaries(session, cohort, filters)
-            chosen = [r.participant_id for r in kept]
-        else:
-            raw = request.form.getlist("participant")
-            chosen = [whole_number(value) for value in raw]
-            if None in chosen:
-                abort(400)
         if not chosen:
             flash(_("Choose at least one person to remind."), "warning")
             return redirect(url_for("progress.grid", cohort_id=cohort_id, **filters.as_args()))
         done = grid_service.remind(session, cohort_id, chosen, actor(), now())
+    _flash_reminded(done)
+    return redirect(url_for("progress.grid", cohort_id=cohort_id, **filters.as_args()))
+
+
+def _remind_all(cohort_id: int, form: RemindForm):
+    """The first click shows the plan (how many, the first names); the confirmation queues."""
+    try:
+        with transaction() as session:
+            filters = _filters(session, cohort_id)
+            done = grid_service.remind_filtered(
+                session, cohort_id, filters, form.previewed.data if form.confirm_all.data
+                else None, actor(), now())
+    except grid_service.ConfirmationNeeded as asked:
+        plan = asked.plan
+        back = url_for("progress.grid", cohort_id=cohort_id, **filters.as_args())
+        if not plan.recipients:
+            flash(_("Nobody to remind: the filters show nobody, or everyone they show already "
+                    "has a reminder waiting."), "warning")
+            return redirect(back)
+        if form.confirm_all.data:
+            flash(_("The people shown by the filters changed: check who gets a reminder "
+                    "again."), "warning")
+        with read_session() as session:
+            cohort = services.get_cohort(session, cohort_id)
+        confirm = RemindForm(formdata=None, previewed=plan.fingerprint)
+        return render_template("progress/remind_confirm.html", cohort=cohort, plan=plan,
+                               form=confirm, args=filters.as_args(), back=back)
+    _flash_reminded(done)
+    return redirect(url_for("progress.grid", cohort_id=cohort_id, **filters.as_args()))
+
+
+def _flash_reminded(done: grid_service.Reminded) -> None:
     message = ngettext("A reminder is queued for %(num)d person; it goes with their next "
                        "email.", "Reminders are queued for %(num)d people; each goes with "
                        "their next email.", done.queued)
@@ -159,7 +195,6 @@ def remind(cohort_id: int):
                                   "%(num)d people already had a reminder waiting.",
                                   done.already_waiting)
     flash(message, "success")
-    return redirect(url_for("progress.grid", cohort_id=cohort_id, **filters.as_args()))
 
 
 @bp.route("/announcements", methods=["GET", "POST"])

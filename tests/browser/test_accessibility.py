@@ -234,6 +234,21 @@ def test_no_serious_accessibility_violations(browser, live_server, demo, artifac
                     page.goto(outbox)
                     page.screenshot(path=str(artifacts_dir / "outbox-1280px.png"),
                                     full_page=True)
+            if email.startswith("facilitator"):
+                # The questions before email goes: reminding everyone the filters show, and
+                # resending a sent email (how many, to whom, and the confirm button).
+                page.goto(url + f"/cohorts/{demo['cohort']}/progress")
+                page.locator("[name=remind_all]").click()
+                page.wait_for_load_state()
+                assert page.locator("[name=confirm_all]").count() == 1, "no remind confirmation"
+                scan(page, f"{width}px facilitator remind everyone confirmation", findings)
+                page.goto(url + f"/cohorts/{demo['cohort']}/outbox?state=sent")
+                page.locator(".outbox-emails tbody a").first.click()
+                page.wait_for_load_state()
+                page.locator("form[action$='/resend'] button").click()
+                page.wait_for_load_state()
+                assert page.locator("[name=confirm]").count() == 1, "no resend confirmation"
+                scan(page, f"{width}px facilitator resend confirmation", findings)
             if email.startswith("facilitator") and width == 1280:
                 page.goto(url + f"/cohorts/{demo['cohort']}")
                 page.screenshot(path=str(artifacts_dir / "a11y-cohort-overview-1280px.png"),

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from cohort import db, services
+from cohort.core.deliveries import first_email_of
 from cohort.core.participants import ParticipantRow
 from cohort.models import Delivery, Group, GroupMember, Invitation, Participant, Survey
-from cohort.services import participants
+from cohort.services import overdue, participants
 from cohort.services.participants import ParticipantError
 from tests.fixtures.web import PEOPLE, WEB_NOW
 
@@ -144,3 +147,69 @@ def test_removing_someone_who_answered_a_survey_erases_them_and_keeps_every_figu
         removal = participants.remove_participant(session, cohort_id, newcomer.id, None,
                                                   AFTER_FINAL)
         assert not removal.erased and session.get(Participant, newcomer.id) is None
+
+
+LIMIT = timedelta(hours=72)  # the outbox's default overdue limit
+
+
+def _joined_late(engine, cohort_id: int) -> tuple[datetime, str]:
+    """A moment 73 hours after a task was released whose reminder is days later, with what
+    the course sent by then marked sent; and that task's anchor."""
+    with db.transaction(engine) as session:
+        rows = session.scalars(select(Delivery).where(Delivery.cohort_id == cohort_id)).all()
+        released = {r.anchor: r.send_at for r in rows if r.kind == "task_released"}
+        reminded = {r.anchor: r.send_at for r in rows if r.kind == "task_reminder"}
+        anchor = min((a for a in reminded if reminded[a] - released[a] > timedelta(days=4)),
+                     key=released.get)
+        joined = released[anchor] + timedelta(hours=73)
+        session.execute(update(Delivery).where(Delivery.send_at <= joined).values(
+            state="sent", sent_at=Delivery.send_at))
+    return joined, anchor
+
+
+def _rows_of(session, email: str) -> dict[tuple[str, str], Delivery]:
+    return {(r.kind, r.anchor): r for r in session.scalars(select(Delivery).where(
+        Delivery.recipient == email))}
+
+
+def test_joining_a_running_cohort_skips_at_once_what_the_outbox_would(engine, cohort):
+    """Someone joining weeks in gets the whole plan; the emails of items already past are
+    overdue, and the outbox's next pass skipped them and the reminders of them. Until then
+    the outbox and the overview showed those reminders as pending, as if about to go. The
+    join applies the pass's rule itself, in its own transaction: nothing is left for the
+    pass to skip, and every reminder still pending reminds of a first email that goes."""
+    joined, anchor = _joined_late(engine, cohort.id)
+    with db.transaction(engine) as session:
+        person = participants.add_participant(session, cohort.id, NEW, None, joined,
+                                              overdue_limit=LIMIT)
+        late = _rows_of(session, person.email)
+    first, reminder = late["task_released", anchor], late["task_reminder", anchor]
+    assert (first.state, first.last_error) == (
+        "skipped", "skipped: overdue by more than 72 hour(s) when they joined")
+    assert (reminder.state, reminder.last_error) == (
+        "skipped", "skipped: its first email was not sent")
+    for (kind, item), row in late.items():
+        if row.state == "pending" and first_email_of(kind, item):
+            assert late[first_email_of(kind, item)].state == "pending", row
+        if row.state == "pending":
+            assert row.send_at >= joined - LIMIT, row
+    with db.transaction(engine) as session:  # the pass at that moment finds nothing to skip
+        assert overdue.skip_overdue(session.connection(), joined, LIMIT,
+                                    cohort_id=cohort.id) == 0
+        # Those there from the start keep their reminder of that task.
+        assert {r.state for r in session.scalars(select(Delivery).where(
+            Delivery.kind == "task_reminder", Delivery.anchor == anchor,
+            Delivery.recipient != person.email))} == {"pending"}
+
+
+def test_joining_a_paused_cohort_skips_nothing_as_the_paused_outbox_does(engine, cohort):
+    joined, anchor = _joined_late(engine, cohort.id)
+    with db.transaction(engine) as session:
+        services.set_paused(session, cohort.id, True, joined)
+    with db.transaction(engine) as session:
+        person = participants.add_participant(session, cohort.id, NEW, None, joined,
+                                              overdue_limit=LIMIT)
+        late = _rows_of(session, person.email)
+    assert late["task_released", anchor].state == late["task_reminder", anchor].state == \
+        "pending"
+    assert not [r for r in late.values() if "when they joined" in (r.last_error or "")]

@@ -168,6 +168,38 @@ def test_remind_queues_one_per_person_and_refuses_strangers(engine, make_cohort)
     assert {r.anchor for r in rows} == {"progress:1", "progress:2"}
 
 
+def test_reminding_everyone_the_filters_show_needs_the_plans_fingerprint(engine, make_cohort):
+    """Nothing is queued without the fingerprint of the plan the filters make now; the plan
+    names the first few recipients in the grid's order and counts those already waiting."""
+    cohort_id = make_cohort(engine, people=demo_people(8)).id
+    everyone = core.GridFilters()
+    with db.transaction(engine) as session:
+        ids = session.scalars(select(Participant.id).where(
+            Participant.cohort_id == cohort_id)).all()
+        services.progress.remind(session, cohort_id, ids[:1], None, NOW)
+        plan = services.progress.plan_filtered_reminders(session, cohort_id, everyone)
+        kept, _total = services.progress.filtered_summaries(
+            session, services.get_cohort(session, cohort_id), everyone)
+    assert (plan.recipients, plan.already_waiting) == (7, 1)
+    assert plan.names == tuple(r.name for r in kept if r.participant_id != ids[0])[:5]
+    for confirmed in (None, "0" * 16):
+        with pytest.raises(services.progress.ConfirmationNeeded) as asked, \
+                db.transaction(engine) as session:
+            services.progress.remind_filtered(session, cohort_id, everyone, confirmed, None,
+                                              NOW)
+        assert asked.value.plan == plan
+    with db.transaction(engine) as session:
+        done = services.progress.remind_filtered(session, cohort_id, everyone,
+                                                 plan.fingerprint, None, NOW)
+        rows = session.scalars(select(Delivery.participant_id).where(
+            Delivery.kind == kinds.PROGRESS_REMINDER)).all()
+    assert (done.queued, done.already_waiting) == (7, 1) and sorted(rows) == sorted(ids)
+    # The same confirmation twice queues nothing.
+    with pytest.raises(services.progress.ConfirmationNeeded), db.transaction(engine) as session:
+        services.progress.remind_filtered(session, cohort_id, everyone, plan.fingerprint, None,
+                                          NOW)
+
+
 def test_announcements_reach_their_audience_and_stay_for_the_participant(engine, make_cohort):
     cohort_id = make_cohort(engine, people=demo_people(6)).id
     with db.transaction(engine) as session:

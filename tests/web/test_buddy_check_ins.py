@@ -149,6 +149,32 @@ def test_the_email_links_to_a_page_whose_get_changes_nothing(web_app, engine_of_
         assert message_data(session, plain, CONTEXT, plain.send_at).task.check_in_url is None
 
 
+HEADING = re.compile(r"<h([1-6])[^>]*>(.*?)</h\1>", re.S)
+
+
+@pytest.mark.parametrize("email", ["anne@vejle.example", "kari@bergen.example",
+                                   "emma@odense.example"])  # da, nb, en
+def test_the_email_links_page_has_one_heading_outline(web_app, cohort, email):
+    """The page the email's link opens asks its question once: one h1, no heading repeating
+    another (in Danish and Norwegian "Buddy check-in" is translated as the question itself),
+    and no level skipped below it (WCAG 2.1 1.3.1, 2.4.6)."""
+    _cohort, people, task_id, _other = cohort
+    client = participant_client(web_app, people[email])
+    html = client.get(f"/me/buddy/{task_id}").get_data(as_text=True)
+    main = html.split("<main")[1].split("</main>")[0]
+    headings = [(int(level), re.sub(r"<[^>]+>", "", text).strip())
+                for level, text in HEADING.findall(main)]
+    assert [level for level, _text in headings].count(1) == 1 and headings[0][0] == 1, headings
+    texts = [text for _level, text in headings]
+    assert len(set(texts)) == len(texts), headings
+    levels = [level for level, _text in headings]
+    assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), headings
+    # On the personal page (h1: the participant's name) the section keeps its h2, rounds h3.
+    section = client.get("/me").get_data(as_text=True).split('id="buddy-check-ins"')[1]
+    assert [level for level, _text in HEADING.findall(section.split("</section>")[0])] == \
+        ["2", "3"]
+
+
 def test_the_facilitator_sees_the_pairs_that_have_not_met(web_app, engine_of_app, cohort,
                                                           make_user):
     _cohort, people, task_id, _other = cohort

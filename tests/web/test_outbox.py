@@ -43,6 +43,44 @@ def csrf(client, url: str) -> dict:
     return {"csrf_token": CSRF.search(client.get(url).get_data(as_text=True)).group(1)}
 
 
+def _confirmation(asked) -> dict:
+    """The fields the resend's confirmation form posts."""
+    page = asked.get_data(as_text=True)
+    return {"csrf_token": CSRF.search(page).group(1), "confirm": "1", "previewed": re.search(
+        r'name="previewed" type="hidden" value="([0-9a-f]+)"', page).group(1)}
+
+
+def _copies(app, delivery_id: int) -> int:
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        return session.scalar(select(func.count()).select_from(Delivery).where(
+            Delivery.resend_of == delivery_id))
+
+
+def test_resend_asks_first_and_queues_one_copy(app, client, cohort_id, owner):
+    """"Resend" shows what goes to whom and queues nothing; the confirmation queues one copy,
+    and the same confirmation sent twice (a double click) does not queue a second."""
+    sign_in(client, owner)
+    outbox = f"/cohorts/{cohort_id}/outbox"
+    client.post(f"{outbox}/send-now", data=csrf(client, outbox))
+    with db.transaction(app.extensions["cohort.engine"]) as session:
+        welcome = session.scalars(select(Delivery).where(Delivery.kind == "welcome")).one()
+    asked = client.post(f"{outbox}/{welcome.id}/resend", data=csrf(client, outbox))
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and _copies(app, welcome.id) == 0
+    assert "<li>Søren Ærenlund (soren@vejle.example)</li>" in page
+    assert f'action="{outbox}/{welcome.id}/resend"' in page
+    confirm = _confirmation(asked)
+    assert client.post(f"{outbox}/{welcome.id}/resend", data=confirm).status_code == 302
+    assert _copies(app, welcome.id) == 1
+    again = client.post(f"{outbox}/{welcome.id}/resend", data=confirm)
+    assert again.status_code == 200 and _copies(app, welcome.id) == 1
+    assert 'name="previewed"' in again.get_data(as_text=True)
+    # The confirmation is a CSRF-protected form like the question.
+    assert client.post(f"{outbox}/{welcome.id}/resend", data={
+        k: v for k, v in confirm.items() if k != "csrf_token"}).status_code == 400
+    assert _copies(app, welcome.id) == 1
+
+
 def test_send_now_preview_resend_pause(app, client, cohort_id, owner):
     sign_in(client, owner)
     outbox = f"/cohorts/{cohort_id}/outbox"
@@ -66,7 +104,8 @@ def test_send_now_preview_resend_pause(app, client, cohort_id, owner):
     assert client.get(f"/cohorts/{cohort_id + 1}/outbox/{welcome.id}").status_code == 404
     assert client.get(f"/cohorts/{cohort_id + 1}/outbox/{welcome.id}/email.html") \
         .status_code == 404
-    done = client.post(f"{outbox}/{welcome.id}/resend", data=csrf(client, outbox),
+    asked = client.post(f"{outbox}/{welcome.id}/resend", data=csrf(client, outbox))
+    done = client.post(f"{outbox}/{welcome.id}/resend", data=_confirmation(asked),
                        follow_redirects=True)
     assert "Sat i kø igen som udsendelse" in done.get_data(as_text=True)
     paused = client.post(f"{outbox}/pause", data=csrf(client, outbox), follow_redirects=True)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime, time, timedelta
 from functools import partial
 
 from sqlalchemy import func, select
 
 from cohort import db
+from cohort.core.deliveries import first_email_of
 from cohort.models import Delivery, Group, GroupMember, Participant
-from tests.fixtures.web import staff_client
+from tests.fixtures.web import COHORT_START, staff_client
 from tests.fixtures.workbooks import workbook
 
 BAD_CSV = ("navn;e-mail;organisation;rolle;sprog\n"
@@ -249,3 +251,29 @@ def test_removing_someone_who_answered_says_their_answers_stay(web_app, staff, c
     assert first_participant.email not in page
     with db.transaction(engine) as session:
         assert session.get(Participant, first_participant.id).erased_at is not None
+
+
+def test_people_joining_weeks_in_have_no_reminder_of_what_they_were_never_sent(
+        web_app, staff, cohort_id):
+    """Added one by one or by file a month into the course, their emails of items already
+    past are skipped by the join itself, as the outbox's next pass would skip them, and so
+    are the reminders of those first emails: the outbox shows none of them as pending."""
+    web_app.config["COHORT_NOW"] = datetime.combine(COHORT_START + timedelta(days=30),
+                                                    time(9), UTC)
+    client = _client(web_app, staff.owner)
+    assert client.post(f"/cohorts/{cohort_id}/participants/add", data={
+        "name": "Gitte Kjær", "email": "gitte@fredericia.example", "organisation": "Fredericia",
+        "role": "Leder", "language": "da"}).status_code == 302
+    assert _upload(client, cohort_id, GOOD_CSV).status_code == 302
+    for email in ("gitte@fredericia.example", "dorte@svendborg.example"):
+        with db.transaction(web_app.extensions["cohort.engine"]) as session:
+            rows = {(r.kind, r.anchor): r for r in session.scalars(select(Delivery).where(
+                Delivery.recipient == email))}
+        at_join = [r for r in rows.values() if (r.last_error or "").endswith("when they joined")]
+        assert any(r.kind == "task_released" for r in at_join), email
+        for (kind, anchor), row in rows.items():
+            if row.state == "pending" and first_email_of(kind, anchor):
+                assert rows[first_email_of(kind, anchor)].state == "pending", row
+        preview = client.get(f"/cohorts/{cohort_id}/outbox/{at_join[0].id}")
+        assert "Sprunget over: allerede forbi, da vedkommende kom med" in \
+            preview.get_data(as_text=True)

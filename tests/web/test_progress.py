@@ -205,14 +205,60 @@ def test_remind_these_queues_one_bundled_email_per_person(client, course, engine
     assert len(logged) == 1 and logged[0].details["queued"] == 2
 
 
-def test_remind_everyone_shown_by_filters(client, course, engine_of_app):
+def _reminded(engine, cohort_id) -> list[int]:
+    with db.transaction(engine) as session:
+        return sorted(session.scalars(select(Delivery.participant_id).where(
+            Delivery.cohort_id == cohort_id, Delivery.kind == kinds.PROGRESS_REMINDER)))
+
+
+def _confirmation(response) -> tuple[str, dict[str, str]]:
+    """The confirmation form's action and the fields it posts (besides CSRF)."""
+    page = response.get_data(as_text=True)
+    action = html.unescape(re.search(r'<form method="post" action="([^"]+)"', page).group(1))
+    fingerprint = re.search(r'name="previewed" type="hidden" value="([0-9a-f]+)"', page)
+    return action, {"previewed": fingerprint.group(1), "confirm_all": "1"}
+
+
+def test_remind_everyone_shown_by_filters_asks_first(client, course, engine_of_app):
+    """The first click queues nothing: it says how many reminders go to whom; only the
+    confirmation, with the filters kept, queues them."""
     people = _people(engine_of_app, course)
     _mark_missed(engine_of_app, course, people["Bjørn"], ["kickoff", "workshop-1"])
-    client.post(f"/cohorts/{course}/progress/remind?missed=2", data={"remind_all": "1"})
-    with db.transaction(engine_of_app) as session:
-        ids = session.scalars(select(Delivery.participant_id).where(
-            Delivery.cohort_id == course, Delivery.kind == kinds.PROGRESS_REMINDER)).all()
-    assert ids == [people["Bjørn"]]
+    asked = client.post(f"/cohorts/{course}/progress/remind?missed=2", data={"remind_all": "1"})
+    assert asked.status_code == 200 and _reminded(engine_of_app, course) == []
+    assert "1 reminder will be queued, to: Bjørn Kråkenes" in visible_text(asked)
+    action, fields = _confirmation(asked)
+    assert action == f"/cohorts/{course}/progress/remind?missed=2"
+    done = client.post(action, data=fields)
+    assert done.status_code == 302 and done.headers["Location"].endswith("progress?missed=2")
+    assert _reminded(engine_of_app, course) == [people["Bjørn"]]
+
+
+def test_remind_everyone_names_the_first_few_and_asks_again_when_they_change(
+        client, course, engine_of_app):
+    people = _people(engine_of_app, course)
+    remind = f"/cohorts/{course}/progress/remind"
+    client.post(remind, data={"participant": [str(people["Anne"])], "remind": "1"})
+    asked = client.post(remind, data={"remind_all": "1"})
+    text = visible_text(asked)
+    assert "6 reminders will be queued, one to each of:" in text
+    names = re.findall(r"<li>([^<]+)</li>", asked.get_data(as_text=True).split(
+        'class="recipient-names"')[1].split("</ul>")[0])
+    assert len(names) == 6 and "Anne Ærenlund" not in names and names[5] == "and 1 more person"
+    assert "1 more person shown already has a reminder waiting" in text
+    # Lars is reminded on his own in between: the confirmed plan is not the one any more.
+    client.post(remind, data={"participant": [str(people["Lars"])], "remind": "1"})
+    action, fields = _confirmation(asked)
+    stale = client.post(action, data=fields)
+    assert stale.status_code == 200 and "changed" in visible_text(stale)
+    assert "5 reminders will be queued" in visible_text(stale)
+    assert _reminded(engine_of_app, course) == sorted([people["Anne"], people["Lars"]])
+    action, fields = _confirmation(stale)
+    assert client.post(action, data=fields).status_code == 302
+    assert _reminded(engine_of_app, course) == sorted(people.values())
+    # Everyone has one waiting now: nothing to confirm.
+    nobody = client.post(remind, data={"remind_all": "1"}, follow_redirects=True)
+    assert "Nobody to remind" in visible_text(nobody)
 
 
 def test_remind_refuses_other_cohorts_people_and_needs_csrf(client, course, engine_of_app,

@@ -8,21 +8,19 @@ import os
 import socket
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, exists, false, func, or_, select, tuple_, update
+from sqlalchemy import exists, false, func, or_, select, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 
 from ... import db
 from ...core import deliveries as kinds
-from ...core.sending import FIRST_EMAIL_NOT_SENT
-from ...models import Cohort, CohortMailSettings, Delivery
+from ...models import Delivery
+from ...services.overdue import cohort_sends as _cohort_sends
+from ...services.overdue import in_state as _in_state
+from ...services.overdue import skip_overdue
 from .record import Recorder
 
 log = logging.getLogger("cohort.mail.dispatch")
 BATCH = 100  # rows per durable claim: the disk waits once for this many emails
-
-
-# Recipients (and rows) per statement when skipping the reminders of skipped first emails.
-RECIPIENTS_AT_ONCE = 500
 
 
 def worker_name() -> str:
@@ -81,26 +79,13 @@ class Claimer(Recorder):
         the emails planned before someone was added to a running cohort (or before a late
         launch), which the plan gives their items' past times.
 
-        A reminder of a first email skipped so is skipped with it (`_skip_their_reminders`),
-        in the same transaction: the rule the mail policy applies to a first email it skips
-        and that composing applies when a reminder's day comes, applied when the first email
-        is skipped, so the outbox never shows a reminder as still to go."""
-        limit = self.settings.overdue_limit
-        # Never a welcome: it carries the personal link (core.sending.skip_reason).
-        condition = [_in_state(kinds.PENDING), Delivery.attempts == 0,
-                     Delivery.send_at < now - limit, _cohort_sends(),
-                     Delivery.kind != db.constant(kinds.WELCOME)]
-        if cohort_id is not None:
-            condition.append(Delivery.cohort_id == cohort_id)
-        hours = int(limit.total_seconds() // 3600)
+        A reminder of a first email skipped so is skipped with it, in the same transaction:
+        the rule the mail policy applies to a first email it skips and that composing applies
+        when a reminder's day comes, applied when the first email is skipped, so the outbox
+        never shows a reminder as still to go. The rule is services/overdue.py's, which a
+        join applies to the newcomer's rows too."""
         with self.engine.begin() as conn:
-            skipped = conn.execute(update(Delivery).where(*condition).values(
-                state=kinds.SKIPPED,
-                last_error=f"skipped: overdue by more than {hours} hour(s) when the outbox "
-                           "ran again").returning(
-                Delivery.cohort_id, Delivery.recipient, Delivery.kind, Delivery.anchor,
-                Delivery.resend_number)).all()
-            return len(skipped) + _skip_their_reminders(conn, skipped)
+            return skip_overdue(conn, now, self.settings.overdue_limit, cohort_id=cohort_id)
 
     # -- a batch ------------------------------------------------------------------------------
 
@@ -166,28 +151,9 @@ class Claimer(Recorder):
         return func.now() if self.dialect == "postgresql" else datetime.now(UTC)
 
 
-def _in_state(*states: str):
-    """`delivery.state IN (...)` with the states written into the SQL (db.constant). Bound as
-    parameters, PostgreSQL's generic plan for the prepared statement (psycopg prepares one
-    after five runs: a scheduler's tick every interval) read the whole outbox to find the
-    rows claimed or being sent, of which there are none or a few: 130 ms at 336,405 emails
-    where the index answers in 0.02 (benchmarks/scheduler_tick.py)."""
-    return Delivery.state.in_([db.constant(state) for state in states])
-
-
 def _due(now: datetime) -> list:
     return [_in_state(kinds.PENDING), Delivery.send_at <= now,
             or_(Delivery.retry_at.is_(None), Delivery.retry_at <= now), _cohort_sends()]
-
-
-def _cohort_sends():
-    """The cohort is launched (drafts send nothing, services/launching.py) and not paused:
-    two lookups by primary key per candidate row, inside the claim's one statement."""
-    return and_(
-        exists().where(Cohort.id == Delivery.cohort_id, Cohort.launched_at.is_not(None)),
-        ~exists().where(CohortMailSettings.cohort_id == Delivery.cohort_id,
-                        CohortMailSettings.paused.is_(True)))
-
 
 
 def database_started_at(engine: Engine) -> datetime | None:
@@ -216,36 +182,3 @@ def _is_dead_local_worker(claimed_by: str) -> bool:
     except PermissionError:
         return False
     return False
-
-
-def _skip_their_reminders(conn: Connection, firsts: list) -> int:
-    """Skip the pending reminders (task reminders, survey reminders) of the first emails
-    (cohort, recipient, kind, anchor, resend number) just skipped, to the same person.
-
-    A late joiner is sent none of the old emails: their welcome lists what was released
-    before they came (core/joining.py) and their page has every task, so a reminder of a
-    task whose email they never got would be the first email about it, as "remember" (the
-    demo's late joiner had a bundle of webinar-1 reminders). Their emails start with what
-    comes after they joined."""
-    skipped = {(c, r, k, a) for c, r, k, a, resend in firsts
-               if not resend and k in kinds.FIRST_EMAILS.values()}
-    if not skipped:
-        return 0
-    cohorts = sorted({key[0] for key in skipped})
-    recipients = sorted({key[1] for key in skipped})
-    count = 0
-    for start in range(0, len(recipients), RECIPIENTS_AT_ONCE):
-        ids = [row.id for row in conn.execute(select(
-            Delivery.id, Delivery.cohort_id, Delivery.recipient, Delivery.kind,
-            Delivery.anchor).where(
-            _in_state(kinds.PENDING), Delivery.resend_number == 0,
-            Delivery.kind.in_(sorted(kinds.FIRST_EMAILS)), Delivery.cohort_id.in_(cohorts),
-            Delivery.recipient.in_(recipients[start:start + RECIPIENTS_AT_ONCE])))
-            if (row.cohort_id, row.recipient, *kinds.first_email_of(row.kind, row.anchor))
-            in skipped]
-        for part in range(0, len(ids), RECIPIENTS_AT_ONCE):
-            count += conn.execute(update(Delivery).where(
-                Delivery.id.in_(ids[part:part + RECIPIENTS_AT_ONCE]),
-                _in_state(kinds.PENDING)).values(
-                state=kinds.SKIPPED, last_error=f"skipped: {FIRST_EMAIL_NOT_SENT}")).rowcount
-    return count
