@@ -459,9 +459,11 @@ def test_resend_is_a_new_row_with_its_own_message_id(app, make_cohort, smtp_sink
     send_due(app, now=CREATED)
     original = rows(app, kind="welcome")[0]
     with db.transaction(engine(app)) as session:
-        copy = services.resend(session, original.id, CREATED + timedelta(hours=2))
+        plan = services.deliveries.resend_plan(session, original.id)
+        copy = services.resend(session, original.id, CREATED + timedelta(hours=2),
+                               confirmed=plan.fingerprint)
         with pytest.raises(ValueError, match="pending"):
-            services.resend(session, rows(app, kind="prompt")[0].id, CREATED)
+            services.resend(session, rows(app, kind="prompt")[0].id, CREATED, confirmed=None)
     assert (copy.resend_of, copy.resend_number) == (original.id, 1)
     assert send_due(app, now=CREATED + timedelta(hours=2)).sent == 1
     ids = [m["Message-ID"] for m in smtp_sink.messages if "welcome" in m["X-Cohort-Delivery"]]
