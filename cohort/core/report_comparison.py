@@ -143,7 +143,7 @@ def _learning(first: Report, second: Report) -> Iterable[CompareSection]:
     def cell(area) -> CompareCell:
         if area is None or area.pre_mean is None or area.post_mean is None:
             return EMPTY
-        change = area.paired_change or area.change or ""
+        change = area.change or ""  # the change the report shows (`shown_change`)
         return CompareCell(f"{area.pre_mean} \u2192 {area.post_mean}", change,
                            (area.post_mean_value or 0) - (area.pre_mean_value or 0),
                            area.interval if change and area.interval else "")

@@ -94,6 +94,18 @@ def format_decimal(value: float, language: str, digits: int = 1) -> str:
     return text if language == "en" else text.replace(".", ",")
 
 
+def format_change(value: float | None, language: str) -> str | None:
+    """A change as "+0,6", "−0,3" or "0,0" (rounded half up to one decimal, as means are;
+    the sign is the rounded value's, so +0.04 is "0,0", never "+0,0")."""
+    if value is None:
+        return None
+    rounded = round_half_up(value)
+    text = format_decimal(abs(value), language)
+    if rounded > 0:
+        return f"+{text}"
+    return f"\u2212{text}" if rounded < 0 else text
+
+
 def agree_statement(
     agree: int, n: int, language: str, phrase: str | None = None, question_text: str = "",
     interval: tuple[float, float] | None = None,
@@ -391,6 +403,45 @@ class AreaChange:
         if self.pre_mean is None or self.post_mean is None:
             return None
         return self.post_mean - self.pre_mean
+
+
+@dataclass(frozen=True)
+class ShownChange:
+    """The one change an area's row shows, on the evaluator's page and in the report."""
+
+    kind: str  # "paired": the mean of each person's own change | "unpaired": after - before
+    value: float  # from the unrounded answers (never from the rounded means)
+    n: int  # paired: the pairs it is the mean over; unpaired: 0
+    # The change as shown (rounded to one decimal) is not the difference of the means as
+    # shown (each rounded): 3.24 -> 3.36 shows as "3.2 -> 3.4" and "+0.1", and a paired
+    # change leaves out whoever answered only once. The page and the report say why.
+    off_shown_means: bool
+
+
+def shown_change(area: AreaChange, paired: bool) -> ShownChange | None:
+    """The change an area's row publishes: one rule for the evaluator's page, the report and
+    the comparison of two reports, so that no two of them disagree.
+
+    Paired (both surveys identified): the mean of each person's own change, where publication
+    rule 4 lets it be shown, else no change at all. Not the difference of the means instead:
+    over different people (who answered only once are in the means, not in the pairs) it is
+    not the change the paired table promises, and the page showing it where the report shows
+    "–" made the two disagree. (It reveals nothing the two means do not; the report's stricter
+    presentation wins all the same.) Unpaired (anonymous): the difference of the means,
+    where both are shown."""
+    if paired:
+        if area.paired_change is None:
+            return None
+        kind, value, n = "paired", area.paired_change, area.paired_n
+    else:
+        if area.change is None:
+            return None
+        kind, value, n = "unpaired", area.change, 0
+    off = False
+    if area.pre_mean is not None and area.post_mean is not None:
+        rounded = round_half_up(abs(value)).copy_sign(Decimal(1 if value >= 0 else -1))
+        off = round_half_up(area.post_mean) - round_half_up(area.pre_mean) != rounded
+    return ShownChange(kind, value, n, off)
 
 
 def compare_self_assessment(

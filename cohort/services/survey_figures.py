@@ -22,8 +22,10 @@ from ..core.publication import published_dimension
 from ..core.survey_results import (
     AreaChange,
     Breakdown,
+    ShownChange,
     SurveySummary,
     compare_self_assessment,
+    shown_change,
     summarise,
     summarise_by_group,
     summarise_copies,
@@ -151,6 +153,17 @@ def survey_breakdown(
 
 
 @dataclass(frozen=True)
+class SurveySide:
+    """One side of a before/after comparison: whether its survey has opened, is open or has
+    closed (`survey_state`; 'open' while any copy is), and when it opens and closes. A side
+    without figures says which: not yet open, open (rule 5), or too few answers."""
+
+    state: str
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class SelfAssessmentChange:
     question_id: str
     question_text: str
@@ -158,6 +171,18 @@ class SelfAssessmentChange:
     post_survey: str
     paired: bool
     areas: tuple[AreaChange, ...]
+    pre_side: SurveySide = SurveySide("closed")
+    post_side: SurveySide = SurveySide("closed")
+
+    @property
+    def rows(self) -> tuple[tuple[AreaChange, ShownChange | None], ...]:
+        """Each area with the change its row shows, by the report's rule (`shown_change`)."""
+        return tuple((area, shown_change(area, self.paired)) for area in self.areas)
+
+    @property
+    def off_shown_means(self) -> bool:
+        """Whether a change shown is not the difference of the rounded means beside it."""
+        return any(shown and shown.off_shown_means for _, shown in self.rows)
 
 
 def self_assessment_change(
@@ -175,9 +200,9 @@ def self_assessment_change(
     if post_template.compare_with is None:
         raise ValueError(f"survey '{post_template_key}' names no survey to compare with")
     k = min_group_size_of(session, cohort_id, min_group_size)
-    pre_rows, pre_withheld = _rows_by_template(session, cohort_id,
-                                               post_template.compare_with, moment)
-    post_rows, post_withheld = _rows_by_template(session, cohort_id, post_template_key, moment)
+    pre_rows, pre_side = _rows_by_template(session, cohort_id, post_template.compare_with,
+                                           moment)
+    post_rows, post_side = _rows_by_template(session, cohort_id, post_template_key, moment)
     pre_template = programme.survey(post_template.compare_with)
     paired = pre_template.mode == post_template.mode == "identified"
     changes = []
@@ -193,15 +218,17 @@ def self_assessment_change(
         changes.append(SelfAssessmentChange(
             question.id, question.text, post_template.compare_with, post_template_key, paired,
             compare_self_assessment(question, pre, post, pairs, k,
-                                    (pre_withheld, post_withheld))))
+                                    (pre_side.state == "open", post_side.state == "open")),
+            pre_side, post_side))
     return changes
 
 
 def _rows_by_template(
     session: Session, cohort_id: int, template_key: str, now: datetime
-) -> tuple[list[tuple[int | None, dict]], bool]:
-    """The template's answers (with the participant for identified ones), and whether any
-    of its surveys is withheld (`withheld`)."""
+) -> tuple[list[tuple[int | None, dict]], SurveySide]:
+    """The template's answers (with the participant for identified ones), and its side:
+    'open' (withheld, `withheld`) while any of its surveys is, 'not_open' while none has
+    opened, else 'closed'."""
     surveys = session.scalars(select(Survey).where(
         Survey.cohort_id == cohort_id, Survey.template_key == template_key)).all()
     rows: list[tuple[int | None, dict]] = []
@@ -212,5 +239,9 @@ def _rows_by_template(
                                     .where(IdentifiedResponse.survey_id == survey.id)).all()
         else:
             rows += [(None, a) for a in response_answers(session, survey)]
-    return ([(pid, answers) for pid, answers in rows],
-            any(withheld(s, now) for s in surveys))
+    states = {survey_state(s, now) for s in surveys}
+    state = ("open" if "open" in states else "not_open" if states == {"not_open"}
+             else "closed")
+    side = SurveySide(state, min((s.opens_at for s in surveys), default=None),
+                      max((s.closes_at for s in surveys), default=None))
+    return [(pid, answers) for pid, answers in rows], side

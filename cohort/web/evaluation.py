@@ -37,7 +37,12 @@ from markupsafe import Markup
 
 from .. import services
 from ..core.spreadsheets import Table, to_csv, to_xlsx
-from ..core.survey_results import format_decimal, format_percent, format_percent_interval
+from ..core.survey_results import (
+    format_change,
+    format_decimal,
+    format_percent,
+    format_percent_interval,
+)
 from ..core.text import single_line_problem, whole_number
 from ..models import Role
 from ..services import accounts, cohort_list
@@ -87,6 +92,12 @@ def percent_interval_filter(interval) -> str:
 @bp.app_template_filter("decimal")
 def decimal_filter(value: float) -> str:
     return format_decimal(value, locale_code())
+
+
+@bp.app_template_filter("signed")
+def signed_filter(value: float) -> str | None:
+    """A change as '+0.6', '−0.3' or '0.0', as the report writes it (`format_change`)."""
+    return format_change(value, locale_code())
 
 
 def _meeting_titles(session, cohort) -> dict[str, str]:
@@ -173,7 +184,8 @@ def survey(cohort_id: int, survey_key: str):
         survey_titles = {s.template_key: s.title
                          for s in services.list_surveys(session, cohort_id)}
     return render_template("evaluation/results.html", cohort=cohort, summary=summary,
-                           survey=found, rate=rate, dimensions=dimensions, by=by,
+                           survey=found, state=services.survey_state(found, moment),
+                           rate=rate, dimensions=dimensions, by=by,
                            breakdown=breakdown, changes=changes, titles=titles,
                            survey_titles=survey_titles, levels=LEVELS,
                            dimension_names=DIMENSIONS)
@@ -198,6 +210,8 @@ def template(cohort_id: int, template_key: str):
     return render_template("evaluation/results.html", cohort=cohort, summary=summary,
                            survey=None, surveys=surveys, template_key=template_key,
                            settled=services.survey_figures.settled(surveys, moment),
+                           still_open=bool(services.survey_figures.open_copies(surveys,
+                                                                               moment)),
                            titles=titles, levels=LEVELS, dimensions=(), by="",
                            breakdown=None, changes=[], rate=None, dimension_names=DIMENSIONS)
 

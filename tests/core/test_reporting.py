@@ -300,3 +300,35 @@ def test_free_text_comes_from_anonymous_surveys_only():
     assert {t.survey_title for t in report.results.free_text} == {data.templates[0].title}
     assert not any("Identificeret" in text for t in report.results.free_text
                    for text in t.texts)
+
+
+def _final_blocks(report):
+    return [b for level in (report.reaction, report.learning, report.behaviour, report.results)
+            for b in level.blocks if b.key == "final"]
+
+
+def test_a_survey_not_yet_open_or_still_open_is_not_called_too_small():
+    """A survey nobody could answer yet said "fewer than 5 answered" under every question,
+    and one still open (its figures wait until it closes) "fewer than 5 answers" in the
+    method's list, whatever its count. Each now says which; too few answers keep their
+    wording."""
+    answers = final_answers()[:8]
+    before = build_report(facts(final=[]), "da", OPENS - timedelta(days=2))
+    blocks = _final_blocks(before)
+    assert blocks and {(b.status, b.day) for b in blocks} == {("not_open", date(2025, 10, 3))}
+    assert before.method.suppressed == ()
+
+    data = facts(final=answers)
+    open_now = OPENS + timedelta(days=1)
+    withheld = replace(data, templates=tuple(
+        replace(t, summary=summarise(survey_spec(PROGRAMME, "final"), answers, 5,
+                                     random.Random(1), withheld=True))
+        for t in data.templates))
+    during = build_report(withheld, "da", open_now)
+    assert {(b.status, b.day) for b in _final_blocks(during)} == {("open", date(2025, 10, 24))}
+    assert [(s.kind, s.n) for s in during.method.suppressed
+            if s.subject == withheld.templates[0].title] == [("open", 8)]
+
+    few = build_report(facts(final=answers[:3]), "da", NOW)
+    assert {b.status for b in _final_blocks(few)} == {""}
+    assert [s.kind for s in few.method.suppressed] == ["survey"]

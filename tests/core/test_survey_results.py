@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 
 import pytest
 
 from cohort.core.programme import parse_programme
 from cohort.core.survey_results import (
+    AreaChange,
     agree_statement,
     compare_self_assessment,
+    format_change,
     format_decimal,
     format_percent,
     percent,
     round_half_up,
+    shown_change,
     summarise,
     summarise_by_group,
     summarise_copies,
@@ -178,3 +182,48 @@ def test_pre_post_change_per_area_paired_and_unpaired(spec):
     few = compare_self_assessment(question, pre, post[:4], list(zip(pre, post[:4],
                                                                     strict=False)), 5)
     assert few[0].post_mean is None and few[0].paired_change is None and few[0].change is None
+
+
+def test_the_shown_change_follows_one_rule_paired_or_not(spec):
+    """Paired: the change per person or nothing (never the difference of the means in its
+    place, which the evaluator's page showed where the report showed '–'); unpaired: the
+    difference of the means."""
+    question = spec.question("competences")
+    pre = [answer(strategy=2, ethics=3) for _ in range(6)]
+    post = [answer(strategy=4, ethics=3) for _ in range(5)]
+    hidden = compare_self_assessment(question, pre, post, list(zip(pre, post, strict=False)),
+                                     5)[0]
+    assert hidden.change == 2.0 and hidden.paired_change is None
+    assert shown_change(hidden, paired=True) is None
+    unpaired = shown_change(hidden, paired=False)
+    assert (unpaired.kind, unpaired.value, unpaired.n) == ("unpaired", 2.0, 0)
+    paired = shown_change(compare_self_assessment(
+        question, pre[:5], post, list(zip(pre, post, strict=False)), 5)[0], paired=True)
+    assert (paired.kind, paired.value, paired.n, paired.off_shown_means) == (
+        "paired", 2.0, 5, False)
+
+
+@pytest.mark.parametrize(("pre", "post", "change", "off"), [
+    (3.24, 3.36, 0.12, True),  # "3.2 -> 3.4" beside "+0.1"
+    (3.16, 3.44, 0.28, True),  # "3.2 -> 3.4" beside "+0.3"
+    (3.2, 3.4, 0.2, False),
+    (3.46, 3.24, -0.22, True),  # "3.5 -> 3.2" beside "−0.2"
+    (3.44, 3.16, -0.28, True),  # "3.4 -> 3.2" beside "−0.3"
+    (3.41, 3.19, -0.22, False),  # "3.4 -> 3.2" beside "−0.2"
+
+    (2.0, 3.8, 1.8, False),
+])
+def test_a_change_off_the_rounded_means_is_flagged_not_recomputed(pre, post, change, off):
+    """The change stays computed from unrounded figures (not faked from the rounded means);
+    where the two rounded means do not subtract to it as shown, it says so."""
+    area = AreaChange("a", "A", 10, pre, 10, post, 0, None)
+    shown = shown_change(area, paired=False)
+    assert shown.value == pytest.approx(change)
+    expected = (round_half_up(post) - round_half_up(pre)
+                != Decimal(format_change(change, "en").replace("\u2212", "-")))
+    assert shown.off_shown_means is off is expected
+
+
+def test_format_change_takes_its_sign_from_the_rounded_value():
+    assert [format_change(v, "da") for v in (0.6, -0.25, 0.04, -0.04, None)] == [
+        "+0,6", "\u22120,3", "0,0", "0,0", None]

@@ -525,7 +525,7 @@ def test_the_evaluator_downloads_the_buddy_check_ins_the_report_points_to(web_ap
 def test_a_running_cohorts_report_says_the_survey_after_has_not_opened(
         web_app, engine_of_app, database_copies, make_user):
     """Before the survey after the programme opens, the report read 'Before: 29 of 32
-    invited answered (91%). After:' and nothing more."""
+    invited answered (91%). After:' and nothing more; now it says when it opens."""
     demo = load_demo_copy(database_copies, engine_of_app, today=WEB_NOW.date())
     evaluator = make_user("evaluator@cohort.example", "evaluator", "Eva Evaluator")
     with db.transaction(engine_of_app) as session:
@@ -533,8 +533,8 @@ def test_a_running_cohorts_report_says_the_survey_after_has_not_opened(
                                 role=CohortRole.EVALUATOR))
     page = _text(_client(web_app, evaluator).get(f"/cohorts/{demo.running}/report",
                                                  query_string={"language": "en"}))
-    assert re.search(r"Before: \d+ of \d+ invited answered \(\d+%\)\. After: not yet open",
-                     page)
+    assert re.search(r"Before: \d+ of \d+ invited answered \(\d+%\)\. After: opens on "
+                     r"\d+ \w+ \d{4}", page)
 
 
 def test_the_evaluator_downloads_the_attendance_per_meeting_the_report_points_to(

@@ -16,16 +16,26 @@ from zoneinfo import ZoneInfo
 from ..anonymity import OTHER, generalise
 from ..programme import Likert5Question, SelfAssessmentQuestion, TextQuestion
 from ..publication import decide
-from ..survey_results import QuestionResult, SurveySummary, format_decimal
+from ..survey_results import QuestionResult, SurveySummary, format_decimal, shown_change
 from ..surveys import SCALE_LABELS
 from .facts import ReportFacts, TemplateFacts
-from .figures import LEVELS, is_closed, level_blocks, level_of, question_figure, survey_block
+from .figures import (
+    LEVELS,
+    is_closed,
+    level_blocks,
+    level_of,
+    question_figure,
+    survey_block,
+    template_statuses,
+)
 from .report import (
     SUPPRESSED_AGGREGATE,
+    SUPPRESSED_AGGREGATE_OPEN,
     SUPPRESSED_AREA,
     SUPPRESSED_ATTENDANCE,
     SUPPRESSED_BUDDY,
     SUPPRESSED_DISTRIBUTION,
+    SUPPRESSED_OPEN,
     SUPPRESSED_ORGANISATIONS,
     SUPPRESSED_PAIRED,
     SUPPRESSED_PARTICIPANTS,
@@ -88,14 +98,15 @@ def build_report(
     suppressed: list[Suppressed] = []
     zone = ZoneInfo(facts.cohort.timezone)
     responses = _template_responses(facts, language, now)
-    blocks = {level: _rated(level_blocks(facts, level, language), responses)
+    statuses = template_statuses(facts, now, zone)
+    blocks = {level: _rated(level_blocks(facts, level, language), responses, statuses)
               for level in LEVELS}
     for template in facts.templates:
-        suppressed += _suppressed_in(template)
-    suppressed += _suppressed_meetings(facts)
+        suppressed += _suppressed_in(template, statuses[template.key][0] == "open")
+    suppressed += _suppressed_meetings(facts, now)
     about = _about(facts, language, now, zone, suppressed)
-    reaction = Reaction(_matrices(facts, language, zone, suppressed), blocks["reaction"])
-    free_text = _free_text(facts, texts_per_question, suppressed)
+    reaction = Reaction(_matrices(facts, language, zone, suppressed, now), blocks["reaction"])
+    free_text = _free_text(facts, texts_per_question, suppressed, statuses)
     results = Results(blocks["results"], _themes(facts, quotes_per_theme) if words else (),
                       free_text if words else ())
     return Report(
@@ -104,12 +115,12 @@ def build_report(
         generated_at=now,
         generated_on=now.astimezone(zone).date(),
         min_group_size=facts.min_group_size,
-        headline=_rated_one(_headline(facts, language), responses),
+        headline=_rated_one(_headline(facts, language), responses, statuses),
         preliminary=tuple(r for r in about.response_rates
                           if r.kind in ("final", "follow_up") and r.status != "closed"),
         about=about,
         reaction=reaction,
-        learning=Learning(_pre_post(facts, language, suppressed, responses),
+        learning=Learning(_pre_post(facts, language, suppressed, responses, statuses),
                           blocks["learning"]),
         behaviour=Behaviour(blocks["behaviour"], _follow_ups(facts, language, responses),
                             _buddy_rounds(facts, language, zone, suppressed)),
@@ -144,56 +155,70 @@ def _template_responses(facts: ReportFacts, language: str, now: datetime
     return responses
 
 
-def _rated(blocks: tuple[SurveyBlock, ...], responses: dict[str, Share | None]
-           ) -> tuple[SurveyBlock, ...]:
-    return tuple(_rated_one(b, responses) for b in blocks)
+def _rated(blocks: tuple[SurveyBlock, ...], responses: dict[str, Share | None],
+           statuses: dict) -> tuple[SurveyBlock, ...]:
+    return tuple(_rated_one(b, responses, statuses) for b in blocks)
 
 
-def _rated_one(block: SurveyBlock | None, responses: dict[str, Share | None]
-               ) -> SurveyBlock | None:
+def _rated_one(block: SurveyBlock | None, responses: dict[str, Share | None],
+               statuses: dict) -> SurveyBlock | None:
+    """A block with its response rate and status (`figures.copies_status`)."""
     if block is None:
         return None
-    return replace(block, response=responses.get(block.key))
+    status, day = statuses.get(block.key, ("", None))
+    return replace(block, response=responses.get(block.key), status=status, day=day)
 
 
-def _suppressed_in(template: TemplateFacts) -> list[Suppressed]:
+def _suppressed_in(template: TemplateFacts, still_open: bool = False) -> list[Suppressed]:
     """Figures `survey_results` left out: for too few answers (the survey as a whole, or one
     optional question or area), or, over all copies of a repeated survey, because a hidden
     copy could be subtracted from them (the publication rule; one entry when every question
-    is hidden so). Free text is listed with the free-text section."""
+    is hidden so). Free text is listed with the free-text section. A survey still open
+    (`still_open`: a copy is) is listed as such, not as one with too few answers."""
     summary = template.summary
     if summary.responses == 0:
         return []
+    if summary.withheld:
+        return [Suppressed(SUPPRESSED_OPEN, template.title, summary.responses)]
     if summary.suppressed:
         return [Suppressed(SUPPRESSED_SURVEY, template.title, summary.responses)]
     k = summary.min_group_size
+    hidden_aggregate = SUPPRESSED_AGGREGATE_OPEN if still_open else SUPPRESSED_AGGREGATE
     found, aggregate = [], []
     for result in summary.questions:
         if isinstance(result.question, TextQuestion):
             continue
         if isinstance(result.question, SelfAssessmentQuestion):
-            found += [Suppressed(SUPPRESSED_AREA if area.n < k else SUPPRESSED_AGGREGATE,
+            found += [Suppressed(SUPPRESSED_AREA if area.n < k else hidden_aggregate,
                                  f"{template.title}: {area.text}", area.n)
                       for area in result.areas if area.suppressed and area.n > 0]
         elif result.suppressed and 0 < result.n < k:
             found.append(Suppressed(SUPPRESSED_QUESTION, f"{template.title}: "
                                     f"{result.question.text}", result.n))
         elif result.suppressed and result.n >= k:
-            aggregate.append(Suppressed(SUPPRESSED_AGGREGATE, f"{template.title}: "
+            aggregate.append(Suppressed(hidden_aggregate, f"{template.title}: "
                                         f"{result.question.text}", result.n))
     closed = [r for r in summary.questions if is_closed(r.question) and r.n > 0]
     if aggregate and len(aggregate) == len(closed):
-        aggregate = [Suppressed(SUPPRESSED_AGGREGATE, template.title, summary.responses)]
+        aggregate = [Suppressed(hidden_aggregate, template.title, summary.responses)]
     return found + aggregate
 
 
-def _suppressed_meetings(facts: ReportFacts) -> list[Suppressed]:
-    """A meeting's evaluation with too few answers (the pooled figures may still show)."""
+def _suppressed_meetings(facts: ReportFacts, now: datetime) -> list[Suppressed]:
+    """A meeting's evaluation with too few answers (the pooled figures may still show), or
+    still open (its figures wait until it closes, however many answered)."""
     titles = {m.key: m.title for m in facts.meetings}
     k = facts.min_group_size
-    return [Suppressed(SUPPRESSED_SURVEY, f"{s.title}: {titles.get(s.meeting_key, s.key)}",
-                       s.answered)
-            for s in facts.surveys if s.kind == "meeting" and 0 < s.answered < k]
+    found = []
+    for s in facts.surveys:
+        if s.kind != "meeting" or not s.answered:
+            continue
+        subject = f"{s.title}: {titles.get(s.meeting_key, s.key)}"
+        if survey_status(s.opens_at, s.closes_at, now) == "open":
+            found.append(Suppressed(SUPPRESSED_OPEN, subject, s.answered))
+        elif s.answered < k:
+            found.append(Suppressed(SUPPRESSED_SURVEY, subject, s.answered))
+    return found
 
 
 # --- about ----------------------------------------------------------------------------------
@@ -270,7 +295,8 @@ def _rates(facts: ReportFacts, language: str, now: datetime, zone: ZoneInfo
         rows.append(RateRow(s.key, s.template_key, s.title, s.kind, s.mode,
                             titles.get(s.meeting_key, "") if s.kind == "meeting" else "",
                             s.invited, s.answered, rate, status,
-                            s.closes_at.astimezone(zone).date()))
+                            s.closes_at.astimezone(zone).date(),
+                            s.opens_at.astimezone(zone).date()))
     return tuple(rows)
 
 
@@ -316,7 +342,7 @@ def _attendance(facts: ReportFacts, language: str, zone: ZoneInfo,
 # --- reaction: meeting evaluations ----------------------------------------------------------
 
 def _matrices(facts: ReportFacts, language: str, zone: ZoneInfo,
-              suppressed: list[Suppressed]) -> tuple[MeetingMatrix, ...]:
+              suppressed: list[Suppressed], now: datetime) -> tuple[MeetingMatrix, ...]:
     """Per meeting-evaluation template: a column per answered meeting and one for all
     meetings together, each as the publication rule decided (`core.publication`): a meeting
     shows from the minimum group size, and the "all" column hides while a hidden meeting
@@ -339,7 +365,9 @@ def _matrices(facts: ReportFacts, language: str, zone: ZoneInfo,
             meetings[s.meeting_key].starts_at.astimezone(zone).date()
             if s.meeting_key in meetings else None,
             s.invited, s.answered, share(s.answered, s.invited, language),
-            s.summary.suppressed) for s, title in zip(copies, titles, strict=True))
+            s.summary.suppressed, survey_status(s.opens_at, s.closes_at, now),
+            s.closes_at.astimezone(zone).date())
+            for s, title in zip(copies, titles, strict=True))
         rows = []
         for index, result in enumerate(template.summary.questions):
             if not is_closed(result.question):
@@ -356,7 +384,8 @@ def _matrices(facts: ReportFacts, language: str, zone: ZoneInfo,
 # --- learning: pre/post ---------------------------------------------------------------------
 
 def _pre_post(facts: ReportFacts, language: str, suppressed: list[Suppressed],
-              responses: dict[str, Share | None] | None = None) -> tuple[PrePostFigure, ...]:
+              responses: dict[str, Share | None] | None = None,
+              statuses: dict | None = None) -> tuple[PrePostFigure, ...]:
     templates = {t.key: t for t in facts.templates}
     figures = []
     for item in facts.pre_post:
@@ -376,29 +405,37 @@ def _pre_post(facts: ReportFacts, language: str, suppressed: list[Suppressed],
                     and change.paired_n >= facts.min_group_size):
                 suppressed.append(Suppressed(SUPPRESSED_PAIRED, f"{post.title}: {change.text}",
                                              change.paired_n))
+            shown = shown_change(change, item.paired)
+            text = signed_decimal(shown.value, language) if shown else None
             areas.append(AreaFigure(
                 id=change.area_id, text=change.text, pre_n=change.pre_n, post_n=change.post_n,
                 paired_n=change.paired_n if item.paired else 0,
                 pre_mean=_mean(change.pre_mean, language),
                 post_mean=_mean(change.post_mean, language),
                 pre_mean_value=change.pre_mean, post_mean_value=change.post_mean,
-                change=signed_decimal(change.change, language),
-                paired_change=signed_decimal(change.paired_change, language)
-                if item.paired else None,
+                change=text, paired_change=text if item.paired else None,
                 pre_high=_high(pre_areas.get(change.area_id), len(scale), language),
                 post_high=_high(post_areas.get(change.area_id), len(scale), language),
+                off_shown_means=bool(shown and shown.off_shown_means),
                 # an interval only beside a change that is shown
-                **(paired_figures(change.paired_stats if change.paired_change is not None
-                                  else None, language) if item.paired
-                   else unpaired_figures(change.unpaired_stats if change.change is not None
-                                         else None, language)),
+                **(paired_figures(change.paired_stats if shown else None, language)
+                   if item.paired
+                   else unpaired_figures(change.unpaired_stats if shown else None, language)),
             ))
         figures.append(PrePostFigure(item.question_id, question.text, pre.title, post.title,
                                      pre.summary.responses, post.summary.responses,
                                      item.paired, scale, tuple(areas),
                                      (responses or {}).get(item.pre_key),
-                                     (responses or {}).get(item.post_key)))
+                                     (responses or {}).get(item.post_key),
+                                     *_sides(statuses or {}, item.pre_key, item.post_key)))
     return tuple(figures)
+
+
+def _sides(statuses: dict, pre_key: str, post_key: str) -> tuple:
+    """PrePostFigure's pre_status, post_status, pre_day, post_day."""
+    (pre, pre_day), (post, post_day) = (statuses.get(pre_key, ("", None)),
+                                        statuses.get(post_key, ("", None)))
+    return pre, post, pre_day, post_day
 
 
 def _result(summary: SurveySummary, question_id: str) -> QuestionResult:
@@ -483,8 +520,8 @@ def _themes(facts: ReportFacts, limit: int) -> tuple[Theme, ...]:
     return tuple(themes)
 
 
-def _free_text(facts: ReportFacts, limit: int, suppressed: list[Suppressed]
-               ) -> tuple[FreeText, ...]:
+def _free_text(facts: ReportFacts, limit: int, suppressed: list[Suppressed],
+               statuses: dict | None = None) -> tuple[FreeText, ...]:
     """Free-text answers of every anonymous survey template, only from the minimum group size
     on (`survey_results` leaves them out below it), a random selection of at most `limit`.
     Identified surveys' written answers stay on the evaluators' pages: the method chapter
@@ -497,8 +534,9 @@ def _free_text(facts: ReportFacts, limit: int, suppressed: list[Suppressed]
             if not isinstance(result.question, TextQuestion) or result.n == 0:
                 continue
             if result.suppressed:
+                still_open = (statuses or {}).get(template.key, ("", None))[0] == "open"
                 kind = (SUPPRESSED_TEXT if result.n < template.summary.min_group_size
-                        else SUPPRESSED_AGGREGATE)
+                        else SUPPRESSED_AGGREGATE_OPEN if still_open else SUPPRESSED_AGGREGATE)
                 suppressed.append(Suppressed(kind, f"{template.title}: "
                                              f"{result.question.text}", result.n))
                 continue

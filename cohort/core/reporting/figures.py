@@ -6,6 +6,9 @@ agree-share statement, mean and distribution, and a survey template's questions 
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 from ..programme import (
     Likert5Question,
     MultipleChoiceQuestion,
@@ -13,7 +16,7 @@ from ..programme import (
     SingleChoiceQuestion,
 )
 from ..survey_results import QuestionResult, format_decimal, format_percent
-from .facts import ReportFacts, TemplateFacts
+from .facts import ReportFacts, SurveyFacts, TemplateFacts
 from .report import ChoiceRow, QuestionFigure, Share, SurveyBlock, agree_share
 
 LEVELS: tuple[str, ...] = ("reaction", "learning", "behaviour", "results")
@@ -81,3 +84,24 @@ def level_blocks(facts: ReportFacts, level: str, language: str) -> tuple[SurveyB
     if level in ("behaviour", "results"):
         blocks = [b for b in blocks if b.kind != "follow_up"]
     return tuple(b for b in blocks if not b.empty)
+
+
+def copies_status(copies: list[SurveyFacts], now: datetime, zone: ZoneInfo
+                  ) -> tuple[str, date | None]:
+    """A survey template's status over its copies, for saying why it has no figures:
+    "not_open" with the day the first opens, when none has opened and none was answered
+    (nobody could answer yet: "fewer than k answered" would be false); "open" with the day
+    the last closes, while a copy is open (its figures wait until it closes, publication
+    rule 5, however many answered); "" otherwise, when the small-group rule speaks."""
+    if any(c.opens_at <= now < c.closes_at for c in copies):
+        return "open", max(c.closes_at for c in copies).astimezone(zone).date()
+    if copies and all(now < c.opens_at and not c.answered for c in copies):
+        return "not_open", min(c.opens_at for c in copies).astimezone(zone).date()
+    return "", None
+
+
+def template_statuses(facts: ReportFacts, now: datetime, zone: ZoneInfo
+                      ) -> dict[str, tuple[str, date | None]]:
+    """`copies_status` per survey template."""
+    return {t.key: copies_status([s for s in facts.surveys if s.template_key == t.key],
+                                 now, zone) for t in facts.templates}

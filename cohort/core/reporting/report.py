@@ -12,12 +12,12 @@ from datetime import date, datetime
 
 from ..statistics import FEW_PAIRS, PairedChange, UnpairedChange, wilson_interval
 from ..survey_results import (
+    format_change,
     format_decimal,
     format_percent,
     format_percent_interval,
     percent,
     percent_of,
-    round_half_up,
 )
 from .facts import CohortFacts
 
@@ -36,6 +36,11 @@ SUPPRESSED_PARTICIPANTS = "participants"
 SUPPRESSED_ATTENDANCE = "attendance_meeting"
 SUPPRESSED_DISTRIBUTION = "attendance_distribution"
 SUPPRESSED_BUDDY = "buddy_round"  # a round of buddy check-ins with too few pairs answering
+# a survey still open: its figures wait until it closes (publication rule 5), however many
+# have answered; not "fewer than k", which would be false
+SUPPRESSED_OPEN = "open"
+# figures over all copies hidden while a copy is still open or to come (rule 2 and 5)
+SUPPRESSED_AGGREGATE_OPEN = "aggregate_open"
 
 
 class NotComparable(ValueError):
@@ -82,14 +87,9 @@ def signed_interval(low: float, high: float, language: str) -> str:
 
 
 def signed_decimal(value: float | None, language: str) -> str | None:
-    """A change as "+0,6", "−0,3" or "0,0" (rounded half up to one decimal, as means are)."""
-    if value is None:
-        return None
-    rounded = round_half_up(value)
-    text = format_decimal(abs(value), language)
-    if rounded > 0:
-        return f"+{text}"
-    return f"\u2212{text}" if rounded < 0 else text
+    """A change as "+0,6", "−0,3" or "0,0" (`survey_results.format_change`, which the
+    evaluator's page uses too)."""
+    return format_change(value, language)
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,11 @@ class SurveyBlock:
     statements: tuple[QuestionFigure, ...]  # likert agree-shares
     questions: tuple[QuestionFigure, ...]  # choices and ratings
     response: Share | None = None  # answered of invited, over the copies that have opened
+    # "not_open": no copy has opened and none was answered (nobody could answer yet, so not
+    # "fewer than k answered"); "open": a copy is open, its figures wait until it closes;
+    # "" otherwise. With the day it opens (not_open) or the last copy closes (open).
+    status: str = ""
+    day: date | None = None
 
     @property
     def empty(self) -> bool:
@@ -170,6 +175,7 @@ class RateRow:
     share: Share | None
     status: str  # not_open | open | closed
     closes_on: date
+    opens_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -219,6 +225,8 @@ class MeetingColumn:
     answered: int
     response: Share | None
     suppressed: bool
+    status: str = ""  # not_open | open | closed: an open one waits until it closes
+    closes_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -249,8 +257,10 @@ class AreaFigure:
     post_mean: str | None
     pre_mean_value: float | None
     post_mean_value: float | None
-    change: str | None  # post mean minus pre mean, signed
-    paired_change: str | None  # mean of each person's change (identified surveys)
+    # The change the row shows (`survey_results.shown_change`, as on the evaluator's page):
+    # paired, the mean of each person's own change; unpaired, the mean after minus before.
+    change: str | None
+    paired_change: str | None  # the same, for paired areas only (None unpaired or hidden)
     pre_high: Share | None  # share in the top two steps of the scale
     post_high: Share | None
     # The change's uncertainty (`core.statistics`): paired (identified surveys) it is the
@@ -265,6 +275,9 @@ class AreaFigure:
     effect_size_value: float | None = None
     df: str | None = None  # unpaired: Welch-Satterthwaite degrees of freedom, "27,9"
     few_pairs: bool = False  # paired with fewer than FEW_PAIRS pairs: a wide interval
+    # The change (from unrounded answers) is not the difference of the rounded means shown
+    # beside it; marked, with a note saying why (`ShownChange.off_shown_means`).
+    off_shown_means: bool = False
 
     @property
     def suppressed(self) -> bool:
@@ -306,10 +319,20 @@ class PrePostFigure:
     areas: tuple[AreaFigure, ...]
     pre_response: Share | None = None  # answered of invited
     post_response: Share | None = None
+    # Each side's status as a survey block's (`SurveyBlock.status`, `day`): a side without
+    # figures says it has not opened or is still open, not "fewer than k answers".
+    pre_status: str = ""
+    post_status: str = ""
+    pre_day: date | None = None
+    post_day: date | None = None
 
     @property
     def few_pairs(self) -> bool:
         return any(a.few_pairs for a in self.areas)
+
+    @property
+    def off_shown_means(self) -> bool:
+        return any(a.off_shown_means for a in self.areas)
 
 
 @dataclass(frozen=True)
