@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
 from sqlalchemy import select, update
 
 from cohort import db, services
