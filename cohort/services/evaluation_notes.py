@@ -184,8 +184,9 @@ def delete_quote(session: Session, cohort_id: int, quote_id: int, actor: User | 
 
 
 def attribution_choices(session: Session, cohort_id: int) -> tuple[list[str], list[str]]:
-    """What a quote or interview can be attributed to, from the cohort's own data: its
-    participants' organisations, and its groups as "<grouping title> <number>"."""
+    """What a note can be attributed to, from the cohort's own data: its participants'
+    organisations, and its groups as "<grouping title> <number>". Notes are not published;
+    a quote's choices are `quote_attributions`, only those enough participants fit."""
     cohort = get_cohort(session, cohort_id)
     organisations = list(session.scalars(
         select(Participant.organisation).where(Participant.cohort_id == cohort_id,
