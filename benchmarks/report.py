@@ -125,8 +125,8 @@ def make_cohort(engine, size: int, seed: int = 7) -> int:
                 for pid in ids])
         themes = programme.evaluation.themes
         for number in range(24):
+            # No attribution: the cohort has no stored groups to attribute them to.
             services.add_quote(session, cohort_id, f"{rng.choice(TEXTS)} (citat {number})",
-                               organisation="Vejle Kommune", group_label=f"gruppe {number}",
                                themes=[themes[number % len(themes)]], now=CREATED)
     return cohort_id
 

@@ -37,7 +37,7 @@ from ..models import (
     Participant,
     Survey,
 )
-from ..services.evaluation_notes import add_quote, save_note
+from ..services.evaluation_notes import add_quote, quote_attributions, save_note
 from ..services.surveys import named_answers, programme_snapshot, survey_spec_of
 
 DEMO = "demo"
@@ -210,6 +210,11 @@ def _add_notes_and_quotes(session: Session, cohort_id: int, now: datetime) -> No
             headings[0]: "Beskriver et nyt sprog for forandringer og bedre dialog opad.",
         }, title="Interview (demo)", organisation="Vejle Kommune",
             group_label="Buddyordning 2", author=DEMO, now=now, is_demo=True)
+        # As an evaluator would: each quote attributed only as narrowly as enough of the
+        # cohort's participants fit (in the demo an organisation has 4 of the 32 and a buddy
+        # pair 2, fewer than the minimum group size, so the quotes read "a participant").
+        rule = quote_attributions(session, cohort_id)
         for text, organisation, group, themes in DEMO_QUOTES:
+            organisation, group = rule.publishable(organisation, group)
             add_quote(session, cohort_id, text, organisation=organisation, group_label=group,
                       themes=themes, note_id=note.id, now=now, is_demo=True)

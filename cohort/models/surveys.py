@@ -98,7 +98,9 @@ class EvaluatorNote(SQLModel, table=True):
 
 
 class Quote(SQLModel, table=True):
-    """A coded quote, attributed only as organisation and group ("Lier, gruppe 3")."""
+    """A coded quote, attributed only as organisation and group ("Lier, gruppe 3"), the
+    organisation alone, or not at all; published no narrower than the minimum group size
+    allows (`core.attribution`)."""
 
     id: int | None = Field(default=None, primary_key=True)
     cohort_id: int = Field(foreign_key="cohort.id", index=True, ondelete="CASCADE")

@@ -104,6 +104,8 @@ from .evaluation_notes import (  # noqa: F401
     get_quote,
     list_notes,
     list_quotes,
+    published_attributions,
+    quote_attributions,
     quotes_by_theme,
     save_note,
     tag_quote,

@@ -1,21 +1,34 @@
 """Evaluators' notes (per meeting from the observation guide, per interview from the interview
-guide) and coded quotes, attributed only as organisation and group, never by name."""
+guide) and coded quotes, attributed only as organisation and group, never by name, and only
+as narrowly as at least the minimum group size of the cohort's participants fit
+(`core.attribution`): a quote may also have no attribution at all ("a participant")."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from ..core import attribution
 from ..core.programme import Guide
 from ..core.surveys import clean_text
-from ..models import EvaluatorNote, Group, Meeting, Participant, Quote, User, utcnow
+from ..models import (
+    EvaluatorNote,
+    Group,
+    GroupMember,
+    Meeting,
+    Participant,
+    Quote,
+    User,
+    utcnow,
+)
 from . import activity
 from ._lookup import NotFound, get_cohort
-from .surveys import programme_snapshot
+from .surveys import min_group_size_of, programme_snapshot
 
 
 class NoteInvalid(ValueError):
@@ -102,11 +115,12 @@ def get_quote(session: Session, cohort_id: int, quote_id: int) -> Quote:
 
 
 def add_quote(
-    session: Session, cohort_id: int, text: str, *, organisation: str, group_label: str = "",
+    session: Session, cohort_id: int, text: str, *, organisation: str = "", group_label: str = "",
     themes: Iterable[str] = (), note_id: int | None = None, now: datetime | None = None,
     is_demo: bool = False,
 ) -> Quote:
-    """A quote for the report, attributed as 'organisation, group' and tagged with themes."""
+    """A quote for the report, attributed as 'organisation, group', 'organisation' or not at
+    all, only as narrowly as the minimum group size allows, and tagged with themes."""
     get_cohort(session, cohort_id)
     problems = _quote_problems(session, cohort_id, text, organisation, group_label)
     if note_id is not None:
@@ -128,15 +142,22 @@ def _quote_problems(session: Session, cohort_id: int, text: str, organisation: s
     problems = []
     if not clean_text(text):
         problems.append("the quote is empty")
-    if not clean_text(organisation):
-        problems.append("a quote is attributed to an organisation (and a group), e.g. "
-                        "'Lier, gruppe 3'")
-    return problems + _names_in(session, cohort_id, {
-        "quote": text, "organisation": organisation, "group": group_label})
+    problems += _names_in(session, cohort_id, {"quote": text})
+    named = _names_in(session, cohort_id, {"organisation": organisation, "group": group_label})
+    chosen = clean_text(organisation), clean_text(group_label)
+    if not named and any(chosen):
+        k = min_group_size_of(session, cohort_id)
+        fit = attribution.fitting(attribution_people(session, cohort_id), *chosen)
+        if fit < k:
+            problems.append(
+                f"'{attribution.text_of(*chosen)}' fits {fit} of the cohort's participants, "
+                f"fewer than the minimum group size ({k}): attribute the quote more broadly "
+                "(only the organisation, or no attribution)")
+    return problems + named
 
 
 def update_quote(
-    session: Session, cohort_id: int, quote_id: int, text: str, *, organisation: str,
+    session: Session, cohort_id: int, quote_id: int, text: str, *, organisation: str = "",
     group_label: str = "", themes: Iterable[str] = (), actor: User | None = None,
     now: datetime | None = None,
 ) -> Quote:
@@ -163,8 +184,9 @@ def delete_quote(session: Session, cohort_id: int, quote_id: int, actor: User | 
 
 
 def attribution_choices(session: Session, cohort_id: int) -> tuple[list[str], list[str]]:
-    """What a quote or interview can be attributed to, from the cohort's own data: its
-    participants' organisations, and its groups as "<grouping title> <number>"."""
+    """What a note can be attributed to, from the cohort's own data: its participants'
+    organisations, and its groups as "<grouping title> <number>". Notes are not published;
+    a quote's choices are `quote_attributions`, only those enough participants fit."""
     cohort = get_cohort(session, cohort_id)
     organisations = list(session.scalars(
         select(Participant.organisation).where(Participant.cohort_id == cohort_id,
@@ -184,6 +206,56 @@ def attribution_choices(session: Session, cohort_id: int) -> tuple[list[str], li
 def group_label_of(grouping_title: str, number: int) -> str:
     """How a quote names its group: the grouping's title and the group's number."""
     return f"{grouping_title} {number}"
+
+
+def attribution_people(session: Session, cohort_id: int) -> list[attribution.Person]:
+    """The cohort's current participants (not erased) with their organisations and groups,
+    the groups labelled as quotes name them."""
+    titles = {g.key: g.title or g.key
+              for g in programme_snapshot(get_cohort(session, cohort_id)).groupings}
+    groups: dict[int, set[tuple[str, int]]] = {}
+    for pid, key, number, rotation in session.execute(
+            select(GroupMember.participant_id, Group.grouping_key, Group.number, Group.rotation)
+            .join(Group, Group.id == GroupMember.group_id).where(Group.cohort_id == cohort_id)):
+        groups.setdefault(pid, set()).add((group_label_of(titles.get(key, key), number),
+                                           rotation))
+    return [attribution.Person(organisation, frozenset(groups.get(pid, ())))
+            for pid, organisation in session.execute(
+                select(Participant.id, Participant.organisation).where(
+                    Participant.cohort_id == cohort_id, Participant.erased_at.is_(None)))]
+
+
+@dataclass(frozen=True)
+class QuoteAttributions:
+    """What a quote may be attributed to now: the minimum group size `k`, the attributions
+    at least `k` current participants fit (`choices`, the generic one first) and how any
+    stored one is published (`publishable`)."""
+
+    k: int
+    people: tuple[attribution.Person, ...]
+
+    @property
+    def choices(self) -> list[tuple[str, str]]:
+        return attribution.choices(self.people, self.k)
+
+    def publishable(self, organisation: str, group_label: str) -> tuple[str, str]:
+        return attribution.publishable(self.people, organisation, group_label, self.k)
+
+
+def quote_attributions(session: Session, cohort_id: int,
+                       min_group_size: int | None = None) -> QuoteAttributions:
+    """The cohort's attribution rule with its minimum group size (the programme's unless
+    given)."""
+    return QuoteAttributions(min_group_size_of(session, cohort_id, min_group_size),
+                             tuple(attribution_people(session, cohort_id)))
+
+
+def published_attributions(session: Session, cohort_id: int, quotes: Iterable[Quote],
+                           min_group_size: int | None = None) -> dict[int, tuple[str, str]]:
+    """Each quote's (organisation, group) as it may be published now with the minimum group
+    size (the programme's unless given): as stored, or coarsened (`core.attribution`)."""
+    rule = quote_attributions(session, cohort_id, min_group_size)
+    return {q.id: rule.publishable(q.organisation, q.group_label) for q in quotes}
 
 
 def tag_quote(session: Session, cohort_id: int, quote_id: int, themes: Iterable[str]) -> Quote:

@@ -42,7 +42,7 @@ from ..models import EvaluatorNote, Meeting, Participant, utcnow
 from ._lookup import get_cohort
 from .attendance_figures import attendance_summary
 from .buddy_check_ins import buddy_round_counts
-from .evaluation_notes import cohort_themes, list_quotes
+from .evaluation_notes import cohort_themes, list_quotes, published_attributions
 from .survey_figures import (
     open_copies,
     response_answers,
@@ -80,8 +80,7 @@ def report_facts(session: Session, cohort_id: int, min_group_size: int | None = 
         templates=templates,
         pre_post=_pre_post(session, cohort_id, templates, k, now),
         attendance=attendance_summary(session, cohort_id, min_group=k),
-        quotes=tuple(QuoteFacts(q.text, q.organisation, q.group_label, tuple(q.themes or ()))
-                     for q in list_quotes(session, cohort_id)),
+        quotes=_quotes(session, cohort_id, k),
         themes=tuple(cohort_themes(session, cohort_id)),
         observations=notes.get("observation", 0),
         interviews=notes.get("interview", 0),
@@ -90,6 +89,14 @@ def report_facts(session: Session, cohort_id: int, min_group_size: int | None = 
                            for key, title, released, c in buddy_round_counts(
                                session, cohort_id, now or utcnow())),
     )
+
+
+def _quotes(session: Session, cohort_id: int, k: int) -> tuple[QuoteFacts, ...]:
+    """The coded quotes with their attributions as they may be published with the report's
+    minimum group size: a stored one that now fits fewer people is coarsened."""
+    quotes = list_quotes(session, cohort_id)
+    published = published_attributions(session, cohort_id, quotes, k)
+    return tuple(QuoteFacts(q.text, *published[q.id], tuple(q.themes or ())) for q in quotes)
 
 
 def cohort_report(session: Session, cohort_id: int, language: str | None = None,

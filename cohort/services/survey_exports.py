@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlmodel import Session
 
+from ..core.attribution import text_of
 from ..core.programme import MultipleChoiceQuestion, SingleChoiceQuestion
 from ..core.publication import decide
 from ..core.spreadsheets import Table
@@ -26,7 +27,7 @@ from ..core.survey_results import percent
 from ..core.surveys import SurveySpec, answer_columns, label_of
 from ..models import AnonymousResponse, EvaluatorNote, IdentifiedResponse, Participant, utcnow
 from ._lookup import get_cohort
-from .evaluation_notes import list_quotes
+from .evaluation_notes import list_quotes, published_attributions
 from .survey_figures import withheld
 from .survey_responses import response_rates
 from .surveys import get_survey, list_surveys, min_group_size_of, survey_spec_of
@@ -129,12 +130,17 @@ def response_rates_table(session: Session, cohort_id: int) -> Table:
 
 
 def quotes_table(session: Session, cohort_id: int) -> Table:
+    """The coded quotes with their attributions as the report publishes them: one stored
+    narrower than the minimum group size now allows is coarsened here too."""
     notes = {n.id: n for n in session.scalars(select(EvaluatorNote).where(
         EvaluatorNote.cohort_id == cohort_id))}
+    quotes = list_quotes(session, cohort_id)
+    published = published_attributions(session, cohort_id, quotes)
     rows = []
-    for quote in list_quotes(session, cohort_id):
+    for quote in quotes:
         note = notes.get(quote.note_id)
-        rows.append([quote.text, quote.attribution, quote.organisation, quote.group_label,
+        organisation, group = published[quote.id]
+        rows.append([quote.text, text_of(organisation, group), organisation, group,
                      " | ".join(quote.themes), note.kind if note else None,
                      note.title if note else None, note.meeting_key if note else None,
                      "demo" if quote.is_demo else None])

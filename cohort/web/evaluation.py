@@ -58,6 +58,7 @@ from .evaluation_forms import (
     attribution_options,
     meeting_choices,
     note_form_for,
+    quote_attribution_options,
     themes_prefix,
 )
 from .formatting import locale_code
@@ -287,6 +288,7 @@ def _note_page(cohort_id: int, guide_key: str, note):
         quotes = [q for q in services.list_quotes(session, cohort_id)
                   if note is not None and q.note_id == note.id]
         organisations, groups = services.attribution_choices(session, cohort_id)
+        rule = services.quote_attributions(session, cohort_id)
     form = note_form_for(guide)(obj=note if request.method == "GET" else None)
     form.meeting_key.choices = meeting_choices(meetings)
     attribution_options(form, organisations, groups,
@@ -312,15 +314,15 @@ def _note_page(cohort_id: int, guide_key: str, note):
             flash(_("The note was saved."), "success")
             return redirect(url_for("evaluation.edit_note", cohort_id=cohort_id,
                                     note_id=saved_id))
-    quote_form = QuoteForm(formdata=None, note_id=note.id if note else "",
-                           organisation=note.organisation if note else "",
-                           group_label=note.group_label if note else "")
+    quote_form = QuoteForm(formdata=None, note_id=note.id if note else "")
     quote_form.themes.choices = options((t, t) for t in themes)
-    attribution_options(quote_form, organisations, groups)
+    quote_attribution_options(quote_form, rule.choices, rule.publishable(
+        note.organisation, note.group_label) if note else ("", ""))
     status = 400 if request.method == "POST" else 200
     return render_template("evaluation/note.html", cohort=cohort, guide=guide, note=note,
                            form=form, problems=problems, quotes=quotes,
-                           quote_form=quote_form, delete_form=DeleteForm(formdata=None)), status
+                           quote_form=quote_form, k=rule.k,
+                           delete_form=DeleteForm(formdata=None)), status
 
 
 @bp.post(COHORT + "/notes/<int:note_id>/delete")
@@ -347,10 +349,10 @@ def quotes(cohort_id: int):
     """Coded quotes by theme; POST adds one (attributed by organisation and group only)."""
     with read_session() as session:
         themes = services.cohort_themes(session, cohort_id)
-        organisations, groups = services.attribution_choices(session, cohort_id)
+        rule = services.quote_attributions(session, cohort_id)
     form = QuoteForm() if request.method == "POST" else QuoteForm(formdata=None)
     form.themes.choices = options((t, t) for t in themes)
-    attribution_options(form, organisations, groups)
+    quote_attribution_options(form, rule.choices)
     problems: list[str] = []
     if request.method == "POST" and form.validate():
         note_id = whole_number(form.note_id.data)
@@ -358,9 +360,9 @@ def quotes(cohort_id: int):
             abort(404)  # no such note: an id the database cannot even hold
         try:
             with transaction() as session:
+                organisation, group = form.chosen_attribution()
                 services.add_quote(session, cohort_id, form.text.data,
-                                   organisation=form.organisation.data,
-                                   group_label=form.group_label.data or "",
+                                   organisation=organisation, group_label=group,
                                    themes=form.chosen_themes(), note_id=note_id, now=now())
         except services.NoteInvalid as exc:
             problems = exc.problems
@@ -371,10 +373,11 @@ def quotes(cohort_id: int):
                                         note_id=note_id))
             return redirect(url_for("evaluation.quotes", cohort_id=cohort_id))
     status = 400 if request.method == "POST" else 200
-    return _quotes_page(cohort_id, form, problems, themes), status
+    return _quotes_page(cohort_id, form, problems, themes, rule), status
 
 
-def _quotes_page(cohort_id: int, form: QuoteForm, problems: list[str], themes: list[str]):
+def _quotes_page(cohort_id: int, form: QuoteForm, problems: list[str], themes: list[str],
+                 rule: services.evaluation_notes.QuoteAttributions):
     theme = request.args.get("theme") or None
     with read_session() as session:
         cohort = services.get_cohort(session, cohort_id)
@@ -388,7 +391,9 @@ def _quotes_page(cohort_id: int, form: QuoteForm, problems: list[str], themes: l
         tag_forms[quote.id] = tag_form
     return render_template("evaluation/quotes.html", cohort=cohort, grouped=grouped,
                            themes=themes, theme=theme, shown=shown, form=form,
-                           problems=problems, tag_forms=tag_forms)
+                           problems=problems, tag_forms=tag_forms, k=rule.k,
+                           published={q.id: rule.publishable(q.organisation, q.group_label)
+                                      for q in shown})
 
 
 @bp.post(COHORT + "/quotes/<int:quote_id>/themes")
@@ -416,19 +421,19 @@ def edit_quote(cohort_id: int, quote_id: int):
         quote = services.get_quote(session, cohort_id, quote_id)
         cohort = services.get_cohort(session, cohort_id)
         themes = services.cohort_themes(session, cohort_id)
-        organisations, groups = services.attribution_choices(session, cohort_id)
+        rule = services.quote_attributions(session, cohort_id)
     form = EditQuoteForm() if request.method == "POST" else EditQuoteForm(
-        formdata=None, text=quote.text, organisation=quote.organisation,
-        group_label=quote.group_label, themes=list(quote.themes), note_id=quote.note_id or "")
+        formdata=None, text=quote.text, themes=list(quote.themes), note_id=quote.note_id or "")
     form.themes.choices = options((t, t) for t in themes)
-    attribution_options(form, organisations, groups, (quote.organisation, quote.group_label))
+    published = rule.publishable(quote.organisation, quote.group_label)
+    quote_attribution_options(form, rule.choices, published)
     problems: list[str] = []
     if request.method == "POST" and form.validate():
         try:
             with transaction() as session:
+                organisation, group = form.chosen_attribution()
                 services.update_quote(session, cohort_id, quote_id, form.text.data,
-                                      organisation=form.organisation.data,
-                                      group_label=form.group_label.data or "",
+                                      organisation=organisation, group_label=group,
                                       themes=form.chosen_themes(), actor=actor(), now=now())
         except services.NoteInvalid as exc:
             problems = exc.problems
@@ -438,7 +443,8 @@ def edit_quote(cohort_id: int, quote_id: int):
                             + f"#quote-{quote_id}")
     status = 400 if request.method == "POST" else 200
     return render_template("evaluation/quote_edit.html", cohort=cohort, quote=quote, form=form,
-                           problems=problems, delete_form=DeleteForm(formdata=None)), status
+                           problems=problems, delete_form=DeleteForm(formdata=None), k=rule.k,
+                           published=published), status
 
 
 @bp.post(COHORT + "/quotes/<int:quote_id>/delete")

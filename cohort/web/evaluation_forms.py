@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -14,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Optional
 
+from ..core.attribution import text_of
 from ..core.programme import Guide
 from .forms import CohortForm, SingleLine, TextBox, options
 from .survey_forms import MultiCheckboxField
@@ -58,9 +61,9 @@ class QuoteForm(CohortForm):
     # The ids start with "quote-": the form shares a page with the note's form.
     text = TextAreaField(_l("Quote"), validators=[DataRequired(), TextBox(5000)],
                          id="quote-text")
-    organisation = SelectField(_l("Organisation"), validators=[DataRequired()],
-                               id="quote-organisation")
-    group_label = SelectField(_l("Group"), validators=[Optional()], id="quote-group_label")
+    # One choice of (organisation, group) pairs, only those enough participants share
+    # (services.quote_attributions), so no combination too narrow can be picked.
+    attribution = SelectField(_l("Attribution"), id="quote-attribution")
     themes = MultiCheckboxField(_l("Themes"), validate_choice=False, id="quote-themes")
     new_themes = StringField(_l("New themes (separated by semicolons)"),
                              validators=[Optional(), SingleLine(500)], id="quote-new_themes")
@@ -70,12 +73,34 @@ class QuoteForm(CohortForm):
     def chosen_themes(self) -> list[str]:
         return [*(self.themes.data or []), *split_themes(self.new_themes.data)]
 
+    def chosen_attribution(self) -> tuple[str, str]:
+        """(organisation, group) of the chosen option (validated: one of the choices)."""
+        organisation, group = json.loads(self.attribution.data or '["", ""]')
+        return organisation, group
+
+
+def attribution_value(organisation: str, group_label: str) -> str:
+    """An attribution as one option value: the pair as JSON (names may hold any comma)."""
+    return json.dumps([organisation, group_label], ensure_ascii=False)
+
+
+def quote_attribution_options(form: QuoteForm, allowed: list[tuple[str, str]],
+                              chosen: tuple[str, str] = ("", "")) -> None:
+    """The attributions enough participants share, the generic one first; `chosen` (a note's
+    or a quote's) is preselected as it may be published now."""
+    form.attribution.choices = options(
+        (attribution_value(*pair), text_of(*pair) or _l("A participant (no attribution)"))
+        for pair in allowed)
+    if form.attribution.data is None:
+        form.attribution.data = attribution_value(*chosen)
+
 
 def attribution_options(form, organisations: list[str], groups: list[str],
                         stored: tuple[str, str] = ("", "")) -> None:
-    """Organisation and group picked from the cohort's data (services.attribution_choices),
-    plus the values `stored` on the note or quote being edited if they are no longer among
-    them (an older quote keeps its attribution); nothing typed in is accepted."""
+    """A note's organisation and group picked from the cohort's data
+    (services.attribution_choices), plus the values `stored` on the note being edited if they
+    are no longer among them; nothing typed in is accepted. Notes are not published, so any
+    of them may be chosen; a quote's attribution is `quote_attribution_options`."""
     for field, values, current in ((form.organisation, organisations, stored[0]),
                                    (form.group_label, groups, stored[1])):
         shown = [*values, *([current] if current and current not in values else [])]

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from cohort import db, services
 from cohort.core.participants import ParticipantRow
-from cohort.models import AnonymousResponse, Invitation
+from cohort.models import AnonymousResponse, Invitation, Quote
 
 PEOPLE = [ParticipantRow(f"Leder {i}", f"leder{i}@example.org", f"Kommune {i % 2}", "leder", "da")
           for i in range(8)]
@@ -100,13 +100,18 @@ def test_rates_list_non_responders_of_identified_surveys(runner, cohort_id, tmp_
 
 
 def test_quotes_export(runner, cohort_id, tmp_path, app):
+    """Attributions as the report publishes them: "Kommune 0" has 4 of the 8 participants,
+    fewer than the minimum group size, so a quote stored with it is exported without it."""
     with db.transaction(app.extensions["cohort.engine"]) as session:
         services.add_quote(session, cohort_id, "Det har givet et fælles sprog.",
-                           organisation="Lier", group_label="gruppe 3", themes=["Sprog"])
+                           themes=["Sprog"])
+        session.add(Quote(cohort_id=cohort_id, text="Gemt før reglen.",
+                          organisation="Kommune 0"))
     out = tmp_path / "quotes.csv"
     assert invoke(runner, "quotes", "export", str(cohort_id), "-o", str(out)).exit_code == 0
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig")), delimiter=";"))
-    assert rows[1][:2] == ["Det har givet et fælles sprog.", "Lier, gruppe 3"]
+    assert [row[:4] for row in rows[1:]] == [["Det har givet et fælles sprog.", "", "", ""],
+                                             ["Gemt før reglen.", "", "", ""]]
 
 
 @pytest.mark.parametrize("args, message", [

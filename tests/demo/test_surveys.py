@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
@@ -31,3 +31,17 @@ def test_demo_cohort_has_demo_answers_for_the_evaluator(engine):
     # to show the paired change (the publication rule, rule 4); the means show.
     assert change.paired and all(a.paired_n == 26 and a.paired_change is None
                                  and a.post_mean > a.pre_mean for a in change.areas)
+
+
+def test_demo_quotes_show_in_the_report(engine):
+    """Each demo quote is attributed no narrower than the minimum group size allows, so the
+    loader does not trip over the rule and the report shows all four (as "a participant":
+    an organisation has 4 of the 32 participants, a buddy pair 2)."""
+    cohort_id = load_demo(engine, PROGRAMMES, today=date(2025, 3, 20)).finished
+    with db.transaction(engine) as session:
+        report = services.cohort_report(session, cohort_id,
+                                        now=datetime(2025, 3, 20, 12, tzinfo=UTC))
+        stored = services.list_quotes(session, cohort_id)
+    shown = [q for theme in report.results.themes for q in theme.quotes]
+    assert len(stored) == 4 and {q.text for q in shown} == {q.text for q in stored}
+    assert {q.attribution for q in shown} == {""}

@@ -128,8 +128,7 @@ def test_a_hostile_quote_in_a_real_report_is_text_not_markup(server, make_cohort
                f'href="file:///etc/passwd">')
     with db.transaction(engine) as session:
         services.add_quote(session, cohort_id, f"Vi prøvede {payload} i praksis.",
-                           organisation="Vejle Kommune", group_label="buddygruppe 1",
-                           themes=["Tid og ressourcer"])
+                           organisation="Vejle Kommune", themes=["Tid og ressourcer"])
     with app.app_context():
         rendered = render_report_pdf(engine, cohort_id, now=REPORT_NOW)
     engine.dispose()

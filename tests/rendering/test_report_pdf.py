@@ -116,7 +116,7 @@ def test_pdf_figures_are_rounded_half_up_and_small_groups_hidden(pdfs):
     assert "Jeg inddrager nu medarbejderne tidligere i afprøvningen (3)." in text
     assert "Mere tid til casearbejde." not in text  # 3 answers: free text not shown
     assert "Tiden er det store problem, vi skal have ro til at øve os." in text
-    assert "Vejle Kommune, buddygruppe 2" in text
+    assert "— Vejle Kommune" in text and "— en deltager" in text  # one quote unattributed
     assert "3 andre organisationer" in text and "2 andre roller" in text
 
 

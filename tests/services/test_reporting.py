@@ -24,7 +24,7 @@ from cohort.core.reporting import (
     NotComparable,
     signed_decimal,
 )
-from cohort.models import IdentifiedResponse, Survey
+from cohort.models import Group, GroupMember, IdentifiedResponse, Participant, Quote, Survey
 from cohort.services.reporting import cohort_report, comparison_report, report_facts
 from tests.fixtures.report import (
     LEADERSHIP_TEXTS,
@@ -154,9 +154,41 @@ def test_free_text_and_quotes(report):
     themes = {t.name: t for t in report.results.themes}
     assert themes["Tid og ressourcer"].count == 3
     assert [q.attribution for q in themes["Tid og ressourcer"].quotes] == [
-        "Vejle Kommune, buddygruppe 2", "Kolding Kommune, buddygruppe 1",
-        "Odense Kommune, projektteam 3"]
+        "Vejle Kommune", "Kolding Kommune", ""]
     assert list(themes)[:2] == ["Borgerperspektiv", "Tid og ressourcer"]  # codebook order
+
+
+def test_quotes_stored_too_narrow_are_published_coarser(engine, known_cohort):
+    """A quote stored before the attribution rule (or before people left or groups changed)
+    keeps its words, but the report publishes its attribution no narrower than at least the
+    report's minimum group size fit: Fredericia has 4 participants, a buddy pair 2 of Vejle."""
+    with db.transaction(engine) as session:
+        ids = list(session.scalars(select(Participant.id).where(
+            Participant.cohort_id == known_cohort, Participant.organisation == "Vejle Kommune"
+        ).order_by(Participant.id)))
+        pair = Group(cohort_id=known_cohort, grouping_key="buddies", number=2)
+        session.add(pair)
+        session.flush()
+        session.add_all([GroupMember(group_id=pair.id, participant_id=pid) for pid in ids[:2]])
+        session.add_all([
+            Quote(cohort_id=known_cohort, text="Citat A", organisation="Vejle Kommune",
+                  group_label="Buddyordning 2", themes=["Mod"]),
+            Quote(cohort_id=known_cohort, text="Citat B", organisation="Fredericia Kommune",
+                  group_label="", themes=["Mod"])])
+    with db.transaction(engine) as session:
+        shown = {t.name: t for t in cohort_report(session, known_cohort, now=REPORT_NOW)
+                 .results.themes}["Mod"].quotes
+        stricter = {t.name: t for t in cohort_report(
+            session, known_cohort, now=REPORT_NOW, min_group_size=13).results.themes}
+        table = services.quotes_table(session, known_cohort)
+    assert [(q.text, q.attribution) for q in shown] == [("Citat A", "Vejle Kommune"),
+                                                        ("Citat B", "")]
+    # With the report's own minimum group size (13): Vejle's 12 are too few as well.
+    assert {q.attribution for t in stricter.values() for q in t.quotes} == {""}
+    # The quotes export publishes the same as the report.
+    rows = {row[0]: row[1:4] for row in table.rows}
+    assert rows["Citat A"] == ["Vejle Kommune", "Vejle Kommune", ""]
+    assert rows["Citat B"] == ["", "", ""]
 
 
 def test_method_lists_every_suppression_with_its_reason(report):

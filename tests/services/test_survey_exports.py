@@ -67,15 +67,15 @@ def test_small_anonymous_surveys_are_left_out_with_a_warning(engine, cohort_id):
 def test_response_rates_and_quotes_tables(engine, cohort_id):
     answer_some(engine, cohort_id, finals=5, pres=1)
     with db.transaction(engine) as session:
-        services.add_quote(session, cohort_id, "=cmd|' /C calc'!A0", organisation="Lier",
-                           group_label="gruppe 3", themes=["Tid og ressourcer"])
+        services.add_quote(session, cohort_id, "=cmd|' /C calc'!A0",
+                           organisation="Vejle Kommune", themes=["Tid og ressourcer"])
         rates = services.response_rates_table(session, cohort_id)
         quotes = services.quotes_table(session, cohort_id)
     by_survey = {row[0]: dict(zip(rates.columns, row, strict=True)) for row in rates.rows}
     assert by_survey["final"]["rate_percent"] == 42  # 5 of 12, rounded half up
     assert by_survey["final"]["not_answered"] is None
     assert by_survey["self-assessment-pre"]["not_answered"].count(";") == 10
-    assert quotes.rows == [["=cmd|' /C calc'!A0", "Lier, gruppe 3", "Lier", "gruppe 3",
+    assert quotes.rows == [["=cmd|' /C calc'!A0", "Vejle Kommune", "Vejle Kommune", "",
                             "Tid og ressourcer", None, None, None, None]]
     text = to_csv(quotes).decode("utf-8")
     assert text.startswith('\ufeff"quote";"attribution";')

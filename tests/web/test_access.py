@@ -189,8 +189,7 @@ def _own_item_ids(app, cohort_id: int, participant) -> dict[str, int]:
             return session.scalars(select(model.id).where(*where).order_by(model.id)).first()
 
         note = services.save_note(session, cohort_id, "meeting-observation", {}, now=WEB_NOW)
-        quote = services.add_quote(session, cohort_id, "Et citat", organisation="Vejle Kommune",
-                                   note_id=note.id, now=WEB_NOW)
+        quote = services.add_quote(session, cohort_id, "Et citat", note_id=note.id, now=WEB_NOW)
         material = materials.add_file(
             session, materials.MaterialStore(app.config["MATERIALS_DIR"]), cohort_id,
             "kickoff", "Slides", "slides.pdf", b"%PDF-1.4\n%%EOF\n", False, 1024, None, WEB_NOW)

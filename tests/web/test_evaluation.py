@@ -4,7 +4,9 @@ response rates, results with the minimum group size, free text, notes, quotes, e
 from __future__ import annotations
 
 import csv
+import html
 import io
+import json
 import math
 import re
 from datetime import UTC, datetime
@@ -13,7 +15,7 @@ from functools import partial
 import pytest
 import scipy.stats
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cohort import db, services
 from cohort.models import (
@@ -22,6 +24,7 @@ from cohort.models import (
     CohortStaff,
     EvaluatorNote,
     Invitation,
+    Participant,
     Quote,
     Survey,
 )
@@ -255,16 +258,37 @@ def test_notes_follow_the_guide_and_refuse_names(web_app, demo_id, team, engine_
     assert client.get(f"/cohorts/{demo_id}/evaluation/notes/99999").status_code == 404
 
 
+def _attribution(organisation: str = "", group: str = "") -> str:
+    """The quote form's option value for an attribution."""
+    return json.dumps([organisation, group], ensure_ascii=False)
+
+
+def _fifth_of_kolding(engine) -> None:
+    """The demo has 4 participants per organisation, fewer than its minimum group size (5):
+    one of Odense's moves to Kolding, which then has 5."""
+    with db.transaction(engine) as session:
+        moved = session.scalars(select(Participant.id).where(
+            Participant.organisation == "Odense Kommune").order_by(Participant.id)).first()
+        session.execute(update(Participant).where(Participant.id == moved)
+                        .values(organisation="Kolding Kommune"))
+
+
+def _options(page: str) -> list[str]:
+    select_ = re.search(r'<select[^>]*id="quote-attribution".*?</select>', page, re.S)[0]
+    return [html.unescape(v) for v in re.findall(r'<option[^>]*value="([^"]*)"', select_)]
+
+
 def test_quotes_are_added_tagged_and_exported_without_names(web_app, demo_id, team, engine_of_app):
+    _fifth_of_kolding(engine_of_app)
     client = _client(web_app, team.evaluator)
     url = f"/cohorts/{demo_id}/evaluation/quotes"
     with db.transaction(engine_of_app) as session:
         name = services.participants.list_participants(session, demo_id)[0].name
     refused = client.post(url, data={"text": f"{name} sagde det bedst.",
-                                     "organisation": "Vejle Kommune"})
+                                     "attribution": _attribution()})
     assert refused.status_code == 400 and "names a participant" in _text(refused)
-    added = client.post(url, data={"text": "Nu tør vi prøve ting af.", "organisation":
-                                   "Kolding Kommune", "group_label": "Buddyordning 3",
+    added = client.post(url, data={"text": "Nu tør vi prøve ting af.",
+                                   "attribution": _attribution("Kolding Kommune"),
                                    "themes": ["Tid og ressourcer"],
                                    "new_themes": "Mod; tid og ressourcer"})
     assert added.status_code == 302
@@ -272,7 +296,7 @@ def test_quotes_are_added_tagged_and_exported_without_names(web_app, demo_id, te
         quote = session.scalars(select(Quote).where(Quote.text == "Nu tør vi prøve ting af."
                                                     )).one()
         assert quote.themes == ["Tid og ressourcer", "Mod"]
-        assert quote.attribution == "Kolding Kommune, Buddyordning 3"
+        assert quote.attribution == "Kolding Kommune"
     tagged = client.post(f"{url}/{quote.id}/themes",
                          data={f"quote{quote.id}-themes": ["Teknostress"]})
     assert tagged.status_code == 302 and tagged.headers["Location"].endswith(f"#quote-{quote.id}")
@@ -281,29 +305,73 @@ def test_quotes_are_added_tagged_and_exported_without_names(web_app, demo_id, te
     rows = list(csv.reader(io.StringIO(client.get(f"/cohorts/{demo_id}/evaluation/quotes.csv")
                                        .get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
     assert rows[0][:5] == ["quote", "attribution", "organisation", "group", "themes"]
-    assert ["Nu tør vi prøve ting af.", "Kolding Kommune, Buddyordning 3"] in [r[:2] for r in rows]
+    assert ["Nu tør vi prøve ting af.", "Kolding Kommune"] in [r[:2] for r in rows]
     assert name not in str(rows)
     # Another cohort's quote cannot be re-tagged through this cohort.
     assert client.post(f"/cohorts/{demo_id}/evaluation/quotes/99999/themes",
                        data={}).status_code == 404
 
 
-def test_organisation_and_group_are_picked_from_the_cohort(web_app, demo_id, team,
-                                                          engine_of_app):
+def test_only_attributions_enough_participants_share_are_offered(web_app, demo_id, team,
+                                                                 engine_of_app):
+    """In the demo every organisation has 4 of the 32 participants and every buddy pair 2,
+    fewer than the minimum group size (5): only "a participant" is offered, and the hint says
+    why. With a fifth in Kolding, Kolding is offered, not with its buddy pairs."""
     client = _client(web_app, team.evaluator)
     url = f"/cohorts/{demo_id}/evaluation/quotes"
     page = client.get(url).get_data(as_text=True)
-    organisations = re.search(r'<select[^>]*id="quote-organisation".*?</select>', page, re.S)[0]
-    groups = re.search(r'<select[^>]*id="quote-group_label".*?</select>', page, re.S)[0]
-    with db.transaction(engine_of_app) as session:
-        people = services.participants.list_participants(session, demo_id)
-    assert all(f'value="{p.organisation}"' in organisations for p in people)
-    assert 'value="Buddyordning 1"' in groups
-    # Typed-in values the cohort does not have are refused; nothing is saved.
-    refused = client.post(url, data={"text": "Et citat.", "organisation": "Narnia Kommune"})
-    assert refused.status_code == 400
+    assert _options(page) == [_attribution()]
+    assert "A participant (no attribution)" in page
+    assert ("Only organisations and groups that at least 5 of the cohort's participants share "
+            "are offered") in _text(client.get(url))
+    _fifth_of_kolding(engine_of_app)
+    assert _options(client.get(url).get_data(as_text=True)) == [
+        _attribution(), _attribution("Kolding Kommune")]
+    # Anything not offered is refused, nothing saved: a buddy pair of Kolding (names one or
+    # two people), an organisation of 4, one the cohort does not have.
+    for organisation, group in (("Kolding Kommune", "Buddyordning 3"), ("Vejle Kommune", ""),
+                                ("Narnia Kommune", "")):
+        refused = client.post(url, data={"text": "Et citat.",
+                                         "attribution": _attribution(organisation, group)})
+        assert refused.status_code == 400
     with db.transaction(engine_of_app) as session:
         assert not session.scalars(select(Quote).where(Quote.text == "Et citat.")).all()
+
+
+def test_a_quote_stored_too_narrow_shows_how_it_is_published(web_app, demo_id, team,
+                                                             engine_of_app):
+    """A quote stored before the rule as "Vejle Kommune, Buddyordning 2" (4 and 2 people):
+    the evaluator sees that the report and exports show it as "a participant", and the edit
+    form offers that, not the stored one."""
+    with db.transaction(engine_of_app) as session:
+        old = Quote(cohort_id=demo_id, text="Gemt før reglen.", organisation="Vejle Kommune",
+                    group_label="Buddyordning 2")
+        session.add(old)
+        session.flush()
+        old_id = old.id
+    client = _client(web_app, team.evaluator)
+    base = f"/cohorts/{demo_id}/evaluation"
+    listing = _text(client.get(f"{base}/quotes"))
+    assert ("Vejle Kommune, Buddyordning 2 · Edit or delete the quote" in listing
+            and "Fewer than 5 of the cohort's participants share this attribution now, so the "
+                "report and the exports show it as: a participant." in listing)
+    edit = client.get(f"{base}/quotes/{old_id}/edit").get_data(as_text=True)
+    assert ("This quote is stored as “Vejle Kommune, Buddyordning 2”, which fewer than 5 of "
+            "the cohort's participants share now: the report and the exports show it as "
+            "“a participant”.") in _text_of(edit)
+    assert _options(edit) == [_attribution()]
+    assert re.search(r'<option selected value="\[&#34;&#34;, &#34;&#34;\]">', edit)
+    # The demo's interview note is attributed to a buddy pair: its quote form starts from
+    # what may be published.
+    with db.transaction(engine_of_app) as session:
+        (note,) = services.list_notes(session, demo_id, "interview")
+    assert note.group_label == "Buddyordning 2"
+    assert _options(client.get(f"{base}/notes/{note.id}").get_data(as_text=True)) == [
+        _attribution()]
+
+
+def _text_of(page: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
 
 
 def test_evaluator_edits_and_deletes_quotes_and_notes_logged(web_app, demo_id, team,
@@ -319,14 +387,20 @@ def test_evaluator_edits_and_deletes_quotes_and_notes_logged(web_app, demo_id, t
         as_text=True)
     form = _text(client.get(f"{base}/quotes/{quote.id}/edit"))
     assert quote.text in form
+    # Kolding Kommune, Buddyordning 4 would be too narrow.
+    _fifth_of_kolding(engine_of_app)
+    assert client.post(f"{base}/quotes/{quote.id}/edit", data={
+        "text": "Rettet citat.", "attribution": _attribution("Kolding Kommune",
+                                                             "Buddyordning 4")}
+    ).status_code == 400
     saved = client.post(f"{base}/quotes/{quote.id}/edit", data={
-        "text": "Rettet citat.", "organisation": "Odense Kommune",
-        "group_label": "Buddyordning 4", "themes": ["Tid og ressourcer"]})
+        "text": "Rettet citat.", "attribution": _attribution("Kolding Kommune"),
+        "themes": ["Tid og ressourcer"]})
     assert saved.status_code == 302
     with db.transaction(engine_of_app) as session:
         changed = services.get_quote(session, demo_id, quote.id)
         assert (changed.text, changed.attribution, changed.themes) == (
-            "Rettet citat.", "Odense Kommune, Buddyordning 4", ["Tid og ressourcer"])
+            "Rettet citat.", "Kolding Kommune", ["Tid og ressourcer"])
     # Deleting takes the ticked box.
     assert client.post(f"{base}/quotes/{quote.id}/delete", data={}).status_code == 302
     with db.transaction(engine_of_app) as session:

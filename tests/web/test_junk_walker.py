@@ -451,7 +451,7 @@ def walker_app(web_app, staff, cohort_id, first_participant, monkeypatch):
 
     monkeypatch.setattr(jobs, "start_report_job", busy)
     with db.transaction(web_app.extensions["cohort.engine"]) as session:
-        services.add_quote(session, cohort_id, "Godt forløb", organisation="Vejle", now=WEB_NOW)
+        services.add_quote(session, cohort_id, "Godt forløb", now=WEB_NOW)
         guide = services.cohort_guides(session, cohort_id)[0]
         services.save_note(session, cohort_id, guide.key,
                            {guide.sections[0].heading: "Noter"}, now=WEB_NOW)

@@ -18,7 +18,7 @@ SAID = "The address contains a control character"
 def quote_id(engine_of_app, cohort_id) -> int:
     with db.transaction(engine_of_app) as session:
         return services.add_quote(session, cohort_id, "Det gav mening.",
-                                  organisation="Vejle Kommune", themes=["Ledelse"]).id
+                                  themes=["Ledelse"]).id
 
 
 def guarded_routes(cohort_id: int, quote_id: int) -> list[tuple[str, str, str, int]]:

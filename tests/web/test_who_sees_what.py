@@ -169,8 +169,7 @@ def test_who_has_not_answered_an_identified_survey_reaches_those_who_send_remind
 def test_quotes_reach_the_evaluators_only(web_app, clients, cohort_id, engine_of_app):
     web_app.config["COHORT_NOW"] = ALL_CLOSED
     with db.transaction(engine_of_app) as session:
-        services.add_quote(session, cohort_id, "CITAT-MARKØR om teknologien",
-                           organisation="Vejle Kommune", now=ALL_CLOSED)
+        services.add_quote(session, cohort_id, "CITAT-MARKØR om teknologien", now=ALL_CLOSED)
     by_role, _, _ = clients
     check(by_role, cohort_id, "quote", "CITAT-MARKØR")
 
