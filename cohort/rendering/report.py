@@ -13,8 +13,9 @@ fonts-dejavu-core) and are embedded as subsets.
 Long renders belong outside the request: see `jobs.py` for the background job the web uses.
 
 WeasyPrint (and so `fetcher`, whose class extends WeasyPrint's) is imported only when a PDF or
-the PDF's HTML is made: importing it takes most of a second, and every `cohort` command and
-every app start imports this module (the web's report page) without making a PDF.
+the PDF's HTML is made, and pygal (`charts`) only when charts are drawn: importing them takes
+most of a second, and every `cohort` command and every app start imports this module (the
+web's report page) without drawing a report.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from ..core.reporting import Report
 from ..core.survey_results import format_percent
 from ..core.surveys import LIKERT_LABELS
 from ..services import reporting as report_service
-from . import charts
 
 # Steps of a PDF render, for progress displays: (key, what the user is told).
 STEPS: tuple[tuple[str, str], ...] = (
@@ -77,6 +77,8 @@ def report_charts(document: Report | Comparison) -> dict[str, object]:
 
 
 def _charts(report: Report) -> dict[str, object]:
+    from . import charts
+
     likert_labels = LIKERT_LABELS.get(report.cohort.text_language, LIKERT_LABELS["en"])
     attendance = report.about.attendance
     found: dict[str, object] = {
