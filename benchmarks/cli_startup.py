@@ -27,7 +27,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from .loadtest import REPO
 from .outbox_throughput import load_average
 
 PYTHON = sys.executable
@@ -48,6 +47,8 @@ def _env(folder: str, cached: bool) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items()
            if key not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
     # An instance folder of its own: `cohort --help` makes the app (and its secret key file).
+    # The processes run in it too, so `python -c` imports the installed cohort, not the one in
+    # whatever directory the benchmark was started from.
     env["COHORT_INSTANCE_PATH"] = folder
     env["COHORT_DATABASE_URL"] = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
     if cached:
@@ -60,8 +61,8 @@ def _env(folder: str, cached: bool) -> dict[str, str]:
 def _run_once(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall and CPU (user + system) seconds of one process."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, env=env, cwd=env["COHORT_INSTANCE_PATH"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _pid, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -82,8 +83,8 @@ def measure(command: list[str], env: dict[str, str], runs: int) -> tuple[float, 
 def heavy_loaded(code: str, env: dict[str, str]) -> list[str]:
     probe = (f"import sys\n{code}\n"
              f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))")
-    out = subprocess.run([PYTHON, "-c", probe], env=env, cwd=REPO, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run([PYTHON, "-c", probe], env=env, cwd=env["COHORT_INSTANCE_PATH"],
+                         check=True, capture_output=True, text=True)
     return out.stdout.split()
 
 
