@@ -132,6 +132,7 @@ bench: install-test bench-deps
 	$(BIN)/python -m benchmarks.scheduler_tick
 	$(BIN)/python -m benchmarks.grouping --repeat 1
 	$(BIN)/python -m benchmarks.report --repeat 1
+	$(BIN)/python -m benchmarks.cli_startup
 
 # gunicorn is in the lock with the project's runtime; wrk is a Debian package.
 bench-deps: install-test

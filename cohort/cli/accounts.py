@@ -7,7 +7,6 @@ import sys
 import click
 
 from .. import db
-from ..db import migrate as schema
 from ..models import STAFF_ROLES
 from ..services import accounts
 from .base import cohort, engine, fail
@@ -28,6 +27,8 @@ def _read_password(password_stdin: bool) -> str:
               help="read the password from the first line of stdin (also when not a terminal)")
 def create_user(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create a staff account; asks for the password (at least 10 characters)."""
+    from ..db import migrate as schema  # here: Alembic is for the few commands that migrate
+
     schema.upgrade(engine())
     password = _read_password(password_stdin)
     try:

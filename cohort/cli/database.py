@@ -1,12 +1,14 @@
-"""`cohort db ...`: the schema's migrations (see cohort/db/migrate.py)."""
+"""`cohort db ...`: the schema's migrations (see cohort/db/migrate.py).
+
+`migrate` (and so Alembic, Mako, Pygments) is imported by the commands that use it, not when
+the command line starts: every other `cohort` command would wait for it.
+"""
 
 from __future__ import annotations
 
 import click
-from alembic.util import CommandError
 from sqlalchemy.exc import OperationalError
 
-from ..db import migrate as schema
 from .base import cohort, engine, fail
 
 
@@ -19,6 +21,10 @@ def database() -> None:
 @click.argument("revision", default="head")
 def upgrade(revision: str) -> None:
     """Apply the migrations up to REVISION (default: the newest); safe to run again."""
+    from alembic.util import CommandError
+
+    from ..db import migrate as schema
+
     try:
         before, after = schema.upgrade(engine(), revision)
     except (CommandError, schema.SchemaError) as exc:
@@ -34,6 +40,8 @@ def upgrade(revision: str) -> None:
 @database.command("current")
 def current() -> None:
     """The database's revision, and whether it is the newest (exit 1 when it is not)."""
+    from ..db import migrate as schema
+
     try:
         revision = schema.current_revision(engine())
     except OperationalError as exc:

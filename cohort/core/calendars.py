@@ -13,6 +13,10 @@ What keeps calendars right in Outlook and Google when a webinar moves:
 Feeds carry no METHOD, so DTSTAMP is the event's last revision (RFC 5545 3.8.7.2) and the
 same data always gives the same bytes, which is what lets the feed answer 304. Invitations
 (METHOD:REQUEST/CANCEL) stamp the time they are made.
+
+icalendar is imported where a component is built (here, in `vtimezone` and `ical_lines` alike):
+the models and most services import this module for `new_uid` and its data classes, and every
+`cohort` command would otherwise load icalendar at start.
 """
 
 from __future__ import annotations
@@ -22,13 +26,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from icalendar import Alarm, Calendar, Event, vCalAddress, vDuration
 
 from .ical_lines import component_ics
 from .vtimezone import vtimezone, vtimezone_ics
+
+if TYPE_CHECKING:
+    from icalendar import Alarm, Calendar, Event, vCalAddress
 
 PRODID = "-//Cohort//Cohort calendars//EN"
 REFRESH_INTERVAL = timedelta(hours=1)
@@ -161,6 +168,8 @@ def feed_ics(calendar: CohortCalendar) -> bytes:
 @lru_cache(maxsize=256)
 def _feed_header(name: str, zone_name: str) -> bytes:
     """The VCALENDAR properties of a feed: everything before its first component."""
+    from icalendar import vDuration
+
     ical = _calendar_shell()
     ical.add("name", name)
     ical.add("x-wr-calname", name)
@@ -231,12 +240,16 @@ def _stand_in_line() -> bytes:
 
 def attendee_line(attendee: Person) -> bytes:
     """The ATTENDEE content line of `attendee` (a participant's invitations share it)."""
+    from icalendar import Event
+
     event = Event()
     event.add("attendee", _address(attendee, organizer=False))
     return event.to_ical().removeprefix(b"BEGIN:VEVENT\r\n").removesuffix(b"END:VEVENT\r\n")
 
 
 def _calendar_shell() -> Calendar:
+    from icalendar import Calendar
+
     ical = Calendar()
     ical.add("prodid", PRODID)
     ical.add("version", "2.0")
@@ -253,6 +266,8 @@ def _span(calendar: CohortCalendar) -> tuple[datetime, datetime] | None:
 def _meeting_event(
     meeting: CalendarMeeting, summary: str, zone_name: str, text: CalendarText, stamp: datetime
 ) -> Event:
+    from icalendar import Event
+
     zone = ZoneInfo(zone_name)
     event = Event()
     event.add("uid", meeting.uid)
@@ -307,6 +322,8 @@ def _when(moment: datetime, zone: ZoneInfo, language: str) -> str:
 
 def _task_event(task: CalendarTask, zone_name: str, text: CalendarText) -> Event:
     """All-day and transparent: a deadline should show, not block the day as busy."""
+    from icalendar import Event
+
     zone = ZoneInfo(zone_name)
     due_day: date = task.due_at.astimezone(zone).date()
     event = Event()
@@ -325,6 +342,8 @@ def _task_event(task: CalendarTask, zone_name: str, text: CalendarText) -> Event
 
 
 def _alarm(description: str) -> Alarm:
+    from icalendar import Alarm
+
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("trigger", -REMINDER_BEFORE)
@@ -333,6 +352,8 @@ def _alarm(description: str) -> Alarm:
 
 
 def _address(person: Person, organizer: bool) -> vCalAddress:
+    from icalendar import vCalAddress
+
     address = vCalAddress(f"mailto:{person.email}")
     if person.name:
         address.params["CN"] = person.name

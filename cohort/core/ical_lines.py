@@ -11,7 +11,10 @@ on its UTF-8 bytes with the same rules, so the bytes are identical (tests compar
 
 from __future__ import annotations
 
-from icalendar.cal.component import Component
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from icalendar.cal.component import Component
 
 LIMIT = 75  # a piece reaches this many octets -> fold before the character that would
 FOLD = b"\r\n "

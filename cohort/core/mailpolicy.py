@@ -29,9 +29,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays as public_holidays
+if TYPE_CHECKING:
+    import holidays as public_holidays
 
 # A reminder comes at least this long after the email it reminds of.
 REMINDER_GAP = timedelta(hours=20)
@@ -69,6 +71,8 @@ def policy_from_settings(settings, timezone: str, country: str | None) -> MailPo
 
 @lru_cache(maxsize=64)
 def _holidays(country: str, year: int) -> public_holidays.HolidayBase:
+    import holidays as public_holidays  # on first use, as in core.holidays_calendar
+
     return public_holidays.country_holidays(country, years=year)
 
 

@@ -6,21 +6,20 @@ whichever separator a program guesses), numbers are not. Text that Excel would r
 (starting with = + - @, tab or CR) is prefixed with an apostrophe in CSV and stored as plain
 text in XLSX, so a participant's name or free-text answer cannot become a formula on the
 evaluator's machine. Every CSV and XLSX file the app writes goes through here.
+
+openpyxl (which brings numpy) is imported by `to_xlsx` alone: most commands and pages that
+import this module write CSV or nothing, and would otherwise wait for it at every start.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_FORBIDDEN = str.maketrans({c: " " for c in "[]:*?/\\"})
@@ -55,13 +54,18 @@ def _csv_cell(value: Any) -> str | int | float:
 
 
 def to_xlsx(tables: Sequence[Table]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     used: set[str] = set()
     for table in tables:
         sheet = workbook.create_sheet(_sheet_title(table.title, used))
         for row in [table.columns, *table.rows]:
-            sheet.append([_xlsx_value(v) for v in row])
+            sheet.append([_xlsx_value(v, ILLEGAL_CHARACTERS_RE) for v in row])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for cells in sheet.iter_rows():
@@ -78,11 +82,11 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
     return out.getvalue()
 
 
-def _xlsx_value(value: Any) -> Any:
+def _xlsx_value(value: Any, illegal_characters: re.Pattern) -> Any:
     if isinstance(value, datetime):
         return value.replace(tzinfo=None) if value.tzinfo else value
     if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
+        return illegal_characters.sub("", value)
     return value
 
 

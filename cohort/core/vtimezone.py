@@ -19,9 +19,11 @@ import calendar as _calendar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from icalendar import Timezone, TimezoneDaylight, TimezoneStandard, vRecur
+if TYPE_CHECKING:
+    from icalendar import Timezone
 
 # Scanning window for recognising a zone's current rules: tzdata lists explicit transitions up
 # to 2037 and the POSIX rule after that, so the last years of the window show the rule.
@@ -137,6 +139,8 @@ def _fixed_offset_rules(zone_name: str, found: list[Transition]) -> ZoneRules:
         since = _SCAN_FROM
         before = after = _state(zone, _SCAN_FROM)
         start = (_SCAN_FROM + after.offset).replace(tzinfo=None)
+    from icalendar import TimezoneStandard
+
     observance = _observance(TimezoneStandard, start, before.offset, after)
     return _rules(since, _component(zone_name, [observance]))
 
@@ -198,6 +202,8 @@ def _yearly_observance(members: list[Transition], daylight: bool):
     else:
         rule["byday"] = weekday
         rule["bymonthday"] = list(range(windows[0], windows[0] + 7))
+    from icalendar import TimezoneDaylight, TimezoneStandard, vRecur
+
     kind = TimezoneDaylight if daylight else TimezoneStandard
     observance = _observance(kind, wall, first.before.offset, first.after)
     observance.add("rrule", vRecur(rule))
@@ -214,6 +220,8 @@ def _observance(kind, start: datetime, offset_from: timedelta, state: ZoneState)
 
 
 def _component(zone_name: str, observances: list) -> Timezone:
+    from icalendar import Timezone
+
     component = Timezone()
     component.add("tzid", zone_name)
     for observance in observances:
@@ -262,4 +270,6 @@ def _explicit_component(zone_name: str, first_year: int, last_year: int) -> Time
 
 
 def _kind(state: ZoneState):
+    from icalendar import TimezoneDaylight, TimezoneStandard
+
     return TimezoneDaylight if state.dst > timedelta(0) else TimezoneStandard

@@ -11,6 +11,11 @@ stay in the programme's language. The PDF loads nothing but the app's static fil
 fonts-dejavu-core) and are embedded as subsets.
 
 Long renders belong outside the request: see `jobs.py` for the background job the web uses.
+
+WeasyPrint (and so `fetcher`, whose class extends WeasyPrint's) is imported only when a PDF or
+the PDF's HTML is made, and pygal (`charts`) only when charts are drawn: importing them takes
+most of a second, and every `cohort` command and every app start imports this module (the
+web's report page) without drawing a report.
 """
 
 from __future__ import annotations
@@ -23,7 +28,6 @@ from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.engine import Engine
-from weasyprint import HTML
 
 from .. import db
 from ..core.report_comparison import Comparison
@@ -31,8 +35,6 @@ from ..core.reporting import Report
 from ..core.survey_results import format_percent
 from ..core.surveys import LIKERT_LABELS
 from ..services import reporting as report_service
-from . import charts
-from .fetcher import STATIC_ROOT, StaticOnlyFetcher, static_url
 
 # Steps of a PDF render, for progress displays: (key, what the user is told).
 STEPS: tuple[tuple[str, str], ...] = (
@@ -75,6 +77,8 @@ def report_charts(document: Report | Comparison) -> dict[str, object]:
 
 
 def _charts(report: Report) -> dict[str, object]:
+    from . import charts
+
     likert_labels = LIKERT_LABELS.get(report.cohort.text_language, LIKERT_LABELS["en"])
     attendance = report.about.attendance
     found: dict[str, object] = {
@@ -116,8 +120,15 @@ def page_counter_css(template: str) -> str:
     return " ".join(parts).replace("<", "")
 
 
+def _file_url(name: str) -> str:
+    """The file: URL of a static file, for the PDF's HTML (`fetcher.static_url`)."""
+    from .fetcher import static_url
+
+    return static_url(name)
+
+
 def report_html(document: Report | Comparison, *, web: bool = False,
-                asset_url: Callable[[str], str] = static_url,
+                asset_url: Callable[[str], str] = _file_url,
                 extra: dict | None = None, drawn: dict | None = None) -> str:
     """The report as HTML: a standalone document for the PDF, or (web=True) a page in the
     site layout, which needs a request context for its links."""
@@ -140,6 +151,10 @@ def report_html(document: Report | Comparison, *, web: bool = False,
 def html_to_pdf(html: str, progress: Progress | None = None, first_step: int = 4,
                 total_steps: int = len(STEPS)) -> RenderedPdf:
     """HTML -> PDF with WeasyPrint, loading nothing but static files and data: URIs."""
+    from weasyprint import HTML
+
+    from .fetcher import STATIC_ROOT, StaticOnlyFetcher
+
     fetcher = StaticOnlyFetcher()
     if progress:
         progress(first_step, total_steps, "layout")
@@ -181,7 +196,7 @@ def render_report_html(engine: Engine, cohort_id: int, language: str | None = No
     `extra` goes to the template: the web view shows a download button when given
     `pdf_url`. For the web view call it inside a request."""
     if asset_url is None:
-        asset_url = _web_static_url if web else static_url
+        asset_url = _web_static_url if web else _file_url
     document = load_report(engine, cohort_id, language, compare, now, words)
     return report_html(document, web=web, asset_url=asset_url, extra=extra)
 
