@@ -12,14 +12,12 @@ import pytest
 from sqlalchemy import select, update
 
 from cohort import db
-from cohort.app import create_app
 from cohort.core.participants import ParticipantRow
 from cohort.mail.dispatch import send_due
 from cohort.mail.preview import preview_message
 from cohort.models import Delivery, Task
 from cohort.services.deliveries import set_paused
 from cohort.services.participants import add_participant
-from tests.fixtures.paths import PROGRAMMES
 
 FIRST = ParticipantRow("Søren Ærenlund", "soren@vejle.example", "Vejle Kommune", "Leder", "da")
 LATE = ParticipantRow("Ny Deltager", "ny@vejle.example", "Vejle Kommune", "Leder", "da")
@@ -32,15 +30,9 @@ HEADING = {"da": "Allerede sendt ud, før du kom med", "nb": "Allerede sendt ut 
 
 
 @pytest.fixture
-def app(database_url, tmp_path, monkeypatch, smtp_sink):
-    monkeypatch.setenv("COHORT_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app({
-        "TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
-        "PROGRAMMES_DIR": str(PROGRAMMES), "MAIL_URL": smtp_sink.url,
-        "MAIL_FROM": "Kursus <kursus@cohort.example>", "BASE_URL": "https://cohort.example"})
-    db.create_schema(app.extensions["cohort.engine"])
-    yield app
-    app.extensions["cohort.engine"].dispose()
+def app(mailing_app):
+    """The real SMTP sink's app (tests/fixtures/smtp.py)."""
+    return mailing_app
 
 
 def engine(app):
