@@ -25,7 +25,7 @@ GOOD_CSV = BAD_CSV.replace("bo-at-kolding", "bo@kolding")
 WORDS = {
     "da": dict(email="E-mail", password="Adgangskode", log_in="Log ind", my_cohorts="Mine hold",
                new_cohort="Nyt hold", preview="Vis de planlagte datoer",
-               planned="Planlagte datoer", create="Opret holdet", file="CSV-fil",
+               planned="Planlagte datoer", create="Opret holdet", file="Excel- eller CSV-fil",
                upload="Upload", row_error="Række 3, kolonne e-mail",
                added="3 deltagere blev tilføjet.", plan="Plan",
                reschedule="Flyt Webinar 2", new_date="Ny dato",
@@ -33,7 +33,7 @@ WORDS = {
                confirm="Bekræft det nye tidspunkt", moved="Webinar 2 blev flyttet"),
     "en": dict(email="Email", password="Password", log_in="Log in", my_cohorts="My cohorts",
                new_cohort="New cohort", preview="Show the planned dates",
-               planned="Planned dates", create="Create the cohort", file="CSV file",
+               planned="Planned dates", create="Create the cohort", file="Excel or CSV file",
                upload="Upload", row_error="Row 3, column email",
                added="3 participants were added.", plan="Plan",
                reschedule="Reschedule Webinar 2", new_date="New date",
