@@ -26,7 +26,8 @@ too few people; free-text questions with too few answers.
 - `facts`: what the report is made from (`ReportFacts`);
 - `report`: what it says, as plain data (`Report`, its chapters, `Share`, `Suppressed`);
 - `figures`: a question's figures and a survey's block of them, shared by the chapters;
-- `chapters`: `build_report`, facts -> report, chapter by chapter.
+- `chapters`: `build_report`, facts -> report, chapter by chapter; `survey_chapters` the
+  two made of surveys side by side (reaction, learning).
 
 Two reports side by side are `core.report_comparison`. Import the names below from here.
 """
@@ -34,9 +35,7 @@ Two reports side by side are `core.report_comparison`. Import the names below fr
 from .chapters import (
     DEFAULT_QUOTES_PER_THEME,
     DEFAULT_TEXTS_PER_QUESTION,
-    TOP_LEVELS,
     build_report,
-    survey_status,
 )
 from .facts import (
     BuddyRoundFacts,
@@ -49,7 +48,7 @@ from .facts import (
     SurveyFacts,
     TemplateFacts,
 )
-from .figures import DEFAULT_LEVEL, LEVELS, level_of, question_figure
+from .figures import DEFAULT_LEVEL, LEVELS, level_of, question_figure, survey_status
 from .report import (
     SUPPRESSED_AGGREGATE,
     SUPPRESSED_AGGREGATE_OPEN,
@@ -100,6 +99,7 @@ from .report import (
     signed_decimal,
     signed_interval,
 )
+from .survey_chapters import TOP_LEVELS
 
 __all__ = [
     "DEFAULT_LEVEL", "DEFAULT_QUOTES_PER_THEME", "DEFAULT_TEXTS_PER_QUESTION", "LEVELS",

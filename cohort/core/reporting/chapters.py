@@ -16,8 +16,6 @@ from zoneinfo import ZoneInfo
 from ..anonymity import OTHER, generalise
 from ..programme import Likert5Question, SelfAssessmentQuestion, TextQuestion
 from ..publication import decide
-from ..survey_results import QuestionResult, SurveySummary, format_decimal, shown_change
-from ..surveys import SCALE_LABELS
 from .facts import ReportFacts, TemplateFacts
 from .figures import (
     LEVELS,
@@ -26,6 +24,7 @@ from .figures import (
     level_of,
     question_figure,
     survey_block,
+    survey_status,
     template_statuses,
 )
 from .report import (
@@ -37,14 +36,12 @@ from .report import (
     SUPPRESSED_DISTRIBUTION,
     SUPPRESSED_OPEN,
     SUPPRESSED_ORGANISATIONS,
-    SUPPRESSED_PAIRED,
     SUPPRESSED_PARTICIPANTS,
     SUPPRESSED_QUESTION,
     SUPPRESSED_ROLES,
     SUPPRESSED_SURVEY,
     SUPPRESSED_TEXT,
     About,
-    AreaFigure,
     AttendanceFigures,
     AttendanceRow,
     Behaviour,
@@ -55,12 +52,8 @@ from .report import (
     FreeText,
     GroupCount,
     Learning,
-    MatrixRow,
-    MeetingColumn,
-    MeetingMatrix,
     MeetingRow,
     Method,
-    PrePostFigure,
     QuoteRow,
     RateRow,
     Reaction,
@@ -72,15 +65,12 @@ from .report import (
     SurveyBlock,
     Theme,
     agree_share,
-    paired_figures,
     share,
-    signed_decimal,
-    unpaired_figures,
 )
+from .survey_chapters import matrices, pre_post
 
 DEFAULT_TEXTS_PER_QUESTION = 10
 DEFAULT_QUOTES_PER_THEME = 3
-TOP_LEVELS = 2  # "share high": the top two steps of a self-assessment scale
 
 
 def build_report(
@@ -105,7 +95,7 @@ def build_report(
         suppressed += _suppressed_in(template, statuses[template.key][0] == "open")
     suppressed += _suppressed_meetings(facts, now)
     about = _about(facts, language, now, zone, suppressed)
-    reaction = Reaction(_matrices(facts, language, zone, suppressed, now), blocks["reaction"])
+    reaction = Reaction(matrices(facts, language, zone, suppressed, now), blocks["reaction"])
     free_text = _free_text(facts, texts_per_question, suppressed, statuses)
     results = Results(blocks["results"], _themes(facts, quotes_per_theme) if words else (),
                       free_text if words else ())
@@ -120,7 +110,7 @@ def build_report(
                           if r.kind in ("final", "follow_up") and r.status != "closed"),
         about=about,
         reaction=reaction,
-        learning=Learning(_pre_post(facts, language, suppressed, responses, statuses),
+        learning=Learning(pre_post(facts, language, suppressed, responses, statuses),
                           blocks["learning"]),
         behaviour=Behaviour(blocks["behaviour"], _follow_ups(facts, language, responses),
                             _buddy_rounds(facts, language, zone, suppressed)),
@@ -276,12 +266,6 @@ def _group_counts(values: Sequence[str], k: int, language: str, kind: str,
     return tuple(rows)
 
 
-def survey_status(opens_at: datetime, closes_at: datetime, now: datetime) -> str:
-    if now < opens_at:
-        return "not_open"
-    return "open" if now < closes_at else "closed"
-
-
 def _rates(facts: ReportFacts, language: str, now: datetime, zone: ZoneInfo
            ) -> tuple[RateRow, ...]:
     """Per survey: answered of invited; no rate for a survey that has not opened (unless
@@ -337,122 +321,6 @@ def _attendance(facts: ReportFacts, language: str, zone: ZoneInfo,
     overall = share(present, marked, language) if people >= facts.min_group_size else None
     return AttendanceFigures(tuple(rows), overall, distribution, summary.distribution_base,
                              len(summary.recorded_meetings))
-
-
-# --- reaction: meeting evaluations ----------------------------------------------------------
-
-def _matrices(facts: ReportFacts, language: str, zone: ZoneInfo,
-              suppressed: list[Suppressed], now: datetime) -> tuple[MeetingMatrix, ...]:
-    """Per meeting-evaluation template: a column per answered meeting and one for all
-    meetings together, each as the publication rule decided (`core.publication`): a meeting
-    shows from the minimum group size, and the "all" column hides while a hidden meeting
-    could be worked out by subtracting the shown ones from it (listed by `_suppressed_in`).
-    The evaluator's web pages decide the same, so no page and report can be subtracted
-    either."""
-    meetings = {m.key: m for m in facts.meetings}
-    matrices = []
-    for template in facts.templates:
-        if template.kind != "meeting":
-            continue
-        copies = sorted((s for s in facts.surveys if s.template_key == template.key),
-                        key=lambda s: (meetings[s.meeting_key].starts_at
-                                       if s.meeting_key in meetings else s.opens_at, s.key))
-        copies = [s for s in copies if s.answered > 0]
-        titles = [meetings[s.meeting_key].title if s.meeting_key in meetings else s.title
-                  for s in copies]
-        columns = tuple(MeetingColumn(
-            s.meeting_key, title,
-            meetings[s.meeting_key].starts_at.astimezone(zone).date()
-            if s.meeting_key in meetings else None,
-            s.invited, s.answered, share(s.answered, s.invited, language),
-            s.summary.suppressed, survey_status(s.opens_at, s.closes_at, now),
-            s.closes_at.astimezone(zone).date())
-            for s, title in zip(copies, titles, strict=True))
-        rows = []
-        for index, result in enumerate(template.summary.questions):
-            if not is_closed(result.question):
-                continue
-            level = level_of(result.question, template.kind)
-            cells = tuple(question_figure(s.summary.questions[index], level, language)
-                          for s in copies)
-            rows.append(MatrixRow(question_figure(result, level, language), cells))
-        matrices.append(MeetingMatrix(template.key, template.title, columns, tuple(rows),
-                                      template.summary.responses))
-    return tuple(matrices)
-
-
-# --- learning: pre/post ---------------------------------------------------------------------
-
-def _pre_post(facts: ReportFacts, language: str, suppressed: list[Suppressed],
-              responses: dict[str, Share | None] | None = None,
-              statuses: dict | None = None) -> tuple[PrePostFigure, ...]:
-    templates = {t.key: t for t in facts.templates}
-    figures = []
-    for item in facts.pre_post:
-        pre, post = templates.get(item.pre_key), templates.get(item.post_key)
-        if pre is None or post is None:
-            continue
-        pre_result = _result(pre.summary, item.question_id)
-        post_result = _result(post.summary, item.question_id)
-        question = post_result.question
-        scale = tuple(question.scale or SCALE_LABELS.get(post.summary.spec.language,
-                                                         SCALE_LABELS["en"]))
-        pre_areas = {a.area_id: a for a in pre_result.areas}
-        post_areas = {a.area_id: a for a in post_result.areas}
-        areas = []
-        for change in item.areas:
-            if (item.paired and change.paired_change is None
-                    and change.paired_n >= facts.min_group_size):
-                suppressed.append(Suppressed(SUPPRESSED_PAIRED, f"{post.title}: {change.text}",
-                                             change.paired_n))
-            shown = shown_change(change, item.paired)
-            text = signed_decimal(shown.value, language) if shown else None
-            areas.append(AreaFigure(
-                id=change.area_id, text=change.text, pre_n=change.pre_n, post_n=change.post_n,
-                paired_n=change.paired_n if item.paired else 0,
-                pre_mean=_mean(change.pre_mean, language),
-                post_mean=_mean(change.post_mean, language),
-                pre_mean_value=change.pre_mean, post_mean_value=change.post_mean,
-                change=text, paired_change=text if item.paired else None,
-                pre_high=_high(pre_areas.get(change.area_id), len(scale), language),
-                post_high=_high(post_areas.get(change.area_id), len(scale), language),
-                off_shown_means=bool(shown and shown.off_shown_means),
-                # an interval only beside a change that is shown
-                **(paired_figures(change.paired_stats if shown else None, language)
-                   if item.paired
-                   else unpaired_figures(change.unpaired_stats if shown else None, language)),
-            ))
-        figures.append(PrePostFigure(item.question_id, question.text, pre.title, post.title,
-                                     pre.summary.responses, post.summary.responses,
-                                     item.paired, scale, tuple(areas),
-                                     (responses or {}).get(item.pre_key),
-                                     (responses or {}).get(item.post_key),
-                                     *_sides(statuses or {}, item.pre_key, item.post_key)))
-    return tuple(figures)
-
-
-def _sides(statuses: dict, pre_key: str, post_key: str) -> tuple:
-    """PrePostFigure's pre_status, post_status, pre_day, post_day."""
-    (pre, pre_day), (post, post_day) = (statuses.get(pre_key, ("", None)),
-                                        statuses.get(post_key, ("", None)))
-    return pre, post, pre_day, post_day
-
-
-def _result(summary: SurveySummary, question_id: str) -> QuestionResult:
-    return next(r for r in summary.questions if r.question.id == question_id)
-
-
-def _mean(value: float | None, language: str) -> str | None:
-    return None if value is None else format_decimal(value, language)
-
-
-def _high(area, steps: int, language: str) -> Share | None:
-    """The share answering one of the top two steps of the scale (a distribution shift that
-    needs no pairing, so it works for anonymous surveys too)."""
-    if area is None or area.suppressed or not area.distribution:
-        return None
-    top = sum(c.count for c in area.distribution if c.value > steps - TOP_LEVELS)
-    return share(top, area.n, language)
 
 
 # --- behaviour: follow-up -------------------------------------------------------------------

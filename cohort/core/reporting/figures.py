@@ -25,6 +25,13 @@ DEFAULT_LEVEL = {"meeting": "reaction", "pre": "learning", "post": "learning",
                  "final": "reaction", "follow_up": "reaction"}
 
 
+def survey_status(opens_at: datetime, closes_at: datetime, now: datetime) -> str:
+    """not_open, open or closed at `now`: a survey with no answers yet says which."""
+    if now < opens_at:
+        return "not_open"
+    return "open" if now < closes_at else "closed"
+
+
 def level_of(question, survey_kind: str) -> str:
     return question.level or DEFAULT_LEVEL.get(survey_kind, "reaction")
 
