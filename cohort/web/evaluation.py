@@ -37,12 +37,6 @@ from markupsafe import Markup
 
 from .. import services
 from ..core.spreadsheets import Table, to_csv, to_xlsx
-from ..core.survey_results import (
-    format_change,
-    format_decimal,
-    format_percent,
-    format_percent_interval,
-)
 from ..core.text import single_line_problem, whole_number
 from ..models import Role
 from ..services import accounts, cohort_list
@@ -61,7 +55,6 @@ from .evaluation_forms import (
     quote_attribution_options,
     themes_prefix,
 )
-from .formatting import locale_code
 from .forms import options
 from .page_cache import cohort_parts
 
@@ -76,29 +69,6 @@ NOTE_KINDS = {"observation": _l("Observations"), "interview": _l("Interviews")}
 # Figures: evaluators, facilitators and admins; words and raw rows: evaluators and admins.
 figures_rule = requires(Role.EVALUATOR, Role.FACILITATOR, cohort_access=True)
 words_rule = requires(Role.EVALUATOR, cohort_access=True)
-
-
-@bp.app_template_filter("pct")
-def percent_filter(part: int, whole: int) -> str:
-    """'90 %' (da, nb) or '90%' (en), by the one rounding rule of core.survey_results."""
-    return format_percent(part, whole, locale_code())
-
-
-@bp.app_template_filter("pct_interval")
-def percent_interval_filter(interval) -> str:
-    """A share's Wilson interval (`core.statistics.Interval`) as '82–99 %' / '82–99%'."""
-    return format_percent_interval(interval.low, interval.high, locale_code())
-
-
-@bp.app_template_filter("decimal")
-def decimal_filter(value: float) -> str:
-    return format_decimal(value, locale_code())
-
-
-@bp.app_template_filter("signed")
-def signed_filter(value: float) -> str | None:
-    """A change as '+0.6', '−0.3' or '0.0', as the report writes it (`format_change`)."""
-    return format_change(value, locale_code())
 
 
 def _meeting_titles(session, cohort) -> dict[str, str]:

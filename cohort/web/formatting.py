@@ -20,6 +20,8 @@ from markupsafe import Markup, escape
 from ..core.date_warnings import HOLIDAY, PAST, WEEKEND, DateWarning
 from ..core.holidays_calendar import HOLIDAY_LANGUAGES, holiday_country, public_holidays
 from ..core.participants import RowError
+from ..core.survey_results import format_change, format_percent, format_percent_interval
+from ..core.survey_results import format_decimal as figure_decimal
 
 MEETING_KINDS = {"kickoff": _l("Kick-off"), "webinar": _l("Webinar"),
                  "workshop": _l("Workshop"), "module": _l("Module"), "kickout": _l("Kick-out")}
@@ -355,6 +357,21 @@ def _install_gettext(app: Flask) -> None:
     app.jinja_env.globals.update(gettext=gettext, _=gettext)
 
 
+def percent(part: int, whole: int) -> str:
+    """'90 %' (da, nb) or '90%' (en), by the one rounding rule of core.survey_results."""
+    return format_percent(part, whole, locale_code())
+
+
+def percent_interval(interval) -> str:
+    """A share's Wilson interval (`core.statistics.Interval`) as '82–99 %' / '82–99%'."""
+    return format_percent_interval(interval.low, interval.high, locale_code())
+
+
+def signed(value: float) -> str | None:
+    """A change as '+0.6', '−0.3' or '0.0', as the report writes it (`format_change`)."""
+    return format_change(value, locale_code())
+
+
 def init_formatting(app: Flask) -> None:
     _install_gettext(app)
     app.add_template_filter(filesize, "filesize")
@@ -364,6 +381,11 @@ def init_formatting(app: Flask) -> None:
         lambda value, timezone, fmt="medium": localtime(
             datetime.fromisoformat(value) if value else None, timezone, fmt), "isolocal")
     app.add_template_filter(nl2br, "nl2br")
+    # The evaluation pages' figures, written as the report writes them.
+    app.add_template_filter(percent, "pct")
+    app.add_template_filter(percent_interval, "pct_interval")
+    app.add_template_filter(lambda value: figure_decimal(value, locale_code()), "decimal")
+    app.add_template_filter(signed, "signed")
     app.add_template_filter(delivery_reason, "delivery_reason")
     app.add_template_filter(row_error_text, "row_error")
     app.add_template_filter(
