@@ -31,10 +31,24 @@ from ._lookup import NotFound, get_cohort
 from .surveys import min_group_size_of, programme_snapshot
 
 
+class Problem(str):
+    """One reason a note or quote cannot be saved: the English text (the command line's, and
+    what `str` compares), with a code and its values so the web words it in the page's
+    language (web/evaluation_forms.py `problem_text`)."""
+
+    code: str
+    params: dict
+
+    def __new__(cls, code: str, text: str, **params) -> Problem:
+        problem = super().__new__(cls, text)
+        problem.code, problem.params = code, params
+        return problem
+
+
 class NoteInvalid(ValueError):
     """A note or quote that cannot be saved; `problems` lists every reason."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[Problem]):
         super().__init__("; ".join(problems))
         self.problems = problems
 
@@ -63,11 +77,12 @@ def save_note(
     now = now or utcnow()
     guide = _guide(session, cohort_id, guide_key)
     headings = [s.heading for s in guide.sections]
-    problems = [f"'{h}' is not a heading of guide '{guide.key}'" for h in entries
-                if h not in headings]
+    problems = [Problem("not_a_heading", f"'{h}' is not a heading of guide '{guide.key}'",
+                        heading=h, guide=guide.key) for h in entries if h not in headings]
     if meeting_key is not None and session.scalar(select(Meeting.id).where(
             Meeting.cohort_id == cohort_id, Meeting.key == meeting_key)) is None:
-        problems.append(f"cohort {cohort_id} has no meeting '{meeting_key}'")
+        problems.append(Problem("no_meeting", f"cohort {cohort_id} has no meeting "
+                                f"'{meeting_key}'", meeting=meeting_key))
     problems += _names_in(session, cohort_id, {"organisation": organisation,
                                                "group": group_label, "title": title})
     if problems:
@@ -126,7 +141,8 @@ def add_quote(
     if note_id is not None:
         note = session.get(EvaluatorNote, note_id)
         if note is None or note.cohort_id != cohort_id:
-            problems.append(f"cohort {cohort_id} has no note {note_id}")
+            problems.append(Problem("no_note", f"cohort {cohort_id} has no note {note_id}",
+                                    note=note_id))
     if problems:
         raise NoteInvalid(problems)
     quote = Quote(cohort_id=cohort_id, note_id=note_id, text=clean_text(text),
@@ -138,10 +154,10 @@ def add_quote(
 
 
 def _quote_problems(session: Session, cohort_id: int, text: str, organisation: str,
-                    group_label: str) -> list[str]:
+                    group_label: str) -> list[Problem]:
     problems = []
     if not clean_text(text):
-        problems.append("the quote is empty")
+        problems.append(Problem("quote_empty", "the quote is empty"))
     problems += _names_in(session, cohort_id, {"quote": text})
     named = _names_in(session, cohort_id, {"organisation": organisation, "group": group_label})
     chosen = clean_text(organisation), clean_text(group_label)
@@ -149,10 +165,12 @@ def _quote_problems(session: Session, cohort_id: int, text: str, organisation: s
         k = min_group_size_of(session, cohort_id)
         fit = attribution.fitting(attribution_people(session, cohort_id), *chosen)
         if fit < k:
-            problems.append(
+            problems.append(Problem(
+                "too_narrow",
                 f"'{attribution.text_of(*chosen)}' fits {fit} of the cohort's participants, "
                 f"fewer than the minimum group size ({k}): attribute the quote more broadly "
-                "(only the organisation, or no attribution)")
+                "(only the organisation, or no attribution)",
+                attribution=attribution.text_of(*chosen), fit=fit, k=k))
     return problems + named
 
 
@@ -308,7 +326,8 @@ def _guide(session: Session, cohort_id: int, guide_key: str) -> Guide:
     raise NotFound(f"cohort {cohort_id} has no guide '{guide_key}' (guides: {known})")
 
 
-def _names_in(session: Session, cohort_id: int, fields: Mapping[str, str]) -> list[str]:
+def _names_in(session: Session, cohort_id: int,
+              fields: Mapping[str, str]) -> list[Problem]:
     """Refuse text that names a participant: quotes are attributed by organisation and group."""
     names: Sequence[str] = session.scalars(
         select(Participant.name).where(Participant.cohort_id == cohort_id)).all()
@@ -317,7 +336,8 @@ def _names_in(session: Session, cohort_id: int, fields: Mapping[str, str]) -> li
         text = (value or "").casefold()
         for name in names:
             if name.strip() and re.search(rf"\b{re.escape(name.strip().casefold())}\b", text):
-                problems.append(f"the {label} names a participant ({name}); attribute quotes "
-                                "only by organisation and group")
+                problems.append(Problem(
+                    "names_participant", f"the {label} names a participant ({name}); "
+                    "attribute quotes only by organisation and group", field=label, name=name))
                 break
     return problems

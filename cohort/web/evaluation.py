@@ -52,6 +52,7 @@ from .evaluation_forms import (
     attribution_options,
     meeting_choices,
     note_form_for,
+    problem_text,
     quote_attribution_options,
     themes_prefix,
 )
@@ -279,7 +280,7 @@ def _note_page(cohort_id: int, guide_key: str, note):
                     note_id=note.id if note is not None else None, now=now(), actor=actor())
                 saved_id = saved.id
         except services.NoteInvalid as exc:
-            problems = exc.problems
+            problems = [problem_text(p) for p in exc.problems]
         else:
             flash(_("The note was saved."), "success")
             return redirect(url_for("evaluation.edit_note", cohort_id=cohort_id,
@@ -335,7 +336,7 @@ def quotes(cohort_id: int):
                                    organisation=organisation, group_label=group,
                                    themes=form.chosen_themes(), note_id=note_id, now=now())
         except services.NoteInvalid as exc:
-            problems = exc.problems
+            problems = [problem_text(p) for p in exc.problems]
         else:
             flash(_("The quote was added."), "success")
             if note_id is not None:
@@ -406,7 +407,7 @@ def edit_quote(cohort_id: int, quote_id: int):
                                       organisation=organisation, group_label=group,
                                       themes=form.chosen_themes(), actor=actor(), now=now())
         except services.NoteInvalid as exc:
-            problems = exc.problems
+            problems = [problem_text(p) for p in exc.problems]
         else:
             flash(_("The quote was saved."), "success")
             return redirect(url_for("evaluation.quotes", cohort_id=cohort_id)

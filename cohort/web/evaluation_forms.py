@@ -138,3 +138,34 @@ def themes_prefix(quote_id: int) -> str:
 
 def split_themes(text: str | None) -> list[str]:
     return [part for part in (text or "").split(";") if part.strip()]
+
+
+# Why a note or quote was refused (services.evaluation_notes.Problem), in the page's language.
+NOTE_PROBLEMS = {
+    "not_a_heading": _l("“%(heading)s” is not a heading of the guide"),
+    "no_meeting": _l("the cohort has no meeting “%(meeting)s”"),
+    "no_note": _l("the note the quote was taken from no longer exists"),
+    "quote_empty": _l("the quote is empty"),
+    "too_narrow": _l("“%(attribution)s” fits %(fit)s of the cohort's participants, fewer "
+                     "than the minimum group size (%(k)s): attribute the quote more broadly "
+                     "(only the organisation, or no attribution)"),
+}
+# A name in one of the fields, by the field (each its own sentence for the translators).
+NAMES_PARTICIPANT = {
+    "quote": _l("the quote names a participant (%(name)s); attribute quotes only by "
+                "organisation and group"),
+    "organisation": _l("the organisation names a participant (%(name)s); attribute quotes "
+                       "only by organisation and group"),
+    "group": _l("the group names a participant (%(name)s); attribute quotes only by "
+                "organisation and group"),
+    "title": _l("the title names a participant (%(name)s); attribute quotes only by "
+                "organisation and group"),
+}
+
+
+def problem_text(problem: str) -> str:
+    """A refusal's reason in the page's language; the English text for one without a code."""
+    code, params = getattr(problem, "code", ""), getattr(problem, "params", {})
+    wording = (NAMES_PARTICIPANT.get(params.get("field", "")) if code == "names_participant"
+               else NOTE_PROBLEMS.get(code))
+    return str(problem) if wording is None else str(wording) % params

@@ -238,6 +238,12 @@ def test_notes_follow_the_guide_and_refuse_names(web_app, demo_id, team, engine_
     refused = client.post(f"/cohorts/{demo_id}/evaluation/notes/new/final-interview",
                           data={**data, "title": f"Interview med {name}"})
     assert refused.status_code == 400 and "names a participant" in _text(refused)
+    # In the page's language, as every refusal (services' Problem codes).
+    danish = client.post(f"/cohorts/{demo_id}/evaluation/notes/new/final-interview",
+                         data={**data, "title": f"Interview med {name}"},
+                         headers={"Accept-Language": "da"})
+    assert f"Titlen nævner en deltager ved navn ({name}); citater angives kun med " \
+           "organisation og gruppe" in _text(danish)
     saved = client.post(f"/cohorts/{demo_id}/evaluation/notes/new/final-interview", data=data)
     assert saved.status_code == 302
     with db.transaction(engine_of_app) as session:
