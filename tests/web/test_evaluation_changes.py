@@ -77,6 +77,7 @@ def test_page_and_report_show_the_same_change_where_the_per_person_one_is_hidden
         assert [c for c in cells[2:] if _number(c) is not None] == [], (area, cells)
         assert cells[2:] == ["hidden"], (area, cells)
         assert report_rows[area][2].startswith("–"), area
+    assert "“hidden”: fewer than 5 answers." in page  # what "hidden" means, where it shows
 
 
 def test_a_change_off_the_rounded_means_is_marked_on_the_page_and_in_the_report(
@@ -101,6 +102,8 @@ def test_a_change_off_the_rounded_means_is_marked_on_the_page_and_in_the_report(
             assert ("†" in cells[2]) == off, (area, cells)
             marked += off
     assert marked >= 2  # the demo has such rows; each is marked on the page and the report
+    # Nothing is hidden in the table, so the page does not explain "hidden" under it.
+    assert "“hidden”: fewer than" not in page
     note = ("† The change is the mean of each participant’s own change, computed from the "
             "unrounded answers of those who answered both times")
     assert note in page and note in report
