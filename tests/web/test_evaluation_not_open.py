@@ -68,6 +68,10 @@ def test_surveys_not_yet_open_say_so_on_the_page_and_in_the_report(web_app, runn
     assert f"Not available yet: “Afsluttende evaluering af forløbet” opens on {final_on}." \
         in report
     assert f"After: opens on {post_on}" in report
+    # The notice at the top says what is preliminary, not that figures exist.
+    assert "figures from it are preliminary" not in report
+    assert (f"Preliminary report: “Afsluttende evaluering af forløbet” opens on {final_on}, "
+            "and its figures are added once it has closed.") in report
     page = client.get(f"/cohorts/{running}/evaluation/surveys/self-assessment-post")
     html = page.get_data(as_text=True)
     assert set(_after_cells(html)) == {"not open yet"}
