@@ -97,14 +97,24 @@ def read_rows(text: str, delimiter: str, max_rows: int | None = None,
                               exc) from None
         line = reader.line_num
         lines.row_done()
-        _check_width(cells, line)
-        if any(cell.strip() for cell in cells):
-            count += 1  # blank rows do not count
-            if max_rows is not None and count > max_rows + 1:
-                raise TableProblem(line, None, TOO_MANY_ROWS,
-                                   f"the file has more than {max_rows} rows; split it into "
-                                   f"files of at most {max_rows}", (("max", max_rows),))
-        yield line, cells, cell_problems(cells, line, max_cell)
+        count, problems = checked_row(cells, line, count, max_rows, max_cell)
+        yield line, cells, problems
+
+
+def checked_row(cells: list[str], line: int, count: int, max_rows: int | None,
+                max_cell: int = CELL_MAX) -> tuple[int, list[TableProblem]]:
+    """One row read, by any reader of an uploaded table (CSV here, a workbook's sheet in
+    core/workbooks.py): raises TableProblem for more than COLUMNS_MAX cells or, counting
+    this row, more than `max_rows` rows after the header (blank rows do not count); returns
+    the count of rows so far and the row's bad cells."""
+    _check_width(cells, line)
+    if any(cell.strip() for cell in cells):
+        count += 1
+        if max_rows is not None and count > max_rows + 1:
+            raise TableProblem(line, None, TOO_MANY_ROWS,
+                               f"the file has more than {max_rows} rows; split it into "
+                               f"files of at most {max_rows}", (("max", max_rows),))
+    return count, cell_problems(cells, line, max_cell)
 
 
 def cell_problems(cells: list[str], line: int, max_cell: int = CELL_MAX) -> list[TableProblem]:

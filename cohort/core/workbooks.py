@@ -18,14 +18,7 @@ import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time
 
-from .textfiles import (
-    CELL_MAX,
-    COLUMNS_MAX,
-    TOO_MANY_COLUMNS,
-    TOO_MANY_ROWS,
-    TableProblem,
-    cell_problems,
-)
+from .textfiles import CELL_MAX, TableProblem, checked_row
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLD_EXCEL_MAGIC = b"\xd0\xcf\x11\xe0"  # .xls (and other old Office files)
@@ -62,18 +55,8 @@ def read_workbook_rows(
             cells = [cell_text(value) for value in row]
             while cells and cells[-1] == "":
                 cells.pop()  # a sheet's used range is often wider than its data
-            if len(cells) > COLUMNS_MAX:
-                raise TableProblem(line, None, TOO_MANY_COLUMNS,
-                                   f"the row has {len(cells)} columns; at most {COLUMNS_MAX}",
-                                   (("count", len(cells)), ("max", COLUMNS_MAX)))
-            if any(cell.strip() for cell in cells):
-                count += 1
-                if max_rows is not None and count > max_rows + 1:
-                    raise TableProblem(line, None, TOO_MANY_ROWS,
-                                       f"the file has more than {max_rows} rows; split it "
-                                       f"into files of at most {max_rows}",
-                                       (("max", max_rows),))
-            yield line, cells, cell_problems(cells, line, max_cell)
+            count, problems = checked_row(cells, line, count, max_rows, max_cell)
+            yield line, cells, problems
     except TableProblem:
         raise
     except Exception:  # openpyxl raises what its XML and zip readers raise: not ours to list
