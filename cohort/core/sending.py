@@ -73,6 +73,11 @@ def message_id(delivery_id: int, cohort_id: int, kind: str, anchor: str, recipie
 FIRST_EMAIL_NOT_SENT = "its first email was not sent"
 
 
+# Kinds never skipped for being overdue (see `skip_reason`); the outbox's bulk skip
+# (services/overdue.py) leaves the same out.
+NEVER_OVERDUE = frozenset({kinds.WELCOME})
+
+
 def skip_reason(kind: str, send_at: datetime, now: datetime, *, deadline: datetime | None,
                 settled: bool, overdue_limit: timedelta) -> str | None:
     """Why a due email should not go out any more, or None to send it.
@@ -89,7 +94,7 @@ def skip_reason(kind: str, send_at: datetime, now: datetime, *, deadline: dateti
         return "already done"
     if deadline is not None and now >= deadline:
         return f"too late: its {_deadline_word(kind)} was {deadline.isoformat()}"
-    if kind != kinds.WELCOME and now - send_at > overdue_limit:
+    if kind not in NEVER_OVERDUE and now - send_at > overdue_limit:
         return f"overdue by more than {_human(overdue_limit)}"
     return None
 

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from .. import db
 from ..core import deliveries as kinds
-from ..core.sending import FIRST_EMAIL_NOT_SENT
+from ..core.sending import FIRST_EMAIL_NOT_SENT, NEVER_OVERDUE
 from ..models import Cohort, CohortMailSettings, Delivery
 
 # Recipients (and rows) per statement.
@@ -61,7 +61,7 @@ def skip_overdue(conn: Connection, now: datetime, limit: timedelta, *,
     # Never a welcome: it carries the personal link (core.sending.skip_reason).
     condition = [in_state(kinds.PENDING), Delivery.attempts == 0,
                  Delivery.send_at < now - limit, cohort_sends(),
-                 Delivery.kind != db.constant(kinds.WELCOME)]
+                 Delivery.kind.not_in([db.constant(k) for k in sorted(NEVER_OVERDUE)])]
     if cohort_id is not None:
         condition.append(Delivery.cohort_id == cohort_id)
     hours = int(limit.total_seconds() // 3600)
