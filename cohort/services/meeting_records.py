@@ -83,17 +83,19 @@ def at_stake(session: Session, cohort_id: int, meeting: Meeting, changes: Iterab
     survey has not opened, and the tasks and questions that move keep their rows."""
     if not cancelling and not begun:
         return AtStake()
-    changes = list(changes)
+    # A cancellation deletes what leaves the plan; a move keeps the rows of tasks and
+    # questions and shifts only the surveys' windows.
     wanted = REMOVED if cancelling else MOVED
-    keys = {kind: {c.key for c in changes if c.item == kind and c.status == wanted}
-            for kind in ("task", "prompt", "survey")}
-    if not cancelling:
-        keys["task"], keys["prompt"] = set(), set()  # a move keeps their rows
+    kinds = ("task", "prompt", "survey") if cancelling else ("survey",)
+    keys = {kind: set() for kind in ("task", "prompt", "survey")}
+    for change in changes:
+        if change.item in kinds and change.status == wanted:
+            keys[change.item].add(change.key)
     surveys = select(Survey.id).where(Survey.cohort_id == cohort_id,
-                                      Survey.key.in_(keys["survey"] or {""}))
-    tasks = select(Task.id).where(Task.cohort_id == cohort_id, Task.key.in_(keys["task"] or {""}))
+                                      Survey.key.in_(sorted(keys["survey"])))
+    tasks = select(Task.id).where(Task.cohort_id == cohort_id, Task.key.in_(sorted(keys["task"])))
     prompts = select(Prompt.id).where(Prompt.cohort_id == cohort_id,
-                                      Prompt.key.in_(keys["prompt"] or {""}))
+                                      Prompt.key.in_(sorted(keys["prompt"])))
 
     def count(model, column, ids):
         return (select(func.count()).select_from(model).where(column.in_(ids))
